@@ -1,0 +1,1 @@
+pub use dask_macros::delayed;
