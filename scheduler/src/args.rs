@@ -1,0 +1,295 @@
+//! How a task's parameters are supplied: a plain value embedded in the task, the result
+//! of another node, or the gathered results of many nodes (`Vec<Delayed<T>>`).
+
+use std::cell::Cell;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::delayed::Delayed;
+use crate::error::{InputMismatch, TaskFailure};
+use crate::key::StableHasher;
+use crate::node::NodeDyn;
+use crate::plan::Plan;
+
+/// One parameter of a task, as the builder received it.
+pub enum Arg<T> {
+    /// A plain value, embedded in the task (not a graph node, as in Dask).
+    Value(T),
+    /// The result of another node.
+    Node(Delayed<T>),
+    /// The results of many nodes gathered into one value (`Vec<Delayed<U>>` → `Vec<U>`).
+    Gather(Box<dyn Gather<T>>),
+    /// Dependencies were handed to the iterative drop; the task is being destroyed.
+    #[doc(hidden)]
+    Drained,
+}
+
+/// Anything a builder parameter of type `T` accepts: `T` itself, `&T` (cloned into the
+/// task), `Delayed<T>`, `&Delayed<T>`, and for `Vec<U>` also `Vec<Delayed<U>>`,
+/// `&Vec<Delayed<U>>` and `&[Delayed<U>]`.
+pub trait IntoArg<T> {
+    fn into_arg(self) -> Arg<T>;
+}
+
+impl<T: Send + Sync + 'static> IntoArg<T> for T {
+    fn into_arg(self) -> Arg<T> {
+        Arg::Value(self)
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IntoArg<T> for &T {
+    fn into_arg(self) -> Arg<T> {
+        Arg::Value(self.clone())
+    }
+}
+
+impl<T: Send + Sync + 'static> IntoArg<T> for Delayed<T> {
+    fn into_arg(self) -> Arg<T> {
+        Arg::Node(self)
+    }
+}
+
+impl<T: Send + Sync + 'static> IntoArg<T> for &Delayed<T> {
+    fn into_arg(self) -> Arg<T> {
+        Arg::Node(self.clone())
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for Vec<Delayed<T>> {
+    fn into_arg(self) -> Arg<Vec<T>> {
+        Arg::Gather(Box::new(GatherVec(self)))
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for &Vec<Delayed<T>> {
+    fn into_arg(self) -> Arg<Vec<T>> {
+        Arg::Gather(Box::new(GatherVec(self.clone())))
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for &[Delayed<T>] {
+    fn into_arg(self) -> Arg<Vec<T>> {
+        Arg::Gather(Box::new(GatherVec(self.to_vec())))
+    }
+}
+
+/// A parameter fed by several nodes at once.
+pub trait Gather<T>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32);
+    #[doc(hidden)]
+    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>);
+    #[doc(hidden)]
+    fn collect(&self, inputs: &Inputs<'_>) -> Result<T, TaskFailure>;
+    #[doc(hidden)]
+    fn hash_keys(&self, hasher: &mut StableHasher);
+}
+
+struct GatherVec<T>(Vec<Delayed<T>>);
+
+impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherVec<T> {
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32) {
+        for d in &self.0 {
+            f(d.node(), position);
+        }
+    }
+
+    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>) {
+        out.extend(self.0.drain(..).map(Delayed::into_node));
+    }
+
+    fn collect(&self, inputs: &Inputs<'_>) -> Result<Vec<T>, TaskFailure> {
+        (0..self.0.len()).map(|_| inputs.next_owned()).collect()
+    }
+
+    fn hash_keys(&self, hasher: &mut StableHasher) {
+        hasher.write_usize(self.0.len());
+        for d in &self.0 {
+            d.node().header().hash_identity(hasher);
+        }
+    }
+}
+
+/// A borrowed parameter: a reference into an upstream result, or a value the task
+/// assembled itself (a gathered `Vec`).
+pub enum ArgRef<'a, T> {
+    Borrowed(&'a T),
+    Owned(T),
+}
+
+impl<T> Deref for ArgRef<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            ArgRef::Borrowed(r) => r,
+            ArgRef::Owned(v) => v,
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Arg<T> {
+    /// The parameter by value: embedded values are cloned (a task can run again),
+    /// upstream results are moved out when this is their last reader.
+    #[inline]
+    pub fn owned(&self, inputs: &Inputs<'_>) -> Result<T, TaskFailure>
+    where
+        T: Clone,
+    {
+        match self {
+            Arg::Value(v) => Ok(v.clone()),
+            Arg::Node(_) => inputs.next_owned(),
+            Arg::Gather(g) => g.collect(inputs),
+            Arg::Drained => Err(mismatch("argument used after drop")),
+        }
+    }
+
+    /// The parameter by reference, without copying upstream results.
+    #[inline]
+    pub fn borrowed<'a>(&'a self, inputs: &Inputs<'a>) -> Result<ArgRef<'a, T>, TaskFailure> {
+        match self {
+            Arg::Value(v) => Ok(ArgRef::Borrowed(v)),
+            Arg::Node(_) => inputs.next_borrowed().map(ArgRef::Borrowed),
+            Arg::Gather(g) => g.collect(inputs).map(ArgRef::Owned),
+            Arg::Drained => Err(mismatch("argument used after drop")),
+        }
+    }
+
+    /// Feeds the argument's identity to a pure key: values by content, nodes by key.
+    pub fn stable_hash(&self, hasher: &mut StableHasher)
+    where
+        T: Hash,
+    {
+        match self {
+            Arg::Value(v) => {
+                hasher.write_u8(0);
+                v.hash(hasher);
+            }
+            Arg::Node(d) => {
+                hasher.write_u8(1);
+                d.node().header().hash_identity(hasher);
+            }
+            Arg::Gather(g) => {
+                hasher.write_u8(2);
+                g.hash_keys(hasher);
+            }
+            Arg::Drained => {}
+        }
+    }
+}
+
+/// One element of a task's argument tuple, seen without its type.
+pub trait ArgDeps: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32);
+    #[doc(hidden)]
+    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>);
+}
+
+impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
+    #[inline]
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32) {
+        match self {
+            Arg::Value(_) | Arg::Drained => {}
+            Arg::Node(d) => f(d.node(), position),
+            Arg::Gather(g) => g.for_each_dep(f, position),
+        }
+    }
+
+    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>) {
+        match std::mem::replace(self, Arg::Drained) {
+            Arg::Node(d) => out.push(d.into_node()),
+            Arg::Gather(mut g) => g.drain_deps(out),
+            Arg::Value(_) | Arg::Drained => {}
+        }
+    }
+}
+
+/// A task's whole argument tuple.
+pub trait ArgList: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32));
+    #[doc(hidden)]
+    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>);
+}
+
+macro_rules! arg_list_for_tuples {
+    ($( ( $($name:ident : $idx:tt),* ) )*) => {$(
+        impl<$($name: ArgDeps),*> ArgList for ($($name,)*) {
+            #[inline]
+            #[allow(unused_variables)]
+            fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32)) {
+                $( self.$idx.for_each_dep(f, $idx); )*
+            }
+
+            #[allow(unused_variables)]
+            fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>) {
+                $( self.$idx.drain_deps(out); )*
+            }
+        }
+    )*};
+}
+
+arg_list_for_tuples! {
+    ()
+    (A0: 0)
+    (A0: 0, A1: 1)
+    (A0: 0, A1: 1, A2: 2)
+    (A0: 0, A1: 1, A2: 2, A3: 3)
+    (A0: 0, A1: 1, A2: 2, A3: 3, A4: 4)
+    (A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5)
+    (A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5, A6: 6)
+    (A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5, A6: 6, A7: 7)
+    (A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5, A6: 6, A7: 7, A8: 8)
+    (A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5, A6: 6, A7: 7, A8: 8, A9: 9)
+    (A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5, A6: 6, A7: 7, A8: 8, A9: 9, A10: 10)
+    (A0: 0, A1: 1, A2: 2, A3: 3, A4: 4, A5: 5, A6: 6, A7: 7, A8: 8, A9: 9, A10: 10, A11: 11)
+}
+
+/// A running task's view of its upstream results, read in argument order.
+pub struct Inputs<'a> {
+    plan: &'a Plan<'a>,
+    deps: &'a [u32],
+    cursor: Cell<usize>,
+}
+
+impl<'a> Inputs<'a> {
+    pub(crate) fn new(plan: &'a Plan<'a>, deps: &'a [u32]) -> Self {
+        Inputs {
+            plan,
+            deps,
+            cursor: Cell::new(0),
+        }
+    }
+
+    #[inline]
+    fn next_dep(&self) -> Result<u32, TaskFailure> {
+        let i = self.cursor.get();
+        self.cursor.set(i + 1);
+        self.deps
+            .get(i)
+            .copied()
+            .ok_or_else(|| mismatch("more inputs read than the task has"))
+    }
+
+    #[inline]
+    pub(crate) fn next_borrowed<T: Send + Sync + 'static>(&self) -> Result<&'a T, TaskFailure> {
+        let d = self.next_dep()?;
+        self.plan
+            .borrow_result(d)
+            .ok_or_else(|| mismatch("input missing or of another type"))
+    }
+
+    #[inline]
+    pub(crate) fn next_owned<T: Clone + Send + Sync + 'static>(&self) -> Result<T, TaskFailure> {
+        let d = self.next_dep()?;
+        self.plan
+            .take_or_clone_result(d)
+            .ok_or_else(|| mismatch("input missing or of another type"))
+    }
+}
+
+fn mismatch(what: &'static str) -> TaskFailure {
+    TaskFailure::Failed(Box::new(InputMismatch(what)))
+}

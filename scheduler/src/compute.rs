@@ -1,0 +1,205 @@
+//! `compute`, `persist` and `graph`: turning outputs into one plan and running it.
+
+use crate::config::{Config, Scheduler};
+use crate::delayed::{persisted, Delayed};
+use crate::error::Error;
+use crate::exec::Pool;
+use crate::node::NodeDyn;
+use crate::plan::Plan;
+
+/// What [`compute`] accepts: a slice, `Vec` or array of `Delayed<T>` (giving `Vec<T>`),
+/// one `&Delayed<T>` (giving `T`), or a tuple of `&Delayed<_>` of different types
+/// (giving a tuple of values).
+///
+/// ```
+/// let a = dask::delayed(2).map(|v| v + 1);
+/// let b = a.map(|v| format!("{v}!"));
+/// let (x, y) = dask::compute((&a, &b)).unwrap();
+/// assert_eq!((x, y.as_str()), (3, "3!"));
+/// ```
+pub trait Outputs {
+    /// What the computation returns.
+    type Values;
+
+    #[doc(hidden)]
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>);
+
+    #[doc(hidden)]
+    fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<Self::Values, Error>;
+}
+
+/// The output nodes of a computation, in request order.
+#[doc(hidden)]
+pub struct OutputNodes<'s>(Vec<&'s dyn NodeDyn>);
+
+impl<'s> OutputNodes<'s> {
+    fn push<T>(&mut self, d: &'s Delayed<T>) {
+        self.0.push(d.node());
+    }
+}
+
+/// Reads a finished plan's outputs in request order.
+#[doc(hidden)]
+pub struct OutputReader<'p, 'g> {
+    plan: &'p Plan<'g>,
+    next: usize,
+}
+
+impl OutputReader<'_, '_> {
+    fn take<T: Clone + Send + Sync + 'static>(&mut self) -> Result<T, Error> {
+        let value = self.plan.take_output(self.next);
+        self.next += 1;
+        value
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Outputs for &[Delayed<T>] {
+    type Values = Vec<T>;
+
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>) {
+        self.iter().for_each(|d| nodes.push(d));
+    }
+
+    fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<Vec<T>, Error> {
+        self.iter().map(|_| results.take()).collect()
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Outputs for &Vec<Delayed<T>> {
+    type Values = Vec<T>;
+
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>) {
+        self.iter().for_each(|d| nodes.push(d));
+    }
+
+    fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<Vec<T>, Error> {
+        self.iter().map(|_| results.take()).collect()
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static, const N: usize> Outputs for &[Delayed<T>; N] {
+    type Values = Vec<T>;
+
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>) {
+        self.iter().for_each(|d| nodes.push(d));
+    }
+
+    fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<Vec<T>, Error> {
+        self.iter().map(|_| results.take()).collect()
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Outputs for &Delayed<T> {
+    type Values = T;
+
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>) {
+        nodes.push(*self);
+    }
+
+    fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<T, Error> {
+        results.take()
+    }
+}
+
+macro_rules! outputs_for_tuples {
+    ($( ( $($name:ident : $idx:tt),+ ) )*) => {$(
+        impl<$($name: Clone + Send + Sync + 'static),+> Outputs for ($(&Delayed<$name>,)+) {
+            type Values = ($($name,)+);
+
+            fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>) {
+                $( nodes.push(self.$idx); )+
+            }
+
+            fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<Self::Values, Error> {
+                Ok(($( results.take::<$name>()?, )+))
+            }
+        }
+    )*};
+}
+
+outputs_for_tuples! {
+    (A: 0)
+    (A: 0, B: 1)
+    (A: 0, B: 1, C: 2)
+    (A: 0, B: 1, C: 2, D: 3)
+    (A: 0, B: 1, C: 2, D: 3, E: 4)
+    (A: 0, B: 1, C: 2, D: 3, E: 4, F: 5)
+    (A: 0, B: 1, C: 2, D: 3, E: 4, F: 5, G: 6)
+    (A: 0, B: 1, C: 2, D: 3, E: 4, F: 5, G: 6, H: 7)
+}
+
+/// Computes every output on the default scheduler and returns their values in order.
+///
+/// All outputs form one graph: a node shared between outputs (or reachable twice)
+/// runs exactly once; nodes the outputs do not need are not run; intermediate results are
+/// dropped as soon as their last reader finishes.
+///
+/// ```
+/// use dask::Delayed;
+/// let base = dask::delayed(10);
+/// let outs: Vec<Delayed<i32>> = (0..3).map(|i| base.map(move |b| b + i)).collect();
+/// assert_eq!(dask::compute(&outs).unwrap(), vec![10, 11, 12]);
+/// ```
+pub fn compute<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
+    compute_with(outputs, &Config::default())
+}
+
+/// [`compute`] with options (scheduler, ...).
+pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values, Error> {
+    config.validate()?;
+    let mut nodes = OutputNodes(Vec::new());
+    outputs.collect(&mut nodes);
+    let plan = Plan::build(&nodes.0);
+    match config.effective_scheduler() {
+        Scheduler::Sync => plan.run_sequential(),
+        Scheduler::Threads(threads) => Pool::with_threads(threads).run(&plan),
+    }
+    if let Some(error) = plan.take_error() {
+        return Err(error);
+    }
+    outputs.extract(&mut OutputReader {
+        plan: &plan,
+        next: 0,
+    })
+}
+
+/// Computes the outputs and returns handles that hold their results: graphs built on
+/// them later reuse the values instead of recomputing (Dask's `persist`). The handles keep
+/// the original keys.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// static RUNS: AtomicUsize = AtomicUsize::new(0);
+/// let slow = dask::delayed(()).map(|_| { RUNS.fetch_add(1, Ordering::SeqCst); 7 });
+/// let kept = dask::persist(&[slow.clone()]).unwrap().pop().unwrap();
+/// assert_eq!(kept.key(), slow.key());
+/// assert_eq!(kept.map(|v| v * 2).compute().unwrap(), 14);
+/// assert_eq!(kept.map(|v| v * 3).compute().unwrap(), 21);
+/// assert_eq!(RUNS.load(Ordering::SeqCst), 1);
+/// ```
+pub fn persist<T: Clone + Send + Sync + 'static>(
+    outputs: &[Delayed<T>],
+) -> Result<Vec<Delayed<T>>, Error> {
+    persist_with(outputs, &Config::default())
+}
+
+/// [`persist`] with options.
+pub fn persist_with<T: Clone + Send + Sync + 'static>(
+    outputs: &[Delayed<T>],
+    config: &Config,
+) -> Result<Vec<Delayed<T>>, Error> {
+    let values = compute_with(outputs, config)?;
+    Ok(outputs
+        .iter()
+        .zip(values)
+        .map(|(d, v)| persisted(d, v))
+        .collect())
+}
+
+/// Plans the outputs without running anything; used by `graph`.
+pub(crate) fn with_plan<O: Outputs, R>(outputs: O, f: impl FnOnce(&Plan<'_>) -> R) -> R {
+    let mut nodes = OutputNodes(Vec::new());
+    outputs.collect(&mut nodes);
+    let plan = Plan::build_for_drawing(&nodes.0);
+    f(&plan)
+}

@@ -1,0 +1,132 @@
+//! `Delayed<T>`: a cheap handle to a node of a lazy task graph.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::args::{Arg, ArgList, Inputs};
+use crate::error::{Error, TaskFailure};
+use crate::node::{NodeDyn, NodeHeader, TaskNode, ValueNode};
+
+/// A value that will be computed: the output of a lazy call. Cloning is a reference
+/// count; the handle is `Send + Sync` and can be passed to other delayed calls, to
+/// [`compute`](crate::compute) or drawn with [`visualize`](Delayed::visualize).
+///
+/// ```
+/// use dask::Delayed;
+/// let x: Delayed<i64> = dask::delayed(20);
+/// let y = x.map(|v| v + 1).map(|v| v * 2);
+/// assert_eq!(y.compute().unwrap(), 42);
+/// ```
+pub struct Delayed<T> {
+    node: Arc<dyn NodeDyn>,
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Delayed<T> {
+    fn clone(&self) -> Self {
+        Delayed {
+            node: Arc::clone(&self.node),
+            _output: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Delayed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Delayed({})", self.node.header().key())
+    }
+}
+
+impl<T> Delayed<T> {
+    pub(crate) fn from_node(node: Arc<dyn NodeDyn>) -> Self {
+        Delayed {
+            node,
+            _output: PhantomData,
+        }
+    }
+
+    pub(crate) fn node(&self) -> &dyn NodeDyn {
+        &*self.node
+    }
+
+    pub(crate) fn into_node(self) -> Arc<dyn NodeDyn> {
+        self.node
+    }
+
+    /// The node's key, Dask style `name-<16 hex digits>`: unique in the graph and the same
+    /// in every run of the same program (pure calls: in every program).
+    pub fn key(&self) -> &str {
+        self.node.header().key()
+    }
+
+    /// The display name: the function's name, `#[delayed(name = "...")]`, `map` for
+    /// closures, `value` for [`delayed`](crate::delayed()) data.
+    pub fn name(&self) -> &'static str {
+        self.node.header().name
+    }
+}
+
+impl<T: Send + Sync + 'static> Delayed<T> {
+    /// Computes this value (and everything it needs) on the default scheduler.
+    ///
+    /// The result is moved out of the computation when nothing else holds it, and cloned
+    /// when it is shared (for example a persisted value).
+    pub fn compute(&self) -> Result<T, Error>
+    where
+        T: Clone,
+    {
+        self.compute_with(&crate::Config::default())
+    }
+
+    /// [`compute`](Self::compute) with options.
+    pub fn compute_with(&self, config: &crate::Config) -> Result<T, Error>
+    where
+        T: Clone,
+    {
+        let mut values = crate::compute_with(std::slice::from_ref(self), config)?;
+        Ok(values.pop().expect("one output gives one value"))
+    }
+
+    /// An ad-hoc task from a closure reading this value by reference (Dask's
+    /// `delayed(lambda x: ...)(value)`). Its display name is `map`.
+    pub fn map<U, F>(&self, f: F) -> Delayed<U>
+    where
+        U: Send + Sync + 'static,
+        F: Fn(&T) -> U + Send + Sync + 'static,
+    {
+        let header = NodeHeader::new::<U>("map", std::any::type_name::<F>(), None);
+        task_node(header, (Arg::Node(self.clone()),), move |args, inputs| {
+            let value = args.0.borrowed(inputs)?;
+            Ok(f(&value))
+        })
+    }
+}
+
+/// Wraps a plain value as a data node of the graph (Dask's `delayed(obj)`): readers
+/// borrow it without copying; a reader that takes it by value gets a clone.
+///
+/// ```
+/// let data = dask::delayed(vec![1.0, 2.0, 3.0]);
+/// let total = data.map(|v: &Vec<f64>| v.iter().sum::<f64>());
+/// assert_eq!(total.compute().unwrap(), 6.0);
+/// ```
+pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
+    let header = NodeHeader::new::<T>("value", "value", None);
+    Delayed::from_node(Arc::new(ValueNode::new(header, Arc::new(value))))
+}
+
+/// A data node standing for an already computed node: same key and name.
+pub(crate) fn persisted<T: Send + Sync + 'static>(original: &Delayed<T>, value: T) -> Delayed<T> {
+    let header = NodeHeader::same_as(original.node.header());
+    Delayed::from_node(Arc::new(ValueNode::new(header, Arc::new(value))))
+}
+
+pub(crate) fn task_node<A, F, R>(header: NodeHeader, args: A, run: F) -> Delayed<R>
+where
+    A: ArgList,
+    F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+{
+    Delayed::from_node(Arc::new(TaskNode::new(header, args, run)))
+}

@@ -1,0 +1,126 @@
+//! The persistent thread pools and how a computation enters one.
+
+use std::cell::Cell;
+use std::sync::OnceLock;
+
+use crossbeam_deque::{Injector, Stealer, Worker as Deque};
+use crossbeam_utils::sync::{Parker, Unparker};
+use parking_lot::Mutex;
+
+use super::job::{ExecRef, Execution, Job, JobKind};
+use super::sleep::Sleep;
+use super::worker::WorkerCtx;
+use crate::plan::Plan;
+
+/// A fixed set of worker threads with their stealers. Pools live for the whole process:
+/// creating threads per `compute` would cost more than most graphs.
+pub(crate) struct Pool {
+    pub(crate) injector: Injector<Job>,
+    pub(crate) stealers: Box<[Stealer<Job>]>,
+    pub(crate) sleep: Sleep,
+}
+
+static POOLS: Mutex<Vec<&'static Pool>> = Mutex::new(Vec::new());
+static DEFAULT_POOL: OnceLock<&'static Pool> = OnceLock::new();
+
+thread_local! {
+    /// The worker context of this thread, when it is a pool worker.
+    static CURRENT_WORKER: Cell<*const WorkerCtx> = const { Cell::new(std::ptr::null()) };
+    /// Parks threads outside any pool while they wait for a computation.
+    static OUTSIDE_PARKER: Parker = Parker::new();
+}
+
+/// Number of threads of the default pool: the available cores.
+pub(crate) fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl Pool {
+    /// The pool with `threads` workers, started on first use and kept.
+    pub(crate) fn with_threads(threads: usize) -> &'static Pool {
+        assert!(threads > 0, "a pool needs at least one thread");
+        if threads == default_threads() {
+            return DEFAULT_POOL.get_or_init(|| Pool::find_or_start(threads));
+        }
+        Pool::find_or_start(threads)
+    }
+
+    fn find_or_start(threads: usize) -> &'static Pool {
+        let mut pools = POOLS.lock();
+        if let Some(pool) = pools.iter().find(|p| p.stealers.len() == threads) {
+            return pool;
+        }
+        let pool = Pool::start(threads);
+        pools.push(pool);
+        pool
+    }
+
+    fn start(threads: usize) -> &'static Pool {
+        let deques: Vec<Deque<Job>> = (0..threads).map(|_| Deque::new_lifo()).collect();
+        let parkers: Vec<Parker> = (0..threads).map(|_| Parker::new()).collect();
+        let unparkers: Box<[Unparker]> = parkers.iter().map(|p| p.unparker().clone()).collect();
+        let pool: &'static Pool = Box::leak(Box::new(Pool {
+            injector: Injector::new(),
+            stealers: deques.iter().map(Deque::stealer).collect(),
+            sleep: Sleep::new(unparkers),
+        }));
+        for (index, (deque, parker)) in deques.into_iter().zip(parkers).enumerate() {
+            std::thread::Builder::new()
+                .name(format!("dask-worker-{index}"))
+                .spawn(move || {
+                    let ctx = WorkerCtx::new(pool, index, deque, parker);
+                    CURRENT_WORKER.with(|c| c.set(&ctx));
+                    ctx.run_forever();
+                })
+                .expect("failed to spawn a dask worker thread");
+        }
+        pool
+    }
+
+    pub(crate) fn threads(&self) -> usize {
+        self.stealers.len()
+    }
+
+    /// The pool the calling thread works for, if it is a worker.
+    pub(crate) fn current() -> Option<&'static Pool> {
+        // SAFETY: a worker's context lives on its thread's stack for the thread's life.
+        CURRENT_WORKER.with(|c| unsafe { c.get().as_ref() }.map(|ctx| ctx.pool))
+    }
+
+    /// Runs `plan` to completion on this pool and returns when every task has finished
+    /// or been skipped.
+    pub(crate) fn run(&'static self, plan: &Plan<'_>) {
+        if plan.task_count == 0 {
+            return;
+        }
+        let roots = JobKind::Roots {
+            lo: 0,
+            hi: plan.roots.len() as u32,
+        };
+        let worker = CURRENT_WORKER.with(|c| c.get());
+        // SAFETY: see `current`.
+        match unsafe { worker.as_ref() } {
+            Some(ctx) if std::ptr::eq(ctx.pool, self) => {
+                // Nested compute on one of our workers: help instead of blocking, so one
+                // worker is enough and no thread is added.
+                let exec = Execution::new(plan, ctx.unparker().clone());
+                ctx.push(Job {
+                    exec: ExecRef::new(&exec),
+                    kind: roots,
+                });
+                ctx.run_until(|| exec.is_done());
+            }
+            _ => OUTSIDE_PARKER.with(|parker| {
+                let exec = Execution::new(plan, parker.unparker().clone());
+                self.injector.push(Job {
+                    exec: ExecRef::new(&exec),
+                    kind: roots,
+                });
+                self.sleep.notify_one();
+                while !exec.is_done() {
+                    parker.park();
+                }
+            }),
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! A worker's loop: run local work, steal, sleep.
+//!
+//! Accounting: a worker counts the tasks it finished per execution locally and reports
+//! them (one atomic subtraction) only when it turns to another execution's job or runs
+//! out of work. Tasks then cost no shared counter, and an execution is complete exactly
+//! when every worker has reported, which also means no worker still touches its plan.
+
+use crossbeam_deque::{Steal, Worker as Deque};
+use crossbeam_utils::sync::{Parker, Unparker};
+use crossbeam_utils::Backoff;
+
+use super::job::{ExecRef, Execution, Job, JobKind};
+use super::pool::Pool;
+use crate::plan::ReadySink;
+
+/// Range jobs are split until at most this many items remain; the upper halves are
+/// pushed for thieves.
+const GRAIN: u32 = 16;
+
+pub(crate) struct WorkerCtx {
+    pub(crate) pool: &'static Pool,
+    index: usize,
+    deque: Deque<Job>,
+    parker: Parker,
+}
+
+/// Finished-but-unreported tasks of one execution.
+struct Account {
+    exec: Option<ExecRef>,
+    finished: usize,
+}
+
+impl Account {
+    fn new() -> Self {
+        Account {
+            exec: None,
+            finished: 0,
+        }
+    }
+
+    #[inline]
+    fn switch_to(&mut self, exec: ExecRef) {
+        if self.exec != Some(exec) {
+            self.report();
+            self.exec = Some(exec);
+        }
+    }
+
+    #[inline]
+    fn report(&mut self) {
+        if let Some(exec) = self.exec.take() {
+            if self.finished > 0 {
+                // SAFETY: unreported finished tasks keep the execution incomplete, hence
+                // alive; `report` touches nothing after the final decrement.
+                unsafe { Execution::report(exec.as_ptr(), self.finished) };
+                self.finished = 0;
+            }
+        }
+    }
+}
+
+struct Sink<'w> {
+    ctx: &'w WorkerCtx,
+    exec: ExecRef,
+}
+
+impl ReadySink for Sink<'_> {
+    #[inline]
+    fn push_ready(&mut self, t: u32) {
+        self.ctx.push(Job {
+            exec: self.exec,
+            kind: JobKind::Run(t),
+        });
+    }
+
+    #[inline]
+    fn push_notify(&mut self, task: u32, lo: u32, hi: u32) {
+        self.ctx.push(Job {
+            exec: self.exec,
+            kind: JobKind::Notify { task, lo, hi },
+        });
+    }
+}
+
+impl WorkerCtx {
+    pub(crate) fn new(pool: &'static Pool, index: usize, deque: Deque<Job>, parker: Parker) -> Self {
+        WorkerCtx {
+            pool,
+            index,
+            deque,
+            parker,
+        }
+    }
+
+    pub(crate) fn unparker(&self) -> &Unparker {
+        self.parker.unparker()
+    }
+
+    /// Publishes a job on this worker's deque, waking a sleeper to steal it.
+    #[inline]
+    pub(crate) fn push(&self, job: Job) {
+        self.deque.push(job);
+        self.pool.sleep.notify_one();
+    }
+
+    pub(crate) fn run_forever(&self) -> ! {
+        loop {
+            self.run_until(|| false);
+        }
+    }
+
+    /// Works until `stop()` holds. Used by the thread's main loop and by a task that
+    /// waits for a nested computation.
+    pub(crate) fn run_until(&self, stop: impl Fn() -> bool) {
+        let mut account = Account::new();
+        loop {
+            if stop() {
+                account.report();
+                return;
+            }
+            if let Some(job) = self.find_work() {
+                self.execute(job, &mut account);
+                continue;
+            }
+            // Out of work: report first, which may complete the execution we wait for.
+            account.report();
+            if stop() {
+                return;
+            }
+            if let Some(job) = self.spin_for_work(&stop) {
+                self.execute(job, &mut account);
+                continue;
+            }
+            if stop() {
+                return;
+            }
+            if let Some(job) = self.sleep(&stop) {
+                self.execute(job, &mut account);
+            } else if stop() {
+                return;
+            }
+        }
+    }
+
+    fn spin_for_work(&self, stop: &impl Fn() -> bool) -> Option<Job> {
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            if stop() {
+                return None;
+            }
+            if let Some(job) = self.find_work() {
+                return Some(job);
+            }
+            backoff.snooze();
+        }
+        None
+    }
+
+    #[cold]
+    fn sleep(&self, stop: &impl Fn() -> bool) -> Option<Job> {
+        let sleep = &self.pool.sleep;
+        sleep.register(self.index);
+        let found = self.find_work();
+        if found.is_none() && !stop() {
+            self.parker.park();
+        }
+        sleep.unregister(self.index);
+        found
+    }
+
+    fn find_work(&self) -> Option<Job> {
+        if let Some(job) = self.deque.pop() {
+            return Some(job);
+        }
+        loop {
+            let mut retry = false;
+            match self.pool.injector.steal_batch_and_pop(&self.deque) {
+                Steal::Success(job) => return Some(job),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
+            }
+            let stealers = &self.pool.stealers;
+            for offset in 1..stealers.len() {
+                let victim = (self.index + offset) % stealers.len();
+                match stealers[victim].steal_batch_and_pop(&self.deque) {
+                    Steal::Success(job) => return Some(job),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+
+    fn execute(&self, job: Job, account: &mut Account) {
+        account.switch_to(job.exec);
+        // SAFETY: the job is unprocessed, so its execution is incomplete and alive; from
+        // here on `account` holds its finished tasks until it reports.
+        let exec = unsafe { job.exec.get() };
+        let plan = exec.plan;
+        let mut sink = Sink {
+            ctx: self,
+            exec: job.exec,
+        };
+        match job.kind {
+            JobKind::Run(t) => self.run_chain(t, &mut sink, account),
+            JobKind::Roots { lo, hi } => {
+                let hi = self.split(job.exec, lo, hi, |lo, hi| JobKind::Roots { lo, hi });
+                for r in lo..hi {
+                    self.run_chain(plan.roots[r as usize], &mut sink, account);
+                }
+            }
+            JobKind::Notify { task, lo, hi } => {
+                let hi = self.split(job.exec, lo, hi, |lo, hi| JobKind::Notify { task, lo, hi });
+                for i in lo..hi {
+                    let s = plan.succs_of(task)[i as usize];
+                    if plan.satisfy(s) {
+                        self.run_chain(s, &mut sink, account);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pushes upper halves of `lo..hi` until at most `GRAIN` remain; returns the new `hi`.
+    #[inline]
+    fn split(&self, exec: ExecRef, lo: u32, mut hi: u32, kind: impl Fn(u32, u32) -> JobKind) -> u32 {
+        while hi - lo > GRAIN {
+            let mid = lo + (hi - lo) / 2;
+            self.push(Job {
+                exec,
+                kind: kind(mid, hi),
+            });
+            hi = mid;
+        }
+        hi
+    }
+
+    /// Runs `t`, then keeps running one newly ready successor at a time on this thread.
+    #[inline]
+    fn run_chain(&self, mut t: u32, sink: &mut Sink<'_>, account: &mut Account) {
+        // SAFETY: as in `execute`.
+        let plan = unsafe { sink.exec.get() }.plan;
+        loop {
+            plan.execute(t);
+            account.finished += 1;
+            match plan.notify(t, sink) {
+                Some(next) => t = next,
+                None => return,
+            }
+        }
+    }
+}

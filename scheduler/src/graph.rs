@@ -1,0 +1,52 @@
+//! `dask::graph`: the plan as a drawable [`TaskGraph`].
+
+use dask_viz::{NodeId, NodeInfo, NodeKind, TaskGraph};
+
+use crate::compute::{with_plan, Outputs};
+use crate::node::NodeBody;
+
+/// The deduplicated, culled graph of `outputs` exactly as [`compute`](crate::compute)
+/// would run it. `order` of each node is its position in the `Scheduler::Sync` run.
+///
+/// ```
+/// let a = dask::delayed(1);
+/// let b = a.map(|v| v + 1);
+/// let c = a.map(|v| v * 2);
+/// let g = dask::graph((&b, &c));
+/// assert_eq!(g.len(), 3);
+/// assert_eq!(g.edge_count(), 2);
+/// ```
+pub fn graph<O: Outputs>(outputs: O) -> TaskGraph {
+    with_plan(outputs, |plan| {
+        let mut graph = TaskGraph::with_capacity(plan.len(), 0);
+        let ids: Vec<NodeId> = plan
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, pn)| {
+                let header = pn.node.header();
+                graph.add_node(NodeInfo {
+                    key: header.key().to_string(),
+                    name: header.name.to_string(),
+                    path: header.path.to_string(),
+                    kind: match pn.node.body() {
+                        NodeBody::Task => NodeKind::Task,
+                        NodeBody::Value(_) => NodeKind::Value,
+                    },
+                    type_name: Some(header.type_name.to_string()),
+                    size: None,
+                    order: Some(i as u64),
+                    duration_ns: None,
+                })
+            })
+            .collect();
+        for (i, &reader) in ids.iter().enumerate() {
+            let deps = plan.deps_of(i as u32);
+            let positions = plan.dep_positions_of(i as u32).unwrap_or_default();
+            for (k, &d) in deps.iter().enumerate() {
+                graph.add_edge(ids[d as usize], reader, positions.get(k).copied().unwrap_or(0));
+            }
+        }
+        graph
+    })
+}

@@ -1,0 +1,91 @@
+//! Where a task's result waits for its readers.
+
+use std::any::Any;
+
+use crate::node::SharedValue;
+use crate::sync::UnsafeCell;
+
+pub(crate) enum SlotValue {
+    Empty,
+    /// Produced by a task of this plan; the last reader may move it out.
+    Owned(Box<dyn Any + Send + Sync>),
+    /// Held by a value node outside the plan; readers borrow or clone it.
+    Shared(SharedValue),
+}
+
+/// A result cell written once by its task and then read by that task's successors.
+///
+/// The cell itself does no synchronization; the plan's counters do (see `plan::step`):
+/// a successor starts only after the writer's `Release` decrement of its pending count,
+/// and the slot is emptied only by whoever brings the reader count to zero, after every
+/// reader's `Release` decrement.
+pub(crate) struct ResultSlot {
+    cell: UnsafeCell<SlotValue>,
+}
+
+impl ResultSlot {
+    pub(crate) fn new(value: SlotValue) -> Self {
+        ResultSlot {
+            cell: UnsafeCell::new(value),
+        }
+    }
+
+    /// # Safety
+    /// No other access to this slot may happen concurrently or later without a
+    /// happens-before edge from this call (the task stores before it releases its
+    /// successors).
+    #[inline]
+    pub(crate) unsafe fn store(&self, value: Box<dyn Any + Send + Sync>) {
+        // SAFETY: exclusive access is the caller's obligation.
+        self.cell.with_mut(|p| unsafe { *p = SlotValue::Owned(value) });
+    }
+
+    /// # Safety
+    /// The slot must have been stored before (happens-before) this call and must not be
+    /// taken or cleared until the returned reference is dropped: the caller holds one
+    /// unreleased reader count for the whole lifetime `'a`.
+    #[inline]
+    pub(crate) unsafe fn borrow<'a, T: 'static>(&'a self) -> Option<&'a T> {
+        // SAFETY: no writer can run while the caller's reader count is held.
+        self.cell.with(|p| unsafe {
+            match &*p {
+                SlotValue::Owned(b) => b.downcast_ref::<T>(),
+                SlotValue::Shared(a) => a.downcast_ref::<T>(),
+                SlotValue::Empty => None,
+            }
+        })
+    }
+
+    /// Moves the value out when the plan owns it; clones it when a value node does.
+    ///
+    /// # Safety
+    /// The caller must be the only remaining reader (reader count 1, read with
+    /// `Acquire`), so no borrow of the slot exists or will be made.
+    #[inline]
+    pub(crate) unsafe fn take<T: Clone + 'static>(&self) -> Option<T> {
+        // SAFETY: exclusive access is the caller's obligation.
+        self.cell.with_mut(|p| unsafe {
+            match std::mem::replace(&mut *p, SlotValue::Empty) {
+                SlotValue::Owned(b) => b.downcast::<T>().ok().map(|b| *b),
+                SlotValue::Shared(a) => {
+                    let cloned = a.downcast_ref::<T>().cloned();
+                    *p = SlotValue::Shared(a);
+                    cloned
+                }
+                SlotValue::Empty => None,
+            }
+        })
+    }
+
+    /// Empties the slot and hands back what it held, so the caller decides where the
+    /// (user-defined, possibly panicking) drop runs.
+    ///
+    /// # Safety
+    /// As for [`take`](Self::take): no reader remains.
+    #[inline]
+    pub(crate) unsafe fn clear(&self) -> SlotValue {
+        // SAFETY: exclusive access is the caller's obligation.
+        self.cell
+            .with_mut(|p| unsafe { std::mem::replace(&mut *p, SlotValue::Empty) })
+    }
+}
