@@ -30,6 +30,55 @@ pub struct NodeInfo {
     /// Position in the order the scheduler runs tasks (`Scheduler::Sync` order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<u64>,
+    /// Measured run time of the task in nanoseconds, once it has run under a profiler.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ns: Option<u64>,
+}
+
+impl NodeInfo {
+    /// A task node with nothing known beyond its identity; add the rest with the
+    /// `with_*` methods.
+    pub fn task(key: impl Into<String>, name: impl Into<String>, path: impl Into<String>) -> Self {
+        Self::new(NodeKind::Task, key.into(), name.into(), path.into())
+    }
+
+    /// A value (data) node.
+    pub fn value(key: impl Into<String>, name: impl Into<String>, path: impl Into<String>) -> Self {
+        Self::new(NodeKind::Value, key.into(), name.into(), path.into())
+    }
+
+    fn new(kind: NodeKind, key: String, name: String, path: String) -> Self {
+        NodeInfo {
+            key,
+            name,
+            path,
+            kind,
+            type_name: None,
+            size: None,
+            order: None,
+            duration_ns: None,
+        }
+    }
+
+    pub fn with_type_name(mut self, type_name: impl Into<String>) -> Self {
+        self.type_name = Some(type_name.into());
+        self
+    }
+
+    pub fn with_size(mut self, bytes: u64) -> Self {
+        self.size = Some(bytes);
+        self
+    }
+
+    pub fn with_order(mut self, order: u64) -> Self {
+        self.order = Some(order);
+        self
+    }
+
+    pub fn with_duration_ns(mut self, nanos: u64) -> Self {
+        self.duration_ns = Some(nanos);
+        self
+    }
 }
 
 /// An edge from a dependency to the task reading it.
@@ -55,6 +104,20 @@ impl NodeId {
 pub struct TaskGraph {
     pub(crate) graph: DiGraph<NodeInfo, EdgeInfo, u32>,
 }
+
+/// Two graphs are equal when they hold the same nodes and the same edges in the same
+/// insertion order: what a JSON round trip preserves. Ids are positions, so comparing
+/// in order also compares which nodes each edge joins.
+impl PartialEq for TaskGraph {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self.edge_count() == other.edge_count()
+            && self.nodes().map(|(_, n)| n).eq(other.nodes().map(|(_, n)| n))
+            && self.edges().eq(other.edges())
+    }
+}
+
+impl Eq for TaskGraph {}
 
 impl TaskGraph {
     pub fn new() -> Self {
@@ -107,8 +170,28 @@ impl TaskGraph {
             .map(|e| (NodeId(e.source()), NodeId(e.target()), e.weight))
     }
 
+    /// The node behind `id`. Panics if `id` came from another graph, like slice indexing.
     pub fn node(&self, id: NodeId) -> &NodeInfo {
         &self.graph[id.0]
+    }
+
+    /// Lets the scheduler fill in what it learns later (order, measured duration).
+    pub fn node_mut(&mut self, id: NodeId) -> &mut NodeInfo {
+        &mut self.graph[id.0]
+    }
+
+    /// The dependencies of `id` (tails of its incoming edges), in no particular order.
+    pub fn dependencies(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.graph
+            .neighbors_directed(id.0, petgraph::Direction::Incoming)
+            .map(NodeId)
+    }
+
+    /// The readers of `id` (heads of its outgoing edges), in no particular order.
+    pub fn readers(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.graph
+            .neighbors_directed(id.0, petgraph::Direction::Outgoing)
+            .map(NodeId)
     }
 
     /// The id of the node with this key, if any (a linear scan).

@@ -1,0 +1,426 @@
+//! A DOT file back into a [`TaskGraph`], best effort.
+//!
+//! Reads what [`TaskGraph::to_dot`] writes nearly losslessly (the tooltip carries the
+//! details the label shortens) and reads Dask-style drawings sensibly: ellipses are
+//! tasks, boxes are data, and a box whose only input is one ellipse is that task's
+//! result rather than a node of its own.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use graphviz_rust::dot_structures::{Attribute, EdgeTy, Graph, GraphAttributes, Id, Stmt, Vertex};
+
+use super::escape::unquoted;
+use crate::error::GraphError;
+use crate::label::parse_bytes;
+use crate::model::{NodeInfo, NodeKind, TaskGraph};
+
+/// Larger DOT documents are refused before parsing: the parser keeps a token list
+/// many times the size of its input.
+pub const MAX_DOT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Deeper `{ … }` nesting is refused before parsing: the parser recurses once per level.
+pub const MAX_DOT_NESTING: usize = 64;
+
+/// Parser messages quote the offending line, which in a one-line file is the file.
+const MAX_MESSAGE_LINE: usize = 200;
+
+impl TaskGraph {
+    /// Reads a Graphviz DOT document (see the module docs of [`crate`] for what is
+    /// recovered), refusing documents above [`MAX_DOT_BYTES`].
+    pub fn from_dot(text: &str) -> Result<TaskGraph, GraphError> {
+        Self::from_dot_with_limit(text, MAX_DOT_BYTES)
+    }
+
+    /// [`from_dot`](Self::from_dot) with another size limit in bytes.
+    pub fn from_dot_with_limit(text: &str, max_bytes: usize) -> Result<TaskGraph, GraphError> {
+        if text.len() > max_bytes {
+            return Err(GraphError::TooLarge {
+                size: text.len(),
+                limit: max_bytes,
+            });
+        }
+        let depth = nesting_depth(text);
+        if depth > MAX_DOT_NESTING {
+            return Err(GraphError::DotTooDeep {
+                depth,
+                limit: MAX_DOT_NESTING,
+            });
+        }
+        // The parser unwraps on shapes its grammar should rule out; should one slip
+        // through, it is still the input's fault and must come back as an error.
+        let parsed = catch_unwind(AssertUnwindSafe(|| graphviz_rust::parse(text)))
+            .unwrap_or_else(|_| Err("the DOT parser failed on this input".to_owned()));
+        let graph = parsed.map_err(|message| GraphError::DotSyntax {
+            message: shorten_lines(&message),
+        })?;
+        let stmts = match graph {
+            Graph::DiGraph { stmts, .. } => stmts,
+            Graph::Graph { .. } => return Err(GraphError::DotUndirected),
+        };
+        let mut reader = Reader::default();
+        reader.walk(&stmts, &mut Vec::new());
+        let graph = reader.into_task_graph();
+        graph.validate()?;
+        Ok(graph)
+    }
+}
+
+fn shorten_lines(message: &str) -> String {
+    message
+        .lines()
+        .map(|line| match line.char_indices().nth(MAX_MESSAGE_LINE) {
+            Some((cut, _)) => format!("{}…", &line[..cut]),
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Deepest `{` nesting outside strings, comments and HTML-like ids.
+fn nesting_depth(text: &str) -> usize {
+    #[derive(PartialEq)]
+    enum State {
+        Code,
+        Quoted,
+        LineComment,
+        BlockComment,
+        Html(usize),
+    }
+    let (mut state, mut depth, mut deepest) = (State::Code, 0usize, 0usize);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        state = match state {
+            State::Code => match c {
+                '"' => State::Quoted,
+                '#' => State::LineComment,
+                '/' if chars.peek() == Some(&'/') => State::LineComment,
+                '/' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    State::BlockComment
+                }
+                '<' => State::Html(1),
+                '{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                    State::Code
+                }
+                '}' => {
+                    depth = depth.saturating_sub(1);
+                    State::Code
+                }
+                _ => State::Code,
+            },
+            State::Quoted => match c {
+                '\\' => {
+                    chars.next();
+                    State::Quoted
+                }
+                '"' => State::Code,
+                _ => State::Quoted,
+            },
+            State::LineComment if c == '\n' => State::Code,
+            State::BlockComment if c == '*' && chars.peek() == Some(&'/') => {
+                chars.next();
+                State::Code
+            }
+            State::Html(n) => match c {
+                '<' => State::Html(n + 1),
+                '>' if n == 1 => State::Code,
+                '>' => State::Html(n - 1),
+                _ => State::Html(n),
+            },
+            other => other,
+        };
+    }
+    deepest
+}
+
+fn text_of(id: &Id) -> String {
+    match id {
+        Id::Html(v) | Id::Escaped(v) | Id::Plain(v) => unquoted(v),
+        Id::Anonymous(v) => v.clone(),
+    }
+}
+
+#[derive(Debug, Default)]
+struct DotNode {
+    id: String,
+    /// Decoded attribute values; later declarations override earlier ones.
+    attrs: HashMap<String, String>,
+}
+
+impl DotNode {
+    fn is_box(&self) -> bool {
+        let shape = self.attrs.get("shape").map(|s| s.to_ascii_lowercase());
+        matches!(
+            shape.as_deref(),
+            Some(
+                "box"
+                    | "rect"
+                    | "rectangle"
+                    | "square"
+                    | "record"
+                    | "mrecord"
+                    | "note"
+                    | "tab"
+                    | "folder"
+                    | "box3d"
+                    | "component"
+                    | "cylinder"
+                    | "plaintext"
+                    | "plain"
+                    | "none"
+            )
+        )
+    }
+
+    /// The label's lines; Graphviz's default label is the node id.
+    fn label_lines(&self) -> Vec<String> {
+        match self.attrs.get("label") {
+            Some(label) if label != "\\N" => label.lines().map(str::to_owned).collect(),
+            _ => vec![self.id.clone()],
+        }
+    }
+
+    fn tooltip_lines(&self) -> Vec<&str> {
+        self.attrs
+            .get("tooltip")
+            .map(|t| t.lines().collect())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Reader {
+    nodes: Vec<DotNode>,
+    index: HashMap<String, usize>,
+    edges: Vec<(usize, usize)>,
+}
+
+impl Reader {
+    /// The node called `id`, created with the node defaults in scope if new (as
+    /// Graphviz does: later defaults do not change existing nodes).
+    fn node(&mut self, id: &Id, defaults: &[(String, String)]) -> usize {
+        let id = text_of(id);
+        if let Some(&i) = self.index.get(&id) {
+            return i;
+        }
+        let i = self.nodes.len();
+        self.index.insert(id.clone(), i);
+        self.nodes.push(DotNode {
+            id,
+            attrs: defaults.iter().cloned().collect(),
+        });
+        i
+    }
+
+    fn set_attrs(&mut self, node: usize, attrs: &[Attribute]) {
+        for Attribute(name, value) in attrs {
+            self.nodes[node].attrs.insert(text_of(name), text_of(value));
+        }
+    }
+
+    /// Reads statements in order; returns every node they mention, which is what a
+    /// subgraph stands for as an edge end.
+    fn walk(&mut self, stmts: &[Stmt], defaults: &mut Vec<(String, String)>) -> Vec<usize> {
+        let mut mentioned = Vec::new();
+        for stmt in stmts {
+            match stmt {
+                Stmt::Node(node) => {
+                    let i = self.node(&node.id.0, defaults);
+                    self.set_attrs(i, &node.attributes);
+                    mentioned.push(i);
+                }
+                Stmt::Edge(edge) => {
+                    let vertices: Vec<&Vertex> = match &edge.ty {
+                        EdgeTy::Pair(a, b) => vec![a, b],
+                        EdgeTy::Chain(chain) => chain.iter().collect(),
+                    };
+                    let ends: Vec<Vec<usize>> = vertices
+                        .into_iter()
+                        .map(|v| match v {
+                            Vertex::N(id) => vec![self.node(&id.0, defaults)],
+                            Vertex::S(sub) => self.walk(&sub.stmts, &mut defaults.clone()),
+                        })
+                        .collect();
+                    for pair in ends.windows(2) {
+                        for &from in &pair[0] {
+                            for &to in &pair[1] {
+                                self.edges.push((from, to));
+                            }
+                        }
+                    }
+                    mentioned.extend(ends.into_iter().flatten());
+                }
+                Stmt::Subgraph(sub) => {
+                    mentioned.extend(self.walk(&sub.stmts, &mut defaults.clone()));
+                }
+                Stmt::GAttribute(GraphAttributes::Node(attrs)) => {
+                    for Attribute(name, value) in attrs {
+                        let name = text_of(name);
+                        defaults.retain(|(n, _)| *n != name);
+                        defaults.push((name, text_of(value)));
+                    }
+                }
+                Stmt::GAttribute(_) | Stmt::Attribute(_) => {}
+            }
+        }
+        mentioned
+    }
+
+    fn into_task_graph(self) -> TaskGraph {
+        let n = self.nodes.len();
+        let mut incoming = vec![Vec::new(); n];
+        for &(from, to) in &self.edges {
+            incoming[to].push(from);
+        }
+        // result_of[b] = Some(t): box b is task t's result and is folded into t.
+        let mut result_of: Vec<Option<usize>> = vec![None; n];
+        let mut result: Vec<Option<usize>> = vec![None; n];
+        for b in 0..n {
+            if let [t] = incoming[b][..] {
+                let is_result = self.nodes[b].is_box()
+                    && !self.nodes[t].is_box()
+                    && t != b
+                    && result[t].is_none();
+                if is_result {
+                    result_of[b] = Some(t);
+                    result[t] = Some(b);
+                }
+            }
+        }
+
+        let mut graph = TaskGraph::with_capacity(n, self.edges.len());
+        let mut ids = vec![None; n];
+        for (i, node) in self.nodes.iter().enumerate() {
+            if result_of[i].is_some() {
+                continue;
+            }
+            let info = node_info(node, result[i].map(|b| &self.nodes[b]));
+            ids[i] = Some(graph.add_node(info));
+        }
+        let mut next_position: HashMap<usize, u32> = HashMap::new();
+        for &(from, to) in &self.edges {
+            if result_of[to] == Some(from) {
+                continue;
+            }
+            let from = result_of[from].unwrap_or(from);
+            let to = result_of[to].unwrap_or(to);
+            if let (Some(a), Some(b)) = (ids[from], ids[to]) {
+                let position = next_position.entry(to).or_insert(0);
+                graph.add_edge(a, b, *position);
+                *position = position.saturating_add(1);
+            }
+        }
+        graph
+    }
+}
+
+/// The details our tooltips carry, one `name: value` per line after the key.
+fn read_details(info: &mut NodeInfo, lines: &[&str]) {
+    for line in lines.iter().skip(1) {
+        let Some((name, value)) = line.split_once(": ") else {
+            continue;
+        };
+        match name {
+            "function" => info.path = value.to_owned(),
+            "type" => info.type_name = Some(value.to_owned()),
+            "size" => {
+                if let Some(bytes) = value.strip_suffix(" bytes").and_then(|b| b.parse().ok()) {
+                    info.size = Some(bytes);
+                }
+            }
+            "order" => info.order = value.parse().ok(),
+            "time" => info.duration_ns = value.strip_suffix(" ms").and_then(parse_millis),
+            _ => {}
+        }
+    }
+}
+
+/// `1.234567 ms` → 1 234 567 ns, exactly (no float rounding).
+fn parse_millis(text: &str) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 6 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: u64 = whole.parse().ok()?;
+    let fraction: u64 = format!("{fraction:0<6}").parse().ok()?;
+    whole.checked_mul(1_000_000)?.checked_add(fraction)
+}
+
+/// Fills type and size from label lines, for DOT files without our tooltips.
+fn read_label_details(info: &mut NodeInfo, lines: &[String]) {
+    for line in lines {
+        if let Some(bytes) = parse_bytes(line) {
+            info.size.get_or_insert(bytes);
+        } else if *line != info.key && info.type_name.is_none() {
+            info.type_name = Some(line.clone());
+        }
+    }
+}
+
+fn node_info(node: &DotNode, result: Option<&DotNode>) -> NodeInfo {
+    let tooltip = node.tooltip_lines();
+    let key = tooltip
+        .first()
+        .filter(|k| !k.is_empty())
+        .map_or_else(|| node.id.clone(), |k| (*k).to_owned());
+    let label = node.label_lines();
+    let name = label.first().cloned().unwrap_or_else(|| node.id.clone());
+    let kind = if node.is_box() {
+        NodeKind::Value
+    } else {
+        NodeKind::Task
+    };
+    let mut info = NodeInfo {
+        key,
+        path: name.clone(),
+        name,
+        kind,
+        type_name: None,
+        size: None,
+        order: None,
+        duration_ns: None,
+    };
+    read_details(&mut info, &tooltip);
+    match (kind, result) {
+        (NodeKind::Task, Some(result)) => {
+            read_details(&mut info, &result.tooltip_lines());
+            read_label_details(&mut info, &result.label_lines());
+        }
+        (NodeKind::Value, _) => read_label_details(&mut info, &label[1..]),
+        (NodeKind::Task, None) => {}
+    }
+    info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_ignores_braces_in_strings_and_comments() {
+        assert_eq!(nesting_depth("digraph { a [label=\"{{{{\"] }"), 1);
+        assert_eq!(nesting_depth("digraph { // {{{{\n /* {{ */ # {{\n }"), 1);
+        assert_eq!(nesting_depth("digraph { a [label=<<b>{{</b>>] }"), 1);
+        assert_eq!(nesting_depth("digraph { subgraph { subgraph { } } }"), 3);
+    }
+
+    #[test]
+    fn millis_read_exactly() {
+        assert_eq!(parse_millis("1.234567"), Some(1_234_567));
+        assert_eq!(parse_millis("0.5"), Some(500_000));
+        assert_eq!(parse_millis("12"), Some(12_000_000));
+        assert_eq!(parse_millis("1.2345678"), None);
+        assert_eq!(parse_millis("x"), None);
+    }
+
+    #[test]
+    fn long_parser_messages_are_cut_per_line() {
+        let message = format!("--> 1:3\n{}\n= expected id", "x".repeat(5000));
+        let short = shorten_lines(&message);
+        assert!(short.len() < 400);
+        assert!(short.ends_with("= expected id"));
+    }
+}
