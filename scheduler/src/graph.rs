@@ -20,7 +20,7 @@ pub fn graph<O: Outputs>(outputs: O) -> TaskGraph {
     with_plan(outputs, |plan| {
         let mut graph = TaskGraph::with_capacity(plan.len(), 0);
         let ids: Vec<NodeId> = plan
-            .nodes
+            .nodes()
             .iter()
             .enumerate()
             .map(|(i, pn)| {

@@ -32,3 +32,15 @@ impl<T> UnsafeCell<T> {
         f(self.0.get())
     }
 }
+
+/// Adds to an atomic counter through `&mut`, i.e. without synchronization: used while a
+/// plan is built and no other thread can see it.
+#[inline]
+pub(crate) fn add_exclusive(counter: &mut AtomicU32, n: u32) {
+    #[cfg(not(loom))]
+    {
+        *counter.get_mut() += n;
+    }
+    #[cfg(loom)]
+    counter.with_mut(|v| *v += n);
+}

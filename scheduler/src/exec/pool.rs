@@ -95,7 +95,7 @@ impl Pool {
         }
         let roots = JobKind::Roots {
             lo: 0,
-            hi: plan.roots.len() as u32,
+            hi: plan.roots().len() as u32,
         };
         let worker = CURRENT_WORKER.with(|c| c.get());
         // SAFETY: see `current`.

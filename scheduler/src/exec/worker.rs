@@ -209,7 +209,7 @@ impl WorkerCtx {
             JobKind::Roots { lo, hi } => {
                 let hi = self.split(job.exec, lo, hi, |lo, hi| JobKind::Roots { lo, hi });
                 for r in lo..hi {
-                    self.run_chain(plan.roots[r as usize], &mut sink, account);
+                    self.run_chain(plan.roots()[r as usize], &mut sink, account);
                 }
             }
             JobKind::Notify { task, lo, hi } => {

@@ -6,6 +6,7 @@
 //! and pure nodes with equal keys once), and sets every pending and reader count, so
 //! running needs no second walk.
 
+mod buffers;
 mod mark;
 mod slot;
 mod step;
@@ -19,7 +20,8 @@ use parking_lot::Mutex;
 
 use crate::error::{Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
-use crate::sync::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use crate::sync::{add_exclusive, AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use buffers::PlanBuffers;
 use mark::{Marks, IN_PROGRESS};
 use slot::{ResultSlot, SlotValue};
 
@@ -31,29 +33,32 @@ pub(crate) struct PlanNode<'g> {
     /// Readers (input edges and output positions) that have not released the result.
     pub(crate) readers: AtomicU32,
     pub(crate) slot: ResultSlot,
+    /// Tasks reading this node; while building, the fill cursor into `succs`.
+    succ_count: u32,
     pub(crate) is_task: bool,
 }
 
 pub(crate) struct Plan<'g> {
-    pub(crate) nodes: Vec<PlanNode<'g>>,
-    /// `deps[dep_start[i]..dep_start[i + 1]]`: node i's inputs in argument order.
-    dep_start: Vec<u32>,
-    deps: Vec<u32>,
-    /// Parameter position of every entry of `deps` (kept only for drawing).
-    dep_positions: Option<Vec<u32>>,
+    /// `nodes`: post-order. `deps[dep_start[i]..dep_start[i + 1]]`: node i's inputs in
+    /// argument order (`dep_positions` parallel to it when drawing).
     /// `succs[succ_start[i]..succ_start[i + 1]]`: tasks reading node i, ascending.
-    succ_start: Vec<u32>,
-    succs: Vec<u32>,
-    /// Tasks ready at the start, ascending (so depth-first order is kept).
-    pub(crate) roots: Vec<u32>,
+    /// `roots`: tasks ready at the start, ascending (so depth-first order is kept).
+    buffers: PlanBuffers<'g>,
     /// Plan index of every requested output, in request order.
     pub(crate) outputs: Vec<u32>,
     pub(crate) task_count: usize,
+    keep_positions: bool,
     /// Set by the first failure; tasks that have not started are then skipped.
     pub(crate) failed: AtomicBool,
     first_error: Mutex<Option<(u32, TaskFailure)>>,
     /// Tasks not yet finished (or skipped); see `exec` for how workers count down.
     pub(crate) unfinished: AtomicUsize,
+}
+
+impl Drop for Plan<'_> {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.buffers).give_back();
+    }
 }
 
 impl<'g> Plan<'g> {
@@ -68,19 +73,17 @@ impl<'g> Plan<'g> {
     }
 
     fn build_inner(outputs: &[&'g dyn NodeDyn], keep_positions: bool) -> Self {
+        let mut b = PlanBuffers::take();
         let mut marks = Marks::enter();
-        let mut order: Vec<&'g dyn NodeDyn> = Vec::new();
-        let mut dep_start: Vec<u32> = vec![0];
-        let mut deps: Vec<u32> = Vec::new();
-        let mut dep_positions: Vec<u32> = Vec::new();
         let mut pure_index: HashMap<(u64, &'static str), u32> = HashMap::new();
+        let mut task_count = 0usize;
+        b.dep_start.push(0);
 
         // Iterative depth-first search: (node, exiting). Deep chains must not recurse.
-        let mut stack: Vec<(&'g dyn NodeDyn, bool)> = Vec::new();
         for &root in outputs.iter().rev() {
-            stack.push((root, false));
+            b.stack.push((root, false));
         }
-        while let Some((node, exiting)) = stack.pop() {
+        while let Some((node, exiting)) = b.stack.pop() {
             let header = node.header();
             if !exiting {
                 if marks.get(node).is_some() {
@@ -93,8 +96,9 @@ impl<'g> Plan<'g> {
                     }
                 }
                 marks.set(node, IN_PROGRESS);
-                stack.push((node, true));
-                let first_dep = stack.len();
+                b.stack.push((node, true));
+                let first_dep = b.stack.len();
+                let stack = &mut b.stack;
                 node.for_each_dep(&mut |dep, _| {
                     if marks.get(dep).is_none() {
                         stack.push((dep, false));
@@ -102,23 +106,51 @@ impl<'g> Plan<'g> {
                 });
                 // Visit dependencies in argument order, so the plan order (and with it
                 // the sequential run order) follows the program's reading order.
-                stack[first_dep..].reverse();
-            } else {
-                let index = u32::try_from(order.len()).expect("a plan holds at most 2^32 - 2 nodes");
-                node.for_each_dep(&mut |dep, position| {
-                    let dep_index = marks.get(dep).expect("dependencies finish before readers");
-                    debug_assert_ne!(dep_index, IN_PROGRESS, "task graphs are acyclic");
-                    deps.push(dep_index);
-                    if keep_positions {
-                        dep_positions.push(position);
-                    }
-                });
-                dep_start.push(u32::try_from(deps.len()).expect("a plan holds at most 2^32 edges"));
-                marks.set(node, index);
-                if header.pure {
-                    pure_index.insert((header.id, header.name), index);
+                b.stack[first_dep..].reverse();
+                continue;
+            }
+            let index = u32::try_from(b.nodes.len())
+                .ok()
+                .filter(|&i| i < IN_PROGRESS)
+                .expect("a plan holds fewer than 2^32 - 1 nodes");
+            let mut pending = 0;
+            let (nodes, deps, positions) = (&mut b.nodes, &mut b.deps, &mut b.dep_positions);
+            node.for_each_dep(&mut |dep, position| {
+                let d = marks.get(dep).expect("dependencies finish before readers");
+                debug_assert_ne!(d, IN_PROGRESS, "task graphs are acyclic");
+                deps.push(d);
+                if keep_positions {
+                    positions.push(position);
                 }
-                order.push(node);
+                let dep_node = &mut nodes[d as usize];
+                add_exclusive(&mut dep_node.readers, 1);
+                if dep_node.is_task {
+                    dep_node.succ_count += 1;
+                    pending += 1;
+                }
+            });
+            b.dep_start.push(u32::try_from(b.deps.len()).expect("a plan holds fewer than 2^32 edges"));
+            let (slot, is_task) = match node.body() {
+                NodeBody::Task => {
+                    task_count += 1;
+                    if pending == 0 {
+                        b.roots.push(index);
+                    }
+                    (SlotValue::Empty, true)
+                }
+                NodeBody::Value(shared) => (SlotValue::Shared(shared.clone()), false),
+            };
+            b.nodes.push(PlanNode {
+                node,
+                pending: AtomicU32::new(pending),
+                readers: AtomicU32::new(0),
+                slot: ResultSlot::new(slot),
+                succ_count: 0,
+                is_task,
+            });
+            marks.set(node, index);
+            if header.pure {
+                pure_index.insert((header.id, header.name), index);
             }
         }
         let outputs: Vec<u32> = outputs
@@ -126,79 +158,37 @@ impl<'g> Plan<'g> {
             .map(|&n| marks.get(n).expect("every output was planned"))
             .collect();
         drop(marks);
-
-        let n = order.len();
-        let is_task: Vec<bool> = order
-            .iter()
-            .map(|node| matches!(node.body(), NodeBody::Task))
-            .collect();
-        let mut pending = vec![0u32; n];
-        let mut readers = vec![0u32; n];
-        let mut succ_count = vec![0u32; n + 1];
-        for t in 0..n {
-            for &d in &deps[dep_start[t] as usize..dep_start[t + 1] as usize] {
-                readers[d as usize] += 1;
-                if is_task[d as usize] {
-                    pending[t] += 1;
-                    succ_count[d as usize + 1] += 1;
-                }
-            }
-        }
         for &o in &outputs {
-            readers[o as usize] += 1;
+            add_exclusive(&mut b.nodes[o as usize].readers, 1);
         }
-        // Prefix sums turn counts into start offsets.
-        for i in 0..n {
-            succ_count[i + 1] += succ_count[i];
+
+        // Successor lists: offsets from the counts, then one pass over the edges, using
+        // each node's count field as its fill cursor.
+        let mut offset = 0u32;
+        b.succ_start.push(0);
+        for node in &mut b.nodes {
+            let count = node.succ_count;
+            node.succ_count = offset;
+            offset += count;
+            b.succ_start.push(offset);
         }
-        let succ_start = succ_count;
-        let mut fill = succ_start.clone();
-        let mut succs = vec![0u32; succ_start[n] as usize];
-        for t in 0..n {
-            for &d in &deps[dep_start[t] as usize..dep_start[t + 1] as usize] {
-                if is_task[d as usize] {
-                    succs[fill[d as usize] as usize] = t as u32;
-                    fill[d as usize] += 1;
+        b.succs.resize(offset as usize, 0);
+        for t in 0..b.nodes.len() {
+            for e in b.dep_start[t]..b.dep_start[t + 1] {
+                let d = b.deps[e as usize] as usize;
+                let dep_node = &mut b.nodes[d];
+                if dep_node.is_task {
+                    b.succs[dep_node.succ_count as usize] = t as u32;
+                    dep_node.succ_count += 1;
                 }
             }
         }
-
-        let mut roots = Vec::new();
-        let mut task_count = 0;
-        let nodes: Vec<PlanNode<'g>> = order
-            .into_iter()
-            .enumerate()
-            .map(|(i, node)| {
-                let value = match node.body() {
-                    NodeBody::Task => {
-                        task_count += 1;
-                        if pending[i] == 0 {
-                            roots.push(i as u32);
-                        }
-                        SlotValue::Empty
-                    }
-                    NodeBody::Value(shared) => SlotValue::Shared(shared.clone()),
-                };
-                PlanNode {
-                    node,
-                    pending: AtomicU32::new(pending[i]),
-                    readers: AtomicU32::new(readers[i]),
-                    slot: ResultSlot::new(value),
-                    is_task: is_task[i],
-                }
-            })
-            .collect();
 
         Plan {
-            nodes,
-            dep_start,
-            deps,
-            dep_positions: keep_positions.then_some(dep_positions),
-            succ_start,
-            succs,
-            roots,
+            buffers: b,
             outputs,
             task_count,
+            keep_positions,
             failed: AtomicBool::new(false),
             first_error: Mutex::new(None),
             unfinished: AtomicUsize::new(task_count),
@@ -206,27 +196,41 @@ impl<'g> Plan<'g> {
     }
 
     #[inline]
+    pub(crate) fn nodes(&self) -> &[PlanNode<'g>] {
+        &self.buffers.nodes
+    }
+
+    #[inline]
+    pub(crate) fn node(&self, i: u32) -> &PlanNode<'g> {
+        &self.buffers.nodes[i as usize]
+    }
+
+    #[inline]
+    pub(crate) fn roots(&self) -> &[u32] {
+        &self.buffers.roots
+    }
+
+    #[inline]
     pub(crate) fn deps_of(&self, i: u32) -> &[u32] {
-        let i = i as usize;
-        &self.deps[self.dep_start[i] as usize..self.dep_start[i + 1] as usize]
+        let (b, i) = (&self.buffers, i as usize);
+        &b.deps[b.dep_start[i] as usize..b.dep_start[i + 1] as usize]
     }
 
     /// Parameter positions parallel to [`deps_of`](Self::deps_of), when kept.
     pub(crate) fn dep_positions_of(&self, i: u32) -> Option<&[u32]> {
-        let i = i as usize;
-        self.dep_positions
-            .as_ref()
-            .map(|p| &p[self.dep_start[i] as usize..self.dep_start[i + 1] as usize])
+        let (b, i) = (&self.buffers, i as usize);
+        self.keep_positions
+            .then(|| &b.dep_positions[b.dep_start[i] as usize..b.dep_start[i + 1] as usize])
     }
 
     #[inline]
     pub(crate) fn succs_of(&self, i: u32) -> &[u32] {
-        let i = i as usize;
-        &self.succs[self.succ_start[i] as usize..self.succ_start[i + 1] as usize]
+        let (b, i) = (&self.buffers, i as usize);
+        &b.succs[b.succ_start[i] as usize..b.succ_start[i + 1] as usize]
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.nodes.len()
+        self.buffers.nodes.len()
     }
 
     /// A reference to node `d`'s result, valid while the caller holds a reader count.
@@ -234,13 +238,13 @@ impl<'g> Plan<'g> {
     pub(crate) fn borrow_result<T: 'static>(&self, d: u32) -> Option<&T> {
         // SAFETY: callers are tasks reading an input (their reader count is released only
         // after they return) and output extraction, which holds its own count.
-        unsafe { self.nodes[d as usize].slot.borrow::<T>() }
+        unsafe { self.node(d).slot.borrow::<T>() }
     }
 
     /// The result by value: moved when the caller is its last reader, cloned otherwise.
     #[inline]
     pub(crate) fn take_or_clone_result<T: Clone + 'static>(&self, d: u32) -> Option<T> {
-        let node = &self.nodes[d as usize];
+        let node = &self.node(d);
         // Acquire pairs with every other reader's release: when only our count remains,
         // all their borrows have ended.
         if node.readers.load(Ordering::Acquire) == 1 {
@@ -264,7 +268,7 @@ impl<'g> Plan<'g> {
     /// The reported error, if any task failed.
     pub(crate) fn take_error(&self) -> Option<Error> {
         let (task, failure) = self.first_error.lock().take()?;
-        let header = self.nodes[task as usize].node.header();
+        let header = self.node(task).node.header();
         Some(failure.into_error(header.key().to_string(), header.name.to_string()))
     }
 
@@ -274,7 +278,7 @@ impl<'g> Plan<'g> {
         let value = self.take_or_clone_result::<T>(d);
         self.release(d);
         value.ok_or_else(|| {
-            let header = self.nodes[d as usize].node.header();
+            let header = self.node(d).node.header();
             Error::Internal(format!(
                 "output {} ({}) has no value of type {}",
                 position,

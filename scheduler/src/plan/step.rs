@@ -38,7 +38,7 @@ impl Plan<'_> {
     /// inputs. Successors are not touched.
     #[inline]
     pub(crate) fn execute(&self, t: u32) {
-        let node = &self.nodes[t as usize];
+        let node = self.node(t);
         let deps = self.deps_of(t);
         if !self.failed.load(Ordering::Relaxed) {
             let inputs = Inputs::new(self, deps);
@@ -58,7 +58,7 @@ impl Plan<'_> {
     /// Gives back one reader count of node `d`, dropping its result after the last.
     #[inline]
     pub(crate) fn release(&self, d: u32) {
-        let node = &self.nodes[d as usize];
+        let node = self.node(d);
         // AcqRel: our borrow of the slot happens-before the clear by the last releaser.
         if node.readers.fetch_sub(1, Ordering::AcqRel) == 1 {
             // SAFETY: the count reached zero, so no reader remains.
@@ -77,7 +77,7 @@ impl Plan<'_> {
     pub(crate) fn satisfy(&self, s: u32) -> bool {
         // AcqRel: release our stored result to `s`, and acquire the other inputs' results
         // when we are the one making `s` ready.
-        self.nodes[s as usize].pending.fetch_sub(1, Ordering::AcqRel) == 1
+        self.node(s).pending.fetch_sub(1, Ordering::AcqRel) == 1
     }
 
     /// Step 4: wakes `t`'s successors. Returns one ready successor to run next here.
@@ -106,7 +106,7 @@ impl Plan<'_> {
     /// Runs every task on the calling thread in plan order: a depth-first post-order of
     /// the outputs, deterministic from run to run. Needs no pending counts.
     pub(crate) fn run_sequential(&self) {
-        for (t, node) in self.nodes.iter().enumerate() {
+        for (t, node) in self.nodes().iter().enumerate() {
             if node.is_task {
                 self.execute(t as u32);
             }
