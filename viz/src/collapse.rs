@@ -203,7 +203,10 @@ mod tests {
         assert_eq!(collapsed.groups().len(), 2);
         assert_eq!(collapsed.find("csv::load").unwrap().count(), 2);
         assert_eq!(collapsed.find("parquet::load").unwrap().count(), 1);
-        assert_eq!(collapsed.edge_count_between("csv::load", "parquet::load"), 2);
+        assert_eq!(
+            collapsed.edge_count_between("csv::load", "parquet::load"),
+            2
+        );
         assert_eq!(collapsed.group_of(c), Some(0));
     }
 

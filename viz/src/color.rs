@@ -122,7 +122,11 @@ const DURATION_STOPS: [Rgb; 4] = [
 ];
 
 fn gradient(stops: &[Rgb], t: f64) -> Rgb {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let scaled = t * (stops.len() - 1) as f64;
     let i = (scaled.floor() as usize).min(stops.len() - 2);
     let f = scaled - i as f64;
@@ -133,7 +137,11 @@ fn gradient(stops: &[Rgb], t: f64) -> Rgb {
 
 /// Colour for `value` within `[min, max]` of the run order.
 pub(crate) fn for_order(value: f64, min: f64, max: f64) -> Rgb {
-    let t = if max > min { (value - min) / (max - min) } else { 0.0 };
+    let t = if max > min {
+        (value - min) / (max - min)
+    } else {
+        0.0
+    };
     gradient(&ORDER_STOPS, t)
 }
 
@@ -155,8 +163,14 @@ mod tests {
 
     #[test]
     fn a_function_keeps_its_colour() {
-        assert_eq!(for_path("pipeline::generate_data"), for_path("pipeline::generate_data"));
-        assert_ne!(for_path("pipeline::generate_data"), for_path("other::generate_data"));
+        assert_eq!(
+            for_path("pipeline::generate_data"),
+            for_path("pipeline::generate_data")
+        );
+        assert_ne!(
+            for_path("pipeline::generate_data"),
+            for_path("other::generate_data")
+        );
         // Pinned: the colour must not change between releases or platforms.
         assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
     }

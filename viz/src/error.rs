@@ -77,7 +77,9 @@ pub enum GraphError {
     DotSyntax { message: String },
 
     /// Refused before parsing: the parser recurses once per nesting level.
-    #[error("the DOT document nests subgraphs {depth} deep, more than the {limit} this reader accepts")]
+    #[error(
+        "the DOT document nests subgraphs {depth} deep, more than the {limit} this reader accepts"
+    )]
     DotTooDeep { depth: usize, limit: usize },
 
     #[error("the DOT document is an undirected `graph`; task graphs need a `digraph`")]
@@ -141,6 +143,9 @@ mod tests {
             key: "a".into(),
             cycle: vec!["a".into(), "b".into()],
         };
-        assert_eq!(err.to_string(), "the graph has a cycle through `a`: a → b → a");
+        assert_eq!(
+            err.to_string(),
+            "the graph has a cycle through `a`: a → b → a"
+        );
     }
 }

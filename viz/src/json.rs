@@ -138,7 +138,8 @@ impl TaskGraph {
         let document: DocumentIn = serde_json::from_str(text).map_err(json_error)?;
 
         let mut graph = TaskGraph::with_capacity(document.nodes.len(), document.edges.len());
-        let mut by_key: HashMap<String, crate::NodeId> = HashMap::with_capacity(document.nodes.len());
+        let mut by_key: HashMap<String, crate::NodeId> =
+            HashMap::with_capacity(document.nodes.len());
         for node in document.nodes {
             let key = node.key.clone();
             let id = graph.add_node(node);
@@ -196,7 +197,10 @@ mod tests {
         let g = sample();
         let text = g.to_json();
         assert_eq!(TaskGraph::from_json(&text), Ok(g));
-        assert_eq!(TaskGraph::from_json(&TaskGraph::new().to_json()), Ok(TaskGraph::new()));
+        assert_eq!(
+            TaskGraph::from_json(&TaskGraph::new().to_json()),
+            Ok(TaskGraph::new())
+        );
     }
 
     #[test]
@@ -248,7 +252,9 @@ mod tests {
 
     #[test]
     fn schema_violations_name_the_field() {
-        let err = error_of(&minimal(r#""nodes": [{"key": "a", "name": "a", "path": "a"}]"#));
+        let err = error_of(&minimal(
+            r#""nodes": [{"key": "a", "name": "a", "path": "a"}]"#,
+        ));
         assert!(err.contains("missing field `kind`"), "{err}");
         let err = error_of(&minimal(
             r#""nodes": [{"key": "a", "name": "a", "path": "a", "kind": "thunk"}]"#,

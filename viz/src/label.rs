@@ -118,6 +118,9 @@ mod tests {
         assert_eq!(cut.chars().count(), MAX_LABEL_CHARS);
         assert!(cut.ends_with('…'));
         assert_eq!(bounded("a\nb"), "a b");
-        assert_eq!(bounded(&"y".repeat(MAX_LABEL_CHARS)), "y".repeat(MAX_LABEL_CHARS));
+        assert_eq!(
+            bounded(&"y".repeat(MAX_LABEL_CHARS)),
+            "y".repeat(MAX_LABEL_CHARS)
+        );
     }
 }

@@ -39,9 +39,12 @@ mod dot;
 mod error;
 mod json;
 mod label;
+mod layout;
 mod model;
 mod options;
+mod save;
 mod scene;
+mod svg;
 mod validate;
 
 pub use collapse::{CollapsedGraph, FunctionGroup, GroupEdge};
@@ -51,3 +54,5 @@ pub use error::{GraphError, VizError};
 pub use json::{MAX_JSON_BYTES, SCHEMA_VERSION};
 pub use model::{EdgeInfo, NodeId, NodeInfo, NodeKind, TaskGraph};
 pub use options::{DotOptions, Engine, RankDir, SvgOptions, DEFAULT_COLLAPSE_ABOVE};
+pub use save::Format;
+pub use svg::dot_available;

@@ -112,7 +112,10 @@ impl PartialEq for TaskGraph {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len()
             && self.edge_count() == other.edge_count()
-            && self.nodes().map(|(_, n)| n).eq(other.nodes().map(|(_, n)| n))
+            && self
+                .nodes()
+                .map(|(_, n)| n)
+                .eq(other.nodes().map(|(_, n)| n))
             && self.edges().eq(other.edges())
     }
 }

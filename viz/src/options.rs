@@ -121,7 +121,9 @@ impl std::str::FromStr for Engine {
             "auto" => Ok(Engine::Auto),
             "embedded" => Ok(Engine::Embedded),
             "dot" | "graphviz" => Ok(Engine::Dot),
-            _ => Err(format!("unknown engine `{s}`; expected auto, embedded or dot")),
+            _ => Err(format!(
+                "unknown engine `{s}`; expected auto, embedded or dot"
+            )),
         }
     }
 }

@@ -126,10 +126,7 @@ fn tooltip(node: &NodeInfo) -> String {
 fn range<T: Copy + PartialOrd>(values: impl Iterator<Item = T>) -> Option<(T, T)> {
     values.fold(None, |acc, v| match acc {
         None => Some((v, v)),
-        Some((lo, hi)) => Some((
-            if v < lo { v } else { lo },
-            if v > hi { v } else { hi },
-        )),
+        Some((lo, hi)) => Some((if v < lo { v } else { lo }, if v > hi { v } else { hi })),
     })
 }
 
@@ -241,14 +238,19 @@ fn of_nodes(graph: &TaskGraph, color: ColorBy) -> Scene {
 
 fn of_groups(graph: &TaskGraph, collapsed: &CollapsedGraph, color: ColorBy) -> Scene {
     let mean_order = |members: &[crate::NodeId]| {
-        let orders: Vec<u64> = members.iter().filter_map(|&m| graph.node(m).order).collect();
+        let orders: Vec<u64> = members
+            .iter()
+            .filter_map(|&m| graph.node(m).order)
+            .collect();
         (!orders.is_empty()).then(|| orders.iter().sum::<u64>() as f64 / orders.len() as f64)
     };
     let total_duration = |members: &[crate::NodeId]| {
         members
             .iter()
             .filter_map(|&m| graph.node(m).duration_ns)
-            .fold(None, |acc: Option<u64>, d| Some(acc.unwrap_or(0).saturating_add(d)))
+            .fold(None, |acc: Option<u64>, d| {
+                Some(acc.unwrap_or(0).saturating_add(d))
+            })
     };
     let groups = collapsed.groups();
     let painter = Painter::new(
@@ -315,7 +317,11 @@ mod tests {
     #[test]
     fn tasks_get_an_ellipse_and_a_labelled_result_box() {
         let scene = build(&small(), ColorBy::None, None);
-        let forms: Vec<(&str, Form)> = scene.shapes.iter().map(|s| (s.id.as_str(), s.form)).collect();
+        let forms: Vec<(&str, Form)> = scene
+            .shapes
+            .iter()
+            .map(|s| (s.id.as_str(), s.form))
+            .collect();
         assert_eq!(
             forms,
             [
@@ -348,7 +354,13 @@ mod tests {
     #[test]
     fn colours_follow_the_chosen_measure() {
         let mut g = small();
-        for (i, id) in g.nodes().map(|(id, _)| id).collect::<Vec<_>>().into_iter().enumerate() {
+        for (i, id) in g
+            .nodes()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .enumerate()
+        {
             g.node_mut(id).order = Some(i as u64);
         }
         let scene = build(&g, ColorBy::Order, None);

@@ -40,16 +40,24 @@ mod tests {
                 .with_size(3),
         );
         let gen = g.add_node(
-            NodeInfo::task("generate_data-3fa2c19b07d1e4a2", "generate_data", "pipeline::generate_data")
-                .with_type_name("alloc::vec::Vec<f64>")
-                .with_size(8_000_000)
-                .with_order(1)
-                .with_duration_ns(1_234_567),
+            NodeInfo::task(
+                "generate_data-3fa2c19b07d1e4a2",
+                "generate_data",
+                "pipeline::generate_data",
+            )
+            .with_type_name("alloc::vec::Vec<f64>")
+            .with_size(8_000_000)
+            .with_order(1)
+            .with_duration_ns(1_234_567),
         );
         let agg = g.add_node(
-            NodeInfo::task("aggregate_data-00ff", "aggregate_data", "pipeline::aggregate_data")
-                .with_type_name("pipeline::Stats")
-                .with_order(2),
+            NodeInfo::task(
+                "aggregate_data-00ff",
+                "aggregate_data",
+                "pipeline::aggregate_data",
+            )
+            .with_type_name("pipeline::Stats")
+            .with_order(2),
         );
         g.add_edge(data, gen, 0);
         g.add_edge(gen, agg, 0);
