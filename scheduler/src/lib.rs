@@ -47,6 +47,8 @@ mod error;
 mod exec;
 mod graph;
 mod key;
+#[cfg(all(test, loom))]
+mod loom_tests;
 mod node;
 mod plan;
 mod sync;

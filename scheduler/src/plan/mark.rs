@@ -100,3 +100,28 @@ impl Drop for Marks {
 fn address(node: &dyn NodeDyn) -> usize {
     node as *const dyn NodeDyn as *const () as usize
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_planner_that_starts_alone_writes_stamps() {
+        // Other tests plan concurrently; retry until this one starts alone.
+        for _ in 0..1000 {
+            let first = Marks::enter();
+            if !first.uses_stamps() {
+                drop(first);
+                std::thread::yield_now();
+                continue;
+            }
+            let second = Marks::enter();
+            assert!(!second.uses_stamps(), "a concurrent planner must not overwrite stamps");
+            drop(first);
+            let third = Marks::enter();
+            assert!(!third.uses_stamps(), "still concurrent with `second`");
+            return;
+        }
+        panic!("never planned alone");
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system programs some tests need: Graphviz `dot` (the dot layout engine)
+# and Chromium (the visualizer's browser check). Skips what is already there.
+set -euo pipefail
+
+missing=()
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "test-deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=sudo
+  else
+    echo "test-deps: not root and no sudo; tests needing ${missing[*]} will be skipped" >&2
+    [ "${CI:-}" = "true" ] && exit 1
+    exit 0
+  fi
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
