@@ -88,6 +88,20 @@ impl<T: Send + Sync + 'static> Delayed<T> {
         Ok(values.pop().expect("one output gives one value"))
     }
 
+    /// Writes this value's graph (as [`graph`](crate::graph()) gives it) to `path`; the
+    /// format follows the extension: `.svg` (drawn without any system program; with
+    /// Graphviz's layout when `dot` is installed), `.dot`/`.gv` or `.json`.
+    ///
+    /// ```no_run
+    /// let total = dask::delayed(vec![1, 2, 3]).map(|v: &Vec<i32>| v.iter().sum::<i32>());
+    /// total.visualize("total.svg")?;
+    /// # Ok::<(), dask::Error>(())
+    /// ```
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        crate::graph::graph_of_nodes(&[self.node()]).save(path)?;
+        Ok(())
+    }
+
     /// An ad-hoc task from a closure reading this value by reference (Dask's
     /// `delayed(lambda x: ...)(value)`). Its display name is `map`.
     pub fn map<U, F>(&self, f: F) -> Delayed<U>

@@ -25,6 +25,9 @@ pub enum Error {
     /// A broken scheduler invariant; please report it.
     #[error("internal scheduler error: {0}")]
     Internal(String),
+    /// Drawing or writing a graph failed.
+    #[error(transparent)]
+    Viz(#[from] dask_viz::VizError),
     /// An option that cannot be honoured, such as `Scheduler::Threads(0)`.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

@@ -3,7 +3,8 @@
 use dask_viz::{NodeId, NodeInfo, NodeKind, TaskGraph};
 
 use crate::compute::{with_plan, Outputs};
-use crate::node::NodeBody;
+use crate::node::{NodeBody, NodeDyn};
+use crate::plan::Plan;
 
 /// The deduplicated, culled graph of `outputs` exactly as [`compute`](crate::compute)
 /// would run it. `order` of each node is its position in the `Scheduler::Sync` run.
@@ -17,7 +18,16 @@ use crate::node::NodeBody;
 /// assert_eq!(g.edge_count(), 2);
 /// ```
 pub fn graph<O: Outputs>(outputs: O) -> TaskGraph {
-    with_plan(outputs, |plan| {
+    with_plan(outputs, to_task_graph)
+}
+
+/// The graph of these output nodes (no `Clone` needed: nothing is computed).
+pub(crate) fn graph_of_nodes(outputs: &[&dyn NodeDyn]) -> TaskGraph {
+    to_task_graph(&Plan::build_for_drawing(outputs))
+}
+
+fn to_task_graph(plan: &Plan<'_>) -> TaskGraph {
+    {
         let mut graph = TaskGraph::with_capacity(plan.len(), 0);
         let ids: Vec<NodeId> = plan
             .nodes()
@@ -48,5 +58,5 @@ pub fn graph<O: Outputs>(outputs: O) -> TaskGraph {
             }
         }
         graph
-    })
+    }
 }

@@ -57,7 +57,7 @@ pub use args::{Arg, ArgRef, IntoArg};
 pub use compute::{compute, compute_with, persist, persist_with, Outputs};
 pub use config::{Config, Scheduler};
 pub use dask_macros::delayed;
-pub use dask_viz::{NodeKind, TaskGraph};
+pub use dask_viz::{GraphError, NodeInfo, NodeKind, TaskGraph, VizError};
 pub use delayed::{delayed, Delayed};
 pub use error::{BoxError, Error};
 pub use graph::graph;
