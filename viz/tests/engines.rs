@@ -64,7 +64,10 @@ fn dot_engine_escapes_hostile_text() {
         .to_svg_with(&SvgOptions::default().engine(Engine::Dot))
         .unwrap();
     assert!(!svg.contains("<script"), "{svg}");
-    assert!(svg.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"), "{svg}");
+    assert!(
+        svg.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"),
+        "{svg}"
+    );
 }
 
 #[test]

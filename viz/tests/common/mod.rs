@@ -60,3 +60,75 @@ pub fn pipelines(n: usize) -> TaskGraph {
     }
     g
 }
+
+/// Exit status and captured output of a finished program.
+pub struct Finished {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `command` to completion, killing it (and, on Unix, every process it started)
+/// after `limit` so that a stuck program fails the test instead of hanging it.
+/// Output goes to files rather than pipes: a browser's helper processes can keep a
+/// pipe open after the browser itself has exited.
+pub fn run_bounded(
+    mut command: std::process::Command,
+    limit: std::time::Duration,
+    scratch: &std::path::Path,
+) -> Finished {
+    use std::process::Stdio;
+    use std::time::Instant;
+
+    std::fs::create_dir_all(scratch).expect("create scratch directory");
+    let out_path = scratch.join("stdout.txt");
+    let err_path = scratch.join("stderr.txt");
+    let out = std::fs::File::create(&out_path).expect("create stdout file");
+    let err = std::fs::File::create(&err_path).expect("create stderr file");
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    let program = format!("{:?}", command.get_program());
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            #[cfg(unix)]
+            {
+                // The whole group: Chromium's renderer and GPU helpers too.
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{}", child.id())])
+                    .status();
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{program} did not finish within {limit:?}; killed it");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Finished {
+        status,
+        stdout: std::fs::read_to_string(&out_path).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+    }
+}
+
+/// A fresh directory under the target directory for one test's files.
+pub fn scratch_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch directory");
+    dir
+}
