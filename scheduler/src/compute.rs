@@ -22,7 +22,7 @@ pub trait Outputs {
     type Values;
 
     #[doc(hidden)]
-    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>);
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'_, 's>);
 
     #[doc(hidden)]
     fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<Self::Values, Error>;
@@ -30,9 +30,9 @@ pub trait Outputs {
 
 /// The output nodes of a computation, in request order.
 #[doc(hidden)]
-pub struct OutputNodes<'s>(Vec<&'s dyn NodeDyn>);
+pub struct OutputNodes<'v, 's>(&'v mut Vec<&'s dyn NodeDyn>);
 
-impl<'s> OutputNodes<'s> {
+impl<'s> OutputNodes<'_, 's> {
     fn push<T>(&mut self, d: &'s Delayed<T>) {
         self.0.push(d.node());
     }
@@ -56,7 +56,7 @@ impl OutputReader<'_, '_> {
 impl<T: Clone + Send + Sync + 'static> Outputs for &[Delayed<T>] {
     type Values = Vec<T>;
 
-    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>) {
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'_, 's>) {
         self.iter().for_each(|d| nodes.push(d));
     }
 
@@ -68,7 +68,7 @@ impl<T: Clone + Send + Sync + 'static> Outputs for &[Delayed<T>] {
 impl<T: Clone + Send + Sync + 'static> Outputs for &Vec<Delayed<T>> {
     type Values = Vec<T>;
 
-    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>) {
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'_, 's>) {
         self.iter().for_each(|d| nodes.push(d));
     }
 
@@ -80,7 +80,7 @@ impl<T: Clone + Send + Sync + 'static> Outputs for &Vec<Delayed<T>> {
 impl<T: Clone + Send + Sync + 'static, const N: usize> Outputs for &[Delayed<T>; N] {
     type Values = Vec<T>;
 
-    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>) {
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'_, 's>) {
         self.iter().for_each(|d| nodes.push(d));
     }
 
@@ -92,7 +92,7 @@ impl<T: Clone + Send + Sync + 'static, const N: usize> Outputs for &[Delayed<T>;
 impl<T: Clone + Send + Sync + 'static> Outputs for &Delayed<T> {
     type Values = T;
 
-    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>) {
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'_, 's>) {
         nodes.push(*self);
     }
 
@@ -106,7 +106,7 @@ macro_rules! outputs_for_tuples {
         impl<$($name: Clone + Send + Sync + 'static),+> Outputs for ($(&Delayed<$name>,)+) {
             type Values = ($($name,)+);
 
-            fn collect<'s>(&'s self, nodes: &mut OutputNodes<'s>) {
+            fn collect<'s>(&'s self, nodes: &mut OutputNodes<'_, 's>) {
                 $( nodes.push(self.$idx); )+
             }
 
@@ -147,9 +147,7 @@ pub fn compute<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
 /// [`compute`] with options (scheduler, ...).
 pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values, Error> {
     config.validate()?;
-    let mut nodes = OutputNodes(Vec::new());
-    outputs.collect(&mut nodes);
-    let plan = Plan::build(&nodes.0);
+    let plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
     match config.effective_scheduler() {
         Scheduler::Sync => plan.run_sequential(),
         Scheduler::Threads(threads) => Pool::with_threads(threads).run(&plan),
@@ -198,8 +196,5 @@ pub fn persist_with<T: Clone + Send + Sync + 'static>(
 
 /// Plans the outputs without running anything; used by `graph`.
 pub(crate) fn with_plan<O: Outputs, R>(outputs: O, f: impl FnOnce(&Plan<'_>) -> R) -> R {
-    let mut nodes = OutputNodes(Vec::new());
-    outputs.collect(&mut nodes);
-    let plan = Plan::build_for_drawing(&nodes.0);
-    f(&plan)
+    f(&Plan::build_for_drawing(|nodes| outputs.collect(&mut OutputNodes(nodes))))
 }

@@ -23,7 +23,7 @@ pub fn graph<O: Outputs>(outputs: O) -> TaskGraph {
 
 /// The graph of these output nodes (no `Clone` needed: nothing is computed).
 pub(crate) fn graph_of_nodes(outputs: &[&dyn NodeDyn]) -> TaskGraph {
-    to_task_graph(&Plan::build_for_drawing(outputs))
+    to_task_graph(&Plan::build_for_drawing(|nodes| nodes.extend_from_slice(outputs)))
 }
 
 fn to_task_graph(plan: &Plan<'_>) -> TaskGraph {

@@ -82,7 +82,7 @@ fn loom_tasks_hand_results_over_without_races() {
         // Leaked per iteration: loom threads need 'static data.
         let outputs: &'static Vec<Delayed<u64>> = Box::leak(Box::new(graph()));
         let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
-        let plan: &'static Plan<'static> = Box::leak(Box::new(Plan::build(&nodes)));
+        let plan: &'static Plan<'static> = Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
         assert_eq!(plan.task_count, 4);
         let queue: &'static Mutex<Vec<u32>> = Box::leak(Box::new(Mutex::new(plan.roots().to_vec())));
         let finished: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));

@@ -23,6 +23,9 @@ pub(crate) struct PlanBuffers<'g> {
     pub(crate) succs: Vec<u32>,
     pub(crate) roots: Vec<u32>,
     pub(crate) stack: Vec<(&'g dyn NodeDyn, bool)>,
+    /// The requested output nodes, and their plan indices.
+    pub(crate) output_nodes: Vec<&'g dyn NodeDyn>,
+    pub(crate) outputs: Vec<u32>,
 }
 
 static SPARE: Mutex<Option<PlanBuffers<'static>>> = Mutex::new(None);
@@ -44,9 +47,11 @@ impl<'g> PlanBuffers<'g> {
                 + self.dep_positions.capacity()
                 + self.succ_start.capacity()
                 + self.succs.capacity()
-                + self.roots.capacity())
+                + self.roots.capacity()
+                + self.outputs.capacity())
                 * 4
-            + self.stack.capacity() * std::mem::size_of::<(&dyn NodeDyn, bool)>();
+            + self.stack.capacity() * std::mem::size_of::<(&dyn NodeDyn, bool)>()
+            + self.output_nodes.capacity() * std::mem::size_of::<&dyn NodeDyn>();
         if bytes > KEEP_AT_MOST_BYTES {
             return;
         }
@@ -59,6 +64,8 @@ impl<'g> PlanBuffers<'g> {
             succs: cleared(self.succs),
             roots: cleared(self.roots),
             stack: forget_lifetime(self.stack),
+            output_nodes: forget_lifetime(self.output_nodes),
+            outputs: cleared(self.outputs),
         };
         *SPARE.lock() = Some(spare);
     }

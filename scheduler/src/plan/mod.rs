@@ -44,8 +44,6 @@ pub(crate) struct Plan<'g> {
     /// `succs[succ_start[i]..succ_start[i + 1]]`: tasks reading node i, ascending.
     /// `roots`: tasks ready at the start, ascending (so depth-first order is kept).
     buffers: PlanBuffers<'g>,
-    /// Plan index of every requested output, in request order.
-    pub(crate) outputs: Vec<u32>,
     pub(crate) task_count: usize,
     keep_positions: bool,
     /// Set by the first failure; tasks that have not started are then skipped.
@@ -62,25 +60,26 @@ impl Drop for Plan<'_> {
 }
 
 impl<'g> Plan<'g> {
-    /// Plans the computation of `outputs`.
-    pub(crate) fn build(outputs: &[&'g dyn NodeDyn]) -> Self {
+    /// Plans the computation of the outputs that `outputs` lists.
+    pub(crate) fn build(outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>)) -> Self {
         Self::build_inner(outputs, false)
     }
 
     /// Like [`build`](Self::build), also keeping every edge's parameter position.
-    pub(crate) fn build_for_drawing(outputs: &[&'g dyn NodeDyn]) -> Self {
+    pub(crate) fn build_for_drawing(outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>)) -> Self {
         Self::build_inner(outputs, true)
     }
 
-    fn build_inner(outputs: &[&'g dyn NodeDyn], keep_positions: bool) -> Self {
+    fn build_inner(list_outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>), keep_positions: bool) -> Self {
         let mut b = PlanBuffers::take();
+        list_outputs(&mut b.output_nodes);
         let mut marks = Marks::enter();
         let mut pure_index: HashMap<(u64, &'static str), u32> = HashMap::new();
         let mut task_count = 0usize;
         b.dep_start.push(0);
 
         // Iterative depth-first search: (node, exiting). Deep chains must not recurse.
-        for &root in outputs.iter().rev() {
+        for &root in b.output_nodes.iter().rev() {
             b.stack.push((root, false));
         }
         while let Some((node, exiting)) = b.stack.pop() {
@@ -153,14 +152,12 @@ impl<'g> Plan<'g> {
                 pure_index.insert((header.id, header.name), index);
             }
         }
-        let outputs: Vec<u32> = outputs
-            .iter()
-            .map(|&n| marks.get(n).expect("every output was planned"))
-            .collect();
-        drop(marks);
-        for &o in &outputs {
+        for &n in &b.output_nodes {
+            let o = marks.get(n).expect("every output was planned");
+            b.outputs.push(o);
             add_exclusive(&mut b.nodes[o as usize].readers, 1);
         }
+        drop(marks);
 
         // Successor lists: offsets from the counts, then one pass over the edges, using
         // each node's count field as its fill cursor.
@@ -186,7 +183,6 @@ impl<'g> Plan<'g> {
 
         Plan {
             buffers: b,
-            outputs,
             task_count,
             keep_positions,
             failed: AtomicBool::new(false),
@@ -274,7 +270,7 @@ impl<'g> Plan<'g> {
 
     /// Takes output `position`'s value and releases its reader count.
     pub(crate) fn take_output<T: Clone + 'static>(&self, position: usize) -> Result<T, Error> {
-        let d = self.outputs[position];
+        let d = self.buffers.outputs[position];
         let value = self.take_or_clone_result::<T>(d);
         self.release(d);
         value.ok_or_else(|| {
