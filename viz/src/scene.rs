@@ -96,28 +96,41 @@ fn data_lines(node: &NodeInfo) -> Vec<String> {
     lines
 }
 
-/// The key, then every detail the labels shorten or leave out, one `name: value` per
+/// Which details a tooltip carries: a task's ellipse tells about the call, its
+/// result box about the value, so big exports do not repeat them.
+#[derive(Clone, Copy, PartialEq)]
+enum Details {
+    Call,
+    Value,
+    All,
+}
+
+/// The key, then the details the labels shorten or leave out, one `name: value` per
 /// line: readable on hover, and what the DOT reader reads back.
-fn tooltip(node: &NodeInfo) -> String {
+fn tooltip(node: &NodeInfo, details: Details) -> String {
+    use std::fmt::Write;
     let mut text = node.key.clone();
-    text.push_str("\nfunction: ");
-    text.push_str(&node.path);
-    if let Some(type_name) = &node.type_name {
-        text.push_str("\ntype: ");
-        text.push_str(type_name);
+    let call = details != Details::Value;
+    let value = details != Details::Call;
+    if call {
+        let _ = write!(text, "\nfunction: {}", node.path);
     }
-    if let Some(size) = node.size {
-        text.push_str(&format!("\nsize: {size} bytes"));
+    if let (true, Some(type_name)) = (value, &node.type_name) {
+        let _ = write!(text, "\ntype: {type_name}");
     }
-    if let Some(order) = node.order {
-        text.push_str(&format!("\norder: {order}"));
+    if let (true, Some(size)) = (value, node.size) {
+        let _ = write!(text, "\nsize: {size} bytes");
     }
-    if let Some(nanos) = node.duration_ns {
-        text.push_str(&format!(
+    if let (true, Some(order)) = (call, node.order) {
+        let _ = write!(text, "\norder: {order}");
+    }
+    if let (true, Some(nanos)) = (call, node.duration_ns) {
+        let _ = write!(
+            text,
             "\ntime: {}.{:06} ms",
             nanos / 1_000_000,
             nanos % 1_000_000
-        ));
+        );
     }
     text
 }
@@ -183,7 +196,7 @@ fn of_nodes(graph: &TaskGraph, color: ColorBy) -> Scene {
                     form: Form::Ellipse,
                     role: Role::Task,
                     lines: vec![bounded(&node.name)],
-                    tooltip: tooltip(node),
+                    tooltip: tooltip(node, Details::Call),
                     fill,
                 });
                 let mut lines = data_lines(node);
@@ -197,7 +210,7 @@ fn of_nodes(graph: &TaskGraph, color: ColorBy) -> Scene {
                     form: Form::Box,
                     role: Role::Result,
                     lines,
-                    tooltip: tooltip(node),
+                    tooltip: tooltip(node, Details::Value),
                     fill,
                 });
                 links.push(Link {
@@ -215,7 +228,7 @@ fn of_nodes(graph: &TaskGraph, color: ColorBy) -> Scene {
                     form: Form::Box,
                     role: Role::Value,
                     lines,
-                    tooltip: tooltip(node),
+                    tooltip: tooltip(node, Details::All),
                     fill,
                 });
                 ends.push((main, main));

@@ -24,7 +24,7 @@ impl TaskGraph {
     /// [`to_dot`](Self::to_dot) with a direction, colouring and collapse threshold.
     pub fn to_dot_with(&self, options: &DotOptions) -> String {
         let scene = scene::build(self, options.color, options.collapse_above);
-        write::print(&write::graph(&scene, options.rankdir))
+        write::print(&scene, options.rankdir)
     }
 }
 
