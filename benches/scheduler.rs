@@ -1,1 +1,2 @@
-fn main() {}
+//! `cargo bench --bench scheduler`: the table of `examples/bench_scheduler.rs`.
+include!("../examples/bench_scheduler.rs");

@@ -44,6 +44,12 @@ impl<T: Clone + Send + Sync + 'static> IntoArg<T> for &T {
     }
 }
 
+impl IntoArg<String> for &str {
+    fn into_arg(self) -> Arg<String> {
+        Arg::Value(self.to_string())
+    }
+}
+
 impl<T: Send + Sync + 'static> IntoArg<T> for Delayed<T> {
     fn into_arg(self) -> Arg<T> {
         Arg::Node(self)

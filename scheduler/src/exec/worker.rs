@@ -13,10 +13,6 @@ use super::job::{ExecRef, Execution, Job, JobKind};
 use super::pool::Pool;
 use crate::plan::ReadySink;
 
-/// Range jobs are split until at most this many items remain; the upper halves are
-/// pushed for thieves.
-const GRAIN: u32 = 16;
-
 pub(crate) struct WorkerCtx {
     pub(crate) pool: &'static Pool,
     index: usize,
@@ -207,35 +203,49 @@ impl WorkerCtx {
         match job.kind {
             JobKind::Run(t) => self.run_chain(t, &mut sink, account),
             JobKind::Roots { lo, hi } => {
-                let hi = self.split(job.exec, lo, hi, |lo, hi| JobKind::Roots { lo, hi });
-                for r in lo..hi {
-                    self.run_chain(plan.roots()[r as usize], &mut sink, account);
-                }
+                let roots = plan.roots();
+                self.for_each_splitting(job.exec, lo, hi, |lo, hi| JobKind::Roots { lo, hi }, |r| {
+                    self.run_chain(roots[r as usize], &mut sink, account);
+                });
             }
             JobKind::Notify { task, lo, hi } => {
-                let hi = self.split(job.exec, lo, hi, |lo, hi| JobKind::Notify { task, lo, hi });
-                for i in lo..hi {
-                    let s = plan.succs_of(task)[i as usize];
+                let succs = plan.succs_of(task);
+                self.for_each_splitting(job.exec, lo, hi, |lo, hi| JobKind::Notify { task, lo, hi }, |i| {
+                    let s = succs[i as usize];
                     if plan.satisfy(s) {
                         self.run_chain(s, &mut sink, account);
                     }
-                }
+                });
             }
         }
     }
 
-    /// Pushes upper halves of `lo..hi` until at most `GRAIN` remain; returns the new `hi`.
+    /// Calls `each` for `lo..hi` in order, splitting lazily: whenever this worker's deque
+    /// is empty (a thief would find nothing), the upper half of what is left is pushed
+    /// as a job of its own. Coarse ranges (five long tasks) are shared out at once; fine
+    /// ranges nobody steals cost a few pushes in all.
     #[inline]
-    fn split(&self, exec: ExecRef, lo: u32, mut hi: u32, kind: impl Fn(u32, u32) -> JobKind) -> u32 {
-        while hi - lo > GRAIN {
-            let mid = lo + (hi - lo) / 2;
-            self.push(Job {
-                exec,
-                kind: kind(mid, hi),
-            });
-            hi = mid;
+    fn for_each_splitting(
+        &self,
+        exec: ExecRef,
+        lo: u32,
+        mut hi: u32,
+        kind: impl Fn(u32, u32) -> JobKind,
+        mut each: impl FnMut(u32),
+    ) {
+        let mut i = lo;
+        while i < hi {
+            if hi - i > 1 && self.deque.is_empty() {
+                let mid = i + (hi - i).div_ceil(2);
+                self.push(Job {
+                    exec,
+                    kind: kind(mid, hi),
+                });
+                hi = mid;
+            }
+            each(i);
+            i += 1;
         }
-        hi
     }
 
     /// Runs `t`, then keeps running one newly ready successor at a time on this thread.

@@ -1,0 +1,22 @@
+//! The lecture's first example: a delayed function mapped over a range, computed in
+//! parallel.
+//!
+//! `cargo run --release --example map`
+
+use std::time::Instant;
+
+use dask::{delayed, Delayed};
+
+#[delayed]
+fn bar(x: i64) -> i64 {
+    x * x
+}
+
+fn main() -> Result<(), dask::Error> {
+    let start = Instant::now();
+    let squares: Vec<Delayed<i64>> = (0..6).map(bar).collect();
+    let values = dask::compute(&squares)?;
+    println!("{values:?}");
+    println!("time: {:.3} ms", start.elapsed().as_secs_f64() * 1e3);
+    Ok(())
+}

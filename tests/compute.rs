@@ -1,0 +1,252 @@
+//! Results, laziness, execution counts, gathering, scheduler choice and nesting.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::thread::ThreadId;
+use std::time::Duration;
+
+use dask::{delayed, Config, Delayed, Scheduler};
+
+fn threads(n: usize) -> Config {
+    Config::default().scheduler(Scheduler::Threads(n))
+}
+
+fn sync() -> Config {
+    Config::default().scheduler(Scheduler::Sync)
+}
+
+static LAZY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[delayed]
+fn counted_square(x: i64) -> i64 {
+    LAZY_RUNS.fetch_add(1, Ordering::SeqCst);
+    x * x
+}
+
+#[test]
+fn building_runs_nothing_and_compute_runs_each_call_once() {
+    let squares: Vec<Delayed<i64>> = (0..6).map(counted_square).collect();
+    let total = squares[0].map(|v| *v);
+    assert_eq!(LAZY_RUNS.load(Ordering::SeqCst), 0, "building must not run tasks");
+    drop(total);
+    assert_eq!(dask::compute(&squares).unwrap(), vec![0, 1, 4, 9, 16, 25]);
+    assert_eq!(LAZY_RUNS.load(Ordering::SeqCst), 6);
+    // Computing again runs again (no hidden cache), as in Dask.
+    assert_eq!(dask::compute(&squares[..2]).unwrap(), vec![0, 1]);
+    assert_eq!(LAZY_RUNS.load(Ordering::SeqCst), 8);
+}
+
+static SHARED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[delayed]
+fn shared_source(n: u32) -> Vec<u32> {
+    SHARED_RUNS.fetch_add(1, Ordering::SeqCst);
+    (0..n).collect()
+}
+
+#[delayed]
+fn sum_of(v: &Vec<u32>) -> u32 {
+    v.iter().sum()
+}
+
+#[delayed]
+fn len_of(v: &Vec<u32>) -> usize {
+    v.len()
+}
+
+#[test]
+fn a_node_shared_by_several_outputs_runs_exactly_once() {
+    for config in [sync(), threads(1), threads(2), threads(4)] {
+        SHARED_RUNS.store(0, Ordering::SeqCst);
+        let src = shared_source(10);
+        let a = sum_of(&src);
+        let b = sum_of(&src);
+        let c = len_of(src.clone());
+        let (x, y, z) = dask::compute_with((&a, &b, &c), &config).unwrap();
+        assert_eq!((x, y, z), (45, 45, 10));
+        assert_eq!(SHARED_RUNS.load(Ordering::SeqCst), 1, "{config:?}");
+        // The same output twice is one node too.
+        SHARED_RUNS.store(0, Ordering::SeqCst);
+        let outs = dask::compute_with(&[a.clone(), a.clone(), b.clone()], &config).unwrap();
+        assert_eq!(outs, vec![45, 45, 45]);
+        assert_eq!(SHARED_RUNS.load(Ordering::SeqCst), 1);
+    }
+}
+
+static PURE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[delayed(pure)]
+fn pure_load(name: String, scale: u32) -> u32 {
+    PURE_RUNS.fetch_add(1, Ordering::SeqCst);
+    name.len() as u32 * scale
+}
+
+#[test]
+fn identical_pure_calls_built_separately_are_one_node() {
+    let a = pure_load("abc".to_string(), 2);
+    let b = pure_load("abc".to_string(), 2);
+    let c = pure_load("abc".to_string(), 3);
+    assert_eq!(a.key(), b.key());
+    assert_ne!(a.key(), c.key());
+    assert_eq!(dask::graph(&[a.clone(), b.clone(), c.clone()]).len(), 2);
+    PURE_RUNS.store(0, Ordering::SeqCst);
+    assert_eq!(dask::compute(&[a, b, c]).unwrap(), vec![6, 6, 9]);
+    assert_eq!(PURE_RUNS.load(Ordering::SeqCst), 2);
+}
+
+#[delayed]
+fn concat(parts: Vec<String>) -> String {
+    parts.join(",")
+}
+
+#[delayed]
+fn label(i: usize) -> String {
+    format!("p{i}")
+}
+
+#[test]
+fn gathered_vectors_keep_their_order() {
+    for config in [sync(), threads(2)] {
+        let parts: Vec<Delayed<String>> = (0..50).map(label).collect();
+        let joined = concat(parts);
+        let expected: Vec<String> = (0..50).map(|i| format!("p{i}")).collect();
+        assert_eq!(joined.compute_with(&config).unwrap(), expected.join(","));
+    }
+}
+
+#[delayed]
+fn thread_of(_i: usize) -> ThreadId {
+    std::thread::current().id()
+}
+
+#[test]
+fn sync_runs_every_task_on_the_calling_thread() {
+    let ids: Vec<Delayed<ThreadId>> = (0..20).map(thread_of).collect();
+    let seen = dask::compute_with(&ids, &sync()).unwrap();
+    assert!(seen.iter().all(|&id| id == std::thread::current().id()));
+}
+
+#[test]
+fn the_thread_pool_runs_tasks_on_its_workers() {
+    let ids: Vec<Delayed<ThreadId>> = (0..20).map(thread_of).collect();
+    let seen = dask::compute_with(&ids, &threads(2)).unwrap();
+    assert!(seen.iter().all(|&id| id != std::thread::current().id()));
+    assert!(seen.iter().collect::<HashSet<_>>().len() <= 2);
+}
+
+/// A barrier that gives up after a timeout, so a scheduler that runs tasks one at a time
+/// fails the test instead of hanging it.
+struct TimedBarrier {
+    arrived: Mutex<usize>,
+    all_here: Condvar,
+}
+
+static MEETING: TimedBarrier = TimedBarrier {
+    arrived: Mutex::new(0),
+    all_here: Condvar::new(),
+};
+
+#[delayed]
+fn meet(_who: usize) -> bool {
+    let mut arrived = MEETING.arrived.lock().unwrap();
+    *arrived += 1;
+    MEETING.all_here.notify_all();
+    let (arrived, timeout) = MEETING
+        .all_here
+        .wait_timeout_while(arrived, Duration::from_secs(10), |n| *n < 2)
+        .unwrap();
+    drop(arrived);
+    !timeout.timed_out()
+}
+
+#[test]
+fn two_threads_really_run_two_tasks_at_once() {
+    let both = [meet(0), meet(1)];
+    assert_eq!(dask::compute_with(&both, &threads(2)).unwrap(), vec![true, true]);
+}
+
+#[delayed]
+fn inner_sum(n: u64, config: Option<Scheduler>) -> u64 {
+    let parts: Vec<Delayed<u64>> = (0..n).map(|i| dask::delayed(i).map(|v| v * 2)).collect();
+    let config = match config {
+        Some(s) => Config::default().scheduler(s),
+        None => Config::default(),
+    };
+    dask::compute_with(&parts, &config).unwrap().iter().sum()
+}
+
+#[delayed]
+fn add_all(parts: Vec<u64>) -> u64 {
+    parts.iter().sum()
+}
+
+#[test]
+fn nested_compute_on_one_worker_does_not_deadlock() {
+    for inner in [None, Some(Scheduler::Threads(1))] {
+        let outer: Vec<Delayed<u64>> = (0..8).map(|_| inner_sum(100, inner)).collect();
+        let total = add_all(outer);
+        assert_eq!(total.compute_with(&threads(1)).unwrap(), 8 * 9900);
+    }
+}
+
+#[delayed]
+fn inner_threads(n: usize) -> Vec<String> {
+    let parts: Vec<Delayed<String>> = (0..n)
+        .map(|i| dask::delayed(i).map(|_| std::thread::current().name().unwrap_or("?").to_string()))
+        .collect();
+    dask::compute(&parts).unwrap()
+}
+
+#[test]
+fn nested_compute_with_the_default_config_stays_on_the_current_pool() {
+    let outer: Vec<Delayed<Vec<String>>> = (0..4).map(|_| inner_threads(50)).collect();
+    let names: HashSet<String> = dask::compute_with(&outer, &threads(3))
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .collect();
+    // The 3-thread pool's workers, no new threads and not the default pool's.
+    assert!(names.len() <= 3, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("dask-worker-")), "{names:?}");
+}
+
+#[test]
+fn persisted_values_are_reused_and_keep_their_keys() {
+    SHARED_RUNS.store(0, Ordering::SeqCst);
+    let src = shared_source(5);
+    let kept = dask::persist(&[src.clone()]).unwrap().pop().unwrap();
+    assert_eq!(kept.key(), src.key());
+    assert_eq!(sum_of(&kept).compute().unwrap(), 10);
+    assert_eq!(len_of(&kept).compute().unwrap(), 5);
+    assert_eq!(SHARED_RUNS.load(Ordering::SeqCst), 1);
+    let g = dask::graph(&sum_of(&kept));
+    assert_eq!(g.len(), 2);
+    assert!(g.nodes().any(|(_, n)| n.kind == dask::NodeKind::Value && n.key == src.key()));
+}
+
+#[test]
+fn an_empty_output_list_and_value_only_graphs_compute() {
+    let none: Vec<Delayed<i32>> = vec![];
+    assert_eq!(dask::compute(&none).unwrap(), Vec::<i32>::new());
+    let v = dask::delayed(vec![1, 2, 3]);
+    assert_eq!(dask::compute_with(&[v.clone(), v], &threads(2)).unwrap(), vec![vec![1, 2, 3]; 2]);
+}
+
+#[test]
+fn impossible_options_are_refused() {
+    let x = dask::delayed(1);
+    let err = x.compute_with(&Config::default().scheduler(Scheduler::Threads(0))).unwrap_err();
+    assert!(err.to_string().contains("Threads(0)"), "{err}");
+}
+
+#[test]
+fn a_long_chain_builds_computes_and_drops_without_overflowing_the_stack() {
+    let mut x = dask::delayed(0u64);
+    for _ in 0..300_000 {
+        x = x.map(|v| v + 1);
+    }
+    assert_eq!(x.compute_with(&threads(2)).unwrap(), 300_000);
+    assert_eq!(x.compute_with(&sync()).unwrap(), 300_000);
+    drop(x);
+}
