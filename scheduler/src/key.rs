@@ -14,7 +14,12 @@ static BUILD_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// The id of the next non-pure node, in build order.
 pub(crate) fn next_build_id() -> u64 {
     // Relaxed: only uniqueness matters; a single building thread sees its own order.
-    mix(BUILD_COUNTER.fetch_add(1, Ordering::Relaxed))
+    // Multiplying by an odd constant keeps the map injective and moves the first id off
+    // the mixer's fixed point at zero.
+    mix(BUILD_COUNTER
+        .fetch_add(1, Ordering::Relaxed)
+        .wrapping_add(1)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
 /// splitmix64's finalizer: a bijection, so distinct counters give distinct ids.
