@@ -1,0 +1,314 @@
+//! The SVG as a browser draws it: headless Chromium loads a page with the drawing of
+//! three generate → transform → aggregate pipelines, a script checks that every
+//! function name is rendered, non-empty, inside the viewport and inside its node's
+//! shape, and a screenshot must not be blank.
+//!
+//! Needs `chromium` (`/usr/bin/chromium` or on `PATH`): skipped with a notice without
+//! it, except when `CI=true`, where it fails.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::{have, pipelines, run_bounded, scratch_dir};
+use dask_viz::{dot_available, Engine, SvgOptions};
+
+const NAMES: [&str; 3] = ["generate_data", "transform_data", "aggregate_data"];
+const PIPELINES: usize = 3;
+const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+fn find_chromium() -> Option<PathBuf> {
+    let fixed = Path::new("/usr/bin/chromium");
+    if fixed.is_file() {
+        return Some(fixed.to_owned());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("chromium"))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Where screenshots are kept for people to look at: `<target>/viz-artifacts/`.
+fn artifacts_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tmp
+        .parent()
+        .map_or_else(|| tmp.join("viz-artifacts"), |t| t.join("viz-artifacts"));
+    std::fs::create_dir_all(&dir).expect("create artifacts directory");
+    dir
+}
+
+/// The SVG's size in CSS px, from its `width`/`height` (Graphviz writes pt).
+fn svg_size(svg: &str) -> (f64, f64) {
+    let tag_start = svg.find("<svg").expect("an <svg> element");
+    let tag = &svg[tag_start..tag_start + svg[tag_start..].find('>').unwrap_or(0)];
+    let attribute = |name: &str| -> f64 {
+        let marker = format!(" {name}=\"");
+        let start = tag.find(&marker).expect("width and height") + marker.len();
+        let value = &tag[start..start + tag[start..].find('"').unwrap_or(0)];
+        match value.strip_suffix("pt") {
+            Some(points) => points.parse::<f64>().unwrap() * 4.0 / 3.0,
+            None => value.trim_end_matches("px").parse().unwrap(),
+        }
+    };
+    (attribute("width"), attribute("height"))
+}
+
+/// The check that runs in the page. It writes `PASS` or `FAIL` and the reasons into
+/// `#verdict`, which `--dump-dom` shows.
+const CHECK: &str = r#"
+(function () {
+  const names = __NAMES__;
+  const expected = __EXPECTED__;
+  const checkShapes = __CHECK_SHAPES__;
+  const problems = [];
+  const vw = window.innerWidth, vh = window.innerHeight;
+  const texts = Array.from(document.querySelectorAll('svg text'));
+  const show = r => `${r.left.toFixed(1)},${r.top.toFixed(1)}..${r.right.toFixed(1)},${r.bottom.toFixed(1)}`;
+  for (const name of names) {
+    const found = texts.filter(t => t.textContent.trim() === name);
+    if (found.length !== expected) {
+      problems.push(`${name}: ${found.length} <text> elements, expected ${expected}`);
+    }
+    for (const t of found) {
+      const r = t.getBoundingClientRect();
+      if (!(r.width > 0 && r.height > 0)) problems.push(`${name}: empty bounding box`);
+      if (r.left < 0 || r.top < 0 || r.right > vw || r.bottom > vh) {
+        problems.push(`${name}: ${show(r)} is outside the ${vw}x${vh} viewport`);
+      }
+    }
+  }
+  if (checkShapes) {
+    for (const t of document.querySelectorAll('svg g.node text')) {
+      const shape = t.closest('g.node').querySelector('ellipse, rect');
+      const r = t.getBoundingClientRect(), s = shape.getBoundingClientRect();
+      const cx = (s.left + s.right) / 2, cy = (s.top + s.bottom) / 2;
+      const rx = s.width / 2, ry = s.height / 2;
+      const corners = [[r.left, r.top], [r.right, r.top], [r.left, r.bottom], [r.right, r.bottom]];
+      // Glyph boxes include line spacing above and below the letters, so the
+      // vertical test allows a little of it to poke out.
+      const inside = ([x, y]) => shape.tagName === 'rect'
+        ? x >= s.left - 0.5 && x <= s.right + 0.5 && y >= s.top - 3 && y <= s.bottom + 3
+        : ((x - cx) / rx) ** 2 + ((y - cy) / (ry + 3)) ** 2 <= 1.0;
+      if (!corners.every(inside)) {
+        problems.push(`"${t.textContent}": text ${show(r)} spills out of its ${shape.tagName} ${show(s)}`);
+      }
+    }
+  }
+  document.getElementById('verdict').textContent =
+    problems.length === 0 ? 'PASS' : 'FAIL\n' + problems.join('\n');
+})();
+"#;
+
+fn page(svg: &str, check_shapes: bool) -> String {
+    // Inline SVG in HTML takes no XML prolog or doctype.
+    let svg = &svg[svg.find("<svg").expect("an <svg> element")..];
+    let names = format!("{NAMES:?}");
+    let script = CHECK
+        .replace("__NAMES__", &names)
+        .replace("__EXPECTED__", &PIPELINES.to_string())
+        .replace("__CHECK_SHAPES__", &check_shapes.to_string());
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><style>body {{ margin: 0; }} \
+         #verdict {{ position: absolute; left: -9999px; }}</style></head>\n<body>\n{svg}\n\
+         <pre id=\"verdict\">NOT RUN</pre>\n<script>{script}</script>\n</body></html>\n"
+    )
+}
+
+fn chromium(
+    program: &Path,
+    profile: &Path,
+    extra: &[String],
+    url: &str,
+    scratch: &Path,
+) -> common::Finished {
+    let mut command = Command::new(program);
+    command
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url);
+    run_bounded(command, TIME_LIMIT, scratch)
+}
+
+/// Share of pixels that are not (nearly) white.
+fn ink(png_path: &Path) -> (u32, u32, usize) {
+    let file = std::fs::File::open(png_path).expect("open screenshot");
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buffer = vec![0; reader.output_buffer_size().expect("a sane image size")];
+    let info = reader
+        .next_frame(&mut buffer)
+        .expect("decode the screenshot");
+    let channels = match info.color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => panic!("palette left unexpanded"),
+    };
+    let colour_channels = if channels >= 3 { 3 } else { 1 };
+    let mut inked = 0;
+    for row in buffer.chunks(info.line_size).take(info.height as usize) {
+        for pixel in row[..info.width as usize * channels].chunks(channels) {
+            if pixel[..colour_channels].iter().any(|&c| c < 235) {
+                inked += 1;
+            }
+        }
+    }
+    (info.width, info.height, inked)
+}
+
+/// Loads `svg` in a page and returns what its check says (`PASS` or `FAIL` and why),
+/// with the window size that fits the drawing, or `None` without Chromium.
+fn verdict(label: &str, svg: &str, check_shapes: bool) -> Option<(String, Browser)> {
+    let Some(program) = find_chromium() else {
+        have("chromium", false);
+        return None;
+    };
+    let dir = scratch_dir(&format!("browser-{label}"));
+    let html = dir.join("graph.html");
+    std::fs::write(&html, page(svg, check_shapes)).unwrap();
+    std::fs::write(dir.join("graph.svg"), svg).unwrap();
+    let (w, h) = svg_size(svg);
+    let browser = Browser {
+        program,
+        url: format!("file://{}", html.display()),
+        window: format!(
+            "--window-size={},{}",
+            w.ceil() as u32 + 40,
+            h.ceil() as u32 + 40
+        ),
+        dir,
+    };
+    let run = chromium(
+        &browser.program,
+        &browser.dir.join("profile-dom"),
+        &["--dump-dom".to_owned(), browser.window.clone()],
+        &browser.url,
+        &browser.dir.join("dump"),
+    );
+    assert!(
+        run.status.success(),
+        "chromium --dump-dom failed: {}",
+        run.stderr
+    );
+    let verdict = run
+        .stdout
+        .split("<pre id=\"verdict\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no verdict in the page:\n{}", run.stdout));
+    let verdict = verdict
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    Some((verdict, browser))
+}
+
+struct Browser {
+    program: PathBuf,
+    url: String,
+    window: String,
+    dir: PathBuf,
+}
+
+fn check_in_browser(label: &str, svg: &str, check_shapes: bool) {
+    let Some((verdict, browser)) = verdict(label, svg, check_shapes) else {
+        return;
+    };
+    assert_eq!(verdict, "PASS", "the page's check failed:\n{verdict}");
+
+    let screenshot = artifacts_dir().join(format!("pipelines-{label}.png"));
+    let _ = std::fs::remove_file(&screenshot);
+    let run = chromium(
+        &browser.program,
+        &browser.dir.join("profile-shot"),
+        &[
+            format!("--screenshot={}", screenshot.display()),
+            browser.window,
+        ],
+        &browser.url,
+        &browser.dir.join("shot"),
+    );
+    assert!(
+        run.status.success(),
+        "chromium --screenshot failed: {}",
+        run.stderr
+    );
+    let (width, height, inked) = ink(&screenshot);
+    let total = width as usize * height as usize;
+    // Ellipses, boxes, edges and text cover a few percent of the page; blank is 0.
+    assert!(
+        inked * 100 > total,
+        "screenshot {} is (nearly) blank: {inked} of {total} pixels not white",
+        screenshot.display()
+    );
+    println!(
+        "screenshot ({label}): {} ({width}x{height}, {inked} pixels inked)",
+        screenshot.display()
+    );
+}
+
+#[test]
+fn embedded_drawing_renders_in_chromium() {
+    let svg = pipelines(PIPELINES)
+        .to_svg_with(&SvgOptions::default().engine(Engine::Embedded))
+        .unwrap();
+    check_in_browser("embedded", &svg, true);
+}
+
+#[test]
+fn dot_drawing_renders_in_chromium() {
+    if !have("dot", dot_available()) {
+        return;
+    }
+    let svg = pipelines(PIPELINES)
+        .to_svg_with(&SvgOptions::default().engine(Engine::Dot))
+        .unwrap();
+    check_in_browser("dot", &svg, false);
+}
+
+/// The page's check must be able to fail, or its PASS means nothing.
+#[test]
+fn the_check_catches_a_broken_drawing() {
+    let broken = concat!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200">"#,
+        r#"<g class="node"><rect x="10" y="10" width="40" height="20"/>"#,
+        r#"<text x="12" y="25">generate_data</text></g>"#,
+        r#"<text x="-500" y="50">transform_data</text>"#,
+        r#"<text x="20" y="80" font-size="0">aggregate_data</text>"#,
+        "</svg>"
+    );
+    let Some((verdict, _)) = verdict("broken", broken, true) else {
+        return;
+    };
+    assert!(verdict.starts_with("FAIL"), "{verdict}");
+    for expected in [
+        "generate_data: 1 <text> elements, expected 3",
+        "transform_data: -500",
+        "is outside the",
+        "aggregate_data: empty bounding box",
+        "\"generate_data\": text",
+        "spills out of its rect",
+    ] {
+        assert!(
+            verdict.contains(expected),
+            "missing {expected:?} in:\n{verdict}"
+        );
+    }
+}
