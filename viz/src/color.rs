@@ -76,32 +76,26 @@ fn fnv1a(text: &str) -> u64 {
     })
 }
 
-/// A light pastel for `path`, so black labels stay readable.
-pub(crate) fn for_path(path: &str) -> Rgb {
-    let hash = fnv1a(path);
-    let hue = (hash % 360) as f64;
-    // A little variation in saturation and lightness separates functions whose hues
-    // land close together.
-    let saturation = 0.45 + ((hash >> 16) % 4) as f64 * 0.08;
-    let lightness = 0.72 + ((hash >> 24) % 3) as f64 * 0.05;
-    from_hsl(hue, saturation, lightness)
-}
+/// Light, clearly distinct fills (ColorBrewer's Set3 without its grey, which would
+/// read as "unknown"), so black labels stay readable. A fixed palette tells functions
+/// apart better than hues spread by a hash, which often land close together.
+const FUNCTION_PALETTE: [Rgb; 11] = [
+    Rgb(0x8d, 0xd3, 0xc7),
+    Rgb(0xff, 0xff, 0xb3),
+    Rgb(0xbe, 0xba, 0xda),
+    Rgb(0xfb, 0x80, 0x72),
+    Rgb(0x80, 0xb1, 0xd3),
+    Rgb(0xfd, 0xb4, 0x62),
+    Rgb(0xb3, 0xde, 0x69),
+    Rgb(0xfc, 0xcd, 0xe5),
+    Rgb(0xbc, 0x80, 0xbd),
+    Rgb(0xcc, 0xeb, 0xc5),
+    Rgb(0xff, 0xed, 0x6f),
+];
 
-fn from_hsl(hue: f64, saturation: f64, lightness: f64) -> Rgb {
-    let chroma = (1.0 - (2.0 * lightness - 1.0).abs()) * saturation;
-    let h = hue / 60.0;
-    let x = chroma * (1.0 - (h % 2.0 - 1.0).abs());
-    let (r, g, b) = match h as u32 {
-        0 => (chroma, x, 0.0),
-        1 => (x, chroma, 0.0),
-        2 => (0.0, chroma, x),
-        3 => (0.0, x, chroma),
-        4 => (x, 0.0, chroma),
-        _ => (chroma, 0.0, x),
-    };
-    let m = lightness - chroma / 2.0;
-    let channel = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
-    Rgb(channel(r), channel(g), channel(b))
+/// The fill for the function at `path`: the same in every drawing and run.
+pub(crate) fn for_path(path: &str) -> Rgb {
+    FUNCTION_PALETTE[(fnv1a(path) % FUNCTION_PALETTE.len() as u64) as usize]
 }
 
 /// Viridis-like stops: perceptually ordered and readable by colour-blind viewers.
@@ -177,8 +171,9 @@ mod tests {
 
     #[test]
     fn function_colours_are_light_enough_for_black_text() {
-        for path in ["a::b", "pipeline::transform_data", "x", "", "🦀::crab"] {
-            assert_eq!(for_path(path).text_color(), Rgb(0, 0, 0), "{path}");
+        for fill in FUNCTION_PALETTE {
+            assert_eq!(fill.text_color(), Rgb(0, 0, 0), "{fill}");
+            assert_ne!(fill, UNKNOWN);
         }
     }
 

@@ -26,8 +26,16 @@ pub const MAX_DOT_NESTING: usize = 64;
 const MAX_MESSAGE_LINE: usize = 200;
 
 impl TaskGraph {
-    /// Reads a Graphviz DOT document (see the module docs of [`crate`] for what is
-    /// recovered), refusing documents above [`MAX_DOT_BYTES`].
+    /// Reads a Graphviz DOT document back into a graph, best effort.
+    ///
+    /// Ellipses (any shape that is not box-like) become tasks and boxes values, except
+    /// that a box whose only input is one ellipse is that task's result and is folded
+    /// into it. A node's label gives its name; the first line of its tooltip its key
+    /// (else the DOT node id); the `function:`, `type:`, `size:`, `order:` and `time:`
+    /// lines that [`to_dot`](Self::to_dot) writes into tooltips give the rest, so our
+    /// own DOT reads back almost whole (argument positions are renumbered per reader in
+    /// edge order). Undirected graphs, documents above [`MAX_DOT_BYTES`] or nested
+    /// deeper than [`MAX_DOT_NESTING`], duplicate keys and cycles are errors.
     pub fn from_dot(text: &str) -> Result<TaskGraph, GraphError> {
         Self::from_dot_with_limit(text, MAX_DOT_BYTES)
     }
