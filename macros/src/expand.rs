@@ -1,274 +1,259 @@
-//! Code generation for `#[delayed]`.
+//! Code generation: the eager function, renamed, and the lazy builder under the original
+//! name, which packs its arguments and a closure calling the eager function into a task
+//! node through `::dask::__private`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
-use syn::{FnArg, GenericArgument, GenericParam, ItemFn, Pat, PathArguments, ReturnType, Type};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::{GenericParam, Item, ItemFn, Type, WherePredicate};
 
-use crate::attr::DelayedArgs;
+use crate::args::DelayedArgs;
+use crate::signature::{Passing, TaskOutput, TaskSignature};
 
-/// The runtime accepts tuples of up to this many arguments.
-const MAX_PARAMS: usize = 12;
-
-/// How the task receives one parameter.
-enum Access {
-    /// `T`: moved out of the upstream result when last reader, cloned otherwise.
-    Owned,
-    /// `&T`: a reference into the upstream result.
-    Borrowed,
-}
-
-struct Param {
-    /// Name of the builder's parameter.
-    name: syn::Ident,
-    /// What the graph stores: the parameter's type without the reference (`&str` is
-    /// stored as `String`, `&[T]` as `Vec<T>`).
-    storage: Type,
-    access: Access,
-}
-
-fn error(span: Span, message: &str) -> syn::Error {
-    syn::Error::new(span, message)
-}
-
-pub(crate) fn expand(args: &DelayedArgs, func: ItemFn) -> syn::Result<TokenStream> {
-    let sig = &func.sig;
-    if let Some(t) = &sig.asyncness {
-        return Err(error(t.span(), "`#[delayed]` cannot make an `async fn` lazy: tasks run on worker threads; make it a plain `fn`"));
-    }
-    if let Some(t) = &sig.unsafety {
-        return Err(error(t.span(), "`#[delayed]` cannot wrap an `unsafe fn`: the scheduler calls it with no way to uphold its contract; wrap the unsafe call in a safe function"));
-    }
-    if let Some(abi) = &sig.abi {
-        return Err(error(abi.span(), "`#[delayed]` cannot wrap a function with an explicit ABI; wrap it in a Rust function"));
-    }
-    if let Some(v) = &sig.variadic {
-        return Err(error(v.span(), "`#[delayed]` cannot wrap a variadic function"));
-    }
-    for param in &sig.generics.params {
-        if let GenericParam::Lifetime(l) = param {
-            return Err(error(l.span(), "`#[delayed]` functions cannot have lifetime parameters: task inputs live in the graph, so they must be owned (`T`) or borrowed from an upstream task (`&T`)"));
-        }
-    }
-    if let ReturnType::Type(_, ty) = &sig.output {
-        check_stored_type(ty, "return")?;
-    }
-
-    let mut params = Vec::new();
-    for (i, input) in sig.inputs.iter().enumerate() {
-        let typed = match input {
-            FnArg::Receiver(r) => {
-                return Err(error(r.span(), "`#[delayed]` works on free functions, not methods: take the value as an ordinary parameter instead of `self`"));
-            }
-            FnArg::Typed(t) => t,
-        };
-        if i == MAX_PARAMS {
-            return Err(error(typed.span(), "`#[delayed]` functions take at most 12 parameters: group some into a struct or tuple"));
-        }
-        let name = match &*typed.pat {
-            Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => p.ident.clone(),
-            _ => format_ident!("__dask_arg{}", i),
-        };
-        let (storage, access) = match &*typed.ty {
-            Type::Reference(r) => {
-                if let Some(m) = &r.mutability {
-                    return Err(error(m.span(), "`#[delayed]` cannot take `&mut` parameters: tasks share their inputs; take the value (`T`) to own a copy"));
-                }
-                if let Some(l) = &r.lifetime {
-                    return Err(error(l.span(), "`#[delayed]` parameters cannot name lifetimes: write `&T` to borrow the upstream result"));
-                }
-                (stored_for_borrow(&r.elem)?, Access::Borrowed)
-            }
-            ty => {
-                check_stored_type(ty, "parameter")?;
-                (ty.clone(), Access::Owned)
-            }
-        };
-        params.push(Param { name, storage, access });
-    }
-
-    let name = &sig.ident;
-    let vis = &func.vis;
-    let eager_name = format_ident!("{}_eager", name);
-    let display = args
-        .name
-        .as_ref()
-        .map(|l| l.value())
-        .unwrap_or_else(|| name.to_string());
-    let path_tail = format!("::{name}");
-
-    let (impl_generics, type_generics, where_clause) = sig.generics.split_for_impl();
-    let turbofish = type_generics.as_turbofish();
-    let mut predicates: Vec<TokenStream> = where_clause
-        .map(|w| w.predicates.iter().map(|p| quote!(#p)).collect())
-        .unwrap_or_default();
-
-    let (ret_ty, fallible) = match &sig.output {
-        ReturnType::Default => (quote!(()), false),
-        ReturnType::Type(_, ty) => (quote!(#ty), is_result(ty)),
+pub(crate) fn delayed(args: TokenStream, item: TokenStream) -> TokenStream {
+    let (args, args_error) = DelayedArgs::parse_lenient(args);
+    let function = match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Fn(function)) => function,
+        Ok(other) => return refuse(item, args_error, not_a_function(&other)),
+        Err(error) => return refuse(item, args_error, error),
     };
-    let output_ty = if fallible {
-        let span = sig.output.span();
-        predicates.push(quote_spanned!(span=> #ret_ty: ::dask::__private::FallibleReturn));
-        quote_spanned!(span=> <#ret_ty as ::dask::__private::FallibleReturn>::Ok)
-    } else {
-        ret_ty.clone()
+    let signature = match TaskSignature::read(&function.sig) {
+        Ok(signature) => signature,
+        Err(error) => return refuse(item, args_error, error),
     };
-    let output_span = sig.output.span();
-    predicates.push(quote_spanned!(output_span=> #output_ty: ::core::marker::Send + ::core::marker::Sync + 'static));
+    // A bad option still expands with the others, so calls keep type-checking and the
+    // user sees one error at the option.
+    let mut tokens = generate(&function, &signature, &args);
+    if let Some(error) = args_error {
+        tokens.extend(error.to_compile_error());
+    }
+    tokens
+}
 
+/// The item unchanged, so the rest of the crate (and the IDE) still sees the function,
+/// next to the errors.
+fn refuse(item: TokenStream, first: Option<syn::Error>, error: syn::Error) -> TokenStream {
+    let error = match first {
+        Some(mut all) => {
+            all.combine(error);
+            all
+        }
+        None => error,
+    };
+    let error = error.to_compile_error();
+    quote!(#item #error)
+}
+
+fn not_a_function(item: &Item) -> syn::Error {
+    let keyword = match item {
+        Item::Const(i) => i.const_token.to_token_stream(),
+        Item::Enum(i) => i.enum_token.to_token_stream(),
+        Item::ExternCrate(i) => i.extern_token.to_token_stream(),
+        Item::ForeignMod(i) => i.abi.to_token_stream(),
+        Item::Impl(i) => i.impl_token.to_token_stream(),
+        Item::Macro(i) => i.mac.path.to_token_stream(),
+        Item::Mod(i) => i.mod_token.to_token_stream(),
+        Item::Static(i) => i.static_token.to_token_stream(),
+        Item::Struct(i) => i.struct_token.to_token_stream(),
+        Item::Trait(i) => i.trait_token.to_token_stream(),
+        Item::TraitAlias(i) => i.trait_token.to_token_stream(),
+        Item::Type(i) => i.type_token.to_token_stream(),
+        Item::Union(i) => i.union_token.to_token_stream(),
+        Item::Use(i) => i.use_token.to_token_stream(),
+        other => other.to_token_stream(),
+    };
+    syn::Error::new_spanned(
+        keyword,
+        "`#[delayed]` applies to free functions with a body (`fn name(...) -> T { ... }`); \
+         to put a value in the graph, use `dask::delayed(value)`",
+    )
+}
+
+fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) -> TokenStream {
+    let name = &function.sig.ident;
+    let eager_name = format_ident!("{}_eager", syn::ext::IdentExt::unraw(name), span = name.span());
+    let mut eager = function.clone();
+    eager.sig.ident = eager_name.clone();
+
+    let display_name = match &args.name {
+        Some(literal) => literal.clone(),
+        None => syn::LitStr::new(&syn::ext::IdentExt::unraw(name).to_string(), name.span()),
+    };
+    let path_tail = format!("::{}", syn::ext::IdentExt::unraw(name));
+    let pure = args.pure.is_some();
+
+    let mut predicates: Vec<TokenStream> = Vec::new();
     let mut builder_params = Vec::new();
-    let mut packs = Vec::new();
+    let mut packed_args = Vec::new();
     let mut reads = Vec::new();
     let mut call_args = Vec::new();
     let mut hashes = Vec::new();
-    for (i, p) in params.iter().enumerate() {
-        let (pname, storage) = (&p.name, &p.storage);
-        let span = storage.span();
-        let index = syn::Index::from(i);
-        let local = format_ident!("__dask_a{}", i);
-        builder_params.push(quote!(#pname: impl ::dask::__private::IntoArg<#storage>));
-        packs.push(quote!(::dask::__private::IntoArg::into_arg(#pname)));
-        match p.access {
-            Access::Owned => {
-                predicates.push(quote_spanned!(span=> #storage: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static));
-                reads.push(quote!(let #local = __dask_args.#index.owned(__dask_inputs)?;));
+    for (index, param) in signature.params.iter().enumerate() {
+        let (builder_name, stored, span) = (&param.builder_name, &param.stored, param.span);
+        let position = syn::Index::from(index);
+        let local = format_ident!("__dask_a{}", index);
+        builder_params.push(quote!(#builder_name: impl ::dask::__private::IntoArg<#stored>));
+        packed_args.push(quote!(::dask::__private::IntoArg::into_arg(#builder_name)));
+        let hash = if pure {
+            quote_spanned!(span=> + ::core::hash::Hash)
+        } else {
+            TokenStream::new()
+        };
+        match param.passing {
+            Passing::Owned => {
+                // Owned: even an embedded value is cloned, because a task can run again.
+                predicates.push(quote_spanned! {span=>
+                    #stored: ::core::clone::Clone + ::core::marker::Send
+                        + ::core::marker::Sync + 'static #hash
+                });
+                reads.push(quote! {
+                    let #local = ::dask::__private::Arg::owned(&__dask_args.#position, __dask_inputs)?;
+                });
                 call_args.push(quote!(#local));
             }
-            Access::Borrowed => {
-                predicates.push(quote_spanned!(span=> #storage: ::core::marker::Send + ::core::marker::Sync + 'static));
-                reads.push(quote!(let #local = __dask_args.#index.borrowed(__dask_inputs)?;));
+            Passing::Borrowed => {
+                predicates.push(quote_spanned! {span=>
+                    #stored: ::core::marker::Send + ::core::marker::Sync + 'static #hash
+                });
+                reads.push(quote! {
+                    let #local = ::dask::__private::Arg::borrowed(&__dask_args.#position, __dask_inputs)?;
+                });
                 call_args.push(quote!(&*#local));
             }
         }
-        if args.pure {
-            predicates.push(quote_spanned!(span=> #storage: ::core::hash::Hash));
-            hashes.push(quote!(__dask_args.#index.stable_hash(__dask_hasher);));
-        }
+        hashes.push(quote! {
+            ::dask::__private::Arg::stable_hash(&__dask_args.#position, __dask_hasher);
+        });
     }
 
-    let pure_id = if args.pure {
+    let (output, finish) = output(&signature.output, &mut predicates);
+
+    let generics = &function.sig.generics;
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let user_predicates = where_clause
+        .into_iter()
+        .flat_map(|clause| clause.predicates.iter().map(WherePredicate::to_token_stream));
+    let predicates: Vec<TokenStream> = user_predicates.chain(predicates).collect();
+    let where_clause = if predicates.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(where #(#predicates),*)
+    };
+    // Explicit, so inference never has to guess from the task's stored types.
+    let generic_args: Vec<&syn::Ident> = generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) => Some(&ty.ident),
+            GenericParam::Const(constant) => Some(&constant.ident),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let turbofish = if generic_args.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(::<#(#generic_args),*>)
+    };
+    let call = quote!(#eager_name #turbofish(#(#call_args),*));
+    let finish = finish(call);
+
+    let pure_id = if pure {
+        let hasher = if hashes.is_empty() {
+            quote!(_)
+        } else {
+            quote!(__dask_hasher)
+        };
         quote! {
-            ::core::option::Option::Some(::dask::__private::pure_id(&__DASK_SPEC, |__dask_hasher| {
-                #(#hashes)*
-            }))
+            ::core::option::Option::Some(::dask::__private::pure_id(
+                &__DASK_SPEC,
+                |#hasher: &mut ::dask::__private::StableHasher| { #(#hashes)* },
+            ))
         }
     } else {
         quote!(::core::option::Option::None)
     };
-    let call = quote!(#eager_name #turbofish(#(#call_args),*));
-    let finish = if fallible {
-        quote!(::dask::__private::FallibleReturn::into_task_result(#call))
-    } else {
-        quote!(::core::result::Result::Ok(#call))
-    };
 
-    // Documentation and conditional compilation apply to both functions; everything else
-    // (`#[inline]`, lints, ...) describes the user's code, which is the eager function.
-    let shared_attrs: Vec<_> = func
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("doc") || a.path().is_ident("cfg"))
-        .collect();
-    let builder_doc = format!(
-        " Lazy: builds a task of the graph and runs nothing; `{eager_name}` is the eager function."
-    );
-    let mut eager = func.clone();
-    eager.sig.ident = eager_name.clone();
-    let where_tokens = if predicates.is_empty() {
-        quote!()
-    } else {
-        quote!(where #(#predicates),*)
-    };
-
-    Ok(quote! {
+    let builder_attrs = builder_attributes(function, &eager_name);
+    let vis = &function.vis;
+    quote! {
         #eager
 
-        #(#shared_attrs)*
-        #[doc = ""]
-        #[doc = #builder_doc]
-        #[allow(clippy::too_many_arguments)]
-        #vis fn #name #impl_generics (#(#builder_params),*) -> ::dask::Delayed<#output_ty> #where_tokens {
+        #(#builder_attrs)*
+        #[must_use = "a delayed call runs nothing until its result is computed"]
+        #vis fn #name #impl_generics (#(#builder_params),*) -> ::dask::Delayed<#output>
+        #where_clause
+        {
             static __DASK_SPEC: ::dask::__private::TaskSpec = ::dask::__private::TaskSpec {
-                name: #display,
+                name: #display_name,
                 path: ::core::concat!(::core::module_path!(), #path_tail),
             };
-            let __dask_args = (#(#packs,)*);
+            let __dask_args = (#(#packed_args,)*);
             let __dask_pure = #pure_id;
-            ::dask::__private::task(&__DASK_SPEC, __dask_pure, __dask_args, |__dask_args, __dask_inputs| {
-                #(#reads)*
-                #finish
-            })
-        }
-    })
-}
-
-/// What a borrowed parameter's upstream result is stored as.
-fn stored_for_borrow(elem: &Type) -> syn::Result<Type> {
-    match elem {
-        Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => Ok(syn::parse_quote!(::std::string::String)),
-        Type::Slice(s) => {
-            check_stored_type(&s.elem, "parameter")?;
-            let inner = &s.elem;
-            Ok(syn::parse_quote!(::std::vec::Vec<#inner>))
-        }
-        ty => {
-            check_stored_type(ty, "parameter")?;
-            Ok(ty.clone())
+            ::dask::__private::task(
+                &__DASK_SPEC,
+                __dask_pure,
+                __dask_args,
+                |__dask_args, __dask_inputs| {
+                    #(#reads)*
+                    #finish
+                },
+            )
         }
     }
 }
 
-/// Refuses types the graph cannot store: references below the top level, borrowed
-/// lifetimes, `impl Trait`.
-fn check_stored_type(ty: &Type, role: &str) -> syn::Result<()> {
-    match ty {
-        Type::Reference(r) => Err(error(
-            r.span(),
-            &format!("`#[delayed]` {role} types cannot contain references (only a whole parameter may be `&T`): values in the graph must be owned"),
-        )),
-        Type::ImplTrait(t) => Err(error(
-            t.span(),
-            &format!("`#[delayed]` cannot use `impl Trait` in {role} position: name the type or add a generic parameter"),
-        )),
-        Type::Paren(p) => check_stored_type(&p.elem, role),
-        Type::Group(g) => check_stored_type(&g.elem, role),
-        Type::Slice(s) => check_stored_type(&s.elem, role),
-        Type::Array(a) => check_stored_type(&a.elem, role),
-        Type::Ptr(p) => check_stored_type(&p.elem, role),
-        Type::Tuple(t) => t.elems.iter().try_for_each(|e| check_stored_type(e, role)),
-        Type::Path(p) => {
-            if let Some(q) = &p.qself {
-                check_stored_type(&q.ty, role)?;
-            }
-            for segment in &p.path.segments {
-                if let PathArguments::AngleBracketed(a) = &segment.arguments {
-                    for arg in &a.args {
-                        match arg {
-                            GenericArgument::Type(t) => check_stored_type(t, role)?,
-                            GenericArgument::Lifetime(l) if l.ident != "static" => {
-                                return Err(error(
-                                    l.span(),
-                                    &format!("`#[delayed]` {role} types cannot borrow (`'{}`): values in the graph must be owned or `'static`", l.ident),
-                                ))
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-            }
-            Ok(())
+type Finish = fn(TokenStream) -> TokenStream;
+
+/// The builder's output type and how the task turns the eager call into its outcome.
+fn output(output: &TaskOutput, predicates: &mut Vec<TokenStream>) -> (TokenStream, Finish) {
+    fn ok(call: TokenStream) -> TokenStream {
+        quote!(::core::result::Result::Ok(#call))
+    }
+    fn fallible(call: TokenStream) -> TokenStream {
+        quote!(::dask::__private::FallibleReturn::into_task_result(#call))
+    }
+    match output {
+        TaskOutput::Unit => (quote!(()), ok),
+        TaskOutput::Value(ty) => {
+            predicates.push(output_bound(ty, ty.to_token_stream()));
+            (ty.to_token_stream(), ok)
         }
-        _ => Ok(()),
+        TaskOutput::Fallible(ty) => {
+            let span = span_of(ty);
+            let value = quote_spanned!(span=> <#ty as ::dask::__private::FallibleReturn>::Ok);
+            predicates.push(quote_spanned!(span=> #ty: ::dask::__private::FallibleReturn));
+            predicates.push(output_bound(ty, value.clone()));
+            (value, fallible)
+        }
     }
 }
 
-/// A return type whose last path segment is `Result` makes the task fallible.
-fn is_result(ty: &Type) -> bool {
-    match ty {
-        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Result"),
-        Type::Group(g) => is_result(&g.elem),
-        Type::Paren(p) => is_result(&p.elem),
-        _ => false,
+fn output_bound(declared: &Type, value: TokenStream) -> TokenStream {
+    let span = span_of(declared);
+    quote_spanned!(span=> #value: ::core::marker::Send + ::core::marker::Sync + 'static)
+}
+
+fn span_of(ty: &Type) -> Span {
+    syn::spanned::Spanned::span(ty)
+}
+
+/// What the builder shares with the user's function: its documentation (with a line on
+/// laziness), `#[cfg]` (both exist or neither does), lint levels and deprecation. The
+/// rest (`#[inline]`, `#[must_use]`, ...) describes the eager function only.
+fn builder_attributes(function: &ItemFn, eager_name: &syn::Ident) -> Vec<TokenStream> {
+    const SHARED: [&str; 7] = ["doc", "cfg", "allow", "warn", "deny", "forbid", "deprecated"];
+    let shared = function
+        .attrs
+        .iter()
+        .filter(|attr| SHARED.iter().any(|name| attr.path().is_ident(name)));
+    let mut attrs: Vec<TokenStream> = shared.map(ToTokens::to_token_stream).collect();
+    if function.attrs.iter().any(|attr| attr.path().is_ident("doc")) {
+        attrs.push(quote!(#[doc = ""]));
     }
+    let note = format!(
+        " Lazy (`#[delayed]`): calling this runs nothing and returns a `Delayed` node of the \
+         task graph; each argument may be a plain value, a `Delayed` or a `&Delayed`. The \
+         function itself is [`{eager_name}`]."
+    );
+    attrs.push(quote!(#[doc = #note]));
+    attrs
 }

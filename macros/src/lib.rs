@@ -1,27 +1,34 @@
-//! The `#[delayed]` attribute of the `dask` crate (documented there, with examples).
+//! The `#[delayed]` attribute of the `dask` crate, which documents it with examples.
 //!
-//! For `fn f(a: A, b: &B) -> R` it emits the original function renamed `f_eager`, and a
-//! builder `f(a: impl IntoArg<A>, b: impl IntoArg<B>) -> Delayed<R>` that packs the
-//! arguments and a closure reading them back (`owned` for `A`, `borrowed` for `&B`) into a
-//! task node through `::dask::__private`. Forms it cannot support are refused with an
-//! error at the offending tokens, emitted next to the unchanged item.
+//! For `fn f(a: A, b: &B) -> R { body }` the attribute emits:
+//!
+//! ```ignore
+//! fn f_eager(a: A, b: &B) -> R { body }          // the item, renamed, attributes kept
+//!
+//! fn f(a: impl IntoArg<A>, b: impl IntoArg<B>) -> Delayed<R>
+//! where A: Clone + Send + Sync + 'static, B: Send + Sync + 'static, R: Send + Sync + 'static
+//! {
+//!     // a static `TaskSpec` (display name, path), the arguments packed as `Arg`s, and
+//!     // a closure reading them back in order: `owned` for `A`, `borrowed` for `&B`.
+//!     task(&SPEC, pure_id, args, |args, inputs| Ok(f_eager(args.0.owned(inputs)?, &*args.1.borrowed(inputs)?)))
+//! }
+//! ```
+//!
+//! Everything is reached through `::dask::__private`. A return type named `Result` makes
+//! the task fallible; `pure` adds a content key; `&str` and `&[T]` are held as `String`
+//! and `Vec<T>`. What a task cannot be (methods, `async`, lifetimes, `&mut`, ...) is
+//! refused with an error at the tokens to change, emitted next to the unchanged item.
+//!
+//! Files: `args.rs` parses the options, `signature.rs` reads (or refuses) the function,
+//! `expand.rs` writes the code.
 
-mod attr;
+mod args;
 mod expand;
+mod signature;
 
 use proc_macro::TokenStream;
 
 #[proc_macro_attribute]
 pub fn delayed(args: TokenStream, item: TokenStream) -> TokenStream {
-    let original: proc_macro2::TokenStream = item.clone().into();
-    let result = syn::parse::<attr::DelayedArgs>(args)
-        .and_then(|args| Ok((args, syn::parse::<syn::ItemFn>(item)?)))
-        .and_then(|(args, func)| expand::expand(&args, func));
-    match result {
-        Ok(tokens) => tokens.into(),
-        Err(error) => {
-            let error = error.to_compile_error();
-            quote::quote!(#original #error).into()
-        }
-    }
+    expand::delayed(args.into(), item.into()).into()
 }

@@ -1,0 +1,107 @@
+//! The attribute's arguments: `#[delayed]`, `#[delayed(pure)]`, `#[delayed(name = "...")]`.
+//!
+//! Each option is one keyword and one arm in [`DelayedArgs::parse_option`]; adding one
+//! (say `retries = N`) means a keyword, a field, an arm and an entry in [`OPTIONS`].
+
+use proc_macro2::TokenStream;
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{LitStr, Token};
+
+mod kw {
+    syn::custom_keyword!(pure);
+    syn::custom_keyword!(name);
+}
+
+/// How the options are spelled, for error messages.
+const OPTIONS: &str = "`pure` or `name = \"...\"`";
+
+/// The options of one `#[delayed(...)]`.
+#[derive(Default)]
+pub(crate) struct DelayedArgs {
+    /// Key derived from the function's path and its arguments' content.
+    pub(crate) pure: Option<kw::pure>,
+    /// Display name and key prefix instead of the function's name.
+    pub(crate) name: Option<LitStr>,
+}
+
+impl DelayedArgs {
+    /// Parses what it can. A bad option is reported and skipped, so the function still
+    /// expands and the user sees that one error, not a cascade at every call site.
+    pub(crate) fn parse_lenient(tokens: TokenStream) -> (DelayedArgs, Option<syn::Error>) {
+        let mut args = DelayedArgs::default();
+        let mut errors: Option<syn::Error> = None;
+        let parser = |input: ParseStream<'_>| {
+            while !input.is_empty() {
+                if let Err(error) = args.parse_option(input) {
+                    match &mut errors {
+                        Some(all) => all.combine(error),
+                        None => errors = Some(error),
+                    }
+                    skip_to_next_option(input);
+                }
+                if !input.is_empty() {
+                    input.parse::<Token![,]>()?;
+                }
+            }
+            Ok(())
+        };
+        if let Err(error) = parser.parse2(tokens) {
+            match &mut errors {
+                Some(all) => all.combine(error),
+                None => errors = Some(error),
+            }
+        }
+        (args, errors)
+    }
+
+    fn parse_option(&mut self, input: ParseStream<'_>) -> syn::Result<()> {
+        if input.peek(kw::pure) {
+            let key: kw::pure = input.parse()?;
+            if input.peek(Token![=]) {
+                return Err(input.error("`pure` takes no value: write `#[delayed(pure)]`"));
+            }
+            if self.pure.is_some() {
+                return Err(duplicate(key.span, "pure"));
+            }
+            self.pure = Some(key);
+        } else if input.peek(kw::name) {
+            let key: kw::name = input.parse()?;
+            input.parse::<Token![=]>().map_err(|e| {
+                syn::Error::new(e.span(), "expected `=`: write `name = \"display name\"`")
+            })?;
+            let value: LitStr = input.parse().map_err(|e| {
+                syn::Error::new(e.span(), "the display name is a string literal: `name = \"...\"`")
+            })?;
+            if value.value().is_empty() {
+                return Err(syn::Error::new(value.span(), "the display name cannot be empty"));
+            }
+            if self.name.is_some() {
+                return Err(duplicate(key.span, "name"));
+            }
+            self.name = Some(value);
+        } else if input.peek(syn::Ident::peek_any) {
+            let key = input.call(syn::Ident::parse_any)?;
+            return Err(syn::Error::new(
+                key.span(),
+                format!("unknown `#[delayed]` option `{key}`: expected {OPTIONS}"),
+            ));
+        } else {
+            return Err(input.error(format!("expected a `#[delayed]` option: {OPTIONS}")));
+        }
+        Ok(())
+    }
+}
+
+fn duplicate(span: proc_macro2::Span, key: &str) -> syn::Error {
+    syn::Error::new(span, format!("`{key}` is given twice"))
+}
+
+/// Moves past the rest of a refused option, up to its separating comma.
+fn skip_to_next_option(input: ParseStream<'_>) {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        if input.parse::<proc_macro2::TokenTree>().is_err() {
+            break;
+        }
+    }
+}
