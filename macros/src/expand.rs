@@ -88,7 +88,8 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
     let mut call_args = Vec::new();
     let mut hashes = Vec::new();
     for (index, param) in signature.params.iter().enumerate() {
-        let (builder_name, stored, span) = (&param.builder_name, &param.stored, param.span);
+        let (builder_name, stored) = (&param.builder_name, &param.stored);
+        let span = last_span(stored);
         let position = syn::Index::from(index);
         let local = format_ident!("__dask_a{}", index);
         builder_params.push(quote!(#builder_name: impl ::dask::__private::IntoArg<#stored>));
@@ -218,9 +219,11 @@ fn output(output: &TaskOutput, predicates: &mut Vec<TokenStream>) -> (TokenStrea
             (ty.to_token_stream(), ok)
         }
         TaskOutput::Fallible(ty) => {
-            let span = span_of(ty);
-            let value = quote_spanned!(span=> <#ty as ::dask::__private::FallibleReturn>::Ok);
-            predicates.push(quote_spanned!(span=> #ty: ::dask::__private::FallibleReturn));
+            let (start, end) = (syn::spanned::Spanned::span(ty), last_span(ty));
+            let open = quote_spanned!(start=> <);
+            let value =
+                quote_spanned!(end=> #open #ty as ::dask::__private::FallibleReturn>::Ok);
+            predicates.push(quote_spanned!(end=> #ty: ::dask::__private::FallibleReturn));
             predicates.push(output_bound(ty, value.clone()));
             (value, fallible)
         }
@@ -228,12 +231,19 @@ fn output(output: &TaskOutput, predicates: &mut Vec<TokenStream>) -> (TokenStrea
 }
 
 fn output_bound(declared: &Type, value: TokenStream) -> TokenStream {
-    let span = span_of(declared);
+    let span = last_span(declared);
     quote_spanned!(span=> #value: ::core::marker::Send + ::core::marker::Sync + 'static)
 }
 
-fn span_of(ty: &Type) -> Span {
-    syn::spanned::Spanned::span(ty)
+/// The span of a type's last token. Bounds are spanned there: with the type's own tokens
+/// in front, rustc then reports a missing bound under the whole type (on stable a span
+/// cannot be joined by hand).
+fn last_span(ty: &Type) -> Span {
+    match ty.to_token_stream().into_iter().last() {
+        Some(proc_macro2::TokenTree::Group(group)) => group.span_close(),
+        Some(token) => token.span(),
+        None => Span::call_site(),
+    }
 }
 
 /// What the builder shares with the user's function: its documentation (with a line on

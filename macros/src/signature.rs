@@ -2,7 +2,6 @@
 //! what it returns. Everything a task cannot be is refused here, each with an error at
 //! the tokens the user has to change; all refusals are reported at once.
 
-use proc_macro2::Span;
 use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
@@ -23,10 +22,9 @@ pub(crate) enum Passing {
 pub(crate) struct TaskParam {
     /// The builder's parameter name.
     pub(crate) builder_name: Ident,
-    /// The type as written; generated bounds are spanned here so errors point at it.
-    pub(crate) span: Span,
     /// What the graph holds for this parameter: the type without its top-level `&`,
-    /// with `&str` held as `String` and `&[T]` as `Vec<T>`.
+    /// with `&str` held as `String` and `&[T]` as `Vec<T>`. Its tokens keep the user's
+    /// spans, so a bound it misses is reported at the parameter's type.
     pub(crate) stored: Type,
     pub(crate) passing: Passing,
 }
@@ -133,7 +131,6 @@ fn read_param(index: usize, param: &PatType, refusals: &mut Refusals) -> Option<
         Pat::Ident(pat) if pat.subpat.is_none() => pat.ident.clone(),
         _ => format_ident!("__dask_arg{}", index),
     };
-    let span = param.ty.span();
     let (stored, passing) = match peel(&param.ty) {
         Type::Reference(reference) => {
             if let Some(mutability) = &reference.mutability {
@@ -164,7 +161,6 @@ fn read_param(index: usize, param: &PatType, refusals: &mut Refusals) -> Option<
     };
     Some(TaskParam {
         builder_name,
-        span,
         stored,
         passing,
     })
@@ -259,7 +255,6 @@ impl StoredTypeCheck<'_> {
 
 impl<'ast> Visit<'ast> for StoredTypeCheck<'_> {
     fn visit_type_reference(&mut self, reference: &'ast syn::TypeReference) {
-        let and = reference.and_token;
         let message = match self.role {
             Role::Param => {
                 "`#[delayed]` can only borrow a whole parameter (`&T`): a reference inside a \
@@ -270,7 +265,7 @@ impl<'ast> Visit<'ast> for StoredTypeCheck<'_> {
                  for its readers: return `T` (e.g. `String`, `Vec<T>`), not a reference"
             }
         };
-        self.refuse(and, message);
+        self.refuse(reference, message);
     }
 
     fn visit_type_impl_trait(&mut self, impl_trait: &'ast syn::TypeImplTrait) {

@@ -1,0 +1,8 @@
+use dask::delayed;
+
+#[delayed]
+struct Settings {
+    threads: usize,
+}
+
+fn main() {}

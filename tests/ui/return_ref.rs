@@ -1,0 +1,8 @@
+use dask::delayed;
+
+#[delayed]
+fn name() -> &'static str {
+    "x"
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use dask::delayed;
+
+#[delayed]
+fn sum(count: usize, ...) -> usize {
+    count
+}
+
+fn main() {}
