@@ -20,6 +20,8 @@ pub(crate) const RANK_GAP: f64 = 44.0;
 const ROUNDS: usize = 8;
 /// Dummies resist being pulled aside more than nodes, so long edges stay straight.
 const DUMMY_WEIGHT: f64 = 4.0;
+/// How strongly a dummy neighbour pulls a real node, relative to a real neighbour.
+const DUMMY_PULL: f64 = 0.2;
 
 fn gap(a: &Vertex, b: &Vertex) -> f64 {
     let plain_dummy = |v: &Vertex| v.is_dummy() && v.label_of.is_none();
@@ -84,10 +86,17 @@ fn place_layer(layered: &Layered, x: &mut [f64], layer: usize, side: &[Vec<usize
     let wishes: Vec<(f64, f64)> = order
         .iter()
         .map(|&v| {
-            let (sum, count) = side[v]
-                .iter()
-                .fold((0.0, 0usize), |(s, c), &w| (s + x[w], c + 1));
-            let wish = if count == 0 { x[v] } else { sum / count as f64 };
+            // A node follows its real neighbours more than edges passing by: a bus of
+            // shared dummies beside a chain would otherwise pull the chain askew.
+            let (sum, total) = side[v].iter().fold((0.0, 0.0), |(s, t), &w| {
+                let pull = if vertices[w].is_dummy() && !vertices[v].is_dummy() {
+                    DUMMY_PULL
+                } else {
+                    1.0
+                };
+                (s + pull * x[w], t + pull)
+            });
+            let wish = if total == 0.0 { x[v] } else { sum / total };
             let weight = if vertices[v].is_dummy() {
                 DUMMY_WEIGHT
             } else {

@@ -1,7 +1,7 @@
 //! Assigning ranks (layers) and splitting long edges with dummy vertices, so every edge
 //! of the layered graph joins adjacent layers and edges can be routed around nodes.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// A vertex of the layered graph: a real node or a dummy on a long edge.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,11 +77,17 @@ pub(crate) struct NodeExtent {
 /// Builds the layered graph. `edges` are oriented downwards (already reversed where
 /// needed) with `None` for self-loops; `labels` gives the (across, along) extent of each
 /// edge's label, carried by the middle dummy of its chain.
+///
+/// Long edges marked in `bundle` that leave the same node share their dummies, like a bus
+/// (or, when their common end is the reader, those that enter the same node): one
+/// value read by every task of a long chain would otherwise need a dummy per edge and
+/// rank, quadratic in the chain's length, and draw as hundreds of parallel lines.
 pub(crate) fn build(
     nodes: &[NodeExtent],
     rank: &[usize],
     edges: &[Option<(usize, usize)>],
     labels: &[Option<(f64, f64)>],
+    bundle: &[bool],
 ) -> Layered {
     let mut vertices: Vec<Vertex> = nodes
         .iter()
@@ -94,6 +100,20 @@ pub(crate) fn build(
             label_of: None,
         })
         .collect();
+    let is_long = |e: usize| match edges[e] {
+        Some((from, to)) => rank[to] > rank[from] + 1 && labels[e].is_none() && bundle[e],
+        None => false,
+    };
+    let mut long_out = vec![0usize; nodes.len()];
+    let mut long_in = vec![0usize; nodes.len()];
+    for (e, edge) in edges.iter().enumerate() {
+        if let (true, Some((from, to))) = (is_long(e), *edge) {
+            long_out[from] += 1;
+            long_in[to] += 1;
+        }
+    }
+    // Shared dummies by (end node, leaves it rather than enters it, rank).
+    let mut shared: HashMap<(usize, bool, usize), usize> = HashMap::new();
     let mut chains = Vec::with_capacity(edges.len());
     for (e, edge) in edges.iter().enumerate() {
         let Some((from, to)) = *edge else {
@@ -101,6 +121,13 @@ pub(crate) fn build(
             continue;
         };
         let (top, bottom) = (rank[from], rank[to]);
+        let bus = is_long(e).then(|| {
+            if long_out[from] >= long_in[to] {
+                (from, true)
+            } else {
+                (to, false)
+            }
+        });
         let mut chain = vec![from];
         let label_rank = labels[e].map(|_| (top + bottom).div_ceil(2));
         for r in top + 1..bottom {
@@ -108,14 +135,21 @@ pub(crate) fn build(
                 Some((w, h)) if Some(r) == label_rank => (w, h, Some(e)),
                 _ => (0.0, 0.0, None),
             };
-            chain.push(vertices.len());
-            vertices.push(Vertex {
-                rank: r,
-                across,
-                along,
-                node: None,
-                label_of,
-            });
+            let next = vertices.len();
+            let id = match bus {
+                Some((end, leaves)) => *shared.entry((end, leaves, r)).or_insert(next),
+                None => next,
+            };
+            if id == next {
+                vertices.push(Vertex {
+                    rank: r,
+                    across,
+                    along,
+                    node: None,
+                    label_of,
+                });
+            }
+            chain.push(id);
         }
         chain.push(to);
         chains.push(Some(chain));
@@ -128,10 +162,14 @@ pub(crate) fn build(
     }
     let mut up = vec![Vec::new(); vertices.len()];
     let mut down = vec![Vec::new(); vertices.len()];
+    // A shared stretch is one segment of the layered graph, however many edges use it.
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
     for chain in chains.iter().flatten() {
         for pair in chain.windows(2) {
-            down[pair[0]].push(pair[1]);
-            up[pair[1]].push(pair[0]);
+            if seen.insert((pair[0], pair[1])) {
+                down[pair[0]].push(pair[1]);
+                up[pair[1]].push(pair[0]);
+            }
         }
     }
     Layered {
@@ -174,9 +212,9 @@ mod tests {
             })
             .collect();
         let oriented: Vec<_> = edges.iter().map(|&e| Some(e)).collect();
-        let layered = build(&nodes, &rank, &oriented, &[None; 5]);
-        // 0 → 3 spans 3 ranks (2 dummies), 0 → 2 spans 2 (1 dummy).
-        assert_eq!(layered.vertices.len(), 7);
+        let layered = build(&nodes, &rank, &oriented, &[None; 5], &[true; 5]);
+        // 0 → 3 spans 3 ranks (2 dummies), 0 → 2 spans 2 (1 dummy, shared with 0 → 3).
+        assert_eq!(layered.vertices.len(), 6);
         for (v, downs) in layered.down.iter().enumerate() {
             for &w in downs {
                 assert_eq!(layered.vertices[w].rank, layered.vertices[v].rank + 1);
@@ -187,7 +225,63 @@ mod tests {
             assert_eq!((chain[0], *chain.last().unwrap()), (from, to));
         }
         let layer_sizes: Vec<usize> = layered.layers.iter().map(Vec::len).collect();
-        assert_eq!(layer_sizes, [1, 3, 2, 1]);
+        assert_eq!(layer_sizes, [1, 2, 2, 1]);
+    }
+
+    #[test]
+    fn long_edges_from_one_node_share_their_dummies() {
+        // A value read by every step of a 200-step chain.
+        let steps = 200;
+        let mut edges: Vec<(usize, usize)> = (1..steps).map(|i| (i, i + 1)).collect();
+        edges.extend((1..=steps).map(|i| (0, i)));
+        let rank = ranks(steps + 1, &edges, 1);
+        let nodes: Vec<NodeExtent> = (0..=steps)
+            .map(|_| NodeExtent {
+                across: 10.0,
+                along: 10.0,
+            })
+            .collect();
+        let oriented: Vec<_> = edges.iter().map(|&e| Some(e)).collect();
+        let layered = build(
+            &nodes,
+            &rank,
+            &oriented,
+            &vec![None; edges.len()],
+            &vec![true; edges.len()],
+        );
+        // One trunk of dummies down the chain instead of ~20,000.
+        assert!(
+            layered.vertices.len() < 2 * (steps + 1),
+            "{}",
+            layered.vertices.len()
+        );
+        for (chain, &(from, to)) in layered.chains.iter().zip(&edges) {
+            let chain = chain.as_ref().unwrap();
+            assert_eq!((chain[0], *chain.last().unwrap()), (from, to));
+            for pair in chain.windows(2) {
+                assert_eq!(
+                    layered.vertices[pair[1]].rank,
+                    layered.vertices[pair[0]].rank + 1
+                );
+            }
+        }
+        // And edges converging on one reader share theirs.
+        let mut edges: Vec<(usize, usize)> = (0..steps - 1).map(|i| (i, i + 1)).collect();
+        edges.extend((0..steps).map(|i| (i, steps)));
+        let rank = ranks(steps + 1, &edges, 1);
+        let oriented: Vec<_> = edges.iter().map(|&e| Some(e)).collect();
+        let layered = build(
+            &nodes,
+            &rank,
+            &oriented,
+            &vec![None; edges.len()],
+            &vec![true; edges.len()],
+        );
+        assert!(
+            layered.vertices.len() < 2 * (steps + 1),
+            "{}",
+            layered.vertices.len()
+        );
     }
 
     #[test]
@@ -203,7 +297,13 @@ mod tests {
                 along: 1.0,
             },
         ];
-        let layered = build(&nodes, &rank, &[Some((0, 1))], &[Some((30.0, 12.0))]);
+        let layered = build(
+            &nodes,
+            &rank,
+            &[Some((0, 1))],
+            &[Some((30.0, 12.0))],
+            &[true],
+        );
         assert_eq!(layered.vertices.len(), 3);
         assert_eq!(layered.vertices[2].label_of, Some(0));
         assert_eq!(

@@ -92,18 +92,25 @@ impl Placed {
     }
 }
 
+/// A drawn piece of an edge. Edges that share dummies share the pieces through them:
+/// each stretch is drawn once.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Route {
+    /// The input edge that drew this piece.
+    pub edge: usize,
     pub start: Point,
     pub segments: Vec<Segment<Point>>,
     /// Centre of the edge's label, when it has one.
     pub label_at: Option<Point>,
+    /// Whether the piece ends at the edge's target and so carries the arrowhead.
+    pub arrow: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Layout {
     pub nodes: Vec<Placed>,
-    /// One per input edge, in order, ending at the edge's target.
+    /// Pieces drawing the edges, in edge order; every edge's target has an arrow
+    /// piece ending at it.
     pub routes: Vec<Route>,
     pub width: f64,
     pub height: f64,
@@ -191,7 +198,9 @@ pub(crate) fn layout(nodes: &[NodeSpec], edges: &[EdgeSpec], rankdir: RankDir) -
             }
         })
         .collect();
-    let mut layered = layering::build(&extents, &ranks, &oriented, &labels_on_chains);
+    // Reversed edges keep their own dummies: their pieces are drawn turned back.
+    let bundle: Vec<bool> = reversed.iter().map(|r| !r).collect();
+    let mut layered = layering::build(&extents, &ranks, &oriented, &labels_on_chains, &bundle);
     ordering::order(&mut layered);
     let across = coordinates::across(&layered);
     let bands = coordinates::along(&layered);
@@ -255,9 +264,11 @@ pub(crate) fn layout(nodes: &[NodeSpec], edges: &[EdgeSpec], rankdir: RankDir) -
     let routes = abs_routes
         .into_iter()
         .map(|r| Route {
+            edge: r.edge,
             start: map(r.start),
             segments: r.segments.iter().map(|s| s.map(map)).collect(),
             label_at: r.label_at.map(map),
+            arrow: r.arrow,
         })
         .collect();
     let (width, height) = if rankdir.is_horizontal() {

@@ -148,7 +148,13 @@ mod tests {
             })
             .collect();
         let oriented: Vec<_> = edges.iter().map(|&e| Some(e)).collect();
-        build(&extents, &rank, &oriented, &vec![None; edges.len()])
+        build(
+            &extents,
+            &rank,
+            &oriented,
+            &vec![None; edges.len()],
+            &vec![true; edges.len()],
+        )
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! vertex, whose slot the coordinate step kept free. Since the gaps hold no nodes and
 //! each slot is free, routes cannot pass through nodes.
 
+use std::collections::{HashMap, HashSet};
+
 use super::layering::Layered;
 use super::{AbsPoint, Segment};
 
@@ -25,16 +27,28 @@ fn loop_size(nth: usize) -> f64 {
     LOOP_REACH * (1.0 + 0.5 * nth as f64)
 }
 
-/// A route in abstract coordinates (across, along), with where its label goes.
-pub(crate) struct AbsRoute {
+/// A drawn piece of one or more edges in abstract coordinates (across, along).
+///
+/// An edge is usually one piece. Edges sharing dummies (see `layering::build`) share
+/// pieces: the shared stretch is drawn once, by the first edge through it, and later
+/// edges draw only their own part, which starts or ends on it.
+pub(crate) struct AbsPiece {
+    /// The edge that drew this piece.
+    pub edge: usize,
     pub start: AbsPoint,
     pub segments: Vec<Segment<AbsPoint>>,
     pub label_at: Option<AbsPoint>,
+    /// Whether the piece ends at its edge's target (and so gets the arrowhead).
+    pub arrow: bool,
 }
 
-impl AbsRoute {
+impl AbsPiece {
+    fn end(&self) -> AbsPoint {
+        self.segments.last().map_or(self.start, Segment::end)
+    }
+
     /// The same curve traversed the other way.
-    fn reversed(self) -> AbsRoute {
+    fn reversed(self) -> AbsPiece {
         let mut points = vec![self.start];
         for s in &self.segments {
             points.push(s.end());
@@ -46,10 +60,10 @@ impl AbsRoute {
                 Segment::Curve(c1, c2, _) => Segment::Curve(c2, c1, points[i]),
             });
         }
-        AbsRoute {
+        AbsPiece {
             start: *points.last().unwrap_or(&self.start),
             segments,
-            label_at: self.label_at,
+            ..self
         }
     }
 }
@@ -79,6 +93,10 @@ impl Placement<'_> {
         (centre - thickness / 2.0, centre + thickness / 2.0)
     }
 
+    fn is_dummy(&self, v: usize) -> bool {
+        self.layered.vertices[v].is_dummy()
+    }
+
     /// The point of node `node`'s outline `offset` across from its centre, on its
     /// lower (`below`) or upper side.
     fn port(&self, v: usize, offset: f64, below: bool) -> AbsPoint {
@@ -102,18 +120,18 @@ impl Placement<'_> {
     }
 }
 
-/// Offsets for the ports of `chains` ending at a node, spread over the middle of its
-/// side in the order of their neighbours so that they do not cross right at the node.
-fn spread(mut ends: Vec<(usize, f64)>, half_across: f64) -> Vec<(usize, f64)> {
+/// Offsets for the ports of the hops `ends` at a node, spread over the middle of its
+/// side in the order of their other ends so that they do not cross right at the node.
+fn spread(mut ends: Vec<(Hop, f64)>, half_across: f64) -> Vec<(Hop, f64)> {
     ends.sort_by(|a, b| a.1.total_cmp(&b.1));
     let k = ends.len();
     if k <= 1 {
-        return ends.into_iter().map(|(c, _)| (c, 0.0)).collect();
+        return ends.into_iter().map(|(h, _)| (h, 0.0)).collect();
     }
     let step = (half_across * 1.2 / (k - 1) as f64).min(14.0);
     ends.into_iter()
         .enumerate()
-        .map(|(i, (c, _))| (c, (i as f64 - (k - 1) as f64 / 2.0) * step))
+        .map(|(i, (h, _))| (h, (i as f64 - (k - 1) as f64 / 2.0) * step))
         .collect()
 }
 
@@ -132,131 +150,180 @@ fn curve(from: AbsPoint, to: AbsPoint) -> Segment<AbsPoint> {
     )
 }
 
-/// Routes for every input edge, in order. `reversed[e]` turns the route back so it
-/// ends at the edge's true target; self-loops (edges without a chain) get a loop
-/// beside their node, each further loop of a node a size larger, with the label
+/// One step of a chain between adjacent layers. Steps touching a shared dummy are the
+/// same step for every edge through them; others belong to their edge alone (so two
+/// edges between the same two nodes are still drawn twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Hop {
+    upper: usize,
+    lower: usize,
+    edge: Option<usize>,
+}
+
+fn hop(p: &Placement<'_>, upper: usize, lower: usize, edge: usize) -> Hop {
+    let shared = p.is_dummy(upper) || p.is_dummy(lower);
+    Hop {
+        upper,
+        lower,
+        edge: (!shared).then_some(edge),
+    }
+}
+
+/// The pieces that draw every input edge. `reversed[e]` turns edge `e`'s piece back so
+/// it ends at the true target; self-loops (edges without a chain) get a loop beside
+/// their node, each further loop of a node a size larger, with the label
 /// (`label_across` wide) beyond it.
 pub(crate) fn routes(
     p: &Placement<'_>,
     edges: &[(usize, usize)],
     reversed: &[bool],
     label_across: &[f64],
-) -> Vec<AbsRoute> {
+) -> Vec<AbsPiece> {
     let chains = &p.layered.chains;
     let vertex_count = p.layered.vertices.len();
-    let mut leaving: Vec<Vec<(usize, f64)>> = vec![Vec::new(); vertex_count];
-    let mut arriving: Vec<Vec<(usize, f64)>> = vec![Vec::new(); vertex_count];
+    let mut leaving: Vec<Vec<(Hop, f64)>> = vec![Vec::new(); vertex_count];
+    let mut arriving: Vec<Vec<(Hop, f64)>> = vec![Vec::new(); vertex_count];
+    let mut known: HashSet<Hop> = HashSet::new();
     for (e, chain) in chains.iter().enumerate() {
-        if let Some(chain) = chain {
-            let (first, last) = (chain[0], chain[chain.len() - 1]);
-            leaving[first].push((e, p.across[chain[1]]));
-            arriving[last].push((e, p.across[chain[chain.len() - 2]]));
+        let Some(chain) = chain else { continue };
+        let (first, last) = (chain[0], chain[chain.len() - 1]);
+        let out = hop(p, first, chain[1], e);
+        if known.insert(out) {
+            leaving[first].push((out, p.across[chain[1]]));
+        }
+        let into = hop(p, chain[chain.len() - 2], last, e);
+        if known.insert(into) {
+            arriving[last].push((into, p.across[chain[chain.len() - 2]]));
         }
     }
-    let mut out_offset = vec![0.0; chains.len()];
-    let mut in_offset = vec![0.0; chains.len()];
+    let mut out_offset: HashMap<Hop, f64> = HashMap::new();
+    let mut in_offset: HashMap<Hop, f64> = HashMap::new();
     for v in 0..vertex_count {
         let Some(node) = p.layered.vertices[v].node else {
             continue;
         };
         let half = p.shapes[node].0;
-        for (e, offset) in spread(std::mem::take(&mut leaving[v]), half) {
-            out_offset[e] = offset;
-        }
-        for (e, offset) in spread(std::mem::take(&mut arriving[v]), half) {
-            in_offset[e] = offset;
-        }
+        out_offset.extend(spread(std::mem::take(&mut leaving[v]), half));
+        in_offset.extend(spread(std::mem::take(&mut arriving[v]), half));
     }
 
+    let mut drawn: HashSet<Hop> = HashSet::new();
     let mut loops_seen = vec![0usize; p.shapes.len()];
-    let mut result = Vec::with_capacity(chains.len());
+    let mut pieces = Vec::with_capacity(chains.len());
     for (e, chain) in chains.iter().enumerate() {
-        let route = match chain {
+        match chain {
+            Some(chain) if reversed[e] => {
+                let mut all = HashSet::new();
+                let mut one = chain_pieces(p, e, chain, &out_offset, &in_offset, &mut all);
+                pieces.extend(one.drain(..).map(AbsPiece::reversed));
+            }
             Some(chain) => {
-                let route = chain_route(p, chain, out_offset[e], in_offset[e]);
-                if reversed[e] {
-                    route.reversed()
-                } else {
-                    route
-                }
+                pieces.extend(chain_pieces(
+                    p,
+                    e,
+                    chain,
+                    &out_offset,
+                    &in_offset,
+                    &mut drawn,
+                ));
             }
             None => {
                 let node = edges[e].0;
                 let nth = loops_seen[node];
                 loops_seen[node] += 1;
-                loop_route(p, node, nth, label_across[e])
+                pieces.push(loop_route(p, e, node, nth, label_across[e]));
             }
-        };
-        result.push(route);
+        }
     }
-    result
+    pieces
 }
 
-fn chain_route(p: &Placement<'_>, chain: &[usize], out_offset: f64, in_offset: f64) -> AbsRoute {
-    let first = chain[0];
-    let last = chain[chain.len() - 1];
-    let start = p.port(first, out_offset, true);
-    let mut segments = Vec::with_capacity(2 * chain.len());
-    let mut at = start;
-    let mut go = |segment: Segment<AbsPoint>, at: &mut AbsPoint| {
-        *at = segment.end();
-        segments.push(segment);
-    };
-    let (_, band_end) = p.band(first);
-    if band_end > at.along + 0.01 {
-        go(
-            Segment::Line(AbsPoint {
+/// The pieces of `chain` not yet in `drawn`, top to bottom.
+fn chain_pieces(
+    p: &Placement<'_>,
+    e: usize,
+    chain: &[usize],
+    out_offset: &HashMap<Hop, f64>,
+    in_offset: &HashMap<Hop, f64>,
+    drawn: &mut HashSet<Hop>,
+) -> Vec<AbsPiece> {
+    let mut pieces = Vec::new();
+    let mut current: Option<AbsPiece> = None;
+    for pair in chain.windows(2) {
+        let (upper, lower) = (pair[0], pair[1]);
+        let step = hop(p, upper, lower, e);
+        if !drawn.insert(step) {
+            pieces.extend(current.take());
+            continue;
+        }
+        let piece = current.get_or_insert_with(|| {
+            let start = if p.is_dummy(upper) {
+                AbsPoint {
+                    across: p.across[upper],
+                    along: p.band(upper).1,
+                }
+            } else {
+                p.port(upper, out_offset.get(&step).copied().unwrap_or(0.0), true)
+            };
+            AbsPiece {
+                edge: e,
+                start,
+                segments: Vec::new(),
+                label_at: None,
+                arrow: false,
+            }
+        });
+        let band_end = p.band(upper).1;
+        let at = piece.end();
+        if band_end > at.along + 0.01 {
+            piece.segments.push(Segment::Line(AbsPoint {
                 across: at.across,
                 along: band_end,
-            }),
-            &mut at,
-        );
-    }
-    let mut label_at = None;
-    for &d in &chain[1..chain.len() - 1] {
-        let (top, bottom) = p.band(d);
-        let x = p.across[d];
-        go(
-            curve(
-                at,
+            }));
+        }
+        let (top, bottom) = p.band(lower);
+        if p.is_dummy(lower) {
+            let x = p.across[lower];
+            piece.segments.push(curve(
+                piece.end(),
                 AbsPoint {
                     across: x,
                     along: top,
                 },
-            ),
-            &mut at,
-        );
-        if bottom > top + 0.01 {
-            go(
-                Segment::Line(AbsPoint {
+            ));
+            if bottom > top + 0.01 {
+                piece.segments.push(Segment::Line(AbsPoint {
                     across: x,
                     along: bottom,
-                }),
-                &mut at,
-            );
+                }));
+            }
+            if p.layered.vertices[lower].label_of == Some(e) {
+                piece.label_at = Some(p.centre(lower));
+            }
+        } else {
+            let end = p.port(lower, in_offset.get(&step).copied().unwrap_or(0.0), false);
+            let entry = AbsPoint {
+                across: end.across,
+                along: top,
+            };
+            piece.segments.push(curve(piece.end(), entry));
+            if end.along > entry.along + 0.01 {
+                piece.segments.push(Segment::Line(end));
+            }
+            piece.arrow = true;
         }
-        if p.layered.vertices[d].label_of.is_some() {
-            label_at = Some(p.centre(d));
-        }
     }
-    let end = p.port(last, in_offset, false);
-    let (band_start, _) = p.band(last);
-    let entry = AbsPoint {
-        across: end.across,
-        along: band_start,
-    };
-    go(curve(at, entry), &mut at);
-    if end.along > entry.along + 0.01 {
-        go(Segment::Line(end), &mut at);
-    }
-    AbsRoute {
-        start,
-        segments,
-        label_at,
-    }
+    pieces.extend(current);
+    pieces
 }
 
-fn loop_route(p: &Placement<'_>, node: usize, nth: usize, label_across: f64) -> AbsRoute {
+fn loop_route(
+    p: &Placement<'_>,
+    edge: usize,
+    node: usize,
+    nth: usize,
+    label_across: f64,
+) -> AbsPiece {
     let (half_across, half_along, round) = p.shapes[node];
     let c = p.centre(node);
     let (side, lift) = if round {
@@ -275,7 +342,9 @@ fn loop_route(p: &Placement<'_>, node: usize, nth: usize, label_across: f64) -> 
         along: c.along + lift,
     };
     let reach = c.across + side + size * 1.6;
-    AbsRoute {
+    AbsPiece {
+        edge,
+        arrow: true,
         start,
         segments: vec![Segment::Curve(
             AbsPoint {

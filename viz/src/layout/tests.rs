@@ -223,15 +223,21 @@ fn edges_do_not_pass_through_nodes() {
     for (name, nodes, edges) in all_graphs() {
         for dir in DIRECTIONS {
             let layout = layout(&nodes, &edges, dir);
-            for (e, (spec, route)) in edges.iter().zip(&layout.routes).enumerate() {
+            for route in &layout.routes {
+                let spec = &edges[route.edge];
                 for p in samples(route) {
                     for (i, placed) in layout.nodes.iter().enumerate() {
-                        if i == spec.from || i == spec.to {
+                        // A shared piece may end on a node of another edge of its
+                        // bus; only its ends touch nodes (see the tests below).
+                        let touches =
+                            on_outline(route.start, placed) || on_outline(end_of(route), placed);
+                        if i == spec.from || i == spec.to || touches {
                             continue;
                         }
                         assert!(
                             !placed.contains(p, 0.5),
-                            "{name} {dir:?}: edge {e} ({} → {}) passes through node {i} at {p:?}",
+                            "{name} {dir:?}: a piece of edge {} ({} → {}) passes through node {i} at {p:?}",
+                            route.edge,
                             spec.from,
                             spec.to
                         );
@@ -242,25 +248,90 @@ fn edges_do_not_pass_through_nodes() {
     }
 }
 
+fn end_of(route: &Route) -> Point {
+    route.segments.last().map_or(route.start, Segment::end)
+}
+
+fn on_outline(p: Point, n: &Placed) -> bool {
+    (p.x - n.center.x).abs() <= n.width / 2.0 + 0.01
+        && (p.y - n.center.y).abs() <= n.height / 2.0 + 0.01
+}
+
 #[test]
-fn routes_join_their_own_nodes() {
+fn every_edge_leaves_its_source_and_arrives_at_its_target() {
     for (name, nodes, edges) in all_graphs() {
         for dir in DIRECTIONS {
             let layout = layout(&nodes, &edges, dir);
-            for (spec, route) in edges.iter().zip(&layout.routes) {
-                let end = route.segments.last().map_or(route.start, Segment::end);
-                let near = |p: Point, n: &Placed| {
-                    (p.x - n.center.x).abs() <= n.width / 2.0 + 0.01
-                        && (p.y - n.center.y).abs() <= n.height / 2.0 + 0.01
-                };
+            for (e, spec) in edges.iter().enumerate() {
+                let (from, to) = (&layout.nodes[spec.from], &layout.nodes[spec.to]);
                 assert!(
-                    near(route.start, &layout.nodes[spec.from]),
-                    "{name} {dir:?}: start"
+                    layout.routes.iter().any(|r| {
+                        (on_outline(r.start, from) || on_outline(end_of(r), from))
+                            && edges[r.edge].from == spec.from
+                    }),
+                    "{name} {dir:?}: nothing leaves node {} for edge {e}",
+                    spec.from
                 );
-                assert!(near(end, &layout.nodes[spec.to]), "{name} {dir:?}: end");
+                assert!(
+                    layout.routes.iter().any(|r| r.arrow
+                        && on_outline(end_of(r), to)
+                        && edges[r.edge].to == spec.to),
+                    "{name} {dir:?}: no arrow reaches node {} for edge {e}",
+                    spec.to
+                );
             }
         }
     }
+}
+
+/// A piece that neither starts nor ends at a node joins another piece there: shared
+/// stretches connect to the edges that use them.
+#[test]
+fn pieces_connect() {
+    for (name, nodes, edges) in all_graphs() {
+        for dir in DIRECTIONS {
+            let layout = layout(&nodes, &edges, dir);
+            let points: Vec<(usize, Point)> = layout
+                .routes
+                .iter()
+                .enumerate()
+                .flat_map(|(i, r)| {
+                    std::iter::once((i, r.start))
+                        .chain(r.segments.iter().map(move |s| (i, s.end())))
+                })
+                .collect();
+            for (i, route) in layout.routes.iter().enumerate() {
+                for end in [route.start, end_of(route)] {
+                    let at_node = layout.nodes.iter().any(|n| on_outline(end, n));
+                    let joins = points.iter().any(|&(j, q)| {
+                        j != i && (q.x - end.x).abs() < 0.01 && (q.y - end.y).abs() < 0.01
+                    });
+                    assert!(
+                        at_node || joins,
+                        "{name} {dir:?}: piece {i} hangs loose at {end:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_value_read_along_a_long_chain_is_drawn_as_one_bus() {
+    let steps = 300;
+    let mut nodes = vec![node(60.0, false)];
+    let mut edges = Vec::new();
+    for i in 1..=steps {
+        nodes.push(node(50.0, true));
+        edges.push(edge(0, i));
+        if i > 1 {
+            edges.push(edge(i - 1, i));
+        }
+    }
+    let layout = layout(&nodes, &edges, RankDir::TopToBottom);
+    let points: usize = layout.routes.iter().map(|r| r.segments.len() + 1).sum();
+    // Linear in the chain, not quadratic (which would be about 90,000 points).
+    assert!(points < 20 * steps, "{points} path points");
 }
 
 #[test]
@@ -268,11 +339,17 @@ fn labels_sit_clear_of_nodes() {
     let (nodes, edges) = cyclic_with_labels();
     for dir in DIRECTIONS {
         let layout = layout(&nodes, &edges, dir);
-        for (spec, route) in edges.iter().zip(&layout.routes) {
+        for (e, spec) in edges.iter().enumerate() {
             let (w, h) = spec.label.unwrap();
-            let at = route
-                .label_at
+            let mut places = layout
+                .routes
+                .iter()
+                .filter(|r| r.edge == e)
+                .filter_map(|r| r.label_at);
+            let at = places
+                .next()
                 .expect("every labelled edge gets a place for its label");
+            assert!(places.next().is_none(), "one label per edge");
             let label = Placed {
                 center: at,
                 width: w,

@@ -112,14 +112,20 @@ fn render_edges(out: &mut String, scene: &Scene, layout: &Layout) {
                 }
             }
         }
+        let marker = if route.arrow {
+            r#" marker-end="url(#dask-arrow)""#
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
-            r#"<path class="edge" d="{d}" fill="none" stroke="{STROKE}" stroke-width="1.2" marker-end="url(#dask-arrow)"/>"#
+            r#"<path class="edge" d="{d}" fill="none" stroke="{STROKE}" stroke-width="1.2"{marker}/>"#
         );
     }
     out.push_str("</g>\n<g class=\"edge-labels\">\n");
-    for (link, route) in scene.links.iter().zip(&layout.routes) {
-        let (Some(label), Some(at)) = (&link.label, route.label_at) else {
+    for route in &layout.routes {
+        let label = scene.links.get(route.edge).and_then(|l| l.label.as_ref());
+        let (Some(label), Some(at)) = (label, route.label_at) else {
             continue;
         };
         let (w, h) = measure::edge_label(label);
