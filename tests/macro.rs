@@ -1,6 +1,10 @@
 //! `#[delayed]` seen from a user's crate: what the builders accept, what the tasks
 //! receive, and what `compute` returns.
 
+// `&Vec<T>` parameters are the API's way to read a gathered `Vec<Delayed<T>>` without a
+// copy; borrowed arguments (`&three`) exercise the builders' `&T` form on purpose.
+#![allow(clippy::ptr_arg, clippy::needless_borrows_for_generic_args)]
+
 use std::fmt;
 
 use dask::{delayed, Delayed};
@@ -49,7 +53,11 @@ fn builders_accept_values_references_and_delayed_handles() {
 #[test]
 fn borrowed_and_owned_parameters_chain() {
     let data = generate(4);
-    let sums = vec![total(&data), total(scale_into(&data, 10.0)), total(scale_into(data, &dask::delayed(0.5)))];
+    let sums = vec![
+        total(&data),
+        total(scale_into(&data, 10.0)),
+        total(scale_into(data, &dask::delayed(0.5))),
+    ];
     assert_eq!(dask::compute(&sums).unwrap(), vec![6.0, 60.0, 3.0]);
 }
 
@@ -76,7 +84,12 @@ fn vec_parameters_gather_delayed_elements_in_order() {
     assert_eq!(joined.compute().unwrap(), "ab+abab+ababab");
     assert_eq!(lens.compute().unwrap(), vec![2, 4, 6]);
     // A plain Vec still works.
-    assert_eq!(concat(vec!["x".to_string(), "y".to_string()]).compute().unwrap(), "x+y");
+    assert_eq!(
+        concat(vec!["x".to_string(), "y".to_string()])
+            .compute()
+            .unwrap(),
+        "x+y"
+    );
 }
 
 #[derive(Debug)]
@@ -142,9 +155,12 @@ fn result_returns_give_the_ok_value() {
 fn an_err_fails_the_computation_with_key_name_and_source() {
     let bad = checked(11);
     let key = bad.key().to_string();
-    let error = add(checked(1).map(|v| i64::from(*v)), bad.map(|v| i64::from(*v)))
-        .compute()
-        .unwrap_err();
+    let error = add(
+        checked(1).map(|v| i64::from(*v)),
+        bad.map(|v| i64::from(*v)),
+    )
+    .compute()
+    .unwrap_err();
     let message = error.to_string();
     assert!(message.contains(&key), "{message}");
     assert!(message.contains("checked"), "{message}");
@@ -195,7 +211,7 @@ fn name_sets_the_display_name_and_the_key_prefix() {
     let rows = load(3);
     assert_eq!(rows.name(), "load-csv");
     assert!(rows.key().starts_with("load-csv-"), "{}", rows.key());
-    let graph = dask::graph(&[rows.clone()]);
+    let graph = dask::graph(std::slice::from_ref(&rows));
     assert_eq!(graph.len(), 1);
     assert_eq!(rows.compute().unwrap(), 3);
 }
@@ -239,7 +255,10 @@ fn pure_calls_fed_delayed_hash_the_dependency_key() {
     // A node and a plain value of the same content are different arguments.
     assert_ne!(pure_add(&shared, 1).key(), pure_add(5, 1).key());
     // Pure upstream nodes built separately are the same node, so their readers are too.
-    assert_eq!(pure_add(pure_add(1, 1), 1).key(), pure_add(pure_add(1, 1), 1).key());
+    assert_eq!(
+        pure_add(pure_add(1, 1), 1).key(),
+        pure_add(pure_add(1, 1), 1).key()
+    );
     assert_eq!(pure_add(pure_add(1, 1), 1).compute().unwrap(), 3);
 }
 
@@ -263,9 +282,12 @@ fn str_and_slice_parameters_are_held_as_string_and_vec() {
         shout(dask::delayed(String::from("x")), 3),
         shout(word(1), 1),
     ];
-    assert_eq!(dask::compute(&texts).unwrap(), vec!["HIHI", "AB", "AB", "XXX", "AB"]);
+    assert_eq!(
+        dask::compute(&texts).unwrap(),
+        vec!["HIHI", "AB", "AB", "XXX", "AB"]
+    );
 
-    let parts: Vec<Delayed<u32>> = (1..=4).map(|i| dask::delayed(i)).collect();
+    let parts: Vec<Delayed<u32>> = (1..=4).map(dask::delayed).collect();
     let sums = vec![
         sum_slice(vec![1, 2, 3]),
         sum_slice(&parts),
@@ -282,6 +304,7 @@ struct Point {
 }
 
 #[delayed]
+#[allow(clippy::toplevel_ref_arg)]
 fn dot((a, b): (i32, i32), Point { x, y }: Point, _: u8, ref r: i32) -> i32 {
     a * x + b * y + r
 }
@@ -332,7 +355,10 @@ fn zero_parameters_and_unit_returns() {
     let done: Delayed<()> = nothing(&s);
     // Building ran nothing.
     assert_eq!(RUNS.load(std::sync::atomic::Ordering::SeqCst), before);
-    assert_eq!(dask::compute(&[done.clone(), nothing(42)]).unwrap(), vec![(), ()]);
+    assert_eq!(
+        dask::compute(&[done.clone(), nothing(42)]).unwrap(),
+        vec![(), ()]
+    );
     assert_eq!(s.compute().unwrap(), 42);
     assert!(RUNS.load(std::sync::atomic::Ordering::SeqCst) > before);
 }
@@ -353,7 +379,17 @@ fn twelve(
     k: u64,
     l: &str,
 ) -> u64 {
-    a + b * 2 + c * 3 + d * 4 + e * 5 + f * 6 + g * 7 + h * 8 + i * 9 + j * 10 + k * 11 + l.len() as u64 * 12
+    a + b * 2
+        + c * 3
+        + d * 4
+        + e * 5
+        + f * 6
+        + g * 7
+        + h * 8
+        + i * 9
+        + j * 10
+        + k * 11
+        + l.len() as u64 * 12
 }
 
 #[test]

@@ -71,10 +71,16 @@ impl DelayedArgs {
                 syn::Error::new(e.span(), "expected `=`: write `name = \"display name\"`")
             })?;
             let value: LitStr = input.parse().map_err(|e| {
-                syn::Error::new(e.span(), "the display name is a string literal: `name = \"...\"`")
+                syn::Error::new(
+                    e.span(),
+                    "the display name is a string literal: `name = \"...\"`",
+                )
             })?;
             if value.value().is_empty() {
-                return Err(syn::Error::new(value.span(), "the display name cannot be empty"));
+                return Err(syn::Error::new(
+                    value.span(),
+                    "the display name cannot be empty",
+                ));
             }
             if self.name.is_some() {
                 return Err(duplicate(key.span, "name"));

@@ -4,7 +4,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::{GenericParam, Item, ItemFn, Type, WherePredicate};
+use syn::{GenericParam, Item, ItemFn, Type};
 
 use crate::args::DelayedArgs;
 use crate::signature::{Passing, TaskOutput, TaskSignature};
@@ -70,7 +70,11 @@ fn not_a_function(item: &Item) -> syn::Error {
 
 fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) -> TokenStream {
     let name = &function.sig.ident;
-    let eager_name = format_ident!("{}_eager", syn::ext::IdentExt::unraw(name), span = name.span());
+    let eager_name = format_ident!(
+        "{}_eager",
+        syn::ext::IdentExt::unraw(name),
+        span = name.span()
+    );
     let mut eager = function.clone();
     eager.sig.ident = eager_name.clone();
 
@@ -81,7 +85,7 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
     let path_tail = format!("::{}", syn::ext::IdentExt::unraw(name));
     let pure = args.pure.is_some();
 
-    let mut predicates: Vec<TokenStream> = Vec::new();
+    let mut bounds = Bounds::default();
     let mut builder_params = Vec::new();
     let mut packed_args = Vec::new();
     let mut reads = Vec::new();
@@ -89,56 +93,45 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
     let mut hashes = Vec::new();
     for (index, param) in signature.params.iter().enumerate() {
         let (builder_name, stored) = (&param.builder_name, &param.stored);
-        let span = last_span(stored);
+        let end = last_span(stored);
         let position = syn::Index::from(index);
         let local = format_ident!("__dask_a{}", index);
-        builder_params.push(quote!(#builder_name: impl ::dask::__private::IntoArg<#stored>));
+        // Spanned over the user's type, so "required by this bound" points at it.
+        let start = syn::spanned::Spanned::span(stored);
+        let close = quote_spanned!(end=> >);
+        builder_params.push(quote_spanned! {start=>
+            #builder_name: impl ::dask::__private::IntoArg<#stored #close
+        });
         packed_args.push(quote!(::dask::__private::IntoArg::into_arg(#builder_name)));
-        let hash = if pure {
-            quote_spanned!(span=> + ::core::hash::Hash)
-        } else {
-            TokenStream::new()
-        };
         match param.passing {
             Passing::Owned => {
-                // Owned: even an embedded value is cloned, because a task can run again.
-                predicates.push(quote_spanned! {span=>
-                    #stored: ::core::clone::Clone + ::core::marker::Send
-                        + ::core::marker::Sync + 'static #hash
-                });
+                // Even an embedded value is cloned: a task can run again.
+                bounds.require(stored, end, quote!(::core::clone::Clone));
                 reads.push(quote! {
                     let #local = ::dask::__private::Arg::owned(&__dask_args.#position, __dask_inputs)?;
                 });
                 call_args.push(quote!(#local));
             }
             Passing::Borrowed => {
-                predicates.push(quote_spanned! {span=>
-                    #stored: ::core::marker::Send + ::core::marker::Sync + 'static #hash
-                });
                 reads.push(quote! {
                     let #local = ::dask::__private::Arg::borrowed(&__dask_args.#position, __dask_inputs)?;
                 });
                 call_args.push(quote!(&*#local));
             }
         }
+        bounds.require_shareable(stored, end);
+        if pure {
+            bounds.require(stored, end, quote!(::core::hash::Hash));
+        }
         hashes.push(quote! {
             ::dask::__private::Arg::stable_hash(&__dask_args.#position, __dask_hasher);
         });
     }
 
-    let (output, finish) = output(&signature.output, &mut predicates);
+    let (output, finish) = output(&signature.output, &mut bounds);
 
-    let generics = &function.sig.generics;
+    let generics = bounds.add_to(&function.sig.generics);
     let (impl_generics, _, where_clause) = generics.split_for_impl();
-    let user_predicates = where_clause
-        .into_iter()
-        .flat_map(|clause| clause.predicates.iter().map(WherePredicate::to_token_stream));
-    let predicates: Vec<TokenStream> = user_predicates.chain(predicates).collect();
-    let where_clause = if predicates.is_empty() {
-        TokenStream::new()
-    } else {
-        quote!(where #(#predicates),*)
-    };
     // Explicit, so inference never has to guess from the task's stored types.
     let generic_args: Vec<&syn::Ident> = generics
         .params
@@ -205,7 +198,7 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
 type Finish = fn(TokenStream) -> TokenStream;
 
 /// The builder's output type and how the task turns the eager call into its outcome.
-fn output(output: &TaskOutput, predicates: &mut Vec<TokenStream>) -> (TokenStream, Finish) {
+fn output(output: &TaskOutput, bounds: &mut Bounds) -> (TokenStream, Finish) {
     fn ok(call: TokenStream) -> TokenStream {
         quote!(::core::result::Result::Ok(#call))
     }
@@ -215,29 +208,87 @@ fn output(output: &TaskOutput, predicates: &mut Vec<TokenStream>) -> (TokenStrea
     match output {
         TaskOutput::Unit => (quote!(()), ok),
         TaskOutput::Value(ty) => {
-            predicates.push(output_bound(ty, ty.to_token_stream()));
+            bounds.require_shareable(ty, last_span(ty));
             (ty.to_token_stream(), ok)
         }
         TaskOutput::Fallible(ty) => {
             let (start, end) = (syn::spanned::Spanned::span(ty), last_span(ty));
+            bounds.require(ty, end, quote!(::dask::__private::FallibleReturn));
             let open = quote_spanned!(start=> <);
-            let value =
-                quote_spanned!(end=> #open #ty as ::dask::__private::FallibleReturn>::Ok);
-            predicates.push(quote_spanned!(end=> #ty: ::dask::__private::FallibleReturn));
-            predicates.push(output_bound(ty, value.clone()));
-            (value, fallible)
+            let value: Type = syn::parse_quote_spanned! {end=>
+                #open #ty as ::dask::__private::FallibleReturn>::Ok
+            };
+            bounds.require_shareable(&value, end);
+            (value.to_token_stream(), fallible)
         }
     }
 }
 
-fn output_bound(declared: &Type, value: TokenStream) -> TokenStream {
-    let span = last_span(declared);
-    quote_spanned!(span=> #value: ::core::marker::Send + ::core::marker::Sync + 'static)
+/// The bounds the builder adds, one entry per bounded type. A generic parameter that
+/// already has bounds in `<...>` gets ours there too: clippy flags a parameter bounded
+/// both inline and in the `where` clause, and would blame the user's code.
+#[derive(Default)]
+struct Bounds {
+    /// Bounded type, the span its bounds carry, the bounds.
+    entries: Vec<(Type, Span, Vec<syn::TypeParamBound>)>,
 }
 
-/// The span of a type's last token. Bounds are spanned there: with the type's own tokens
-/// in front, rustc then reports a missing bound under the whole type (on stable a span
-/// cannot be joined by hand).
+impl Bounds {
+    /// `Send + Sync + 'static`: what a graph value needs to cross threads and outlive
+    /// the builder.
+    fn require_shareable(&mut self, ty: &Type, span: Span) {
+        self.require(ty, span, quote!(::core::marker::Send));
+        self.require(ty, span, quote!(::core::marker::Sync));
+        self.require(ty, span, quote!('static));
+    }
+
+    /// Spanned at the type's last token: with the type's own tokens in front, rustc then
+    /// reports a missing bound under the whole type.
+    fn require(&mut self, ty: &Type, span: Span, bound: TokenStream) {
+        let bound = respan(bound, span);
+        let bound: syn::TypeParamBound = syn::parse_quote!(#bound);
+        let key = ty.to_token_stream().to_string();
+        let index = match self
+            .entries
+            .iter()
+            .position(|(known, _, _)| known.to_token_stream().to_string() == key)
+        {
+            Some(index) => index,
+            None => {
+                self.entries.push((ty.clone(), span, Vec::new()));
+                self.entries.len() - 1
+            }
+        };
+        let list = &mut self.entries[index].2;
+        let same = |known: &syn::TypeParamBound| {
+            known.to_token_stream().to_string() == bound.to_token_stream().to_string()
+        };
+        if !list.iter().any(same) {
+            list.push(bound);
+        }
+    }
+
+    fn add_to(self, generics: &syn::Generics) -> syn::Generics {
+        let mut generics = generics.clone();
+        for (ty, span, bounds) in self.entries {
+            let inline = generics.type_params_mut().find(|param| {
+                !param.bounds.is_empty()
+                    && matches!(&ty, Type::Path(path)
+                        if path.qself.is_none() && path.path.is_ident(&param.ident))
+            });
+            match inline {
+                Some(param) => param.bounds.extend(bounds),
+                None => generics
+                    .make_where_clause()
+                    .predicates
+                    .push(syn::parse_quote_spanned!(span=> #ty: #(#bounds)+*)),
+            }
+        }
+        generics
+    }
+}
+
+/// The span of a type's last token (on stable a span cannot be joined by hand).
 fn last_span(ty: &Type) -> Span {
     match ty.to_token_stream().into_iter().last() {
         Some(proc_macro2::TokenTree::Group(group)) => group.span_close(),
@@ -250,20 +301,52 @@ fn last_span(ty: &Type) -> Span {
 /// laziness), `#[cfg]` (both exist or neither does), lint levels and deprecation. The
 /// rest (`#[inline]`, `#[must_use]`, ...) describes the eager function only.
 fn builder_attributes(function: &ItemFn, eager_name: &syn::Ident) -> Vec<TokenStream> {
-    const SHARED: [&str; 7] = ["doc", "cfg", "allow", "warn", "deny", "forbid", "deprecated"];
+    const SHARED: [&str; 7] = [
+        "doc",
+        "cfg",
+        "allow",
+        "warn",
+        "deny",
+        "forbid",
+        "deprecated",
+    ];
     let shared = function
         .attrs
         .iter()
         .filter(|attr| SHARED.iter().any(|name| attr.path().is_ident(name)));
     let mut attrs: Vec<TokenStream> = shared.map(ToTokens::to_token_stream).collect();
-    if function.attrs.iter().any(|attr| attr.path().is_ident("doc")) {
+    if function
+        .attrs
+        .iter()
+        .any(|attr| attr.path().is_ident("doc"))
+    {
         attrs.push(quote!(#[doc = ""]));
     }
     let note = format!(
-        " Lazy (`#[delayed]`): calling this runs nothing and returns a `Delayed` node of the \
-         task graph; each argument may be a plain value, a `Delayed` or a `&Delayed`. The \
-         function itself is [`{eager_name}`]."
+        " Builds a lazy task (`#[delayed]`): calling this runs nothing and returns a \
+         `Delayed` node of the task graph; each argument may be a plain value, a `Delayed` \
+         or a `&Delayed`. The eager version is [`{eager_name}`]."
     );
     attrs.push(quote!(#[doc = #note]));
     attrs
+}
+
+/// Our own tokens, moved to `span`. `quote_spanned!` only moves the tokens it spells
+/// out, not the ones it interpolates.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|token| match token {
+            proc_macro2::TokenTree::Group(group) => {
+                let mut moved =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                moved.set_span(span);
+                proc_macro2::TokenTree::Group(moved)
+            }
+            mut other => {
+                other.set_span(span);
+                other
+            }
+        })
+        .collect()
 }

@@ -99,7 +99,7 @@ fn check_header(sig: &Signature, refusals: &mut Refusals) {
     }
     if let Some(variadic) = &sig.variadic {
         refusals.refuse(
-            &variadic.dots,
+            variadic.dots,
             "`#[delayed]` cannot take a variadic function: take the values as one `Vec<T>` \
              parameter",
         );
@@ -150,7 +150,10 @@ fn read_param(index: usize, param: &PatType, refusals: &mut Refusals) -> Option<
                 );
                 return None;
             }
-            (borrowed_storage(&reference.elem, refusals)?, Passing::Borrowed)
+            (
+                borrowed_storage(&reference.elem, refusals)?,
+                Passing::Borrowed,
+            )
         }
         ty => {
             if !StoredTypeCheck::passes(ty, Role::Param, refusals) {
