@@ -299,7 +299,8 @@ impl<'ast> Visit<'ast> for StoredTypeCheck<'_> {
         if path.leading_colon.is_none() && path.segments[0].ident == "Self" {
             self.refuse(
                 &path.segments[0].ident,
-                "`#[delayed]` works on free functions, where `Self` means nothing: name the type",
+                "`#[delayed]` works on free functions, outside `impl` blocks: name the type \
+                 instead of `Self` and move the function out of the `impl`",
             );
         }
         visit::visit_path(self, path);
