@@ -6,14 +6,14 @@
 //! Needs `chromium` (`/usr/bin/chromium` or on `PATH`): skipped with a notice without
 //! it, except when `CI=true`, where it fails.
 
-mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{have, pipelines, run_bounded, scratch_dir};
 use dask_viz::{dot_available, Engine, SvgOptions};
+use support::{have, pipelines, run_bounded, scratch_dir};
 
 const NAMES: [&str; 3] = ["generate_data", "transform_data", "aggregate_data"];
 const PIPELINES: usize = 3;
@@ -123,7 +123,7 @@ fn chromium(
     extra: &[String],
     url: &str,
     scratch: &Path,
-) -> common::Finished {
+) -> support::Finished {
     let mut command = Command::new(program);
     command
         .args([

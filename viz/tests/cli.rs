@@ -1,13 +1,13 @@
 //! The `dask-viz` command line, run as a user would run it.
 
-mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{have, pipelines, run_bounded, scratch_dir, Finished};
 use dask_viz::{dot_available, TaskGraph};
+use support::{have, pipelines, run_bounded, scratch_dir, Finished};
 
 fn dask_viz(dir: &Path, args: &[&str]) -> Finished {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dask-viz"));

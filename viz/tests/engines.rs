@@ -1,10 +1,10 @@
 //! Both SVG engines on the same graphs: the embedded one everywhere, Graphviz's `dot`
 //! where it is installed (and always in CI).
 
-mod common;
+mod support;
 
-use common::{have, pipelines};
 use dask_viz::{dot_available, ColorBy, Engine, RankDir, SvgOptions, VizError};
+use support::{have, pipelines};
 
 const NAMES: [&str; 3] = ["generate_data", "transform_data", "aggregate_data"];
 

@@ -1,7 +1,7 @@
 //! Readers must answer any input with a graph or an error, never a panic: valid
 //! documents damaged in many small, deterministic ways are read without crashing.
 
-mod common;
+mod support;
 
 use dask_viz::TaskGraph;
 
@@ -40,7 +40,7 @@ fn mutate(text: &str, rng: &mut Lcg) -> String {
 }
 
 fn sample() -> TaskGraph {
-    let mut g = common::pipelines(2);
+    let mut g = support::pipelines(2);
     let first = g.nodes().next().map(|(id, _)| id).unwrap();
     let value =
         g.add_node(dask_viz::NodeInfo::value("cfg-1", "config", "dask::delayed").with_size(10));
