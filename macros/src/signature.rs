@@ -58,8 +58,10 @@ impl TaskSignature {
                     if index == MAX_PARAMS {
                         refusals.refuse(
                             param,
-                            "`#[delayed]` takes at most 12 parameters: group some of them \
-                             into a struct or a tuple",
+                            &format!(
+                                "`#[delayed]` takes at most {MAX_PARAMS} parameters: group \
+                                 some of them into a struct or a tuple"
+                            ),
                         );
                     }
                     if let Some(param) = read_param(index, param, &mut refusals) {
