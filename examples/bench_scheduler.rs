@@ -5,6 +5,7 @@
 //! cargo run --release --example bench_scheduler            # N = 1,000,000, 5 runs
 //! cargo run --release --example bench_scheduler -- --quick # N = 100,000, 3 runs
 //! cargo run --release --example bench_scheduler -- --big   # 10M-task graph: peak memory
+//! cargo run --release --example bench_scheduler -- --shape wave   # one shape only
 //! ```
 //! `cargo bench --bench scheduler` runs the same table.
 
@@ -57,7 +58,10 @@ fn fan_out_sequential(n: usize) {
 
 fn fan_out_rayon(n: usize) {
     let root = source_eager();
-    let parts: Vec<()> = (0..n).into_par_iter().map(|_| leaf_eager(black_box(&root))).collect();
+    let parts: Vec<()> = (0..n)
+        .into_par_iter()
+        .map(|_| leaf_eager(black_box(&root)))
+        .collect();
     join_eager(black_box(&parts));
 }
 
@@ -154,7 +158,10 @@ fn wavefront_sequential(n: usize) {
                 (0, 0) => source_eager(),
                 (0, _) => cell1_eager(black_box(&grid[j - 1])),
                 (_, 0) => cell1_eager(black_box(&grid[(i - 1) * side])),
-                _ => cell2_eager(black_box(&grid[i * side + j - 1]), black_box(&grid[(i - 1) * side + j])),
+                _ => cell2_eager(
+                    black_box(&grid[i * side + j - 1]),
+                    black_box(&grid[(i - 1) * side + j]),
+                ),
             };
         }
     }
@@ -174,7 +181,10 @@ fn wavefront_rayon(n: usize) {
                 (0, 0) => source_eager(),
                 (0, _) => cell1_eager(black_box(&grid[j - 1])),
                 (_, 0) => cell1_eager(black_box(&grid[(i - 1) * side])),
-                _ => cell2_eager(black_box(&grid[i * side + j - 1]), black_box(&grid[(i - 1) * side + j])),
+                _ => cell2_eager(
+                    black_box(&grid[i * side + j - 1]),
+                    black_box(&grid[(i - 1) * side + j]),
+                ),
             };
         });
     }
@@ -182,10 +192,34 @@ fn wavefront_rayon(n: usize) {
 
 fn shapes(n: usize) -> Vec<Shape> {
     vec![
-        Shape { name: "fan-out + join", tasks: n + 2, build: fan_out_build, sequential: fan_out_sequential, rayon: fan_out_rayon },
-        Shape { name: "chain", tasks: n, build: chain_build, sequential: chain_sequential, rayon: chain_rayon },
-        Shape { name: "binary tree", tasks: 2 * tree_leaves(n) - 1, build: tree_build, sequential: tree_sequential, rayon: tree_rayon },
-        Shape { name: "wavefront", tasks: side(n) * side(n), build: wavefront_build, sequential: wavefront_sequential, rayon: wavefront_rayon },
+        Shape {
+            name: "fan-out + join",
+            tasks: n + 2,
+            build: fan_out_build,
+            sequential: fan_out_sequential,
+            rayon: fan_out_rayon,
+        },
+        Shape {
+            name: "chain",
+            tasks: n,
+            build: chain_build,
+            sequential: chain_sequential,
+            rayon: chain_rayon,
+        },
+        Shape {
+            name: "binary tree",
+            tasks: 2 * tree_leaves(n) - 1,
+            build: tree_build,
+            sequential: tree_sequential,
+            rayon: tree_rayon,
+        },
+        Shape {
+            name: "wavefront",
+            tasks: side(n) * side(n),
+            build: wavefront_build,
+            sequential: wavefront_sequential,
+            rayon: wavefront_rayon,
+        },
     ]
 }
 
@@ -234,12 +268,23 @@ pub fn main() {
     let quick = args.iter().any(|a| a == "--quick");
     let (n, runs) = if quick { (100_000, 3) } else { (1_000_000, 5) };
     let config = Config::default().scheduler(Scheduler::Threads(threads));
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .ok();
 
     println!("Scheduler overhead, empty tasks, N = {n}, {threads} threads, median of {runs} runs (ns per task)");
     println!("| shape | tasks | build | run | sequential loop | rayon | run / rayon |");
     println!("|---|---|---|---|---|---|---|");
+    let only = args
+        .iter()
+        .position(|a| a == "--shape")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     for shape in shapes(n) {
+        if only.as_deref().is_some_and(|o| !shape.name.starts_with(o)) {
+            continue;
+        }
         // Warm up: the first run faults memory in and starts the pool.
         let graph = (shape.build)(n);
         dask::compute_with(&graph, &config).expect("benchmark graph computes");
@@ -260,7 +305,13 @@ pub fn main() {
         let (build, run, seq, ray) = (median(build), median(run), median(seq), median(ray));
         println!(
             "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |",
-            shape.name, shape.tasks, build, run, seq, ray, run / ray
+            shape.name,
+            shape.tasks,
+            build,
+            run,
+            seq,
+            ray,
+            run / ray
         );
     }
 }

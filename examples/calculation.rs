@@ -47,13 +47,18 @@ fn mean_of(sums: Vec<f64>, size: u64) -> f64 {
 }
 
 fn main() -> Result<(), dask::Error> {
-    let size: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
+    let size: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000_000);
     let calls = 5u64;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("{calls} x calculation({size}) on {threads} threads");
 
     let start = Instant::now();
-    let serial: Vec<f64> = (0..calls).map(|seed| calculation_eager(size, seed)).collect();
+    let serial: Vec<f64> = (0..calls)
+        .map(|seed| calculation_eager(size, seed))
+        .collect();
     let serial_time = start.elapsed().as_secs_f64();
     println!("serial loop:     {serial_time:.3} s  {serial:.6?}");
 

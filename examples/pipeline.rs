@@ -39,7 +39,11 @@ fn aggregate_data(data: &Vec<f64>) -> Stats {
     let mean = data.iter().sum::<f64>() / n;
     let var = data.iter().map(|&x| (x - mean) * (x - mean)).sum::<f64>() / n;
     let max = data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Stats { mean, std: var.sqrt(), max }
+    Stats {
+        mean,
+        std: var.sqrt(),
+        max,
+    }
 }
 
 fn main() -> Result<(), dask::Error> {
@@ -53,7 +57,10 @@ fn main() -> Result<(), dask::Error> {
     let out: Vec<Stats> = dask::compute(&stats)?;
     let elapsed = start.elapsed();
     for (n, s) in sizes.iter().zip(&out) {
-        println!("size {n:>9}: mean {:.6}  std {:.6}  max {:.6}", s.mean, s.std, s.max);
+        println!(
+            "size {n:>9}: mean {:.6}  std {:.6}  max {:.6}",
+            s.mean, s.std, s.max
+        );
     }
     println!("time: {:.1} ms", elapsed.as_secs_f64() * 1e3);
     Ok(())

@@ -28,6 +28,11 @@ pub enum Arg<T> {
 /// Anything a builder parameter of type `T` accepts: `T` itself, `&T` (cloned into the
 /// task), `Delayed<T>`, `&Delayed<T>`, and for `Vec<U>` also `Vec<Delayed<U>>`,
 /// `&Vec<Delayed<U>>` and `&[Delayed<U>]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be passed as a `{T}` parameter of a delayed function",
+    label = "expected a `{T}`, a `Delayed<{T}>` or a reference to either",
+    note = "a `Vec<U>` parameter also takes `Vec<Delayed<U>>`, `&Vec<Delayed<U>>` or `&[Delayed<U>]`"
+)]
 pub trait IntoArg<T> {
     fn into_arg(self) -> Arg<T>;
 }
@@ -71,6 +76,12 @@ impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for Vec<Delayed<T>> {
 impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for &Vec<Delayed<T>> {
     fn into_arg(self) -> Arg<Vec<T>> {
         Arg::Gather(Box::new(GatherVec(self.clone())))
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for &[T] {
+    fn into_arg(self) -> Arg<Vec<T>> {
+        Arg::Value(self.to_vec())
     }
 }
 

@@ -196,5 +196,7 @@ pub fn persist_with<T: Clone + Send + Sync + 'static>(
 
 /// Plans the outputs without running anything; used by `graph`.
 pub(crate) fn with_plan<O: Outputs, R>(outputs: O, f: impl FnOnce(&Plan<'_>) -> R) -> R {
-    f(&Plan::build_for_drawing(|nodes| outputs.collect(&mut OutputNodes(nodes))))
+    f(&Plan::build_for_drawing(|nodes| {
+        outputs.collect(&mut OutputNodes(nodes))
+    }))
 }

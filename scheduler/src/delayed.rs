@@ -18,6 +18,7 @@ use crate::node::{NodeDyn, NodeHeader, TaskNode, ValueNode};
 /// let y = x.map(|v| v + 1).map(|v| v * 2);
 /// assert_eq!(y.compute().unwrap(), 42);
 /// ```
+#[must_use = "a Delayed value runs nothing until it is computed"]
 pub struct Delayed<T> {
     node: Arc<dyn NodeDyn>,
     _output: PhantomData<fn() -> T>,

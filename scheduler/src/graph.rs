@@ -23,7 +23,9 @@ pub fn graph<O: Outputs>(outputs: O) -> TaskGraph {
 
 /// The graph of these output nodes (no `Clone` needed: nothing is computed).
 pub(crate) fn graph_of_nodes(outputs: &[&dyn NodeDyn]) -> TaskGraph {
-    to_task_graph(&Plan::build_for_drawing(|nodes| nodes.extend_from_slice(outputs)))
+    to_task_graph(&Plan::build_for_drawing(|nodes| {
+        nodes.extend_from_slice(outputs)
+    }))
 }
 
 fn to_task_graph(plan: &Plan<'_>) -> TaskGraph {
@@ -54,7 +56,11 @@ fn to_task_graph(plan: &Plan<'_>) -> TaskGraph {
             let deps = plan.deps_of(i as u32);
             let positions = plan.dep_positions_of(i as u32).unwrap_or_default();
             for (k, &d) in deps.iter().enumerate() {
-                graph.add_edge(ids[d as usize], reader, positions.get(k).copied().unwrap_or(0));
+                graph.add_edge(
+                    ids[d as usize],
+                    reader,
+                    positions.get(k).copied().unwrap_or(0),
+                );
             }
         }
         graph

@@ -104,6 +104,10 @@ pub mod __private {
     }
 
     /// A returned `Result` becomes the task's outcome; an `Err` fails the computation.
+    #[diagnostic::on_unimplemented(
+        message = "the error type of a delayed function must convert into `Box<dyn std::error::Error + Send + Sync>`",
+        note = "implement `std::error::Error` (and make it `Send + Sync + 'static`) for the error type"
+    )]
     pub trait FallibleReturn {
         type Ok;
         fn into_task_result(self) -> Result<Self::Ok, TaskFailure>;
@@ -117,12 +121,6 @@ pub mod __private {
             self.map_err(|e| TaskFailure::Failed(e.into()))
         }
     }
-
-    /// Compile-time checks the macro attaches to parameter and return types, so that a
-    /// missing bound is reported at the user's type, not inside generated code.
-    pub fn assert_owned_param<T: Clone + Send + Sync + 'static>() {}
-    pub fn assert_borrowed_param<T: Send + Sync + 'static>() {}
-    pub fn assert_output<T: Send + Sync + 'static>() {}
 }
 
 // Lets the crate's own unit tests use `#[delayed]`, whose expansion names `::dask`.

@@ -67,7 +67,10 @@ impl crate::args::Gather<Vec<u64>> for GatherTwo {
 
     fn drain_deps(&mut self, _out: &mut Vec<Arc<dyn NodeDyn>>) {}
 
-    fn collect(&self, inputs: &crate::args::Inputs<'_>) -> Result<Vec<u64>, crate::error::TaskFailure> {
+    fn collect(
+        &self,
+        inputs: &crate::args::Inputs<'_>,
+    ) -> Result<Vec<u64>, crate::error::TaskFailure> {
         Ok(vec![inputs.next_owned()?, inputs.next_owned()?])
     }
 
@@ -82,9 +85,11 @@ fn loom_tasks_hand_results_over_without_races() {
         // Leaked per iteration: loom threads need 'static data.
         let outputs: &'static Vec<Delayed<u64>> = Box::leak(Box::new(graph()));
         let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
-        let plan: &'static Plan<'static> = Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
+        let plan: &'static Plan<'static> =
+            Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
         assert_eq!(plan.task_count, 4);
-        let queue: &'static Mutex<Vec<u32>> = Box::leak(Box::new(Mutex::new(plan.roots().to_vec())));
+        let queue: &'static Mutex<Vec<u32>> =
+            Box::leak(Box::new(Mutex::new(plan.roots().to_vec())));
         let finished: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
 
         let worker = move || {
@@ -111,7 +116,11 @@ fn loom_tasks_hand_results_over_without_races() {
         assert!(plan.take_error().is_none());
         assert_eq!(plan.take_output::<u64>(0).unwrap(), 12 + 5);
         for node in plan.nodes() {
-            assert_eq!(node.readers.load(Ordering::Acquire), 0, "every reader released");
+            assert_eq!(
+                node.readers.load(Ordering::Acquire),
+                0,
+                "every reader released"
+            );
         }
     });
     let explored = ITERATIONS.load(std::sync::atomic::Ordering::Relaxed);

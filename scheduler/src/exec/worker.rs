@@ -79,7 +79,12 @@ impl ReadySink for Sink<'_> {
 }
 
 impl WorkerCtx {
-    pub(crate) fn new(pool: &'static Pool, index: usize, deque: Deque<Job>, parker: Parker) -> Self {
+    pub(crate) fn new(
+        pool: &'static Pool,
+        index: usize,
+        deque: Deque<Job>,
+        parker: Parker,
+    ) -> Self {
         WorkerCtx {
             pool,
             index,
@@ -204,18 +209,30 @@ impl WorkerCtx {
             JobKind::Run(t) => self.run_chain(t, &mut sink, account),
             JobKind::Roots { lo, hi } => {
                 let roots = plan.roots();
-                self.for_each_splitting(job.exec, lo, hi, |lo, hi| JobKind::Roots { lo, hi }, |r| {
-                    self.run_chain(roots[r as usize], &mut sink, account);
-                });
+                self.for_each_splitting(
+                    job.exec,
+                    lo,
+                    hi,
+                    |lo, hi| JobKind::Roots { lo, hi },
+                    |r| {
+                        self.run_chain(roots[r as usize], &mut sink, account);
+                    },
+                );
             }
             JobKind::Notify { task, lo, hi } => {
                 let succs = plan.succs_of(task);
-                self.for_each_splitting(job.exec, lo, hi, |lo, hi| JobKind::Notify { task, lo, hi }, |i| {
-                    let s = succs[i as usize];
-                    if plan.satisfy(s) {
-                        self.run_chain(s, &mut sink, account);
-                    }
-                });
+                self.for_each_splitting(
+                    job.exec,
+                    lo,
+                    hi,
+                    |lo, hi| JobKind::Notify { task, lo, hi },
+                    |i| {
+                        let s = succs[i as usize];
+                        if plan.satisfy(s) {
+                            self.run_chain(s, &mut sink, account);
+                        }
+                    },
+                );
             }
         }
     }

@@ -82,7 +82,9 @@ fn cleared(mut v: Vec<u32>) -> Vec<u32> {
 /// still is correct and only allocates.
 fn forget_lifetime<A, B>(mut v: Vec<A>) -> Vec<B> {
     v.clear();
-    v.into_iter().map(|_| unreachable!("the vector is empty")).collect()
+    v.into_iter()
+        .map(|_| unreachable!("the vector is empty"))
+        .collect()
 }
 
 #[cfg(test)]

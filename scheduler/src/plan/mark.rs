@@ -116,7 +116,10 @@ mod tests {
                 continue;
             }
             let second = Marks::enter();
-            assert!(!second.uses_stamps(), "a concurrent planner must not overwrite stamps");
+            assert!(
+                !second.uses_stamps(),
+                "a concurrent planner must not overwrite stamps"
+            );
             drop(first);
             let third = Marks::enter();
             assert!(!third.uses_stamps(), "still concurrent with `second`");

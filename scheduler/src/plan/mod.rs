@@ -70,7 +70,10 @@ impl<'g> Plan<'g> {
         Self::build_inner(outputs, true)
     }
 
-    fn build_inner(list_outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>), keep_positions: bool) -> Self {
+    fn build_inner(
+        list_outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>),
+        keep_positions: bool,
+    ) -> Self {
         let mut b = PlanBuffers::take();
         list_outputs(&mut b.output_nodes);
         let mut marks = Marks::enter();
@@ -128,7 +131,8 @@ impl<'g> Plan<'g> {
                     pending += 1;
                 }
             });
-            b.dep_start.push(u32::try_from(b.deps.len()).expect("a plan holds fewer than 2^32 edges"));
+            b.dep_start
+                .push(u32::try_from(b.deps.len()).expect("a plan holds fewer than 2^32 edges"));
             let (slot, is_task) = match node.body() {
                 NodeBody::Task => {
                     task_count += 1;

@@ -37,7 +37,8 @@ impl ResultSlot {
     #[inline]
     pub(crate) unsafe fn store(&self, value: Box<dyn Any + Send + Sync>) {
         // SAFETY: exclusive access is the caller's obligation.
-        self.cell.with_mut(|p| unsafe { *p = SlotValue::Owned(value) });
+        self.cell
+            .with_mut(|p| unsafe { *p = SlotValue::Owned(value) });
     }
 
     /// # Safety
