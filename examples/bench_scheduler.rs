@@ -15,57 +15,75 @@ use std::time::{Duration, Instant};
 use dask::{delayed, Config, Delayed, Scheduler};
 use rayon::prelude::*;
 
-#[delayed]
-fn source() {}
+/// What the empty tasks pass along: nothing, with a type of its own.
+#[derive(Clone, Copy, Default)]
+struct Token;
 
 #[delayed]
-fn leaf(_root: &()) {}
+fn source() -> Token {
+    Token
+}
 
 #[delayed]
-fn join(_parts: &Vec<()>) {}
+fn leaf(_root: &Token) -> Token {
+    Token
+}
 
 #[delayed]
-fn link(_prev: &()) {}
+fn join(_parts: &Vec<Token>) -> Token {
+    Token
+}
 
 #[delayed]
-fn pair(_left: &(), _right: &()) {}
+fn link(_prev: &Token) -> Token {
+    Token
+}
 
 #[delayed]
-fn cell1(_neighbour: &()) {}
+fn pair(_left: &Token, _right: &Token) -> Token {
+    Token
+}
 
 #[delayed]
-fn cell2(_left: &(), _up: &()) {}
+fn cell1(_neighbour: &Token) -> Token {
+    Token
+}
+
+#[delayed]
+fn cell2(_left: &Token, _up: &Token) -> Token {
+    Token
+}
 
 struct Shape {
     name: &'static str,
     tasks: usize,
-    build: fn(usize) -> Vec<Delayed<()>>,
+    build: fn(usize) -> Vec<Delayed<Token>>,
     sequential: fn(usize),
     rayon: fn(usize),
 }
 
-fn fan_out_build(n: usize) -> Vec<Delayed<()>> {
+fn fan_out_build(n: usize) -> Vec<Delayed<Token>> {
     let root = source();
-    let leaves: Vec<Delayed<()>> = (0..n).map(|_| leaf(&root)).collect();
+    let leaves: Vec<Delayed<Token>> = (0..n).map(|_| leaf(&root)).collect();
     vec![join(leaves)]
 }
 
 fn fan_out_sequential(n: usize) {
     let root = black_box(source_eager());
-    let parts: Vec<()> = (0..n).map(|_| leaf_eager(black_box(&root))).collect();
+    let parts: Vec<Token> = (0..n).map(|_| leaf_eager(black_box(&root))).collect();
     join_eager(black_box(&parts));
 }
 
 fn fan_out_rayon(n: usize) {
     let root = source_eager();
-    let parts: Vec<()> = (0..n)
+    let parts: Vec<Token> = (0..n)
         .into_par_iter()
         .map(|_| leaf_eager(black_box(&root)))
         .collect();
     join_eager(black_box(&parts));
 }
 
-fn chain_build(n: usize) -> Vec<Delayed<()>> {
+fn chain_build(n: usize) -> Vec<Delayed<Token>> {
     let mut last = source();
     for _ in 1..n {
         last = link(last);
@@ -83,7 +101,7 @@ fn chain_sequential(n: usize) {
 
 /// A chain as rayon users would write it with tasks: each step spawns the next.
 fn chain_rayon(n: usize) {
-    fn step<'s>(scope: &rayon::Scope<'s>, left: usize, value: ()) {
+    fn step<'s>(scope: &rayon::Scope<'s>, left: usize, value: Token) {
         let next = link_eager(black_box(&value));
         if left > 1 {
             scope.spawn(move |s| step(s, left - 1, next));
@@ -96,8 +114,8 @@ fn tree_leaves(n: usize) -> usize {
     n.next_power_of_two() / 2
 }
 
-fn tree_build(n: usize) -> Vec<Delayed<()>> {
-    let mut level: Vec<Delayed<()>> = (0..tree_leaves(n)).map(|_| source()).collect();
+fn tree_build(n: usize) -> Vec<Delayed<Token>> {
+    let mut level: Vec<Delayed<Token>> = (0..tree_leaves(n)).map(|_| source()).collect();
     while level.len() > 1 {
         level = level.chunks(2).map(|p| pair(&p[0], &p[1])).collect();
     }
@@ -105,7 +123,7 @@ fn tree_build(n: usize) -> Vec<Delayed<()>> {
 }
 
 fn tree_sequential(n: usize) {
-    fn reduce(leaves: usize) {
+    fn reduce(leaves: usize) -> Token {
         if leaves == 1 {
             return black_box(source_eager());
         }
@@ -116,7 +134,7 @@ fn tree_sequential(n: usize) {
 }
 
 fn tree_rayon(n: usize) {
-    fn reduce(leaves: usize) {
+    fn reduce(leaves: usize) -> Token {
         if leaves == 1 {
             return black_box(source_eager());
         }
@@ -130,11 +148,11 @@ fn side(n: usize) -> usize {
     (n as f64).sqrt() as usize
 }
 
-fn wavefront_build(n: usize) -> Vec<Delayed<()>> {
+fn wavefront_build(n: usize) -> Vec<Delayed<Token>> {
     let side = side(n);
-    let mut above: Vec<Delayed<()>> = Vec::with_capacity(side);
+    let mut above: Vec<Delayed<Token>> = Vec::with_capacity(side);
     for i in 0..side {
-        let mut row: Vec<Delayed<()>> = Vec::with_capacity(side);
+        let mut row: Vec<Delayed<Token>> = Vec::with_capacity(side);
         for j in 0..side {
             let cell = match (i, j) {
                 (0, 0) => source(),
@@ -151,7 +169,7 @@ fn wavefront_build(n: usize) -> Vec<Delayed<()>> {
 
 fn wavefront_sequential(n: usize) {
     let side = side(n);
-    let mut grid = vec![(); side * side];
+    let mut grid = vec![Token; side * side];
     for i in 0..side {
         for j in 0..side {
             grid[i * side + j] = match (i, j) {
@@ -171,7 +189,7 @@ fn wavefront_sequential(n: usize) {
 /// Rayon has no task graph; a rayon user sweeps anti-diagonals in parallel.
 fn wavefront_rayon(n: usize) {
     let side = side(n);
-    let grid = vec![(); side * side];
+    let grid = vec![Token; side * side];
     for d in 0..(2 * side - 1) {
         let lo = d.saturating_sub(side - 1);
         let hi = d.min(side - 1);

@@ -28,7 +28,11 @@ fn counted_square(x: i64) -> i64 {
 fn building_runs_nothing_and_compute_runs_each_call_once() {
     let squares: Vec<Delayed<i64>> = (0..6).map(counted_square).collect();
     let total = squares[0].map(|v| *v);
-    assert_eq!(LAZY_RUNS.load(Ordering::SeqCst), 0, "building must not run tasks");
+    assert_eq!(
+        LAZY_RUNS.load(Ordering::SeqCst),
+        0,
+        "building must not run tasks"
+    );
     drop(total);
     assert_eq!(dask::compute(&squares).unwrap(), vec![0, 1, 4, 9, 16, 25]);
     assert_eq!(LAZY_RUNS.load(Ordering::SeqCst), 6);
@@ -163,7 +167,10 @@ fn meet(_who: usize) -> bool {
 #[test]
 fn two_threads_really_run_two_tasks_at_once() {
     let both = [meet(0), meet(1)];
-    assert_eq!(dask::compute_with(&both, &threads(2)).unwrap(), vec![true, true]);
+    assert_eq!(
+        dask::compute_with(&both, &threads(2)).unwrap(),
+        vec![true, true]
+    );
 }
 
 #[delayed]
@@ -208,21 +215,29 @@ fn nested_compute_with_the_default_config_stays_on_the_current_pool() {
         .collect();
     // The 3-thread pool's workers, no new threads and not the default pool's.
     assert!(names.len() <= 3, "{names:?}");
-    assert!(names.iter().all(|n| n.starts_with("dask-worker-")), "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("dask-worker-")),
+        "{names:?}"
+    );
 }
 
 #[test]
 fn persisted_values_are_reused_and_keep_their_keys() {
     SHARED_RUNS.store(0, Ordering::SeqCst);
     let src = shared_source(5);
-    let kept = dask::persist(&[src.clone()]).unwrap().pop().unwrap();
+    let kept = dask::persist(std::slice::from_ref(&src))
+        .unwrap()
+        .pop()
+        .unwrap();
     assert_eq!(kept.key(), src.key());
     assert_eq!(sum_of(&kept).compute().unwrap(), 10);
     assert_eq!(len_of(&kept).compute().unwrap(), 5);
     assert_eq!(SHARED_RUNS.load(Ordering::SeqCst), 1);
     let g = dask::graph(&sum_of(&kept));
     assert_eq!(g.len(), 2);
-    assert!(g.nodes().any(|(_, n)| n.kind == dask::NodeKind::Value && n.key == src.key()));
+    assert!(g
+        .nodes()
+        .any(|(_, n)| n.kind == dask::NodeKind::Value && n.key == src.key()));
 }
 
 #[test]
@@ -230,13 +245,18 @@ fn an_empty_output_list_and_value_only_graphs_compute() {
     let none: Vec<Delayed<i32>> = vec![];
     assert_eq!(dask::compute(&none).unwrap(), Vec::<i32>::new());
     let v = dask::delayed(vec![1, 2, 3]);
-    assert_eq!(dask::compute_with(&[v.clone(), v], &threads(2)).unwrap(), vec![vec![1, 2, 3]; 2]);
+    assert_eq!(
+        dask::compute_with(&[v.clone(), v], &threads(2)).unwrap(),
+        vec![vec![1, 2, 3]; 2]
+    );
 }
 
 #[test]
 fn impossible_options_are_refused() {
     let x = dask::delayed(1);
-    let err = x.compute_with(&Config::default().scheduler(Scheduler::Threads(0))).unwrap_err();
+    let err = x
+        .compute_with(&Config::default().scheduler(Scheduler::Threads(0)))
+        .unwrap_err();
     assert!(err.to_string().contains("Threads(0)"), "{err}");
 }
 

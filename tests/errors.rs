@@ -66,7 +66,10 @@ fn a_panic_fails_the_computation_with_its_message() {
         let err = bad.compute_with(&config).unwrap_err();
         assert!(matches!(err, Error::Panic { .. }), "{err:?}");
         let text = err.to_string();
-        assert!(text.contains("explode") && text.contains(bad.key()) && text.contains("boom at 7"), "{text}");
+        assert!(
+            text.contains("explode") && text.contains(bad.key()) && text.contains("boom at 7"),
+            "{text}"
+        );
     }
 }
 
@@ -88,7 +91,7 @@ fn sync_stops_at_the_first_failure() {
     AFTER.store(0, Ordering::SeqCst);
     // Independent work after the failing task in Sync's order is skipped too.
     let first = must_be_even(5);
-    let later: Vec<Delayed<u32>> = (0..10).map(|i| after(&dask::delayed(i))).collect();
+    let later: Vec<Delayed<u32>> = (0..10).map(|i| after(dask::delayed(i))).collect();
     let mut outs = vec![first];
     outs.extend(later);
     let err = dask::compute_with(&outs, &Config::default().scheduler(Scheduler::Sync)).unwrap_err();
@@ -102,10 +105,18 @@ fn the_pool_stays_usable_after_many_failing_computes() {
     for round in 0..200u32 {
         let parts: Vec<Delayed<u32>> = (0..20).map(|i| panics_on(i, round % 20)).collect();
         let err = dask::compute_with(&parts, &config).unwrap_err();
-        assert!(err.to_string().contains(&format!("boom at {}", round % 20)), "{err}");
-        let odd: Vec<Delayed<u32>> = (0..20).map(|i| must_be_even(i * 2 + (i == round % 20) as u32)).collect();
+        assert!(
+            err.to_string().contains(&format!("boom at {}", round % 20)),
+            "{err}"
+        );
+        let odd: Vec<Delayed<u32>> = (0..20)
+            .map(|i| must_be_even(i * 2 + (i == round % 20) as u32))
+            .collect();
         assert!(dask::compute_with(&odd, &config).is_err());
     }
     let good: Vec<Delayed<u32>> = (0..20).map(|i| panics_on(i, 99)).collect();
-    assert_eq!(dask::compute_with(&good, &config).unwrap(), (0..20).collect::<Vec<_>>());
+    assert_eq!(
+        dask::compute_with(&good, &config).unwrap(),
+        (0..20).collect::<Vec<_>>()
+    );
 }

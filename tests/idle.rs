@@ -19,12 +19,17 @@ fn idle_workers_burn_no_cpu() {
         return;
     };
     let config = Config::default().scheduler(Scheduler::Threads(2));
-    let parts: Vec<Delayed<u64>> = (0..10_000u64).map(|i| dask::delayed(i).map(|v| v + 1)).collect();
+    let parts: Vec<Delayed<u64>> = (0..10_000u64)
+        .map(|i| dask::delayed(i).map(|v| v + 1))
+        .collect();
     dask::compute_with(&parts, &config).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     let before = cpu_ticks().unwrap();
     std::thread::sleep(Duration::from_millis(1000));
     let used = cpu_ticks().unwrap() - before;
     // Clock ticks are 10 ms; spinning workers would use about 200 ticks in this second.
-    assert!(used <= 5, "the idle pool used {used} ticks of CPU in one second");
+    assert!(
+        used <= 5,
+        "the idle pool used {used} ticks of CPU in one second"
+    );
 }

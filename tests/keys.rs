@@ -17,7 +17,10 @@ fn build_and_list_keys() -> Vec<String> {
     let b = step(a.clone());
     let c = pure_step(b.clone(), "t".to_string());
     let d = dask::delayed(5u64);
-    [a, b, c, d].iter().map(|d: &Delayed<u64>| d.key().to_string()).collect()
+    [a, b, c, d]
+        .iter()
+        .map(|d: &Delayed<u64>| d.key().to_string())
+        .collect()
 }
 
 const CHILD: &str = "DASK_KEYS_CHILD";
@@ -50,8 +53,16 @@ fn keys_are_identical_in_separate_processes() {
     let second = keys_from_a_new_process();
     assert_eq!(first.len(), 4);
     assert_eq!(first, second);
-    assert!(first[0].starts_with("step-") && first[2].starts_with("pure_step-"), "{first:?}");
-    assert!(first.iter().all(|k| k.rsplit('-').next().unwrap().len() == 16), "{first:?}");
+    assert!(
+        first[0].starts_with("step-") && first[2].starts_with("pure_step-"),
+        "{first:?}"
+    );
+    assert!(
+        first
+            .iter()
+            .all(|k| k.rsplit('-').next().unwrap().len() == 16),
+        "{first:?}"
+    );
 }
 
 #[test]

@@ -81,9 +81,16 @@ fn a_reduction_over_many_big_chains_holds_about_one_big_value_per_worker() {
         let chains: Vec<Delayed<usize>> = (0..200).map(|i| shrink(make_big(i))).collect();
         let result = total(chains).compute_with(&config).unwrap();
         assert_eq!(result, 200 << 16);
-        assert_eq!(LIVE.load(Ordering::SeqCst), 0, "every intermediate was dropped");
+        assert_eq!(
+            LIVE.load(Ordering::SeqCst),
+            0,
+            "every intermediate was dropped"
+        );
         let peak = PEAK.load(Ordering::SeqCst);
-        assert!(peak <= workers, "peak {peak} big values alive with {workers} workers");
+        assert!(
+            peak <= workers,
+            "peak {peak} big values alive with {workers} workers"
+        );
     }
 }
 
@@ -95,7 +102,11 @@ fn a_result_that_is_also_an_output_is_kept() {
     let size = peek(&big);
     let (b, s) = dask::compute((&big, &size)).unwrap();
     assert_eq!((b.0.len(), s), (1 << 16, 1 << 16));
-    assert_eq!(CLONES.load(Ordering::SeqCst), 0, "the output was moved out, not cloned");
+    assert_eq!(
+        CLONES.load(Ordering::SeqCst),
+        0,
+        "the output was moved out, not cloned"
+    );
     drop(b);
     assert_eq!(LIVE.load(Ordering::SeqCst), 0);
 }
@@ -113,13 +124,19 @@ fn the_last_reader_moves_and_earlier_readers_clone() {
     reset();
     let big = make_big(2);
     let outs = [consume(&big), peek(&big)];
-    assert_eq!(dask::compute_with(&outs, &sync).unwrap(), vec![1 << 16, 1 << 16]);
+    assert_eq!(
+        dask::compute_with(&outs, &sync).unwrap(),
+        vec![1 << 16, 1 << 16]
+    );
     assert_eq!(CLONES.load(Ordering::SeqCst), 1);
     // Borrower first, owner last: moved.
     reset();
     let big = make_big(3);
     let outs = [peek(&big), consume(&big)];
-    assert_eq!(dask::compute_with(&outs, &sync).unwrap(), vec![1 << 16, 1 << 16]);
+    assert_eq!(
+        dask::compute_with(&outs, &sync).unwrap(),
+        vec![1 << 16, 1 << 16]
+    );
     assert_eq!(CLONES.load(Ordering::SeqCst), 0);
     assert_eq!(LIVE.load(Ordering::SeqCst), 0);
 }

@@ -10,7 +10,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 
@@ -22,7 +25,9 @@ impl Lcg {
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 
 fn mix(a: u64, b: u64) -> u64 {
-    (a ^ b.rotate_left(17)).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29)
+    (a ^ b.rotate_left(17))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .rotate_left(29)
 }
 
 #[delayed]
@@ -93,13 +98,18 @@ fn random_graph(rng: &mut Lcg) -> (Vec<Delayed<u64>>, usize) {
             }
             _ => {
                 let a = pick(rng);
-                (one(salt, dask::delayed(nodes[a].key().len() as u64)), vec![])
+                (
+                    one(salt, dask::delayed(nodes[a].key().len() as u64)),
+                    vec![],
+                )
             }
         };
         nodes.push(node);
         deps.push(d);
     }
-    let outputs: Vec<usize> = (0..1 + rng.below(5)).map(|_| rng.below(n as u64) as usize).collect();
+    let outputs: Vec<usize> = (0..1 + rng.below(5))
+        .map(|_| rng.below(n as u64) as usize)
+        .collect();
     // Count the tasks the outputs need (a `vector_sum` node hides one extra task).
     let mut needed = vec![false; n];
     let mut stack = outputs.clone();
@@ -126,20 +136,33 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 #[test]
 fn random_graphs_match_the_sequential_scheduler() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let graphs = std::env::var("DASK_STRESS_GRAPHS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    let graphs = std::env::var("DASK_STRESS_GRAPHS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
     let mut rng = Lcg(0x5eed);
     let sync = Config::default().scheduler(Scheduler::Sync);
-    let pools: Vec<Config> = (1..=4).map(|t| Config::default().scheduler(Scheduler::Threads(t))).collect();
+    let pools: Vec<Config> = (1..=4)
+        .map(|t| Config::default().scheduler(Scheduler::Threads(t)))
+        .collect();
     for g in 0..graphs {
         let (outputs, tasks) = random_graph(&mut rng);
         RUNS.store(0, Ordering::Relaxed);
         let expected = dask::compute_with(&outputs, &sync).unwrap();
-        assert_eq!(RUNS.load(Ordering::Relaxed), tasks, "graph {g}: Sync ran each needed task once");
+        assert_eq!(
+            RUNS.load(Ordering::Relaxed),
+            tasks,
+            "graph {g}: Sync ran each needed task once"
+        );
         let config = &pools[g % pools.len()];
         RUNS.store(0, Ordering::Relaxed);
         let got = dask::compute_with(&outputs, config).unwrap();
         assert_eq!(got, expected, "graph {g} on {config:?}");
-        assert_eq!(RUNS.load(Ordering::Relaxed), tasks, "graph {g} on {config:?}: each task once");
+        assert_eq!(
+            RUNS.load(Ordering::Relaxed),
+            tasks,
+            "graph {g} on {config:?}: each task once"
+        );
     }
 }
 
@@ -149,7 +172,10 @@ fn concurrent_computes_on_shared_nodes_from_many_threads_agree() {
     let mut rng = Lcg(0xfeed);
     let graphs: Vec<Vec<Delayed<u64>>> = (0..50).map(|_| random_graph(&mut rng).0).collect();
     let sync = Config::default().scheduler(Scheduler::Sync);
-    let expected: Vec<Vec<u64>> = graphs.iter().map(|g| dask::compute_with(g, &sync).unwrap()).collect();
+    let expected: Vec<Vec<u64>> = graphs
+        .iter()
+        .map(|g| dask::compute_with(g, &sync).unwrap())
+        .collect();
     std::thread::scope(|s| {
         for t in 0..4 {
             let (graphs, expected) = (&graphs, &expected);

@@ -59,7 +59,7 @@ impl ExecRef {
     pub(crate) fn new(exec: &Execution<'_, '_>) -> Self {
         // Lifetimes are erased here; the completion protocol keeps the execution alive
         // while any job or unreported count refers to it.
-        ExecRef(exec as *const Execution<'_, '_> as *const Execution<'static, 'static>)
+        ExecRef((exec as *const Execution<'_, '_>).cast::<Execution<'static, 'static>>())
     }
 
     pub(crate) fn as_ptr(self) -> *const Execution<'static, 'static> {

@@ -44,9 +44,9 @@ impl ResultSlot {
     /// # Safety
     /// The slot must have been stored before (happens-before) this call and must not be
     /// taken or cleared until the returned reference is dropped: the caller holds one
-    /// unreleased reader count for the whole lifetime `'a`.
+    /// unreleased reader count while the reference lives.
     #[inline]
-    pub(crate) unsafe fn borrow<'a, T: 'static>(&'a self) -> Option<&'a T> {
+    pub(crate) unsafe fn borrow<T: 'static>(&self) -> Option<&T> {
         // SAFETY: no writer can run while the caller's reader count is held.
         self.cell.with(|p| unsafe {
             match &*p {
