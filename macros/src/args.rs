@@ -1,4 +1,5 @@
-//! The attribute's arguments: `#[delayed]`, `#[delayed(pure)]`, `#[delayed(name = "...")]`.
+//! The attribute's arguments: `#[delayed]`, `#[delayed(pure)]`, `#[delayed(name = "...")]`,
+//! `#[delayed(retries = N)]`.
 //!
 //! Each option is one keyword and one arm in [`DelayedArgs::parse_option`]; adding one
 //! (say `retries = N`) means a keyword, a field, an arm and an entry in [`OPTIONS`].
@@ -6,15 +7,19 @@
 use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
-use syn::{LitStr, Token};
+use syn::{LitInt, LitStr, Token};
 
 mod kw {
     syn::custom_keyword!(pure);
     syn::custom_keyword!(name);
+    syn::custom_keyword!(retries);
 }
 
+/// More would hide a broken task behind minutes of reruns.
+const MAX_RETRIES: u32 = 100;
+
 /// How the options are spelled, for error messages.
-const OPTIONS: &str = "`pure` or `name = \"...\"`";
+const OPTIONS: &str = "`pure`, `name = \"...\"` or `retries = N`";
 
 /// The options of one `#[delayed(...)]`.
 #[derive(Default)]
@@ -23,6 +28,8 @@ pub(crate) struct DelayedArgs {
     pub(crate) pure: Option<kw::pure>,
     /// Display name and key prefix instead of the function's name.
     pub(crate) name: Option<LitStr>,
+    /// How many times a failing or panicking call is run again before it fails.
+    pub(crate) retries: Option<u32>,
 }
 
 impl DelayedArgs {
@@ -86,6 +93,31 @@ impl DelayedArgs {
                 return Err(duplicate(key.span, "name"));
             }
             self.name = Some(value);
+        } else if input.peek(kw::retries) {
+            let key: kw::retries = input.parse()?;
+            input
+                .parse::<Token![=]>()
+                .map_err(|e| syn::Error::new(e.span(), "expected `=`: write `retries = 3`"))?;
+            let value: LitInt = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "the number of retries is an integer: `retries = 3`",
+                )
+            })?;
+            let count: u32 = value
+                .base10_parse()
+                .ok()
+                .filter(|&n| n <= MAX_RETRIES)
+                .ok_or_else(|| {
+                    syn::Error::new(
+                        value.span(),
+                        format!("`retries` takes a whole number from 0 to {MAX_RETRIES}"),
+                    )
+                })?;
+            if self.retries.is_some() {
+                return Err(duplicate(key.span, "retries"));
+            }
+            self.retries = Some(count);
         } else if input.peek(syn::Ident::peek_any) {
             let key = input.call(syn::Ident::parse_any)?;
             return Err(syn::Error::new(

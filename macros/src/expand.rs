@@ -91,6 +91,7 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
         None => syn::LitStr::new(&syn::ext::IdentExt::unraw(name).to_string(), name.span()),
     };
     let path_tail = format!("::{}", syn::ext::IdentExt::unraw(name));
+    let retries = args.retries.unwrap_or(0);
     let pure = args.pure.is_some();
 
     let mut bounds = Bounds::default();
@@ -187,6 +188,7 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
             static __DASK_SPEC: ::dask::__private::TaskSpec = ::dask::__private::TaskSpec {
                 name: #display_name,
                 path: ::core::concat!(::core::module_path!(), #path_tail),
+                retries: #retries,
             };
             let __dask_args = (#(#packed_args,)*);
             let __dask_pure = #pure_id;

@@ -269,15 +269,23 @@ pub struct Inputs<'a> {
     plan: &'a Plan<'a>,
     deps: &'a [u32],
     cursor: Cell<usize>,
+    /// The task may run again (it has retries): inputs are cloned, never moved out.
+    keep_inputs: bool,
 }
 
 impl<'a> Inputs<'a> {
-    pub(crate) fn new(plan: &'a Plan<'a>, deps: &'a [u32]) -> Self {
+    pub(crate) fn new(plan: &'a Plan<'a>, deps: &'a [u32], keep_inputs: bool) -> Self {
         Inputs {
             plan,
             deps,
             cursor: Cell::new(0),
+            keep_inputs,
         }
+    }
+
+    /// Back to the first input, for another attempt.
+    pub(crate) fn rewind(&self) {
+        self.cursor.set(0);
     }
 
     #[inline]
@@ -301,9 +309,12 @@ impl<'a> Inputs<'a> {
     #[inline]
     pub(crate) fn next_owned<T: Clone + Send + Sync + 'static>(&self) -> Result<T, TaskFailure> {
         let d = self.next_dep()?;
-        self.plan
-            .take_or_clone_result(d)
-            .ok_or_else(|| mismatch("input missing or of another type"))
+        let value = if self.keep_inputs {
+            self.plan.borrow_result::<T>(d).cloned()
+        } else {
+            self.plan.take_or_clone_result(d)
+        };
+        value.ok_or_else(|| mismatch("input missing or of another type"))
     }
 }
 

@@ -5,7 +5,8 @@ use crate::delayed::{persisted, Delayed};
 use crate::error::Error;
 use crate::exec::Pool;
 use crate::node::NodeDyn;
-use crate::plan::Plan;
+use crate::plan::{Plan, HALT_CANCEL, HALT_TIMEOUT};
+use std::time::Instant;
 
 /// What [`compute`] accepts: a slice, `Vec` or array of `Delayed<T>` (giving `Vec<T>`),
 /// one `&Delayed<T>` (giving `T`), or a tuple of `&Delayed<_>` of different types
@@ -147,10 +148,27 @@ pub fn compute<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
 /// [`compute`] with options (scheduler, ...).
 pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values, Error> {
     config.validate()?;
-    let plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
-    match config.effective_scheduler() {
-        Scheduler::Sync => plan.run_sequential(),
-        Scheduler::Threads(threads) => Pool::with_threads(threads).run(&plan),
+    let mut plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
+    plan.configure(config.errors, config.cancel.clone());
+    let deadline = config.timeout.map(|limit| Instant::now() + limit);
+    let timed_out = match config.effective_scheduler() {
+        Scheduler::Sync => plan.run_sequential(deadline),
+        Scheduler::Threads(threads) => Pool::with_threads(threads).run(&plan, deadline),
+    };
+    // Every task has finished or been skipped here: nothing refers to the plan any more.
+    match plan.halt_reason() {
+        HALT_TIMEOUT => {
+            return Err(Error::Timeout {
+                after: config.timeout.unwrap_or_default(),
+                running: timed_out
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| plan.key_of(t))
+                    .collect(),
+            })
+        }
+        HALT_CANCEL => return Err(Error::Cancelled),
+        _ => {}
     }
     if let Some(error) = plan.take_error() {
         return Err(error);

@@ -1,7 +1,9 @@
 //! Options of a computation.
 
+use std::time::Duration;
+
 use crate::exec::{default_threads, Pool};
-use crate::Error;
+use crate::{CancelToken, Error};
 
 /// Which scheduler runs the tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,12 +32,54 @@ pub enum Scheduler {
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     scheduler: Option<Scheduler>,
+    pub(crate) cancel: Option<CancelToken>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) errors: ErrorPolicy,
+}
+
+/// What a failing task does to the rest of the computation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorPolicy {
+    /// Stop scheduling at the first failure and return it (the default, as Dask).
+    #[default]
+    FailFast,
+    /// Run everything not downstream of a failure and return every error
+    /// ([`Error::Failures`]) with its task's key.
+    Collect,
 }
 
 impl Config {
     /// Chooses the scheduler.
     pub fn scheduler(mut self, scheduler: Scheduler) -> Self {
         self.scheduler = Some(scheduler);
+        self
+    }
+
+    /// Lets another thread cancel the computation; see [`CancelToken`].
+    pub fn cancel_token(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    /// Stops the computation when it has run for `limit`: no new task starts after the
+    /// deadline, the tasks running then finish (a task cannot be interrupted), and the
+    /// result is [`Error::Timeout`] naming them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let slow = dask::delayed(()).map(|_| std::thread::sleep(Duration::from_millis(200)));
+    /// let err = slow.compute_with(&dask::Config::default().timeout(Duration::from_millis(20)));
+    /// assert!(matches!(err, Err(dask::Error::Timeout { .. })));
+    /// ```
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// Chooses between failing fast (default) and collecting every error.
+    pub fn errors(mut self, policy: ErrorPolicy) -> Self {
+        self.errors = policy;
         self
     }
 

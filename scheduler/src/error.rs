@@ -7,20 +7,39 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A task returned `Err`.
-    #[error("task `{name}` ({key}) failed: {source}")]
+    /// A task returned `Err` (on its last attempt, when it had retries).
+    #[error("task `{name}` ({key}) failed{}: {source}", attempts_note(*attempts))]
     Task {
         key: String,
         name: String,
+        attempts: u32,
         #[source]
         source: BoxError,
     },
     /// A task panicked; the panic was caught and the pool is still usable.
-    #[error("task `{name}` ({key}) panicked: {message}")]
+    #[error("task `{name}` ({key}) panicked{}: {message}", attempts_note(*attempts))]
     Panic {
         key: String,
         name: String,
+        attempts: u32,
         message: String,
+    },
+    /// With [`ErrorPolicy::Collect`](crate::ErrorPolicy::Collect): every task that
+    /// failed, in the order they failed. Tasks downstream of them did not run.
+    #[error("{} tasks failed; first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+    Failures(Vec<Error>),
+    /// The computation's [`CancelToken`](crate::CancelToken) was cancelled.
+    #[error("the computation was cancelled")]
+    Cancelled,
+    /// The computation ran longer than [`Config::timeout`](crate::Config::timeout).
+    #[error(
+        "the computation timed out after {after:?}; tasks still running then: {}",
+        running_list(running)
+    )]
+    Timeout {
+        after: std::time::Duration,
+        /// Keys of the tasks that were running at the deadline.
+        running: Vec<String>,
     },
     /// A broken scheduler invariant; please report it.
     #[error("internal scheduler error: {0}")]
@@ -31,6 +50,22 @@ pub enum Error {
     /// An option that cannot be honoured, such as `Scheduler::Threads(0)`.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+}
+
+fn attempts_note(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" after {attempts} attempts")
+    } else {
+        String::new()
+    }
+}
+
+fn running_list(keys: &[String]) -> String {
+    if keys.is_empty() {
+        "none".to_string()
+    } else {
+        keys.join(", ")
+    }
 }
 
 impl Error {
@@ -61,10 +96,20 @@ pub enum TaskFailure {
 }
 
 impl TaskFailure {
-    pub(crate) fn into_error(self, key: String, name: String) -> Error {
+    pub(crate) fn into_error(self, key: String, name: String, attempts: u32) -> Error {
         match self {
-            TaskFailure::Failed(source) => Error::Task { key, name, source },
-            TaskFailure::Panicked(message) => Error::Panic { key, name, message },
+            TaskFailure::Failed(source) => Error::Task {
+                key,
+                name,
+                attempts,
+                source,
+            },
+            TaskFailure::Panicked(message) => Error::Panic {
+                key,
+                name,
+                attempts,
+                message,
+            },
         }
     }
 }

@@ -40,6 +40,7 @@
 //! of blocking it, so nested computations neither deadlock nor add threads.
 
 mod args;
+mod cancel;
 mod compute;
 mod config;
 mod delayed;
@@ -54,8 +55,9 @@ mod plan;
 mod sync;
 
 pub use args::{Arg, ArgRef, IntoArg};
+pub use cancel::CancelToken;
 pub use compute::{compute, compute_with, persist, persist_with, Outputs};
-pub use config::{Config, Scheduler};
+pub use config::{Config, ErrorPolicy, Scheduler};
 pub use dask_macros::delayed;
 pub use dask_viz::{GraphError, NodeInfo, NodeKind, TaskGraph, VizError};
 pub use delayed::{delayed, Delayed};
@@ -73,12 +75,13 @@ pub mod __private {
 
     use crate::node::NodeHeader;
 
-    /// Where a delayed function comes from and how its key is formed.
     pub struct TaskSpec {
         /// Display name.
         pub name: &'static str,
         /// Full path (`module_path!()::name`).
         pub path: &'static str,
+        /// Extra attempts after a failure or panic (`#[delayed(retries = N)]`).
+        pub retries: u32,
     }
 
     /// Builds a task node. `run` reads `args` in order through `inputs`.
@@ -89,7 +92,8 @@ pub mod __private {
         F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
         R: Send + Sync + 'static,
     {
-        let header = NodeHeader::new::<R>(spec.name, spec.path, pure_id);
+        let mut header = NodeHeader::new::<R>(spec.name, spec.path, pure_id);
+        header.retries = spec.retries;
         crate::delayed::task_node(header, args, run)
     }
 

@@ -35,6 +35,7 @@ fn graph() -> Vec<Delayed<u64>> {
         &crate::__private::TaskSpec {
             name: "owner",
             path: "loom::owner",
+            retries: 0,
         },
         None,
         (crate::Arg::Node(source.clone()),),
@@ -48,6 +49,7 @@ fn graph() -> Vec<Delayed<u64>> {
         &crate::__private::TaskSpec {
             name: "sum",
             path: "loom::sum",
+            retries: 0,
         },
         None,
         (crate::Arg::Gather(Box::new(GatherTwo(borrower, owner))),),

@@ -27,6 +27,8 @@ pub struct NodeHeader {
     /// The hash part of the key: content hash for pure nodes, mixed build number otherwise.
     pub(crate) id: u64,
     pub(crate) pure: bool,
+    /// Extra attempts after a failure or panic.
+    pub(crate) retries: u32,
     key: OnceLock<String>,
     /// Planning bookkeeping; see `plan::VisitMark`.
     pub(crate) mark: VisitMark,
@@ -40,6 +42,7 @@ impl NodeHeader {
             type_name: std::any::type_name::<T>(),
             id: pure_id.unwrap_or_else(key::next_build_id),
             pure: pure_id.is_some(),
+            retries: 0,
             key: OnceLock::new(),
             mark: VisitMark::new(),
         }
@@ -53,6 +56,7 @@ impl NodeHeader {
             type_name: other.type_name,
             id: other.id,
             pure: other.pure,
+            retries: other.retries,
             key: other.key.clone(),
             mark: VisitMark::new(),
         }

@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use crossbeam_deque::{Injector, Stealer, Worker as Deque};
 use crossbeam_utils::sync::{Parker, Unparker};
@@ -10,7 +11,7 @@ use parking_lot::Mutex;
 use super::job::{ExecRef, Execution, Job, JobKind};
 use super::sleep::Sleep;
 use super::worker::WorkerCtx;
-use crate::plan::Plan;
+use crate::plan::{Plan, HALT_TIMEOUT};
 
 /// A fixed set of worker threads with their stealers. Pools live for the whole process:
 /// creating threads per `compute` would cost more than most graphs.
@@ -88,14 +89,29 @@ impl Pool {
     }
 
     /// Runs `plan` to completion on this pool and returns when every task has finished
-    /// or been skipped.
-    pub(crate) fn run(&'static self, plan: &Plan<'_>) {
+    /// or been skipped. With a deadline, the plan is halted when it passes and the tasks
+    /// running at that moment are returned.
+    pub(crate) fn run(
+        &'static self,
+        plan: &Plan<'_>,
+        deadline: Option<Instant>,
+    ) -> Option<Vec<u32>> {
         if plan.task_count == 0 {
-            return;
+            return None;
         }
         let roots = JobKind::Roots {
             lo: 0,
             hi: plan.roots().len() as u32,
+        };
+        // The deadline still to watch for; cleared once it has passed.
+        let wake_at = Cell::new(deadline);
+        let timed_out: Cell<Option<Vec<u32>>> = Cell::new(None);
+        let check_deadline = || {
+            if wake_at.get().is_some_and(|d| Instant::now() >= d) {
+                wake_at.set(None);
+                plan.halt(HALT_TIMEOUT);
+                timed_out.set(Some(plan.running_tasks()));
+            }
         };
         let worker = CURRENT_WORKER.with(|c| c.get());
         // SAFETY: see `current`.
@@ -108,7 +124,13 @@ impl Pool {
                     exec: ExecRef::new(&exec),
                     kind: roots,
                 });
-                ctx.run_until(|| exec.is_done());
+                ctx.run_until(
+                    || {
+                        check_deadline();
+                        exec.is_done()
+                    },
+                    &wake_at,
+                );
             }
             _ => OUTSIDE_PARKER.with(|parker| {
                 let exec = Execution::new(plan, parker.unparker().clone());
@@ -118,9 +140,14 @@ impl Pool {
                 });
                 self.sleep.notify_one();
                 while !exec.is_done() {
-                    parker.park();
+                    check_deadline();
+                    match wake_at.get() {
+                        Some(d) => parker.park_deadline(d),
+                        None => parker.park(),
+                    }
                 }
             }),
         }
+        timed_out.take()
     }
 }

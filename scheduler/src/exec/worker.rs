@@ -5,6 +5,9 @@
 //! out of work. Tasks then cost no shared counter, and an execution is complete exactly
 //! when every worker has reported, which also means no worker still touches its plan.
 
+use std::cell::Cell;
+use std::time::Instant;
+
 use crossbeam_deque::{Steal, Worker as Deque};
 use crossbeam_utils::sync::{Parker, Unparker};
 use crossbeam_utils::Backoff;
@@ -105,14 +108,16 @@ impl WorkerCtx {
     }
 
     pub(crate) fn run_forever(&self) -> ! {
+        let never = Cell::new(None);
         loop {
-            self.run_until(|| false);
+            self.run_until(|| false, &never);
         }
     }
 
     /// Works until `stop()` holds. Used by the thread's main loop and by a task that
-    /// waits for a nested computation.
-    pub(crate) fn run_until(&self, stop: impl Fn() -> bool) {
+    /// waits for a nested computation. Sleeping, it wakes by `wake_at` at the latest, so
+    /// `stop` can watch a deadline.
+    pub(crate) fn run_until(&self, stop: impl Fn() -> bool, wake_at: &Cell<Option<Instant>>) {
         let mut account = Account::new();
         loop {
             if stop() {
@@ -135,7 +140,7 @@ impl WorkerCtx {
             if stop() {
                 return;
             }
-            if let Some(job) = self.sleep(&stop) {
+            if let Some(job) = self.sleep(&stop, wake_at.get()) {
                 self.execute(job, &mut account);
             } else if stop() {
                 return;
@@ -158,12 +163,15 @@ impl WorkerCtx {
     }
 
     #[cold]
-    fn sleep(&self, stop: &impl Fn() -> bool) -> Option<Job> {
+    fn sleep(&self, stop: &impl Fn() -> bool, wake_at: Option<Instant>) -> Option<Job> {
         let sleep = &self.pool.sleep;
         sleep.register(self.index);
         let found = self.find_work();
         if found.is_none() && !stop() {
-            self.parker.park();
+            match wake_at {
+                Some(deadline) => self.parker.park_deadline(deadline),
+                None => self.parker.park(),
+            }
         }
         sleep.unregister(self.index);
         found

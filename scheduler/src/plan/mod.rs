@@ -18,12 +18,26 @@ use std::collections::HashMap;
 
 use parking_lot::Mutex;
 
+use crate::cancel::CancelToken;
+use crate::config::ErrorPolicy;
 use crate::error::{Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
-use crate::sync::{add_exclusive, AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use crate::sync::{add_exclusive, AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use buffers::PlanBuffers;
 use mark::{Marks, IN_PROGRESS};
 use slot::{ResultSlot, SlotValue};
+
+/// `PlanNode::state` values.
+pub(crate) const WAITING: u8 = 0;
+pub(crate) const RUNNING: u8 = 1;
+pub(crate) const SUCCEEDED: u8 = 2;
+pub(crate) const FAILED: u8 = 3;
+
+/// `Plan::halt_reason` values.
+pub(crate) const NOT_HALTED: u8 = 0;
+pub(crate) const HALT_FAILURE: u8 = 1;
+pub(crate) const HALT_CANCEL: u8 = 2;
+pub(crate) const HALT_TIMEOUT: u8 = 3;
 
 /// One node of the plan.
 pub(crate) struct PlanNode<'g> {
@@ -33,6 +47,8 @@ pub(crate) struct PlanNode<'g> {
     /// Readers (input edges and output positions) that have not released the result.
     pub(crate) readers: AtomicU32,
     pub(crate) slot: ResultSlot,
+    /// `WAITING`, `RUNNING`, `SUCCEEDED` or `FAILED` (failed or skipped).
+    pub(crate) state: AtomicU8,
     /// Tasks reading this node; while building, the fill cursor into `succs`.
     succ_count: u32,
     pub(crate) is_task: bool,
@@ -46,9 +62,14 @@ pub(crate) struct Plan<'g> {
     buffers: PlanBuffers<'g>,
     pub(crate) task_count: usize,
     keep_positions: bool,
-    /// Set by the first failure; tasks that have not started are then skipped.
-    pub(crate) failed: AtomicBool,
-    first_error: Mutex<Option<(u32, TaskFailure)>>,
+    /// Set when the computation must stop: tasks that have not started are skipped.
+    pub(crate) halted: AtomicBool,
+    /// Why it stopped first: `NOT_HALTED`, `HALT_FAILURE`, `HALT_CANCEL` or `HALT_TIMEOUT`.
+    halt_reason: AtomicU8,
+    /// (task, failure, attempts) in the order they happened.
+    errors: Mutex<Vec<(u32, TaskFailure, u32)>>,
+    pub(crate) policy: ErrorPolicy,
+    pub(crate) cancel: Option<CancelToken>,
     /// Tasks not yet finished (or skipped); see `exec` for how workers count down.
     pub(crate) unfinished: AtomicUsize,
 }
@@ -147,6 +168,7 @@ impl<'g> Plan<'g> {
                 node,
                 pending: AtomicU32::new(pending),
                 readers: AtomicU32::new(0),
+                state: AtomicU8::new(if is_task { WAITING } else { SUCCEEDED }),
                 slot: ResultSlot::new(slot),
                 succ_count: 0,
                 is_task,
@@ -189,8 +211,11 @@ impl<'g> Plan<'g> {
             buffers: b,
             task_count,
             keep_positions,
-            failed: AtomicBool::new(false),
-            first_error: Mutex::new(None),
+            halted: AtomicBool::new(false),
+            halt_reason: AtomicU8::new(NOT_HALTED),
+            errors: Mutex::new(Vec::new()),
+            policy: ErrorPolicy::FailFast,
+            cancel: None,
             unfinished: AtomicUsize::new(task_count),
         }
     }
@@ -255,21 +280,64 @@ impl<'g> Plan<'g> {
         }
     }
 
-    /// Records a failure; the first one is what `compute` reports.
-    #[cold]
-    pub(crate) fn fail(&self, task: u32, failure: TaskFailure) {
-        let mut first = self.first_error.lock();
-        if first.is_none() {
-            *first = Some((task, failure));
-        }
-        self.failed.store(true, Ordering::Release);
+    /// Sets how failures are handled and what can cancel the run; before running.
+    pub(crate) fn configure(&mut self, policy: ErrorPolicy, cancel: Option<CancelToken>) {
+        self.policy = policy;
+        self.cancel = cancel;
     }
 
-    /// The reported error, if any task failed.
+    /// Records a failure. Failing fast, it also halts the computation.
+    #[cold]
+    pub(crate) fn fail(&self, task: u32, failure: TaskFailure, attempts: u32) {
+        self.errors.lock().push((task, failure, attempts));
+        if self.policy == ErrorPolicy::FailFast {
+            self.halt(HALT_FAILURE);
+        }
+    }
+
+    /// Stops the scheduling of new tasks; the first reason is kept.
+    #[cold]
+    pub(crate) fn halt(&self, reason: u8) {
+        let _ = self.halt_reason.compare_exchange(
+            NOT_HALTED,
+            reason,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        self.halted.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn halt_reason(&self) -> u8 {
+        self.halt_reason.load(Ordering::Acquire)
+    }
+
+    /// Tasks that are running right now (for a timeout's report).
+    pub(crate) fn running_tasks(&self) -> Vec<u32> {
+        (0..self.len() as u32)
+            .filter(|&t| self.node(t).state.load(Ordering::Acquire) == RUNNING)
+            .collect()
+    }
+
+    pub(crate) fn key_of(&self, t: u32) -> String {
+        self.node(t).node.header().key().to_string()
+    }
+
+    /// The error to report, if any task failed: the first one when failing fast, all of
+    /// them when collecting.
     pub(crate) fn take_error(&self) -> Option<Error> {
-        let (task, failure) = self.first_error.lock().take()?;
-        let header = self.node(task).node.header();
-        Some(failure.into_error(header.key().to_string(), header.name.to_string()))
+        let errors = std::mem::take(&mut *self.errors.lock());
+        let mut errors: Vec<Error> = errors
+            .into_iter()
+            .map(|(task, failure, attempts)| {
+                let header = self.node(task).node.header();
+                failure.into_error(header.key().to_string(), header.name.to_string(), attempts)
+            })
+            .collect();
+        match self.policy {
+            _ if errors.is_empty() => None,
+            ErrorPolicy::FailFast => Some(errors.swap_remove(0)),
+            ErrorPolicy::Collect => Some(Error::Failures(errors)),
+        }
     }
 
     /// Takes output `position`'s value and releases its reader count.

@@ -15,9 +15,12 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use std::time::Instant;
+
 use super::slot::SlotValue;
-use super::Plan;
+use super::{Plan, FAILED, HALT_CANCEL, HALT_TIMEOUT, RUNNING, SUCCEEDED};
 use crate::args::Inputs;
+use crate::config::ErrorPolicy;
 use crate::error::{panic_message, TaskFailure};
 use crate::sync::Ordering;
 
@@ -34,24 +37,73 @@ pub(crate) trait ReadySink {
 }
 
 impl Plan<'_> {
-    /// Runs task `t` (or skips it after a failure), stores its result and releases its
-    /// inputs. Successors are not touched.
+    /// Runs task `t` (or skips it when the computation halted, was cancelled, or, when
+    /// collecting errors, an input failed), stores its result and releases its inputs.
+    /// Successors are not touched.
     #[inline]
     pub(crate) fn execute(&self, t: u32) {
         let node = self.node(t);
         let deps = self.deps_of(t);
-        if !self.failed.load(Ordering::Relaxed) {
-            let inputs = Inputs::new(self, deps);
-            match catch_unwind(AssertUnwindSafe(|| node.node.run(&inputs))) {
-                // SAFETY: `t` is running, so no successor has started and no one else
-                // touches its slot (step 1 of the protocol above).
-                Ok(Ok(value)) => unsafe { node.slot.store(value) },
-                Ok(Err(failure)) => self.fail(t, failure),
-                Err(payload) => self.fail(t, TaskFailure::Panicked(panic_message(&*payload))),
-            }
+        if self.must_skip(deps) {
+            node.state.store(FAILED, Ordering::Release);
+        } else {
+            node.state.store(RUNNING, Ordering::Release);
+            let succeeded = self.run_with_retries(t, deps);
+            node.state.store(
+                if succeeded { SUCCEEDED } else { FAILED },
+                Ordering::Release,
+            );
         }
         for &d in deps {
             self.release(d);
+        }
+    }
+
+    #[inline]
+    fn must_skip(&self, deps: &[u32]) -> bool {
+        if self.halted.load(Ordering::Relaxed) {
+            return true;
+        }
+        if let Some(token) = &self.cancel {
+            if token.is_cancelled() {
+                self.halt(HALT_CANCEL);
+                return true;
+            }
+        }
+        // Inputs finished before this task became ready (the pending count's AcqRel
+        // orders their state stores before this load).
+        self.policy == ErrorPolicy::Collect
+            && deps
+                .iter()
+                .any(|&d| self.node(d).state.load(Ordering::Relaxed) == FAILED)
+    }
+
+    /// Runs the task, again after a failure or panic while it has retries left.
+    /// Returns whether it produced a value.
+    #[inline]
+    fn run_with_retries(&self, t: u32, deps: &[u32]) -> bool {
+        let node = self.node(t);
+        let retries = node.node.header().retries;
+        // A task that may run again must not move its inputs out: clone them instead.
+        let inputs = Inputs::new(self, deps, retries > 0);
+        let mut attempt = 1;
+        loop {
+            let failure = match catch_unwind(AssertUnwindSafe(|| node.node.run(&inputs))) {
+                Ok(Ok(value)) => {
+                    // SAFETY: `t` is running, so no successor has started and no one else
+                    // touches its slot (step 1 of the protocol above).
+                    unsafe { node.slot.store(value) };
+                    return true;
+                }
+                Ok(Err(failure)) => failure,
+                Err(payload) => TaskFailure::Panicked(panic_message(&*payload)),
+            };
+            if attempt > retries || self.halted.load(Ordering::Relaxed) {
+                self.fail(t, failure, attempt);
+                return false;
+            }
+            attempt += 1;
+            inputs.rewind();
         }
     }
 
@@ -66,7 +118,7 @@ impl Plan<'_> {
             if matches!(value, SlotValue::Owned(_)) {
                 // User `Drop` code may panic; it must not unwind through a worker.
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
-                    self.fail(d, TaskFailure::Panicked(panic_message(&*payload)));
+                    self.fail(d, TaskFailure::Panicked(panic_message(&*payload)), 1);
                 }
             }
         }
@@ -104,12 +156,20 @@ impl Plan<'_> {
     }
 
     /// Runs every task on the calling thread in plan order: a depth-first post-order of
-    /// the outputs, deterministic from run to run. Needs no pending counts.
-    pub(crate) fn run_sequential(&self) {
+    /// the outputs, deterministic from run to run. Needs no pending counts. With a
+    /// deadline, the task that was running when it passed is reported and the rest is
+    /// skipped.
+    pub(crate) fn run_sequential(&self, deadline: Option<Instant>) -> Option<Vec<u32>> {
+        let mut timed_out = None;
         for (t, node) in self.nodes().iter().enumerate() {
             if node.is_task {
                 self.execute(t as u32);
+                if timed_out.is_none() && deadline.is_some_and(|d| Instant::now() >= d) {
+                    self.halt(HALT_TIMEOUT);
+                    timed_out = Some(vec![t as u32]);
+                }
             }
         }
+        timed_out
     }
 }
