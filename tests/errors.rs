@@ -11,7 +11,7 @@ struct Odd(u32);
 
 #[delayed]
 fn must_be_even(x: u32) -> Result<u32, Odd> {
-    if x % 2 == 0 {
+    if x.is_multiple_of(2) {
         Ok(x)
     } else {
         Err(Odd(x))
