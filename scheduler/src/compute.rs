@@ -3,6 +3,7 @@
 use crate::config::{Config, Scheduler};
 use crate::delayed::{persisted, Delayed};
 use crate::error::Error;
+#[cfg(not(loom))]
 use crate::exec::Pool;
 use crate::node::NodeDyn;
 use crate::plan::{Plan, HALT_CANCEL, HALT_TIMEOUT};
@@ -153,7 +154,10 @@ pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values
     let deadline = config.timeout.map(|limit| Instant::now() + limit);
     let timed_out = match config.effective_scheduler() {
         Scheduler::Sync => plan.run_sequential(deadline),
+        #[cfg(not(loom))]
         Scheduler::Threads(threads) => Pool::with_threads(threads).run(&plan, deadline),
+        #[cfg(loom)]
+        Scheduler::Threads(_) => plan.run_sequential(deadline),
     };
     // Every task has finished or been skipped here: nothing refers to the plan any more.
     match plan.halt_reason() {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+#[cfg(not(loom))]
 use crate::exec::{default_threads, Pool};
 use crate::{CancelToken, Error};
 
@@ -85,10 +86,13 @@ impl Config {
 
     /// The scheduler this configuration uses when called from the current thread.
     pub fn effective_scheduler(&self) -> Scheduler {
-        self.scheduler.unwrap_or_else(|| match Pool::current() {
+        #[cfg(not(loom))]
+        return self.scheduler.unwrap_or_else(|| match Pool::current() {
             Some(pool) => Scheduler::Threads(pool.threads()),
             None => Scheduler::Threads(default_threads()),
-        })
+        });
+        #[cfg(loom)]
+        self.scheduler.unwrap_or(Scheduler::Sync)
     }
 
     pub(crate) fn validate(&self) -> Result<(), Error> {

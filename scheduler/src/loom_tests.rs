@@ -129,3 +129,84 @@ fn loom_tasks_hand_results_over_without_races() {
     println!("loom explored {explored} interleavings");
     assert!(explored > 100, "the model must branch: {explored}");
 }
+
+/// The sleep protocol (`exec::sleep`): a worker that finds no work registers, looks once
+/// more and parks; a publisher makes work visible, then notifies. loom fails the model
+/// with a deadlock if any interleaving leaves the worker parked with work published.
+#[test]
+fn loom_an_idle_worker_is_never_left_asleep_with_work_published() {
+    use crate::exec::sleep::Sleep;
+    use crate::sync::Unparker;
+    use loom::sync::atomic::AtomicBool;
+
+    loom::model(|| {
+        let work = Arc::new(AtomicBool::new(false));
+        let sleep = Arc::new(Sleep::new(
+            vec![Unparker(loom::thread::current())].into_boxed_slice(),
+        ));
+        let publisher = {
+            let (work, sleep) = (work.clone(), sleep.clone());
+            // A deque push is a store the worker's steal then reads.
+            loom::thread::spawn(move || {
+                work.store(true, Ordering::Relaxed);
+                sleep.notify_one();
+            })
+        };
+        // The worker (this thread), as in `WorkerCtx::run_until` + `sleep`.
+        loop {
+            if work.load(Ordering::Relaxed) {
+                break;
+            }
+            sleep.register(0);
+            let found = work.load(Ordering::Relaxed);
+            if !found {
+                loom::thread::park();
+            }
+            sleep.unregister(0);
+            if found {
+                break;
+            }
+        }
+        publisher.join().unwrap();
+    });
+}
+
+/// The completion signal (`Execution::report`): workers report finished tasks; the one
+/// that finishes the plan sets `done` and wakes the waiter, which must then see every
+/// task accounted for and must never sleep through the signal.
+#[test]
+fn loom_the_last_report_wakes_the_waiter() {
+    use crate::exec::job::Execution;
+    use crate::sync::Unparker;
+
+    loom::model(|| {
+        let outputs: &'static Vec<Delayed<u64>> = Box::leak(Box::new(vec![
+            crate::delayed(1u64).map(|v| *v),
+            crate::delayed(2u64).map(|v| *v),
+        ]));
+        let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
+        let plan: &'static Plan<'static> =
+            Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
+        assert_eq!(plan.task_count, 2);
+        let exec: &'static Execution<'static, 'static> = Box::leak(Box::new(Execution::new(
+            plan,
+            Unparker(loom::thread::current()),
+        )));
+        let reporters: Vec<_> = (0..2)
+            .map(|_| {
+                let ptr = exec as *const Execution<'static, 'static> as usize;
+                loom::thread::spawn(move || {
+                    // SAFETY: the execution is leaked, so it outlives every report.
+                    unsafe { Execution::report(ptr as *const Execution<'static, 'static>, 1) }
+                })
+            })
+            .collect();
+        while !exec.is_done() {
+            loom::thread::park();
+        }
+        assert_eq!(plan.unfinished.load(Ordering::Acquire), 0);
+        for r in reporters {
+            r.join().unwrap();
+        }
+    });
+}

@@ -46,3 +46,37 @@ pub(crate) fn add_exclusive(counter: &mut AtomicU32, n: u32) {
     #[cfg(loom)]
     counter.with_mut(|v| *v += n);
 }
+
+#[cfg(not(loom))]
+pub(crate) use crossbeam_utils::sync::Unparker;
+#[cfg(not(loom))]
+pub(crate) use parking_lot::Mutex;
+
+/// Under loom, waking a parked thread is loom's `Thread::unpark`, so the models can check
+/// the sleep and completion protocols for lost wake-ups.
+#[cfg(loom)]
+#[derive(Clone, Debug)]
+pub(crate) struct Unparker(pub(crate) loom::thread::Thread);
+
+#[cfg(loom)]
+impl Unparker {
+    pub(crate) fn unpark(&self) {
+        self.0.unpark();
+    }
+}
+
+/// `parking_lot`'s locking API over loom's mutex.
+#[cfg(loom)]
+#[derive(Debug, Default)]
+pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+#[cfg(loom)]
+impl<T> Mutex<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Mutex(loom::sync::Mutex::new(value))
+    }
+
+    pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
+        self.0.lock().unwrap()
+    }
+}

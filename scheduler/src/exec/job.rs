@@ -1,8 +1,7 @@
 //! What sits in the work-stealing queues.
 
 use crate::plan::Plan;
-use crate::sync::{AtomicBool, Ordering};
-use crossbeam_utils::sync::Unparker;
+use crate::sync::{AtomicBool, Ordering, Unparker};
 
 /// One running computation as the pool sees it: the plan, and how to tell the thread
 /// that waits for it that it is done. Lives on the waiting thread's stack.
@@ -47,14 +46,17 @@ impl<'p, 'g> Execution<'p, 'g> {
 }
 
 /// A pointer to an execution, carried by jobs across threads.
+#[cfg(not(loom))]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ExecRef(*const Execution<'static, 'static>);
 
+#[cfg(not(loom))]
 // SAFETY: an `Execution` is `Sync` (atomics, a plan of atomics and `Sync` nodes, and an
 // `Unparker`); the pointer is only dereferenced while the execution is alive (see
 // `Execution::report` and the worker's accounting).
 unsafe impl Send for ExecRef {}
 
+#[cfg(not(loom))]
 impl ExecRef {
     pub(crate) fn new(exec: &Execution<'_, '_>) -> Self {
         // Lifetimes are erased here; the completion protocol keeps the execution alive
@@ -76,6 +78,7 @@ impl ExecRef {
     }
 }
 
+#[cfg(not(loom))]
 #[derive(Clone, Copy)]
 pub(crate) enum JobKind {
     /// Run this ready task.
@@ -86,6 +89,7 @@ pub(crate) enum JobKind {
     Notify { task: u32, lo: u32, hi: u32 },
 }
 
+#[cfg(not(loom))]
 #[derive(Clone, Copy)]
 pub(crate) struct Job {
     pub(crate) exec: ExecRef,

@@ -2,9 +2,15 @@
 //! depth-first order) that steal from each other's other end, a global injector for
 //! computations started outside the pool, and parking for idle workers.
 
-mod job;
+#[cfg(any(not(loom), test))]
+pub(crate) mod job;
+// Loom builds model the protocols (job, sleep); they run no real pool.
+#[cfg(not(loom))]
 mod pool;
-mod sleep;
+#[cfg(any(not(loom), test))]
+pub(crate) mod sleep;
+#[cfg(not(loom))]
 mod worker;
 
+#[cfg(not(loom))]
 pub(crate) use pool::{default_threads, Pool};

@@ -7,10 +7,7 @@
 //! then read theirs" with `SeqCst`, so they cannot both miss. `Parker` keeps a token, so
 //! a wake that arrives between registering and parking is not lost either.
 
-use crossbeam_utils::sync::Unparker;
-use parking_lot::Mutex;
-
-use crate::sync::{fence, AtomicUsize, Ordering};
+use crate::sync::{fence, AtomicUsize, Mutex, Ordering, Unparker};
 
 pub(crate) struct Sleep {
     /// Number of entries in `idle`, readable without the lock.

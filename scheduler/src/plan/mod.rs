@@ -10,19 +10,20 @@ mod buffers;
 mod mark;
 mod slot;
 mod step;
+#[cfg(all(test, not(loom)))]
+mod tests;
 
 pub(crate) use mark::VisitMark;
+#[cfg(any(not(loom), test))]
 pub(crate) use step::ReadySink;
 
 use std::collections::HashMap;
-
-use parking_lot::Mutex;
 
 use crate::cancel::CancelToken;
 use crate::config::ErrorPolicy;
 use crate::error::{Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
-use crate::sync::{add_exclusive, AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering};
+use crate::sync::{add_exclusive, AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Mutex, Ordering};
 use buffers::PlanBuffers;
 use mark::{Marks, IN_PROGRESS};
 use slot::{ResultSlot, SlotValue};
@@ -312,6 +313,7 @@ impl<'g> Plan<'g> {
     }
 
     /// Tasks that are running right now (for a timeout's report).
+    #[cfg(not(loom))]
     pub(crate) fn running_tasks(&self) -> Vec<u32> {
         (0..self.len() as u32)
             .filter(|&t| self.node(t).state.load(Ordering::Acquire) == RUNNING)

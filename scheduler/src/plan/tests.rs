@@ -1,0 +1,81 @@
+//! Unit tests of the result-slot protocol through real computations: they are what Miri
+//! runs (`cargo +nightly miri test --lib`), so they exercise every `unsafe` path: store,
+//! borrow, take (moving out), clone of shared values, clear, outputs, and the execution
+//! pointer carried by jobs across the pool's threads.
+
+use crate::{compute_with, delayed, Config, Delayed, Scheduler};
+
+fn configs() -> [Config; 2] {
+    [
+        Config::default().scheduler(Scheduler::Sync),
+        Config::default().scheduler(Scheduler::Threads(2)),
+    ]
+}
+
+#[test]
+fn borrowed_moved_and_shared_results_reach_their_readers() {
+    for config in configs() {
+        let base: Delayed<Vec<u64>> = delayed(vec![1, 2, 3]);
+        let doubled = base.map(|v| v.iter().map(|x| x * 2).collect::<Vec<u64>>());
+        let sum = doubled.map(|v| v.iter().sum::<u64>());
+        let len = doubled.map(|v| v.len() as u64);
+        let again = base.map(|v| v.len() as u64);
+        let out = compute_with(&[sum, len, again], &config).unwrap();
+        assert_eq!(out, vec![12, 3, 3]);
+        // An intermediate requested as an output too is kept, then moved out.
+        let (d, s) = compute_with((&doubled, &doubled.map(|v| v[0])), &config).unwrap();
+        assert_eq!((d, s), (vec![2, 4, 6], 2));
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("no")]
+struct No;
+
+#[test]
+fn failures_panics_and_retries_leave_slots_consistent() {
+    for config in configs() {
+        let x = delayed(String::from("abc"));
+        let ok = x.map(|s| s.len());
+        let bad = crate::__private::task(
+            &crate::__private::TaskSpec {
+                name: "bad",
+                path: "tests::bad",
+                retries: 1,
+            },
+            None,
+            (crate::Arg::Node(x.clone()),),
+            |args, inputs| {
+                let s: String = args.0.owned(inputs)?;
+                if s.len() == 3 {
+                    Err(crate::error::TaskFailure::Failed(Box::new(No)))
+                } else {
+                    Ok(s)
+                }
+            },
+        );
+        assert!(compute_with(&[bad.map(|s| s.len()), ok.clone()], &config).is_err());
+        let boom = ok.map(|n| if *n == 3 { panic!("boom") } else { *n });
+        assert!(compute_with(&[boom], &config).is_err());
+        assert_eq!(compute_with(&[ok], &config).unwrap(), vec![3]);
+    }
+}
+
+#[test]
+fn gathered_inputs_and_a_small_fan_out() {
+    for config in configs() {
+        let root = delayed(5u32).map(|v| *v);
+        let leaves: Vec<Delayed<u32>> = (0..8u32).map(|i| root.map(move |r| r + i)).collect();
+        let total = crate::__private::task(
+            &crate::__private::TaskSpec {
+                name: "total",
+                path: "tests::total",
+                retries: 0,
+            },
+            None,
+            (crate::IntoArg::<Vec<u32>>::into_arg(leaves),),
+            |args, inputs| Ok(args.0.owned(inputs)?.iter().sum::<u32>()),
+        );
+        assert_eq!(compute_with(&[total], &config).unwrap(), vec![8 * 5 + 28]);
+    }
+}
