@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (the README's second command; CI runs it with CI=true).
-# Installs what the tests need, then runs every test of the workspace, the loom model
-# of the completion protocol, and a smoke run of the scheduler benchmark.
+# Installs what the tests need, then runs every test of the workspace, the loom models
+# of the scheduler's protocols, Miri over its unsafe code, and a smoke run of the
+# scheduler benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,10 +10,13 @@ scripts/test-deps.sh
 
 cargo test --workspace
 
-# Model checking of the scheduler's counters and result slots (see scheduler/src/loom_tests.rs).
+# Model checking of the task, sleep and completion protocols (scheduler/src/loom_tests.rs).
 # Its own target dir keeps the `--cfg loom` build from invalidating the normal one.
 LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" RUSTFLAGS="--cfg loom" \
   CARGO_TARGET_DIR=target/loom cargo test --release --lib loom_
+
+# Miri over the scheduler's unit tests: its `unsafe` result slots (see scripts/miri.sh).
+scripts/miri.sh
 
 # The benchmark harness must keep working; tiny sizes, one table.
 cargo run --release --example bench_scheduler -- --quick
