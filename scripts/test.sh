@@ -8,8 +8,6 @@ cd "$(dirname "$0")/.."
 
 scripts/test-deps.sh
 
-cargo test --workspace
-
 # Model checking of the task, sleep and completion protocols (scheduler/src/loom_tests.rs).
 # Its own target dir keeps the `--cfg loom` build from invalidating the normal one.
 LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" RUSTFLAGS="--cfg loom" \
@@ -20,3 +18,7 @@ scripts/miri.sh
 
 # The benchmark harness must keep working; tiny sizes, one table.
 cargo run --release --example bench_scheduler -- --quick
+
+# Every test of the workspace (unit, integration, UI, browser, doc tests). Last, so the
+# run ends with its summary.
+cargo test --workspace

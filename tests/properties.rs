@@ -73,9 +73,9 @@ fn body(id: usize, inputs: &[u64]) -> Result<u64, Boom> {
             }
         }
     }
-    Ok(inputs
-        .iter()
-        .fold(id as u64 * 0x9E37_79B9, |acc, &x| acc.rotate_left(7) ^ x.wrapping_mul(31)))
+    Ok(inputs.iter().fold(id as u64 * 0x9E37_79B9, |acc, &x| {
+        acc.rotate_left(7) ^ x.wrapping_mul(31)
+    }))
 }
 
 #[delayed]
@@ -128,7 +128,13 @@ fn case() -> impl Strategy<Value = Case> {
                 .enumerate()
                 .map(|(i, d)| if i == 0 { vec![] } else { d })
                 .collect();
-            Case { behaviour, deps, outputs, threads, collect }
+            Case {
+                behaviour,
+                deps,
+                outputs,
+                threads,
+                collect,
+            }
         })
 }
 
@@ -147,11 +153,18 @@ fn build(case: &Case) -> Vec<Delayed<u64>> {
 
 fn reset(case: &Case) {
     *BEHAVIOUR.lock().unwrap() = case.behaviour.clone();
-    *ATTEMPTS.lock().unwrap() = (0..case.behaviour.len()).map(|_| AtomicUsize::new(0)).collect();
+    *ATTEMPTS.lock().unwrap() = (0..case.behaviour.len())
+        .map(|_| AtomicUsize::new(0))
+        .collect();
 }
 
 fn attempts() -> Vec<usize> {
-    ATTEMPTS.lock().unwrap().iter().map(|a| a.load(Ordering::SeqCst)).collect()
+    ATTEMPTS
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|a| a.load(Ordering::SeqCst))
+        .collect()
 }
 
 /// Nodes the outputs need, and for each whether it is downstream of a failing node.
@@ -176,8 +189,14 @@ fn analyse(case: &Case) -> (Vec<bool>, Vec<bool>) {
 fn check(case: &Case) -> Result<(), TestCaseError> {
     let (needed, downstream) = analyse(case);
     let outputs = build(case);
-    let policy = if case.collect { ErrorPolicy::Collect } else { ErrorPolicy::FailFast };
-    let config = Config::default().scheduler(Scheduler::Threads(case.threads)).errors(policy);
+    let policy = if case.collect {
+        ErrorPolicy::Collect
+    } else {
+        ErrorPolicy::FailFast
+    };
+    let config = Config::default()
+        .scheduler(Scheduler::Threads(case.threads))
+        .errors(policy);
     let failing: BTreeSet<usize> = (0..case.deps.len())
         .filter(|&i| needed[i] && case.behaviour[i].fails())
         .collect();
@@ -190,7 +209,11 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         prop_assert_eq!(got.as_ref().ok(), expected.as_ref().ok());
         prop_assert!(got.is_ok(), "{:?}", got.err().map(|e| e.to_string()));
         for (i, &a) in attempts().iter().enumerate() {
-            let want = if needed[i] { case.behaviour[i].attempts() } else { 0 };
+            let want = if needed[i] {
+                case.behaviour[i].attempts()
+            } else {
+                0
+            };
             prop_assert_eq!(a, want, "node {} ({:?})", i, case.behaviour[i]);
         }
         return Ok(());
@@ -207,26 +230,51 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         e => vec![failing_id(e)],
     };
     for &id in &reported {
-        prop_assert!(failing.contains(&id), "reported node {} is not a failing node", id);
-        prop_assert!(!downstream[id], "reported node {} is downstream of a failure", id);
+        prop_assert!(
+            failing.contains(&id),
+            "reported node {} is not a failing node",
+            id
+        );
+        prop_assert!(
+            !downstream[id],
+            "reported node {} is downstream of a failure",
+            id
+        );
     }
     for i in 0..case.deps.len() {
         if downstream[i] {
             prop_assert_eq!(ran[i], 0, "node {} is downstream of a failure but ran", i);
         }
-        prop_assert!(ran[i] <= case.behaviour[i].attempts(), "node {} ran {} times", i, ran[i]);
+        prop_assert!(
+            ran[i] <= case.behaviour[i].attempts(),
+            "node {} ran {} times",
+            i,
+            ran[i]
+        );
         if !needed[i] {
             prop_assert_eq!(ran[i], 0, "node {} is not needed", i);
         }
     }
     if case.collect {
-        let expected: BTreeSet<usize> = failing.iter().copied().filter(|&i| !downstream[i]).collect();
+        let expected: BTreeSet<usize> = failing
+            .iter()
+            .copied()
+            .filter(|&i| !downstream[i])
+            .collect();
         let got: BTreeSet<usize> = reported.iter().copied().collect();
         prop_assert_eq!(got, expected);
-        prop_assert_eq!(reported.len(), failing.iter().filter(|&&i| !downstream[i]).count());
+        prop_assert_eq!(
+            reported.len(),
+            failing.iter().filter(|&&i| !downstream[i]).count()
+        );
         for i in 0..case.deps.len() {
             if needed[i] && !downstream[i] {
-                prop_assert_eq!(ran[i], case.behaviour[i].attempts(), "node {} should have run", i);
+                prop_assert_eq!(
+                    ran[i],
+                    case.behaviour[i].attempts(),
+                    "node {} should have run",
+                    i
+                );
             }
         }
     } else {

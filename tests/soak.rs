@@ -58,7 +58,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
 }
@@ -68,11 +71,19 @@ fn graph(rng: &mut Lcg) -> Vec<Delayed<Payload>> {
     let mut nodes: Vec<Delayed<Payload>> = Vec::with_capacity(n);
     for i in 0..n {
         let k = if i == 0 { 0 } else { rng.next() as usize % 4 };
-        let inputs: Vec<Delayed<Payload>> = (0..k).map(|_| nodes[rng.next() as usize % i].clone()).collect();
-        let micros = if rng.next() % 10 == 0 { rng.next() % 300 } else { 0 };
+        let inputs: Vec<Delayed<Payload>> = (0..k)
+            .map(|_| nodes[rng.next() as usize % i].clone())
+            .collect();
+        let micros = if rng.next() % 10 == 0 {
+            rng.next() % 300
+        } else {
+            0
+        };
         nodes.push(work(rng.next(), inputs, micros));
     }
-    (0..1 + rng.next() % 4).map(|_| nodes[rng.next() as usize % n].clone()).collect()
+    (0..1 + rng.next() % 4)
+        .map(|_| nodes[rng.next() as usize % n].clone())
+        .collect()
 }
 
 fn status(field: &str) -> Option<u64> {
@@ -116,14 +127,20 @@ fn round(rng: &mut Lcg) {
 #[ignore = "long: run with --ignored (DASK_SOAK_SECS, default 600)"]
 fn soak_random_graphs_with_cancellations_and_timeouts() {
     std::panic::set_hook(Box::new(|_| {}));
-    let secs: u64 = std::env::var("DASK_SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(600);
+    let secs: u64 = std::env::var("DASK_SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
     let mut rng = Lcg(0x50a4);
     // Warm up: every pool size exists and the allocator has its working set.
     let warm_until = Instant::now() + Duration::from_secs(secs.min(600) / 20 + 1);
     while Instant::now() < warm_until {
         round(&mut rng);
     }
-    let (threads0, rss0) = (status("Threads:").unwrap_or(0), status("VmRSS:").unwrap_or(0));
+    let (threads0, rss0) = (
+        status("Threads:").unwrap_or(0),
+        status("VmRSS:").unwrap_or(0),
+    );
     let start = Instant::now();
     let mut rounds = 0u64;
     let mut rss_max = rss0;
@@ -131,10 +148,19 @@ fn soak_random_graphs_with_cancellations_and_timeouts() {
         round(&mut rng);
         rounds += 1;
         if rounds % 500 == 0 {
-            let (threads, rss) = (status("Threads:").unwrap_or(0), status("VmRSS:").unwrap_or(0));
+            let (threads, rss) = (
+                status("Threads:").unwrap_or(0),
+                status("VmRSS:").unwrap_or(0),
+            );
             rss_max = rss_max.max(rss);
-            assert_eq!(threads, threads0, "thread count changed after {rounds} rounds");
-            assert!(rss < rss0 + 64 * 1024, "RSS grew from {rss0} KiB to {rss} KiB after {rounds} rounds");
+            assert_eq!(
+                threads, threads0,
+                "thread count changed after {rounds} rounds"
+            );
+            assert!(
+                rss < rss0 + 64 * 1024,
+                "RSS grew from {rss0} KiB to {rss} KiB after {rounds} rounds"
+            );
         }
     }
     println!(
