@@ -55,12 +55,10 @@ fn sum_tracked(parts: &Vec<Tracked>) -> u64 {
     parts.iter().map(|t| t.0).sum()
 }
 
-fn thread_count() -> Option<usize> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
+mod support;
+
+fn thread_count() -> Option<u64> {
+    support::proc_status("Threads:")
 }
 
 #[test]

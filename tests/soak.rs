@@ -54,17 +54,8 @@ fn work(seed: u64, inputs: &Vec<Payload>, micros: u64) -> Result<Payload, Unluck
     Ok(Payload::new(64 + (seed % 512) as usize, sum ^ seed))
 }
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
+mod support;
+use support::{proc_status as status, Lcg};
 
 fn graph(rng: &mut Lcg) -> Vec<Delayed<Payload>> {
     let n = 10 + rng.next() as usize % 400;
@@ -84,12 +75,6 @@ fn graph(rng: &mut Lcg) -> Vec<Delayed<Payload>> {
     (0..1 + rng.next() % 4)
         .map(|_| nodes[rng.next() as usize % n].clone())
         .collect()
-}
-
-fn status(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn round(rng: &mut Lcg) {

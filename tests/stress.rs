@@ -5,22 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dask::{delayed, Config, Delayed, Scheduler};
 
-/// A tiny deterministic generator, so a failing seed can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+mod support;
+use support::Lcg;
 
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 
