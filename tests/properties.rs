@@ -226,7 +226,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     };
     let ran = attempts();
     let reported: Vec<usize> = match &err {
-        Error::Failures(errors) => errors.iter().map(|e| failing_id(e)).collect(),
+        Error::Failures(errors) => errors.iter().map(failing_id).collect(),
         e => vec![failing_id(e)],
     };
     for &id in &reported {
