@@ -322,10 +322,10 @@ fn many_cancelled_and_timed_out_computations_leak_no_threads_or_values() {
     let config = threads(2);
     dask::compute_with(&[sleepy(0, 0)], &config).unwrap();
     let before = thread_count();
-    for round in 0..40 {
+    for round in 0..40u32 {
         let parts: Vec<Delayed<Tracked>> = (0..50).map(|i| sleepy(i, 1)).collect();
         let total = sum_tracked(parts);
-        let result = if round % 2 == 0 {
+        let result = if round.is_multiple_of(2) {
             let token = CancelToken::new();
             let t = token.clone();
             let h = std::thread::spawn(move || {

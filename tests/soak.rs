@@ -44,10 +44,10 @@ fn work(seed: u64, inputs: &Vec<Payload>, micros: u64) -> Result<Payload, Unluck
     if micros > 0 {
         std::thread::sleep(Duration::from_micros(micros));
     }
-    if seed % 97 == 0 {
+    if seed.is_multiple_of(97) {
         return Err(Unlucky(seed));
     }
-    if seed % 389 == 0 {
+    if seed.is_multiple_of(389) {
         panic!("soak panic {seed}");
     }
     let sum: u64 = inputs.iter().map(|p| p.0.iter().sum::<u64>()).sum();
@@ -65,7 +65,7 @@ fn graph(rng: &mut Lcg) -> Vec<Delayed<Payload>> {
         let inputs: Vec<Delayed<Payload>> = (0..k)
             .map(|_| nodes[rng.next() as usize % i].clone())
             .collect();
-        let micros = if rng.next() % 10 == 0 {
+        let micros = if rng.next().is_multiple_of(10) {
             rng.next() % 300
         } else {
             0
@@ -81,7 +81,7 @@ fn round(rng: &mut Lcg) {
     let outputs = graph(rng);
     let threads = 1 + rng.next() as usize % 4;
     let mut config = Config::default().scheduler(Scheduler::Threads(threads));
-    if rng.next() % 2 == 0 {
+    if rng.next().is_multiple_of(2) {
         config = config.errors(ErrorPolicy::Collect);
     }
     match rng.next() % 4 {
@@ -132,7 +132,7 @@ fn soak_random_graphs_with_cancellations_and_timeouts() {
     while start.elapsed() < Duration::from_secs(secs) {
         round(&mut rng);
         rounds += 1;
-        if rounds % 500 == 0 {
+        if rounds.is_multiple_of(500) {
             let (threads, rss) = (
                 status("Threads:").unwrap_or(0),
                 status("VmRSS:").unwrap_or(0),

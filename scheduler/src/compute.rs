@@ -1,12 +1,14 @@
 //! `compute`, `persist` and `graph`: turning outputs into one plan and running it.
 
+use crate::callbacks::ProgressBar;
 use crate::config::{Config, Scheduler};
 use crate::delayed::{persisted, Delayed};
 use crate::error::Error;
 #[cfg(not(loom))]
 use crate::exec::Pool;
 use crate::node::NodeDyn;
-use crate::plan::{Plan, HALT_CANCEL, HALT_TIMEOUT};
+use crate::plan::{Plan, HALT_CANCEL, HALT_TIMEOUT, NOT_HALTED};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What [`compute`] accepts: a slice, `Vec` or array of `Delayed<T>` (giving `Vec<T>`),
@@ -150,7 +152,14 @@ pub fn compute<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
 pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values, Error> {
     config.validate()?;
     let mut plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
-    plan.configure(config.errors, config.cancel.clone());
+    let mut callbacks = config.callbacks.0.clone();
+    if config.progress {
+        callbacks.push(Arc::new(ProgressBar::new()));
+    }
+    for c in &callbacks {
+        c.start(plan.task_count);
+    }
+    plan.configure(config.errors, config.cancel.clone(), callbacks);
     let deadline = config.timeout.map(|limit| Instant::now() + limit);
     let timed_out = match config.effective_scheduler() {
         Scheduler::Sync => plan.run_sequential(deadline),
@@ -160,6 +169,10 @@ pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values
         Scheduler::Threads(_) => plan.run_sequential(deadline),
     };
     // Every task has finished or been skipped here: nothing refers to the plan any more.
+    let succeeded = plan.halt_reason() == NOT_HALTED && !plan.has_errors();
+    for c in &plan.callbacks {
+        c.finish(succeeded);
+    }
     match plan.halt_reason() {
         HALT_TIMEOUT => {
             return Err(Error::Timeout {

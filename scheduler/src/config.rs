@@ -4,6 +4,9 @@ use std::time::Duration;
 
 #[cfg(not(loom))]
 use crate::exec::{default_threads, Pool};
+use std::sync::Arc;
+
+use crate::callbacks::{Callbacks, Profiler};
 use crate::{CancelToken, Error};
 
 /// Which scheduler runs the tasks.
@@ -36,6 +39,18 @@ pub struct Config {
     pub(crate) cancel: Option<CancelToken>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) errors: ErrorPolicy,
+    pub(crate) callbacks: Hooks,
+    pub(crate) progress: bool,
+}
+
+/// The callbacks a configuration carries.
+#[derive(Clone, Default)]
+pub(crate) struct Hooks(pub(crate) Vec<Arc<dyn Callbacks>>);
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} callbacks", self.0.len())
+    }
 }
 
 /// What a failing task does to the rest of the computation.
@@ -75,6 +90,25 @@ impl Config {
     /// ```
     pub fn timeout(mut self, limit: Duration) -> Self {
         self.timeout = Some(limit);
+        self
+    }
+
+    /// Registers callbacks, called as tasks start and finish (see [`Callbacks`]).
+    pub fn callback(mut self, callbacks: impl Callbacks) -> Self {
+        self.callbacks.0.push(Arc::new(callbacks));
+        self
+    }
+
+    /// Records every task of the computation in `profiler`.
+    pub fn profiler(mut self, profiler: &Profiler) -> Self {
+        self.callbacks.0.push(profiler.as_callbacks());
+        self
+    }
+
+    /// Draws `tasks done / total`, rate and ETA on stderr while computing, when stderr is
+    /// a terminal (silent otherwise).
+    pub fn progress(mut self, show: bool) -> Self {
+        self.progress = show;
         self
     }
 

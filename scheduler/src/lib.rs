@@ -40,6 +40,7 @@
 //! of blocking it, so nested computations neither deadlock nor add threads.
 
 mod args;
+mod callbacks;
 mod cancel;
 mod compute;
 mod config;
@@ -55,6 +56,7 @@ mod plan;
 mod sync;
 
 pub use args::{Arg, ArgRef, IntoArg};
+pub use callbacks::{Callbacks, Profiler, TaskInfo, TaskRecord};
 pub use cancel::CancelToken;
 pub use compute::{compute, compute_with, persist, persist_with, Outputs};
 pub use config::{Config, ErrorPolicy, Scheduler};

@@ -19,6 +19,9 @@ pub(crate) use step::ReadySink;
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
+use crate::callbacks::Callbacks;
 use crate::cancel::CancelToken;
 use crate::config::ErrorPolicy;
 use crate::error::{Error, TaskFailure};
@@ -71,6 +74,7 @@ pub(crate) struct Plan<'g> {
     errors: Mutex<Vec<(u32, TaskFailure, u32)>>,
     pub(crate) policy: ErrorPolicy,
     pub(crate) cancel: Option<CancelToken>,
+    pub(crate) callbacks: Vec<Arc<dyn Callbacks>>,
     /// Tasks not yet finished (or skipped); see `exec` for how workers count down.
     pub(crate) unfinished: AtomicUsize,
 }
@@ -217,6 +221,7 @@ impl<'g> Plan<'g> {
             errors: Mutex::new(Vec::new()),
             policy: ErrorPolicy::FailFast,
             cancel: None,
+            callbacks: Vec::new(),
             unfinished: AtomicUsize::new(task_count),
         }
     }
@@ -282,9 +287,15 @@ impl<'g> Plan<'g> {
     }
 
     /// Sets how failures are handled and what can cancel the run; before running.
-    pub(crate) fn configure(&mut self, policy: ErrorPolicy, cancel: Option<CancelToken>) {
+    pub(crate) fn configure(
+        &mut self,
+        policy: ErrorPolicy,
+        cancel: Option<CancelToken>,
+        callbacks: Vec<Arc<dyn Callbacks>>,
+    ) {
         self.policy = policy;
         self.cancel = cancel;
+        self.callbacks = callbacks;
     }
 
     /// Records a failure. Failing fast, it also halts the computation.
@@ -306,6 +317,10 @@ impl<'g> Plan<'g> {
             Ordering::Acquire,
         );
         self.halted.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn has_errors(&self) -> bool {
+        !self.errors.lock().is_empty()
     }
 
     pub(crate) fn halt_reason(&self) -> u8 {
