@@ -1,8 +1,8 @@
 //! `compute`, `persist` and `graph`: turning outputs into one plan and running it.
 
-use crate::callbacks::ProgressBar;
 use crate::config::{Config, Scheduler};
 use crate::delayed::{persisted, Delayed};
+use crate::diagnostics::ProgressBar;
 use crate::error::Error;
 #[cfg(not(loom))]
 use crate::exec::Pool;
@@ -152,14 +152,16 @@ pub fn compute<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
 pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values, Error> {
     config.validate()?;
     let mut plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
-    let mut callbacks = config.callbacks.0.clone();
+    let mut observers = config.callbacks.0.clone();
     if config.progress {
-        callbacks.push(Arc::new(ProgressBar::new()));
+        observers.callbacks.push(Arc::new(ProgressBar::new()));
     }
-    for c in &callbacks {
-        c.start(plan.task_count);
-    }
-    plan.configure(config.errors, config.cancel.clone(), callbacks);
+    let threads = match config.effective_scheduler() {
+        Scheduler::Threads(n) => n,
+        _ => 1,
+    };
+    observers.start(threads, plan.task_count);
+    plan.configure(config.errors, config.cancel.clone(), observers);
     let deadline = config.timeout.map(|limit| Instant::now() + limit);
     let timed_out = match config.effective_scheduler() {
         Scheduler::Sync => plan.run_sequential(deadline),
@@ -170,9 +172,7 @@ pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values
     };
     // Every task has finished or been skipped here: nothing refers to the plan any more.
     let succeeded = plan.halt_reason() == NOT_HALTED && !plan.has_errors();
-    for c in &plan.callbacks {
-        c.finish(succeeded);
-    }
+    plan.observers.finish(succeeded);
     match plan.halt_reason() {
         HALT_TIMEOUT => {
             return Err(Error::Timeout {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::exec::{default_threads, Pool};
 use std::sync::Arc;
 
-use crate::callbacks::{Callbacks, Profiler};
+use crate::diagnostics::{Callbacks, Observers, Profiler};
 use crate::{CancelToken, Error};
 
 /// Which scheduler runs the tasks.
@@ -43,13 +43,18 @@ pub struct Config {
     pub(crate) progress: bool,
 }
 
-/// The callbacks a configuration carries.
+/// The callbacks and profilers a configuration carries.
 #[derive(Clone, Default)]
-pub(crate) struct Hooks(pub(crate) Vec<Arc<dyn Callbacks>>);
+pub(crate) struct Hooks(pub(crate) Observers);
 
 impl std::fmt::Debug for Hooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} callbacks", self.0.len())
+        write!(
+            f,
+            "{} callbacks, {} profilers",
+            self.0.callbacks.len(),
+            self.0.profilers.len()
+        )
     }
 }
 
@@ -95,13 +100,13 @@ impl Config {
 
     /// Registers callbacks, called as tasks start and finish (see [`Callbacks`]).
     pub fn callback(mut self, callbacks: impl Callbacks) -> Self {
-        self.callbacks.0.push(Arc::new(callbacks));
+        self.callbacks.0.callbacks.push(Arc::new(callbacks));
         self
     }
 
     /// Records every task of the computation in `profiler`.
     pub fn profiler(mut self, profiler: &Profiler) -> Self {
-        self.callbacks.0.push(profiler.as_callbacks());
+        self.callbacks.0.profilers.push(profiler.observer());
         self
     }
 

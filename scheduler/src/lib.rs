@@ -40,11 +40,11 @@
 //! of blocking it, so nested computations neither deadlock nor add threads.
 
 mod args;
-mod callbacks;
 mod cancel;
 mod compute;
 mod config;
 mod delayed;
+mod diagnostics;
 mod error;
 mod exec;
 mod graph;
@@ -56,13 +56,13 @@ mod plan;
 mod sync;
 
 pub use args::{Arg, ArgRef, IntoArg};
-pub use callbacks::{Callbacks, Profiler, TaskInfo, TaskRecord};
 pub use cancel::CancelToken;
 pub use compute::{compute, compute_with, persist, persist_with, Outputs};
 pub use config::{Config, ErrorPolicy, Scheduler};
 pub use dask_macros::delayed;
 pub use dask_viz::{GraphError, NodeInfo, NodeKind, TaskGraph, VizError};
 pub use delayed::{delayed, Delayed};
+pub use diagnostics::{Callbacks, FunctionSummary, Profiler, TaskInfo, TaskRecord};
 pub use error::{BoxError, Error};
 pub use graph::graph;
 pub use key::StableHasher;

@@ -69,7 +69,7 @@ impl Pool {
             std::thread::Builder::new()
                 .name(format!("dask-worker-{index}"))
                 .spawn(move || {
-                    crate::callbacks::set_worker_index(index);
+                    crate::diagnostics::set_worker_index(index);
                     let ctx = WorkerCtx::new(pool, index, deque, parker);
                     CURRENT_WORKER.with(|c| c.set(&ctx));
                     ctx.run_forever();

@@ -19,11 +19,9 @@ pub(crate) use step::ReadySink;
 
 use std::collections::HashMap;
 
-use std::sync::Arc;
-
-use crate::callbacks::Callbacks;
 use crate::cancel::CancelToken;
 use crate::config::ErrorPolicy;
+use crate::diagnostics::Observers;
 use crate::error::{Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
 use crate::sync::{add_exclusive, AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Mutex, Ordering};
@@ -74,7 +72,7 @@ pub(crate) struct Plan<'g> {
     errors: Mutex<Vec<(u32, TaskFailure, u32)>>,
     pub(crate) policy: ErrorPolicy,
     pub(crate) cancel: Option<CancelToken>,
-    pub(crate) callbacks: Vec<Arc<dyn Callbacks>>,
+    pub(crate) observers: Observers,
     /// Tasks not yet finished (or skipped); see `exec` for how workers count down.
     pub(crate) unfinished: AtomicUsize,
 }
@@ -221,7 +219,7 @@ impl<'g> Plan<'g> {
             errors: Mutex::new(Vec::new()),
             policy: ErrorPolicy::FailFast,
             cancel: None,
-            callbacks: Vec::new(),
+            observers: Observers::default(),
             unfinished: AtomicUsize::new(task_count),
         }
     }
@@ -291,11 +289,11 @@ impl<'g> Plan<'g> {
         &mut self,
         policy: ErrorPolicy,
         cancel: Option<CancelToken>,
-        callbacks: Vec<Arc<dyn Callbacks>>,
+        observers: Observers,
     ) {
         self.policy = policy;
         self.cancel = cancel;
-        self.callbacks = callbacks;
+        self.observers = observers;
     }
 
     /// Records a failure. Failing fast, it also halts the computation.

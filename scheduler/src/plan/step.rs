@@ -20,7 +20,6 @@ use std::time::Instant;
 use super::slot::SlotValue;
 use super::{Plan, FAILED, HALT_CANCEL, HALT_TIMEOUT, RUNNING, SUCCEEDED};
 use crate::args::Inputs;
-use crate::callbacks::{worker_index, TaskInfo};
 use crate::config::ErrorPolicy;
 use crate::error::{panic_message, TaskFailure};
 use crate::sync::Ordering;
@@ -89,10 +88,13 @@ impl Plan<'_> {
         let inputs = Inputs::new(self, deps, retries > 0);
         let mut attempt = 1;
         loop {
-            let observed = (!self.callbacks.is_empty()).then(|| self.task_started(t, attempt));
+            let observed = (!self.observers.is_empty())
+                .then(|| self.observers.task_started(node.node.header(), attempt));
             let outcome = catch_unwind(AssertUnwindSafe(|| node.node.run(&inputs)));
             if let Some(started) = observed {
-                self.task_finished(t, attempt, started, matches!(outcome, Ok(Ok(_))));
+                let ok = matches!(outcome, Ok(Ok(_)));
+                self.observers
+                    .task_finished(node.node.header(), attempt, started, ok);
             }
             let failure = match outcome {
                 Ok(Ok(value)) => {
@@ -110,34 +112,6 @@ impl Plan<'_> {
             }
             attempt += 1;
             inputs.rewind();
-        }
-    }
-
-    fn task_info(&self, t: u32, attempt: u32) -> TaskInfo<'_> {
-        let header = self.node(t).node.header();
-        TaskInfo {
-            key: header.key(),
-            name: header.name,
-            worker: worker_index(),
-            attempt,
-        }
-    }
-
-    #[cold]
-    fn task_started(&self, t: u32, attempt: u32) -> Instant {
-        let info = self.task_info(t, attempt);
-        for callbacks in &self.callbacks {
-            callbacks.task_started(&info);
-        }
-        Instant::now()
-    }
-
-    #[cold]
-    fn task_finished(&self, t: u32, attempt: u32, started: Instant, ok: bool) {
-        let duration = started.elapsed();
-        let info = self.task_info(t, attempt);
-        for callbacks in &self.callbacks {
-            callbacks.task_finished(&info, duration, ok);
         }
     }
 

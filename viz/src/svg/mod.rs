@@ -1,7 +1,7 @@
 //! SVG drawings: our own layered layout, or Graphviz's `dot` where it is installed.
 
 mod draw;
-mod escape;
+pub(crate) mod escape;
 mod graphviz;
 mod measure;
 

@@ -1,0 +1,203 @@
+//! Hooks into a running computation: callbacks, a profiler and a progress bar.
+//!
+//! - [`Callbacks`]: a trait called when a computation starts, as each task attempt
+//!   starts and finishes, and when the computation ends.
+//! - [`Profiler`] (`profiler.rs`): records every task attempt into per-worker buffers;
+//!   exports Chrome Trace Event JSON, a per-function summary, an SVG timeline and a
+//!   self-contained HTML report (`export.rs`).
+//! - The progress bar (`progress.rs`): `indicatif` on stderr when it is a terminal.
+//!
+//! With no callback registered, a task pays one check of an empty list.
+
+mod clock;
+mod export;
+mod profiler;
+mod progress;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::node::NodeHeader;
+
+pub use export::FunctionSummary;
+pub(crate) use profiler::ProfilerInner;
+pub use profiler::{Profiler, TaskRecord};
+pub(crate) use progress::ProgressBar;
+
+/// One attempt of one task, as callbacks see it.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct TaskInfo<'a> {
+    /// Display name of the task's function.
+    pub name: &'static str,
+    /// Index of the pool worker running it; `None` on the calling thread (`Sync`).
+    pub worker: Option<usize>,
+    /// 1 for the first run, 2 for the first retry, ...
+    pub attempt: u32,
+    pub(crate) header: &'a NodeHeader,
+}
+
+impl<'a> TaskInfo<'a> {
+    /// The task's key (formatted on first use: keys are not built unless asked for).
+    pub fn key(&self) -> &'a str {
+        self.header.key()
+    }
+}
+
+impl std::fmt::Debug for TaskInfo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskInfo")
+            .field("key", &self.key())
+            .field("name", &self.name)
+            .field("worker", &self.worker)
+            .field("attempt", &self.attempt)
+            .finish()
+    }
+}
+
+/// Called as a computation runs ([`Config::callback`](crate::Config::callback)). Every
+/// method has an empty default. Methods are called from worker threads, concurrently.
+pub trait Callbacks: Send + Sync + 'static {
+    /// Before any task runs, with the number of threads that will run tasks (1 for
+    /// [`Scheduler::Sync`](crate::Scheduler::Sync)). Called just before [`start`](Self::start).
+    fn threads(&self, _threads: usize) {}
+    /// Before any task runs, with the number of tasks the plan holds.
+    fn start(&self, _tasks: usize) {}
+    /// A task (attempt) begins.
+    fn task_started(&self, _task: &TaskInfo<'_>) {}
+    /// A task (attempt) ended, after `duration`; `ok` is false for an error or a panic.
+    fn task_finished(&self, _task: &TaskInfo<'_>, _duration: Duration, _ok: bool) {}
+    /// After every task has finished or been skipped; `ok` when the computation succeeded.
+    fn finish(&self, _ok: bool) {}
+}
+
+/// Shared callbacks: register an `Arc` and keep a clone to read what they collected.
+impl<C: Callbacks> Callbacks for Arc<C> {
+    fn threads(&self, threads: usize) {
+        (**self).threads(threads)
+    }
+    fn start(&self, tasks: usize) {
+        (**self).start(tasks)
+    }
+    fn task_started(&self, task: &TaskInfo<'_>) {
+        (**self).task_started(task)
+    }
+    fn task_finished(&self, task: &TaskInfo<'_>, duration: Duration, ok: bool) {
+        (**self).task_finished(task, duration, ok)
+    }
+    fn finish(&self, ok: bool) {
+        (**self).finish(ok)
+    }
+}
+
+thread_local! {
+    static WORKER_INDEX: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Marks the calling thread as pool worker `index` for the callbacks' `TaskInfo`.
+#[cfg(not(loom))]
+pub(crate) fn set_worker_index(index: usize) {
+    WORKER_INDEX.with(|w| w.set(Some(index)));
+}
+
+pub(crate) fn worker_index() -> Option<usize> {
+    WORKER_INDEX.with(|w| w.get())
+}
+
+/// Who watches one computation: callbacks and profilers. Profilers are kept apart so
+/// that a computation with only profilers pays for neither `Instant` nor dynamic calls
+/// per task.
+#[derive(Clone, Default)]
+pub(crate) struct Observers {
+    pub(crate) callbacks: Vec<Arc<dyn Callbacks>>,
+    pub(crate) profilers: Vec<Arc<ProfilerInner>>,
+}
+
+/// When an attempt started, on the clocks its observers need.
+#[derive(Clone, Copy)]
+pub(crate) struct Started {
+    instant: Option<Instant>,
+    ticks: u64,
+}
+
+impl Observers {
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.callbacks.is_empty() && self.profilers.is_empty()
+    }
+
+    fn each(&self) -> impl Iterator<Item = &dyn Callbacks> {
+        self.callbacks
+            .iter()
+            .map(|c| &**c as &dyn Callbacks)
+            .chain(self.profilers.iter().map(|p| &**p as &dyn Callbacks))
+    }
+
+    pub(crate) fn start(&self, threads: usize, tasks: usize) {
+        for c in self.each() {
+            c.threads(threads);
+            c.start(tasks);
+        }
+    }
+
+    pub(crate) fn finish(&self, ok: bool) {
+        for c in self.each() {
+            c.finish(ok);
+        }
+    }
+
+    #[cold]
+    pub(crate) fn task_started(&self, header: &NodeHeader, attempt: u32) -> Started {
+        let instant = if self.callbacks.is_empty() {
+            None
+        } else {
+            let info = task_info(header, attempt);
+            for c in &self.callbacks {
+                c.task_started(&info);
+            }
+            // The callbacks' own cost is not the task's.
+            Some(Instant::now())
+        };
+        let ticks = if self.profilers.is_empty() {
+            0
+        } else {
+            clock::ticks()
+        };
+        Started { instant, ticks }
+    }
+
+    #[cold]
+    pub(crate) fn task_finished(
+        &self,
+        header: &NodeHeader,
+        attempt: u32,
+        started: Started,
+        ok: bool,
+    ) {
+        let ticks = if self.profilers.is_empty() {
+            0
+        } else {
+            clock::ticks()
+        };
+        let now = started.instant.map(|_| Instant::now());
+        let info = task_info(header, attempt);
+        for p in &self.profilers {
+            p.record(&info, started.ticks, ticks, ok);
+        }
+        if let (Some(begun), Some(now)) = (started.instant, now) {
+            let duration = now.saturating_duration_since(begun);
+            for c in &self.callbacks {
+                c.task_finished(&info, duration, ok);
+            }
+        }
+    }
+}
+
+fn task_info(header: &NodeHeader, attempt: u32) -> TaskInfo<'_> {
+    TaskInfo {
+        name: header.name,
+        worker: worker_index(),
+        attempt,
+        header,
+    }
+}

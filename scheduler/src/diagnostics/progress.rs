@@ -1,0 +1,77 @@
+//! `Config::progress(true)`: an `indicatif` bar on stderr, tasks done / total, rate and
+//! ETA, drawn only when stderr is a terminal.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressDrawTarget, ProgressStyle};
+
+use super::{Callbacks, TaskInfo};
+
+const TEMPLATE: &str =
+    "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} tasks, {per_sec}, eta {eta}";
+
+pub(crate) struct ProgressBar {
+    bar: indicatif::ProgressBar,
+}
+
+impl ProgressBar {
+    pub(crate) fn new() -> Self {
+        // indicatif stays silent on a non-terminal target too; checking here also keeps
+        // it from starting anything when stderr is a file or a pipe.
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr_with_hz(10)
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Self::with_target(target)
+    }
+
+    fn with_target(target: ProgressDrawTarget) -> Self {
+        let style = ProgressStyle::with_template(TEMPLATE)
+            .expect("the progress template is valid")
+            .progress_chars("#>-");
+        ProgressBar {
+            bar: indicatif::ProgressBar::with_draw_target(Some(0), target).with_style(style),
+        }
+    }
+}
+
+impl Callbacks for ProgressBar {
+    fn start(&self, tasks: usize) {
+        self.bar.set_length(tasks as u64);
+        self.bar.reset();
+        self.bar.tick();
+    }
+
+    fn task_finished(&self, _task: &TaskInfo<'_>, _duration: Duration, ok: bool) {
+        // A failed attempt that will be retried is not progress.
+        if ok {
+            self.bar.inc(1);
+        }
+    }
+
+    fn finish(&self, ok: bool) {
+        if ok {
+            self.bar.finish();
+        } else {
+            self.bar.abandon();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hidden_bar_counts_tasks() {
+        let bar = ProgressBar::with_target(ProgressDrawTarget::hidden());
+        bar.start(3);
+        assert_eq!(bar.bar.length(), Some(3));
+        bar.bar.inc(2);
+        assert_eq!(bar.bar.position(), 2);
+        bar.finish(true);
+        assert!(bar.bar.is_finished());
+    }
+}

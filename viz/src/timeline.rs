@@ -1,0 +1,207 @@
+//! A Gantt chart of a run: one row per worker, one bar per task attempt, coloured by
+//! function (the same colours as the graph drawings), with an escaped tooltip each.
+
+use std::fmt::Write;
+
+use crate::color::{for_path, Rgb};
+use crate::svg::escape::xml;
+
+/// One task attempt on a [`Timeline`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TimelineBar {
+    /// Index into the timeline's rows.
+    pub row: usize,
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// The function's display name: decides the colour and shows in the legend.
+    pub name: String,
+    /// Shown in the tooltip.
+    pub key: String,
+    /// False for an attempt that failed (drawn with a red outline).
+    pub ok: bool,
+}
+
+impl TimelineBar {
+    pub fn new(
+        row: usize,
+        start_ns: u64,
+        end_ns: u64,
+        name: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        TimelineBar {
+            row,
+            start_ns,
+            end_ns: end_ns.max(start_ns),
+            name: name.into(),
+            key: key.into(),
+            ok: true,
+        }
+    }
+
+    pub fn failed(mut self) -> Self {
+        self.ok = false;
+        self
+    }
+}
+
+/// Workers on the y axis, time on the x axis.
+///
+/// ```
+/// use dask_viz::{Timeline, TimelineBar};
+/// let mut timeline = Timeline::new(vec!["worker 0".into(), "worker 1".into()]);
+/// timeline.add(TimelineBar::new(0, 0, 1_000, "load", "load-1"));
+/// timeline.add(TimelineBar::new(1, 200, 900, "<b>", "k"));
+/// let svg = timeline.to_svg();
+/// assert_eq!(svg.matches("<rect class=\"task\"").count(), 2);
+/// assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeline {
+    rows: Vec<String>,
+    bars: Vec<TimelineBar>,
+}
+
+const WIDTH: f64 = 960.0;
+const LABEL_WIDTH: f64 = 110.0;
+const ROW_HEIGHT: f64 = 22.0;
+const ROW_GAP: f64 = 4.0;
+const TOP: f64 = 10.0;
+const AXIS_HEIGHT: f64 = 28.0;
+const LEGEND_LINE: f64 = 18.0;
+
+impl Timeline {
+    pub fn new(rows: Vec<String>) -> Self {
+        Timeline {
+            rows,
+            bars: Vec::new(),
+        }
+    }
+
+    /// Adds a bar; rows beyond the named ones are added as `row N`.
+    pub fn add(&mut self, bar: TimelineBar) {
+        while self.rows.len() <= bar.row {
+            let n = self.rows.len();
+            self.rows.push(format!("row {n}"));
+        }
+        self.bars.push(bar);
+    }
+
+    pub fn bars(&self) -> &[TimelineBar] {
+        &self.bars
+    }
+
+    /// The chart as a standalone SVG document (also valid inline in HTML). Every bar is
+    /// a `<rect class="task">` with a `<title>` tooltip: function, key, start and
+    /// duration.
+    pub fn to_svg(&self) -> String {
+        let t0 = self.bars.iter().map(|b| b.start_ns).min().unwrap_or(0);
+        let t1 = self.bars.iter().map(|b| b.end_ns).max().unwrap_or(0);
+        let span = (t1 - t0).max(1) as f64;
+        let plot = WIDTH - LABEL_WIDTH - 10.0;
+        let x = |ns: u64| LABEL_WIDTH + (ns - t0) as f64 / span * plot;
+        let rows_bottom = TOP + self.rows.len() as f64 * (ROW_HEIGHT + ROW_GAP);
+        let mut names: Vec<&str> = self.bars.iter().map(|b| b.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let legend_top = rows_bottom + AXIS_HEIGHT;
+        let height = legend_top + names.len() as f64 * LEGEND_LINE + 8.0;
+
+        let mut out = String::with_capacity(256 + self.bars.len() * 200);
+        let _ = writeln!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"{WIDTH}\" \
+             height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" \
+             font-family=\"sans-serif\" font-size=\"12\">"
+        );
+        out.push_str("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        for (i, row) in self.rows.iter().enumerate() {
+            let y = TOP + i as f64 * (ROW_HEIGHT + ROW_GAP);
+            let _ = writeln!(
+                out,
+                "<rect class=\"lane\" x=\"{LABEL_WIDTH}\" y=\"{y:.1}\" width=\"{plot:.1}\" \
+                 height=\"{ROW_HEIGHT}\" fill=\"#f4f4f4\"/><text class=\"row\" x=\"{:.1}\" \
+                 y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                LABEL_WIDTH - 6.0,
+                y + ROW_HEIGHT * 0.7,
+                xml(row)
+            );
+        }
+        for bar in &self.bars {
+            let y = TOP + bar.row as f64 * (ROW_HEIGHT + ROW_GAP);
+            let left = x(bar.start_ns);
+            // At least a pixel wide: a sub-microsecond task must still be visible.
+            let width = (x(bar.end_ns) - left).max(1.0);
+            let fill = for_path(&bar.name);
+            let stroke = if bar.ok {
+                String::new()
+            } else {
+                " stroke=\"#d00000\" stroke-width=\"1.5\"".to_owned()
+            };
+            let _ = writeln!(
+                out,
+                "<rect class=\"task\" x=\"{left:.2}\" y=\"{:.1}\" width=\"{width:.2}\" \
+                 height=\"{:.1}\" fill=\"{fill}\"{stroke}><title>{} {}\nstart {} · {}{}</title></rect>",
+                y + 1.0,
+                ROW_HEIGHT - 2.0,
+                xml(&bar.name),
+                xml(&bar.key),
+                format_ns(bar.start_ns - t0),
+                format_ns(bar.end_ns - bar.start_ns),
+                if bar.ok { "" } else { " (failed)" },
+            );
+        }
+        // Axis: five ticks over the run.
+        let _ = writeln!(
+            out,
+            "<line x1=\"{LABEL_WIDTH}\" y1=\"{rows_bottom:.1}\" x2=\"{:.1}\" y2=\"{rows_bottom:.1}\" stroke=\"#555\"/>",
+            LABEL_WIDTH + plot
+        );
+        for i in 0..=4u64 {
+            let ns = t0 + (t1 - t0) * i / 4;
+            let tx = x(ns);
+            let anchor = match i {
+                0 => "start",
+                4 => "end",
+                _ => "middle",
+            };
+            let _ = writeln!(
+                out,
+                "<line x1=\"{tx:.1}\" y1=\"{rows_bottom:.1}\" x2=\"{tx:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>\
+                 <text class=\"tick\" x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
+                rows_bottom + 4.0,
+                rows_bottom + 17.0,
+                format_ns(ns - t0)
+            );
+        }
+        for (i, name) in names.iter().enumerate() {
+            let y = legend_top + i as f64 * LEGEND_LINE;
+            let Rgb(r, g, b) = for_path(name);
+            let _ = writeln!(
+                out,
+                "<rect class=\"legend\" x=\"{LABEL_WIDTH}\" y=\"{y:.1}\" width=\"12\" height=\"12\" \
+                 fill=\"#{r:02x}{g:02x}{b:02x}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                LABEL_WIDTH + 18.0,
+                y + 10.0,
+                xml(name)
+            );
+        }
+        out.push_str("</svg>\n");
+        out
+    }
+}
+
+/// `1.5 ms`, `320 µs`, `2.00 s`.
+pub(crate) fn format_ns(ns: u64) -> String {
+    let ns = ns as f64;
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.1} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
