@@ -397,7 +397,8 @@ fn node_info(node: &DotNode, result: Option<&DotNode>) -> NodeInfo {
             read_details(&mut info, &result.tooltip_lines());
             read_label_details(&mut info, &result.label_lines());
         }
-        (NodeKind::Value, _) => read_label_details(&mut info, &label[1..]),
+        // A value box lists its name, then its details; an empty label has neither.
+        (NodeKind::Value, _) => read_label_details(&mut info, label.get(1..).unwrap_or_default()),
         (NodeKind::Task, None) => {}
     }
     info
