@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the system programs some tests need: Graphviz `dot` (the dot layout engine)
-# and Chromium (the visualizer's browser check). Skips what is already there.
+# Installs the system programs some tests need: Graphviz `dot` (the dot layout engine),
+# Chromium (the visualizer's browser check) and tmux (the progress bar, seen in a
+# terminal). Skips what is already there.
 set -euo pipefail
 
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "test-deps: installing ${missing[*]}"

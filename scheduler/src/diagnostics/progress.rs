@@ -9,7 +9,7 @@ use indicatif::{ProgressDrawTarget, ProgressStyle};
 use super::{Callbacks, TaskInfo};
 
 const TEMPLATE: &str =
-    "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} tasks, {per_sec}, eta {eta}";
+    "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} tasks, {rate}, eta {eta}";
 
 pub(crate) struct ProgressBar {
     bar: indicatif::ProgressBar,
@@ -30,6 +30,12 @@ impl ProgressBar {
     fn with_target(target: ProgressDrawTarget) -> Self {
         let style = ProgressStyle::with_template(TEMPLATE)
             .expect("the progress template is valid")
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.1} tasks/s", state.per_sec());
+                },
+            )
             .progress_chars("#>-");
         ProgressBar {
             bar: indicatif::ProgressBar::with_draw_target(Some(0), target).with_style(style),
