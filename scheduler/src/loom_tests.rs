@@ -79,11 +79,23 @@ impl crate::args::Gather<Vec<u64>> for GatherTwo {
     fn hash_keys(&self, _hasher: &mut crate::StableHasher) {}
 }
 
+/// Runs `model` under loom, prints and returns how many interleavings it explored.
+fn explore(name: &str, model: impl Fn() + Sync + Send + 'static) -> usize {
+    use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+    let explored = Arc::new(StdAtomicUsize::new(0));
+    let counter = explored.clone();
+    loom::model(move || {
+        counter.fetch_add(1, StdOrdering::Relaxed);
+        model();
+    });
+    let n = explored.load(StdOrdering::Relaxed);
+    println!("loom explored {n} interleavings of {name}");
+    n
+}
+
 #[test]
 fn loom_tasks_hand_results_over_without_races() {
-    static ITERATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    loom::model(|| {
-        ITERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let explored = explore("the task protocol", || {
         // Leaked per iteration: loom threads need 'static data.
         let outputs: &'static Vec<Delayed<u64>> = Box::leak(Box::new(graph()));
         let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
@@ -125,8 +137,6 @@ fn loom_tasks_hand_results_over_without_races() {
             );
         }
     });
-    let explored = ITERATIONS.load(std::sync::atomic::Ordering::Relaxed);
-    println!("loom explored {explored} interleavings");
     assert!(explored > 100, "the model must branch: {explored}");
 }
 
@@ -139,7 +149,7 @@ fn loom_an_idle_worker_is_never_left_asleep_with_work_published() {
     use crate::sync::Unparker;
     use loom::sync::atomic::AtomicBool;
 
-    loom::model(|| {
+    explore("the sleep protocol", || {
         let work = Arc::new(AtomicBool::new(false));
         let sleep = Arc::new(Sleep::new(
             vec![Unparker(loom::thread::current())].into_boxed_slice(),
@@ -179,7 +189,7 @@ fn loom_the_last_report_wakes_the_waiter() {
     use crate::exec::job::Execution;
     use crate::sync::Unparker;
 
-    loom::model(|| {
+    explore("the completion signal", || {
         let outputs: &'static Vec<Delayed<u64>> = Box::leak(Box::new(vec![
             crate::delayed(1u64).map(|v| *v),
             crate::delayed(2u64).map(|v| *v),
