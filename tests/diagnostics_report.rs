@@ -1,0 +1,293 @@
+//! The HTML report as a browser shows it: headless Chromium loads a report of a real
+//! profiled run (one task named `<script>alert(1)</script>`), with no network. A check
+//! added to a copy of the page verifies that it loaded without console errors or
+//! script, that the timeline has one bar per task attempt, that the dangerous name
+//! shows as text, and that the graph is drawn; a screenshot must not be blank.
+//!
+//! Needs `chromium` (`/usr/bin/chromium` or on `PATH`): skipped with a notice without
+//! it, except when `CI=true`, where it fails.
+
+#[path = "../viz/tests/support/mod.rs"]
+mod viz_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use dask::{delayed, Config, Delayed, Profiler, Scheduler};
+use viz_support::{have, run_bounded, scratch_dir};
+
+const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+#[delayed]
+fn nap(ms: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(ms));
+    ms
+}
+
+#[delayed(name = "<script>alert(1)</script>")]
+fn sneaky(xs: Vec<u64>) -> u64 {
+    xs.iter().sum()
+}
+
+fn find_chromium() -> Option<PathBuf> {
+    let fixed = Path::new("/usr/bin/chromium");
+    if fixed.is_file() {
+        return Some(fixed.to_owned());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("chromium"))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Installed first in `<head>`: records console errors, uncaught errors and any call of
+/// `alert` before the page's own content is parsed.
+const CAPTURE: &str = r#"<script id="capture">
+window.__problems = [];
+const __error = console.error.bind(console);
+console.error = (...args) => { window.__problems.push('console.error: ' + args.join(' ')); __error(...args); };
+window.addEventListener('error', e => window.__problems.push('error: ' + (e.message || e.target)), true);
+window.alert = m => window.__problems.push('alert(' + m + ') ran');
+</script>"#;
+
+/// Appended at the end of `<body>`: writes `PASS` or `FAIL` and the reasons into
+/// `#verdict`, which `--dump-dom` shows.
+const CHECK: &str = r#"<pre id="verdict">NOT RUN</pre><script id="check">
+(function () {
+  const problems = window.__problems.slice();
+  const expectedBars = __BARS__;
+  const scripts = Array.from(document.scripts).map(s => s.id);
+  if (scripts.join(',') !== 'capture,check') problems.push('unexpected scripts: ' + scripts.join(','));
+  const bars = document.querySelectorAll('#timeline svg rect.task');
+  if (bars.length !== expectedBars) problems.push(`${bars.length} timeline bars, expected ${expectedBars}`);
+  for (const bar of bars) {
+    const r = bar.getBoundingClientRect();
+    if (!(r.width > 0 && r.height > 0)) { problems.push('a timeline bar has no area'); break; }
+  }
+  const cells = Array.from(document.querySelectorAll('#summary td')).map(td => td.textContent);
+  if (!cells.includes('<script>alert(1)<\/script>')) problems.push('the task name is not shown as text: ' + cells.join('|'));
+  const titles = Array.from(document.querySelectorAll('#timeline svg title')).map(t => t.textContent);
+  if (!titles.some(t => t.startsWith('<script>alert(1)<\/script> '))) problems.push('no tooltip names the task as text');
+  const nodes = document.querySelectorAll('#graph svg text');
+  if (!Array.from(nodes).some(t => t.textContent.includes('<script>alert(1)<\/script>'))) problems.push('the graph does not show the task name as text');
+  const figures = document.querySelector('#figures').textContent;
+  for (const f of ['tasks', 'wall time', 'parallel efficiency']) if (!figures.includes(f)) problems.push('missing figure ' + f);
+  if (document.querySelectorAll('img, link, iframe, object, embed').length) problems.push('external resources in the page');
+  document.getElementById('verdict').textContent =
+    problems.length === 0 ? 'PASS' : 'FAIL\n' + problems.join('\n');
+})();
+</script>"#;
+
+fn chromium(
+    program: &Path,
+    profile: &Path,
+    extra: &[String],
+    url: &str,
+    scratch: &Path,
+) -> viz_support::Finished {
+    let mut command = Command::new(program);
+    command
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url);
+    run_bounded(command, TIME_LIMIT, scratch)
+}
+
+/// Share of pixels that are not (nearly) white: (width, height, inked).
+fn ink(png_path: &Path) -> (u32, u32, usize) {
+    let file = std::fs::File::open(png_path).expect("open screenshot");
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buffer = vec![0; reader.output_buffer_size().expect("a sane image size")];
+    let info = reader
+        .next_frame(&mut buffer)
+        .expect("decode the screenshot");
+    let channels = match info.color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => panic!("palette left unexpanded"),
+    };
+    let colour_channels = if channels >= 3 { 3 } else { 1 };
+    let mut inked = 0;
+    for row in buffer.chunks(info.line_size).take(info.height as usize) {
+        for pixel in row[..info.width as usize * channels].chunks(channels) {
+            if pixel[..colour_channels].iter().any(|&c| c < 235) {
+                inked += 1;
+            }
+        }
+    }
+    (info.width, info.height, inked)
+}
+
+/// A profiled run on two workers: 12 naps and the sneaky sum, and its report.
+fn report() -> (String, usize) {
+    let profiler = Profiler::new();
+    let naps: Vec<Delayed<u64>> = (0..12).map(|i| nap(2 + i % 3)).collect();
+    let out = sneaky(naps);
+    let graph = dask::graph(std::slice::from_ref(&out));
+    let config = Config::default()
+        .scheduler(Scheduler::Threads(2))
+        .profiler(&profiler);
+    out.compute_with(&config).unwrap();
+    (profiler.report_html(Some(&graph)), profiler.records().len())
+}
+
+#[test]
+fn the_report_renders_in_chromium_with_one_bar_per_task_and_escaped_names() {
+    let (html, attempts) = report();
+    assert_eq!(attempts, 13);
+    assert!(
+        !html.contains("<script"),
+        "the report itself carries no script"
+    );
+    let Some(program) = find_chromium() else {
+        have("chromium", false);
+        return;
+    };
+    let dir = scratch_dir("diagnostics-report");
+    std::fs::write(dir.join("report.html"), &html).unwrap();
+    let checked = html
+        .replacen("<head>", &format!("<head>{CAPTURE}"), 1)
+        .replacen(
+            "</body>",
+            &format!(
+                "{}</body>",
+                CHECK.replace("__BARS__", &attempts.to_string())
+            ),
+            1,
+        );
+    let page = dir.join("checked.html");
+    std::fs::write(&page, checked).unwrap();
+    let url = format!("file://{}", page.display());
+
+    let run = chromium(
+        &program,
+        &dir.join("profile-dom"),
+        &[
+            "--dump-dom".to_owned(),
+            "--window-size=1100,1400".to_owned(),
+        ],
+        &url,
+        &dir.join("dump"),
+    );
+    assert!(
+        run.status.success(),
+        "chromium --dump-dom failed: {}",
+        run.stderr
+    );
+    let verdict = run
+        .stdout
+        .split("<pre id=\"verdict\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no verdict in the page:\n{}", run.stdout))
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    assert_eq!(verdict, "PASS", "the page's check failed:\n{verdict}");
+    // Chromium logs page console messages as `CONSOLE(line)`; the page must log none.
+    let console: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .collect();
+    assert!(console.is_empty(), "console output: {console:#?}");
+
+    // The report as users get it (without the check), as a picture.
+    let screenshot = dir.join("report.png");
+    let run = chromium(
+        &program,
+        &dir.join("profile-shot"),
+        &[
+            format!("--screenshot={}", screenshot.display()),
+            "--window-size=1100,1400".to_owned(),
+        ],
+        &format!("file://{}", dir.join("report.html").display()),
+        &dir.join("shot"),
+    );
+    assert!(
+        run.status.success(),
+        "chromium --screenshot failed: {}",
+        run.stderr
+    );
+    let (width, height, inked) = ink(&screenshot);
+    let total = width as usize * height as usize;
+    assert!(
+        inked * 100 > total,
+        "screenshot {} is (nearly) blank: {inked} of {total} pixels not white",
+        screenshot.display()
+    );
+    println!(
+        "screenshot: {} ({width}x{height}, {inked} pixels inked)",
+        screenshot.display()
+    );
+}
+
+/// The check must be able to fail, or its PASS means nothing: a page with a missing bar
+/// and an executed script.
+#[test]
+fn the_check_catches_a_broken_report() {
+    let (html, attempts) = report();
+    let Some(program) = find_chromium() else {
+        have("chromium", false);
+        return;
+    };
+    let dir = scratch_dir("diagnostics-report-broken");
+    let broken = html
+        .replacen("<rect class=\"task\"", "<rect class=\"gone\"", 1)
+        .replacen("<h1>", "<script>alert(1)</script><h1>", 1);
+    let checked = broken
+        .replacen("<head>", &format!("<head>{CAPTURE}"), 1)
+        .replacen(
+            "</body>",
+            &format!(
+                "{}</body>",
+                CHECK.replace("__BARS__", &attempts.to_string())
+            ),
+            1,
+        );
+    let page = dir.join("checked.html");
+    std::fs::write(&page, checked).unwrap();
+    let run = chromium(
+        &program,
+        &dir.join("profile-dom"),
+        &["--dump-dom".to_owned()],
+        &format!("file://{}", page.display()),
+        &dir.join("dump"),
+    );
+    assert!(run.status.success());
+    let verdict = run
+        .stdout
+        .split("<pre id=\"verdict\">")
+        .nth(1)
+        .unwrap_or("");
+    assert!(verdict.starts_with("FAIL"), "{verdict}");
+    for expected in [
+        "alert(1) ran",
+        "unexpected scripts",
+        &format!("{} timeline bars", attempts - 1),
+    ] {
+        assert!(
+            verdict.contains(expected),
+            "missing {expected:?} in:\n{verdict}"
+        );
+    }
+}
