@@ -19,6 +19,9 @@ scripts/miri.sh
 # The benchmark harness must keep working; tiny sizes, one table.
 cargo run --release --example bench_scheduler -- --quick
 
+# The `tracing` feature's span per task (one small test; the feature changes the build).
+cargo test --features tracing --test diagnostics_tracing
+
 # Every test of the workspace (unit, integration, UI, browser, doc tests). Last, so the
 # run ends with its summary.
 cargo test --workspace

@@ -6,6 +6,8 @@
 //!   exports Chrome Trace Event JSON, a per-function summary, an SVG timeline and a
 //!   self-contained HTML report (`export.rs`).
 //! - The progress bar (`progress.rs`): `indicatif` on stderr when it is a terminal.
+//! - Feature `tracing` (`spans.rs`): each task attempt runs in a span named after its
+//!   function, with its key as a field.
 //!
 //! With no callback registered, a task pays one check of an empty list.
 
@@ -13,6 +15,8 @@ mod clock;
 mod export;
 mod profiler;
 mod progress;
+#[cfg(feature = "tracing")]
+pub(crate) mod spans;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -90,7 +90,12 @@ impl Plan<'_> {
         loop {
             let observed = (!self.observers.is_empty())
                 .then(|| self.observers.task_started(node.node.header(), attempt));
-            let outcome = catch_unwind(AssertUnwindSafe(|| node.node.run(&inputs)));
+            let outcome = {
+                #[cfg(feature = "tracing")]
+                let _span =
+                    crate::diagnostics::spans::task_span(node.node.header(), attempt).entered();
+                catch_unwind(AssertUnwindSafe(|| node.node.run(&inputs)))
+            };
             if let Some(started) = observed {
                 let ok = matches!(outcome, Ok(Ok(_)));
                 self.observers
