@@ -153,4 +153,4 @@ const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}\
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.5em}\
 table{border-collapse:collapse}th,td{padding:.25em .8em;border-bottom:1px solid #ddd;text-align:left}\
 table.summary td:not(:first-child){text-align:right;font-variant-numeric:tabular-nums}\
-div.graph{overflow:auto;max-width:100%}";
+div.graph{overflow:auto;max-width:100%}div.graph svg{max-width:100%;height:auto}";

@@ -105,6 +105,12 @@ impl Timeline {
         let mut names: Vec<&str> = self.bars.iter().map(|b| b.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
+        let fills = distinct_fills(&names);
+        let fill_of = |name: &str| {
+            names
+                .binary_search(&name)
+                .map_or_else(|_| for_path(name), |i| fills[i])
+        };
         let legend_top = rows_bottom + AXIS_HEIGHT;
         let height = legend_top + names.len() as f64 * LEGEND_LINE + 8.0;
 
@@ -133,7 +139,7 @@ impl Timeline {
             let left = x(bar.start_ns);
             // At least a pixel wide: a sub-microsecond task must still be visible.
             let width = (x(bar.end_ns) - left).max(1.0);
-            let fill = for_path(&bar.name);
+            let fill = fill_of(&bar.name);
             let stroke = if bar.ok {
                 String::new()
             } else {
@@ -177,11 +183,11 @@ impl Timeline {
         }
         for (i, name) in names.iter().enumerate() {
             let y = legend_top + i as f64 * LEGEND_LINE;
-            let Rgb(r, g, b) = for_path(name);
+            let fill = fills[i];
             let _ = writeln!(
                 out,
                 "<rect class=\"legend\" x=\"{LABEL_WIDTH}\" y=\"{y:.1}\" width=\"12\" height=\"12\" \
-                 fill=\"#{r:02x}{g:02x}{b:02x}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                 fill=\"{fill}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
                 LABEL_WIDTH + 18.0,
                 y + 10.0,
                 xml(name)
@@ -190,6 +196,25 @@ impl Timeline {
         out.push_str("</svg>\n");
         out
     }
+}
+
+/// One fill per function (`names` sorted, distinct): its colour in the graph drawings,
+/// unless another function of this chart already has it, then the next free colour its
+/// name hashes to. Two functions in one chart never share a colour while the palette
+/// has colours left.
+fn distinct_fills(names: &[&str]) -> Vec<Rgb> {
+    let mut fills: Vec<Rgb> = Vec::with_capacity(names.len());
+    for name in names {
+        let mut fill = for_path(name);
+        for probe in 1..32 {
+            if !fills.contains(&fill) {
+                break;
+            }
+            fill = for_path(&format!("{name}#{probe}"));
+        }
+        fills.push(fill);
+    }
+    fills
 }
 
 /// `1.5 ms`, `320 µs`, `2.00 s`.
@@ -203,5 +228,41 @@ pub(crate) fn format_ns(ns: u64) -> String {
         format!("{:.1} µs", ns / 1e3)
     } else {
         format!("{ns:.0} ns")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_in_one_chart_get_distinct_colours() {
+        // These two hash to the same palette entry.
+        assert_eq!(for_path("aggregate_data"), for_path("chunk_sum"));
+        let fills = distinct_fills(&["aggregate_data", "chunk_sum", "mean_of"]);
+        assert_eq!(fills[0], for_path("aggregate_data"));
+        assert_ne!(fills[0], fills[1]);
+        assert!(!fills[2..].contains(&fills[0]) && !fills[2..].contains(&fills[1]));
+    }
+
+    #[test]
+    fn bars_are_placed_by_time_and_never_vanish() {
+        let mut timeline = Timeline::new(vec!["w0".into()]);
+        timeline.add(TimelineBar::new(0, 1_000, 1_000_000, "long", "l"));
+        timeline.add(TimelineBar::new(2, 500_000, 500_001, "short", "s").failed());
+        let svg = timeline.to_svg();
+        assert_eq!(
+            svg.matches("<rect class=\"lane\"").count(),
+            3,
+            "rows added up to 2"
+        );
+        assert!(svg.contains(">row 2</text>"));
+        assert!(
+            svg.contains("stroke=\"#d00000\""),
+            "the failed bar is outlined"
+        );
+        assert!(svg.contains("(failed)</title>"));
+        // The 1 ns bar is still a pixel wide.
+        assert!(svg.contains("width=\"1.00\""));
     }
 }

@@ -11,6 +11,9 @@ use serde_json::{json, Value};
 use super::profiler::{Profiler, TaskRecord};
 use crate::Error;
 
+/// Graphs with more nodes than this are drawn one node per function in the report.
+const REPORT_COLLAPSE_ABOVE: usize = 40;
+
 /// Time spent in one function over the recorded attempts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -120,7 +123,8 @@ impl Profiler {
     /// A self-contained HTML page (no network needed): the run's figures (tasks, wall
     /// time, parallel efficiency = busy time / (workers × wall time)), the summary
     /// table, the timeline and, when given, the graph with nodes coloured by the time
-    /// spent in them (get it with [`dask::graph`](crate::graph)).
+    /// spent in them (get it with [`dask::graph`](crate::graph)); graphs of more than 40
+    /// nodes are drawn one node per function.
     pub fn report_html(&self, graph: Option<&TaskGraph>) -> String {
         let records = self.records();
         let busy: Duration = records.iter().map(TaskRecord::duration).sum();
@@ -191,7 +195,10 @@ impl Profiler {
                     node.duration_ns = Some(ns);
                 }
             }
-            let options = SvgOptions::default().color(ColorBy::Duration);
+            // Past a screenful of nodes, one node per function reads better in a page.
+            let options = SvgOptions::default()
+                .color(ColorBy::Duration)
+                .collapse_above(Some(REPORT_COLLAPSE_ABOVE));
             let svg = graph
                 .to_svg_with(&options)
                 .or_else(|_| graph.to_svg_with(&options.engine(Engine::Embedded)))
