@@ -72,8 +72,10 @@ for target in "${targets[@]}"; do
         >"$log" 2>&1 || status=$?
     grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units|^stat::average_exec_per_sec|^stat::peak_rss_mb' "$log" || true
     if [[ $status -ne 0 ]]; then
-        echo "!! $target failed (exit $status); the end of its log:"
-        tail -n 40 "$log"
+        echo "!! $target failed (exit $status):"
+        grep -m 5 -E -A 1 'panicked at|ERROR: libFuzzer|SUMMARY: ' "$log" || true
+        grep -A 2 -E '^Failing input:' "$log" || tail -n 12 "$log"
+        echo "!! full log: $log"
         echo "!! inputs saved under $fuzz_dir/artifacts/$target/; minimize one with:"
         echo "   (cd fuzz && cargo +nightly fuzz tmin -a -r 20000 $target artifacts/$target/<file>)"
         failed+=("$target")
