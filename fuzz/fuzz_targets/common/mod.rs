@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
-use dask_viz::{
-    ColorBy, DotOptions, Engine, GraphError, RankDir, SvgOptions, TaskGraph,
-};
+use dask_viz::{ColorBy, DotOptions, Engine, GraphError, RankDir, SvgOptions, TaskGraph};
 
 /// The embedded SVG layout is only run on graphs up to this size, so one input costs
 /// milliseconds and libFuzzer's `-timeout` catches real hangs, not big layouts.
@@ -147,23 +145,51 @@ fn check_dot_round_trip(graph: &TaskGraph, dot: &str) {
     if !clean {
         return;
     }
-    assert_eq!(back.len(), graph.len(), "DOT round trip changed the node count\n{dot}");
+    assert_eq!(
+        back.len(),
+        graph.len(),
+        "DOT round trip changed the node count\n{dot}"
+    );
     for ((_, a), (_, b)) in graph.nodes().zip(back.nodes()) {
         assert_eq!(a.key, b.key, "DOT round trip changed a key\n{dot}");
-        assert_eq!(a.kind, b.kind, "DOT round trip changed the kind of {:?}\n{dot}", a.key);
-        assert_eq!(a.path, b.path, "DOT round trip changed the path of {:?}\n{dot}", a.key);
+        assert_eq!(
+            a.kind, b.kind,
+            "DOT round trip changed the kind of {:?}\n{dot}",
+            a.key
+        );
+        assert_eq!(
+            a.path, b.path,
+            "DOT round trip changed the path of {:?}\n{dot}",
+            a.key
+        );
         if a.type_name.is_some() {
-            assert_eq!(a.type_name, b.type_name, "DOT round trip changed the type of {:?}\n{dot}", a.key);
+            assert_eq!(
+                a.type_name, b.type_name,
+                "DOT round trip changed the type of {:?}\n{dot}",
+                a.key
+            );
         }
-        assert_eq!(a.size, b.size, "DOT round trip changed the size of {:?}\n{dot}", a.key);
-        assert_eq!(a.order, b.order, "DOT round trip changed the order of {:?}\n{dot}", a.key);
+        assert_eq!(
+            a.size, b.size,
+            "DOT round trip changed the size of {:?}\n{dot}",
+            a.key
+        );
+        assert_eq!(
+            a.order, b.order,
+            "DOT round trip changed the order of {:?}\n{dot}",
+            a.key
+        );
         assert_eq!(
             a.duration_ns, b.duration_ns,
             "DOT round trip changed the time of {:?}\n{dot}",
             a.key
         );
     }
-    assert_eq!(edge_pairs(graph), edge_pairs(&back), "DOT round trip changed the edges\n{dot}");
+    assert_eq!(
+        edge_pairs(graph),
+        edge_pairs(&back),
+        "DOT round trip changed the edges\n{dot}"
+    );
 }
 
 /// Edges as a multiset of (dependency key, reader key).

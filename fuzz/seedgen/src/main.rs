@@ -16,16 +16,24 @@ fn pipeline() -> TaskGraph {
             .with_size(3),
     );
     let gen = g.add_node(
-        NodeInfo::task("generate_data-3fa2c19b07d1e4a2", "generate_data", "pipeline::generate_data")
-            .with_type_name("alloc::vec::Vec<f64>")
-            .with_size(8_000_000)
-            .with_order(1)
-            .with_duration_ns(1_234_567),
+        NodeInfo::task(
+            "generate_data-3fa2c19b07d1e4a2",
+            "generate_data",
+            "pipeline::generate_data",
+        )
+        .with_type_name("alloc::vec::Vec<f64>")
+        .with_size(8_000_000)
+        .with_order(1)
+        .with_duration_ns(1_234_567),
     );
     let agg = g.add_node(
-        NodeInfo::task("aggregate_data-00ff", "aggregate_data", "pipeline::aggregate_data")
-            .with_type_name("pipeline::Stats")
-            .with_order(2),
+        NodeInfo::task(
+            "aggregate_data-00ff",
+            "aggregate_data",
+            "pipeline::aggregate_data",
+        )
+        .with_type_name("pipeline::Stats")
+        .with_order(2),
     );
     g.add_edge(data, gen, 0);
     g.add_edge(gen, agg, 0);
@@ -81,9 +89,8 @@ fn repeated(n: usize) -> TaskGraph {
     let mut g = TaskGraph::new();
     let mut outs = Vec::new();
     for i in 0..n {
-        let gen = g.add_node(
-            NodeInfo::task(format!("gen-{i}"), "gen", "p::gen").with_size(8 * i as u64),
-        );
+        let gen =
+            g.add_node(NodeInfo::task(format!("gen-{i}"), "gen", "p::gen").with_size(8 * i as u64));
         let tr = g.add_node(NodeInfo::task(format!("tr-{i}"), "tr", "p::tr"));
         let tr2 = g.add_node(NodeInfo::task(format!("tr2-{i}"), "tr", "p::tr"));
         g.add_edge(gen, tr, 0);
@@ -103,7 +110,9 @@ fn write(dir: &Path, name: &str, text: &str) {
 }
 
 fn main() {
-    let out = std::env::args().nth(1).expect("usage: seedgen <corpus dir>");
+    let out = std::env::args()
+        .nth(1)
+        .expect("usage: seedgen <corpus dir>");
     let out = Path::new(&out);
     let graphs = [
         ("empty", TaskGraph::new()),
@@ -117,7 +126,11 @@ fn main() {
         let json = graph.to_json();
         assert_eq!(TaskGraph::from_json(&json).as_ref(), Ok(graph), "{name}");
         write(&out.join("from_json"), &format!("seed-{name}.json"), &json);
-        write(&out.join("from_dot"), &format!("seed-{name}.dot"), &graph.to_dot());
+        write(
+            &out.join("from_dot"),
+            &format!("seed-{name}.dot"),
+            &graph.to_dot(),
+        );
     }
     // A collapsed drawing (groups, counts on edges, a caption, fills) and a coloured one.
     let collapsed = repeated(3).to_dot_with(
