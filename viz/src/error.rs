@@ -82,6 +82,9 @@ pub enum GraphError {
     )]
     DotTooDeep { depth: usize, limit: usize },
 
+    #[error("the DOT document describes more than {limit} edges (edges between subgraphs join every pair of their nodes)")]
+    DotTooManyEdges { limit: usize },
+
     #[error("the DOT document is an undirected `graph`; task graphs need a `digraph`")]
     DotUndirected,
 }

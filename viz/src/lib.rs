@@ -86,7 +86,7 @@ mod validate;
 
 pub use collapse::{CollapsedGraph, FunctionGroup, GroupEdge};
 pub use color::ColorBy;
-pub use dot::{MAX_DOT_BYTES, MAX_DOT_NESTING};
+pub use dot::{MAX_DOT_BYTES, MAX_DOT_EDGES, MAX_DOT_NESTING};
 pub use error::{GraphError, VizError};
 pub use json::{MAX_JSON_BYTES, SCHEMA_VERSION};
 pub use model::{EdgeInfo, NodeId, NodeInfo, NodeKind, TaskGraph};

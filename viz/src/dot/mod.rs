@@ -4,7 +4,7 @@ mod escape;
 mod read;
 pub(crate) mod write;
 
-pub use read::{MAX_DOT_BYTES, MAX_DOT_NESTING};
+pub use read::{MAX_DOT_BYTES, MAX_DOT_EDGES, MAX_DOT_NESTING};
 
 use crate::model::TaskGraph;
 use crate::options::DotOptions;

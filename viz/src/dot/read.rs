@@ -22,6 +22,11 @@ pub const MAX_DOT_BYTES: usize = 64 * 1024 * 1024;
 /// Deeper `{ … }` nesting is refused before parsing: the parser recurses once per level.
 pub const MAX_DOT_NESTING: usize = 64;
 
+/// Most edges a DOT document may describe. An edge between two subgraphs stands for every
+/// pair of their nodes, so a few kilobytes can describe billions of edges; a document
+/// written by `to_dot` within [`MAX_DOT_BYTES`] has at most a few million.
+pub const MAX_DOT_EDGES: usize = 4 * 1024 * 1024;
+
 /// Parser messages quote the offending line, which in a one-line file is the file.
 const MAX_MESSAGE_LINE: usize = 200;
 
@@ -68,6 +73,11 @@ impl TaskGraph {
         };
         let mut reader = Reader::default();
         reader.walk(&stmts, &mut Vec::new());
+        if reader.too_many_edges {
+            return Err(GraphError::DotTooManyEdges {
+                limit: MAX_DOT_EDGES,
+            });
+        }
         let graph = reader.into_task_graph();
         graph.validate()?;
         Ok(graph)
@@ -204,6 +214,8 @@ struct Reader {
     nodes: Vec<DotNode>,
     index: HashMap<String, usize>,
     edges: Vec<(usize, usize)>,
+    /// Set when the document describes more than `MAX_DOT_EDGES` edges; reading stops.
+    too_many_edges: bool,
 }
 
 impl Reader {
@@ -253,6 +265,15 @@ impl Reader {
                         })
                         .collect();
                     for pair in ends.windows(2) {
+                        let fits = pair[0]
+                            .len()
+                            .checked_mul(pair[1].len())
+                            .and_then(|n| n.checked_add(self.edges.len()))
+                            .is_some_and(|total| total <= MAX_DOT_EDGES);
+                        if !fits {
+                            self.too_many_edges = true;
+                            return mentioned;
+                        }
                         for &from in &pair[0] {
                             for &to in &pair[1] {
                                 self.edges.push((from, to));
@@ -406,6 +427,40 @@ fn node_info(node: &DotNode, result: Option<&DotNode>) -> NodeInfo {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn edges_between_subgraphs_cannot_blow_up_memory() {
+        // 2,100 x 2,100 node pairs = 4.4 million edges from a 40 kB document.
+        let side = |p: &str| {
+            (0..2100)
+                .map(|i| format!("{p}{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let text = format!(
+            "digraph {{ x -> subgraph {{ {} }} -> subgraph {{ {} }} }}",
+            side("a"),
+            side("b")
+        );
+        assert!(text.len() < 50_000);
+        let started = std::time::Instant::now();
+        let err = TaskGraph::from_dot(&text).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GraphError::DotTooManyEdges {
+                    limit: MAX_DOT_EDGES
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("more than 4194304 edges"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        // Below the limit, the product is read as Graphviz reads it.
+        let small =
+            TaskGraph::from_dot("digraph { x -> subgraph { a b } -> subgraph { c d } }").unwrap();
+        assert_eq!((small.len(), small.edge_count()), (5, 2 + 4));
+    }
+
     use super::*;
 
     #[test]
