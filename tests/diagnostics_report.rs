@@ -11,13 +11,10 @@
 mod viz_support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use dask::{delayed, Config, Delayed, Profiler, Scheduler};
-use viz_support::{have, run_bounded, scratch_dir};
-
-const TIME_LIMIT: Duration = Duration::from_secs(60);
+use viz_support::{chromium, have, ink, scratch_dir};
 
 #[delayed]
 fn nap(ms: u64) -> u64 {
@@ -78,63 +75,6 @@ const CHECK: &str = r#"<pre id="verdict">NOT RUN</pre><script id="check">
     problems.length === 0 ? 'PASS' : 'FAIL\n' + problems.join('\n');
 })();
 </script>"#;
-
-fn chromium(
-    program: &Path,
-    profile: &Path,
-    extra: &[String],
-    url: &str,
-    scratch: &Path,
-) -> viz_support::Finished {
-    let mut command = Command::new(program);
-    command
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url);
-    run_bounded(command, TIME_LIMIT, scratch)
-}
-
-/// Share of pixels that are not (nearly) white: (width, height, inked).
-fn ink(png_path: &Path) -> (u32, u32, usize) {
-    let file = std::fs::File::open(png_path).expect("open screenshot");
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().expect("a PNG");
-    let mut buffer = vec![0; reader.output_buffer_size().expect("a sane image size")];
-    let info = reader
-        .next_frame(&mut buffer)
-        .expect("decode the screenshot");
-    let channels = match info.color_type {
-        png::ColorType::Grayscale => 1,
-        png::ColorType::GrayscaleAlpha => 2,
-        png::ColorType::Rgb => 3,
-        png::ColorType::Rgba => 4,
-        png::ColorType::Indexed => panic!("palette left unexpanded"),
-    };
-    let colour_channels = if channels >= 3 { 3 } else { 1 };
-    let mut inked = 0;
-    for row in buffer.chunks(info.line_size).take(info.height as usize) {
-        for pixel in row[..info.width as usize * channels].chunks(channels) {
-            if pixel[..colour_channels].iter().any(|&c| c < 235) {
-                inked += 1;
-            }
-        }
-    }
-    (info.width, info.height, inked)
-}
 
 /// A profiled run on two workers: 12 naps and the sneaky sum, and its report.
 fn report() -> (String, usize) {

@@ -9,15 +9,12 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
 
 use dask_viz::{dot_available, Engine, SvgOptions};
-use support::{have, pipelines, run_bounded, scratch_dir};
+use support::{chromium, have, ink, pipelines, scratch_dir};
 
 const NAMES: [&str; 3] = ["generate_data", "transform_data", "aggregate_data"];
 const PIPELINES: usize = 3;
-const TIME_LIMIT: Duration = Duration::from_secs(60);
 
 fn find_chromium() -> Option<PathBuf> {
     let fixed = Path::new("/usr/bin/chromium");
@@ -115,61 +112,6 @@ fn page(svg: &str, check_shapes: bool) -> String {
          #verdict {{ position: absolute; left: -9999px; }}</style></head>\n<body>\n{svg}\n\
          <pre id=\"verdict\">NOT RUN</pre>\n<script>{script}</script>\n</body></html>\n"
     )
-}
-
-fn chromium(
-    program: &Path,
-    profile: &Path,
-    extra: &[String],
-    url: &str,
-    scratch: &Path,
-) -> support::Finished {
-    let mut command = Command::new(program);
-    command
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url);
-    run_bounded(command, TIME_LIMIT, scratch)
-}
-
-/// Share of pixels that are not (nearly) white.
-fn ink(png_path: &Path) -> (u32, u32, usize) {
-    let file = std::fs::File::open(png_path).expect("open screenshot");
-    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
-    decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().expect("a PNG");
-    let mut buffer = vec![0; reader.output_buffer_size().expect("a sane image size")];
-    let info = reader
-        .next_frame(&mut buffer)
-        .expect("decode the screenshot");
-    let channels = match info.color_type {
-        png::ColorType::Grayscale => 1,
-        png::ColorType::GrayscaleAlpha => 2,
-        png::ColorType::Rgb => 3,
-        png::ColorType::Rgba => 4,
-        png::ColorType::Indexed => panic!("palette left unexpanded"),
-    };
-    let colour_channels = if channels >= 3 { 3 } else { 1 };
-    let mut inked = 0;
-    for row in buffer.chunks(info.line_size).take(info.height as usize) {
-        for pixel in row[..info.width as usize * channels].chunks(channels) {
-            if pixel[..colour_channels].iter().any(|&c| c < 235) {
-                inked += 1;
-            }
-        }
-    }
-    (info.width, info.height, inked)
 }
 
 /// Loads `svg` in a page and returns what its check says (`PASS` or `FAIL` and why),

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+use std::path::Path;
+use std::process::Command;
+
 use dask_viz::{NodeInfo, TaskGraph};
 
 /// Whether a test that needs `program` should run. Missing programs skip the test
@@ -131,4 +134,64 @@ pub fn scratch_dir(test: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch directory");
     dir
+}
+
+/// How long one headless Chromium run may take before it is killed.
+pub const BROWSER_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+pub fn chromium(
+    program: &Path,
+    profile: &Path,
+    extra: &[String],
+    url: &str,
+    scratch: &Path,
+) -> Finished {
+    let mut command = Command::new(program);
+    command
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url);
+    run_bounded(command, BROWSER_TIME_LIMIT, scratch)
+}
+
+/// Share of pixels that are not (nearly) white.
+pub fn ink(png_path: &Path) -> (u32, u32, usize) {
+    let file = std::fs::File::open(png_path).expect("open screenshot");
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buffer = vec![0; reader.output_buffer_size().expect("a sane image size")];
+    let info = reader
+        .next_frame(&mut buffer)
+        .expect("decode the screenshot");
+    let channels = match info.color_type {
+        png::ColorType::Grayscale => 1,
+        png::ColorType::GrayscaleAlpha => 2,
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        png::ColorType::Indexed => panic!("palette left unexpanded"),
+    };
+    let colour_channels = if channels >= 3 { 3 } else { 1 };
+    let mut inked = 0;
+    for row in buffer.chunks(info.line_size).take(info.height as usize) {
+        for pixel in row[..info.width as usize * channels].chunks(channels) {
+            if pixel[..colour_channels].iter().any(|&c| c < 235) {
+                inked += 1;
+            }
+        }
+    }
+    (info.width, info.height, inked)
 }
