@@ -148,7 +148,10 @@ fn a_timeout_names_the_tasks_running_at_the_deadline() {
         panic!("{err}")
     };
     assert_eq!(*after, Duration::from_millis(50));
-    assert_eq!(running.len(), 2, "{running:?}");
+    // Normally both workers are in a 300 ms task at the deadline; on a loaded machine the
+    // second may not have started yet. Either way, exactly the tasks that started were
+    // running then (they outlast the deadline), and none started after it.
+    assert!((1..=2).contains(&running.len()), "{running:?}");
     assert!(
         running.iter().all(|k| k.starts_with("sleepy-")),
         "{running:?}"
@@ -162,7 +165,7 @@ fn a_timeout_names_the_tasks_running_at_the_deadline() {
         elapsed >= Duration::from_millis(250) && elapsed < Duration::from_secs(3),
         "{elapsed:?}"
     );
-    assert_eq!(STARTED.load(Ordering::SeqCst), 2);
+    assert_eq!(STARTED.load(Ordering::SeqCst), running.len());
     assert_eq!(LIVE.load(Ordering::SeqCst), 0);
 }
 
