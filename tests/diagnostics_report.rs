@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dask::{delayed, Config, Delayed, Profiler, Scheduler};
-use viz_support::{chromium, have, ink, scratch_dir};
+use viz_support::{assert_screenshot_not_blank, chromium, have, scratch_dir};
 
 #[delayed]
 fn nap(ms: u64) -> u64 {
@@ -152,32 +152,12 @@ fn the_report_renders_in_chromium_with_one_bar_per_task_and_escaped_names() {
     assert!(console.is_empty(), "console output: {console:#?}");
 
     // The report as users get it (without the check), as a picture.
-    let screenshot = dir.join("report.png");
-    let run = chromium(
+    assert_screenshot_not_blank(
         &program,
-        &dir.join("profile-shot"),
-        &[
-            format!("--screenshot={}", screenshot.display()),
-            "--window-size=1100,1400".to_owned(),
-        ],
+        &dir,
+        "1100,1400",
         &format!("file://{}", dir.join("report.html").display()),
-        &dir.join("shot"),
-    );
-    assert!(
-        run.status.success(),
-        "chromium --screenshot failed: {}",
-        run.stderr
-    );
-    let (width, height, inked) = ink(&screenshot);
-    let total = width as usize * height as usize;
-    assert!(
-        inked * 100 > total,
-        "screenshot {} is (nearly) blank: {inked} of {total} pixels not white",
-        screenshot.display()
-    );
-    println!(
-        "screenshot: {} ({width}x{height}, {inked} pixels inked)",
-        screenshot.display()
+        &dir.join("report.png"),
     );
 }
 

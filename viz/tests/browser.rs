@@ -11,7 +11,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use dask_viz::{dot_available, Engine, SvgOptions};
-use support::{chromium, have, ink, pipelines, scratch_dir};
+use support::{assert_screenshot_not_blank, chromium, have, pipelines, scratch_dir};
 
 const NAMES: [&str; 3] = ["generate_data", "transform_data", "aggregate_data"];
 const PIPELINES: usize = 3;
@@ -129,17 +129,16 @@ fn verdict(label: &str, svg: &str, check_shapes: bool) -> Option<(String, Browse
     let browser = Browser {
         program,
         url: format!("file://{}", html.display()),
-        window: format!(
-            "--window-size={},{}",
-            w.ceil() as u32 + 40,
-            h.ceil() as u32 + 40
-        ),
+        window: format!("{},{}", w.ceil() as u32 + 40, h.ceil() as u32 + 40),
         dir,
     };
     let run = chromium(
         &browser.program,
         &browser.dir.join("profile-dom"),
-        &["--dump-dom".to_owned(), browser.window.clone()],
+        &[
+            "--dump-dom".to_owned(),
+            format!("--window-size={}", browser.window),
+        ],
         &browser.url,
         &browser.dir.join("dump"),
     );
@@ -165,6 +164,7 @@ fn verdict(label: &str, svg: &str, check_shapes: bool) -> Option<(String, Browse
 struct Browser {
     program: PathBuf,
     url: String,
+    /// Window size for Chromium, `W,H`.
     window: String,
     dir: PathBuf,
 }
@@ -176,33 +176,12 @@ fn check_in_browser(label: &str, svg: &str, check_shapes: bool) {
     assert_eq!(verdict, "PASS", "the page's check failed:\n{verdict}");
 
     let screenshot = artifacts_dir().join(format!("pipelines-{label}.png"));
-    let _ = std::fs::remove_file(&screenshot);
-    let run = chromium(
+    assert_screenshot_not_blank(
         &browser.program,
-        &browser.dir.join("profile-shot"),
-        &[
-            format!("--screenshot={}", screenshot.display()),
-            browser.window,
-        ],
+        &browser.dir,
+        &browser.window,
         &browser.url,
-        &browser.dir.join("shot"),
-    );
-    assert!(
-        run.status.success(),
-        "chromium --screenshot failed: {}",
-        run.stderr
-    );
-    let (width, height, inked) = ink(&screenshot);
-    let total = width as usize * height as usize;
-    // Ellipses, boxes, edges and text cover a few percent of the page; blank is 0.
-    assert!(
-        inked * 100 > total,
-        "screenshot {} is (nearly) blank: {inked} of {total} pixels not white",
-        screenshot.display()
-    );
-    println!(
-        "screenshot ({label}): {} ({width}x{height}, {inked} pixels inked)",
-        screenshot.display()
+        &screenshot,
     );
 }
 

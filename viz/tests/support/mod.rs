@@ -195,3 +195,41 @@ pub fn ink(png_path: &Path) -> (u32, u32, usize) {
     }
     (info.width, info.height, inked)
 }
+
+/// Screenshots `url` into `png` with headless Chromium at `window` size (`"W,H"`) and
+/// asserts the picture is not blank: drawings cover a few percent of the page at least.
+pub fn assert_screenshot_not_blank(
+    program: &Path,
+    scratch: &Path,
+    window: &str,
+    url: &str,
+    png: &Path,
+) {
+    let _ = std::fs::remove_file(png);
+    let run = chromium(
+        program,
+        &scratch.join("profile-shot"),
+        &[
+            format!("--screenshot={}", png.display()),
+            format!("--window-size={window}"),
+        ],
+        url,
+        &scratch.join("shot"),
+    );
+    assert!(
+        run.status.success(),
+        "chromium --screenshot failed: {}",
+        run.stderr
+    );
+    let (width, height, inked) = ink(png);
+    let total = width as usize * height as usize;
+    assert!(
+        inked * 100 > total,
+        "screenshot {} is (nearly) blank: {inked} of {total} pixels not white",
+        png.display()
+    );
+    println!(
+        "screenshot: {} ({width}x{height}, {inked} pixels inked)",
+        png.display()
+    );
+}
