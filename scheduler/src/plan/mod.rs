@@ -54,6 +54,8 @@ pub(crate) struct PlanNode<'g> {
     /// Tasks reading this node; while building, the fill cursor into `succs`.
     succ_count: u32,
     pub(crate) is_task: bool,
+    /// Extra attempts after a failure, read from the node once here rather than per run.
+    pub(crate) retries: u8,
 }
 
 pub(crate) struct Plan<'g> {
@@ -175,6 +177,8 @@ impl<'g> Plan<'g> {
                 slot: ResultSlot::new(slot),
                 succ_count: 0,
                 is_task,
+                // `#[delayed]` allows at most 100; the hidden API clamps.
+                retries: u8::try_from(header.retries).unwrap_or(u8::MAX),
             });
             marks.set(node, index);
             if header.pure {

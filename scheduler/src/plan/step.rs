@@ -83,7 +83,7 @@ impl Plan<'_> {
     #[inline]
     fn run_with_retries(&self, t: u32, deps: &[u32]) -> bool {
         let node = self.node(t);
-        let retries = node.node.header().retries;
+        let retries = u32::from(node.retries);
         // A task that may run again must not move its inputs out: clone them instead.
         let inputs = Inputs::new(self, deps, retries > 0);
         let mut attempt = 1;

@@ -79,3 +79,13 @@ fn gathered_inputs_and_a_small_fan_out() {
         assert_eq!(compute_with(&[total], &config).unwrap(), vec![8 * 5 + 28]);
     }
 }
+
+#[test]
+fn a_plan_node_stays_within_56_bytes() {
+    // Planning and running touch one plan node per task; every byte is memory traffic.
+    assert!(
+        std::mem::size_of::<super::PlanNode<'_>>() <= 56,
+        "{}",
+        std::mem::size_of::<super::PlanNode<'_>>()
+    );
+}
