@@ -24,7 +24,7 @@ use crate::config::ErrorPolicy;
 use crate::diagnostics::Observers;
 use crate::error::{Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
-use crate::sync::{add_exclusive, AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Mutex, Ordering};
+use crate::sync::{add_exclusive, AtomicU32, AtomicU8, AtomicUsize, Mutex, Ordering};
 use buffers::PlanBuffers;
 use mark::{Marks, IN_PROGRESS};
 use slot::{ResultSlot, SlotValue};
@@ -66,9 +66,8 @@ pub(crate) struct Plan<'g> {
     buffers: PlanBuffers<'g>,
     pub(crate) task_count: usize,
     keep_positions: bool,
-    /// Set when the computation must stop: tasks that have not started are skipped.
-    pub(crate) halted: AtomicBool,
-    /// Why it stopped first: `NOT_HALTED`, `HALT_FAILURE`, `HALT_CANCEL` or `HALT_TIMEOUT`.
+    /// Why the computation stopped first (`HALT_FAILURE`, `HALT_CANCEL`, `HALT_TIMEOUT`),
+    /// or `NOT_HALTED`. Once halted, tasks that have not started are skipped.
     halt_reason: AtomicU8,
     /// (task, failure, attempts) in the order they happened.
     errors: Mutex<Vec<(u32, TaskFailure, u32)>>,
@@ -218,7 +217,6 @@ impl<'g> Plan<'g> {
             buffers: b,
             task_count,
             keep_positions,
-            halted: AtomicBool::new(false),
             halt_reason: AtomicU8::new(NOT_HALTED),
             errors: Mutex::new(Vec::new()),
             policy: ErrorPolicy::FailFast,
@@ -318,7 +316,12 @@ impl<'g> Plan<'g> {
             Ordering::AcqRel,
             Ordering::Acquire,
         );
-        self.halted.store(true, Ordering::Release);
+    }
+
+    /// Whether tasks that have not started must be skipped.
+    #[inline]
+    pub(crate) fn is_halted(&self) -> bool {
+        self.halt_reason.load(Ordering::Relaxed) != NOT_HALTED
     }
 
     pub(crate) fn has_errors(&self) -> bool {

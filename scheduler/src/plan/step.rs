@@ -61,7 +61,7 @@ impl Plan<'_> {
 
     #[inline]
     fn must_skip(&self, deps: &[u32]) -> bool {
-        if self.halted.load(Ordering::Relaxed) {
+        if self.is_halted() {
             return true;
         }
         if let Some(token) = &self.cancel {
@@ -111,7 +111,7 @@ impl Plan<'_> {
                 Ok(Err(failure)) => failure,
                 Err(payload) => TaskFailure::Panicked(panic_message(&*payload)),
             };
-            if attempt > retries || self.halted.load(Ordering::Relaxed) {
+            if attempt > retries || self.is_halted() {
                 self.fail(t, failure, attempt);
                 return false;
             }
