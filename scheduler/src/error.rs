@@ -50,6 +50,18 @@ pub enum Error {
     /// An option that cannot be honoured, such as `Scheduler::Threads(0)`.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// [`Parallel`](crate::Parallel): the call for the item at `index` (its position in
+    /// the input) returned `Err`. Items not yet started were cancelled.
+    #[error("item {index} failed: {source}")]
+    Item {
+        index: usize,
+        #[source]
+        source: BoxError,
+    },
+    /// [`Parallel`](crate::Parallel): the call for the item at `index` panicked. Items not
+    /// yet started were cancelled; the pool is still usable.
+    #[error("item {index} panicked: {message}")]
+    ItemPanic { index: usize, message: String },
 }
 
 fn attempts_note(attempts: u32) -> String {
@@ -81,6 +93,14 @@ impl Error {
     pub fn task_name(&self) -> Option<&str> {
         match self {
             Error::Task { name, .. } | Error::Panic { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The input position of the item that failed, for [`Parallel`](crate::Parallel).
+    pub fn item_index(&self) -> Option<usize> {
+        match self {
+            Error::Item { index, .. } | Error::ItemPanic { index, .. } => Some(*index),
             _ => None,
         }
     }
