@@ -5,77 +5,47 @@
 //! cargo run --release --example bench_scheduler            # N = 1,000,000, 5 runs
 //! cargo run --release --example bench_scheduler -- --quick # N = 100,000, 3 runs
 //! cargo run --release --example bench_scheduler -- --big   # 10M-task graph: peak memory
-//! cargo run --release --example bench_scheduler -- --shape wave   # one shape only
+//! cargo run --release --example bench_scheduler -- --shape wave   # one shape (fan, chain, tree, wave)
 //! ```
-//! `cargo bench --bench scheduler` runs the same table.
+//! `cargo bench --bench scheduler` runs the same table. The graphs themselves are built by
+//! `examples/workloads/shapes.rs` (shared with `examples/bench_vs_dask.rs`).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use dask::{delayed, Config, Delayed, Scheduler};
+use dask::{Config, Scheduler};
 use rayon::prelude::*;
 
-/// What the empty tasks pass along: nothing, with a type of its own.
-#[derive(Clone, Copy, Default)]
-struct Token;
+#[path = "workloads/shapes.rs"]
+mod shapes;
 
-#[delayed]
-fn source() -> Token {
-    Token
-}
+use shapes::{
+    cell1_eager, cell2_eager, join_eager, leaf_eager, link_eager, pair_eager, side, source_eager,
+    tree_leaves, Shape, Token,
+};
 
-#[delayed]
-fn leaf(_root: &Token) -> Token {
-    Token
-}
+/// One way to run a shape's calls for `n` without our scheduler.
+type Baseline = fn(usize);
 
-#[delayed]
-fn join(_parts: &Vec<Token>) -> Token {
-    Token
-}
-
-#[delayed]
-fn link(_prev: &Token) -> Token {
-    Token
-}
-
-#[delayed]
-fn pair(_left: &Token, _right: &Token) -> Token {
-    Token
-}
-
-#[delayed]
-fn cell1(_neighbour: &Token) -> Token {
-    Token
-}
-
-#[delayed]
-fn cell2(_left: &Token, _up: &Token) -> Token {
-    Token
-}
-
-struct Shape {
-    name: &'static str,
-    tasks: usize,
-    build: fn(usize) -> Vec<Delayed<Token>>,
-    sequential: fn(usize),
-    rayon: fn(usize),
-}
-
-fn fan_out_build(n: usize) -> Vec<Delayed<Token>> {
-    let root = source();
-    let leaves: Vec<Delayed<Token>> = (0..n).map(|_| leaf(&root)).collect();
-    vec![join(leaves)]
+/// The shape's loop without the scheduler (the same calls, eagerly) and its rayon
+/// equivalent.
+fn baselines(shape: Shape) -> (Baseline, Baseline) {
+    match shape {
+        Shape::FanOut => (fan_out_sequential, fan_out_rayon),
+        Shape::Chain => (chain_sequential, chain_rayon),
+        Shape::Tree => (tree_sequential, tree_rayon),
+        Shape::Wavefront => (wavefront_sequential, wavefront_rayon),
+    }
 }
 
 fn fan_out_sequential(n: usize) {
-    let root = black_box(source_eager());
+    let root: Token = black_box(source_eager());
     let parts: Vec<Token> = (0..n).map(|_| leaf_eager(black_box(&root))).collect();
     join_eager(black_box(&parts));
 }
 
 fn fan_out_rayon(n: usize) {
-    let root = source_eager();
+    let root: Token = source_eager();
     let parts: Vec<Token> = (0..n)
         .into_par_iter()
         .map(|_| leaf_eager(black_box(&root)))
@@ -83,16 +53,8 @@ fn fan_out_rayon(n: usize) {
     join_eager(black_box(&parts));
 }
 
-fn chain_build(n: usize) -> Vec<Delayed<Token>> {
-    let mut last = source();
-    for _ in 1..n {
-        last = link(last);
-    }
-    vec![last]
-}
-
 fn chain_sequential(n: usize) {
-    let mut last = source_eager();
+    let mut last: Token = source_eager();
     for _ in 1..n {
         last = link_eager(black_box(&last));
     }
@@ -108,18 +70,6 @@ fn chain_rayon(n: usize) {
         }
     }
     rayon::scope(|s| step(s, n, source_eager()));
-}
-
-fn tree_leaves(n: usize) -> usize {
-    n.next_power_of_two() / 2
-}
-
-fn tree_build(n: usize) -> Vec<Delayed<Token>> {
-    let mut level: Vec<Delayed<Token>> = (0..tree_leaves(n)).map(|_| source()).collect();
-    while level.len() > 1 {
-        level = level.chunks(2).map(|p| pair(&p[0], &p[1])).collect();
-    }
-    level
 }
 
 fn tree_sequential(n: usize) {
@@ -142,29 +92,6 @@ fn tree_rayon(n: usize) {
         pair_eager(black_box(&a), black_box(&b))
     }
     reduce(tree_leaves(n));
-}
-
-fn side(n: usize) -> usize {
-    (n as f64).sqrt() as usize
-}
-
-fn wavefront_build(n: usize) -> Vec<Delayed<Token>> {
-    let side = side(n);
-    let mut above: Vec<Delayed<Token>> = Vec::with_capacity(side);
-    for i in 0..side {
-        let mut row: Vec<Delayed<Token>> = Vec::with_capacity(side);
-        for j in 0..side {
-            let cell = match (i, j) {
-                (0, 0) => source(),
-                (0, _) => cell1(&row[j - 1]),
-                (_, 0) => cell1(&above[0]),
-                _ => cell2(&row[j - 1], &above[j]),
-            };
-            row.push(cell);
-        }
-        above = row;
-    }
-    vec![above.pop().expect("non-empty grid")]
 }
 
 fn wavefront_sequential(n: usize) {
@@ -208,39 +135,6 @@ fn wavefront_rayon(n: usize) {
     }
 }
 
-fn shapes(n: usize) -> Vec<Shape> {
-    vec![
-        Shape {
-            name: "fan-out + join",
-            tasks: n + 2,
-            build: fan_out_build,
-            sequential: fan_out_sequential,
-            rayon: fan_out_rayon,
-        },
-        Shape {
-            name: "chain",
-            tasks: n,
-            build: chain_build,
-            sequential: chain_sequential,
-            rayon: chain_rayon,
-        },
-        Shape {
-            name: "binary tree",
-            tasks: 2 * tree_leaves(n) - 1,
-            build: tree_build,
-            sequential: tree_sequential,
-            rayon: tree_rayon,
-        },
-        Shape {
-            name: "wavefront",
-            tasks: side(n) * side(n),
-            build: wavefront_build,
-            sequential: wavefront_sequential,
-            rayon: wavefront_rayon,
-        },
-    ]
-}
-
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -266,7 +160,7 @@ fn peak_rss_mib() -> Option<f64> {
 fn big(threads: usize) {
     let n = 10_000_000;
     let config = Config::default().scheduler(Scheduler::Threads(threads));
-    let (graph, build) = time(|| fan_out_build(n));
+    let (graph, build) = time(|| Shape::FanOut.build::<Token>(n));
     let (result, run) = time(|| dask::compute_with(&graph, &config));
     result.expect("the big graph computes");
     println!(
@@ -299,32 +193,38 @@ pub fn main() {
         .position(|a| a == "--shape")
         .and_then(|i| args.get(i + 1))
         .cloned();
-    for shape in shapes(n) {
-        if only.as_deref().is_some_and(|o| !shape.name.starts_with(o)) {
+    for shape in Shape::ALL {
+        if only
+            .as_deref()
+            .is_some_and(|o| o != shape.id() && !shape.name().starts_with(o))
+        {
             continue;
         }
-        // Warm up: the first run faults memory in and starts the pool.
-        let graph = (shape.build)(n);
-        dask::compute_with(&graph, &config).expect("benchmark graph computes");
+        // Warm up: the first run faults memory in and starts the pool. It passes counts
+        // rather than tokens, to check that the graph is the shape it claims to be.
+        let graph = shape.build::<u64>(n);
+        let counts = dask::compute_with(&graph, &config).expect("benchmark graph computes");
+        assert_eq!(counts, [shape.expected(n)], "{}", shape.name());
         drop(graph);
+        let (tasks, (sequential_loop, rayon_version)) = (shape.tasks(n), baselines(shape));
         let (mut build, mut run, mut seq, mut ray) = (vec![], vec![], vec![], vec![]);
         for _ in 0..runs {
-            let (graph, b) = time(|| (shape.build)(n));
+            let (graph, b) = time(|| shape.build::<Token>(n));
             let (result, r) = time(|| dask::compute_with(&graph, &config));
             result.expect("benchmark graph computes");
             drop(graph);
-            let ((), s) = time(|| (shape.sequential)(n));
-            let ((), y) = time(|| (shape.rayon)(n));
-            build.push(per_task(b, shape.tasks));
-            run.push(per_task(r, shape.tasks));
-            seq.push(per_task(s, shape.tasks));
-            ray.push(per_task(y, shape.tasks));
+            let ((), s) = time(|| sequential_loop(n));
+            let ((), y) = time(|| rayon_version(n));
+            build.push(per_task(b, tasks));
+            run.push(per_task(r, tasks));
+            seq.push(per_task(s, tasks));
+            ray.push(per_task(y, tasks));
         }
         let (build, run, seq, ray) = (median(build), median(run), median(seq), median(ray));
         println!(
             "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |",
-            shape.name,
-            shape.tasks,
+            shape.name(),
+            tasks,
             build,
             run,
             seq,

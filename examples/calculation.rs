@@ -5,46 +5,12 @@
 
 use std::time::Instant;
 
-use dask::{delayed, Delayed};
+use dask::Delayed;
 
-/// Counter-based pseudo-random numbers in [0, 1): value `i` of stream `seed` does not
-/// depend on the others, so a chunk can be generated on its own.
-fn uniform(seed: u64, i: u64) -> f64 {
-    let mut z = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i.wrapping_add(0x632B_E59B_D9B4_E019);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
-}
+#[path = "workloads/calculation.rs"]
+mod workloads;
 
-/// Sum of `x = sqrt(x) + sin(x)` applied ten times to values `lo..hi` of stream `seed`.
-fn transformed_sum(seed: u64, lo: u64, hi: u64) -> f64 {
-    (lo..hi)
-        .map(|i| {
-            let mut x = uniform(seed, i);
-            for _ in 0..10 {
-                x = x.sqrt() + x.sin();
-            }
-            x
-        })
-        .sum()
-}
-
-/// The lecture's `calculation(size)`: the mean of the transformed values.
-#[delayed]
-fn calculation(size: u64, seed: u64) -> f64 {
-    transformed_sum(seed, 0, size) / size as f64
-}
-
-#[delayed]
-fn chunk_sum(seed: u64, lo: u64, hi: u64) -> f64 {
-    transformed_sum(seed, lo, hi)
-}
-
-#[delayed]
-fn mean_of(sums: Vec<f64>, size: u64) -> f64 {
-    sums.iter().sum::<f64>() / size as f64
-}
+use workloads::{calculation, calculation_eager, chunk_sum, mean_of};
 
 fn main() -> Result<(), dask::Error> {
     let size: u64 = std::env::args()

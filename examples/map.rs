@@ -5,12 +5,12 @@
 
 use std::time::Instant;
 
-use dask::{delayed, Delayed};
+use dask::Delayed;
 
-#[delayed]
-fn bar(x: i64) -> i64 {
-    x * x
-}
+#[path = "workloads/map.rs"]
+mod workloads;
+
+use workloads::bar;
 
 fn main() -> Result<(), dask::Error> {
     let start = Instant::now();

@@ -5,46 +5,12 @@
 
 use std::time::Instant;
 
-use dask::{delayed, Delayed};
+use dask::Delayed;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Stats {
-    pub mean: f64,
-    pub std: f64,
-    pub max: f64,
-}
+#[path = "workloads/pipeline.rs"]
+mod workloads;
 
-/// `size` pseudo-random values in [0, 1) from a fixed seed (xorshift64*).
-#[delayed]
-fn generate_data(size: usize) -> Vec<f64> {
-    let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ size as u64;
-    (0..size)
-        .map(|_| {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-        })
-        .collect()
-}
-
-#[delayed]
-fn transform_data(data: &Vec<f64>) -> Vec<f64> {
-    data.iter().map(|&x| (x * 2.0).sin() + x.sqrt()).collect()
-}
-
-#[delayed]
-fn aggregate_data(data: &Vec<f64>) -> Stats {
-    let n = data.len() as f64;
-    let mean = data.iter().sum::<f64>() / n;
-    let var = data.iter().map(|&x| (x - mean) * (x - mean)).sum::<f64>() / n;
-    let max = data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Stats {
-        mean,
-        std: var.sqrt(),
-        max,
-    }
-}
+use workloads::{aggregate_data, generate_data, transform_data, Stats};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sizes = [1_000_000, 2_000_000, 3_000_000];

@@ -1,0 +1,37 @@
+//! The lecture's CPU-bound `calculation(size)`, whole and in chunks. Shared by
+//! `examples/calculation.rs` and `examples/bench_vs_dask.rs`; the Python side of the
+//! comparison (`benches/python/bench_dask.py`) computes the same numbers with NumPy.
+
+use dask::delayed;
+
+#[path = "random.rs"]
+mod random;
+
+/// Sum of `x = sqrt(x) + sin(x)` applied ten times to values `lo..hi` of stream `seed`.
+pub fn transformed_sum(seed: u64, lo: u64, hi: u64) -> f64 {
+    (lo..hi)
+        .map(|i| {
+            let mut x = random::uniform(seed, i);
+            for _ in 0..10 {
+                x = x.sqrt() + x.sin();
+            }
+            x
+        })
+        .sum()
+}
+
+/// The lecture's `calculation(size)`: the mean of the transformed values.
+#[delayed]
+pub fn calculation(size: u64, seed: u64) -> f64 {
+    transformed_sum(seed, 0, size) / size as f64
+}
+
+#[delayed]
+pub fn chunk_sum(seed: u64, lo: u64, hi: u64) -> f64 {
+    transformed_sum(seed, lo, hi)
+}
+
+#[delayed]
+pub fn mean_of(sums: Vec<f64>, size: u64) -> f64 {
+    sums.iter().sum::<f64>() / size as f64
+}
