@@ -48,6 +48,17 @@ impl NodeHeader {
         }
     }
 
+    /// A header of a non-pure node with a fixed id: for the scheduler's own helper tasks,
+    /// which must not take numbers from the build counter (that would shift the keys of
+    /// the user's graphs built afterwards).
+    pub(crate) fn with_id<T>(name: &'static str, path: &'static str, id: u64) -> Self {
+        NodeHeader {
+            id,
+            pure: false,
+            ..NodeHeader::new::<T>(name, path, Some(id))
+        }
+    }
+
     /// A header for a node that stands for an existing one (same key and names).
     pub(crate) fn same_as(other: &NodeHeader) -> Self {
         NodeHeader {

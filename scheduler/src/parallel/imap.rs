@@ -1,0 +1,311 @@
+//! `Parallel::imap`: results in input order while later items still run, with at most a
+//! window of results waiting ahead of the consumer (joblib's `return_as="generator"`).
+//!
+//! A driver thread (one per `imap`, parked most of the time; the calls run on the pool)
+//! runs rounds of worker loops. A worker claims items from the input iterator only while
+//! they fit in the window `[consumed, consumed + window)`; when the window is full its
+//! round ends, and the driver starts the next one once the consumer has taken results.
+//! Result `i` goes to ring slot `i % window`, which is free by then because the window
+//! kept `i` from being claimed before result `i - window` was taken.
+//!
+//! Wake-ups: the consumer checks its slot and waits while holding `state`; a worker that
+//! fills the slot the consumer is due to take locks `state` before notifying, so the
+//! notification cannot fall between the check and the wait. The same holds for the driver
+//! waiting for room and the consumer taking results.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use parking_lot::{Condvar, Mutex};
+
+use super::batch::{BatchSize, Batcher};
+use super::pool_run::run_workers;
+use crate::error::{panic_message, BoxError, Error};
+
+/// What the consumer and the driver wait on.
+#[derive(Default)]
+struct State {
+    /// The driver has returned: every claimed item has its result in a slot.
+    driver_done: bool,
+    /// Why the driver stopped early, when it was not an item's failure.
+    error: Option<Error>,
+}
+
+/// Where result `i` waits for the consumer: slot `i % window`.
+type Slot<R> = Mutex<Option<Result<R, Error>>>;
+
+struct Shared<R> {
+    slots: Box<[Slot<R>]>,
+    /// Results taken by the consumer; the window starts here.
+    consumed: AtomicUsize,
+    /// Items claimed from the input so far.
+    claimed: AtomicUsize,
+    /// Number of items, once the input ran out (`usize::MAX` before).
+    total: AtomicUsize,
+    /// A call failed or the consumer went away: claim nothing more.
+    stop: AtomicBool,
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+impl<R> Shared<R> {
+    fn window(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn notify(&self) {
+        let _state = self.state.lock();
+        self.wake.notify_all();
+    }
+}
+
+struct Source<It> {
+    items: It,
+    next_index: usize,
+    exhausted: bool,
+}
+
+/// What every worker of the rounds shares.
+struct ImapJob<It, F, R> {
+    source: Mutex<Source<It>>,
+    call: F,
+    shared: Arc<Shared<R>>,
+    batch: BatchSize,
+    workers: usize,
+}
+
+impl<I, It, R, E, F> ImapJob<It, F, R>
+where
+    I: Send,
+    It: Iterator<Item = I> + Send,
+    R: Send,
+    F: Fn(I) -> Result<R, E> + Sync,
+    E: Into<BoxError>,
+{
+    fn work(&self) {
+        let shared = &*self.shared;
+        let mut batcher = Batcher::new(self.batch, self.workers);
+        let mut claim = Vec::new();
+        while !shared.stop.load(Ordering::Relaxed) {
+            let start = {
+                let mut source = self.source.lock();
+                let end = shared.consumed.load(Ordering::Acquire) + shared.window();
+                let room = end.saturating_sub(source.next_index);
+                if source.exhausted || room == 0 {
+                    return;
+                }
+                let want = batcher.next(room).min(room);
+                claim.extend(source.items.by_ref().take(want));
+                let start = source.next_index;
+                source.next_index += claim.len();
+                shared.claimed.store(source.next_index, Ordering::Release);
+                if claim.len() < want {
+                    source.exhausted = true;
+                    shared.total.store(source.next_index, Ordering::Release);
+                    shared.notify();
+                }
+                start
+            };
+            let claimed = claim.len();
+            for (offset, item) in claim.drain(..).enumerate() {
+                let index = start + offset;
+                let result = match catch_unwind(AssertUnwindSafe(|| (self.call)(item))) {
+                    Ok(Ok(value)) => Ok(value),
+                    Ok(Err(error)) => Err(Error::Item {
+                        index,
+                        source: error.into(),
+                    }),
+                    Err(payload) => Err(Error::ItemPanic {
+                        index,
+                        message: panic_message(&*payload),
+                    }),
+                };
+                let failed = result.is_err();
+                *shared.slots[index % shared.window()].lock() = Some(result);
+                if failed {
+                    shared.stop.store(true, Ordering::Relaxed);
+                }
+                if failed || index == shared.consumed.load(Ordering::Acquire) {
+                    shared.notify();
+                }
+                if failed {
+                    // The rest of the claim is dropped uncalled with `claim`.
+                    return;
+                }
+            }
+            batcher.finished(claimed);
+        }
+    }
+
+    /// Rounds of worker loops until the input is used up or the map stops.
+    fn drive(&self) {
+        let shared = &*self.shared;
+        loop {
+            {
+                let mut state = shared.state.lock();
+                while !shared.stop.load(Ordering::Relaxed)
+                    && shared.claimed.load(Ordering::Acquire)
+                        >= shared.consumed.load(Ordering::Acquire) + shared.window()
+                {
+                    shared.wake.wait(&mut state);
+                }
+            }
+            if shared.stop.load(Ordering::Relaxed) || self.source.lock().exhausted {
+                break;
+            }
+            let round = if self.workers == 1 {
+                // On this thread: a panic here (only the input iterator can panic outside
+                // a call's guard) must still end the map with an error, not a hang.
+                catch_unwind(AssertUnwindSafe(|| self.work())).map_err(|payload| Error::Panic {
+                    key: "parallel-input".into(),
+                    name: "parallel".into(),
+                    attempts: 1,
+                    message: panic_message(&*payload),
+                })
+            } else {
+                run_workers(&|| self.work(), self.workers)
+            };
+            if let Err(error) = round {
+                shared.stop.store(true, Ordering::Relaxed);
+                shared.state.lock().error = Some(error);
+                break;
+            }
+        }
+        let mut state = shared.state.lock();
+        state.driver_done = true;
+        shared.wake.notify_all();
+    }
+}
+
+/// The iterator [`Parallel::imap`](crate::Parallel::imap) returns: each item is the
+/// result of the call on the input item at the same position, or the error that ended
+/// the map (after which the iterator is finished).
+///
+/// Dropping it early stops the map: calls already running finish, the rest never start.
+pub struct Imap<R> {
+    shared: Option<Arc<Shared<R>>>,
+    driver: Option<JoinHandle<()>>,
+    /// Returned first, when the map could not start.
+    early_error: Option<Error>,
+    next: usize,
+    finished: bool,
+}
+
+impl<R: Send + 'static> Imap<R> {
+    pub(crate) fn start<I, It, E, F>(
+        items: It,
+        call: F,
+        batch: BatchSize,
+        workers: usize,
+        window: usize,
+    ) -> Self
+    where
+        I: Send + 'static,
+        It: Iterator<Item = I> + Send + 'static,
+        E: Into<BoxError> + 'static,
+        F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
+    {
+        let shared = Arc::new(Shared {
+            slots: (0..window).map(|_| Mutex::new(None)).collect(),
+            consumed: AtomicUsize::new(0),
+            claimed: AtomicUsize::new(0),
+            total: AtomicUsize::new(usize::MAX),
+            stop: AtomicBool::new(false),
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        let job = ImapJob {
+            source: Mutex::new(Source {
+                items,
+                next_index: 0,
+                exhausted: false,
+            }),
+            call,
+            shared: Arc::clone(&shared),
+            batch,
+            workers,
+        };
+        let driver = std::thread::Builder::new()
+            .name("dask-imap".into())
+            .spawn(move || job.drive());
+        match driver {
+            Ok(driver) => Imap {
+                shared: Some(shared),
+                driver: Some(driver),
+                early_error: None,
+                next: 0,
+                finished: false,
+            },
+            Err(error) => Imap::failed(Error::Internal(format!(
+                "could not start the imap driver thread: {error}"
+            ))),
+        }
+    }
+
+    pub(crate) fn failed(error: Error) -> Self {
+        Imap {
+            shared: None,
+            driver: None,
+            early_error: Some(error),
+            next: 0,
+            finished: false,
+        }
+    }
+}
+
+impl<R> Iterator for Imap<R> {
+    type Item = Result<R, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(error) = self.early_error.take() {
+            self.finished = true;
+            return Some(Err(error));
+        }
+        if self.finished {
+            return None;
+        }
+        let shared = self.shared.as_ref()?;
+        let index = self.next;
+        let mut state = shared.state.lock();
+        loop {
+            let taken = shared.slots[index % shared.window()].lock().take();
+            if let Some(result) = taken {
+                drop(state);
+                self.next += 1;
+                shared.consumed.store(self.next, Ordering::Release);
+                if result.is_err() {
+                    self.finished = true;
+                    shared.stop.store(true, Ordering::Relaxed);
+                }
+                // The driver may be waiting for room.
+                shared.notify();
+                return Some(result);
+            }
+            if shared.total.load(Ordering::Acquire) == index {
+                self.finished = true;
+                return None;
+            }
+            if state.driver_done {
+                self.finished = true;
+                return state.error.take().map(Err);
+            }
+            shared.wake.wait(&mut state);
+        }
+    }
+}
+
+impl<R> Drop for Imap<R> {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.stop.store(true, Ordering::Relaxed);
+            shared.notify();
+        }
+        if let Some(driver) = self.driver.take() {
+            // The driver only waits for the round in progress, whose workers stop at
+            // their next claim.
+            let _ = driver.join();
+        }
+    }
+}

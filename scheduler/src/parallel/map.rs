@@ -1,0 +1,197 @@
+//! The engine of `Parallel::map`: one loop per worker over batches claimed from a shared
+//! counter, results written straight into the output `Vec` at their item's index.
+//!
+//! Why not one graph task per item or per batch: a task costs planning and scheduling
+//! (about 100 ns), a claim costs one `fetch_add`. The loops still run as ordinary tasks
+//! of a computation on our pool, so nesting, panics and the pool's threads behave as for
+//! any graph; only the items bypass the graph.
+//!
+//! Which slots hold a value is known without per-item bookkeeping: claims are handed out
+//! in index order, and a worker finishes every claim it makes unless a call fails, in
+//! which case it records where. So after the run, the results below the final counter are
+//! written except inside failed claims, and the items left are the rest of failed claims
+//! and everything past the counter.
+
+use std::cell::Cell;
+use std::ops::Range;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crossbeam_utils::CachePadded;
+use parking_lot::Mutex;
+
+use super::batch::{BatchSize, Batcher};
+use super::buffers::{Items, Results};
+use super::report::Report;
+use crate::error::{panic_message, BoxError, Error, TaskFailure};
+
+/// A call that failed, and the claim it was part of.
+struct Failure {
+    index: usize,
+    claim_end: usize,
+    failure: TaskFailure,
+}
+
+impl Failure {
+    fn into_error(self) -> Error {
+        match self.failure {
+            TaskFailure::Failed(source) => Error::Item {
+                index: self.index,
+                source,
+            },
+            TaskFailure::Panicked(message) => Error::ItemPanic {
+                index: self.index,
+                message,
+            },
+        }
+    }
+}
+
+pub(crate) struct MapJob<'a, I, R, G> {
+    items: Items<I>,
+    results: Results<R>,
+    len: usize,
+    /// The first unclaimed index (may run past `len`).
+    next: CachePadded<AtomicUsize>,
+    /// Set by the first failure: workers stop claiming.
+    stop: AtomicBool,
+    failures: Mutex<Vec<Failure>>,
+    call: &'a G,
+    batch: BatchSize,
+    workers: usize,
+    report: Option<&'a Report>,
+}
+
+impl<'a, I, R, E, G> MapJob<'a, I, R, G>
+where
+    G: Fn(I) -> Result<R, E>,
+    E: Into<BoxError>,
+{
+    pub(crate) fn new(
+        items: Vec<I>,
+        call: &'a G,
+        batch: BatchSize,
+        workers: usize,
+        report: Option<&'a Report>,
+    ) -> Self {
+        let (items, len) = Items::new(items);
+        MapJob {
+            items,
+            results: Results::new(len),
+            len,
+            next: CachePadded::new(AtomicUsize::new(0)),
+            stop: AtomicBool::new(false),
+            failures: Mutex::new(Vec::new()),
+            call,
+            batch,
+            workers,
+            report,
+        }
+    }
+
+    /// One worker's loop: claim, call, store, until the items run out or a call fails.
+    pub(crate) fn work(&self) {
+        let mut batcher = Batcher::new(self.batch, self.workers);
+        while !self.stop.load(Ordering::Relaxed) {
+            let unclaimed = self.len.saturating_sub(self.next.load(Ordering::Relaxed));
+            // At most `len` per claim keeps the counter from overflowing.
+            let want = batcher.next(unclaimed).min(self.len);
+            // Relaxed: only the uniqueness of claims matters; the items were written
+            // before the workers started and the results are read after they finished.
+            let start = self.next.fetch_add(want, Ordering::Relaxed);
+            if start >= self.len {
+                return;
+            }
+            let claim = start..(start + want).min(self.len);
+            let current = Cell::new(start);
+            let outcome =
+                catch_unwind(AssertUnwindSafe(|| self.run_claim(claim.clone(), &current)));
+            let failure = match outcome {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(TaskFailure::Failed(error)),
+                Err(payload) => Some(TaskFailure::Panicked(panic_message(&*payload))),
+            };
+            if let Some(failure) = failure {
+                self.stop.store(true, Ordering::Relaxed);
+                self.failures.lock().push(Failure {
+                    index: current.get(),
+                    claim_end: claim.end,
+                    failure,
+                });
+                return;
+            }
+            batcher.finished(claim.len());
+            if let Some(report) = self.report {
+                report.advance(claim.len());
+            }
+        }
+    }
+
+    #[inline]
+    fn run_claim(&self, claim: Range<usize>, current: &Cell<usize>) -> Result<(), BoxError> {
+        for index in claim {
+            current.set(index);
+            // SAFETY: `index` is below `len` and inside this worker's claim, which no
+            // other worker received; each index is taken once.
+            let item = unsafe { self.items.take(index) };
+            let result = (self.call)(item).map_err(Into::into)?;
+            // SAFETY: as above, the slot belongs to this claim alone.
+            unsafe { self.results.write(index, result) };
+        }
+        Ok(())
+    }
+
+    /// After every worker has returned: the results in input order, or the failure with
+    /// the lowest index, dropping exactly the results and items that are live.
+    ///
+    /// `run` is what running the workers returned; when it failed without any call
+    /// failing (a scheduler error), which slots are live is unknown, so both buffers are
+    /// leaked instead of guessed at.
+    pub(crate) fn finish(self, run: Result<(), Error>) -> Result<Vec<R>, Error> {
+        let MapJob {
+            mut items,
+            mut results,
+            len,
+            next,
+            failures,
+            ..
+        } = self;
+        let mut failures = failures.into_inner();
+        let claimed = CachePadded::into_inner(next).into_inner().min(len);
+        if failures.is_empty() {
+            return match run {
+                Ok(()) => {
+                    debug_assert_eq!(claimed, len, "a finished run claimed every item");
+                    // SAFETY: no call failed and every worker ran until the items ran
+                    // out, so each of the `len` claims was completed and its slot written;
+                    // the workers have returned, so their writes happened before this.
+                    Ok(unsafe { results.into_vec(len) })
+                }
+                Err(error) => {
+                    std::mem::forget(results);
+                    std::mem::forget(items);
+                    Err(error)
+                }
+            };
+        }
+        failures.sort_by_key(|f| f.index);
+        let mut written_from = 0;
+        for failure in &failures {
+            // SAFETY: see the module comment: below `claimed` and outside failed claims
+            // every slot was written; the rest of a failed claim was never taken. Ranges
+            // are disjoint because claims are.
+            unsafe {
+                results.drop_range(written_from..failure.index);
+                items.drop_range(failure.index + 1..failure.claim_end);
+            }
+            written_from = failure.claim_end;
+        }
+        // SAFETY: as above, for the completed claims after the last failure and the
+        // items nobody claimed.
+        unsafe {
+            results.drop_range(written_from..claimed);
+            items.drop_range(claimed..len);
+        }
+        Err(failures.swap_remove(0).into_error())
+    }
+}

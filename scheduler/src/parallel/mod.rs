@@ -1,0 +1,251 @@
+//! `Parallel`: joblib's `Parallel(n_jobs)(delayed(f)(x) for x in xs)` on our pool.
+//!
+//! `map` runs one loop per worker over batches of items claimed from a shared counter
+//! (`map.rs`), with batch sizes adapted to the measured call durations (`batch.rs`);
+//! results land directly in the output `Vec` (`buffers.rs`). `imap` yields results in
+//! input order while later items still run, through a bounded window (`imap.rs`).
+
+mod batch;
+mod buffers;
+mod imap;
+mod map;
+mod pool_run;
+mod report;
+#[cfg(test)]
+mod tests;
+
+use std::convert::Infallible;
+
+pub use batch::BatchSize;
+pub use imap::Imap;
+
+use crate::error::{BoxError, Error};
+use map::MapJob;
+use report::Report;
+
+/// A parallel map over items, joblib style: results in input order, the calls spread
+/// over `n_jobs` workers of the same pool that runs [`compute`](crate::compute).
+///
+/// ```
+/// use dask::Parallel;
+///
+/// let squares = Parallel::new(2).map(0..10u64, |x| x * x)?;
+/// assert_eq!(squares, (0..10).map(|x| x * x).collect::<Vec<_>>());
+///
+/// // Closures may borrow: the map returns only when every call has finished.
+/// let offset = 100;
+/// let shifted = Parallel::new(-1).map(vec![1, 2, 3], |x| x + offset)?;
+/// assert_eq!(shifted, vec![101, 102, 103]);
+/// # Ok::<(), dask::Error>(())
+/// ```
+///
+/// Better than joblib in three ways: no processes or pickling (items move, closures
+/// borrow), batches adapt per worker instead of through a dispatcher (a trivial call costs
+/// nanoseconds, not microseconds), and a failing call names its item's index and cancels
+/// the items not yet started:
+///
+/// ```
+/// use dask::Parallel;
+///
+/// let err = Parallel::new(2)
+///     .try_map(["1", "2", "x", "4"], |s| s.parse::<i32>())
+///     .unwrap_err();
+/// assert_eq!(err.item_index(), Some(2));
+/// assert!(err.to_string().starts_with("item 2 failed: invalid digit"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Parallel {
+    n_jobs: i32,
+    batch: BatchSize,
+    verbose: bool,
+    progress: bool,
+    window: Option<usize>,
+}
+
+impl Parallel {
+    /// `n_jobs` workers; as in joblib, `-1` means one per core, `-2` all cores but one,
+    /// and so on, and `1` runs every call on the calling thread. `0`, or a negative
+    /// number that leaves no core, is refused when the map starts.
+    pub fn new(n_jobs: i32) -> Self {
+        Parallel {
+            n_jobs,
+            batch: BatchSize::Auto,
+            verbose: false,
+            progress: false,
+            window: None,
+        }
+    }
+
+    /// How calls are grouped: `BatchSize::Auto` (the default) adapts batches to the
+    /// measured call durations so a claim's cost disappears behind the calls;
+    /// `.batch_size(n)` (or `BatchSize::Fixed(n)`) claims `n` items at a time.
+    pub fn batch_size(mut self, batch: impl Into<BatchSize>) -> Self {
+        self.batch = batch.into();
+        self
+    }
+
+    /// Prints joblib-style lines on stderr (`[Parallel(n_jobs=2)]: Done 64 of 100 items
+    /// | elapsed: 0.12 s`) as the number of finished calls doubles, and a last line.
+    pub fn verbose(mut self, verbose: bool) -> Self {
+        self.verbose = verbose;
+        self
+    }
+
+    /// Draws a progress bar (items done / total, rate, ETA) on stderr when it is a
+    /// terminal, as [`Config::progress`](crate::Config::progress) does for graphs.
+    pub fn progress(mut self, show: bool) -> Self {
+        self.progress = show;
+        self
+    }
+
+    /// For [`imap`](Self::imap): at most this many results wait ahead of the consumer
+    /// (finished but not yet taken, or running). Default: 64 per worker.
+    pub fn window(mut self, results: usize) -> Self {
+        self.window = Some(results);
+        self
+    }
+
+    /// The number of workers `n_jobs` stands for on this machine.
+    pub fn workers(&self) -> Result<usize, Error> {
+        let cores = available_cores();
+        match self.n_jobs {
+            0 => Err(Error::InvalidConfig(
+                "Parallel::new(0): use 1 to run on the calling thread, -1 for every core".into(),
+            )),
+            n if n > 0 => Ok(n as usize),
+            n => {
+                let workers = cores as i64 + 1 + i64::from(n);
+                if workers < 1 {
+                    Err(Error::InvalidConfig(format!(
+                        "Parallel::new({n}) leaves no worker on this machine ({cores} cores)"
+                    )))
+                } else {
+                    Ok(workers as usize)
+                }
+            }
+        }
+    }
+
+    fn check(&self) -> Result<usize, Error> {
+        if self.batch == BatchSize::Fixed(0) {
+            return Err(Error::InvalidConfig(
+                "batch_size(0): a batch holds at least one item".into(),
+            ));
+        }
+        if self.window == Some(0) {
+            return Err(Error::InvalidConfig(
+                "window(0): the consumer must be able to wait for at least one result".into(),
+            ));
+        }
+        self.workers()
+    }
+
+    /// Calls `f` on every item, in parallel, and returns the results in input order.
+    ///
+    /// A panicking call fails the map with [`Error::ItemPanic`] naming the item's index;
+    /// items not yet started are not called (they are dropped), and the pool stays usable.
+    pub fn map<I, R, F>(&self, items: impl IntoIterator<Item = I>, f: F) -> Result<Vec<R>, Error>
+    where
+        I: Send,
+        R: Send,
+        F: Fn(I) -> R + Sync,
+    {
+        self.try_map(items, |item| Ok::<R, Infallible>(f(item)))
+    }
+
+    /// [`map`](Self::map) for a fallible `f`: the first `Err` (by index, when several
+    /// calls fail at once) fails the map with [`Error::Item`], carrying the index and the
+    /// error as its source; items not yet started are cancelled.
+    pub fn try_map<I, R, E, F>(
+        &self,
+        items: impl IntoIterator<Item = I>,
+        f: F,
+    ) -> Result<Vec<R>, Error>
+    where
+        I: Send,
+        R: Send,
+        E: Into<BoxError>,
+        F: Fn(I) -> Result<R, E> + Sync,
+    {
+        let workers = self.check()?;
+        let items: Vec<I> = items.into_iter().collect();
+        let report = Report::new(items.len(), workers, self.verbose, self.progress);
+        let job = MapJob::new(items, &f, self.batch, workers, report.as_ref());
+        let run = if workers == 1 {
+            job.work();
+            Ok(())
+        } else {
+            pool_run::run_workers(&|| job.work(), workers)
+        };
+        let result = job.finish(run);
+        if let Some(report) = &report {
+            report.finish(result.as_ref().err().and_then(Error::item_index));
+        }
+        result
+    }
+
+    /// Like [`map`](Self::map), but returns at once an iterator that yields the results
+    /// in input order as they become ready, while later items still run. Items are
+    /// pulled from `items` only as the [`window`](Self::window) allows, so neither the
+    /// input nor the results need to fit in memory at once.
+    ///
+    /// ```
+    /// use dask::Parallel;
+    ///
+    /// let mut lengths = Parallel::new(2).window(8).imap(
+    ///     (0..1_000).map(|i| "x".repeat(i)),
+    ///     |s: String| s.len(),
+    /// );
+    /// assert_eq!(lengths.next().unwrap()?, 0);
+    /// assert_eq!(lengths.nth(9).unwrap()?, 10);
+    /// assert_eq!(lengths.map(Result::unwrap).last(), Some(999));
+    /// # Ok::<(), dask::Error>(())
+    /// ```
+    ///
+    /// An error (a panicking call, or an impossible option) is yielded in its place, and
+    /// the iterator ends after it. The consumer blocks its thread while it waits for a
+    /// result: inside a task, prefer [`map`](Self::map).
+    pub fn imap<I, R, F, It>(&self, items: It, f: F) -> Imap<R>
+    where
+        It: IntoIterator<Item = I>,
+        It::IntoIter: Send + 'static,
+        I: Send + 'static,
+        R: Send + 'static,
+        F: Fn(I) -> R + Send + Sync + 'static,
+    {
+        self.try_imap(items, move |item| Ok::<R, Infallible>(f(item)))
+    }
+
+    /// [`imap`](Self::imap) for a fallible `f`: an `Err` is yielded as [`Error::Item`]
+    /// at its position, after every earlier result, and ends the iterator.
+    pub fn try_imap<I, R, E, F, It>(&self, items: It, f: F) -> Imap<R>
+    where
+        It: IntoIterator<Item = I>,
+        It::IntoIter: Send + 'static,
+        I: Send + 'static,
+        R: Send + 'static,
+        E: Into<BoxError> + 'static,
+        F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
+    {
+        match self.check() {
+            Ok(workers) => {
+                let window = self.window.unwrap_or(64 * workers);
+                Imap::start(items.into_iter(), f, self.batch, workers, window)
+            }
+            Err(error) => Imap::failed(error),
+        }
+    }
+}
+
+impl From<usize> for BatchSize {
+    fn from(items: usize) -> Self {
+        BatchSize::Fixed(items)
+    }
+}
+
+fn available_cores() -> usize {
+    #[cfg(not(loom))]
+    return crate::exec::default_threads();
+    #[cfg(loom)]
+    1
+}

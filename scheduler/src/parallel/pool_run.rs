@@ -1,0 +1,78 @@
+//! Running one closure on several workers of our pool, borrowing from the caller.
+//!
+//! The workers are ordinary tasks of a computation, so they go wherever `compute` sends
+//! tasks: the pool of the requested size, or, inside a task, the pool already running it
+//! (nested maps add no threads). Tasks must be `'static`; the closure is not (it borrows
+//! the caller's items and function), so the tasks carry a type-erased pointer to it.
+
+use crate::args::Inputs;
+use crate::config::{Config, Scheduler};
+use crate::delayed::{task_node, Delayed};
+use crate::error::{Error, TaskFailure};
+#[cfg(not(loom))]
+use crate::exec::Pool;
+use crate::node::NodeHeader;
+
+/// A borrowed `&W` without its lifetime, and the function that calls it.
+#[derive(Clone, Copy)]
+struct ErasedWork {
+    work: *const (),
+    call: unsafe fn(*const ()),
+}
+
+// SAFETY: `ErasedWork` is created only from a `&W` with `W: Sync` (see `run_workers`), so
+// calling it from any thread is what `W: Sync` allows.
+unsafe impl Send for ErasedWork {}
+unsafe impl Sync for ErasedWork {}
+
+impl ErasedWork {
+    /// # Safety
+    /// The `&W` it was made from is still live.
+    unsafe fn run(self) {
+        // SAFETY: by the contract.
+        unsafe { (self.call)(self.work) }
+    }
+}
+
+/// # Safety
+/// `work` points to a live `W`.
+unsafe fn call_erased<W: Fn() + Sync>(work: *const ()) {
+    // SAFETY: by the contract, and `W` is the type the pointer was made from.
+    unsafe { (*work.cast::<W>())() }
+}
+
+/// Runs `work` once on each of `workers` tasks and returns when all have returned.
+///
+/// `work` must not panic (the map catches its callers' panics itself); if it does, the
+/// panic fails the computation like any task's, and the error is returned.
+pub(crate) fn run_workers<W: Fn() + Sync>(work: &W, workers: usize) -> Result<(), Error> {
+    let erased = ErasedWork {
+        work: (work as *const W).cast(),
+        call: call_erased::<W>,
+    };
+    let tasks: Vec<Delayed<()>> = (0..workers)
+        .map(|i| {
+            let header = NodeHeader::with_id::<()>("parallel", "dask::Parallel", i as u64);
+            task_node(header, (), move |_: &(), _: &Inputs<'_>| {
+                // SAFETY: `work` outlives every run of this task: `compute_with` below
+                // returns only after every task of its plan has finished or been skipped,
+                // and no task of the plan starts after that (the completion protocol of
+                // `exec`); the nodes are dropped before `run_workers` returns and nothing
+                // else holds them.
+                unsafe { erased.run() };
+                Ok::<(), TaskFailure>(())
+            })
+        })
+        .collect();
+    let config = Config::default();
+    #[cfg(not(loom))]
+    let config = match Pool::current() {
+        Some(_) => config,
+        None => config.scheduler(Scheduler::Threads(workers)),
+    };
+    #[cfg(loom)]
+    let config = config.scheduler(Scheduler::Sync);
+    let outcome = crate::compute_with(&tasks, &config).map(drop);
+    drop(tasks);
+    outcome
+}

@@ -1,0 +1,103 @@
+//! What a parallel map shows while it runs: joblib-style `verbose` lines and a progress
+//! bar. Workers report once per batch, so reporting costs nothing per call.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+const TEMPLATE: &str =
+    "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} items, {per_sec}, eta {eta}";
+
+pub(crate) struct Report {
+    total: usize,
+    workers: usize,
+    started: Instant,
+    done: AtomicUsize,
+    /// `verbose`: the next count that prints a line (doubling, as joblib's lines thin out).
+    next_line: Option<AtomicUsize>,
+    bar: Option<ProgressBar>,
+}
+
+impl Report {
+    /// `None` when neither is asked for, so workers skip reporting altogether.
+    pub(crate) fn new(total: usize, workers: usize, verbose: bool, progress: bool) -> Option<Self> {
+        if !verbose && !progress {
+            return None;
+        }
+        let bar = progress.then(|| {
+            let target = if std::io::stderr().is_terminal() {
+                ProgressDrawTarget::stderr_with_hz(10)
+            } else {
+                ProgressDrawTarget::hidden()
+            };
+            let style = ProgressStyle::with_template(TEMPLATE)
+                .expect("the progress template is valid")
+                .progress_chars("#>-");
+            ProgressBar::with_draw_target(Some(total as u64), target).with_style(style)
+        });
+        Some(Report {
+            total,
+            workers,
+            started: Instant::now(),
+            done: AtomicUsize::new(0),
+            next_line: verbose.then(|| AtomicUsize::new(1)),
+            bar,
+        })
+    }
+
+    /// `items` more calls have finished.
+    pub(crate) fn advance(&self, items: usize) {
+        let done = self.done.fetch_add(items, Ordering::Relaxed) + items;
+        if let Some(bar) = &self.bar {
+            bar.inc(items as u64);
+        }
+        if let Some(next) = &self.next_line {
+            let due = next.load(Ordering::Relaxed);
+            if done >= due && done < self.total {
+                let after = done.saturating_mul(2);
+                // One worker prints each line.
+                if next
+                    .compare_exchange(due, after, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    eprintln!("{}", self.line(done, ""));
+                }
+            }
+        }
+    }
+
+    /// The last line (`verbose`) and the bar's end.
+    pub(crate) fn finish(&self, failed_at: Option<usize>) {
+        let done = self.done.load(Ordering::Relaxed);
+        if self.next_line.is_some() {
+            let tail = match failed_at {
+                None => " finished".to_string(),
+                Some(index) => format!(" failed at item {index}; the rest was cancelled"),
+            };
+            eprintln!("{}", self.line(done, &tail));
+        }
+        if let Some(bar) = &self.bar {
+            if failed_at.is_none() {
+                bar.finish();
+            } else {
+                bar.abandon();
+            }
+        }
+    }
+
+    fn line(&self, done: usize, tail: &str) -> String {
+        format!(
+            "[Parallel(n_jobs={})]: Done {done} of {} items | elapsed: {:.2} s{tail}",
+            self.workers,
+            self.total,
+            self.started.elapsed().as_secs_f64()
+        )
+    }
+
+    #[cfg(test)]
+    pub(crate) fn done(&self) -> usize {
+        self.done.load(Ordering::Relaxed)
+    }
+}
