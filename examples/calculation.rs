@@ -5,12 +5,24 @@
 
 use std::time::Instant;
 
-use dask::Delayed;
+use dask::{delayed, Delayed};
 
+#[path = "workloads/random.rs"]
+mod random;
 #[path = "workloads/calculation.rs"]
 mod workloads;
 
-use workloads::{calculation, calculation_eager, chunk_sum, mean_of};
+use workloads::{calculation, calculation_eager, transformed_sum};
+
+#[delayed]
+fn chunk_sum(seed: u64, lo: u64, hi: u64) -> f64 {
+    transformed_sum(seed, lo, hi)
+}
+
+#[delayed]
+fn mean_of(sums: Vec<f64>, size: u64) -> f64 {
+    sums.iter().sum::<f64>() / size as f64
+}
 
 fn main() -> Result<(), dask::Error> {
     let size: u64 = std::env::args()

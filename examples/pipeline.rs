@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use dask::Delayed;
 
+#[path = "workloads/random.rs"]
+mod random;
 #[path = "workloads/pipeline.rs"]
 mod workloads;
 

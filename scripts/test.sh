@@ -2,7 +2,7 @@
 # The project's test command (the README's second command; CI runs it with CI=true).
 # Installs what the tests need, then runs every test of the workspace, the loom models
 # of the scheduler's protocols, Miri over its unsafe code, and a smoke run of the
-# scheduler benchmark.
+# scheduler benchmark and of the comparison with Python Dask.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,10 @@ scripts/miri.sh
 
 # The benchmark harness must keep working; tiny sizes, one table.
 cargo run --release --example bench_scheduler -- --quick
+
+# The comparison with Python Dask and joblib: tiny sizes, one run each; checks that both
+# sides run and agree (sets up its Python environment; fails under CI=true if it cannot).
+scripts/bench-vs-dask.sh --smoke
 
 # The `tracing` feature's span per task (one small test; the feature changes the build).
 cargo test --features tracing --test diagnostics_tracing

@@ -1,11 +1,12 @@
-//! The lecture's CPU-bound `calculation(size)`, whole and in chunks. Shared by
+//! The lecture's CPU-bound `calculation(size)`. Shared by
 //! `examples/calculation.rs` and `examples/bench_vs_dask.rs`; the Python side of the
 //! comparison (`benches/python/bench_dask.py`) computes the same numbers with NumPy.
 
 use dask::delayed;
 
-#[path = "random.rs"]
-mod random;
+// The including example declares `random` (from `random.rs` beside this file) next to
+// this module, so that an example using both workloads compiles it once.
+use super::random;
 
 /// Sum of `x = sqrt(x) + sin(x)` applied ten times to values `lo..hi` of stream `seed`.
 pub fn transformed_sum(seed: u64, lo: u64, hi: u64) -> f64 {
@@ -24,14 +25,4 @@ pub fn transformed_sum(seed: u64, lo: u64, hi: u64) -> f64 {
 #[delayed]
 pub fn calculation(size: u64, seed: u64) -> f64 {
     transformed_sum(seed, 0, size) / size as f64
-}
-
-#[delayed]
-pub fn chunk_sum(seed: u64, lo: u64, hi: u64) -> f64 {
-    transformed_sum(seed, lo, hi)
-}
-
-#[delayed]
-pub fn mean_of(sums: Vec<f64>, size: u64) -> f64 {
-    sums.iter().sum::<f64>() / size as f64
 }

@@ -4,8 +4,9 @@
 
 use dask::delayed;
 
-#[path = "random.rs"]
-mod random;
+// The including example declares `random` (from `random.rs` beside this file) next to
+// this module, so that an example using both workloads compiles it once.
+use super::random;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
