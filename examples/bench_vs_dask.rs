@@ -403,7 +403,10 @@ fn main() -> BoxResult<()> {
             &floats(&calc["results"][what]),
         );
     }
-    let label = format!("{calls} x calculation({size})");
+    let label = format!(
+        "{calls} x calculation({})",
+        report::thousands(size as usize)
+    );
     table.rows.push(Row::seconds(
         &label,
         "serial NumPy loop",
@@ -491,7 +494,15 @@ fn main() -> BoxResult<()> {
         &flatten(&computed),
         &stats_list(&pipe["results"]["dask"]),
     );
-    let label = format!("pipeline {:?}", sizes.pipeline_sizes);
+    let label = format!(
+        "pipeline, sizes {}",
+        sizes
+            .pipeline_sizes
+            .iter()
+            .map(|&n| report::thousands(n))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    );
     table.rows.push(Row::seconds(
         &label,
         "NumPy, serial",
