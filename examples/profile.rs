@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use dask::{delayed, Config, Delayed, Profiler, Scheduler};
 
-/// Counter-based pseudo-random numbers in [0, 1) (as in `examples/calculation.rs`).
+/// Counter-based pseudo-random numbers in [0, 1).
 fn uniform(seed: u64, i: u64) -> f64 {
     let mut z = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i.wrapping_add(0x632B_E59B_D9B4_E019);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -182,27 +182,23 @@ def overhead(config, log):
     return rows
 
 
-# ---- The lecture's workloads, with the counter-based random numbers of
-# ---- examples/workloads/random.rs so that both sides compute the same values.
+# ---- The lecture's workloads, with the numbers of examples/workloads/random.rs so that
+# ---- both sides compute the same values.
 
-SEED_MULT = 0x9E3779B97F4A7C15  # a Python int: the product is reduced by hand
-INDEX_ADD = np.uint64(0x632BE59BD9B4E019)
-MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-MIX2 = np.uint64(0x94D049BB133111EB)
+STEP = 0.6180339887498949  # the golden ratio's conjugate
+STREAM = 0.4142135623730951  # sqrt(2) - 1
 
 
 def uniform(seed, size):
-    """Values 0..size of stream `seed` in [0, 1), as `uniform(seed, i)` in Rust."""
-    z = np.arange(size, dtype=np.uint64)
-    z += INDEX_ADD
-    z ^= np.uint64(seed * SEED_MULT % (1 << 64))
-    z ^= z >> np.uint64(30)
-    z *= MIX1
-    z ^= z >> np.uint64(27)
-    z *= MIX2
-    z ^= z >> np.uint64(31)
-    z >>= np.uint64(11)
-    return z.astype(np.float64) / float(1 << 53)
+    """Values 0..size of stream `seed` in [0, 1), bit for bit as `uniform(seed, i)` in
+    examples/workloads/random.rs: the fractional parts of i * STEP + start."""
+    start = seed * STREAM
+    start -= math.floor(start)
+    x = np.arange(size, dtype=np.float64)
+    x *= STEP
+    x += start
+    x -= np.floor(x)
+    return x
 
 
 def calculation(size, seed):

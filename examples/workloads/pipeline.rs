@@ -16,7 +16,7 @@ pub struct Stats {
 }
 
 /// `size` pseudo-random values in [0, 1): the stream numbered `size` of
-/// [`random::uniform`] (counter-based, so NumPy can make the same values).
+/// [`random::uniform`] (which NumPy can make too, bit for bit).
 #[delayed]
 pub fn generate_data(size: usize) -> Vec<f64> {
     (0..size as u64)
