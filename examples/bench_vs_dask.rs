@@ -420,27 +420,28 @@ fn main() -> BoxResult<()> {
         "{calls} x calculation({})",
         report::thousands(size as usize)
     );
-    table.rows.push(Row::seconds(
-        &label,
-        "serial NumPy loop",
-        Figure::of(&numbers(&calc["serial"])?),
-        "serial Rust loop",
-        Figure::of(&serial_s),
-    ));
-    table.rows.push(Row::seconds(
-        &label,
-        "joblib n_jobs=2",
-        Figure::of(&numbers(&calc["joblib"])?),
-        "Parallel::new(2).map",
-        Figure::of(&par_s),
-    ));
-    table.rows.push(Row::seconds(
-        &label,
-        "dask.delayed, threads",
-        Figure::of(&numbers(&calc["dask"])?),
-        "dask::compute",
-        Figure::of(&compute_s),
-    ));
+    for (python, theirs, ours, mine) in [
+        (
+            "serial NumPy loop",
+            &calc["serial"],
+            "serial Rust loop",
+            &serial_s,
+        ),
+        (
+            "joblib n_jobs=2",
+            &calc["joblib"],
+            "Parallel::new(2).map",
+            &par_s,
+        ),
+        (
+            "dask.delayed, threads",
+            &calc["dask"],
+            "dask::compute",
+            &compute_s,
+        ),
+    ] {
+        table.push_seconds(&label, python, &numbers(theirs)?, ours, mine);
+    }
 
     // Serial vs parallel against the number of calculation calls (the chart only).
     eprintln!("  rust: calculation scaling");
@@ -516,20 +517,22 @@ fn main() -> BoxResult<()> {
             .collect::<Vec<_>>()
             .join(" / ")
     );
-    table.rows.push(Row::seconds(
-        &label,
-        "NumPy, serial",
-        Figure::of(&numbers(&pipe["numpy"])?),
-        "serial Rust loop",
-        Figure::of(&serial_s),
-    ));
-    table.rows.push(Row::seconds(
-        &label,
-        "Dask + NumPy, threads",
-        Figure::of(&numbers(&pipe["dask"])?),
-        "dask::compute",
-        Figure::of(&compute_s),
-    ));
+    for (python, theirs, ours, mine) in [
+        (
+            "NumPy, serial",
+            &pipe["numpy"],
+            "serial Rust loop",
+            &serial_s,
+        ),
+        (
+            "Dask + NumPy, threads",
+            &pipe["dask"],
+            "dask::compute",
+            &compute_s,
+        ),
+    ] {
+        table.push_seconds(&label, python, &numbers(theirs)?, ours, mine);
+    }
 
     // bar over 0..6.
     eprintln!("  rust: bar");
@@ -542,13 +545,13 @@ fn main() -> BoxResult<()> {
         .map(|xs| xs.iter().filter_map(Value::as_u64).collect())
         .unwrap_or_default();
     checks.equal("bar", squares, theirs);
-    table.rows.push(Row::seconds(
+    table.push_seconds(
         &format!("bar over 0..{items}"),
         "joblib n_jobs=2",
-        Figure::of(&numbers(&py["bar"]["joblib"])?),
+        &numbers(&py["bar"]["joblib"])?,
         "Parallel::new(2).map",
-        Figure::of(&bar_s),
-    ));
+        &bar_s,
+    );
 
     // Peak memory of the tree reduction.
     eprintln!("  rust: memory");

@@ -181,6 +181,19 @@ pub struct Table {
 }
 
 impl Table {
+    /// A lecture workload's row from both sides' run times in seconds.
+    pub fn push_seconds(
+        &mut self,
+        workload: &str,
+        python: &str,
+        theirs: &[f64],
+        ours: &str,
+        mine: &[f64],
+    ) {
+        let row = Row::seconds(workload, python, Figure::of(theirs), ours, Figure::of(mine));
+        self.rows.push(row);
+    }
+
     pub fn markdown(&self) -> String {
         let mut out = String::from(
             "| workload | Python | median (min–max) | ours | median (min–max) | Python / ours | goal |\n\
