@@ -1,0 +1,92 @@
+//! The lecture's image flipper: ten small JPEGs named after London stations are written
+//! to a temporary `data/` folder, then each is rotated by 180 degrees and saved as
+//! `<name>_flipped.png`, in parallel with [`dask::Parallel`].
+//!
+//! ```text
+//! cargo run --release --example image_flipper
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use dask::Parallel;
+use image::{ImageError, Rgb, RgbImage};
+
+const STATIONS: [&str; 10] = [
+    "Paddington",
+    "Kings_Cross",
+    "St_Pancras",
+    "Euston",
+    "Waterloo",
+    "Victoria",
+    "Liverpool_Street",
+    "London_Bridge",
+    "Marylebone",
+    "Charing_Cross",
+];
+
+const WIDTH: u32 = 96;
+const HEIGHT: u32 = 64;
+
+/// A gradient with a red block in the top-left corner, so a rotation is easy to check.
+fn station_image(seed: u32) -> RgbImage {
+    RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
+        if x < 16 && y < 16 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([(x * 2) as u8, (y * 3) as u8, (seed * 25) as u8])
+        }
+    })
+}
+
+fn write_images(data: &Path) -> Result<Vec<PathBuf>, ImageError> {
+    std::fs::create_dir_all(data)?;
+    STATIONS
+        .iter()
+        .zip(0..)
+        .map(|(name, seed)| {
+            let path = data.join(format!("{name}.jpg"));
+            station_image(seed).save(&path)?;
+            Ok(path)
+        })
+        .collect()
+}
+
+/// Reads one JPEG, rotates it and writes `<name>_flipped.png` next to it; returns the
+/// new file's name.
+fn flip(path: &Path) -> Result<String, ImageError> {
+    let flipped = image::open(path)?.rotate180();
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = format!("{stem}_flipped.png");
+    flipped.save(path.with_file_name(&name))?;
+    Ok(name)
+}
+
+/// The red block must now sit in the bottom-right corner.
+fn check_flipped(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let img = image::open(path)?.to_rgb8();
+    let corner = img.get_pixel(WIDTH - 4, HEIGHT - 4);
+    let opposite = img.get_pixel(4, 4);
+    // JPEG is lossy: near red, not exactly.
+    if corner[0] < 200 || corner[1] > 60 || opposite[0] > 200 && opposite[1] < 60 {
+        return Err(format!("{} is not rotated by 180 degrees", path.display()).into());
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = std::env::temp_dir().join(format!("dask-image-flipper-{}", std::process::id()));
+    let data = root.join("data");
+    let images = write_images(&data)?;
+    println!("wrote {} images to {}", images.len(), data.display());
+
+    let names = Parallel::new(2)
+        .verbose(true)
+        .try_map(&images, |path| flip(path))?;
+    for name in &names {
+        println!("{name}");
+        check_flipped(&data.join(name))?;
+    }
+
+    std::fs::remove_dir_all(&root)?;
+    Ok(())
+}
