@@ -93,6 +93,7 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
     let path_tail = format!("::{}", syn::ext::IdentExt::unraw(name));
     let retries = args.retries.unwrap_or(0);
     let pure = args.pure.is_some();
+    let fingerprint = crate::fingerprint::of_function(function);
 
     let mut bounds = Bounds::default();
     let mut builder_params = Vec::new();
@@ -189,6 +190,7 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
                 name: #display_name,
                 path: ::core::concat!(::core::module_path!(), #path_tail),
                 retries: #retries,
+                fingerprint: #fingerprint,
             };
             let __dask_args = (#(#packed_args,)*);
             let __dask_pure = #pure_id;

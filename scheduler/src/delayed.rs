@@ -56,7 +56,9 @@ impl<T> Delayed<T> {
     }
 
     /// The node's key, Dask style `name-<16 hex digits>`: unique in the graph and the same
-    /// in every run of the same program (pure calls: in every program).
+    /// in every run of the same program. A pure call's key is the same in every program
+    /// with the same function source: it hashes the function's path, a fingerprint of its
+    /// tokens (docs and comments aside) and its arguments.
     pub fn key(&self) -> &str {
         self.node.header().key()
     }

@@ -84,6 +84,9 @@ pub mod __private {
         pub path: &'static str,
         /// Extra attempts after a failure or panic (`#[delayed(retries = N)]`).
         pub retries: u32,
+        /// A hash of the function's tokens (its source without docs and comments):
+        /// part of the pure key, so editing the function changes its keys.
+        pub fingerprint: u64,
     }
 
     /// Builds a task node. `run` reads `args` in order through `inputs`.
@@ -96,15 +99,20 @@ pub mod __private {
     {
         let mut header = NodeHeader::new::<R>(spec.name, spec.path, pure_id);
         header.retries = spec.retries;
+        if pure_id.is_some() {
+            header.content_addressed = crate::node::all_content_addressed(&args);
+        }
         crate::delayed::task_node(header, args, run)
     }
 
-    /// The key hash of a pure call: the function's path and the arguments' identities.
+    /// The key hash of a pure call: the function's path and source fingerprint, and the
+    /// arguments' identities.
     pub fn pure_id(spec: &TaskSpec, hash_args: impl FnOnce(&mut StableHasher)) -> u64 {
         use std::hash::Hasher;
         let mut hasher = StableHasher::new();
         hasher.write(spec.path.as_bytes());
         hasher.write_u8(0xff);
+        hasher.write_u64(spec.fingerprint);
         hash_args(&mut hasher);
         hasher.finish()
     }

@@ -27,6 +27,10 @@ pub struct NodeHeader {
     /// The hash part of the key: content hash for pure nodes, mixed build number otherwise.
     pub(crate) id: u64,
     pub(crate) pure: bool,
+    /// The key says everything the value depends on: the node is pure and so is every
+    /// node upstream of it (no `dask::delayed(value)` data, no non-pure task), so the
+    /// key names the same value in every process. What `Memory` can cache.
+    pub(crate) content_addressed: bool,
     /// Extra attempts after a failure or panic.
     pub(crate) retries: u32,
     key: OnceLock<String>,
@@ -42,6 +46,7 @@ impl NodeHeader {
             type_name: std::any::type_name::<T>(),
             id: pure_id.unwrap_or_else(key::next_build_id),
             pure: pure_id.is_some(),
+            content_addressed: false,
             retries: 0,
             key: OnceLock::new(),
             mark: VisitMark::new(),
@@ -56,6 +61,7 @@ impl NodeHeader {
             type_name: other.type_name,
             id: other.id,
             pure: other.pure,
+            content_addressed: other.content_addressed,
             retries: other.retries,
             key: other.key.clone(),
             mark: VisitMark::new(),
@@ -74,6 +80,13 @@ impl NodeHeader {
     pub(crate) fn key(&self) -> &str {
         self.key.get_or_init(|| key::format_key(self.name, self.id))
     }
+}
+
+/// Whether every dependency in `args` is content-addressed (true without dependencies).
+pub(crate) fn all_content_addressed(args: &impl ArgList) -> bool {
+    let mut all = true;
+    args.for_each_dep(&mut |dep, _| all &= dep.header().content_addressed);
+    all
 }
 
 /// Whether running a node means calling code or only reading a value it holds.
@@ -231,5 +244,49 @@ impl NodeDyn for ValueNode {
 
     fn run(&self, _inputs: &Inputs<'_>) -> Result<Box<dyn Any + Send + Sync>, TaskFailure> {
         unreachable!("value nodes are loaded by the planner, never run")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{delayed, Delayed};
+
+    #[delayed(pure)]
+    fn pure_inc(x: u64) -> u64 {
+        x + 1
+    }
+
+    #[delayed]
+    fn plain_inc(x: u64) -> u64 {
+        x + 1
+    }
+
+    fn content_addressed(d: &Delayed<u64>) -> bool {
+        d.node().header().content_addressed
+    }
+
+    #[test]
+    fn content_addressed_means_pure_all_the_way_up() {
+        let leaf = pure_inc(1);
+        assert!(content_addressed(&leaf));
+        assert!(content_addressed(&pure_inc(&leaf)));
+        assert!(!content_addressed(&plain_inc(1)));
+        assert!(!content_addressed(&pure_inc(plain_inc(1))));
+        assert!(!content_addressed(&pure_inc(pure_inc(plain_inc(1)))));
+        assert!(!content_addressed(&pure_inc(crate::delayed(1u64))));
+        assert!(!content_addressed(&leaf.map(|v| v + 1)));
+        let persisted = crate::persist(&[pure_inc(&leaf)]).unwrap();
+        assert!(content_addressed(&persisted[0]));
+        assert!(content_addressed(&pure_inc(&persisted[0])));
+    }
+
+    #[test]
+    fn the_header_stays_within_112_bytes() {
+        // Every node carries one; the content-addressed flag lives in padding.
+        assert!(
+            std::mem::size_of::<super::NodeHeader>() <= 112,
+            "{}",
+            std::mem::size_of::<super::NodeHeader>()
+        );
     }
 }
