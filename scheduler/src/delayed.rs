@@ -135,6 +135,8 @@ pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
 
 /// A data node standing for an already computed node: same key and name.
 pub(crate) fn persisted<T: Send + Sync + 'static>(original: &Delayed<T>, value: T) -> Delayed<T> {
+    // Settled now: the data node has no inputs to work it out from later.
+    crate::content_address::is_content_addressed(original.node());
     let header = NodeHeader::same_as(original.node.header());
     Delayed::from_node(Arc::new(ValueNode::new(header, Arc::new(value))))
 }

@@ -51,6 +51,7 @@ mod args;
 mod cancel;
 mod compute;
 mod config;
+mod content_address;
 mod delayed;
 mod diagnostics;
 mod error;
@@ -97,6 +98,15 @@ pub mod __private {
         /// A hash of the function's tokens (its source without docs and comments):
         /// part of the pure key, so editing the function changes its keys.
         pub fingerprint: u64,
+        /// [`key_seed`] of `path` and `fingerprint`: where every pure key of the
+        /// function starts.
+        pub key_seed: u64,
+    }
+
+    /// The hasher state after the function's path and source fingerprint, computed at
+    /// compile time in the function's static `TaskSpec`.
+    pub const fn key_seed(path: &str, fingerprint: u64) -> u64 {
+        crate::key::pure_key_seed(path, fingerprint)
     }
 
     /// Builds a task node. `run` reads `args` in order through `inputs`.
@@ -109,9 +119,6 @@ pub mod __private {
     {
         let mut header = NodeHeader::new::<R>(spec.name, spec.path, pure_id);
         header.retries = spec.retries;
-        if pure_id.is_some() {
-            header.content_addressed = crate::node::all_content_addressed(&args);
-        }
         crate::delayed::task_node(header, args, run)
     }
 
@@ -119,10 +126,7 @@ pub mod __private {
     /// arguments' identities.
     pub fn pure_id(spec: &TaskSpec, hash_args: impl FnOnce(&mut StableHasher)) -> u64 {
         use std::hash::Hasher;
-        let mut hasher = StableHasher::new();
-        hasher.write(spec.path.as_bytes());
-        hasher.write_u8(0xff);
-        hasher.write_u64(spec.fingerprint);
+        let mut hasher = StableHasher::from_seed(spec.key_seed);
         hash_args(&mut hasher);
         hasher.finish()
     }

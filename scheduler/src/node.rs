@@ -11,6 +11,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
 
 use crate::args::{ArgList, Inputs};
+use crate::content_address::ContentAddressed;
 use crate::error::TaskFailure;
 use crate::key;
 use crate::plan::VisitMark;
@@ -27,10 +28,10 @@ pub struct NodeHeader {
     /// The hash part of the key: content hash for pure nodes, mixed build number otherwise.
     pub(crate) id: u64,
     pub(crate) pure: bool,
-    /// The key says everything the value depends on: the node is pure and so is every
-    /// node upstream of it (no `dask::delayed(value)` data, no non-pure task), so the
-    /// key names the same value in every process. What `Memory` can cache.
-    pub(crate) content_addressed: bool,
+    /// Whether the key names the same value in every process; see `content_address`.
+    /// Worked out on first use, not while building: building is a hot path and only
+    /// `Memory` asks.
+    pub(crate) content_addressed: ContentAddressed,
     /// Extra attempts after a failure or panic.
     pub(crate) retries: u32,
     key: OnceLock<String>,
@@ -46,7 +47,7 @@ impl NodeHeader {
             type_name: std::any::type_name::<T>(),
             id: pure_id.unwrap_or_else(key::next_build_id),
             pure: pure_id.is_some(),
-            content_addressed: false,
+            content_addressed: ContentAddressed::unknown(),
             retries: 0,
             key: OnceLock::new(),
             mark: VisitMark::new(),
@@ -61,7 +62,7 @@ impl NodeHeader {
             type_name: other.type_name,
             id: other.id,
             pure: other.pure,
-            content_addressed: other.content_addressed,
+            content_addressed: other.content_addressed.clone(),
             retries: other.retries,
             key: other.key.clone(),
             mark: VisitMark::new(),
@@ -80,13 +81,6 @@ impl NodeHeader {
     pub(crate) fn key(&self) -> &str {
         self.key.get_or_init(|| key::format_key(self.name, self.id))
     }
-}
-
-/// Whether every dependency in `args` is content-addressed (true without dependencies).
-pub(crate) fn all_content_addressed(args: &impl ArgList) -> bool {
-    let mut all = true;
-    args.for_each_dep(&mut |dep, _| all &= dep.header().content_addressed);
-    all
 }
 
 /// Whether running a node means calling code or only reading a value it holds.
@@ -249,37 +243,6 @@ impl NodeDyn for ValueNode {
 
 #[cfg(test)]
 mod tests {
-    use crate::{delayed, Delayed};
-
-    #[delayed(pure)]
-    fn pure_inc(x: u64) -> u64 {
-        x + 1
-    }
-
-    #[delayed]
-    fn plain_inc(x: u64) -> u64 {
-        x + 1
-    }
-
-    fn content_addressed(d: &Delayed<u64>) -> bool {
-        d.node().header().content_addressed
-    }
-
-    #[test]
-    fn content_addressed_means_pure_all_the_way_up() {
-        let leaf = pure_inc(1);
-        assert!(content_addressed(&leaf));
-        assert!(content_addressed(&pure_inc(&leaf)));
-        assert!(!content_addressed(&plain_inc(1)));
-        assert!(!content_addressed(&pure_inc(plain_inc(1))));
-        assert!(!content_addressed(&pure_inc(pure_inc(plain_inc(1)))));
-        assert!(!content_addressed(&pure_inc(crate::delayed(1u64))));
-        assert!(!content_addressed(&leaf.map(|v| v + 1)));
-        let persisted = crate::persist(&[pure_inc(&leaf)]).unwrap();
-        assert!(content_addressed(&persisted[0]));
-        assert!(content_addressed(&pure_inc(&persisted[0])));
-    }
-
     #[test]
     fn the_header_stays_within_112_bytes() {
         // Every node carries one; the content-addressed flag lives in padding.

@@ -162,7 +162,7 @@ impl Memory {
         if header.path == node::LOAD_PATH || header.path == node::STORE_PATH {
             return Ok(delayed.clone());
         }
-        if !header.content_addressed {
+        if !crate::content_address::is_content_addressed(delayed.node()) {
             return Err(refusal::not_cacheable(delayed.node()));
         }
         let identity = EntryIdentity::new::<T>(header.id);

@@ -42,8 +42,8 @@ pub(crate) struct EntrySlot {
 }
 
 fn header<T>(original: &NodeHeader, path: &'static str) -> NodeHeader {
-    let mut header = NodeHeader::new::<T>(NAME, path, Some(key::mix(original.id ^ SALT)));
-    header.content_addressed = true;
+    let header = NodeHeader::new::<T>(NAME, path, Some(key::mix(original.id ^ SALT)));
+    header.content_addressed.set(true);
     header
 }
 

@@ -6,6 +6,7 @@
 //! names the node that breaks the chain: the cached node itself or the nearest node
 //! upstream that is not pure.
 
+use crate::content_address::is_content_addressed;
 use crate::error::Error;
 use crate::node::{NodeBody, NodeDyn};
 
@@ -35,7 +36,7 @@ fn first_impure_upstream(node: &dyn NodeDyn) -> &dyn NodeDyn {
     loop {
         let mut next = None;
         current.for_each_dep(&mut |dep, _| {
-            if next.is_none() && !dep.header().content_addressed {
+            if next.is_none() && !is_content_addressed(dep) {
                 next = Some(dep);
             }
         });
