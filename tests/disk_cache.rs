@@ -32,6 +32,14 @@ fn entry_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+#[test]
+fn memory_is_a_shareable_handle() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Memory>();
+    shareable::<dask::CacheStats>();
+    shareable::<dask::CacheSize>();
+}
+
 // ---- hits and misses ----
 
 static GENERATED: AtomicUsize = AtomicUsize::new(0);
