@@ -61,7 +61,11 @@ impl EntryIdentity {
 /// Why the bytes of an entry file are not a value.
 #[derive(Debug)]
 pub(crate) enum Invalid {
-    Truncated { expected: u64, found: u64 },
+    /// Shorter (cut off) or longer than its header says.
+    Length {
+        expected: u64,
+        found: u64,
+    },
     NotAnEntry,
     Version(u32),
     Checksum,
@@ -73,8 +77,11 @@ pub(crate) enum Invalid {
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Invalid::Truncated { expected, found } => {
+            Invalid::Length { expected, found } if found < expected => {
                 write!(f, "is truncated ({found} of {expected} bytes)")
+            }
+            Invalid::Length { expected, found } => {
+                write!(f, "is {found} bytes long instead of {expected}")
             }
             Invalid::NotAnEntry => f.write_str("is not a cache entry (wrong magic bytes)"),
             Invalid::Version(v) => write!(f, "has format version {v}, expected {VERSION}"),
@@ -117,7 +124,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
         if bytes.len() >= 8 && bytes[..8] != MAGIC {
             return Err(Invalid::NotAnEntry);
         }
-        return Err(Invalid::Truncated {
+        return Err(Invalid::Length {
             expected: HEADER_LEN as u64,
             found: bytes.len() as u64,
         });
@@ -131,7 +138,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     }
     let expected = (HEADER_LEN as u64).saturating_add(field(32));
     if expected != bytes.len() as u64 {
-        return Err(Invalid::Truncated {
+        return Err(Invalid::Length {
             expected,
             found: bytes.len() as u64,
         });
@@ -203,7 +210,7 @@ mod tests {
         longer.push(0);
         assert!(matches!(
             decode::<Vec<u32>>(&longer, identity()),
-            Err(Invalid::Truncated { .. })
+            Err(Invalid::Length { .. })
         ));
     }
 

@@ -186,7 +186,8 @@ impl Memory {
     }
 
     /// Removes every entry (of every process using the directory). Files and folders
-    /// the cache did not make are left alone.
+    /// the cache did not make are left alone. An entry another process is writing at
+    /// that moment may fail to be written; that process warns and goes on.
     pub fn clear(&self) -> Result<(), Error> {
         self.shared.store.clear()
     }
