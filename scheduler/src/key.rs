@@ -1,8 +1,9 @@
 //! Deterministic node keys.
 //!
-//! A key is `name-<16 hex digits>`. Pure calls hash their function path and arguments
-//! with [`StableHasher`], which gives the same value on every platform and in every
-//! process; other calls take the next number of a process-wide build counter, mixed so
+//! A key is `name-<16 hex digits>`. Pure calls hash their function path, the function's
+//! source fingerprint (from `#[delayed]`; both folded into a seed at compile time) and
+//! their arguments with [`StableHasher`], which gives the same value on every platform
+//! and in every process; other calls take the next number of a process-wide build counter, mixed so
 //! that keys look like Dask's and still come out the same in every run that builds the
 //! graph in the same order.
 
