@@ -56,7 +56,9 @@ impl<T> Delayed<T> {
     }
 
     /// The node's key, Dask style `name-<16 hex digits>`: unique in the graph and the same
-    /// in every run of the same program (pure calls: in every program).
+    /// in every run of the same program. A pure call's key is the same in every program
+    /// with the same function source: it hashes the function's path, a fingerprint of its
+    /// tokens (docs and comments aside) and its arguments.
     pub fn key(&self) -> &str {
         self.node.header().key()
     }
@@ -133,6 +135,8 @@ pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
 
 /// A data node standing for an already computed node: same key and name.
 pub(crate) fn persisted<T: Send + Sync + 'static>(original: &Delayed<T>, value: T) -> Delayed<T> {
+    // Settled now: the data node has no inputs to work it out from later.
+    crate::content_address::is_content_addressed(original.node());
     let header = NodeHeader::same_as(original.node.header());
     Delayed::from_node(Arc::new(ValueNode::new(header, Arc::new(value))))
 }

@@ -11,6 +11,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
 
 use crate::args::{ArgList, Inputs};
+use crate::content_address::ContentAddressed;
 use crate::error::TaskFailure;
 use crate::key;
 use crate::plan::VisitMark;
@@ -27,6 +28,10 @@ pub struct NodeHeader {
     /// The hash part of the key: content hash for pure nodes, mixed build number otherwise.
     pub(crate) id: u64,
     pub(crate) pure: bool,
+    /// Whether the key names the same value in every process; see `content_address`.
+    /// Worked out on first use, not while building: building is a hot path and only
+    /// `Memory` asks.
+    pub(crate) content_addressed: ContentAddressed,
     /// Extra attempts after a failure or panic.
     pub(crate) retries: u32,
     key: OnceLock<String>,
@@ -42,6 +47,7 @@ impl NodeHeader {
             type_name: std::any::type_name::<T>(),
             id: pure_id.unwrap_or_else(key::next_build_id),
             pure: pure_id.is_some(),
+            content_addressed: ContentAddressed::unknown(),
             retries: 0,
             key: OnceLock::new(),
             mark: VisitMark::new(),
@@ -67,6 +73,7 @@ impl NodeHeader {
             type_name: other.type_name,
             id: other.id,
             pure: other.pure,
+            content_addressed: other.content_addressed.clone(),
             retries: other.retries,
             key: other.key.clone(),
             mark: VisitMark::new(),
@@ -242,5 +249,18 @@ impl NodeDyn for ValueNode {
 
     fn run(&self, _inputs: &Inputs<'_>) -> Result<Box<dyn Any + Send + Sync>, TaskFailure> {
         unreachable!("value nodes are loaded by the planner, never run")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_header_stays_within_112_bytes() {
+        // Every node carries one; the content-addressed flag lives in padding.
+        assert!(
+            std::mem::size_of::<super::NodeHeader>() <= 112,
+            "{}",
+            std::mem::size_of::<super::NodeHeader>()
+        );
     }
 }
