@@ -1,15 +1,18 @@
 //! The lecture's image flipper: ten small JPEGs named after London stations are written
 //! to a temporary `data/` folder, then each is rotated by 180 degrees and saved as
-//! `<name>_flipped.png`, in parallel with [`dask::Parallel`].
+//! `<name>_flipped.png`, in parallel with [`dask::Parallel`]. Then the same flips go
+//! through [`dask::Memory`]: the first pass computes and stores each result on disk, the
+//! second is served entirely from the cache (the example fails if it is not).
 //!
 //! ```text
 //! cargo run --release --example image_flipper
 //! ```
 
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use dask::Parallel;
-use image::{ImageError, Rgb, RgbImage};
+use dask::{delayed, Delayed, Memory, Parallel};
+use image::{ImageError, ImageFormat, Rgb, RgbImage};
 
 const STATIONS: [&str; 10] = [
     "Paddington",
@@ -61,6 +64,37 @@ fn flip(path: &Path) -> Result<String, ImageError> {
     Ok(name)
 }
 
+/// The cached flip: JPEG bytes in, PNG bytes out. Pure, so its key (and its cache
+/// entry) follows the image's content, not its file name.
+#[delayed(pure)]
+fn flip_bytes(jpeg: Vec<u8>) -> Result<Vec<u8>, ImageError> {
+    let flipped = image::load_from_memory_with_format(&jpeg, ImageFormat::Jpeg)?.rotate180();
+    let mut png = Vec::new();
+    flipped.write_to(&mut Cursor::new(&mut png), ImageFormat::Png)?;
+    Ok(png)
+}
+
+/// One pass of cached flips over every image; returns (computed, from the cache).
+fn cached_pass(
+    memory: &Memory,
+    images: &[PathBuf],
+) -> Result<(u64, u64), Box<dyn std::error::Error>> {
+    let before = memory.stats();
+    let flips = images
+        .iter()
+        .map(|path| Ok(memory.cache(&flip_bytes(std::fs::read(path)?))?))
+        .collect::<Result<Vec<Delayed<Vec<u8>>>, Box<dyn std::error::Error>>>()?;
+    let pngs = dask::compute(&flips)?;
+    for (path, png) in images.iter().zip(&pngs) {
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+        let out = path.with_file_name(format!("{stem}_flipped.png"));
+        std::fs::write(&out, png)?;
+        check_flipped(&out)?;
+    }
+    let after = memory.stats();
+    Ok((after.misses - before.misses, after.hits - before.hits))
+}
+
 /// The red block must now sit in the bottom-right corner.
 fn check_flipped(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let img = image::open(path)?.to_rgb8();
@@ -86,6 +120,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{name}");
         check_flipped(&data.join(name))?;
     }
+
+    let memory = Memory::new(root.join("cache"))?;
+    for pass in ["first", "second"] {
+        let (computed, cached) = cached_pass(&memory, &images)?;
+        println!("{pass} pass with Memory: {computed} computed, {cached} served from the cache");
+        if pass == "second" && (computed, cached) != (0, images.len() as u64) {
+            return Err("the second pass was not served entirely from the cache".into());
+        }
+    }
+    println!("cache: {:?}", memory.size()?);
 
     std::fs::remove_dir_all(&root)?;
     Ok(())

@@ -19,6 +19,10 @@ scripts/miri.sh
 # The benchmark harness must keep working; tiny sizes, one table.
 cargo run --release --example bench_scheduler -- --quick
 
+# The lecture's joblib example end to end: Parallel, then Memory (the second pass must be
+# served from the cache, or the example fails).
+cargo run --release --example image_flipper
+
 # The `tracing` feature's span per task (one small test; the feature changes the build).
 cargo test --features tracing --test diagnostics_tracing
 
