@@ -163,8 +163,20 @@ pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values
     observers.start(threads, plan.task_count);
     plan.configure(config.errors, config.cancel.clone(), observers);
     let deadline = config.timeout.map(|limit| Instant::now() + limit);
+    #[cfg(feature = "cluster")]
+    if config.effective_scheduler() == Scheduler::Cluster {
+        let ran = crate::cluster::run(&mut plan, config, deadline);
+        plan.observers.finish(ran.is_ok());
+        ran?;
+        return outputs.extract(&mut OutputReader {
+            plan: &plan,
+            next: 0,
+        });
+    }
     let timed_out = match config.effective_scheduler() {
         Scheduler::Sync => plan.run_sequential(deadline),
+        #[cfg(feature = "cluster")]
+        Scheduler::Cluster => unreachable!("handled above"),
         #[cfg(not(loom))]
         Scheduler::Threads(threads) => Pool::with_threads(threads).run(&plan, deadline),
         #[cfg(loom)]

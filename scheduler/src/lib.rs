@@ -41,6 +41,9 @@
 
 mod args;
 mod cancel;
+#[cfg(feature = "cluster")]
+pub mod cluster;
+mod codec;
 mod compute;
 mod config;
 mod delayed;
@@ -71,6 +74,7 @@ pub use key::StableHasher;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::args::{Arg, ArgDeps, ArgList, ArgRef, Gather, Inputs, IntoArg};
+    pub use crate::codec::{probe, Codec, Probe};
     pub use crate::delayed::Delayed;
     pub use crate::error::{BoxError, TaskFailure};
     pub use crate::key::StableHasher;
@@ -86,17 +90,25 @@ pub mod __private {
         pub retries: u32,
     }
 
-    /// Builds a task node. `run` reads `args` in order through `inputs`.
+    /// Builds a task node. `run` reads `args` in order through `inputs`; `codec` is a
+    /// zero-sized closure asking [`probe`] for the result type's codec.
     #[inline]
-    pub fn task<A, F, R>(spec: &TaskSpec, pure_id: Option<u64>, args: A, run: F) -> Delayed<R>
+    pub fn task<A, F, R, C>(
+        spec: &TaskSpec,
+        pure_id: Option<u64>,
+        args: A,
+        run: F,
+        codec: C,
+    ) -> Delayed<R>
     where
         A: ArgList,
         F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
         R: Send + Sync + 'static,
+        C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
     {
         let mut header = NodeHeader::new::<R>(spec.name, spec.path, pure_id);
         header.retries = spec.retries;
-        crate::delayed::task_node(header, args, run)
+        crate::delayed::task_node(header, args, run, codec)
     }
 
     /// The key hash of a pure call: the function's path and the arguments' identities.

@@ -14,3 +14,5 @@ mod worker;
 
 #[cfg(not(loom))]
 pub(crate) use pool::{default_threads, Pool};
+#[cfg(all(not(loom), feature = "cluster"))]
+pub(crate) use pool::Feed;
