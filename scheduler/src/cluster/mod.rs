@@ -82,6 +82,11 @@ pub(crate) fn run(
                 .into(),
         ));
     }
+    // One cluster computation at a time in this process: epochs are numbered in the
+    // order computations reach the timely thread, and every process must number them
+    // the same way.
+    static ONE_AT_A_TIME: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock();
     let cluster = match &config.cluster {
         Some(cluster) => cluster.clone(),
         None => ClusterConfig::from_env_or_args()?,
