@@ -222,6 +222,25 @@ fn cluster_child() {
             println!("RESULT tasks={tasks}");
             println!("RESULT digest={digest:x}");
         }
+        "first" => {
+            let config = cluster_config(Placement::Chains);
+            let mut rng = Lcg(0xf1257);
+            for g in 0..40 {
+                let (outputs, _) = random_graph(&mut rng);
+                let got = dask::cluster::compute_on_first(&outputs, &config)
+                    .unwrap_or_else(|e| panic!("graph {g}: {e}"));
+                if my_index() == 0 {
+                    assert_eq!(
+                        got,
+                        Some(dask::compute_with(&outputs, &sync).unwrap()),
+                        "graph {g}"
+                    );
+                } else {
+                    assert_eq!(got, None, "graph {g}");
+                }
+            }
+            println!("RESULT first=ok");
+        }
         "fail" => {
             let config = cluster_config(Placement::Chains);
             let sum = total((0..6).map(fails_on_one).collect::<Vec<_>>());
@@ -472,4 +491,13 @@ fn the_death_of_a_process_is_reported_on_the_others() {
         "{error}"
     );
     assert!(result(&outs[0], "again").contains("lost the connection"));
+}
+
+#[test]
+fn results_on_the_first_process_only() {
+    let outs = run_cluster("first", 3, &[0, 1, 2], &[]);
+    assert_ok(&outs);
+    for out in &outs {
+        assert_eq!(result(out, "first"), "ok");
+    }
 }

@@ -23,7 +23,14 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    pub(crate) fn new(plan: &Plan<'_>, processes: usize, me: usize, placement: Placement) -> Self {
+    /// `everywhere`: every process receives the outputs; otherwise process 0 only.
+    pub(crate) fn new(
+        plan: &Plan<'_>,
+        processes: usize,
+        me: usize,
+        placement: Placement,
+        everywhere: bool,
+    ) -> Self {
         let n = plan.len();
         const VALUE: u32 = u32::MAX;
         let mut owner = vec![VALUE; n];
@@ -64,8 +71,9 @@ impl Layout {
                 }
             }
         }
-        // Every process returns the outputs.
-        let everyone = if processes == 64 {
+        let receivers = if !everywhere {
+            1
+        } else if processes == 64 {
             u64::MAX
         } else {
             (1u64 << processes) - 1
@@ -73,7 +81,7 @@ impl Layout {
         for &o in plan.outputs() {
             let owner_of_o = owner[o as usize];
             if owner_of_o != VALUE {
-                dests[o as usize] |= everyone & !(1 << owner_of_o);
+                dests[o as usize] |= receivers & !(1 << owner_of_o);
             }
         }
         let mut owned = vec![0; processes];

@@ -68,13 +68,41 @@ pub fn last_placement() -> Vec<usize> {
 
 static LAST_PLACEMENT: parking_lot::Mutex<Vec<usize>> = parking_lot::Mutex::new(Vec::new());
 
-/// Runs `plan` as this process's share of a cluster computation. On success, the plan
-/// holds every output.
+/// Like [`compute_with`](crate::compute_with) on a cluster, but only process 0 receives
+/// the outputs (`Some(values)`); the other processes return `Ok(None)` once the
+/// computation is complete everywhere. Outputs then cross the network once instead of
+/// once per process. Errors are still reported on every process.
+///
+/// ```no_run
+/// use dask::cluster::ClusterConfig;
+/// let total = dask::delayed(20u64).map(|v| v + 1);
+/// let config = dask::Config::default().cluster(ClusterConfig::from_env_or_args()?);
+/// if let Some(value) = dask::cluster::compute_on_first(&total, &config)? {
+///     println!("{value}"); // process 0 only
+/// }
+/// # Ok::<(), dask::Error>(())
+/// ```
+pub fn compute_on_first<O: crate::Outputs>(
+    outputs: O,
+    config: &Config,
+) -> Result<Option<O::Values>, Error> {
+    if config.effective_scheduler() != crate::Scheduler::Cluster {
+        return Err(Error::InvalidConfig(
+            "dask::cluster::compute_on_first needs Scheduler::Cluster (Config::cluster)".into(),
+        ));
+    }
+    crate::compute::compute_here(outputs, config, false)
+}
+
+/// Runs `plan` as this process's share of a cluster computation. Returns whether this
+/// process received the outputs (every process when `everywhere`, else process 0), which
+/// the plan then holds.
 pub(crate) fn run(
     plan: &mut Plan<'_>,
     config: &Config,
     deadline: Option<Instant>,
-) -> Result<(), Error> {
+    everywhere: bool,
+) -> Result<bool, Error> {
     if Pool::current().is_some() {
         return Err(Error::InvalidConfig(
             "Scheduler::Cluster cannot run from inside a running task (every process must \
@@ -97,7 +125,7 @@ pub(crate) fn run(
         return Err(lost.into());
     }
     let (me, processes) = (cluster.index, cluster.processes());
-    let layout = Layout::new(plan, processes, me, cluster.placement);
+    let layout = Layout::new(plan, processes, me, cluster.placement, everywhere);
     layout.check_codecs(plan)?;
     *LAST_PLACEMENT.lock() = layout.owned.clone();
     let fingerprint = layout::fingerprint(plan);
@@ -143,7 +171,8 @@ pub(crate) fn run(
         }
     };
     plan.outgoing = None;
-    outcome_to_result(plan, config, outcome, timed_out, me)
+    outcome_to_result(plan, config, outcome, timed_out, me)?;
+    Ok(everywhere || me == 0)
 }
 
 /// The same error on every process: after the epoch every process knows every failure,
