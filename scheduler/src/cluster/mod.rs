@@ -147,29 +147,19 @@ pub(crate) fn run(
         arrives: layout.arrives,
         fingerprint,
     });
-    let mut submitted = Ok(());
     let timed_out = pool.run_fed(plan, deadline, |feed| {
         let mut job = job.take().expect("one start per run");
         job.feed = Some(feed);
-        submitted = runtime.submit(job);
+        runtime.submit(job);
     });
     if let Some(job) = job.take() {
         // Nothing to do here (no local task, no arrival): the epoch still runs, so that
         // this process sends its greeting and sees the others finish.
-        submitted = runtime.submit(job);
+        runtime.submit(job);
     }
     epoch.local_done.store(true, Ordering::Release);
     runtime.thread.unpark();
-    let outcome = match submitted {
-        Ok(()) => epoch.wait(),
-        Err(lost) => {
-            // The local share may be waiting for arrivals that will never come; it was
-            // not handed to the timely thread, so the pool run above had nothing
-            // outstanding only if nothing was expected. Report the loss.
-            plan.outgoing = None;
-            return Err(lost.into());
-        }
-    };
+    let outcome = epoch.wait();
     plan.outgoing = None;
     outcome_to_result(plan, config, outcome, timed_out, me)?;
     Ok(everywhere || me == 0)

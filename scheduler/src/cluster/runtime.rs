@@ -130,20 +130,19 @@ impl Runtime {
         })
     }
 
-    /// Hands one computation to the timely thread.
-    pub(crate) fn submit(&self, job: Job) -> Result<(), ClusterError> {
+    /// Hands one computation to the timely thread. If that thread has stopped (the
+    /// cluster was lost), ends the computation here with that loss: its expected
+    /// arrivals are given up, so the local pool does not wait for them.
+    pub(crate) fn submit(&self, job: Job) {
         let sent = self
             .jobs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .send(job);
         self.thread.unpark();
-        sent.map_err(|_| {
-            lost().unwrap_or(ClusterError::PeerLost {
-                process: None,
-                detail: "the timely worker thread has stopped".into(),
-            })
-        })
+        if let Err(mpsc::SendError(job)) = sent {
+            abandon(job);
+        }
     }
 }
 
@@ -214,7 +213,9 @@ pub(crate) struct Epoch {
     /// Set by the computing thread when the local pool has finished everything here.
     pub(crate) local_done: AtomicBool,
     outcome: Mutex<Option<Outcome>>,
-    finished: Condvar,
+    /// The outcome was given (it may have been taken since).
+    finished: AtomicBool,
+    done: Condvar,
 }
 
 /// What the timely thread learned during the epoch.
@@ -236,13 +237,18 @@ impl Epoch {
             outgoing,
             local_done: AtomicBool::new(false),
             outcome: Mutex::new(None),
-            finished: Condvar::new(),
+            finished: AtomicBool::new(false),
+            done: Condvar::new(),
         }
     }
 
     fn finish(&self, outcome: Outcome) {
-        *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
-        self.finished.notify_all();
+        let mut slot = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        if self.finished.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        *slot = Some(outcome);
+        self.done.notify_all();
     }
 
     /// Blocks until the timely thread reports the epoch complete on every process.
@@ -253,7 +259,7 @@ impl Epoch {
                 return done;
             }
             outcome = self
-                .finished
+                .done
                 .wait_timeout(outcome, Duration::from_millis(100))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
@@ -342,12 +348,28 @@ fn worker_loop(worker: &mut Worker, jobs: mpsc::Receiver<Job>, processes: usize)
 
 /// Ends a computation submitted after the cluster was lost.
 fn abandon(job: Job) {
-    let mut state = EpochState::new(&job);
-    state.abort();
-    job.epoch.finish(Outcome {
-        lost: lost(),
-        ..Outcome::default()
-    });
+    drop(job);
+}
+
+impl Drop for Job {
+    /// A job dropped before its epoch finished (the timely thread stopped, or never got
+    /// it) ends the computation with the cluster's loss, giving up its expected arrivals
+    /// so that the local pool does not wait for them forever.
+    fn drop(&mut self) {
+        if self.epoch.finished.load(Ordering::Acquire) {
+            return;
+        }
+        let mut state = EpochState::new(self);
+        state.abort();
+        drop(state);
+        self.epoch.finish(Outcome {
+            lost: Some(lost().unwrap_or(ClusterError::PeerLost {
+                process: None,
+                detail: "the timely worker thread has stopped".into(),
+            })),
+            ..Outcome::default()
+        });
+    }
 }
 
 /// The timely thread's bookkeeping for one epoch.
