@@ -126,6 +126,17 @@ mod tests {
     struct Opaque;
 
     #[test]
+    fn asking_costs_no_memory_per_node() {
+        // What `#[delayed]` stores in each task node: a closure capturing nothing.
+        let ask = || {
+            let probe = &Probe::<Vec<u64>>::new();
+            probe.codec()
+        };
+        assert_eq!(std::mem::size_of_val(&ask), 0);
+        assert_eq!(std::mem::size_of_val(&crate::node::no_codec), 0);
+    }
+
+    #[test]
     fn probe_answers_by_type() {
         // The borrow is the mechanism: `&Probe<T>` finds the serde impl first.
         let opaque = &Probe::<Opaque>::new();
