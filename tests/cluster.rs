@@ -241,6 +241,20 @@ fn cluster_child() {
             }
             println!("RESULT first=ok");
         }
+        "mismatch" => {
+            let config = cluster_config(Placement::Chains);
+            if my_index() == 1 {
+                // One more node built first: every later key differs on this process.
+                let _extra = seed(0);
+            }
+            let sum = total((0..6).map(seed).collect::<Vec<_>>());
+            let err = sum.compute_with(&config).unwrap_err();
+            assert!(
+                matches!(err, Error::Cluster(ClusterError::GraphMismatch { .. })),
+                "{err:?}"
+            );
+            println!("RESULT error={err}");
+        }
         "fail" => {
             let config = cluster_config(Placement::Chains);
             let sum = total((0..6).map(fails_on_one).collect::<Vec<_>>());
@@ -499,5 +513,14 @@ fn results_on_the_first_process_only() {
     assert_ok(&outs);
     for out in &outs {
         assert_eq!(result(out, "first"), "ok");
+    }
+}
+
+#[test]
+fn processes_that_build_different_graphs_are_told() {
+    let outs = run_cluster("mismatch", 2, &[0, 1], &[]);
+    assert_ok(&outs);
+    for out in &outs {
+        assert!(result(out, "error").contains("built a different graph"));
     }
 }
