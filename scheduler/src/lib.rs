@@ -38,6 +38,11 @@
 //!
 //! A task that calls `compute` itself helps run the inner graph on its own worker instead
 //! of blocking it, so nested computations neither deadlock nor add threads.
+//!
+//! With the `cluster` feature, `Scheduler::Cluster` runs the same graphs across
+//! processes and machines on timely dataflow: every process builds the same graph, runs
+//! the tasks it owns on its own pool, and receives the results it reads from the others
+//! (see the `cluster` module).
 
 mod args;
 mod cancel;
