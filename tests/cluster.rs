@@ -177,6 +177,15 @@ fn dies_on_one(i: u64) -> u64 {
     i
 }
 
+/// Process 1 hangs in it for 6 s.
+#[delayed]
+fn sleeps_on_one(i: u64) -> u64 {
+    if my_index() == 1 {
+        std::thread::sleep(Duration::from_secs(6));
+    }
+    i
+}
+
 fn cluster_config(placement: Placement) -> Config {
     let cluster = ClusterConfig::from_env()
         .expect("cluster variables")
@@ -240,6 +249,17 @@ fn cluster_child() {
                 }
             }
             println!("RESULT first=ok");
+        }
+        "hang" => {
+            // Process 1 is stuck in a task for 6 s; process 0's timeout is 1 s.
+            let config = cluster_config(Placement::Chains).timeout(Duration::from_secs(1));
+            let started = Instant::now();
+            let sum = total((0..4).map(sleeps_on_one).collect::<Vec<_>>());
+            let err = sum.compute_with(&config).unwrap_err();
+            println!("RESULT error={err}");
+            println!("RESULT waited_ms={}", started.elapsed().as_millis());
+            let again = seed(1).compute_with(&config).unwrap_err();
+            println!("RESULT again={again}");
         }
         "mismatch" => {
             let config = cluster_config(Placement::Chains);
@@ -523,4 +543,18 @@ fn processes_that_build_different_graphs_are_told() {
     for out in &outs {
         assert!(result(out, "error").contains("built a different graph"));
     }
+}
+
+#[test]
+fn a_hanging_process_is_given_up_after_the_timeout() {
+    let outs = run_cluster("hang", 2, &[0, 1], &[]);
+    assert_ok(&outs);
+    let error = result(&outs[0], "error");
+    assert!(
+        error.contains("still not complete on every process"),
+        "{error}"
+    );
+    let waited: u64 = result(&outs[0], "waited_ms").parse().unwrap();
+    assert!(waited < 5_000, "process 0 gave up after {waited} ms");
+    assert!(result(&outs[0], "again").contains("still not complete"));
 }

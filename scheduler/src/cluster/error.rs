@@ -43,6 +43,16 @@ pub enum ClusterError {
         process: Option<usize>,
         detail: String,
     },
+    /// A computation with a [`Config::timeout`](crate::Config::timeout) was still not
+    /// complete on every process this long after its deadline (a process hangs in a task
+    /// or stopped computing). The cluster's epochs can no longer agree, so, as after a
+    /// lost process, every later computation fails too.
+    #[error(
+        "the computation was still not complete on every process {waited:?} after its \
+         timeout (a process hangs, or does not run the same computations); the cluster \
+         cannot continue: stop every process and restart them to rerun"
+    )]
+    Unresponsive { waited: std::time::Duration },
     /// Processes built different graphs (they must run the same program on the same
     /// input, computing the same outputs in the same order).
     #[error(

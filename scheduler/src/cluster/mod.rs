@@ -32,7 +32,9 @@
 //! Limits: a process belongs to one cluster for its life; timely's process set is fixed,
 //! so when a process dies the others fail with [`ClusterError::PeerLost`] and the whole
 //! cluster must be restarted; every process must call `compute` on the same graphs in the
-//! same order; results of `Delayed::map` closures and generic functions cannot cross
+//! same order (with a [`Config::timeout`](crate::Config::timeout), a process that hangs
+//! is given up after as long again, [`ClusterError::Unresponsive`]); results of
+//! `Delayed::map` closures and generic functions cannot cross
 //! processes (they have no codec), and a graph that would need that is refused before
 //! anything runs.
 
@@ -146,6 +148,12 @@ pub(crate) fn run(
         epoch: Arc::clone(&epoch),
         arrives: layout.arrives,
         fingerprint,
+        // The local tasks stop at the deadline; the other processes get as long again
+        // (at least a second) to finish theirs before we stop waiting for them.
+        give_up: config.timeout.zip(deadline).map(|(limit, at)| {
+            let grace = limit.max(std::time::Duration::from_secs(1));
+            (at + grace, grace)
+        }),
     });
     let timed_out = pool.run_fed(plan, deadline, |feed| {
         let mut job = job.take().expect("one start per run");

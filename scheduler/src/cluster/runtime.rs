@@ -47,14 +47,26 @@ pub(crate) struct Runtime {
 static RUNTIME: Mutex<Option<Arc<Runtime>>> = Mutex::new(None);
 
 /// The first sign that the cluster is broken (a peer died, a connection failed).
-static LOST: OnceLock<(Option<usize>, String)> = OnceLock::new();
+static LOST: OnceLock<Lost> = OnceLock::new();
+
+/// Why the cluster is unusable.
+enum Lost {
+    /// A connection broke (timely's communication threads panicked).
+    Peer(Option<usize>, String),
+    /// A computation with a timeout was still not complete everywhere this long after
+    /// its deadline: some process hangs, and the epoch can never close.
+    Unresponsive(Duration),
+}
 static WORKER_THREAD: OnceLock<std::thread::Thread> = OnceLock::new();
 
 /// The error every computation reports once the cluster is broken.
 pub(crate) fn lost() -> Option<ClusterError> {
-    LOST.get().map(|(process, detail)| ClusterError::PeerLost {
-        process: *process,
-        detail: detail.clone(),
+    LOST.get().map(|lost| match lost {
+        Lost::Peer(process, detail) => ClusterError::PeerLost {
+            process: *process,
+            detail: detail.clone(),
+        },
+        Lost::Unresponsive(waited) => ClusterError::Unresponsive { waited: *waited },
     })
 }
 
@@ -170,7 +182,7 @@ fn install_panic_hook() {
                 .strip_prefix("timely:recv-")
                 .or_else(|| name.strip_prefix("timely:send-"))
                 .and_then(|i| i.parse().ok());
-            let first = LOST.set((peer, message)).is_ok();
+            let first = LOST.set(Lost::Peer(peer, message)).is_ok();
             if let Some(worker) = WORKER_THREAD.get() {
                 worker.unpark();
             }
@@ -205,6 +217,9 @@ pub(crate) struct Job {
     pub(crate) epoch: Arc<Epoch>,
     pub(crate) arrives: Vec<bool>,
     pub(crate) fingerprint: u64,
+    /// With a timeout: when to stop waiting for the other processes, and how long past
+    /// the deadline that is.
+    pub(crate) give_up: Option<(std::time::Instant, Duration)>,
 }
 
 /// What the computing thread and the timely thread share for one computation.
@@ -587,6 +602,11 @@ fn run_epoch(worker: &mut Worker, io: &mut EpochIo<'_>, job: Job, me: usize, pro
             state.handle(envelope);
         }
         state.report();
+        if let Some((at, grace)) = job.give_up {
+            if std::time::Instant::now() >= at {
+                let _ = LOST.set(Lost::Unresponsive(grace));
+            }
+        }
         if lost().is_some() {
             state.abort();
             let mut outcome = std::mem::take(&mut state.outcome);
@@ -618,7 +638,11 @@ fn run_epoch(worker: &mut Worker, io: &mut EpochIo<'_>, job: Job, me: usize, pro
     // during this wait has finished too, so its loss does not fail this computation.
     guard.0.as_mut().expect("the epoch is running").settled = true;
     io.input.advance_to(epoch + 2);
-    while probe.less_than(&(epoch + 2)) && lost().is_none() {
+    let given_up = || {
+        job.give_up
+            .is_some_and(|(at, _)| std::time::Instant::now() >= at)
+    };
+    while probe.less_than(&(epoch + 2)) && lost().is_none() && !given_up() {
         worker.step_or_park(Some(Duration::from_millis(20)));
     }
     let mut state = guard.0.take().expect("the epoch is running");
