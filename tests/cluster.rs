@@ -216,7 +216,11 @@ fn cluster_child() {
                 .unwrap_or(150);
             let mut rng = Lcg(0xc1a5);
             let (mut runs, mut tasks, mut digest) = (0, 0, 0u64);
+            let mut rss_early = 0;
             for g in 0..graphs {
+                if g == graphs / 10 {
+                    rss_early = support::proc_status("VmRSS:").unwrap_or(0);
+                }
                 let (outputs, needed) = random_graph(&mut rng);
                 RUNS.store(0, Ordering::Relaxed);
                 let got = dask::compute_with(&outputs, &config)
@@ -227,6 +231,10 @@ fn cluster_child() {
                 tasks += needed;
                 digest = got.iter().fold(digest, |acc, &v| mix(acc, v));
             }
+            // Finished epochs release their memory: with many graphs (see the soak
+            // command in README) the resident size stays flat.
+            let rss_end = support::proc_status("VmRSS:").unwrap_or(0);
+            println!("RESULT rss_kib={rss_early}->{rss_end}");
             println!("RESULT runs={runs}");
             println!("RESULT tasks={tasks}");
             println!("RESULT digest={digest:x}");

@@ -116,6 +116,10 @@ impl Pool {
             lo: 0,
             hi: plan.roots().len() as u32,
         };
+        // A job must stand for unfinished work: the execution may complete (and vanish)
+        // as soon as its count reaches zero. An empty roots job stands for none, and on a
+        // cluster a share can have work (arrivals) but no roots.
+        let has_roots = !plan.roots().is_empty();
         // The deadline still to watch for; cleared once it has passed.
         let wake_at = Cell::new(deadline);
         let timed_out: Cell<Option<Vec<u32>>> = Cell::new(None);
@@ -137,10 +141,12 @@ impl Pool {
                     pool: self,
                     exec: ExecRef::new(&exec),
                 });
-                ctx.push(Job {
-                    exec: ExecRef::new(&exec),
-                    kind: roots,
-                });
+                if has_roots {
+                    ctx.push(Job {
+                        exec: ExecRef::new(&exec),
+                        kind: roots,
+                    });
+                }
                 ctx.run_until(
                     || {
                         check_deadline();
@@ -155,11 +161,13 @@ impl Pool {
                     pool: self,
                     exec: ExecRef::new(&exec),
                 });
-                self.injector.push(Job {
-                    exec: ExecRef::new(&exec),
-                    kind: roots,
-                });
-                self.sleep.notify_one();
+                if has_roots {
+                    self.injector.push(Job {
+                        exec: ExecRef::new(&exec),
+                        kind: roots,
+                    });
+                    self.sleep.notify_one();
+                }
                 while !exec.is_done() {
                     check_deadline();
                     match wake_at.get() {
