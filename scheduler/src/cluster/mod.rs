@@ -8,8 +8,11 @@
 //! tasks on its local work-stealing pool. A result read on another process is encoded
 //! with serde (bincode) and sent through a timely exchange channel to that process,
 //! where it is stored as if a local task had produced it and wakes its readers. Each
-//! `compute` is one timely epoch; timely's progress tracking says when the epoch is
-//! complete everywhere. Every process returns every output.
+//! `compute` is one timely epoch (two timestamps: one for its messages, then an empty one
+//! that closes only when every process has seen the first complete, so that no process
+//! returns and exits while another still needs its last progress messages); timely's
+//! progress tracking says when the epoch is complete everywhere. Every process returns
+//! every output ([`compute_on_first`]: process 0 only).
 //!
 //! ```no_run
 //! use dask::cluster::ClusterConfig;

@@ -1,13 +1,19 @@
 //! The timely side: one long-lived timely worker per process, on its own thread,
 //! connected to the other processes once and reused by every computation.
 //!
-//! One dataflow is built at start: an input of [`Envelope`]s, an exchange channel that
-//! routes each envelope to the process it is addressed to, and a sink that hands what
-//! arrives to this thread's epoch loop, with a probe after it. Each `compute` is one
+//! One dataflow is built at start: an input of [`Envelope`]s, a forwarding operator (so
+//! that records leave as soon as they are pushed, see `worker_loop`), an exchange channel
+//! that routes each envelope to the process it is addressed to, and a sink that hands
+//! what arrives to this thread's epoch loop, with a probe after it. Each `compute` is one
 //! epoch: the thread sends what local tasks queue, stores what arrives into the plan and
 //! wakes the tasks reading it (on the local pool), closes the epoch once the local pool
 //! is done, and reports when the probe shows the epoch complete on every process, which
-//! also means every message of the epoch has been delivered.
+//! also means every message of the epoch has been delivered (then one more, empty
+//! timestamp settles it; see `run_epoch`).
+//!
+//! Every pointer into the computing thread's plan and pool execution that this thread
+//! holds is used only while the computing thread waits for the epoch's outcome, and the
+//! pool's feed only while this thread holds arrivals it has not yet reported.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
