@@ -291,6 +291,15 @@ fn cluster_child() {
                 .expect_err("a task fails on process 1");
             assert!(matches!(err, Error::Task { .. }), "{err:?}");
             println!("RESULT error={err}");
+            // Collecting: every failure, the same list everywhere, and what does not
+            // depend on a failure still runs.
+            let collect = cluster_config(Placement::Chains).errors(dask::ErrorPolicy::Collect);
+            let err = sum.compute_with(&collect).unwrap_err();
+            assert!(
+                matches!(&err, Error::Failures(all) if all.len() == 3),
+                "{err:?}"
+            );
+            println!("RESULT collected={err}");
             // The cluster stays usable after a task failure.
             let again = total((0..4).map(seed).collect::<Vec<_>>());
             let value = again.compute_with(&config).unwrap();
@@ -489,6 +498,9 @@ fn a_task_failing_on_one_process_fails_every_process_the_same_way() {
         error.contains("fails_on_one") && error.contains("boom 1 on process 1"),
         "{error}"
     );
+    let collected = result(&outs[0], "collected");
+    assert_eq!(result(&outs[1], "collected"), collected);
+    assert!(collected.starts_with("3 tasks failed"), "{collected}");
     assert_eq!(result(&outs[0], "after"), result(&outs[1], "after"));
 }
 
