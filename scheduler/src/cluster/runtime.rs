@@ -159,7 +159,7 @@ impl Runtime {
             .send(job);
         self.thread.unpark();
         if let Err(mpsc::SendError(job)) = sent {
-            abandon(job);
+            drop(job); // ends it with the loss; see `Job`'s `Drop`
         }
     }
 }
@@ -345,7 +345,7 @@ fn worker_loop(worker: &mut Worker, jobs: mpsc::Receiver<Job>, processes: usize)
         if lost().is_some() {
             // Answer every later computation at once; the network is gone.
             while let Ok(job) = jobs.recv() {
-                abandon(job);
+                drop(job); // ends it with the loss; see `Job`'s `Drop`
             }
             return;
         }
@@ -365,11 +365,6 @@ fn worker_loop(worker: &mut Worker, jobs: mpsc::Receiver<Job>, processes: usize)
             Err(mpsc::TryRecvError::Disconnected) => return,
         }
     }
-}
-
-/// Ends a computation submitted after the cluster was lost.
-fn abandon(job: Job) {
-    drop(job);
 }
 
 impl Drop for Job {
@@ -397,8 +392,6 @@ impl Drop for Job {
 struct EpochState<'j> {
     job: &'j Job,
     plan: &'j Plan<'static>,
-    /// Expected arrivals not yet received.
-    outstanding: usize,
     received: Vec<bool>,
     /// Arrivals processed but not yet reported to the pool.
     unreported: usize,
@@ -415,7 +408,6 @@ impl<'j> EpochState<'j> {
         EpochState {
             job,
             plan,
-            outstanding: job.arrives.iter().filter(|&&a| a).count(),
             received: vec![false; job.arrives.len()],
             unreported: 0,
             outcome: Outcome::default(),
@@ -431,7 +423,6 @@ impl<'j> EpochState<'j> {
             return;
         }
         self.received[i] = true;
-        self.outstanding -= 1;
         let node = self.plan.node(t);
         match value {
             Some(value) => {
@@ -472,6 +463,10 @@ impl<'j> EpochState<'j> {
 
     fn handle(&mut self, envelope: Envelope) {
         let t = envelope.task;
+        if (t as usize) >= self.plan.len() && !matches!(envelope.body, Body::Hello { .. }) {
+            // Only a process with another graph sends this; its greeting says so.
+            return;
+        }
         match envelope.body {
             Body::Hello { fingerprint } => {
                 if fingerprint != self.job.fingerprint {
@@ -480,14 +475,9 @@ impl<'j> EpochState<'j> {
                 }
             }
             Body::Value(bytes) => {
-                let decoded = match self
-                    .plan
-                    .node(t.min(self.plan.len() as u32 - 1))
-                    .node
-                    .codec()
-                {
-                    Some(codec) if (t as usize) < self.plan.len() => (codec.decode)(&bytes),
-                    _ => Err("no codec for this task".to_string()),
+                let decoded = match self.plan.node(t).node.codec() {
+                    Some(codec) => (codec.decode)(&bytes),
+                    None => Err("the task has no codec here".to_string()),
                 };
                 match decoded {
                     Ok(value) => self.arrive(t, Some(value)),
