@@ -114,6 +114,10 @@ fn child(cluster: ClusterConfig) {
         }
     }
     let config = Config::default().cluster(cluster.clone());
+    // The fixed cost of one computation: two tasks on different processes and a join.
+    let tiny = vec![join(vec![leaf(0), leaf(1)])];
+    let latency = time_compute(&tiny, &config, 201);
+    report("latency", format!("{:.0}", latency * 1e6));
     let calls: Vec<Delayed<f64>> = (0..5)
         .map(|seed| calculation::calculation(sizes.calc_size, seed))
         .collect();
@@ -202,9 +206,14 @@ fn main() {
         "local Threads({cores}): calculation: {:.3} s",
         start.elapsed().as_secs_f64()
     );
+    let tiny = vec![join(vec![leaf(0), leaf(1)])];
+    println!(
+        "local Threads({cores}): one tiny computation: {:.0} us",
+        time_compute(&tiny, &local, 201) * 1e6
+    );
     println!();
-    println!("| processes x threads | fan-in chains | fan-in keyhash | chains chains | chains keyhash | calculation (s) | serial (s) | speedup |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| processes x threads | fan-in chains | fan-in keyhash | chains chains | chains keyhash | tiny compute (us) | calculation (s) | serial (s) | speedup |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for n in [1usize, 2, 3] {
         let threads = (cores / n).max(1);
         let lines = launch(n, threads);
@@ -219,11 +228,12 @@ fn main() {
         let (c, s) = calc.split_once(' ').unwrap_or(("0", "0"));
         let (c, s): (f64, f64) = (c.parse().unwrap_or(0.0), s.parse().unwrap_or(0.0));
         println!(
-            "| {n} x {threads} | {} | {} | {} | {} | {c:.3} | {s:.3} | {:.2} |",
+            "| {n} x {threads} | {} | {} | {} | {} | {} | {c:.3} | {s:.3} | {:.2} |",
             get("fan-in/chains"),
             get("fan-in/keyhash"),
             get("chains/chains"),
             get("chains/keyhash"),
+            get("latency"),
             s / c
         );
     }
