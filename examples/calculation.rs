@@ -32,7 +32,7 @@ fn transformed_sum(seed: u64, lo: u64, hi: u64) -> f64 {
 
 /// The lecture's `calculation(size)`: the mean of the transformed values.
 #[delayed]
-fn calculation(size: u64, seed: u64) -> f64 {
+pub fn calculation(size: u64, seed: u64) -> f64 {
     transformed_sum(seed, 0, size) / size as f64
 }
 

@@ -26,6 +26,11 @@ cargo run --release --example image_flipper
 # The `tracing` feature's span per task (one small test; the feature changes the build).
 cargo test --features tracing --test diagnostics_tracing
 
+# The cluster scheduler (feature `cluster`, which builds timely): processes on 127.0.0.1
+# and, as root, across two network namespaces joined by a veth pair.
+cargo test --features cluster --lib --test cluster --test cluster_netns
+cargo test --features cluster --doc cluster
+
 # Every test of the workspace (unit, integration, UI, browser, doc tests). Last, so the
 # run ends with its summary.
 cargo test --workspace

@@ -204,6 +204,13 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
                     #(#reads)*
                     #finish
                 },
+                || {
+                    // Autoref specialization: a codec when the result type is serde
+                    // (feature `cluster`), `None` otherwise.
+                    #[allow(unused_imports)]
+                    use ::dask::__private::probe::*;
+                    (&::dask::__private::Probe::<#output>::new()).codec()
+                },
             )
         }
     }

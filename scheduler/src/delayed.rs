@@ -5,8 +5,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::args::{Arg, ArgList, Inputs};
+use crate::codec::Codec;
 use crate::error::{Error, TaskFailure};
-use crate::node::{NodeDyn, NodeHeader, TaskNode, ValueNode};
+use crate::node::{no_codec, NodeDyn, NodeHeader, TaskNode, ValueNode};
 
 /// A value that will be computed: the output of a lazy call. Cloning is a reference
 /// count; the handle is `Send + Sync` and can be passed to other delayed calls, to
@@ -113,10 +114,17 @@ impl<T: Send + Sync + 'static> Delayed<T> {
         F: Fn(&T) -> U + Send + Sync + 'static,
     {
         let header = NodeHeader::new::<U>("map", std::any::type_name::<F>(), None);
-        task_node(header, (Arg::Node(self.clone()),), move |args, inputs| {
-            let value = args.0.borrowed(inputs)?;
-            Ok(f(&value))
-        })
+        // A closure's result type is generic here, so it has no codec: a `map` node
+        // cannot send its result to another process.
+        task_node(
+            header,
+            (Arg::Node(self.clone()),),
+            move |args, inputs| {
+                let value = args.0.borrowed(inputs)?;
+                Ok(f(&value))
+            },
+            no_codec,
+        )
     }
 }
 
@@ -141,11 +149,12 @@ pub(crate) fn persisted<T: Send + Sync + 'static>(original: &Delayed<T>, value: 
     Delayed::from_node(Arc::new(ValueNode::new(header, Arc::new(value))))
 }
 
-pub(crate) fn task_node<A, F, R>(header: NodeHeader, args: A, run: F) -> Delayed<R>
+pub(crate) fn task_node<A, F, R, C>(header: NodeHeader, args: A, run: F, codec: C) -> Delayed<R>
 where
     A: ArgList,
     F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
     R: Send + Sync + 'static,
+    C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
 {
-    Delayed::from_node(Arc::new(TaskNode::new(header, args, run)))
+    Delayed::from_node(Arc::new(TaskNode::new(header, args, run, codec)))
 }

@@ -58,6 +58,11 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// The cluster could not run the computation: a peer that never connected or died, a
+    /// result that cannot cross processes, processes that disagree on the graph.
+    #[cfg(feature = "cluster")]
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
     /// [`Parallel`](crate::Parallel): the call for the item at `index` panicked. Items not
     /// yet started were cancelled; the pool is still usable.
     #[error("item {index} panicked: {message}")]

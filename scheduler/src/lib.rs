@@ -51,9 +51,18 @@
 //! `#[delayed(pure)]` calls whose inputs are pure too: their keys hash the function's
 //! path, a fingerprint of its source and the arguments, so an edited function gets new
 //! entries instead of stale ones.
+//!
+//! # On a cluster
+//! With the `cluster` feature, `Scheduler::Cluster` runs the same graphs across
+//! processes and machines on timely dataflow: every process builds the same graph, runs
+//! the tasks it owns on its own pool, and receives the results it reads from the others
+//! (see the `cluster` module).
 
 mod args;
 mod cancel;
+#[cfg(feature = "cluster")]
+pub mod cluster;
+mod codec;
 mod compute;
 mod config;
 mod content_address;
@@ -89,6 +98,7 @@ pub use parallel::{BatchSize, Imap, Parallel};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::args::{Arg, ArgDeps, ArgList, ArgRef, Gather, Inputs, IntoArg};
+    pub use crate::codec::{probe, Codec, Probe};
     pub use crate::delayed::Delayed;
     pub use crate::error::{BoxError, TaskFailure};
     pub use crate::key::StableHasher;
@@ -116,17 +126,25 @@ pub mod __private {
         crate::key::pure_key_seed(path, fingerprint)
     }
 
-    /// Builds a task node. `run` reads `args` in order through `inputs`.
+    /// Builds a task node. `run` reads `args` in order through `inputs`; `codec` is a
+    /// zero-sized closure asking [`probe`] for the result type's codec.
     #[inline]
-    pub fn task<A, F, R>(spec: &TaskSpec, pure_id: Option<u64>, args: A, run: F) -> Delayed<R>
+    pub fn task<A, F, R, C>(
+        spec: &TaskSpec,
+        pure_id: Option<u64>,
+        args: A,
+        run: F,
+        codec: C,
+    ) -> Delayed<R>
     where
         A: ArgList,
         F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
         R: Send + Sync + 'static,
+        C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
     {
         let mut header = NodeHeader::new::<R>(spec.name, spec.path, pure_id);
         header.retries = spec.retries;
-        crate::delayed::task_node(header, args, run)
+        crate::delayed::task_node(header, args, run, codec)
     }
 
     /// The key hash of a pure call: the function's path and source fingerprint, and the

@@ -54,7 +54,12 @@ where
     T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
 {
     let header = header::<T>(original.node().header(), LOAD_PATH);
-    task_node(header, (), move |_, _| slot.load_or_recompute(&original))
+    task_node(
+        header,
+        (),
+        move |_, _| slot.load_or_recompute(&original),
+        crate::codec::serde_codec::<T>,
+    )
 }
 
 /// A miss: takes the original's value (moved when this is its last reader), stores it
@@ -72,6 +77,7 @@ where
             slot.store(&value);
             Ok(value)
         },
+        crate::codec::serde_codec::<T>,
     )
 }
 

@@ -55,6 +55,7 @@ fn failures_panics_and_retries_leave_slots_consistent() {
                     Ok(s)
                 }
             },
+            crate::node::no_codec,
         );
         assert!(compute_with(&[bad.map(|s| s.len()), ok.clone()], &config).is_err());
         let boom = ok.map(|n| if *n == 3 { panic!("boom") } else { *n });
@@ -79,6 +80,7 @@ fn gathered_inputs_and_a_small_fan_out() {
             None,
             (crate::IntoArg::<Vec<u32>>::into_arg(leaves),),
             |args, inputs| Ok(args.0.owned(inputs)?.iter().sum::<u32>()),
+            crate::node::no_codec,
         );
         assert_eq!(compute_with(&[total], &config).unwrap(), vec![8 * 5 + 28]);
     }
