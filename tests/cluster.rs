@@ -5,120 +5,17 @@
 #![cfg(feature = "cluster")]
 
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use dask::cluster::{ClusterConfig, ClusterError, Placement};
 use dask::{delayed, Config, Delayed, Error, Scheduler};
 
 mod support;
+use support::random_graph::{mix, random_graph, seed, RUNS};
 use support::Lcg;
 
 const ROLE: &str = "DASK_CLUSTER_TEST_ROLE";
-
-static RUNS: AtomicUsize = AtomicUsize::new(0);
-
-fn mix(a: u64, b: u64) -> u64 {
-    (a ^ b.rotate_left(17))
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .rotate_left(29)
-}
-
-#[delayed]
-fn seed(x: u64) -> u64 {
-    RUNS.fetch_add(1, Ordering::Relaxed);
-    mix(x, 1)
-}
-
-#[delayed]
-fn one(salt: u64, a: &u64) -> u64 {
-    RUNS.fetch_add(1, Ordering::Relaxed);
-    mix(salt, *a)
-}
-
-#[delayed]
-fn two_owned(salt: u64, a: u64, b: u64) -> u64 {
-    RUNS.fetch_add(1, Ordering::Relaxed);
-    mix(mix(salt, a), b)
-}
-
-#[delayed]
-fn many(salt: u64, inputs: Vec<u64>) -> u64 {
-    RUNS.fetch_add(1, Ordering::Relaxed);
-    inputs.iter().fold(salt, |acc, &x| mix(acc, x))
-}
-
-#[delayed]
-fn vector(salt: u64, a: &u64) -> Vec<u64> {
-    RUNS.fetch_add(1, Ordering::Relaxed);
-    (0..(salt % 5)).map(|i| mix(i, *a)).collect()
-}
-
-#[delayed]
-fn vector_sum(v: Vec<u64>) -> u64 {
-    RUNS.fetch_add(1, Ordering::Relaxed);
-    v.iter().fold(7, |acc, &x| mix(acc, x))
-}
-
-/// A random DAG (the same in every process for the same generator state) and the number
-/// of distinct tasks its outputs need.
-fn random_graph(rng: &mut Lcg) -> (Vec<Delayed<u64>>, usize) {
-    let n = 1 + rng.below(40) as usize;
-    let mut nodes: Vec<Delayed<u64>> = Vec::with_capacity(n);
-    let mut deps: Vec<Vec<usize>> = Vec::with_capacity(n);
-    for i in 0..n {
-        let salt = rng.next();
-        let pick = |rng: &mut Lcg| rng.below(i as u64) as usize;
-        let kind = if i == 0 { 0 } else { rng.below(6) };
-        let (node, d) = match kind {
-            0 => (seed(salt), vec![]),
-            1 => {
-                let a = pick(rng);
-                (one(salt, &nodes[a]), vec![a])
-            }
-            2 => {
-                let (a, b) = (pick(rng), pick(rng));
-                (two_owned(salt, &nodes[a], &nodes[b]), vec![a, b])
-            }
-            3 => {
-                let k = rng.below(6) as usize;
-                let picks: Vec<usize> = (0..k).map(|_| pick(rng)).collect();
-                let inputs: Vec<Delayed<u64>> = picks.iter().map(|&p| nodes[p].clone()).collect();
-                (many(salt, inputs), picks)
-            }
-            4 => {
-                let a = pick(rng);
-                (vector_sum(vector(salt, &nodes[a])), vec![a, usize::MAX])
-            }
-            _ => {
-                let a = pick(rng);
-                (one(salt, dask::delayed(a as u64)), vec![])
-            }
-        };
-        nodes.push(node);
-        deps.push(d);
-    }
-    let outputs: Vec<usize> = (0..1 + rng.below(5))
-        .map(|_| rng.below(n as u64) as usize)
-        .collect();
-    let mut needed = vec![false; n];
-    let mut stack = outputs.clone();
-    let mut tasks = 0;
-    while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut needed[i], true) {
-            continue;
-        }
-        tasks += 1;
-        for &d in &deps[i] {
-            if d == usize::MAX {
-                tasks += 1;
-            } else {
-                stack.push(d);
-            }
-        }
-    }
-    (outputs.iter().map(|&i| nodes[i].clone()).collect(), tasks)
-}
 
 fn my_index() -> u64 {
     std::env::var("DASK_CLUSTER_INDEX")
@@ -221,7 +118,7 @@ fn cluster_child() {
                 if g == graphs / 10 {
                     rss_early = support::proc_status("VmRSS:").unwrap_or(0);
                 }
-                let (outputs, needed) = random_graph(&mut rng);
+                let (outputs, needed) = random_graph(&mut rng, 40);
                 RUNS.store(0, Ordering::Relaxed);
                 let got = dask::compute_with(&outputs, &config)
                     .unwrap_or_else(|e| panic!("graph {g}: {e}"));
@@ -243,7 +140,7 @@ fn cluster_child() {
             let config = cluster_config(Placement::Chains);
             let mut rng = Lcg(0xf1257);
             for g in 0..40 {
-                let (outputs, _) = random_graph(&mut rng);
+                let (outputs, _) = random_graph(&mut rng, 40);
                 let got = dask::cluster::compute_on_first(&outputs, &config)
                     .unwrap_or_else(|e| panic!("graph {g}: {e}"));
                 if my_index() == 0 {
