@@ -202,19 +202,8 @@ pub(crate) fn compute_here<O: Outputs>(
     // Every task has finished or been skipped here: nothing refers to the plan any more.
     let succeeded = plan.halt_reason() == NOT_HALTED && !plan.has_errors();
     plan.observers.finish(succeeded);
-    match plan.halt_reason() {
-        HALT_TIMEOUT => {
-            return Err(Error::Timeout {
-                after: config.timeout.unwrap_or_default(),
-                running: timed_out
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|t| plan.key_of(t))
-                    .collect(),
-            })
-        }
-        HALT_CANCEL => return Err(Error::Cancelled),
-        _ => {}
+    if let Some(error) = halt_error(&plan, config, timed_out) {
+        return Err(error);
     }
     if let Some(error) = plan.take_error() {
         return Err(error);
@@ -225,6 +214,27 @@ pub(crate) fn compute_here<O: Outputs>(
             next: 0,
         })
         .map(Some)
+}
+
+/// The error of a plan that was halted by its timeout (naming the tasks that were
+/// running then) or its cancel token, if it was.
+pub(crate) fn halt_error(
+    plan: &Plan<'_>,
+    config: &Config,
+    timed_out: Option<Vec<u32>>,
+) -> Option<Error> {
+    match plan.halt_reason() {
+        HALT_TIMEOUT => Some(Error::Timeout {
+            after: config.timeout.unwrap_or_default(),
+            running: timed_out
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| plan.key_of(t))
+                .collect(),
+        }),
+        HALT_CANCEL => Some(Error::Cancelled),
+        _ => None,
+    }
 }
 
 /// Computes the outputs and returns handles that hold their results: graphs built on

@@ -220,19 +220,8 @@ fn outcome_to_result(
             _ => errors.swap_remove(0),
         });
     }
-    match plan.halt_reason() {
-        HALT_TIMEOUT => {
-            return Err(Error::Timeout {
-                after: config.timeout.unwrap_or_default(),
-                running: timed_out
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|t| plan.key_of(t))
-                    .collect(),
-            })
-        }
-        HALT_CANCEL => return Err(Error::Cancelled),
-        _ => {}
+    if let Some(error) = crate::compute::halt_error(plan, config, timed_out) {
+        return Err(error);
     }
     if let Some((process, reason)) = outcome.stopped_by {
         let reason = match reason {
