@@ -46,6 +46,7 @@ fn graph() -> Vec<Delayed<u64>> {
             v.push(1);
             Ok(v.len() as u64)
         },
+        crate::node::no_codec,
     );
     let sum = crate::__private::task(
         &crate::__private::TaskSpec {
@@ -58,6 +59,7 @@ fn graph() -> Vec<Delayed<u64>> {
         None,
         (crate::Arg::Gather(Box::new(GatherTwo(borrower, owner))),),
         |args, inputs| Ok(args.0.owned(inputs)?.iter().sum::<u64>()),
+        crate::node::no_codec,
     );
     vec![sum]
 }
