@@ -82,7 +82,7 @@ impl Report {
         )
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn done(&self) -> usize {
         self.done.load(Ordering::Relaxed)
     }
