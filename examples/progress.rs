@@ -2,7 +2,10 @@
 //! `Config::progress(true)`. In a terminal, stderr shows tasks done / total, rate and
 //! ETA while it runs; redirected (`2>file`), stderr stays empty.
 //!
-//! `cargo run --example progress [-- TASKS]`
+//! With `--parallel`, the same calls go through `Parallel::progress(true)` instead, and the
+//! bar counts items.
+//!
+//! `cargo run --example progress [-- [--parallel] TASKS]`
 
 use std::time::Duration;
 
@@ -20,10 +23,18 @@ fn total(parts: Vec<u64>) -> u64 {
 }
 
 fn main() -> Result<(), dask::Error> {
+    let parallel = std::env::args().any(|a| a == "--parallel");
     let tasks: u64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
+        .skip(1)
+        .find_map(|s| s.parse().ok())
         .unwrap_or(400);
+    if parallel {
+        let parts = dask::Parallel::new(2)
+            .progress(true)
+            .map(0..tasks, step_eager)?;
+        println!("sum of 0..{tasks}: {}", parts.iter().sum::<u64>());
+        return Ok(());
+    }
     let parts: Vec<Delayed<u64>> = (0..tasks).map(step).collect();
     let config = Config::default()
         .scheduler(Scheduler::Threads(2))

@@ -19,12 +19,21 @@ scripts/miri.sh
 # The benchmark harness must keep working; tiny sizes, one table.
 cargo run --release --example bench_scheduler -- --quick
 
+# The lecture's joblib example end to end: Parallel, then Memory (the second pass must be
+# served from the cache, or the example fails).
+cargo run --release --example image_flipper
+
 # The comparison with Python Dask and joblib: tiny sizes, one run each; checks that both
 # sides run and agree (sets up its Python environment; fails under CI=true if it cannot).
 scripts/bench-vs-dask.sh --smoke
 
 # The `tracing` feature's span per task (one small test; the feature changes the build).
 cargo test --features tracing --test diagnostics_tracing
+
+# The cluster scheduler (feature `cluster`, which builds timely): processes on 127.0.0.1
+# and, as root, across two network namespaces joined by a veth pair.
+cargo test --features cluster --lib --test cluster --test cluster_netns
+cargo test --features cluster --doc cluster
 
 # Every test of the workspace (unit, integration, UI, browser, doc tests). Last, so the
 # run ends with its summary.

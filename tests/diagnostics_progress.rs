@@ -75,9 +75,9 @@ impl Drop for Tmux {
     }
 }
 
-/// `N` from a line holding `N/400 tasks`.
-fn tasks_done(line: &str) -> Option<u32> {
-    let before = line.split(&format!("/{} tasks", TASKS + 1)).next()?;
+/// `N` from a line holding `N/<total> <unit>`.
+fn done(line: &str, total: u32, unit: &str) -> Option<u32> {
+    let before = line.split(&format!("/{total} {unit}")).next()?;
     if before.len() == line.len() {
         return None;
     }
@@ -86,6 +86,16 @@ fn tasks_done(line: &str) -> Option<u32> {
 
 #[test]
 fn the_bar_is_drawn_in_a_terminal_while_tasks_run() {
+    // 400 steps and their sum.
+    watch_the_bar(&[], TASKS + 1, "tasks");
+}
+
+#[test]
+fn the_parallel_map_draws_the_same_bar_counting_items() {
+    watch_the_bar(&["--parallel"], TASKS, "items");
+}
+
+fn watch_the_bar(args: &[&str], total: u32, unit: &str) {
     let tmux_ok = Command::new("tmux")
         .arg("-V")
         .output()
@@ -95,7 +105,7 @@ fn the_bar_is_drawn_in_a_terminal_while_tasks_run() {
     }
     let program = example();
     let tmux = Tmux {
-        socket: format!("dask-progress-{}", std::process::id()),
+        socket: format!("dask-progress-{}-{unit}", std::process::id()),
     };
     // The pane stays open after the program ends, so its last frame can be read.
     let status = tmux
@@ -110,7 +120,11 @@ fn the_bar_is_drawn_in_a_terminal_while_tasks_run() {
             "-y",
             "10",
         ])
-        .arg(format!("{}; sleep 30", program.display()))
+        .arg(format!(
+            "{} {}; sleep 30",
+            program.display(),
+            args.join(" ")
+        ))
         .status()
         .expect("start tmux");
     assert!(status.success(), "tmux new-session failed");
@@ -120,9 +134,9 @@ fn the_bar_is_drawn_in_a_terminal_while_tasks_run() {
     let mut last = String::new();
     while started.elapsed() < Duration::from_secs(60) {
         last = tmux.capture();
-        if let Some(line) = last.lines().find(|l| tasks_done(l).is_some()) {
-            let done = tasks_done(line).unwrap();
-            if done > 0 && done < TASKS && mid_run.is_none() {
+        if let Some(line) = last.lines().find(|l| done(l, total, unit).is_some()) {
+            let done = done(line, total, unit).unwrap();
+            if done > 0 && done < total && mid_run.is_none() {
                 mid_run = Some(line.to_owned());
             }
         }
@@ -136,7 +150,7 @@ fn the_bar_is_drawn_in_a_terminal_while_tasks_run() {
         line.contains('[') && line.contains(']'),
         "no bar in {line:?}"
     );
-    assert!(line.contains("tasks/s"), "no rate in {line:?}");
+    assert!(line.contains(&format!("{unit}/s")), "no rate in {line:?}");
     assert!(line.contains("eta "), "no ETA in {line:?}");
     assert!(
         last.contains("sum of 0..400"),
@@ -144,23 +158,25 @@ fn the_bar_is_drawn_in_a_terminal_while_tasks_run() {
     );
     let final_line = last
         .lines()
-        .find(|l| tasks_done(l).is_some())
+        .find(|l| done(l, total, unit).is_some())
         .unwrap_or_else(|| panic!("the bar vanished; last screen:\n{last}"));
-    assert_eq!(tasks_done(final_line), Some(TASKS + 1), "{final_line}");
+    assert_eq!(done(final_line, total, unit), Some(total), "{final_line}");
     println!("mid-run: {line}\nfinal:   {final_line}");
 }
 
 #[test]
 fn nothing_is_drawn_when_stderr_is_not_a_terminal() {
-    let out = Command::new(example())
-        .arg("20")
-        .output()
-        .expect("run the example");
-    assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "sum of 0..20: 190\n");
-    assert!(
-        out.stderr.is_empty(),
-        "stderr: {:?}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for args in [&["20"][..], &["--parallel", "20"]] {
+        let out = Command::new(example())
+            .args(args)
+            .output()
+            .expect("run the example");
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "sum of 0..20: 190\n");
+        assert!(
+            out.stderr.is_empty(),
+            "stderr: {:?}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

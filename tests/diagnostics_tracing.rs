@@ -138,3 +138,46 @@ fn each_task_runs_in_a_span_named_after_its_function_with_its_key() {
         }
     }
 }
+
+#[delayed(pure)]
+fn cached_cube(x: u64) -> u64 {
+    x * x * x
+}
+
+#[test]
+fn a_bad_cache_entry_is_a_tracing_warning() {
+    let dir = std::env::temp_dir().join(format!("dask-tracing-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let memory = dask::Memory::new(&dir).unwrap();
+    assert_eq!(
+        memory.cache(&cached_cube(3)).unwrap().compute().unwrap(),
+        27
+    );
+    let folder = dir.join("diagnostics_tracing__cached_cube");
+    let entry = std::fs::read_dir(&folder)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(&entry, b"garbage").unwrap();
+
+    // This thread's own subscriber: with `Sync` the load node runs (and warns) here.
+    let recorder = Arc::new(Recorder::default());
+    let node = memory.cache(&cached_cube(3)).unwrap();
+    let config = Config::default().scheduler(Scheduler::Sync);
+    let value = tracing::subscriber::with_default(Shared(recorder.clone()), || {
+        node.compute_with(&config).unwrap()
+    });
+    assert_eq!(value, 27);
+    let events = recorder.events.lock().unwrap().clone();
+    let warnings: Vec<&String> = events
+        .iter()
+        .map(|(message, _)| message)
+        .filter(|m| m.starts_with("cache entry ") && m.ends_with("; recomputing it"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{events:?}");
+    assert!(warnings[0].contains("`cached_cube`"), "{warnings:?}");
+    assert_eq!(memory.stats().corrupt, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -93,6 +93,7 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
     let path_tail = format!("::{}", syn::ext::IdentExt::unraw(name));
     let retries = args.retries.unwrap_or(0);
     let pure = args.pure.is_some();
+    let fingerprint = crate::fingerprint::of_function(function);
 
     let mut bounds = Bounds::default();
     let mut builder_params = Vec::new();
@@ -185,10 +186,13 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
         #vis fn #name #impl_generics (#(#builder_params),*) -> ::dask::Delayed<#output>
         #where_clause
         {
+            const __DASK_PATH: &str = ::core::concat!(::core::module_path!(), #path_tail);
             static __DASK_SPEC: ::dask::__private::TaskSpec = ::dask::__private::TaskSpec {
                 name: #display_name,
-                path: ::core::concat!(::core::module_path!(), #path_tail),
+                path: __DASK_PATH,
                 retries: #retries,
+                fingerprint: #fingerprint,
+                key_seed: ::dask::__private::key_seed(__DASK_PATH, #fingerprint),
             };
             let __dask_args = (#(#packed_args,)*);
             let __dask_pure = #pure_id;
@@ -199,6 +203,13 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
                 |__dask_args, __dask_inputs| {
                     #(#reads)*
                     #finish
+                },
+                || {
+                    // Autoref specialization: a codec when the result type is serde
+                    // (feature `cluster`), `None` otherwise.
+                    #[allow(unused_imports)]
+                    use ::dask::__private::probe::*;
+                    (&::dask::__private::Probe::<#output>::new()).codec()
                 },
             )
         }

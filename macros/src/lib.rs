@@ -8,22 +8,26 @@
 //! fn f(a: impl IntoArg<A>, b: impl IntoArg<B>) -> Delayed<R>
 //! where A: Clone + Send + Sync + 'static, B: Send + Sync + 'static, R: Send + Sync + 'static
 //! {
-//!     // a static `TaskSpec` (display name, path), the arguments packed as `Arg`s, and
-//!     // a closure reading them back in order: `owned` for `A`, `borrowed` for `&B`.
+//!     // a static `TaskSpec` (display name, path, source fingerprint), the arguments
+//!     // packed as `Arg`s, and a closure reading them back in order: `owned` for `A`,
+//!     // `borrowed` for `&B`.
 //!     task(&SPEC, pure_id, args, |args, inputs| Ok(f_eager(args.0.owned(inputs)?, &*args.1.borrowed(inputs)?)))
 //! }
 //! ```
 //!
 //! Everything is reached through `::dask::__private`. A return type named `Result` makes
-//! the task fallible; `pure` adds a content key; `&str` and `&[T]` are held as `String`
-//! and `Vec<T>`. What a task cannot be (methods, `async`, lifetimes, `&mut`, ...) is
-//! refused with an error at the tokens to change, emitted next to the unchanged item.
+//! the task fallible; `pure` adds a content key (the function's path, its source
+//! fingerprint from `fingerprint.rs`, and its arguments); `&str` and `&[T]` are held as
+//! `String` and `Vec<T>`. What a task cannot be (methods, `async`, lifetimes, `&mut`,
+//! ...) is refused with an error at the tokens to change, emitted next to the unchanged
+//! item.
 //!
 //! Files: `args.rs` parses the options, `signature.rs` reads (or refuses) the function,
-//! `expand.rs` writes the code.
+//! `fingerprint.rs` hashes its tokens, `expand.rs` writes the code.
 
 mod args;
 mod expand;
+mod fingerprint;
 mod signature;
 
 use proc_macro::TokenStream;

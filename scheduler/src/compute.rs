@@ -150,6 +150,17 @@ pub fn compute<O: Outputs>(outputs: O) -> Result<O::Values, Error> {
 
 /// [`compute`] with options (scheduler, ...).
 pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values, Error> {
+    compute_here(outputs, config, true)
+        .map(|values| values.expect("every process receives the outputs"))
+}
+
+/// [`compute_with`]; on a cluster with `everywhere` false, only process 0 receives the
+/// outputs and the others get `None`.
+pub(crate) fn compute_here<O: Outputs>(
+    outputs: O,
+    config: &Config,
+    everywhere: bool,
+) -> Result<Option<O::Values>, Error> {
     config.validate()?;
     let mut plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
     let mut observers = config.callbacks.0.clone();
@@ -163,8 +174,26 @@ pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values
     observers.start(threads, plan.task_count);
     plan.configure(config.errors, config.cancel.clone(), observers);
     let deadline = config.timeout.map(|limit| Instant::now() + limit);
+    #[cfg(feature = "cluster")]
+    if config.effective_scheduler() == Scheduler::Cluster {
+        let ran = crate::cluster::run(&mut plan, config, deadline, everywhere);
+        plan.observers.finish(ran.is_ok());
+        if !ran? {
+            return Ok(None);
+        }
+        return outputs
+            .extract(&mut OutputReader {
+                plan: &plan,
+                next: 0,
+            })
+            .map(Some);
+    }
+    #[cfg(not(feature = "cluster"))]
+    let _ = everywhere;
     let timed_out = match config.effective_scheduler() {
         Scheduler::Sync => plan.run_sequential(deadline),
+        #[cfg(feature = "cluster")]
+        Scheduler::Cluster => unreachable!("handled above"),
         #[cfg(not(loom))]
         Scheduler::Threads(threads) => Pool::with_threads(threads).run(&plan, deadline),
         #[cfg(loom)]
@@ -173,27 +202,39 @@ pub fn compute_with<O: Outputs>(outputs: O, config: &Config) -> Result<O::Values
     // Every task has finished or been skipped here: nothing refers to the plan any more.
     let succeeded = plan.halt_reason() == NOT_HALTED && !plan.has_errors();
     plan.observers.finish(succeeded);
-    match plan.halt_reason() {
-        HALT_TIMEOUT => {
-            return Err(Error::Timeout {
-                after: config.timeout.unwrap_or_default(),
-                running: timed_out
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|t| plan.key_of(t))
-                    .collect(),
-            })
-        }
-        HALT_CANCEL => return Err(Error::Cancelled),
-        _ => {}
+    if let Some(error) = halt_error(&plan, config, timed_out) {
+        return Err(error);
     }
     if let Some(error) = plan.take_error() {
         return Err(error);
     }
-    outputs.extract(&mut OutputReader {
-        plan: &plan,
-        next: 0,
-    })
+    outputs
+        .extract(&mut OutputReader {
+            plan: &plan,
+            next: 0,
+        })
+        .map(Some)
+}
+
+/// The error of a plan that was halted by its timeout (naming the tasks that were
+/// running then) or its cancel token, if it was.
+pub(crate) fn halt_error(
+    plan: &Plan<'_>,
+    config: &Config,
+    timed_out: Option<Vec<u32>>,
+) -> Option<Error> {
+    match plan.halt_reason() {
+        HALT_TIMEOUT => Some(Error::Timeout {
+            after: config.timeout.unwrap_or_default(),
+            running: timed_out
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| plan.key_of(t))
+                .collect(),
+        }),
+        HALT_CANCEL => Some(Error::Cancelled),
+        _ => None,
+    }
 }
 
 /// Computes the outputs and returns handles that hold their results: graphs built on

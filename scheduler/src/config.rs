@@ -19,6 +19,12 @@ pub enum Scheduler {
     /// Every task on the calling thread, one after the other, in a deterministic
     /// depth-first order: for debugging and as the reference for tests.
     Sync,
+    /// Every process of a cluster runs the same program and builds the same graph; each
+    /// task runs on the process that owns it (feature `cluster`). The cluster comes from
+    /// [`Config::cluster`], or else from the environment or the command line (see
+    /// [`ClusterConfig::from_env_or_args`](crate::cluster::ClusterConfig::from_env_or_args)).
+    #[cfg(feature = "cluster")]
+    Cluster,
 }
 
 /// Options for [`compute_with`](crate::compute_with).
@@ -41,6 +47,8 @@ pub struct Config {
     pub(crate) errors: ErrorPolicy,
     pub(crate) callbacks: Hooks,
     pub(crate) progress: bool,
+    #[cfg(feature = "cluster")]
+    pub(crate) cluster: Option<crate::cluster::ClusterConfig>,
 }
 
 /// The callbacks and profilers a configuration carries.
@@ -114,6 +122,14 @@ impl Config {
     /// a terminal (silent otherwise).
     pub fn progress(mut self, show: bool) -> Self {
         self.progress = show;
+        self
+    }
+
+    /// Runs on the cluster `cluster` describes (and selects [`Scheduler::Cluster`]).
+    #[cfg(feature = "cluster")]
+    pub fn cluster(mut self, cluster: crate::cluster::ClusterConfig) -> Self {
+        self.scheduler = Some(Scheduler::Cluster);
+        self.cluster = Some(cluster);
         self
     }
 

@@ -5,8 +5,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::args::{Arg, ArgList, Inputs};
+use crate::codec::Codec;
 use crate::error::{Error, TaskFailure};
-use crate::node::{NodeDyn, NodeHeader, TaskNode, ValueNode};
+use crate::node::{no_codec, NodeDyn, NodeHeader, TaskNode, ValueNode};
 
 /// A value that will be computed: the output of a lazy call. Cloning is a reference
 /// count; the handle is `Send + Sync` and can be passed to other delayed calls, to
@@ -56,7 +57,9 @@ impl<T> Delayed<T> {
     }
 
     /// The node's key, Dask style `name-<16 hex digits>`: unique in the graph and the same
-    /// in every run of the same program (pure calls: in every program).
+    /// in every run of the same program. A pure call's key is the same in every program
+    /// with the same function source: it hashes the function's path, a fingerprint of its
+    /// tokens (docs and comments aside) and its arguments.
     pub fn key(&self) -> &str {
         self.node.header().key()
     }
@@ -111,10 +114,17 @@ impl<T: Send + Sync + 'static> Delayed<T> {
         F: Fn(&T) -> U + Send + Sync + 'static,
     {
         let header = NodeHeader::new::<U>("map", std::any::type_name::<F>(), None);
-        task_node(header, (Arg::Node(self.clone()),), move |args, inputs| {
-            let value = args.0.borrowed(inputs)?;
-            Ok(f(&value))
-        })
+        // A closure's result type is generic here, so it has no codec: a `map` node
+        // cannot send its result to another process.
+        task_node(
+            header,
+            (Arg::Node(self.clone()),),
+            move |args, inputs| {
+                let value = args.0.borrowed(inputs)?;
+                Ok(f(&value))
+            },
+            no_codec,
+        )
     }
 }
 
@@ -133,15 +143,18 @@ pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
 
 /// A data node standing for an already computed node: same key and name.
 pub(crate) fn persisted<T: Send + Sync + 'static>(original: &Delayed<T>, value: T) -> Delayed<T> {
+    // Settled now: the data node has no inputs to work it out from later.
+    crate::content_address::is_content_addressed(original.node());
     let header = NodeHeader::same_as(original.node.header());
     Delayed::from_node(Arc::new(ValueNode::new(header, Arc::new(value))))
 }
 
-pub(crate) fn task_node<A, F, R>(header: NodeHeader, args: A, run: F) -> Delayed<R>
+pub(crate) fn task_node<A, F, R, C>(header: NodeHeader, args: A, run: F, codec: C) -> Delayed<R>
 where
     A: ArgList,
     F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
     R: Send + Sync + 'static,
+    C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
 {
-    Delayed::from_node(Arc::new(TaskNode::new(header, args, run)))
+    Delayed::from_node(Arc::new(TaskNode::new(header, args, run, codec)))
 }

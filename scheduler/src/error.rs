@@ -58,10 +58,33 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// The cluster could not run the computation: a peer that never connected or died, a
+    /// result that cannot cross processes, processes that disagree on the graph.
+    #[cfg(feature = "cluster")]
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
     /// [`Parallel`](crate::Parallel): the call for the item at `index` panicked. Items not
     /// yet started were cancelled; the pool is still usable.
     #[error("item {index} panicked: {message}")]
     ItemPanic { index: usize, message: String },
+    /// [`Memory::cache`](crate::Memory::cache) refused a node whose key does not name its
+    /// value in every run: it, or a node upstream of it, is not pure. `reason` names
+    /// that node and says what to change.
+    #[error("cannot cache `{name}` ({key}): {reason}")]
+    NotCacheable {
+        key: String,
+        name: String,
+        reason: String,
+    },
+    /// A [`Memory`](crate::Memory) could not use its directory.
+    #[error("cache directory: cannot {action} {}: {source}", path.display())]
+    CacheIo {
+        /// What was attempted: `create`, `write`, `list`, `inspect`, `remove`.
+        action: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn attempts_note(attempts: u32) -> String {
@@ -81,18 +104,24 @@ fn running_list(keys: &[String]) -> String {
 }
 
 impl Error {
-    /// The key of the task that failed, when a task failed.
+    /// The key of the task that failed, when a task failed, or of the node
+    /// [`Memory::cache`](crate::Memory::cache) refused.
     pub fn key(&self) -> Option<&str> {
         match self {
-            Error::Task { key, .. } | Error::Panic { key, .. } => Some(key),
+            Error::Task { key, .. }
+            | Error::Panic { key, .. }
+            | Error::NotCacheable { key, .. } => Some(key),
             _ => None,
         }
     }
 
-    /// The display name of the task that failed, when a task failed.
+    /// The display name of the task that failed, when a task failed, or of the node
+    /// [`Memory::cache`](crate::Memory::cache) refused.
     pub fn task_name(&self) -> Option<&str> {
         match self {
-            Error::Task { name, .. } | Error::Panic { name, .. } => Some(name),
+            Error::Task { name, .. }
+            | Error::Panic { name, .. }
+            | Error::NotCacheable { name, .. } => Some(name),
             _ => None,
         }
     }

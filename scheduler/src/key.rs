@@ -1,8 +1,9 @@
 //! Deterministic node keys.
 //!
-//! A key is `name-<16 hex digits>`. Pure calls hash their function path and arguments
-//! with [`StableHasher`], which gives the same value on every platform and in every
-//! process; other calls take the next number of a process-wide build counter, mixed so
+//! A key is `name-<16 hex digits>`. Pure calls hash their function path, the function's
+//! source fingerprint (from `#[delayed]`; both folded into a seed at compile time) and
+//! their arguments with [`StableHasher`], which gives the same value on every platform
+//! and in every process; other calls take the next number of a process-wide build counter, mixed so
 //! that keys look like Dask's and still come out the same in every run that builds the
 //! graph in the same order.
 
@@ -41,17 +42,44 @@ pub struct StableHasher {
     state: u64,
 }
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// FNV-1a over `bytes` from `state`; `const` so that key prefixes fold at compile time.
+const fn fnv1a(mut state: u64, bytes: &[u8]) -> u64 {
+    let mut i = 0;
+    while i < bytes.len() {
+        state ^= bytes[i] as u64;
+        state = state.wrapping_mul(FNV_PRIME);
+        i += 1;
+    }
+    state
+}
+
+/// The state of a [`StableHasher`] after writing a pure function's path, `0xff` and its
+/// source fingerprint: the start of every pure key of that function, computed once, at
+/// compile time, instead of for every call.
+pub(crate) const fn pure_key_seed(path: &str, fingerprint: u64) -> u64 {
+    let state = fnv1a(FNV_OFFSET, path.as_bytes());
+    let state = fnv1a(state, &[0xff]);
+    fnv1a(state, &fingerprint.to_le_bytes())
+}
+
 impl Default for StableHasher {
     fn default() -> Self {
-        StableHasher {
-            state: 0xcbf2_9ce4_8422_2325,
-        }
+        StableHasher { state: FNV_OFFSET }
     }
 }
 
 impl StableHasher {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A hasher that has already been fed the bytes that led to `state` (see
+    /// [`pure_key_seed`]).
+    pub(crate) fn from_seed(state: u64) -> Self {
+        StableHasher { state }
     }
 }
 
@@ -69,10 +97,7 @@ impl Hasher for StableHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.state ^= u64::from(b);
-            self.state = self.state.wrapping_mul(0x0100_0000_01b3);
-        }
+        self.state = fnv1a(self.state, bytes);
     }
 
     write_le!(
@@ -120,6 +145,19 @@ mod tests {
         assert_eq!(hash_of("abc"), PINNED_ABC);
         assert_ne!(hash_of(1u32), hash_of(2u32));
         assert_eq!(format_key("inc", 0xab), "inc-00000000000000ab");
+    }
+
+    #[test]
+    fn a_key_seed_is_the_state_after_its_bytes() {
+        let mut fed = StableHasher::new();
+        fed.write(b"my_crate::f");
+        fed.write_u8(0xff);
+        fed.write_u64(0x0123_4567_89ab_cdef);
+        fed.write_u32(7);
+        let mut seeded =
+            StableHasher::from_seed(pure_key_seed("my_crate::f", 0x0123_4567_89ab_cdef));
+        seeded.write_u32(7);
+        assert_eq!(fed.finish(), seeded.finish());
     }
 
     #[test]

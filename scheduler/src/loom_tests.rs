@@ -36,6 +36,8 @@ fn graph() -> Vec<Delayed<u64>> {
             name: "owner",
             path: "loom::owner",
             retries: 0,
+            fingerprint: 0,
+            key_seed: 0,
         },
         None,
         (crate::Arg::Node(source.clone()),),
@@ -44,16 +46,20 @@ fn graph() -> Vec<Delayed<u64>> {
             v.push(1);
             Ok(v.len() as u64)
         },
+        crate::node::no_codec,
     );
     let sum = crate::__private::task(
         &crate::__private::TaskSpec {
             name: "sum",
             path: "loom::sum",
             retries: 0,
+            fingerprint: 0,
+            key_seed: 0,
         },
         None,
         (crate::Arg::Gather(Box::new(GatherTwo(borrower, owner))),),
         |args, inputs| Ok(args.0.owned(inputs)?.iter().sum::<u64>()),
+        crate::node::no_codec,
     );
     vec![sum]
 }

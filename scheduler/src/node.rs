@@ -11,6 +11,8 @@ use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
 
 use crate::args::{ArgList, Inputs};
+use crate::codec::Codec;
+use crate::content_address::ContentAddressed;
 use crate::error::TaskFailure;
 use crate::key;
 use crate::plan::VisitMark;
@@ -27,6 +29,10 @@ pub struct NodeHeader {
     /// The hash part of the key: content hash for pure nodes, mixed build number otherwise.
     pub(crate) id: u64,
     pub(crate) pure: bool,
+    /// Whether the key names the same value in every process; see `content_address`.
+    /// Worked out on first use, not while building: building is a hot path and only
+    /// `Memory` asks.
+    pub(crate) content_addressed: ContentAddressed,
     /// Extra attempts after a failure or panic.
     pub(crate) retries: u32,
     key: OnceLock<String>,
@@ -42,6 +48,7 @@ impl NodeHeader {
             type_name: std::any::type_name::<T>(),
             id: pure_id.unwrap_or_else(key::next_build_id),
             pure: pure_id.is_some(),
+            content_addressed: ContentAddressed::unknown(),
             retries: 0,
             key: OnceLock::new(),
             mark: VisitMark::new(),
@@ -67,6 +74,7 @@ impl NodeHeader {
             type_name: other.type_name,
             id: other.id,
             pure: other.pure,
+            content_addressed: other.content_addressed.clone(),
             retries: other.retries,
             key: other.key.clone(),
             mark: VisitMark::new(),
@@ -106,37 +114,53 @@ pub trait NodeDyn: Send + Sync + 'static {
 
     /// Runs the task, reading inputs in the order `for_each_dep` lists them.
     fn run(&self, inputs: &Inputs<'_>) -> Result<Box<dyn Any + Send + Sync>, TaskFailure>;
+
+    /// How this node's result crosses processes, when its type is serializable (only
+    /// `#[delayed]` functions with a concrete serde return type have one; see `codec`).
+    fn codec(&self) -> Option<&'static Codec> {
+        None
+    }
 }
 
-/// A call of a delayed function: its arguments and the code that runs it.
-pub(crate) struct TaskNode<A: ArgList, F, R> {
+/// The codec of nodes whose result type is unknown to be serializable.
+pub(crate) fn no_codec() -> Option<&'static Codec> {
+    None
+}
+
+/// A call of a delayed function: its arguments, the code that runs it, and how to find
+/// its result's codec (`C`: a zero-sized closure or fn item, so no memory per node).
+pub(crate) struct TaskNode<A: ArgList, F, R, C> {
     header: NodeHeader,
     args: A,
     run: F,
+    codec: C,
     _output: PhantomData<fn() -> R>,
 }
 
-impl<A, F, R> TaskNode<A, F, R>
+impl<A, F, R, C> TaskNode<A, F, R, C>
 where
     A: ArgList,
     F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
     R: Send + Sync + 'static,
+    C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
 {
-    pub(crate) fn new(header: NodeHeader, args: A, run: F) -> Self {
+    pub(crate) fn new(header: NodeHeader, args: A, run: F, codec: C) -> Self {
         TaskNode {
             header,
             args,
             run,
+            codec,
             _output: PhantomData,
         }
     }
 }
 
-impl<A, F, R> NodeDyn for TaskNode<A, F, R>
+impl<A, F, R, C> NodeDyn for TaskNode<A, F, R, C>
 where
     A: ArgList,
     F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
     R: Send + Sync + 'static,
+    C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
 {
     fn header(&self) -> &NodeHeader {
         &self.header
@@ -154,9 +178,13 @@ where
     fn run(&self, inputs: &Inputs<'_>) -> Result<Box<dyn Any + Send + Sync>, TaskFailure> {
         (self.run)(&self.args, inputs).map(|v| Box::new(v) as Box<dyn Any + Send + Sync>)
     }
+
+    fn codec(&self) -> Option<&'static Codec> {
+        (self.codec)()
+    }
 }
 
-impl<A: ArgList, F, R> Drop for TaskNode<A, F, R> {
+impl<A: ArgList, F, R, C> Drop for TaskNode<A, F, R, C> {
     fn drop(&mut self) {
         // Dropping the last handle of a long chain would otherwise recurse once per
         // node and overflow the stack; hand the dependencies to an explicit work list.
@@ -242,5 +270,18 @@ impl NodeDyn for ValueNode {
 
     fn run(&self, _inputs: &Inputs<'_>) -> Result<Box<dyn Any + Send + Sync>, TaskFailure> {
         unreachable!("value nodes are loaded by the planner, never run")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_header_stays_within_112_bytes() {
+        // Every node carries one; the content-addressed flag lives in padding.
+        assert!(
+            std::mem::size_of::<super::NodeHeader>() <= 112,
+            "{}",
+            std::mem::size_of::<super::NodeHeader>()
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests (each test file includes this module).
 #![allow(dead_code)] // every test file uses a different subset
 
+pub mod random_graph;
+
 /// A tiny deterministic generator, so a failing seed can be replayed.
 pub struct Lcg(pub u64);
 

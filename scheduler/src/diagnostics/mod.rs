@@ -26,7 +26,7 @@ use crate::node::NodeHeader;
 pub use export::FunctionSummary;
 pub(crate) use profiler::ProfilerInner;
 pub use profiler::{Profiler, TaskRecord};
-pub(crate) use progress::ProgressBar;
+pub(crate) use progress::{stderr_bar, ProgressBar};
 
 /// One attempt of one task, as callbacks see it.
 #[derive(Clone, Copy)]

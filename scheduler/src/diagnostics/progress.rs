@@ -8,37 +8,51 @@ use indicatif::{ProgressDrawTarget, ProgressStyle};
 
 use super::{Callbacks, TaskInfo};
 
-const TEMPLATE: &str =
-    "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} tasks, {rate}, eta {eta}";
-
 pub(crate) struct ProgressBar {
     bar: indicatif::ProgressBar,
 }
 
+/// An indicatif bar on stderr counting `unit`s (`tasks`, `items`) with rate and ETA,
+/// hidden when stderr is not a terminal. Shared with `Parallel::progress`.
+pub(crate) fn stderr_bar(len: u64, unit: &str) -> indicatif::ProgressBar {
+    // indicatif stays silent on a non-terminal target too; checking here also keeps it
+    // from starting anything when stderr is a file or a pipe.
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr_with_hz(10)
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    bar_with_target(len, unit, target)
+}
+
+fn bar_with_target(len: u64, unit: &str, target: ProgressDrawTarget) -> indicatif::ProgressBar {
+    let template = format!(
+        "{{elapsed_precise}} [{{bar:30.cyan/blue}}] {{pos}}/{{len}} {unit}, {{rate}}, eta {{eta}}"
+    );
+    let unit = unit.to_string();
+    let style = ProgressStyle::with_template(&template)
+        .expect("the progress template is valid")
+        .with_key(
+            "rate",
+            move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.1} {unit}/s", state.per_sec());
+            },
+        )
+        .progress_chars("#>-");
+    indicatif::ProgressBar::with_draw_target(Some(len), target).with_style(style)
+}
+
 impl ProgressBar {
     pub(crate) fn new() -> Self {
-        // indicatif stays silent on a non-terminal target too; checking here also keeps
-        // it from starting anything when stderr is a file or a pipe.
-        let target = if std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr_with_hz(10)
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        Self::with_target(target)
+        ProgressBar {
+            bar: stderr_bar(0, "tasks"),
+        }
     }
 
+    #[cfg(test)]
     fn with_target(target: ProgressDrawTarget) -> Self {
-        let style = ProgressStyle::with_template(TEMPLATE)
-            .expect("the progress template is valid")
-            .with_key(
-                "rate",
-                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{:.1} tasks/s", state.per_sec());
-                },
-            )
-            .progress_chars("#>-");
         ProgressBar {
-            bar: indicatif::ProgressBar::with_draw_target(Some(0), target).with_style(style),
+            bar: bar_with_target(0, "tasks", target),
         }
     }
 }

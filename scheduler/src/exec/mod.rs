@@ -12,5 +12,7 @@ pub(crate) mod sleep;
 #[cfg(not(loom))]
 mod worker;
 
+#[cfg(all(not(loom), feature = "cluster"))]
+pub(crate) use pool::Feed;
 #[cfg(not(loom))]
 pub(crate) use pool::{default_threads, Pool};

@@ -97,13 +97,29 @@ impl Pool {
         plan: &Plan<'_>,
         deadline: Option<Instant>,
     ) -> Option<Vec<u32>> {
-        if plan.task_count == 0 {
+        self.run_fed(plan, deadline, |_| {})
+    }
+
+    /// [`run`](Self::run), handing `on_start` a [`Feed`] through which another thread
+    /// can add ready tasks and account for work done outside the pool (a cluster's
+    /// arrivals), before this thread starts waiting.
+    pub(crate) fn run_fed(
+        &'static self,
+        plan: &Plan<'_>,
+        deadline: Option<Instant>,
+        on_start: impl FnOnce(Feed),
+    ) -> Option<Vec<u32>> {
+        if plan.unfinished.load(std::sync::atomic::Ordering::Acquire) == 0 {
             return None;
         }
         let roots = JobKind::Roots {
             lo: 0,
             hi: plan.roots().len() as u32,
         };
+        // A job must stand for unfinished work: the execution may complete (and vanish)
+        // as soon as its count reaches zero. An empty roots job stands for none, and on a
+        // cluster a share can have work (arrivals) but no roots.
+        let has_roots = !plan.roots().is_empty();
         // The deadline still to watch for; cleared once it has passed.
         let wake_at = Cell::new(deadline);
         let timed_out: Cell<Option<Vec<u32>>> = Cell::new(None);
@@ -121,10 +137,16 @@ impl Pool {
                 // Nested compute on one of our workers: help instead of blocking, so one
                 // worker is enough and no thread is added.
                 let exec = Execution::new(plan, ctx.unparker().clone());
-                ctx.push(Job {
+                on_start(Feed {
+                    pool: self,
                     exec: ExecRef::new(&exec),
-                    kind: roots,
                 });
+                if has_roots {
+                    ctx.push(Job {
+                        exec: ExecRef::new(&exec),
+                        kind: roots,
+                    });
+                }
                 ctx.run_until(
                     || {
                         check_deadline();
@@ -135,11 +157,17 @@ impl Pool {
             }
             _ => OUTSIDE_PARKER.with(|parker| {
                 let exec = Execution::new(plan, parker.unparker().clone());
-                self.injector.push(Job {
+                on_start(Feed {
+                    pool: self,
                     exec: ExecRef::new(&exec),
-                    kind: roots,
                 });
-                self.sleep.notify_one();
+                if has_roots {
+                    self.injector.push(Job {
+                        exec: ExecRef::new(&exec),
+                        kind: roots,
+                    });
+                    self.sleep.notify_one();
+                }
                 while !exec.is_done() {
                     check_deadline();
                     match wake_at.get() {
@@ -152,3 +180,40 @@ impl Pool {
         timed_out.take()
     }
 }
+
+/// Lets a thread outside the pool take part in one execution: make tasks ready and
+/// report work it finished itself (a cluster's arrivals, which count as work to finish).
+#[derive(Clone, Copy)]
+pub(crate) struct Feed {
+    pool: &'static Pool,
+    exec: ExecRef,
+}
+
+#[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+impl Feed {
+    /// Hands ready task `t` to the pool.
+    ///
+    /// # Safety
+    /// The caller holds unreported finished work of this execution (see `report`), so
+    /// the execution is incomplete and alive.
+    pub(crate) unsafe fn push_ready(&self, t: u32) {
+        self.pool.injector.push(Job {
+            exec: self.exec,
+            kind: JobKind::Run(t),
+        });
+        self.pool.sleep.notify_one();
+    }
+
+    /// Reports `finished` units of work done outside the pool.
+    ///
+    /// # Safety
+    /// As for `Execution::report`: the work was counted in the plan's `unfinished` and not
+    /// reported yet; the execution may be gone after this call.
+    pub(crate) unsafe fn report(&self, finished: usize) {
+        // SAFETY: the caller's obligation.
+        unsafe { Execution::report(self.exec.as_ptr(), finished) };
+    }
+}
+
+// SAFETY: `ExecRef` is `Send` (see there); the pool is a `'static` shared structure.
+unsafe impl Send for Feed {}

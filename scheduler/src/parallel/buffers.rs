@@ -12,6 +12,7 @@ use std::ops::Range;
 /// The items of a map, moved out one by one by the workers.
 pub(crate) struct Items<I> {
     ptr: *mut I,
+    /// 0 once the results took the allocation over.
     cap: usize,
     _owns: PhantomData<I>,
 }
@@ -65,6 +66,9 @@ impl<I> Items<I> {
 
 impl<I> Drop for Items<I> {
     fn drop(&mut self) {
+        if self.cap == 0 {
+            return; // never allocated, or the results own the allocation now
+        }
         // SAFETY: `ptr` and `cap` come from a `Vec<I>` that was not freed; with length 0
         // the `Vec` frees the allocation and drops no element (they were taken, dropped
         // or deliberately leaked).
@@ -85,7 +89,23 @@ unsafe impl<R: Send> Send for Results<R> {}
 unsafe impl<R: Send> Sync for Results<R> {}
 
 impl<R> Results<R> {
-    pub(crate) fn new(len: usize) -> Self {
+    /// Result slots for `items`, in their allocation when the layouts allow it.
+    pub(crate) fn for_items<I>(items: &mut Items<I>, len: usize) -> Self {
+        let same_layout = std::mem::size_of::<I>() == std::mem::size_of::<R>()
+            && std::mem::align_of::<I>() == std::mem::align_of::<R>()
+            && std::mem::size_of::<R>() != 0;
+        if !same_layout || items.cap == 0 {
+            return Results::new(len);
+        }
+        let cap = std::mem::replace(&mut items.cap, 0);
+        Results {
+            ptr: items.ptr.cast::<R>(),
+            cap,
+            _owns: PhantomData,
+        }
+    }
+
+    fn new(len: usize) -> Self {
         let mut slots = ManuallyDrop::new(Vec::<R>::with_capacity(len));
         Results {
             ptr: slots.as_mut_ptr(),
@@ -135,7 +155,9 @@ impl<R> Results<R> {
 
 impl<R> Drop for Results<R> {
     fn drop(&mut self) {
-        // SAFETY: as for `Items`: frees the allocation, drops no element.
+        // SAFETY: as for `Items`: frees the allocation, drops no element. When it was
+        // the items' allocation, it has the layout of `cap` `R`s too: same size and
+        // alignment per element (`for_items`).
         drop(unsafe { Vec::from_raw_parts(self.ptr, 0, self.cap) });
     }
 }

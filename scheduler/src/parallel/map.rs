@@ -74,10 +74,11 @@ where
         workers: usize,
         report: Option<&'a Report>,
     ) -> Self {
-        let (items, len) = Items::new(items);
+        let (mut items, len) = Items::new(items);
+        let results = Results::for_items(&mut items, len);
         MapJob {
             items,
-            results: Results::new(len),
+            results,
             len,
             next: CachePadded::new(AtomicUsize::new(0)),
             stop: AtomicBool::new(false),

@@ -11,7 +11,7 @@ use crate::delayed::{task_node, Delayed};
 use crate::error::{Error, TaskFailure};
 #[cfg(not(loom))]
 use crate::exec::Pool;
-use crate::node::NodeHeader;
+use crate::node::{no_codec, NodeHeader};
 
 /// A borrowed `&W` without its lifetime, and the function that calls it.
 #[derive(Clone, Copy)]
@@ -53,15 +53,20 @@ pub(crate) fn run_workers<W: Fn() + Sync>(work: &W, workers: usize) -> Result<()
     let tasks: Vec<Delayed<()>> = (0..workers)
         .map(|i| {
             let header = NodeHeader::with_id::<()>("parallel", "dask::Parallel", i as u64);
-            task_node(header, (), move |_: &(), _: &Inputs<'_>| {
-                // SAFETY: `work` outlives every run of this task: `compute_with` below
-                // returns only after every task of its plan has finished or been skipped,
-                // and no task of the plan starts after that (the completion protocol of
-                // `exec`); the nodes are dropped before `run_workers` returns and nothing
-                // else holds them.
-                unsafe { erased.run() };
-                Ok::<(), TaskFailure>(())
-            })
+            task_node(
+                header,
+                (),
+                move |_: &(), _: &Inputs<'_>| {
+                    // SAFETY: `work` outlives every run of this task: `compute_with` below
+                    // returns only after every task of its plan has finished or been skipped,
+                    // and no task of the plan starts after that (the completion protocol of
+                    // `exec`); the nodes are dropped before `run_workers` returns and nothing
+                    // else holds them.
+                    unsafe { erased.run() };
+                    Ok::<(), TaskFailure>(())
+                },
+                no_codec,
+            )
         })
         .collect();
     let config = Config::default();

@@ -1,14 +1,10 @@
 //! What a parallel map shows while it runs: joblib-style `verbose` lines and a progress
 //! bar. Workers report once per batch, so reporting costs nothing per call.
 
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-const TEMPLATE: &str =
-    "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} items, {per_sec}, eta {eta}";
+use indicatif::ProgressBar;
 
 pub(crate) struct Report {
     total: usize,
@@ -26,17 +22,7 @@ impl Report {
         if !verbose && !progress {
             return None;
         }
-        let bar = progress.then(|| {
-            let target = if std::io::stderr().is_terminal() {
-                ProgressDrawTarget::stderr_with_hz(10)
-            } else {
-                ProgressDrawTarget::hidden()
-            };
-            let style = ProgressStyle::with_template(TEMPLATE)
-                .expect("the progress template is valid")
-                .progress_chars("#>-");
-            ProgressBar::with_draw_target(Some(total as u64), target).with_style(style)
-        });
+        let bar = progress.then(|| crate::diagnostics::stderr_bar(total as u64, "items"));
         Some(Report {
             total,
             workers,
@@ -96,7 +82,7 @@ impl Report {
         )
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn done(&self) -> usize {
         self.done.load(Ordering::Relaxed)
     }

@@ -250,3 +250,28 @@ fn verbose_lines_double_and_the_report_counts_items() {
     report.finish(None);
     assert!(Report::new(10, 2, false, false).is_none());
 }
+
+#[test]
+fn results_of_the_items_layout_reuse_the_items_allocation() {
+    for parallel in settings() {
+        let items: Vec<u64> = (0..N as u64).collect();
+        let address = items.as_ptr() as usize;
+        let out: Vec<i64> = parallel.map(items, |x| -(x as i64)).unwrap();
+        assert_eq!(out.as_ptr() as usize, address, "{parallel:?}");
+        assert!(out.iter().enumerate().all(|(i, &v)| v == -(i as i64)));
+        // A different layout gets its own allocation, and fails cleanly too.
+        let strings: Vec<String> = (0..N).map(|i| i.to_string()).collect();
+        let lengths = parallel.map(strings, |s| s.len() as u8).unwrap();
+        assert_eq!(lengths.len(), N);
+        let err = parallel
+            .try_map((0..N as u64).collect::<Vec<_>>(), |x| {
+                if x == 5 {
+                    Err("five")
+                } else {
+                    Ok(x.to_string().len() as u64)
+                }
+            })
+            .unwrap_err();
+        assert_eq!(err.item_index(), Some(5));
+    }
+}

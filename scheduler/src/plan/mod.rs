@@ -76,6 +76,9 @@ pub(crate) struct Plan<'g> {
     pub(crate) observers: Observers,
     /// Tasks not yet finished (or skipped); see `exec` for how workers count down.
     pub(crate) unfinished: AtomicUsize,
+    /// On a cluster: where finished tasks' results go when other processes read them.
+    #[cfg(feature = "cluster")]
+    pub(crate) outgoing: Option<std::sync::Arc<crate::cluster::Outgoing>>,
 }
 
 impl Drop for Plan<'_> {
@@ -223,7 +226,94 @@ impl<'g> Plan<'g> {
             cancel: None,
             observers: Observers::default(),
             unfinished: AtomicUsize::new(task_count),
+            #[cfg(feature = "cluster")]
+            outgoing: None,
         }
+    }
+
+    /// Restricts the plan to one process's share of a cluster computation. `local[i]`:
+    /// node i runs here (tasks owned here; value nodes exist everywhere). `arrives[i]`: a
+    /// remote task whose result (or failure) this process receives. `sends[i]`: a local
+    /// task whose result other processes read; sending it counts as one more reader.
+    ///
+    /// Afterwards the executor sees only local tasks: roots and successor lists omit
+    /// remote tasks, remote tasks' reads are not counted, and the work to finish is the
+    /// local tasks plus the arrivals (each arrival is "finished" by whoever stores it).
+    #[cfg(feature = "cluster")]
+    pub(crate) fn restrict_to_process(&mut self, local: &[bool], arrives: &[bool], sends: &[bool]) {
+        let b = &mut self.buffers;
+        b.roots.retain(|&r| local[r as usize]);
+        let mut kept = 0usize;
+        for i in 0..b.nodes.len() {
+            let (lo, hi) = (b.succ_start[i] as usize, b.succ_start[i + 1] as usize);
+            b.succ_start[i] = kept as u32;
+            for e in lo..hi {
+                let s = b.succs[e];
+                if local[s as usize] {
+                    b.succs[kept] = s;
+                    kept += 1;
+                }
+            }
+        }
+        let n = b.nodes.len();
+        b.succ_start[n] = kept as u32;
+        b.succs.truncate(kept);
+        let mut work = 0usize;
+        for t in 0..n {
+            if !b.nodes[t].is_task {
+                continue;
+            }
+            if local[t] {
+                work += 1;
+                if sends[t] {
+                    add_exclusive(&mut b.nodes[t].readers, 1);
+                }
+            } else {
+                if arrives[t] {
+                    work += 1;
+                }
+                for e in b.dep_start[t]..b.dep_start[t + 1] {
+                    let d = b.deps[e as usize] as usize;
+                    *b.nodes[d].readers.get_mut() -= 1;
+                }
+            }
+        }
+        *self.unfinished.get_mut() = work;
+    }
+
+    /// Task indices of the requested outputs, in request order.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn outputs(&self) -> &[u32] {
+        &self.buffers.outputs
+    }
+
+    /// The result of node `d` without its type, for encoding.
+    ///
+    /// # Safety
+    /// As for [`borrow_result`](Self::borrow_result): the caller holds a reader count.
+    #[cfg(feature = "cluster")]
+    pub(crate) unsafe fn borrow_any(&self, d: u32) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        // SAFETY: the caller's obligation.
+        unsafe { self.node(d).slot.borrow_any() }
+    }
+
+    /// The failure recorded for task `t`, as text: (panicked, message, attempts).
+    #[cfg(feature = "cluster")]
+    pub(crate) fn failure_of(&self, t: u32) -> Option<(bool, String, u32)> {
+        self.errors
+            .lock()
+            .iter()
+            .find(|(task, _, _)| *task == t)
+            .map(|(_, failure, attempts)| match failure {
+                TaskFailure::Failed(e) => (false, e.to_string(), *attempts),
+                TaskFailure::Panicked(m) => (true, m.clone(), *attempts),
+            })
+    }
+
+    /// Every recorded failure, removed from the plan, as (task, failure, attempts).
+    #[cfg(feature = "cluster")]
+    pub(crate) fn take_failures(&self) -> Vec<(u32, TaskFailure, u32)> {
+        std::mem::take(&mut *self.errors.lock())
     }
 
     #[inline]

@@ -57,6 +57,22 @@ impl ResultSlot {
         })
     }
 
+    /// The value without its type, for encoding it (cluster).
+    ///
+    /// # Safety
+    /// As for [`borrow`](Self::borrow).
+    #[cfg(feature = "cluster")]
+    pub(crate) unsafe fn borrow_any(&self) -> Option<&(dyn Any + Send + Sync)> {
+        // SAFETY: no writer can run while the caller's reader count is held.
+        self.cell.with(|p| unsafe {
+            match &*p {
+                SlotValue::Owned(b) => Some(&**b),
+                SlotValue::Shared(a) => Some(&**a),
+                SlotValue::Empty => None,
+            }
+        })
+    }
+
     /// Moves the value out when the plan owns it; clones it when a value node does.
     ///
     /// # Safety

@@ -44,8 +44,9 @@ impl Plan<'_> {
     pub(crate) fn execute(&self, t: u32) {
         let node = self.node(t);
         let deps = self.deps_of(t);
-        if self.must_skip(deps) {
+        let succeeded = if self.must_skip(deps) {
             node.state.store(FAILED, Ordering::Release);
+            false
         } else {
             node.state.store(RUNNING, Ordering::Release);
             let succeeded = self.run_with_retries(t, deps);
@@ -53,7 +54,15 @@ impl Plan<'_> {
                 if succeeded { SUCCEEDED } else { FAILED },
                 Ordering::Release,
             );
+            succeeded
+        };
+        // On a cluster, other processes may read this result (or must learn it failed).
+        #[cfg(feature = "cluster")]
+        if let Some(outgoing) = &self.outgoing {
+            outgoing.task_done(self, t, succeeded);
         }
+        #[cfg(not(feature = "cluster"))]
+        let _ = succeeded;
         for &d in deps {
             self.release(d);
         }

@@ -42,6 +42,8 @@ fn failures_panics_and_retries_leave_slots_consistent() {
                 name: "bad",
                 path: "tests::bad",
                 retries: 1,
+                fingerprint: 0,
+                key_seed: 0,
             },
             None,
             (crate::Arg::Node(x.clone()),),
@@ -53,6 +55,7 @@ fn failures_panics_and_retries_leave_slots_consistent() {
                     Ok(s)
                 }
             },
+            crate::node::no_codec,
         );
         assert!(compute_with(&[bad.map(|s| s.len()), ok.clone()], &config).is_err());
         let boom = ok.map(|n| if *n == 3 { panic!("boom") } else { *n });
@@ -71,10 +74,13 @@ fn gathered_inputs_and_a_small_fan_out() {
                 name: "total",
                 path: "tests::total",
                 retries: 0,
+                fingerprint: 0,
+                key_seed: 0,
             },
             None,
             (crate::IntoArg::<Vec<u32>>::into_arg(leaves),),
             |args, inputs| Ok(args.0.owned(inputs)?.iter().sum::<u32>()),
+            crate::node::no_codec,
         );
         assert_eq!(compute_with(&[total], &config).unwrap(), vec![8 * 5 + 28]);
     }

@@ -1,0 +1,172 @@
+//! How a task's result crosses a process boundary (feature `cluster`).
+//!
+//! Nodes are type-erased, so the cluster backend cannot ask "is this result
+//! serializable?" at run time. `#[delayed]` answers it where the type is still concrete:
+//! the builder carries a zero-sized closure that returns `Some(&Codec)` when the return
+//! type implements `serde::Serialize + DeserializeOwned` and `None` otherwise, chosen by
+//! autoref specialization on [`Probe`]. The closure costs no memory per node; the codec
+//! itself is a `'static` pair of functions per type.
+//!
+//! Without the `cluster` feature there is no serde: every probe answers `None`, and the
+//! generated code is the same in both configurations (the macro cannot see our features).
+
+use std::marker::PhantomData;
+
+/// Encodes and decodes one result type. Obtained through [`Probe`].
+#[doc(hidden)]
+pub struct Codec {
+    #[cfg(feature = "cluster")]
+    pub(crate) encode: fn(&(dyn std::any::Any + Send + Sync)) -> Result<Vec<u8>, String>,
+    #[cfg(feature = "cluster")]
+    #[allow(clippy::type_complexity)]
+    pub(crate) decode: fn(&[u8]) -> Result<Box<dyn std::any::Any + Send + Sync>, String>,
+    #[cfg(not(feature = "cluster"))]
+    _none: (),
+}
+
+/// A type-level question: does `T` have a codec? Ask with
+/// `(&Probe::<T>::new()).codec()` with both [`probe`] traits in scope.
+#[doc(hidden)]
+pub struct Probe<T>(PhantomData<fn() -> T>);
+
+impl<T> Probe<T> {
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        Probe(PhantomData)
+    }
+}
+
+impl<T> Clone for Probe<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Probe<T> {}
+
+/// The traits the generated code glob-imports to ask a [`Probe`], under names that
+/// cannot shadow the user's (a glob import in the generated block would hide a user type
+/// of the same name used in the return type).
+#[doc(hidden)]
+pub mod probe {
+    #[cfg(feature = "cluster")]
+    pub use super::WithCodec as __DaskWithCodec;
+    pub use super::WithoutCodec as __DaskWithoutCodec;
+}
+
+/// The fallback: found when `&Probe<T>` has no [`WithCodec`] impl (one auto-deref later).
+#[doc(hidden)]
+pub trait WithoutCodec {
+    fn codec(self) -> Option<&'static Codec>;
+}
+
+impl<T> WithoutCodec for Probe<T> {
+    #[inline]
+    fn codec(self) -> Option<&'static Codec> {
+        None
+    }
+}
+
+/// Found first, at the receiver's own type `&Probe<T>`, when `T` is serializable.
+#[cfg(feature = "cluster")]
+#[doc(hidden)]
+pub trait WithCodec {
+    fn codec(self) -> Option<&'static Codec>;
+}
+
+#[cfg(feature = "cluster")]
+impl<T> WithCodec for &Probe<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    #[inline]
+    fn codec(self) -> Option<&'static Codec> {
+        Some(&SerdeCodec::<T>::CODEC)
+    }
+}
+
+/// The codec of a type known to be serde here (no probe needed): `Memory`'s cached nodes.
+pub(crate) fn serde_codec<T>() -> Option<&'static Codec>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    #[cfg(feature = "cluster")]
+    return Some(&SerdeCodec::<T>::CODEC);
+    #[cfg(not(feature = "cluster"))]
+    {
+        let _serde_type = PhantomData::<T>;
+        None
+    }
+}
+
+#[cfg(feature = "cluster")]
+struct SerdeCodec<T>(PhantomData<fn() -> T>);
+
+#[cfg(feature = "cluster")]
+impl<T> SerdeCodec<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    const CODEC: Codec = Codec {
+        encode: encode::<T>,
+        decode: decode::<T>,
+    };
+}
+
+#[cfg(feature = "cluster")]
+fn encode<T: serde::Serialize + 'static>(
+    value: &(dyn std::any::Any + Send + Sync),
+) -> Result<Vec<u8>, String> {
+    let value = value
+        .downcast_ref::<T>()
+        .ok_or_else(|| format!("result is not a {}", std::any::type_name::<T>()))?;
+    postcard::to_stdvec(value).map_err(|e| e.to_string())
+}
+
+#[cfg(feature = "cluster")]
+fn decode<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
+    bytes: &[u8],
+) -> Result<Box<dyn std::any::Any + Send + Sync>, String> {
+    postcard::from_bytes::<T>(bytes)
+        .map(|v| Box::new(v) as Box<dyn std::any::Any + Send + Sync>)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::probe::*;
+    use super::Probe;
+
+    struct Opaque;
+
+    #[test]
+    fn asking_costs_no_memory_per_node() {
+        // What `#[delayed]` stores in each task node: a closure capturing nothing.
+        let ask = || {
+            let probe = &Probe::<Vec<u64>>::new();
+            probe.codec()
+        };
+        assert_eq!(std::mem::size_of_val(&ask), 0);
+        assert_eq!(std::mem::size_of_val(&crate::node::no_codec), 0);
+    }
+
+    #[test]
+    fn probe_answers_by_type() {
+        // The borrow is the mechanism: `&Probe<T>` finds the serde impl first.
+        let opaque = &Probe::<Opaque>::new();
+        assert!(opaque.codec().is_none());
+        #[cfg(feature = "cluster")]
+        {
+            let serde = &Probe::<Vec<u64>>::new();
+            let codec = serde.codec().expect("serde type");
+            let bytes = (codec.encode)(&vec![1u64, 2, 3]).unwrap();
+            let back = (codec.decode)(&bytes).unwrap();
+            assert_eq!(back.downcast_ref::<Vec<u64>>(), Some(&vec![1, 2, 3]));
+        }
+        #[cfg(not(feature = "cluster"))]
+        {
+            let serde = &Probe::<Vec<u64>>::new();
+            assert!(serde.codec().is_none());
+        }
+    }
+}

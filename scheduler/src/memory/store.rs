@@ -1,0 +1,233 @@
+//! The cache directory: where entries live, how they are written so that no reader ever
+//! sees half a file, and how the whole cache is measured and cleared.
+//!
+//! ```text
+//! <dir>/CACHEDIR.TAG                          marks the folder as a cache for backup tools
+//! <dir>/<crate__module__function>/<16 hex>.bin   one entry (see `entry.rs`)
+//! <dir>/<crate__module__function>/.<16 hex>.bin.<pid>.<n>.tmp   an entry being written
+//! ```
+//!
+//! A write goes to a temporary file in the entry's own folder (unique per process and
+//! write), is flushed to disk, then renamed over the entry. Rename within one file system
+//! replaces the target atomically, so readers in this or any other process see either
+//! the old complete entry or the new complete one, and two writers of the same entry
+//! leave one of their (identical) files.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::Error;
+
+const ENTRY_EXTENSION: &str = "bin";
+const TEMP_EXTENSION: &str = "tmp";
+/// Folder names stay well under every file system's limit for one path component.
+const MAX_FOLDER_LEN: usize = 120;
+
+/// The size of the entries in a cache directory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheSize {
+    /// Number of entries (cached values).
+    pub entries: u64,
+    /// Their total size on disk in bytes (file lengths).
+    pub bytes: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Store {
+    dir: PathBuf,
+}
+
+fn io_error<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) -> Error + 'p {
+    move |source| Error::CacheIo {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl Store {
+    pub(crate) fn open(dir: PathBuf) -> Result<Store, Error> {
+        fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
+        let tag = dir.join("CACHEDIR.TAG");
+        if !tag.exists() {
+            // Best effort: a read-only cache shared by others still works without it.
+            let _ = write_atomically(
+                &tag,
+                b"Signature: 8a477f597d28d172789f06886806bc55\n\
+                  # This file marks a dask::Memory cache directory; see https://bford.info/cachedir/\n",
+            );
+        }
+        Ok(Store { dir })
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of one entry of the function at `function_path`.
+    pub(crate) fn entry_path(&self, function_path: &str, file_stem: &str) -> PathBuf {
+        let mut path = self.dir.join(folder_name(function_path));
+        path.push(file_stem);
+        path.set_extension(ENTRY_EXTENSION);
+        path
+    }
+
+    pub(crate) fn write(&self, entry: &Path, bytes: &[u8]) -> Result<(), Error> {
+        if let Some(folder) = entry.parent() {
+            fs::create_dir_all(folder).map_err(io_error("create", folder))?;
+        }
+        write_atomically(entry, bytes).map_err(io_error("write", entry))
+    }
+
+    /// Every entry or temporary file in the function folders, with its length.
+    fn for_each_file(
+        &self,
+        mut f: impl FnMut(&Path, Kind, u64) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let folders = fs::read_dir(&self.dir).map_err(io_error("list", &self.dir))?;
+        for folder in folders {
+            let folder = folder.map_err(io_error("list", &self.dir))?;
+            // Only our folders: anything else a user put here is left alone.
+            if !folder.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let folder = folder.path();
+            let files = match fs::read_dir(&folder) {
+                Ok(files) => files,
+                // Removed by a concurrent clear.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_error("list", &folder)(e)),
+            };
+            for file in files {
+                let file = file.map_err(io_error("list", &folder))?;
+                let path = file.path();
+                let kind = match path.extension().and_then(|e| e.to_str()) {
+                    Some(ENTRY_EXTENSION) => Kind::Entry,
+                    Some(TEMP_EXTENSION) => Kind::Temporary,
+                    _ => continue,
+                };
+                let len = match file.metadata() {
+                    Ok(meta) if meta.is_file() => meta.len(),
+                    Ok(_) => continue,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io_error("inspect", &path)(e)),
+                };
+                f(&path, kind, len)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn size(&self) -> Result<CacheSize, Error> {
+        let mut size = CacheSize::default();
+        self.for_each_file(|_, kind, len| {
+            if kind == Kind::Entry {
+                size.entries += 1;
+                size.bytes += len;
+            }
+            Ok(())
+        })?;
+        Ok(size)
+    }
+
+    /// Removes every entry (and temporary file) and the folders left empty. Files that
+    /// are not ours are kept.
+    pub(crate) fn clear(&self) -> Result<(), Error> {
+        let mut folders = Vec::new();
+        self.for_each_file(|path, _, _| {
+            match fs::remove_file(path) {
+                Ok(()) => {}
+                // Already removed by another process's clear.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("remove", path)(e)),
+            }
+            if let Some(folder) = path.parent() {
+                if folders.last().map(PathBuf::as_path) != Some(folder) {
+                    folders.push(folder.to_owned());
+                }
+            }
+            Ok(())
+        })?;
+        for folder in folders {
+            // Fails while another process is writing into it: the folder stays.
+            let _ = fs::remove_dir(folder);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Entry,
+    Temporary,
+}
+
+/// A folder name for a function path: `crate::module::f` becomes `crate__module__f`,
+/// other characters a file name may not hold become `_`.
+fn folder_name(function_path: &str) -> String {
+    let mut name: String = function_path
+        .replace("::", "__")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // ASCII only, so any byte index is a char boundary. Entry names carry the full
+    // identity, so two paths sharing a folder cannot mix their entries.
+    name.truncate(MAX_FOLDER_LEN);
+    if name.is_empty() {
+        name.push('_');
+    }
+    name
+}
+
+/// Temporary names are unique per process (pid) and per write within it (counter).
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn write_atomically(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let file_name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("entry");
+    let temp = target.with_file_name(format!(
+        ".{file_name}.{}.{}.{TEMP_EXTENSION}",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = (|| {
+        let mut file = fs::File::create_new(&temp)?;
+        file.write_all(bytes)?;
+        // On disk before the rename makes it visible: a crash cannot leave a renamed
+        // but empty entry behind.
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&temp, target)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names_are_plain() {
+        assert_eq!(
+            folder_name("my_crate::stage::load"),
+            "my_crate__stage__load"
+        );
+        assert_eq!(folder_name("a::<b as c>::d"), "a___b_as_c___d");
+        assert_eq!(folder_name(""), "_");
+        assert_eq!(folder_name(&"x".repeat(500)).len(), MAX_FOLDER_LEN);
+    }
+}

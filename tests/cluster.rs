@@ -1,0 +1,477 @@
+//! The cluster scheduler across real processes on 127.0.0.1: this test binary starts
+//! copies of itself (the ignored `cluster_child` test, told its role by environment
+//! variables), one per process, on free ports, and checks what they print.
+
+#![cfg(feature = "cluster")]
+
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use dask::cluster::{ClusterConfig, ClusterError, Placement};
+use dask::{delayed, Config, Delayed, Error, Scheduler};
+
+mod support;
+use support::random_graph::{mix, random_graph, seed, RUNS};
+use support::Lcg;
+
+const ROLE: &str = "DASK_CLUSTER_TEST_ROLE";
+
+fn my_index() -> u64 {
+    std::env::var("DASK_CLUSTER_INDEX")
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[derive(Debug)]
+struct Boom(u64);
+
+impl std::fmt::Display for Boom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "boom {} on process {}", self.0, my_index())
+    }
+}
+
+impl std::error::Error for Boom {}
+
+/// Fails on process 1 only, for odd inputs.
+#[delayed]
+fn fails_on_one(i: u64) -> Result<u64, Boom> {
+    if my_index() == 1 && i % 2 == 1 {
+        Err(Boom(i))
+    } else {
+        Ok(i * 10)
+    }
+}
+
+#[delayed]
+fn total(xs: Vec<u64>) -> u64 {
+    xs.iter().fold(0, |a, &x| a.wrapping_add(x))
+}
+
+/// Not serializable.
+#[derive(Debug, Clone, PartialEq)]
+struct Opaque(u64);
+
+#[delayed]
+fn make_opaque(x: u64) -> Opaque {
+    Opaque(x + 1)
+}
+
+#[delayed]
+fn read_opaque(o: &Opaque) -> u64 {
+    o.0 * 2
+}
+
+/// Process 1 dies while running it.
+#[delayed]
+fn dies_on_one(i: u64) -> u64 {
+    if my_index() == 1 {
+        std::process::exit(7);
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    i
+}
+
+/// Process 1 hangs in it for 6 s.
+#[delayed]
+fn sleeps_on_one(i: u64) -> u64 {
+    if my_index() == 1 {
+        std::thread::sleep(Duration::from_secs(6));
+    }
+    i
+}
+
+fn cluster_config(placement: Placement) -> Config {
+    let cluster = ClusterConfig::from_env()
+        .expect("cluster variables")
+        .expect("started as a cluster process")
+        .threads(2)
+        .connect_timeout(Duration::from_secs(20))
+        .placement(placement);
+    Config::default().cluster(cluster)
+}
+
+/// One process of a test cluster; what it does depends on `ROLE`.
+#[test]
+#[ignore = "a process of the cluster tests below, started by them"]
+fn cluster_child() {
+    let role = std::env::var(ROLE).expect("run through the cluster tests");
+    let sync = Config::default().scheduler(Scheduler::Sync);
+    match role.as_str() {
+        "random-chains" | "random-keyhash" => {
+            let placement = if role == "random-chains" {
+                Placement::Chains
+            } else {
+                Placement::KeyHash
+            };
+            let config = cluster_config(placement);
+            let graphs: usize = std::env::var("DASK_CLUSTER_GRAPHS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(150);
+            let mut rng = Lcg(0xc1a5);
+            let (mut runs, mut tasks, mut digest) = (0, 0, 0u64);
+            let mut rss_early = 0;
+            for g in 0..graphs {
+                if g == graphs / 10 {
+                    rss_early = support::proc_status("VmRSS:").unwrap_or(0);
+                }
+                let (outputs, needed) = random_graph(&mut rng, 40);
+                RUNS.store(0, Ordering::Relaxed);
+                let got = dask::compute_with(&outputs, &config)
+                    .unwrap_or_else(|e| panic!("graph {g}: {e}"));
+                runs += RUNS.load(Ordering::Relaxed);
+                let want = dask::compute_with(&outputs, &sync).unwrap();
+                assert_eq!(got, want, "graph {g}");
+                tasks += needed;
+                digest = got.iter().fold(digest, |acc, &v| mix(acc, v));
+            }
+            // Finished epochs release their memory: with many graphs (see the soak
+            // command in README) the resident size stays flat.
+            let rss_end = support::proc_status("VmRSS:").unwrap_or(0);
+            println!("RESULT rss_kib={rss_early}->{rss_end}");
+            println!("RESULT runs={runs}");
+            println!("RESULT tasks={tasks}");
+            println!("RESULT digest={digest:x}");
+        }
+        "first" => {
+            let config = cluster_config(Placement::Chains);
+            let mut rng = Lcg(0xf1257);
+            for g in 0..40 {
+                let (outputs, _) = random_graph(&mut rng, 40);
+                let got = dask::cluster::compute_on_first(&outputs, &config)
+                    .unwrap_or_else(|e| panic!("graph {g}: {e}"));
+                if my_index() == 0 {
+                    assert_eq!(
+                        got,
+                        Some(dask::compute_with(&outputs, &sync).unwrap()),
+                        "graph {g}"
+                    );
+                } else {
+                    assert_eq!(got, None, "graph {g}");
+                }
+            }
+            println!("RESULT first=ok");
+        }
+        "hang" => {
+            // Process 1 is stuck in a task for 6 s; process 0's timeout is 1 s.
+            let config = cluster_config(Placement::Chains).timeout(Duration::from_secs(1));
+            let started = Instant::now();
+            let sum = total((0..4).map(sleeps_on_one).collect::<Vec<_>>());
+            let err = sum.compute_with(&config).unwrap_err();
+            println!("RESULT error={err}");
+            println!("RESULT waited_ms={}", started.elapsed().as_millis());
+            let again = seed(1).compute_with(&config).unwrap_err();
+            println!("RESULT again={again}");
+        }
+        "mismatch" => {
+            let config = cluster_config(Placement::Chains);
+            if my_index() == 1 {
+                // One more node built first: every later key differs on this process.
+                let _extra = seed(0);
+            }
+            let sum = total((0..6).map(seed).collect::<Vec<_>>());
+            let err = sum.compute_with(&config).unwrap_err();
+            assert!(
+                matches!(err, Error::Cluster(ClusterError::GraphMismatch { .. })),
+                "{err:?}"
+            );
+            println!("RESULT error={err}");
+        }
+        "fail" => {
+            let config = cluster_config(Placement::Chains);
+            let sum = total((0..6).map(fails_on_one).collect::<Vec<_>>());
+            let err = sum
+                .compute_with(&config)
+                .expect_err("a task fails on process 1");
+            assert!(matches!(err, Error::Task { .. }), "{err:?}");
+            println!("RESULT error={err}");
+            // Collecting: every failure, the same list everywhere, and what does not
+            // depend on a failure still runs.
+            let collect = cluster_config(Placement::Chains).errors(dask::ErrorPolicy::Collect);
+            let err = sum.compute_with(&collect).unwrap_err();
+            assert!(
+                matches!(&err, Error::Failures(all) if all.len() == 3),
+                "{err:?}"
+            );
+            println!("RESULT collected={err}");
+            // The cluster stays usable after a task failure.
+            let again = total((0..4).map(seed).collect::<Vec<_>>());
+            let value = again.compute_with(&config).unwrap();
+            assert_eq!(value, again.compute_with(&sync).unwrap());
+            println!("RESULT after={value}");
+        }
+        "opaque" => {
+            let config = cluster_config(Placement::Chains);
+            // Chains keep each make → read pair on one process: nothing opaque crosses.
+            let chained: Vec<Delayed<u64>> = (0..4).map(|i| read_opaque(make_opaque(i))).collect();
+            let values = dask::compute_with(&chained, &config).unwrap();
+            assert_eq!(values, vec![2, 4, 6, 8]);
+            // An opaque output must reach every process: refused before running.
+            let err = dask::compute_with(&[make_opaque(1)], &config).unwrap_err();
+            assert!(
+                matches!(err, Error::Cluster(ClusterError::NotSerializable { .. })),
+                "{err:?}"
+            );
+            println!("RESULT error={err}");
+            let mapped = dask::delayed(1u64).map(|v| v + 1);
+            let err = dask::compute_with(&[mapped], &config).unwrap_err();
+            println!("RESULT map={err}");
+            println!(
+                "RESULT after={}",
+                dask::compute_with(&chained, &config).unwrap()[3]
+            );
+        }
+        "alone" => {
+            let cluster = ClusterConfig::from_env()
+                .unwrap()
+                .unwrap()
+                .connect_timeout(Duration::from_secs(2));
+            let started = Instant::now();
+            let err = seed(1)
+                .compute_with(&Config::default().cluster(cluster))
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::Cluster(ClusterError::Connect { .. })),
+                "{err:?}"
+            );
+            println!("RESULT error={err}");
+            println!("RESULT waited_ms={}", started.elapsed().as_millis());
+        }
+        "dies" => {
+            let config = cluster_config(Placement::Chains);
+            let sum = total((0..4).map(dies_on_one).collect::<Vec<_>>());
+            let err = sum.compute_with(&config).unwrap_err();
+            assert!(
+                matches!(err, Error::Cluster(ClusterError::PeerLost { .. })),
+                "{err:?}"
+            );
+            println!("RESULT error={err}");
+            let again = seed(3).compute_with(&config).unwrap_err();
+            println!("RESULT again={again}");
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// `n` addresses on 127.0.0.1 with ports that were free a moment ago.
+fn free_addresses(n: usize) -> Vec<String> {
+    let listeners: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().to_string())
+        .collect()
+}
+
+/// Starts processes `indices` of an `n`-process cluster in role `role`, waits for them
+/// (at most two minutes) and returns their outputs in `indices` order.
+fn run_cluster(role: &str, n: usize, indices: &[usize], env: &[(&str, &str)]) -> Vec<Output> {
+    let addresses = free_addresses(n).join(",");
+    let children: Vec<_> = indices
+        .iter()
+        .map(|&i| {
+            let mut command = Command::new(std::env::current_exe().unwrap());
+            command
+                .args([
+                    "--exact",
+                    "cluster_child",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(ROLE, role)
+                .env("DASK_CLUSTER_PROCESSES", n.to_string())
+                .env("DASK_CLUSTER_INDEX", i.to_string())
+                .env("DASK_CLUSTER_ADDRESSES", &addresses)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            for (k, v) in env {
+                command.env(k, v);
+            }
+            command.spawn().expect("the test binary starts again")
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut children: Vec<_> = children.into_iter().map(Some).collect();
+    let mut outputs: Vec<Option<Output>> = indices.iter().map(|_| None).collect();
+    while outputs.iter().any(Option::is_none) {
+        for (child, out) in children.iter_mut().zip(&mut outputs) {
+            if out.is_none() && child.as_mut().unwrap().try_wait().unwrap().is_some() {
+                *out = Some(child.take().unwrap().wait_with_output().unwrap());
+            }
+        }
+        if Instant::now() > deadline {
+            for child in children.iter_mut().flatten() {
+                let _ = child.kill();
+            }
+            panic!("cluster processes did not finish within two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    outputs.into_iter().map(Option::unwrap).collect()
+}
+
+/// The `RESULT key=value` lines a process printed.
+fn results(out: &Output) -> Vec<(String, String)> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        // The harness prints `test cluster_child ... ` before the first line.
+        .filter_map(|l| l.split_once("RESULT ").map(|(_, rest)| rest))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn result(out: &Output, key: &str) -> String {
+    results(out)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no {key} in output:\n{}", describe(out)))
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn assert_ok(outs: &[Output]) {
+    for (i, out) in outs.iter().enumerate() {
+        assert!(
+            out.status.success(),
+            "process {i} failed:\n{}",
+            describe(out)
+        );
+    }
+}
+
+/// Every process returned the same values, equal to `Scheduler::Sync`'s, and every task
+/// ran exactly once in the whole cluster.
+fn check_random(role: &str, n: usize) {
+    let outs = run_cluster(role, n, &(0..n).collect::<Vec<_>>(), &[]);
+    assert_ok(&outs);
+    let digest = result(&outs[0], "digest");
+    let tasks: usize = result(&outs[0], "tasks").parse().unwrap();
+    let runs: usize = outs
+        .iter()
+        .map(|o| result(o, "runs").parse::<usize>().unwrap())
+        .sum();
+    for out in &outs {
+        assert_eq!(result(out, "digest"), digest);
+    }
+    assert_eq!(runs, tasks, "each task ran once in the cluster");
+}
+
+#[test]
+fn random_dags_on_two_processes_match_sync() {
+    check_random("random-chains", 2);
+}
+
+#[test]
+fn random_dags_on_three_processes_match_sync() {
+    check_random("random-chains", 3);
+}
+
+#[test]
+fn random_dags_placed_by_key_hash_match_sync() {
+    check_random("random-keyhash", 3);
+}
+
+#[test]
+fn a_task_failing_on_one_process_fails_every_process_the_same_way() {
+    let outs = run_cluster("fail", 2, &[0, 1], &[]);
+    assert_ok(&outs);
+    let error = result(&outs[0], "error");
+    assert_eq!(result(&outs[1], "error"), error);
+    assert!(
+        error.contains("fails_on_one") && error.contains("boom 1 on process 1"),
+        "{error}"
+    );
+    let collected = result(&outs[0], "collected");
+    assert_eq!(result(&outs[1], "collected"), collected);
+    assert!(collected.starts_with("3 tasks failed"), "{collected}");
+    assert_eq!(result(&outs[0], "after"), result(&outs[1], "after"));
+}
+
+#[test]
+fn a_non_serializable_cross_process_value_is_refused_before_running() {
+    let outs = run_cluster("opaque", 2, &[0, 1], &[]);
+    assert_ok(&outs);
+    for out in &outs {
+        let error = result(out, "error");
+        assert!(
+            error.contains("make_opaque")
+                && error.contains("Opaque")
+                && error.contains("not serializable"),
+            "{error}"
+        );
+        assert!(result(out, "map").contains("`map`"));
+        assert_eq!(result(out, "after"), "8");
+    }
+}
+
+#[test]
+fn a_peer_that_never_starts_is_an_error_after_a_bounded_wait() {
+    let outs = run_cluster("alone", 2, &[0], &[]);
+    assert_ok(&outs);
+    let error = result(&outs[0], "error");
+    assert!(
+        error.contains("[1]") && error.contains("could not connect"),
+        "{error}"
+    );
+    let waited: u64 = result(&outs[0], "waited_ms").parse().unwrap();
+    assert!((2000..10_000).contains(&waited), "waited {waited} ms");
+}
+
+#[test]
+fn the_death_of_a_process_is_reported_on_the_others() {
+    let outs = run_cluster("dies", 2, &[0, 1], &[]);
+    assert_eq!(outs[1].status.code(), Some(7), "{}", describe(&outs[1]));
+    assert!(outs[0].status.success(), "{}", describe(&outs[0]));
+    let error = result(&outs[0], "error");
+    assert!(
+        error.contains("lost the connection to process 1"),
+        "{error}"
+    );
+    assert!(result(&outs[0], "again").contains("lost the connection"));
+}
+
+#[test]
+fn results_on_the_first_process_only() {
+    let outs = run_cluster("first", 3, &[0, 1, 2], &[]);
+    assert_ok(&outs);
+    for out in &outs {
+        assert_eq!(result(out, "first"), "ok");
+    }
+}
+
+#[test]
+fn processes_that_build_different_graphs_are_told() {
+    let outs = run_cluster("mismatch", 2, &[0, 1], &[]);
+    assert_ok(&outs);
+    for out in &outs {
+        assert!(result(out, "error").contains("built a different graph"));
+    }
+}
+
+#[test]
+fn a_hanging_process_is_given_up_after_the_timeout() {
+    let outs = run_cluster("hang", 2, &[0, 1], &[]);
+    assert_ok(&outs);
+    let error = result(&outs[0], "error");
+    assert!(
+        error.contains("still not complete on every process"),
+        "{error}"
+    );
+    let waited: u64 = result(&outs[0], "waited_ms").parse().unwrap();
+    assert!(waited < 5_000, "process 0 gave up after {waited} ms");
+    assert!(result(&outs[0], "again").contains("still not complete"));
+}
