@@ -18,48 +18,14 @@
 use std::time::Instant;
 
 use dask::cluster::ClusterConfig;
-use dask::{delayed, Config, Delayed};
-use serde::{Deserialize, Serialize};
+use dask::{Config, Delayed};
 
-/// Crosses processes, so it derives serde's traits.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Stats {
-    pub mean: f64,
-    pub std: f64,
-    pub max: f64,
-}
+#[path = "workloads/random.rs"]
+mod random;
+#[path = "workloads/pipeline.rs"]
+mod workloads;
 
-/// `size` pseudo-random values in [0, 1) from a fixed seed (xorshift64*).
-#[delayed]
-fn generate_data(size: usize) -> Vec<f64> {
-    let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ size as u64;
-    (0..size)
-        .map(|_| {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-        })
-        .collect()
-}
-
-#[delayed]
-fn transform_data(data: &Vec<f64>) -> Vec<f64> {
-    data.iter().map(|&x| (x * 2.0).sin() + x.sqrt()).collect()
-}
-
-#[delayed]
-fn aggregate_data(data: &Vec<f64>) -> Stats {
-    let n = data.len() as f64;
-    let mean = data.iter().sum::<f64>() / n;
-    let var = data.iter().map(|&x| (x - mean) * (x - mean)).sum::<f64>() / n;
-    let max = data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Stats {
-        mean,
-        std: var.sqrt(),
-        max,
-    }
-}
+use workloads::{aggregate_data, generate_data, transform_data, Stats};
 
 /// The pipeline's graph: one chain per size, as in `examples/pipeline.rs`.
 pub fn pipeline(sizes: &[usize]) -> Vec<Delayed<Stats>> {

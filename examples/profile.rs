@@ -53,36 +53,12 @@ fn calculation(size: u64, chunks: u64) -> Vec<Delayed<f64>> {
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Stats {
-    mean: f64,
-    max: f64,
-}
+#[path = "workloads/random.rs"]
+mod random;
+#[path = "workloads/pipeline.rs"]
+mod workloads;
 
-#[delayed]
-fn generate_data(size: usize) -> Vec<f64> {
-    let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ size as u64;
-    (0..size)
-        .map(|_| {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-        })
-        .collect()
-}
-
-#[delayed]
-fn transform_data(data: &Vec<f64>) -> Vec<f64> {
-    data.iter().map(|&x| (x * 2.0).sin() + x.sqrt()).collect()
-}
-
-#[delayed]
-fn aggregate_data(data: &Vec<f64>) -> Stats {
-    let mean = data.iter().sum::<f64>() / data.len() as f64;
-    let max = data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Stats { mean, max }
-}
+use workloads::{aggregate_data, generate_data, transform_data, Stats};
 
 fn pipeline() -> Vec<Delayed<Stats>> {
     [1_000_000, 2_000_000, 3_000_000]

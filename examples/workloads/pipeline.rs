@@ -8,7 +8,8 @@ use dask::delayed;
 // this module, so that an example using both workloads compiles it once.
 use super::random;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Serde, so that `examples/cluster.rs` can send it between processes.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     pub mean: f64,
     pub std: f64,
