@@ -206,6 +206,13 @@ impl Parallel {
     /// An error (a panicking call, or an impossible option) is yielded in its place, and
     /// the iterator ends after it. The consumer blocks its thread while it waits for a
     /// result: inside a task, prefer [`map`](Self::map).
+    ///
+    /// Cost: each time the window fills, the workers' round ends and a new one starts when
+    /// the consumer has taken results, which costs tens of microseconds. With 2 workers and
+    /// trivial calls that is about 0.7 µs per item at a window of 64, 0.05 µs at 16,384
+    /// (`map`: 0.004 µs). `imap` is for calls that take longer than that, or for results
+    /// that should not all be in memory at once; for many cheap calls use `map`, or a
+    /// larger window.
     pub fn imap<I, R, F, It>(&self, items: It, f: F) -> Imap<R>
     where
         It: IntoIterator<Item = I>,
