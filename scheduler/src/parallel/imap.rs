@@ -3,8 +3,10 @@
 //!
 //! A driver thread (one per `imap`, parked most of the time; the calls run on the pool)
 //! runs rounds of worker loops. A worker claims items from the input iterator only while
-//! they fit in the window `[consumed, consumed + window)`; when the window is full its
-//! round ends, and the driver starts the next one once the consumer has taken results.
+//! they fit in the window `[consumed, consumed + window)`. When the window is full it
+//! waits briefly for the consumer to free half of it; if the consumer is slower than
+//! that, its round ends, and the driver starts the next one once the consumer has taken
+//! results.
 //! Result `i` goes to ring slot `i % window`, which is free by then because the window
 //! kept `i` from being claimed before result `i - window` was taken.
 //!
@@ -17,12 +19,18 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
 use super::batch::{BatchSize, Batcher};
 use super::pool_run::run_workers;
 use crate::error::{panic_message, BoxError, Error};
+
+/// How long a worker that finds the window full waits for the consumer before ending its
+/// round. It yields its core meanwhile (the consumer may need it) but keeps its pool
+/// thread, so the wait is short: as long as the pool's own spin before parking.
+const ROOM_WAIT: Duration = Duration::from_micros(50);
 
 /// What the consumer and the driver wait on.
 #[derive(Default)]
@@ -53,6 +61,28 @@ struct Shared<R> {
 impl<R> Shared<R> {
     fn window(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Whether the consumer frees half the window beyond `claimed` within [`ROOM_WAIT`]:
+    /// a worker that finds the window full waits that long before ending its round,
+    /// because a consumer that keeps up frees slots within microseconds, while ending the
+    /// round and starting the next costs tens of them.
+    fn room_appears(&self, claimed: usize) -> bool {
+        let deadline = Instant::now() + ROOM_WAIT;
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            // Half the window, not one slot: claims then stay large.
+            let half = self.window().div_ceil(2);
+            if self.consumed.load(Ordering::Acquire) + self.window() >= claimed + half {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::yield_now();
+        }
     }
 
     fn notify(&self) {
@@ -93,7 +123,15 @@ where
                 let mut source = self.source.lock();
                 let end = shared.consumed.load(Ordering::Acquire) + shared.window();
                 let room = end.saturating_sub(source.next_index);
-                if source.exhausted || room == 0 {
+                if source.exhausted {
+                    return;
+                }
+                if room == 0 {
+                    let claimed = source.next_index;
+                    drop(source);
+                    if shared.room_appears(claimed) {
+                        continue;
+                    }
                     return;
                 }
                 let want = batcher.next(room).min(room);
