@@ -94,4 +94,6 @@ pub use options::{DotOptions, Engine, RankDir, SvgOptions, DEFAULT_COLLAPSE_ABOV
 pub use report::{Report, SummaryRow};
 pub use save::Format;
 pub use svg::dot_available;
+#[doc(hidden)]
+pub use timeline::format_ns;
 pub use timeline::{Timeline, TimelineBar};

@@ -217,8 +217,10 @@ fn distinct_fills(names: &[&str]) -> Vec<Rgb> {
     fills
 }
 
-/// `1.5 ms`, `320 µs`, `2.00 s`.
-pub(crate) fn format_ns(ns: u64) -> String {
+/// A duration in nanoseconds as people read it: `1.5 ms`, `320 µs`, `2.00 s`. Shared by
+/// the drawings here and the text summaries of `dask`'s profiler, so both print alike.
+#[doc(hidden)]
+pub fn format_ns(ns: u64) -> String {
     let ns = ns as f64;
     if ns >= 1e9 {
         format!("{:.2} s", ns / 1e9)

@@ -275,16 +275,7 @@ fn summarize(records: &[TaskRecord]) -> Vec<FunctionSummary> {
     rows
 }
 
-/// `812.4 ms`, `12.0 µs`, `1.52 s`.
+/// `812.4 ms`, `12.0 µs`, `1.52 s`, as the drawings print durations.
 fn fmt(d: Duration) -> String {
-    let ns = d.as_nanos() as f64;
-    if ns >= 1e9 {
-        format!("{:.2} s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.1} ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.1} µs", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
-    }
+    dask_viz::format_ns(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
