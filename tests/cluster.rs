@@ -295,24 +295,7 @@ fn run_cluster(role: &str, n: usize, indices: &[usize], env: &[(&str, &str)]) ->
             command.spawn().expect("the test binary starts again")
         })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut children: Vec<_> = children.into_iter().map(Some).collect();
-    let mut outputs: Vec<Option<Output>> = indices.iter().map(|_| None).collect();
-    while outputs.iter().any(Option::is_none) {
-        for (child, out) in children.iter_mut().zip(&mut outputs) {
-            if out.is_none() && child.as_mut().unwrap().try_wait().unwrap().is_some() {
-                *out = Some(child.take().unwrap().wait_with_output().unwrap());
-            }
-        }
-        if Instant::now() > deadline {
-            for child in children.iter_mut().flatten() {
-                let _ = child.kill();
-            }
-            panic!("cluster processes did not finish within two minutes");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    outputs.into_iter().map(Option::unwrap).collect()
+    support::wait_for_all(children, Duration::from_secs(120), "the cluster processes")
 }
 
 /// The `RESULT key=value` lines a process printed.

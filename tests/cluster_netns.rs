@@ -5,8 +5,8 @@
 
 #![cfg(feature = "cluster")]
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use dask::cluster::ClusterConfig;
 use dask::{Config, Scheduler};
@@ -14,6 +14,7 @@ use dask::{Config, Scheduler};
 #[allow(dead_code)] // the example's `main` and launcher are not used here
 #[path = "../examples/cluster.rs"]
 mod example;
+mod support;
 
 const CHILD: &str = "DASK_NETNS_CHILD";
 const SIZES: [usize; 3] = [100_000, 200_000, 300_000];
@@ -140,29 +141,17 @@ fn the_example_runs_across_two_network_namespaces() {
                 .expect("ip netns exec starts")
         })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let mut children: Vec<_> = children.into_iter().map(Some).collect();
-    let mut outputs: Vec<Option<Output>> = vec![None, None];
-    while outputs.iter().any(Option::is_none) {
-        for (child, out) in children.iter_mut().zip(&mut outputs) {
-            if out.is_none() && child.as_mut().unwrap().try_wait().unwrap().is_some() {
-                *out = Some(child.take().unwrap().wait_with_output().unwrap());
-            }
-        }
-        if Instant::now() > deadline {
-            for child in children.iter_mut().flatten() {
-                let _ = child.kill();
-            }
-            panic!("the namespaced processes did not finish in time");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let outputs = support::wait_for_all(
+        children,
+        Duration::from_secs(90),
+        "the namespaced processes",
+    );
     let expected = dask::compute_with(
         &example::pipeline(&SIZES),
         &Config::default().scheduler(Scheduler::Sync),
     )
     .unwrap();
-    for (i, out) in outputs.iter().map(|o| o.as_ref().unwrap()).enumerate() {
+    for (i, out) in outputs.iter().enumerate() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),

@@ -27,3 +27,31 @@ pub fn proc_status(field: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// Waits for every child and returns their outputs in order; kills them all and fails
+/// the test if they have not all finished within `limit` (a cluster whose processes
+/// wait for each other must not hang the test run).
+pub fn wait_for_all(
+    children: Vec<std::process::Child>,
+    limit: std::time::Duration,
+    what: &str,
+) -> Vec<std::process::Output> {
+    let deadline = std::time::Instant::now() + limit;
+    let mut children: Vec<_> = children.into_iter().map(Some).collect();
+    let mut outputs: Vec<Option<std::process::Output>> = children.iter().map(|_| None).collect();
+    while outputs.iter().any(Option::is_none) {
+        for (child, out) in children.iter_mut().zip(&mut outputs) {
+            if out.is_none() && child.as_mut().unwrap().try_wait().unwrap().is_some() {
+                *out = Some(child.take().unwrap().wait_with_output().unwrap());
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            for child in children.iter_mut().flatten() {
+                let _ = child.kill();
+            }
+            panic!("{what} did not finish within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    outputs.into_iter().map(Option::unwrap).collect()
+}
