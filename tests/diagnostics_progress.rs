@@ -12,19 +12,9 @@ use std::time::{Duration, Instant};
 
 const TASKS: u32 = 400;
 
-/// Whether a test that needs `program` should run; fails under `CI=true` when missing.
-fn have(program: &str, available: bool) -> bool {
-    if available {
-        return true;
-    }
-    let in_ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-    assert!(
-        !in_ci,
-        "`{program}` is required when CI=true but was not found (see scripts/test-deps.sh)"
-    );
-    eprintln!("notice: `{program}` not found; skipping this test (it fails when CI=true)");
-    false
-}
+#[path = "../viz/tests/support/mod.rs"]
+mod viz_support;
+use viz_support::have;
 
 /// `target/<profile>/examples/progress`, built by `cargo test` with the other examples;
 /// built here if it is missing.
