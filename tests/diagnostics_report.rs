@@ -103,16 +103,7 @@ fn the_report_renders_in_chromium_with_one_bar_per_task_and_escaped_names() {
     };
     let dir = scratch_dir("diagnostics-report");
     std::fs::write(dir.join("report.html"), &html).unwrap();
-    let checked = html
-        .replacen("<head>", &format!("<head>{CAPTURE}"), 1)
-        .replacen(
-            "</body>",
-            &format!(
-                "{}</body>",
-                CHECK.replace("__BARS__", &attempts.to_string())
-            ),
-            1,
-        );
+    let checked = with_check(&html, attempts);
     let page = dir.join("checked.html");
     std::fs::write(&page, checked).unwrap();
     let url = format!("file://{}", page.display());
@@ -161,6 +152,17 @@ fn the_report_renders_in_chromium_with_one_bar_per_task_and_escaped_names() {
     );
 }
 
+/// `html` with the console capture in its head and the check, expecting `bars` task
+/// bars, at the end of its body.
+fn with_check(html: &str, bars: impl std::fmt::Display) -> String {
+    html.replacen("<head>", &format!("<head>{CAPTURE}"), 1)
+        .replacen(
+            "</body>",
+            &format!("{}</body>", CHECK.replace("__BARS__", &bars.to_string())),
+            1,
+        )
+}
+
 /// The check must be able to fail, or its PASS means nothing: a page with a missing bar
 /// and an executed script.
 #[test]
@@ -174,16 +176,7 @@ fn the_check_catches_a_broken_report() {
     let broken = html
         .replacen("<rect class=\"task\"", "<rect class=\"gone\"", 1)
         .replacen("<h1>", "<script>alert(1)</script><h1>", 1);
-    let checked = broken
-        .replacen("<head>", &format!("<head>{CAPTURE}"), 1)
-        .replacen(
-            "</body>",
-            &format!(
-                "{}</body>",
-                CHECK.replace("__BARS__", &attempts.to_string())
-            ),
-            1,
-        );
+    let checked = with_check(&broken, attempts);
     let page = dir.join("checked.html");
     std::fs::write(&page, checked).unwrap();
     let run = chromium(
