@@ -120,6 +120,23 @@ pub mod __private {
         pub key_seed: u64,
     }
 
+    /// A spec for the crate's own tests, which build tasks without the macro (non-pure,
+    /// so fingerprint and seed are unused).
+    #[cfg(test)]
+    pub(crate) const fn test_spec(
+        name: &'static str,
+        path: &'static str,
+        retries: u32,
+    ) -> TaskSpec {
+        TaskSpec {
+            name,
+            path,
+            retries,
+            fingerprint: 0,
+            key_seed: 0,
+        }
+    }
+
     /// The hasher state after the function's path and source fingerprint, computed at
     /// compile time in the function's static `TaskSpec`.
     pub const fn key_seed(path: &str, fingerprint: u64) -> u64 {

@@ -32,13 +32,7 @@ fn graph() -> Vec<Delayed<u64>> {
     let source = crate::delayed(3u64).map(|v| vec![*v; 4]);
     let borrower = source.map(|v| v.iter().sum::<u64>());
     let owner = crate::__private::task(
-        &crate::__private::TaskSpec {
-            name: "owner",
-            path: "loom::owner",
-            retries: 0,
-            fingerprint: 0,
-            key_seed: 0,
-        },
+        &crate::__private::test_spec("owner", "loom::owner", 0),
         None,
         (crate::Arg::Node(source.clone()),),
         |args, inputs| {
@@ -49,13 +43,7 @@ fn graph() -> Vec<Delayed<u64>> {
         crate::node::no_codec,
     );
     let sum = crate::__private::task(
-        &crate::__private::TaskSpec {
-            name: "sum",
-            path: "loom::sum",
-            retries: 0,
-            fingerprint: 0,
-            key_seed: 0,
-        },
+        &crate::__private::test_spec("sum", "loom::sum", 0),
         None,
         (crate::Arg::Gather(Box::new(GatherTwo(borrower, owner))),),
         |args, inputs| Ok(args.0.owned(inputs)?.iter().sum::<u64>()),

@@ -38,13 +38,7 @@ fn failures_panics_and_retries_leave_slots_consistent() {
         let x = delayed(String::from("abc"));
         let ok = x.map(|s| s.len());
         let bad = crate::__private::task(
-            &crate::__private::TaskSpec {
-                name: "bad",
-                path: "tests::bad",
-                retries: 1,
-                fingerprint: 0,
-                key_seed: 0,
-            },
+            &crate::__private::test_spec("bad", "tests::bad", 1),
             None,
             (crate::Arg::Node(x.clone()),),
             |args, inputs| {
@@ -70,13 +64,7 @@ fn gathered_inputs_and_a_small_fan_out() {
         let root = delayed(5u32).map(|v| *v);
         let leaves: Vec<Delayed<u32>> = (0..8u32).map(|i| root.map(move |r| r + i)).collect();
         let total = crate::__private::task(
-            &crate::__private::TaskSpec {
-                name: "total",
-                path: "tests::total",
-                retries: 0,
-                fingerprint: 0,
-                key_seed: 0,
-            },
+            &crate::__private::test_spec("total", "tests::total", 0),
             None,
             (crate::IntoArg::<Vec<u32>>::into_arg(leaves),),
             |args, inputs| Ok(args.0.owned(inputs)?.iter().sum::<u32>()),
