@@ -53,14 +53,8 @@ impl<I> Items<I> {
     /// # Safety
     /// As for `take`, for every index of `range`.
     pub(crate) unsafe fn drop_range(&mut self, range: Range<usize>) {
-        if range.is_empty() {
-            return;
-        }
         // SAFETY: in bounds, live and not used by anyone else, by the contract.
-        unsafe {
-            let first = self.ptr.add(range.start);
-            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(first, range.len()));
-        }
+        unsafe { drop_elements(self.ptr, range) }
     }
 }
 
@@ -69,10 +63,9 @@ impl<I> Drop for Items<I> {
         if self.cap == 0 {
             return; // never allocated, or the results own the allocation now
         }
-        // SAFETY: `ptr` and `cap` come from a `Vec<I>` that was not freed; with length 0
-        // the `Vec` frees the allocation and drops no element (they were taken, dropped
-        // or deliberately leaked).
-        drop(unsafe { Vec::from_raw_parts(self.ptr, 0, self.cap) });
+        // SAFETY: `ptr` and `cap` come from a `Vec<I>` that was not freed; its elements
+        // were taken, dropped or deliberately leaked.
+        unsafe { free(self.ptr, self.cap) }
     }
 }
 
@@ -142,22 +135,41 @@ impl<R> Results<R> {
     /// # Safety
     /// Every slot of `range` was written and is dropped only here.
     pub(crate) unsafe fn drop_range(&mut self, range: Range<usize>) {
-        if range.is_empty() {
-            return;
-        }
         // SAFETY: initialised and not dropped elsewhere, by the contract.
-        unsafe {
-            let first = self.ptr.add(range.start);
-            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(first, range.len()));
-        }
+        unsafe { drop_elements(self.ptr, range) }
     }
 }
 
 impl<R> Drop for Results<R> {
     fn drop(&mut self) {
-        // SAFETY: as for `Items`: frees the allocation, drops no element. When it was
-        // the items' allocation, it has the layout of `cap` `R`s too: same size and
-        // alignment per element (`for_items`).
-        drop(unsafe { Vec::from_raw_parts(self.ptr, 0, self.cap) });
+        // SAFETY: as for `Items`. When it was the items' allocation, it has the layout of
+        // `cap` `R`s too: same size and alignment per element (`for_items`).
+        unsafe { free(self.ptr, self.cap) }
     }
+}
+
+/// Drops the elements of `range` in the buffer at `ptr`.
+///
+/// # Safety
+/// Every index of `range` is in bounds, initialised, and neither used nor dropped
+/// anywhere else.
+unsafe fn drop_elements<T>(ptr: *mut T, range: Range<usize>) {
+    if range.is_empty() {
+        return;
+    }
+    // SAFETY: by the contract.
+    unsafe {
+        let first = ptr.add(range.start);
+        std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(first, range.len()));
+    }
+}
+
+/// Frees a buffer without dropping any element.
+///
+/// # Safety
+/// `ptr` and `cap` describe an allocation of a `Vec<T>` (or one of the same layout) that
+/// was not freed, and nothing uses it afterwards.
+unsafe fn free<T>(ptr: *mut T, cap: usize) {
+    // SAFETY: by the contract; with length 0 the `Vec` drops no element.
+    drop(unsafe { Vec::from_raw_parts(ptr, 0, cap) });
 }
