@@ -164,10 +164,24 @@ fn impossible_options_are_refused_with_a_reason() {
 
 #[test]
 fn a_map_inside_a_task_and_inside_a_map_runs_on_the_same_pool() {
+    fn pool_id() -> Option<usize> {
+        crate::exec::Pool::current().map(|p| p as *const crate::exec::Pool as usize)
+    }
+    // Three jobs, a size no pool here has: a map that started a pool of its own
+    // instead of nesting would run its calls there.
     let outer = crate::delayed(10u64).map(|n| {
-        Parallel::new(2)
+        let task_pool = pool_id();
+        assert!(task_pool.is_some(), "the task runs on a pool");
+        Parallel::new(3)
             .map(0..*n, |i| {
-                Parallel::new(2).map(0..i, |j| j).unwrap().len() as u64
+                assert_eq!(pool_id(), task_pool, "the outer map's calls");
+                Parallel::new(3)
+                    .map(0..i, |j| {
+                        assert_eq!(pool_id(), task_pool, "the inner map's calls");
+                        j
+                    })
+                    .unwrap()
+                    .len() as u64
             })
             .unwrap()
             .iter()
