@@ -139,15 +139,29 @@ mod tests {
 
     struct Opaque;
 
+    #[crate::delayed]
+    fn plus_one(x: u64) -> u64 {
+        x + 1
+    }
+
     #[test]
     fn asking_costs_no_memory_per_node() {
-        // What `#[delayed]` stores in each task node: a closure capturing nothing.
-        let ask = || {
-            let probe = &Probe::<Vec<u64>>::new();
-            probe.codec()
-        };
-        assert_eq!(std::mem::size_of_val(&ask), 0);
-        assert_eq!(std::mem::size_of_val(&crate::node::no_codec), 0);
+        // The same task built by `#[delayed]` (which passes its probing closure) and by
+        // hand with `no_codec` (nothing to probe): equal sizes, so the probe stores
+        // nothing in the node.
+        let by_macro = plus_one(1u64);
+        let by_hand = crate::__private::task(
+            &crate::__private::test_spec("plus_one", "tests::plus_one", 0),
+            None,
+            (crate::IntoArg::<u64>::into_arg(1u64),),
+            |args, inputs| Ok(args.0.owned(inputs)? + 1),
+            crate::node::no_codec,
+        );
+        assert_eq!(
+            std::mem::size_of_val(by_macro.node()),
+            std::mem::size_of_val(by_hand.node())
+        );
+        assert_eq!(by_macro.compute().unwrap(), 2);
     }
 
     #[test]
