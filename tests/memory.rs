@@ -152,3 +152,49 @@ fn a_persisted_value_is_cloned_for_owned_readers_and_kept() {
     drop(kept);
     assert_eq!(LIVE.load(Ordering::SeqCst), 0);
 }
+
+static LEAVES_STARTED: AtomicUsize = AtomicUsize::new(0);
+static WORST_LEAD: AtomicUsize = AtomicUsize::new(0);
+
+/// A leaf of a reduction tree. It notes how far ahead of the leaves started before it
+/// it is; 1 ms is long enough that the workers claim leaves one at a time.
+#[delayed]
+fn leaf(i: usize) -> Vec<usize> {
+    let started_before = LEAVES_STARTED.fetch_add(1, Ordering::SeqCst);
+    WORST_LEAD.fetch_max(i.saturating_sub(started_before), Ordering::SeqCst);
+    std::thread::sleep(std::time::Duration::from_millis(1));
+    vec![i]
+}
+
+#[delayed]
+fn merge(left: &Vec<usize>, right: &Vec<usize>) -> Vec<usize> {
+    left.iter().chain(right).copied().collect()
+}
+
+/// Workers claim a tree's leaves in order, side by side, so pairs of leaves meet early
+/// and are merged and freed early. Splitting the leaves in halves instead, one per
+/// worker, holds a partial result per level per worker; there the second worker's
+/// first leaf is leaf 32, 31 places ahead.
+#[test]
+fn workers_take_the_leaves_of_a_reduction_in_order_together() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let threads = 2;
+    for round in 0..3 {
+        LEAVES_STARTED.store(0, Ordering::SeqCst);
+        WORST_LEAD.store(0, Ordering::SeqCst);
+        let mut level: Vec<Delayed<Vec<usize>>> = (0..64).map(leaf).collect();
+        while level.len() > 1 {
+            level = level.chunks(2).map(|p| merge(&p[0], &p[1])).collect();
+        }
+        let config = Config::default().scheduler(Scheduler::Threads(threads));
+        let merged = level[0].compute_with(&config).unwrap();
+        assert_eq!(merged, (0..64).collect::<Vec<_>>());
+        // A leaf not yet started but claimed sits in a worker's hands or in the job it
+        // handed on for a thief: at most two per worker.
+        let lead = WORST_LEAD.load(Ordering::SeqCst);
+        assert!(
+            lead <= 2 * threads,
+            "round {round}: a leaf started {lead} places ahead of the leaves started before it"
+        );
+    }
+}

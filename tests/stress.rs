@@ -69,3 +69,29 @@ fn concurrent_computes_on_shared_nodes_from_many_threads_agree() {
         }
     });
 }
+
+/// Random graphs computed inside the tasks of an outer computation: the worker that
+/// runs a nested computation also holds the outer one's jobs, and must finish both.
+#[test]
+fn random_graphs_computed_inside_tasks_match_the_sequential_scheduler() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut rng = Lcg(0xbee5);
+    let sync = Config::default().scheduler(Scheduler::Sync);
+    for round in 0..200 {
+        let graphs: Vec<Vec<Delayed<u64>>> = (0..6).map(|_| random_graph(&mut rng, 40).0).collect();
+        let expected: Vec<Vec<u64>> = graphs
+            .iter()
+            .map(|g| dask::compute_with(g, &sync).unwrap())
+            .collect();
+        let config = Config::default().scheduler(Scheduler::Threads(1 + round % 3));
+        let outer: Vec<Delayed<Vec<u64>>> = graphs
+            .into_iter()
+            .map(|g| {
+                let config = config.clone();
+                dask::delayed(()).map(move |_| dask::compute_with(&g, &config).unwrap())
+            })
+            .collect();
+        let got = dask::compute_with(&outer, &config).unwrap();
+        assert_eq!(got, expected, "round {round} on {config:?}");
+    }
+}

@@ -195,6 +195,7 @@ fn loom_the_last_report_wakes_the_waiter() {
         let exec: &'static Execution<'static, 'static> = Box::leak(Box::new(Execution::new(
             plan,
             Unparker(loom::thread::current()),
+            None,
         )));
         let reporters: Vec<_> = (0..2)
             .map(|_| {
@@ -212,5 +213,81 @@ fn loom_the_last_report_wakes_the_waiter() {
         for r in reporters {
             r.join().unwrap();
         }
+    });
+}
+
+/// Roots claimed from the shared cursor (`Execution::claim_roots`), as the workers do:
+/// the first job owns root 0; its worker claims the next range ahead for a thief while
+/// it still owns unrun roots, then both claim from the cursor until it is exhausted
+/// and report. Every root runs exactly once, nobody claims once the plan could be
+/// complete, and the last report wakes the waiter.
+#[test]
+fn loom_roots_are_claimed_once_from_the_shared_cursor() {
+    use crate::exec::job::{Execution, FIRST_ROOTS};
+    use crate::sync::Unparker;
+
+    explore("claiming roots", || {
+        let outputs: &'static Vec<Delayed<u64>> = Box::leak(Box::new(
+            (1..=3u64)
+                .map(|i| crate::delayed(i).map(|v| *v * 10))
+                .collect(),
+        ));
+        let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
+        let plan: &'static Plan<'static> =
+            Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
+        assert_eq!(plan.roots().len(), 3);
+        let exec: &'static Execution<'static, 'static> = Box::leak(Box::new(Execution::new(
+            plan,
+            Unparker(loom::thread::current()),
+            None,
+        )));
+        // The claim handed to the thief: `Some(None)` when there was nothing to claim.
+        let handoff: &'static Mutex<Option<Option<(u32, u32)>>> =
+            Box::leak(Box::new(Mutex::new(None)));
+
+        let work = move |(mut lo, mut hi): (u32, u32)| {
+            let mut finished = 0;
+            loop {
+                for r in lo..hi {
+                    let t = plan.roots()[r as usize];
+                    plan.execute(t);
+                    finished += 1;
+                    assert!(plan
+                        .notify(t, &mut SharedQueue(&Mutex::new(vec![])))
+                        .is_none());
+                }
+                // Claiming is allowed only while holding unreported finished tasks.
+                assert!(plan.unfinished.load(Ordering::SeqCst) >= finished);
+                match exec.claim_roots(1) {
+                    Some(range) => (lo, hi) = range,
+                    None => break,
+                }
+            }
+            let ptr = exec as *const Execution<'static, 'static> as usize;
+            // SAFETY: the execution is leaked, so it outlives every report.
+            unsafe { Execution::report(ptr as *const Execution<'static, 'static>, finished) };
+        };
+        let first = loom::thread::spawn(move || {
+            // The first job owns roots `0..FIRST_ROOTS` and claims ahead for a thief.
+            *handoff.lock().unwrap() = Some(exec.claim_roots(1));
+            work((0, FIRST_ROOTS as u32));
+        });
+        let thief = loom::thread::spawn(move || loop {
+            let claim = handoff.lock().unwrap().take();
+            match claim {
+                Some(Some(range)) => break work(range),
+                Some(None) => break,
+                None => loom::thread::yield_now(),
+            }
+        });
+        while !exec.is_done() {
+            loom::thread::park();
+        }
+        assert_eq!(plan.unfinished.load(Ordering::Acquire), 0);
+        for (i, _) in outputs.iter().enumerate() {
+            assert_eq!(plan.take_output::<u64>(i).unwrap(), (i as u64 + 1) * 10);
+        }
+        first.join().unwrap();
+        thief.join().unwrap();
     });
 }

@@ -1,23 +1,73 @@
 //! What sits in the work-stealing queues.
 
-use crate::plan::Plan;
-use crate::sync::{AtomicBool, Ordering, Unparker};
+use std::time::Instant;
 
-/// One running computation as the pool sees it: the plan, and how to tell the thread
-/// that waits for it that it is done. Lives on the waiting thread's stack.
+use crate::plan::{Plan, HALT_TIMEOUT};
+use crate::sync::{AtomicBool, AtomicUsize, Ordering, Unparker};
+
+/// One running computation as the pool sees it: the plan, the roots nobody has claimed
+/// yet, and how to tell the thread that waits for it that it is done. Lives on the
+/// waiting thread's stack.
 pub(crate) struct Execution<'p, 'g> {
     pub(crate) plan: &'p Plan<'g>,
+    /// The first root (index into `Plan::roots`) not yet claimed. Workers claim adjacent
+    /// ranges from it, so they work on neighbouring roots together: in a reduction tree
+    /// a pair of leaves meets early and its inputs are freed early. Splitting the roots
+    /// in halves instead made each worker build a separate subtree, which held a partial
+    /// result per level per worker.
+    roots_next: AtomicUsize,
+    /// Checked by the report that completes the plan: work that outlasts the timeout is a
+    /// timeout even when the waiting thread got no CPU before the work was done, as on
+    /// the sequential scheduler.
+    deadline: Option<Instant>,
     done: AtomicBool,
     waiter: Unparker,
 }
 
+/// The roots a computation starts with, as one claim: one root, so that a graph of a
+/// few long roots spreads over the workers at once; claims then grow with measured
+/// durations ([`Batcher`](crate::batch::Batcher)).
+pub(crate) const FIRST_ROOTS: usize = 1;
+
 impl<'p, 'g> Execution<'p, 'g> {
-    pub(crate) fn new(plan: &'p Plan<'g>, waiter: Unparker) -> Self {
+    /// The execution of `plan`, whose first [`FIRST_ROOTS`] roots (fewer if it has
+    /// fewer) are claimed by the job that starts it.
+    pub(crate) fn new(plan: &'p Plan<'g>, waiter: Unparker, deadline: Option<Instant>) -> Self {
         Execution {
             plan,
+            roots_next: AtomicUsize::new(FIRST_ROOTS.min(plan.roots().len())),
+            deadline,
             done: AtomicBool::new(false),
             waiter,
         }
+    }
+
+    /// Claims up to `want` (at least one) of the roots nobody has claimed, as a range
+    /// of indices into `Plan::roots`; `None` once all are claimed. A claim never takes
+    /// more than the given share of what is left, so the last roots still spread.
+    #[inline]
+    pub(crate) fn claim_roots(&self, want: usize) -> Option<(u32, u32)> {
+        let total = self.plan.roots().len();
+        // Relaxed: the cursor only divides indices between workers; the roots' data is
+        // the plan's, published before any job ran.
+        let next = self.roots_next.load(Ordering::Relaxed);
+        if next >= total {
+            return None;
+        }
+        let lo = self.roots_next.fetch_add(want.max(1), Ordering::Relaxed);
+        if lo >= total {
+            return None;
+        }
+        Some((lo as u32, (lo + want.max(1)).min(total) as u32))
+    }
+
+    /// How many roots are still unclaimed (a hint: others may claim meanwhile).
+    #[inline]
+    pub(crate) fn roots_left(&self) -> usize {
+        self.plan
+            .roots()
+            .len()
+            .saturating_sub(self.roots_next.load(Ordering::Relaxed))
     }
 
     #[inline]
@@ -37,6 +87,9 @@ impl<'p, 'g> Execution<'p, 'g> {
         let exec = unsafe { &*this };
         // AcqRel: every worker's work happens-before the waiter's read of the results.
         if exec.plan.unfinished.fetch_sub(finished, Ordering::AcqRel) == finished {
+            if exec.deadline.is_some_and(|d| Instant::now() >= d) {
+                exec.plan.halt(HALT_TIMEOUT);
+            }
             let waiter = exec.waiter.clone();
             exec.done.store(true, Ordering::Release);
             // `exec` may be gone now; only the owned `waiter` is used.
@@ -83,7 +136,9 @@ impl ExecRef {
 pub(crate) enum JobKind {
     /// Run this ready task.
     Run(u32),
-    /// Run the plan's roots `lo..hi` (indices into `Plan::roots`).
+    /// Run the plan's roots `lo..hi` (indices into `Plan::roots`), claimed for this job,
+    /// then claim more from the execution's cursor. Owning unfinished roots keeps the
+    /// execution alive until the job runs.
     Roots { lo: u32, hi: u32 },
     /// Decrement the pending counts of successors `lo..hi` of task `task`.
     Notify { task: u32, lo: u32, hi: u32 },

@@ -8,7 +8,7 @@ use crossbeam_deque::{Injector, Stealer, Worker as Deque};
 use crossbeam_utils::sync::{Parker, Unparker};
 use parking_lot::Mutex;
 
-use super::job::{ExecRef, Execution, Job, JobKind};
+use super::job::{ExecRef, Execution, Job, JobKind, FIRST_ROOTS};
 use super::sleep::Sleep;
 use super::worker::WorkerCtx;
 use crate::plan::{Plan, HALT_TIMEOUT};
@@ -112,9 +112,10 @@ impl Pool {
         if plan.unfinished.load(std::sync::atomic::Ordering::Acquire) == 0 {
             return None;
         }
+        // The roots `Execution::new` leaves claimed for the first job.
         let roots = JobKind::Roots {
             lo: 0,
-            hi: plan.roots().len() as u32,
+            hi: FIRST_ROOTS.min(plan.roots().len()) as u32,
         };
         // A job must stand for unfinished work: the execution may complete (and vanish)
         // as soon as its count reaches zero. An empty roots job stands for none, and on a
@@ -136,7 +137,7 @@ impl Pool {
             Some(ctx) if std::ptr::eq(ctx.pool, self) => {
                 // Nested compute on one of our workers: help instead of blocking, so one
                 // worker is enough and no thread is added.
-                let exec = Execution::new(plan, ctx.unparker().clone());
+                let exec = Execution::new(plan, ctx.unparker().clone(), deadline);
                 on_start(Feed {
                     pool: self,
                     exec: ExecRef::new(&exec),
@@ -156,7 +157,7 @@ impl Pool {
                 );
             }
             _ => OUTSIDE_PARKER.with(|parker| {
-                let exec = Execution::new(plan, parker.unparker().clone());
+                let exec = Execution::new(plan, parker.unparker().clone(), deadline);
                 on_start(Feed {
                     pool: self,
                     exec: ExecRef::new(&exec),

@@ -14,6 +14,7 @@ use crossbeam_utils::Backoff;
 
 use super::job::{ExecRef, Execution, Job, JobKind};
 use super::pool::Pool;
+use crate::batch::Batcher;
 use crate::plan::ReadySink;
 
 pub(crate) struct WorkerCtx {
@@ -215,18 +216,7 @@ impl WorkerCtx {
         };
         match job.kind {
             JobKind::Run(t) => self.run_chain(t, &mut sink, account),
-            JobKind::Roots { lo, hi } => {
-                let roots = plan.roots();
-                self.for_each_splitting(
-                    job.exec,
-                    lo,
-                    hi,
-                    |lo, hi| JobKind::Roots { lo, hi },
-                    |r| {
-                        self.run_chain(roots[r as usize], &mut sink, account);
-                    },
-                );
-            }
+            JobKind::Roots { lo, hi } => self.run_roots(exec, lo, hi, &mut sink, account),
             JobKind::Notify { task, lo, hi } => {
                 let succs = plan.succs_of(task);
                 self.for_each_splitting(
@@ -241,6 +231,75 @@ impl WorkerCtx {
                         }
                     },
                 );
+            }
+        }
+    }
+
+    /// Runs the claimed roots `lo..hi`, then claims more until none are left.
+    ///
+    /// Whenever the deque is empty, a thief would find nothing, so the next claim is made
+    /// ahead and pushed as a job: a thief takes it and claims alongside, and if nobody
+    /// does, this worker pops it next. Claims are adjacent ranges of one cursor, so the
+    /// workers move through the roots together.
+    ///
+    /// Every unclaimed root must stay someone's responsibility, or nobody would claim
+    /// it and the computation would never finish. So this worker stops claiming only when
+    /// the cursor is exhausted, or when it handed a claim on in this round: that job, or
+    /// the thief running it, carries on, and the work pushed on top of it (successors
+    /// made ready) runs first, depth-first. Otherwise anything on the deque is older
+    /// work (another computation's jobs, when nested), and claiming goes on.
+    fn run_roots(
+        &self,
+        exec: &Execution<'_, '_>,
+        mut lo: u32,
+        mut hi: u32,
+        sink: &mut Sink<'_>,
+        account: &mut Account,
+    ) {
+        let roots = exec.plan.roots();
+        let mut batcher = Batcher::resume((hi - lo) as usize, self.pool.threads());
+        loop {
+            // The roots `lo..hi` are claimed and unrun, so the execution is alive here.
+            let mut handed_on = false;
+            if self.deque.is_empty() {
+                if let Some((a, b)) = exec.claim_roots(batcher.next(exec.roots_left())) {
+                    self.push(Job {
+                        exec: sink.exec,
+                        kind: JobKind::Roots { lo: a, hi: b },
+                    });
+                    handed_on = true;
+                }
+            }
+            batcher.start();
+            for r in lo..hi {
+                self.run_chain(roots[r as usize], sink, account);
+            }
+            batcher.finished((hi - lo) as usize);
+            if handed_on {
+                match self.deque.pop() {
+                    // Taken by a thief: both claim from here on.
+                    None => {}
+                    // Not taken: it is next, and this loop keeps its batch timing.
+                    Some(Job {
+                        exec,
+                        kind: JobKind::Roots { lo: a, hi: b },
+                    }) if exec == sink.exec => {
+                        (lo, hi) = (a, b);
+                        continue;
+                    }
+                    // Successors made ready meanwhile: they run first, and the job
+                    // handed on (or its thief) carries on afterwards.
+                    Some(newer) => {
+                        self.deque.push(newer);
+                        return;
+                    }
+                }
+            }
+            // This worker's finished roots are unreported, so the execution is still
+            // alive while it claims.
+            match exec.claim_roots(batcher.next(exec.roots_left())) {
+                Some((a, b)) => (lo, hi) = (a, b),
+                None => return,
             }
         }
     }

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::batch::{BatchSize, Batcher};
 use super::pool_run::run_workers;
+use crate::batch::{BatchSize, Batcher};
 use crate::error::{panic_message, BoxError, Error};
 
 /// How long a worker that finds the window full waits for the consumer before ending its

@@ -20,9 +20,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
-use super::batch::{BatchSize, Batcher};
 use super::buffers::{Items, Results};
 use super::report::Report;
+use crate::batch::{BatchSize, Batcher};
 use crate::error::{panic_message, BoxError, Error, TaskFailure};
 
 /// A call that failed, and the claim it was part of.

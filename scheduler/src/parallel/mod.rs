@@ -1,11 +1,10 @@
 //! `Parallel`: joblib's `Parallel(n_jobs)(delayed(f)(x) for x in xs)` on our pool.
 //!
 //! `map` runs one loop per worker over batches of items claimed from a shared counter
-//! (`map.rs`), with batch sizes adapted to the measured call durations (`batch.rs`);
+//! (`map.rs`), with batch sizes adapted to the measured call durations (`crate::batch`);
 //! results land directly in the output `Vec` (`buffers.rs`). `imap` yields results in
 //! input order while later items still run, through a bounded window (`imap.rs`).
 
-mod batch;
 mod buffers;
 mod imap;
 mod map;
@@ -17,7 +16,7 @@ mod tests;
 
 use std::convert::Infallible;
 
-pub use batch::BatchSize;
+pub use crate::batch::BatchSize;
 pub use imap::Imap;
 
 use crate::error::{BoxError, Error};

@@ -1,4 +1,5 @@
-//! How many items a worker claims at a time.
+//! How many items a worker claims at a time, for `Parallel`'s maps and for the roots of
+//! a computation (the tasks ready at the start, claimed from a shared cursor).
 //!
 //! Claiming costs an atomic read-modify-write on a shared counter (and, with a window,
 //! a lock), so claiming one trivial item at a time would cost more than the item. With
@@ -48,6 +49,25 @@ impl Batcher {
             share: 2 * workers.max(1),
             started: None,
         }
+    }
+
+    /// Automatic sizing that starts from `size`: a worker picking up a claim made for it
+    /// (or for a thief) continues from that claim's size.
+    #[cfg(not(loom))]
+    pub(crate) fn resume(size: usize, workers: usize) -> Self {
+        Batcher {
+            size: size.max(1),
+            auto: true,
+            share: 2 * workers.max(1),
+            started: None,
+        }
+    }
+
+    /// Starts timing a batch that was claimed elsewhere, of the current size.
+    #[cfg(not(loom))]
+    #[inline]
+    pub(crate) fn start(&mut self) {
+        self.started = Some(Instant::now());
     }
 
     /// The size of the next claim, given how many items are still unclaimed.
