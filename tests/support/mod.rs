@@ -28,6 +28,36 @@ pub fn proc_status(field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Runs the ignored test `name` of this test binary in a new process, alone
+/// (`--test-threads=1`: no other test's thread comes or goes there), with `env` set, and
+/// returns its output. Fails the calling test if the child failed, or if it ran no test:
+/// libtest reports success when `--exact` matches nothing, so a misspelt name would
+/// otherwise pass without checking anything.
+pub fn run_test_alone(name: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let out = std::process::Command::new(std::env::current_exe().expect("the test's path"))
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .envs(env.iter().copied())
+        .output()
+        .expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{name} failed in its own process:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("test result: ok. 1 passed"),
+        "{name} did not run in its own process:\n{stdout}\n{stderr}"
+    );
+    out
+}
+
 /// Waits for every child and returns their outputs in order; kills them all and fails
 /// the test if they have not all finished within `limit` (a cluster whose processes
 /// wait for each other must not hang the test run).
