@@ -28,30 +28,136 @@ pub fn proc_status(field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Runs the ignored test `name` of this test binary in a new process, alone
+/// (`--test-threads=1`: no other test's thread comes or goes there), with `env` set, and
+/// returns its output. Fails the calling test if the child failed, or if it ran no test:
+/// libtest reports success when `--exact` matches nothing, so a misspelt name would
+/// otherwise pass without checking anything.
+pub fn run_test_alone(name: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let out = std::process::Command::new(std::env::current_exe().expect("the test's path"))
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .envs(env.iter().copied())
+        .output()
+        .expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{name} failed in its own process:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("test result: ok. 1 passed"),
+        "{name} did not run in its own process:\n{stdout}\n{stderr}"
+    );
+    out
+}
+
+/// A child's stdout or stderr, read as it comes by a thread of its own: a child that
+/// has written a pipe's worth (64 KiB) nobody reads blocks, and would look hung.
+struct Drain {
+    text: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drain {
+    fn start(pipe: Option<impl std::io::Read + Send + 'static>) -> Drain {
+        let text = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let reader = pipe.map(|mut pipe| {
+            let text = std::sync::Arc::clone(&text);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 8192];
+                loop {
+                    match pipe.read(&mut buffer) {
+                        Ok(0) => break,
+                        Ok(n) => text
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .extend_from_slice(&buffer[..n]),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => break,
+                    }
+                }
+            })
+        });
+        Drain { text, reader }
+    }
+
+    /// What was read so far (the last 8 KiB at most), as text.
+    fn so_far(&self) -> String {
+        let text = self.text.lock().unwrap_or_else(|e| e.into_inner());
+        String::from_utf8_lossy(&text[text.len().saturating_sub(8192)..]).into_owned()
+    }
+
+    /// Everything, once the child has closed the pipe.
+    fn finish(self) -> Vec<u8> {
+        if let Some(reader) = self.reader {
+            reader.join().expect("the pipe's reader does not panic");
+        }
+        std::mem::take(&mut *self.text.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
 /// Waits for every child and returns their outputs in order; kills them all and fails
-/// the test if they have not all finished within `limit` (a cluster whose processes
-/// wait for each other must not hang the test run).
+/// the test, with what they printed, if they have not all finished within `limit` (a
+/// cluster whose processes wait for each other must not hang the test run). Piped
+/// output is read while they run.
 pub fn wait_for_all(
     children: Vec<std::process::Child>,
     limit: std::time::Duration,
     what: &str,
 ) -> Vec<std::process::Output> {
     let deadline = std::time::Instant::now() + limit;
-    let mut children: Vec<_> = children.into_iter().map(Some).collect();
-    let mut outputs: Vec<Option<std::process::Output>> = children.iter().map(|_| None).collect();
-    while outputs.iter().any(Option::is_none) {
-        for (child, out) in children.iter_mut().zip(&mut outputs) {
-            if out.is_none() && child.as_mut().unwrap().try_wait().unwrap().is_some() {
-                *out = Some(child.take().unwrap().wait_with_output().unwrap());
+    let mut children: Vec<(std::process::Child, Drain, Drain)> = children
+        .into_iter()
+        .map(|mut child| {
+            let stdout = Drain::start(child.stdout.take());
+            let stderr = Drain::start(child.stderr.take());
+            (child, stdout, stderr)
+        })
+        .collect();
+    let mut statuses: Vec<Option<std::process::ExitStatus>> =
+        children.iter().map(|_| None).collect();
+    while statuses.iter().any(Option::is_none) {
+        for ((child, _, _), status) in children.iter_mut().zip(&mut statuses) {
+            if status.is_none() {
+                *status = child.try_wait().unwrap();
             }
         }
+        if statuses.iter().all(Option::is_some) {
+            break;
+        }
         if std::time::Instant::now() > deadline {
-            for child in children.iter_mut().flatten() {
-                let _ = child.kill();
+            let mut printed = String::new();
+            for (i, ((child, stdout, stderr), status)) in
+                children.iter_mut().zip(&statuses).enumerate()
+            {
+                if status.is_none() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                printed += &format!(
+                    "\nprocess {i} ({status:?}):\nstdout:\n{}\nstderr:\n{}",
+                    stdout.so_far(),
+                    stderr.so_far()
+                );
             }
-            panic!("{what} did not finish within {limit:?}");
+            panic!("{what} did not finish within {limit:?}{printed}");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    outputs.into_iter().map(Option::unwrap).collect()
+    children
+        .into_iter()
+        .zip(statuses)
+        .map(|((_, stdout, stderr), status)| std::process::Output {
+            status: status.expect("every child exited"),
+            stdout: stdout.finish(),
+            stderr: stderr.finish(),
+        })
+        .collect()
 }
