@@ -305,9 +305,21 @@ fn run_cluster(role: &str, n: usize, indices: &[usize], env: &[(&str, &str)]) ->
 /// One attempt of `run_cluster`.
 fn start_cluster(role: &str, n: usize, indices: &[usize], env: &[(&str, &str)]) -> Vec<Output> {
     let addresses = free_addresses(n).join(",");
-    let children: Vec<_> = indices
+    let processes: Vec<(usize, &str)> = indices.iter().map(|&i| (i, addresses.as_str())).collect();
+    start_processes(role, n, &processes, env)
+}
+
+/// Starts process `i` of an `n`-process cluster with address list `addresses`, for each
+/// pair, in role `role`; waits for them and returns their outputs in that order.
+fn start_processes(
+    role: &str,
+    n: usize,
+    processes: &[(usize, &str)],
+    env: &[(&str, &str)],
+) -> Vec<Output> {
+    let children: Vec<_> = processes
         .iter()
-        .map(|&i| {
+        .map(|&(i, addresses)| {
             let mut command = Command::new(std::env::current_exe().unwrap());
             command
                 .args([
@@ -320,7 +332,7 @@ fn start_cluster(role: &str, n: usize, indices: &[usize], env: &[(&str, &str)]) 
                 .env(ROLE, role)
                 .env("DASK_CLUSTER_PROCESSES", n.to_string())
                 .env("DASK_CLUSTER_INDEX", i.to_string())
-                .env("DASK_CLUSTER_ADDRESSES", &addresses)
+                .env("DASK_CLUSTER_ADDRESSES", addresses)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
             for (k, v) in env {
@@ -451,6 +463,24 @@ fn a_peer_that_never_starts_is_an_error_after_a_bounded_wait() {
     );
     let waited: u64 = result(&outs[0], "waited_ms").parse().unwrap();
     assert!((2000..10_000).contains(&waited), "waited {waited} ms");
+}
+
+#[test]
+fn a_process_of_another_cluster_is_turned_away_on_both_sides() {
+    // Process 1 dials process 0's address, but their address lists differ (process 0
+    // waits for its own process 1 at an address nobody listens on): strangers, whatever
+    // their indices and counts say.
+    let [a, b, c]: [String; 3] = free_addresses(3).try_into().unwrap();
+    let (ours, theirs) = (format!("{a},{c}"), format!("{a},{b}"));
+    let outs = start_processes("alone", 2, &[(0, &ours), (1, &theirs)], &[]);
+    assert_ok(&outs);
+    for (i, out) in outs.iter().enumerate() {
+        let error = result(out, "error");
+        assert!(
+            error.contains("could not connect") && error.contains("another address list"),
+            "process {i}: {error}"
+        );
+    }
 }
 
 #[test]

@@ -5,18 +5,71 @@
 //! every `j > i`), give up at the deadline naming the missing processes, and hand the
 //! sockets to timely (`initialize_networking_from_sockets`).
 
+use std::hash::Hasher;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use super::{ClusterConfig, ClusterError};
+use crate::key::StableHasher;
 
 /// First word of our handshake: "dask-clu" as bytes, then the version.
-const MAGIC: u64 = u64::from_le_bytes(*b"daskclu1");
+const MAGIC: u64 = u64::from_le_bytes(*b"daskclu2");
+
+/// The handshake: magic, the sender's index, the process count, and a hash of the
+/// address list, so that a process of another cluster (say, a leftover run whose port
+/// was reused) is turned away rather than taken for a peer.
+struct Hello {
+    index: usize,
+    processes: usize,
+    cluster: u64,
+}
+
+impl Hello {
+    const LEN: usize = 32;
+
+    fn of(config: &ClusterConfig) -> Hello {
+        let mut hasher = StableHasher::new();
+        for address in &config.addresses {
+            hasher.write(address.as_bytes());
+            hasher.write_u8(0);
+        }
+        Hello {
+            index: config.index,
+            processes: config.processes(),
+            cluster: hasher.finish(),
+        }
+    }
+
+    fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut bytes = [0u8; Self::LEN];
+        let words = [
+            MAGIC,
+            self.index as u64,
+            self.processes as u64,
+            self.cluster,
+        ];
+        for (chunk, word) in bytes.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// `None` when the bytes are not a dask greeting at all.
+    fn from_bytes(bytes: &[u8; Self::LEN]) -> Option<Hello> {
+        let word = |i: usize| u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap());
+        (word(0) == MAGIC).then(|| Hello {
+            index: word(1) as usize,
+            processes: word(2) as usize,
+            cluster: word(3),
+        })
+    }
+}
 
 /// One connected socket per other process (`None` at our own index).
 pub(crate) fn connect(config: &ClusterConfig) -> Result<Vec<Option<TcpStream>>, ClusterError> {
     let (me, n) = (config.index, config.processes());
+    let hello = Hello::of(config);
     let start = Instant::now();
     let deadline = start + config.connect_timeout;
     let listener = TcpListener::bind(config.addresses[me].as_str()).map_err(|e| {
@@ -33,7 +86,7 @@ pub(crate) fn connect(config: &ClusterConfig) -> Result<Vec<Option<TcpStream>>, 
     loop {
         for (j, socket) in sockets.iter_mut().enumerate().take(me) {
             if socket.is_none() {
-                match dial(&config.addresses[j], me, n) {
+                match dial(&config.addresses[j], &hello, deadline) {
                     Ok(stream) => *socket = Some(stream),
                     Err(e) => last_error = format!("{}: {e}", config.addresses[j]),
                 }
@@ -41,7 +94,7 @@ pub(crate) fn connect(config: &ClusterConfig) -> Result<Vec<Option<TcpStream>>, 
         }
         loop {
             match listener.accept() {
-                Ok((stream, _)) => match greet(stream, me, n, deadline) {
+                Ok((stream, _)) => match greet(stream, &hello, deadline) {
                     Ok((j, stream)) if j > me && j < n && sockets[j].is_none() => {
                         sockets[j] = Some(stream)
                     }
@@ -81,32 +134,28 @@ pub(crate) fn connect(config: &ClusterConfig) -> Result<Vec<Option<TcpStream>>, 
     Ok(sockets)
 }
 
-/// Connects to a lower-index process and introduces ourselves.
-fn dial(address: &str, me: usize, n: usize) -> std::io::Result<TcpStream> {
-    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
-    for addr in address.to_socket_addrs()? {
+/// Connects to a lower-index process, introduces ourselves and waits (until `deadline`,
+/// at most) for its answer: both sides check that the other belongs to their cluster.
+fn dial(address: &str, ours: &Hello, deadline: Instant) -> Result<TcpStream, String> {
+    let mut last = "no address".to_string();
+    for addr in address.to_socket_addrs().map_err(|e| e.to_string())? {
         match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
             Ok(mut stream) => {
-                let mut hello = [0u8; 24];
-                hello[..8].copy_from_slice(&MAGIC.to_le_bytes());
-                hello[8..16].copy_from_slice(&(me as u64).to_le_bytes());
-                hello[16..].copy_from_slice(&(n as u64).to_le_bytes());
-                stream.write_all(&hello)?;
+                stream
+                    .write_all(&ours.to_bytes())
+                    .map_err(|e| e.to_string())?;
+                let theirs = read_hello(&mut stream, deadline)?;
+                check(&theirs, ours)?;
                 return Ok(stream);
             }
-            Err(e) => last = e,
+            Err(e) => last = e.to_string(),
         }
     }
     Err(last)
 }
 
-/// Reads a higher-index process's introduction.
-fn greet(
-    mut stream: TcpStream,
-    me: usize,
-    n: usize,
-    deadline: Instant,
-) -> Result<(usize, TcpStream), String> {
+/// Reads a peer's introduction, waiting until `deadline` (and at least 100 ms).
+fn read_hello(stream: &mut TcpStream, deadline: Instant) -> Result<Hello, String> {
     let wait = deadline
         .saturating_duration_since(Instant::now())
         .max(Duration::from_millis(100));
@@ -114,19 +163,71 @@ fn greet(
         .set_nonblocking(false)
         .and_then(|_| stream.set_read_timeout(Some(wait)))
         .map_err(|e| e.to_string())?;
-    let mut hello = [0u8; 24];
+    let mut bytes = [0u8; Hello::LEN];
     stream
-        .read_exact(&mut hello)
+        .read_exact(&mut bytes)
         .map_err(|e| format!("reading a peer's introduction: {e}"))?;
-    let word = |i: usize| u64::from_le_bytes(hello[i * 8..i * 8 + 8].try_into().unwrap());
-    if word(0) != MAGIC {
-        return Err("a connection that is not from a dask process".into());
-    }
-    let (j, their_n) = (word(1) as usize, word(2) as usize);
-    if their_n != n {
+    Hello::from_bytes(&bytes)
+        .ok_or_else(|| "a connection that is not from a dask process of this version".into())
+}
+
+/// Whether `theirs` belongs to the same cluster as `ours`.
+fn check(theirs: &Hello, ours: &Hello) -> Result<(), String> {
+    let (j, me) = (theirs.index, ours.index);
+    if theirs.processes != ours.processes {
         return Err(format!(
-            "process {j} was started with -n {their_n}, process {me} with -n {n}"
+            "process {j} was started with -n {}, process {me} with -n {}",
+            theirs.processes, ours.processes
         ));
     }
-    Ok((j, stream))
+    if theirs.cluster != ours.cluster {
+        return Err(format!(
+            "process {j} has another address list than process {me} (another cluster)"
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a higher-index process's introduction and answers with ours, even to a
+/// stranger, so that the dialling side can name the mismatch too; then checks it.
+fn greet(
+    mut stream: TcpStream,
+    ours: &Hello,
+    deadline: Instant,
+) -> Result<(usize, TcpStream), String> {
+    let theirs = read_hello(&mut stream, deadline)?;
+    stream
+        .write_all(&ours.to_bytes())
+        .map_err(|e| format!("answering process {}: {e}", theirs.index))?;
+    check(&theirs, ours)?;
+    Ok((theirs.index, stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(addresses: &[&str], index: usize) -> ClusterConfig {
+        ClusterConfig::new(index, addresses.iter().map(|a| a.to_string()).collect())
+    }
+
+    #[test]
+    fn a_greeting_round_trips_and_names_its_cluster() {
+        let a = Hello::of(&config(&["127.0.0.1:4000", "127.0.0.1:4001"], 1));
+        let back = Hello::from_bytes(&a.to_bytes()).unwrap();
+        assert_eq!(
+            (back.index, back.processes, back.cluster),
+            (1, 2, a.cluster)
+        );
+        let same = Hello::of(&config(&["127.0.0.1:4000", "127.0.0.1:4001"], 0));
+        assert_eq!(
+            same.cluster, a.cluster,
+            "the index is not part of the cluster's name"
+        );
+        let other = Hello::of(&config(&["127.0.0.1:4000", "127.0.0.1:4002"], 1));
+        assert_ne!(other.cluster, a.cluster);
+        let mut bytes = a.to_bytes();
+        bytes[0] ^= 1;
+        assert!(Hello::from_bytes(&bytes).is_none());
+    }
 }
