@@ -38,7 +38,9 @@ pub enum Error {
     )]
     Timeout {
         after: std::time::Duration,
-        /// Keys of the tasks that were running at the deadline.
+        /// Keys of the tasks that were running at the deadline. A task that started in
+        /// the very instant of the deadline may be missing: seeing it for sure would
+        /// cost every task a full memory fence, for the sake of this report.
         running: Vec<String>,
     },
     /// A broken scheduler invariant; please report it.
