@@ -281,9 +281,9 @@ impl WorkerCtx {
                     None => {}
                     // Not taken: it is next, and this loop keeps its batch timing.
                     Some(Job {
-                        exec,
+                        exec: owner,
                         kind: JobKind::Roots { lo: a, hi: b },
-                    }) if exec == sink.exec => {
+                    }) if owner == sink.exec => {
                         (lo, hi) = (a, b);
                         continue;
                     }
