@@ -252,6 +252,21 @@ fn cluster_child() {
             println!("RESULT error={err}");
             println!("RESULT waited_ms={}", started.elapsed().as_millis());
         }
+        "stranger" => {
+            // Process 0 waits longer, so that process 1, however late it starts, finds
+            // it listening and hears its answer.
+            let cluster = ClusterConfig::from_env().unwrap().unwrap();
+            let wait = if cluster.index() == 0 { 6 } else { 2 };
+            let cluster = cluster.connect_timeout(Duration::from_secs(wait));
+            let err = seed(1)
+                .compute_with(&Config::default().cluster(cluster))
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::Cluster(ClusterError::Connect { .. })),
+                "{err:?}"
+            );
+            println!("RESULT error={err}");
+        }
         "dies" => {
             let config = cluster_config(Placement::Chains);
             let sum = total((0..4).map(dies_on_one).collect::<Vec<_>>());
@@ -472,7 +487,7 @@ fn a_process_of_another_cluster_is_turned_away_on_both_sides() {
     // their indices and counts say.
     let [a, b, c]: [String; 3] = free_addresses(3).try_into().unwrap();
     let (ours, theirs) = (format!("{a},{c}"), format!("{a},{b}"));
-    let outs = start_processes("alone", 2, &[(0, &ours), (1, &theirs)], &[]);
+    let outs = start_processes("stranger", 2, &[(0, &ours), (1, &theirs)], &[]);
     assert_ok(&outs);
     for (i, out) in outs.iter().enumerate() {
         let error = result(out, "error");

@@ -83,12 +83,16 @@ pub(crate) fn connect(config: &ClusterConfig) -> Result<Vec<Option<TcpStream>>, 
         .map_err(|e| ClusterError::Config(e.to_string()))?;
     let mut sockets: Vec<Option<TcpStream>> = (0..n).map(|_| None).collect();
     let mut last_error = String::new();
+    // Kept apart from `last_error`: a stranger explains a missing process better than
+    // the refused connections that may follow once it has given up.
+    let mut stranger: Option<String> = None;
     loop {
         for (j, socket) in sockets.iter_mut().enumerate().take(me) {
             if socket.is_none() {
                 match dial(&config.addresses[j], &hello, deadline) {
                     Ok(stream) => *socket = Some(stream),
-                    Err(e) => last_error = format!("{}: {e}", config.addresses[j]),
+                    Err(NotTaken::Io(e)) => last_error = format!("{}: {e}", config.addresses[j]),
+                    Err(NotTaken::Stranger(e)) => stranger = Some(e),
                 }
             }
         }
@@ -99,7 +103,8 @@ pub(crate) fn connect(config: &ClusterConfig) -> Result<Vec<Option<TcpStream>>, 
                         sockets[j] = Some(stream)
                     }
                     Ok((j, _)) => last_error = format!("unexpected connection from process {j}"),
-                    Err(e) => last_error = e,
+                    Err(NotTaken::Io(e)) => last_error = e,
+                    Err(NotTaken::Stranger(e)) => stranger = Some(e),
                 },
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) => {
@@ -119,7 +124,11 @@ pub(crate) fn connect(config: &ClusterConfig) -> Result<Vec<Option<TcpStream>>, 
                 index: me,
                 missing,
                 waited: config.connect_timeout,
-                detail: last_error,
+                detail: match stranger {
+                    Some(stranger) if last_error.is_empty() => stranger,
+                    Some(stranger) => format!("{stranger}; then: {last_error}"),
+                    None => last_error,
+                },
             });
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -134,16 +143,27 @@ pub(crate) fn connect(config: &ClusterConfig) -> Result<Vec<Option<TcpStream>>, 
     Ok(sockets)
 }
 
+/// Why a connection was not taken.
+enum NotTaken {
+    /// It failed or broke; the peer may not be up yet.
+    Io(String),
+    /// The peer answered but is not one of ours (see `check`).
+    Stranger(String),
+}
+
 /// Connects to a lower-index process, introduces ourselves and waits (until `deadline`,
 /// at most) for its answer: both sides check that the other belongs to their cluster.
-fn dial(address: &str, ours: &Hello, deadline: Instant) -> Result<TcpStream, String> {
+fn dial(address: &str, ours: &Hello, deadline: Instant) -> Result<TcpStream, NotTaken> {
     let mut last = "no address".to_string();
-    for addr in address.to_socket_addrs().map_err(|e| e.to_string())? {
+    let addrs = address
+        .to_socket_addrs()
+        .map_err(|e| NotTaken::Io(e.to_string()))?;
+    for addr in addrs {
         match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
             Ok(mut stream) => {
                 stream
                     .write_all(&ours.to_bytes())
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| NotTaken::Io(e.to_string()))?;
                 let theirs = read_hello(&mut stream, deadline)?;
                 check(&theirs, ours)?;
                 return Ok(stream);
@@ -151,39 +171,40 @@ fn dial(address: &str, ours: &Hello, deadline: Instant) -> Result<TcpStream, Str
             Err(e) => last = e.to_string(),
         }
     }
-    Err(last)
+    Err(NotTaken::Io(last))
 }
 
 /// Reads a peer's introduction, waiting until `deadline` (and at least 100 ms).
-fn read_hello(stream: &mut TcpStream, deadline: Instant) -> Result<Hello, String> {
+fn read_hello(stream: &mut TcpStream, deadline: Instant) -> Result<Hello, NotTaken> {
     let wait = deadline
         .saturating_duration_since(Instant::now())
         .max(Duration::from_millis(100));
     stream
         .set_nonblocking(false)
         .and_then(|_| stream.set_read_timeout(Some(wait)))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| NotTaken::Io(e.to_string()))?;
     let mut bytes = [0u8; Hello::LEN];
     stream
         .read_exact(&mut bytes)
-        .map_err(|e| format!("reading a peer's introduction: {e}"))?;
-    Hello::from_bytes(&bytes)
-        .ok_or_else(|| "a connection that is not from a dask process of this version".into())
+        .map_err(|e| NotTaken::Io(format!("reading a peer's introduction: {e}")))?;
+    Hello::from_bytes(&bytes).ok_or_else(|| {
+        NotTaken::Stranger("a connection that is not from a dask process of this version".into())
+    })
 }
 
 /// Whether `theirs` belongs to the same cluster as `ours`.
-fn check(theirs: &Hello, ours: &Hello) -> Result<(), String> {
+fn check(theirs: &Hello, ours: &Hello) -> Result<(), NotTaken> {
     let (j, me) = (theirs.index, ours.index);
     if theirs.processes != ours.processes {
-        return Err(format!(
+        return Err(NotTaken::Stranger(format!(
             "process {j} was started with -n {}, process {me} with -n {}",
             theirs.processes, ours.processes
-        ));
+        )));
     }
     if theirs.cluster != ours.cluster {
-        return Err(format!(
+        return Err(NotTaken::Stranger(format!(
             "process {j} has another address list than process {me} (another cluster)"
-        ));
+        )));
     }
     Ok(())
 }
@@ -194,11 +215,11 @@ fn greet(
     mut stream: TcpStream,
     ours: &Hello,
     deadline: Instant,
-) -> Result<(usize, TcpStream), String> {
+) -> Result<(usize, TcpStream), NotTaken> {
     let theirs = read_hello(&mut stream, deadline)?;
     stream
         .write_all(&ours.to_bytes())
-        .map_err(|e| format!("answering process {}: {e}", theirs.index))?;
+        .map_err(|e| NotTaken::Io(format!("answering process {}: {e}", theirs.index)))?;
     check(&theirs, ours)?;
     Ok((theirs.index, stream))
 }
