@@ -237,35 +237,15 @@ fn cluster_child() {
             );
         }
         "alone" => {
-            let cluster = ClusterConfig::from_env()
-                .unwrap()
-                .unwrap()
-                .connect_timeout(Duration::from_secs(2));
             let started = Instant::now();
-            let err = seed(1)
-                .compute_with(&Config::default().cluster(cluster))
-                .unwrap_err();
-            assert!(
-                matches!(err, Error::Cluster(ClusterError::Connect { .. })),
-                "{err:?}"
-            );
-            println!("RESULT error={err}");
+            print_connect_error(Duration::from_secs(2));
             println!("RESULT waited_ms={}", started.elapsed().as_millis());
         }
         "stranger" => {
             // Process 0 waits longer, so that process 1, however late it starts, finds
             // it listening and hears its answer.
-            let cluster = ClusterConfig::from_env().unwrap().unwrap();
-            let wait = if cluster.index() == 0 { 6 } else { 2 };
-            let cluster = cluster.connect_timeout(Duration::from_secs(wait));
-            let err = seed(1)
-                .compute_with(&Config::default().cluster(cluster))
-                .unwrap_err();
-            assert!(
-                matches!(err, Error::Cluster(ClusterError::Connect { .. })),
-                "{err:?}"
-            );
-            println!("RESULT error={err}");
+            let index = ClusterConfig::from_env().unwrap().unwrap().index();
+            print_connect_error(Duration::from_secs(if index == 0 { 6 } else { 2 }));
         }
         "dies" => {
             let config = cluster_config(Placement::Chains);
@@ -281,6 +261,23 @@ fn cluster_child() {
         }
         other => panic!("unknown role {other}"),
     }
+}
+
+/// In a child: one computation on a cluster that cannot form within `wait`, which must
+/// be a `Connect` error; prints it.
+fn print_connect_error(wait: Duration) {
+    let cluster = ClusterConfig::from_env()
+        .unwrap()
+        .unwrap()
+        .connect_timeout(wait);
+    let err = seed(1)
+        .compute_with(&Config::default().cluster(cluster))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Cluster(ClusterError::Connect { .. })),
+        "{err:?}"
+    );
+    println!("RESULT error={err}");
 }
 
 /// `n` addresses on 127.0.0.1 with ports that were free a moment ago.
