@@ -191,7 +191,6 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
                 name: #display_name,
                 path: __DASK_PATH,
                 retries: #retries,
-                fingerprint: #fingerprint,
                 key_seed: ::dask::__private::key_seed(__DASK_PATH, #fingerprint),
             };
             let __dask_args = (#(#packed_args,)*);

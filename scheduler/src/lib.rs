@@ -114,16 +114,14 @@ pub mod __private {
         pub path: &'static str,
         /// Extra attempts after a failure or panic (`#[delayed(retries = N)]`).
         pub retries: u32,
-        /// A hash of the function's tokens (its source without docs and comments):
-        /// part of the pure key, so editing the function changes its keys.
-        pub fingerprint: u64,
-        /// [`key_seed`] of `path` and `fingerprint`: where every pure key of the
-        /// function starts.
+        /// [`key_seed`] of `path` and a hash of the function's tokens (its source
+        /// without docs and comments): where every pure key of the function starts, so
+        /// editing the function changes its keys.
         pub key_seed: u64,
     }
 
     /// A spec for the crate's own tests, which build tasks without the macro (non-pure,
-    /// so fingerprint and seed are unused).
+    /// so the seed is unused).
     #[cfg(test)]
     pub(crate) const fn test_spec(
         name: &'static str,
@@ -134,7 +132,6 @@ pub mod __private {
             name,
             path,
             retries,
-            fingerprint: 0,
             key_seed: 0,
         }
     }
