@@ -8,7 +8,12 @@
 //! a dispatcher thread. Near the end, batches shrink so the last items still spread
 //! over every worker (guided self-scheduling).
 
+use std::ops::Range;
 use std::time::{Duration, Instant};
+
+use crossbeam_utils::CachePadded;
+
+use crate::sync::{AtomicUsize, Ordering};
 
 /// How [`Parallel`](crate::Parallel) groups calls into batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,6 +32,46 @@ pub(crate) const TARGET: Duration = Duration::from_micros(20);
 
 /// Batches never grow past this, so one claim cannot take a large share of a short input.
 const MAX_AUTO: usize = 1 << 20;
+
+/// Items `0..len`, handed out in adjacent ranges to workers claiming at once.
+pub(crate) struct ClaimCursor {
+    /// The first item nobody has claimed. It may run past `len`: each worker's last
+    /// claim adds to it.
+    next: CachePadded<AtomicUsize>,
+    len: usize,
+}
+
+impl ClaimCursor {
+    /// A cursor over `0..len` whose items below `start` are claimed already.
+    pub(crate) fn new(start: usize, len: usize) -> Self {
+        ClaimCursor {
+            next: CachePadded::new(AtomicUsize::new(start)),
+            len,
+        }
+    }
+
+    /// Claims the next range, sized by `batcher` from what is left; `None` once every
+    /// item is claimed.
+    #[inline]
+    pub(crate) fn claim(&self, batcher: &Batcher) -> Option<Range<usize>> {
+        // Relaxed: only the uniqueness of claims matters; what the items refer to was
+        // published before any worker started.
+        let next = self.next.load(Ordering::Relaxed);
+        if next >= self.len {
+            return None;
+        }
+        // At most `len` per claim keeps the counter from overflowing.
+        let want = batcher.size_for(self.len - next).min(self.len);
+        let start = self.next.fetch_add(want, Ordering::Relaxed);
+        (start < self.len).then(|| start..(start + want).min(self.len))
+    }
+
+    /// How many items were claimed, once nobody claims any more.
+    pub(crate) fn into_claimed(self) -> usize {
+        // Taking `self` shows the claiming is over; loom's atomics have no `into_inner`.
+        self.next.load(Ordering::Relaxed).min(self.len)
+    }
+}
 
 /// One worker's batch sizing.
 pub(crate) struct Batcher {
@@ -53,34 +98,32 @@ impl Batcher {
 
     /// Automatic sizing that starts from `size`: a worker picking up a claim made for it
     /// (or for a thief) continues from that claim's size.
-    #[cfg(not(loom))]
     pub(crate) fn resume(size: usize, workers: usize) -> Self {
         Batcher {
             size: size.max(1),
-            auto: true,
-            share: 2 * workers.max(1),
-            started: None,
+            ..Batcher::new(BatchSize::Auto, workers)
         }
-    }
-
-    /// Starts timing a batch that was claimed elsewhere, of the current size.
-    #[cfg(not(loom))]
-    #[inline]
-    pub(crate) fn start(&mut self) {
-        self.started = Some(Instant::now());
     }
 
     /// The size of the next claim, given how many items are still unclaimed.
     #[inline]
-    pub(crate) fn next(&mut self, remaining: usize) -> usize {
+    pub(crate) fn size_for(&self, remaining: usize) -> usize {
         if !self.auto {
             return self.size;
         }
-        self.started = Some(Instant::now());
         self.size.min((remaining / self.share).max(1))
     }
 
-    /// Records that the claim just made held `items` items and has finished.
+    /// Starts timing a batch about to run (only automatic sizing reads the clock).
+    #[inline]
+    pub(crate) fn start(&mut self) {
+        if self.auto {
+            self.started = Some(Instant::now());
+        }
+    }
+
+    /// Records that the batch timed since [`start`](Self::start) held `items` items and
+    /// has finished.
     #[inline]
     pub(crate) fn finished(&mut self, items: usize) {
         let Some(started) = self.started.take() else {
@@ -112,16 +155,17 @@ mod tests {
     #[test]
     fn fixed_sizes_never_change() {
         let mut b = Batcher::new(BatchSize::Fixed(7), 2);
-        assert_eq!(b.next(3), 7);
+        assert_eq!(b.size_for(3), 7);
+        b.start();
         b.finished(7);
-        assert_eq!(b.next(1_000_000), 7);
-        assert_eq!(Batcher::new(BatchSize::Fixed(0), 2).next(10), 1);
+        assert_eq!(b.size_for(1_000_000), 7);
+        assert_eq!(Batcher::new(BatchSize::Fixed(0), 2).size_for(10), 1);
     }
 
     #[test]
     fn fast_calls_grow_the_batch_slow_ones_shrink_it_and_the_tail_is_shared() {
         let mut b = Batcher::new(BatchSize::Auto, 2);
-        assert_eq!(b.next(1_000_000), 1);
+        assert_eq!(b.size_for(1_000_000), 1);
         // A 50 ns call is far below the target: grow, but by at most 8x per batch.
         b.resize(1, Duration::from_nanos(50));
         assert_eq!(b.size(), 8);
@@ -136,8 +180,19 @@ mod tests {
         b.resize(128, Duration::from_millis(5));
         assert_eq!(b.size(), 64);
         // With 10 items left and 2 workers, a claim takes at most a quarter of them.
-        assert_eq!(b.next(10), 2);
-        assert_eq!(b.next(0), 1);
+        assert_eq!(b.size_for(10), 2);
+        assert_eq!(b.size_for(0), 1);
+    }
+
+    #[test]
+    fn a_cursor_hands_out_adjacent_ranges_then_none() {
+        let cursor = ClaimCursor::new(1, 10);
+        let fixed = Batcher::new(BatchSize::Fixed(4), 2);
+        assert_eq!(cursor.claim(&fixed), Some(1..5));
+        assert_eq!(cursor.claim(&fixed), Some(5..9));
+        assert_eq!(cursor.claim(&fixed), Some(9..10));
+        assert_eq!(cursor.claim(&fixed), None);
+        assert_eq!(cursor.into_claimed(), 10);
     }
 
     #[test]
@@ -145,7 +200,8 @@ mod tests {
     fn a_timed_slow_batch_shrinks() {
         let mut b = Batcher::new(BatchSize::Auto, 2);
         b.size = 64;
-        let n = b.next(1_000_000);
+        let n = b.size_for(1_000_000);
+        b.start();
         std::thread::sleep(Duration::from_millis(2));
         b.finished(n);
         assert_eq!(b.size(), 32, "at most halved per batch");

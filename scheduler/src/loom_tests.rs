@@ -227,9 +227,16 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
     use crate::sync::Unparker;
 
     explore("claiming roots", || {
+        // Runs per root, counted outside loom: only the totals matter.
+        let runs: &'static [std::sync::atomic::AtomicUsize; 3] = Box::leak(Box::default());
         let outputs: &'static Vec<Delayed<u64>> = Box::leak(Box::new(
             (1..=3u64)
-                .map(|i| crate::delayed(i).map(|v| *v * 10))
+                .map(|i| {
+                    crate::delayed(i).map(move |v| {
+                        runs[i as usize - 1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        *v * 10
+                    })
+                })
                 .collect(),
         ));
         let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
@@ -241,6 +248,9 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
             Unparker(loom::thread::current()),
             None,
         )));
+        let one_at_a_time: &'static crate::batch::Batcher = Box::leak(Box::new(
+            crate::batch::Batcher::new(crate::BatchSize::Fixed(1), 2),
+        ));
         // The claim handed to the thief: `Some(None)` when there was nothing to claim.
         let handoff: &'static Mutex<Option<Option<(u32, u32)>>> =
             Box::leak(Box::new(Mutex::new(None)));
@@ -258,7 +268,7 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
                 }
                 // Claiming is allowed only while holding unreported finished tasks.
                 assert!(plan.unfinished.load(Ordering::SeqCst) >= finished);
-                match exec.claim_roots(1) {
+                match exec.claim_roots(one_at_a_time) {
                     Some(range) => (lo, hi) = range,
                     None => break,
                 }
@@ -269,7 +279,7 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
         };
         let first = loom::thread::spawn(move || {
             // The first job owns roots `0..FIRST_ROOTS` and claims ahead for a thief.
-            *handoff.lock().unwrap() = Some(exec.claim_roots(1));
+            *handoff.lock().unwrap() = Some(exec.claim_roots(one_at_a_time));
             work((0, FIRST_ROOTS as u32));
         });
         let thief = loom::thread::spawn(move || loop {
@@ -286,6 +296,8 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
         assert_eq!(plan.unfinished.load(Ordering::Acquire), 0);
         for (i, _) in outputs.iter().enumerate() {
             assert_eq!(plan.take_output::<u64>(i).unwrap(), (i as u64 + 1) * 10);
+            let ran = runs[i].load(std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(ran, 1, "root {i} ran {ran} times");
         }
         first.join().unwrap();
         thief.join().unwrap();

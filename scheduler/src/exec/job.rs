@@ -2,20 +2,21 @@
 
 use std::time::Instant;
 
+use crate::batch::{Batcher, ClaimCursor};
 use crate::plan::{Plan, HALT_TIMEOUT};
-use crate::sync::{AtomicBool, AtomicUsize, Ordering, Unparker};
+use crate::sync::{AtomicBool, Ordering, Unparker};
 
 /// One running computation as the pool sees it: the plan, the roots nobody has claimed
 /// yet, and how to tell the thread that waits for it that it is done. Lives on the
 /// waiting thread's stack.
 pub(crate) struct Execution<'p, 'g> {
     pub(crate) plan: &'p Plan<'g>,
-    /// The first root (index into `Plan::roots`) not yet claimed. Workers claim adjacent
-    /// ranges from it, so they work on neighbouring roots together: in a reduction tree
-    /// a pair of leaves meets early and its inputs are freed early. Splitting the roots
-    /// in halves instead made each worker build a separate subtree, which held a partial
+    /// The roots (indices into `Plan::roots`) not yet claimed. Workers claim adjacent
+    /// ranges, so they work on neighbouring roots together: in a reduction tree a pair
+    /// of leaves meets early and its inputs are freed early. Splitting the roots in
+    /// halves instead made each worker build a separate subtree, which held a partial
     /// result per level per worker.
-    roots_next: AtomicUsize,
+    roots: ClaimCursor,
     /// Checked by the report that completes the plan: work that outlasts the timeout is a
     /// timeout even when the waiting thread got no CPU before the work was done, as on
     /// the sequential scheduler.
@@ -29,45 +30,39 @@ pub(crate) struct Execution<'p, 'g> {
 /// durations ([`Batcher`](crate::batch::Batcher)).
 pub(crate) const FIRST_ROOTS: usize = 1;
 
+/// How many roots the first job owns: [`FIRST_ROOTS`], or fewer if the plan has fewer.
+fn first_roots(plan: &Plan<'_>) -> usize {
+    FIRST_ROOTS.min(plan.roots().len())
+}
+
 impl<'p, 'g> Execution<'p, 'g> {
     /// The execution of `plan`, whose first [`FIRST_ROOTS`] roots (fewer if it has
     /// fewer) are claimed by the job that starts it.
     pub(crate) fn new(plan: &'p Plan<'g>, waiter: Unparker, deadline: Option<Instant>) -> Self {
         Execution {
             plan,
-            roots_next: AtomicUsize::new(FIRST_ROOTS.min(plan.roots().len())),
+            roots: ClaimCursor::new(first_roots(plan), plan.roots().len()),
             deadline,
             done: AtomicBool::new(false),
             waiter,
         }
     }
 
-    /// Claims up to `want` (at least one) of the roots nobody has claimed, as a range
-    /// of indices into `Plan::roots`; `None` once all are claimed. A claim never takes
-    /// more than the given share of what is left, so the last roots still spread.
-    #[inline]
-    pub(crate) fn claim_roots(&self, want: usize) -> Option<(u32, u32)> {
-        let total = self.plan.roots().len();
-        // Relaxed: the cursor only divides indices between workers; the roots' data is
-        // the plan's, published before any job ran.
-        let next = self.roots_next.load(Ordering::Relaxed);
-        if next >= total {
-            return None;
-        }
-        let lo = self.roots_next.fetch_add(want.max(1), Ordering::Relaxed);
-        if lo >= total {
-            return None;
-        }
-        Some((lo as u32, (lo + want.max(1)).min(total) as u32))
+    /// The job that starts the execution: it owns the roots `Execution::new` left
+    /// claimed. `None` when the plan has no roots (a cluster share may have only work
+    /// arriving from other processes).
+    #[cfg(not(loom))]
+    pub(crate) fn first_job(&self) -> Option<JobKind> {
+        let first = first_roots(self.plan) as u32;
+        (first > 0).then_some(JobKind::Roots { lo: 0, hi: first })
     }
 
-    /// How many roots are still unclaimed (a hint: others may claim meanwhile).
+    /// Claims a range of the roots nobody has claimed, sized by `batcher`; `None` once
+    /// all are claimed.
     #[inline]
-    pub(crate) fn roots_left(&self) -> usize {
-        self.plan
-            .roots()
-            .len()
-            .saturating_sub(self.roots_next.load(Ordering::Relaxed))
+    pub(crate) fn claim_roots(&self, batcher: &Batcher) -> Option<(u32, u32)> {
+        let range = self.roots.claim(batcher)?;
+        Some((range.start as u32, range.end as u32))
     }
 
     #[inline]

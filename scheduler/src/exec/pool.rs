@@ -8,7 +8,7 @@ use crossbeam_deque::{Injector, Stealer, Worker as Deque};
 use crossbeam_utils::sync::{Parker, Unparker};
 use parking_lot::Mutex;
 
-use super::job::{ExecRef, Execution, Job, JobKind, FIRST_ROOTS};
+use super::job::{ExecRef, Execution, Job, JobKind};
 use super::sleep::Sleep;
 use super::worker::WorkerCtx;
 use crate::plan::{Plan, HALT_TIMEOUT};
@@ -112,15 +112,6 @@ impl Pool {
         if plan.unfinished.load(std::sync::atomic::Ordering::Acquire) == 0 {
             return None;
         }
-        // The roots `Execution::new` leaves claimed for the first job.
-        let roots = JobKind::Roots {
-            lo: 0,
-            hi: FIRST_ROOTS.min(plan.roots().len()) as u32,
-        };
-        // A job must stand for unfinished work: the execution may complete (and vanish)
-        // as soon as its count reaches zero. An empty roots job stands for none, and on a
-        // cluster a share can have work (arrivals) but no roots.
-        let has_roots = !plan.roots().is_empty();
         // The deadline still to watch for; cleared once it has passed.
         let wake_at = Cell::new(deadline);
         let timed_out: Cell<Option<Vec<u32>>> = Cell::new(None);
@@ -142,10 +133,12 @@ impl Pool {
                     pool: self,
                     exec: ExecRef::new(&exec),
                 });
-                if has_roots {
+                // A job must stand for unfinished work: the execution may complete (and
+                // vanish) as soon as its count reaches zero, so there is no empty one.
+                if let Some(kind) = exec.first_job() {
                     ctx.push(Job {
                         exec: ExecRef::new(&exec),
-                        kind: roots,
+                        kind,
                     });
                 }
                 ctx.run_until(
@@ -162,10 +155,10 @@ impl Pool {
                     pool: self,
                     exec: ExecRef::new(&exec),
                 });
-                if has_roots {
+                if let Some(kind) = exec.first_job() {
                     self.injector.push(Job {
                         exec: ExecRef::new(&exec),
-                        kind: roots,
+                        kind,
                     });
                     self.sleep.notify_one();
                 }

@@ -262,7 +262,7 @@ impl WorkerCtx {
             // The roots `lo..hi` are claimed and unrun, so the execution is alive here.
             let mut handed_on = false;
             if self.deque.is_empty() {
-                if let Some((a, b)) = exec.claim_roots(batcher.next(exec.roots_left())) {
+                if let Some((a, b)) = exec.claim_roots(&batcher) {
                     self.push(Job {
                         exec: sink.exec,
                         kind: JobKind::Roots { lo: a, hi: b },
@@ -297,7 +297,7 @@ impl WorkerCtx {
             }
             // This worker's finished roots are unreported, so the execution is still
             // alive while it claims.
-            match exec.claim_roots(batcher.next(exec.roots_left())) {
+            match exec.claim_roots(&batcher) {
                 Some((a, b)) => (lo, hi) = (a, b),
                 None => return,
             }

@@ -134,7 +134,8 @@ where
                     }
                     return;
                 }
-                let want = batcher.next(room).min(room);
+                let want = batcher.size_for(room).min(room);
+                batcher.start();
                 claim.extend(source.items.by_ref().take(want));
                 let start = source.next_index;
                 source.next_index += claim.len();

@@ -15,14 +15,13 @@
 use std::cell::Cell;
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use super::buffers::{Items, Results};
 use super::report::Report;
-use crate::batch::{BatchSize, Batcher};
+use crate::batch::{BatchSize, Batcher, ClaimCursor};
 use crate::error::{panic_message, BoxError, Error, TaskFailure};
 
 /// A call that failed, and the claim it was part of.
@@ -51,8 +50,7 @@ pub(crate) struct MapJob<'a, I, R, G> {
     items: Items<I>,
     results: Results<R>,
     len: usize,
-    /// The first unclaimed index (may run past `len`).
-    next: CachePadded<AtomicUsize>,
+    cursor: ClaimCursor,
     /// Set by the first failure: workers stop claiming.
     stop: AtomicBool,
     failures: Mutex<Vec<Failure>>,
@@ -80,7 +78,7 @@ where
             items,
             results,
             len,
-            next: CachePadded::new(AtomicUsize::new(0)),
+            cursor: ClaimCursor::new(0, len),
             stop: AtomicBool::new(false),
             failures: Mutex::new(Vec::new()),
             call,
@@ -94,16 +92,13 @@ where
     pub(crate) fn work(&self) {
         let mut batcher = Batcher::new(self.batch, self.workers);
         while !self.stop.load(Ordering::Relaxed) {
-            let unclaimed = self.len.saturating_sub(self.next.load(Ordering::Relaxed));
-            // At most `len` per claim keeps the counter from overflowing.
-            let want = batcher.next(unclaimed).min(self.len);
-            // Relaxed: only the uniqueness of claims matters; the items were written
-            // before the workers started and the results are read after they finished.
-            let start = self.next.fetch_add(want, Ordering::Relaxed);
-            if start >= self.len {
+            // The items were written before the workers started and the results are
+            // read after they finished, so the cursor orders nothing but the claims.
+            let Some(claim) = self.cursor.claim(&batcher) else {
                 return;
-            }
-            let claim = start..(start + want).min(self.len);
+            };
+            let start = claim.start;
+            batcher.start();
             let current = Cell::new(start);
             let outcome =
                 catch_unwind(AssertUnwindSafe(|| self.run_claim(claim.clone(), &current)));
@@ -153,12 +148,12 @@ where
             mut items,
             mut results,
             len,
-            next,
+            cursor,
             failures,
             ..
         } = self;
         let mut failures = failures.into_inner();
-        let claimed = CachePadded::into_inner(next).into_inner().min(len);
+        let claimed = cursor.into_claimed();
         if failures.is_empty() {
             return match run {
                 Ok(()) => {
