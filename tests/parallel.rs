@@ -207,6 +207,25 @@ fn verbose_prints_joblib_style_lines() {
             .any(|l| l.ends_with("failed at item 3; the rest was cancelled")),
         "{stderr}"
     );
-    // Intermediate lines thin out as the count doubles: fewer than ten for 100 items.
-    assert!(lines.len() < 12, "{stderr}");
+    // Intermediate lines of the first map thin out: each is printed at least twice as
+    // far as the one before (two workers may print them out of order), so there are at
+    // most seven below 100 (1, 2, 4, ..., 64).
+    let mut counts: Vec<usize> = lines
+        .iter()
+        .filter(|l| l.contains(" of 100 items") && !l.ends_with(" s finished"))
+        .map(|l| {
+            let rest = l.trim_start_matches("[Parallel(n_jobs=2)]: Done ");
+            rest[..rest.find(' ').unwrap()].parse().unwrap()
+        })
+        .collect();
+    counts.sort_unstable();
+    assert!(
+        !counts.is_empty() && counts.len() <= 7,
+        "{counts:?}\n{stderr}"
+    );
+    assert!(counts.iter().all(|&k| (1..100).contains(&k)), "{counts:?}");
+    assert!(
+        counts.windows(2).all(|w| w[1] >= 2 * w[0]),
+        "each line at least doubles the count: {counts:?}"
+    );
 }
