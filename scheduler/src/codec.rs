@@ -120,14 +120,29 @@ fn encode<T: serde::Serialize + 'static>(
     let value = value
         .downcast_ref::<T>()
         .ok_or_else(|| format!("result is not a {}", std::any::type_name::<T>()))?;
-    postcard::to_stdvec(value).map_err(|e| e.to_string())
+    // `Serialize` is user code: a panic in it must fail the task, not the worker.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| postcard::to_stdvec(value)))
+        .map_err(|payload| {
+            format!(
+                "serializing it panicked: {}",
+                crate::error::panic_message(payload)
+            )
+        })?
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(feature = "cluster")]
 fn decode<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
     bytes: &[u8],
 ) -> Result<Box<dyn std::any::Any + Send + Sync>, String> {
-    postcard::from_bytes::<T>(bytes)
+    // `Deserialize` is user code too, run on the thread that receives the value.
+    std::panic::catch_unwind(|| postcard::from_bytes::<T>(bytes))
+        .map_err(|payload| {
+            format!(
+                "deserializing it panicked: {}",
+                crate::error::panic_message(payload)
+            )
+        })?
         .map(|v| Box::new(v) as Box<dyn std::any::Any + Send + Sync>)
         .map_err(|e| e.to_string())
 }

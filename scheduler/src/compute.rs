@@ -3,9 +3,10 @@
 use crate::config::{Config, Scheduler};
 use crate::delayed::{persisted, Delayed};
 use crate::diagnostics::ProgressBar;
-use crate::error::Error;
+use crate::error::{panic_message, Error};
 #[cfg(not(loom))]
 use crate::exec::Pool;
+use crate::nesting::Nested;
 use crate::node::NodeDyn;
 use crate::plan::{Plan, HALT_CANCEL, HALT_TIMEOUT, NOT_HALTED};
 use std::sync::Arc;
@@ -162,6 +163,7 @@ pub(crate) fn compute_here<O: Outputs>(
     everywhere: bool,
 ) -> Result<Option<O::Values>, Error> {
     config.validate()?;
+    let _level = Nested::enter()?;
     let mut plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
     let mut observers = config.callbacks.0.clone();
     if config.progress {
@@ -171,16 +173,26 @@ pub(crate) fn compute_here<O: Outputs>(
         Scheduler::Threads(n) => n,
         _ => 1,
     };
-    observers.start(threads, plan.task_count);
+    // Started (or refused) before any hook sees the computation begin.
+    #[cfg(not(loom))]
+    let pool = match config.effective_scheduler() {
+        Scheduler::Threads(n) => Some(Pool::with_threads(n)?),
+        _ => None,
+    };
+    call_hook("start", || observers.start(threads, plan.task_count))?;
     plan.configure(config.errors, config.cancel.clone(), observers);
-    let deadline = config.timeout.map(|limit| Instant::now() + limit);
+    // A limit too far away to be an `Instant` is no limit.
+    let deadline = config
+        .timeout
+        .and_then(|limit| Instant::now().checked_add(limit));
     #[cfg(feature = "cluster")]
     if config.effective_scheduler() == Scheduler::Cluster {
         let ran = crate::cluster::run(&mut plan, config, deadline, everywhere);
-        plan.observers.finish(ran.is_ok());
+        let finished = call_hook("finish", || plan.observers.finish(ran.is_ok()));
         if !ran? {
             return Ok(None);
         }
+        finished?;
         return outputs
             .extract(&mut OutputReader {
                 plan: &plan,
@@ -195,25 +207,40 @@ pub(crate) fn compute_here<O: Outputs>(
         #[cfg(feature = "cluster")]
         Scheduler::Cluster => unreachable!("handled above"),
         #[cfg(not(loom))]
-        Scheduler::Threads(threads) => Pool::with_threads(threads).run(&plan, deadline),
+        Scheduler::Threads(_) => pool
+            .expect("a pool was started for Scheduler::Threads")
+            .run(&plan, deadline),
         #[cfg(loom)]
         Scheduler::Threads(_) => plan.run_sequential(deadline),
     };
     // Every task has finished or been skipped here: nothing refers to the plan any more.
     let succeeded = plan.halt_reason() == NOT_HALTED && !plan.has_errors();
-    plan.observers.finish(succeeded);
+    let finished = call_hook("finish", || plan.observers.finish(succeeded));
     if let Some(error) = halt_error(&plan, config, timed_out) {
         return Err(error);
     }
     if let Some(error) = plan.take_error() {
         return Err(error);
     }
+    finished?;
     outputs
         .extract(&mut OutputReader {
             plan: &plan,
             next: 0,
         })
         .map(Some)
+}
+
+/// Calls a computation-wide hook (`start`, `finish`) under a panic guard: a panicking
+/// hook fails the computation instead of unwinding out of `compute`.
+fn call_hook(hook: &'static str, call: impl FnOnce()) -> Result<(), Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(|payload| {
+        Error::CallbackPanic {
+            hook,
+            key: None,
+            message: panic_message(payload),
+        }
+    })
 }
 
 /// The error of a plan that was halted by its timeout (naming the tasks that were

@@ -152,9 +152,8 @@ impl Config {
 
     pub(crate) fn validate(&self) -> Result<(), Error> {
         match self.scheduler {
-            Some(Scheduler::Threads(0)) => Err(Error::InvalidConfig(
-                "Scheduler::Threads(0): a pool needs at least one thread".into(),
-            )),
+            #[cfg(not(loom))]
+            Some(Scheduler::Threads(n)) => crate::exec::check_threads(n),
             _ => Ok(()),
         }
     }

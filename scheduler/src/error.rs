@@ -43,6 +43,23 @@ pub enum Error {
         /// cost every task a full memory fence, for the sake of this report.
         running: Vec<String>,
     },
+    /// A computation started where the thread had too little stack left for it: too
+    /// many computations nested inside each other's tasks (see the crate docs' "Limits").
+    #[error(
+        "computations nested too deep: this one would be level {depth} on its thread, \
+         with {stack_left} bytes of stack left (at least {} needed)",
+        crate::nesting::MIN_STACK_LEFT
+    )]
+    NestingTooDeep { depth: usize, stack_left: usize },
+    /// A [`Callbacks`](crate::Callbacks) hook panicked. `key` names the task whose
+    /// attempt it was called for (`None` for `threads`, `start` and `finish`); the
+    /// computation failed, and the pool is still usable.
+    #[error("callback `{hook}` panicked{}: {message}", key.as_ref().map(|k| format!(" for task {k}")).unwrap_or_default())]
+    CallbackPanic {
+        hook: &'static str,
+        key: Option<String>,
+        message: String,
+    },
     /// A broken scheduler invariant; please report it.
     #[error("internal scheduler error: {0}")]
     Internal(String),
@@ -144,6 +161,11 @@ impl Error {
 pub enum TaskFailure {
     Failed(BoxError),
     Panicked(String),
+    /// A [`Callbacks`](crate::Callbacks) hook panicked around the task's attempt.
+    CallbackPanicked {
+        hook: &'static str,
+        message: String,
+    },
 }
 
 impl TaskFailure {
@@ -161,6 +183,19 @@ impl TaskFailure {
                 attempts,
                 message,
             },
+            TaskFailure::CallbackPanicked { hook, message } => Error::CallbackPanic {
+                hook,
+                key: Some(key),
+                message,
+            },
+        }
+    }
+
+    /// The failure of a task whose hook `hook` panicked with `payload`.
+    pub(crate) fn callback(hook: &'static str, payload: Box<dyn std::any::Any + Send>) -> Self {
+        TaskFailure::CallbackPanicked {
+            hook,
+            message: panic_message(payload),
         }
     }
 }
@@ -171,13 +206,35 @@ impl TaskFailure {
 #[error("internal scheduler error: {0}")]
 pub struct InputMismatch(pub(crate) &'static str);
 
-/// Turns a caught panic payload into its message.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&'static str>() {
+/// Turns a caught panic payload into its message, and drops the payload where its own
+/// `Drop` cannot unwind into the scheduler (a payload whose `Drop` panics is leaked).
+pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
         s.clone()
     } else {
         "<non-string panic payload>".to_string()
+    };
+    drop_guarded(payload);
+    message
+}
+
+/// Drops `value` (user data: a result, a panic payload) under a panic guard: a `Drop`
+/// that panics must not unwind through a worker or out of `compute`. Returns that
+/// panic's message; its own payload is leaked rather than dropped, so the guard ends
+/// here instead of recursing.
+pub(crate) fn drop_guarded<T>(value: T) -> Option<String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(value))) {
+        Ok(()) => None,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&'static str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "<non-string panic payload>".to_string());
+            std::mem::forget(payload);
+            Some(message)
+        }
     }
 }

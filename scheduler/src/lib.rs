@@ -76,6 +76,7 @@ mod key;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod memory;
+mod nesting;
 mod node;
 mod parallel;
 mod plan;

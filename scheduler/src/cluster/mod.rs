@@ -143,7 +143,7 @@ pub(crate) fn run(
     ));
     plan.outgoing = Some(Arc::clone(&outgoing));
     let epoch = Arc::new(Epoch::new(outgoing));
-    let pool = Pool::with_threads(cluster.threads.unwrap_or_else(default_threads));
+    let pool = Pool::with_threads(cluster.threads.unwrap_or_else(default_threads))?;
 
     let mut job = Some(Job {
         plan: PlanRef::new(plan),

@@ -15,4 +15,4 @@ mod worker;
 #[cfg(all(not(loom), feature = "cluster"))]
 pub(crate) use pool::Feed;
 #[cfg(not(loom))]
-pub(crate) use pool::{default_threads, Pool};
+pub(crate) use pool::{check_threads, default_threads, Pool, MAX_THREADS};

@@ -11,6 +11,8 @@ use parking_lot::Mutex;
 use super::job::{ExecRef, Execution, Job, JobKind};
 use super::sleep::Sleep;
 use super::worker::WorkerCtx;
+use crate::error::Error;
+use crate::nesting::{self, HELP_DEPTH, WORKER_STACK};
 use crate::plan::{Plan, HALT_TIMEOUT};
 
 /// A fixed set of worker threads with their stealers. Pools live for the whole process:
@@ -36,27 +38,63 @@ pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// The most workers one pool may have. Far beyond any core count we know of; a larger
+/// request is almost surely a mistake (a byte count, a negative number cast), and
+/// honouring it would spawn thousands of threads or abort on a failed allocation.
+pub(crate) const MAX_THREADS: usize = 1024;
+
+/// The most pools of distinct sizes a process keeps. Pools live for the whole process, so
+/// asking for ever new sizes would add threads without bound.
+pub(crate) const MAX_POOLS: usize = 8;
+
+/// Refuses pool sizes of 0 and above [`MAX_THREADS`].
+pub(crate) fn check_threads(threads: usize) -> Result<(), Error> {
+    match threads {
+        0 => Err(Error::InvalidConfig(
+            "Scheduler::Threads(0): a pool needs at least one thread".into(),
+        )),
+        n if n > MAX_THREADS => Err(Error::InvalidConfig(format!(
+            "Scheduler::Threads({n}): at most {MAX_THREADS} threads per pool"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 impl Pool {
-    /// The pool with `threads` workers, started on first use and kept.
-    pub(crate) fn with_threads(threads: usize) -> &'static Pool {
-        assert!(threads > 0, "a pool needs at least one thread");
+    /// The pool with `threads` workers, started on first use and kept. Refuses sizes of
+    /// 0 or above [`MAX_THREADS`], a new size once [`MAX_POOLS`] sizes are running, and
+    /// reports threads the system would not start.
+    pub(crate) fn with_threads(threads: usize) -> Result<&'static Pool, Error> {
+        check_threads(threads)?;
         if threads == default_threads() {
-            return DEFAULT_POOL.get_or_init(|| Pool::find_or_start(threads));
+            if let Some(pool) = DEFAULT_POOL.get() {
+                return Ok(pool);
+            }
+            let pool = Pool::find_or_start(threads)?;
+            return Ok(DEFAULT_POOL.get_or_init(|| pool));
         }
         Pool::find_or_start(threads)
     }
 
-    fn find_or_start(threads: usize) -> &'static Pool {
+    fn find_or_start(threads: usize) -> Result<&'static Pool, Error> {
         let mut pools = POOLS.lock();
         if let Some(pool) = pools.iter().find(|p| p.stealers.len() == threads) {
-            return pool;
+            return Ok(pool);
         }
-        let pool = Pool::start(threads);
+        if pools.len() >= MAX_POOLS {
+            let sizes: Vec<usize> = pools.iter().map(|p| p.threads()).collect();
+            return Err(Error::InvalidConfig(format!(
+                "Scheduler::Threads({threads}): {MAX_POOLS} pools of other sizes are running \
+                 already ({sizes:?}), and pools live as long as the process; use one of \
+                 those sizes"
+            )));
+        }
+        let pool = Pool::start(threads)?;
         pools.push(pool);
-        pool
+        Ok(pool)
     }
 
-    fn start(threads: usize) -> &'static Pool {
+    fn start(threads: usize) -> Result<&'static Pool, Error> {
         let deques: Vec<Deque<Job>> = (0..threads).map(|_| Deque::new_lifo()).collect();
         let parkers: Vec<Parker> = (0..threads).map(|_| Parker::new()).collect();
         let unparkers: Box<[Unparker]> = parkers.iter().map(|p| p.unparker().clone()).collect();
@@ -66,17 +104,25 @@ impl Pool {
             sleep: Sleep::new(unparkers),
         }));
         for (index, (deque, parker)) in deques.into_iter().zip(parkers).enumerate() {
-            std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name(format!("dask-worker-{index}"))
+                .stack_size(WORKER_STACK)
                 .spawn(move || {
                     crate::diagnostics::set_worker_index(index);
                     let ctx = WorkerCtx::new(pool, index, deque, parker);
                     CURRENT_WORKER.with(|c| c.set(&ctx));
                     ctx.run_forever();
-                })
-                .expect("failed to spawn a dask worker thread");
+                });
+            if let Err(error) = spawned {
+                // The workers started so far park for good: nothing is ever injected
+                // into a pool that is not registered.
+                return Err(Error::InvalidConfig(format!(
+                    "Scheduler::Threads({threads}): the system refused to start worker \
+                     thread {index}: {error}"
+                )));
+            }
         }
-        pool
+        Ok(pool)
     }
 
     pub(crate) fn threads(&self) -> usize {
@@ -97,6 +143,11 @@ impl Pool {
         plan: &Plan<'_>,
         deadline: Option<Instant>,
     ) -> Option<Vec<u32>> {
+        if nesting::depth() > HELP_DEPTH && Pool::current().is_some_and(|p| std::ptr::eq(p, self)) {
+            // Too deep in nested waits to take other jobs while waiting (see `nesting`):
+            // the inner graph runs here, in order, and the stack grows no further.
+            return plan.run_sequential(deadline);
+        }
         self.run_fed(plan, deadline, |_| {})
     }
 

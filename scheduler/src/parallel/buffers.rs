@@ -157,10 +157,11 @@ unsafe fn drop_elements<T>(ptr: *mut T, range: Range<usize>) {
     if range.is_empty() {
         return;
     }
-    // SAFETY: by the contract.
-    unsafe {
-        let first = ptr.add(range.start);
-        std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(first, range.len()));
+    // One by one, each under a guard: a slice's drop glue keeps dropping the rest after
+    // one `Drop` panics, and a second panic during that unwinding aborts the process.
+    for index in range {
+        // SAFETY: by the contract; each element is read (moved out) once.
+        crate::error::drop_guarded(unsafe { ptr.add(index).read() });
     }
 }
 

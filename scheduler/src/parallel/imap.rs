@@ -97,6 +97,25 @@ struct Source<It> {
     exhausted: bool,
 }
 
+/// Moves up to `want` items from `items` into `claim`, guarding each pull: the input is
+/// user code, and a panic inside `next` must not unwind through the claim with the
+/// source half-updated. Returns the panic's message, if one happened.
+pub(super) fn pull<I>(
+    items: &mut impl Iterator<Item = I>,
+    want: usize,
+    claim: &mut Vec<I>,
+) -> Option<String> {
+    claim.reserve(items.size_hint().0.min(want).min(1 << 20));
+    for _ in 0..want {
+        match catch_unwind(AssertUnwindSafe(|| items.next())) {
+            Ok(Some(item)) => claim.push(item),
+            Ok(None) => return None,
+            Err(payload) => return Some(panic_message(payload)),
+        }
+    }
+    None
+}
+
 /// What every worker of the rounds shares.
 struct ImapJob<It, F, R> {
     source: Mutex<Source<It>>,
@@ -136,19 +155,36 @@ where
                 }
                 let want = batcher.size_for(room).min(room);
                 batcher.start();
-                claim.extend(source.items.by_ref().take(want));
+                let input_panic = pull(&mut source.items, want, &mut claim);
                 let start = source.next_index;
                 source.next_index += claim.len();
-                shared.claimed.store(source.next_index, Ordering::Release);
-                if claim.len() < want {
+                if let Some(message) = input_panic {
+                    // The item at `next_index` never came. Its slot is inside the window
+                    // (the claim stopped short of `room`), so the error takes its place:
+                    // the consumer gets every earlier result, then this error. Nothing is
+                    // claimed after it, so no result can land under a later index.
+                    let index = source.next_index;
                     source.exhausted = true;
-                    shared.total.store(source.next_index, Ordering::Release);
+                    *shared.slots[index % shared.window()].lock() = Some(Err(Error::ItemPanic {
+                        index,
+                        message: format!("the input iterator panicked: {message}"),
+                    }));
+                    shared.claimed.store(index + 1, Ordering::Release);
+                    shared.stop.store(true, Ordering::Relaxed);
                     shared.notify();
+                } else {
+                    shared.claimed.store(source.next_index, Ordering::Release);
+                    if claim.len() < want {
+                        source.exhausted = true;
+                        shared.total.store(source.next_index, Ordering::Release);
+                        shared.notify();
+                    }
                 }
                 start
             };
             let claimed = claim.len();
-            for (offset, item) in claim.drain(..).enumerate() {
+            let mut items = claim.drain(..).enumerate();
+            for (offset, item) in items.by_ref() {
                 let index = start + offset;
                 let result = match catch_unwind(AssertUnwindSafe(|| (self.call)(item))) {
                     Ok(Ok(value)) => Ok(value),
@@ -158,7 +194,7 @@ where
                     }),
                     Err(payload) => Err(Error::ItemPanic {
                         index,
-                        message: panic_message(&*payload),
+                        message: panic_message(payload),
                     }),
                 };
                 let failed = result.is_err();
@@ -170,7 +206,11 @@ where
                     shared.notify();
                 }
                 if failed {
-                    // The rest of the claim is dropped uncalled with `claim`.
+                    // The rest of the claim is dropped uncalled, one by one (see
+                    // `buffers::drop_elements` for why).
+                    for (_, item) in items {
+                        crate::error::drop_guarded(item);
+                    }
                     return;
                 }
             }
@@ -201,7 +241,7 @@ where
                     key: "parallel-input".into(),
                     name: "parallel".into(),
                     attempts: 1,
-                    message: panic_message(&*payload),
+                    message: panic_message(payload),
                 })
             } else {
                 run_workers(&|| self.work(), self.workers)
@@ -322,13 +362,15 @@ impl<R> Iterator for Imap<R> {
                 shared.notify();
                 return Some(result);
             }
-            if shared.total.load(Ordering::Acquire) == index {
-                self.finished = true;
-                return None;
-            }
-            if state.driver_done {
+            // An error that stopped the driver wins over the end of the input: the
+            // results it kept from being produced must not look like a complete map.
+            if state.driver_done && state.error.is_some() {
                 self.finished = true;
                 return state.error.take().map(Err);
+            }
+            if shared.total.load(Ordering::Acquire) == index || state.driver_done {
+                self.finished = true;
+                return None;
             }
             shared.wake.wait(&mut state);
         }

@@ -42,6 +42,11 @@ impl Failure {
                 index: self.index,
                 message,
             },
+            TaskFailure::CallbackPanicked { hook, message } => Error::CallbackPanic {
+                hook,
+                key: None,
+                message,
+            },
         }
     }
 }
@@ -105,7 +110,7 @@ where
             let failure = match outcome {
                 Ok(Ok(())) => None,
                 Ok(Err(error)) => Some(TaskFailure::Failed(error)),
-                Err(payload) => Some(TaskFailure::Panicked(panic_message(&*payload))),
+                Err(payload) => Some(TaskFailure::Panicked(panic_message(payload))),
             };
             if let Some(failure) = failure {
                 self.stop.store(true, Ordering::Relaxed);

@@ -112,6 +112,9 @@ impl Parallel {
             0 => Err(Error::InvalidConfig(
                 "Parallel::new(0): use 1 to run on the calling thread, -1 for every core".into(),
             )),
+            n if n > 0 && n as usize > MAX_WORKERS => Err(Error::InvalidConfig(format!(
+                "Parallel::new({n}): at most {MAX_WORKERS} workers"
+            ))),
             n if n > 0 => Ok(n as usize),
             n => {
                 let workers = cores as i64 + 1 + i64::from(n);
@@ -168,7 +171,14 @@ impl Parallel {
         F: Fn(I) -> Result<R, E> + Sync,
     {
         let workers = self.check()?;
-        let items: Vec<I> = items.into_iter().collect();
+        let mut items_left = items.into_iter();
+        let mut items = Vec::new();
+        if let Some(message) = imap::pull(&mut items_left, usize::MAX, &mut items) {
+            return Err(Error::ItemPanic {
+                index: items.len(),
+                message: format!("the input iterator panicked: {message}"),
+            });
+        }
         let report = Report::new(items.len(), workers, self.verbose, self.progress);
         let job = MapJob::new(items, &f, self.batch, workers, report.as_ref());
         let run = if workers == 1 {
@@ -246,6 +256,12 @@ impl From<usize> for BatchSize {
         BatchSize::Fixed(items)
     }
 }
+
+/// The most workers a map may ask for: the size limit of a pool.
+#[cfg(not(loom))]
+const MAX_WORKERS: usize = crate::exec::MAX_THREADS;
+#[cfg(loom)]
+const MAX_WORKERS: usize = 1024;
 
 fn available_cores() -> usize {
     #[cfg(not(loom))]

@@ -22,12 +22,13 @@ use std::collections::HashMap;
 use crate::cancel::CancelToken;
 use crate::config::ErrorPolicy;
 use crate::diagnostics::Observers;
-use crate::error::{Error, TaskFailure};
+use crate::error::{drop_guarded, panic_message, Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
 use crate::sync::{add_exclusive, AtomicU32, AtomicU8, AtomicUsize, Mutex, Ordering};
 use buffers::PlanBuffers;
 use mark::{Marks, IN_PROGRESS};
 use slot::{ResultSlot, SlotValue};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// `PlanNode::state` values.
 pub(crate) const WAITING: u8 = 0;
@@ -83,6 +84,18 @@ pub(crate) struct Plan<'g> {
 
 impl Drop for Plan<'_> {
     fn drop(&mut self) {
+        // Results still held (a failed or cancelled computation stops before its readers
+        // release them) are dropped one by one under a guard: a panicking `Drop` must
+        // not unwind out of `compute`, where it would replace the computation's real
+        // error with a panic.
+        // After a successful computation every reader count is zero already.
+        for node in &self.buffers.nodes {
+            if node.readers.load(Ordering::Relaxed) > 0 {
+                // SAFETY: `&mut self`: every task has finished or been skipped and the
+                // outputs were extracted or abandoned, so nobody borrows a slot.
+                drop_guarded(unsafe { node.slot.clear() });
+            }
+        }
         std::mem::take(&mut self.buffers).give_back();
     }
 }
@@ -307,6 +320,11 @@ impl<'g> Plan<'g> {
             .map(|(_, failure, attempts)| match failure {
                 TaskFailure::Failed(e) => (false, e.to_string(), *attempts),
                 TaskFailure::Panicked(m) => (true, m.clone(), *attempts),
+                TaskFailure::CallbackPanicked { hook, message } => (
+                    true,
+                    format!("callback `{hook}` panicked: {message}"),
+                    *attempts,
+                ),
             })
     }
 
@@ -455,8 +473,24 @@ impl<'g> Plan<'g> {
     /// Takes output `position`'s value and releases its reader count.
     pub(crate) fn take_output<T: Clone + 'static>(&self, position: usize) -> Result<T, Error> {
         let d = self.buffers.outputs[position];
-        let value = self.take_or_clone_result::<T>(d);
+        // Cloning (an output requested twice, or persisted) runs user code.
+        let value = catch_unwind(AssertUnwindSafe(|| self.take_or_clone_result::<T>(d)));
         self.release(d);
+        let value = match value {
+            Ok(value) => value,
+            Err(payload) => {
+                let header = self.node(d).node.header();
+                return Err(Error::Panic {
+                    key: header.key().to_string(),
+                    name: header.name.to_string(),
+                    attempts: 1,
+                    message: format!(
+                        "cloning its value for output {position} panicked: {}",
+                        panic_message(payload)
+                    ),
+                });
+            }
+        };
         value.ok_or_else(|| {
             let header = self.node(d).node.header();
             Error::Internal(format!(

@@ -21,7 +21,7 @@ use super::slot::SlotValue;
 use super::{Plan, FAILED, HALT_CANCEL, HALT_TIMEOUT, RUNNING, SUCCEEDED};
 use crate::args::Inputs;
 use crate::config::ErrorPolicy;
-use crate::error::{panic_message, TaskFailure};
+use crate::error::{drop_guarded, panic_message, TaskFailure};
 use crate::sync::Ordering;
 
 /// Successor lists longer than this are handed out as a range job, so that a fan-out to
@@ -97,28 +97,48 @@ impl Plan<'_> {
         let inputs = Inputs::new(self, deps, retries > 0);
         let mut attempt = 1;
         loop {
-            let observed = (!self.observers.is_empty())
-                .then(|| self.observers.task_started(node.node.header(), attempt));
+            let header = node.node.header();
+            // Hooks are user code too: a panicking one fails the task like a panicking
+            // body, and never unwinds through the worker.
+            let observed = if self.observers.is_empty() {
+                None
+            } else {
+                match catch_unwind(AssertUnwindSafe(|| {
+                    self.observers.task_started(header, attempt)
+                })) {
+                    Ok(started) => Some(started),
+                    Err(payload) => {
+                        self.fail(t, TaskFailure::callback("task_started", payload), attempt);
+                        return false;
+                    }
+                }
+            };
             let outcome = {
                 #[cfg(feature = "tracing")]
-                let _span =
-                    crate::diagnostics::spans::task_span(node.node.header(), attempt).entered();
-                catch_unwind(AssertUnwindSafe(|| node.node.run(&inputs)))
+                let _span = crate::diagnostics::spans::task_span(header, attempt).entered();
+                match catch_unwind(AssertUnwindSafe(|| node.node.run(&inputs))) {
+                    Ok(outcome) => outcome,
+                    Err(payload) => Err(TaskFailure::Panicked(panic_message(payload))),
+                }
             };
             if let Some(started) = observed {
-                let ok = matches!(outcome, Ok(Ok(_)));
-                self.observers
-                    .task_finished(node.node.header(), attempt, started, ok);
+                let ok = outcome.is_ok();
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
+                    self.observers.task_finished(header, attempt, started, ok)
+                })) {
+                    drop_guarded(outcome);
+                    self.fail(t, TaskFailure::callback("task_finished", payload), attempt);
+                    return false;
+                }
             }
             let failure = match outcome {
-                Ok(Ok(value)) => {
+                Ok(value) => {
                     // SAFETY: `t` is running, so no successor has started and no one else
                     // touches its slot (step 1 of the protocol above).
                     unsafe { node.slot.store(value) };
                     return true;
                 }
-                Ok(Err(failure)) => failure,
-                Err(payload) => TaskFailure::Panicked(panic_message(&*payload)),
+                Err(failure) => failure,
             };
             if attempt > retries || self.is_halted() {
                 self.fail(t, failure, attempt);
@@ -139,8 +159,8 @@ impl Plan<'_> {
             let value = unsafe { node.slot.clear() };
             if matches!(value, SlotValue::Owned(_)) {
                 // User `Drop` code may panic; it must not unwind through a worker.
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
-                    self.fail(d, TaskFailure::Panicked(panic_message(&*payload)), 1);
+                if let Some(message) = drop_guarded(value) {
+                    self.fail(d, TaskFailure::Panicked(message), 1);
                 }
             }
         }
