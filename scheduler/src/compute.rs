@@ -179,7 +179,8 @@ pub(crate) fn compute_here<O: Outputs>(
         Scheduler::Threads(n) => Some(Pool::with_threads(n)?),
         _ => None,
     };
-    call_hook("start", || observers.start(threads, plan.task_count))?;
+    call_hook("threads", || observers.threads(threads))?;
+    call_hook("start", || observers.start(plan.task_count))?;
     plan.configure(config.errors, config.cancel.clone(), observers);
     // A limit too far away to be an `Instant` is no limit.
     let deadline = config

@@ -71,7 +71,10 @@ pub(crate) fn connect(config: &ClusterConfig) -> Result<Vec<Option<TcpStream>>, 
     let (me, n) = (config.index, config.processes());
     let hello = Hello::of(config);
     let start = Instant::now();
-    let deadline = start + config.connect_timeout;
+    // A limit beyond what an `Instant` can hold waits as good as forever.
+    let deadline = start
+        .checked_add(config.connect_timeout)
+        .unwrap_or_else(|| start + Duration::from_secs(u64::from(u32::MAX)));
     let listener = TcpListener::bind(config.addresses[me].as_str()).map_err(|e| {
         ClusterError::Config(format!(
             "process {me} cannot listen on {}: {e}",

@@ -153,9 +153,9 @@ pub(crate) fn run(
         fingerprint,
         // The local tasks stop at the deadline; the other processes get as long again
         // (at least a second) to finish theirs before we stop waiting for them.
-        give_up: config.timeout.zip(deadline).map(|(limit, at)| {
+        give_up: config.timeout.zip(deadline).and_then(|(limit, at)| {
             let grace = limit.max(std::time::Duration::from_secs(1));
-            (at + grace, grace)
+            Some((at.checked_add(grace)?, grace))
         }),
     });
     let timed_out = pool.run_fed(plan, deadline, |feed| {

@@ -137,9 +137,14 @@ impl Observers {
             .chain(self.profilers.iter().map(|p| &**p as &dyn Callbacks))
     }
 
-    pub(crate) fn start(&self, threads: usize, tasks: usize) {
+    pub(crate) fn threads(&self, threads: usize) {
         for c in self.each() {
             c.threads(threads);
+        }
+    }
+
+    pub(crate) fn start(&self, tasks: usize) {
+        for c in self.each() {
             c.start(tasks);
         }
     }

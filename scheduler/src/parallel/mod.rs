@@ -99,7 +99,9 @@ impl Parallel {
     }
 
     /// For [`imap`](Self::imap): at most this many results wait ahead of the consumer
-    /// (finished but not yet taken, or running). Default: 64 per worker.
+    /// (finished but not yet taken, or running). Default: 64 per worker. The window's
+    /// slots are allocated when the map starts, so it is capped at 2^20 (about a million
+    /// results waiting); a larger value means that cap.
     pub fn window(mut self, results: usize) -> Self {
         self.window = Some(results);
         self
@@ -243,7 +245,7 @@ impl Parallel {
     {
         match self.check() {
             Ok(workers) => {
-                let window = self.window.unwrap_or(64 * workers);
+                let window = self.window.unwrap_or(64 * workers).min(MAX_WINDOW);
                 Imap::start(items.into_iter(), f, self.batch, workers, window)
             }
             Err(error) => Imap::failed(error),
@@ -256,6 +258,9 @@ impl From<usize> for BatchSize {
         BatchSize::Fixed(items)
     }
 }
+
+/// The largest [`Parallel::window`]: its slots are allocated up front.
+const MAX_WINDOW: usize = 1 << 20;
 
 /// The most workers a map may ask for: the size limit of a pool.
 #[cfg(not(loom))]
