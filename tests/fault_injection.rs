@@ -90,7 +90,13 @@ impl Callbacks for PanicIn {
 #[test]
 fn a_panicking_hook_fails_the_computation_and_the_pool_stays_usable() {
     for scheduler in schedulers() {
-        for hook in ["threads", "start", "task_started", "task_finished", "finish"] {
+        for hook in [
+            "threads",
+            "start",
+            "task_started",
+            "task_finished",
+            "finish",
+        ] {
             let config = Config::default()
                 .scheduler(scheduler)
                 .callback(PanicIn(hook));
@@ -139,7 +145,9 @@ fn a_panic_payload_whose_drop_panics_fails_only_its_computation() {
     for scheduler in schedulers() {
         let config = Config::default().scheduler(scheduler);
         let outputs: Vec<Delayed<u64>> = (0..8).map(throws_loud_payload).collect();
-        let result = within("loud payload", move || dask::compute_with(&outputs, &config));
+        let result = within("loud payload", move || {
+            dask::compute_with(&outputs, &config)
+        });
         match result {
             Err(Error::Panic { name, message, .. }) => {
                 assert_eq!(name, "throws_loud_payload");
@@ -226,7 +234,10 @@ fn a_panicking_drop_while_failing_keeps_the_real_error() {
         }
         assert_pool_works(scheduler);
     }
-    assert!(BOMBS_DROPPED.load(Ordering::SeqCst) >= 10, "the bombs were dropped");
+    assert!(
+        BOMBS_DROPPED.load(Ordering::SeqCst) >= 10,
+        "the bombs were dropped"
+    );
 }
 
 /// A value whose `Clone` panics.
@@ -345,15 +356,17 @@ fn items_whose_drop_panics_are_dropped_without_losing_the_error() {
     for workers in [1, 2, 4] {
         let items: Vec<LoudItem> = (0..200).map(LoudItem).collect();
         let err = within("loud items", move || {
-            Parallel::new(workers).batch_size(50).try_map(items, |item| {
-                let value = item.0;
-                std::mem::forget(item);
-                if value == 3 {
-                    Err(Refused)
-                } else {
-                    Ok(value)
-                }
-            })
+            Parallel::new(workers)
+                .batch_size(50)
+                .try_map(items, |item| {
+                    let value = item.0;
+                    std::mem::forget(item);
+                    if value == 3 {
+                        Err(Refused)
+                    } else {
+                        Ok(value)
+                    }
+                })
         })
         .unwrap_err();
         assert_eq!(err.item_index(), Some(3), "{workers} workers: {err}");

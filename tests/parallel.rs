@@ -214,7 +214,9 @@ fn verbose_prints_joblib_style_lines() {
         .iter()
         .filter(|l| l.contains(" of 100 items") && !l.ends_with(" s finished"))
         .map(|l| {
-            let rest = l.trim_start_matches("[Parallel(n_jobs=2)]: Done ");
+            let rest = l
+                .trim_start_matches("[Parallel(n_jobs=2)]: Done ")
+                .trim_start();
             rest[..rest.find(' ').unwrap()].parse().unwrap()
         })
         .collect();
@@ -228,4 +230,163 @@ fn verbose_prints_joblib_style_lines() {
         counts.windows(2).all(|w| w[1] >= 2 * w[0]),
         "each line at least doubles the count: {counts:?}"
     );
+}
+
+/// A writer whose bytes a test can read afterwards.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[test]
+fn verbose_lines_go_to_a_writer_with_counts_padded_to_the_total() {
+    let lines = Captured::default();
+    Parallel::new(2)
+        .batch_size(1)
+        .verbose_to(lines.clone())
+        .map(0..1000u32, |x| x + 1)
+        .unwrap();
+    let text = lines.text();
+    let all: Vec<&str> = text.lines().collect();
+    assert!(all.len() >= 2, "{text}");
+    for line in &all {
+        // "[Parallel(n_jobs=2)]: Done " then the count right-aligned in four columns.
+        let count = &line["[Parallel(n_jobs=2)]: Done ".len()..][..4];
+        assert!(count.trim_start().parse::<usize>().is_ok(), "{line}");
+        assert_eq!(&line[31..40], " of 1000 ", "{line}");
+    }
+    assert!(
+        all.contains(&"[Parallel(n_jobs=2)]: Done    1 of 1000 items | elapsed: 0.00 s"),
+        "{text}"
+    );
+    assert!(all.last().unwrap().ends_with(" s finished"), "{text}");
+}
+
+#[test]
+fn imap_unordered_yields_every_item_once_as_calls_finish() {
+    use std::time::Duration;
+    // Item 0 is slow: in input order nothing could be yielded before it finishes.
+    let mut order = Vec::new();
+    for pair in Parallel::new(2)
+        .batch_size(1)
+        .window(8)
+        .imap_unordered(0..40u64, |x| {
+            if x == 0 {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            x * 3
+        })
+    {
+        let (index, value) = pair.unwrap();
+        assert_eq!(value, index as u64 * 3);
+        order.push(index);
+    }
+    assert_ne!(order[0], 0, "a fast item comes before the slow first one");
+    order.sort_unstable();
+    assert_eq!(order, (0..40).collect::<Vec<_>>());
+}
+
+#[test]
+fn imap_unordered_ends_at_a_failure_and_respects_its_window() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let started = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&started);
+    let mut results =
+        Parallel::new(2)
+            .window(4)
+            .batch_size(1)
+            .try_imap_unordered(0..1000u64, move |x| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if x == 10 {
+                    Err(format!("bad {x}"))
+                } else {
+                    Ok(x)
+                }
+            });
+    let first = results.next().unwrap().unwrap();
+    assert!(first.0 < 10);
+    // Not reading: the window holds the calls at 4 results ahead of the consumer.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(started.load(Ordering::SeqCst) <= 1 + 4, "window respected");
+    let err = results
+        .find_map(|r| r.err())
+        .expect("the failure is yielded");
+    assert_eq!(err.item_index(), Some(10));
+    assert!(results.next().is_none(), "it ends after the error");
+}
+
+#[test]
+fn a_timeout_stops_map_imap_and_imap_unordered_with_the_item_at_the_deadline() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+    let slow = |x: u64| {
+        std::thread::sleep(Duration::from_millis(20));
+        x
+    };
+    let limit = Duration::from_millis(100);
+
+    let calls = AtomicUsize::new(0);
+    let begun = Instant::now();
+    let err = Parallel::new(2)
+        .batch_size(1)
+        .timeout(limit)
+        .map(0..1000u64, |x| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            slow(x)
+        })
+        .unwrap_err();
+    let took = begun.elapsed();
+    assert!(
+        matches!(err, dask::Error::ItemTimeout { after, .. } if after == limit),
+        "{err}"
+    );
+    let index = err.item_index().unwrap();
+    assert!(index < 1000, "{err}");
+    assert!(
+        err.to_string().ends_with("the map timed out after 100ms"),
+        "{err}"
+    );
+    // No call starts after the deadline: at most 2 workers x (100 ms / 20 ms + 1).
+    assert!(calls.load(Ordering::SeqCst) <= 2 * 6 + 2, "{:?}", calls);
+    assert!(took >= limit, "{took:?}");
+
+    let ordered: Vec<Result<u64, dask::Error>> = Parallel::new(2)
+        .batch_size(1)
+        .timeout(limit)
+        .imap(0..1000u64, slow)
+        .collect();
+    let (last, before) = ordered.split_last().unwrap();
+    assert!(
+        matches!(last, Err(dask::Error::ItemTimeout { .. })),
+        "{last:?}"
+    );
+    assert_eq!(last.as_ref().unwrap_err().item_index(), Some(before.len()));
+    for (i, r) in before.iter().enumerate() {
+        assert_eq!(r.as_ref().unwrap(), &(i as u64));
+    }
+
+    let unordered: Vec<_> = Parallel::new(2)
+        .batch_size(1)
+        .timeout(limit)
+        .imap_unordered(0..1000u64, slow)
+        .collect();
+    assert!(unordered.len() < 1000);
+    assert!(matches!(
+        unordered.last(),
+        Some(Err(dask::Error::ItemTimeout { .. }))
+    ));
 }

@@ -198,4 +198,29 @@ mod tests {
             assert!(serde.codec().is_none());
         }
     }
+
+    /// `Serialize` and `Deserialize` are user code; their panics come back as errors.
+    #[cfg(feature = "cluster")]
+    #[test]
+    fn panicking_serde_impls_are_errors() {
+        struct Brittle;
+
+        impl serde::Serialize for Brittle {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                panic!("cannot write a Brittle")
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for Brittle {
+            fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+                panic!("cannot read a Brittle")
+            }
+        }
+
+        let codec = (&Probe::<Brittle>::new()).codec().expect("serde type");
+        let err = (codec.encode)(&Brittle).unwrap_err();
+        assert_eq!(err, "serializing it panicked: cannot write a Brittle");
+        let err = (codec.decode)(&[0u8]).unwrap_err();
+        assert_eq!(err, "deserializing it panicked: cannot read a Brittle");
+    }
 }

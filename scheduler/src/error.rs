@@ -86,6 +86,18 @@ pub enum Error {
     /// yet started were cancelled; the pool is still usable.
     #[error("item {index} panicked: {message}")]
     ItemPanic { index: usize, message: String },
+    /// [`Parallel::timeout`](crate::Parallel::timeout): the map ran past its limit.
+    /// `index` is a call that was still running at the deadline (`running`), or else
+    /// the first item that had not started. Items not started were dropped uncalled.
+    #[error(
+        "item {index} {}: the map timed out after {after:?}",
+        if *running { "was still running" } else { "had not started" }
+    )]
+    ItemTimeout {
+        index: usize,
+        after: std::time::Duration,
+        running: bool,
+    },
     /// [`Memory::cache`](crate::Memory::cache) refused a node whose key does not name its
     /// value in every run: it, or a node upstream of it, is not pure. `reason` names
     /// that node and says what to change.
@@ -148,7 +160,9 @@ impl Error {
     /// The input position of the item that failed, for [`Parallel`](crate::Parallel).
     pub fn item_index(&self) -> Option<usize> {
         match self {
-            Error::Item { index, .. } | Error::ItemPanic { index, .. } => Some(*index),
+            Error::Item { index, .. }
+            | Error::ItemPanic { index, .. }
+            | Error::ItemTimeout { index, .. } => Some(*index),
             _ => None,
         }
     }

@@ -10,6 +10,12 @@
 //! Result `i` goes to ring slot `i % window`, which is free by then because the window
 //! kept `i` from being claimed before result `i - window` was taken.
 //!
+//! `imap_unordered` shares all of it but the hand-over: results go to a queue in the order
+//! they finish, and the window counts results taken instead of the next index.
+//!
+//! With a timeout, no call starts after the deadline: the worker that finds it passed
+//! puts a timeout error where the next result would go, and the map ends there.
+//!
 //! Wake-ups: the consumer checks its slot and waits while holding `state`; a worker that
 //! fills the slot the consumer is due to take locks `state` before notifying, so the
 //! notification cannot fall between the check and the wait. The same holds for the driver
@@ -45,7 +51,14 @@ struct State {
 type Slot<R> = Mutex<Option<Result<R, Error>>>;
 
 struct Shared<R> {
+    /// In input order (`imap`): result `i` waits in slot `i % window`. Empty for
+    /// `imap_unordered`, whose results wait in `queue` instead.
     slots: Box<[Slot<R>]>,
+    /// In finishing order (`imap_unordered`): (input index, result).
+    queue: Mutex<std::collections::VecDeque<(usize, Result<R, Error>)>>,
+    window: usize,
+    /// No call starts after this instant ([`Parallel::timeout`](crate::Parallel::timeout)).
+    deadline: Option<(Instant, Duration)>,
     /// Results taken by the consumer; the window starts here.
     consumed: AtomicUsize,
     /// Items claimed from the input so far.
@@ -60,7 +73,34 @@ struct Shared<R> {
 
 impl<R> Shared<R> {
     fn window(&self) -> usize {
-        self.slots.len()
+        self.window
+    }
+
+    fn ordered(&self) -> bool {
+        !self.slots.is_empty()
+    }
+
+    /// Hands over the result of item `index`. Returns whether the consumer may be
+    /// waiting for exactly this one (so it must be woken).
+    fn deliver(&self, index: usize, result: Result<R, Error>) -> bool {
+        if self.ordered() {
+            *self.slots[index % self.window()].lock() = Some(result);
+            index == self.consumed.load(Ordering::Acquire)
+        } else {
+            let mut queue = self.queue.lock();
+            queue.push_back((index, result));
+            queue.len() == 1
+        }
+    }
+
+    /// The timeout error for item `index`, if the deadline has passed.
+    fn timed_out(&self, index: usize, running: bool) -> Option<Error> {
+        let (at, after) = self.deadline?;
+        (Instant::now() >= at).then_some(Error::ItemTimeout {
+            index,
+            after,
+            running,
+        })
     }
 
     /// Whether the consumer frees half the window beyond `claimed` within [`ROOM_WAIT`]:
@@ -100,11 +140,7 @@ struct Source<It> {
 /// Moves up to `want` items from `items` into `claim`, guarding each pull: the input is
 /// user code, and a panic inside `next` must not unwind through the claim with the
 /// source half-updated. Returns the panic's message, if one happened.
-pub(super) fn pull<I>(
-    items: &mut impl Iterator<Item = I>,
-    want: usize,
-    claim: &mut Vec<I>,
-) -> Option<String> {
+fn pull<I>(items: &mut impl Iterator<Item = I>, want: usize, claim: &mut Vec<I>) -> Option<String> {
     claim.reserve(items.size_hint().0.min(want).min(1 << 20));
     for _ in 0..want {
         match catch_unwind(AssertUnwindSafe(|| items.next())) {
@@ -165,10 +201,13 @@ where
                     // claimed after it, so no result can land under a later index.
                     let index = source.next_index;
                     source.exhausted = true;
-                    *shared.slots[index % shared.window()].lock() = Some(Err(Error::ItemPanic {
+                    shared.deliver(
                         index,
-                        message: format!("the input iterator panicked: {message}"),
-                    }));
+                        Err(Error::ItemPanic {
+                            index,
+                            message: format!("the input iterator panicked: {message}"),
+                        }),
+                    );
                     shared.claimed.store(index + 1, Ordering::Release);
                     shared.stop.store(true, Ordering::Relaxed);
                     shared.notify();
@@ -186,23 +225,37 @@ where
             let mut items = claim.drain(..).enumerate();
             for (offset, item) in items.by_ref() {
                 let index = start + offset;
-                let result = match catch_unwind(AssertUnwindSafe(|| (self.call)(item))) {
-                    Ok(Ok(value)) => Ok(value),
-                    Ok(Err(error)) => Err(Error::Item {
-                        index,
-                        source: error.into(),
-                    }),
-                    Err(payload) => Err(Error::ItemPanic {
-                        index,
-                        message: panic_message(payload),
-                    }),
+                let result = match shared.timed_out(index, false) {
+                    // No call starts after the deadline.
+                    Some(timeout) => {
+                        crate::error::drop_guarded(item);
+                        Err(timeout)
+                    }
+                    None => match catch_unwind(AssertUnwindSafe(|| (self.call)(item))) {
+                        // A call that ends past the deadline was running at it.
+                        Ok(Ok(value)) => match shared.timed_out(index, true) {
+                            Some(timeout) => {
+                                crate::error::drop_guarded(value);
+                                Err(timeout)
+                            }
+                            None => Ok(value),
+                        },
+                        Ok(Err(error)) => Err(Error::Item {
+                            index,
+                            source: error.into(),
+                        }),
+                        Err(payload) => Err(Error::ItemPanic {
+                            index,
+                            message: panic_message(payload),
+                        }),
+                    },
                 };
                 let failed = result.is_err();
-                *shared.slots[index % shared.window()].lock() = Some(result);
+                let awaited = shared.deliver(index, result);
                 if failed {
                     shared.stop.store(true, Ordering::Relaxed);
                 }
-                if failed || index == shared.consumed.load(Ordering::Acquire) {
+                if failed || awaited {
                     shared.notify();
                 }
                 if failed {
@@ -258,36 +311,43 @@ where
     }
 }
 
-/// The iterator [`Parallel::imap`](crate::Parallel::imap) returns: each item is the
-/// result of the call on the input item at the same position, or the error that ended
-/// the map (after which the iterator is finished).
-///
-/// Dropping it early stops the map: calls already running finish, the rest never start.
-pub struct Imap<R> {
+/// How a map started: the shared state and its driver thread, or the error that kept it
+/// from starting. Both iterators wrap one.
+struct Run<R> {
     shared: Option<Arc<Shared<R>>>,
     driver: Option<JoinHandle<()>>,
     /// Returned first, when the map could not start.
     early_error: Option<Error>,
-    next: usize,
     finished: bool,
 }
 
-impl<R: Send + 'static> Imap<R> {
-    pub(crate) fn start<I, It, E, F>(
-        items: It,
-        call: F,
-        batch: BatchSize,
-        workers: usize,
-        window: usize,
-    ) -> Self
+/// What [`Imap::start`] needs besides the input and the function.
+pub(crate) struct ImapOptions {
+    pub(crate) batch: BatchSize,
+    pub(crate) workers: usize,
+    pub(crate) window: usize,
+    pub(crate) ordered: bool,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl<R: Send + 'static> Run<R> {
+    fn start<I, It, E, F>(items: It, call: F, options: ImapOptions) -> Self
     where
         I: Send + 'static,
         It: Iterator<Item = I> + Send + 'static,
         E: Into<BoxError> + 'static,
         F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
     {
+        let window = options.window;
+        let slots = if options.ordered { window } else { 0 };
         let shared = Arc::new(Shared {
-            slots: (0..window).map(|_| Mutex::new(None)).collect(),
+            slots: (0..slots).map(|_| Mutex::new(None)).collect(),
+            queue: Mutex::new(std::collections::VecDeque::new()),
+            window,
+            // A limit too far away for an `Instant` is no limit.
+            deadline: options
+                .timeout
+                .and_then(|limit| Some((Instant::now().checked_add(limit)?, limit))),
             consumed: AtomicUsize::new(0),
             claimed: AtomicUsize::new(0),
             total: AtomicUsize::new(usize::MAX),
@@ -303,41 +363,42 @@ impl<R: Send + 'static> Imap<R> {
             }),
             call,
             shared: Arc::clone(&shared),
-            batch,
-            workers,
+            batch: options.batch,
+            workers: options.workers,
         };
         let driver = std::thread::Builder::new()
             .name("dask-imap".into())
             .spawn(move || job.drive());
         match driver {
-            Ok(driver) => Imap {
+            Ok(driver) => Run {
                 shared: Some(shared),
                 driver: Some(driver),
                 early_error: None,
-                next: 0,
                 finished: false,
             },
-            Err(error) => Imap::failed(Error::Internal(format!(
+            Err(error) => Run::failed(Error::Internal(format!(
                 "could not start the imap driver thread: {error}"
             ))),
         }
     }
+}
 
-    pub(crate) fn failed(error: Error) -> Self {
-        Imap {
+impl<R> Run<R> {
+    fn failed(error: Error) -> Self {
+        Run {
             shared: None,
             driver: None,
             early_error: Some(error),
-            next: 0,
             finished: false,
         }
     }
-}
 
-impl<R> Iterator for Imap<R> {
-    type Item = Result<R, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next result by `take`, which looks for it while `state` is held; `None`
+    /// once the map is over.
+    fn next_with(
+        &mut self,
+        mut take: impl FnMut(&Shared<R>) -> Option<(usize, Result<R, Error>)>,
+    ) -> Option<Result<(usize, R), Error>> {
         if let Some(error) = self.early_error.take() {
             self.finished = true;
             return Some(Err(error));
@@ -346,21 +407,18 @@ impl<R> Iterator for Imap<R> {
             return None;
         }
         let shared = self.shared.as_ref()?;
-        let index = self.next;
         let mut state = shared.state.lock();
         loop {
-            let taken = shared.slots[index % shared.window()].lock().take();
-            if let Some(result) = taken {
+            if let Some((index, result)) = take(shared) {
                 drop(state);
-                self.next += 1;
-                shared.consumed.store(self.next, Ordering::Release);
+                shared.consumed.fetch_add(1, Ordering::AcqRel);
                 if result.is_err() {
                     self.finished = true;
                     shared.stop.store(true, Ordering::Relaxed);
                 }
                 // The driver may be waiting for room.
                 shared.notify();
-                return Some(result);
+                return Some(result.map(|value| (index, value)));
             }
             // An error that stopped the driver wins over the end of the input: the
             // results it kept from being produced must not look like a complete map.
@@ -368,7 +426,8 @@ impl<R> Iterator for Imap<R> {
                 self.finished = true;
                 return state.error.take().map(Err);
             }
-            if shared.total.load(Ordering::Acquire) == index || state.driver_done {
+            let consumed = shared.consumed.load(Ordering::Acquire);
+            if shared.total.load(Ordering::Acquire) == consumed || state.driver_done {
                 self.finished = true;
                 return None;
             }
@@ -377,7 +436,7 @@ impl<R> Iterator for Imap<R> {
     }
 }
 
-impl<R> Drop for Imap<R> {
+impl<R> Drop for Run<R> {
     fn drop(&mut self) {
         if let Some(shared) = &self.shared {
             shared.stop.store(true, Ordering::Relaxed);
@@ -388,5 +447,86 @@ impl<R> Drop for Imap<R> {
             // their next claim.
             let _ = driver.join();
         }
+    }
+}
+
+/// The iterator [`Parallel::imap`](crate::Parallel::imap) returns: each item is the
+/// result of the call on the input item at the same position, or the error that ended
+/// the map (after which the iterator is finished).
+///
+/// Dropping it early stops the map: calls already running finish, the rest never start.
+pub struct Imap<R> {
+    run: Run<R>,
+}
+
+impl<R: Send + 'static> Imap<R> {
+    pub(crate) fn start<I, It, E, F>(items: It, call: F, options: ImapOptions) -> Self
+    where
+        I: Send + 'static,
+        It: Iterator<Item = I> + Send + 'static,
+        E: Into<BoxError> + 'static,
+        F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
+    {
+        Imap {
+            run: Run::start(items, call, options),
+        }
+    }
+
+    pub(crate) fn failed(error: Error) -> Self {
+        Imap {
+            run: Run::failed(error),
+        }
+    }
+}
+
+impl<R> Iterator for Imap<R> {
+    type Item = Result<R, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.run
+            .next_with(|shared| {
+                // In order: only the result at the next index will do.
+                let index = shared.consumed.load(Ordering::Acquire);
+                let taken = shared.slots[index % shared.window()].lock().take();
+                taken.map(|result| (index, result))
+            })
+            .map(|result| result.map(|(_, value)| value))
+    }
+}
+
+/// The iterator [`Parallel::imap_unordered`](crate::Parallel::imap_unordered) returns:
+/// `(input index, result)` pairs in the order the calls finish, or the error that ended
+/// the map (after which the iterator is finished).
+///
+/// Dropping it early stops the map: calls already running finish, the rest never start.
+pub struct ImapUnordered<R> {
+    run: Run<R>,
+}
+
+impl<R: Send + 'static> ImapUnordered<R> {
+    pub(crate) fn start<I, It, E, F>(items: It, call: F, options: ImapOptions) -> Self
+    where
+        I: Send + 'static,
+        It: Iterator<Item = I> + Send + 'static,
+        E: Into<BoxError> + 'static,
+        F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
+    {
+        ImapUnordered {
+            run: Run::start(items, call, options),
+        }
+    }
+
+    pub(crate) fn failed(error: Error) -> Self {
+        ImapUnordered {
+            run: Run::failed(error),
+        }
+    }
+}
+
+impl<R> Iterator for ImapUnordered<R> {
+    type Item = Result<(usize, R), Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.run.next_with(|shared| shared.queue.lock().pop_front())
     }
 }

@@ -22,30 +22,38 @@ use parking_lot::Mutex;
 use super::buffers::{Items, Results};
 use super::report::Report;
 use crate::batch::{BatchSize, Batcher, ClaimCursor};
-use crate::error::{panic_message, BoxError, Error, TaskFailure};
+use crate::error::{drop_guarded, panic_message, BoxError, Error};
+use std::time::{Duration, Instant};
 
 /// A call that failed, and the claim it was part of.
 struct Failure {
     index: usize,
     claim_end: usize,
-    failure: TaskFailure,
+    failure: CallFailure,
+}
+
+/// Why the call at a failure's index did not give a result.
+enum CallFailure {
+    Failed(BoxError),
+    Panicked(String),
+    /// The map's deadline passed: the call was running at it (`running`), or had not
+    /// started.
+    TimedOut {
+        running: bool,
+        after: Duration,
+    },
 }
 
 impl Failure {
     fn into_error(self) -> Error {
+        let index = self.index;
         match self.failure {
-            TaskFailure::Failed(source) => Error::Item {
-                index: self.index,
-                source,
-            },
-            TaskFailure::Panicked(message) => Error::ItemPanic {
-                index: self.index,
-                message,
-            },
-            TaskFailure::CallbackPanicked { hook, message } => Error::CallbackPanic {
-                hook,
-                key: None,
-                message,
+            CallFailure::Failed(source) => Error::Item { index, source },
+            CallFailure::Panicked(message) => Error::ItemPanic { index, message },
+            CallFailure::TimedOut { running, after } => Error::ItemTimeout {
+                index,
+                after,
+                running,
             },
         }
     }
@@ -63,6 +71,8 @@ pub(crate) struct MapJob<'a, I, R, G> {
     batch: BatchSize,
     workers: usize,
     report: Option<&'a Report>,
+    /// No call starts after this instant; the limit it came from.
+    deadline: Option<(Instant, Duration)>,
 }
 
 impl<'a, I, R, E, G> MapJob<'a, I, R, G>
@@ -76,6 +86,7 @@ where
         batch: BatchSize,
         workers: usize,
         report: Option<&'a Report>,
+        timeout: Option<Duration>,
     ) -> Self {
         let (mut items, len) = Items::new(items);
         let results = Results::for_items(&mut items, len);
@@ -90,6 +101,8 @@ where
             batch,
             workers,
             report,
+            // A limit too far away for an `Instant` is no limit.
+            deadline: timeout.and_then(|limit| Some((Instant::now().checked_add(limit)?, limit))),
         }
     }
 
@@ -109,8 +122,8 @@ where
                 catch_unwind(AssertUnwindSafe(|| self.run_claim(claim.clone(), &current)));
             let failure = match outcome {
                 Ok(Ok(())) => None,
-                Ok(Err(error)) => Some(TaskFailure::Failed(error)),
-                Err(payload) => Some(TaskFailure::Panicked(panic_message(payload))),
+                Ok(Err(failure)) => Some(failure),
+                Err(payload) => Some(CallFailure::Panicked(panic_message(payload))),
             };
             if let Some(failure) = failure {
                 self.stop.store(true, Ordering::Relaxed);
@@ -129,17 +142,42 @@ where
     }
 
     #[inline]
-    fn run_claim(&self, claim: Range<usize>, current: &Cell<usize>) -> Result<(), BoxError> {
+    fn run_claim(&self, claim: Range<usize>, current: &Cell<usize>) -> Result<(), CallFailure> {
         for index in claim {
             current.set(index);
+            if let Some(after) = self.past_deadline() {
+                // No call starts after the deadline. The failure's item counts as
+                // taken (see `finish`), so it is dropped here.
+                // SAFETY: as below.
+                drop_guarded(unsafe { self.items.take(index) });
+                return Err(CallFailure::TimedOut {
+                    running: false,
+                    after,
+                });
+            }
             // SAFETY: `index` is below `len` and inside this worker's claim, which no
             // other worker received; each index is taken once.
             let item = unsafe { self.items.take(index) };
-            let result = (self.call)(item).map_err(Into::into)?;
+            let result = (self.call)(item).map_err(|e| CallFailure::Failed(e.into()))?;
+            if let Some(after) = self.past_deadline() {
+                // It was running at the deadline.
+                drop_guarded(result);
+                return Err(CallFailure::TimedOut {
+                    running: true,
+                    after,
+                });
+            }
             // SAFETY: as above, the slot belongs to this claim alone.
             unsafe { self.results.write(index, result) };
         }
         Ok(())
+    }
+
+    /// The map's time limit, when its deadline has passed.
+    #[inline]
+    fn past_deadline(&self) -> Option<Duration> {
+        let (at, after) = self.deadline?;
+        (Instant::now() >= at).then_some(after)
     }
 
     /// After every worker has returned: the results in input order, or the failure with

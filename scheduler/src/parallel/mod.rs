@@ -15,13 +15,15 @@ mod report;
 mod tests;
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 pub use crate::batch::BatchSize;
-pub use imap::Imap;
+use imap::ImapOptions;
+pub use imap::{Imap, ImapUnordered};
 
 use crate::error::{BoxError, Error};
 use map::MapJob;
-use report::Report;
+use report::{LineSink, Report};
 
 /// A parallel map over items, joblib style: results in input order, the calls spread
 /// over `n_jobs` workers of the same pool that runs [`compute`](crate::compute).
@@ -57,22 +59,25 @@ use report::Report;
 pub struct Parallel {
     n_jobs: i32,
     batch: BatchSize,
-    verbose: bool,
+    verbose: Option<LineSink>,
     progress: bool,
     window: Option<usize>,
+    timeout: Option<Duration>,
 }
 
 impl Parallel {
     /// `n_jobs` workers; as in joblib, `-1` means one per core, `-2` all cores but one,
-    /// and so on, and `1` runs every call on the calling thread. `0`, or a negative
-    /// number that leaves no core, is refused when the map starts.
+    /// and so on (never fewer than one: `cores + 1 + n_jobs`, at least 1), and `1` runs
+    /// every call on the calling thread. `0`, or more than 1024, is refused when the map
+    /// starts.
     pub fn new(n_jobs: i32) -> Self {
         Parallel {
             n_jobs,
             batch: BatchSize::Auto,
-            verbose: false,
+            verbose: None,
             progress: false,
             window: None,
+            timeout: None,
         }
     }
 
@@ -87,7 +92,39 @@ impl Parallel {
     /// Prints joblib-style lines on stderr (`[Parallel(n_jobs=2)]: Done 64 of 100 items
     /// | elapsed: 0.12 s`) as the number of finished calls doubles, and a last line.
     pub fn verbose(mut self, verbose: bool) -> Self {
-        self.verbose = verbose;
+        self.verbose = verbose.then_some(LineSink::Stderr);
+        self
+    }
+
+    /// [`verbose`](Self::verbose) lines written to `writer` instead of stderr (a log
+    /// file, a buffer a test reads, ...). Counts are padded to the total's width, so
+    /// the lines align as joblib's do.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use dask::Parallel;
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Lines(Arc<Mutex<Vec<u8>>>);
+    /// impl std::io::Write for Lines {
+    ///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+    ///         self.0.lock().unwrap().write(b)
+    ///     }
+    ///     fn flush(&mut self) -> std::io::Result<()> {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let lines = Lines::default();
+    /// Parallel::new(2).verbose_to(lines.clone()).map(0..100, |x| x + 1)?;
+    /// let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    /// assert!(text.lines().last().unwrap().starts_with("[Parallel(n_jobs=2)]: Done 100 of 100 items"));
+    /// # Ok::<(), dask::Error>(())
+    /// ```
+    pub fn verbose_to(mut self, writer: impl std::io::Write + Send + 'static) -> Self {
+        self.verbose = Some(LineSink::Writer(std::sync::Arc::new(
+            parking_lot::Mutex::new(Box::new(writer)),
+        )));
         self
     }
 
@@ -107,6 +144,30 @@ impl Parallel {
         self
     }
 
+    /// Stops the map `limit` after it starts, as joblib's `timeout`: no call starts
+    /// after the deadline (items not started are dropped uncalled), and the map fails
+    /// with [`Error::ItemTimeout`], whose [`item_index`](Error::item_index) is a call
+    /// that was still running at the deadline (or, when none was, the first item that
+    /// did not start). Calls cannot be interrupted: `map` returns once the calls
+    /// running at the deadline have finished. Applies to `map`, `imap` and
+    /// `imap_unordered`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use dask::Parallel;
+    ///
+    /// let err = Parallel::new(2)
+    ///     .timeout(Duration::from_millis(50))
+    ///     .map(0..100u64, |x| std::thread::sleep(Duration::from_millis(10 * x)))
+    ///     .unwrap_err();
+    /// assert!(err.item_index().is_some());
+    /// assert!(err.to_string().contains("timed out after 50ms"));
+    /// ```
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
     /// The number of workers `n_jobs` stands for on this machine.
     pub fn workers(&self) -> Result<usize, Error> {
         let cores = available_cores();
@@ -118,16 +179,9 @@ impl Parallel {
                 "Parallel::new({n}): at most {MAX_WORKERS} workers"
             ))),
             n if n > 0 => Ok(n as usize),
-            n => {
-                let workers = cores as i64 + 1 + i64::from(n);
-                if workers < 1 {
-                    Err(Error::InvalidConfig(format!(
-                        "Parallel::new({n}) leaves no worker on this machine ({cores} cores)"
-                    )))
-                } else {
-                    Ok(workers as usize)
-                }
-            }
+            // joblib's `max(cpus + 1 + n_jobs, 1)`: a script written for a big machine
+            // (`-32`) still runs, on one worker, on a small one.
+            n => Ok((cores as i64 + 1 + i64::from(n)).max(1) as usize),
         }
     }
 
@@ -173,16 +227,37 @@ impl Parallel {
         F: Fn(I) -> Result<R, E> + Sync,
     {
         let workers = self.check()?;
-        let mut items_left = items.into_iter();
-        let mut items = Vec::new();
-        if let Some(message) = imap::pull(&mut items_left, usize::MAX, &mut items) {
-            return Err(Error::ItemPanic {
-                index: items.len(),
-                message: format!("the input iterator panicked: {message}"),
-            });
-        }
-        let report = Report::new(items.len(), workers, self.verbose, self.progress);
-        let job = MapJob::new(items, &f, self.batch, workers, report.as_ref());
+        // The input is user code: a panic while collecting it names the position whose
+        // item never came. (`collect` keeps a `Vec`'s allocation, which the results
+        // reuse when the layouts match.)
+        let pulled = std::cell::Cell::new(0);
+        let collected = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            items
+                .into_iter()
+                .inspect(|_| pulled.set(pulled.get() + 1))
+                .collect::<Vec<I>>()
+        }));
+        let items = match collected {
+            Ok(items) => items,
+            Err(payload) => {
+                return Err(Error::ItemPanic {
+                    index: pulled.get(),
+                    message: format!(
+                        "the input iterator panicked: {}",
+                        crate::error::panic_message(payload)
+                    ),
+                })
+            }
+        };
+        let report = Report::new(items.len(), workers, self.verbose.clone(), self.progress);
+        let job = MapJob::new(
+            items,
+            &f,
+            self.batch,
+            workers,
+            report.as_ref(),
+            self.timeout,
+        );
         let run = if workers == 1 {
             job.work();
             Ok(())
@@ -243,13 +318,65 @@ impl Parallel {
         E: Into<BoxError> + 'static,
         F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
     {
-        match self.check() {
-            Ok(workers) => {
-                let window = self.window.unwrap_or(64 * workers).min(MAX_WINDOW);
-                Imap::start(items.into_iter(), f, self.batch, workers, window)
-            }
+        match self.imap_options(true) {
+            Ok(options) => Imap::start(items.into_iter(), f, options),
             Err(error) => Imap::failed(error),
         }
+    }
+
+    /// Like [`imap`](Self::imap), but yields `(input index, result)` as each call
+    /// finishes, whatever its position (joblib's `return_as="generator_unordered"`): a
+    /// slow item does not hold back the results behind it. The window bounds the results
+    /// running or waiting, as for `imap`.
+    ///
+    /// ```
+    /// use dask::Parallel;
+    ///
+    /// let mut pairs: Vec<(usize, u64)> = Parallel::new(2)
+    ///     .imap_unordered(0..100u64, |x| x * x)
+    ///     .collect::<Result<_, _>>()?;
+    /// pairs.sort();
+    /// assert_eq!(pairs[7], (7, 49));
+    /// assert_eq!(pairs.len(), 100);
+    /// # Ok::<(), dask::Error>(())
+    /// ```
+    pub fn imap_unordered<I, R, F, It>(&self, items: It, f: F) -> ImapUnordered<R>
+    where
+        It: IntoIterator<Item = I>,
+        It::IntoIter: Send + 'static,
+        I: Send + 'static,
+        R: Send + 'static,
+        F: Fn(I) -> R + Send + Sync + 'static,
+    {
+        self.try_imap_unordered(items, move |item| Ok::<R, Infallible>(f(item)))
+    }
+
+    /// [`imap_unordered`](Self::imap_unordered) for a fallible `f`: an `Err` is yielded
+    /// as [`Error::Item`] when its call finishes, and ends the iterator.
+    pub fn try_imap_unordered<I, R, E, F, It>(&self, items: It, f: F) -> ImapUnordered<R>
+    where
+        It: IntoIterator<Item = I>,
+        It::IntoIter: Send + 'static,
+        I: Send + 'static,
+        R: Send + 'static,
+        E: Into<BoxError> + 'static,
+        F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
+    {
+        match self.imap_options(false) {
+            Ok(options) => ImapUnordered::start(items.into_iter(), f, options),
+            Err(error) => ImapUnordered::failed(error),
+        }
+    }
+
+    fn imap_options(&self, ordered: bool) -> Result<ImapOptions, Error> {
+        let workers = self.check()?;
+        Ok(ImapOptions {
+            batch: self.batch,
+            workers,
+            window: self.window.unwrap_or(64 * workers).min(MAX_WINDOW),
+            ordered,
+            timeout: self.timeout,
+        })
     }
 }
 

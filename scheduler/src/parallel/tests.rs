@@ -145,7 +145,10 @@ fn impossible_options_are_refused_with_a_reason() {
         message(Parallel::new(0)),
         "invalid configuration: Parallel::new(0): use 1 to run on the calling thread, -1 for every core"
     );
-    assert!(message(Parallel::new(-cores - 1)).contains("leaves no worker"));
+    assert_eq!(
+        message(Parallel::new(1025)),
+        "invalid configuration: Parallel::new(1025): at most 1024 workers"
+    );
     assert!(message(Parallel::new(2).batch_size(0)).contains("batch_size(0)"));
     let mut refused = Parallel::new(2).window(0).imap(0..3, |x| x);
     assert!(refused
@@ -156,10 +159,13 @@ fn impossible_options_are_refused_with_a_reason() {
         .contains("window(0)"));
     assert!(refused.next().is_none());
     assert_eq!(Parallel::new(-1).workers().unwrap(), cores as usize);
-    match cores {
-        1 => assert!(Parallel::new(-2).workers().is_err()),
-        _ => assert_eq!(Parallel::new(-2).workers().unwrap(), cores as usize - 1),
-    }
+    assert_eq!(
+        Parallel::new(-2).workers().unwrap(),
+        (cores as usize - 1).max(1)
+    );
+    // Far below `-cores`: one worker, as joblib's `max(cpus + 1 + n_jobs, 1)`.
+    assert_eq!(Parallel::new(-cores - 5).workers().unwrap(), 1);
+    assert_eq!(Parallel::new(i32::MIN).workers().unwrap(), 1);
 }
 
 #[test]
@@ -256,13 +262,13 @@ fn imap_yields_an_error_in_place_then_ends_and_drop_stops_early() {
 
 #[test]
 fn verbose_lines_double_and_the_report_counts_items() {
-    let report = Report::new(100, 2, true, false).unwrap();
+    let report = Report::new(100, 2, Some(super::report::LineSink::Stderr), false).unwrap();
     report.advance(1);
     report.advance(40);
     report.advance(59);
     assert_eq!(report.done(), 100);
     report.finish(None);
-    assert!(Report::new(10, 2, false, false).is_none());
+    assert!(Report::new(10, 2, None, false).is_none());
 }
 
 #[test]
