@@ -426,3 +426,40 @@ fn functions_defined_in_a_block_work() {
     }
     assert_eq!(local(local(2)).compute().unwrap(), 18);
 }
+
+/// `#[delayed]` on associated functions: the builder is `Type::f`, the eager function
+/// `Type::f_eager`, and the body may use `Self::`.
+struct Stats;
+
+impl Stats {
+    fn scale() -> f64 {
+        10.0
+    }
+
+    #[delayed]
+    fn scaled_mean(xs: &Vec<f64>) -> f64 {
+        xs.iter().sum::<f64>() / xs.len() as f64 * Self::scale()
+    }
+
+    #[delayed(pure)]
+    pub fn twice(x: u64) -> u64 {
+        2 * x
+    }
+
+    /// No `Self` anywhere: still an associated function.
+    #[delayed]
+    fn plus_one(x: u64) -> u64 {
+        x + 1
+    }
+}
+
+#[test]
+fn associated_functions_in_impl_blocks_build_tasks() {
+    let mean = Stats::scaled_mean(dask::delayed(vec![1.0, 2.0, 3.0]));
+    assert_eq!(mean.name(), "scaled_mean");
+    assert_eq!(mean.compute().unwrap(), 20.0);
+    assert_eq!(Stats::scaled_mean_eager(&vec![4.0]), 40.0);
+    assert_eq!(Stats::twice(3).key(), Stats::twice(3).key(), "pure");
+    assert_eq!(Stats::plus_one(Stats::twice(4)).compute().unwrap(), 9);
+    assert_eq!(Stats::plus_one_eager(1), 2);
+}

@@ -4,7 +4,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::{GenericParam, Item, ItemFn, Type};
+use syn::{Item, ItemFn, Type};
 
 use crate::args::DelayedArgs;
 use crate::signature::{Passing, TaskOutput, TaskSignature};
@@ -77,6 +77,9 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
     );
     let mut eager = function.clone();
     eager.sig.ident = eager_name.clone();
+    // The builder runs its own copy of the body (see below), so an eager function the
+    // user never calls is not dead code worth a warning.
+    eager.attrs.push(syn::parse_quote!(#[allow(dead_code)]));
     if borrows_a_vec(function) {
         // In a delayed function the parameter type also says what the graph stores, so
         // `&Vec<T>` (the style of Dask ports and of our own docs) is a choice, not the
@@ -142,22 +145,17 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
 
     let generics = bounds.add_to(&function.sig.generics);
     let (impl_generics, _, where_clause) = generics.split_for_impl();
-    // Explicit, so inference never has to guess from the task's stored types.
-    let generic_args: Vec<&syn::Ident> = generics
-        .params
-        .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(ty) => Some(&ty.ident),
-            GenericParam::Const(constant) => Some(&constant.ident),
-            GenericParam::Lifetime(_) => None,
-        })
-        .collect();
-    let turbofish = if generic_args.is_empty() {
-        TokenStream::new()
-    } else {
-        quote!(::<#(#generic_args),*>)
+    // The task calls a copy of the body, not `f_eager` by name: in an `impl` block the
+    // eager function is `Self::f_eager`, at the top level it is `f_eager`, and an
+    // attribute cannot see where it stands. A closure with the same parameters and body
+    // works in both (the body may use `Self::`).
+    let eager_params = &function.sig.inputs;
+    let eager_output = match &function.sig.output {
+        syn::ReturnType::Default => quote!(-> ()),
+        ret => ret.to_token_stream(),
     };
-    let call = quote!(#eager_name #turbofish(#(#call_args),*));
+    let eager_body = &function.block;
+    let call = quote!(__dask_eager(#(#call_args),*));
     let finish = finish(call);
 
     let pure_id = if pure {
@@ -200,6 +198,8 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
                 __dask_pure,
                 __dask_args,
                 |__dask_args, __dask_inputs| {
+                    #[allow(clippy::ptr_arg, clippy::needless_return, clippy::redundant_closure_call)]
+                    let __dask_eager = |#eager_params| #eager_output #eager_body;
                     #(#reads)*
                     #finish
                 },

@@ -10,10 +10,16 @@
 //! {
 //!     // a static `TaskSpec` (display name, path, source fingerprint), the arguments
 //!     // packed as `Arg`s, and a closure reading them back in order: `owned` for `A`,
-//!     // `borrowed` for `&B`.
-//!     task(&SPEC, pure_id, args, |args, inputs| Ok(f_eager(args.0.owned(inputs)?, &*args.1.borrowed(inputs)?)))
+//!     // `borrowed` for `&B`, and calling a copy of the body.
+//!     task(&SPEC, pure_id, args, |args, inputs| {
+//!         let eager = |a: A, b: &B| -> R { body };
+//!         Ok(eager(args.0.owned(inputs)?, &*args.1.borrowed(inputs)?))
+//!     })
 //! }
 //! ```
+//!
+//! The copy is what lets the attribute work inside an `impl` block too: there the eager
+//! function is `Self::f_eager`, elsewhere `f_eager`, and an attribute cannot tell which.
 //!
 //! Everything is reached through `::dask::__private`. A return type named `Result` makes
 //! the task fallible; `pure` adds a content key (the function's path, its source
