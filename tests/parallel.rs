@@ -279,14 +279,22 @@ fn verbose_lines_go_to_a_writer_with_counts_padded_to_the_total() {
 #[test]
 fn imap_unordered_yields_every_item_once_as_calls_finish() {
     use std::time::Duration;
-    // Item 0 is slow: in input order nothing could be yielded before it finishes.
+    // Item 0 waits until the consumer has received another item: in input order
+    // nothing could be yielded before it.
+    let others_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&others_done);
     let mut order = Vec::new();
     for pair in Parallel::new(2)
         .batch_size(1)
         .window(8)
-        .imap_unordered(0..40u64, |x| {
+        .imap_unordered(0..40u64, move |x| {
             if x == 0 {
-                std::thread::sleep(Duration::from_millis(300));
+                let begun = std::time::Instant::now();
+                while !flag.load(std::sync::atomic::Ordering::SeqCst)
+                    && begun.elapsed() < Duration::from_secs(20)
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
             }
             x * 3
         })
@@ -294,6 +302,7 @@ fn imap_unordered_yields_every_item_once_as_calls_finish() {
         let (index, value) = pair.unwrap();
         assert_eq!(value, index as u64 * 3);
         order.push(index);
+        others_done.store(true, std::sync::atomic::Ordering::SeqCst);
     }
     assert_ne!(order[0], 0, "a fast item comes before the slow first one");
     order.sort_unstable();
@@ -389,4 +398,28 @@ fn a_timeout_stops_map_imap_and_imap_unordered_with_the_item_at_the_deadline() {
         unordered.last(),
         Some(Err(dask::Error::ItemTimeout { .. }))
     ));
+}
+
+#[test]
+fn dropping_an_imap_does_not_wait_for_its_slow_calls() {
+    use std::time::{Duration, Instant};
+    // Three workers: a pool no other test here uses, so the calls left running do not
+    // hold up the other tests' maps.
+    let mut results = Parallel::new(3)
+        .batch_size(1)
+        .window(2)
+        .imap(0..10u64, |x| {
+            if x > 0 {
+                std::thread::sleep(Duration::from_secs(2));
+            }
+            x
+        });
+    assert_eq!(results.next().unwrap().unwrap(), 0);
+    let begun = Instant::now();
+    drop(results);
+    assert!(
+        begun.elapsed() < Duration::from_secs(1),
+        "drop waited {:?} for calls nobody reads",
+        begun.elapsed()
+    );
 }

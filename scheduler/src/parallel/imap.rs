@@ -442,11 +442,11 @@ impl<R> Drop for Run<R> {
             shared.stop.store(true, Ordering::Relaxed);
             shared.notify();
         }
-        if let Some(driver) = self.driver.take() {
-            // The driver only waits for the round in progress, whose workers stop at
-            // their next claim.
-            let _ = driver.join();
-        }
+        // The driver is not joined: it ends by itself once the calls running now have
+        // finished (they own their items and the function, so they may outlive the
+        // iterator), and dropping the iterator should not wait for slow calls whose
+        // results nobody will read.
+        drop(self.driver.take());
     }
 }
 
@@ -454,7 +454,8 @@ impl<R> Drop for Run<R> {
 /// result of the call on the input item at the same position, or the error that ended
 /// the map (after which the iterator is finished).
 ///
-/// Dropping it early stops the map: calls already running finish, the rest never start.
+/// Dropping it early stops the map at once: calls already running finish in the
+/// background, the rest never start.
 pub struct Imap<R> {
     run: Run<R>,
 }
@@ -498,7 +499,8 @@ impl<R> Iterator for Imap<R> {
 /// `(input index, result)` pairs in the order the calls finish, or the error that ended
 /// the map (after which the iterator is finished).
 ///
-/// Dropping it early stops the map: calls already running finish, the rest never start.
+/// Dropping it early stops the map at once: calls already running finish in the
+/// background, the rest never start.
 pub struct ImapUnordered<R> {
     run: Run<R>,
 }
