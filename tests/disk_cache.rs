@@ -281,7 +281,7 @@ fn bad_entries_child() {
     flipped_header[20] ^= 0x01;
     let damages: Vec<(&str, Vec<u8>)> = vec![
         ("truncated", good[..good.len() - 3].to_vec()),
-        ("header only", good[..40].to_vec()),
+        ("header only", good[..56].to_vec()),
         ("empty", Vec::new()),
         ("payload bit flip", flipped),
         ("identity bit flip", flipped_header),
