@@ -281,7 +281,7 @@ fn bad_entries_child() {
     flipped_header[20] ^= 0x01;
     let damages: Vec<(&str, Vec<u8>)> = vec![
         ("truncated", good[..good.len() - 3].to_vec()),
-        ("header only", good[..40].to_vec()),
+        ("header only", good[..56].to_vec()),
         ("empty", Vec::new()),
         ("payload bit flip", flipped),
         ("identity bit flip", flipped_header),
@@ -385,6 +385,164 @@ fn bad_entries_are_recomputed_with_a_warning() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+static CHECKED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[delayed(pure)]
+fn checked(x: u64) -> String {
+    CHECKED_RUNS.fetch_add(1, Ordering::SeqCst);
+    format!("checked {x}")
+}
+
+/// Format version 2's header length and the offsets in it (see `memory/entry.rs`).
+const HEADER_LEN: usize = 56;
+const NODE_ID_HIGH_HALF: std::ops::Range<usize> = 24..32;
+const PAYLOAD_LEN: std::ops::Range<usize> = 48..56;
+
+/// The CRC-32 at bytes 12..16 made right again for the bytes from 16 on.
+fn reseal(entry: &mut [u8]) {
+    let crc = crc32(&entry[16..]);
+    entry[12..16].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// CRC-32 (IEEE), bit by bit: the tests need no crate for it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// The process's peak resident memory in bytes, reset to the current size first where
+/// Linux allows (`clear_refs` 5), or `None` off Linux.
+fn peak_memory(reset: bool) -> Option<u64> {
+    if reset {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+const REFUSED_CHILD: &str = "DASK_DISK_CACHE_REFUSED_CHILD";
+const THREE_GIB: u64 = 3 << 30;
+
+/// Entries that look right at first sight and are not: each is refused from its header
+/// (without reading a huge file), recomputed and rewritten. Run in a child process by the
+/// test below, which reads its warnings on stderr.
+#[test]
+#[ignore = "run as a child process by entries_are_refused_from_their_header"]
+fn refused_entries_child() {
+    let dir = PathBuf::from(std::env::var_os(REFUSED_CHILD).expect("run through the parent"));
+    let memory = Memory::new(&dir).unwrap();
+    let expected = "checked 5".to_string();
+    assert_eq!(
+        memory.cache(&checked(5)).unwrap().compute().unwrap(),
+        expected
+    );
+    let [entry] = entry_files(&dir).try_into().unwrap();
+    let good = std::fs::read(&entry).unwrap();
+    assert_eq!(&good[8..12], &2u32.to_le_bytes(), "format version 2");
+    let stem = entry.file_stem().unwrap().to_str().unwrap().to_string();
+    assert_eq!(stem.len(), 32, "128-bit names");
+
+    // The same entry for a node whose id differs in its high 64 bits only (so the short,
+    // printed key is the same): a sound entry, sealed, but not this node's value.
+    let mut other_node = good.clone();
+    other_node[NODE_ID_HIGH_HALF.start] ^= 0x01;
+    reseal(&mut other_node);
+    // An entry of format version 1 (64-bit ids, 40-byte header) under the new name.
+    let mut version_1 = b"DASKMEM\0".to_vec();
+    version_1.extend_from_slice(&1u32.to_le_bytes());
+    version_1.extend_from_slice(&[0; 4]);
+    version_1.extend_from_slice(&good[16..24]);
+    version_1.extend_from_slice(&good[32..40]);
+    let payload = &good[HEADER_LEN..];
+    version_1.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    version_1.extend_from_slice(payload);
+    reseal(&mut version_1);
+    // 3 GiB files, sparse (nothing is written but the first bytes): our header declaring
+    // a payload that fills the file, and a file that is not ours at all.
+    let mut huge = good[..HEADER_LEN].to_vec();
+    huge[PAYLOAD_LEN].copy_from_slice(&(THREE_GIB - HEADER_LEN as u64).to_le_bytes());
+    let foreign = b"PK\x03\x04, say a zip archive".to_vec();
+    let cases: [(&str, Vec<u8>, u64); 4] = [
+        ("another node, same short key", other_node, 0),
+        ("format version 1", version_1, 0),
+        ("3 GiB declared", huge, THREE_GIB),
+        ("3 GiB foreign", foreign, THREE_GIB),
+    ];
+    let peak_before = peak_memory(true);
+    for (round, (what, bytes, sparse_len)) in cases.iter().enumerate() {
+        let file = std::fs::File::create(&entry).unwrap();
+        std::io::Write::write_all(&mut &file, bytes).unwrap();
+        if *sparse_len > 0 {
+            file.set_len(*sparse_len).unwrap();
+        }
+        drop(file);
+        let runs = CHECKED_RUNS.load(Ordering::SeqCst);
+        let node = memory.cache(&checked(5)).unwrap();
+        assert_eq!(dask::graph(&node).len(), 1, "{what}: a hit node");
+        assert_eq!(node.compute().unwrap(), expected, "{what}");
+        assert_eq!(CHECKED_RUNS.load(Ordering::SeqCst), runs + 1, "{what}");
+        assert_eq!(memory.stats().corrupt, round as u64 + 1, "{what}");
+        assert_eq!(std::fs::read(&entry).unwrap(), good, "{what}: rewritten");
+    }
+    if let (Some(before), Some(after)) = (peak_before, peak_memory(false)) {
+        assert!(
+            after < before + (256 << 20),
+            "the 3 GiB files were read: peak memory {before} -> {after} bytes"
+        );
+    }
+    println!("CASES {}", cases.len());
+}
+
+#[test]
+fn entries_are_refused_from_their_header() {
+    let dir = fresh_dir("refused");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "refused_entries_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(REFUSED_CHILD, &dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("CASES 4"), "{stdout}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("dask: warning: cache entry "))
+        .collect();
+    let expected = [
+        "holds another node's value or another type",
+        "has the old format version 1 (written by an older dask), expected 2",
+        "declares a 3221225416-byte value, over the 1073741824-byte limit of an entry",
+        "is not a cache entry (wrong magic bytes)",
+    ];
+    assert_eq!(warnings.len(), expected.len(), "{stderr}");
+    for (warning, problem) in warnings.iter().zip(expected) {
+        assert!(
+            warning.contains(problem) && warning.ends_with("; recomputing it"),
+            "{warning}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 static UNWRITTEN_RUNS: AtomicUsize = AtomicUsize::new(0);
 
 #[delayed(pure)]
@@ -443,6 +601,76 @@ fn size_counts_entries_and_clear_removes_only_them() {
     assert_eq!(dask::graph(&again).len(), 2);
     assert_eq!(again.compute().unwrap(), 4);
     assert_eq!(memory.size().unwrap().entries, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn clear_and_size_leave_files_the_cache_did_not_write() {
+    let dir = fresh_dir("foreign");
+    let memory = Memory::new(&dir).unwrap();
+    let nodes: Vec<Delayed<u64>> = (10..12)
+        .map(|i| memory.cache(&square(i)).unwrap())
+        .collect();
+    assert_eq!(dask::compute(&nodes).unwrap(), vec![100, 121]);
+    let ours = entry_files(&dir);
+    assert_eq!(ours.len(), 2);
+    let our_bytes: u64 = ours
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    let folder = ours[0].parent().unwrap().to_owned();
+
+    // Someone else's files, some named or shaped like ours.
+    let hex = "0123456789abcdef0123456789abcdef";
+    let foreign: Vec<(PathBuf, &[u8])> = vec![
+        (dir.join("user").join("precious.bin"), b"precious"),
+        (
+            dir.join("user").join(format!("{hex}.bin")),
+            b"DASKMEM\0 in a folder not ours",
+        ),
+        (
+            dir.join("user__data").join(format!("{hex}.bin")),
+            b"not an entry",
+        ),
+        (
+            folder.join("precious.bin"),
+            b"DASKMEM\0 under a name not ours",
+        ),
+        (folder.join(format!("{hex}.bin")), b"not an entry either"),
+        (
+            folder.join(format!(".{hex}.bin.1.2.tmp")),
+            b"not a temporary entry",
+        ),
+        (dir.join("notes.txt"), b"mine"),
+    ];
+    for (path, bytes) in &foreign {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    // An entry of format version 1 (16 hex digits, our magic) and a temporary file left
+    // by a crashed write: ours, counted and cleared.
+    let old = folder.join("0123456789abcdef.bin");
+    std::fs::write(&old, b"DASKMEM\0\x01\0\0\0 an old entry").unwrap();
+    let crashed = folder.join(format!(".{hex}.bin.99.0.tmp"));
+    std::fs::write(&crashed, b"DASK").unwrap();
+    let old_len = std::fs::metadata(&old).unwrap().len();
+
+    let size = memory.size().unwrap();
+    assert_eq!((size.entries, size.bytes), (3, our_bytes + old_len));
+    memory.clear().unwrap();
+    for (path, bytes) in &foreign {
+        assert_eq!(
+            std::fs::read(path).ok().as_deref(),
+            Some(*bytes),
+            "{} was touched",
+            path.display()
+        );
+    }
+    for gone in ours.iter().chain([&old, &crashed]) {
+        assert!(!gone.exists(), "{} is still there", gone.display());
+    }
+    assert!(folder.exists(), "a folder holding other files stays");
+    assert_eq!(memory.size().unwrap(), dask::CacheSize::default());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -87,4 +87,26 @@ fn pure_keys_do_not_depend_on_build_order_or_process() {
     assert_eq!(k.key(), PINNED_PURE_KEY);
 }
 
-const PINNED_PURE_KEY: &str = "pure_step-7ffab73cd29b5d10";
+// Was `pure_step-7ffab73cd29b5d10` with the 64-bit FNV-1a keys of cache format 1.
+const PINNED_PURE_KEY: &str = "pure_step-a21a3ff70100ba8d";
+
+/// Two calls whose keys collided under the 64-bit FNV-1a keys of format version 1.
+#[delayed(pure)]
+fn collide(x: u64, y: u8) -> (u64, u8) {
+    (x, y)
+}
+
+#[test]
+fn calls_whose_64_bit_keys_collided_are_kept_apart() {
+    // Found by a rho search on the old scheme (FNV-1a 64 from the function's seed): under
+    // it both calls were `collide-b82a5c4b25675070`, so the plan merged them and the
+    // second value was silently the first one's (and a disk cache would have returned
+    // it too).
+    let (x1, y1) = (0x00ee_9b03_5243_9242, 0xbd);
+    let (x2, y2) = (0x0053_efbc_7916_85c9, 0x61);
+    let a = collide(x1, y1);
+    let b = collide(x2, y2);
+    assert_ne!(a.key(), b.key());
+    assert_eq!(dask::graph((&a, &b)).len(), 2, "not merged");
+    assert_eq!(dask::compute((&a, &b)).unwrap(), ((x1, y1), (x2, y2)));
+}

@@ -11,20 +11,24 @@ use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::ItemFn;
 
-/// FNV-1a 64, the same function as the runtime's `StableHasher` (without its finishing
-/// mixer: the runtime mixes the fingerprint into a key hash that is mixed anyway).
-struct Fnv(u64);
+/// BLAKE3, the hash of the runtime's keys, truncated to 128 bits as they are: a
+/// fingerprint collision would let an edited function read its old entries.
+struct Fingerprinter(blake3::Hasher);
 
-impl Fnv {
+impl Fingerprinter {
     fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
+        Fingerprinter(blake3::Hasher::new())
     }
 
     fn bytes(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
+        self.0.update(bytes);
+    }
+
+    /// The first 16 bytes of the digest, little-endian (as the runtime reads digests).
+    fn finish(&self) -> u128 {
+        let mut low = [0; 16];
+        low.copy_from_slice(&self.0.finalize().as_bytes()[..16]);
+        u128::from_le_bytes(low)
     }
 
     /// A string and a terminator, so that adjacent tokens cannot run together.
@@ -37,8 +41,8 @@ impl Fnv {
 
 /// The fingerprint of the whole item: attributes other than docs, visibility, signature
 /// and body.
-pub(crate) fn of_function(function: &ItemFn) -> u64 {
-    let mut hasher = Fnv::new();
+pub(crate) fn of_function(function: &ItemFn) -> u128 {
+    let mut hasher = Fingerprinter::new();
     for attr in &function.attrs {
         if !attr.path().is_ident("doc") {
             hash_tokens(&mut hasher, attr.to_token_stream());
@@ -47,10 +51,10 @@ pub(crate) fn of_function(function: &ItemFn) -> u64 {
     hash_tokens(&mut hasher, function.vis.to_token_stream());
     hash_tokens(&mut hasher, function.sig.to_token_stream());
     hash_tokens(&mut hasher, function.block.to_token_stream());
-    hasher.0
+    hasher.finish()
 }
 
-fn hash_tokens(hasher: &mut Fnv, tokens: TokenStream) {
+fn hash_tokens(hasher: &mut Fingerprinter, tokens: TokenStream) {
     for token in tokens {
         match token {
             TokenTree::Group(group) => {
@@ -82,7 +86,7 @@ fn hash_tokens(hasher: &mut Fnv, tokens: TokenStream) {
 mod tests {
     use super::of_function;
 
-    fn fingerprint(source: &str) -> u64 {
+    fn fingerprint(source: &str) -> u128 {
         of_function(&syn::parse_str(source).unwrap())
     }
 
@@ -129,5 +133,5 @@ mod tests {
         assert_eq!(value, PINNED, "{value:#x}");
     }
 
-    const PINNED: u64 = 0x4264_799d_a8f8_5b08;
+    const PINNED: u128 = 0x647b_9441_3ad2_8bb1_5edb_826e_50e7_0bdd;
 }

@@ -1,14 +1,25 @@
 //! Deterministic node keys.
 //!
-//! A key is `name-<16 hex digits>`. Pure calls hash their function path, the function's
-//! source fingerprint (from `#[delayed]`; both folded into a seed at compile time) and
-//! their arguments with [`StableHasher`], which gives the same value on every platform
-//! and in every process; other calls take the next number of a process-wide build counter, mixed so
-//! that keys look like Dask's and still come out the same in every run that builds the
-//! graph in the same order.
+//! A key is `name-<16 hex digits>`. Pure calls are identified by 128 bits of BLAKE3
+//! (keyed by their function's path and source fingerprint) over their arguments, which
+//! is the same on every platform and in every process; the key prints the low 64 of
+//! them, while merging equal calls and the on-disk cache compare all 128. Other calls
+//! take the next number of a process-wide build counter, mixed so that keys look like
+//! Dask's and still come out the same in every run that builds the graph in the same
+//! order.
+//!
+//! Why BLAKE3 and not a faster non-cryptographic hash: equal pure keys are merged and a
+//! cache directory returns whatever an equal key stored, so a collision is a silent
+//! wrong result. Arguments may come from anywhere (file names, request data) and a cache
+//! directory may be shared by several users; with FNV or xxHash, whose seeds here are
+//! public, colliding arguments can be constructed on purpose (`tests/keys.rs` has a pair
+//! for the old 64-bit FNV-1a keys). 128 bits of BLAKE3 leave only the generic 2^64
+//! birthday search, and Dask's tokens are 128 bits too. The cost is about 0.1 µs per
+//! pure call for small arguments.
 
 use std::hash::Hasher;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 static BUILD_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -36,50 +47,79 @@ pub(crate) fn format_key(name: &str, id: u64) -> String {
 
 /// A hasher whose output depends only on the bytes written, never on the platform, the
 /// process or the Rust release: integers are written little-endian at their full width
-/// and `usize`/`isize` as 64 bits. FNV-1a over the bytes, finished with a mixer.
+/// and `usize`/`isize` as 64 bits, the bytes go through BLAKE3.
+/// [`finish128`](StableHasher::finish128) gives the 128-bit digest that identifies pure
+/// calls; [`finish`](Hasher::finish) its low 64 bits.
 #[derive(Debug, Clone)]
 pub struct StableHasher {
-    state: u64,
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
-
-/// FNV-1a over `bytes` from `state`; `const` so that key prefixes fold at compile time.
-const fn fnv1a(mut state: u64, bytes: &[u8]) -> u64 {
-    let mut i = 0;
-    while i < bytes.len() {
-        state ^= bytes[i] as u64;
-        state = state.wrapping_mul(FNV_PRIME);
-        i += 1;
-    }
-    state
-}
-
-/// The state of a [`StableHasher`] after writing a pure function's path, `0xff` and its
-/// source fingerprint: the start of every pure key of that function, computed once, at
-/// compile time, instead of for every call.
-pub(crate) const fn pure_key_seed(path: &str, fingerprint: u64) -> u64 {
-    let state = fnv1a(FNV_OFFSET, path.as_bytes());
-    let state = fnv1a(state, &[0xff]);
-    fnv1a(state, &fingerprint.to_le_bytes())
+    inner: blake3::Hasher,
 }
 
 impl Default for StableHasher {
     fn default() -> Self {
-        StableHasher { state: FNV_OFFSET }
+        StableHasher {
+            inner: blake3::Hasher::new(),
+        }
     }
 }
 
 impl StableHasher {
+    /// A hasher that has been fed nothing.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A hasher that has already been fed the bytes that led to `state` (see
-    /// [`pure_key_seed`]).
-    pub(crate) fn from_seed(state: u64) -> Self {
-        StableHasher { state }
+    /// A hasher keyed by a pure function's seed (see [`KeySeed`]): its digests are
+    /// unrelated to those of any other function's, or of an unkeyed hasher.
+    pub(crate) fn from_seed(seed: &KeySeed) -> Self {
+        StableHasher {
+            inner: blake3::Hasher::new_keyed(seed.key()),
+        }
+    }
+
+    /// The first 16 bytes of the BLAKE3 digest of everything written, read as a
+    /// little-endian integer.
+    pub fn finish128(&self) -> u128 {
+        let digest = self.inner.finalize();
+        let mut low = [0; 16];
+        low.copy_from_slice(&digest.as_bytes()[..16]);
+        u128::from_le_bytes(low)
+    }
+}
+
+/// Where every pure key of one function starts: its path and source fingerprint,
+/// turned into a BLAKE3 key on first use (once per function and process, not per call).
+/// `const` so that it sits in the function's static `TaskSpec`.
+#[derive(Debug)]
+pub struct KeySeed {
+    path: &'static str,
+    fingerprint: u128,
+    key: OnceLock<[u8; 32]>,
+}
+
+/// Separates our keys from every other use of BLAKE3's key derivation; changing it
+/// changes every pure key.
+const KEY_CONTEXT: &str = "dask 2026-12 pure call key v2";
+
+impl KeySeed {
+    pub(crate) const fn new(path: &'static str, fingerprint: u128) -> Self {
+        KeySeed {
+            path,
+            fingerprint,
+            key: OnceLock::new(),
+        }
+    }
+
+    fn key(&self) -> &[u8; 32] {
+        self.key.get_or_init(|| {
+            let mut hasher = blake3::Hasher::new_derive_key(KEY_CONTEXT);
+            // A path is UTF-8, which never holds 0xff: path and fingerprint cannot run
+            // together.
+            hasher.update(self.path.as_bytes());
+            hasher.update(&[0xff]);
+            hasher.update(&self.fingerprint.to_le_bytes());
+            *hasher.finalize().as_bytes()
+        })
     }
 }
 
@@ -92,12 +132,13 @@ macro_rules! write_le {
 }
 
 impl Hasher for StableHasher {
+    /// The low 64 bits of [`finish128`](StableHasher::finish128).
     fn finish(&self) -> u64 {
-        mix(self.state)
+        self.finish128() as u64
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        self.state = fnv1a(self.state, bytes);
+        self.inner.update(bytes);
     }
 
     write_le!(
@@ -127,37 +168,101 @@ mod tests {
     use super::*;
     use std::hash::Hash;
 
-    fn hash_of(v: impl Hash) -> u64 {
+    fn hash_of(v: impl Hash) -> u128 {
         let mut h = StableHasher::new();
         v.hash(&mut h);
-        h.finish()
+        h.finish128()
     }
 
     // Pinned so that a change of hashing (which would change every pure key, and
     // invalidate on-disk caches) cannot pass unnoticed.
-    const PINNED_42: u64 = 0xe15f_07fe_f55b_9454;
-    const PINNED_ABC: u64 = 0x0cad_8536_3553_4d79;
+    const PINNED_42: u128 = 0x5cee_d0e9_be1b_c86e_94aa_dcc2_a624_e6fa;
+    const PINNED_ABC: u128 = 0x4769_ae88_b9a9_0cf3_ff81_ffdd_3b07_0281;
 
     #[test]
     fn stable_values_do_not_change() {
         assert_eq!(hash_of(42u64), hash_of(42usize));
-        assert_eq!(hash_of(42u64), PINNED_42);
-        assert_eq!(hash_of("abc"), PINNED_ABC);
+        assert_eq!(hash_of(42u64), PINNED_42, "{:#x}", hash_of(42u64));
+        assert_eq!(hash_of("abc"), PINNED_ABC, "{:#x}", hash_of("abc"));
         assert_ne!(hash_of(1u32), hash_of(2u32));
         assert_eq!(format_key("inc", 0xab), "inc-00000000000000ab");
+        let mut h = StableHasher::new();
+        h.write_u64(42);
+        assert_eq!(h.finish(), h.finish128() as u64, "finish is the low half");
     }
 
     #[test]
-    fn a_key_seed_is_the_state_after_its_bytes() {
-        let mut fed = StableHasher::new();
-        fed.write(b"my_crate::f");
-        fed.write_u8(0xff);
-        fed.write_u64(0x0123_4567_89ab_cdef);
-        fed.write_u32(7);
-        let mut seeded =
-            StableHasher::from_seed(pure_key_seed("my_crate::f", 0x0123_4567_89ab_cdef));
-        seeded.write_u32(7);
-        assert_eq!(fed.finish(), seeded.finish());
+    fn the_digest_has_128_bits() {
+        // Over many inputs, the high half is as varied as the low half: it is not zero,
+        // a copy or a function of the low half.
+        let mut high = std::collections::HashSet::new();
+        for i in 0..1000u32 {
+            let digest = hash_of(i);
+            assert_ne!(digest >> 64, 0);
+            assert_ne!((digest >> 64) as u64, digest as u64);
+            high.insert((digest >> 64) as u64);
+        }
+        assert_eq!(high.len(), 1000);
+    }
+
+    #[test]
+    fn bytes_that_collided_under_fnv_1a_64_do_not() {
+        // Found by a rho search on 64-bit FNV-1a from its offset basis, which the old
+        // `StableHasher` was (before its finishing bijection): equal there, not here.
+        fn fnv1a_64(bytes: &[u8]) -> u64 {
+            bytes.iter().fold(0xcbf2_9ce4_8422_2325, |state, &b| {
+                (state ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+        }
+        let (a, b) = collision();
+        assert_ne!(a, b);
+        assert_eq!(fnv1a_64(&a), fnv1a_64(&b), "the pair is an FNV collision");
+        let digest = |bytes: &[u8]| {
+            let mut h = StableHasher::new();
+            h.write(bytes);
+            (h.finish(), h.finish128())
+        };
+        let (short_a, full_a) = digest(&a);
+        let (short_b, full_b) = digest(&b);
+        assert_ne!(full_a, full_b);
+        assert_ne!(short_a, short_b);
+    }
+
+    fn collision() -> (Vec<u8>, Vec<u8>) {
+        let bytes = |x: u64, y: u8| {
+            let mut bytes = vec![0];
+            bytes.extend_from_slice(&x.to_le_bytes());
+            bytes.extend_from_slice(&[0, y]);
+            bytes
+        };
+        (
+            bytes(0x0090_fb7c_c67d_4bf5, 0x7f),
+            bytes(0x0048_179f_c678_64c7, 0x54),
+        )
+    }
+
+    #[test]
+    fn a_seed_keys_the_hasher() {
+        let seed = KeySeed::new("my_crate::f", 0x0123_4567_89ab_cdef);
+        let digest = |seed: &KeySeed| {
+            let mut h = StableHasher::from_seed(seed);
+            h.write_u32(7);
+            h.finish128()
+        };
+        assert_eq!(digest(&seed), digest(&seed), "the key is computed once");
+        let again = KeySeed::new("my_crate::f", 0x0123_4567_89ab_cdef);
+        assert_eq!(digest(&seed), digest(&again));
+        assert_ne!(
+            digest(&seed),
+            digest(&KeySeed::new("my_crate::g", 0x0123_4567_89ab_cdef))
+        );
+        assert_ne!(
+            digest(&seed),
+            digest(&KeySeed::new("my_crate::f", 0x0123_4567_89ab_cdee))
+        );
+        let mut plain = StableHasher::new();
+        plain.write_u32(7);
+        assert_ne!(digest(&seed), plain.finish128());
     }
 
     #[test]

@@ -118,7 +118,7 @@ pub mod __private {
     pub use crate::codec::{probe, Codec, Probe};
     pub use crate::delayed::Delayed;
     pub use crate::error::{BoxError, TaskFailure};
-    pub use crate::key::StableHasher;
+    pub use crate::key::{KeySeed, StableHasher};
 
     use crate::node::NodeHeader;
 
@@ -130,9 +130,9 @@ pub mod __private {
         /// Extra attempts after a failure or panic (`#[delayed(retries = N)]`).
         pub retries: u32,
         /// [`key_seed`] of `path` and a hash of the function's tokens (its source
-        /// without docs and comments): where every pure key of the function starts, so
-        /// editing the function changes its keys.
-        pub key_seed: u64,
+        /// without docs and comments): what every pure key of the function is keyed
+        /// by, so editing the function changes its keys.
+        pub key_seed: KeySeed,
     }
 
     /// A spec for the crate's own tests, which build tasks without the macro (non-pure,
@@ -147,14 +147,14 @@ pub mod __private {
             name,
             path,
             retries,
-            key_seed: 0,
+            key_seed: KeySeed::new(path, 0),
         }
     }
 
-    /// The hasher state after the function's path and source fingerprint, computed at
-    /// compile time in the function's static `TaskSpec`.
-    pub const fn key_seed(path: &str, fingerprint: u64) -> u64 {
-        crate::key::pure_key_seed(path, fingerprint)
+    /// The function's path and 128-bit source fingerprint, built at compile time in the
+    /// function's static `TaskSpec`; the hashing key they make is derived on first use.
+    pub const fn key_seed(path: &'static str, fingerprint: u128) -> KeySeed {
+        KeySeed::new(path, fingerprint)
     }
 
     /// Builds a task node. `run` reads `args` in order through `inputs`; `codec` is a
@@ -162,7 +162,7 @@ pub mod __private {
     #[inline]
     pub fn task<A, F, R, C>(
         spec: &TaskSpec,
-        pure_id: Option<u64>,
+        pure_id: Option<u128>,
         args: A,
         run: F,
         codec: C,
@@ -178,13 +178,12 @@ pub mod __private {
         crate::delayed::task_node(header, args, run, codec)
     }
 
-    /// The key hash of a pure call: the function's path and source fingerprint, and the
-    /// arguments' identities.
-    pub fn pure_id(spec: &TaskSpec, hash_args: impl FnOnce(&mut StableHasher)) -> u64 {
-        use std::hash::Hasher;
-        let mut hasher = StableHasher::from_seed(spec.key_seed);
+    /// The 128-bit identity of a pure call: the arguments' identities hashed under the
+    /// key of the function's path and source fingerprint.
+    pub fn pure_id(spec: &TaskSpec, hash_args: impl FnOnce(&mut StableHasher)) -> u128 {
+        let mut hasher = StableHasher::from_seed(&spec.key_seed);
         hash_args(&mut hasher);
-        hasher.finish()
+        hasher.finish128()
     }
 
     /// A returned `Result` becomes the task's outcome; an `Err` fails the computation.

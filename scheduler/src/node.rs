@@ -26,8 +26,13 @@ pub struct NodeHeader {
     pub(crate) name: &'static str,
     pub(crate) path: &'static str,
     pub(crate) type_name: &'static str,
-    /// The hash part of the key: content hash for pure nodes, mixed build number otherwise.
+    /// The hash part of the key: the low 64 bits of the content hash for pure nodes, the
+    /// mixed build number otherwise.
     pub(crate) id: u64,
+    /// The high 64 bits of a pure node's 128-bit content hash (0 otherwise, build
+    /// numbers being unique): merging equal pure calls and the on-disk cache compare the
+    /// whole [`full_id`](Self::full_id), only the printed key is short.
+    pub(crate) id_high: u64,
     pub(crate) pure: bool,
     /// Whether the key names the same value in every process; see `content_address`.
     /// Worked out on first use, not while building: building is a hot path and only
@@ -41,12 +46,15 @@ pub struct NodeHeader {
 }
 
 impl NodeHeader {
-    pub(crate) fn new<T>(name: &'static str, path: &'static str, pure_id: Option<u64>) -> Self {
+    pub(crate) fn new<T>(name: &'static str, path: &'static str, pure_id: Option<u128>) -> Self {
+        let full = pure_id.unwrap_or_else(|| u128::from(key::next_build_id()));
         NodeHeader {
             name,
             path,
             type_name: std::any::type_name::<T>(),
-            id: pure_id.unwrap_or_else(key::next_build_id),
+            // The two halves of the 128-bit id (truncating casts on purpose).
+            id: full as u64,
+            id_high: (full >> 64) as u64,
             pure: pure_id.is_some(),
             content_addressed: ContentAddressed::unknown(),
             retries: 0,
@@ -60,9 +68,8 @@ impl NodeHeader {
     /// the user's graphs built afterwards).
     pub(crate) fn with_id<T>(name: &'static str, path: &'static str, id: u64) -> Self {
         NodeHeader {
-            id,
             pure: false,
-            ..NodeHeader::new::<T>(name, path, Some(id))
+            ..NodeHeader::new::<T>(name, path, Some(u128::from(id)))
         }
     }
 
@@ -73,6 +80,7 @@ impl NodeHeader {
             path: other.path,
             type_name: other.type_name,
             id: other.id,
+            id_high: other.id_high,
             pure: other.pure,
             content_addressed: other.content_addressed.clone(),
             retries: other.retries,
@@ -81,12 +89,17 @@ impl NodeHeader {
         }
     }
 
-    /// Feeds this node's key to a pure key of a task that reads it.
+    /// The whole identity: two pure nodes with the same name and `full_id` are one.
+    pub(crate) fn full_id(&self) -> u128 {
+        (u128::from(self.id_high) << 64) | u128::from(self.id)
+    }
+
+    /// Feeds this node's identity, all 128 bits, to a pure key of a task that reads it.
     pub(crate) fn hash_identity(&self, hasher: &mut crate::key::StableHasher) {
         use std::hash::Hasher;
         hasher.write(self.name.as_bytes());
         hasher.write_u8(0xff);
-        hasher.write_u64(self.id);
+        hasher.write_u128(self.full_id());
     }
 
     /// Formatted on first use: most graphs never print their keys.
@@ -276,10 +289,11 @@ impl NodeDyn for ValueNode {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_header_stays_within_112_bytes() {
-        // Every node carries one; the content-addressed flag lives in padding.
+    fn the_header_stays_within_120_bytes() {
+        // Every node carries one; the content-addressed flag lives in padding. 120 since
+        // pure ids have 128 bits (they were 64 in 112 bytes).
         assert!(
-            std::mem::size_of::<super::NodeHeader>() <= 112,
+            std::mem::size_of::<super::NodeHeader>() <= 120,
             "{}",
             std::mem::size_of::<super::NodeHeader>()
         );

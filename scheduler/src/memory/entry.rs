@@ -3,58 +3,70 @@
 //! ```text
 //! offset  size  field
 //!      0     8  magic "DASKMEM\0"
-//!      8     4  format version (little-endian u32)
+//!      8     4  format version (little-endian u32), 2
 //!     12     4  CRC-32 (IEEE) of every byte from offset 16 to the end
-//!     16     8  node id: the pure key hash of the cached node
-//!     24     8  type hash: `StableHasher` of `std::any::type_name::<T>()`
-//!     32     8  payload length in bytes
-//!     40     …  payload: the value in postcard's format
+//!     16    16  node id: the 128-bit pure key hash of the cached node
+//!     32    16  type hash: 128 bits of `StableHasher` over `std::any::type_name::<T>()`
+//!     48     8  payload length in bytes, at most `MAX_PAYLOAD`
+//!     56     …  payload: the value in postcard's format
 //! ```
 //!
-//! All integers are little-endian. The checksum covers the identity and the length as
-//! well as the payload, so a flipped bit anywhere after the version is caught; a file cut
-//! short fails the length check; an entry written for another node or type (a renamed
-//! file, a hash collision of file names) fails the identity check. Only then is the
-//! payload decoded, and it must be consumed exactly.
+//! All integers are little-endian. A load reads the 56-byte header first and checks
+//! magic, version, declared length (against the file's real length and `MAX_PAYLOAD`)
+//! and identity (all 128 bits of the node id and of the type hash) before it reads a
+//! byte of the payload: a foreign, huge or mislabelled file costs one small read, never
+//! a read of the whole file. Then the checksum, which covers the identity and the length
+//! as well as the payload, so a flipped bit anywhere after the version is caught. Only
+//! then is the payload decoded, and it must be consumed exactly.
+//!
+//! Version 1 (before 128-bit keys) had 64-bit ids and a 40-byte header. Its entries have
+//! 16-hex-digit names, which version 2 never looks up; should one be found under a
+//! version 2 name it is refused as old-format and recomputed, never misread.
 
 use std::fmt;
 use std::hash::Hasher;
+use std::io::{self, Read};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::key::StableHasher;
 
-const MAGIC: [u8; 8] = *b"DASKMEM\0";
+pub(crate) const MAGIC: [u8; 8] = *b"DASKMEM\0";
 /// Bumped whenever the layout above or the payload encoding changes: older entries then
 /// read as invalid and are recomputed.
-const VERSION: u32 = 1;
-const HEADER_LEN: usize = 40;
+const VERSION: u32 = 2;
+const HEADER_LEN: usize = 56;
 const CHECKED_FROM: usize = 16;
+/// The largest payload an entry may hold, 1 GiB: a load holds the payload and the value
+/// in memory at once, so a header declaring more (a damaged or planted file, say) is
+/// refused before anything is allocated, and a bigger value is not written.
+pub(crate) const MAX_PAYLOAD: u64 = 1 << 30;
 
 /// Which value an entry holds: the cached node and the Rust type it was stored as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct EntryIdentity {
-    pub(crate) node_id: u64,
-    pub(crate) type_hash: u64,
+    pub(crate) node_id: u128,
+    pub(crate) type_hash: u128,
 }
 
 impl EntryIdentity {
-    pub(crate) fn new<T>(node_id: u64) -> Self {
+    pub(crate) fn new<T>(node_id: u128) -> Self {
         let mut hasher = StableHasher::new();
         hasher.write(std::any::type_name::<T>().as_bytes());
         EntryIdentity {
             node_id,
-            type_hash: hasher.finish(),
+            type_hash: hasher.finish128(),
         }
     }
 
-    /// The entry's file name without extension: 16 hex digits naming node and type.
+    /// The entry's file name without extension: 32 hex digits, 128 bits of a hash of
+    /// node and type.
     pub(crate) fn file_stem(&self) -> String {
         let mut hasher = StableHasher::new();
-        hasher.write_u64(self.node_id);
-        hasher.write_u64(self.type_hash);
-        format!("{:016x}", hasher.finish())
+        hasher.write_u128(self.node_id);
+        hasher.write_u128(self.type_hash);
+        format!("{:032x}", hasher.finish128())
     }
 }
 
@@ -66,12 +78,15 @@ pub(crate) enum Invalid {
         expected: u64,
         found: u64,
     },
+    /// The header declares a payload over `MAX_PAYLOAD`.
+    TooLarge(u64),
     NotAnEntry,
     Version(u32),
     Checksum,
     OtherValue,
     Payload(postcard::Error),
     TrailingBytes(usize),
+    Unreadable(io::Error),
 }
 
 impl fmt::Display for Invalid {
@@ -83,12 +98,41 @@ impl fmt::Display for Invalid {
             Invalid::Length { expected, found } => {
                 write!(f, "is {found} bytes long instead of {expected}")
             }
+            Invalid::TooLarge(declared) => write!(
+                f,
+                "declares a {declared}-byte value, over the {MAX_PAYLOAD}-byte limit of an \
+                 entry (not read)"
+            ),
             Invalid::NotAnEntry => f.write_str("is not a cache entry (wrong magic bytes)"),
+            Invalid::Version(v) if *v < VERSION => write!(
+                f,
+                "has the old format version {v} (written by an older dask), expected {VERSION}"
+            ),
             Invalid::Version(v) => write!(f, "has format version {v}, expected {VERSION}"),
             Invalid::Checksum => f.write_str("is corrupt (checksum mismatch)"),
             Invalid::OtherValue => f.write_str("holds another node's value or another type"),
             Invalid::Payload(e) => write!(f, "cannot be decoded: {e}"),
             Invalid::TrailingBytes(n) => write!(f, "has {n} bytes after the value"),
+            Invalid::Unreadable(e) => write!(f, "cannot be read ({e})"),
+        }
+    }
+}
+
+/// Why a value was not made into an entry.
+#[derive(Debug)]
+pub(crate) enum Unencodable {
+    Serialize(postcard::Error),
+    TooLarge(u64),
+}
+
+impl fmt::Display for Unencodable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unencodable::Serialize(e) => write!(f, "cannot serialize the value: {e}"),
+            Unencodable::TooLarge(len) => write!(
+                f,
+                "the value takes {len} bytes, over the {MAX_PAYLOAD}-byte limit of an entry"
+            ),
         }
     }
 }
@@ -97,7 +141,15 @@ impl fmt::Display for Invalid {
 pub(crate) fn encode<T: Serialize>(
     value: &T,
     identity: EntryIdentity,
-) -> Result<Vec<u8>, postcard::Error> {
+) -> Result<Vec<u8>, Unencodable> {
+    encode_within(value, identity, MAX_PAYLOAD)
+}
+
+fn encode_within<T: Serialize>(
+    value: &T,
+    identity: EntryIdentity,
+    max_payload: u64,
+) -> Result<Vec<u8>, Unencodable> {
     let mut bytes = Vec::with_capacity(HEADER_LEN + 64);
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&VERSION.to_le_bytes());
@@ -105,57 +157,108 @@ pub(crate) fn encode<T: Serialize>(
     bytes.extend_from_slice(&identity.node_id.to_le_bytes());
     bytes.extend_from_slice(&identity.type_hash.to_le_bytes());
     bytes.extend_from_slice(&[0; 8]);
-    let mut bytes = postcard::to_extend(value, bytes)?;
+    let mut bytes = postcard::to_extend(value, bytes).map_err(Unencodable::Serialize)?;
     let payload_len = (bytes.len() - HEADER_LEN) as u64;
-    bytes[32..40].copy_from_slice(&payload_len.to_le_bytes());
+    if payload_len > max_payload {
+        return Err(Unencodable::TooLarge(payload_len));
+    }
+    bytes[48..56].copy_from_slice(&payload_len.to_le_bytes());
     let crc = crc32fast::hash(&bytes[CHECKED_FROM..]);
     bytes[12..16].copy_from_slice(&crc.to_le_bytes());
     Ok(bytes)
 }
 
 /// The value in `bytes`, if they are a sound entry for `identity`.
+#[cfg(test)]
 pub(crate) fn decode<T: DeserializeOwned>(
     bytes: &[u8],
     identity: EntryIdentity,
 ) -> Result<T, Invalid> {
-    let field = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-    if bytes.len() < HEADER_LEN {
-        // Too short to hold even the header: say so unless it is not ours at all.
-        if bytes.len() >= 8 && bytes[..8] != MAGIC {
-            return Err(Invalid::NotAnEntry);
+    load(&mut &bytes[..], bytes.len() as u64, identity)
+}
+
+/// Reads up to `buf.len()` bytes; fewer only at the end of `source`.
+fn read_up_to(source: &mut impl Read, buf: &mut [u8]) -> Result<usize, Invalid> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match source.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Invalid::Unreadable(e)),
         }
-        return Err(Invalid::Length {
-            expected: HEADER_LEN as u64,
-            found: bytes.len() as u64,
-        });
     }
-    if bytes[..8] != MAGIC {
+    Ok(filled)
+}
+
+/// The value in `source`, an entry file `file_len` bytes long, if it is a sound entry
+/// for `identity`. The payload is read only once the header has been checked.
+pub(crate) fn load<T: DeserializeOwned>(
+    source: &mut impl Read,
+    file_len: u64,
+    identity: EntryIdentity,
+) -> Result<T, Invalid> {
+    let mut header = [0u8; HEADER_LEN];
+    let got = read_up_to(source, &mut header)?;
+    let header = &header[..got];
+    // Not ours at all, or from another format version, is said first, even when the
+    // file is shorter than our header.
+    if header.len() >= MAGIC.len() && header[..MAGIC.len()] != MAGIC {
         return Err(Invalid::NotAnEntry);
     }
-    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if version != VERSION {
-        return Err(Invalid::Version(version));
+    if header.len() >= 12 {
+        let version = u32::from_le_bytes(header[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(Invalid::Version(version));
+        }
     }
-    let expected = (HEADER_LEN as u64).saturating_add(field(32));
-    if expected != bytes.len() as u64 {
+    if header.len() < HEADER_LEN {
         return Err(Invalid::Length {
-            expected,
-            found: bytes.len() as u64,
+            expected: HEADER_LEN as u64,
+            found: file_len,
         });
     }
-    let crc = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes"));
-    if crc32fast::hash(&bytes[CHECKED_FROM..]) != crc {
-        return Err(Invalid::Checksum);
+    let field = |at: usize| u128::from_le_bytes(header[at..at + 16].try_into().expect("16"));
+    let declared = u64::from_le_bytes(header[48..56].try_into().expect("8 bytes"));
+    if declared > MAX_PAYLOAD {
+        return Err(Invalid::TooLarge(declared));
+    }
+    let expected = HEADER_LEN as u64 + declared;
+    if expected != file_len {
+        return Err(Invalid::Length {
+            expected,
+            found: file_len,
+        });
     }
     let stored = EntryIdentity {
         node_id: field(16),
-        type_hash: field(24),
+        type_hash: field(32),
     };
     if stored != identity {
         return Err(Invalid::OtherValue);
     }
-    let (value, rest) =
-        postcard::take_from_bytes(&bytes[HEADER_LEN..]).map_err(Invalid::Payload)?;
+    let declared = usize::try_from(declared).map_err(|_| Invalid::TooLarge(declared))?;
+    let mut payload = Vec::new();
+    payload
+        .try_reserve_exact(declared)
+        .map_err(|_| Invalid::Unreadable(io::Error::from(io::ErrorKind::OutOfMemory)))?;
+    payload.resize(declared, 0);
+    let got = read_up_to(source, &mut payload)?;
+    if got < declared {
+        // Cut short since its length was taken (rewritten in place by someone).
+        return Err(Invalid::Length {
+            expected,
+            found: (HEADER_LEN + got) as u64,
+        });
+    }
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&header[CHECKED_FROM..]);
+    crc.update(&payload);
+    let stored_crc = u32::from_le_bytes(header[12..16].try_into().expect("4 bytes"));
+    if crc.finalize() != stored_crc {
+        return Err(Invalid::Checksum);
+    }
+    let (value, rest) = postcard::take_from_bytes(&payload).map_err(Invalid::Payload)?;
     if !rest.is_empty() {
         return Err(Invalid::TrailingBytes(rest.len()));
     }
@@ -242,13 +345,145 @@ mod tests {
     }
 
     #[test]
+    fn all_128_bits_of_node_and_type_are_compared() {
+        let bytes = entry();
+        let mine = identity();
+        for flip in [1u128 << 64, 1u128 << 127] {
+            let other_node = EntryIdentity {
+                node_id: mine.node_id ^ flip,
+                ..mine
+            };
+            assert_eq!(
+                other_node.node_id as u64, mine.node_id as u64,
+                "same short id"
+            );
+            assert!(matches!(
+                decode::<Vec<u32>>(&bytes, other_node),
+                Err(Invalid::OtherValue)
+            ));
+            let other_type = EntryIdentity {
+                type_hash: mine.type_hash ^ flip,
+                ..mine
+            };
+            assert!(matches!(
+                decode::<Vec<u32>>(&bytes, other_type),
+                Err(Invalid::OtherValue)
+            ));
+            assert_ne!(other_node.file_stem(), mine.file_stem());
+        }
+        assert_eq!(mine.file_stem().len(), 32);
+    }
+
+    /// Version 1's layout: 40-byte header with 64-bit node id and type hash.
+    fn version_1_entry() -> Vec<u8> {
+        let mut bytes = b"DASKMEM\0".to_vec();
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&[0; 4]);
+        bytes.extend_from_slice(&0x1234u64.to_le_bytes());
+        bytes.extend_from_slice(&0x5678u64.to_le_bytes());
+        bytes.extend_from_slice(&4u64.to_le_bytes());
+        bytes.extend_from_slice(&[3, 1, 2, 3]);
+        let crc = crc32fast::hash(&bytes[16..]);
+        bytes[12..16].copy_from_slice(&crc.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_version_1_entry_is_refused_as_old_format() {
+        let old = version_1_entry();
+        let refused = decode::<Vec<u8>>(&old, EntryIdentity::new::<Vec<u8>>(0x1234));
+        assert!(matches!(refused, Err(Invalid::Version(1))), "{refused:?}");
+        let message = refused.unwrap_err().to_string();
+        assert!(message.contains("old format version 1"), "{message}");
+        // Even cut short to less than a version 2 header.
+        assert!(matches!(
+            decode::<Vec<u8>>(&old[..20], identity()),
+            Err(Invalid::Version(1))
+        ));
+    }
+
+    /// A file of `len` bytes starting with `head` (zeros after it, as a sparse file
+    /// reads), which counts what is read of it.
+    struct Sparse {
+        head: Vec<u8>,
+        at: u64,
+        len: u64,
+    }
+
+    impl Read for Sparse {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = (buf.len() as u64).min(self.len - self.at) as usize;
+            for (i, byte) in buf[..n].iter_mut().enumerate() {
+                let at = self.at as usize + i;
+                *byte = self.head.get(at).copied().unwrap_or(0);
+            }
+            self.at += n as u64;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_huge_or_foreign_file_is_refused_from_its_header() {
+        const LEN: u64 = 3 << 30;
+        // Our header, declaring a payload that fills the 3 GiB file.
+        let mut head = entry()[..HEADER_LEN].to_vec();
+        head[48..56].copy_from_slice(&(LEN - HEADER_LEN as u64).to_le_bytes());
+        let mut huge = Sparse {
+            head,
+            at: 0,
+            len: LEN,
+        };
+        let refused = load::<Vec<u32>>(&mut huge, LEN, identity());
+        assert!(matches!(refused, Err(Invalid::TooLarge(_))), "{refused:?}");
+        assert!(refused.unwrap_err().to_string().contains("limit"));
+        assert_eq!(huge.at, HEADER_LEN as u64, "only the header was read");
+
+        // A declared length that is not the file's.
+        let mut head = entry()[..HEADER_LEN].to_vec();
+        head[48..56].copy_from_slice(&1000u64.to_le_bytes());
+        let mut lying = Sparse {
+            head,
+            at: 0,
+            len: LEN,
+        };
+        let refused = load::<Vec<u32>>(&mut lying, LEN, identity());
+        assert!(
+            matches!(refused, Err(Invalid::Length { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(lying.at, HEADER_LEN as u64);
+
+        // Not ours.
+        let mut foreign = Sparse {
+            head: b"PK\x03\x04 a zip file".to_vec(),
+            at: 0,
+            len: LEN,
+        };
+        let refused = load::<Vec<u32>>(&mut foreign, LEN, identity());
+        assert!(matches!(refused, Err(Invalid::NotAnEntry)), "{refused:?}");
+        assert_eq!(foreign.at, HEADER_LEN as u64);
+    }
+
+    #[test]
+    fn a_value_over_the_limit_is_not_encoded() {
+        // With a small limit: the real one would take gigabytes to test.
+        let value = vec![7u8; 100];
+        assert!(encode_within(&value, identity(), 101).is_ok());
+        assert!(matches!(
+            encode_within(&value, identity(), 100),
+            Err(Unencodable::TooLarge(101))
+        ));
+    }
+
+    #[test]
     fn the_format_is_pinned() {
         // A change of layout or encoding must bump VERSION; this catches one that does
         // not.
         let bytes = encode(&(7u8, String::from("ab")), EntryIdentity::new::<u8>(1)).unwrap();
-        assert_eq!(bytes.len(), 40 + 4);
-        assert_eq!(&bytes[8..12], &1u32.to_le_bytes());
-        assert_eq!(&bytes[32..40], &4u64.to_le_bytes());
-        assert_eq!(&bytes[40..], &[7, 2, b'a', b'b']);
+        assert_eq!(bytes.len(), 56 + 4);
+        assert_eq!(&bytes[8..12], &2u32.to_le_bytes());
+        assert_eq!(&bytes[16..32], &1u128.to_le_bytes());
+        assert_eq!(&bytes[48..56], &4u64.to_le_bytes());
+        assert_eq!(&bytes[56..], &[7, 2, b'a', b'b']);
     }
 }

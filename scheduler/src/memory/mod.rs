@@ -68,10 +68,11 @@ pub use store::CacheSize;
 /// `#[delayed(pure)]` call whose inputs are plain values or other such calls. Their key
 /// hashes the function's path, a fingerprint of its source (so editing the function, or
 /// any pure function upstream of it, makes new entries instead of reading stale ones)
-/// and the arguments' content. A node built from a non-pure task, a `map` closure or a
-/// [`dask::delayed`](crate::delayed()) value is refused with
+/// and the arguments' content, with 128 bits of BLAKE3 (the printed key shows 64 of
+/// them; entries compare all 128). A node built from a non-pure task, a `map` closure or
+/// a [`dask::delayed`](crate::delayed()) value is refused with
 /// [`Error::NotCacheable`](crate::Error::NotCacheable). The entry's file is
-/// `<dir>/<crate__module__function>/<16 hex digits>.bin`, the digits hashing the key and
+/// `<dir>/<crate__module__function>/<32 hex digits>.bin`, the digits hashing the key and
 /// the value's type name.
 ///
 /// Values go through serde in [postcard](https://docs.rs/postcard)'s compact format; a
@@ -83,9 +84,14 @@ pub use store::CacheSize;
 ///   readers, in this process or another one sharing the directory, see a complete
 ///   entry or none. Processes writing the same entry at once leave one of them.
 /// - An entry that turns out truncated, corrupt, of another type or another format
-///   version when it is loaded (checked by magic bytes, length, CRC-32 and identity) is
-///   reported with a `dask: warning:` line on stderr (and a `tracing` warning with the
-///   `tracing` feature), recomputed and rewritten: never a panic, never a wrong value.
+///   version when it is loaded (checked by magic bytes, length, CRC-32 and the full
+///   128-bit identity) is reported with a `dask: warning:` line on stderr (and a
+///   `tracing` warning with the `tracing` feature), recomputed and rewritten: never a
+///   panic, never a wrong value. The header is checked before the payload is read, so a
+///   foreign or damaged file costs one small read; an entry holds at most 1 GiB (a
+///   bigger value is computed every time, with a warning).
+/// - Entries of the previous format (64-bit keys, 16 hex digits) are never looked up;
+///   [`clear`](Memory::clear) removes them.
 /// - The cache is an optimisation: failing to write an entry is a warning too, and the
 ///   computed value is used all the same.
 ///
@@ -165,7 +171,7 @@ impl Memory {
         if !crate::content_address::is_content_addressed(delayed.node()) {
             return Err(refusal::not_cacheable(delayed.node()));
         }
-        let identity = EntryIdentity::new::<T>(header.id);
+        let identity = EntryIdentity::new::<T>(header.full_id());
         let path = self
             .shared
             .store
@@ -186,13 +192,16 @@ impl Memory {
     }
 
     /// Removes every entry (of every process using the directory). Files and folders
-    /// the cache did not make are left alone. An entry another process is writing at
-    /// that moment may fail to be written; that process warns and goes on.
+    /// the cache did not make are left alone: only files with an entry's name, in a
+    /// folder named like a function's, and starting with the entry magic bytes go. An
+    /// entry another process is writing at that moment may fail to be written; that
+    /// process warns and goes on.
     pub fn clear(&self) -> Result<(), Error> {
         self.shared.store.clear()
     }
 
-    /// The number of entries and their total size on disk.
+    /// The number of entries and their total size on disk (entries as
+    /// [`clear`](Memory::clear) recognises them; other files are not counted).
     ///
     /// ```
     /// let dir = std::env::temp_dir().join(format!("dask-size-doc-{}", std::process::id()));

@@ -2,13 +2,14 @@
 //! inputs at all) and one that stores its input's value (a miss).
 //!
 //! Both stand for the same value, so they have the same key whichever one a run gets:
-//! the cached node's key mixed with a salt (it must differ from the original's, or the
+//! the cached node's 128-bit id hashed with a salt (it must differ from the original's, or the
 //! planner would merge the node with its own input), under the display name `cached`.
 //! Downstream pure keys therefore do not depend on whether the entry existed, and a
 //! cached node that reads another cached node hits on the second run too. Their paths
 //! (the "function" a drawing shows on hover, and groups by) say which one ran.
 
-use std::fs;
+use std::fs::File;
+use std::hash::Hasher;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,14 +23,14 @@ use super::Shared;
 use crate::args::Arg;
 use crate::delayed::{task_node, Delayed};
 use crate::error::TaskFailure;
-use crate::key;
+use crate::key::StableHasher;
 use crate::node::NodeHeader;
 
 pub(crate) const NAME: &str = "cached";
 pub(crate) const LOAD_PATH: &str = "dask::Memory::load";
 pub(crate) const STORE_PATH: &str = "dask::Memory::store";
-/// Mixed into the cached node's id: "cached" in ASCII.
-const SALT: u64 = 0x0000_6465_6863_6163;
+/// Hashed in front of the original's id to make the cached node's.
+const SALT: &[u8] = b"dask::Memory cached\0";
 
 /// One entry of one cache, as the node that reads or writes it sees it.
 pub(crate) struct EntrySlot {
@@ -41,8 +42,16 @@ pub(crate) struct EntrySlot {
     pub(crate) key: String,
 }
 
+/// All 128 bits of the original's id go in: the cached node is as distinct as it.
+fn cached_id(original: &NodeHeader) -> u128 {
+    let mut hasher = StableHasher::new();
+    hasher.write(SALT);
+    hasher.write_u128(original.full_id());
+    hasher.finish128()
+}
+
 fn header<T>(original: &NodeHeader, path: &'static str) -> NodeHeader {
-    let header = NodeHeader::new::<T>(NAME, path, Some(key::mix(original.id ^ SALT)));
+    let header = NodeHeader::new::<T>(NAME, path, Some(cached_id(original)));
     header.content_addressed.set(true);
     header
 }
@@ -86,8 +95,14 @@ impl EntrySlot {
     where
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        let problem = match fs::read(&self.path) {
-            Ok(bytes) => match entry::decode::<T>(&bytes, self.identity) {
+        // The length from the open file, not the path: a concurrent writer renames a
+        // new file over the path, and this handle keeps reading the one it opened.
+        let opened = File::open(&self.path).and_then(|file| {
+            let len = file.metadata()?.len();
+            Ok((file, len))
+        });
+        let problem = match opened {
+            Ok((mut file, len)) => match entry::load::<T>(&mut file, len, self.identity) {
                 Ok(value) => {
                     self.shared.counters.hit();
                     return Ok(value);
@@ -131,7 +146,7 @@ impl EntrySlot {
                 .store
                 .write(&self.path, &bytes)
                 .map_err(|e| e.to_string()),
-            Err(e) => Err(format!("cannot serialize the value: {e}")),
+            Err(e) => Err(e.to_string()),
         };
         if let Err(why) = written {
             self.shared.counters.write_failure();

@@ -3,9 +3,14 @@
 //!
 //! ```text
 //! <dir>/CACHEDIR.TAG                          marks the folder as a cache for backup tools
-//! <dir>/<crate__module__function>/<16 hex>.bin   one entry (see `entry.rs`)
-//! <dir>/<crate__module__function>/.<16 hex>.bin.<pid>.<n>.tmp   an entry being written
+//! <dir>/<crate__module__function>/<32 hex>.bin   one entry (see `entry.rs`)
+//! <dir>/<crate__module__function>/.<32 hex>.bin.<pid>.<n>.tmp   an entry being written
 //! ```
+//!
+//! A directory may hold other things (a user's files, another tool's): `size` and
+//! `clear` only count and remove files that have both our layout (a folder name
+//! `folder_name` can make, an entry or temporary name as above, 16 hex digits for entries
+//! of format version 1) and our magic bytes at the start; everything else stays.
 //!
 //! A write goes to a temporary file in the entry's own folder (unique per process and
 //! write), is flushed to disk, then renamed over the entry. Rename within one file system
@@ -14,10 +19,11 @@
 //! leave one of their (identical) files.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::entry::MAGIC;
 use crate::error::Error;
 
 const ENTRY_EXTENSION: &str = "bin";
@@ -82,7 +88,7 @@ impl Store {
         write_atomically(entry, bytes).map_err(io_error("write", entry))
     }
 
-    /// Every entry or temporary file in the function folders, with its length.
+    /// Every entry or temporary file of ours in the function folders, with its length.
     fn for_each_file(
         &self,
         mut f: impl FnMut(&Path, Kind, u64) -> Result<(), Error>,
@@ -90,8 +96,11 @@ impl Store {
         let folders = fs::read_dir(&self.dir).map_err(io_error("list", &self.dir))?;
         for folder in folders {
             let folder = folder.map_err(io_error("list", &self.dir))?;
-            // Only our folders: anything else a user put here is left alone.
-            if !folder.file_type().is_ok_and(|t| t.is_dir()) {
+            // Only our folders: anything else a user put here is left alone. The file
+            // type is the entry's own: a symbolic link is not followed out of the cache.
+            if !folder.file_type().is_ok_and(|t| t.is_dir())
+                || !folder.file_name().to_str().is_some_and(is_function_folder)
+            {
                 continue;
             }
             let folder = folder.path();
@@ -104,9 +113,10 @@ impl Store {
             for file in files {
                 let file = file.map_err(io_error("list", &folder))?;
                 let path = file.path();
-                let kind = match path.extension().and_then(|e| e.to_str()) {
-                    Some(ENTRY_EXTENSION) => Kind::Entry,
-                    Some(TEMP_EXTENSION) => Kind::Temporary,
+                let name = file.file_name();
+                let kind = match name.to_str() {
+                    Some(name) if is_entry_name(name) => Kind::Entry,
+                    Some(name) if is_temporary_name(name) => Kind::Temporary,
                     _ => continue,
                 };
                 let len = match file.metadata() {
@@ -115,7 +125,12 @@ impl Store {
                     Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                     Err(e) => return Err(io_error("inspect", &path)(e)),
                 };
-                f(&path, kind, len)?;
+                match starts_like_ours(&path, kind) {
+                    Ok(true) => f(&path, kind, len)?,
+                    Ok(false) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error("inspect", &path)(e)),
+                }
             }
         }
         Ok(())
@@ -133,8 +148,8 @@ impl Store {
         Ok(size)
     }
 
-    /// Removes every entry (and temporary file) and the folders left empty. Files that
-    /// are not ours are kept.
+    /// Removes every entry (and temporary file) and the folders left empty. Files and
+    /// folders that are not ours are kept (see the module's docs).
     pub(crate) fn clear(&self) -> Result<(), Error> {
         let mut folders = Vec::new();
         self.for_each_file(|path, _, _| {
@@ -163,6 +178,64 @@ impl Store {
 enum Kind {
     Entry,
     Temporary,
+}
+
+/// Whether `name` is one [`folder_name`] can make: a function path always has a `::`.
+fn is_function_folder(name: &str) -> bool {
+    name.len() <= MAX_FOLDER_LEN
+        && name.contains("__")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Lower-case hex digits, as many as an entry name of format version 2 (32) or 1 (16).
+fn is_entry_stem(stem: &str) -> bool {
+    (stem.len() == 32 || stem.len() == 16)
+        && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// `<hex>.bin`.
+fn is_entry_name(name: &str) -> bool {
+    name.strip_suffix(ENTRY_EXTENSION)
+        .and_then(|rest| rest.strip_suffix('.'))
+        .is_some_and(is_entry_stem)
+}
+
+/// `.<hex>.bin.<pid>.<n>.tmp`, as `write_atomically` names them.
+fn is_temporary_name(name: &str) -> bool {
+    let Some(inner) = name
+        .strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(TEMP_EXTENSION))
+        .and_then(|rest| rest.strip_suffix('.'))
+    else {
+        return false;
+    };
+    let mut parts = inner.rsplitn(3, '.');
+    let numbers = [parts.next(), parts.next()];
+    let entry = parts.next();
+    numbers
+        .iter()
+        .all(|n| n.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
+        && entry.is_some_and(is_entry_name)
+}
+
+/// Whether the file starts with our magic bytes. A temporary file may be shorter (a
+/// write cut off by a crash): then what it has must be the start of them.
+fn starts_like_ours(path: &Path, kind: Kind) -> io::Result<bool> {
+    let mut start = [0u8; MAGIC.len()];
+    let mut file = fs::File::open(path)?;
+    let mut got = 0;
+    while got < start.len() {
+        match file.read(&mut start[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let complete = got == MAGIC.len() || kind == Kind::Temporary;
+    Ok(complete && start[..got] == MAGIC[..got])
 }
 
 /// A folder name for a function path: `crate::module::f` becomes `crate__module__f`,
@@ -229,5 +302,38 @@ mod tests {
         assert_eq!(folder_name("a::<b as c>::d"), "a___b_as_c___d");
         assert_eq!(folder_name(""), "_");
         assert_eq!(folder_name(&"x".repeat(500)).len(), MAX_FOLDER_LEN);
+    }
+
+    #[test]
+    fn only_our_names_are_recognised() {
+        assert!(is_function_folder(&folder_name("my_crate::stage::load")));
+        assert!(is_function_folder(&folder_name(&"x::".repeat(100))));
+        for foreign in ["user", "my data__x", "a__b.c", ".git", ""] {
+            assert!(!is_function_folder(foreign), "{foreign}");
+        }
+        let stem = "0123456789abcdef0123456789abcdef";
+        assert!(is_entry_name(&format!("{stem}.bin")));
+        assert!(is_entry_name("0123456789abcdef.bin"), "format version 1");
+        for foreign in [
+            "precious.bin",
+            "0123456789ABCDEF0123456789ABCDEF.bin",
+            "0123456789abcdef0123456789abcde.bin",
+            "0123456789abcdef0123456789abcdef.bin.bak",
+            "0123456789abcdef0123456789abcdef",
+            ".bin",
+        ] {
+            assert!(!is_entry_name(foreign), "{foreign}");
+        }
+        assert!(is_temporary_name(&format!(".{stem}.bin.123.0.tmp")));
+        for foreign in [
+            format!("{stem}.bin.123.0.tmp"),
+            format!(".{stem}.bin.123.tmp"),
+            format!(".{stem}.bin.x.0.tmp"),
+            format!(".{stem}.bin..0.tmp"),
+            ".notes.bin.1.2.tmp".to_string(),
+            "scratch.tmp".to_string(),
+        ] {
+            assert!(!is_temporary_name(&foreign), "{foreign}");
+        }
     }
 }

@@ -118,7 +118,7 @@ impl<'g> Plan<'g> {
         let mut b = PlanBuffers::take();
         list_outputs(&mut b.output_nodes);
         let mut marks = Marks::enter();
-        let mut pure_index: HashMap<(u64, &'static str), u32> = HashMap::new();
+        let mut pure_index: HashMap<(u128, &'static str), u32> = HashMap::new();
         let mut task_count = 0usize;
         b.dep_start.push(0);
 
@@ -133,7 +133,7 @@ impl<'g> Plan<'g> {
                     continue;
                 }
                 if header.pure {
-                    if let Some(&same) = pure_index.get(&(header.id, header.name)) {
+                    if let Some(&same) = pure_index.get(&(header.full_id(), header.name)) {
                         marks.set(node, same);
                         continue;
                     }
@@ -197,7 +197,7 @@ impl<'g> Plan<'g> {
             });
             marks.set(node, index);
             if header.pure {
-                pure_index.insert((header.id, header.name), index);
+                pure_index.insert((header.full_id(), header.name), index);
             }
         }
         for &n in &b.output_nodes {
