@@ -91,6 +91,28 @@ impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for &[Delayed<T>] {
     }
 }
 
+impl<T: Clone + Send + Sync + 'static, const N: usize> IntoArg<Vec<T>> for [Delayed<T>; N] {
+    fn into_arg(self) -> Arg<Vec<T>> {
+        Arg::Gather(Box::new(GatherVec(self.into())))
+    }
+}
+
+/// A list mixing delayed and plain values (`vec![a.into_arg(), 3.into_arg()]`), for a
+/// `Vec<T>` parameter: the task reads the nodes and keeps the values, in order.
+impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for Vec<Arg<T>> {
+    fn into_arg(self) -> Arg<Vec<T>> {
+        // Plain values get a build number each for pure keys, as non-pure nodes do: the
+        // element type need not be `Hash`, and two lists with different values must
+        // never share a key.
+        let stamps = self
+            .iter()
+            .filter(|arg| matches!(arg, Arg::Value(_)))
+            .map(|_| crate::key::next_build_id())
+            .collect();
+        Arg::Gather(Box::new(GatherMixed(self, stamps)))
+    }
+}
+
 /// A parameter fed by several nodes at once.
 pub trait Gather<T>: Send + Sync + 'static {
     #[doc(hidden)]
@@ -124,6 +146,38 @@ impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherVec<T> {
         hasher.write_usize(self.0.len());
         for d in &self.0 {
             d.node().header().hash_identity(hasher);
+        }
+    }
+}
+
+/// The list, and the build numbers of its plain values.
+struct GatherMixed<T>(Vec<Arg<T>>, Vec<u64>);
+
+impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherMixed<T> {
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32) {
+        for arg in &self.0 {
+            arg.for_each_dep(f, position);
+        }
+    }
+
+    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>) {
+        for arg in &mut self.0 {
+            arg.drain_deps(out);
+        }
+    }
+
+    fn collect(&self, inputs: &Inputs<'_>) -> Result<Vec<T>, TaskFailure> {
+        self.0.iter().map(|arg| arg.owned(inputs)).collect()
+    }
+
+    fn hash_keys(&self, hasher: &mut StableHasher) {
+        hasher.write_usize(self.0.len());
+        let mut stamps = self.1.iter();
+        for arg in &self.0 {
+            match arg {
+                Arg::Value(_) => hasher.write_u64(*stamps.next().unwrap_or(&0)),
+                other => other.hash_deps(hasher),
+            }
         }
     }
 }
@@ -183,6 +237,29 @@ impl<T: Send + Sync + 'static> Arg<T> {
                 hasher.write_u8(0);
                 v.hash(hasher);
             }
+            other => other.hash_deps(hasher),
+        }
+    }
+
+    /// [`stable_hash`](Self::stable_hash) for values that are [`KeyHash`] instead of
+    /// `Hash` (floats): the operands of pure operators and combinators.
+    pub(crate) fn key_hash(&self, hasher: &mut StableHasher)
+    where
+        T: crate::KeyHash,
+    {
+        match self {
+            Arg::Value(v) => {
+                hasher.write_u8(0);
+                v.key_hash(hasher);
+            }
+            other => other.hash_deps(hasher),
+        }
+    }
+
+    /// The identities of the nodes an argument reads.
+    fn hash_deps(&self, hasher: &mut StableHasher) {
+        match self {
+            Arg::Value(_) | Arg::Drained => {}
             Arg::Node(d) => {
                 hasher.write_u8(1);
                 d.node().header().hash_identity(hasher);
@@ -191,7 +268,6 @@ impl<T: Send + Sync + 'static> Arg<T> {
                 hasher.write_u8(2);
                 g.hash_keys(hasher);
             }
-            Arg::Drained => {}
         }
     }
 }

@@ -165,6 +165,7 @@ pub(crate) fn compute_here<O: Outputs>(
     config.validate()?;
     let _level = Nested::enter()?;
     let mut plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
+    crate::combinators::check_custom_keys(&plan)?;
     let mut observers = config.callbacks.0.clone();
     if config.progress {
         observers.callbacks.push(Arc::new(ProgressBar::new()));

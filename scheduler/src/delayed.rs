@@ -56,6 +56,11 @@ impl<T> Delayed<T> {
         self.node
     }
 
+    /// The node, when this handle is the only one (nobody else can see a change).
+    pub(crate) fn node_mut(&mut self) -> Option<&mut dyn NodeDyn> {
+        Arc::get_mut(&mut self.node)
+    }
+
     /// The node's key, Dask style `name-<16 hex digits>`: unique in the graph and the same
     /// in every run of the same program. A pure call's key is the same in every program
     /// with the same function source: it hashes the function's path, a fingerprint of its

@@ -60,6 +60,10 @@ pub enum Error {
         key: Option<String>,
         message: String,
     },
+    /// A key given by [`Delayed::with_key`](crate::Delayed::with_key) is not unique:
+    /// two different nodes of the computation have it, or a shared node was renamed.
+    #[error("duplicate key `{key}`: {reason}")]
+    DuplicateKey { key: String, reason: &'static str },
     /// A broken scheduler invariant; please report it.
     #[error("internal scheduler error: {0}")]
     Internal(String),

@@ -78,6 +78,7 @@ mod cancel;
 #[cfg(feature = "cluster")]
 pub mod cluster;
 mod codec;
+mod combinators;
 mod compute;
 mod config;
 mod content_address;
@@ -87,11 +88,13 @@ mod error;
 mod exec;
 mod graph;
 mod key;
+mod key_hash;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod memory;
 mod nesting;
 mod node;
+mod operators;
 mod parallel;
 mod plan;
 mod sync;
@@ -99,6 +102,7 @@ mod sync;
 pub use args::{Arg, ArgRef, IntoArg};
 pub use batch::BatchSize;
 pub use cancel::CancelToken;
+pub use combinators::{collect, delayed_pure, CollectTuple};
 pub use compute::{compute, compute_with, persist, persist_with, Outputs};
 pub use config::{Config, ErrorPolicy, Scheduler};
 pub use dask_macros::delayed;
@@ -108,6 +112,7 @@ pub use diagnostics::{Callbacks, FunctionSummary, Profiler, TaskInfo, TaskRecord
 pub use error::{BoxError, Error};
 pub use graph::graph;
 pub use key::StableHasher;
+pub use key_hash::KeyHash;
 pub use memory::{CacheSize, CacheStats, Memory};
 pub use parallel::{Imap, ImapUnordered, Parallel};
 

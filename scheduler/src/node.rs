@@ -8,6 +8,7 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::args::{ArgList, Inputs};
@@ -34,6 +35,11 @@ pub struct NodeHeader {
     /// whole [`full_id`](Self::full_id), only the printed key is short.
     pub(crate) id_high: u64,
     pub(crate) pure: bool,
+    /// The key was given by [`Delayed::with_key`](crate::Delayed::with_key) (a second,
+    /// different one sets `key_conflict`); such keys are checked for uniqueness before a
+    /// computation runs.
+    pub(crate) custom_key: AtomicBool,
+    pub(crate) key_conflict: AtomicBool,
     /// Whether the key names the same value in every process; see `content_address`.
     /// Worked out on first use, not while building: building is a hot path and only
     /// `Memory` asks.
@@ -56,6 +62,8 @@ impl NodeHeader {
             id: full as u64,
             id_high: (full >> 64) as u64,
             pure: pure_id.is_some(),
+            custom_key: AtomicBool::new(false),
+            key_conflict: AtomicBool::new(false),
             content_addressed: ContentAddressed::unknown(),
             retries: 0,
             key: OnceLock::new(),
@@ -82,6 +90,8 @@ impl NodeHeader {
             id: other.id,
             id_high: other.id_high,
             pure: other.pure,
+            custom_key: AtomicBool::new(other.custom_key.load(Ordering::Relaxed)),
+            key_conflict: AtomicBool::new(other.key_conflict.load(Ordering::Relaxed)),
             content_addressed: other.content_addressed.clone(),
             retries: other.retries,
             key: other.key.clone(),
@@ -106,7 +116,38 @@ impl NodeHeader {
     pub(crate) fn key(&self) -> &str {
         self.key.get_or_init(|| key::format_key(self.name, self.id))
     }
+
+    /// Names the node `key` (see `Delayed::with_key`), when its key was not formatted
+    /// yet. Returns the key back when it was.
+    pub(crate) fn set_custom_key(&self, key: String) -> Result<(), String> {
+        match self.key.set(key) {
+            Ok(()) => {
+                CUSTOM_KEYS_MADE.store(true, Ordering::Relaxed);
+                self.custom_key.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(key) if self.custom_key.load(Ordering::Relaxed) && self.key() == key => Ok(()),
+            Err(key) => Err(key),
+        }
+    }
+
+    /// [`set_custom_key`](Self::set_custom_key) on a header nobody else sees.
+    pub(crate) fn replace_key(&mut self, key: String) {
+        CUSTOM_KEYS_MADE.store(true, Ordering::Relaxed);
+        self.key = OnceLock::from(key);
+        *self.custom_key.get_mut() = true;
+    }
 }
+
+/// Whether any node ever got a key from `with_key`: until one has, computations skip the
+/// check that such keys are unique.
+static CUSTOM_KEYS_MADE: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn custom_keys_made() -> bool {
+    CUSTOM_KEYS_MADE.load(Ordering::Relaxed)
+}
+
+impl NodeHeader {}
 
 /// Whether running a node means calling code or only reading a value it holds.
 #[doc(hidden)]
@@ -119,6 +160,8 @@ pub enum NodeBody<'a> {
 #[doc(hidden)]
 pub trait NodeDyn: Send + Sync + 'static {
     fn header(&self) -> &NodeHeader;
+
+    fn header_mut(&mut self) -> &mut NodeHeader;
 
     fn body(&self) -> NodeBody<'_>;
 
@@ -177,6 +220,10 @@ where
 {
     fn header(&self) -> &NodeHeader {
         &self.header
+    }
+
+    fn header_mut(&mut self) -> &mut NodeHeader {
+        &mut self.header
     }
 
     fn body(&self) -> NodeBody<'_> {
@@ -273,6 +320,10 @@ impl ValueNode {
 impl NodeDyn for ValueNode {
     fn header(&self) -> &NodeHeader {
         &self.header
+    }
+
+    fn header_mut(&mut self) -> &mut NodeHeader {
+        &mut self.header
     }
 
     fn body(&self) -> NodeBody<'_> {

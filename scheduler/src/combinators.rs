@@ -1,0 +1,339 @@
+//! Combining delayed values the way Dask users do with `delayed` itself: closures over
+//! several inputs (`zip`, `map2`), tuple unpacking (`unzip`, Dask's `nout`), gathering
+//! containers (`collect`, `FromIterator`), and naming or keying single nodes
+//! (`with_key`, `map_pure`, `delayed_pure`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use crate::args::{Arg, Inputs, IntoArg};
+use crate::delayed::{task_node, Delayed};
+use crate::error::TaskFailure;
+use crate::key_hash::KeyHash;
+use crate::node::{no_codec, NodeDyn, NodeHeader, ValueNode};
+use crate::operators::derived_id;
+
+impl<A: Send + Sync + 'static> Delayed<A> {
+    /// Both values as a pair, lazily (pure): the way to hand several delayed values to
+    /// one closure (`a.zip(&b).map(|(a, b)| ...)`). Each is cloned into the pair;
+    /// [`map2`](Self::map2) borrows instead.
+    ///
+    /// ```
+    /// let a = dask::delayed(2);
+    /// let b = dask::delayed("x".to_string());
+    /// let both = a.zip(&b);
+    /// assert_eq!(both.compute().unwrap(), (2, "x".to_string()));
+    /// ```
+    pub fn zip<B>(&self, other: &Delayed<B>) -> Delayed<(A, B)>
+    where
+        A: Clone,
+        B: Clone + Send + Sync + 'static,
+    {
+        let id = derived_id("zip", |h| {
+            self.node().header().hash_identity(h);
+            other.node().header().hash_identity(h);
+        });
+        let header = NodeHeader::new::<(A, B)>("zip", "zip", Some(id));
+        task_node(
+            header,
+            (Arg::Node(self.clone()), Arg::Node(other.clone())),
+            |args: &(Arg<A>, Arg<B>), inputs: &Inputs<'_>| {
+                Ok::<_, TaskFailure>((args.0.owned(inputs)?, args.1.owned(inputs)?))
+            },
+            no_codec,
+        )
+    }
+
+    /// A task from a closure reading this value and `other` by reference (Dask's
+    /// `delayed(lambda a, b: ...)(x, y)`); no copy of either. Like [`map`](Self::map)
+    /// it is not pure: each call is its own node.
+    ///
+    /// ```
+    /// let xs = dask::delayed(vec![1.0, 2.0, 3.0]);
+    /// let scale = dask::delayed(10.0);
+    /// let total = xs.map2(&scale, |xs: &Vec<f64>, s: &f64| xs.iter().sum::<f64>() * s);
+    /// assert_eq!(total.compute().unwrap(), 60.0);
+    /// ```
+    pub fn map2<B, U, F>(&self, other: &Delayed<B>, f: F) -> Delayed<U>
+    where
+        B: Send + Sync + 'static,
+        U: Send + Sync + 'static,
+        F: Fn(&A, &B) -> U + Send + Sync + 'static,
+    {
+        let header = NodeHeader::new::<U>("map2", std::any::type_name::<F>(), None);
+        task_node(
+            header,
+            (Arg::Node(self.clone()), Arg::Node(other.clone())),
+            move |args: &(Arg<A>, Arg<B>), inputs: &Inputs<'_>| {
+                let a = args.0.borrowed(inputs)?;
+                let b = args.1.borrowed(inputs)?;
+                Ok::<_, TaskFailure>(f(&a, &b))
+            },
+            no_codec,
+        )
+    }
+
+    /// [`map`](Self::map), but pure: keyed by `tag` and this node's key, so equal calls
+    /// built separately are one node and `Memory` can cache it. `tag` must name
+    /// everything the closure does (Dask's `delayed(f, pure=True)`).
+    ///
+    /// ```
+    /// let x = dask::delayed(4);
+    /// let a = x.map_pure("square", |v| v * v);
+    /// let b = x.map_pure("square", |v| v * v);
+    /// assert_eq!(a.key(), b.key());
+    /// assert_eq!(dask::graph(&[a, b]).len(), 2); // x and one square
+    /// ```
+    pub fn map_pure<U, F>(&self, tag: impl KeyHash, f: F) -> Delayed<U>
+    where
+        U: Send + Sync + 'static,
+        F: Fn(&A) -> U + Send + Sync + 'static,
+    {
+        let id = derived_id("map_pure", |h| {
+            tag.key_hash(h);
+            self.node().header().hash_identity(h);
+        });
+        let header = NodeHeader::new::<U>("map", std::any::type_name::<F>(), Some(id));
+        task_node(
+            header,
+            (Arg::Node(self.clone()),),
+            move |args: &(Arg<A>,), inputs: &Inputs<'_>| {
+                let value = args.0.borrowed(inputs)?;
+                Ok::<_, TaskFailure>(f(&value))
+            },
+            no_codec,
+        )
+    }
+
+    /// This node under the key `key` (Dask's `dask_key_name`): its key in drawings,
+    /// errors and the profiler. Keys must be unique within a computation: two different
+    /// nodes with one key fail `compute` with [`Error::DuplicateKey`](crate::Error::DuplicateKey)
+    /// before anything runs.
+    ///
+    /// ```
+    /// let x = dask::delayed(1).map(|v| v + 1).with_key("incremented");
+    /// assert_eq!(x.key(), "incremented");
+    /// assert_eq!(x.compute().unwrap(), 2);
+    /// ```
+    pub fn with_key(mut self, key: impl Into<String>) -> Delayed<A> {
+        let key = key.into();
+        if let Err(key) = self.node().header().set_custom_key(key) {
+            // Its key was read already: rename it if this handle is the only one,
+            // otherwise the renaming is reported when it is computed.
+            match self.node_mut() {
+                Some(node) => node.header_mut().replace_key(key),
+                None => self
+                    .node()
+                    .header()
+                    .key_conflict
+                    .store(true, std::sync::atomic::Ordering::Relaxed),
+            }
+        }
+        self
+    }
+}
+
+/// Fails when two different nodes of a plan carry one key from
+/// [`Delayed::with_key`], or a shared node was given a second key.
+pub(crate) fn check_custom_keys(plan: &crate::plan::Plan<'_>) -> Result<(), crate::Error> {
+    use std::sync::atomic::Ordering;
+    if !crate::node::custom_keys_made() {
+        return Ok(());
+    }
+    let mut seen: HashMap<&str, *const ()> = HashMap::new();
+    for planned in plan.nodes() {
+        let header = planned.node.header();
+        if header.key_conflict.load(Ordering::Relaxed) {
+            return Err(crate::Error::DuplicateKey {
+                key: header.key().to_string(),
+                reason: "this node was shared already when `with_key` gave it another key",
+            });
+        }
+        if header.custom_key.load(Ordering::Relaxed) {
+            let node = planned.node as *const dyn NodeDyn as *const ();
+            if seen
+                .insert(header.key(), node)
+                .is_some_and(|other| other != node)
+            {
+                return Err(crate::Error::DuplicateKey {
+                    key: header.key().to_string(),
+                    reason: "two different nodes of this computation have it",
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A plain value as a pure data node (Dask's `delayed(value, pure=True)`): keyed by its
+/// content, so equal values wrapped twice are one node.
+///
+/// ```
+/// let a = dask::delayed_pure(vec![1.5, 2.5]);
+/// let b = dask::delayed_pure(vec![1.5, 2.5]);
+/// assert_eq!(a.key(), b.key());
+/// assert_ne!(a.key(), dask::delayed_pure(vec![1.5]).key());
+/// ```
+pub fn delayed_pure<T: KeyHash + Send + Sync + 'static>(value: T) -> Delayed<T> {
+    let id = derived_id("value", |h| value.key_hash(h));
+    let header = NodeHeader::new::<T>("value", "value", Some(id));
+    Delayed::from_node(Arc::new(ValueNode::new(header, Arc::new(value))))
+}
+
+macro_rules! unzip_tuples {
+    ($( ($($name:ident : $idx:tt),+) )*) => {$(
+        impl<$($name: Clone + Send + Sync + 'static),+> Delayed<($($name,)+)> {
+            /// One delayed value per element (Dask's `nout`): pure `getitem` nodes keyed
+            /// by this node's key and the position, so the keys are deterministic.
+            pub fn unzip(&self) -> ($(Delayed<$name>,)+) {
+                ($( self.element::<$name>($idx, |t| t.$idx.clone()), )+)
+            }
+        }
+    )*};
+}
+
+unzip_tuples! {
+    (A: 0, B: 1)
+    (A: 0, B: 1, C: 2)
+    (A: 0, B: 1, C: 2, D: 3)
+    (A: 0, B: 1, C: 2, D: 3, E: 4)
+    (A: 0, B: 1, C: 2, D: 3, E: 4, F: 5)
+}
+
+impl<T: Send + Sync + 'static> Delayed<T> {
+    /// Element `position` of this (tuple) value, as `pick` reads it.
+    fn element<E: Send + Sync + 'static>(&self, position: usize, pick: fn(&T) -> E) -> Delayed<E> {
+        let id = derived_id("getitem", |h| {
+            self.node().header().hash_identity(h);
+            position.key_hash(h);
+        });
+        let header = NodeHeader::new::<E>("getitem", "getitem", Some(id));
+        task_node(
+            header,
+            (Arg::Node(self.clone()),),
+            move |args: &(Arg<T>,), inputs: &Inputs<'_>| {
+                Ok::<_, TaskFailure>(pick(&*args.0.borrowed(inputs)?))
+            },
+            no_codec,
+        )
+    }
+}
+
+/// The identity of a gathering node over `nodes` (and plain keys, fed by `keys`).
+fn gather_id<'n>(
+    op: &str,
+    nodes: impl Iterator<Item = &'n dyn NodeDyn>,
+    keys: impl FnOnce(&mut crate::key::StableHasher),
+) -> u128 {
+    derived_id(op, |h| {
+        for node in nodes {
+            node.header().hash_identity(h);
+        }
+        h.write_u8(0xff);
+        keys(h);
+    })
+}
+
+/// `iter.collect::<Delayed<Vec<T>>>()`: one pure node whose value is every element's,
+/// in order (Dask traverses lists of delayed values the same way).
+///
+/// ```
+/// use dask::Delayed;
+/// let parts: Delayed<Vec<i32>> = (1..=3).map(|i| dask::delayed(i * 10)).collect();
+/// assert_eq!(parts.compute().unwrap(), vec![10, 20, 30]);
+/// ```
+impl<T: Clone + Send + Sync + 'static> FromIterator<Delayed<T>> for Delayed<Vec<T>> {
+    fn from_iter<I: IntoIterator<Item = Delayed<T>>>(iter: I) -> Self {
+        let items: Vec<Delayed<T>> = iter.into_iter().collect();
+        let id = gather_id("list", items.iter().map(|d| d.node()), |_| {});
+        let header = NodeHeader::new::<Vec<T>>("list", "list", Some(id));
+        task_node(
+            header,
+            (IntoArg::<Vec<T>>::into_arg(items),),
+            |args: &(Arg<Vec<T>>,), inputs: &Inputs<'_>| args.0.owned(inputs),
+            no_codec,
+        )
+    }
+}
+
+macro_rules! gather_maps {
+    ($($Map:ident [$($bound:tt)*] $name:literal),*) => {$(
+        /// Collects `(key, Delayed<value>)` pairs into one pure node holding the map
+        /// (Dask traverses dicts of delayed values the same way).
+        impl<K, V> FromIterator<(K, Delayed<V>)> for Delayed<$Map<K, V>>
+        where
+            K: $($bound)* + KeyHash + Clone + Send + Sync + 'static,
+            V: Clone + Send + Sync + 'static,
+        {
+            fn from_iter<I: IntoIterator<Item = (K, Delayed<V>)>>(iter: I) -> Self {
+                let (keys, values): (Vec<K>, Vec<Delayed<V>>) = iter.into_iter().unzip();
+                let id = gather_id($name, values.iter().map(|d| d.node()), |h| keys.key_hash(h));
+                let header = NodeHeader::new::<$Map<K, V>>($name, $name, Some(id));
+                task_node(
+                    header,
+                    (Arg::Value(keys), IntoArg::<Vec<V>>::into_arg(values)),
+                    |args: &(Arg<Vec<K>>, Arg<Vec<V>>), inputs: &Inputs<'_>| {
+                        let keys = args.0.owned(inputs)?;
+                        let values = args.1.owned(inputs)?;
+                        Ok::<_, TaskFailure>(keys.into_iter().zip(values).collect())
+                    },
+                    no_codec,
+                )
+            }
+        }
+    )*};
+}
+
+gather_maps!(HashMap [Eq + Hash] "dict", BTreeMap [Ord] "dict");
+
+/// What [`collect`] accepts: a tuple whose items are plain values or delayed values.
+pub trait CollectTuple<Out> {
+    #[doc(hidden)]
+    fn collect_tuple(self) -> Delayed<Out>;
+}
+
+macro_rules! collect_tuples {
+    ($( ($($x:ident $a:ident : $idx:tt),+) )*) => {$(
+        impl<$($x, $a),+> CollectTuple<($($a,)+)> for ($($x,)+)
+        where
+            $( $x: IntoArg<$a>, $a: KeyHash + Clone + Send + Sync + 'static, )+
+        {
+            fn collect_tuple(self) -> Delayed<($($a,)+)> {
+                let args = ($( self.$idx.into_arg(), )+);
+                let id = derived_id("tuple", |h| { $( args.$idx.key_hash(h); )+ });
+                let header = NodeHeader::new::<($($a,)+)>("tuple", "tuple", Some(id));
+                task_node(
+                    header,
+                    args,
+                    |args: &($(Arg<$a>,)+), inputs: &Inputs<'_>| {
+                        Ok::<_, TaskFailure>(($( args.$idx.owned(inputs)?, )+))
+                    },
+                    no_codec,
+                )
+            }
+        }
+    )*};
+}
+
+collect_tuples! {
+    (X0 A0: 0)
+    (X0 A0: 0, X1 A1: 1)
+    (X0 A0: 0, X1 A1: 1, X2 A2: 2)
+    (X0 A0: 0, X1 A1: 1, X2 A2: 2, X3 A3: 3)
+    (X0 A0: 0, X1 A1: 1, X2 A2: 2, X3 A3: 3, X4 A4: 4)
+    (X0 A0: 0, X1 A1: 1, X2 A2: 2, X3 A3: 3, X4 A4: 4, X5 A5: 5)
+}
+
+/// One pure node holding a tuple of plain and delayed values (Dask's
+/// `delayed((a, b, 3))`). The element types come from the annotation.
+///
+/// ```
+/// use dask::Delayed;
+/// let a = dask::delayed(1.5);
+/// let t: Delayed<(f64, i32, String)> = dask::collect((&a, 7, "x".to_string()));
+/// assert_eq!(t.compute().unwrap(), (1.5, 7, "x".to_string()));
+/// ```
+pub fn collect<Out, Items: CollectTuple<Out>>(items: Items) -> Delayed<Out> {
+    items.collect_tuple()
+}
