@@ -203,3 +203,50 @@ fn pure_values_and_closures() {
     assert_ne!(a.key(), x.map_pure("cube", |v| v * v * v).key());
     assert_eq!(dask::compute(&[a, b]).unwrap(), vec![9, 9]);
 }
+
+#[delayed(pure)]
+fn mean(values: &Vec<f64>) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+#[delayed(pure)]
+fn scale(x: f64, factor: f32, label: &str) -> f64 {
+    let _ = label;
+    x * f64::from(factor)
+}
+
+/// A scientific user's pure functions take floats and containers of them directly,
+/// hashed by bit pattern.
+#[test]
+fn pure_functions_over_floats() {
+    assert_eq!(mean(vec![1.0, 2.0]).key(), mean(vec![1.0, 2.0]).key());
+    assert_ne!(mean(vec![1.0, 2.0]).key(), mean(vec![2.0, 1.0]).key());
+    assert_ne!(scale(0.0, 1.0, "a").key(), scale(-0.0, 1.0, "a").key());
+    assert_eq!(scale(1.5, 2.0, "a").key(), scale(1.5, 2.0, "a").key());
+    assert_ne!(scale(1.5, 2.0, "a").key(), scale(1.5, 2.0, "b").key());
+    assert_eq!(
+        scale(mean(vec![1.0, 3.0]), 2.0, "x").compute().unwrap(),
+        4.0
+    );
+}
+
+/// Not `Hash`: a logger handle.
+#[derive(Clone)]
+struct Logger;
+
+#[delayed(pure, ignore(verbose, logger))]
+fn fit(data: &Vec<i64>, verbose: bool, logger: Logger) -> i64 {
+    let _ = (verbose, logger);
+    data.iter().sum()
+}
+
+/// joblib's `Memory.cache(ignore=[...])`: arguments that do not change the result stay
+/// out of the key, and need not be hashable.
+#[test]
+fn ignored_arguments_stay_out_of_the_key() {
+    let a = fit(vec![1, 2], true, Logger);
+    let b = fit(vec![1, 2], false, Logger);
+    assert_eq!(a.key(), b.key());
+    assert_ne!(a.key(), fit(vec![1, 3], true, Logger).key());
+    assert_eq!(dask::compute(&[a, b]).unwrap(), vec![3, 3]);
+}

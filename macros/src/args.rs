@@ -13,13 +13,14 @@ mod kw {
     syn::custom_keyword!(pure);
     syn::custom_keyword!(name);
     syn::custom_keyword!(retries);
+    syn::custom_keyword!(ignore);
 }
 
 /// More would hide a broken task behind minutes of reruns.
 const MAX_RETRIES: u32 = 100;
 
 /// How the options are spelled, for error messages.
-const OPTIONS: &str = "`pure`, `name = \"...\"` or `retries = N`";
+const OPTIONS: &str = "`pure`, `name = \"...\"`, `retries = N` or `ignore(param, ...)`";
 
 /// The options of one `#[delayed(...)]`.
 #[derive(Default)]
@@ -30,6 +31,8 @@ pub(crate) struct DelayedArgs {
     pub(crate) name: Option<LitStr>,
     /// How many times a failing or panicking call is run again before it fails.
     pub(crate) retries: Option<u32>,
+    /// Parameters left out of a pure key (joblib's `Memory.cache(ignore=[...])`).
+    pub(crate) ignore: Option<(kw::ignore, Vec<syn::Ident>)>,
 }
 
 impl DelayedArgs {
@@ -118,6 +121,22 @@ impl DelayedArgs {
                 return Err(duplicate(key.span, "retries"));
             }
             self.retries = Some(count);
+        } else if input.peek(kw::ignore) {
+            let key: kw::ignore = input.parse()?;
+            let list;
+            syn::parenthesized!(list in input);
+            let names = list
+                .parse_terminated(syn::Ident::parse_any, Token![,])
+                .map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "`ignore` lists parameter names: `ignore(verbose, logger)`",
+                    )
+                })?;
+            if self.ignore.is_some() {
+                return Err(duplicate(key.span, "ignore"));
+            }
+            self.ignore = Some((key, names.into_iter().collect()));
         } else if input.peek(syn::Ident::peek_any) {
             let key = input.call(syn::Ident::parse_any)?;
             return Err(syn::Error::new(

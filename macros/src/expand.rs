@@ -26,7 +26,35 @@ pub(crate) fn delayed(args: TokenStream, item: TokenStream) -> TokenStream {
     if let Some(error) = args_error {
         tokens.extend(error.to_compile_error());
     }
+    if let Some(error) = check_ignored(&args, &signature) {
+        tokens.extend(error.to_compile_error());
+    }
     tokens
+}
+
+/// `ignore(...)` needs `pure` and names parameters of the function.
+fn check_ignored(args: &DelayedArgs, signature: &TaskSignature) -> Option<syn::Error> {
+    let (keyword, names) = args.ignore.as_ref()?;
+    if args.pure.is_none() {
+        return Some(syn::Error::new(
+            keyword.span,
+            "`ignore` leaves parameters out of a pure key: write `#[delayed(pure, ignore(...))]`",
+        ));
+    }
+    let mut errors: Option<syn::Error> = None;
+    for name in names {
+        if !signature.params.iter().any(|p| p.builder_name == *name) {
+            let error = syn::Error::new(
+                name.span(),
+                format!("`{name}` is not a parameter of this function"),
+            );
+            match &mut errors {
+                Some(all) => all.combine(error),
+                None => errors = Some(error),
+            }
+        }
+    }
+    errors
 }
 
 /// The item unchanged, so the rest of the crate (and the IDE) still sees the function,
@@ -98,6 +126,13 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
     let pure = args.pure.is_some();
     let fingerprint = crate::fingerprint::of_function(function);
 
+    let ignored: Vec<&syn::Ident> = args.ignore.iter().flat_map(|(_, names)| names).collect();
+    let type_params: Vec<&syn::Ident> = function
+        .sig
+        .generics
+        .type_params()
+        .map(|param| &param.ident)
+        .collect();
     let mut bounds = Bounds::default();
     let mut builder_params = Vec::new();
     let mut packed_args = Vec::new();
@@ -133,12 +168,23 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
             }
         }
         bounds.require_shareable(stored, end);
-        if pure {
-            bounds.require(stored, end, quote!(::core::hash::Hash));
+        if !pure || ignored.iter().any(|name| *name == builder_name) {
+            continue;
         }
-        hashes.push(quote! {
-            ::dask::__private::Arg::stable_hash(&__dask_args.#position, __dask_hasher);
-        });
+        if mentions_any(stored, &type_params) {
+            // A generic type: `Hash`, required from the caller like every other bound.
+            bounds.require(stored, end, quote!(::core::hash::Hash));
+            hashes.push(quote! {
+                ::dask::__private::Arg::stable_hash(&__dask_args.#position, __dask_hasher);
+            });
+        } else {
+            // A concrete type: `Hash` where it has it, else `KeyHash` (floats and their
+            // containers), chosen by autoref; spanned at the type for the error when it
+            // has neither.
+            hashes.push(quote_spanned! {start=>
+                (&::dask::__private::PureArg(&__dask_args.#position)).feed(__dask_hasher);
+            });
+        }
     }
 
     let (output, finish) = output(&signature.output, &mut bounds);
@@ -167,7 +213,11 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
         quote! {
             ::core::option::Option::Some(::dask::__private::pure_id(
                 &__DASK_SPEC,
-                |#hasher: &mut ::dask::__private::StableHasher| { #(#hashes)* },
+                |#hasher: &mut ::dask::__private::StableHasher| {
+                    #[allow(unused_imports)]
+                    use ::dask::__private::pure_arg::{ViaHash as _, ViaKeyHash as _};
+                    #(#hashes)*
+                },
             ))
         }
     } else {
@@ -383,4 +433,16 @@ fn borrows_a_vec(function: &ItemFn) -> bool {
         },
         syn::FnArg::Receiver(_) => false,
     })
+}
+
+/// Whether `ty` names any of `params` (a generic parameter of the function).
+fn mentions_any(ty: &Type, params: &[&syn::Ident]) -> bool {
+    fn walk(tokens: TokenStream, params: &[&syn::Ident]) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => params.iter().any(|p| **p == ident),
+            proc_macro2::TokenTree::Group(group) => walk(group.stream(), params),
+            _ => false,
+        })
+    }
+    !params.is_empty() && walk(ty.to_token_stream(), params)
 }

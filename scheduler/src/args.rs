@@ -243,7 +243,7 @@ impl<T: Send + Sync + 'static> Arg<T> {
 
     /// [`stable_hash`](Self::stable_hash) for values that are [`KeyHash`] instead of
     /// `Hash` (floats): the operands of pure operators and combinators.
-    pub(crate) fn key_hash(&self, hasher: &mut StableHasher)
+    pub fn key_hash(&self, hasher: &mut StableHasher)
     where
         T: crate::KeyHash,
     {

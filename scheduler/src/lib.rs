@@ -125,6 +125,37 @@ pub mod __private {
     pub use crate::error::{BoxError, TaskFailure};
     pub use crate::key::{KeySeed, StableHasher};
 
+    /// A pure function's argument, for the autoref choice between `Hash` and
+    /// [`KeyHash`](crate::KeyHash) that `#[delayed(pure)]` makes for concrete types.
+    pub struct PureArg<'a, T>(pub &'a Arg<T>);
+
+    pub mod pure_arg {
+        use super::{Arg, PureArg, StableHasher};
+
+        /// Chosen first: the type is `Hash`.
+        pub trait ViaHash {
+            fn feed(&self, hasher: &mut StableHasher);
+        }
+
+        impl<T: std::hash::Hash + Send + Sync + 'static> ViaHash for PureArg<'_, T> {
+            fn feed(&self, hasher: &mut StableHasher) {
+                Arg::stable_hash(self.0, hasher)
+            }
+        }
+
+        /// Chosen when the type is not `Hash` but `KeyHash` (floats, and containers of
+        /// them).
+        pub trait ViaKeyHash {
+            fn feed(&self, hasher: &mut StableHasher);
+        }
+
+        impl<T: crate::KeyHash + Send + Sync + 'static> ViaKeyHash for &PureArg<'_, T> {
+            fn feed(&self, hasher: &mut StableHasher) {
+                self.0.key_hash(hasher)
+            }
+        }
+    }
+
     use crate::node::NodeHeader;
 
     pub struct TaskSpec {
