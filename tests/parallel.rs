@@ -423,3 +423,27 @@ fn dropping_an_imap_does_not_wait_for_its_slow_calls() {
         begun.elapsed()
     );
 }
+
+/// A slow imap that nobody reads must not hold the pool against a map started from
+/// another thread: its workers take turns with waiting computations.
+#[test]
+fn a_map_from_another_thread_takes_turns_with_a_slow_unread_imap() {
+    use std::time::{Duration, Instant};
+    // 4 workers: a pool no other test here uses.
+    let slow = Parallel::new(4).batch_size(1).imap(0..10_000u64, |x| {
+        std::thread::sleep(Duration::from_millis(20));
+        x
+    });
+    // Let the imap fill its window (256 calls of 20 ms on 4 workers: over a second).
+    std::thread::sleep(Duration::from_millis(100));
+    let begun = Instant::now();
+    let quick = std::thread::spawn(|| Parallel::new(4).map(0..100u64, |x| x + 1).unwrap());
+    let values = quick.join().unwrap();
+    let waited = begun.elapsed();
+    assert_eq!(values[99], 100);
+    assert!(
+        waited < Duration::from_millis(600),
+        "the second map waited {waited:?} behind the unread imap"
+    );
+    drop(slow);
+}

@@ -66,6 +66,11 @@ impl ClaimCursor {
         (start < self.len).then(|| start..(start + want).min(self.len))
     }
 
+    /// Whether every item is claimed.
+    pub(crate) fn exhausted(&self) -> bool {
+        self.next.load(Ordering::Relaxed) >= self.len
+    }
+
     /// How many items were claimed, once nobody claims any more.
     pub(crate) fn into_claimed(self) -> usize {
         // Taking `self` shows the claiming is over; loom's atomics have no `into_inner`.

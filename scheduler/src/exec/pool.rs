@@ -129,6 +129,11 @@ impl Pool {
         self.stealers.len()
     }
 
+    /// Whether a computation from outside the pool waits in its global queue.
+    pub(crate) fn has_waiting_work(&'static self) -> bool {
+        !self.injector.is_empty()
+    }
+
     /// The pool the calling thread works for, if it is a worker.
     pub(crate) fn current() -> Option<&'static Pool> {
         // SAFETY: a worker's context lives on its thread's stack for the thread's life.

@@ -268,6 +268,11 @@ where
                 }
             }
             batcher.finished(claimed);
+            if super::pool_run::others_waiting() {
+                // Take turns with computations from other threads: the driver starts
+                // the next round, which queues behind them.
+                return;
+            }
         }
     }
 

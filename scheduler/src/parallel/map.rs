@@ -138,6 +138,10 @@ where
             if let Some(report) = self.report {
                 report.advance(claim.len());
             }
+            if super::pool_run::others_waiting() {
+                // Take turns: `Parallel::try_map` starts another round for the rest.
+                return;
+            }
         }
     }
 
@@ -178,6 +182,11 @@ where
     fn past_deadline(&self) -> Option<Duration> {
         let (at, after) = self.deadline?;
         (Instant::now() >= at).then_some(after)
+    }
+
+    /// Whether items are left to claim (a round ended early to let others run).
+    pub(crate) fn unfinished(&self) -> bool {
+        !self.stop.load(Ordering::Relaxed) && !self.cursor.exhausted()
     }
 
     /// After every worker has returned: the results in input order, or the failure with

@@ -259,10 +259,21 @@ impl Parallel {
             self.timeout,
         );
         let run = if workers == 1 {
-            job.work();
+            // On the calling thread; `work` may still return early when the calling
+            // thread is a busy pool's worker.
+            while job.unfinished() {
+                job.work();
+            }
             Ok(())
         } else {
-            pool_run::run_workers(&|| job.work(), workers)
+            // Rounds: workers end theirs early when other computations wait (see
+            // `pool_run::others_waiting`), and the next round queues behind those.
+            loop {
+                let round = pool_run::run_workers(&|| job.work(), workers);
+                if round.is_err() || !job.unfinished() {
+                    break round;
+                }
+            }
         };
         let result = job.finish(run);
         if let Some(report) = &report {

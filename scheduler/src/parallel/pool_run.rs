@@ -81,3 +81,14 @@ pub(crate) fn run_workers<W: Fn() + Sync>(work: &W, workers: usize) -> Result<()
     drop(tasks);
     outcome
 }
+
+/// Whether a computation started outside the pool waits for a worker of the pool this
+/// thread works for. A map's worker then ends its round after the claim in hand, and the
+/// map queues a new round behind it: concurrent maps and computations from other threads
+/// take turns instead of waiting until a long map is done.
+pub(crate) fn others_waiting() -> bool {
+    #[cfg(not(loom))]
+    return Pool::current().is_some_and(Pool::has_waiting_work);
+    #[cfg(loom)]
+    false
+}
