@@ -339,6 +339,27 @@ impl NodeDyn for ValueNode {
 
 #[cfg(test)]
 mod tests {
+    use crate::Delayed;
+
+    /// A pure node with a given 128-bit id whose value says which node ran.
+    fn pure_node(id: u128, value: u32) -> Delayed<u32> {
+        static SPEC: crate::__private::TaskSpec =
+            crate::__private::test_spec("same", "tests::same", 0);
+        crate::__private::task(&SPEC, Some(id), (), move |_, _| Ok(value), super::no_codec)
+    }
+
+    #[test]
+    fn pure_nodes_merge_only_when_all_128_bits_agree() {
+        let low = 0x0123_4567_89ab_cdef_u128;
+        let a = pure_node(low, 1);
+        let b = pure_node(low | (1 << 64), 2);
+        assert_eq!(a.key(), b.key(), "the printed keys show the low half only");
+        assert_eq!(crate::graph((&a, &b)).len(), 2);
+        assert_eq!(crate::compute((&a, &b)).unwrap(), (1, 2));
+        let c = pure_node(low | (1 << 64), 3);
+        assert_eq!(crate::graph((&b, &c)).len(), 1, "equal ids are one node");
+    }
+
     #[test]
     fn the_header_stays_within_120_bytes() {
         // Every node carries one; the content-addressed flag lives in padding. 120 since

@@ -2,8 +2,9 @@
 //! inputs at all) and one that stores its input's value (a miss).
 //!
 //! Both stand for the same value, so they have the same key whichever one a run gets:
-//! the cached node's 128-bit id hashed with a salt (it must differ from the original's, or the
-//! planner would merge the node with its own input), under the display name `cached`.
+//! the 128-bit id of the node being cached, hashed with a salt (it must differ from the
+//! original's, or the planner would merge the node with its own input), under the
+//! display name `cached`.
 //! Downstream pure keys therefore do not depend on whether the entry existed, and a
 //! cached node that reads another cached node hits on the second run too. Their paths
 //! (the "function" a drawing shows on hover, and groups by) say which one ran.
