@@ -827,3 +827,116 @@ fn editing_a_function_body_invalidates_its_entries() {
         .all(|f| f.parent().unwrap().ends_with("dask_cache_fixture__scaled")));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[delayed(pure)]
+fn squared(x: u64) -> u64 {
+    x * x
+}
+
+#[delayed(pure)]
+fn cube(x: u64) -> u64 {
+    x * x * x
+}
+
+/// joblib's `check_call_in_cache`, `clear` for one function, and the `.gitignore` it
+/// writes into a new cache folder.
+#[test]
+fn contains_and_clear_function_and_gitignore() {
+    let dir = fresh_dir("contains");
+    let memory = Memory::new(&dir).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".gitignore")).unwrap(),
+        "# Created by dask::Memory automatically.\n*\n"
+    );
+    assert!(!memory.contains(&squared(3)).unwrap());
+    memory.cache(&squared(3)).unwrap().compute().unwrap();
+    memory.cache(&cube(3)).unwrap().compute().unwrap();
+    assert!(memory.contains(&squared(3)).unwrap());
+    assert!(!memory.contains(&squared(4)).unwrap(), "another argument");
+    // Not pure: refused as `cache` refuses it.
+    let impure = dask::delayed(3u64).map(|x| x + 1);
+    assert!(matches!(
+        memory.contains(&impure),
+        Err(Error::NotCacheable { .. })
+    ));
+    // A damaged entry is not "in the cache".
+    for file in entry_files(&dir) {
+        let bytes = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &bytes[..20]).unwrap();
+    }
+    assert!(!memory.contains(&squared(3)).unwrap());
+    assert!(!memory.contains(&cube(3)).unwrap());
+
+    let dir = fresh_dir("clear_function");
+    let memory = Memory::new(&dir).unwrap();
+    memory.cache(&squared(5)).unwrap().compute().unwrap();
+    memory.cache(&cube(5)).unwrap().compute().unwrap();
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    memory
+        .clear_function(&format!("{}::squared", module_path!()))
+        .unwrap();
+    assert!(!memory.contains(&squared(5)).unwrap());
+    assert!(memory.contains(&cube(5)).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "mine"
+    );
+}
+
+/// joblib's `reduce_size`: least recently used entries go first, a load counts as a use,
+/// and entries unused past the age limit go.
+#[test]
+fn reduce_size_evicts_the_least_recently_used() {
+    use std::time::{Duration, SystemTime};
+    let dir = fresh_dir("reduce_size");
+    let memory = Memory::new(&dir).unwrap();
+    for x in 0..5 {
+        memory.cache(&squared(x)).unwrap().compute().unwrap();
+    }
+    assert_eq!(memory.size().unwrap().entries, 5);
+    // Age every entry by x hours (squared(0) newest), then use squared(4) again.
+    let hour = Duration::from_secs(3600);
+    for x in 0..5u64 {
+        let file = entry_files(&dir)
+            .into_iter()
+            .find(|f| {
+                let bytes = std::fs::read(f).unwrap();
+                // Our entries end with the postcard value: x * x as a varint.
+                bytes.last() == Some(&((x * x) as u8))
+            })
+            .unwrap();
+        let when = SystemTime::now() - hour * (x as u32 + 1);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+    assert_eq!(memory.cache(&squared(4)).unwrap().compute().unwrap(), 16);
+
+    let removed = memory
+        .reduce_size(dask::CacheLimits::default().items(3))
+        .unwrap();
+    assert_eq!(removed.entries, 2);
+    // Kept: squared(4) (just loaded) and the two newest, squared(0) and squared(1).
+    let kept: Vec<bool> = (0..5)
+        .map(|x| memory.contains(&squared(x)).unwrap())
+        .collect();
+    assert_eq!(kept, [true, true, false, false, true]);
+
+    let removed = memory
+        .reduce_size(dask::CacheLimits::default().age(Duration::from_secs(90 * 60)))
+        .unwrap();
+    assert_eq!(removed.entries, 1, "squared(1), unused for two hours");
+    let size = memory.size().unwrap();
+    assert_eq!(size.entries, 2);
+    memory
+        .reduce_size(dask::CacheLimits::default().bytes(size.bytes - 1))
+        .unwrap();
+    assert_eq!(memory.size().unwrap().entries, 1);
+    assert!(
+        memory.contains(&squared(4)).unwrap(),
+        "the most recently used stays"
+    );
+}

@@ -191,16 +191,17 @@ fn read_up_to(source: &mut impl Read, buf: &mut [u8]) -> Result<usize, Invalid> 
     Ok(filled)
 }
 
-/// The value in `source`, an entry file `file_len` bytes long, if it is a sound entry
-/// for `identity`. The payload is read only once the header has been checked.
-pub(crate) fn load<T: DeserializeOwned>(
+/// Reads and checks the header of an entry file `file_len` bytes long: ours, this
+/// format version, a sane declared length that matches the file, and `identity`'s value.
+/// Returns it with the payload's declared length.
+pub(crate) fn checked_header(
     source: &mut impl Read,
     file_len: u64,
     identity: EntryIdentity,
-) -> Result<T, Invalid> {
-    let mut header = [0u8; HEADER_LEN];
-    let got = read_up_to(source, &mut header)?;
-    let header = &header[..got];
+) -> Result<([u8; HEADER_LEN], u64), Invalid> {
+    let mut buffer = [0u8; HEADER_LEN];
+    let got = read_up_to(source, &mut buffer)?;
+    let header = &buffer[..got];
     // Not ours at all, or from another format version, is said first, even when the
     // file is shorter than our header.
     if header.len() >= MAGIC.len() && header[..MAGIC.len()] != MAGIC {
@@ -237,6 +238,18 @@ pub(crate) fn load<T: DeserializeOwned>(
     if stored != identity {
         return Err(Invalid::OtherValue);
     }
+    Ok((buffer, declared))
+}
+
+/// The value in `source`, an entry file `file_len` bytes long, if it is a sound entry
+/// for `identity`. The payload is read only once the header has been checked.
+pub(crate) fn load<T: DeserializeOwned>(
+    source: &mut impl Read,
+    file_len: u64,
+    identity: EntryIdentity,
+) -> Result<T, Invalid> {
+    let (header, declared) = checked_header(source, file_len, identity)?;
+    let expected = HEADER_LEN as u64 + declared;
     let declared = usize::try_from(declared).map_err(|_| Invalid::TooLarge(declared))?;
     let mut payload = Vec::new();
     payload

@@ -8,6 +8,7 @@
 //! - `stats.rs`: hit/miss counters and warnings.
 
 mod entry;
+mod limits;
 mod node;
 mod refusal;
 mod stats;
@@ -27,6 +28,7 @@ use node::EntrySlot;
 use stats::Counters;
 use store::Store;
 
+pub use limits::CacheLimits;
 pub use stats::CacheStats;
 pub use store::CacheSize;
 
@@ -189,6 +191,57 @@ impl Memory {
         } else {
             node::store(slot, delayed)
         })
+    }
+
+    /// Whether `delayed`'s value is stored here (joblib's `check_call_in_cache`): an
+    /// entry exists for its key and type, and its header is sound (the payload's checksum
+    /// is checked when it is loaded). Refuses what [`cache`](Self::cache) refuses.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("dask-doc-contains-{}", std::process::id()));
+    /// #[dask::delayed(pure)]
+    /// fn square(x: u64) -> u64 { x * x }
+    ///
+    /// let memory = dask::Memory::new(&dir)?;
+    /// assert!(!memory.contains(&square(4))?);
+    /// memory.cache(&square(4))?.compute()?;
+    /// assert!(memory.contains(&square(4))?);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), dask::Error>(())
+    /// ```
+    pub fn contains<T>(&self, delayed: &Delayed<T>) -> Result<bool, Error>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let header = delayed.node().header();
+        if !crate::content_address::is_content_addressed(delayed.node()) {
+            return Err(refusal::not_cacheable(delayed.node()));
+        }
+        let identity = EntryIdentity::new::<T>(header.full_id());
+        let path = self
+            .shared
+            .store
+            .entry_path(header.path, &identity.file_stem());
+        let Ok(mut file) = std::fs::File::open(&path) else {
+            return Ok(false);
+        };
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(entry::checked_header(&mut file, len, identity).is_ok())
+    }
+
+    /// Removes the entries of one function, named by its path as `#[delayed]` sees it
+    /// (`my_crate::module::function`); other functions' entries and files that are not
+    /// ours stay.
+    pub fn clear_function(&self, function_path: &str) -> Result<(), Error> {
+        self.shared.store.clear_function(function_path)
+    }
+
+    /// Evicts entries until the cache is within `limits` (joblib's `reduce_size`): first
+    /// those unused for longer than the age limit, then the least recently used until
+    /// the count and byte limits hold. An entry is used when it is written or loaded.
+    /// Returns what was removed.
+    pub fn reduce_size(&self, limits: CacheLimits) -> Result<CacheSize, Error> {
+        self.shared.store.reduce(&limits)
     }
 
     /// Removes every entry (of every process using the directory). Files and folders

@@ -106,6 +106,9 @@ impl EntrySlot {
             Ok((mut file, len)) => match entry::load::<T>(&mut file, len, self.identity) {
                 Ok(value) => {
                     self.shared.counters.hit();
+                    // A load is a use: `Memory::reduce_size` evicts by last use. Best
+                    // effort (a read-only cache still serves).
+                    let _ = file.set_modified(std::time::SystemTime::now());
                     return Ok(value);
                 }
                 Err(invalid) => {

@@ -23,7 +23,10 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::time::SystemTime;
+
 use super::entry::MAGIC;
+use super::limits::{to_evict, CacheLimits, Candidate};
 use crate::error::Error;
 
 const ENTRY_EXTENSION: &str = "bin";
@@ -58,6 +61,11 @@ impl Store {
     pub(crate) fn open(dir: PathBuf) -> Result<Store, Error> {
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
         let tag = dir.join("CACHEDIR.TAG");
+        let ignore = dir.join(".gitignore");
+        if !ignore.exists() {
+            // As joblib does: a cache folder inside a repository stays out of it.
+            let _ = write_atomically(&ignore, b"# Created by dask::Memory automatically.\n*\n");
+        }
         if !tag.exists() {
             // Best effort: a read-only cache shared by others still works without it.
             let _ = write_atomically(
@@ -151,8 +159,56 @@ impl Store {
     /// Removes every entry (and temporary file) and the folders left empty. Files and
     /// folders that are not ours are kept (see the module's docs).
     pub(crate) fn clear(&self) -> Result<(), Error> {
+        self.remove_where(|_| true)
+    }
+
+    /// [`clear`](Self::clear) for the entries of one function.
+    pub(crate) fn clear_function(&self, function_path: &str) -> Result<(), Error> {
+        let folder = self.dir.join(folder_name(function_path));
+        self.remove_where(|path| path.parent() == Some(folder.as_path()))
+    }
+
+    /// Evicts entries under `limits` (see `limits.rs`); returns what it removed.
+    pub(crate) fn reduce(&self, limits: &CacheLimits) -> Result<CacheSize, Error> {
+        let mut entries = Vec::new();
+        self.for_each_file(|path, kind, len| {
+            if kind == Kind::Entry {
+                let last_use = fs::metadata(path)
+                    .and_then(|meta| meta.modified())
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
+                entries.push(Candidate {
+                    path: path.to_owned(),
+                    bytes: len,
+                    last_use,
+                });
+            }
+            Ok(())
+        })?;
+        let mut removed = CacheSize::default();
+        for entry in to_evict(entries, limits, SystemTime::now()) {
+            match fs::remove_file(&entry.path) {
+                Ok(()) => {
+                    removed.entries += 1;
+                    removed.bytes += entry.bytes;
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("remove", &entry.path)(e)),
+            }
+            if let Some(folder) = entry.path.parent() {
+                // Fails unless it was the folder's last entry: the folder stays then.
+                let _ = fs::remove_dir(folder);
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes our files for which `pick` holds, and the folders left empty.
+    fn remove_where(&self, pick: impl Fn(&Path) -> bool) -> Result<(), Error> {
         let mut folders = Vec::new();
         self.for_each_file(|path, _, _| {
+            if !pick(path) {
+                return Ok(());
+            }
             match fs::remove_file(path) {
                 Ok(()) => {}
                 // Already removed by another process's clear.
