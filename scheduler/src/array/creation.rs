@@ -56,8 +56,7 @@ impl Array {
         };
         let data = Arc::new(data.as_standard_layout().into_owned());
         let content = content_hash(&data);
-        let probe = Array::from_blocks(shape.clone(), chunks.clone(), Vec::new());
-        let body = probe.body().expect("valid");
+        let body = super::Body::layout(shape.clone(), chunks.clone());
         let blocks = (0..body.block_count())
             .map(|b| {
                 let idx = body.unravel(b);
@@ -72,7 +71,7 @@ impl Array {
                     })
                     .collect();
                 let data = Arc::clone(&data);
-                let tag = ("from_array", content, &shape, &idx);
+                let tag = ("from_array", content, &shape, body.block_offset(&idx), body.block_shape(&idx));
                 crate::map_many_pure("array", tag, &[] as &[crate::Delayed<Block>], move |_: &[&Block]| {
                     data.slice(region.as_slice()).to_owned()
                 })

@@ -75,8 +75,7 @@ impl Array {
         let chunks: Vec<Vec<usize>> =
             free_a.iter().map(|&x| a.chunks[x].clone()).chain(free_b.iter().map(|&x| b.chunks[x].clone())).collect();
         let combos = cartesian(&ca.iter().map(|&x| a.chunks[x].len()).collect::<Vec<_>>());
-        let out = Array::from_blocks(shape.clone(), chunks.clone(), Vec::new());
-        let out_body = out.body().expect("valid");
+        let out_body = super::Body::layout(shape.clone(), chunks.clone());
         // Axis orders that put the contracted axes last in `self`'s blocks and first in
         // `other`'s, so that each block pair is one matrix product.
         let perm_a: Vec<usize> = free_a.iter().chain(ca).copied().collect();

@@ -210,8 +210,7 @@ impl Array {
                 why: format!("{} blocks given for chunks {shapes:?} ({expected} blocks)", blocks.len()),
             });
         }
-        let probe = Array::from_blocks(shape.clone(), shapes.clone(), Vec::new());
-        let body = probe.body().expect("valid");
+        let body = Body::layout(shape.clone(), shapes.clone());
         let checked = blocks
             .iter()
             .enumerate()
@@ -267,6 +266,16 @@ impl Array {
 }
 
 impl Body {
+    /// Shape and chunks alone, for block arithmetic while building.
+    pub(crate) fn layout(shape: Vec<usize>, chunks: Vec<Vec<usize>>) -> Body {
+        Body {
+            shape,
+            chunks,
+            kind: Kind::Blocks,
+            blocks: OnceLock::new(),
+        }
+    }
+
     pub(crate) fn block_count(&self) -> usize {
         self.chunks.iter().map(Vec::len).product()
     }

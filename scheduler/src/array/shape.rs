@@ -30,8 +30,7 @@ impl Array {
         }
         let shape: Vec<usize> = axes.iter().map(|&a| body.shape[a]).collect();
         let chunks: Vec<Vec<usize>> = axes.iter().map(|&a| body.chunks[a].clone()).collect();
-        let out = Array::from_blocks(shape.clone(), chunks.clone(), Vec::new());
-        let out_body = out.body().expect("valid");
+        let out_body = super::Body::layout(shape.clone(), chunks.clone());
         let blocks = (0..out_body.block_count())
             .map(|b| {
                 let idx = out_body.unravel(b);
@@ -68,8 +67,7 @@ impl Array {
             .zip(&new)
             .map(|(old, new)| overlaps(old, new))
             .collect();
-        let out = Array::from_blocks(body.shape.clone(), new.clone(), Vec::new());
-        let out_body = out.body().expect("valid");
+        let out_body = super::Body::layout(body.shape.clone(), new.clone());
         let blocks = (0..out_body.block_count())
             .map(|b| {
                 let idx = out_body.unravel(b);
@@ -166,8 +164,7 @@ impl Array {
                 })
                 .collect()
         };
-        let out = Array::from_blocks(to.clone(), chunks.clone(), Vec::new());
-        let out_body = out.body().expect("valid");
+        let out_body = super::Body::layout(to.clone(), chunks.clone());
         // Blocks correspond one to one, in the same row-major order.
         let blocks = (0..out_body.block_count())
             .map(|b| {
@@ -298,8 +295,7 @@ pub fn concatenate(arrays: &[Array], axis: usize) -> Array {
         .enumerate()
         .flat_map(|(k, a)| (0..a.numblocks()[axis]).map(move |j| (k, j)))
         .collect();
-    let out = Array::from_blocks(shape.clone(), chunks.clone(), Vec::new());
-    let out_body = out.body().expect("valid");
+    let out_body = super::Body::layout(shape.clone(), chunks.clone());
     let blocks = (0..out_body.block_count())
         .map(|b| {
             let mut idx = out_body.unravel(b);

@@ -95,8 +95,7 @@ pub(crate) fn slice(array: &Array, info: &[SliceInfoElem]) -> Array {
             }
         }
     }
-    let out = Array::from_blocks(shape.clone(), chunks.clone(), Vec::new());
-    let out_body = out.body().expect("valid");
+    let out_body = super::Body::layout(shape.clone(), chunks.clone());
     let blocks = (0..out_body.block_count())
         .map(|b| {
             let idx = out_body.unravel(b);
