@@ -25,7 +25,10 @@ fn main() -> Result<(), dask::Error> {
     println!("y.sum(0)    = {col_sums}");
     let (sums, sd) = dask::compute((&col_sums, &y.std()))?;
     println!("  first sums: {:.3}", sums.slice(s![..4]));
-    println!("y.std()     = {sd:.6} (two uniforms summed: about {:.6})", (2.0f64 / 12.0).sqrt());
+    println!(
+        "y.std()     = {sd:.6} (two uniforms summed: about {:.6})",
+        (2.0f64 / 12.0).sqrt()
+    );
 
     let p = x.matmul(&x.t());
     println!("x @ x.T     = {p}");
@@ -39,7 +42,10 @@ fn main() -> Result<(), dask::Error> {
     println!("held mean   = {:.6}", held.mean().compute()?);
 
     let auto = x.rechunk(Chunks::Auto);
-    println!("auto chunks = {:?}", auto.chunks().iter().map(Vec::len).collect::<Vec<_>>());
+    println!(
+        "auto chunks = {:?}",
+        auto.chunks().iter().map(Vec::len).collect::<Vec<_>>()
+    );
 
     let path = out.join("array.svg");
     (&x + &x.t()).sum_axis(1).visualize(&path)?;

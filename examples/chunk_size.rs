@@ -57,7 +57,9 @@ fn main() -> Result<(), dask::Error> {
         dask::Scheduler::Threads(t) => t,
         _ => 1,
     };
-    println!("mean(sqrt(x**2)) over {n} random numbers, {workers} workers, median of {runs} runs\n");
+    println!(
+        "mean(sqrt(x**2)) over {n} random numbers, {workers} workers, median of {runs} runs\n"
+    );
 
     let sizes: [(String, Chunks); 4] = [
         ("100,000".into(), 100_000.into()),
@@ -77,8 +79,18 @@ fn main() -> Result<(), dask::Error> {
             result = m.compute()?;
             times.push(start.elapsed());
         }
-        let label = if label == "auto" { format!("auto ({})", x.chunks()[0][0]) } else { label };
-        rows.push(Row { label, chunks: x.numblocks()[0], tasks, time: median(times), result });
+        let label = if label == "auto" {
+            format!("auto ({})", x.chunks()[0][0])
+        } else {
+            label
+        };
+        rows.push(Row {
+            label,
+            chunks: x.numblocks()[0],
+            tasks,
+            time: median(times),
+            result,
+        });
     }
     let mut loop_times = Vec::new();
     let mut loop_result = 0.0;
@@ -102,7 +114,11 @@ fn main() -> Result<(), dask::Error> {
             r.result
         );
     }
-    println!("| plain loop, one Vec<f64>, 1 thread | 1 | - | {:.1} | 1.00x | {:.6} |", ms(loop_time), loop_result);
+    println!(
+        "| plain loop, one Vec<f64>, 1 thread | 1 | - | {:.1} | 1.00x | {:.6} |",
+        ms(loop_time),
+        loop_result
+    );
 
     // The verdict, from the figures above.
     let best = rows.iter().min_by_key(|r| r.time).expect("four rows");
@@ -115,7 +131,10 @@ fn main() -> Result<(), dask::Error> {
             best.chunks as f64 / workers as f64
         )
     } else {
-        format!("{} chunks use {} of {workers} workers, yet nothing beat them", best.chunks, best.chunks)
+        format!(
+            "{} chunks use {} of {workers} workers, yet nothing beat them",
+            best.chunks, best.chunks
+        )
     };
     if most.tasks > best.tasks && most.time > best.time {
         let per_task = (most.time - best.time).as_secs_f64() / (most.tasks - best.tasks) as f64;
@@ -127,7 +146,10 @@ fn main() -> Result<(), dask::Error> {
             per_task * 1e6
         );
     } else if most.tasks > best.tasks {
-        why += &format!("; {} tasks of {} chunks cost nothing measurable", most.tasks, most.label);
+        why += &format!(
+            "; {} tasks of {} chunks cost nothing measurable",
+            most.tasks, most.label
+        );
     }
     if fewest.chunks < 2 * workers && fewest.time > best.time {
         why += &format!(

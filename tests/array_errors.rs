@@ -14,20 +14,31 @@ fn message(result: Result<impl std::fmt::Debug, dask::Error>) -> String {
 }
 
 fn matrix(rows: usize, cols: usize, chunks: usize) -> Array {
-    array::arange(rows * cols, rows * cols).reshape([rows, cols]).rechunk(chunks)
+    array::arange(rows * cols, rows * cols)
+        .reshape([rows, cols])
+        .rechunk(chunks)
 }
 
 #[test]
 fn mismatched_shapes() {
     let a = matrix(3, 4, 2);
     let b = matrix(4, 3, 2);
-    assert_eq!(message((&a + &b).compute()), "`add`: shapes (3, 4) and (4, 3) do not match");
-    assert_eq!(message(a.matmul(&a).compute()), "`matmul`: shapes (3, 4) and (3, 4) do not match");
+    assert_eq!(
+        message((&a + &b).compute()),
+        "`add`: shapes (3, 4) and (4, 3) do not match"
+    );
+    assert_eq!(
+        message(a.matmul(&a).compute()),
+        "`matmul`: shapes (3, 4) and (3, 4) do not match"
+    );
     assert_eq!(
         message(array::concatenate(&[a.clone(), b.clone()], 0).compute()),
         "`concatenate`: shapes (3, 4) and (4, 3) do not match"
     );
-    assert_eq!(message(array::stack(&[a.clone(), b], 0).compute()), "`stack`: shapes (3, 4) and (4, 3) do not match");
+    assert_eq!(
+        message(array::stack(&[a.clone(), b], 0).compute()),
+        "`stack`: shapes (3, 4) and (4, 3) do not match"
+    );
     assert_eq!(
         message(a.transpose(vec![0, 0]).compute()),
         "`transpose` on shape (3, 4): [0, 0] is not a permutation of the 2 axes"
@@ -106,7 +117,14 @@ fn a_reshape_the_chunks_cannot_express_names_a_rechunk_that_works() {
         "`reshape` from (12,) to (4, 3): the chunks [[5, 5, 2]] cannot be reshaped chunk by chunk; rechunk first, e.g. `.rechunk([[12]])`"
     );
     // The suggestion works.
-    assert_eq!(a.rechunk(vec![vec![12]]).reshape([4, 3]).compute().unwrap().shape(), &[4, 3]);
+    assert_eq!(
+        a.rechunk(vec![vec![12]])
+            .reshape([4, 3])
+            .compute()
+            .unwrap()
+            .shape(),
+        &[4, 3]
+    );
     assert_eq!(
         message(a.reshape([5, 3]).compute()),
         "`reshape` on shape (12,): cannot hold the 12 elements in shape (5, 3)"
@@ -135,8 +153,15 @@ fn errors_travel_through_chains_and_stop_everything_before_it_runs() {
         RUNS.fetch_add(1, Ordering::SeqCst);
         b.clone()
     });
-    let bad = (&counted + &array::ones(50, 10)).sqrt().t().rechunk(5).slice(s![..3]);
-    assert!(matches!(bad.error(), Some(ArrayError::ShapeMismatch { .. })));
+    let bad = (&counted + &array::ones(50, 10))
+        .sqrt()
+        .t()
+        .rechunk(5)
+        .slice(s![..3]);
+    assert!(matches!(
+        bad.error(),
+        Some(ArrayError::ShapeMismatch { .. })
+    ));
     assert_eq!(bad.shape(), &[] as &[usize]);
     let expected = "`add`: shapes (100,) and (50,) do not match";
     assert_eq!(message(bad.compute()), expected);
@@ -149,7 +174,9 @@ fn errors_travel_through_chains_and_stop_everything_before_it_runs() {
     assert_eq!(message(dask::compute((&good, &downstream))), expected);
     assert_eq!(message(dask::compute((&good, &bad))), expected);
     assert_eq!(RUNS.load(Ordering::SeqCst), 0, "no task ran");
-    assert!(bad.visualize(std::env::temp_dir().join("never.svg")).is_err());
+    assert!(bad
+        .visualize(std::env::temp_dir().join("never.svg"))
+        .is_err());
     assert!(bad.to_string().contains(expected));
     // The valid parts still compute.
     assert_eq!(good.compute().unwrap(), 100.0);
@@ -159,5 +186,9 @@ fn errors_travel_through_chains_and_stop_everything_before_it_runs() {
 fn a_block_function_returning_another_shape_is_an_error() {
     let x = array::ones(10, 5).map_blocks(|b| b.slice(s![..2]).to_owned().into_dyn());
     let err = x.compute().unwrap_err();
-    assert!(err.to_string().contains("`map_blocks`: shapes (5,) and (2,) do not match"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`map_blocks`: shapes (5,) and (2,) do not match"),
+        "{err}"
+    );
 }

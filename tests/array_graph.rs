@@ -10,7 +10,11 @@ use dask::{delayed, Delayed};
 fn an_elementwise_chain_is_one_task_per_block() {
     let x = default_rng(1).random(1_000, 100);
     let y = x.powi(2).sqrt();
-    assert_eq!(dask::graph(&y).len(), 10, "random, powi and sqrt fuse into one task per block");
+    assert_eq!(
+        dask::graph(&y).len(),
+        10,
+        "random, powi and sqrt fuse into one task per block"
+    );
     let z = (&y + &x) * 2.0 - 1.0;
     assert_eq!(dask::graph(&z).len(), 10);
     assert_eq!(z.to_delayed()[0].name(), "sub");
@@ -23,9 +27,15 @@ fn a_reductions_first_step_fuses_into_the_chain() {
     // 10 partial tasks (random, powi, sqrt and the partial state in each), a tree of
     // 3 + 1 merges, and the final mean.
     assert_eq!(dask::graph(&m).len(), 10 + 3 + 1 + 1);
-    let names: Vec<String> = dask::graph(&m).nodes().map(|(_, n)| n.name.clone()).collect();
+    let names: Vec<String> = dask::graph(&m)
+        .nodes()
+        .map(|(_, n)| n.name.clone())
+        .collect();
     assert_eq!(names.iter().filter(|n| *n == "moments-partial").count(), 10);
-    assert!(!names.iter().any(|n| n == "sqrt" || n == "random"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n == "sqrt" || n == "random"),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -36,9 +46,18 @@ fn equal_arrays_built_twice_are_the_same_nodes() {
     let g = dask::graph((&a, &b));
     assert_eq!(g.len(), dask::graph(&a).len());
     // Another seed, another chunking or another operation: other keys.
-    assert_ne!(a.key(), default_rng(6).random([40, 40], 10).powi(2).sum().key());
-    assert_ne!(a.key(), default_rng(5).random([40, 40], 20).powi(2).sum().key());
-    assert_ne!(a.key(), default_rng(5).random([40, 40], 10).powi(3).sum().key());
+    assert_ne!(
+        a.key(),
+        default_rng(6).random([40, 40], 10).powi(2).sum().key()
+    );
+    assert_ne!(
+        a.key(),
+        default_rng(5).random([40, 40], 20).powi(2).sum().key()
+    );
+    assert_ne!(
+        a.key(),
+        default_rng(5).random([40, 40], 10).powi(3).sum().key()
+    );
     // mean and std share their partial states.
     let x = default_rng(5).random(1_000, 100);
     let both = dask::graph((&x.mean(), &x.std())).len();
@@ -73,15 +92,24 @@ fn scale(block: &ArrayD<f64>, by: f64) -> ArrayD<f64> {
 #[test]
 fn blocks_go_through_delayed_functions_and_back() {
     let x = array::arange(10, 4);
-    let scaled: Vec<Delayed<ArrayD<f64>>> = x.to_delayed().into_iter().map(|b| scale(b, 10.0)).collect();
+    let scaled: Vec<Delayed<ArrayD<f64>>> =
+        x.to_delayed().into_iter().map(|b| scale(b, 10.0)).collect();
     let y = Array::from_delayed(scaled, x.chunks());
     let want: Vec<f64> = (0..10).map(|i| i as f64 * 10.0).collect();
-    assert_eq!(y.compute().unwrap().iter().copied().collect::<Vec<_>>(), want);
+    assert_eq!(
+        y.compute().unwrap().iter().copied().collect::<Vec<_>>(),
+        want
+    );
     assert_eq!(y.sum().compute().unwrap(), 450.0);
     // A block of another shape than declared is an error naming both shapes.
     let wrong = vec![delayed(ArrayD::zeros(IxDyn(&[3])))];
-    let err = Array::from_delayed(wrong, vec![vec![4]]).compute().unwrap_err();
-    assert!(err.to_string().contains("(3,)") && err.to_string().contains("(4,)"), "{err}");
+    let err = Array::from_delayed(wrong, vec![vec![4]])
+        .compute()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("(3,)") && err.to_string().contains("(4,)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -131,13 +159,22 @@ fn seeds_do_not_depend_on_the_chunking() {
     let rng = default_rng(2024);
     let a = rng.random([30, 20], [7, 9]).compute().unwrap();
     let b = rng.random([30, 20], [30, 20]).compute().unwrap();
-    let c = rng.random([30, 20], dask::array::Chunks::Auto).compute().unwrap();
+    let c = rng
+        .random([30, 20], dask::array::Chunks::Auto)
+        .compute()
+        .unwrap();
     assert_eq!(a, b);
     assert_eq!(a, c);
     let n1 = rng.normal(1.0, 2.0, 1000, 3).compute().unwrap();
     let n2 = rng.normal(1.0, 2.0, 1000, 1000).compute().unwrap();
     assert_eq!(n1, n2);
-    assert_ne!(a, default_rng(2025).random([30, 20], [7, 9]).compute().unwrap());
+    assert_ne!(
+        a,
+        default_rng(2025)
+            .random([30, 20], [7, 9])
+            .compute()
+            .unwrap()
+    );
     // Seeded from entropy: two calls differ.
     let e1 = array::random(100, 10).compute().unwrap();
     let e2 = array::random(100, 10).compute().unwrap();

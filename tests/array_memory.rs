@@ -16,7 +16,8 @@ static PEAK: AtomicIsize = AtomicIsize::new(0);
 // only bookkeeping.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed) + layout.size() as isize;
+        let now =
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed) + layout.size() as isize;
         PEAK.fetch_max(now, Ordering::Relaxed);
         // SAFETY: same layout as asked.
         unsafe { System.alloc(layout) }
@@ -53,7 +54,10 @@ fn reductions_hold_about_workers_plus_a_few_chunks() {
     let mean = x.powi(2).sqrt().mean();
     let (m, peak) = peak_during(|| mean.compute_with(&config).unwrap());
     assert!((m - 0.5).abs() < 0.01);
-    assert!(peak < 4 * CHUNK_BYTES, "fused: peak {peak} bytes for {CHUNKS} blocks of {CHUNK_BYTES}");
+    assert!(
+        peak < 4 * CHUNK_BYTES,
+        "fused: peak {peak} bytes for {CHUNKS} blocks of {CHUNK_BYTES}"
+    );
 
     // Not fused: every block is materialized by one task and read by another (a
     // closure over blocks cannot fuse). The pool runs a block's reader right after it,

@@ -12,7 +12,9 @@ fn data() -> ArrayD<f64> {
 }
 
 fn exact_sum() -> f64 {
-    let scaled: i128 = (0..N as i128).map(|i| 1_000_000_000i128 * 1024 + i % 4096).sum();
+    let scaled: i128 = (0..N as i128)
+        .map(|i| 1_000_000_000i128 * 1024 + i % 4096)
+        .sum();
     scaled as f64 / 1024.0
 }
 
@@ -22,13 +24,22 @@ fn the_sum_of_a_million_values_near_1e9_is_exact_to_an_ulp() {
     let exact = exact_sum();
     let naive: f64 = values.iter().fold(0.0, |acc, v| acc + v);
     let ulp = exact * f64::EPSILON;
-    assert!((naive - exact).abs() > 4.0 * ulp, "the data makes a naive sum drift: {naive} vs {exact}");
+    assert!(
+        (naive - exact).abs() > 4.0 * ulp,
+        "the data makes a naive sum drift: {naive} vs {exact}"
+    );
     for chunks in [1_000, 65_536, N] {
         let x = Array::from_array(values.clone(), chunks);
         let sum = x.sum().compute().unwrap();
-        assert!((sum - exact).abs() <= ulp, "chunks {chunks}: {sum} vs {exact}");
+        assert!(
+            (sum - exact).abs() <= ulp,
+            "chunks {chunks}: {sum} vs {exact}"
+        );
         let mean = x.mean().compute().unwrap();
-        assert!((mean - exact / N as f64).abs() <= 1e9 * f64::EPSILON, "{mean}");
+        assert!(
+            (mean - exact / N as f64).abs() <= 1e9 * f64::EPSILON,
+            "{mean}"
+        );
     }
 }
 

@@ -16,13 +16,19 @@ fn arrays() -> impl Strategy<Value = (ArrayD<f64>, Vec<usize>)> {
             Just(shape),
         )
             .prop_map(|(values, chunks, shape)| {
-                (ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap(), chunks)
+                (
+                    ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap(),
+                    chunks,
+                )
             })
     })
 }
 
 fn close(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
-    a.shape() == b.shape() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-9 * (1.0 + y.abs()))
+    a.shape() == b.shape()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-9 * (1.0 + y.abs()))
 }
 
 fn near(a: f64, b: f64) -> bool {
@@ -143,7 +149,10 @@ fn reshape_splits_a_chunked_axis_into_rows() {
     let x = Array::from_array(data.clone(), 6);
     let y = x.reshape([4, 3]);
     assert_eq!(y.chunks(), vec![vec![2, 2], vec![3]]);
-    assert_eq!(y.compute().unwrap(), data.into_shape_with_order(IxDyn(&[4, 3])).unwrap());
+    assert_eq!(
+        y.compute().unwrap(),
+        data.into_shape_with_order(IxDyn(&[4, 3])).unwrap()
+    );
     let back = y.reshape(12);
     assert_eq!(back.chunks(), vec![vec![6, 6]]);
 }

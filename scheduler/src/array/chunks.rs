@@ -93,7 +93,11 @@ const AUTO_CHUNKS_PER_WORKER: usize = 4;
 
 impl Chunks {
     /// The chunk sizes along each axis for `shape`, or why they do not fit.
-    pub(crate) fn resolve(&self, op: &'static str, shape: &[usize]) -> Result<Vec<Vec<usize>>, ArrayError> {
+    pub(crate) fn resolve(
+        &self,
+        op: &'static str,
+        shape: &[usize],
+    ) -> Result<Vec<Vec<usize>>, ArrayError> {
         let bad = |chunks: Vec<Vec<usize>>, why: String| ArrayError::BadChunks {
             op,
             shape: Dims(shape.to_vec()),
@@ -157,7 +161,7 @@ fn even_split(dim: usize, size: usize) -> Vec<usize> {
         return vec![0];
     }
     let mut out = vec![size; dim / size];
-    if dim % size != 0 {
+    if !dim.is_multiple_of(size) {
         out.push(dim % size);
     }
     out
@@ -224,8 +228,13 @@ mod tests {
 
     #[test]
     fn explicit_chunks_must_add_up() {
-        let err = Chunks::from(vec![vec![3, 3]]).resolve("from_array", &[10]).unwrap_err();
+        let err = Chunks::from(vec![vec![3, 3]])
+            .resolve("from_array", &[10])
+            .unwrap_err();
         assert!(err.to_string().contains("add up to 6, not 10"), "{err}");
-        assert_eq!(Chunks::from(4).resolve("x", &[10]).unwrap(), vec![vec![4, 4, 2]]);
+        assert_eq!(
+            Chunks::from(4).resolve("x", &[10]).unwrap(),
+            vec![vec![4, 4, 2]]
+        );
     }
 }

@@ -21,7 +21,12 @@ pub fn ones(shape: impl Into<Shape>, chunks: impl Into<Chunks>) -> Array {
 
 /// An array whose elements are all `value`.
 pub fn full(shape: impl Into<Shape>, value: f64, chunks: impl Into<Chunks>) -> Array {
-    Array::generated("full", Expr::Generate(Generator::Full(Scalar::new(value))), shape, chunks)
+    Array::generated(
+        "full",
+        Expr::Generate(Generator::Full(Scalar::new(value))),
+        shape,
+        chunks,
+    )
 }
 
 /// `0, 1, ..., n - 1` (NumPy's `arange(n)`).
@@ -32,7 +37,11 @@ pub fn arange(n: usize, chunks: impl Into<Chunks>) -> Array {
 /// `num` values evenly spaced from `start` to `stop`, both included (NumPy's
 /// `linspace`).
 pub fn linspace(start: f64, stop: f64, num: usize, chunks: impl Into<Chunks>) -> Array {
-    let step = if num > 1 { (stop - start) / (num - 1) as f64 } else { 0.0 };
+    let step = if num > 1 {
+        (stop - start) / (num - 1) as f64
+    } else {
+        0.0
+    };
     ramp(start, step, num, chunks)
 }
 
@@ -71,10 +80,19 @@ impl Array {
                     })
                     .collect();
                 let data = Arc::clone(&data);
-                let tag = ("from_array", content, &shape, body.block_offset(&idx), body.block_shape(&idx));
-                crate::map_many_pure("array", tag, &[] as &[crate::Delayed<Block>], move |_: &[&Block]| {
-                    data.slice(region.as_slice()).to_owned()
-                })
+                let tag = (
+                    "from_array",
+                    content,
+                    &shape,
+                    body.block_offset(&idx),
+                    body.block_shape(&idx),
+                );
+                crate::map_many_pure(
+                    "array",
+                    tag,
+                    &[] as &[crate::Delayed<Block>],
+                    move |_: &[&Block]| data.slice(region.as_slice()).to_owned(),
+                )
             })
             .collect();
         Array::from_blocks(shape, chunks, blocks)
@@ -92,4 +110,3 @@ fn content_hash(data: &ArrayD<f64>) -> u64 {
     }
     hasher.finish()
 }
-

@@ -11,9 +11,16 @@ use super::{Array, Block};
 
 impl Array {
     fn unary(&self, op: UnaryOp) -> Array {
-        let Ok(body) = self.body() else { return self.clone() };
+        let Ok(body) = self.body() else {
+            return self.clone();
+        };
         let (expr, inputs) = self.view();
-        Array::fused(body.shape.clone(), body.chunks.clone(), Arc::new(Expr::Unary(op, Box::new((*expr).clone()))), inputs)
+        Array::fused(
+            body.shape.clone(),
+            body.chunks.clone(),
+            Arc::new(Expr::Unary(op, Box::new((*expr).clone()))),
+            inputs,
+        )
     }
 
     /// `self op other`, same shapes or `other` (or `self`) of the other's last axes
@@ -25,7 +32,11 @@ impl Array {
             (_, Err(_)) => return other.clone(),
             (Ok(a), Ok(b)) => (a, b),
         };
-        let (big, small_is_other) = if a.shape.len() >= b.shape.len() { (a, true) } else { (b, false) };
+        let (big, small_is_other) = if a.shape.len() >= b.shape.len() {
+            (a, true)
+        } else {
+            (b, false)
+        };
         let small = if small_is_other { b } else { a };
         let trailing = big.shape.len() - small.shape.len();
         if big.shape[trailing..] != small.shape[..] {
@@ -52,7 +63,12 @@ impl Array {
         let (eb, ib) = right.view();
         let eb = Box::new(eb.shift_inputs(inputs.len()));
         inputs.extend(ib);
-        Array::fused(big.shape.clone(), big.chunks.clone(), Arc::new(Expr::Binary(op, Box::new((*ea).clone()), eb)), inputs)
+        Array::fused(
+            big.shape.clone(),
+            big.chunks.clone(),
+            Arc::new(Expr::Binary(op, Box::new((*ea).clone()), eb)),
+            inputs,
+        )
     }
 
     /// `-x`
@@ -112,7 +128,9 @@ impl Array {
     where
         F: Fn(&ndarray::ArrayD<f64>) -> ndarray::ArrayD<f64> + Send + Sync + 'static,
     {
-        let Ok(body) = self.body() else { return self.clone() };
+        let Ok(body) = self.body() else {
+            return self.clone();
+        };
         // Closures have no content to key by: each call gets its own number.
         static CALLS: AtomicU64 = AtomicU64::new(0);
         let call = CALLS.fetch_add(1, Ordering::Relaxed);
@@ -125,18 +143,23 @@ impl Array {
                 let f = Arc::clone(&f);
                 let want = body.block_shape(&body.unravel(b));
                 let tag = ("map_blocks", call, std::process::id(), b);
-                crate::try_map_many_pure("map_blocks", tag, std::slice::from_ref(block), move |ins: &[&Block]| {
-                    let out = f(ins[0]);
-                    if out.shape() == want.as_slice() {
-                        Ok(out)
-                    } else {
-                        Err(ArrayError::ShapeMismatch {
-                            op: "map_blocks",
-                            left: Dims(want.clone()),
-                            right: Dims(out.shape().to_vec()),
-                        })
-                    }
-                })
+                crate::try_map_many_pure(
+                    "map_blocks",
+                    tag,
+                    std::slice::from_ref(block),
+                    move |ins: &[&Block]| {
+                        let out = f(ins[0]);
+                        if out.shape() == want.as_slice() {
+                            Ok(out)
+                        } else {
+                            Err(ArrayError::ShapeMismatch {
+                                op: "map_blocks",
+                                left: Dims(want.clone()),
+                                right: Dims(out.shape().to_vec()),
+                            })
+                        }
+                    },
+                )
             })
             .collect();
         Array::from_blocks(body.shape.clone(), body.chunks.clone(), blocks)
@@ -196,10 +219,34 @@ macro_rules! binary_operator {
     };
 }
 
-binary_operator!(Add, add, BinaryOp::Add, UnaryOp::AddScalar, UnaryOp::AddScalar);
-binary_operator!(Sub, sub, BinaryOp::Sub, UnaryOp::SubScalar, UnaryOp::ScalarSub);
-binary_operator!(Mul, mul, BinaryOp::Mul, UnaryOp::MulScalar, UnaryOp::MulScalar);
-binary_operator!(Div, div, BinaryOp::Div, UnaryOp::DivScalar, UnaryOp::ScalarDiv);
+binary_operator!(
+    Add,
+    add,
+    BinaryOp::Add,
+    UnaryOp::AddScalar,
+    UnaryOp::AddScalar
+);
+binary_operator!(
+    Sub,
+    sub,
+    BinaryOp::Sub,
+    UnaryOp::SubScalar,
+    UnaryOp::ScalarSub
+);
+binary_operator!(
+    Mul,
+    mul,
+    BinaryOp::Mul,
+    UnaryOp::MulScalar,
+    UnaryOp::MulScalar
+);
+binary_operator!(
+    Div,
+    div,
+    BinaryOp::Div,
+    UnaryOp::DivScalar,
+    UnaryOp::ScalarDiv
+);
 
 impl Neg for &Array {
     type Output = Array;

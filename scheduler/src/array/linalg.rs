@@ -31,7 +31,11 @@ impl Array {
     /// Sums products over pairs of axes, `axes.0[i]` of `self` with `axes.1[i]` of
     /// `other` (NumPy's `tensordot(a, b, axes=(..., ...))`). The result's axes are the
     /// free axes of `self`, then those of `other`.
-    pub fn tensordot(&self, other: &Array, axes: (impl Into<Vec<usize>>, impl Into<Vec<usize>>)) -> Array {
+    pub fn tensordot(
+        &self,
+        other: &Array,
+        axes: (impl Into<Vec<usize>>, impl Into<Vec<usize>>),
+    ) -> Array {
         self.contract("tensordot", other, &axes.0.into(), &axes.1.into())
     }
 
@@ -42,17 +46,29 @@ impl Array {
             (Ok(a), Ok(b)) => (a, b),
         };
         let mismatch = || {
-            Array::invalid(ArrayError::ShapeMismatch { op, left: Dims(a.shape.clone()), right: Dims(b.shape.clone()) })
+            Array::invalid(ArrayError::ShapeMismatch {
+                op,
+                left: Dims(a.shape.clone()),
+                right: Dims(b.shape.clone()),
+            })
         };
         if ca.len() != cb.len() {
             return mismatch();
         }
         for (&i, &j) in ca.iter().zip(cb) {
             if i >= a.shape.len() {
-                return Array::invalid(ArrayError::AxisOutOfRange { op, axis: i, shape: Dims(a.shape.clone()) });
+                return Array::invalid(ArrayError::AxisOutOfRange {
+                    op,
+                    axis: i,
+                    shape: Dims(a.shape.clone()),
+                });
             }
             if j >= b.shape.len() {
-                return Array::invalid(ArrayError::AxisOutOfRange { op, axis: j, shape: Dims(b.shape.clone()) });
+                return Array::invalid(ArrayError::AxisOutOfRange {
+                    op,
+                    axis: j,
+                    shape: Dims(b.shape.clone()),
+                });
             }
             if a.shape[i] != b.shape[j] {
                 return mismatch();
@@ -60,7 +76,11 @@ impl Array {
         }
         let distinct = |v: &[usize]| v.iter().enumerate().all(|(k, x)| !v[..k].contains(x));
         if !distinct(ca) || !distinct(cb) {
-            return Array::invalid(ArrayError::Invalid { op, shape: Dims(a.shape.clone()), why: "an axis is contracted twice".into() });
+            return Array::invalid(ArrayError::Invalid {
+                op,
+                shape: Dims(a.shape.clone()),
+                why: "an axis is contracted twice".into(),
+            });
         }
         let free_a: Vec<usize> = (0..a.shape.len()).filter(|x| !ca.contains(x)).collect();
         let free_b: Vec<usize> = (0..b.shape.len()).filter(|x| !cb.contains(x)).collect();
@@ -69,11 +89,22 @@ impl Array {
         for (&i, &j) in ca.iter().zip(cb) {
             want[j] = a.chunks[i].clone();
         }
-        let other = if want == b.chunks { other.clone() } else { other.rechunk(want) };
+        let other = if want == b.chunks {
+            other.clone()
+        } else {
+            other.rechunk(want)
+        };
         let b = other.body().expect("valid");
-        let shape: Vec<usize> = free_a.iter().map(|&x| a.shape[x]).chain(free_b.iter().map(|&x| b.shape[x])).collect();
-        let chunks: Vec<Vec<usize>> =
-            free_a.iter().map(|&x| a.chunks[x].clone()).chain(free_b.iter().map(|&x| b.chunks[x].clone())).collect();
+        let shape: Vec<usize> = free_a
+            .iter()
+            .map(|&x| a.shape[x])
+            .chain(free_b.iter().map(|&x| b.shape[x]))
+            .collect();
+        let chunks: Vec<Vec<usize>> = free_a
+            .iter()
+            .map(|&x| a.chunks[x].clone())
+            .chain(free_b.iter().map(|&x| b.chunks[x].clone()))
+            .collect();
         let combos = cartesian(&ca.iter().map(|&x| a.chunks[x].len()).collect::<Vec<_>>());
         let out_body = super::Body::layout(shape.clone(), chunks.clone());
         // Axis orders that put the contracted axes last in `self`'s blocks and first in

@@ -79,7 +79,11 @@ enum Kind {
 }
 
 impl Array {
-    pub(crate) fn from_blocks(shape: Vec<usize>, chunks: Vec<Vec<usize>>, blocks: Vec<Delayed<Block>>) -> Array {
+    pub(crate) fn from_blocks(
+        shape: Vec<usize>,
+        chunks: Vec<Vec<usize>>,
+        blocks: Vec<Delayed<Block>>,
+    ) -> Array {
         debug_assert_eq!(blocks.len(), chunks.iter().map(Vec::len).product::<usize>());
         Array(Arc::new(Inner::Valid(Body {
             shape,
@@ -89,7 +93,12 @@ impl Array {
         })))
     }
 
-    pub(crate) fn fused(shape: Vec<usize>, chunks: Vec<Vec<usize>>, expr: Arc<Expr>, inputs: Vec<Array>) -> Array {
+    pub(crate) fn fused(
+        shape: Vec<usize>,
+        chunks: Vec<Vec<usize>>,
+        expr: Arc<Expr>,
+        inputs: Vec<Array>,
+    ) -> Array {
         Array(Arc::new(Inner::Valid(Body {
             shape,
             chunks,
@@ -103,7 +112,12 @@ impl Array {
     }
 
     /// An array computed from element positions alone (`zeros`, `random`, ...).
-    pub(crate) fn generated(op: &'static str, expr: Expr, shape: impl Into<Shape>, chunks: impl Into<Chunks>) -> Array {
+    pub(crate) fn generated(
+        op: &'static str,
+        expr: Expr,
+        shape: impl Into<Shape>,
+        chunks: impl Into<Chunks>,
+    ) -> Array {
         let shape = shape.into().0;
         match chunks.into().resolve(op, &shape) {
             Ok(chunks) => Array::fused(shape, chunks, Arc::new(expr), Vec::new()),
@@ -207,7 +221,10 @@ impl Array {
             return Array::invalid(ArrayError::Invalid {
                 op: "from_delayed",
                 shape: Dims(shape),
-                why: format!("{} blocks given for chunks {shapes:?} ({expected} blocks)", blocks.len()),
+                why: format!(
+                    "{} blocks given for chunks {shapes:?} ({expected} blocks)",
+                    blocks.len()
+                ),
             });
         }
         let body = Body::layout(shape.clone(), shapes.clone());
@@ -217,17 +234,25 @@ impl Array {
             .map(|(b, d)| {
                 let want: Vec<usize> = body.block_shape(&body.unravel(b));
                 let tag = ("from_delayed", want.clone());
-                crate::try_map_many_pure("from_delayed", tag, std::slice::from_ref(d), move |ins: &[&Block]| {
-                    if ins[0].shape() == want.as_slice() {
-                        Ok(ins[0].clone())
-                    } else {
-                        Err(ArrayError::Invalid {
-                            op: "from_delayed",
-                            shape: Dims(ins[0].shape().to_vec()),
-                            why: format!("the block was declared with shape {}", Dims(want.clone())),
-                        })
-                    }
-                })
+                crate::try_map_many_pure(
+                    "from_delayed",
+                    tag,
+                    std::slice::from_ref(d),
+                    move |ins: &[&Block]| {
+                        if ins[0].shape() == want.as_slice() {
+                            Ok(ins[0].clone())
+                        } else {
+                            Err(ArrayError::Invalid {
+                                op: "from_delayed",
+                                shape: Dims(ins[0].shape().to_vec()),
+                                why: format!(
+                                    "the block was declared with shape {}",
+                                    Dims(want.clone())
+                                ),
+                            })
+                        }
+                    },
+                )
             })
             .collect();
         Array::from_blocks(shape, shapes, checked)
@@ -248,7 +273,11 @@ impl Array {
     pub fn persist(&self) -> Result<Array, Error> {
         let body = self.body().map_err(|e| Error::Array(e.clone()))?;
         let held = crate::persist(self.blocks())?;
-        Ok(Array::from_blocks(body.shape.clone(), body.chunks.clone(), held))
+        Ok(Array::from_blocks(
+            body.shape.clone(),
+            body.chunks.clone(),
+            held,
+        ))
     }
 
     /// Writes the graph of the array's blocks to `path` (`.svg`, `.dot` or `.json`; see
@@ -319,7 +348,11 @@ impl Body {
 
     /// The input blocks a fused block reads: each input's block at the trailing part of
     /// the block index.
-    pub(crate) fn fused_block_inputs(&self, inputs: &[Array], idx: &[usize]) -> (Vec<Delayed<Block>>, BlockPlace) {
+    pub(crate) fn fused_block_inputs(
+        &self,
+        inputs: &[Array],
+        idx: &[usize],
+    ) -> (Vec<Delayed<Block>>, BlockPlace) {
         let nodes = inputs
             .iter()
             .map(|input| {
@@ -413,7 +446,11 @@ impl fmt::Display for Array {
         match self.body() {
             Err(e) => write!(f, "dask.array<invalid: {e}>"),
             Ok(body) => {
-                let chunksize: Vec<usize> = body.chunks.iter().map(|c| c.iter().copied().max().unwrap_or(0)).collect();
+                let chunksize: Vec<usize> = body
+                    .chunks
+                    .iter()
+                    .map(|c| c.iter().copied().max().unwrap_or(0))
+                    .collect();
                 let name = self.blocks().first().map(|d| d.name()).unwrap_or("empty");
                 write!(
                     f,

@@ -4,7 +4,7 @@
 //! any worker, and a seeded array's tasks are pure (Dask's `RandomState` draws per
 //! block and cannot promise this: dask#1684).
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +18,11 @@ pub enum Distribution {
     /// Uniform in `[0, 1)`.
     Uniform { seed: u64 },
     /// Normal with this mean and standard deviation (Box-Muller).
-    Normal { seed: u64, mean: Scalar, std: Scalar },
+    Normal {
+        seed: u64,
+        mean: Scalar,
+        std: Scalar,
+    },
 }
 
 const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -94,7 +98,12 @@ impl Rng {
     /// Uniform values in `[0, 1)`.
     pub fn random(&self, shape: impl Into<Shape>, chunks: impl Into<Chunks>) -> Array {
         let dist = Distribution::Uniform { seed: self.seed };
-        Array::generated("random", Expr::Generate(Generator::Random(dist)), shape, chunks)
+        Array::generated(
+            "random",
+            Expr::Generate(Generator::Random(dist)),
+            shape,
+            chunks,
+        )
     }
 
     /// Normally distributed values.
@@ -110,16 +119,20 @@ impl Rng {
             mean: Scalar::new(mean),
             std: Scalar::new(std),
         };
-        Array::generated("normal", Expr::Generate(Generator::Random(dist)), shape, chunks)
+        Array::generated(
+            "normal",
+            Expr::Generate(Generator::Random(dist)),
+            shape,
+            chunks,
+        )
     }
 }
 
 /// Uniform values in `[0, 1)` from a seed drawn from the operating system's entropy
 /// (two calls give different arrays); use [`default_rng`] to reproduce values.
 pub fn random(shape: impl Into<Shape>, chunks: impl Into<Chunks>) -> Array {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    0u8.hash(&mut hasher);
-    default_rng(hasher.finish()).random(shape, chunks)
+    let seed = std::collections::hash_map::RandomState::new().hash_one(0u8);
+    default_rng(seed).random(shape, chunks)
 }
 
 #[cfg(test)]
@@ -141,7 +154,11 @@ mod tests {
     #[test]
     fn normal_values_have_their_moments() {
         let mut v = vec![0.0; 200_000];
-        let dist = Distribution::Normal { seed: 3, mean: Scalar::new(5.0), std: Scalar::new(2.0) };
+        let dist = Distribution::Normal {
+            seed: 3,
+            mean: Scalar::new(5.0),
+            std: Scalar::new(2.0),
+        };
         dist.fill(0, &mut v);
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64;

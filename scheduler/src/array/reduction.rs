@@ -87,8 +87,16 @@ impl Partial {
     fn empty(kind: StateKind) -> Partial {
         match kind {
             StateKind::Sum => Partial::Sum { hi: 0.0, lo: 0.0 },
-            StateKind::Moments => Partial::Moments { n: 0.0, mean: 0.0, m2: 0.0 },
-            StateKind::Min | StateKind::Max => Partial::Extreme { value: f64::NAN, index: 0, n: 0 },
+            StateKind::Moments => Partial::Moments {
+                n: 0.0,
+                mean: 0.0,
+                m2: 0.0,
+            },
+            StateKind::Min | StateKind::Max => Partial::Extreme {
+                value: f64::NAN,
+                index: 0,
+                n: 0,
+            },
         }
     }
 
@@ -111,8 +119,16 @@ impl Partial {
                         m2[k] += d * d;
                     }
                 }
-                let rest: f64 = lanes.remainder().iter().map(|v| (v - mean) * (v - mean)).sum();
-                Partial::Moments { n, mean, m2: m2.iter().sum::<f64>() + rest }
+                let rest: f64 = lanes
+                    .remainder()
+                    .iter()
+                    .map(|v| (v - mean) * (v - mean))
+                    .sum();
+                Partial::Moments {
+                    n,
+                    mean,
+                    m2: m2.iter().sum::<f64>() + rest,
+                }
             }
             StateKind::Min | StateKind::Max => {
                 let position = if let Some(p) = tile.iter().position(|v| v.is_nan()) {
@@ -124,7 +140,11 @@ impl Partial {
                     let m = tile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     tile.iter().position(|&v| v == m).unwrap_or(0)
                 };
-                Partial::Extreme { value: tile[position], index: index_of(position), n: tile.len() as u64 }
+                Partial::Extreme {
+                    value: tile[position],
+                    index: index_of(position),
+                    n: tile.len() as u64,
+                }
             }
         };
         *self = self.merge(tile_state, kind);
@@ -134,9 +154,23 @@ impl Partial {
         match (self, other) {
             (Partial::Sum { hi: a, lo: la }, Partial::Sum { hi: b, lo: lb }) => {
                 let (hi, e) = two_sum(a, b);
-                Partial::Sum { hi, lo: la + lb + e }
+                Partial::Sum {
+                    hi,
+                    lo: la + lb + e,
+                }
             }
-            (Partial::Moments { n: na, mean: ma, m2: qa }, Partial::Moments { n: nb, mean: mb, m2: qb }) => {
+            (
+                Partial::Moments {
+                    n: na,
+                    mean: ma,
+                    m2: qa,
+                },
+                Partial::Moments {
+                    n: nb,
+                    mean: mb,
+                    m2: qb,
+                },
+            ) => {
                 if na == 0.0 {
                     return other;
                 }
@@ -151,7 +185,18 @@ impl Partial {
                     m2: qa + qb + delta * delta * (na * nb / n),
                 }
             }
-            (Partial::Extreme { value: va, index: ia, n: na }, Partial::Extreme { value: vb, index: ib, n: nb }) => {
+            (
+                Partial::Extreme {
+                    value: va,
+                    index: ia,
+                    n: na,
+                },
+                Partial::Extreme {
+                    value: vb,
+                    index: ib,
+                    n: nb,
+                },
+            ) => {
                 if na == 0 {
                     return other;
                 }
@@ -164,12 +209,20 @@ impl Partial {
                     (true, false) => false,
                     (false, true) => true,
                     (false, false) => {
-                        let better = if kind == StateKind::Min { vb < va } else { vb > va };
+                        let better = if kind == StateKind::Min {
+                            vb < va
+                        } else {
+                            vb > va
+                        };
                         better || (vb == va && first_b)
                     }
                 };
                 let (value, index) = if b_wins { (vb, ib) } else { (va, ia) };
-                Partial::Extreme { value, index, n: na + nb }
+                Partial::Extreme {
+                    value,
+                    index,
+                    n: na + nb,
+                }
             }
             _ => self,
         }
@@ -213,7 +266,10 @@ pub struct Reduction {
 impl Array {
     /// Reductions whose trees merge `n` partial results per task (at least 2).
     pub fn split_every(&self, n: usize) -> Reduction {
-        Reduction { array: self.clone(), split_every: n.max(2) }
+        Reduction {
+            array: self.clone(),
+            split_every: n.max(2),
+        }
     }
 
     fn default_reduction(&self) -> Reduction {
@@ -307,25 +363,31 @@ impl Reduction {
     fn scalar_index(&self, name: &'static str, kind: StateKind) -> Delayed<usize> {
         match self.root(name, kind) {
             Err(e) => invalid_node(name, &e),
-            Ok(root) => crate::map_many_pure(name, ("finish", name), &[root], |p: &[&Partial]| {
-                Finish::Index.apply(p[0]) as usize
-            }),
+            Ok(root) => {
+                crate::map_many_pure(name, ("finish", name), &[root], |p: &[&Partial]| {
+                    Finish::Index.apply(p[0]) as usize
+                })
+            }
         }
     }
 
     fn scalar(&self, name: &'static str, kind: StateKind, finish: Finish) -> Delayed<f64> {
         match self.root(name, kind) {
             Err(e) => invalid_node(name, &e),
-            Ok(root) => crate::map_many_pure(name, ("finish", name), &[root], move |p: &[&Partial]| {
-                finish.apply(p[0])
-            }),
+            Ok(root) => {
+                crate::map_many_pure(name, ("finish", name), &[root], move |p: &[&Partial]| {
+                    finish.apply(p[0])
+                })
+            }
         }
     }
 
     /// The final partial state over every block.
     fn root(&self, name: &'static str, kind: StateKind) -> Result<Delayed<Partial>, ArrayError> {
         let body = self.array.body().map_err(Clone::clone)?;
-        if matches!(kind, StateKind::Min | StateKind::Max) && body.shape.iter().product::<usize>() == 0 {
+        if matches!(kind, StateKind::Min | StateKind::Max)
+            && body.shape.iter().product::<usize>() == 0
+        {
             return Err(ArrayError::Invalid {
                 op: name,
                 shape: Dims(body.shape.clone()),
@@ -339,18 +401,29 @@ impl Reduction {
                 let (nodes, place) = body.fused_block_inputs(&inputs, &idx);
                 let tag = ("partial", kind, &*expr, &place);
                 let (expr, keep) = (Arc::clone(&expr), place.clone());
-                crate::try_map_many_pure(partial_name(kind), tag, &nodes, move |ins: &[&Block]| {
-                    with_block_inputs(ins, &keep, |block| {
-                        let mut state = Partial::empty(kind);
-                        expr.for_each_tile(block, |start, tile| {
-                            state.add_tile(kind, tile, |i| block.place.global_index(start + i))
-                        });
-                        state
-                    })
-                })
+                crate::try_map_many_pure(
+                    partial_name(kind),
+                    tag,
+                    &nodes,
+                    move |ins: &[&Block]| {
+                        with_block_inputs(ins, &keep, |block| {
+                            let mut state = Partial::empty(kind);
+                            expr.for_each_tile(block, |start, tile| {
+                                state.add_tile(kind, tile, |i| block.place.global_index(start + i))
+                            });
+                            state
+                        })
+                    },
+                )
             })
             .collect();
-        Ok(tree(leaves, self.split_every, combine_name(kind), kind, move |a, b| a.merge(*b, kind)))
+        Ok(tree(
+            leaves,
+            self.split_every,
+            combine_name(kind),
+            kind,
+            move |a, b| a.merge(*b, kind),
+        ))
     }
 
     /// See [`Array::sum_axis`].
@@ -369,7 +442,10 @@ impl Reduction {
             Ok(b) => Array::fused(
                 b.shape.clone(),
                 b.chunks.clone(),
-                Arc::new(Expr::Unary(UnaryOp::DivScalar(Scalar::new(n as f64)), Box::new((*expr).clone()))),
+                Arc::new(Expr::Unary(
+                    UnaryOp::DivScalar(Scalar::new(n as f64)),
+                    Box::new((*expr).clone()),
+                )),
                 inputs,
             ),
         }
@@ -394,7 +470,11 @@ impl Reduction {
             Ok(b) => b,
         };
         if axis >= body.shape.len() {
-            return Array::invalid(ArrayError::AxisOutOfRange { op, axis, shape: Dims(body.shape.clone()) });
+            return Array::invalid(ArrayError::AxisOutOfRange {
+                op,
+                axis,
+                shape: Dims(body.shape.clone()),
+            });
         }
         if how != AxisOp::Sum && body.shape[axis] == 0 {
             return Array::invalid(ArrayError::Invalid {
@@ -427,12 +507,25 @@ impl Reduction {
                         let (nodes, place) = body.fused_block_inputs(&inputs, &idx);
                         let tag = ("axis-partial", how, axis, &*expr, &place);
                         let (expr, keep) = (Arc::clone(&expr), place.clone());
-                        crate::try_map_many_pure(how.partial_name(), tag, &nodes, move |ins: &[&Block]| {
-                            with_block_inputs(ins, &keep, |block| how.reduce(&expr.eval_block(block), axis))
-                        })
+                        crate::try_map_many_pure(
+                            how.partial_name(),
+                            tag,
+                            &nodes,
+                            move |ins: &[&Block]| {
+                                with_block_inputs(ins, &keep, |block| {
+                                    how.reduce(&expr.eval_block(block), axis)
+                                })
+                            },
+                        )
                     })
                     .collect();
-                tree(leaves, self.split_every, how.combine_name(), how, move |a, b| how.merge(a, b))
+                tree(
+                    leaves,
+                    self.split_every,
+                    how.combine_name(),
+                    how,
+                    move |a, b| how.merge(a, b),
+                )
             })
             .collect();
         Array::from_blocks(out_shape, out_chunks, blocks)
@@ -538,7 +631,9 @@ where
                 }
                 let merge = merge.clone();
                 crate::map_many_pure(name, ("combine", kind), group, move |parts: &[&S]| {
-                    parts[1..].iter().fold(parts[0].clone(), |acc, p| merge(acc, p))
+                    parts[1..]
+                        .iter()
+                        .fold(parts[0].clone(), |acc, p| merge(acc, p))
                 })
             })
             .collect();
@@ -553,7 +648,9 @@ mod tests {
     #[test]
     fn tile_sum_is_compensated() {
         let tile: Vec<f64> = (0..4099).map(|i| 1e9 + (i % 7) as f64 / 1024.0).collect();
-        let exact: i128 = (0..4099).map(|i| 1_000_000_000i128 * 1024 + (i % 7) as i128).sum();
+        let exact: i128 = (0..4099)
+            .map(|i| 1_000_000_000i128 * 1024 + (i % 7) as i128)
+            .sum();
         let (hi, lo) = tile_sum(&tile);
         assert_eq!(hi + lo, exact as f64 / 1024.0);
     }
@@ -569,7 +666,8 @@ mod tests {
             p.add_tile(StateKind::Moments, c, |i| i as u64);
             parts = parts.merge(p, StateKind::Moments);
         }
-        let (Partial::Moments { m2: a, .. }, Partial::Moments { m2: b, .. }) = (whole, parts) else {
+        let (Partial::Moments { m2: a, .. }, Partial::Moments { m2: b, .. }) = (whole, parts)
+        else {
             panic!("moments")
         };
         assert!((a - b).abs() / a < 1e-9, "{a} {b}");

@@ -17,15 +17,22 @@ impl Array {
     /// Axes permuted: axis `i` of the result is axis `axes[i]` of `self`.
     pub fn transpose(&self, axes: impl Into<Vec<usize>>) -> Array {
         let axes: Vec<usize> = axes.into();
-        let Ok(body) = self.body() else { return self.clone() };
+        let Ok(body) = self.body() else {
+            return self.clone();
+        };
         let mut seen = vec![false; body.shape.len()];
         let valid = axes.len() == body.shape.len()
-            && axes.iter().all(|&a| a < seen.len() && !std::mem::replace(&mut seen[a], true));
+            && axes
+                .iter()
+                .all(|&a| a < seen.len() && !std::mem::replace(&mut seen[a], true));
         if !valid {
             return Array::invalid(ArrayError::Invalid {
                 op: "transpose",
                 shape: Dims(body.shape.clone()),
-                why: format!("{axes:?} is not a permutation of the {} axes", body.shape.len()),
+                why: format!(
+                    "{axes:?} is not a permutation of the {} axes",
+                    body.shape.len()
+                ),
             });
         }
         let shape: Vec<usize> = axes.iter().map(|&a| body.shape[a]).collect();
@@ -40,9 +47,18 @@ impl Array {
                 }
                 let input = &self.blocks()[body.ravel(&src)];
                 let perm = axes.clone();
-                crate::map_many_pure("transpose", ("transpose", &axes), std::slice::from_ref(input), move |ins: &[&Block]| {
-                    ins[0].view().permuted_axes(IxDyn(&perm)).as_standard_layout().into_owned()
-                })
+                crate::map_many_pure(
+                    "transpose",
+                    ("transpose", &axes),
+                    std::slice::from_ref(input),
+                    move |ins: &[&Block]| {
+                        ins[0]
+                            .view()
+                            .permuted_axes(IxDyn(&perm))
+                            .as_standard_layout()
+                            .into_owned()
+                    },
+                )
             })
             .collect();
         Array::from_blocks(shape, chunks, blocks)
@@ -52,7 +68,9 @@ impl Array {
     /// parts of the old blocks it overlaps, in one task; a block that is unchanged keeps
     /// its node.
     pub fn rechunk(&self, chunks: impl Into<Chunks>) -> Array {
-        let Ok(body) = self.body() else { return self.clone() };
+        let Ok(body) = self.body() else {
+            return self.clone();
+        };
         let new = match chunks.into().resolve("rechunk", &body.shape) {
             Ok(c) => c,
             Err(e) => return Array::invalid(e),
@@ -61,7 +79,7 @@ impl Array {
             return self.clone();
         }
         // Per axis and new chunk: (old chunk, start in it, start in the new one, length).
-        let pieces: Vec<Vec<Vec<(usize, usize, usize, usize)>>> = body
+        let pieces: Vec<Vec<Vec<Piece>>> = body
             .chunks
             .iter()
             .zip(&new)
@@ -71,22 +89,32 @@ impl Array {
         let blocks = (0..out_body.block_count())
             .map(|b| {
                 let idx = out_body.unravel(b);
-                let per_axis: Vec<&Vec<(usize, usize, usize, usize)>> =
-                    idx.iter().enumerate().map(|(a, &i)| &pieces[a][i]).collect();
+                let per_axis: Vec<&Vec<Piece>> = idx
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &i)| &pieces[a][i])
+                    .collect();
                 let combos = cartesian(&per_axis.iter().map(|p| p.len()).collect::<Vec<_>>());
                 let mut inputs = Vec::with_capacity(combos.len());
                 let mut regions = Vec::with_capacity(combos.len());
                 for combo in &combos {
-                    let parts: Vec<(usize, usize, usize, usize)> =
-                        combo.iter().enumerate().map(|(a, &k)| per_axis[a][k]).collect();
-                    let src: Vec<usize> = parts.iter().map(|p| p.0).collect();
+                    let parts: Vec<Piece> = combo
+                        .iter()
+                        .enumerate()
+                        .map(|(a, &k)| per_axis[a][k])
+                        .collect();
+                    let src: Vec<usize> = parts.iter().map(|p| p.old).collect();
                     inputs.push(self.blocks()[body.ravel(&src)].clone());
                     regions.push(parts);
                 }
                 let shape = out_body.block_shape(&idx);
                 let whole = inputs.len() == 1
-                    && regions[0].iter().zip(&shape).all(|(p, &len)| p.1 == 0 && p.3 == len)
-                    && body.block_shape(&regions[0].iter().map(|p| p.0).collect::<Vec<_>>()) == shape;
+                    && regions[0]
+                        .iter()
+                        .zip(&shape)
+                        .all(|(p, &len)| p.from == 0 && p.len == len)
+                    && body.block_shape(&regions[0].iter().map(|p| p.old).collect::<Vec<_>>())
+                        == shape;
                 if whole {
                     return inputs.pop().expect("one input");
                 }
@@ -94,9 +122,12 @@ impl Array {
                 crate::map_many_pure("rechunk", tag, &inputs, move |ins: &[&Block]| {
                     let mut out = ArrayD::zeros(IxDyn(&shape));
                     for (input, parts) in ins.iter().zip(&regions) {
-                        let from: Vec<SliceInfoElem> = parts.iter().map(|p| range(p.1, p.3)).collect();
-                        let to: Vec<SliceInfoElem> = parts.iter().map(|p| range(p.2, p.3)).collect();
-                        out.slice_mut(to.as_slice()).assign(&input.slice(from.as_slice()));
+                        let from: Vec<SliceInfoElem> =
+                            parts.iter().map(|p| range(p.from, p.len)).collect();
+                        let to: Vec<SliceInfoElem> =
+                            parts.iter().map(|p| range(p.to, p.len)).collect();
+                        out.slice_mut(to.as_slice())
+                            .assign(&input.slice(from.as_slice()));
                     }
                     out
                 })
@@ -111,24 +142,38 @@ impl Array {
     /// Otherwise the error names a `rechunk` that works.
     pub fn reshape(&self, shape: impl Into<super::Shape>) -> Array {
         let to = shape.into().0;
-        let Ok(body) = self.body() else { return self.clone() };
+        let Ok(body) = self.body() else {
+            return self.clone();
+        };
         let from = &body.shape;
         if from.iter().product::<usize>() != to.iter().product::<usize>() {
             return Array::invalid(ArrayError::Invalid {
                 op: "reshape",
                 shape: Dims(from.clone()),
-                why: format!("cannot hold the {} elements in shape {}", from.iter().product::<usize>(), Dims(to)),
+                why: format!(
+                    "cannot hold the {} elements in shape {}",
+                    from.iter().product::<usize>(),
+                    Dims(to)
+                ),
             });
         }
         if *from == to {
             return self.clone();
         }
         let p = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-        let p = p.min(from.len().saturating_sub(1)).min(to.len().saturating_sub(1));
+        let p = p
+            .min(from.len().saturating_sub(1))
+            .min(to.len().saturating_sub(1));
         let t_in: usize = from.get(p + 1..).map_or(1, |s| s.iter().product());
         let t_out: usize = to.get(p + 1..).map_or(1, |s| s.iter().product());
         let suggestion: Vec<Vec<usize>> = (0..from.len())
-            .map(|a| if a < p { body.chunks[a].clone() } else { vec![from[a]] })
+            .map(|a| {
+                if a < p {
+                    body.chunks[a].clone()
+                } else {
+                    vec![from[a]]
+                }
+            })
             .collect();
         let reject = || {
             Array::invalid(ArrayError::Reshape {
@@ -144,7 +189,10 @@ impl Array {
             }
         } else {
             let trailing_whole = body.chunks[p + 1..].iter().all(|c| c.len() == 1);
-            let rows_fit = t_out > 0 && body.chunks[p].iter().all(|&c| (c * t_in) % t_out == 0);
+            let rows_fit = t_out > 0
+                && body.chunks[p]
+                    .iter()
+                    .all(|&c| (c * t_in).is_multiple_of(t_out));
             if !trailing_whole || !rows_fit {
                 return reject();
             }
@@ -169,10 +217,15 @@ impl Array {
         let blocks = (0..out_body.block_count())
             .map(|b| {
                 let shape = out_body.block_shape(&out_body.unravel(b));
-                crate::map_many_pure("reshape", ("reshape", shape.clone()), &self.blocks()[b..b + 1], move |ins: &[&Block]| {
-                    ArrayD::from_shape_vec(IxDyn(&shape), ins[0].iter().copied().collect())
-                        .expect("a block keeps its element count")
-                })
+                crate::map_many_pure(
+                    "reshape",
+                    ("reshape", shape.clone()),
+                    &self.blocks()[b..b + 1],
+                    move |ins: &[&Block]| {
+                        ArrayD::from_shape_vec(IxDyn(&shape), ins[0].iter().copied().collect())
+                            .expect("a block keeps its element count")
+                    },
+                )
             })
             .collect();
         Array::from_blocks(to, chunks, blocks)
@@ -180,7 +233,9 @@ impl Array {
 
     /// The array with a new axis of length 1 at `axis`.
     fn expand_dims(&self, axis: usize) -> Array {
-        let Ok(body) = self.body() else { return self.clone() };
+        let Ok(body) = self.body() else {
+            return self.clone();
+        };
         let mut shape = body.shape.clone();
         shape.insert(axis, 1);
         let mut chunks = body.chunks.clone();
@@ -189,9 +244,12 @@ impl Array {
             .blocks()
             .iter()
             .map(|b| {
-                crate::map_many_pure("expand_dims", ("expand_dims", axis), std::slice::from_ref(b), move |ins: &[&Block]| {
-                    ins[0].clone().insert_axis(Axis(axis))
-                })
+                crate::map_many_pure(
+                    "expand_dims",
+                    ("expand_dims", axis),
+                    std::slice::from_ref(b),
+                    move |ins: &[&Block]| ins[0].clone().insert_axis(Axis(axis)),
+                )
             })
             .collect();
         Array::from_blocks(shape, chunks, blocks)
@@ -207,9 +265,28 @@ fn range(start: usize, len: usize) -> SliceInfoElem {
     }
 }
 
+/// Part of an old chunk along one axis that goes into a new chunk.
+#[derive(Debug, Clone, Copy, Hash)]
+struct Piece {
+    /// The old chunk.
+    old: usize,
+    /// Where the part starts in the old chunk.
+    from: usize,
+    /// Where it starts in the new chunk.
+    to: usize,
+    len: usize,
+}
+
 /// For each new chunk along an axis, the parts of old chunks it is made of.
-fn overlaps(old: &[usize], new: &[usize]) -> Vec<Vec<(usize, usize, usize, usize)>> {
-    let old_starts: Vec<usize> = old.iter().scan(0, |s, &c| { let v = *s; *s += c; Some(v) }).collect();
+fn overlaps(old: &[usize], new: &[usize]) -> Vec<Vec<Piece>> {
+    let old_starts: Vec<usize> = old
+        .iter()
+        .scan(0, |s, &c| {
+            let v = *s;
+            *s += c;
+            Some(v)
+        })
+        .collect();
     let mut out = Vec::with_capacity(new.len());
     let mut start = 0;
     for &len in new {
@@ -218,11 +295,21 @@ fn overlaps(old: &[usize], new: &[usize]) -> Vec<Vec<(usize, usize, usize, usize
         for (i, (&os, &ol)) in old_starts.iter().zip(old).enumerate() {
             let (lo, hi) = (start.max(os), end.min(os + ol));
             if lo < hi || (len == 0 && ol == 0) {
-                parts.push((i, lo - os, lo - start, hi.saturating_sub(lo)));
+                parts.push(Piece {
+                    old: i,
+                    from: lo - os,
+                    to: lo - start,
+                    len: hi.saturating_sub(lo),
+                });
             }
         }
         if parts.is_empty() {
-            parts.push((0, 0, 0, 0));
+            parts.push(Piece {
+                old: 0,
+                from: 0,
+                to: 0,
+                len: 0,
+            });
         }
         out.push(parts);
         start = end;
@@ -263,12 +350,19 @@ pub fn concatenate(arrays: &[Array], axis: usize) -> Array {
     };
     let body = first.body().expect("checked above");
     if axis >= body.shape.len() {
-        return Array::invalid(ArrayError::AxisOutOfRange { op: "concatenate", axis, shape: Dims(body.shape.clone()) });
+        return Array::invalid(ArrayError::AxisOutOfRange {
+            op: "concatenate",
+            axis,
+            shape: Dims(body.shape.clone()),
+        });
     }
     for other in &arrays[1..] {
         let s = other.shape();
         let same = s.len() == body.shape.len()
-            && s.iter().zip(&body.shape).enumerate().all(|(a, (x, y))| a == axis || x == y);
+            && s.iter()
+                .zip(&body.shape)
+                .enumerate()
+                .all(|(a, (x, y))| a == axis || x == y);
         if !same {
             return Array::invalid(ArrayError::ShapeMismatch {
                 op: "concatenate",
@@ -282,13 +376,20 @@ pub fn concatenate(arrays: &[Array], axis: usize) -> Array {
         .map(|a| {
             let mut want = body.chunks.clone();
             want[axis] = a.chunks()[axis].clone();
-            if a.chunks() == want { a.clone() } else { a.rechunk(want) }
+            if a.chunks() == want {
+                a.clone()
+            } else {
+                a.rechunk(want)
+            }
         })
         .collect();
     let mut shape = body.shape.clone();
     shape[axis] = aligned.iter().map(|a| a.shape()[axis]).sum();
     let mut chunks = body.chunks.clone();
-    chunks[axis] = aligned.iter().flat_map(|a| a.chunks()[axis].clone()).collect();
+    chunks[axis] = aligned
+        .iter()
+        .flat_map(|a| a.chunks()[axis].clone())
+        .collect();
     // Which input and which of its blocks each block along `axis` comes from.
     let owner: Vec<(usize, usize)> = aligned
         .iter()
@@ -317,7 +418,11 @@ pub fn stack(arrays: &[Array], axis: usize) -> Array {
         return concatenate(arrays, axis);
     };
     if axis > first.ndim() {
-        return Array::invalid(ArrayError::AxisOutOfRange { op: "stack", axis, shape: Dims(first.shape().to_vec()) });
+        return Array::invalid(ArrayError::AxisOutOfRange {
+            op: "stack",
+            axis,
+            shape: Dims(first.shape().to_vec()),
+        });
     }
     if let Some(other) = arrays.iter().find(|a| a.shape() != first.shape()) {
         return Array::invalid(ArrayError::ShapeMismatch {

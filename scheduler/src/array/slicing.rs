@@ -8,15 +8,23 @@ use super::{Array, Block};
 /// What one input axis becomes.
 enum AxisSel {
     /// Kept: for each output chunk, the input block and the local indices taken from it.
-    Keep { groups: Vec<(usize, Vec<usize>)>, step: isize },
+    Keep {
+        groups: Vec<(usize, Vec<usize>)>,
+        step: isize,
+    },
     /// Removed by an index: the input block and the local index in it.
     Index { block: usize, local: usize },
 }
 
 pub(crate) fn slice(array: &Array, info: &[SliceInfoElem]) -> Array {
-    let Ok(body) = array.body() else { return array.clone() };
+    let Ok(body) = array.body() else {
+        return array.clone();
+    };
     let ndim = body.shape.len();
-    let used = info.iter().filter(|e| !matches!(e, SliceInfoElem::NewAxis)).count();
+    let used = info
+        .iter()
+        .filter(|e| !matches!(e, SliceInfoElem::NewAxis))
+        .count();
     if used > ndim {
         return Array::invalid(ArrayError::Invalid {
             op: "slice",
@@ -25,14 +33,25 @@ pub(crate) fn slice(array: &Array, info: &[SliceInfoElem]) -> Array {
         });
     }
     let oob = |axis: usize, what: String| {
-        Array::invalid(ArrayError::SliceOutOfBounds { axis, what, shape: Dims(body.shape.clone()) })
+        Array::invalid(ArrayError::SliceOutOfBounds {
+            axis,
+            what,
+            shape: Dims(body.shape.clone()),
+        })
     };
     // Per input axis its selection, and the output axes in order (Some(input axis) or a
     // new axis).
     let mut sels: Vec<AxisSel> = Vec::with_capacity(ndim);
     let mut out_axes: Vec<Option<usize>> = Vec::new();
-    let full = SliceInfoElem::Slice { start: 0, end: None, step: 1 };
-    let elems = info.iter().copied().chain(std::iter::repeat_n(full, ndim - used));
+    let full = SliceInfoElem::Slice {
+        start: 0,
+        end: None,
+        step: 1,
+    };
+    let elems = info
+        .iter()
+        .copied()
+        .chain(std::iter::repeat_n(full, ndim - used));
     for elem in elems {
         let axis = sels.len();
         match elem {
@@ -54,14 +73,27 @@ pub(crate) fn slice(array: &Array, info: &[SliceInfoElem]) -> Array {
                 let resolve = |v: isize| if v < 0 { v + len } else { v };
                 let (lo, hi) = (resolve(start), resolve(end.unwrap_or(len)));
                 if lo < 0 || lo > len || hi < 0 || hi > len {
-                    return oob(axis, format!("slice {start}..{} is out of bounds for length {len}", end.map_or(String::new(), |e| e.to_string())));
+                    return oob(
+                        axis,
+                        format!(
+                            "slice {start}..{} is out of bounds for length {len}",
+                            end.map_or(String::new(), |e| e.to_string())
+                        ),
+                    );
                 }
                 let picked: Vec<usize> = if hi <= lo {
                     Vec::new()
                 } else if step > 0 {
-                    (lo..hi).step_by(step as usize).map(|v| v as usize).collect()
+                    (lo..hi)
+                        .step_by(step as usize)
+                        .map(|v| v as usize)
+                        .collect()
                 } else {
-                    (lo..hi).rev().step_by(step.unsigned_abs()).map(|v| v as usize).collect()
+                    (lo..hi)
+                        .rev()
+                        .step_by(step.unsigned_abs())
+                        .map(|v| v as usize)
+                        .collect()
                 };
                 let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
                 for g in picked {
@@ -88,7 +120,9 @@ pub(crate) fn slice(array: &Array, info: &[SliceInfoElem]) -> Array {
                 chunks.push(vec![1]);
             }
             Some(a) => {
-                let AxisSel::Keep { groups, .. } = &sels[*a] else { unreachable!("kept axes") };
+                let AxisSel::Keep { groups, .. } = &sels[*a] else {
+                    unreachable!("kept axes")
+                };
                 let sizes: Vec<usize> = groups.iter().map(|g| g.1.len()).collect();
                 shape.push(sizes.iter().sum());
                 chunks.push(sizes);
@@ -128,11 +162,15 @@ pub(crate) fn slice(array: &Array, info: &[SliceInfoElem]) -> Array {
                             let (block, locals) = &groups[chosen[a]];
                             src.push(*block);
                             let elem = match (locals.first(), locals.last()) {
-                                (Some(&f), Some(&l)) if *step > 0 => (0, f as isize, l as isize + 1, *step),
+                                (Some(&f), Some(&l)) if *step > 0 => {
+                                    (0, f as isize, l as isize + 1, *step)
+                                }
                                 (Some(&f), Some(&l)) => (0, l as isize, f as isize + 1, *step),
                                 _ => (0, 0, 0, 1),
                             };
-                            whole &= elem.1 == 0 && elem.3 == 1 && elem.2 as usize == body.chunks[a][*block];
+                            whole &= elem.1 == 0
+                                && elem.3 == 1
+                                && elem.2 as usize == body.chunks[a][*block];
                             local.push(elem);
                             break;
                         }
@@ -153,14 +191,21 @@ pub(crate) fn slice(array: &Array, info: &[SliceInfoElem]) -> Array {
             let elems: Vec<SliceInfoElem> = local
                 .iter()
                 .map(|&(kind, a, b, s)| match kind {
-                    0 => SliceInfoElem::Slice { start: a, end: Some(b), step: s },
+                    0 => SliceInfoElem::Slice {
+                        start: a,
+                        end: Some(b),
+                        step: s,
+                    },
                     1 => SliceInfoElem::Index(a),
                     _ => SliceInfoElem::NewAxis,
                 })
                 .collect();
-            crate::map_many_pure("getitem", ("slice", &local), std::slice::from_ref(input), move |ins: &[&Block]| {
-                ins[0].slice(elems.as_slice()).to_owned()
-            })
+            crate::map_many_pure(
+                "getitem",
+                ("slice", &local),
+                std::slice::from_ref(input),
+                move |ins: &[&Block]| ins[0].slice(elems.as_slice()).to_owned(),
+            )
         })
         .collect();
     Array::from_blocks(shape, chunks, blocks)
