@@ -31,7 +31,7 @@ fn a_reductions_first_step_fuses_into_the_chain() {
         .nodes()
         .map(|(_, n)| n.name.clone())
         .collect();
-    assert_eq!(names.iter().filter(|n| *n == "moments-partial").count(), 10);
+    assert_eq!(names.iter().filter(|n| *n == "sum-partial").count(), 10);
     assert!(
         !names.iter().any(|n| n == "sqrt" || n == "random"),
         "{names:?}"
@@ -58,10 +58,13 @@ fn equal_arrays_built_twice_are_the_same_nodes() {
         a.key(),
         default_rng(5).random([40, 40], 10).powi(3).sum().key()
     );
-    // mean and std share their partial states.
+    // sum and mean share their partial states, var and std theirs.
     let x = default_rng(5).random(1_000, 100);
-    let both = dask::graph((&x.mean(), &x.std())).len();
+    let both = dask::graph((&x.sum(), &x.mean())).len();
     assert_eq!(both, dask::graph(&x.mean()).len() + 1);
+    let both = dask::graph((&x.var(), &x.std())).len();
+    assert_eq!(both, dask::graph(&x.std()).len() + 1);
+    assert_eq!(dask::graph((&x.mean(), &x.std())).len(), 2 * dask::graph(&x.std()).len());
 }
 
 #[test]

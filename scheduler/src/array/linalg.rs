@@ -2,7 +2,7 @@
 //! sums the products of the blocks along the contracted axes (`ndarray`'s `dot`, which
 //! runs the pure-Rust `matrixmultiply` kernels: no BLAS library needed).
 
-use ndarray::{Array2, ArrayD, IxDyn};
+use ndarray::{Array2, ArrayD, CowArray, Ix2, IxDyn};
 
 use super::error::{ArrayError, Dims};
 use super::shape::cartesian;
@@ -153,10 +153,18 @@ impl Array {
     }
 }
 
-/// A block with its axes permuted, as a row-major matrix with `rows` rows.
-fn as_matrix(block: &Block, perm: &[usize], rows: usize) -> Array2<f64> {
+/// A block with its axes permuted, as a matrix with `rows` rows: a view of the block
+/// itself when it is already in that order, else a row-major copy.
+fn as_matrix<'a>(block: &'a Block, perm: &[usize], rows: usize) -> CowArray<'a, f64, Ix2> {
+    let len = block.len();
+    let cols = len.checked_div(rows).unwrap_or(0);
+    let in_order = perm.iter().enumerate().all(|(i, &p)| i == p);
+    if in_order && block.is_standard_layout() {
+        if let Ok(view) = block.view().into_shape_with_order((rows, cols)) {
+            return CowArray::from(view);
+        }
+    }
     let permuted = block.view().permuted_axes(IxDyn(perm));
     let values: Vec<f64> = permuted.iter().copied().collect();
-    let cols = values.len().checked_div(rows).unwrap_or(0);
-    Array2::from_shape_vec((rows, cols), values).expect("rows divide the block")
+    CowArray::from(Array2::from_shape_vec((rows, cols), values).expect("rows divide the block"))
 }

@@ -5,14 +5,15 @@
 //! before the tree, and never builds the squared array), tile by tile in the cache.
 //! States are merged `split_every` at a time until one is left, which gives the result:
 //! - `sum`: a compensated sum (Kahan in 8 lanes within a tile, then exact two-sums).
-//! - `mean`, `var`, `std`: count, mean and sum of squared deviations (M2), each tile's
-//!   taken in two passes and merged with Chan's formula: no catastrophic cancellation
-//!   for values with a large mean, unlike `E[x²] - E[x]²`.
+//! - `mean`: the compensated sum, divided by the element count known from the shape.
+//! - `var`, `std`: count, mean and sum of squared deviations (M2), each tile's taken in
+//!   two passes and merged with Chan's formula: no catastrophic cancellation for values
+//!   with a large mean, unlike `E[x²] - E[x]²`.
 //! - `min`, `max`, `argmin`, `argmax`: the value and its flat index; NaN wins (NumPy
 //!   propagates NaN), ties go to the first index.
 //!
-//! `x.mean()` and `x.std()` share their partial states: computed together they are one
-//! tree.
+//! `x.sum()` and `x.mean()` share their partial states, and so do `x.var()` and
+//! `x.std()`: computed together they are one tree.
 
 use std::sync::Arc;
 
@@ -233,7 +234,8 @@ impl Partial {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Finish {
     Sum,
-    Mean,
+    /// The sum over this many elements, divided by their count (known while building).
+    Mean(u64),
     Var,
     Std,
     Value,
@@ -244,7 +246,7 @@ impl Finish {
     fn apply(self, p: &Partial) -> f64 {
         match (self, *p) {
             (Finish::Sum, Partial::Sum { hi, lo }) => hi + lo,
-            (Finish::Mean, Partial::Moments { n, mean, .. }) if n > 0.0 => mean,
+            (Finish::Mean(n), Partial::Sum { hi, lo }) if n > 0 => (hi + lo) / n as f64,
             (Finish::Var, Partial::Moments { n, m2, .. }) if n > 0.0 => m2 / n,
             (Finish::Std, Partial::Moments { n, m2, .. }) if n > 0.0 => (m2 / n).sqrt(),
             (Finish::Value, Partial::Extreme { value, .. }) => value,
@@ -333,7 +335,8 @@ impl Reduction {
     }
     /// See [`Array::mean`].
     pub fn mean(&self) -> Delayed<f64> {
-        self.scalar("mean", StateKind::Moments, Finish::Mean)
+        let n = self.array.shape().iter().product::<usize>() as u64;
+        self.scalar("mean", StateKind::Sum, Finish::Mean(n))
     }
     /// See [`Array::var`].
     pub fn var(&self) -> Delayed<f64> {
