@@ -5,6 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use crate::args::{ArgDeps, Inputs};
+use crate::codec::Codec;
 use crate::delayed::{task_node, Delayed};
 use crate::error::{BoxError, TaskFailure};
 use crate::key::StableHasher;
@@ -57,8 +58,26 @@ where
     E: Into<BoxError>,
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
-    let id = pure_id(name, &tag, inputs);
-    let header = NodeHeader::new::<U>(name, name, Some(id));
+    many_task(name, Some(pure_id(name, &tag, inputs)), inputs, f, no_codec)
+}
+
+/// The task behind [`try_map_many_pure`]: keyed by `id` when pure (by build order
+/// otherwise), with `codec` telling how its result crosses processes (collections that
+/// know their result types are serializable pass one).
+pub(crate) fn many_task<T, U, E, F>(
+    name: &'static str,
+    id: Option<u64>,
+    inputs: &[Delayed<T>],
+    f: F,
+    codec: fn() -> Option<&'static Codec>,
+) -> Delayed<U>
+where
+    T: Send + Sync + 'static,
+    U: Send + Sync + 'static,
+    E: Into<BoxError>,
+    F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
+{
+    let header = NodeHeader::new::<U>(name, name, id);
     task_node(
         header,
         (ManyNodes(inputs.to_vec()),),
@@ -71,13 +90,13 @@ where
                 .collect::<Result<Vec<&T>, TaskFailure>>()?;
             f(&values).map_err(|e| TaskFailure::Failed(e.into()))
         },
-        no_codec,
+        codec,
     )
 }
 
 /// The key hash of a [`map_many_pure`] node. Every key this module computes goes
 /// through here, so a change of key hashing is made in one place.
-fn pure_id<T>(name: &str, tag: &impl Hash, inputs: &[Delayed<T>]) -> u64 {
+pub(crate) fn pure_id<T>(name: &str, tag: &impl Hash, inputs: &[Delayed<T>]) -> u64 {
     let mut hasher = StableHasher::new();
     hasher.write(b"dask::map_many_pure");
     hasher.write_u8(0xff);

@@ -87,7 +87,7 @@ impl Array {
                     body.block_offset(&idx),
                     body.block_shape(&idx),
                 );
-                crate::map_many_pure(
+                super::task(
                     "array",
                     tag,
                     &[] as &[crate::Delayed<Block>],

@@ -2,7 +2,6 @@
 //! `blockwise`) instead of adding tasks.
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::blockwise::{BinaryOp, Expr, Scalar, UnaryOp};
@@ -123,7 +122,7 @@ impl Array {
     /// Any function of a block, for what the methods above do not cover. `f` gets each
     /// block and must return a block of the same shape (another shape fails the
     /// computation with both shapes). A closure has no content to key its tasks by, so
-    /// two calls give two sets of nodes.
+    /// two calls give two sets of nodes, numbered in build order.
     pub fn map_blocks<F>(&self, f: F) -> Array
     where
         F: Fn(&ndarray::ArrayD<f64>) -> ndarray::ArrayD<f64> + Send + Sync + 'static,
@@ -131,9 +130,6 @@ impl Array {
         let Ok(body) = self.body() else {
             return self.clone();
         };
-        // Closures have no content to key by: each call gets its own number.
-        static CALLS: AtomicU64 = AtomicU64::new(0);
-        let call = CALLS.fetch_add(1, Ordering::Relaxed);
         let f = Arc::new(f);
         let blocks = self
             .blocks()
@@ -142,24 +138,22 @@ impl Array {
             .map(|(b, block)| {
                 let f = Arc::clone(&f);
                 let want = body.block_shape(&body.unravel(b));
-                let tag = ("map_blocks", call, std::process::id(), b);
-                crate::try_map_many_pure(
-                    "map_blocks",
-                    tag,
-                    std::slice::from_ref(block),
-                    move |ins: &[&Block]| {
-                        let out = f(ins[0]);
-                        if out.shape() == want.as_slice() {
-                            Ok(out)
-                        } else {
-                            Err(ArrayError::ShapeMismatch {
-                                op: "map_blocks",
-                                left: Dims(want.clone()),
-                                right: Dims(out.shape().to_vec()),
-                            })
-                        }
-                    },
-                )
+                // Not pure: a closure has no content to key by, so the key is numbered
+                // in build order (as `Delayed::map`'s).
+                let run = move |ins: &[&Block]| {
+                    let out = f(ins[0]);
+                    if out.shape() == want.as_slice() {
+                        Ok(out)
+                    } else {
+                        Err(ArrayError::ShapeMismatch {
+                            op: "map_blocks",
+                            left: Dims(want.clone()),
+                            right: Dims(out.shape().to_vec()),
+                        })
+                    }
+                };
+                let codec = crate::codec::serde_codec::<Block>;
+                crate::combine::many_task("map_blocks", None, std::slice::from_ref(block), run, codec)
             })
             .collect();
         Array::from_blocks(body.shape.clone(), body.chunks.clone(), blocks)

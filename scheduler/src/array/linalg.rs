@@ -135,7 +135,7 @@ impl Array {
                 let out_shape = out_body.block_shape(&idx);
                 let (pa, pb, nfa) = (perm_a.clone(), perm_b.clone(), free_a.len());
                 let tag = (op, perm_a.clone(), perm_b.clone(), out_shape.clone());
-                crate::map_many_pure(op, tag, &inputs, move |ins: &[&Block]| {
+                super::task(op, tag, &inputs, move |ins: &[&Block]| {
                     let rows: usize = out_shape[..nfa].iter().product();
                     let cols: usize = out_shape[nfa..].iter().product();
                     let mut acc = Array2::<f64>::zeros((rows, cols));

@@ -32,9 +32,12 @@ mod shape;
 mod slicing;
 
 use std::fmt;
+use std::hash::Hash;
 use std::sync::{Arc, OnceLock};
 
 pub use ndarray;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 
 use crate::compute::{OutputNodes, OutputReader, Outputs};
@@ -182,7 +185,7 @@ impl Array {
                     let run = Arc::clone(expr);
                     let tag = ("blockwise", &**expr, &place);
                     let keep = place.clone();
-                    crate::try_map_many_pure(expr.name(), tag, &nodes, move |ins: &[&Block]| {
+                    try_task(expr.name(), tag, &nodes, move |ins: &[&Block]| {
                         with_block_inputs(ins, &keep, |block| run.eval_block(block))
                     })
                 })
@@ -234,7 +237,7 @@ impl Array {
             .map(|(b, d)| {
                 let want: Vec<usize> = body.block_shape(&body.unravel(b));
                 let tag = ("from_delayed", want.clone());
-                crate::try_map_many_pure(
+                try_task(
                     "from_delayed",
                     tag,
                     std::slice::from_ref(d),
@@ -396,6 +399,34 @@ pub(crate) fn with_block_inputs<R>(
         inputs,
         place: place.clone(),
     }))
+}
+
+/// Bumped when a kernel's results change, so that caches of array tasks on disk
+/// ([`Memory`](crate::Memory)) do not return blocks computed by an older version.
+const KERNELS_VERSION: u32 = 1;
+
+/// A pure array task over `inputs`, keyed by `tag` and the inputs' keys, whose result
+/// can cross processes on the cluster backend.
+pub(crate) fn task<T, U, F>(name: &'static str, tag: impl Hash, inputs: &[Delayed<T>], f: F) -> Delayed<U>
+where
+    T: Send + Sync + 'static,
+    U: Serialize + DeserializeOwned + Send + Sync + 'static,
+    F: Fn(&[&T]) -> U + Send + Sync + 'static,
+{
+    try_task(name, tag, inputs, move |values| Ok::<U, std::convert::Infallible>(f(values)))
+}
+
+/// [`task`] for a kernel that can fail.
+pub(crate) fn try_task<T, U, E, F>(name: &'static str, tag: impl Hash, inputs: &[Delayed<T>], f: F) -> Delayed<U>
+where
+    T: Send + Sync + 'static,
+    U: Serialize + DeserializeOwned + Send + Sync + 'static,
+    E: Into<crate::BoxError>,
+    F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
+{
+    let tag = (KERNELS_VERSION, tag);
+    let id = crate::combine::pure_id(name, &tag, inputs);
+    crate::combine::many_task(name, Some(id), inputs, f, crate::codec::serde_codec::<U>)
 }
 
 /// A node failing every computation that reads it with `error`, before any task runs.

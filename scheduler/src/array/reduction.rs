@@ -38,7 +38,7 @@ enum StateKind {
 }
 
 /// A partial result of a reduction over some blocks.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 enum Partial {
     /// `hi + lo` is the sum, `lo` the rounding error of `hi`.
     Sum { hi: f64, lo: f64 },
@@ -367,7 +367,7 @@ impl Reduction {
         match self.root(name, kind) {
             Err(e) => invalid_node(name, &e),
             Ok(root) => {
-                crate::map_many_pure(name, ("finish", name), &[root], |p: &[&Partial]| {
+                super::task(name, ("finish", name), &[root], |p: &[&Partial]| {
                     Finish::Index.apply(p[0]) as usize
                 })
             }
@@ -378,7 +378,7 @@ impl Reduction {
         match self.root(name, kind) {
             Err(e) => invalid_node(name, &e),
             Ok(root) => {
-                crate::map_many_pure(name, ("finish", name), &[root], move |p: &[&Partial]| {
+                super::task(name, ("finish", name), &[root], move |p: &[&Partial]| {
                     finish.apply(p[0])
                 })
             }
@@ -404,7 +404,7 @@ impl Reduction {
                 let (nodes, place) = body.fused_block_inputs(&inputs, &idx);
                 let tag = ("partial", kind, &*expr, &place);
                 let (expr, keep) = (Arc::clone(&expr), place.clone());
-                crate::try_map_many_pure(
+                super::try_task(
                     partial_name(kind),
                     tag,
                     &nodes,
@@ -510,7 +510,7 @@ impl Reduction {
                         let (nodes, place) = body.fused_block_inputs(&inputs, &idx);
                         let tag = ("axis-partial", how, axis, &*expr, &place);
                         let (expr, keep) = (Arc::clone(&expr), place.clone());
-                        crate::try_map_many_pure(
+                        super::try_task(
                             how.partial_name(),
                             tag,
                             &nodes,
@@ -622,7 +622,7 @@ fn tree<S, K>(
     merge: impl Fn(S, &S) -> S + Clone + Send + Sync + 'static,
 ) -> Delayed<S>
 where
-    S: Clone + Send + Sync + 'static,
+    S: Clone + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
     K: std::hash::Hash + Copy,
 {
     while level.len() > 1 {
@@ -633,7 +633,7 @@ where
                     return group[0].clone();
                 }
                 let merge = merge.clone();
-                crate::map_many_pure(name, ("combine", kind), group, move |parts: &[&S]| {
+                super::task(name, ("combine", kind), group, move |parts: &[&S]| {
                     parts[1..]
                         .iter()
                         .fold(parts[0].clone(), |acc, p| merge(acc, p))

@@ -47,7 +47,7 @@ impl Array {
                 }
                 let input = &self.blocks()[body.ravel(&src)];
                 let perm = axes.clone();
-                crate::map_many_pure(
+                super::task(
                     "transpose",
                     ("transpose", &axes),
                     std::slice::from_ref(input),
@@ -119,7 +119,7 @@ impl Array {
                     return inputs.pop().expect("one input");
                 }
                 let tag = ("rechunk", shape.clone(), regions.clone());
-                crate::map_many_pure("rechunk", tag, &inputs, move |ins: &[&Block]| {
+                super::task("rechunk", tag, &inputs, move |ins: &[&Block]| {
                     let mut out = ArrayD::zeros(IxDyn(&shape));
                     for (input, parts) in ins.iter().zip(&regions) {
                         let from: Vec<SliceInfoElem> =
@@ -217,7 +217,7 @@ impl Array {
         let blocks = (0..out_body.block_count())
             .map(|b| {
                 let shape = out_body.block_shape(&out_body.unravel(b));
-                crate::map_many_pure(
+                super::task(
                     "reshape",
                     ("reshape", shape.clone()),
                     &self.blocks()[b..b + 1],
@@ -244,7 +244,7 @@ impl Array {
             .blocks()
             .iter()
             .map(|b| {
-                crate::map_many_pure(
+                super::task(
                     "expand_dims",
                     ("expand_dims", axis),
                     std::slice::from_ref(b),

@@ -200,7 +200,7 @@ pub(crate) fn slice(array: &Array, info: &[SliceInfoElem]) -> Array {
                     _ => SliceInfoElem::NewAxis,
                 })
                 .collect();
-            crate::map_many_pure(
+            super::task(
                 "getitem",
                 ("slice", &local),
                 std::slice::from_ref(input),
