@@ -64,7 +64,10 @@ fn equal_arrays_built_twice_are_the_same_nodes() {
     assert_eq!(both, dask::graph(&x.mean()).len() + 1);
     let both = dask::graph((&x.var(), &x.std())).len();
     assert_eq!(both, dask::graph(&x.std()).len() + 1);
-    assert_eq!(dask::graph((&x.mean(), &x.std())).len(), 2 * dask::graph(&x.std()).len());
+    assert_eq!(
+        dask::graph((&x.mean(), &x.std())).len(),
+        2 * dask::graph(&x.std()).len()
+    );
 }
 
 #[test]

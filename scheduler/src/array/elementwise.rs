@@ -153,7 +153,13 @@ impl Array {
                     }
                 };
                 let codec = crate::codec::serde_codec::<Block>;
-                crate::combine::many_task("map_blocks", None, std::slice::from_ref(block), run, codec)
+                crate::combine::many_task(
+                    "map_blocks",
+                    None,
+                    std::slice::from_ref(block),
+                    run,
+                    codec,
+                )
             })
             .collect();
         Array::from_blocks(body.shape.clone(), body.chunks.clone(), blocks)

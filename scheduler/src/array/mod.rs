@@ -36,9 +36,9 @@ use std::hash::Hash;
 use std::sync::{Arc, OnceLock};
 
 pub use ndarray;
+use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 
 use crate::compute::{OutputNodes, OutputReader, Outputs};
 use crate::{Delayed, Error};
@@ -407,17 +407,29 @@ const KERNELS_VERSION: u32 = 1;
 
 /// A pure array task over `inputs`, keyed by `tag` and the inputs' keys, whose result
 /// can cross processes on the cluster backend.
-pub(crate) fn task<T, U, F>(name: &'static str, tag: impl Hash, inputs: &[Delayed<T>], f: F) -> Delayed<U>
+pub(crate) fn task<T, U, F>(
+    name: &'static str,
+    tag: impl Hash,
+    inputs: &[Delayed<T>],
+    f: F,
+) -> Delayed<U>
 where
     T: Send + Sync + 'static,
     U: Serialize + DeserializeOwned + Send + Sync + 'static,
     F: Fn(&[&T]) -> U + Send + Sync + 'static,
 {
-    try_task(name, tag, inputs, move |values| Ok::<U, std::convert::Infallible>(f(values)))
+    try_task(name, tag, inputs, move |values| {
+        Ok::<U, std::convert::Infallible>(f(values))
+    })
 }
 
 /// [`task`] for a kernel that can fail.
-pub(crate) fn try_task<T, U, E, F>(name: &'static str, tag: impl Hash, inputs: &[Delayed<T>], f: F) -> Delayed<U>
+pub(crate) fn try_task<T, U, E, F>(
+    name: &'static str,
+    tag: impl Hash,
+    inputs: &[Delayed<T>],
+    f: F,
+) -> Delayed<U>
 where
     T: Send + Sync + 'static,
     U: Serialize + DeserializeOwned + Send + Sync + 'static,

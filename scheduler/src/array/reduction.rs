@@ -366,22 +366,18 @@ impl Reduction {
     fn scalar_index(&self, name: &'static str, kind: StateKind) -> Delayed<usize> {
         match self.root(name, kind) {
             Err(e) => invalid_node(name, &e),
-            Ok(root) => {
-                super::task(name, ("finish", name), &[root], |p: &[&Partial]| {
-                    Finish::Index.apply(p[0]) as usize
-                })
-            }
+            Ok(root) => super::task(name, ("finish", name), &[root], |p: &[&Partial]| {
+                Finish::Index.apply(p[0]) as usize
+            }),
         }
     }
 
     fn scalar(&self, name: &'static str, kind: StateKind, finish: Finish) -> Delayed<f64> {
         match self.root(name, kind) {
             Err(e) => invalid_node(name, &e),
-            Ok(root) => {
-                super::task(name, ("finish", name), &[root], move |p: &[&Partial]| {
-                    finish.apply(p[0])
-                })
-            }
+            Ok(root) => super::task(name, ("finish", name), &[root], move |p: &[&Partial]| {
+                finish.apply(p[0])
+            }),
         }
     }
 
@@ -404,20 +400,15 @@ impl Reduction {
                 let (nodes, place) = body.fused_block_inputs(&inputs, &idx);
                 let tag = ("partial", kind, &*expr, &place);
                 let (expr, keep) = (Arc::clone(&expr), place.clone());
-                super::try_task(
-                    partial_name(kind),
-                    tag,
-                    &nodes,
-                    move |ins: &[&Block]| {
-                        with_block_inputs(ins, &keep, |block| {
-                            let mut state = Partial::empty(kind);
-                            expr.for_each_tile(block, |start, tile| {
-                                state.add_tile(kind, tile, |i| block.place.global_index(start + i))
-                            });
-                            state
-                        })
-                    },
-                )
+                super::try_task(partial_name(kind), tag, &nodes, move |ins: &[&Block]| {
+                    with_block_inputs(ins, &keep, |block| {
+                        let mut state = Partial::empty(kind);
+                        expr.for_each_tile(block, |start, tile| {
+                            state.add_tile(kind, tile, |i| block.place.global_index(start + i))
+                        });
+                        state
+                    })
+                })
             })
             .collect();
         Ok(tree(
@@ -510,16 +501,11 @@ impl Reduction {
                         let (nodes, place) = body.fused_block_inputs(&inputs, &idx);
                         let tag = ("axis-partial", how, axis, &*expr, &place);
                         let (expr, keep) = (Arc::clone(&expr), place.clone());
-                        super::try_task(
-                            how.partial_name(),
-                            tag,
-                            &nodes,
-                            move |ins: &[&Block]| {
-                                with_block_inputs(ins, &keep, |block| {
-                                    how.reduce(&expr.eval_block(block), axis)
-                                })
-                            },
-                        )
+                        super::try_task(how.partial_name(), tag, &nodes, move |ins: &[&Block]| {
+                            with_block_inputs(ins, &keep, |block| {
+                                how.reduce(&expr.eval_block(block), axis)
+                            })
+                        })
                     })
                     .collect();
                 tree(
