@@ -31,6 +31,13 @@ pub trait Outputs {
 
     #[doc(hidden)]
     fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<Self::Values, Error>;
+
+    /// An error found while the outputs were built (an invalid array operation), returned
+    /// before anything is planned or run.
+    #[doc(hidden)]
+    fn check(&self) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// The output nodes of a computation, in request order.
@@ -38,7 +45,8 @@ pub trait Outputs {
 pub struct OutputNodes<'v, 's>(&'v mut Vec<&'s dyn NodeDyn>);
 
 impl<'s> OutputNodes<'_, 's> {
-    fn push<T>(&mut self, d: &'s Delayed<T>) {
+    /// Adds one output node.
+    pub fn push<T>(&mut self, d: &'s Delayed<T>) {
         self.0.push(d.node());
     }
 }
@@ -51,7 +59,8 @@ pub struct OutputReader<'p, 'g> {
 }
 
 impl OutputReader<'_, '_> {
-    fn take<T: Clone + Send + Sync + 'static>(&mut self) -> Result<T, Error> {
+    /// The value of the next output node, in the order `collect` pushed them.
+    pub fn take<T: Clone + Send + Sync + 'static>(&mut self) -> Result<T, Error> {
         let value = self.plan.take_output(self.next);
         self.next += 1;
         value
@@ -108,15 +117,22 @@ impl<T: Clone + Send + Sync + 'static> Outputs for &Delayed<T> {
 
 macro_rules! outputs_for_tuples {
     ($( ( $($name:ident : $idx:tt),+ ) )*) => {$(
-        impl<$($name: Clone + Send + Sync + 'static),+> Outputs for ($(&Delayed<$name>,)+) {
-            type Values = ($($name,)+);
+        /// A tuple of outputs of different kinds (`&Delayed<_>`, `&Array`, ...), computed
+        /// as one graph.
+        impl<$($name: Outputs),+> Outputs for ($($name,)+) {
+            type Values = ($($name::Values,)+);
 
             fn collect<'s>(&'s self, nodes: &mut OutputNodes<'_, 's>) {
-                $( nodes.push(self.$idx); )+
+                $( self.$idx.collect(nodes); )+
             }
 
             fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<Self::Values, Error> {
-                Ok(($( results.take::<$name>()?, )+))
+                Ok(($( self.$idx.extract(results)?, )+))
+            }
+
+            fn check(&self) -> Result<(), Error> {
+                $( self.$idx.check()?; )+
+                Ok(())
             }
         }
     )*};
@@ -163,8 +179,10 @@ pub(crate) fn compute_here<O: Outputs>(
     everywhere: bool,
 ) -> Result<Option<O::Values>, Error> {
     config.validate()?;
+    outputs.check()?;
     let _level = Nested::enter()?;
     let mut plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
+    crate::deferred::check(&plan)?;
     crate::combinators::check_custom_keys(&plan)?;
     let mut observers = config.callbacks.0.clone();
     if config.progress {

@@ -111,6 +111,11 @@ pub enum Error {
         name: String,
         reason: String,
     },
+    /// An invalid `dask::array` operation (mismatched shapes, an axis out of range, ...),
+    /// found while the graph was built and reported before any task ran.
+    #[cfg(feature = "array")]
+    #[error(transparent)]
+    Array(#[from] crate::array::ArrayError),
     /// A [`Memory`](crate::Memory) could not use its directory.
     #[error("cache directory: cannot {action} {}: {source}", path.display())]
     CacheIo {

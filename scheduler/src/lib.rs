@@ -73,15 +73,19 @@
 //! (see the `cluster` module).
 
 mod args;
+#[cfg(feature = "array")]
+pub mod array;
 mod batch;
 mod cancel;
 #[cfg(feature = "cluster")]
 pub mod cluster;
 mod codec;
 mod combinators;
+mod combine;
 mod compute;
 mod config;
 mod content_address;
+mod deferred;
 mod delayed;
 mod diagnostics;
 mod error;
@@ -103,6 +107,7 @@ pub use args::{Arg, ArgRef, IntoArg};
 pub use batch::BatchSize;
 pub use cancel::CancelToken;
 pub use combinators::{collect, delayed_pure, CollectTuple};
+pub use combine::{map_many_pure, try_map_many_pure};
 pub use compute::{compute, compute_with, persist, persist_with, Outputs};
 pub use config::{Config, ErrorPolicy, Scheduler};
 pub use dask_macros::delayed;

@@ -176,6 +176,12 @@ pub trait NodeDyn: Send + Sync + 'static {
     fn codec(&self) -> Option<&'static Codec> {
         None
     }
+
+    /// For a node standing for an invalid operation (see `deferred`): the error that
+    /// `compute` returns before running anything.
+    fn deferred_error(&self) -> Option<crate::error::Error> {
+        None
+    }
 }
 
 /// The codec of nodes whose result type is unknown to be serializable.

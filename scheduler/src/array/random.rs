@@ -1,0 +1,168 @@
+//! Random arrays from a counter-based generator: element `i` of an array with seed `s`
+//! is a pure function of `(s, i)` (splitmix64's output for position `i` of stream `s`),
+//! so the values do not depend on the chunking, blocks are generated independently on
+//! any worker, and a seeded array's tasks are pure (Dask's `RandomState` draws per
+//! block and cannot promise this: dask#1684).
+
+use std::hash::BuildHasher;
+
+use serde::{Deserialize, Serialize};
+
+use super::blockwise::{Expr, Generator, Scalar};
+use super::chunks::{Chunks, Shape};
+use super::Array;
+
+/// Which values a random array holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Distribution {
+    /// Uniform in `[0, 1)`.
+    Uniform { seed: u64 },
+    /// Normal with this mean and standard deviation (Box-Muller).
+    Normal {
+        seed: u64,
+        mean: Scalar,
+        std: Scalar,
+    },
+}
+
+const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// splitmix64's output for counter `i` of the stream keyed by `key`.
+#[inline(always)]
+fn bits(key: u64, i: u64) -> u64 {
+    crate::key::mix(key.wrapping_add(i.wrapping_add(1).wrapping_mul(GOLDEN)))
+}
+
+/// The top 53 bits as a float in `[0, 1)`.
+#[inline(always)]
+fn unit(key: u64, i: u64) -> f64 {
+    (bits(key, i) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// A seed spread over all bits, so that seeds 1 and 2 give unrelated streams.
+fn stream_key(seed: u64) -> u64 {
+    crate::key::mix(seed ^ 0x5851_f42d_4c95_7f2d)
+}
+
+impl Distribution {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Distribution::Uniform { .. } => "random",
+            Distribution::Normal { .. } => "normal",
+        }
+    }
+
+    /// Elements `first..first + out.len()` (flat indices in the whole array).
+    pub(crate) fn fill(self, first: u64, out: &mut [f64]) {
+        match self {
+            Distribution::Uniform { seed } => {
+                let key = stream_key(seed);
+                for (i, v) in out.iter_mut().enumerate() {
+                    *v = unit(key, first + i as u64);
+                }
+            }
+            Distribution::Normal { seed, mean, std } => {
+                let (key, mean, std) = (stream_key(seed), mean.get(), std.get());
+                for (i, v) in out.iter_mut().enumerate() {
+                    let n = first + i as u64;
+                    // 1 - u lies in (0, 1]: its logarithm is finite.
+                    let u1 = 1.0 - unit(key, 2 * n);
+                    let u2 = unit(key, 2 * n + 1);
+                    let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                    *v = mean + std * z;
+                }
+            }
+        }
+    }
+}
+
+/// A seeded generator, NumPy's `default_rng(seed)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rng {
+    seed: u64,
+}
+
+/// A generator whose arrays depend only on `seed` and the shape, never on the chunks.
+///
+/// ```
+/// use dask::array::random::default_rng;
+/// let a = default_rng(7).random(1_000, 100).compute().unwrap();
+/// let b = default_rng(7).random(1_000, 333).compute().unwrap();
+/// assert_eq!(a, b);
+/// ```
+pub fn default_rng(seed: u64) -> Rng {
+    Rng { seed }
+}
+
+impl Rng {
+    /// Uniform values in `[0, 1)`.
+    pub fn random(&self, shape: impl Into<Shape>, chunks: impl Into<Chunks>) -> Array {
+        let dist = Distribution::Uniform { seed: self.seed };
+        Array::generated(
+            "random",
+            Expr::Generate(Generator::Random(dist)),
+            shape,
+            chunks,
+        )
+    }
+
+    /// Normally distributed values.
+    pub fn normal(
+        &self,
+        mean: f64,
+        std: f64,
+        shape: impl Into<Shape>,
+        chunks: impl Into<Chunks>,
+    ) -> Array {
+        let dist = Distribution::Normal {
+            seed: self.seed,
+            mean: Scalar::new(mean),
+            std: Scalar::new(std),
+        };
+        Array::generated(
+            "normal",
+            Expr::Generate(Generator::Random(dist)),
+            shape,
+            chunks,
+        )
+    }
+}
+
+/// Uniform values in `[0, 1)` from a seed drawn from the operating system's entropy
+/// (two calls give different arrays); use [`default_rng`] to reproduce values.
+pub fn random(shape: impl Into<Shape>, chunks: impl Into<Chunks>) -> Array {
+    let seed = std::collections::hash_map::RandomState::new().hash_one(0u8);
+    default_rng(seed).random(shape, chunks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uniform_values_look_uniform() {
+        let mut v = vec![0.0; 100_000];
+        Distribution::Uniform { seed: 1 }.fill(0, &mut v);
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        assert!((mean - 0.5).abs() < 0.01, "{mean}");
+        assert!(v.iter().all(|x| (0.0..1.0).contains(x)));
+        let mut w = vec![0.0; 10];
+        Distribution::Uniform { seed: 1 }.fill(5, &mut w);
+        assert_eq!(&v[5..15], &w[..]);
+    }
+
+    #[test]
+    fn normal_values_have_their_moments() {
+        let mut v = vec![0.0; 200_000];
+        let dist = Distribution::Normal {
+            seed: 3,
+            mean: Scalar::new(5.0),
+            std: Scalar::new(2.0),
+        };
+        dist.fill(0, &mut v);
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64;
+        assert!((mean - 5.0).abs() < 0.02, "{mean}");
+        assert!((var.sqrt() - 2.0).abs() < 0.02, "{var}");
+    }
+}

@@ -1,0 +1,436 @@
+//! Operations that move elements between positions: transpose, rechunk, concatenate,
+//! stack, reshape.
+
+use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
+
+use super::chunks::Chunks;
+use super::error::{ArrayError, Dims};
+use super::{Array, Block};
+
+impl Array {
+    /// The transpose: axes in reverse order (NumPy's `x.T`).
+    pub fn t(&self) -> Array {
+        let n = self.ndim();
+        self.transpose((0..n).rev().collect::<Vec<_>>())
+    }
+
+    /// Axes permuted: axis `i` of the result is axis `axes[i]` of `self`.
+    pub fn transpose(&self, axes: impl Into<Vec<usize>>) -> Array {
+        let axes: Vec<usize> = axes.into();
+        let Ok(body) = self.body() else {
+            return self.clone();
+        };
+        let mut seen = vec![false; body.shape.len()];
+        let valid = axes.len() == body.shape.len()
+            && axes
+                .iter()
+                .all(|&a| a < seen.len() && !std::mem::replace(&mut seen[a], true));
+        if !valid {
+            return Array::invalid(ArrayError::Invalid {
+                op: "transpose",
+                shape: Dims(body.shape.clone()),
+                why: format!(
+                    "{axes:?} is not a permutation of the {} axes",
+                    body.shape.len()
+                ),
+            });
+        }
+        let shape: Vec<usize> = axes.iter().map(|&a| body.shape[a]).collect();
+        let chunks: Vec<Vec<usize>> = axes.iter().map(|&a| body.chunks[a].clone()).collect();
+        let out_body = super::Body::layout(shape.clone(), chunks.clone());
+        let blocks = (0..out_body.block_count())
+            .map(|b| {
+                let idx = out_body.unravel(b);
+                let mut src = vec![0; idx.len()];
+                for (i, &a) in axes.iter().enumerate() {
+                    src[a] = idx[i];
+                }
+                let input = &self.blocks()[body.ravel(&src)];
+                let perm = axes.clone();
+                super::task(
+                    "transpose",
+                    ("transpose", &axes),
+                    std::slice::from_ref(input),
+                    move |ins: &[&Block]| {
+                        ins[0]
+                            .view()
+                            .permuted_axes(IxDyn(&perm))
+                            .as_standard_layout()
+                            .into_owned()
+                    },
+                )
+            })
+            .collect();
+        Array::from_blocks(shape, chunks, blocks)
+    }
+
+    /// The same values cut into other chunks. Each new block is assembled from the
+    /// parts of the old blocks it overlaps, in one task; a block that is unchanged keeps
+    /// its node.
+    pub fn rechunk(&self, chunks: impl Into<Chunks>) -> Array {
+        let Ok(body) = self.body() else {
+            return self.clone();
+        };
+        let new = match chunks.into().resolve("rechunk", &body.shape) {
+            Ok(c) => c,
+            Err(e) => return Array::invalid(e),
+        };
+        if new == body.chunks {
+            return self.clone();
+        }
+        // Per axis and new chunk: (old chunk, start in it, start in the new one, length).
+        let pieces: Vec<Vec<Vec<Piece>>> = body
+            .chunks
+            .iter()
+            .zip(&new)
+            .map(|(old, new)| overlaps(old, new))
+            .collect();
+        let out_body = super::Body::layout(body.shape.clone(), new.clone());
+        let blocks = (0..out_body.block_count())
+            .map(|b| {
+                let idx = out_body.unravel(b);
+                let per_axis: Vec<&Vec<Piece>> = idx
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &i)| &pieces[a][i])
+                    .collect();
+                let combos = cartesian(&per_axis.iter().map(|p| p.len()).collect::<Vec<_>>());
+                let mut inputs = Vec::with_capacity(combos.len());
+                let mut regions = Vec::with_capacity(combos.len());
+                for combo in &combos {
+                    let parts: Vec<Piece> = combo
+                        .iter()
+                        .enumerate()
+                        .map(|(a, &k)| per_axis[a][k])
+                        .collect();
+                    let src: Vec<usize> = parts.iter().map(|p| p.old).collect();
+                    inputs.push(self.blocks()[body.ravel(&src)].clone());
+                    regions.push(parts);
+                }
+                let shape = out_body.block_shape(&idx);
+                let whole = inputs.len() == 1
+                    && regions[0]
+                        .iter()
+                        .zip(&shape)
+                        .all(|(p, &len)| p.from == 0 && p.len == len)
+                    && body.block_shape(&regions[0].iter().map(|p| p.old).collect::<Vec<_>>())
+                        == shape;
+                if whole {
+                    return inputs.pop().expect("one input");
+                }
+                let tag = ("rechunk", shape.clone(), regions.clone());
+                super::task("rechunk", tag, &inputs, move |ins: &[&Block]| {
+                    let mut out = ArrayD::zeros(IxDyn(&shape));
+                    for (input, parts) in ins.iter().zip(&regions) {
+                        let from: Vec<SliceInfoElem> =
+                            parts.iter().map(|p| range(p.from, p.len)).collect();
+                        let to: Vec<SliceInfoElem> =
+                            parts.iter().map(|p| range(p.to, p.len)).collect();
+                        out.slice_mut(to.as_slice())
+                            .assign(&input.slice(from.as_slice()));
+                    }
+                    out
+                })
+            })
+            .collect();
+        Array::from_blocks(body.shape.clone(), new, blocks)
+    }
+
+    /// The same elements in row-major order with another shape, where the chunks allow
+    /// it block by block: the axes from the first one that changes on must be one chunk
+    /// each, except that one, whose chunks must hold whole rows of the new shape.
+    /// Otherwise the error names a `rechunk` that works.
+    pub fn reshape(&self, shape: impl Into<super::Shape>) -> Array {
+        let to = shape.into().0;
+        let Ok(body) = self.body() else {
+            return self.clone();
+        };
+        let from = &body.shape;
+        if from.iter().product::<usize>() != to.iter().product::<usize>() {
+            return Array::invalid(ArrayError::Invalid {
+                op: "reshape",
+                shape: Dims(from.clone()),
+                why: format!(
+                    "cannot hold the {} elements in shape {}",
+                    from.iter().product::<usize>(),
+                    Dims(to)
+                ),
+            });
+        }
+        if *from == to {
+            return self.clone();
+        }
+        let p = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+        let p = p
+            .min(from.len().saturating_sub(1))
+            .min(to.len().saturating_sub(1));
+        let t_in: usize = from.get(p + 1..).map_or(1, |s| s.iter().product());
+        let t_out: usize = to.get(p + 1..).map_or(1, |s| s.iter().product());
+        let suggestion: Vec<Vec<usize>> = (0..from.len())
+            .map(|a| {
+                if a < p {
+                    body.chunks[a].clone()
+                } else {
+                    vec![from[a]]
+                }
+            })
+            .collect();
+        let reject = || {
+            Array::invalid(ArrayError::Reshape {
+                from: Dims(from.clone()),
+                to: Dims(to.clone()),
+                chunks: body.chunks.clone(),
+                suggestion: suggestion.clone(),
+            })
+        };
+        if from.is_empty() || to.is_empty() {
+            if body.block_count() != 1 {
+                return reject();
+            }
+        } else {
+            let trailing_whole = body.chunks[p + 1..].iter().all(|c| c.len() == 1);
+            let rows_fit = t_out > 0
+                && body.chunks[p]
+                    .iter()
+                    .all(|&c| (c * t_in).is_multiple_of(t_out));
+            if !trailing_whole || !rows_fit {
+                return reject();
+            }
+        }
+        let chunks: Vec<Vec<usize>> = if from.is_empty() || to.is_empty() {
+            to.iter().map(|&d| vec![d]).collect()
+        } else {
+            (0..to.len())
+                .map(|a| {
+                    if a < p {
+                        body.chunks[a].clone()
+                    } else if a == p {
+                        body.chunks[p].iter().map(|&c| c * t_in / t_out).collect()
+                    } else {
+                        vec![to[a]]
+                    }
+                })
+                .collect()
+        };
+        let out_body = super::Body::layout(to.clone(), chunks.clone());
+        // Blocks correspond one to one, in the same row-major order.
+        let blocks = (0..out_body.block_count())
+            .map(|b| {
+                let shape = out_body.block_shape(&out_body.unravel(b));
+                super::task(
+                    "reshape",
+                    ("reshape", shape.clone()),
+                    &self.blocks()[b..b + 1],
+                    move |ins: &[&Block]| {
+                        ArrayD::from_shape_vec(IxDyn(&shape), ins[0].iter().copied().collect())
+                            .expect("a block keeps its element count")
+                    },
+                )
+            })
+            .collect();
+        Array::from_blocks(to, chunks, blocks)
+    }
+
+    /// The array with a new axis of length 1 at `axis`.
+    fn expand_dims(&self, axis: usize) -> Array {
+        let Ok(body) = self.body() else {
+            return self.clone();
+        };
+        let mut shape = body.shape.clone();
+        shape.insert(axis, 1);
+        let mut chunks = body.chunks.clone();
+        chunks.insert(axis, vec![1]);
+        let blocks = self
+            .blocks()
+            .iter()
+            .map(|b| {
+                super::task(
+                    "expand_dims",
+                    ("expand_dims", axis),
+                    std::slice::from_ref(b),
+                    move |ins: &[&Block]| ins[0].clone().insert_axis(Axis(axis)),
+                )
+            })
+            .collect();
+        Array::from_blocks(shape, chunks, blocks)
+    }
+}
+
+/// `start..start + len` as a slice element.
+fn range(start: usize, len: usize) -> SliceInfoElem {
+    SliceInfoElem::Slice {
+        start: start as isize,
+        end: Some((start + len) as isize),
+        step: 1,
+    }
+}
+
+/// Part of an old chunk along one axis that goes into a new chunk.
+#[derive(Debug, Clone, Copy, Hash)]
+struct Piece {
+    /// The old chunk.
+    old: usize,
+    /// Where the part starts in the old chunk.
+    from: usize,
+    /// Where it starts in the new chunk.
+    to: usize,
+    len: usize,
+}
+
+/// For each new chunk along an axis, the parts of old chunks it is made of.
+fn overlaps(old: &[usize], new: &[usize]) -> Vec<Vec<Piece>> {
+    let old_starts: Vec<usize> = old
+        .iter()
+        .scan(0, |s, &c| {
+            let v = *s;
+            *s += c;
+            Some(v)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(new.len());
+    let mut start = 0;
+    for &len in new {
+        let end = start + len;
+        let mut parts = Vec::new();
+        for (i, (&os, &ol)) in old_starts.iter().zip(old).enumerate() {
+            let (lo, hi) = (start.max(os), end.min(os + ol));
+            if lo < hi || (len == 0 && ol == 0) {
+                parts.push(Piece {
+                    old: i,
+                    from: lo - os,
+                    to: lo - start,
+                    len: hi.saturating_sub(lo),
+                });
+            }
+        }
+        if parts.is_empty() {
+            parts.push(Piece {
+                old: 0,
+                from: 0,
+                to: 0,
+                len: 0,
+            });
+        }
+        out.push(parts);
+        start = end;
+    }
+    out
+}
+
+/// Every combination of one index below each count, in row-major order.
+pub(crate) fn cartesian(counts: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new()];
+    for &n in counts {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                (0..n).map(move |i| {
+                    let mut v = prefix.clone();
+                    v.push(i);
+                    v
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// The arrays joined along an existing `axis`; the other axes must match (their chunks
+/// follow the first array). No task is added: the blocks are the inputs' blocks.
+pub fn concatenate(arrays: &[Array], axis: usize) -> Array {
+    if let Some(e) = arrays.iter().find_map(|a| a.error()) {
+        return Array::invalid(e.clone());
+    }
+    let Some(first) = arrays.first() else {
+        return Array::invalid(ArrayError::Invalid {
+            op: "concatenate",
+            shape: Dims(Vec::new()),
+            why: "no arrays to join".into(),
+        });
+    };
+    let body = first.body().expect("checked above");
+    if axis >= body.shape.len() {
+        return Array::invalid(ArrayError::AxisOutOfRange {
+            op: "concatenate",
+            axis,
+            shape: Dims(body.shape.clone()),
+        });
+    }
+    for other in &arrays[1..] {
+        let s = other.shape();
+        let same = s.len() == body.shape.len()
+            && s.iter()
+                .zip(&body.shape)
+                .enumerate()
+                .all(|(a, (x, y))| a == axis || x == y);
+        if !same {
+            return Array::invalid(ArrayError::ShapeMismatch {
+                op: "concatenate",
+                left: Dims(body.shape.clone()),
+                right: Dims(s.to_vec()),
+            });
+        }
+    }
+    let aligned: Vec<Array> = arrays
+        .iter()
+        .map(|a| {
+            let mut want = body.chunks.clone();
+            want[axis] = a.chunks()[axis].clone();
+            if a.chunks() == want {
+                a.clone()
+            } else {
+                a.rechunk(want)
+            }
+        })
+        .collect();
+    let mut shape = body.shape.clone();
+    shape[axis] = aligned.iter().map(|a| a.shape()[axis]).sum();
+    let mut chunks = body.chunks.clone();
+    chunks[axis] = aligned
+        .iter()
+        .flat_map(|a| a.chunks()[axis].clone())
+        .collect();
+    // Which input and which of its blocks each block along `axis` comes from.
+    let owner: Vec<(usize, usize)> = aligned
+        .iter()
+        .enumerate()
+        .flat_map(|(k, a)| (0..a.numblocks()[axis]).map(move |j| (k, j)))
+        .collect();
+    let out_body = super::Body::layout(shape.clone(), chunks.clone());
+    let blocks = (0..out_body.block_count())
+        .map(|b| {
+            let mut idx = out_body.unravel(b);
+            let (k, j) = owner[idx[axis]];
+            idx[axis] = j;
+            let src = aligned[k].body().expect("valid");
+            aligned[k].blocks()[src.ravel(&idx)].clone()
+        })
+        .collect();
+    Array::from_blocks(shape, chunks, blocks)
+}
+
+/// The arrays, all of one shape, stacked along a new `axis`.
+pub fn stack(arrays: &[Array], axis: usize) -> Array {
+    if let Some(e) = arrays.iter().find_map(|a| a.error()) {
+        return Array::invalid(e.clone());
+    }
+    let Some(first) = arrays.first() else {
+        return concatenate(arrays, axis);
+    };
+    if axis > first.ndim() {
+        return Array::invalid(ArrayError::AxisOutOfRange {
+            op: "stack",
+            axis,
+            shape: Dims(first.shape().to_vec()),
+        });
+    }
+    if let Some(other) = arrays.iter().find(|a| a.shape() != first.shape()) {
+        return Array::invalid(ArrayError::ShapeMismatch {
+            op: "stack",
+            left: Dims(first.shape().to_vec()),
+            right: Dims(other.shape().to_vec()),
+        });
+    }
+    let expanded: Vec<Array> = arrays.iter().map(|a| a.expand_dims(axis)).collect();
+    concatenate(&expanded, axis)
+}

@@ -1,0 +1,85 @@
+//! Nodes standing for an operation found invalid while the graph was built (an array
+//! reshape the chunks cannot express, mismatched shapes): builders stay chainable, and
+//! `compute` reports the error before any task runs.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::Error;
+use crate::plan::Plan;
+
+/// How many invalid nodes exist: while none does, `compute` skips looking for them.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// The error of the first invalid node in the plan, if any.
+pub(crate) fn check(plan: &Plan<'_>) -> Result<(), Error> {
+    if LIVE.load(Ordering::Relaxed) == 0 {
+        return Ok(());
+    }
+    match plan.nodes().iter().find_map(|pn| pn.node.deferred_error()) {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+// Only collections build invalid nodes; name another feature here when one does.
+#[cfg(feature = "array")]
+pub(crate) use invalid_node::invalid;
+
+#[cfg(feature = "array")]
+mod invalid_node {
+    use std::any::Any;
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+
+    use super::LIVE;
+    use crate::args::Inputs;
+    use crate::delayed::Delayed;
+    use crate::error::{Error, TaskFailure};
+    use crate::node::{NodeBody, NodeDyn, NodeHeader};
+
+    type MakeError = Arc<dyn Fn() -> Error + Send + Sync>;
+
+    struct InvalidNode {
+        header: NodeHeader,
+        error: MakeError,
+    }
+
+    impl Drop for InvalidNode {
+        fn drop(&mut self) {
+            LIVE.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    impl NodeDyn for InvalidNode {
+        fn header(&self) -> &NodeHeader {
+            &self.header
+        }
+
+        fn header_mut(&mut self) -> &mut NodeHeader {
+            &mut self.header
+        }
+
+        fn body(&self) -> NodeBody<'_> {
+            NodeBody::Task
+        }
+
+        fn for_each_dep<'s>(&'s self, _f: &mut dyn FnMut(&'s dyn NodeDyn, u32)) {}
+
+        fn run(&self, _inputs: &Inputs<'_>) -> Result<Box<dyn Any + Send + Sync>, TaskFailure> {
+            // Reached only where `check` is not consulted first; fail as a task then.
+            Err(TaskFailure::Failed(Box::new((self.error)())))
+        }
+
+        fn deferred_error(&self) -> Option<Error> {
+            Some((self.error)())
+        }
+    }
+
+    /// A node that makes every computation reading it fail with `error()` before it
+    /// runs.
+    pub(crate) fn invalid<T>(name: &'static str, error: MakeError) -> Delayed<T> {
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        let header = NodeHeader::new::<T>(name, "dask::invalid", None);
+        Delayed::from_node(Arc::new(InvalidNode { header, error }))
+    }
+}

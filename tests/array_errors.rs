@@ -1,0 +1,194 @@
+//! Invalid array operations: the builder stays chainable and `compute`/`persist` return
+//! a `dask::Error` naming the operation and the shapes, before any task runs.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dask::array::ndarray::{s, ArrayD, IxDyn};
+use dask::array::{self, Array, ArrayError};
+
+fn message(result: Result<impl std::fmt::Debug, dask::Error>) -> String {
+    match result {
+        Err(e @ dask::Error::Array(_)) => e.to_string(),
+        other => panic!("expected an array error, got {other:?}"),
+    }
+}
+
+fn matrix(rows: usize, cols: usize, chunks: usize) -> Array {
+    array::arange(rows * cols, rows * cols)
+        .reshape([rows, cols])
+        .rechunk(chunks)
+}
+
+#[test]
+fn mismatched_shapes() {
+    let a = matrix(3, 4, 2);
+    let b = matrix(4, 3, 2);
+    assert_eq!(
+        message((&a + &b).compute()),
+        "`add`: shapes (3, 4) and (4, 3) do not match"
+    );
+    assert_eq!(
+        message(a.matmul(&a).compute()),
+        "`matmul`: shapes (3, 4) and (3, 4) do not match"
+    );
+    assert_eq!(
+        message(array::concatenate(&[a.clone(), b.clone()], 0).compute()),
+        "`concatenate`: shapes (3, 4) and (4, 3) do not match"
+    );
+    assert_eq!(
+        message(array::stack(&[a.clone(), b], 0).compute()),
+        "`stack`: shapes (3, 4) and (4, 3) do not match"
+    );
+    assert_eq!(
+        message(a.transpose(vec![0, 0]).compute()),
+        "`transpose` on shape (3, 4): [0, 0] is not a permutation of the 2 axes"
+    );
+}
+
+#[test]
+fn chunks_that_do_not_add_up() {
+    let data = ArrayD::zeros(IxDyn(&[10]));
+    assert_eq!(
+        message(Array::from_array(data.clone(), vec![vec![3, 3]]).compute()),
+        "`from_array`: chunks [[3, 3]] do not fit shape (10,): the sizes on axis 0 add up to 6, not 10"
+    );
+    assert_eq!(
+        message(Array::from_array(data, 0).compute()),
+        "`from_array`: chunks [[0]] do not fit shape (10,): chunk size 0 on axis 0"
+    );
+    assert_eq!(
+        message(array::zeros([4, 4], [2, 2, 2]).compute()),
+        "`full`: chunks [[2, 2, 2]] do not fit shape (4, 4): 3 chunk sizes for 2 axes"
+    );
+    assert_eq!(
+        message(array::ones(6, 2).rechunk(vec![vec![5]]).compute()),
+        "`rechunk`: chunks [[5]] do not fit shape (6,): the sizes on axis 0 add up to 5, not 6"
+    );
+}
+
+#[test]
+fn axes_out_of_range() {
+    let a = matrix(4, 4, 2);
+    assert_eq!(
+        message(a.sum_axis(2).compute()),
+        "`sum_axis`: axis 2 is out of range for an array of shape (4, 4) (2 axes)"
+    );
+    assert_eq!(
+        message(a.mean_axis(5).compute()),
+        "`mean_axis`: axis 5 is out of range for an array of shape (4, 4) (2 axes)"
+    );
+    assert_eq!(
+        message(array::concatenate(&[a.clone(), a.clone()], 2).compute()),
+        "`concatenate`: axis 2 is out of range for an array of shape (4, 4) (2 axes)"
+    );
+    assert_eq!(
+        message(a.tensordot(&a, (vec![3], vec![0])).compute()),
+        "`tensordot`: axis 3 is out of range for an array of shape (4, 4) (2 axes)"
+    );
+}
+
+#[test]
+fn slices_out_of_bounds() {
+    let a = array::arange(10, 3);
+    assert_eq!(
+        message(a.slice(s![..20]).compute()),
+        "`slice`: slice 0..20 is out of bounds for length 10 on axis 0 of an array of shape (10,)"
+    );
+    assert_eq!(
+        message(a.slice(s![10]).compute()),
+        "`slice`: index 10 is out of bounds for length 10 on axis 0 of an array of shape (10,)"
+    );
+    assert_eq!(
+        message(matrix(3, 4, 2).slice(s![.., -5]).compute()),
+        "`slice`: index -5 is out of bounds for length 4 on axis 1 of an array of shape (3, 4)"
+    );
+    assert_eq!(
+        message(a.slice(s![1, 2]).compute()),
+        "`slice` on shape (10,): 2 indices for 1 axes"
+    );
+}
+
+#[test]
+fn a_reshape_the_chunks_cannot_express_names_a_rechunk_that_works() {
+    let a = array::arange(12, 5);
+    let err = message(a.reshape([4, 3]).compute());
+    assert_eq!(
+        err,
+        "`reshape` from (12,) to (4, 3): the chunks [[5, 5, 2]] cannot be reshaped chunk by chunk; rechunk first, e.g. `.rechunk([[12]])`"
+    );
+    // The suggestion works.
+    assert_eq!(
+        a.rechunk(vec![vec![12]])
+            .reshape([4, 3])
+            .compute()
+            .unwrap()
+            .shape(),
+        &[4, 3]
+    );
+    assert_eq!(
+        message(a.reshape([5, 3]).compute()),
+        "`reshape` on shape (12,): cannot hold the 12 elements in shape (5, 3)"
+    );
+}
+
+#[test]
+fn reductions_without_identity_over_empty_arrays() {
+    let empty = array::zeros(0, 4);
+    assert_eq!(empty.sum().compute().unwrap(), 0.0);
+    assert!(empty.mean().compute().unwrap().is_nan());
+    assert_eq!(
+        message(empty.min().compute()),
+        "`min` on shape (0,): a reduction with no identity over an empty array"
+    );
+    assert_eq!(
+        message(empty.argmax().compute()),
+        "`argmax` on shape (0,): a reduction with no identity over an empty array"
+    );
+}
+
+#[test]
+fn errors_travel_through_chains_and_stop_everything_before_it_runs() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let counted = array::ones(100, 10).map_blocks(|b| {
+        RUNS.fetch_add(1, Ordering::SeqCst);
+        b.clone()
+    });
+    let bad = (&counted + &array::ones(50, 10))
+        .sqrt()
+        .t()
+        .rechunk(5)
+        .slice(s![..3]);
+    assert!(matches!(
+        bad.error(),
+        Some(ArrayError::ShapeMismatch { .. })
+    ));
+    assert_eq!(bad.shape(), &[] as &[usize]);
+    let expected = "`add`: shapes (100,) and (50,) do not match";
+    assert_eq!(message(bad.compute()), expected);
+    assert_eq!(message(bad.persist()), expected);
+    assert_eq!(message(bad.sum().compute()), expected);
+    // A delayed value downstream of the invalid array fails the whole computation,
+    // and nothing else in it runs.
+    let downstream = bad.max().map(|m| m + 1.0);
+    let good = counted.sum();
+    assert_eq!(message(dask::compute((&good, &downstream))), expected);
+    assert_eq!(message(dask::compute((&good, &bad))), expected);
+    assert_eq!(RUNS.load(Ordering::SeqCst), 0, "no task ran");
+    assert!(bad
+        .visualize(std::env::temp_dir().join("never.svg"))
+        .is_err());
+    assert!(bad.to_string().contains(expected));
+    // The valid parts still compute.
+    assert_eq!(good.compute().unwrap(), 100.0);
+}
+
+#[test]
+fn a_block_function_returning_another_shape_is_an_error() {
+    let x = array::ones(10, 5).map_blocks(|b| b.slice(s![..2]).to_owned().into_dyn());
+    let err = x.compute().unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`map_blocks`: shapes (5,) and (2,) do not match"),
+        "{err}"
+    );
+}

@@ -1,0 +1,66 @@
+//! Reductions stay accurate where naive formulas do not.
+
+use dask::array::ndarray::{ArrayD, IxDyn};
+use dask::array::{self, Array};
+
+const N: usize = 1_000_000;
+
+/// `1e9 + k/1024` for `k` cycling through 0..4096: exactly representable values whose
+/// running sum near 1e15 cannot be: every naive addition rounds.
+fn data() -> ArrayD<f64> {
+    ArrayD::from_shape_fn(IxDyn(&[N]), |i| 1e9 + (i[0] % 4096) as f64 / 1024.0)
+}
+
+fn exact_sum() -> f64 {
+    let scaled: i128 = (0..N as i128)
+        .map(|i| 1_000_000_000i128 * 1024 + i % 4096)
+        .sum();
+    scaled as f64 / 1024.0
+}
+
+#[test]
+fn the_sum_of_a_million_values_near_1e9_is_exact_to_an_ulp() {
+    let values = data();
+    let exact = exact_sum();
+    let naive: f64 = values.iter().fold(0.0, |acc, v| acc + v);
+    let ulp = exact * f64::EPSILON;
+    assert!(
+        (naive - exact).abs() > 4.0 * ulp,
+        "the data makes a naive sum drift: {naive} vs {exact}"
+    );
+    for chunks in [1_000, 65_536, N] {
+        let x = Array::from_array(values.clone(), chunks);
+        let sum = x.sum().compute().unwrap();
+        assert!(
+            (sum - exact).abs() <= ulp,
+            "chunks {chunks}: {sum} vs {exact}"
+        );
+        let mean = x.mean().compute().unwrap();
+        assert!(
+            (mean - exact / N as f64).abs() <= 1e9 * f64::EPSILON,
+            "{mean}"
+        );
+    }
+}
+
+#[test]
+fn std_of_values_with_a_mean_of_1e9_is_accurate() {
+    // 1e9 + (0, 1, 2, 3, ...) mod 4: the variance is exactly 1.25.
+    let values = ArrayD::from_shape_fn(IxDyn(&[N]), |i| 1e9 + (i[0] % 4) as f64);
+    let x = Array::from_array(values.clone(), 30_001);
+    let var = x.var().compute().unwrap();
+    assert!((var - 1.25).abs() < 1e-9, "{var}");
+    assert!((x.std().compute().unwrap() - 1.25f64.sqrt()).abs() < 1e-9);
+    // E[x²] - E[x]² cancels catastrophically here.
+    let mean = values.iter().sum::<f64>() / N as f64;
+    let naive = values.iter().map(|v| v * v).sum::<f64>() / N as f64 - mean * mean;
+    assert!((naive - 1.25).abs() > 1.0, "naive {naive}");
+}
+
+#[test]
+fn normal_values_have_the_requested_moments() {
+    let x = array::random::default_rng(9).normal(1e9, 3.0, 200_000, 20_000);
+    let (m, s) = dask::compute((&x.mean(), &x.std())).unwrap();
+    assert!((m - 1e9).abs() < 0.05, "{m}");
+    assert!((s - 3.0).abs() < 0.05, "{s}");
+}
