@@ -58,6 +58,14 @@
 //! the tasks it owns on its own pool, and receives the results it reads from the others
 //! (see the `cluster` module).
 
+// `--cfg loom` swaps in loom's primitives and drops the thread pool, which loom cannot
+// run; what is left is only the protocols its models drive (`loom_tests.rs`). Outside
+// those tests that build is not a scheduler, and half of it would be dead code.
+#[cfg(all(loom, not(test)))]
+compile_error!(
+    "`--cfg loom` builds only the loom model tests: RUSTFLAGS=\"--cfg loom\" cargo test --release --lib loom_"
+);
+
 mod args;
 mod batch;
 mod cancel;
