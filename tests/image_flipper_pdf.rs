@@ -67,7 +67,11 @@ fn a_flipped_pdf_renders_as_the_rotated_picture() {
         String::from_utf8_lossy(&out.stderr)
     );
     let page = image::open(dir.join("page.png")).unwrap().to_rgb8();
-    assert_eq!(page.dimensions(), (WIDTH, HEIGHT), "the page is not the picture's size");
+    assert_eq!(
+        page.dimensions(),
+        (WIDTH, HEIGHT),
+        "the page is not the picture's size"
+    );
 
     // JPEG at quality 90 moves each channel by a few levels on average.
     let against_rotated = mean_difference(&page, &rotated);
@@ -83,7 +87,10 @@ fn a_flipped_pdf_renders_as_the_rotated_picture() {
     );
     // The red block sits in the bottom-right corner.
     let corner = page.get_pixel(WIDTH - 4, HEIGHT - 4);
-    assert!(corner[0] > 200 && corner[1] < 60 && corner[2] < 60, "corner is {corner:?}");
+    assert!(
+        corner[0] > 200 && corner[1] < 60 && corner[2] < 60,
+        "corner is {corner:?}"
+    );
 }
 
 #[test]
