@@ -16,8 +16,9 @@ done
 export MIRIFLAGS="${MIRIFLAGS:--Zmiri-tree-borrows -Zmiri-ignore-leaks}"
 
 # Miri warns once per place that casts an integer to a pointer. crossbeam-epoch (its
-# tagged pointers) and parking_lot (its parked-thread queues) do so by design; that is
-# known upstream, and not ours to change, and it printed about 94 lines per run. Those
+# tagged pointers) and parking_lot (its parked-thread queues) do so; both are known
+# upstream (crossbeam-rs/crossbeam#1181: fixed on master, waiting for 0.10;
+# Amanieu/parking_lot#477), not ours to change, and printed about 94 lines per run. Those
 # warnings are dropped here and counted in one line; any other (our own code's) still
 # shows. A warning is a block from its "warning:" line to the blank line after it; its
 # first "-->" line names the file of the cast.
@@ -27,6 +28,7 @@ filter_known_warnings() {
       if (n == 0) return
       if (upstream) dropped++
       else for (i = 1; i <= n; i++) print block[i]
+      fflush()
       n = 0; upstream = 0; located = 0
     }
     /^warning: integer-to-pointer cast/ { flush(); n = 1; block[1] = $0; next }
@@ -39,7 +41,7 @@ filter_known_warnings() {
       if ($0 ~ /^[[:space:]]*$/) flush()
       next
     }
-    { print }
+    { print; fflush() }
     END {
       flush()
       if (dropped > 0)
