@@ -2,8 +2,11 @@
 //! `scripts/bench-vs-dask.sh [--smoke]`, which first runs `benches/python/bench_dask.py`.
 //!
 //! ```text
-//! bench_vs_dask --python PYTHON.json [--plots DIR] [--json OURS.json]
+//! bench_vs_dask --python PYTHON.json [--smoke] [--plots DIR] [--json OURS.json]
 //! ```
+//!
+//! `--smoke` (with the Python side's `--smoke`: tiny sizes, one run each) checks that
+//! both sides run and agree; its table judges no goal, since its timings say nothing.
 //!
 //! Reads the Python side's document (its sizes are the ones run here too), runs the same
 //! workloads with our scheduler, checks that every result agrees with Python's, and only
@@ -305,24 +308,27 @@ fn load_average() -> String {
 
 struct Args {
     python: PathBuf,
+    smoke: bool,
     plots: Option<PathBuf>,
     json: Option<PathBuf>,
 }
 
 fn parse_args() -> BoxResult<Args> {
     let mut args = std::env::args().skip(1);
-    let (mut python, mut plots, mut json) = (None, None, None);
+    let (mut python, mut plots, mut json, mut smoke) = (None, None, None, false);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--python" => python = Some(PathBuf::from(value()?)),
             "--plots" => plots = Some(PathBuf::from(value()?)),
             "--json" => json = Some(PathBuf::from(value()?)),
+            "--smoke" => smoke = true,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
     Ok(Args {
         python: python.ok_or("--python PYTHON.json is required")?,
+        smoke,
         plots,
         json,
     })
@@ -611,7 +617,7 @@ fn main() -> BoxResult<()> {
         load_after
     );
     println!();
-    print!("{}", table.markdown());
+    print!("{}", table.markdown(!args.smoke));
 
     if let Some(dir) = &args.plots {
         std::fs::create_dir_all(dir)?;

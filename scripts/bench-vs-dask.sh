@@ -53,7 +53,7 @@ python_args=(--out "$out/python.json")
 rust_args=(--python "$out/python.json" --json "$out/rust.json")
 if [ "$mode" = smoke ]; then
   python_args+=(--smoke)
-  rust_args+=(--plots "$out/smoke-plots")
+  rust_args+=(--smoke --plots "$out/smoke-plots")
 else
   rust_args+=(--plots docs/bench)
 fi
@@ -63,3 +63,12 @@ echo "bench-vs-dask: Python side (Dask, NumPy, joblib)"
 "$venv/bin/python" benches/python/bench_dask.py "${python_args[@]}"
 echo "bench-vs-dask: Rust side, then the checks and the table"
 target/release/examples/bench_vs_dask "${rust_args[@]}" | tee "$out/table.md"
+if [ "$mode" = smoke ]; then
+  # A smoke run's timings come from tiny sizes and single runs: its table must judge no
+  # goal ("met" / "missed") and must say that its results agree.
+  if grep -qE ': (met|\*\*missed\*\*)' "$out/table.md" \
+    || ! grep -q '^smoke: results agree' "$out/table.md"; then
+    echo "bench-vs-dask: the smoke table judges goals it cannot support" >&2
+    exit 1
+  fi
+fi

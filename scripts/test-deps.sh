@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system programs some tests need: Graphviz `dot` (the dot layout engine),
 # Chromium (the visualizer's browser check), tmux (the progress bar, seen in a
-# terminal), iproute2's `ip` (the cluster test across network namespaces) and Python
-# with venv (the comparison with Python Dask). Skips what is already there.
+# terminal), iproute2's `ip` (the cluster test across network namespaces), poppler's
+# `pdftoppm` (renders the image flipper's PDFs back into pixels) and Python with venv
+# (the comparison with Python Dask). Skips what is already there.
 set -euo pipefail
 
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
 # scripts/bench-vs-dask.sh makes a Python virtual environment.
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3 python3-venv)

@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 scripts/test-deps.sh
 
 # Model checking of the task, sleep and completion protocols (scheduler/src/loom_tests.rs).
-# Its own target dir keeps the `--cfg loom` build from invalidating the normal one.
-LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-5}" RUSTFLAGS="--cfg loom" \
+# Its own target dir keeps the `--cfg loom` build from invalidating the normal one. Built
+# with -D warnings: code that only the loom build leaves unused shows nowhere else.
+LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-5}" RUSTFLAGS="--cfg loom -D warnings" \
   CARGO_TARGET_DIR=target/loom cargo test --release --lib loom_
 
 # Miri over the scheduler's unit tests: its `unsafe` result slots (see scripts/miri.sh).

@@ -4,6 +4,7 @@
 use std::error::Error;
 use std::path::Path;
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -38,15 +39,31 @@ const JOBLIB: RGBColor = RGBColor(0x33, 0xa0, 0x2c);
 pub fn overhead(path: &Path, points: &[OverheadPoint]) -> Result<(), Box<dyn Error>> {
     let mut sizes: Vec<usize> = points.iter().map(|p| p.n).collect();
     sizes.dedup();
-    let root = SVGBackend::new(path, (480 * sizes.len() as u32, 440)).into_drawing_area();
+    // A panel per size, but never narrower than the title: a smoke run has one size, and
+    // 480 px clipped the title's ends.
+    let width = (480 * sizes.len() as u32).max(MIN_OVERHEAD_WIDTH);
+    let root = SVGBackend::new(path, (width, 470)).into_drawing_area();
     root.fill(&WHITE)?;
-    let (title, body) = root.split_vertically(40);
-    let (width, _) = title.dim_in_pixel();
+    let (title, rest) = root.split_vertically(40);
+    let (keys, body) = rest.split_vertically(30);
     title.draw(&Text::new(
         "Scheduler overhead per task (2 workers, log scale; lower is better)",
         (width as i32 / 2, 22),
         TextStyle::from(("sans-serif", 20).into_font()).pos(Pos::new(HPos::Center, VPos::Center)),
     ))?;
+    // One legend for all panels, in its own strip: inside a panel it could cover a bar.
+    let bar_keys = [
+        ("ours, 2 threads", OURS),
+        ("ours, Sync", OURS_LIGHT),
+        ("Dask threads", DASK),
+        ("Dask sync", DASK_LIGHT),
+    ]
+    .map(|(name, color)| Key {
+        name,
+        color,
+        mark: Mark::Bar,
+    });
+    draw_keys_in_a_row(&keys, &bar_keys)?;
     for (panel, &n) in body.split_evenly((1, sizes.len())).iter().zip(&sizes) {
         let at = |scheduler: &str| -> Vec<&OverheadPoint> {
             points
@@ -112,19 +129,13 @@ pub fn overhead(path: &Path, points: &[OverheadPoint]) -> Result<(), Box<dyn Err
             })
             .draw()?;
         let width = 0.8 / series.len() as f64;
-        for (k, (name, color, values)) in series.iter().enumerate() {
+        for (k, (_, color, values)) in series.iter().enumerate() {
             let offset = -0.4 + width * k as f64;
-            chart
-                .draw_series(values.iter().enumerate().map(|(i, &v)| {
-                    let x = i as f64 + offset;
-                    Rectangle::new([(x, floor), (x + width * 0.9, v)], color.filled())
-                }))?
-                .label(*name)
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
-                });
+            chart.draw_series(values.iter().enumerate().map(|(i, &v)| {
+                let x = i as f64 + offset;
+                Rectangle::new([(x, floor), (x + width * 0.9, v)], color.filled())
+            }))?;
         }
-        legend(&mut chart)?;
     }
     root.present()?;
     Ok(())
@@ -132,8 +143,11 @@ pub fn overhead(path: &Path, points: &[OverheadPoint]) -> Result<(), Box<dyn Err
 
 /// Serial vs parallel time against the number of `calculation(size)` calls.
 pub fn scaling(path: &Path, size: u64, points: &[ScalingPoint]) -> Result<(), Box<dyn Error>> {
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
+    let root = SVGBackend::new(path, (800 + SCALING_LEGEND_WIDTH, 500)).into_drawing_area();
     root.fill(&WHITE)?;
+    // The legend has a column of its own to the right: over the plot it hid a point
+    // whenever a run's first sizes were its slowest (as noisy smoke runs can be).
+    let (plot, keys) = root.split_horizontally(800);
     let max_items = points.iter().map(|p| p.items).max().unwrap_or(1) as f64;
     let max_time = points
         .iter()
@@ -148,7 +162,7 @@ pub fn scaling(path: &Path, size: u64, points: &[ScalingPoint]) -> Result<(), Bo
             ]
         })
         .fold(0.0, f64::max);
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(&plot)
         .caption(
             format!(
                 "calculation({}): serial vs parallel, 2 workers",
@@ -182,13 +196,16 @@ pub fn scaling(path: &Path, size: u64, points: &[ScalingPoint]) -> Result<(), Bo
         ),
         ("ours, dask::compute", OURS, true, |p| p.ours_compute),
     ];
+    let mut line_keys = Vec::with_capacity(lines.len());
     for (name, color, ours, pick) in lines {
         let data: Vec<(f64, f64)> = points.iter().map(|p| (p.items as f64, pick(p))).collect();
         let style = ShapeStyle::from(&color).stroke_width(if ours { 3 } else { 2 });
-        chart
-            .draw_series(LineSeries::new(data.clone(), style))?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+        chart.draw_series(LineSeries::new(data.clone(), style))?;
+        line_keys.push(Key {
+            name,
+            color,
+            mark: Mark::Line { ours },
+        });
         chart.draw_series(data.iter().map(|&(x, y)| {
             if ours {
                 Circle::new((x, y), 4, color.filled()).into_dyn()
@@ -197,23 +214,93 @@ pub fn scaling(path: &Path, size: u64, points: &[ScalingPoint]) -> Result<(), Bo
             }
         }))?;
     }
-    legend(&mut chart)?;
+    draw_keys_in_a_column(&keys, &line_keys)?;
     root.present()?;
     Ok(())
 }
 
-/// The series' legend, in the upper left corner (where neither chart has data).
-fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), Box<dyn Error>>
+/// Width of the overhead chart with a single panel: its title's length at 20 px.
+const MIN_OVERHEAD_WIDTH: u32 = 760;
+/// The scaling chart's legend column, right of its plot.
+const SCALING_LEGEND_WIDTH: u32 = 210;
+
+/// One legend entry, drawn beside the data rather than over it.
+struct Key {
+    name: &'static str,
+    color: RGBColor,
+    mark: Mark,
+}
+
+enum Mark {
+    /// A filled square, for bars.
+    Bar,
+    /// A line with the series' marker: a circle for ours, a triangle for Python's.
+    Line { ours: bool },
+}
+
+fn key_text() -> TextStyle<'static> {
+    TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center))
+}
+
+/// The mark of `key` with its left end at `(x, y)`, and its name after it.
+fn draw_key<DB>(
+    area: &DrawingArea<DB, Shift>,
+    key: &Key,
+    (x, y): (i32, i32),
+) -> Result<(), Box<dyn Error>>
 where
-    DB: DrawingBackend + 'a,
+    DB: DrawingBackend,
     DB::ErrorType: 'static,
-    CT: CoordTranslate,
 {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.3))
-        .draw()?;
+    match key.mark {
+        Mark::Bar => area.draw(&Rectangle::new(
+            [(x, y - 6), (x + 12, y + 6)],
+            key.color.filled(),
+        ))?,
+        Mark::Line { ours } => {
+            let style = ShapeStyle::from(&key.color).stroke_width(if ours { 3 } else { 2 });
+            area.draw(&PathElement::new([(x, y), (x + 24, y)], style))?;
+            if ours {
+                area.draw(&Circle::new((x + 12, y), 4, key.color.filled()))?;
+            } else {
+                area.draw(&TriangleMarker::new((x + 12, y), 5, key.color.filled()))?;
+            }
+        }
+    }
+    area.draw(&Text::new(key.name, (x + 32, y), key_text()))?;
+    Ok(())
+}
+
+/// The keys side by side, spread evenly over the strip `area`.
+fn draw_keys_in_a_row<DB>(area: &DrawingArea<DB, Shift>, keys: &[Key]) -> Result<(), Box<dyn Error>>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let (width, height) = area.dim_in_pixel();
+    let slot = width as i32 / keys.len().max(1) as i32;
+    for (i, key) in keys.iter().enumerate() {
+        // Each entry is about 140 px wide; centre it in its slot.
+        draw_key(
+            area,
+            key,
+            (i as i32 * slot + (slot - 140).max(0) / 2, height as i32 / 2),
+        )?;
+    }
+    Ok(())
+}
+
+/// The keys one under the other, from the top of the column `area`.
+fn draw_keys_in_a_column<DB>(
+    area: &DrawingArea<DB, Shift>,
+    keys: &[Key],
+) -> Result<(), Box<dyn Error>>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    for (i, key) in keys.iter().enumerate() {
+        draw_key(area, key, (8, 70 + 24 * i as i32))?;
+    }
     Ok(())
 }

@@ -38,6 +38,11 @@ mod signature;
 
 use proc_macro::TokenStream;
 
+// The documentation of the attribute, shown on `dask::delayed`. Its examples use `dask`,
+// which this crate cannot depend on, so they run as the `dask` crate's doctests (it
+// attaches the same file to its re-export while collecting them) and are left out of
+// this crate's.
+#[cfg_attr(not(doctest), doc = include_str!("delayed.md"))]
 #[proc_macro_attribute]
 pub fn delayed(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::delayed(args.into(), item.into()).into()

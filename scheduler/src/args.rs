@@ -12,7 +12,27 @@ use crate::key::StableHasher;
 use crate::node::NodeDyn;
 use crate::plan::Plan;
 
-/// One parameter of a task, as the builder received it.
+/// One argument of a `#[delayed]` function's builder, as it will reach the task: a plain
+/// value, another node's result, or many nodes' results gathered into one value.
+///
+/// Builders take `impl IntoArg<T>` and turn what they are given into an `Arg<T>` with
+/// [`IntoArg::into_arg`]; an `Arg<T>` is itself accepted wherever a `T` is (it implements
+/// `IntoArg<T>`), so code that decides at run time whether a parameter is a constant or
+/// an upstream node can hold the choice as a value:
+///
+/// ```
+/// use dask::{delayed, Arg, Delayed};
+///
+/// #[delayed]
+/// fn scale(x: f64, factor: f64) -> f64 {
+///     x * factor
+/// }
+///
+/// let calibrated = true;
+/// let measured: Delayed<f64> = dask::delayed(2.0);
+/// let factor: Arg<f64> = if calibrated { Arg::Node(measured) } else { Arg::Value(1.0) };
+/// assert_eq!(scale(4.0, factor).compute().unwrap(), 8.0);
+/// ```
 pub enum Arg<T> {
     /// A plain value, embedded in the task (not a graph node, as in Dask).
     Value(T),
@@ -52,6 +72,13 @@ impl<T: Clone + Send + Sync + 'static> IntoArg<T> for &T {
 impl IntoArg<String> for &str {
     fn into_arg(self) -> Arg<String> {
         Arg::Value(self.to_string())
+    }
+}
+
+/// An argument chosen earlier is passed on as it is.
+impl<T: Send + Sync + 'static> IntoArg<T> for Arg<T> {
+    fn into_arg(self) -> Arg<T> {
+        self
     }
 }
 
@@ -200,9 +227,12 @@ impl<T> Deref for ArgRef<'_, T> {
     }
 }
 
+// The methods below are the generated code's way of reading an argument back inside
+// the task (through `dask::__private`); they name types that only that code sees.
 impl<T: Send + Sync + 'static> Arg<T> {
     /// The parameter by value: embedded values are cloned (a task can run again),
     /// upstream results are moved out when this is their last reader.
+    #[doc(hidden)]
     #[inline]
     pub fn owned(&self, inputs: &Inputs<'_>) -> Result<T, TaskFailure>
     where
@@ -217,6 +247,7 @@ impl<T: Send + Sync + 'static> Arg<T> {
     }
 
     /// The parameter by reference, without copying upstream results.
+    #[doc(hidden)]
     #[inline]
     pub fn borrowed<'a>(&'a self, inputs: &Inputs<'a>) -> Result<ArgRef<'a, T>, TaskFailure> {
         match self {
@@ -228,6 +259,7 @@ impl<T: Send + Sync + 'static> Arg<T> {
     }
 
     /// Feeds the argument's identity to a pure key: values by content, nodes by key.
+    #[doc(hidden)]
     pub fn stable_hash(&self, hasher: &mut StableHasher)
     where
         T: Hash,

@@ -102,7 +102,9 @@ impl Batcher {
     }
 
     /// Automatic sizing that starts from `size`: a worker picking up a claim made for it
-    /// (or for a thief) continues from that claim's size.
+    /// (or for a thief) continues from that claim's size. Only the pool's workers resume
+    /// claims, and the loom build has no pool (its models drive the protocols directly).
+    #[cfg(not(loom))]
     pub(crate) fn resume(size: usize, workers: usize) -> Self {
         Batcher {
             size: size.max(1),

@@ -66,11 +66,56 @@
 //! path, a fingerprint of its source and the arguments, so an edited function gets new
 //! entries instead of stale ones.
 //!
+//! # Drawing a graph
+//! [`graph`] gives the [`TaskGraph`] that `compute` would run (after culling and merging),
+//! and [`Delayed::visualize`] writes one output's graph to a file (SVG, DOT or JSON by
+//! its extension). For anything but the default drawing, the options are re-exported
+//! here: [`SvgOptions`] (layout [`Engine`], [`RankDir`], [`ColorBy`], collapsing) for
+//! [`TaskGraph::to_svg_with`], and [`DotOptions`] for [`TaskGraph::to_dot_with`]. The
+//! `dask-viz` command line (`cargo install --path viz`) draws saved graphs.
+//!
+//! ```
+//! use dask::{delayed, ColorBy, DotOptions, Engine, RankDir, SvgOptions};
+//!
+//! #[delayed]
+//! fn load(i: u32) -> u32 {
+//!     i
+//! }
+//!
+//! #[delayed]
+//! fn add(a: u32, b: u32) -> u32 {
+//!     a + b
+//! }
+//!
+//! let total = add(load(1), load(2));
+//! let graph = dask::graph(&[total]);
+//! assert_eq!(graph.len(), 3);
+//!
+//! // Left to right, coloured by execution order, laid out without Graphviz.
+//! let options = SvgOptions::default()
+//!     .engine(Engine::Embedded)
+//!     .rankdir(RankDir::LeftToRight)
+//!     .color(ColorBy::Order);
+//! let svg = graph.to_svg_with(&options).unwrap();
+//! assert!(svg.contains("<svg"));
+//!
+//! let dot = graph.to_dot_with(&DotOptions::default().rankdir(RankDir::LeftToRight));
+//! assert!(dot.contains("rankdir=LR"));
+//! ```
+//!
 //! # On a cluster
 //! With the `cluster` feature, `Scheduler::Cluster` runs the same graphs across
 //! processes and machines on timely dataflow: every process builds the same graph, runs
 //! the tasks it owns on its own pool, and receives the results it reads from the others
 //! (see the `cluster` module).
+
+// `--cfg loom` swaps in loom's primitives and drops the thread pool, which loom cannot
+// run; what is left is only the protocols its models drive (`loom_tests.rs`). Outside
+// those tests that build is not a scheduler, and half of it would be dead code.
+#[cfg(all(loom, not(test)))]
+compile_error!(
+    "`--cfg loom` builds only the loom model tests: RUSTFLAGS=\"--cfg loom\" cargo test --release --lib loom_"
+);
 
 mod args;
 #[cfg(feature = "array")]
@@ -103,20 +148,26 @@ mod parallel;
 mod plan;
 mod sync;
 
-pub use args::{Arg, ArgRef, IntoArg};
+pub use args::{Arg, IntoArg};
 pub use batch::BatchSize;
 pub use cancel::CancelToken;
 pub use combinators::{collect, delayed_pure, CollectTuple};
 pub use combine::{map_many_pure, try_map_many_pure};
 pub use compute::{compute, compute_with, persist, persist_with, Outputs};
 pub use config::{Config, ErrorPolicy, Scheduler};
+// The attribute's documentation lives with it (macros/src/delayed.md) and is shown there;
+// its examples need this crate, which the macro crate cannot depend on, so they run as
+// this crate's doctests: the text is attached here only while doctests are collected.
+#[cfg_attr(doctest, doc = include_str!("../../macros/src/delayed.md"))]
 pub use dask_macros::delayed;
-pub use dask_viz::{GraphError, NodeInfo, NodeKind, TaskGraph, VizError};
+pub use dask_viz::{
+    ColorBy, DotOptions, Engine, GraphError, NodeInfo, NodeKind, RankDir, SvgOptions, TaskGraph,
+    VizError,
+};
 pub use delayed::{delayed, Delayed};
 pub use diagnostics::{Callbacks, FunctionSummary, Profiler, TaskInfo, TaskRecord};
 pub use error::{BoxError, Error};
 pub use graph::graph;
-pub use key::StableHasher;
 pub use key_hash::KeyHash;
 pub use memory::{CacheLimits, CacheSize, CacheStats, Memory};
 pub use parallel::{Imap, ImapUnordered, Parallel};

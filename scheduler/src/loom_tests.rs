@@ -70,7 +70,7 @@ impl crate::args::Gather<Vec<u64>> for GatherTwo {
         Ok(vec![inputs.next_owned()?, inputs.next_owned()?])
     }
 
-    fn hash_keys(&self, _hasher: &mut crate::StableHasher) {}
+    fn hash_keys(&self, _hasher: &mut crate::key::StableHasher) {}
 }
 
 /// Runs `model` under loom, prints and returns how many interleavings it explored.

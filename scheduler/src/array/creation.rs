@@ -100,13 +100,13 @@ impl Array {
 }
 
 /// The data's identity for keys: its shape and every element's bits.
-fn content_hash(data: &ArrayD<f64>) -> u64 {
-    let mut hasher = crate::StableHasher::new();
+fn content_hash(data: &ArrayD<f64>) -> u128 {
+    let mut hasher = crate::key::StableHasher::new();
     for &d in data.shape() {
         hasher.write_usize(d);
     }
     for v in data.iter() {
         hasher.write_u64(v.to_bits());
     }
-    hasher.finish()
+    hasher.finish128()
 }
