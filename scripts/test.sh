@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (the README's second command; CI runs it with CI=true).
-# Installs what the tests need, then runs every test of the workspace, the loom models
-# of the scheduler's protocols, Miri over its unsafe code, and a smoke run of the
-# scheduler benchmark and of the comparison with Python Dask.
+# Installs what the tests need, then runs every test of the workspace with every feature,
+# the loom models of the scheduler's protocols, Miri over its unsafe code, and a smoke run
+# of the scheduler benchmark and of the comparison with Python Dask.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,14 +28,8 @@ cargo run --release --example image_flipper
 # sides run and agree (sets up its Python environment; fails under CI=true if it cannot).
 scripts/bench-vs-dask.sh --smoke
 
-# The `tracing` feature's span per task (one small test; the feature changes the build).
-cargo test --features tracing --test diagnostics_tracing
-
-# The cluster scheduler (feature `cluster`, which builds timely): processes on 127.0.0.1
-# and, as root, across two network namespaces joined by a veth pair.
-cargo test --features cluster --lib --test cluster --test cluster_netns
-cargo test --features cluster --doc cluster
-
-# Every test of the workspace (unit, integration, UI, browser, doc tests). Last, so the
-# run ends with its summary.
-cargo test --workspace
+# Every test of the workspace with every feature (unit, integration, UI, browser, doc
+# tests; `tracing`'s span per task, the cluster scheduler on 127.0.0.1 and, as root,
+# across two network namespaces): one build of the whole feature set. Last, so the run
+# ends with its summary.
+cargo test --workspace --all-features
