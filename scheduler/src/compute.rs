@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// What [`compute`] accepts: a slice, `Vec` or array of `Delayed<T>` (giving `Vec<T>`),
-/// one `&Delayed<T>` (giving `T`), or a tuple of `&Delayed<_>` of different types
-/// (giving a tuple of values).
+/// one `&Delayed<T>` (giving `T`), an `&Array` (with the `array` feature), or a tuple of
+/// any of these (giving a tuple of values).
 ///
 /// ```
 /// let a = dask::delayed(2).map(|v| v + 1);
@@ -22,26 +22,67 @@ use std::time::Instant;
 /// let (x, y) = dask::compute((&a, &b)).unwrap();
 /// assert_eq!((x, y.as_str()), (3, "3!"));
 /// ```
+///
+/// Implement it for your own collection, as Dask collections implement
+/// `__dask_graph__`, and `compute` takes it beside everything else, sharing nodes with
+/// them: [`collect`](Outputs::collect) names the nodes whose values the collection needs,
+/// [`extract`](Outputs::extract) reads those values back in the same order and builds the
+/// result.
+///
+/// ```
+/// use dask::{Delayed, Error, OutputNodes, OutputReader, Outputs};
+///
+/// /// A column split in parts; computing it concatenates them.
+/// struct Column {
+///     parts: Vec<Delayed<Vec<f64>>>,
+/// }
+///
+/// impl Outputs for &Column {
+///     type Values = Vec<f64>;
+///
+///     fn collect<'s>(&'s self, nodes: &mut OutputNodes<'_, 's>) {
+///         for part in &self.parts {
+///             nodes.push(part);
+///         }
+///     }
+///
+///     fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<Vec<f64>, Error> {
+///         let mut all = Vec::new();
+///         for _ in &self.parts {
+///             all.extend(results.take::<Vec<f64>>()?);
+///         }
+///         Ok(all)
+///     }
+/// }
+///
+/// let base = dask::delayed(vec![1.0, 2.0]);
+/// let column = Column { parts: vec![base.clone(), base.map(|v| v.iter().map(|x| x * 10.0).collect())] };
+/// let total = base.map(|v| v.iter().sum::<f64>());
+/// let (values, sum) = dask::compute((&column, &total))?;
+/// assert_eq!(values, vec![1.0, 2.0, 10.0, 20.0]);
+/// assert_eq!(sum, 3.0);
+/// # Ok::<(), dask::Error>(())
+/// ```
 pub trait Outputs {
     /// What the computation returns.
     type Values;
 
-    #[doc(hidden)]
+    /// Pushes every node whose value [`extract`](Self::extract) will read, in the order
+    /// it reads them. A node may be pushed more than once; it runs once.
     fn collect<'s>(&'s self, nodes: &mut OutputNodes<'_, 's>);
 
-    #[doc(hidden)]
+    /// Builds the result from the values of the nodes `collect` pushed, taken in the
+    /// same order with [`OutputReader::take`].
     fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<Self::Values, Error>;
 
-    /// An error found while the outputs were built (an invalid array operation), returned
-    /// before anything is planned or run.
-    #[doc(hidden)]
+    /// An error found while the outputs were built (an invalid array operation, say),
+    /// returned before anything is planned or run. The default finds none.
     fn check(&self) -> Result<(), Error> {
         Ok(())
     }
 }
 
-/// The output nodes of a computation, in request order.
-#[doc(hidden)]
+/// The output nodes of a computation, in request order (see [`Outputs::collect`]).
 pub struct OutputNodes<'v, 's>(&'v mut Vec<&'s dyn NodeDyn>);
 
 impl<'s> OutputNodes<'_, 's> {
@@ -51,15 +92,16 @@ impl<'s> OutputNodes<'_, 's> {
     }
 }
 
-/// Reads a finished plan's outputs in request order.
-#[doc(hidden)]
+/// Reads a finished computation's outputs in request order (see [`Outputs::extract`]).
 pub struct OutputReader<'p, 'g> {
     plan: &'p Plan<'g>,
     next: usize,
 }
 
 impl OutputReader<'_, '_> {
-    /// The value of the next output node, in the order `collect` pushed them.
+    /// The value of the next output node, in the order `collect` pushed them: moved out
+    /// when nothing else reads it, cloned otherwise. Asking for another type than the
+    /// node's is an [`Error::Internal`].
     pub fn take<T: Clone + Send + Sync + 'static>(&mut self) -> Result<T, Error> {
         let value = self.plan.take_output(self.next);
         self.next += 1;

@@ -153,7 +153,9 @@ pub use batch::BatchSize;
 pub use cancel::CancelToken;
 pub use combinators::{collect, delayed_pure, CollectTuple};
 pub use combine::{map_many_pure, try_map_many_pure};
-pub use compute::{compute, compute_with, persist, persist_with, Outputs};
+pub use compute::{
+    compute, compute_with, persist, persist_with, OutputNodes, OutputReader, Outputs,
+};
 pub use config::{Config, ErrorPolicy, Scheduler};
 // The attribute's documentation lives with it (macros/src/delayed.md) and is shown there;
 // its examples need this crate, which the macro crate cannot depend on, so they run as
