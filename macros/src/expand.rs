@@ -168,7 +168,7 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
             }
         }
         bounds.require_shareable(stored, end);
-        if !pure || ignored.iter().any(|name| *name == builder_name) {
+        if !pure || ignored.contains(&builder_name) {
             continue;
         }
         if mentions_any(stored, &type_params) {

@@ -58,7 +58,7 @@ pub(crate) fn to_evict<P>(
     now: SystemTime,
 ) -> Vec<Candidate<P>> {
     // Most recently used first: the ones kept.
-    entries.sort_by(|a, b| b.last_use.cmp(&a.last_use));
+    entries.sort_by_key(|entry| std::cmp::Reverse(entry.last_use));
     let mut kept_bytes = 0u64;
     let mut evicted = Vec::new();
     for (rank, entry) in entries.into_iter().enumerate() {
