@@ -273,7 +273,7 @@ impl<T: Send + Sync + 'static> Arg<T> {
         }
     }
 
-    /// [`stable_hash`](Self::stable_hash) for values that are [`KeyHash`] instead of
+    /// [`stable_hash`](Self::stable_hash) for values that are [`KeyHash`](crate::KeyHash) instead of
     /// `Hash` (floats): the operands of pure operators and combinators.
     pub fn key_hash(&self, hasher: &mut StableHasher)
     where
