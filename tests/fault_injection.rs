@@ -373,3 +373,91 @@ fn items_whose_drop_panics_are_dropped_without_losing_the_error() {
         assert_eq!(err.to_string(), "item 3 failed: refused on purpose");
     }
 }
+
+/// A value whose `Serialize` panics while `serialize_panics` is set and whose
+/// `Deserialize` panics while `deserialize_panics` is.
+#[derive(Clone, Debug, PartialEq)]
+struct Touchy(u64);
+
+static SERIALIZE_PANICS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static DESERIALIZE_PANICS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+impl serde::Serialize for Touchy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        assert!(
+            !SERIALIZE_PANICS.load(Ordering::SeqCst),
+            "cannot write a Touchy"
+        );
+        s.serialize_u64(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Touchy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        assert!(
+            !DESERIALIZE_PANICS.load(Ordering::SeqCst),
+            "cannot read a Touchy"
+        );
+        u64::deserialize(d).map(Touchy)
+    }
+}
+
+#[delayed(pure)]
+fn touchy(x: u64) -> Touchy {
+    Touchy(x)
+}
+
+/// `Memory` runs `Serialize` when it stores and `Deserialize` when it loads: a panic in
+/// either is a failed write (the value is used) or an unreadable entry (recomputed).
+#[test]
+fn panicking_serde_in_the_disk_cache_loses_no_value() {
+    let dir = std::env::temp_dir().join(format!("dask-fault-serde-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let memory = dask::Memory::new(&dir).unwrap();
+
+    SERIALIZE_PANICS.store(true, Ordering::SeqCst);
+    let value = memory.cache(&touchy(5)).unwrap().compute().unwrap();
+    SERIALIZE_PANICS.store(false, Ordering::SeqCst);
+    assert_eq!(value, Touchy(5));
+    assert_eq!(memory.stats().write_failures, 1);
+    assert!(!memory.contains(&touchy(5)).unwrap());
+
+    memory.cache(&touchy(6)).unwrap().compute().unwrap();
+    assert!(memory.contains(&touchy(6)).unwrap());
+    DESERIALIZE_PANICS.store(true, Ordering::SeqCst);
+    let hit = memory.cache(&touchy(6)).unwrap().compute();
+    DESERIALIZE_PANICS.store(false, Ordering::SeqCst);
+    assert_eq!(hit.unwrap(), Touchy(6), "recomputed");
+    assert_eq!(memory.stats().corrupt, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_pool_works(Scheduler::Threads(2));
+}
+
+/// A value whose `Hash` panics.
+#[derive(Clone)]
+struct BadHash;
+
+impl std::hash::Hash for BadHash {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {
+        panic!("cannot hash")
+    }
+}
+
+#[delayed(pure)]
+fn hashed(_x: BadHash) -> u64 {
+    1
+}
+
+/// `Hash` runs when a pure call is built, on the caller's thread, as part of the
+/// caller's own call: its panic is the caller's, like any function's, and touches no
+/// pool.
+#[test]
+fn a_panicking_hash_panics_in_the_builder_call_only() {
+    let caught = std::panic::catch_unwind(|| hashed(BadHash));
+    let payload = caught.err().expect("the builder call panicked");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"cannot hash"));
+    for scheduler in schedulers() {
+        assert_pool_works(scheduler);
+    }
+}

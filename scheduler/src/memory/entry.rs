@@ -85,6 +85,8 @@ pub(crate) enum Invalid {
     Checksum,
     OtherValue,
     Payload(postcard::Error),
+    /// The type's `Deserialize` panicked: the message.
+    Panicked(String),
     TrailingBytes(usize),
     Unreadable(io::Error),
 }
@@ -112,6 +114,7 @@ impl fmt::Display for Invalid {
             Invalid::Checksum => f.write_str("is corrupt (checksum mismatch)"),
             Invalid::OtherValue => f.write_str("holds another node's value or another type"),
             Invalid::Payload(e) => write!(f, "cannot be decoded: {e}"),
+            Invalid::Panicked(m) => write!(f, "cannot be decoded: deserializing panicked: {m}"),
             Invalid::TrailingBytes(n) => write!(f, "has {n} bytes after the value"),
             Invalid::Unreadable(e) => write!(f, "cannot be read ({e})"),
         }
@@ -122,6 +125,8 @@ impl fmt::Display for Invalid {
 #[derive(Debug)]
 pub(crate) enum Unencodable {
     Serialize(postcard::Error),
+    /// The value's `Serialize` panicked (user code): the message.
+    Panicked(String),
     TooLarge(u64),
 }
 
@@ -129,6 +134,7 @@ impl fmt::Display for Unencodable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Unencodable::Serialize(e) => write!(f, "cannot serialize the value: {e}"),
+            Unencodable::Panicked(m) => write!(f, "serializing the value panicked: {m}"),
             Unencodable::TooLarge(len) => write!(
                 f,
                 "the value takes {len} bytes, over the {MAX_PAYLOAD}-byte limit of an entry"
@@ -157,7 +163,13 @@ fn encode_within<T: Serialize>(
     bytes.extend_from_slice(&identity.node_id.to_le_bytes());
     bytes.extend_from_slice(&identity.type_hash.to_le_bytes());
     bytes.extend_from_slice(&[0; 8]);
-    let mut bytes = postcard::to_extend(value, bytes).map_err(Unencodable::Serialize)?;
+    // `Serialize` is user code: its panic is a failed write (a warning, and the value is
+    // used), not a failed task.
+    let mut bytes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        postcard::to_extend(value, bytes)
+    }))
+    .map_err(|payload| Unencodable::Panicked(crate::error::panic_message(payload)))?
+    .map_err(Unencodable::Serialize)?;
     let payload_len = (bytes.len() - HEADER_LEN) as u64;
     if payload_len > max_payload {
         return Err(Unencodable::TooLarge(payload_len));
@@ -271,7 +283,10 @@ pub(crate) fn load<T: DeserializeOwned>(
     if crc.finalize() != stored_crc {
         return Err(Invalid::Checksum);
     }
-    let (value, rest) = postcard::take_from_bytes(&payload).map_err(Invalid::Payload)?;
+    // `Deserialize` is user code: its panic makes the entry unreadable (recomputed).
+    let (value, rest) = std::panic::catch_unwind(|| postcard::take_from_bytes(&payload))
+        .map_err(|payload| Invalid::Panicked(crate::error::panic_message(payload)))?
+        .map_err(Invalid::Payload)?;
     if !rest.is_empty() {
         return Err(Invalid::TrailingBytes(rest.len()));
     }
