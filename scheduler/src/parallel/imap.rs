@@ -318,7 +318,7 @@ where
 
 /// How a map started: the shared state and its driver thread, or the error that kept it
 /// from starting. Both iterators wrap one.
-struct Run<R> {
+pub(super) struct Run<R> {
     shared: Option<Arc<Shared<R>>>,
     driver: Option<JoinHandle<()>>,
     /// Returned first, when the map could not start.
@@ -336,7 +336,7 @@ pub(crate) struct ImapOptions {
 }
 
 impl<R: Send + 'static> Run<R> {
-    fn start<I, It, E, F>(items: It, call: F, options: ImapOptions) -> Self
+    pub(super) fn start<I, It, E, F>(items: It, call: F, options: ImapOptions) -> Self
     where
         I: Send + 'static,
         It: Iterator<Item = I> + Send + 'static,
@@ -389,7 +389,7 @@ impl<R: Send + 'static> Run<R> {
 }
 
 impl<R> Run<R> {
-    fn failed(error: Error) -> Self {
+    pub(super) fn failed(error: Error) -> Self {
         Run {
             shared: None,
             driver: None,
@@ -461,35 +461,13 @@ impl<R> Drop for Run<R> {
 ///
 /// Dropping it early stops the map at once: calls already running finish in the
 /// background, the rest never start.
-pub struct Imap<R> {
-    run: Run<R>,
-}
-
-impl<R: Send + 'static> Imap<R> {
-    pub(crate) fn start<I, It, E, F>(items: It, call: F, options: ImapOptions) -> Self
-    where
-        I: Send + 'static,
-        It: Iterator<Item = I> + Send + 'static,
-        E: Into<BoxError> + 'static,
-        F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
-    {
-        Imap {
-            run: Run::start(items, call, options),
-        }
-    }
-
-    pub(crate) fn failed(error: Error) -> Self {
-        Imap {
-            run: Run::failed(error),
-        }
-    }
-}
+pub struct Imap<R>(pub(super) Run<R>);
 
 impl<R> Iterator for Imap<R> {
     type Item = Result<R, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.run
+        self.0
             .next_with(|shared| {
                 // In order: only the result at the next index will do.
                 let index = shared.consumed.load(Ordering::Acquire);
@@ -506,34 +484,12 @@ impl<R> Iterator for Imap<R> {
 ///
 /// Dropping it early stops the map at once: calls already running finish in the
 /// background, the rest never start.
-pub struct ImapUnordered<R> {
-    run: Run<R>,
-}
-
-impl<R: Send + 'static> ImapUnordered<R> {
-    pub(crate) fn start<I, It, E, F>(items: It, call: F, options: ImapOptions) -> Self
-    where
-        I: Send + 'static,
-        It: Iterator<Item = I> + Send + 'static,
-        E: Into<BoxError> + 'static,
-        F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
-    {
-        ImapUnordered {
-            run: Run::start(items, call, options),
-        }
-    }
-
-    pub(crate) fn failed(error: Error) -> Self {
-        ImapUnordered {
-            run: Run::failed(error),
-        }
-    }
-}
+pub struct ImapUnordered<R>(pub(super) Run<R>);
 
 impl<R> Iterator for ImapUnordered<R> {
     type Item = Result<(usize, R), Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.run.next_with(|shared| shared.queue.lock().pop_front())
+        self.0.next_with(|shared| shared.queue.lock().pop_front())
     }
 }

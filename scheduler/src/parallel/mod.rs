@@ -18,8 +18,8 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 pub use crate::batch::BatchSize;
-use imap::ImapOptions;
 pub use imap::{Imap, ImapUnordered};
+use imap::{ImapOptions, Run};
 
 use crate::error::{BoxError, Error};
 use map::MapJob;
@@ -329,10 +329,7 @@ impl Parallel {
         E: Into<BoxError> + 'static,
         F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
     {
-        match self.imap_options(true) {
-            Ok(options) => Imap::start(items.into_iter(), f, options),
-            Err(error) => Imap::failed(error),
-        }
+        Imap(self.start_imap(items.into_iter(), f, true))
     }
 
     /// Like [`imap`](Self::imap), but yields `(input index, result)` as each call
@@ -373,21 +370,32 @@ impl Parallel {
         E: Into<BoxError> + 'static,
         F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
     {
-        match self.imap_options(false) {
-            Ok(options) => ImapUnordered::start(items.into_iter(), f, options),
-            Err(error) => ImapUnordered::failed(error),
-        }
+        ImapUnordered(self.start_imap(items.into_iter(), f, false))
     }
 
-    fn imap_options(&self, ordered: bool) -> Result<ImapOptions, Error> {
-        let workers = self.check()?;
-        Ok(ImapOptions {
-            batch: self.batch,
-            workers,
-            window: self.window.unwrap_or(64 * workers).min(MAX_WINDOW),
-            ordered,
-            timeout: self.timeout,
-        })
+    /// Starts an `imap` (in input order or not), or fails it with the reason.
+    fn start_imap<I, R, E, F, It>(&self, items: It, f: F, ordered: bool) -> Run<R>
+    where
+        It: Iterator<Item = I> + Send + 'static,
+        I: Send + 'static,
+        R: Send + 'static,
+        E: Into<BoxError> + 'static,
+        F: Fn(I) -> Result<R, E> + Send + Sync + 'static,
+    {
+        match self.check() {
+            Ok(workers) => Run::start(
+                items,
+                f,
+                ImapOptions {
+                    batch: self.batch,
+                    workers,
+                    window: self.window.unwrap_or(64 * workers).min(MAX_WINDOW),
+                    ordered,
+                    timeout: self.timeout,
+                },
+            ),
+            Err(error) => Run::failed(error),
+        }
     }
 }
 
