@@ -24,6 +24,7 @@ use crate::error::Error;
 /// Nested waits on one worker beyond which it stops running other jobs while waiting.
 /// Deep enough that nested graphs keep their parallelism when there is little other
 /// work; shallow enough that the stack it can take is small.
+#[cfg(not(loom))]
 pub(crate) const HELP_DEPTH: usize = 8;
 
 /// Stack below which a new computation is refused: room for planning, the scheduler's
@@ -32,6 +33,7 @@ pub(crate) const MIN_STACK_LEFT: usize = 256 << 10;
 
 /// Stack size of pool worker threads. Only the pages a thread touches are backed by
 /// memory, so the reservation costs address space, not RAM.
+#[cfg(not(loom))]
 pub(crate) const WORKER_STACK: usize = 64 << 20;
 
 thread_local! {
