@@ -32,6 +32,8 @@ mod random;
 #[path = "workloads/shapes.rs"]
 mod shapes;
 
+#[path = "bench_vs_dask/arrays.rs"]
+mod arrays;
 #[path = "bench_vs_dask/plots.rs"]
 mod plots;
 #[path = "bench_vs_dask/report.rs"]
@@ -579,6 +581,10 @@ fn main() -> BoxResult<()> {
             array_mib,
         ));
     }
+
+    // dask.array: the chunk-size sweep, (x + x.T).sum(), matmul.
+    eprintln!("  rust: arrays");
+    arrays::run(&py, runs, &mut checks, &mut table)?;
 
     // Nothing is shown unless both sides computed the same values.
     if !checks.0.is_empty() {
