@@ -13,7 +13,9 @@ use super::{numbers, report, timed, BoxResult, Checks, Table};
 /// A result within `tolerance` (relative) of what the distribution gives.
 fn near(checks: &mut Checks, what: &str, value: f64, expected: f64, tolerance: f64) {
     if (value - expected).abs() > tolerance * expected.abs() {
-        checks.0.push(format!("{what}: {value}, expected about {expected}"));
+        checks
+            .0
+            .push(format!("{what}: {value}, expected about {expected}"));
     }
 }
 
@@ -31,7 +33,12 @@ fn plain_loop(n: usize) -> f64 {
     values.iter().map(|v| (v * v).sqrt()).sum::<f64>() / n as f64
 }
 
-pub fn run(py: &Value, runs: usize, checks: &mut Checks, table: &mut Table) -> BoxResult<()> {
+pub fn run(
+    py: &Value,
+    runs: usize,
+    checks: &mut Checks,
+    table: &mut Table,
+) -> BoxResult<super::plots::Sweep> {
     let theirs = &py["array"];
     let config = &py["config"];
     let int = |name: &str| -> BoxResult<usize> {
@@ -42,6 +49,14 @@ pub fn run(py: &Value, runs: usize, checks: &mut Checks, table: &mut Table) -> B
     };
     let n = int("array_size")?;
     let label = format!("mean(sqrt(x**2)), {} random values", report::thousands(n));
+    let mut plot = super::plots::Sweep {
+        n,
+        dask: Vec::new(),
+        ours: Vec::new(),
+        numpy: 0.0,
+        plain: 0.0,
+    };
+    let median = |xs: &[f64]| report::Figure::of(xs).median;
     let sweep = theirs["sweep"].as_array().ok_or("no array sweep")?;
     for row in sweep {
         let (chunks, name) = match row["chunks"].as_u64() {
@@ -60,11 +75,23 @@ pub fn run(py: &Value, runs: usize, checks: &mut Checks, table: &mut Table) -> B
             row["numblocks"].as_u64().unwrap_or(0)
         );
         let ours = format!("chunks {name} ({} chunks)", x.numblocks()[0]);
+        let blocks = row["numblocks"].as_u64().unwrap_or(1).max(1) as f64;
+        plot.dask
+            .push((n as f64 / blocks, median(&numbers(&row["seconds"])?)));
+        plot.ours.push((x.chunks()[0][0] as f64, median(&mine)));
         table.push_seconds(&label, &python, &numbers(&row["seconds"])?, &ours, &mine);
     }
     let (value, mine) = timed(runs, || plain_loop(n));
     near(checks, "plain loop", value, 0.5, 1e-2);
-    table.push_seconds(&label, "NumPy, serial", &numbers(&theirs["numpy"])?, "plain Rust loop, serial", &mine);
+    plot.plain = median(&mine);
+    plot.numpy = median(&numbers(&theirs["numpy"])?);
+    table.push_seconds(
+        &label,
+        "NumPy, serial",
+        &numbers(&theirs["numpy"])?,
+        "plain Rust loop, serial",
+        &mine,
+    );
 
     let (side, chunk) = (int("array_side")?, int("array_side_chunk")?);
     let x = array::random([side, side], [chunk, chunk]);
@@ -88,7 +115,13 @@ pub fn run(py: &Value, runs: usize, checks: &mut Checks, table: &mut Table) -> B
     // Each element sums `side` products of two uniforms (mean 1/4 each).
     near(checks, "matmul mean", value?, side as f64 / 4.0, 1e-2);
     let label = format!("matmul {side} x {side}, chunks {chunk} x {chunk}");
-    table.push_seconds(&label, "dask.array", &numbers(&theirs["matmul"])?, "dask::array", &mine);
+    table.push_seconds(
+        &label,
+        "dask.array",
+        &numbers(&theirs["matmul"])?,
+        "dask::array",
+        &mine,
+    );
     table.push_seconds(
         &label,
         "NumPy dot (OpenBLAS), in memory",
@@ -96,5 +129,5 @@ pub fn run(py: &Value, runs: usize, checks: &mut Checks, table: &mut Table) -> B
         "dask::array",
         &mine,
     );
-    Ok(())
+    Ok(plot)
 }
