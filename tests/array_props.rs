@@ -156,3 +156,20 @@ fn reshape_splits_a_chunked_axis_into_rows() {
     let back = y.reshape(12);
     assert_eq!(back.chunks(), vec![vec![6, 6]]);
 }
+
+#[test]
+fn transposes_of_blocks_larger_than_a_tile_match_ndarray() {
+    let data = ArrayD::from_shape_fn(IxDyn(&[70, 45]), |i| (i[0] * 1000 + i[1]) as f64);
+    for chunks in [vec![70, 45], vec![33, 40]] {
+        let x = Array::from_array(data.clone(), chunks);
+        assert_eq!(x.t().compute().unwrap(), data.t().to_owned());
+    }
+    let cube = ArrayD::from_shape_fn(IxDyn(&[4, 5, 6]), |i| {
+        (i[0] * 100 + i[1] * 10 + i[2]) as f64
+    });
+    let x = Array::from_array(cube.clone(), [3, 5, 4]);
+    assert_eq!(
+        x.transpose(vec![2, 0, 1]).compute().unwrap(),
+        cube.view().permuted_axes(IxDyn(&[2, 0, 1])).to_owned()
+    );
+}

@@ -47,6 +47,7 @@ pub use chunks::{Chunks, Shape};
 pub use creation::{arange, full, linspace, ones, zeros};
 pub use error::{ArrayError, Dims};
 pub use random::random;
+pub use reduction::{Reduction, DEFAULT_SPLIT_EVERY};
 pub use shape::{concatenate, stack};
 
 use blockwise::{BlockInputs, BlockPlace, Expr};

@@ -51,13 +51,7 @@ impl Array {
                     "transpose",
                     ("transpose", &axes),
                     std::slice::from_ref(input),
-                    move |ins: &[&Block]| {
-                        ins[0]
-                            .view()
-                            .permuted_axes(IxDyn(&perm))
-                            .as_standard_layout()
-                            .into_owned()
-                    },
+                    move |ins: &[&Block]| permuted(ins[0], &perm),
                 )
             })
             .collect();
@@ -254,6 +248,35 @@ impl Array {
             .collect();
         Array::from_blocks(shape, chunks, blocks)
     }
+}
+
+/// A block with its axes permuted, in row-major order. A 2-D transpose is copied in
+/// square tiles that fit the L1 cache: reading one matrix by columns as a whole would
+/// miss the cache on almost every element once a block outgrows it.
+fn permuted(block: &Block, perm: &[usize]) -> Block {
+    const TILE: usize = 32;
+    let contiguous = block
+        .as_slice()
+        .filter(|_| block.ndim() == 2 && perm == [1, 0]);
+    let Some(src) = contiguous else {
+        return block
+            .view()
+            .permuted_axes(IxDyn(perm))
+            .as_standard_layout()
+            .into_owned();
+    };
+    let (rows, cols) = (block.shape()[0], block.shape()[1]);
+    let mut out = vec![0.0; rows * cols];
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    out[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&[cols, rows]), out).expect("a transposed block keeps its length")
 }
 
 /// `start..start + len` as a slice element.
