@@ -340,14 +340,12 @@ impl Expr {
         }
     }
 
-    /// The whole block.
+    /// The whole block. Tiles are appended to the output as they are computed, so the
+    /// output is written once (zeroing it first would write it twice).
     pub(crate) fn eval_block(&self, block: &BlockInputs<'_>) -> ArrayD<f64> {
         let len = block.place.len();
-        let mut out = vec![0.0; len];
-        let mut scratch = Scratch::default();
-        for (i, tile) in out.chunks_mut(TILE).enumerate() {
-            self.eval_tile(block, i * TILE, tile, &mut scratch);
-        }
+        let mut out = Vec::with_capacity(len);
+        self.for_each_tile(block, |_, tile| out.extend_from_slice(tile));
         ArrayD::from_shape_vec(IxDyn(&block.place.shape), out)
             .expect("a block's buffer has its shape's length")
     }
