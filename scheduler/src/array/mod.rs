@@ -346,7 +346,7 @@ impl Body {
         BlockPlace {
             shape: self.block_shape(idx),
             offset: self.block_offset(idx),
-            full: self.shape.clone(),
+            strides: BlockPlace::row_major(&self.shape),
         }
     }
 

@@ -3,6 +3,9 @@
 
 use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
 
+use std::sync::Arc;
+
+use super::blockwise::{BlockPlace, Expr};
 use super::chunks::Chunks;
 use super::error::{ArrayError, Dims};
 use super::{Array, Block};
@@ -37,6 +40,17 @@ impl Array {
         }
         let shape: Vec<usize> = axes.iter().map(|&a| body.shape[a]).collect();
         let chunks: Vec<Vec<usize>> = axes.iter().map(|&a| body.chunks[a].clone()).collect();
+        // Values computed from positions alone are generated where they land.
+        let (expr, inputs) = self.view();
+        if inputs.is_empty() && expr.generated_only() {
+            let own = BlockPlace::row_major(&body.shape);
+            let strides = axes.iter().map(|&a| own[a]).collect();
+            let permuted = Expr::Permuted {
+                strides,
+                inner: Box::new((*expr).clone()),
+            };
+            return Array::fused(shape, chunks, Arc::new(permuted), Vec::new());
+        }
         let out_body = super::Body::layout(shape.clone(), chunks.clone());
         let blocks = (0..out_body.block_count())
             .map(|b| {
