@@ -18,6 +18,13 @@ fn main() -> Result<(), dask::Error> {
 
     let y = &x + &x.t();
     println!("x + x.T     = {y}");
+    let total = y.sum();
+    let start = std::time::Instant::now();
+    let value = total.compute()?;
+    println!(
+        "(x + x.T).sum() = {value:.3} in {:.1} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
     let corner = y.slice(s![..10, 5]);
     println!("y[:10, 5]   = {}", corner.compute()?);
 

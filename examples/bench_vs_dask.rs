@@ -35,6 +35,8 @@ mod random;
 #[path = "workloads/shapes.rs"]
 mod shapes;
 
+#[path = "bench_vs_dask/arrays.rs"]
+mod arrays;
 #[path = "bench_vs_dask/plots.rs"]
 mod plots;
 #[path = "bench_vs_dask/report.rs"]
@@ -586,6 +588,10 @@ fn main() -> BoxResult<()> {
         ));
     }
 
+    // dask.array: the chunk-size sweep, (x + x.T).sum(), matmul.
+    eprintln!("  rust: arrays");
+    let sweep = arrays::run(&py, runs, &mut checks, &mut table)?;
+
     // Nothing is shown unless both sides computed the same values.
     if !checks.0.is_empty() {
         for problem in &checks.0 {
@@ -623,6 +629,7 @@ fn main() -> BoxResult<()> {
         std::fs::create_dir_all(dir)?;
         plots::overhead(&dir.join("overhead.svg"), &overhead_points)?;
         plots::scaling(&dir.join("scaling.svg"), scaling_size, &scaling)?;
+        plots::chunk_sweep(&dir.join("chunk-size.svg"), &sweep)?;
         eprintln!("  rust: wrote {}", plot_names(dir));
     }
     if let Some(path) = &args.json {
@@ -633,8 +640,9 @@ fn main() -> BoxResult<()> {
 
 fn plot_names(dir: &Path) -> String {
     format!(
-        "{} and {}",
+        "{}, {} and {}",
         dir.join("overhead.svg").display(),
-        dir.join("scaling.svg").display()
+        dir.join("scaling.svg").display(),
+        dir.join("chunk-size.svg").display()
     )
 }

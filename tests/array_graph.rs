@@ -152,10 +152,10 @@ fn visualize_draws_one_node_per_block_task() {
     let dir = std::env::temp_dir().join(format!("dask-array-viz-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("x.json");
-    let x = default_rng(0).random([40, 40], 10);
+    let x = Array::from_array(ArrayD::zeros(IxDyn(&[40, 40])), 10);
     (&x + &x.t()).visualize(&path).unwrap();
     let g = dask::TaskGraph::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    // 16 random blocks, 16 transposes, 16 fused adds.
+    // 16 blocks of data, 16 transposes, 16 fused adds.
     assert_eq!(g.len(), 48);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -185,4 +185,50 @@ fn seeds_do_not_depend_on_the_chunking() {
     let e1 = array::random(100, 10).compute().unwrap();
     let e2 = array::random(100, 10).compute().unwrap();
     assert_ne!(e1, e2);
+}
+
+#[test]
+fn array_tasks_are_pure_enough_for_the_disk_cache() {
+    let dir = std::env::temp_dir().join(format!("dask-array-memory-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let total = || {
+        default_rng(8)
+            .random([50, 40], [20, 15])
+            .powi(2)
+            .t()
+            .sum_axis(0)
+            .sum()
+    };
+    let first = dask::Memory::new(&dir).unwrap();
+    let a = first.cache(&total()).unwrap().compute().unwrap();
+    assert_eq!((first.stats().hits, first.stats().misses), (0, 1));
+    // Another cache on the same directory, with the graph built again: a hit.
+    let second = dask::Memory::new(&dir).unwrap();
+    let b = second.cache(&total()).unwrap().compute().unwrap();
+    assert_eq!((second.stats().hits, second.stats().misses), (1, 0));
+    assert_eq!(a, b);
+    // A closure over blocks has no content key: refused, with the reason.
+    let closure = default_rng(8).random(10, 5).map_blocks(|b| b.clone()).sum();
+    let err = second.cache(&closure).unwrap_err();
+    assert!(matches!(err, dask::Error::NotCacheable { .. }), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rows_and_repeated_operands_broadcast_as_numpy() {
+    let m = ArrayD::from_shape_fn(IxDyn(&[6, 4]), |i| (i[0] * 4 + i[1]) as f64);
+    let row = ArrayD::from_shape_fn(IxDyn(&[4]), |i| 10.0 * i[0] as f64);
+    let x = Array::from_array(m.clone(), [4, 3]);
+    let r = Array::from_array(row.clone(), 2);
+    assert_eq!((&x + &r).compute().unwrap(), &m + &row);
+    assert_eq!((&r - &x).compute().unwrap(), &row - &m);
+    assert_eq!((&x * &x).compute().unwrap(), &m * &m);
+    assert_eq!((&x * &x).to_delayed().len(), 4);
+    let col = Array::from_array(ArrayD::zeros(IxDyn(&[6])), 2);
+    assert!(
+        (&x + &col).error().is_some(),
+        "a column does not broadcast against rows"
+    );
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Array>();
 }

@@ -156,3 +156,54 @@ fn reshape_splits_a_chunked_axis_into_rows() {
     let back = y.reshape(12);
     assert_eq!(back.chunks(), vec![vec![6, 6]]);
 }
+
+#[test]
+fn transposes_of_blocks_larger_than_a_tile_match_ndarray() {
+    let data = ArrayD::from_shape_fn(IxDyn(&[70, 45]), |i| (i[0] * 1000 + i[1]) as f64);
+    for chunks in [vec![70, 45], vec![33, 40]] {
+        let x = Array::from_array(data.clone(), chunks);
+        assert_eq!(x.t().compute().unwrap(), data.t().to_owned());
+    }
+    let cube = ArrayD::from_shape_fn(IxDyn(&[4, 5, 6]), |i| {
+        (i[0] * 100 + i[1] * 10 + i[2]) as f64
+    });
+    let x = Array::from_array(cube.clone(), [3, 5, 4]);
+    assert_eq!(
+        x.transpose(vec![2, 0, 1]).compute().unwrap(),
+        cube.view().permuted_axes(IxDyn(&[2, 0, 1])).to_owned()
+    );
+}
+
+#[test]
+fn transposes_of_generated_arrays_are_generated_in_place() {
+    let rng = array::random::default_rng(3);
+    let x = rng.random([7, 5], [3, 2]);
+    let eager = x.compute().unwrap();
+    assert_eq!(x.t().compute().unwrap(), eager.t().to_owned());
+    let y = (x.powi(2) + 1.0).transpose(vec![1, 0]);
+    assert_eq!(
+        y.compute().unwrap(),
+        (eager.mapv(|v| v * v) + 1.0).t().to_owned()
+    );
+    let c = rng.normal(0.0, 1.0, [3, 4, 5], [2, 3, 2]);
+    let ce = c.compute().unwrap();
+    assert_eq!(
+        c.transpose(vec![2, 0, 1]).compute().unwrap(),
+        ce.view().permuted_axes(IxDyn(&[2, 0, 1])).to_owned()
+    );
+    let r = array::arange(12, 4).reshape([3, 4]);
+    assert_eq!(
+        r.t().compute().unwrap(),
+        r.compute().unwrap().t().to_owned()
+    );
+    // x + x.T of a random matrix: one task per block, no block materialized.
+    let s = rng.random([40, 40], 10);
+    let se = s.compute().unwrap();
+    let both = &s + &s.t();
+    assert_eq!(dask::graph(&both).len(), 16);
+    assert_eq!(both.compute().unwrap(), &se + &se.t());
+    assert!(near(both.sum().compute().unwrap(), (&se + &se.t()).sum()));
+    // A transpose of a transpose goes through blocks, with the same values.
+    assert_eq!(s.t().t().compute().unwrap(), se);
+    assert_eq!((&s.t().t() + &s).compute().unwrap(), &se * 2.0);
+}

@@ -40,6 +40,12 @@ FULL = {
     "bar_runs": 21,
     "memory_tasks": 50,
     "memory_elems": 1_000_000,
+    "array_size": 10_000_000,
+    "array_chunks": [100_000, 2_000_000, 5_000_000, "auto"],
+    "array_side": 10_000,
+    "array_side_chunk": 1_000,
+    "matmul_side": 4_000,
+    "matmul_chunk": 1_000,
 }
 
 SMOKE = {
@@ -54,6 +60,12 @@ SMOKE = {
     "bar_runs": 1,
     "memory_tasks": 50,
     "memory_elems": 1_000,
+    "array_size": 100_000,
+    "array_chunks": [1_000, 20_000, 50_000, "auto"],
+    "array_side": 200,
+    "array_side_chunk": 50,
+    "matmul_side": 200,
+    "matmul_chunk": 50,
 }
 
 
@@ -382,6 +394,51 @@ def memory(config, log):
     return out
 
 
+def arrays(config, log):
+    """dask.array: the lecture's chunk-size sweep of mean(sqrt(x**2)), random values
+    generated inside the timing, against serial NumPy; (x + x.T).sum() in 2-D; a chunked
+    matmul against NumPy's dot (OpenBLAS). Results are random, so the Rust side checks
+    them against their expected values, not against ours."""
+    import dask.array as da
+
+    n, runs = config["array_size"], config["runs"]
+    out = {"size": n, "sweep": []}
+    for chunks in config["array_chunks"]:
+        x = da.random.random(n, chunks=chunks)
+        m = da.sqrt(x**2).mean()
+        r, secs = timed(lambda: float(m.compute(scheduler="threads", num_workers=WORKERS)), runs)
+        out["sweep"].append(
+            {"chunks": chunks, "numblocks": x.numblocks[0], "result": r, "seconds": secs}
+        )
+        log(f"array sweep {chunks}: {min(secs) * 1e3:.0f} ms")
+
+    def numpy_serial():
+        x = np.random.random(n)
+        return float(np.sqrt(x**2).mean())
+
+    out["numpy_result"], out["numpy"] = timed(numpy_serial, runs)
+
+    side, chunk = config["array_side"], config["array_side_chunk"]
+    x = da.random.random((side, side), chunks=(chunk, chunk))
+    total = (x + x.T).sum()
+    out["transpose_sum_result"], out["transpose_sum"] = timed(
+        lambda: float(total.compute(scheduler="threads", num_workers=WORKERS)), runs
+    )
+    log(f"array (x + x.T).sum(): {min(out['transpose_sum']) * 1e3:.0f} ms")
+
+    side, chunk = config["matmul_side"], config["matmul_chunk"]
+    a = da.random.random((side, side), chunks=(chunk, chunk))
+    b = da.random.random((side, side), chunks=(chunk, chunk))
+    product_mean = a.dot(b).mean()
+    out["matmul_result"], out["matmul"] = timed(
+        lambda: float(product_mean.compute(scheduler="threads", num_workers=WORKERS)), runs
+    )
+    an, bn = np.random.random((side, side)), np.random.random((side, side))
+    out["numpy_dot_result"], out["numpy_dot"] = timed(lambda: float((an @ bn).mean()), runs)
+    log(f"array matmul: dask {min(out['matmul']):.2f} s, numpy {min(out['numpy_dot']):.2f} s")
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="where to write the JSON document")
@@ -416,6 +473,7 @@ def main():
     doc["pipeline"] = pipeline(config, log)
     doc["bar"] = bar_map(config, log)
     doc["memory"] = memory(config, log)
+    doc["array"] = arrays(config, log)
     doc["load_after"] = os.getloadavg()
     with open(args.out, "w") as out:
         json.dump(doc, out, indent=1)

@@ -304,3 +304,77 @@ where
     }
     Ok(())
 }
+
+/// The chunk-size sweep: median seconds against chunk size (log scale), one point per
+/// chunking (`auto` at the size it chose), for Dask and for us.
+pub struct Sweep {
+    pub n: usize,
+    /// (chunk size, seconds)
+    pub dask: Vec<(f64, f64)>,
+    pub ours: Vec<(f64, f64)>,
+    pub numpy: f64,
+    pub plain: f64,
+}
+
+pub fn chunk_sweep(path: &Path, sweep: &Sweep) -> Result<(), Box<dyn Error>> {
+    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let all = sweep.dask.iter().chain(&sweep.ours);
+    let (lo, hi) = all
+        .clone()
+        .fold((f64::MAX, 0f64), |(lo, hi), &(c, _)| (lo.min(c), hi.max(c)));
+    let top = all
+        .map(|&(_, t)| t)
+        .chain([sweep.numpy, sweep.plain])
+        .fold(0.0, f64::max);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "mean(sqrt(x**2)) over {} random values, 2 workers",
+                super::report::thousands(sweep.n)
+            ),
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d((lo / 2.0..hi * 2.0).log_scale(), 0f64..top * 1.1e3)?;
+    chart
+        .configure_mesh()
+        .light_line_style(BLACK.mix(0.04))
+        .x_desc("chunk size (elements, log scale)")
+        .y_desc("milliseconds (median; lower is better)")
+        .draw()?;
+    for (name, color, points, ours) in [
+        ("dask.array", DASK, &sweep.dask, false),
+        ("dask::array (ours)", OURS, &sweep.ours, true),
+    ] {
+        let mut data: Vec<(f64, f64)> = points.iter().map(|&(c, t)| (c, t * 1e3)).collect();
+        data.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let style = ShapeStyle::from(&color).stroke_width(if ours { 3 } else { 2 });
+        chart
+            .draw_series(LineSeries::new(data.clone(), style))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+        chart.draw_series(
+            data.iter()
+                .map(|&(x, y)| Circle::new((x, y), 4, color.filled())),
+        )?;
+    }
+    for (name, color, t) in [
+        ("NumPy, serial", DASK_LIGHT, sweep.numpy),
+        ("plain Rust loop, serial", OURS_LIGHT, sweep.plain),
+    ] {
+        let style = ShapeStyle::from(&color).stroke_width(2);
+        chart
+            .draw_series(LineSeries::new(
+                [(lo / 2.0, t * 1e3), (hi * 2.0, t * 1e3)],
+                style,
+            ))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+    }
+    legend(&mut chart)?;
+    root.present()?;
+    Ok(())
+}

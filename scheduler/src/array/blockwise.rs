@@ -90,6 +90,13 @@ pub enum Expr {
     Generate(Generator),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// A transpose of an expression without inputs, evaluated in place: each element is
+    /// generated at the position it comes from, whose flat index along each output axis
+    /// advances by `strides` (so `x + x.T` of a random `x` holds no block).
+    Permuted {
+        strides: Vec<u64>,
+        inner: Box<Expr>,
+    },
 }
 
 impl UnaryOp {
@@ -210,6 +217,18 @@ impl Expr {
             Expr::Generate(Generator::Random(d)) => d.name(),
             Expr::Unary(op, _) => op.name(),
             Expr::Binary(op, ..) => op.name(),
+            Expr::Permuted { .. } => "transpose",
+        }
+    }
+
+    /// Whether the expression reads input blocks or transposes (which a transpose
+    /// cannot be evaluated through in place).
+    pub(crate) fn generated_only(&self) -> bool {
+        match self {
+            Expr::Input(_) | Expr::Permuted { .. } => false,
+            Expr::Generate(_) => true,
+            Expr::Unary(_, e) => e.generated_only(),
+            Expr::Binary(_, a, b) => a.generated_only() && b.generated_only(),
         }
     }
 
@@ -224,6 +243,7 @@ impl Expr {
                 Box::new(a.shift_inputs(shift)),
                 Box::new(b.shift_inputs(shift)),
             ),
+            Expr::Permuted { .. } => self.clone(),
         }
     }
 }
@@ -233,7 +253,10 @@ impl Expr {
 pub(crate) struct BlockPlace {
     pub(crate) shape: Vec<usize>,
     pub(crate) offset: Vec<usize>,
-    pub(crate) full: Vec<usize>,
+    /// How far apart consecutive elements along each axis are in the flat index that
+    /// generators read: row-major strides of the array, or of the array a transpose
+    /// reads (see `Expr::Permuted`).
+    pub(crate) strides: Vec<u64>,
 }
 
 impl BlockPlace {
@@ -241,29 +264,37 @@ impl BlockPlace {
         self.shape.iter().product()
     }
 
-    /// The flat (row-major) index in the whole array of the block's element at flat
-    /// index `local`.
+    /// Row-major strides of a shape.
+    pub(crate) fn row_major(shape: &[usize]) -> Vec<u64> {
+        let mut strides = vec![1u64; shape.len()];
+        for axis in (0..shape.len().saturating_sub(1)).rev() {
+            strides[axis] = strides[axis + 1] * shape[axis + 1] as u64;
+        }
+        strides
+    }
+
+    /// The flat index (through `strides`) of the block's element at flat index `local`.
     pub(crate) fn global_index(&self, mut local: usize) -> u64 {
         let mut global = 0u64;
-        let mut stride = 1u64;
         for axis in (0..self.shape.len()).rev() {
             let (dim, i) = (self.shape[axis], local % self.shape[axis].max(1));
             local /= dim.max(1);
-            global += (self.offset[axis] + i) as u64 * stride;
-            stride *= self.full[axis] as u64;
+            global += (self.offset[axis] + i) as u64 * self.strides[axis];
         }
         global
     }
 
-    /// Calls `f(out_range_start, run_len, global_start)` for each run of the block's
-    /// elements `[start, start + len)` that is contiguous in the whole array (rows).
-    fn runs(&self, start: usize, len: usize, mut f: impl FnMut(usize, usize, u64)) {
+    /// Calls `f(out_range_start, run_len, global_start, step)` for each run of the
+    /// block's elements `[start, start + len)` along its last axis, whose flat indices
+    /// are `global_start + k * step`.
+    fn runs(&self, start: usize, len: usize, mut f: impl FnMut(usize, usize, u64, u64)) {
         let row = self.shape.last().copied().unwrap_or(1).max(1);
+        let step = self.strides.last().copied().unwrap_or(1);
         let mut at = start;
         while at < start + len {
             let in_row = row - at % row;
             let run = in_row.min(start + len - at);
-            f(at - start, run, self.global_index(at));
+            f(at - start, run, self.global_index(at), step);
             at += run;
         }
     }
@@ -276,14 +307,14 @@ impl Generator {
             Generator::Full(v) => out.fill(v.get()),
             Generator::Ramp { start: a, step } => {
                 let (a, step) = (a.get(), step.get());
-                place.runs(start, out.len(), |at, run, global| {
+                place.runs(start, out.len(), |at, run, global, stride| {
                     for (i, v) in out[at..at + run].iter_mut().enumerate() {
-                        *v = a + step * (global + i as u64) as f64;
+                        *v = a + step * (global + i as u64 * stride) as f64;
                     }
                 });
             }
-            Generator::Random(dist) => place.runs(start, out.len(), |at, run, global| {
-                dist.fill(global, &mut out[at..at + run])
+            Generator::Random(dist) => place.runs(start, out.len(), |at, run, global, stride| {
+                dist.fill(global, stride, &mut out[at..at + run])
             }),
         }
     }
@@ -323,6 +354,18 @@ impl Expr {
                 op.apply(out, &rhs);
                 scratch.0.push(rhs);
             }
+            Expr::Permuted { strides, inner } => {
+                let place = BlockPlace {
+                    shape: block.place.shape.clone(),
+                    offset: block.place.offset.clone(),
+                    strides: strides.clone(),
+                };
+                let permuted = BlockInputs {
+                    inputs: Vec::new(),
+                    place,
+                };
+                inner.eval_tile(&permuted, start, out, scratch);
+            }
         }
     }
 
@@ -340,14 +383,12 @@ impl Expr {
         }
     }
 
-    /// The whole block.
+    /// The whole block. Tiles are appended to the output as they are computed, so the
+    /// output is written once (zeroing it first would write it twice).
     pub(crate) fn eval_block(&self, block: &BlockInputs<'_>) -> ArrayD<f64> {
         let len = block.place.len();
-        let mut out = vec![0.0; len];
-        let mut scratch = Scratch::default();
-        for (i, tile) in out.chunks_mut(TILE).enumerate() {
-            self.eval_tile(block, i * TILE, tile, &mut scratch);
-        }
+        let mut out = Vec::with_capacity(len);
+        self.for_each_tile(block, |_, tile| out.extend_from_slice(tile));
         ArrayD::from_shape_vec(IxDyn(&block.place.shape), out)
             .expect("a block's buffer has its shape's length")
     }

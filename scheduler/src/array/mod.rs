@@ -47,6 +47,7 @@ pub use chunks::{Chunks, Shape};
 pub use creation::{arange, full, linspace, ones, zeros};
 pub use error::{ArrayError, Dims};
 pub use random::random;
+pub use reduction::{Reduction, DEFAULT_SPLIT_EVERY};
 pub use shape::{concatenate, stack};
 
 use blockwise::{BlockInputs, BlockPlace, Expr};
@@ -345,7 +346,7 @@ impl Body {
         BlockPlace {
             shape: self.block_shape(idx),
             offset: self.block_offset(idx),
-            full: self.shape.clone(),
+            strides: BlockPlace::row_major(&self.shape),
         }
     }
 

@@ -3,6 +3,9 @@
 
 use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
 
+use std::sync::Arc;
+
+use super::blockwise::{BlockPlace, Expr};
 use super::chunks::Chunks;
 use super::error::{ArrayError, Dims};
 use super::{Array, Block};
@@ -37,6 +40,17 @@ impl Array {
         }
         let shape: Vec<usize> = axes.iter().map(|&a| body.shape[a]).collect();
         let chunks: Vec<Vec<usize>> = axes.iter().map(|&a| body.chunks[a].clone()).collect();
+        // Values computed from positions alone are generated where they land.
+        let (expr, inputs) = self.view();
+        if inputs.is_empty() && expr.generated_only() {
+            let own = BlockPlace::row_major(&body.shape);
+            let strides = axes.iter().map(|&a| own[a]).collect();
+            let permuted = Expr::Permuted {
+                strides,
+                inner: Box::new((*expr).clone()),
+            };
+            return Array::fused(shape, chunks, Arc::new(permuted), Vec::new());
+        }
         let out_body = super::Body::layout(shape.clone(), chunks.clone());
         let blocks = (0..out_body.block_count())
             .map(|b| {
@@ -51,13 +65,7 @@ impl Array {
                     "transpose",
                     ("transpose", &axes),
                     std::slice::from_ref(input),
-                    move |ins: &[&Block]| {
-                        ins[0]
-                            .view()
-                            .permuted_axes(IxDyn(&perm))
-                            .as_standard_layout()
-                            .into_owned()
-                    },
+                    move |ins: &[&Block]| permuted(ins[0], &perm),
                 )
             })
             .collect();
@@ -254,6 +262,35 @@ impl Array {
             .collect();
         Array::from_blocks(shape, chunks, blocks)
     }
+}
+
+/// A block with its axes permuted, in row-major order. A 2-D transpose is copied in
+/// square tiles that fit the L1 cache: reading one matrix by columns as a whole would
+/// miss the cache on almost every element once a block outgrows it.
+fn permuted(block: &Block, perm: &[usize]) -> Block {
+    const TILE: usize = 32;
+    let contiguous = block
+        .as_slice()
+        .filter(|_| block.ndim() == 2 && perm == [1, 0]);
+    let Some(src) = contiguous else {
+        return block
+            .view()
+            .permuted_axes(IxDyn(perm))
+            .as_standard_layout()
+            .into_owned();
+    };
+    let (rows, cols) = (block.shape()[0], block.shape()[1]);
+    let mut out = vec![0.0; rows * cols];
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    out[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&[cols, rows]), out).expect("a transposed block keeps its length")
 }
 
 /// `start..start + len` as a slice element.
