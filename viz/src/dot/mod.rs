@@ -1,6 +1,7 @@
 //! Graphviz DOT: writing a task graph in Dask's visual language, and reading one back.
 
 mod escape;
+mod nesting;
 mod read;
 pub(crate) mod write;
 
