@@ -14,6 +14,21 @@
 //!
 //! An unterminated form makes the parser stop there, so braces after it are never
 //! reached; counting stops too.
+//!
+//! The same scan finds where the document can be cut into pieces of statements
+//! (see `pieces.rs`).
+
+/// What the scan reports, each at its byte offset; only outside strings, comments
+/// and HTML-like ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mark {
+    Open,
+    Close,
+    /// `[`, `]`: attribute lists.
+    OpenList,
+    CloseList,
+    Newline,
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum State {
@@ -39,12 +54,27 @@ fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// Deepest `{` nesting outside strings, comments and HTML-like ids.
+pub(crate) fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    scan(text, |_, mark| match mark {
+        Mark::Open => {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+        Mark::Close => depth = depth.saturating_sub(1),
+        Mark::OpenList | Mark::CloseList | Mark::Newline => {}
+    });
+    deepest
+}
+
+/// Calls `on` for every brace and line feed that the parser reads as code, in order,
+/// until the end of `text` or until the parser would stop.
 ///
 /// Works on bytes: every delimiter is ASCII, and UTF-8 continuation bytes never equal
 /// an ASCII byte, so a multi-byte character cannot be mistaken for one.
-pub(crate) fn nesting_depth(text: &str) -> usize {
+pub(crate) fn scan(text: &str, mut on: impl FnMut(usize, Mark)) {
     let bytes = text.as_bytes();
-    let (mut state, mut depth, mut deepest) = (State::Code, 0usize, 0usize);
+    let mut state = State::Code;
     let mut at = 0;
     while let Some(&b) = bytes.get(at) {
         let next = bytes.get(at + 1).copied();
@@ -59,12 +89,23 @@ pub(crate) fn nesting_depth(text: &str) -> usize {
                 }
                 (b'<', _) => State::Html(false),
                 (b'{', _) => {
-                    depth += 1;
-                    deepest = deepest.max(depth);
+                    on(at - 1, Mark::Open);
                     State::Code
                 }
                 (b'}', _) => {
-                    depth = depth.saturating_sub(1);
+                    on(at - 1, Mark::Close);
+                    State::Code
+                }
+                (b'\n', _) => {
+                    on(at - 1, Mark::Newline);
+                    State::Code
+                }
+                (b'[', _) => {
+                    on(at - 1, Mark::OpenList);
+                    State::Code
+                }
+                (b']', _) => {
+                    on(at - 1, Mark::CloseList);
                     State::Code
                 }
                 _ => State::Code,
@@ -78,7 +119,11 @@ pub(crate) fn nesting_depth(text: &str) -> usize {
                 _ => State::Quoted,
             },
             State::LineComment => match b {
-                b'\n' | b'\r' => State::Code,
+                b'\n' => {
+                    on(at - 1, Mark::Newline);
+                    State::Code
+                }
+                b'\r' => State::Code,
                 _ => State::LineComment,
             },
             State::BlockComment => match (b, next) {
@@ -97,13 +142,12 @@ pub(crate) fn nesting_depth(text: &str) -> usize {
                         State::Code
                     }
                     // `<>>` is no id at all: the parse fails here.
-                    (true, false) => return deepest,
+                    (true, false) => return,
                     (false, _) => State::Html(true),
                 }
             }
         };
     }
-    deepest
 }
 
 #[cfg(test)]

@@ -14,13 +14,21 @@ use graphviz_rust::dot_structures::{Attribute, EdgeTy, Graph, GraphAttributes, I
 
 use super::escape::unquoted;
 use super::nesting::nesting_depth;
+use super::pieces::split;
 use crate::error::GraphError;
 use crate::label::parse_bytes;
 use crate::model::{NodeInfo, NodeKind, TaskGraph};
 
-/// Larger DOT documents are refused before parsing: the parser keeps a token list
-/// many times the size of its input.
-pub const MAX_DOT_BYTES: usize = 64 * 1024 * 1024;
+/// Larger DOT documents are refused before parsing. `to_dot` writes about 270 bytes
+/// per node (a million nodes: 270 MB), and documents above 16 MiB are parsed in runs
+/// of statements, so reading costs about 1 GB per million nodes, not the parser's
+/// 70 bytes per byte.
+pub const MAX_DOT_BYTES: usize = 1024 * 1024 * 1024;
+
+/// Most bytes parsed at once: a document above 16 MiB must break into runs of
+/// top-level statements (one per line, as `to_dot` writes them) no longer than this,
+/// because the parser needs about 70 bytes of memory per byte it parses.
+pub const MAX_DOT_RUN_BYTES: usize = 64 * 1024 * 1024;
 
 /// Deeper `{ … }` nesting is refused before parsing: the parser recurses once per level.
 /// `to_dot` writes no subgraphs at all (depth 1).
@@ -84,21 +92,40 @@ impl TaskGraph {
                 limit: MAX_DOT_NESTING,
             });
         }
-        let reader = on_parser_stack(text)?;
+        let reader = on_parser_stack(text, PLAN)?;
         let graph = reader.into_task_graph();
         graph.validate()?;
         Ok(graph)
     }
 }
 
+/// How a document is parsed: whole up to `whole_up_to` bytes (exact error positions),
+/// above that in runs of statements of about `run_bytes` (see `pieces.rs`).
+#[derive(Clone, Copy)]
+struct Plan {
+    whole_up_to: usize,
+    run_bytes: usize,
+}
+
+/// Documents up to this size are parsed whole: at most about 1.2 GB of parser memory.
+const WHOLE_PARSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Bigger documents are parsed in runs of statements of about this size.
+const RUN_BYTES: usize = 1024 * 1024;
+
+const PLAN: Plan = Plan {
+    whole_up_to: WHOLE_PARSE_BYTES,
+    run_bytes: RUN_BYTES,
+};
+
 /// Parses and walks `text` on a thread of its own with a stack sized for
 /// [`MAX_DOT_NESTING`], so that no input can overflow the caller's stack.
-fn on_parser_stack(text: &str) -> Result<Reader, GraphError> {
+fn on_parser_stack(text: &str, plan: Plan) -> Result<Reader, GraphError> {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("dask-viz-dot-parser".to_owned())
             .stack_size(PARSER_STACK_BYTES)
-            .spawn_scoped(scope, || read_statements(text))
+            .spawn_scoped(scope, || read_statements(text, plan))
             .map_err(|err| GraphError::DotParser {
                 message: format!("cannot start the parser thread: {err}"),
             })?;
@@ -110,8 +137,61 @@ fn on_parser_stack(text: &str) -> Result<Reader, GraphError> {
     })
 }
 
-/// Parses `text` within its step budget and reads its statements.
-fn read_statements(text: &str) -> Result<Reader, GraphError> {
+/// Reads every statement of `text`, whole or in runs as `plan` says.
+fn read_statements(text: &str, plan: Plan) -> Result<Reader, GraphError> {
+    let mut reader = Reader::default();
+    let mut defaults = Vec::new();
+    let pieces = if text.len() > plan.whole_up_to {
+        split(text, plan.run_bytes)
+    } else {
+        None
+    };
+    match pieces {
+        None => {
+            if text.len() > MAX_DOT_RUN_BYTES {
+                return Err(GraphError::DotRunTooLarge {
+                    size: text.len(),
+                    limit: MAX_DOT_RUN_BYTES,
+                });
+            }
+            let stmts = digraph_statements(text)?;
+            reader.walk(&stmts, &mut defaults);
+        }
+        Some(pieces) => {
+            digraph_statements(&pieces.frame)?;
+            for (line, run) in pieces.runs {
+                if run.len() > MAX_DOT_RUN_BYTES {
+                    return Err(GraphError::DotRunTooLarge {
+                        size: run.len(),
+                        limit: MAX_DOT_RUN_BYTES,
+                    });
+                }
+                let stmts =
+                    digraph_statements(&format!("digraph {{{run}\n}}")).map_err(
+                        |err| match err {
+                            GraphError::DotSyntax { message } => GraphError::DotSyntax {
+                                message: format!("in the statements from line {line}: {message}"),
+                            },
+                            other => other,
+                        },
+                    )?;
+                reader.walk(&stmts, &mut defaults);
+                if reader.too_many_edges {
+                    break;
+                }
+            }
+        }
+    }
+    if reader.too_many_edges {
+        return Err(GraphError::DotTooManyEdges {
+            limit: MAX_DOT_EDGES,
+        });
+    }
+    Ok(reader)
+}
+
+/// Parses `text` within its step budget; the statements of a `digraph`.
+fn digraph_statements(text: &str) -> Result<Vec<Stmt>, GraphError> {
     let budget = text
         .len()
         .saturating_mul(CALL_BUDGET_PER_BYTE)
@@ -135,18 +215,10 @@ fn read_statements(text: &str) -> Result<Reader, GraphError> {
             }
         }
     })?;
-    let stmts = match graph {
-        Graph::DiGraph { stmts, .. } => stmts,
-        Graph::Graph { .. } => return Err(GraphError::DotUndirected),
-    };
-    let mut reader = Reader::default();
-    reader.walk(&stmts, &mut Vec::new());
-    if reader.too_many_edges {
-        return Err(GraphError::DotTooManyEdges {
-            limit: MAX_DOT_EDGES,
-        });
+    match graph {
+        Graph::DiGraph { stmts, .. } => Ok(stmts),
+        Graph::Graph { .. } => Err(GraphError::DotUndirected),
     }
-    Ok(reader)
 }
 
 fn shorten_lines(message: &str) -> String {
@@ -445,7 +517,7 @@ fn node_info(node: &DotNode, result: Option<&DotNode>) -> NodeInfo {
 
 #[cfg(test)]
 mod tests {
-    use crate::NodeKind;
+    use crate::{NodeInfo, NodeKind};
 
     #[test]
     fn edges_between_subgraphs_cannot_blow_up_memory() {
@@ -600,6 +672,111 @@ mod tests {
             reader
         };
         assert!(reader.nodes.iter().all(|n| n.attrs.len() == 2));
+    }
+
+    fn read_with(text: &str, plan: Plan) -> Result<TaskGraph, GraphError> {
+        let graph = on_parser_stack(text, plan)?.into_task_graph();
+        graph.validate()?;
+        Ok(graph)
+    }
+
+    /// Runs of one statement each: every cut the splitter allows is made.
+    const SMALLEST_RUNS: Plan = Plan {
+        whole_up_to: 0,
+        run_bytes: 1,
+    };
+
+    #[test]
+    fn reading_in_runs_gives_what_reading_whole_gives() {
+        let mut graph = TaskGraph::new();
+        let mut previous = None;
+        for i in 0..300 {
+            let info = if i % 3 == 0 {
+                NodeInfo::value(format!("v-{i}"), "data\nline", "dask::delayed").with_size(i)
+            } else {
+                NodeInfo::task(format!("t \"{i}\"\n}}{{"), "f<b>", "m::f")
+                    .with_type_name("Vec<u8>")
+                    .with_duration_ns(i)
+            };
+            let id = graph.add_node(info);
+            if let Some(p) = previous {
+                graph.add_edge(p, id, 0);
+            }
+            previous = Some(id);
+        }
+        let documents = [
+            graph.to_dot(),
+            graph.to_dot_with(&crate::DotOptions::default().collapse_above(Some(0))),
+            "digraph {\n node [shape=box]\n a [label=x]\n subgraph s {\n b\n c }\n node [shape=ellipse]\n d\n a\n-> b\n d -> c\n}".to_owned(),
+            "digraph {\n a [label=x,\n tooltip=\"k\"]\n b\n [shape=box]\n subgraph\n\n s\n { e }\n x -> subgraph { y z }\n}".to_owned(),
+            "digraph {\n a\n b -> a\n a -> b\n}".to_owned(),
+            "graph {\n a\n b\n}".to_owned(),
+            "digraph {\n a\n b ->\n}".to_owned(),
+        ];
+        for text in &documents {
+            let whole = read_with(text, PLAN);
+            let runs = read_with(text, SMALLEST_RUNS);
+            match (&whole, &runs) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+                (Err(a), Err(b)) => assert_eq!(
+                    std::mem::discriminant(a),
+                    std::mem::discriminant(b),
+                    "{text}: {a} / {b}"
+                ),
+                _ => panic!("{text}: {whole:?} / {runs:?}"),
+            }
+        }
+        assert!(split(&documents[0], 1).unwrap().runs.len() > 300);
+        let err = read_with(&documents[6], SMALLEST_RUNS).unwrap_err();
+        assert!(err.to_string().contains("from line 3"), "{err}");
+    }
+
+    #[test]
+    fn what_to_dot_writes_for_a_million_nodes_fits_the_limit() {
+        // Typical nodes with longer than typical names, keys and types.
+        let mut graph = TaskGraph::new();
+        let n = 2_000u64;
+        let mut previous = None;
+        for i in 0..n {
+            let id = graph.add_node(
+                NodeInfo::task(
+                    format!("process_chunk-{i:016x}{i:016x}"),
+                    "process_chunk",
+                    "my_pipeline::stages::process_chunk",
+                )
+                .with_type_name("alloc::vec::Vec<my_pipeline::Record>")
+                .with_size(i * 1_000_003)
+                .with_order(i)
+                .with_duration_ns(i * 1_234_567),
+            );
+            if let Some(p) = previous {
+                graph.add_edge(p, id, 0);
+            }
+            previous = Some(id);
+        }
+        let dot = graph.to_dot();
+        let per_node = dot.len() as u64 / n + 1;
+        assert!(
+            per_node * 1_000_000 <= MAX_DOT_BYTES as u64,
+            "{per_node} bytes per node"
+        );
+        // Every line of it is a run of its own, far below the run limit.
+        let pieces = split(&dot, 1).unwrap();
+        assert!(pieces.runs.len() as u64 > 2 * n);
+        assert!(pieces.runs.iter().all(|(_, run)| run.len() < 1000));
+        // And read in runs, it comes back.
+        let back = read_with(
+            &dot,
+            Plan {
+                whole_up_to: 0,
+                run_bytes: 64 * 1024,
+            },
+        )
+        .unwrap();
+        assert_eq!(back.len(), graph.len());
+        for ((_, a), (_, b)) in graph.nodes().zip(back.nodes()) {
+            assert_eq!(a, b);
+        }
     }
 
     #[test]
