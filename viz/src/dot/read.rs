@@ -72,31 +72,48 @@ impl TaskGraph {
     /// lines that [`to_dot`](Self::to_dot) writes into tooltips give the rest, so our
     /// own DOT reads back almost whole (argument positions are renumbered per reader in
     /// edge order). Undirected graphs, documents above [`MAX_DOT_BYTES`] or nested
-    /// deeper than [`MAX_DOT_NESTING`], duplicate keys and cycles are errors.
+    /// deeper than [`MAX_DOT_NESTING`], duplicate keys and cycles are errors; every
+    /// limit is listed in [`limits`](crate::limits).
     pub fn from_dot(text: &str) -> Result<TaskGraph, GraphError> {
         Self::from_dot_with_limit(text, MAX_DOT_BYTES)
     }
 
     /// [`from_dot`](Self::from_dot) with another size limit in bytes.
     pub fn from_dot_with_limit(text: &str, max_bytes: usize) -> Result<TaskGraph, GraphError> {
-        if text.len() > max_bytes {
-            return Err(GraphError::TooLarge {
-                size: text.len(),
-                limit: max_bytes,
-            });
-        }
-        let depth = nesting_depth(text);
-        if depth > MAX_DOT_NESTING {
-            return Err(GraphError::DotTooDeep {
-                depth,
-                limit: MAX_DOT_NESTING,
-            });
-        }
-        let reader = on_parser_stack(text, PLAN)?;
-        let graph = reader.into_task_graph();
-        graph.validate()?;
-        Ok(graph)
+        read_dot(text, max_bytes, PLAN)
     }
+
+    /// [`from_dot`](Self::from_dot) parsing every document in runs of top-level
+    /// statements of about `run_bytes`, as it parses documents above 16 MiB. For tests
+    /// that check both ways agree; not part of the API.
+    #[doc(hidden)]
+    pub fn from_dot_in_runs(text: &str, run_bytes: usize) -> Result<TaskGraph, GraphError> {
+        let plan = Plan {
+            whole_up_to: 0,
+            run_bytes,
+        };
+        read_dot(text, MAX_DOT_BYTES, plan)
+    }
+}
+
+fn read_dot(text: &str, max_bytes: usize, plan: Plan) -> Result<TaskGraph, GraphError> {
+    if text.len() > max_bytes {
+        return Err(GraphError::TooLarge {
+            size: text.len(),
+            limit: max_bytes,
+        });
+    }
+    let depth = nesting_depth(text);
+    if depth > MAX_DOT_NESTING {
+        return Err(GraphError::DotTooDeep {
+            depth,
+            limit: MAX_DOT_NESTING,
+        });
+    }
+    let reader = on_parser_stack(text, plan)?;
+    let graph = reader.into_task_graph();
+    graph.validate()?;
+    Ok(graph)
 }
 
 /// How a document is parsed: whole up to `whole_up_to` bytes (exact error positions),
@@ -158,7 +175,12 @@ fn read_statements(text: &str, plan: Plan) -> Result<Reader, GraphError> {
             reader.walk(&stmts, &mut defaults);
         }
         Some(pieces) => {
-            digraph_statements(&pieces.frame)?;
+            // An undirected graph is reported after syntax errors, as the whole parse
+            // reports them.
+            let undirected = match digraph_statements(&pieces.frame) {
+                Err(GraphError::DotUndirected) => true,
+                other => other.map(|_| false)?,
+            };
             for (line, run) in pieces.runs {
                 if run.len() > MAX_DOT_RUN_BYTES {
                     return Err(GraphError::DotRunTooLarge {
@@ -167,18 +189,19 @@ fn read_statements(text: &str, plan: Plan) -> Result<Reader, GraphError> {
                     });
                 }
                 let stmts =
-                    digraph_statements(&format!("digraph {{{run}\n}}")).map_err(
-                        |err| match err {
-                            GraphError::DotSyntax { message } => GraphError::DotSyntax {
-                                message: format!("in the statements from line {line}: {message}"),
-                            },
-                            other => other,
+                    digraph_statements(&format!("digraph {{{run}}}")).map_err(|err| match err {
+                        GraphError::DotSyntax { message } => GraphError::DotSyntax {
+                            message: format!("in the statements from line {line}: {message}"),
                         },
-                    )?;
+                        other => other,
+                    })?;
                 reader.walk(&stmts, &mut defaults);
                 if reader.too_many_edges {
                     break;
                 }
+            }
+            if undirected {
+                return Err(GraphError::DotUndirected);
             }
         }
     }
