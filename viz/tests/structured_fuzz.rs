@@ -19,7 +19,9 @@
 //!
 //! `DASK_VIZ_FUZZ_CASES` (default 2,000 DOT documents and 1,000 JSON ones) and
 //! `DASK_VIZ_FUZZ_SEED` (default 0) run it longer or differently; a failure prints the
-//! document, to be saved under `fuzz/regressions/`.
+//! document, to be saved under `fuzz/regressions/`. `DASK_VIZ_FUZZ_SAVE_DOT=DIR`
+//! writes the first 12 documents of each outcome (read, or refused with each kind of
+//! error) into DIR: the `gen-*` seeds of `fuzz/corpus/from_dot/`.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -379,7 +381,13 @@ fn generated_dot_documents_read_or_fail_cleanly() {
     let outcomes = std::cell::RefCell::new(HashMap::<String, usize>::new());
     let result = runner(2_000).run(&document(), |text| {
         let outcome = check_dot(&text)?.unwrap_or_else(|| "read".to_owned());
-        *outcomes.borrow_mut().entry(outcome).or_default() += 1;
+        let mut outcomes = outcomes.borrow_mut();
+        let seen = outcomes.entry(outcome.clone()).or_default();
+        *seen += 1;
+        if let Some(dir) = std::env::var_os("DASK_VIZ_FUZZ_SAVE_DOT").filter(|_| *seen <= 12) {
+            let path = std::path::Path::new(&dir).join(format!("gen-{outcome}-{seen}.dot"));
+            std::fs::write(path, &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        }
         Ok(())
     });
     if let Err(err) = result {
