@@ -11,6 +11,10 @@
 //! | [`CALL_BUDGET_PER_BYTE`] × bytes + [`CALL_BUDGET_BASE`] | 64 × bytes + 1,000,000 | parser steps (pest calls) per parse. The grammar backtracks exponentially on errors inside nested subgraphs; `to_dot`'s output needs 7 steps per byte. |
 //! | [`MAX_DOT_EDGES`] | 4,194,304 | edges a DOT document may describe (an edge between subgraphs joins every pair of their nodes). |
 //!
+//! pest's step limit is one process-wide setting, so `from_dot` calls take turns to
+//! set it for their input (a mutex held for each parse) and clear it afterwards;
+//! another pest parser in the same process running at that moment would share it.
+//!
 //! JSON nesting needs no limit: unknown fields are skipped without recursion
 //! (a field nested 100,000 deep reads fine). DOT node attributes other than `label`,
 //! `shape` and `tooltip` are dropped as they are read, so `node [...]` defaults cost
