@@ -28,6 +28,11 @@ pub(crate) enum Mark {
     OpenList,
     CloseList,
     Newline,
+    /// The start of a comment of any kind.
+    Comment,
+    /// The keyword `subgraph`, also where an id follows without a space: the grammar
+    /// reads `subgraphs { }` as a subgraph named `s`.
+    Subgraph,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -62,7 +67,7 @@ pub(crate) fn nesting_depth(text: &str) -> usize {
             deepest = deepest.max(depth);
         }
         Mark::Close => depth = depth.saturating_sub(1),
-        Mark::OpenList | Mark::CloseList | Mark::Newline => {}
+        _ => {}
     });
     deepest
 }
@@ -82,10 +87,23 @@ pub(crate) fn scan(text: &str, mut on: impl FnMut(usize, Mark)) {
         state = match state {
             State::Code => match (b, next) {
                 (b'"', _) => State::Quoted,
-                (b'#', _) | (b'/', Some(b'/')) => State::LineComment,
+                (b'#', _) | (b'/', Some(b'/')) => {
+                    on(at - 1, Mark::Comment);
+                    State::LineComment
+                }
                 (b'/', Some(b'*')) => {
+                    on(at - 1, Mark::Comment);
                     at += 1;
                     State::BlockComment
+                }
+                (b's', _)
+                    if bytes[at - 1..].starts_with(b"subgraph")
+                        && !(at >= 2
+                            && (bytes[at - 2].is_ascii_alphanumeric()
+                                || bytes[at - 2] == b'_')) =>
+                {
+                    on(at - 1, Mark::Subgraph);
+                    State::Code
                 }
                 (b'<', _) => State::Html(false),
                 (b'{', _) => {

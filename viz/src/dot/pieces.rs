@@ -15,8 +15,8 @@
 //! - when the next line starts an id (a letter, digit, `_` or `"`), never `->`, `[`,
 //!   `:`, `=`, `;`, `{`, `<` or a comment, which could continue the statement before;
 //! - when the last non-blank line ends with an id, `]`, `}` or `;` (not `->`, `=`,
-//!   `>`…), and holds no comment and no `subgraph` (whose id and body may follow on
-//!   later lines).
+//!   `>`…), and holds no comment and no `subgraph` keyword (whose id and body may
+//!   follow on later lines) outside its strings.
 //!
 //! Anything unusual simply means no cut there; a document without a cut is one run.
 
@@ -36,16 +36,13 @@ fn starts_an_id(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'"'
 }
 
+/// Whether `line` (with no comment or `subgraph` in its code) ends a statement.
 fn ends_a_statement(line: &str) -> bool {
     let trimmed = line.trim_end_matches([' ', '\t', '\r']);
-    let last_ok = trimmed
+    trimmed
         .bytes()
         .last()
-        .is_some_and(|b| starts_an_id(b) || matches!(b, b']' | b'}' | b';'));
-    last_ok
-        && !["subgraph", "#", "//", "/*", "*/"]
-            .iter()
-            .any(|word| line.contains(word))
+        .is_some_and(|b| starts_an_id(b) || matches!(b, b']' | b'}' | b';'))
 }
 
 /// Cuts `text` into runs of at least `run_bytes` (the last may be shorter), or `None`
@@ -59,6 +56,8 @@ pub(crate) fn split(text: &str, run_bytes: usize) -> Option<Pieces<'_>> {
     let mut line_start = 0;
     // Whether the last non-blank line ends a statement.
     let mut ended = false;
+    // Whether the current line has a comment or `subgraph` outside its strings.
+    let mut unsure = false;
     let mut malformed = false;
     scan(text, |at, mark| {
         if close.is_some() {
@@ -81,12 +80,14 @@ pub(crate) fn split(text: &str, run_bytes: usize) -> Option<Pieces<'_>> {
             }
             Mark::OpenList => lists += 1,
             Mark::CloseList => lists = lists.saturating_sub(1),
+            Mark::Comment | Mark::Subgraph => unsure = true,
             Mark::Newline => {
                 let line = &text[line_start..at];
                 line_start = at + 1;
                 if !line.trim().is_empty() {
-                    ended = ends_a_statement(line);
+                    ended = !unsure && ends_a_statement(line);
                 }
+                unsure = false;
                 let next = bytes[at + 1..]
                     .iter()
                     .copied()
@@ -188,6 +189,19 @@ mod tests {
             runs("digraph {a [label=<<b>x</b>>]\nb}"),
             ["a [label=<<b>x</b>>]\n", "b"]
         );
+    }
+
+    #[test]
+    fn comment_and_keyword_look_alikes_in_strings_do_not_stop_cuts() {
+        let text = "digraph {\n a [tooltip=\"http://x # subgraph /* */\"]\n b\n}";
+        assert_eq!(
+            runs(text),
+            ["\n a [tooltip=\"http://x # subgraph /* */\"]\n", " b\n"]
+        );
+        // The grammar reads `subgraphs` as `subgraph` named `s`; `xsubgraph` is an id.
+        assert_eq!(runs("digraph {\nsubgraphs\nb\n}").len(), 1);
+        assert_eq!(runs("digraph {\nxsubgraph\nb\n}"), ["\nxsubgraph\n", "b\n"]);
+        assert_eq!(runs("digraph {\nx subgraph\nb\n}").len(), 1);
     }
 
     #[test]

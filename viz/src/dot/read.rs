@@ -763,7 +763,8 @@ mod tests {
         for i in 0..n {
             let id = graph.add_node(
                 NodeInfo::task(
-                    format!("process_chunk-{i:016x}{i:016x}"),
+                    // Comment and keyword look-alikes in strings must not stop the cuts.
+                    format!("process_chunk-{i:016x}{i:016x} http://x/#subgraph"),
                     "process_chunk",
                     "my_pipeline::stages::process_chunk",
                 )
