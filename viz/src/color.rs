@@ -93,9 +93,16 @@ const FUNCTION_PALETTE: [Rgb; 11] = [
     Rgb(0xff, 0xed, 0x6f),
 ];
 
-/// The fill for the function at `path`: the same in every drawing and run.
-pub(crate) fn for_path(path: &str) -> Rgb {
-    FUNCTION_PALETTE[(fnv1a(path) % FUNCTION_PALETTE.len() as u64) as usize]
+/// The fill for a function, the one mapping every picture uses: graph drawings pass the
+/// node's path (`pipeline::generate_data`), the timeline and the report the display
+/// name the profiler records (`generate_data`). Only the last `::` segment decides, so
+/// both give the same colour, in every drawing and run. (Functions of the same name
+/// in different modules share a colour, as they share a name in the timeline.)
+pub(crate) fn for_function(path_or_name: &str) -> Rgb {
+    let name = path_or_name
+        .rsplit_once("::")
+        .map_or(path_or_name, |(_, last)| last);
+    FUNCTION_PALETTE[(fnv1a(name) % FUNCTION_PALETTE.len() as u64) as usize]
 }
 
 /// Viridis-like stops: perceptually ordered and readable by colour-blind viewers.
@@ -157,13 +164,14 @@ mod tests {
 
     #[test]
     fn a_function_keeps_its_colour() {
+        // Path (graph drawings) and display name (timeline, report) agree.
         assert_eq!(
-            for_path("pipeline::generate_data"),
-            for_path("pipeline::generate_data")
+            for_function("pipeline::generate_data"),
+            for_function("generate_data")
         );
         assert_ne!(
-            for_path("pipeline::generate_data"),
-            for_path("other::generate_data")
+            for_function("pipeline::generate_data"),
+            for_function("pipeline::aggregate_data")
         );
         // Pinned: the colour must not change between releases or platforms.
         assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);

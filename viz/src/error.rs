@@ -82,6 +82,20 @@ pub enum GraphError {
     )]
     DotTooDeep { depth: usize, limit: usize },
 
+    /// The parser gave up after `budget` steps: the grammar backtracks, and some
+    /// inputs (errors deep inside nested subgraphs) would take it exponential time.
+    #[error("the DOT document is too complex to parse (more than {budget} parser steps); nested subgraphs with a syntax error inside are the usual cause")]
+    DotTooComplex { budget: usize },
+
+    /// A document above 16 MiB is parsed in runs of top-level statements, cut at line
+    /// breaks; `size` bytes had no place to cut.
+    #[error("the DOT document has {size} bytes of statements with no line break between top-level statements, more than the {limit} this reader parses at once")]
+    DotRunTooLarge { size: usize, limit: usize },
+
+    /// The DOT reader could not run (its parser thread did not start or failed).
+    #[error("the DOT reader failed: {message}")]
+    DotParser { message: String },
+
     #[error("the DOT document describes more than {limit} edges (edges between subgraphs join every pair of their nodes)")]
     DotTooManyEdges { limit: usize },
 

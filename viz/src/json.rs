@@ -11,8 +11,10 @@ use crate::model::{NodeInfo, TaskGraph};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Larger JSON documents are refused before parsing, so a mistaken or hostile input
-/// cannot exhaust memory. A 100,000-node graph is about 25 MB.
-pub const MAX_JSON_BYTES: usize = 256 * 1024 * 1024;
+/// cannot exhaust memory. `to_json` writes about 320 bytes per typical node (a million
+/// nodes: 320 MB), so what it writes for a million nodes of up to 1 KB each reads
+/// back.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024 * 1024;
 
 #[derive(Serialize)]
 struct DocumentOut<'a> {
@@ -344,6 +346,37 @@ mod tests {
             Err(GraphError::TooLarge { .. })
         ));
         assert!(TaskGraph::from_json_with_limit(&text, text.len()).is_ok());
+    }
+
+    #[test]
+    fn what_to_json_writes_for_a_million_nodes_fits_the_limit() {
+        let mut g = TaskGraph::new();
+        let n = 20_000u64;
+        let mut previous = None;
+        for i in 0..n {
+            let id = g.add_node(
+                NodeInfo::task(
+                    format!("process_chunk-{i:016x}{i:016x}"),
+                    "process_chunk",
+                    "my_pipeline::stages::process_chunk",
+                )
+                .with_type_name("alloc::vec::Vec<my_pipeline::Record>")
+                .with_size(i * 1_000_003)
+                .with_order(i)
+                .with_duration_ns(i * 1_234_567),
+            );
+            if let Some(p) = previous {
+                g.add_edge(p, id, 0);
+            }
+            previous = Some(id);
+        }
+        let text = g.to_json();
+        let per_node = text.len() as u64 / n + 1;
+        assert!(
+            per_node * 1_000_000 <= MAX_JSON_BYTES as u64,
+            "{per_node} bytes per node"
+        );
+        assert_eq!(TaskGraph::from_json(&text), Ok(g));
     }
 
     #[test]

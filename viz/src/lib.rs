@@ -22,6 +22,7 @@
 //!   unknown keys, cycles and oversized input with a [`GraphError`] saying what and
 //!   where.
 //! - [`TaskGraph::from_dot`]: DOT read back, best effort.
+//! - [`limits`]: every size, depth and step limit the readers enforce, in one table.
 //! - [`TaskGraph::save`] / [`load`](TaskGraph::load): the format follows the file's
 //!   extension (`.svg`, `.dot`/`.gv`, `.json`). `Delayed::visualize` calls `save`.
 //!
@@ -68,6 +69,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod axis;
 mod collapse;
 mod color;
 mod dot;
@@ -75,6 +77,7 @@ mod error;
 mod json;
 mod label;
 mod layout;
+pub mod limits;
 mod model;
 mod options;
 mod report;
@@ -86,7 +89,7 @@ mod validate;
 
 pub use collapse::{CollapsedGraph, FunctionGroup, GroupEdge};
 pub use color::ColorBy;
-pub use dot::{MAX_DOT_BYTES, MAX_DOT_EDGES, MAX_DOT_NESTING};
+pub use dot::{MAX_DOT_BYTES, MAX_DOT_EDGES, MAX_DOT_NESTING, MAX_DOT_RUN_BYTES};
 pub use error::{GraphError, VizError};
 pub use json::{MAX_JSON_BYTES, SCHEMA_VERSION};
 pub use model::{EdgeInfo, NodeId, NodeInfo, NodeKind, TaskGraph};

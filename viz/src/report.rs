@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use crate::color::for_function;
 use crate::svg::escape::xml;
 use crate::timeline::format_ns;
 
@@ -120,7 +121,9 @@ impl Report {
         for row in &self.summary {
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td>\
+                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                for_function(&row.name),
                 xml(&row.name),
                 row.count,
                 format_ns(row.total_ns),
@@ -153,4 +156,5 @@ const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}\
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.5em}\
 table{border-collapse:collapse}th,td{padding:.25em .8em;border-bottom:1px solid #ddd;text-align:left}\
 table.summary td:not(:first-child){text-align:right;font-variant-numeric:tabular-nums}\
-div.graph{overflow:auto;max-width:100%}div.graph svg{max-width:100%;height:auto}";
+div.graph{overflow:auto;max-width:100%}div.graph svg{max-width:100%;height:auto}\
+span.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border:1px solid #999}";

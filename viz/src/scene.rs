@@ -162,7 +162,7 @@ impl Painter {
     fn fill(&self, path: &str, order: Option<f64>, duration: Option<u64>) -> Option<Rgb> {
         match self.color {
             ColorBy::None => None,
-            ColorBy::Function => Some(color::for_path(path)),
+            ColorBy::Function => Some(color::for_function(path)),
             ColorBy::Order => Some(match (order, self.orders) {
                 (Some(o), Some((lo, hi))) => color::for_order(o, lo, hi),
                 _ => color::UNKNOWN,

@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use crate::color::{for_path, Rgb};
+use crate::axis::ticks;
+use crate::color::for_function;
 use crate::svg::escape::xml;
 
 /// One task attempt on a [`Timeline`].
@@ -105,12 +106,6 @@ impl Timeline {
         let mut names: Vec<&str> = self.bars.iter().map(|b| b.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
-        let fills = distinct_fills(&names);
-        let fill_of = |name: &str| {
-            names
-                .binary_search(&name)
-                .map_or_else(|_| for_path(name), |i| fills[i])
-        };
         let legend_top = rows_bottom + AXIS_HEIGHT;
         let height = legend_top + names.len() as f64 * LEGEND_LINE + 8.0;
 
@@ -139,7 +134,7 @@ impl Timeline {
             let left = x(bar.start_ns);
             // At least a pixel wide: a sub-microsecond task must still be visible.
             let width = (x(bar.end_ns) - left).max(1.0);
-            let fill = fill_of(&bar.name);
+            let fill = for_function(&bar.name);
             let stroke = if bar.ok {
                 String::new()
             } else {
@@ -158,19 +153,21 @@ impl Timeline {
                 if bar.ok { "" } else { " (failed)" },
             );
         }
-        // Axis: five ticks over the run.
+        // Axis: round ticks (1-2-5 steps) in one unit.
         let _ = writeln!(
             out,
             "<line x1=\"{LABEL_WIDTH}\" y1=\"{rows_bottom:.1}\" x2=\"{:.1}\" y2=\"{rows_bottom:.1}\" stroke=\"#555\"/>",
             LABEL_WIDTH + plot
         );
-        for i in 0..=4u64 {
-            let ns = t0 + (t1 - t0) * i / 4;
-            let tx = x(ns);
-            let anchor = match i {
-                0 => "start",
-                4 => "end",
-                _ => "middle",
+        for (i, tick) in ticks(t1 - t0).iter().enumerate() {
+            let tx = LABEL_WIDTH + tick.offset_ns as f64 / span * plot;
+            // Labels near the ends are anchored inside the plot.
+            let anchor = if i == 0 {
+                "start"
+            } else if tx > LABEL_WIDTH + plot - 30.0 {
+                "end"
+            } else {
+                "middle"
             };
             let _ = writeln!(
                 out,
@@ -178,12 +175,12 @@ impl Timeline {
                  <text class=\"tick\" x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
                 rows_bottom + 4.0,
                 rows_bottom + 17.0,
-                format_ns(ns - t0)
+                tick.label
             );
         }
         for (i, name) in names.iter().enumerate() {
             let y = legend_top + i as f64 * LEGEND_LINE;
-            let fill = fills[i];
+            let fill = for_function(name);
             let _ = writeln!(
                 out,
                 "<rect class=\"legend\" x=\"{LABEL_WIDTH}\" y=\"{y:.1}\" width=\"12\" height=\"12\" \
@@ -196,25 +193,6 @@ impl Timeline {
         out.push_str("</svg>\n");
         out
     }
-}
-
-/// One fill per function (`names` sorted, distinct): its colour in the graph drawings,
-/// unless another function of this chart already has it, then the next free colour its
-/// name hashes to. Two functions in one chart never share a colour while the palette
-/// has colours left.
-fn distinct_fills(names: &[&str]) -> Vec<Rgb> {
-    let mut fills: Vec<Rgb> = Vec::with_capacity(names.len());
-    for name in names {
-        let mut fill = for_path(name);
-        for probe in 1..32 {
-            if !fills.contains(&fill) {
-                break;
-            }
-            fill = for_path(&format!("{name}#{probe}"));
-        }
-        fills.push(fill);
-    }
-    fills
 }
 
 /// A duration in nanoseconds as people read it: `1.5 ms`, `320 µs`, `2.00 s`. Shared by
@@ -238,13 +216,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn functions_in_one_chart_get_distinct_colours() {
-        // These two hash to the same palette entry.
-        assert_eq!(for_path("aggregate_data"), for_path("chunk_sum"));
-        let fills = distinct_fills(&["aggregate_data", "chunk_sum", "mean_of"]);
-        assert_eq!(fills[0], for_path("aggregate_data"));
-        assert_ne!(fills[0], fills[1]);
-        assert!(!fills[2..].contains(&fills[0]) && !fills[2..].contains(&fills[1]));
+    fn axis_ticks_are_round_and_in_one_unit() {
+        let mut timeline = Timeline::new(vec!["w0".into()]);
+        timeline.add(TimelineBar::new(0, 5_000, 5_000 + 397_900_000, "f", "k"));
+        let svg = timeline.to_svg();
+        let labels: Vec<&str> = svg
+            .split("<text class=\"tick\"")
+            .skip(1)
+            .map(|t| &t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()])
+            .collect();
+        assert_eq!(labels, ["0 ms", "100 ms", "200 ms", "300 ms"]);
+        // 100 ms of the 397.9 ms span is a quarter of the plot, less a little.
+        let plot = WIDTH - LABEL_WIDTH - 10.0;
+        let second = format!("x=\"{:.1}\"", LABEL_WIDTH + 100.0 / 397.9 * plot);
+        assert!(
+            svg.contains(&format!("<text class=\"tick\" {second}")),
+            "{second}"
+        );
     }
 
     #[test]

@@ -81,6 +81,7 @@ fn collapse_flag_forms() {
             "out.svg",
             "--engine",
             "embedded",
+            "--force",
         ];
         args.extend_from_slice(extra);
         succeeded(&dask_viz(&dir, &args));
@@ -190,4 +191,102 @@ fn info_counts_functions() {
         run.stdout
     );
     assert!(run.stdout.contains("       5  pipeline::generate_data"));
+}
+
+#[test]
+fn render_says_what_it_wrote() {
+    let dir = scratch_dir("cli-wrote");
+    saved(&dir, "graph.json", &pipelines(2));
+    let run = dask_viz(&dir, &["render", "graph.json", "-o", "g.dot"]);
+    succeeded(&run);
+    let size = std::fs::metadata(dir.join("g.dot")).unwrap().len();
+    assert_eq!(
+        run.stdout,
+        format!("wrote g.dot ({size} bytes; 6 nodes, 4 edges)\n")
+    );
+}
+
+#[test]
+fn render_refuses_to_overwrite_without_force() {
+    let dir = scratch_dir("cli-overwrite");
+    saved(&dir, "graph.json", &pipelines(1));
+    std::fs::write(dir.join("mine.svg"), "my own drawing").unwrap();
+    let args = [
+        "render",
+        "graph.json",
+        "-o",
+        "mine.svg",
+        "--engine=embedded",
+    ];
+    let run = dask_viz(&dir, &args);
+    failed_with(
+        &run,
+        "dask-viz: error: mine.svg already exists; pass --force to overwrite it",
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("mine.svg")).unwrap(),
+        "my own drawing"
+    );
+    assert_eq!(run.stdout, "");
+    // The default output next to the input is protected the same way.
+    std::fs::write(dir.join("graph.svg"), "keep").unwrap();
+    failed_with(
+        &dask_viz(&dir, &["render", "graph.json"]),
+        "graph.svg already exists; pass --force",
+    );
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    succeeded(&dask_viz(&dir, &forced));
+    assert!(std::fs::read_to_string(dir.join("mine.svg"))
+        .unwrap()
+        .starts_with("<svg"));
+}
+
+#[test]
+fn duration_colouring_without_timings_warns() {
+    let dir = scratch_dir("cli-no-timings");
+    let mut graph = TaskGraph::new();
+    graph.add_node(dask_viz::NodeInfo::task("a-1", "a", "m::a"));
+    saved(&dir, "graph.json", &graph);
+    let run = dask_viz(
+        &dir,
+        &["render", "graph.json", "-o", "g.dot", "--color", "duration"],
+    );
+    succeeded(&run);
+    assert!(
+        run.stderr.contains(
+            "dask-viz: warning: graph.json has no task timings; --color duration leaves every node grey"
+        ),
+        "{}",
+        run.stderr
+    );
+    // With timings there is nothing to warn about.
+    graph.add_node(dask_viz::NodeInfo::task("b-1", "b", "m::b").with_duration_ns(5));
+    std::fs::remove_file(dir.join("graph.json")).unwrap();
+    saved(&dir, "graph.json", &graph);
+    let run = dask_viz(
+        &dir,
+        &["render", "graph.json", "-o", "h.dot", "--color", "duration"],
+    );
+    succeeded(&run);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}
+
+#[test]
+fn hostile_dot_is_an_error_not_an_abort() {
+    let dir = scratch_dir("cli-hostile-dot");
+    let text = format!(
+        "digraph {{ a [label=<<<x>>]; {}",
+        "subgraph { ".repeat(5000)
+    );
+    std::fs::write(dir.join("deep.dot"), text).unwrap();
+    for command in ["render", "info"] {
+        let run = dask_viz(&dir, &[command, "deep.dot"]);
+        assert_eq!(run.status.code(), Some(1), "{command}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("nests subgraphs 5001 deep"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
 }

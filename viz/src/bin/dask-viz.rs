@@ -3,6 +3,9 @@
 //! ```text
 //! dask-viz render graph.json -o graph.svg --rankdir LR --collapse=200 --engine embedded
 //! ```
+//!
+//! `render` prints what it wrote, and refuses to replace an existing file unless
+//! `--force` is given.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -67,6 +70,10 @@ struct Render {
     /// Fill colours: function, order, duration or none.
     #[arg(long, value_name = "BY", value_parser = parse::<ColorBy>)]
     color: Option<ColorBy>,
+
+    /// Replace FILE if it already exists (without this, an existing file is an error).
+    #[arg(long)]
+    force: bool,
 }
 
 fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, String> {
@@ -85,6 +92,8 @@ enum CliError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{} already exists; pass --force to overwrite it", .path.display())]
+    Exists { path: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -118,6 +127,14 @@ fn run_render(render: Render) -> Result<(), CliError> {
     // Checked before reading: a wrong output name should not wait for a big input.
     let format = Format::from_path(&output)?;
     let graph = TaskGraph::load(&render.input)?;
+    if render.color == Some(ColorBy::Duration)
+        && graph.nodes().all(|(_, n)| n.duration_ns.is_none())
+    {
+        eprintln!(
+            "dask-viz: warning: {} has no task timings; --color duration leaves every node grey",
+            render.input.display()
+        );
+    }
     let collapse = if render.no_collapse {
         Some(None)
     } else {
@@ -171,11 +188,41 @@ fn run_render(render: Render) -> Result<(), CliError> {
             graph.to_svg_with(&options)?
         }
     };
-    write(&output, &text)
+    write(&output, &text, render.force)?;
+    println!(
+        "wrote {} ({} bytes; {} nodes, {} edges)",
+        output.display(),
+        text.len(),
+        graph.len(),
+        graph.edge_count()
+    );
+    Ok(())
 }
 
-fn write(path: &Path, text: &str) -> Result<(), CliError> {
-    std::fs::write(path, text).map_err(|source| CliError::Write {
+/// Writes `text` to `path`; an existing file is only replaced with `force`. Without it
+/// the file is created with `create_new`, so nothing can appear in between the check
+/// and the write.
+fn write(path: &Path, text: &str, force: bool) -> Result<(), CliError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            CliError::Exists {
+                path: path.to_owned(),
+            }
+        } else {
+            CliError::Write {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    })?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|source| CliError::Write {
         path: path.to_owned(),
         source,
     })

@@ -1,10 +1,15 @@
 //! Graphviz DOT: writing a task graph in Dask's visual language, and reading one back.
 
 mod escape;
+mod nesting;
+mod pieces;
 mod read;
 pub(crate) mod write;
 
-pub use read::{MAX_DOT_BYTES, MAX_DOT_EDGES, MAX_DOT_NESTING};
+pub use read::{
+    CALL_BUDGET_BASE, CALL_BUDGET_PER_BYTE, MAX_DOT_BYTES, MAX_DOT_EDGES, MAX_DOT_NESTING,
+    MAX_DOT_RUN_BYTES,
+};
 
 use crate::model::TaskGraph;
 use crate::options::DotOptions;
