@@ -455,7 +455,7 @@ fn hashed(_x: BadHash) -> u64 {
 #[test]
 fn a_panicking_hash_panics_in_the_builder_call_only() {
     let caught = std::panic::catch_unwind(|| hashed(BadHash));
-    let payload = caught.err().expect("the builder call panicked");
+    let payload = caught.expect_err("the builder call panicked");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"cannot hash"));
     for scheduler in schedulers() {
         assert_pool_works(scheduler);

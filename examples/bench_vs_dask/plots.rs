@@ -374,7 +374,13 @@ pub fn chunk_sweep(path: &Path, sweep: &Sweep) -> Result<(), Box<dyn Error>> {
             .label(name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
     }
-    legend(&mut chart)?;
+    // Upper right: Dask's slow small chunks are at the left, every line falls to the right.
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .draw()?;
     root.present()?;
     Ok(())
 }
