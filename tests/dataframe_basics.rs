@@ -181,7 +181,7 @@ fn a_partition_of_the_wrong_schema_fails_its_task() {
     let wrong = RecordBatch::try_from_iter([("y", Arc::new(Int64Array::from(vec![1])) as _)]).unwrap();
     let df = DataFrame::from_delayed(vec![dask::delayed(wrong)], schema);
     let err = df.compute().unwrap_err().to_string();
-    assert!(err.contains("from_delayed: a partition has fields"), "{err}");
+    assert!(err.contains("from_delayed: a partition has columns y: int64, the schema given has x: float64"), "{err}");
 }
 
 #[test]

@@ -38,7 +38,7 @@ use std::hash::Hash;
 use std::sync::{Arc, OnceLock};
 
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{ArrowError, Schema, SchemaRef};
+use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 
 use crate::compute::{OutputNodes, OutputReader, Outputs};
 use crate::{Delayed, Error};
@@ -117,17 +117,32 @@ impl DataFrame {
                 why: "no batches: at least one (possibly empty) batch gives the schema".into(),
             }));
         };
-        let schema = first.schema();
-        if let Some((i, b)) = batches.iter().enumerate().find(|(_, b)| b.schema() != schema) {
-            return Err(Error::DataFrame(DataFrameError::Invalid {
-                op: "from_batches",
-                why: format!(
-                    "batch {i} has schema {:?}, batch 0 has {:?}",
-                    b.schema().fields(),
-                    schema.fields()
-                ),
-            }));
+        // Batches built from data may differ in nullability alone: the schema of the
+        // whole admits nulls where any batch does.
+        let mut fields: Vec<Field> = first.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        for (i, b) in batches.iter().enumerate() {
+            if !same_columns(&b.schema(), &first.schema()) {
+                return Err(Error::DataFrame(DataFrameError::Invalid {
+                    op: "from_batches",
+                    why: format!(
+                        "batch {i} has columns {}, batch 0 has {}",
+                        expr::describe_columns(&b.schema()).join(", "),
+                        expr::describe_columns(&first.schema()).join(", ")
+                    ),
+                }));
+            }
+            for (f, g) in fields.iter_mut().zip(b.schema().fields()) {
+                if g.is_nullable() {
+                    f.set_nullable(true);
+                }
+            }
         }
+        let schema: SchemaRef = Arc::new(Schema::new(fields));
+        let batches = batches
+            .into_iter()
+            .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::DataFrame(DataFrameError::Invalid { op: "from_batches", why: e.to_string() }))?;
         let parts = batches.into_iter().map(crate::delayed).collect();
         Ok(DataFrame::from_parts(parts, schema, None, None, "from-batches"))
     }
@@ -144,14 +159,14 @@ impl DataFrame {
                     "check schema",
                     std::slice::from_ref(p),
                     move |b: &[&RecordBatch]| {
-                        if b[0].schema().fields() != expected.fields() {
+                        if !same_columns(&b[0].schema(), &expected) {
                             return Err(ArrowError::SchemaError(format!(
-                                "from_delayed: a partition has fields {:?}, the schema given has {:?}",
-                                b[0].schema().fields(),
-                                expected.fields()
+                                "from_delayed: a partition has columns {}, the schema given has {}",
+                                expr::describe_columns(&b[0].schema()).join(", "),
+                                expr::describe_columns(&expected).join(", ")
                             )));
                         }
-                        Ok(b[0].clone())
+                        RecordBatch::try_new(expected.clone(), b[0].columns().to_vec())
                     },
                 )
             })
@@ -401,6 +416,15 @@ impl Frame {
             })
             .collect()
     }
+}
+
+/// Whether the schemas have the same column names and types (nullability aside).
+fn same_columns(a: &Schema, b: &Schema) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(f, g)| f.name() == g.name() && f.data_type() == g.data_type())
 }
 
 /// The batches as one, of `schema` (also when there are none).
