@@ -23,6 +23,13 @@ pub enum DataFrameError {
         why: String,
         available: Vec<String>,
     },
+    /// A file that cannot be listed, opened, read or written.
+    #[error("`{op}`: {path}: {why}")]
+    Io {
+        op: &'static str,
+        path: String,
+        why: String,
+    },
     /// Any other operation its inputs do not allow (said in `why`).
     #[error("`{op}`: {why}")]
     Invalid { op: &'static str, why: String },

@@ -24,11 +24,14 @@
 //! ```
 
 pub mod arrow;
+mod csv;
 mod datasets;
 mod error;
 mod expr;
+mod files;
 mod freq;
 pub mod groupby;
+mod parquet;
 mod pretty;
 mod reduce;
 mod rowwise;
@@ -43,7 +46,9 @@ use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use crate::compute::{OutputNodes, OutputReader, Outputs};
 use crate::{Delayed, Error};
 
+pub use csv::{read_csv, read_csv_with, CsvOptions};
 pub use datasets::{timeseries, TimeseriesOptions};
+pub use parquet::read_parquet;
 pub use error::DataFrameError;
 pub use expr::{col, lit, BinOp, Expr, Lit};
 pub use groupby::{agg, Agg, GroupBy};
