@@ -34,6 +34,8 @@ pub mod groupby;
 mod parquet;
 mod pretty;
 mod reduce;
+mod resample;
+mod rolling;
 mod rowwise;
 
 use std::fmt;
@@ -54,6 +56,8 @@ pub use expr::{col, lit, BinOp, Expr, Lit};
 pub use groupby::{agg, Agg, GroupBy};
 pub use pretty::pretty;
 pub use reduce::Series;
+pub use resample::Resample;
+pub use rolling::{Rolling, Window};
 
 use rowwise::{apply_chain, RowOp};
 
@@ -228,7 +232,7 @@ impl DataFrame {
             .collect()
     }
 
-    fn then(&self, op: RowOp) -> DataFrame {
+    pub(crate) fn then(&self, op: RowOp) -> DataFrame {
         let frame = match &self.0 {
             Ok(f) => f,
             Err(_) => return self.clone(),
@@ -253,6 +257,28 @@ impl DataFrame {
         ops.push((op, schema.clone()));
         next.ops = Arc::new(ops);
         next.schema = schema;
+        DataFrame(Ok(Arc::new(next)))
+    }
+
+    /// This dataframe with `column` as its index, declared sorted across the partitions
+    /// in order (as after a time-ordered load); divisions unknown. Windows over the index
+    /// (`rolling` with a duration) check the order when they run. This is not
+    /// `set_index`, which sorts.
+    pub fn with_sorted_index(&self, column: &str) -> DataFrame {
+        let frame = match &self.0 {
+            Ok(f) => f,
+            Err(_) => return self.clone(),
+        };
+        if frame.schema.field_with_name(column).is_err() {
+            return DataFrame::invalid(DataFrameError::UnknownColumn {
+                op: "with_sorted_index",
+                column: column.to_string(),
+                available: expr::describe_columns(&frame.schema),
+            });
+        }
+        let mut next = (**frame).clone();
+        next.index = Some(column.to_string());
+        next.divisions = None;
         DataFrame(Ok(Arc::new(next)))
     }
 

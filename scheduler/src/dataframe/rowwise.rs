@@ -22,6 +22,13 @@ pub(crate) enum RowOp {
     Drop(Vec<String>),
     /// Rename columns: `(from, to)` pairs.
     Rename(Vec<(String, String)>),
+    /// Adds the column `name`: the timestamp `column` rounded down to a multiple of
+    /// `every` nanoseconds since the epoch (the bins of `resample`).
+    FloorTime {
+        column: String,
+        every: i64,
+        name: String,
+    },
 }
 
 impl RowOp {
@@ -33,6 +40,7 @@ impl RowOp {
             RowOp::WithColumn(..) => "with_column",
             RowOp::Drop(_) => "drop",
             RowOp::Rename(_) => "rename",
+            RowOp::FloorTime { .. } => "resample-bin",
         }
     }
 
@@ -49,6 +57,27 @@ impl RowOp {
             available: describe_columns(schema),
         };
         match self {
+            RowOp::FloorTime { column, every, name } => {
+                let f = schema.field_with_name(column).map_err(|_| unknown(column))?;
+                let DataType::Timestamp(unit, _) = f.data_type() else {
+                    return Err(DataFrameError::TypeMismatch {
+                        op,
+                        expr: column.clone(),
+                        why: format!("the index is {}, not a datetime", dtype_name(f.data_type())),
+                        available: describe_columns(schema),
+                    });
+                };
+                if every % unit_nanos(unit) != 0 {
+                    return Err(DataFrameError::Invalid {
+                        op,
+                        why: format!("a bin of {every} ns is not a whole number of the index's {unit:?}s"),
+                    });
+                }
+                let mut fields: Vec<Field> =
+                    schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+                fields.push(Field::new(name, f.data_type().clone(), true));
+                Ok(Arc::new(Schema::new(fields)))
+            }
             RowOp::Filter(pred) => match pred.data_type(schema, op)? {
                 DataType::Boolean => Ok(Arc::new(schema.clone())),
                 other => Err(DataFrameError::TypeMismatch {
@@ -163,7 +192,38 @@ impl RowOp {
                 RecordBatch::try_new(schema.clone(), columns)
             }
             RowOp::Rename(_) => RecordBatch::try_new(schema.clone(), batch.columns().to_vec()),
+            RowOp::FloorTime { column, every, .. } => {
+                let ts = batch
+                    .column_by_name(column)
+                    .ok_or_else(|| ArrowError::SchemaError(format!("no column `{column}`")))?;
+                let target = schema.field(schema.fields().len() - 1).data_type();
+                let step = match target {
+                    DataType::Timestamp(unit, _) => every / unit_nanos(unit),
+                    _ => *every,
+                };
+                let raw = arrow_cast::cast(ts.as_ref(), &DataType::Int64)?;
+                let raw = raw
+                    .as_any()
+                    .downcast_ref::<arrow_array::Int64Array>()
+                    .ok_or_else(|| ArrowError::CastError("timestamp as int64".into()))?;
+                let binned: arrow_array::Int64Array =
+                    raw.iter().map(|t| t.map(|t| t.div_euclid(step) * step)).collect();
+                let binned = arrow_cast::cast(&binned, target)?;
+                let mut columns = batch.columns().to_vec();
+                columns.push(binned);
+                RecordBatch::try_new(schema.clone(), columns)
+            }
         }
+    }
+}
+
+/// Nanoseconds in one `unit`.
+pub(crate) fn unit_nanos(unit: &arrow_schema::TimeUnit) -> i64 {
+    match unit {
+        arrow_schema::TimeUnit::Second => 1_000_000_000,
+        arrow_schema::TimeUnit::Millisecond => 1_000_000,
+        arrow_schema::TimeUnit::Microsecond => 1_000,
+        arrow_schema::TimeUnit::Nanosecond => 1,
     }
 }
 
