@@ -5,7 +5,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use dask::dataframe::arrow::array::{Array, Float64Array, Int64Array, StringArray, TimestampNanosecondArray};
+use dask::dataframe::arrow::array::{
+    Array, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
+};
 use dask::dataframe::arrow::datatypes::{DataType, Field, Schema};
 use dask::dataframe::arrow::record_batch::RecordBatch;
 use dask::dataframe::{agg, col, lit, DataFrame};
@@ -31,7 +33,10 @@ fn demo_table_has_dasks_shape_and_divisions() {
     let dtypes: Vec<String> = df.dtypes().into_iter().map(|(_, t)| t).collect();
     assert_eq!(dtypes, ["string", "int64", "float64", "float64"]);
     let div = df.divisions().expect("known divisions");
-    let div = div.as_any().downcast_ref::<TimestampNanosecondArray>().unwrap();
+    let div = div
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap();
     assert_eq!(div.len(), 31);
     let day = 86_400_000_000_000i64;
     assert_eq!(div.value(0), 946_684_800_000_000_000); // 2000-01-01
@@ -40,9 +45,17 @@ fn demo_table_has_dasks_shape_and_divisions() {
 
     let head = df.head(3).unwrap();
     assert_eq!(head.num_rows(), 3);
-    let ts = head.column(0).as_any().downcast_ref::<TimestampNanosecondArray>().unwrap();
+    let ts = head
+        .column(0)
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap();
     assert_eq!(ts.value(1) - ts.value(0), 1_000_000_000);
-    let x = head.column(3).as_any().downcast_ref::<Float64Array>().unwrap();
+    let x = head
+        .column(3)
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
     assert!(x.values().iter().all(|v| (-1.0..1.0).contains(v)));
 }
 
@@ -61,7 +74,9 @@ npartitions=30
 Dask Name: make-timeseries, 1 expression";
     assert_eq!(text, expected);
     let filtered = small(0).filter(col("y").gt(lit(0.0))).select(["name", "x"]);
-    assert!(filtered.to_string().ends_with("Dask Name: select, 3 expressions"));
+    assert!(filtered
+        .to_string()
+        .ends_with("Dask Name: select, 3 expressions"));
     assert!(filtered.to_string().contains("name        x"));
 }
 
@@ -84,14 +99,22 @@ fn demo_table_is_deterministic_per_seed_and_plausible() {
 #[test]
 fn the_lectures_queries_run() {
     let df = small(1);
-    let sd = df.filter(col("y").gt(lit(0.0))).select(["name", "x"]).column("x").std();
+    let sd = df
+        .filter(col("y").gt(lit(0.0)))
+        .select(["name", "x"])
+        .column("x")
+        .std();
     let by_name = df.groupby(["name"]).agg([agg::sum("x"), agg::max("y")]);
     let (sd, table) = dask::compute((&sd, &by_name)).unwrap();
     // x is uniform in [-1, 1): std 1/sqrt(3).
     assert!((sd - 0.577).abs() < 0.02, "{sd}");
     assert_eq!(table.num_rows(), 26);
     assert_eq!(table.schema().field(0).name(), "name");
-    let names = table.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    let names = table
+        .column(0)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
     assert_eq!(names.value(0), "Alice");
     assert_eq!(names.value(25), "Zelda");
     let text = dask::dataframe::pretty(&table);
@@ -131,16 +154,26 @@ fn an_unknown_column_is_an_error_before_any_task_runs() {
     let df = counted(&RUNS);
     let bad = df.filter(col("z").gt(lit(0.0))).select(["x"]);
     let err = bad.compute().unwrap_err().to_string();
-    assert_eq!(err, "`filter`: no column `z`; the columns are: name: string, x: float64");
+    assert_eq!(
+        err,
+        "`filter`: no column `z`; the columns are: name: string, x: float64"
+    );
     assert!(bad.head(1).is_err());
     assert!(bad.persist().is_err());
     let err = df.column("nope").sum().compute().unwrap_err().to_string();
     assert!(err.starts_with("`select`: no column `nope`"), "{err}");
-    let err = df.groupby(["k"]).agg([agg::sum("x")]).compute().unwrap_err().to_string();
+    let err = df
+        .groupby(["k"])
+        .agg([agg::sum("x")])
+        .compute()
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("`groupby`: no column `k`"), "{err}");
     // A Series reduction of an invalid frame fails a shared compute too.
     let ok = df.column("x").sum();
-    let err = dask::compute((&ok, &bad.column("x").sum())).unwrap_err().to_string();
+    let err = dask::compute((&ok, &bad.column("x").sum()))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no column `z`"), "{err}");
     assert_eq!(RUNS.load(Ordering::SeqCst), 0);
 }
@@ -149,49 +182,97 @@ fn an_unknown_column_is_an_error_before_any_task_runs() {
 fn a_type_mismatch_is_an_error_naming_the_operation() {
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let df = counted(&RUNS);
-    let err = df.with_column("w", col("name") + lit(1)).compute().unwrap_err().to_string();
+    let err = df
+        .with_column("w", col("name") + lit(1))
+        .compute()
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
         "`with_column`: `+` between string and int64 in `(name + 1)`; the columns are: name: string, x: float64"
     );
     let err = df.filter(col("x")).compute().unwrap_err().to_string();
-    assert!(err.starts_with("`filter`: the predicate is float64, not bool"), "{err}");
+    assert!(
+        err.starts_with("`filter`: the predicate is float64, not bool"),
+        "{err}"
+    );
     let err = df.column("name").std().compute().unwrap_err().to_string();
-    assert!(err.starts_with("`std`: cannot reduce a string column"), "{err}");
-    let err = df.groupby(["name"]).agg([agg::mean("name")]).compute().unwrap_err().to_string();
+    assert!(
+        err.starts_with("`std`: cannot reduce a string column"),
+        "{err}"
+    );
+    let err = df
+        .groupby(["name"])
+        .agg([agg::mean("name")])
+        .compute()
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("`mean` of a string column"), "{err}");
-    let err = df.rename([("x", "name")]).compute().unwrap_err().to_string();
+    let err = df
+        .rename([("x", "name")])
+        .compute()
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("two columns would be named `name`"), "{err}");
     assert_eq!(RUNS.load(Ordering::SeqCst), 0);
 }
 
 #[test]
 fn bad_options_and_empty_input_are_errors() {
-    let df = timeseries(TimeseriesOptions { freq: "1 parsec".into(), ..Default::default() });
+    let df = timeseries(TimeseriesOptions {
+        freq: "1 parsec".into(),
+        ..Default::default()
+    });
     let err = df.compute().unwrap_err().to_string();
     assert!(err.contains("unknown unit"), "{err}");
-    let df = timeseries(TimeseriesOptions { end: "1999-01-01".into(), ..Default::default() });
-    assert!(df.compute().unwrap_err().to_string().contains("is not after start"));
+    let df = timeseries(TimeseriesOptions {
+        end: "1999-01-01".into(),
+        ..Default::default()
+    });
+    assert!(df
+        .compute()
+        .unwrap_err()
+        .to_string()
+        .contains("is not after start"));
     assert!(DataFrame::from_batches(vec![]).is_err());
 }
 
 #[test]
 fn a_partition_of_the_wrong_schema_fails_its_task() {
     let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, true)]));
-    let wrong = RecordBatch::try_from_iter([("y", Arc::new(Int64Array::from(vec![1])) as _)]).unwrap();
+    let wrong =
+        RecordBatch::try_from_iter([("y", Arc::new(Int64Array::from(vec![1])) as _)]).unwrap();
     let df = DataFrame::from_delayed(vec![dask::delayed(wrong)], schema);
     let err = df.compute().unwrap_err().to_string();
-    assert!(err.contains("from_delayed: a partition has columns y: int64, the schema given has x: float64"), "{err}");
+    assert!(
+        err.contains(
+            "from_delayed: a partition has columns y: int64, the schema given has x: float64"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn persist_holds_partitions_and_queries_reuse_them() {
     static RUNS: AtomicUsize = AtomicUsize::new(0);
-    let df = counted(&RUNS).with_column("x2", col("x") * lit(2.0)).persist().unwrap();
+    let df = counted(&RUNS)
+        .with_column("x2", col("x") * lit(2.0))
+        .persist()
+        .unwrap();
     assert_eq!(RUNS.load(Ordering::SeqCst), 3);
-    assert_eq!(df.column("x2").sum().compute().unwrap(), 2.0 * (0.0 + 1.0 + 2.0 + 3.0));
+    assert_eq!(
+        df.column("x2").sum().compute().unwrap(),
+        2.0 * (0.0 + 1.0 + 2.0 + 3.0)
+    );
     assert_eq!(df.len().compute().unwrap(), 6);
-    assert_eq!(df.groupby(["name"]).agg([agg::count("x")]).compute().unwrap().num_rows(), 2);
+    assert_eq!(
+        df.groupby(["name"])
+            .agg([agg::count("x")])
+            .compute()
+            .unwrap()
+            .num_rows(),
+        2
+    );
     assert_eq!(RUNS.load(Ordering::SeqCst), 3);
 }
 
@@ -207,9 +288,17 @@ fn head_computes_only_the_partitions_it_needs() {
 
 #[dask::delayed]
 fn double_x(batch: RecordBatch) -> RecordBatch {
-    let x = batch.column(1).as_any().downcast_ref::<Float64Array>().unwrap();
+    let x = batch
+        .column(1)
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
     let doubled: Float64Array = x.iter().map(|v| v.map(|v| v * 2.0)).collect();
-    RecordBatch::try_new(batch.schema(), vec![batch.column(0).clone(), Arc::new(doubled)]).unwrap()
+    RecordBatch::try_new(
+        batch.schema(),
+        vec![batch.column(0).clone(), Arc::new(doubled)],
+    )
+    .unwrap()
 }
 
 #[test]
@@ -246,7 +335,11 @@ fn row_wise_chains_fuse_into_one_task_per_partition() {
     let dir = std::env::temp_dir().join(format!("dask-df-viz-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("groupby.svg");
-    small(2).groupby(["name"]).agg([agg::mean("x")]).visualize(&path).unwrap();
+    small(2)
+        .groupby(["name"])
+        .agg([agg::mean("x")])
+        .visualize(&path)
+        .unwrap();
     assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -259,7 +352,10 @@ fn groupby_std_is_stable_for_values_around_1e9() {
     let batches: Vec<RecordBatch> = (0..7)
         .map(|p| {
             let rows: Vec<usize> = (0..n * 2).filter(|i| i % 7 == p).collect();
-            let keys: Vec<&str> = rows.iter().map(|i| if i % 2 == 0 { "a" } else { "b" }).collect();
+            let keys: Vec<&str> = rows
+                .iter()
+                .map(|i| if i % 2 == 0 { "a" } else { "b" })
+                .collect();
             let values: Vec<f64> = rows.iter().map(|i| 1e9 + (i / 2) as f64).collect();
             RecordBatch::try_from_iter([
                 ("k", Arc::new(StringArray::from(keys)) as _),
@@ -269,15 +365,30 @@ fn groupby_std_is_stable_for_values_around_1e9() {
         })
         .collect();
     let df = DataFrame::from_batches(batches).unwrap();
-    let out = df.groupby(["k"]).agg([agg::std("v"), agg::mean("v").alias("m")]).compute().unwrap();
-    let std = out.column(1).as_any().downcast_ref::<Float64Array>().unwrap();
+    let out = df
+        .groupby(["k"])
+        .agg([agg::std("v"), agg::mean("v").alias("m")])
+        .compute()
+        .unwrap();
+    let std = out
+        .column(1)
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
     let exact = ((n * (n + 1)) as f64 / 12.0).sqrt();
     for g in 0..2 {
-        assert!((std.value(g) - exact).abs() < 1e-6 * exact, "{} vs {exact}", std.value(g));
+        assert!(
+            (std.value(g) - exact).abs() < 1e-6 * exact,
+            "{} vs {exact}",
+            std.value(g)
+        );
     }
     let series = df.column("v").std().compute().unwrap();
-    let all = (0..n).flat_map(|i| [i as f64, i as f64]).collect::<Vec<_>>();
+    let all = (0..n)
+        .flat_map(|i| [i as f64, i as f64])
+        .collect::<Vec<_>>();
     let mean = all.iter().sum::<f64>() / all.len() as f64;
-    let exact = (all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (all.len() - 1) as f64).sqrt();
+    let exact =
+        (all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (all.len() - 1) as f64).sqrt();
     assert!((series - exact).abs() < 1e-6 * exact, "{series} vs {exact}");
 }

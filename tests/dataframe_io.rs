@@ -28,7 +28,11 @@ fn mixed() -> DataFrame {
         .unwrap()
     };
     DataFrame::from_batches(vec![
-        batch(vec![Some("Zoë"), Some("北京"), None], vec![Some(1), None, Some(3)], vec![Some(0.1), Some(-2.5e-7), None]),
+        batch(
+            vec![Some("Zoë"), Some("北京"), None],
+            vec![Some(1), None, Some(3)],
+            vec![Some(0.1), Some(-2.5e-7), None],
+        ),
         batch(vec![], vec![], vec![]),
         batch(vec![Some("Ann")], vec![Some(-4)], vec![Some(1e300)]),
     ])
@@ -41,10 +45,19 @@ fn csv_round_trip_keeps_values_nulls_and_partitions() {
     let df = mixed();
     let paths = df.to_csv(&dir.join("*.csv").to_string_lossy()).unwrap();
     assert_eq!(paths.len(), 3);
-    assert!(std::fs::read_dir(&dir).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.')));
+    assert!(std::fs::read_dir(&dir).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with('.')));
     let back = read_csv(&dir.join("*.csv").to_string_lossy()).unwrap();
     assert_eq!(back.npartitions(), 3);
-    let types: Vec<DataType> = back.schema().fields().iter().map(|f| f.data_type().clone()).collect();
+    let types: Vec<DataType> = back
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
     assert_eq!(types, [DataType::Utf8, DataType::Int64, DataType::Float64]);
     let (a, b) = (df.compute().unwrap(), back.compute().unwrap());
     for c in 0..3 {
@@ -56,15 +69,34 @@ fn csv_round_trip_keeps_values_nulls_and_partitions() {
 #[test]
 fn the_demo_tables_groupby_is_the_same_after_csv_and_parquet() {
     let dir = scratch("demo");
-    let df = timeseries(TimeseriesOptions { end: "2000-01-03".into(), freq: "10s".into(), ..Default::default() });
-    let q = |df: &DataFrame| df.groupby(["name"]).agg([agg::sum("x"), agg::max("y"), agg::count("id")]).compute().unwrap();
+    let df = timeseries(TimeseriesOptions {
+        end: "2000-01-03".into(),
+        freq: "10s".into(),
+        ..Default::default()
+    });
+    let q = |df: &DataFrame| {
+        df.groupby(["name"])
+            .agg([agg::sum("x"), agg::max("y"), agg::count("id")])
+            .compute()
+            .unwrap()
+    };
     let want = q(&df);
     let names = ["2000-01-01", "2000-01-02"];
-    df.to_csv_with(&dir.join("csv").join("*.csv").to_string_lossy(), |i| names[i].to_string()).unwrap();
+    df.to_csv_with(&dir.join("csv").join("*.csv").to_string_lossy(), |i| {
+        names[i].to_string()
+    })
+    .unwrap();
     assert!(dir.join("csv/2000-01-02.csv").is_file());
     let from_csv = read_csv(&dir.join("csv/*.csv").to_string_lossy()).unwrap();
     assert_eq!(from_csv.schema().field(0).name(), "timestamp");
-    assert!(matches!(from_csv.schema().field(0).data_type(), DataType::Timestamp(..)), "{:?}", from_csv.schema());
+    assert!(
+        matches!(
+            from_csv.schema().field(0).data_type(),
+            DataType::Timestamp(..)
+        ),
+        "{:?}",
+        from_csv.schema()
+    );
     assert_eq!(q(&from_csv), want);
     df.to_parquet(dir.join("pq")).unwrap();
     let from_pq = read_parquet(dir.join("pq")).unwrap();
@@ -95,13 +127,18 @@ fn a_bad_csv_cell_names_file_line_column_and_the_override() {
     let df = read_csv(&dir.join("*.csv").to_string_lossy()).unwrap();
     let err = df.column("x").sum().compute().unwrap_err().to_string();
     assert!(err.contains("1.csv"), "{err}");
-    assert!(err.contains("'oops'") && err.contains("at line 3 of the file"), "{err}");
+    assert!(
+        err.contains("'oops'") && err.contains("at line 3 of the file"),
+        "{err}"
+    );
     assert!(err.contains("column `x`"), "{err}");
     assert!(err.contains("dtype"), "{err}");
     // The override reads it.
     let df = read_csv_with(
         &dir.join("*.csv").to_string_lossy(),
-        CsvOptions { dtype: vec![("x".into(), DataType::Utf8)] },
+        CsvOptions {
+            dtype: vec![("x".into(), DataType::Utf8)],
+        },
     )
     .unwrap();
     assert_eq!(df.compute().unwrap().num_rows(), 4);
@@ -111,16 +148,31 @@ fn a_bad_csv_cell_names_file_line_column_and_the_override() {
 #[test]
 fn missing_files_and_bad_patterns_are_errors() {
     let dir = scratch("missing");
-    let err = read_csv(&dir.join("*.csv").to_string_lossy()).unwrap_err().to_string();
-    assert!(err.starts_with("`read_csv`: ") && err.ends_with("no file matches"), "{err}");
-    let err = read_parquet(dir.join("nope.parquet")).unwrap_err().to_string();
+    let err = read_csv(&dir.join("*.csv").to_string_lossy())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("`read_csv`: ") && err.ends_with("no file matches"),
+        "{err}"
+    );
+    let err = read_parquet(dir.join("nope.parquet"))
+        .unwrap_err()
+        .to_string();
     assert!(err.ends_with("no such file"), "{err}");
-    let err = mixed().to_csv(&dir.join("fixed.csv").to_string_lossy()).unwrap_err().to_string();
+    let err = mixed()
+        .to_csv(&dir.join("fixed.csv").to_string_lossy())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("exactly one `*`"), "{err}");
     // A directory where a file should go: the write fails and leaves no temporary file.
     std::fs::create_dir_all(dir.join("0.csv")).unwrap();
-    assert!(mixed().to_csv(&dir.join("*.csv").to_string_lossy()).is_err());
-    let left: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(mixed()
+        .to_csv(&dir.join("*.csv").to_string_lossy())
+        .is_err());
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert!(left.iter().all(|n| !n.contains(".tmp")), "{left:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

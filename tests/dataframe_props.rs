@@ -40,9 +40,18 @@ fn table() -> impl Strategy<Value = (Vec<Row>, Vec<usize>)> {
 
 fn batch(rows: &[Row]) -> RecordBatch {
     RecordBatch::try_from_iter([
-        ("k", Arc::new(rows.iter().map(|r| r.k).collect::<StringArray>()) as _),
-        ("g", Arc::new(rows.iter().map(|r| r.g).collect::<Int64Array>()) as _),
-        ("x", Arc::new(rows.iter().map(|r| r.x).collect::<Float64Array>()) as _),
+        (
+            "k",
+            Arc::new(rows.iter().map(|r| r.k).collect::<StringArray>()) as _,
+        ),
+        (
+            "g",
+            Arc::new(rows.iter().map(|r| r.g).collect::<Int64Array>()) as _,
+        ),
+        (
+            "x",
+            Arc::new(rows.iter().map(|r| r.x).collect::<Float64Array>()) as _,
+        ),
     ])
     .unwrap()
 }
@@ -59,21 +68,36 @@ fn frame(rows: &[Row], cuts: &[usize]) -> DataFrame {
 fn close(a: Option<f64>, b: Option<f64>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(a), Some(b)) => (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs())),
+        (Some(a), Some(b)) => {
+            (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
+        }
         _ => false,
     }
 }
 
 fn floats(a: &dyn Array) -> Vec<Option<f64>> {
-    a.as_any().downcast_ref::<Float64Array>().unwrap().iter().collect()
+    a.as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap()
+        .iter()
+        .collect()
 }
 
 fn ints(a: &dyn Array) -> Vec<Option<i64>> {
-    a.as_any().downcast_ref::<Int64Array>().unwrap().iter().collect()
+    a.as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .iter()
+        .collect()
 }
 
 fn strings(a: &dyn Array) -> Vec<Option<String>> {
-    a.as_any().downcast_ref::<StringArray>().unwrap().iter().map(|s| s.map(String::from)).collect()
+    a.as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap()
+        .iter()
+        .map(|s| s.map(String::from))
+        .collect()
 }
 
 /// Mean and sample variance of the values (None below 1 and 2 values).
@@ -83,7 +107,8 @@ fn moments(values: &[f64]) -> (Option<f64>, Option<f64>) {
         return (None, None);
     }
     let mean = values.iter().sum::<f64>() / n;
-    let var = (values.len() > 1).then(|| values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0));
+    let var = (values.len() > 1)
+        .then(|| values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0));
     (Some(mean), var)
 }
 

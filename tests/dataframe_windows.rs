@@ -16,11 +16,19 @@ const SEC: i64 = 1_000_000_000;
 
 fn floats(a: &dyn Array) -> Vec<Option<f64>> {
     let a = dask::dataframe::arrow::compute::cast::cast(a, &DataType::Float64).unwrap();
-    a.as_any().downcast_ref::<Float64Array>().unwrap().iter().collect()
+    a.as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap()
+        .iter()
+        .collect()
 }
 
 fn stamps(a: &dyn Array) -> Vec<i64> {
-    a.as_any().downcast_ref::<TimestampNanosecondArray>().unwrap().values().to_vec()
+    a.as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap()
+        .values()
+        .to_vec()
 }
 
 fn close(a: Option<f64>, b: Option<f64>) -> bool {
@@ -42,26 +50,60 @@ fn hourly_resample_matches_eager_with_bins_straddling_partitions() {
         seed: 3,
     });
     let all = df.compute().unwrap();
-    let hourly = df.select(["x", "y"]).resample("1h").mean().compute().unwrap();
-    let names: Vec<String> = hourly.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let hourly = df
+        .select(["x", "y"])
+        .resample("1h")
+        .mean()
+        .compute()
+        .unwrap();
+    let names: Vec<String> = hourly
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     assert_eq!(names, ["timestamp", "x", "y"]);
-    assert!(matches!(hourly.schema().field(0).data_type(), DataType::Timestamp(TimeUnit::Nanosecond, _)));
+    assert!(matches!(
+        hourly.schema().field(0).data_type(),
+        DataType::Timestamp(TimeUnit::Nanosecond, _)
+    ));
     let mut bins: BTreeMap<i64, Vec<(f64, f64)>> = BTreeMap::new();
     let ts = stamps(all.column(0).as_ref());
-    let (x, y) = (floats(all.column(3).as_ref()), floats(all.column(4).as_ref()));
+    let (x, y) = (
+        floats(all.column(3).as_ref()),
+        floats(all.column(4).as_ref()),
+    );
     for i in 0..all.num_rows() {
-        bins.entry(ts[i].div_euclid(3600 * SEC) * 3600 * SEC).or_default().push((x[i].unwrap(), y[i].unwrap()));
+        bins.entry(ts[i].div_euclid(3600 * SEC) * 3600 * SEC)
+            .or_default()
+            .push((x[i].unwrap(), y[i].unwrap()));
     }
-    assert_eq!(stamps(hourly.column(0).as_ref()), bins.keys().copied().collect::<Vec<_>>());
-    let (hx, hy) = (floats(hourly.column(1).as_ref()), floats(hourly.column(2).as_ref()));
+    assert_eq!(
+        stamps(hourly.column(0).as_ref()),
+        bins.keys().copied().collect::<Vec<_>>()
+    );
+    let (hx, hy) = (
+        floats(hourly.column(1).as_ref()),
+        floats(hourly.column(2).as_ref()),
+    );
     for (b, rows) in bins.values().enumerate() {
         let n = rows.len() as f64;
-        assert!(close(hx[b], Some(rows.iter().map(|r| r.0).sum::<f64>() / n)));
-        assert!(close(hy[b], Some(rows.iter().map(|r| r.1).sum::<f64>() / n)));
+        assert!(close(
+            hx[b],
+            Some(rows.iter().map(|r| r.0).sum::<f64>() / n)
+        ));
+        assert!(close(
+            hy[b],
+            Some(rows.iter().map(|r| r.1).sum::<f64>() / n)
+        ));
     }
     assert_eq!(bins.len(), 6);
     let counts = df.select(["x"]).resample("1h").count().compute().unwrap();
-    let c = counts.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+    let c = counts
+        .column(1)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
     assert_eq!(c.values().to_vec(), vec![360, 360, 360, 360, 360, 180]);
 }
 
@@ -73,25 +115,54 @@ fn resample_and_rolling_errors_come_before_running() {
     )])
     .unwrap()])
     .unwrap();
-    let err = plain.resample("1h").mean().compute().unwrap_err().to_string();
+    let err = plain
+        .resample("1h")
+        .mean()
+        .compute()
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no index"), "{err}");
-    let err = plain.rolling("1min").mean().compute().unwrap_err().to_string();
+    let err = plain
+        .rolling("1min")
+        .mean()
+        .compute()
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("needs a datetime index"), "{err}");
     let err = plain.rolling(0).mean().compute().unwrap_err().to_string();
     assert!(err.contains("a window of 0 rows"), "{err}");
     let df = timeseries(Default::default());
     let err = df.rolling(3).mean().compute().unwrap_err().to_string();
-    assert!(err.contains("rolling aggregate of a string column"), "{err}");
-    let err = df.select(["x"]).resample("1 fortnight").mean().compute().unwrap_err().to_string();
+    assert!(
+        err.contains("rolling aggregate of a string column"),
+        "{err}"
+    );
+    let err = df
+        .select(["x"])
+        .resample("1 fortnight")
+        .mean()
+        .compute()
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("unknown unit"), "{err}");
 }
 
 /// Sorted timestamps (random gaps of 0 to 3 s), values with nulls, cut anywhere.
 fn series() -> impl Strategy<Value = (Vec<i64>, Vec<Option<f64>>, Vec<usize>)> {
-    prop::collection::vec((0i64..4, prop::option::weighted(0.85, -10.0f64..10.0)), 0..40).prop_flat_map(|rows| {
+    prop::collection::vec(
+        (0i64..4, prop::option::weighted(0.85, -10.0f64..10.0)),
+        0..40,
+    )
+    .prop_flat_map(|rows| {
         let n = rows.len();
         let mut t = 0;
-        let ts: Vec<i64> = rows.iter().map(|(gap, _)| { t += gap * SEC; t }).collect();
+        let ts: Vec<i64> = rows
+            .iter()
+            .map(|(gap, _)| {
+                t += gap * SEC;
+                t
+            })
+            .collect();
         let xs: Vec<Option<f64>> = rows.iter().map(|(_, x)| *x).collect();
         (Just(ts), Just(xs), prop::collection::vec(0..=n, 0..8))
     })
@@ -105,13 +176,21 @@ fn frame(ts: &[i64], xs: &[Option<f64>], cuts: &[usize]) -> DataFrame {
         .windows(2)
         .map(|w| {
             RecordBatch::try_from_iter([
-                ("t", Arc::new(TimestampNanosecondArray::from(ts[w[0]..w[1]].to_vec())) as _),
-                ("x", Arc::new(Float64Array::from(xs[w[0]..w[1]].to_vec())) as _),
+                (
+                    "t",
+                    Arc::new(TimestampNanosecondArray::from(ts[w[0]..w[1]].to_vec())) as _,
+                ),
+                (
+                    "x",
+                    Arc::new(Float64Array::from(xs[w[0]..w[1]].to_vec())) as _,
+                ),
             ])
             .unwrap()
         })
         .collect();
-    DataFrame::from_batches(parts).unwrap().with_sorted_index("t")
+    DataFrame::from_batches(parts)
+        .unwrap()
+        .with_sorted_index("t")
 }
 
 fn eager(window: &[f64], func: &str) -> Option<f64> {

@@ -9,7 +9,9 @@ pub mod array {
 
 /// Record batches (`arrow::record_batch`).
 pub mod record_batch {
-    pub use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchOptions, RecordBatchReader};
+    pub use arrow_array::{
+        RecordBatch, RecordBatchIterator, RecordBatchOptions, RecordBatchReader,
+    };
 }
 
 /// Schemas and types (`arrow::datatypes`).

@@ -38,13 +38,21 @@ pub fn read_csv(glob: &str) -> Result<DataFrame, Error> {
 pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Error> {
     let op = "read_csv";
     let files = glob(op, pattern)?;
-    let io = |path: &Path, why: String| DataFrameError::Io { op, path: path.display().to_string(), why };
+    let io = |path: &Path, why: String| DataFrameError::Io {
+        op,
+        path: path.display().to_string(),
+        why,
+    };
     let first = std::fs::File::open(&files[0]).map_err(|e| io(&files[0], e.to_string()))?;
     let (inferred, _) = Format::default()
         .with_header(true)
         .infer_schema(first, Some(SAMPLE_ROWS))
         .map_err(|e| io(&files[0], e.to_string()))?;
-    let mut fields: Vec<Field> = inferred.fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut fields: Vec<Field> = inferred
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
     for (name, t) in &options.dtype {
         match fields.iter_mut().find(|f| f.name() == name) {
             Some(f) => *f = Field::new(name, t.clone(), true),
@@ -64,7 +72,9 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
         .map(|path| {
             let schema = schema.clone();
             let key = path.display().to_string();
-            crate::try_map_many_pure::<(), _, _, _>("read-csv", key, &[], move |_| read_one(&path, &schema))
+            crate::try_map_many_pure::<(), _, _, _>("read-csv", key, &[], move |_| {
+                read_one(&path, &schema)
+            })
         })
         .collect();
     Ok(DataFrame::from_parts(parts, schema, None, None, "read-csv"))
@@ -79,7 +89,8 @@ fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
     let batches = reader
         .collect::<Result<Vec<_>, ArrowError>>()
         .map_err(|e| explain(path, schema, &e))?;
-    arrow_select::concat::concat_batches(schema, &batches).map_err(|e| format!("{}: {e}", path.display()))
+    arrow_select::concat::concat_batches(schema, &batches)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Arrow's parse error with the file and the column's name, and the override to use.
@@ -92,7 +103,11 @@ fn explain(path: &Path, schema: &Schema, e: &ArrowError) -> String {
         .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|n| n.parse::<usize>().ok())
     {
-        text = text.replacen(&format!(" at line {n}"), &format!(" at line {} of the file", n + 1), 1);
+        text = text.replacen(
+            &format!(" at line {n}"),
+            &format!(" at line {} of the file", n + 1),
+            1,
+        );
     }
     let column = text
         .split("for column ")
@@ -138,16 +153,28 @@ impl DataFrame {
             .zip(&paths)
             .map(|(part, path)| {
                 let target = path.clone();
-                crate::try_map_many_pure("to-csv", path.display().to_string(), std::slice::from_ref(part), move |b: &[&RecordBatch]| {
-                    write_atomic(&target, |file| {
-                        let mut w = arrow_csv::WriterBuilder::new().with_header(true).build(file);
-                        w.write(b[0]).map_err(|e| format!("{}: {e}", target.display()))
-                    })
-                    .map(|()| target.clone())
-                })
+                crate::try_map_many_pure(
+                    "to-csv",
+                    path.display().to_string(),
+                    std::slice::from_ref(part),
+                    move |b: &[&RecordBatch]| {
+                        write_atomic(&target, |file| {
+                            let mut w = arrow_csv::WriterBuilder::new()
+                                .with_header(true)
+                                .build(file);
+                            w.write(b[0])
+                                .map_err(|e| format!("{}: {e}", target.display()))
+                        })
+                        .map(|()| target.clone())
+                    },
+                )
             })
             .collect();
-        if let Some(dir) = paths.first().and_then(|p| p.parent()).filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = paths
+            .first()
+            .and_then(|p| p.parent())
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).map_err(|e| DataFrameError::Io {
                 op: "to_csv",
                 path: dir.display().to_string(),

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray};
+use arrow_array::{
+    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use super::error::DataFrameError;
@@ -12,8 +14,8 @@ use super::DataFrame;
 /// The 26 names of Dask's demo table.
 const NAMES: [&str; 26] = [
     "Alice", "Bob", "Charlie", "Dan", "Edith", "Frank", "George", "Hannah", "Ingrid", "Jerry",
-    "Kevin", "Laura", "Michael", "Norbert", "Oliver", "Patricia", "Quinn", "Ray", "Sarah",
-    "Tim", "Ursula", "Victor", "Wendy", "Xavier", "Yvonne", "Zelda",
+    "Kevin", "Laura", "Michael", "Norbert", "Oliver", "Patricia", "Quinn", "Ray", "Sarah", "Tim",
+    "Ursula", "Victor", "Wendy", "Xavier", "Yvonne", "Zelda",
 ];
 
 /// Options of [`timeseries`]; the default is Dask's: January 2000 (`end` excluded), one
@@ -69,7 +71,13 @@ pub fn timeseries(opts: TimeseriesOptions) -> DataFrame {
                 })
                 .collect();
             let divisions: ArrayRef = Arc::new(TimestampNanosecondArray::from(bounds));
-            DataFrame::from_parts(parts, schema(), Some("timestamp".into()), Some(divisions), "make-timeseries")
+            DataFrame::from_parts(
+                parts,
+                schema(),
+                Some("timestamp".into()),
+                Some(divisions),
+                "make-timeseries",
+            )
         }
         Err(e) => DataFrame::invalid(e),
     }
@@ -77,7 +85,11 @@ pub fn timeseries(opts: TimeseriesOptions) -> DataFrame {
 
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        Field::new("timestamp", DataType::Timestamp(TimeUnit::Nanosecond, None), false),
+        Field::new(
+            "timestamp",
+            DataType::Timestamp(TimeUnit::Nanosecond, None),
+            false,
+        ),
         Field::new("name", DataType::Utf8, false),
         Field::new("id", DataType::Int64, false),
         Field::new("x", DataType::Float64, false),

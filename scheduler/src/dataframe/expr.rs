@@ -235,10 +235,17 @@ impl Expr {
             Expr::Literal(l) => Ok(lit_type(l)),
             Expr::Not(e) => match e.data_type(schema, op)? {
                 DataType::Boolean | DataType::Null => Ok(DataType::Boolean),
-                other => Err(mismatch(format!("`not` needs a boolean, not {}", dtype_name(&other)))),
+                other => Err(mismatch(format!(
+                    "`not` needs a boolean, not {}",
+                    dtype_name(&other)
+                ))),
             },
             Expr::IsNull(e) => e.data_type(schema, op).map(|_| DataType::Boolean),
-            Expr::Binary { op: bin, left, right } => {
+            Expr::Binary {
+                op: bin,
+                left,
+                right,
+            } => {
                 let l = left.data_type(schema, op)?;
                 let r = right.data_type(schema, op)?;
                 let fail = || {
@@ -251,14 +258,22 @@ impl Expr {
                 };
                 if bin.is_logical() {
                     let ok = |t: &DataType| matches!(t, DataType::Boolean | DataType::Null);
-                    return if ok(&l) && ok(&r) { Ok(DataType::Boolean) } else { Err(fail()) };
+                    return if ok(&l) && ok(&r) {
+                        Ok(DataType::Boolean)
+                    } else {
+                        Err(fail())
+                    };
                 }
                 let common = common_type(&l, &r).ok_or_else(fail)?;
                 if bin.is_arithmetic() {
                     if !(common.is_numeric() || common == DataType::Null) {
                         return Err(fail());
                     }
-                    Ok(if *bin == BinOp::Div { DataType::Float64 } else { common })
+                    Ok(if *bin == BinOp::Div {
+                        DataType::Float64
+                    } else {
+                        common
+                    })
                 } else {
                     Ok(DataType::Boolean)
                 }
@@ -302,7 +317,10 @@ impl Expr {
                 let r = right.eval(batch)?;
                 let scalar = l.is_scalar() && r.is_scalar();
                 let out: ArrayRef = if op.is_logical() {
-                    let (la, ra) = (as_bool(&l.broadcast_to(&r)?)?, as_bool(&r.broadcast_to(&l)?)?);
+                    let (la, ra) = (
+                        as_bool(&l.broadcast_to(&r)?)?,
+                        as_bool(&r.broadcast_to(&l)?)?,
+                    );
                     Arc::new(match op {
                         BinOp::And => arrow_arith::boolean::and_kleene(&la, &ra)?,
                         _ => arrow_arith::boolean::or_kleene(&la, &ra)?,
@@ -310,7 +328,11 @@ impl Expr {
                 } else {
                     let target = common_type(l.array().data_type(), r.array().data_type())
                         .ok_or_else(|| ArrowError::InvalidArgumentError("operand types".into()))?;
-                    let target = if *op == BinOp::Div { DataType::Float64 } else { target };
+                    let target = if *op == BinOp::Div {
+                        DataType::Float64
+                    } else {
+                        target
+                    };
                     let l = l.cast(&target)?;
                     let r = r.cast(&target)?;
                     let (ld, rd) = (l.datum(), r.datum());
@@ -485,7 +507,10 @@ impl Value {
         if a.data_type() == to {
             return Ok(Value::wrap(a, self.is_scalar()));
         }
-        Ok(Value::wrap(arrow_cast::cast(a.as_ref(), to)?, self.is_scalar()))
+        Ok(Value::wrap(
+            arrow_cast::cast(a.as_ref(), to)?,
+            self.is_scalar(),
+        ))
     }
 
     /// This operand as a column as long as `other` (a scalar repeated where `other` is a

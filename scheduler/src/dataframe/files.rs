@@ -9,7 +9,11 @@ use super::error::DataFrameError;
 /// The files matching `pattern`, whose last component may hold `*`s, in natural order.
 pub(crate) fn glob(op: &'static str, pattern: &str) -> Result<Vec<PathBuf>, DataFrameError> {
     let path = Path::new(pattern);
-    let io = |why: String| DataFrameError::Io { op, path: pattern.to_string(), why };
+    let io = |why: String| DataFrameError::Io {
+        op,
+        path: pattern.to_string(),
+        why,
+    };
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -25,7 +29,8 @@ pub(crate) fn glob(op: &'static str, pattern: &str) -> Result<Vec<PathBuf>, Data
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let entries = std::fs::read_dir(&dir).map_err(|e| io(format!("cannot list {}: {e}", dir.display())))?;
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| io(format!("cannot list {}: {e}", dir.display())))?;
     let mut found: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
@@ -90,7 +95,9 @@ pub(crate) fn fill(op: &'static str, pattern: &str, name: &str) -> Result<PathBu
     if pattern.matches('*').count() != 1 {
         return Err(DataFrameError::Invalid {
             op,
-            why: format!("the pattern {pattern:?} must hold exactly one `*` (the partition's name)"),
+            why: format!(
+                "the pattern {pattern:?} must hold exactly one `*` (the partition's name)"
+            ),
         });
     }
     Ok(PathBuf::from(pattern.replacen('*', name, 1)))
@@ -102,12 +109,18 @@ pub(crate) fn write_atomic(
     path: &Path,
     write: impl FnOnce(std::fs::File) -> Result<(), String>,
 ) -> Result<(), String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let result = std::fs::File::create(&tmp)
         .map_err(|e| format!("cannot create {}: {e}", tmp.display()))
         .and_then(write)
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| format!("cannot rename to {}: {e}", path.display())));
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .map_err(|e| format!("cannot rename to {}: {e}", path.display()))
+        });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

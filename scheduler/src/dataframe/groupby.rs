@@ -11,8 +11,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
-    UInt64Array,
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt64Array,
 };
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
@@ -227,10 +226,18 @@ impl Reader {
         let bad = || ArrowError::CastError("unexpected array after cast".into());
         let any = a.as_any();
         Ok(match t {
-            DataType::Boolean => Reader::Bool(any.downcast_ref::<BooleanArray>().ok_or_else(bad)?.clone()),
-            DataType::Int64 => Reader::Int(any.downcast_ref::<Int64Array>().ok_or_else(bad)?.clone()),
-            DataType::UInt64 => Reader::UInt(any.downcast_ref::<UInt64Array>().ok_or_else(bad)?.clone()),
-            DataType::Float64 => Reader::Float(any.downcast_ref::<Float64Array>().ok_or_else(bad)?.clone()),
+            DataType::Boolean => {
+                Reader::Bool(any.downcast_ref::<BooleanArray>().ok_or_else(bad)?.clone())
+            }
+            DataType::Int64 => {
+                Reader::Int(any.downcast_ref::<Int64Array>().ok_or_else(bad)?.clone())
+            }
+            DataType::UInt64 => {
+                Reader::UInt(any.downcast_ref::<UInt64Array>().ok_or_else(bad)?.clone())
+            }
+            DataType::Float64 => {
+                Reader::Float(any.downcast_ref::<Float64Array>().ok_or_else(bad)?.clone())
+            }
             _ => Reader::Str(any.downcast_ref::<StringArray>().ok_or_else(bad)?.clone()),
         })
     }
@@ -426,11 +433,13 @@ impl GroupBy {
         let op = "groupby";
         let schema = self.frame.schema();
         let field = |c: &str| {
-            schema.field_with_name(c).map_err(|_| DataFrameError::UnknownColumn {
-                op,
-                column: c.to_string(),
-                available: describe_columns(&schema),
-            })
+            schema
+                .field_with_name(c)
+                .map_err(|_| DataFrameError::UnknownColumn {
+                    op,
+                    column: c.to_string(),
+                    available: describe_columns(&schema),
+                })
         };
         let mismatch = |c: &str, why: String| DataFrameError::TypeMismatch {
             op,
@@ -439,16 +448,25 @@ impl GroupBy {
             available: describe_columns(&schema),
         };
         if self.keys.is_empty() {
-            return Err(DataFrameError::Invalid { op, why: "no key columns".into() });
+            return Err(DataFrameError::Invalid {
+                op,
+                why: "no key columns".into(),
+            });
         }
         if aggs.is_empty() {
-            return Err(DataFrameError::Invalid { op, why: "no aggregates".into() });
+            return Err(DataFrameError::Invalid {
+                op,
+                why: "no aggregates".into(),
+            });
         }
         let mut fields = Vec::new();
         for k in &self.keys {
             let f = field(k)?;
             if canonical(f.data_type()).is_none() {
-                return Err(mismatch(k, format!("cannot group by a {} column", dtype_name(f.data_type()))));
+                return Err(mismatch(
+                    k,
+                    format!("cannot group by a {} column", dtype_name(f.data_type())),
+                ));
             }
             fields.push(Field::new(k, f.data_type().clone(), true));
         }
@@ -458,7 +476,9 @@ impl GroupBy {
             let t = f.data_type();
             let numeric = t.is_numeric() || t == &DataType::Boolean;
             let (state, out_type) = match a.func {
-                AggFunc::Sum if t.is_integer() || t == &DataType::Boolean => (State::SumInt(0), DataType::Int64),
+                AggFunc::Sum if t.is_integer() || t == &DataType::Boolean => {
+                    (State::SumInt(0), DataType::Int64)
+                }
                 AggFunc::Sum if numeric => (State::SumFloat(0.0), DataType::Float64),
                 AggFunc::Mean | AggFunc::Std | AggFunc::Var if numeric => {
                     (State::Moments(Moments::EMPTY), DataType::Float64)
@@ -497,7 +517,10 @@ impl GroupBy {
             fields.push(Field::new(name, out_type, true));
             fresh.push(state);
         }
-        let plan = Plan { keys: self.keys.clone(), aggs };
+        let plan = Plan {
+            keys: self.keys.clone(),
+            aggs,
+        };
         Ok((plan, Arc::new(Schema::new(fields)), fresh))
     }
 
@@ -505,16 +528,20 @@ impl GroupBy {
         let fresh = Arc::new(fresh);
         let plan = Arc::new(plan);
         let (p, f) = (plan.clone(), fresh.clone());
-        let chunks = match self.frame.map_partitions("groupby-chunk", (*plan).clone(), move |b| {
-            chunk(b, &p, &f)
-        }) {
+        let chunks = match self
+            .frame
+            .map_partitions("groupby-chunk", (*plan).clone(), move |b| chunk(b, &p, &f))
+        {
             Ok(c) => c,
             Err(e) => return DataFrame::invalid(e),
         };
         let f = fresh.clone();
-        let root = tree("groupby-combine", (*plan).clone(), chunks, move |parts: &[&Partial]| {
-            Partial::merge_all(parts, &f)
-        });
+        let root = tree(
+            "groupby-combine",
+            (*plan).clone(),
+            chunks,
+            move |parts: &[&Partial]| Partial::merge_all(parts, &f),
+        );
         let out_schema = schema.clone();
         let p = plan.clone();
         let result = crate::try_map_many_pure(
@@ -574,7 +601,10 @@ fn finish(partial: &Partial, plan: &Plan, schema: &SchemaRef) -> Result<RecordBa
     order.sort_by(|&a, &b| partial.keys[a].cmp(&partial.keys[b]));
     let mut columns: Vec<ArrayRef> = Vec::new();
     for (k, _) in plan.keys.iter().enumerate() {
-        let values: Vec<Option<Value>> = order.iter().map(|&g| Some(partial.keys[g][k].clone())).collect();
+        let values: Vec<Option<Value>> = order
+            .iter()
+            .map(|&g| Some(partial.keys[g][k].clone()))
+            .collect();
         columns.push(build(&values, schema.field(columns.len()).data_type())?);
     }
     for (j, a) in plan.aggs.iter().enumerate() {
@@ -611,7 +641,9 @@ fn finish(partial: &Partial, plan: &Plan, schema: &SchemaRef) -> Result<RecordBa
             _ => {
                 let values: Vec<Option<Value>> = states
                     .map(|s| match s {
-                        State::Min(v) | State::Max(v) | State::First(v) | State::Last(v) => v.clone(),
+                        State::Min(v) | State::Max(v) | State::First(v) | State::Last(v) => {
+                            v.clone()
+                        }
                         _ => None,
                     })
                     .collect();

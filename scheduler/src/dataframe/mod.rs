@@ -13,8 +13,10 @@
 //!
 //! ```
 //! use dask::dataframe::{col, lit, agg};
+//! use dask::datasets::{timeseries, TimeseriesOptions};
 //!
-//! let df = dask::datasets::timeseries(Default::default());
+//! // Dask's demo table is `timeseries(Default::default())`: 30 days, a row per second.
+//! let df = timeseries(TimeseriesOptions { freq: "1min".into(), ..Default::default() });
 //! assert_eq!(df.npartitions(), 30);
 //! let sd = df.filter(col("y").gt(lit(0.0))).select(["name", "x"]).column("x").std();
 //! let by_name = df.groupby(["name"]).agg([agg::sum("x"), agg::max("y")]);
@@ -50,10 +52,10 @@ use crate::{Delayed, Error};
 
 pub use csv::{read_csv, read_csv_with, CsvOptions};
 pub use datasets::{timeseries, TimeseriesOptions};
-pub use parquet::read_parquet;
 pub use error::DataFrameError;
 pub use expr::{col, lit, BinOp, Expr, Lit};
 pub use groupby::{agg, Agg, GroupBy};
+pub use parquet::read_parquet;
 pub use pretty::pretty;
 pub use reduce::Series;
 pub use resample::Resample;
@@ -128,7 +130,12 @@ impl DataFrame {
         };
         // Batches built from data may differ in nullability alone: the schema of the
         // whole admits nulls where any batch does.
-        let mut fields: Vec<Field> = first.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        let mut fields: Vec<Field> = first
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
         for (i, b) in batches.iter().enumerate() {
             if !same_columns(&b.schema(), &first.schema()) {
                 return Err(Error::DataFrame(DataFrameError::Invalid {
@@ -151,9 +158,20 @@ impl DataFrame {
             .into_iter()
             .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::DataFrame(DataFrameError::Invalid { op: "from_batches", why: e.to_string() }))?;
+            .map_err(|e| {
+                Error::DataFrame(DataFrameError::Invalid {
+                    op: "from_batches",
+                    why: e.to_string(),
+                })
+            })?;
         let parts = batches.into_iter().map(crate::delayed).collect();
-        Ok(DataFrame::from_parts(parts, schema, None, None, "from-batches"))
+        Ok(DataFrame::from_parts(
+            parts,
+            schema,
+            None,
+            None,
+            "from-batches",
+        ))
     }
 
     /// A dataframe over partitions computed by `parts` (Dask's `from_delayed`): each
@@ -249,7 +267,10 @@ impl DataFrame {
             }
         }
         if let RowOp::Rename(pairs) = &op {
-            if let Some((_, to)) = pairs.iter().find(|(from, _)| Some(from) == frame.index.as_ref()) {
+            if let Some((_, to)) = pairs
+                .iter()
+                .find(|(from, _)| Some(from) == frame.index.as_ref())
+            {
                 next.index = Some(to.clone());
             }
         }
@@ -298,7 +319,10 @@ impl DataFrame {
     }
 
     /// Several [`with_column`](Self::with_column)s in order (Dask's `assign`).
-    pub fn assign<S: Into<String>>(&self, columns: impl IntoIterator<Item = (S, Expr)>) -> DataFrame {
+    pub fn assign<S: Into<String>>(
+        &self,
+        columns: impl IntoIterator<Item = (S, Expr)>,
+    ) -> DataFrame {
         columns
             .into_iter()
             .fold(self.clone(), |df, (name, e)| df.with_column(name, e))
@@ -315,7 +339,10 @@ impl DataFrame {
         pairs: impl IntoIterator<Item = (A, B)>,
     ) -> DataFrame {
         self.then(RowOp::Rename(
-            pairs.into_iter().map(|(a, b)| (a.into(), b.into())).collect(),
+            pairs
+                .into_iter()
+                .map(|(a, b)| (a.into(), b.into()))
+                .collect(),
         ))
     }
 
@@ -417,7 +444,11 @@ impl Frame {
             if self.ops.is_empty() {
                 return (*self.base).clone();
             }
-            let name = self.ops.last().map(|(op, _)| op.name()).unwrap_or("rowwise");
+            let name = self
+                .ops
+                .last()
+                .map(|(op, _)| op.name())
+                .unwrap_or("rowwise");
             self.fused(name, (), |b| Ok(b.clone()))
         })
     }

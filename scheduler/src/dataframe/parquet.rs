@@ -24,7 +24,11 @@ pub fn read_parquet(path: impl AsRef<Path>) -> Result<DataFrame, Error> {
     } else {
         glob(op, &path.to_string_lossy())?
     };
-    let io = |p: &Path, why: String| DataFrameError::Io { op, path: p.display().to_string(), why };
+    let io = |p: &Path, why: String| DataFrameError::Io {
+        op,
+        path: p.display().to_string(),
+        why,
+    };
     let first = std::fs::File::open(&files[0]).map_err(|e| io(&files[0], e.to_string()))?;
     let schema: SchemaRef = ParquetRecordBatchReaderBuilder::try_new(first)
         .map_err(|e| io(&files[0], e.to_string()))?
@@ -35,10 +39,18 @@ pub fn read_parquet(path: impl AsRef<Path>) -> Result<DataFrame, Error> {
         .map(|file| {
             let schema = schema.clone();
             let key = file.display().to_string();
-            crate::try_map_many_pure::<(), _, _, _>("read-parquet", key, &[], move |_| read_one(&file, &schema))
+            crate::try_map_many_pure::<(), _, _, _>("read-parquet", key, &[], move |_| {
+                read_one(&file, &schema)
+            })
         })
         .collect();
-    Ok(DataFrame::from_parts(parts, schema, None, None, "read-parquet"))
+    Ok(DataFrame::from_parts(
+        parts,
+        schema,
+        None,
+        None,
+        "read-parquet",
+    ))
 }
 
 fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
@@ -48,7 +60,9 @@ fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
         .map_err(|e| fail(&e))?
         .build()
         .map_err(|e| fail(&e))?;
-    let batches = reader.collect::<Result<Vec<_>, _>>().map_err(|e| fail(&e))?;
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(&e))?;
     if let Some(b) = batches.first() {
         if b.schema().fields() != schema.fields() {
             return Err(fail(&"the columns differ from the first file's"));
@@ -75,18 +89,26 @@ impl DataFrame {
             .enumerate()
             .map(|(i, part)| {
                 let target = dir.join(format!("part.{i}.parquet"));
-                crate::try_map_many_pure("to-parquet", target.display().to_string(), std::slice::from_ref(part), move |b: &[&RecordBatch]| {
-                    write_atomic(&target, |file| {
-                        let props = parquet::file::properties::WriterProperties::builder()
-                            .set_compression(parquet::basic::Compression::SNAPPY)
-                            .build();
-                        let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", target.display());
-                        let mut w = ArrowWriter::try_new(file, Arc::clone(&b[0].schema()), Some(props)).map_err(|e| fail(&e))?;
-                        w.write(b[0]).map_err(|e| fail(&e))?;
-                        w.close().map(|_| ()).map_err(|e| fail(&e))
-                    })
-                    .map(|()| target.clone())
-                })
+                crate::try_map_many_pure(
+                    "to-parquet",
+                    target.display().to_string(),
+                    std::slice::from_ref(part),
+                    move |b: &[&RecordBatch]| {
+                        write_atomic(&target, |file| {
+                            let props = parquet::file::properties::WriterProperties::builder()
+                                .set_compression(parquet::basic::Compression::SNAPPY)
+                                .build();
+                            let fail =
+                                |e: &dyn std::fmt::Display| format!("{}: {e}", target.display());
+                            let mut w =
+                                ArrowWriter::try_new(file, Arc::clone(&b[0].schema()), Some(props))
+                                    .map_err(|e| fail(&e))?;
+                            w.write(b[0]).map_err(|e| fail(&e))?;
+                            w.close().map(|_| ()).map_err(|e| fail(&e))
+                        })
+                        .map(|()| target.clone())
+                    },
+                )
             })
             .collect();
         crate::compute(&writes)

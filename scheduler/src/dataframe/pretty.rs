@@ -29,7 +29,11 @@ const MAX_ROWS: usize = 60;
 pub fn pretty(batch: &RecordBatch) -> String {
     let n = batch.num_rows();
     let rows: Vec<Option<usize>> = if n > MAX_ROWS {
-        (0..EDGE_ROWS).map(Some).chain([None]).chain((n - EDGE_ROWS..n).map(Some)).collect()
+        (0..EDGE_ROWS)
+            .map(Some)
+            .chain([None])
+            .chain((n - EDGE_ROWS..n).map(Some))
+            .collect()
     } else {
         (0..n).map(Some).collect()
     };
@@ -65,7 +69,14 @@ pub fn pretty(batch: &RecordBatch) -> String {
 fn render(table: &[Vec<String>], _notes: &[&str]) -> String {
     let width = table.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..width)
-        .map(|c| table.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            table
+                .iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for row in table {
@@ -102,7 +113,13 @@ pub(crate) fn structure(f: &mut fmt::Formatter<'_>, frame: &Frame) -> fmt::Resul
     npart.extend(columns.iter().map(|_| String::new()));
     table.push(npart);
     let shown: Vec<Option<usize>> = if labels.len() > 4 {
-        vec![Some(0), Some(1), None, Some(labels.len() - 2), Some(labels.len() - 1)]
+        vec![
+            Some(0),
+            Some(1),
+            None,
+            Some(labels.len() - 2),
+            Some(labels.len() - 1),
+        ]
     } else {
         (0..labels.len()).map(Some).collect()
     };
@@ -117,9 +134,16 @@ pub(crate) fn structure(f: &mut fmt::Formatter<'_>, frame: &Frame) -> fmt::Resul
         }));
         table.push(line);
     }
-    f.write_str(&format!("Dask DataFrame Structure:\n{}", render(&table, &[])))?;
+    f.write_str(&format!(
+        "Dask DataFrame Structure:\n{}",
+        render(&table, &[])
+    ))?;
     let steps = frame.ops.len() + 1;
-    let name = frame.ops.last().map(|(op, _)| op.name()).unwrap_or(frame.label);
+    let name = frame
+        .ops
+        .last()
+        .map(|(op, _)| op.name())
+        .unwrap_or(frame.label);
     write!(
         f,
         "Dask Name: {name}, {steps} expression{}",
@@ -139,7 +163,10 @@ fn division_labels(frame: &Frame) -> Vec<String> {
     };
     let labels: Vec<String> = (0..div.len()).map(|i| fmt.value(i).to_string()).collect();
     if labels.iter().all(|l| l.ends_with("T00:00:00")) {
-        labels.iter().map(|l| l.trim_end_matches("T00:00:00").to_string()).collect()
+        labels
+            .iter()
+            .map(|l| l.trim_end_matches("T00:00:00").to_string())
+            .collect()
     } else {
         labels
     }

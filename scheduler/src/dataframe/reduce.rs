@@ -64,7 +64,11 @@ impl Moments {
             return m;
         }
         m.mean = m.sum / m.count as f64;
-        m.m2 = values.iter().flatten().map(|v| (v - m.mean) * (v - m.mean)).sum();
+        m.m2 = values
+            .iter()
+            .flatten()
+            .map(|v| (v - m.mean) * (v - m.mean))
+            .sum();
         m
     }
 
@@ -175,26 +179,37 @@ impl Series {
             return Err(e.clone());
         }
         let schema = self.frame.schema();
-        let field = schema.field_with_name(&self.name).map_err(|_| DataFrameError::UnknownColumn {
-            op,
-            column: self.name.clone(),
-            available: describe_columns(&schema),
-        })?;
+        let field =
+            schema
+                .field_with_name(&self.name)
+                .map_err(|_| DataFrameError::UnknownColumn {
+                    op,
+                    column: self.name.clone(),
+                    available: describe_columns(&schema),
+                })?;
         if !(field.data_type().is_numeric() || field.data_type() == &DataType::Boolean) {
             return Err(DataFrameError::TypeMismatch {
                 op,
                 expr: self.name.clone(),
-                why: format!("cannot reduce a {} column numerically", dtype_name(field.data_type())),
+                why: format!(
+                    "cannot reduce a {} column numerically",
+                    dtype_name(field.data_type())
+                ),
                 available: describe_columns(&schema),
             });
         }
         let name = self.name.clone();
-        let chunks = self.frame.map_partitions("series-chunk", ("moments", self.name.clone()), move |b| {
-            column_moments(b, &name)
-        })?;
-        Ok(tree("series-combine", ("moments", self.name.clone()), chunks, |parts: &[&Moments]| {
-            parts.iter().fold(Moments::EMPTY, |acc, m| acc.merge(m))
-        }))
+        let chunks = self.frame.map_partitions(
+            "series-chunk",
+            ("moments", self.name.clone()),
+            move |b| column_moments(b, &name),
+        )?;
+        Ok(tree(
+            "series-combine",
+            ("moments", self.name.clone()),
+            chunks,
+            |parts: &[&Moments]| parts.iter().fold(Moments::EMPTY, |acc, m| acc.merge(m)),
+        ))
     }
 
     fn finish(&self, op: &'static str, f: fn(&Moments) -> f64) -> Delayed<f64> {

@@ -24,7 +24,10 @@ impl DataFrame {
     /// `"1D"`): every non-index column is aggregated per bin. The result is one
     /// partition indexed by the bin start, sorted; bins without rows are left out.
     pub fn resample(&self, rule: &str) -> Resample {
-        Resample { frame: self.clone(), rule: rule.to_string() }
+        Resample {
+            frame: self.clone(),
+            rule: rule.to_string(),
+        }
     }
 }
 
@@ -53,12 +56,20 @@ impl Resample {
             Ok(ns) => ns,
             Err(e) => return DataFrame::invalid(e),
         };
-        let binned = self.frame.then(RowOp::FloorTime { column: index.clone(), every, name: BIN.into() });
+        let binned = self.frame.then(RowOp::FloorTime {
+            column: index.clone(),
+            every,
+            name: BIN.into(),
+        });
         let aggs: Vec<Agg> = self
             .frame
             .columns()
             .into_iter()
-            .map(|c| Agg { func, column: c, alias: None })
+            .map(|c| Agg {
+                func,
+                column: c,
+                alias: None,
+            })
             .collect();
         binned
             .groupby([BIN])

@@ -52,7 +52,10 @@ impl DataFrame {
     /// every non-index column is aggregated over the window ending at each row. The
     /// result has this dataframe's partitions and index; its columns are `float64`.
     pub fn rolling(&self, window: impl Into<Window>) -> Rolling {
-        Rolling { frame: self.clone(), window: window.into() }
+        Rolling {
+            frame: self.clone(),
+            window: window.into(),
+        }
     }
 }
 
@@ -110,14 +113,19 @@ impl Rolling {
         let index = self.frame.index();
         let span = match &self.window {
             Window::Rows(0) => {
-                return Err(DataFrameError::Invalid { op, why: "a window of 0 rows".into() })
+                return Err(DataFrameError::Invalid {
+                    op,
+                    why: "a window of 0 rows".into(),
+                })
             }
             Window::Rows(n) => Span::Rows(*n),
             Window::Time(d) => {
                 let ns = parse_freq(op, d)?;
                 let ix = index.ok_or_else(|| DataFrameError::Invalid {
                     op,
-                    why: format!("a time window ({d:?}) needs a datetime index; this dataframe has none"),
+                    why: format!(
+                        "a time window ({d:?}) needs a datetime index; this dataframe has none"
+                    ),
                 })?;
                 match schema.field_with_name(ix).map(|f| f.data_type().clone()) {
                     Ok(DataType::Timestamp(unit, _)) => Span::Time((ns / unit_nanos(&unit)).max(1)),
@@ -145,7 +153,10 @@ impl Rolling {
                 return Err(DataFrameError::TypeMismatch {
                     op,
                     expr: f.name().clone(),
-                    why: format!("cannot take a rolling aggregate of a {} column", dtype_name(f.data_type())),
+                    why: format!(
+                        "cannot take a rolling aggregate of a {} column",
+                        dtype_name(f.data_type())
+                    ),
                     available: describe_columns(&schema),
                 });
             }
@@ -159,20 +170,37 @@ impl Rolling {
         let index = self.frame.index().map(str::to_string);
         let tag = (format!("{:?}", self.window), format!("{func:?}"));
         let empty = RecordBatch::new_empty(schema.clone());
-        let mut carry = crate::map_many_pure::<RecordBatch, _, _>("rolling-carry", &tag, &[], move |_| empty.clone());
+        let mut carry =
+            crate::map_many_pure::<RecordBatch, _, _>("rolling-carry", &tag, &[], move |_| {
+                empty.clone()
+            });
         let mut outputs = Vec::with_capacity(parts.len());
         for part in &parts {
             let inputs = [carry.clone(), part.clone()];
             let (s, ix, out) = (schema.clone(), index.clone(), out_schema.clone());
-            outputs.push(crate::try_map_many_pure("rolling", &tag, &inputs, move |b: &[&RecordBatch]| {
-                window_part(b[0], b[1], &s, ix.as_deref(), span, func, &out)
-            }));
+            outputs.push(crate::try_map_many_pure(
+                "rolling",
+                &tag,
+                &inputs,
+                move |b: &[&RecordBatch]| {
+                    window_part(b[0], b[1], &s, ix.as_deref(), span, func, &out)
+                },
+            ));
             let (s, ix) = (schema.clone(), index.clone());
-            carry = crate::try_map_many_pure("rolling-carry", &tag, &inputs, move |b: &[&RecordBatch]| {
-                next_carry(b[0], b[1], &s, ix.as_deref(), span)
-            });
+            carry = crate::try_map_many_pure(
+                "rolling-carry",
+                &tag,
+                &inputs,
+                move |b: &[&RecordBatch]| next_carry(b[0], b[1], &s, ix.as_deref(), span),
+            );
         }
-        DataFrame::from_parts(outputs, out_schema, index, self.frame.divisions(), "rolling")
+        DataFrame::from_parts(
+            outputs,
+            out_schema,
+            index,
+            self.frame.divisions(),
+            "rolling",
+        )
     }
 }
 
@@ -265,7 +293,9 @@ fn window_part(
             .iter()
             .enumerate()
             .map(|(k, &start)| {
-                let window: Vec<f64> = (start..=offset + k).filter_map(|j| values.is_valid(j).then(|| values.value(j))).collect();
+                let window: Vec<f64> = (start..=offset + k)
+                    .filter_map(|j| values.is_valid(j).then(|| values.value(j)))
+                    .collect();
                 if window.len() < min_values || window.is_empty() {
                     return None;
                 }
@@ -280,7 +310,8 @@ fn window_part(
                             return None;
                         }
                         let mean = window.iter().sum::<f64>() / len;
-                        (window.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (len - 1.0)).sqrt()
+                        (window.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (len - 1.0))
+                            .sqrt()
                     }
                 })
             })

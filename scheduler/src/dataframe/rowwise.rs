@@ -57,8 +57,14 @@ impl RowOp {
             available: describe_columns(schema),
         };
         match self {
-            RowOp::FloorTime { column, every, name } => {
-                let f = schema.field_with_name(column).map_err(|_| unknown(column))?;
+            RowOp::FloorTime {
+                column,
+                every,
+                name,
+            } => {
+                let f = schema
+                    .field_with_name(column)
+                    .map_err(|_| unknown(column))?;
                 let DataType::Timestamp(unit, _) = f.data_type() else {
                     return Err(DataFrameError::TypeMismatch {
                         op,
@@ -70,7 +76,9 @@ impl RowOp {
                 if every % unit_nanos(unit) != 0 {
                     return Err(DataFrameError::Invalid {
                         op,
-                        why: format!("a bin of {every} ns is not a whole number of the index's {unit:?}s"),
+                        why: format!(
+                            "a bin of {every} ns is not a whole number of the index's {unit:?}s"
+                        ),
                     });
                 }
                 let mut fields: Vec<Field> =
@@ -107,7 +115,11 @@ impl RowOp {
             RowOp::WithColumn(name, expr) => {
                 let t = expr.data_type(schema, op)?;
                 // A column of nulls alone has no useful type: give it float64, as pandas.
-                let t = if t == DataType::Null { DataType::Float64 } else { t };
+                let t = if t == DataType::Null {
+                    DataType::Float64
+                } else {
+                    t
+                };
                 let field = Field::new(name, t, true);
                 let mut fields: Vec<Field> =
                     schema.fields().iter().map(|f| f.as_ref().clone()).collect();
@@ -174,7 +186,11 @@ impl RowOp {
                 let columns = schema
                     .fields()
                     .iter()
-                    .map(|f| batch.column(batch.schema().index_of(f.name()).unwrap_or(0)).clone())
+                    .map(|f| {
+                        batch
+                            .column(batch.schema().index_of(f.name()).unwrap_or(0))
+                            .clone()
+                    })
                     .collect();
                 RecordBatch::try_new(schema.clone(), columns)
             }
@@ -206,8 +222,10 @@ impl RowOp {
                     .as_any()
                     .downcast_ref::<arrow_array::Int64Array>()
                     .ok_or_else(|| ArrowError::CastError("timestamp as int64".into()))?;
-                let binned: arrow_array::Int64Array =
-                    raw.iter().map(|t| t.map(|t| t.div_euclid(step) * step)).collect();
+                let binned: arrow_array::Int64Array = raw
+                    .iter()
+                    .map(|t| t.map(|t| t.div_euclid(step) * step))
+                    .collect();
                 let binned = arrow_cast::cast(&binned, target)?;
                 let mut columns = batch.columns().to_vec();
                 columns.push(binned);
