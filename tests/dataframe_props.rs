@@ -156,6 +156,19 @@ proptest! {
         prop_assert!(close(Some(min), Some(lo.unwrap_or(f64::NAN))));
         prop_assert!(close(Some(max), Some(hi.unwrap_or(f64::NAN))));
         prop_assert_eq!(count, values.len());
+        let mut distinct: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        prop_assert_eq!(x.nunique().compute().unwrap(), distinct.len());
+        let counts = df.column("k").value_counts().compute().unwrap();
+        let mut want: BTreeMap<&str, i64> = BTreeMap::new();
+        for k in rows.iter().filter_map(|r| r.k) {
+            *want.entry(k).or_default() += 1;
+        }
+        let mut want: Vec<(Option<String>, Option<i64>)> = want.into_iter().map(|(k, n)| (Some(k.to_string()), Some(n))).collect();
+        want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let got: Vec<(Option<String>, Option<i64>)> = strings(counts.column(0).as_ref()).into_iter().zip(ints(counts.column(1).as_ref())).collect();
+        prop_assert_eq!(got, want);
         // An integer column reduces too.
         let gsum = df.column("g").sum().compute().unwrap();
         prop_assert_eq!(gsum, rows.iter().filter_map(|r| r.g).sum::<i64>() as f64);

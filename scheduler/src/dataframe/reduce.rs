@@ -258,6 +258,64 @@ impl Series {
     }
 }
 
+impl Series {
+    /// How many distinct values that are not null (Dask's `nunique`): a grouped count
+    /// over the column, reduced as a tree, then counted.
+    pub fn nunique(&self) -> Delayed<usize> {
+        self.counts().len()
+    }
+
+    /// How many times each value appears (nulls left out), most frequent first and
+    /// equal counts by value (Dask's `value_counts`): a one-partition dataframe with
+    /// the column (its index) and `count`.
+    pub fn value_counts(&self) -> DataFrame {
+        let counts = self.counts();
+        let parts = counts.to_delayed();
+        if counts.error().is_some() || parts.len() != 1 {
+            return counts;
+        }
+        let schema = counts.schema();
+        let sorted = crate::try_map_many_pure(
+            "value-counts-sort",
+            "count desc, value asc",
+            &parts,
+            |b: &[&RecordBatch]| {
+                let batch = b[0];
+                let order = arrow_ord::sort::lexsort_to_indices(
+                    &[
+                        arrow_ord::sort::SortColumn {
+                            values: batch.column(1).clone(),
+                            options: Some(arrow_schema::SortOptions {
+                                descending: true,
+                                nulls_first: false,
+                            }),
+                        },
+                        arrow_ord::sort::SortColumn {
+                            values: batch.column(0).clone(),
+                            options: None,
+                        },
+                    ],
+                    None,
+                )?;
+                arrow_select::take::take_record_batch(batch, &order)
+            },
+        );
+        DataFrame::from_parts(
+            vec![sorted],
+            schema,
+            Some(self.name.clone()),
+            None,
+            "value-counts",
+        )
+    }
+
+    fn counts(&self) -> DataFrame {
+        self.frame
+            .groupby([self.name.as_str()])
+            .agg([super::agg::count(self.name.as_str()).alias("count")])
+    }
+}
+
 fn column_moments(batch: &RecordBatch, name: &str) -> Result<Moments, ArrowError> {
     let column = batch
         .column_by_name(name)
