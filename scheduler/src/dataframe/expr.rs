@@ -304,7 +304,7 @@ impl Expr {
             Expr::Literal(l) => Value::Scalar(Scalar::new(lit_array(l))),
             Expr::Not(e) => {
                 let v = e.eval(batch)?;
-                v.map_bool(|b| arrow_arith::boolean::not(b))?
+                v.map_bool(arrow_arith::boolean::not)?
             }
             Expr::IsNull(e) => {
                 let v = e.eval(batch)?;

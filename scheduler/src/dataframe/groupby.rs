@@ -346,22 +346,14 @@ impl State {
             (State::SumInt(a), State::SumInt(b)) => *a = a.wrapping_add(*b),
             (State::SumFloat(a), State::SumFloat(b)) => *a += b,
             (State::Moments(a), State::Moments(b)) => *a = a.merge(b),
-            (State::Min(a), State::Min(Some(b))) => {
-                if a.as_ref().is_none_or(|x| b < x) {
-                    *a = Some(b.clone());
-                }
+            (State::Min(a), State::Min(Some(b))) if a.as_ref().is_none_or(|x| b < x) => {
+                *a = Some(b.clone())
             }
-            (State::Max(a), State::Max(Some(b))) => {
-                if a.as_ref().is_none_or(|x| b > x) {
-                    *a = Some(b.clone());
-                }
+            (State::Max(a), State::Max(Some(b))) if a.as_ref().is_none_or(|x| b > x) => {
+                *a = Some(b.clone())
             }
             (State::Count(a), State::Count(b)) => *a += b,
-            (State::First(a), State::First(b)) => {
-                if a.is_none() {
-                    a.clone_from(b);
-                }
-            }
+            (State::First(a), State::First(b)) if a.is_none() => a.clone_from(b),
             (State::Last(a), State::Last(Some(b))) => *a = Some(b.clone()),
             _ => {}
         }

@@ -294,7 +294,8 @@ fn window_part(
             .enumerate()
             .map(|(k, &start)| {
                 let window: Vec<f64> = (start..=offset + k)
-                    .filter_map(|j| values.is_valid(j).then(|| values.value(j)))
+                    .filter(|&j| values.is_valid(j))
+                    .map(|j| values.value(j))
                     .collect();
                 if window.len() < min_values || window.is_empty() {
                     return None;
