@@ -24,7 +24,7 @@ const MAX_ROWS: usize = 60;
 ///     ("name", Arc::new(StringArray::from(vec!["Alice", "Bob"])) as _),
 ///     ("x", Arc::new(Float64Array::from(vec![Some(0.5), None])) as _),
 /// ]).unwrap();
-/// assert_eq!(dask::dataframe::pretty(&batch), "    name    x\n0  Alice  0.5\n1    Bob <NA>\n");
+/// assert_eq!(dask::dataframe::pretty(&batch), "    name     x\n0  Alice   0.5\n1    Bob  <NA>\n");
 /// ```
 pub fn pretty(batch: &RecordBatch) -> String {
     let n = batch.num_rows();
