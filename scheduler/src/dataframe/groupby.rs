@@ -572,20 +572,55 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
         })
         .collect::<Result<Vec<_>, ArrowError>>()?;
     let mut out = Partial::default();
-    'rows: for i in 0..batch.num_rows() {
-        let mut key = Vec::with_capacity(keys.len());
-        for k in &keys {
-            match k.get(i) {
-                Some(v) => key.push(v),
-                None => continue 'rows,
-            }
-        }
-        let g = out.group(key, fresh);
+    for (i, g) in group_ids(&keys, &mut out, fresh, batch.num_rows())
+        .into_iter()
+        .enumerate()
+    {
+        let Some(g) = g else { continue };
         for (state, reader) in out.states[g].iter_mut().zip(&values) {
             state.update(reader, i);
         }
     }
     Ok(out)
+}
+
+/// Each row's group in `out` (new groups added in order of first appearance), `None`
+/// where a key is null. One string key, the common case (`groupby("name")`), is looked
+/// up by reference, so only a group's first row copies its key.
+fn group_ids(
+    keys: &[Reader],
+    out: &mut Partial,
+    fresh: &[State],
+    rows: usize,
+) -> Vec<Option<usize>> {
+    if let [Reader::Str(names)] = keys {
+        let mut local: HashMap<&str, usize> = HashMap::new();
+        return (0..rows)
+            .map(|i| {
+                if names.is_null(i) {
+                    return None;
+                }
+                let name = names.value(i);
+                Some(match local.get(name) {
+                    Some(&g) => g,
+                    None => {
+                        let g = out.group(vec![Value::Str(name.into())], fresh);
+                        local.insert(name, g);
+                        g
+                    }
+                })
+            })
+            .collect();
+    }
+    (0..rows)
+        .map(|i| {
+            let key = keys
+                .iter()
+                .map(|k| k.get(i))
+                .collect::<Option<Vec<Value>>>()?;
+            Some(out.group(key, fresh))
+        })
+        .collect()
 }
 
 fn finish(partial: &Partial, plan: &Plan, schema: &SchemaRef) -> Result<RecordBatch, ArrowError> {

@@ -58,7 +58,7 @@ pub fn pretty(batch: &RecordBatch) -> String {
         }
         table.push(line);
     }
-    let mut out = render(&table, &[]);
+    let mut out = render(&table);
     if n > MAX_ROWS {
         out.push_str(&format!("\n[{n} rows x {} columns]\n", batch.num_columns()));
     }
@@ -66,7 +66,7 @@ pub fn pretty(batch: &RecordBatch) -> String {
 }
 
 /// Right-aligns `table`'s cells in columns; the first column is left-aligned.
-fn render(table: &[Vec<String>], _notes: &[&str]) -> String {
+fn render(table: &[Vec<String>]) -> String {
     let width = table.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..width)
         .map(|c| {
@@ -134,10 +134,7 @@ pub(crate) fn structure(f: &mut fmt::Formatter<'_>, frame: &Frame) -> fmt::Resul
         }));
         table.push(line);
     }
-    f.write_str(&format!(
-        "Dask DataFrame Structure:\n{}",
-        render(&table, &[])
-    ))?;
+    f.write_str(&format!("Dask DataFrame Structure:\n{}", render(&table)))?;
     let steps = frame.ops.len() + 1;
     let name = frame
         .ops
