@@ -586,7 +586,8 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
 
 /// Each row's group in `out` (new groups added in order of first appearance), `None`
 /// where a key is null. One string key, the common case (`groupby("name")`), is looked
-/// up by reference, so only a group's first row copies its key.
+/// up by reference, so only a group's first row copies its key; one integer key is
+/// looked up as itself.
 fn group_ids(
     keys: &[Reader],
     out: &mut Partial,
