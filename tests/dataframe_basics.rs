@@ -392,3 +392,17 @@ fn groupby_std_is_stable_for_values_around_1e9() {
         (all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (all.len() - 1) as f64).sqrt();
     assert!((series - exact).abs() < 1e-6 * exact, "{series} vs {exact}");
 }
+
+#[cfg(feature = "array")]
+#[test]
+fn a_series_an_array_and_a_delayed_value_compute_as_one_graph() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let df = counted(&RUNS);
+    let s = df.column("x").sum();
+    let a = dask::array::ones(4, 2).sum();
+    let both = s.map2(&a, |s, a| s + a);
+    let (s, a, both) = dask::compute((&s, &a, &both)).unwrap();
+    assert_eq!((s, a, both), (6.0, 4.0, 10.0));
+    // The series' partitions ran once, though two outputs read them.
+    assert_eq!(RUNS.load(Ordering::SeqCst), 3);
+}
