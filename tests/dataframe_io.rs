@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use dask::dataframe::arrow::array::{Float64Array, Int64Array, StringArray};
+use dask::dataframe::arrow::array::{
+    Array, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
+};
 use dask::dataframe::arrow::datatypes::DataType;
 use dask::dataframe::arrow::record_batch::RecordBatch;
 use dask::dataframe::{agg, read_csv, read_csv_with, read_parquet, CsvOptions, DataFrame};
@@ -101,6 +103,24 @@ fn the_demo_tables_groupby_is_the_same_after_csv_and_parquet() {
     df.to_parquet(dir.join("pq")).unwrap();
     let from_pq = read_parquet(dir.join("pq")).unwrap();
     assert_eq!(from_pq.npartitions(), 2);
+    // The index survives, and the files' statistics give the divisions: each file's
+    // first timestamp, then the last one.
+    assert_eq!(from_pq.index(), Some("timestamp"));
+    let div = from_pq.divisions().expect("divisions from statistics");
+    let div = div
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap();
+    let day = 86_400 * 1_000_000_000i64;
+    let jan1 = 946_684_800 * 1_000_000_000i64;
+    assert_eq!(
+        div.values().to_vec(),
+        vec![jan1, jan1 + day, jan1 + 2 * day - 10 * 1_000_000_000]
+    );
+    assert!(
+        from_pq.to_string().contains("2000-01-02T23:59:50"),
+        "{from_pq}"
+    );
     assert_eq!(q(&from_pq), want);
     assert_eq!(from_pq.compute().unwrap(), df.compute().unwrap());
     std::fs::remove_dir_all(&dir).unwrap();

@@ -4,18 +4,27 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_array::{ArrayRef, Int64Array, RecordBatch};
+use arrow_schema::{DataType, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
+use parquet::file::metadata::KeyValue;
+use parquet::file::statistics::Statistics;
 
 use super::error::DataFrameError;
 use super::files::{glob, write_atomic};
 use super::DataFrame;
 use crate::Error;
 
+/// The file metadata key naming the index column (what pandas keeps in its own
+/// `pandas` metadata; ours is simpler).
+const INDEX_KEY: &str = "dask.index";
+
 /// Reads a Parquet file, or every `*.parquet` file of a directory (one partition each,
-/// in natural order). The schema comes from the first file's metadata.
+/// in natural order). The schema comes from the first file's metadata. Files written by
+/// [`DataFrame::to_parquet`] keep their index, and where the index is an integer or
+/// datetime column whose per-file statistics are in order, the divisions come from them
+/// (each file's smallest value, then the last file's largest), as Dask's do.
 pub fn read_parquet(path: impl AsRef<Path>) -> Result<DataFrame, Error> {
     let op = "read_parquet";
     let path = path.as_ref();
@@ -30,10 +39,22 @@ pub fn read_parquet(path: impl AsRef<Path>) -> Result<DataFrame, Error> {
         why,
     };
     let first = std::fs::File::open(&files[0]).map_err(|e| io(&files[0], e.to_string()))?;
-    let schema: SchemaRef = ParquetRecordBatchReaderBuilder::try_new(first)
-        .map_err(|e| io(&files[0], e.to_string()))?
-        .schema()
-        .clone();
+    let builder = ParquetRecordBatchReaderBuilder::try_new(first)
+        .map_err(|e| io(&files[0], e.to_string()))?;
+    // Without the file's key-value metadata: partitions of one table compare equal
+    // however they were loaded.
+    let schema: SchemaRef = Arc::new(Schema::new(builder.schema().fields().clone()));
+    let index = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|kv| kv.key == INDEX_KEY))
+        .and_then(|kv| kv.value.clone())
+        .filter(|name| schema.field_with_name(name).is_ok());
+    let divisions = match &index {
+        Some(name) => divisions(&files, &schema, name),
+        None => None,
+    };
     let parts = files
         .into_iter()
         .map(|file| {
@@ -47,10 +68,41 @@ pub fn read_parquet(path: impl AsRef<Path>) -> Result<DataFrame, Error> {
     Ok(DataFrame::from_parts(
         parts,
         schema,
-        None,
-        None,
+        index,
+        divisions,
         "read-parquet",
     ))
+}
+
+/// The divisions of `column` from each file's statistics, when every file has them and
+/// they are in order.
+fn divisions(files: &[PathBuf], schema: &SchemaRef, column: &str) -> Option<ArrayRef> {
+    let at = schema.index_of(column).ok()?;
+    let target = schema.field(at).data_type().clone();
+    if !(target.is_integer() || matches!(target, DataType::Timestamp(..))) {
+        return None;
+    }
+    let mut bounds: Vec<(i64, i64)> = Vec::new();
+    for file in files {
+        let meta =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).ok()?).ok()?;
+        let mut lo_hi: Option<(i64, i64)> = None;
+        for rg in meta.metadata().row_groups() {
+            let (lo, hi) = match rg.column(at).statistics()? {
+                Statistics::Int64(s) => (*s.min_opt()?, *s.max_opt()?),
+                Statistics::Int32(s) => (i64::from(*s.min_opt()?), i64::from(*s.max_opt()?)),
+                _ => return None,
+            };
+            lo_hi = Some(lo_hi.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+        }
+        bounds.push(lo_hi?);
+    }
+    if bounds.windows(2).any(|w| w[0].1 > w[1].0) {
+        return None;
+    }
+    let mut values: Vec<i64> = bounds.iter().map(|b| b.0).collect();
+    values.push(bounds.last()?.1);
+    arrow_cast::cast(&Int64Array::from(values), &target).ok()
 }
 
 fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
@@ -89,6 +141,7 @@ impl DataFrame {
             .enumerate()
             .map(|(i, part)| {
                 let target = dir.join(format!("part.{i}.parquet"));
+                let index = self.index().map(str::to_string);
                 crate::try_map_many_pure(
                     "to-parquet",
                     target.display().to_string(),
@@ -97,6 +150,11 @@ impl DataFrame {
                         write_atomic(&target, |file| {
                             let props = parquet::file::properties::WriterProperties::builder()
                                 .set_compression(parquet::basic::Compression::SNAPPY)
+                                .set_key_value_metadata(
+                                    index
+                                        .clone()
+                                        .map(|ix| vec![KeyValue::new(INDEX_KEY.to_string(), ix)]),
+                                )
                                 .build();
                             let fail =
                                 |e: &dyn std::fmt::Display| format!("{}: {e}", target.display());
