@@ -406,3 +406,25 @@ fn a_series_an_array_and_a_delayed_value_compute_as_one_graph() {
     // The series' partitions ran once, though two outputs read them.
     assert_eq!(RUNS.load(Ordering::SeqCst), 3);
 }
+
+#[test]
+fn repartition_merges_neighbours_and_keeps_divisions() {
+    let df = timeseries(Default::default()).repartition(7);
+    assert_eq!(df.npartitions(), 7);
+    let div = df.divisions().unwrap();
+    let div = div
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap();
+    let day = 86_400_000_000_000i64;
+    let jan1 = 946_684_800_000_000_000i64;
+    let want: Vec<i64> = (0..=7).map(|i| jan1 + (i * 30 / 7) as i64 * day).collect();
+    assert_eq!(div.values().to_vec(), want);
+    let small3 = small(4);
+    assert_eq!(
+        small3.repartition(1).compute().unwrap(),
+        small3.compute().unwrap()
+    );
+    let err = small3.repartition(4).compute().unwrap_err().to_string();
+    assert!(err.contains("only merging into 1 to 3"), "{err}");
+}

@@ -303,6 +303,56 @@ impl DataFrame {
         DataFrame(Ok(Arc::new(next)))
     }
 
+    /// The same rows in `n` partitions, each the concatenation of neighbouring ones
+    /// (Dask's `repartition(npartitions=n)` towards fewer partitions); divisions keep
+    /// the boundaries that remain. Splitting into more partitions than there are is not
+    /// supported yet: an error.
+    pub fn repartition(&self, n: usize) -> DataFrame {
+        let frame = match &self.0 {
+            Ok(f) => f,
+            Err(_) => return self.clone(),
+        };
+        let have = frame.base.len();
+        if n == 0 || n > have {
+            return DataFrame::invalid(DataFrameError::Invalid {
+                op: "repartition",
+                why: format!(
+                    "{n} partitions from {have}: only merging into 1 to {have} is supported"
+                ),
+            });
+        }
+        // Group boundaries spread evenly over the existing partitions.
+        let cuts: Vec<usize> = (0..=n).map(|i| i * have / n).collect();
+        let parts = frame.output_parts();
+        let schema = frame.schema.clone();
+        let merged = cuts
+            .windows(2)
+            .map(|w| {
+                let schema = schema.clone();
+                crate::try_map_many_pure(
+                    "repartition",
+                    (w[1] - w[0], n),
+                    &parts[w[0]..w[1]],
+                    move |b: &[&RecordBatch]| {
+                        arrow_select::concat::concat_batches(&schema, b.iter().copied())
+                    },
+                )
+            })
+            .collect();
+        let divisions = frame.divisions.as_ref().map(|d| {
+            let at =
+                arrow_array::UInt32Array::from(cuts.iter().map(|&c| c as u32).collect::<Vec<_>>());
+            arrow_select::take::take(d.as_ref(), &at, None).unwrap_or_else(|_| d.clone())
+        });
+        DataFrame::from_parts(
+            merged,
+            frame.schema.clone(),
+            frame.index.clone(),
+            divisions,
+            "repartition",
+        )
+    }
+
     /// The rows where `predicate` is true (Dask's `df[df.y > 0]`); null counts as false.
     pub fn filter(&self, predicate: Expr) -> DataFrame {
         self.then(RowOp::Filter(predicate))
