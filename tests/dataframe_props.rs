@@ -212,6 +212,25 @@ proptest! {
     }
 
     #[test]
+    fn split_out_spreads_the_same_groups_over_partitions((rows, cuts) in table(), n in 1usize..5) {
+        let df = frame(&rows, &cuts);
+        let one = df.groupby(["k"]).agg([agg::sum("x"), agg::count("g")]);
+        let split = df.groupby(["k"]).split_out(n).agg([agg::sum("x"), agg::count("g")]);
+        prop_assert_eq!(split.npartitions(), n);
+        let rows_of = |b: &RecordBatch| {
+            let mut v: Vec<(Option<String>, Option<u64>, Option<i64>)> = strings(b.column(0).as_ref())
+                .into_iter()
+                .zip(floats(b.column(1).as_ref()).into_iter().map(|x| x.map(f64::to_bits)))
+                .zip(ints(b.column(2).as_ref()))
+                .map(|((k, x), c)| (k, x, c))
+                .collect();
+            v.sort();
+            v
+        };
+        prop_assert_eq!(rows_of(&split.compute().unwrap()), rows_of(&one.compute().unwrap()));
+    }
+
+    #[test]
     fn groupby_on_two_integer_keys_matches_eager((rows, cuts) in table()) {
         let df = frame(&rows, &cuts).with_column("h", col("g") * lit(2));
         let out = df.groupby(["g", "h"]).agg([agg::count("k"), agg::max("k")]).compute().unwrap();

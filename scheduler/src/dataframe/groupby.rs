@@ -113,6 +113,7 @@ pub mod agg {
 pub struct GroupBy {
     frame: DataFrame,
     keys: Vec<String>,
+    split_out: usize,
 }
 
 /// A key or aggregated value, in the canonical type of its column.
@@ -380,6 +381,23 @@ impl Partial {
         g
     }
 
+    /// The groups whose key hashes to share `j` of `n` (a fixed hash, so every process
+    /// and run splits alike).
+    fn share(&self, j: usize, n: usize) -> Partial {
+        let mut out = Partial::default();
+        for (key, states) in self.keys.iter().zip(&self.states) {
+            let mut h = std::hash::DefaultHasher::new();
+            key.hash(&mut h);
+            if (h.finish() % n as u64) as usize == j {
+                let g = out.keys.len();
+                out.keys.push(key.clone());
+                out.lookup.insert(key.clone(), g);
+                out.states.push(states.clone());
+            }
+        }
+        out
+    }
+
     fn merge_all(parts: &[&Partial], fresh: &[State]) -> Partial {
         let mut out = Partial::default();
         for part in parts {
@@ -403,7 +421,19 @@ struct Plan {
 
 impl GroupBy {
     pub(crate) fn new(frame: DataFrame, keys: Vec<String>) -> GroupBy {
-        GroupBy { frame, keys }
+        GroupBy {
+            frame,
+            keys,
+            split_out: 1,
+        }
+    }
+
+    /// Spreads the groups over `n` output partitions by a hash of their key (Dask's
+    /// `split_out`), for results with many groups: each output is reduced by its own
+    /// tree and is sorted by key within itself. `0` counts as 1.
+    pub fn split_out(mut self, n: usize) -> GroupBy {
+        self.split_out = n.max(1);
+        self
     }
 
     /// The aggregates per group, as a one-partition dataframe: the key columns (the
@@ -527,23 +557,43 @@ impl GroupBy {
             Ok(c) => c,
             Err(e) => return DataFrame::invalid(e),
         };
-        let f = fresh.clone();
-        let root = tree(
-            "groupby-combine",
-            (*plan).clone(),
-            chunks,
-            move |parts: &[&Partial]| Partial::merge_all(parts, &f),
-        );
-        let out_schema = schema.clone();
-        let p = plan.clone();
-        let result = crate::try_map_many_pure(
-            "groupby-aggregate",
-            (*plan).clone(),
-            std::slice::from_ref(&root),
-            move |parts: &[&Partial]| finish(parts[0], &p, &out_schema),
-        );
+        let n = self.split_out;
+        let results = (0..n)
+            .map(|j| {
+                let pieces = if n == 1 {
+                    chunks.clone()
+                } else {
+                    chunks
+                        .iter()
+                        .map(|c| {
+                            crate::map_many_pure(
+                                "groupby-split",
+                                ((*plan).clone(), j, n),
+                                std::slice::from_ref(c),
+                                move |p: &[&Partial]| p[0].share(j, n),
+                            )
+                        })
+                        .collect()
+                };
+                let f = fresh.clone();
+                let root = tree(
+                    "groupby-combine",
+                    ((*plan).clone(), j, n),
+                    pieces,
+                    move |parts: &[&Partial]| Partial::merge_all(parts, &f),
+                );
+                let out_schema = schema.clone();
+                let p = plan.clone();
+                crate::try_map_many_pure(
+                    "groupby-aggregate",
+                    ((*plan).clone(), j, n),
+                    std::slice::from_ref(&root),
+                    move |parts: &[&Partial]| finish(parts[0], &p, &out_schema),
+                )
+            })
+            .collect();
         let index = (plan.keys.len() == 1).then(|| plan.keys[0].clone());
-        DataFrame::from_parts(vec![result], schema, index, None, "aggregate")
+        DataFrame::from_parts(results, schema, index, None, "aggregate")
     }
 }
 
