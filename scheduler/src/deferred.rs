@@ -22,10 +22,10 @@ pub(crate) fn check(plan: &Plan<'_>) -> Result<(), Error> {
 }
 
 // Only collections build invalid nodes; name another feature here when one does.
-#[cfg(feature = "array")]
+#[cfg(any(feature = "array", feature = "dataframe"))]
 pub(crate) use invalid_node::invalid;
 
-#[cfg(feature = "array")]
+#[cfg(any(feature = "array", feature = "dataframe"))]
 mod invalid_node {
     use std::any::Any;
     use std::sync::atomic::Ordering;

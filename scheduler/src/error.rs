@@ -116,6 +116,11 @@ pub enum Error {
     #[cfg(feature = "array")]
     #[error(transparent)]
     Array(#[from] crate::array::ArrayError),
+    /// An invalid `dask::dataframe` operation (an unknown column, mismatched types, ...),
+    /// found while the graph was built and reported before any task ran.
+    #[cfg(feature = "dataframe")]
+    #[error(transparent)]
+    DataFrame(#[from] crate::dataframe::DataFrameError),
     /// A [`Memory`](crate::Memory) could not use its directory.
     #[error("cache directory: cannot {action} {}: {source}", path.display())]
     CacheIo {

@@ -130,6 +130,13 @@ mod combine;
 mod compute;
 mod config;
 mod content_address;
+#[cfg(feature = "dataframe")]
+pub mod dataframe;
+/// Demo tables (Dask's `dask.datasets`).
+#[cfg(feature = "dataframe")]
+pub mod datasets {
+    pub use crate::dataframe::{timeseries, TimeseriesOptions};
+}
 mod deferred;
 mod delayed;
 mod diagnostics;

@@ -1,0 +1,187 @@
+//! CSV files, one partition each: `read_csv(glob)` and `DataFrame::to_csv(pattern)`
+//! through arrow-csv.
+//!
+//! The schema is inferred from a sample of the first file (as pandas and Dask do) and
+//! then imposed on every file: a cell that does not parse fails the partition's task
+//! with the file, line and column, and says how to override the column's type.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_csv::reader::Format;
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+
+use super::error::DataFrameError;
+use super::files::{fill, glob, write_atomic};
+use super::DataFrame;
+use crate::Error;
+
+/// Rows of the first file read to infer the schema.
+const SAMPLE_ROWS: usize = 1000;
+
+/// Options of [`read_csv_with`].
+#[derive(Debug, Clone, Default)]
+pub struct CsvOptions {
+    /// Column types to use instead of the inferred ones (pandas' `dtype`).
+    pub dtype: Vec<(String, DataType)>,
+}
+
+/// Reads the CSV files matching `glob` (a `*` in the file name), one partition per file
+/// in natural order, each with a header row. The schema comes from the first
+/// 1000 rows of the first file.
+pub fn read_csv(glob: &str) -> Result<DataFrame, Error> {
+    read_csv_with(glob, CsvOptions::default())
+}
+
+/// [`read_csv`] with column type overrides.
+pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Error> {
+    let op = "read_csv";
+    let files = glob(op, pattern)?;
+    let io = |path: &Path, why: String| DataFrameError::Io {
+        op,
+        path: path.display().to_string(),
+        why,
+    };
+    let first = std::fs::File::open(&files[0]).map_err(|e| io(&files[0], e.to_string()))?;
+    let (inferred, _) = Format::default()
+        .with_header(true)
+        .infer_schema(first, Some(SAMPLE_ROWS))
+        .map_err(|e| io(&files[0], e.to_string()))?;
+    let mut fields: Vec<Field> = inferred
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for (name, t) in &options.dtype {
+        match fields.iter_mut().find(|f| f.name() == name) {
+            Some(f) => *f = Field::new(name, t.clone(), true),
+            None => {
+                return Err(DataFrameError::UnknownColumn {
+                    op,
+                    column: name.clone(),
+                    available: super::expr::describe_columns(&inferred),
+                }
+                .into())
+            }
+        }
+    }
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let parts = files
+        .into_iter()
+        .map(|path| {
+            let schema = schema.clone();
+            let key = path.display().to_string();
+            crate::try_map_many_pure::<(), _, _, _>("read-csv", key, &[], move |_| {
+                read_one(&path, &schema)
+            })
+        })
+        .collect();
+    Ok(DataFrame::from_parts(parts, schema, None, None, "read-csv"))
+}
+
+fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reader = arrow_csv::ReaderBuilder::new(schema.clone())
+        .with_header(true)
+        .build(file)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let batches = reader
+        .collect::<Result<Vec<_>, ArrowError>>()
+        .map_err(|e| explain(path, schema, &e))?;
+    arrow_select::concat::concat_batches(schema, &batches)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Arrow's parse error with the file and the column's name, and the override to use.
+fn explain(path: &Path, schema: &Schema, e: &ArrowError) -> String {
+    let mut text = e.to_string();
+    // Arrow counts data rows from 1; in the file, the header is line 1.
+    if let Some(n) = text
+        .split(" at line ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        text = text.replacen(
+            &format!(" at line {n}"),
+            &format!(" at line {} of the file", n + 1),
+            1,
+        );
+    }
+    let column = text
+        .split("for column ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| schema.fields().get(i));
+    match column {
+        Some(f) => format!(
+            "{}: {text} (column `{}`, read as {}); if the column is not all {}, pass \
+             `CsvOptions {{ dtype: vec![(\"{}\".into(), DataType::Utf8)] }}` to `read_csv_with`",
+            path.display(),
+            f.name(),
+            f.data_type(),
+            f.data_type(),
+            f.name()
+        ),
+        None => format!("{}: {text}", path.display()),
+    }
+}
+
+impl DataFrame {
+    /// Writes one CSV file per partition (Dask's `to_csv`), with a header row: the `*`
+    /// of `pattern` is replaced by the partition's number. Each file is written under a
+    /// temporary name and renamed, so a failure leaves no partial file. Returns the paths.
+    pub fn to_csv(&self, pattern: &str) -> Result<Vec<PathBuf>, Error> {
+        self.to_csv_with(pattern, |i| i.to_string())
+    }
+
+    /// [`to_csv`](Self::to_csv) with the partition's name given by `name_function` of its
+    /// number (Dask's `name_function`).
+    pub fn to_csv_with(
+        &self,
+        pattern: &str,
+        name_function: impl Fn(usize) -> String,
+    ) -> Result<Vec<PathBuf>, Error> {
+        let paths = (0..self.npartitions())
+            .map(|i| fill("to_csv", pattern, &name_function(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let writes: Vec<_> = self
+            .to_delayed()
+            .iter()
+            .zip(&paths)
+            .map(|(part, path)| {
+                let target = path.clone();
+                crate::try_map_many_pure(
+                    "to-csv",
+                    path.display().to_string(),
+                    std::slice::from_ref(part),
+                    move |b: &[&RecordBatch]| {
+                        write_atomic(&target, |file| {
+                            let mut w = arrow_csv::WriterBuilder::new()
+                                .with_header(true)
+                                .build(file);
+                            w.write(b[0])
+                                .map_err(|e| format!("{}: {e}", target.display()))
+                        })
+                        .map(|()| target.clone())
+                    },
+                )
+            })
+            .collect();
+        if let Some(dir) = paths
+            .first()
+            .and_then(|p| p.parent())
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| DataFrameError::Io {
+                op: "to_csv",
+                path: dir.display().to_string(),
+                why: e.to_string(),
+            })?;
+        }
+        self.frame()?;
+        crate::compute(&writes)
+    }
+}

@@ -1,0 +1,543 @@
+//! Expressions as data: what `filter` and `with_column` evaluate on each partition.
+//!
+//! An expression is a plain value (hashable, comparable, serializable), so the task that
+//! evaluates it is pure: building the same query twice gives the same keys, and the
+//! cluster backend or `dask::Memory` can key on it. Its type is checked against the
+//! schema while the graph is built ([`Expr::data_type`]); evaluation uses Arrow's
+//! kernels.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, BooleanArray, Datum, RecordBatch, Scalar};
+use arrow_schema::{ArrowError, DataType, Schema};
+use serde::{Deserialize, Serialize};
+
+use super::error::DataFrameError;
+
+/// A literal value in an expression.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Lit {
+    /// A missing value: compatible with every type.
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+// Floats hash by bit pattern, as pure `Delayed` arguments do: `-0.0` and `0.0` differ.
+impl Hash for Lit {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Lit::Null => {}
+            Lit::Bool(b) => b.hash(state),
+            Lit::Int(i) => i.hash(state),
+            Lit::Float(f) => f.to_bits().hash(state),
+            Lit::Str(s) => s.hash(state),
+        }
+    }
+}
+
+impl From<bool> for Lit {
+    fn from(v: bool) -> Self {
+        Lit::Bool(v)
+    }
+}
+impl From<i64> for Lit {
+    fn from(v: i64) -> Self {
+        Lit::Int(v)
+    }
+}
+impl From<i32> for Lit {
+    fn from(v: i32) -> Self {
+        Lit::Int(v.into())
+    }
+}
+impl From<f64> for Lit {
+    fn from(v: f64) -> Self {
+        Lit::Float(v)
+    }
+}
+impl From<&str> for Lit {
+    fn from(v: &str) -> Self {
+        Lit::Str(v.to_string())
+    }
+}
+impl From<String> for Lit {
+    fn from(v: String) -> Self {
+        Lit::Str(v)
+    }
+}
+
+/// A binary operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    /// True division, as pandas: integers divide to `float64`.
+    Div,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    /// Kleene logic: `null and false` is `false`.
+    And,
+    Or,
+}
+
+impl BinOp {
+    fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Eq => "==",
+            BinOp::NotEq => "!=",
+            BinOp::Lt => "<",
+            BinOp::LtEq => "<=",
+            BinOp::Gt => ">",
+            BinOp::GtEq => ">=",
+            BinOp::And => "&",
+            BinOp::Or => "|",
+        }
+    }
+
+    fn is_arithmetic(self) -> bool {
+        matches!(self, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div)
+    }
+
+    fn is_logical(self) -> bool {
+        matches!(self, BinOp::And | BinOp::Or)
+    }
+}
+
+/// An expression over the columns of one row.
+#[derive(Debug, Clone, PartialEq, Hash, Serialize, Deserialize)]
+pub enum Expr {
+    /// A column by name.
+    Column(String),
+    /// A constant.
+    Literal(Lit),
+    /// `left op right`.
+    Binary {
+        op: BinOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    /// Logical negation of a boolean expression.
+    Not(Box<Expr>),
+    /// Whether the value is missing (Arrow null).
+    IsNull(Box<Expr>),
+}
+
+/// The column `name`.
+pub fn col(name: impl Into<String>) -> Expr {
+    Expr::Column(name.into())
+}
+
+/// A constant: `lit(0.0)`, `lit(3)`, `lit("Alice")`, `lit(true)`.
+pub fn lit(value: impl Into<Lit>) -> Expr {
+    Expr::Literal(value.into())
+}
+
+macro_rules! binary_methods {
+    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name(self, other: Expr) -> Expr {
+            self.binary(BinOp::$op, other)
+        }
+    )*};
+}
+
+impl Expr {
+    fn binary(self, op: BinOp, other: Expr) -> Expr {
+        Expr::Binary {
+            op,
+            left: Box::new(self),
+            right: Box::new(other),
+        }
+    }
+
+    binary_methods! {
+        /// `self == other`.
+        eq => Eq;
+        /// `self != other`.
+        neq => NotEq;
+        /// `self < other`.
+        lt => Lt;
+        /// `self <= other`.
+        lt_eq => LtEq;
+        /// `self > other`.
+        gt => Gt;
+        /// `self >= other`.
+        gt_eq => GtEq;
+        /// Both true (Kleene logic for nulls).
+        and => And;
+        /// Either true (Kleene logic for nulls).
+        or => Or;
+    }
+
+    /// Logical negation.
+    #[allow(clippy::should_implement_trait)] // also `!expr`; the method reads as Dask's `~`
+    pub fn not(self) -> Expr {
+        Expr::Not(Box::new(self))
+    }
+
+    /// Whether the value is missing.
+    pub fn is_null(self) -> Expr {
+        Expr::IsNull(Box::new(self))
+    }
+
+    /// The columns the expression reads, in order of appearance.
+    pub fn columns(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.walk_columns(&mut out);
+        out
+    }
+
+    fn walk_columns<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Expr::Column(c) => out.push(c),
+            Expr::Literal(_) => {}
+            Expr::Binary { left, right, .. } => {
+                left.walk_columns(out);
+                right.walk_columns(out);
+            }
+            Expr::Not(e) | Expr::IsNull(e) => e.walk_columns(out),
+        }
+    }
+
+    /// The type of the expression's values over `schema`, or why it has none: an unknown
+    /// column, or operands that do not fit (`op` names the operation for the error).
+    pub fn data_type(&self, schema: &Schema, op: &'static str) -> Result<DataType, DataFrameError> {
+        let mismatch = |why: String| DataFrameError::TypeMismatch {
+            op,
+            expr: self.to_string(),
+            why,
+            available: describe_columns(schema),
+        };
+        match self {
+            Expr::Column(name) => match schema.field_with_name(name) {
+                Ok(f) => Ok(f.data_type().clone()),
+                Err(_) => Err(DataFrameError::UnknownColumn {
+                    op,
+                    column: name.clone(),
+                    available: describe_columns(schema),
+                }),
+            },
+            Expr::Literal(l) => Ok(lit_type(l)),
+            Expr::Not(e) => match e.data_type(schema, op)? {
+                DataType::Boolean | DataType::Null => Ok(DataType::Boolean),
+                other => Err(mismatch(format!(
+                    "`not` needs a boolean, not {}",
+                    dtype_name(&other)
+                ))),
+            },
+            Expr::IsNull(e) => e.data_type(schema, op).map(|_| DataType::Boolean),
+            Expr::Binary {
+                op: bin,
+                left,
+                right,
+            } => {
+                let l = left.data_type(schema, op)?;
+                let r = right.data_type(schema, op)?;
+                let fail = || {
+                    mismatch(format!(
+                        "`{}` between {} and {}",
+                        bin.symbol(),
+                        dtype_name(&l),
+                        dtype_name(&r)
+                    ))
+                };
+                if bin.is_logical() {
+                    let ok = |t: &DataType| matches!(t, DataType::Boolean | DataType::Null);
+                    return if ok(&l) && ok(&r) {
+                        Ok(DataType::Boolean)
+                    } else {
+                        Err(fail())
+                    };
+                }
+                let common = common_type(&l, &r).ok_or_else(fail)?;
+                if bin.is_arithmetic() {
+                    if !(common.is_numeric() || common == DataType::Null) {
+                        return Err(fail());
+                    }
+                    Ok(if *bin == BinOp::Div {
+                        DataType::Float64
+                    } else {
+                        common
+                    })
+                } else {
+                    Ok(DataType::Boolean)
+                }
+            }
+        }
+    }
+
+    /// The expression's values on `batch`: one per row.
+    pub(crate) fn evaluate(&self, batch: &RecordBatch) -> Result<ArrayRef, ArrowError> {
+        Ok(match self.eval(batch)? {
+            Value::Array(a) => a,
+            Value::Scalar(s) => {
+                let one = s.into_inner();
+                let indices = arrow_array::UInt32Array::from(vec![0u32; batch.num_rows()]);
+                arrow_select::take::take(one.as_ref(), &indices, None)?
+            }
+        })
+    }
+
+    fn eval(&self, batch: &RecordBatch) -> Result<Value, ArrowError> {
+        Ok(match self {
+            Expr::Column(name) => Value::Array(
+                batch
+                    .column_by_name(name)
+                    .cloned()
+                    .ok_or_else(|| ArrowError::SchemaError(format!("no column `{name}`")))?,
+            ),
+            Expr::Literal(l) => Value::Scalar(Scalar::new(lit_array(l))),
+            Expr::Not(e) => {
+                let v = e.eval(batch)?;
+                v.map_bool(arrow_arith::boolean::not)?
+            }
+            Expr::IsNull(e) => {
+                let v = e.eval(batch)?;
+                let scalar = v.is_scalar();
+                let out: ArrayRef = Arc::new(arrow_arith::boolean::is_null(v.array().as_ref())?);
+                Value::wrap(out, scalar)
+            }
+            Expr::Binary { op, left, right } => {
+                let l = left.eval(batch)?;
+                let r = right.eval(batch)?;
+                let scalar = l.is_scalar() && r.is_scalar();
+                let out: ArrayRef = if op.is_logical() {
+                    let (la, ra) = (
+                        as_bool(&l.broadcast_to(&r)?)?,
+                        as_bool(&r.broadcast_to(&l)?)?,
+                    );
+                    Arc::new(match op {
+                        BinOp::And => arrow_arith::boolean::and_kleene(&la, &ra)?,
+                        _ => arrow_arith::boolean::or_kleene(&la, &ra)?,
+                    })
+                } else {
+                    let target = common_type(l.array().data_type(), r.array().data_type())
+                        .ok_or_else(|| ArrowError::InvalidArgumentError("operand types".into()))?;
+                    let target = if *op == BinOp::Div {
+                        DataType::Float64
+                    } else {
+                        target
+                    };
+                    let l = l.cast(&target)?;
+                    let r = r.cast(&target)?;
+                    let (ld, rd) = (l.datum(), r.datum());
+                    use arrow_arith::numeric;
+                    use arrow_ord::cmp;
+                    match op {
+                        BinOp::Add => numeric::add_wrapping(ld, rd)?,
+                        BinOp::Sub => numeric::sub_wrapping(ld, rd)?,
+                        BinOp::Mul => numeric::mul_wrapping(ld, rd)?,
+                        BinOp::Div => numeric::div(ld, rd)?,
+                        BinOp::Eq => Arc::new(cmp::eq(ld, rd)?),
+                        BinOp::NotEq => Arc::new(cmp::neq(ld, rd)?),
+                        BinOp::Lt => Arc::new(cmp::lt(ld, rd)?),
+                        BinOp::LtEq => Arc::new(cmp::lt_eq(ld, rd)?),
+                        BinOp::Gt => Arc::new(cmp::gt(ld, rd)?),
+                        BinOp::GtEq => Arc::new(cmp::gt_eq(ld, rd)?),
+                        BinOp::And | BinOp::Or => unreachable!("handled above"),
+                    }
+                };
+                Value::wrap(out, scalar)
+            }
+        })
+    }
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Column(c) => write!(f, "{c}"),
+            Expr::Literal(Lit::Null) => write!(f, "null"),
+            Expr::Literal(Lit::Bool(b)) => write!(f, "{b}"),
+            Expr::Literal(Lit::Int(i)) => write!(f, "{i}"),
+            Expr::Literal(Lit::Float(x)) => write!(f, "{x:?}"),
+            Expr::Literal(Lit::Str(s)) => write!(f, "{s:?}"),
+            Expr::Binary { op, left, right } => write!(f, "({left} {} {right})", op.symbol()),
+            Expr::Not(e) => write!(f, "~{e}"),
+            Expr::IsNull(e) => write!(f, "{e}.isnull()"),
+        }
+    }
+}
+
+macro_rules! arithmetic_operator {
+    ($($trait:ident $method:ident $op:ident),*) => {$(
+        impl std::ops::$trait for Expr {
+            type Output = Expr;
+            fn $method(self, rhs: Expr) -> Expr {
+                self.binary(BinOp::$op, rhs)
+            }
+        }
+    )*};
+}
+arithmetic_operator!(Add add Add, Sub sub Sub, Mul mul Mul, Div div Div);
+
+impl std::ops::Not for Expr {
+    type Output = Expr;
+    fn not(self) -> Expr {
+        Expr::Not(Box::new(self))
+    }
+}
+
+/// A column list for error messages: `name: string, x: float64`.
+pub(crate) fn describe_columns(schema: &Schema) -> Vec<String> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {}", f.name(), dtype_name(f.data_type())))
+        .collect()
+}
+
+/// The pandas name of an Arrow type, as Dask prints dtypes.
+pub(crate) fn dtype_name(t: &DataType) -> String {
+    match t {
+        DataType::Boolean => "bool".into(),
+        DataType::Int8 => "int8".into(),
+        DataType::Int16 => "int16".into(),
+        DataType::Int32 => "int32".into(),
+        DataType::Int64 => "int64".into(),
+        DataType::UInt8 => "uint8".into(),
+        DataType::UInt16 => "uint16".into(),
+        DataType::UInt32 => "uint32".into(),
+        DataType::UInt64 => "uint64".into(),
+        DataType::Float32 => "float32".into(),
+        DataType::Float64 => "float64".into(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "string".into(),
+        DataType::Timestamp(unit, _) => format!(
+            "datetime64[{}]",
+            match unit {
+                arrow_schema::TimeUnit::Second => "s",
+                arrow_schema::TimeUnit::Millisecond => "ms",
+                arrow_schema::TimeUnit::Microsecond => "us",
+                arrow_schema::TimeUnit::Nanosecond => "ns",
+            }
+        ),
+        DataType::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+fn lit_type(l: &Lit) -> DataType {
+    match l {
+        Lit::Null => DataType::Null,
+        Lit::Bool(_) => DataType::Boolean,
+        Lit::Int(_) => DataType::Int64,
+        Lit::Float(_) => DataType::Float64,
+        Lit::Str(_) => DataType::Utf8,
+    }
+}
+
+fn lit_array(l: &Lit) -> ArrayRef {
+    match l {
+        Lit::Null => Arc::new(arrow_array::NullArray::new(1)),
+        Lit::Bool(b) => Arc::new(BooleanArray::from(vec![*b])),
+        Lit::Int(i) => Arc::new(arrow_array::Int64Array::from(vec![*i])),
+        Lit::Float(x) => Arc::new(arrow_array::Float64Array::from(vec![*x])),
+        Lit::Str(s) => Arc::new(arrow_array::StringArray::from(vec![s.as_str()])),
+    }
+}
+
+/// The type two operands are cast to before a kernel compares or combines them, or
+/// `None` where they do not mix (a string and a number).
+pub(crate) fn common_type(l: &DataType, r: &DataType) -> Option<DataType> {
+    use DataType::*;
+    let is_string = |t: &DataType| matches!(t, Utf8 | LargeUtf8 | Utf8View);
+    Some(match (l, r) {
+        _ if l == r => l.clone(),
+        (Null, t) | (t, Null) => t.clone(),
+        _ if l.is_floating() && r.is_numeric() || r.is_floating() && l.is_numeric() => Float64,
+        _ if l.is_integer() && r.is_integer() => Int64,
+        _ if is_string(l) && is_string(r) => Utf8,
+        // A timestamp compared with an integer literal: nanoseconds since the epoch.
+        (Timestamp(..), Int64) | (Int64, Timestamp(..)) => Int64,
+        _ => return None,
+    })
+}
+
+/// An evaluated operand: a column, or a literal kept as a scalar so that kernels
+/// broadcast it without materializing a column of copies.
+enum Value {
+    Array(ArrayRef),
+    Scalar(Scalar<ArrayRef>),
+}
+
+impl Value {
+    fn wrap(a: ArrayRef, scalar: bool) -> Value {
+        if scalar {
+            Value::Scalar(Scalar::new(a))
+        } else {
+            Value::Array(a)
+        }
+    }
+
+    fn is_scalar(&self) -> bool {
+        matches!(self, Value::Scalar(_))
+    }
+
+    fn array(&self) -> ArrayRef {
+        match self {
+            Value::Array(a) => a.clone(),
+            Value::Scalar(s) => s.get().0.slice(0, 1),
+        }
+    }
+
+    fn datum(&self) -> &dyn Datum {
+        match self {
+            Value::Array(a) => a,
+            Value::Scalar(s) => s,
+        }
+    }
+
+    fn cast(&self, to: &DataType) -> Result<Value, ArrowError> {
+        let a = self.array();
+        if a.data_type() == to {
+            return Ok(Value::wrap(a, self.is_scalar()));
+        }
+        Ok(Value::wrap(
+            arrow_cast::cast(a.as_ref(), to)?,
+            self.is_scalar(),
+        ))
+    }
+
+    /// This operand as a column as long as `other` (a scalar repeated where `other` is a
+    /// column), for the boolean kernels, which take no scalars.
+    fn broadcast_to(&self, other: &Value) -> Result<ArrayRef, ArrowError> {
+        match (self, other) {
+            (Value::Scalar(s), Value::Array(o)) => {
+                let indices = arrow_array::UInt32Array::from(vec![0u32; o.len()]);
+                arrow_select::take::take(s.get().0, &indices, None)
+            }
+            _ => Ok(self.array()),
+        }
+    }
+
+    fn map_bool(
+        &self,
+        f: impl Fn(&BooleanArray) -> Result<BooleanArray, ArrowError>,
+    ) -> Result<Value, ArrowError> {
+        let a = as_bool(&self.array())?;
+        Ok(Value::wrap(Arc::new(f(&a)?), self.is_scalar()))
+    }
+}
+
+fn as_bool(a: &ArrayRef) -> Result<BooleanArray, ArrowError> {
+    let a = arrow_cast::cast(a.as_ref(), &DataType::Boolean)?;
+    Ok(a.as_any()
+        .downcast_ref::<BooleanArray>()
+        .cloned()
+        .expect("cast to Boolean gives a BooleanArray"))
+}

@@ -1,0 +1,791 @@
+//! `groupby(keys).agg([...])`: grouped aggregation, the one kernel Arrow lacks.
+//!
+//! Each partition reduces to a table of groups with a mergeable state per aggregate
+//! (chunk), tables merge as a tree keeping partition order (combine), and the root
+//! becomes the result batch, sorted by key as pandas sorts groups (aggregate). Rows whose
+//! key has a null are dropped, as pandas' default `dropna=True`.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray, UInt64Array,
+};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+
+use super::error::DataFrameError;
+use super::expr::{describe_columns, dtype_name};
+use super::reduce::{tree, Moments};
+use super::DataFrame;
+
+/// The aggregate functions of [`GroupBy::agg`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggFunc {
+    Sum,
+    Mean,
+    /// Sample standard deviation (ddof 1).
+    Std,
+    /// Sample variance (ddof 1).
+    Var,
+    Min,
+    Max,
+    /// Values that are not null.
+    Count,
+    /// The first value that is not null, in partition and row order.
+    First,
+    /// The last value that is not null.
+    Last,
+}
+
+impl AggFunc {
+    fn name(self) -> &'static str {
+        match self {
+            AggFunc::Sum => "sum",
+            AggFunc::Mean => "mean",
+            AggFunc::Std => "std",
+            AggFunc::Var => "var",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::Count => "count",
+            AggFunc::First => "first",
+            AggFunc::Last => "last",
+        }
+    }
+}
+
+/// One aggregate of one column: `agg::sum("x")`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Agg {
+    pub func: AggFunc,
+    pub column: String,
+    /// The output column's name; by default the column's name, or `column_func` where
+    /// one column has several aggregates.
+    pub alias: Option<String>,
+}
+
+impl Agg {
+    /// Names the output column.
+    pub fn alias(mut self, name: impl Into<String>) -> Agg {
+        self.alias = Some(name.into());
+        self
+    }
+}
+
+/// Builders of [`Agg`]s, as Dask's `.agg({"x": "sum"})`.
+pub mod agg {
+    use super::{Agg, AggFunc};
+
+    macro_rules! aggs {
+        ($($(#[$doc:meta])* $name:ident => $func:ident;)*) => {$(
+            $(#[$doc])*
+            pub fn $name(column: impl Into<String>) -> Agg {
+                Agg { func: AggFunc::$func, column: column.into(), alias: None }
+            }
+        )*};
+    }
+
+    aggs! {
+        /// The sum per group (integers stay integers; booleans count `true`s).
+        sum => Sum;
+        /// The mean per group.
+        mean => Mean;
+        /// The sample standard deviation per group (ddof 1), numerically stable.
+        std => Std;
+        /// The sample variance per group (ddof 1).
+        var => Var;
+        /// The smallest value per group.
+        min => Min;
+        /// The largest value per group.
+        max => Max;
+        /// The number of values that are not null per group.
+        count => Count;
+        /// The first value that is not null per group.
+        first => First;
+        /// The last value that is not null per group.
+        last => Last;
+    }
+}
+
+/// Rows grouped by key columns, waiting for [`agg`](GroupBy::agg).
+#[derive(Clone, Debug)]
+pub struct GroupBy {
+    frame: DataFrame,
+    keys: Vec<String>,
+    split_out: usize,
+}
+
+/// A key or aggregated value, in the canonical type of its column.
+#[derive(Clone, Debug)]
+enum Value {
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(Box<str>),
+}
+
+impl Value {
+    fn rank(&self) -> u8 {
+        match self {
+            Value::Bool(_) => 0,
+            Value::Int(_) => 1,
+            Value::UInt(_) => 2,
+            Value::Float(_) => 3,
+            Value::Str(_) => 4,
+        }
+    }
+
+    /// Floats group as pandas groups them: `-0.0` with `0.0`, every NaN together.
+    fn float_bits(f: f64) -> u64 {
+        if f == 0.0 {
+            0
+        } else if f.is_nan() {
+            f64::NAN.to_bits()
+        } else {
+            f.to_bits()
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Value {}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.rank().hash(state);
+        match self {
+            Value::Bool(b) => b.hash(state),
+            Value::Int(i) => i.hash(state),
+            Value::UInt(u) => u.hash(state),
+            Value::Float(f) => Value::float_bits(*f).hash(state),
+            Value::Str(s) => s.hash(state),
+        }
+    }
+}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Value {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::Int(a), Value::Int(b)) => a.cmp(b),
+            (Value::UInt(a), Value::UInt(b)) => a.cmp(b),
+            (Value::Float(a), Value::Float(b)) => {
+                if Value::float_bits(*a) == Value::float_bits(*b) {
+                    Ordering::Equal
+                } else {
+                    a.total_cmp(b)
+                }
+            }
+            (Value::Str(a), Value::Str(b)) => a.cmp(b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+/// The type a column is read as for keys and min/max/first/last, or `None` where it is
+/// not supported.
+fn canonical(t: &DataType) -> Option<DataType> {
+    use DataType::*;
+    Some(match t {
+        Boolean => Boolean,
+        Int8 | Int16 | Int32 | Int64 | Timestamp(..) | Date32 | Date64 | Duration(_) => Int64,
+        UInt8 | UInt16 | UInt32 | UInt64 => UInt64,
+        Float16 | Float32 | Float64 => Float64,
+        Utf8 | LargeUtf8 | Utf8View => Utf8,
+        Dictionary(_, v) if matches!(**v, Utf8 | LargeUtf8) => Utf8,
+        _ => return None,
+    })
+}
+
+/// A column read as its canonical type.
+enum Reader {
+    Bool(BooleanArray),
+    Int(Int64Array),
+    UInt(UInt64Array),
+    Float(Float64Array),
+    Str(StringArray),
+}
+
+impl Reader {
+    fn new(column: &ArrayRef) -> Result<Reader, ArrowError> {
+        let t = canonical(column.data_type()).ok_or_else(|| {
+            ArrowError::CastError(format!("cannot group by {}", column.data_type()))
+        })?;
+        let a = arrow_cast::cast(column.as_ref(), &t)?;
+        let bad = || ArrowError::CastError("unexpected array after cast".into());
+        let any = a.as_any();
+        Ok(match t {
+            DataType::Boolean => {
+                Reader::Bool(any.downcast_ref::<BooleanArray>().ok_or_else(bad)?.clone())
+            }
+            DataType::Int64 => {
+                Reader::Int(any.downcast_ref::<Int64Array>().ok_or_else(bad)?.clone())
+            }
+            DataType::UInt64 => {
+                Reader::UInt(any.downcast_ref::<UInt64Array>().ok_or_else(bad)?.clone())
+            }
+            DataType::Float64 => {
+                Reader::Float(any.downcast_ref::<Float64Array>().ok_or_else(bad)?.clone())
+            }
+            _ => Reader::Str(any.downcast_ref::<StringArray>().ok_or_else(bad)?.clone()),
+        })
+    }
+
+    fn get(&self, i: usize) -> Option<Value> {
+        macro_rules! read {
+            ($a:expr, $v:expr) => {
+                if $a.is_null(i) {
+                    None
+                } else {
+                    Some($v($a.value(i)))
+                }
+            };
+        }
+        match self {
+            Reader::Bool(a) => read!(a, Value::Bool),
+            Reader::Int(a) => read!(a, Value::Int),
+            Reader::UInt(a) => read!(a, Value::UInt),
+            Reader::Float(a) => read!(a, Value::Float),
+            Reader::Str(a) => read!(a, |s: &str| Value::Str(s.into())),
+        }
+    }
+
+    fn float(&self, i: usize) -> Option<f64> {
+        match self.get(i)? {
+            Value::Bool(b) => Some(if b { 1.0 } else { 0.0 }),
+            Value::Int(v) => Some(v as f64),
+            Value::UInt(v) => Some(v as f64),
+            Value::Float(v) => Some(v),
+            Value::Str(_) => None,
+        }
+    }
+}
+
+/// The running state of one aggregate in one group.
+#[derive(Clone, Debug)]
+enum State {
+    SumInt(i64),
+    SumFloat(f64),
+    Moments(Moments),
+    Min(Option<Value>),
+    Max(Option<Value>),
+    Count(u64),
+    First(Option<Value>),
+    Last(Option<Value>),
+}
+
+impl State {
+    fn update(&mut self, reader: &Reader, i: usize) {
+        match self {
+            State::SumInt(s) => {
+                if let Some(v) = reader.get(i) {
+                    *s = s.wrapping_add(match v {
+                        Value::Bool(b) => b as i64,
+                        Value::Int(v) => v,
+                        Value::UInt(v) => v as i64,
+                        _ => 0,
+                    });
+                }
+            }
+            State::SumFloat(s) => {
+                if let Some(v) = reader.float(i) {
+                    *s += v;
+                }
+            }
+            State::Moments(m) => {
+                if let Some(v) = reader.float(i) {
+                    m.push(v);
+                }
+            }
+            State::Min(cur) => {
+                if let Some(v) = reader.get(i) {
+                    if cur.as_ref().is_none_or(|c| v < *c) {
+                        *cur = Some(v);
+                    }
+                }
+            }
+            State::Max(cur) => {
+                if let Some(v) = reader.get(i) {
+                    if cur.as_ref().is_none_or(|c| v > *c) {
+                        *cur = Some(v);
+                    }
+                }
+            }
+            State::Count(n) => {
+                if reader.get(i).is_some() {
+                    *n += 1;
+                }
+            }
+            State::First(cur) => {
+                if cur.is_none() {
+                    *cur = reader.get(i);
+                }
+            }
+            State::Last(cur) => {
+                if let Some(v) = reader.get(i) {
+                    *cur = Some(v);
+                }
+            }
+        }
+    }
+
+    /// Merges the state of a later part of the data into this one.
+    fn merge(&mut self, later: &State) {
+        match (self, later) {
+            (State::SumInt(a), State::SumInt(b)) => *a = a.wrapping_add(*b),
+            (State::SumFloat(a), State::SumFloat(b)) => *a += b,
+            (State::Moments(a), State::Moments(b)) => *a = a.merge(b),
+            (State::Min(a), State::Min(Some(b))) if a.as_ref().is_none_or(|x| b < x) => {
+                *a = Some(b.clone())
+            }
+            (State::Max(a), State::Max(Some(b))) if a.as_ref().is_none_or(|x| b > x) => {
+                *a = Some(b.clone())
+            }
+            (State::Count(a), State::Count(b)) => *a += b,
+            (State::First(a), State::First(b)) if a.is_none() => a.clone_from(b),
+            (State::Last(a), State::Last(Some(b))) => *a = Some(b.clone()),
+            _ => {}
+        }
+    }
+}
+
+/// The groups of part of the data, in order of first appearance.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Partial {
+    keys: Vec<Vec<Value>>,
+    lookup: HashMap<Vec<Value>, usize>,
+    states: Vec<Vec<State>>,
+}
+
+impl Partial {
+    fn group(&mut self, key: Vec<Value>, fresh: &[State]) -> usize {
+        if let Some(&g) = self.lookup.get(&key) {
+            return g;
+        }
+        let g = self.keys.len();
+        self.keys.push(key.clone());
+        self.lookup.insert(key, g);
+        self.states.push(fresh.to_vec());
+        g
+    }
+
+    /// The groups whose key hashes to share `j` of `n` (a fixed hash, so every process
+    /// and run splits alike).
+    fn share(&self, j: usize, n: usize) -> Partial {
+        let mut out = Partial::default();
+        for (key, states) in self.keys.iter().zip(&self.states) {
+            let mut h = std::hash::DefaultHasher::new();
+            key.hash(&mut h);
+            if (h.finish() % n as u64) as usize == j {
+                let g = out.keys.len();
+                out.keys.push(key.clone());
+                out.lookup.insert(key.clone(), g);
+                out.states.push(states.clone());
+            }
+        }
+        out
+    }
+
+    fn merge_all(parts: &[&Partial], fresh: &[State]) -> Partial {
+        let mut out = Partial::default();
+        for part in parts {
+            for (key, states) in part.keys.iter().zip(&part.states) {
+                let g = out.group(key.clone(), fresh);
+                for (a, b) in out.states[g].iter_mut().zip(states) {
+                    a.merge(b);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What the tasks need to know, fixed when the graph is built.
+#[derive(Debug, Clone, Hash)]
+struct Plan {
+    keys: Vec<String>,
+    aggs: Vec<Agg>,
+}
+
+impl GroupBy {
+    pub(crate) fn new(frame: DataFrame, keys: Vec<String>) -> GroupBy {
+        GroupBy {
+            frame,
+            keys,
+            split_out: 1,
+        }
+    }
+
+    /// Spreads the groups over `n` output partitions by a hash of their key (Dask's
+    /// `split_out`), for results with many groups: each output is reduced by its own
+    /// tree and is sorted by key within itself. `0` counts as 1.
+    pub fn split_out(mut self, n: usize) -> GroupBy {
+        self.split_out = n.max(1);
+        self
+    }
+
+    /// The aggregates per group, as a one-partition dataframe: the key columns (the
+    /// index when there is one key), then one column per aggregate.
+    pub fn agg(&self, aggs: impl IntoIterator<Item = Agg>) -> DataFrame {
+        let aggs: Vec<Agg> = aggs.into_iter().collect();
+        match self.plan(aggs) {
+            Ok((plan, schema, fresh)) => self.build(plan, schema, fresh),
+            Err(e) => DataFrame::invalid(e),
+        }
+    }
+
+    /// Checks the keys and aggregates against the schema; gives the output schema and
+    /// the initial states.
+    fn plan(&self, aggs: Vec<Agg>) -> Result<(Plan, SchemaRef, Vec<State>), DataFrameError> {
+        if let Some(e) = self.frame.error() {
+            return Err(e.clone());
+        }
+        let op = "groupby";
+        let schema = self.frame.schema();
+        let field = |c: &str| {
+            schema
+                .field_with_name(c)
+                .map_err(|_| DataFrameError::UnknownColumn {
+                    op,
+                    column: c.to_string(),
+                    available: describe_columns(&schema),
+                })
+        };
+        let mismatch = |c: &str, why: String| DataFrameError::TypeMismatch {
+            op,
+            expr: c.to_string(),
+            why,
+            available: describe_columns(&schema),
+        };
+        if self.keys.is_empty() {
+            return Err(DataFrameError::Invalid {
+                op,
+                why: "no key columns".into(),
+            });
+        }
+        if aggs.is_empty() {
+            return Err(DataFrameError::Invalid {
+                op,
+                why: "no aggregates".into(),
+            });
+        }
+        let mut fields = Vec::new();
+        for k in &self.keys {
+            let f = field(k)?;
+            if canonical(f.data_type()).is_none() {
+                return Err(mismatch(
+                    k,
+                    format!("cannot group by a {} column", dtype_name(f.data_type())),
+                ));
+            }
+            fields.push(Field::new(k, f.data_type().clone(), true));
+        }
+        let mut fresh = Vec::new();
+        for a in &aggs {
+            let f = field(&a.column)?;
+            let t = f.data_type();
+            let numeric = t.is_numeric() || t == &DataType::Boolean;
+            let (state, out_type) = match a.func {
+                AggFunc::Sum if t.is_integer() || t == &DataType::Boolean => {
+                    (State::SumInt(0), DataType::Int64)
+                }
+                AggFunc::Sum if numeric => (State::SumFloat(0.0), DataType::Float64),
+                AggFunc::Mean | AggFunc::Std | AggFunc::Var if numeric => {
+                    (State::Moments(Moments::EMPTY), DataType::Float64)
+                }
+                AggFunc::Min | AggFunc::Max | AggFunc::First | AggFunc::Last
+                    if canonical(t).is_some() =>
+                {
+                    let s = match a.func {
+                        AggFunc::Min => State::Min(None),
+                        AggFunc::Max => State::Max(None),
+                        AggFunc::First => State::First(None),
+                        _ => State::Last(None),
+                    };
+                    (s, t.clone())
+                }
+                AggFunc::Count => (State::Count(0), DataType::Int64),
+                _ => {
+                    return Err(mismatch(
+                        &a.column,
+                        format!("`{}` of a {} column", a.func.name(), dtype_name(t)),
+                    ))
+                }
+            };
+            let several = aggs.iter().filter(|b| b.column == a.column).count() > 1;
+            let name = match &a.alias {
+                Some(alias) => alias.clone(),
+                None if several => format!("{}_{}", a.column, a.func.name()),
+                None => a.column.clone(),
+            };
+            if fields.iter().any(|f: &Field| f.name() == &name) {
+                return Err(DataFrameError::Invalid {
+                    op,
+                    why: format!("two output columns would be named `{name}`; use `.alias(..)`"),
+                });
+            }
+            fields.push(Field::new(name, out_type, true));
+            fresh.push(state);
+        }
+        let plan = Plan {
+            keys: self.keys.clone(),
+            aggs,
+        };
+        Ok((plan, Arc::new(Schema::new(fields)), fresh))
+    }
+
+    fn build(&self, plan: Plan, schema: SchemaRef, fresh: Vec<State>) -> DataFrame {
+        let fresh = Arc::new(fresh);
+        let plan = Arc::new(plan);
+        let (p, f) = (plan.clone(), fresh.clone());
+        let chunks = match self
+            .frame
+            .map_partitions("groupby-chunk", (*plan).clone(), move |b| chunk(b, &p, &f))
+        {
+            Ok(c) => c,
+            Err(e) => return DataFrame::invalid(e),
+        };
+        let n = self.split_out;
+        let results = (0..n)
+            .map(|j| {
+                let pieces = if n == 1 {
+                    chunks.clone()
+                } else {
+                    chunks
+                        .iter()
+                        .map(|c| {
+                            crate::map_many_pure(
+                                "groupby-split",
+                                ((*plan).clone(), j, n),
+                                std::slice::from_ref(c),
+                                move |p: &[&Partial]| p[0].share(j, n),
+                            )
+                        })
+                        .collect()
+                };
+                let f = fresh.clone();
+                let root = tree(
+                    "groupby-combine",
+                    ((*plan).clone(), j, n),
+                    pieces,
+                    move |parts: &[&Partial]| Partial::merge_all(parts, &f),
+                );
+                let out_schema = schema.clone();
+                let p = plan.clone();
+                crate::try_map_many_pure(
+                    "groupby-aggregate",
+                    ((*plan).clone(), j, n),
+                    std::slice::from_ref(&root),
+                    move |parts: &[&Partial]| finish(parts[0], &p, &out_schema),
+                )
+            })
+            .collect();
+        let index = (plan.keys.len() == 1).then(|| plan.keys[0].clone());
+        DataFrame::from_parts(results, schema, index, None, "aggregate")
+    }
+}
+
+fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, ArrowError> {
+    let column = |c: &str| {
+        batch
+            .column_by_name(c)
+            .ok_or_else(|| ArrowError::SchemaError(format!("no column `{c}`")))
+    };
+    let keys = plan
+        .keys
+        .iter()
+        .map(|k| Reader::new(column(k)?))
+        .collect::<Result<Vec<_>, _>>()?;
+    let values = plan
+        .aggs
+        .iter()
+        .map(|a| {
+            let c = column(&a.column)?;
+            if a.func == AggFunc::Count && canonical(c.data_type()).is_none() {
+                // Only nullness is read: any type counts, as `true` where valid.
+                let set = arrow_buffer::BooleanBuffer::new_set(c.len());
+                return Ok(Reader::Bool(BooleanArray::new(set, c.logical_nulls())));
+            }
+            Reader::new(c)
+        })
+        .collect::<Result<Vec<_>, ArrowError>>()?;
+    let mut out = Partial::default();
+    for (i, g) in group_ids(&keys, &mut out, fresh, batch.num_rows())
+        .into_iter()
+        .enumerate()
+    {
+        let Some(g) = g else { continue };
+        for (state, reader) in out.states[g].iter_mut().zip(&values) {
+            state.update(reader, i);
+        }
+    }
+    Ok(out)
+}
+
+/// Each row's group in `out` (new groups added in order of first appearance), `None`
+/// where a key is null. One string key, the common case (`groupby("name")`), is looked
+/// up by reference, so only a group's first row copies its key; one integer key is
+/// looked up as itself.
+fn group_ids(
+    keys: &[Reader],
+    out: &mut Partial,
+    fresh: &[State],
+    rows: usize,
+) -> Vec<Option<usize>> {
+    if let [Reader::Str(names)] = keys {
+        let mut local: HashMap<&str, usize> = HashMap::new();
+        return (0..rows)
+            .map(|i| {
+                if names.is_null(i) {
+                    return None;
+                }
+                let name = names.value(i);
+                Some(match local.get(name) {
+                    Some(&g) => g,
+                    None => {
+                        let g = out.group(vec![Value::Str(name.into())], fresh);
+                        local.insert(name, g);
+                        g
+                    }
+                })
+            })
+            .collect();
+    }
+    (0..rows)
+        .map(|i| {
+            let key = keys
+                .iter()
+                .map(|k| k.get(i))
+                .collect::<Option<Vec<Value>>>()?;
+            Some(out.group(key, fresh))
+        })
+        .collect()
+}
+
+fn finish(partial: &Partial, plan: &Plan, schema: &SchemaRef) -> Result<RecordBatch, ArrowError> {
+    let mut order: Vec<usize> = (0..partial.keys.len()).collect();
+    order.sort_by(|&a, &b| partial.keys[a].cmp(&partial.keys[b]));
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (k, _) in plan.keys.iter().enumerate() {
+        let values: Vec<Option<Value>> = order
+            .iter()
+            .map(|&g| Some(partial.keys[g][k].clone()))
+            .collect();
+        columns.push(build(&values, schema.field(columns.len()).data_type())?);
+    }
+    for (j, a) in plan.aggs.iter().enumerate() {
+        let target = schema.field(columns.len()).data_type().clone();
+        let states = order.iter().map(|&g| &partial.states[g][j]);
+        let array: ArrayRef = match a.func {
+            AggFunc::Sum | AggFunc::Count => {
+                let values: Vec<Option<Value>> = states
+                    .map(|s| match s {
+                        State::SumInt(v) => Some(Value::Int(*v)),
+                        State::SumFloat(v) => Some(Value::Float(*v)),
+                        State::Count(n) => Some(Value::Int(*n as i64)),
+                        _ => None,
+                    })
+                    .collect();
+                build(&values, &target)?
+            }
+            AggFunc::Mean | AggFunc::Std | AggFunc::Var => {
+                let values: Float64Array = states
+                    .map(|s| match s {
+                        State::Moments(m) if m.count > 0 => {
+                            let v = match a.func {
+                                AggFunc::Mean => m.mean(),
+                                AggFunc::Var => m.var(1),
+                                _ => m.var(1).sqrt(),
+                            };
+                            (!v.is_nan() || m.mean.is_nan()).then_some(v)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                Arc::new(values)
+            }
+            _ => {
+                let values: Vec<Option<Value>> = states
+                    .map(|s| match s {
+                        State::Min(v) | State::Max(v) | State::First(v) | State::Last(v) => {
+                            v.clone()
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                build(&values, &target)?
+            }
+        };
+        columns.push(array);
+    }
+    RecordBatch::try_new(schema.clone(), columns)
+}
+
+/// An array of `target` type from canonical values.
+fn build(values: &[Option<Value>], target: &DataType) -> Result<ArrayRef, ArrowError> {
+    let canonical_type = canonical(target).unwrap_or(DataType::Int64);
+    let array: ArrayRef = match canonical_type {
+        DataType::Boolean => Arc::new(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(Value::Bool(b)) => Some(*b),
+                    _ => None,
+                })
+                .collect::<BooleanArray>(),
+        ),
+        DataType::UInt64 => Arc::new(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(Value::UInt(x)) => Some(*x),
+                    _ => None,
+                })
+                .collect::<UInt64Array>(),
+        ),
+        DataType::Float64 => Arc::new(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(Value::Float(x)) => Some(*x),
+                    _ => None,
+                })
+                .collect::<Float64Array>(),
+        ),
+        DataType::Utf8 => Arc::new(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(Value::Str(s)) => Some(&**s),
+                    _ => None,
+                })
+                .collect::<StringArray>(),
+        ),
+        _ => Arc::new(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(Value::Int(x)) => Some(*x),
+                    _ => None,
+                })
+                .collect::<Int64Array>(),
+        ),
+    };
+    if array.data_type() == target {
+        Ok(array)
+    } else {
+        arrow_cast::cast(array.as_ref(), target)
+    }
+}

@@ -1,0 +1,597 @@
+//! Partitioned dataframes (Dask's `dask.dataframe`): a table cut into partitions along
+//! its index, each partition an Arrow [`RecordBatch`] produced by one node of the graph.
+//!
+//! A [`DataFrame`] is metadata known while the graph is built (schema, npartitions,
+//! divisions when known, index column) plus one node per partition. Row-wise operations
+//! (`filter`, `select`, `with_column`, `drop`, `rename`, `assign`) are recorded, not run:
+//! a chain of them becomes one task per partition. Column and type errors are found from
+//! the schema at once; the builders stay chainable and `compute`, `persist` and `head`
+//! return the error before any task runs.
+//!
+//! The index is a column of the batch (Arrow has no index): the first column of
+//! [`DataFrame::compute`]'s batch, kept by `select`, named by [`DataFrame::index`].
+//!
+//! ```
+//! use dask::dataframe::{col, lit, agg};
+//! use dask::datasets::{timeseries, TimeseriesOptions};
+//!
+//! // Dask's demo table is `timeseries(Default::default())`: 30 days, a row per second.
+//! let df = timeseries(TimeseriesOptions { freq: "1min".into(), ..Default::default() });
+//! assert_eq!(df.npartitions(), 30);
+//! let sd = df.filter(col("y").gt(lit(0.0))).select(["name", "x"]).column("x").std();
+//! let by_name = df.groupby(["name"]).agg([agg::sum("x"), agg::max("y")]);
+//! let (sd, table) = dask::compute((&sd, &by_name)).unwrap();
+//! assert!((sd - 0.577).abs() < 0.01);
+//! assert_eq!(table.num_rows(), 26);
+//! ```
+
+pub mod arrow;
+mod csv;
+mod datasets;
+mod error;
+mod expr;
+mod files;
+mod freq;
+pub mod groupby;
+mod parquet;
+mod pretty;
+mod reduce;
+mod resample;
+mod rolling;
+mod rowwise;
+
+use std::fmt;
+use std::hash::Hash;
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
+
+use crate::compute::{OutputNodes, OutputReader, Outputs};
+use crate::{Delayed, Error};
+
+pub use csv::{read_csv, read_csv_with, CsvOptions};
+pub use datasets::{timeseries, TimeseriesOptions};
+pub use error::DataFrameError;
+pub use expr::{col, lit, BinOp, Expr, Lit};
+pub use groupby::{agg, Agg, GroupBy};
+pub use parquet::read_parquet;
+pub use pretty::pretty;
+pub use reduce::Series;
+pub use resample::Resample;
+pub use rolling::{Rolling, Window};
+
+use rowwise::{apply_chain, RowOp};
+
+/// A lazy partitioned table (Dask's `dask.dataframe.DataFrame`). Cheap to clone.
+#[derive(Clone)]
+pub struct DataFrame(Result<Arc<Frame>, DataFrameError>);
+
+#[derive(Clone)]
+pub(crate) struct Frame {
+    /// The partitions the pending row-wise steps start from.
+    base: Arc<Vec<Delayed<RecordBatch>>>,
+    /// Pending row-wise steps, each with the schema after it: run fused, one task per
+    /// partition.
+    ops: Arc<Vec<(RowOp, SchemaRef)>>,
+    /// The schema after the last step.
+    schema: SchemaRef,
+    index: Option<String>,
+    /// `npartitions + 1` sorted index values when known (Dask's divisions).
+    divisions: Option<ArrayRef>,
+    /// What produced the partitions (Dask's name: `make-timeseries`, `from-batches`).
+    label: &'static str,
+    /// The partition nodes with the steps fused in, built once: `Outputs` lends them
+    /// to the computation by reference.
+    parts: OnceLock<Vec<Delayed<RecordBatch>>>,
+}
+
+impl DataFrame {
+    /// A dataframe over existing partition nodes, each producing a batch of `schema`.
+    pub(crate) fn from_parts(
+        parts: Vec<Delayed<RecordBatch>>,
+        schema: SchemaRef,
+        index: Option<String>,
+        divisions: Option<ArrayRef>,
+        label: &'static str,
+    ) -> DataFrame {
+        DataFrame(Ok(Arc::new(Frame {
+            base: Arc::new(parts),
+            ops: Arc::new(Vec::new()),
+            schema,
+            index,
+            divisions,
+            label,
+            parts: OnceLock::new(),
+        })))
+    }
+
+    pub(crate) fn invalid(error: DataFrameError) -> DataFrame {
+        DataFrame(Err(error))
+    }
+
+    pub(crate) fn frame(&self) -> Result<&Frame, Error> {
+        self.0.as_deref().map_err(|e| Error::DataFrame(e.clone()))
+    }
+
+    /// The error an invalid operation left in this dataframe, if any.
+    pub fn error(&self) -> Option<&DataFrameError> {
+        self.0.as_ref().err()
+    }
+
+    /// A dataframe of in-memory batches, one partition each (all of one schema). No
+    /// index, divisions unknown.
+    pub fn from_batches(batches: Vec<RecordBatch>) -> Result<DataFrame, Error> {
+        let Some(first) = batches.first() else {
+            return Err(Error::DataFrame(DataFrameError::Invalid {
+                op: "from_batches",
+                why: "no batches: at least one (possibly empty) batch gives the schema".into(),
+            }));
+        };
+        // Batches built from data may differ in nullability alone: the schema of the
+        // whole admits nulls where any batch does.
+        let mut fields: Vec<Field> = first
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        for (i, b) in batches.iter().enumerate() {
+            if !same_columns(&b.schema(), &first.schema()) {
+                return Err(Error::DataFrame(DataFrameError::Invalid {
+                    op: "from_batches",
+                    why: format!(
+                        "batch {i} has columns {}, batch 0 has {}",
+                        expr::describe_columns(&b.schema()).join(", "),
+                        expr::describe_columns(&first.schema()).join(", ")
+                    ),
+                }));
+            }
+            for (f, g) in fields.iter_mut().zip(b.schema().fields()) {
+                if g.is_nullable() {
+                    f.set_nullable(true);
+                }
+            }
+        }
+        let schema: SchemaRef = Arc::new(Schema::new(fields));
+        let batches = batches
+            .into_iter()
+            .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                Error::DataFrame(DataFrameError::Invalid {
+                    op: "from_batches",
+                    why: e.to_string(),
+                })
+            })?;
+        let parts = batches.into_iter().map(crate::delayed).collect();
+        Ok(DataFrame::from_parts(
+            parts,
+            schema,
+            None,
+            None,
+            "from-batches",
+        ))
+    }
+
+    /// A dataframe over partitions computed by `parts` (Dask's `from_delayed`): each
+    /// must produce a batch of `schema`, which is checked when it runs.
+    pub fn from_delayed(parts: Vec<Delayed<RecordBatch>>, schema: SchemaRef) -> DataFrame {
+        let checked = parts
+            .iter()
+            .map(|p| {
+                let expected = schema.clone();
+                crate::try_map_many_pure(
+                    "from-delayed",
+                    "check schema",
+                    std::slice::from_ref(p),
+                    move |b: &[&RecordBatch]| {
+                        if !same_columns(&b[0].schema(), &expected) {
+                            return Err(ArrowError::SchemaError(format!(
+                                "from_delayed: a partition has columns {}, the schema given has {}",
+                                expr::describe_columns(&b[0].schema()).join(", "),
+                                expr::describe_columns(&expected).join(", ")
+                            )));
+                        }
+                        RecordBatch::try_new(expected.clone(), b[0].columns().to_vec())
+                    },
+                )
+            })
+            .collect();
+        DataFrame::from_parts(checked, schema, None, None, "from-delayed")
+    }
+
+    /// One node per partition, each producing its batch (Dask's `to_delayed`): with the
+    /// pending row-wise steps fused in. An invalid dataframe gives one node that fails
+    /// every computation reading it.
+    pub fn to_delayed(&self) -> Vec<Delayed<RecordBatch>> {
+        match &self.0 {
+            Ok(frame) => frame.partitions(),
+            Err(e) => vec![invalid_node("invalid-dataframe", e)],
+        }
+    }
+
+    /// How many partitions.
+    pub fn npartitions(&self) -> usize {
+        self.0.as_ref().map(|f| f.base.len()).unwrap_or(0)
+    }
+
+    /// The index values at the partition boundaries (`npartitions + 1`) when known.
+    pub fn divisions(&self) -> Option<ArrayRef> {
+        self.0.as_ref().ok().and_then(|f| f.divisions.clone())
+    }
+
+    /// The index column's name, if the dataframe has an index.
+    pub fn index(&self) -> Option<&str> {
+        self.0.as_ref().ok().and_then(|f| f.index.as_deref())
+    }
+
+    /// The schema of every partition (the index column included). Empty when invalid.
+    pub fn schema(&self) -> SchemaRef {
+        match &self.0 {
+            Ok(f) => f.schema.clone(),
+            Err(_) => Arc::new(Schema::empty()),
+        }
+    }
+
+    /// The column names, the index left out (as pandas lists `df.columns`).
+    pub fn columns(&self) -> Vec<String> {
+        self.dtypes().into_iter().map(|(n, _)| n).collect()
+    }
+
+    /// Each column's name and pandas dtype name (`float64`, `string`), index left out.
+    pub fn dtypes(&self) -> Vec<(String, String)> {
+        let index = self.index().map(str::to_string);
+        self.schema()
+            .fields()
+            .iter()
+            .filter(|f| Some(f.name()) != index.as_ref())
+            .map(|f| (f.name().clone(), expr::dtype_name(f.data_type())))
+            .collect()
+    }
+
+    pub(crate) fn then(&self, op: RowOp) -> DataFrame {
+        let frame = match &self.0 {
+            Ok(f) => f,
+            Err(_) => return self.clone(),
+        };
+        let schema = match op.output_schema(&frame.schema, frame.index.as_deref()) {
+            Ok(s) => s,
+            Err(e) => return DataFrame::invalid(e),
+        };
+        let mut next = (**frame).clone();
+        next.parts = OnceLock::new();
+        if let RowOp::WithColumn(name, _) = &op {
+            if Some(name) == frame.index.as_ref() {
+                next.divisions = None;
+            }
+        }
+        if let RowOp::Rename(pairs) = &op {
+            if let Some((_, to)) = pairs
+                .iter()
+                .find(|(from, _)| Some(from) == frame.index.as_ref())
+            {
+                next.index = Some(to.clone());
+            }
+        }
+        let mut ops = (*frame.ops).clone();
+        ops.push((op, schema.clone()));
+        next.ops = Arc::new(ops);
+        next.schema = schema;
+        DataFrame(Ok(Arc::new(next)))
+    }
+
+    /// This dataframe with `column` as its index, declared sorted across the partitions
+    /// in order (as after a time-ordered load); divisions unknown. Windows over the index
+    /// (`rolling` with a duration) check the order when they run. This is not
+    /// `set_index`, which sorts.
+    pub fn with_sorted_index(&self, column: &str) -> DataFrame {
+        let frame = match &self.0 {
+            Ok(f) => f,
+            Err(_) => return self.clone(),
+        };
+        if frame.schema.field_with_name(column).is_err() {
+            return DataFrame::invalid(DataFrameError::UnknownColumn {
+                op: "with_sorted_index",
+                column: column.to_string(),
+                available: expr::describe_columns(&frame.schema),
+            });
+        }
+        let mut next = (**frame).clone();
+        next.index = Some(column.to_string());
+        next.divisions = None;
+        DataFrame(Ok(Arc::new(next)))
+    }
+
+    /// The same rows in `n` partitions, each the concatenation of neighbouring ones
+    /// (Dask's `repartition(npartitions=n)` towards fewer partitions); divisions keep
+    /// the boundaries that remain. Splitting into more partitions than there are is not
+    /// supported yet: an error.
+    pub fn repartition(&self, n: usize) -> DataFrame {
+        let frame = match &self.0 {
+            Ok(f) => f,
+            Err(_) => return self.clone(),
+        };
+        let have = frame.base.len();
+        if n == 0 || n > have {
+            return DataFrame::invalid(DataFrameError::Invalid {
+                op: "repartition",
+                why: format!(
+                    "{n} partitions from {have}: only merging into 1 to {have} is supported"
+                ),
+            });
+        }
+        // Group boundaries spread evenly over the existing partitions.
+        let cuts: Vec<usize> = (0..=n).map(|i| i * have / n).collect();
+        let parts = frame.output_parts();
+        let schema = frame.schema.clone();
+        let merged = cuts
+            .windows(2)
+            .map(|w| {
+                let schema = schema.clone();
+                crate::try_map_many_pure(
+                    "repartition",
+                    (w[1] - w[0], n),
+                    &parts[w[0]..w[1]],
+                    move |b: &[&RecordBatch]| {
+                        arrow_select::concat::concat_batches(&schema, b.iter().copied())
+                    },
+                )
+            })
+            .collect();
+        let divisions = frame.divisions.as_ref().map(|d| {
+            let at =
+                arrow_array::UInt32Array::from(cuts.iter().map(|&c| c as u32).collect::<Vec<_>>());
+            arrow_select::take::take(d.as_ref(), &at, None).unwrap_or_else(|_| d.clone())
+        });
+        DataFrame::from_parts(
+            merged,
+            frame.schema.clone(),
+            frame.index.clone(),
+            divisions,
+            "repartition",
+        )
+    }
+
+    /// The rows where `predicate` is true (Dask's `df[df.y > 0]`); null counts as false.
+    pub fn filter(&self, predicate: Expr) -> DataFrame {
+        self.then(RowOp::Filter(predicate))
+    }
+
+    /// These columns, in this order (Dask's `df[["name", "x"]]`); the index is kept.
+    pub fn select<S: Into<String>>(&self, columns: impl IntoIterator<Item = S>) -> DataFrame {
+        self.then(RowOp::Select(columns.into_iter().map(Into::into).collect()))
+    }
+
+    /// Adds the column `name` computed by `expr`, or replaces it.
+    pub fn with_column(&self, name: impl Into<String>, expr: Expr) -> DataFrame {
+        self.then(RowOp::WithColumn(name.into(), expr))
+    }
+
+    /// Several [`with_column`](Self::with_column)s in order (Dask's `assign`).
+    pub fn assign<S: Into<String>>(
+        &self,
+        columns: impl IntoIterator<Item = (S, Expr)>,
+    ) -> DataFrame {
+        columns
+            .into_iter()
+            .fold(self.clone(), |df, (name, e)| df.with_column(name, e))
+    }
+
+    /// Without these columns.
+    pub fn drop<S: Into<String>>(&self, columns: impl IntoIterator<Item = S>) -> DataFrame {
+        self.then(RowOp::Drop(columns.into_iter().map(Into::into).collect()))
+    }
+
+    /// Renames columns: `(from, to)` pairs.
+    pub fn rename<A: Into<String>, B: Into<String>>(
+        &self,
+        pairs: impl IntoIterator<Item = (A, B)>,
+    ) -> DataFrame {
+        self.then(RowOp::Rename(
+            pairs
+                .into_iter()
+                .map(|(a, b)| (a.into(), b.into()))
+                .collect(),
+        ))
+    }
+
+    /// The column `name` as a [`Series`] (for reductions).
+    pub fn column(&self, name: &str) -> Series {
+        Series::new(self.then(RowOp::Select(vec![name.to_string()])), name)
+    }
+
+    /// Groups rows by the values of `keys` (Dask's `df.groupby(keys)`).
+    pub fn groupby<S: Into<String>>(&self, keys: impl IntoIterator<Item = S>) -> GroupBy {
+        GroupBy::new(self.clone(), keys.into_iter().map(Into::into).collect())
+    }
+
+    /// The partitions concatenated into one batch.
+    pub fn compute(&self) -> Result<RecordBatch, Error> {
+        crate::compute(self)
+    }
+
+    /// [`compute`](Self::compute) with options.
+    pub fn compute_with(&self, config: &crate::Config) -> Result<RecordBatch, Error> {
+        crate::compute_with(self, config)
+    }
+
+    /// Computes the partitions and returns a dataframe holding them (Dask's `persist`):
+    /// queries on it start from the held batches. Metadata is kept.
+    pub fn persist(&self) -> Result<DataFrame, Error> {
+        let frame = self.frame()?;
+        let held = crate::persist(&frame.partitions())?;
+        Ok(DataFrame::from_parts(
+            held,
+            frame.schema.clone(),
+            frame.index.clone(),
+            frame.divisions.clone(),
+            frame.label,
+        ))
+    }
+
+    /// The first `n` rows, computing partitions in order only until there are enough.
+    pub fn head(&self, n: usize) -> Result<RecordBatch, Error> {
+        let frame = self.frame()?;
+        let mut got = Vec::new();
+        let mut rows = 0;
+        for part in frame.partitions() {
+            if rows >= n {
+                break;
+            }
+            let b = part.compute()?;
+            rows += b.num_rows();
+            got.push(b);
+        }
+        let all = concat(&frame.schema, &got)?;
+        Ok(all.slice(0, n.min(all.num_rows())))
+    }
+
+    /// The number of rows, as a lazy value.
+    pub fn len(&self) -> Delayed<usize> {
+        let counts = self.map_partitions("len-chunk", "len", |b| Ok(b.num_rows()));
+        match counts {
+            Ok(counts) => crate::map_many_pure("len-agg", "len", &counts, |c: &[&usize]| {
+                c.iter().copied().sum()
+            }),
+            Err(e) => invalid_node("len", &e),
+        }
+    }
+
+    /// Writes the graph of the partitions to `path` (`.svg`, `.dot` or `.json`; see
+    /// [`Delayed::visualize`]).
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        self.frame()?;
+        crate::graph(self).save(path)?;
+        Ok(())
+    }
+
+    /// `f` on every partition after the pending row-wise steps, fused into one task per
+    /// partition keyed by `name`, `tag` (what `f` does) and the steps.
+    pub(crate) fn map_partitions<U, F>(
+        &self,
+        name: &'static str,
+        tag: impl Hash + Clone,
+        f: F,
+    ) -> Result<Vec<Delayed<U>>, DataFrameError>
+    where
+        U: Send + Sync + 'static,
+        F: Fn(&RecordBatch) -> Result<U, ArrowError> + Clone + Send + Sync + 'static,
+    {
+        let frame = self.0.as_ref().map_err(Clone::clone)?;
+        Ok(frame.fused(name, tag, f))
+    }
+}
+
+impl Frame {
+    /// The partitions with the pending steps applied.
+    fn partitions(&self) -> Vec<Delayed<RecordBatch>> {
+        self.output_parts().clone()
+    }
+
+    fn output_parts(&self) -> &Vec<Delayed<RecordBatch>> {
+        self.parts.get_or_init(|| {
+            if self.ops.is_empty() {
+                return (*self.base).clone();
+            }
+            let name = self
+                .ops
+                .last()
+                .map(|(op, _)| op.name())
+                .unwrap_or("rowwise");
+            self.fused(name, (), |b| Ok(b.clone()))
+        })
+    }
+
+    fn fused<U, F>(&self, name: &'static str, tag: impl Hash + Clone, f: F) -> Vec<Delayed<U>>
+    where
+        U: Send + Sync + 'static,
+        F: Fn(&RecordBatch) -> Result<U, ArrowError> + Clone + Send + Sync + 'static,
+    {
+        let steps: Vec<&RowOp> = self.ops.iter().map(|(op, _)| op).collect();
+        self.base
+            .iter()
+            .map(|part| {
+                let ops = self.ops.clone();
+                let f = f.clone();
+                crate::try_map_many_pure(
+                    name,
+                    (&steps, tag.clone()),
+                    std::slice::from_ref(part),
+                    move |b: &[&RecordBatch]| {
+                        if ops.is_empty() {
+                            return f(b[0]);
+                        }
+                        f(&apply_chain(&ops, b[0])?)
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+/// Whether the schemas have the same column names and types (nullability aside).
+fn same_columns(a: &Schema, b: &Schema) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(f, g)| f.name() == g.name() && f.data_type() == g.data_type())
+}
+
+/// The batches as one, of `schema` (also when there are none).
+pub(crate) fn concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch, Error> {
+    arrow_select::concat::concat_batches(schema, batches).map_err(|e| {
+        Error::DataFrame(DataFrameError::Invalid {
+            op: "concat",
+            why: e.to_string(),
+        })
+    })
+}
+
+/// A node failing every computation that reads it with `error`, before any task runs.
+pub(crate) fn invalid_node<T>(name: &'static str, error: &DataFrameError) -> Delayed<T> {
+    let error = error.clone();
+    crate::deferred::invalid(name, Arc::new(move || Error::DataFrame(error.clone())))
+}
+
+impl Outputs for &DataFrame {
+    type Values = RecordBatch;
+
+    fn collect<'s>(&'s self, nodes: &mut OutputNodes<'_, 's>) {
+        if let Ok(frame) = &self.0 {
+            for part in frame.output_parts() {
+                nodes.push(part);
+            }
+        }
+    }
+
+    fn extract(&self, results: &mut OutputReader<'_, '_>) -> Result<RecordBatch, Error> {
+        let frame = self.frame()?;
+        let batches = frame
+            .output_parts()
+            .iter()
+            .map(|_| results.take::<RecordBatch>())
+            .collect::<Result<Vec<_>, _>>()?;
+        concat(&frame.schema, &batches)
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        self.frame().map(|_| ())
+    }
+}
+
+impl fmt::Display for DataFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Ok(frame) => pretty::structure(f, frame),
+            Err(e) => write!(f, "Dask DataFrame (invalid): {e}"),
+        }
+    }
+}
+
+impl fmt::Debug for DataFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

@@ -1,0 +1,329 @@
+//! Reductions of one column ([`Series`]): each partition reduces to a small mergeable
+//! state (count, mean, M2, sum, min, max), states merge as a tree, and the root gives the
+//! statistic. `std` merges M2 by Chan et al.'s pairwise update, which stays exact where
+//! the naive sum of squares cancels (values around 1e9; dask#5725).
+
+use std::hash::Hash;
+
+use arrow_array::{Array, Float64Array, RecordBatch};
+use arrow_schema::{ArrowError, DataType};
+
+use super::error::DataFrameError;
+use super::expr::{describe_columns, dtype_name};
+use super::{invalid_node, DataFrame};
+use crate::Delayed;
+
+/// How many partial results one combine task merges (Dask's `split_every`).
+pub(crate) const SPLIT_EVERY: usize = 8;
+
+/// One column of a [`DataFrame`], for reductions (Dask's `Series`). Nulls are skipped,
+/// as pandas skips missing values; a NaN value is a value and propagates.
+#[derive(Clone, Debug)]
+pub struct Series {
+    frame: DataFrame,
+    name: String,
+}
+
+/// The mergeable state of a numeric column's reduction.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Moments {
+    pub(crate) count: u64,
+    pub(crate) mean: f64,
+    /// Sum of squared deviations from `mean`.
+    pub(crate) m2: f64,
+    pub(crate) sum: f64,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+}
+
+impl Moments {
+    pub(crate) const EMPTY: Moments = Moments {
+        count: 0,
+        mean: 0.0,
+        m2: 0.0,
+        sum: 0.0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+    };
+
+    /// The state of `values` (nulls skipped), in two passes: the mean, then the squared
+    /// deviations from it.
+    pub(crate) fn of(values: &Float64Array) -> Moments {
+        let mut m = Moments::EMPTY;
+        for v in values.iter().flatten() {
+            m.count += 1;
+            m.sum += v;
+            m.min = m.min.min(v);
+            m.max = m.max.max(v);
+            if v.is_nan() {
+                m.min = f64::NAN;
+                m.max = f64::NAN;
+            }
+        }
+        if m.count == 0 {
+            return m;
+        }
+        m.mean = m.sum / m.count as f64;
+        m.m2 = values
+            .iter()
+            .flatten()
+            .map(|v| (v - m.mean) * (v - m.mean))
+            .sum();
+        m
+    }
+
+    /// Adds one value (Welford's update: stable without a second pass).
+    pub(crate) fn push(&mut self, v: f64) {
+        self.count += 1;
+        self.sum += v;
+        let delta = v - self.mean;
+        self.mean += delta / self.count as f64;
+        self.m2 += delta * (v - self.mean);
+    }
+
+    /// Both states as one (Chan, Golub and LeVeque's pairwise update).
+    pub(crate) fn merge(&self, other: &Moments) -> Moments {
+        if self.count == 0 {
+            return *other;
+        }
+        if other.count == 0 {
+            return *self;
+        }
+        let (na, nb) = (self.count as f64, other.count as f64);
+        let n = na + nb;
+        let delta = other.mean - self.mean;
+        let nan_aware = |a: f64, b: f64, f: fn(f64, f64) -> f64| {
+            if a.is_nan() || b.is_nan() {
+                f64::NAN
+            } else {
+                f(a, b)
+            }
+        };
+        Moments {
+            count: self.count + other.count,
+            mean: self.mean + delta * nb / n,
+            m2: self.m2 + other.m2 + delta * delta * na * nb / n,
+            sum: self.sum + other.sum,
+            min: nan_aware(self.min, other.min, f64::min),
+            max: nan_aware(self.max, other.max, f64::max),
+        }
+    }
+
+    pub(crate) fn mean(&self) -> f64 {
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.mean
+        }
+    }
+
+    /// The variance with `ddof` delta degrees of freedom (pandas: 1); NaN when there are
+    /// not more values than `ddof`.
+    pub(crate) fn var(&self, ddof: u64) -> f64 {
+        if self.count <= ddof {
+            f64::NAN
+        } else {
+            self.m2 / (self.count - ddof) as f64
+        }
+    }
+}
+
+/// Merges `level` as a tree of `SPLIT_EVERY`-wide tasks into one node.
+pub(crate) fn tree<T, F>(
+    name: &'static str,
+    tag: impl Hash + Clone,
+    mut level: Vec<Delayed<T>>,
+    merge: F,
+) -> Delayed<T>
+where
+    T: Send + Sync + 'static,
+    F: Fn(&[&T]) -> T + Clone + Send + Sync + 'static,
+{
+    if level.len() == 1 {
+        return level.remove(0);
+    }
+    let mut depth = 0usize;
+    loop {
+        level = level
+            .chunks(SPLIT_EVERY)
+            .map(|group| crate::map_many_pure(name, (tag.clone(), depth), group, merge.clone()))
+            .collect();
+        if level.len() <= 1 {
+            return level.remove(0);
+        }
+        depth += 1;
+    }
+}
+
+impl Series {
+    pub(crate) fn new(frame: DataFrame, name: &str) -> Series {
+        Series {
+            frame,
+            name: name.to_string(),
+        }
+    }
+
+    /// The column's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The dataframe of this column (and the index).
+    pub fn to_frame(&self) -> DataFrame {
+        self.frame.clone()
+    }
+
+    /// The merged state of the column, or why the column cannot be reduced.
+    fn moments(&self, op: &'static str) -> Result<Delayed<Moments>, DataFrameError> {
+        if let Some(e) = self.frame.error() {
+            return Err(e.clone());
+        }
+        let schema = self.frame.schema();
+        let field =
+            schema
+                .field_with_name(&self.name)
+                .map_err(|_| DataFrameError::UnknownColumn {
+                    op,
+                    column: self.name.clone(),
+                    available: describe_columns(&schema),
+                })?;
+        if !(field.data_type().is_numeric() || field.data_type() == &DataType::Boolean) {
+            return Err(DataFrameError::TypeMismatch {
+                op,
+                expr: self.name.clone(),
+                why: format!(
+                    "cannot reduce a {} column numerically",
+                    dtype_name(field.data_type())
+                ),
+                available: describe_columns(&schema),
+            });
+        }
+        let name = self.name.clone();
+        let chunks = self.frame.map_partitions(
+            "series-chunk",
+            ("moments", self.name.clone()),
+            move |b| column_moments(b, &name),
+        )?;
+        Ok(tree(
+            "series-combine",
+            ("moments", self.name.clone()),
+            chunks,
+            |parts: &[&Moments]| parts.iter().fold(Moments::EMPTY, |acc, m| acc.merge(m)),
+        ))
+    }
+
+    fn finish(&self, op: &'static str, f: fn(&Moments) -> f64) -> Delayed<f64> {
+        match self.moments(op) {
+            Ok(m) => m.map_pure(op, f),
+            Err(e) => invalid_node(op, &e),
+        }
+    }
+
+    /// The sum of the values (0 when there are none). Integers are summed as `f64`.
+    pub fn sum(&self) -> Delayed<f64> {
+        self.finish("sum", |m| m.sum)
+    }
+
+    /// The mean (NaN when there are no values).
+    pub fn mean(&self) -> Delayed<f64> {
+        self.finish("mean", Moments::mean)
+    }
+
+    /// The sample variance (ddof 1, as pandas).
+    pub fn var(&self) -> Delayed<f64> {
+        self.finish("var", |m| m.var(1))
+    }
+
+    /// The sample standard deviation (ddof 1, as pandas).
+    pub fn std(&self) -> Delayed<f64> {
+        self.finish("std", |m| m.var(1).sqrt())
+    }
+
+    /// The smallest value (NaN when there are none).
+    pub fn min(&self) -> Delayed<f64> {
+        self.finish("min", |m| if m.count == 0 { f64::NAN } else { m.min })
+    }
+
+    /// The largest value (NaN when there are none).
+    pub fn max(&self) -> Delayed<f64> {
+        self.finish("max", |m| if m.count == 0 { f64::NAN } else { m.max })
+    }
+
+    /// How many values are not null.
+    pub fn count(&self) -> Delayed<usize> {
+        match self.moments("count") {
+            Ok(m) => m.map_pure("count", |m| m.count as usize),
+            Err(e) => invalid_node("count", &e),
+        }
+    }
+}
+
+impl Series {
+    /// How many distinct values that are not null (Dask's `nunique`): a grouped count
+    /// over the column, reduced as a tree, then counted.
+    pub fn nunique(&self) -> Delayed<usize> {
+        self.counts().len()
+    }
+
+    /// How many times each value appears (nulls left out), most frequent first and
+    /// equal counts by value (Dask's `value_counts`): a one-partition dataframe with
+    /// the column (its index) and `count`.
+    pub fn value_counts(&self) -> DataFrame {
+        let counts = self.counts();
+        let parts = counts.to_delayed();
+        if counts.error().is_some() || parts.len() != 1 {
+            return counts;
+        }
+        let schema = counts.schema();
+        let sorted = crate::try_map_many_pure(
+            "value-counts-sort",
+            "count desc, value asc",
+            &parts,
+            |b: &[&RecordBatch]| {
+                let batch = b[0];
+                let order = arrow_ord::sort::lexsort_to_indices(
+                    &[
+                        arrow_ord::sort::SortColumn {
+                            values: batch.column(1).clone(),
+                            options: Some(arrow_schema::SortOptions {
+                                descending: true,
+                                nulls_first: false,
+                            }),
+                        },
+                        arrow_ord::sort::SortColumn {
+                            values: batch.column(0).clone(),
+                            options: None,
+                        },
+                    ],
+                    None,
+                )?;
+                arrow_select::take::take_record_batch(batch, &order)
+            },
+        );
+        DataFrame::from_parts(
+            vec![sorted],
+            schema,
+            Some(self.name.clone()),
+            None,
+            "value-counts",
+        )
+    }
+
+    fn counts(&self) -> DataFrame {
+        self.frame
+            .groupby([self.name.as_str()])
+            .agg([super::agg::count(self.name.as_str()).alias("count")])
+    }
+}
+
+fn column_moments(batch: &RecordBatch, name: &str) -> Result<Moments, ArrowError> {
+    let column = batch
+        .column_by_name(name)
+        .ok_or_else(|| ArrowError::SchemaError(format!("no column `{name}`")))?;
+    let values = arrow_cast::cast(column.as_ref(), &DataType::Float64)?;
+    let values = values
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .ok_or_else(|| ArrowError::CastError("not float64 after a cast to float64".into()))?;
+    Ok(Moments::of(values))
+}

@@ -1,0 +1,430 @@
+//! `dask::dataframe`: the demo table, the lazy structure, errors found from the schema
+//! before any task runs, persist, the Delayed bridge and drawing.
+#![cfg(feature = "dataframe")]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use dask::dataframe::arrow::array::{
+    Array, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
+};
+use dask::dataframe::arrow::datatypes::{DataType, Field, Schema};
+use dask::dataframe::arrow::record_batch::RecordBatch;
+use dask::dataframe::{agg, col, lit, DataFrame};
+use dask::datasets::{timeseries, TimeseriesOptions};
+
+fn small(seed: u64) -> DataFrame {
+    // Three days, one row per minute: 3 x 1440 rows.
+    timeseries(TimeseriesOptions {
+        start: "2000-01-01".into(),
+        end: "2000-01-04".into(),
+        freq: "1min".into(),
+        partition_freq: "1D".into(),
+        seed,
+    })
+}
+
+#[test]
+fn demo_table_has_dasks_shape_and_divisions() {
+    let df = timeseries(Default::default());
+    assert_eq!(df.npartitions(), 30);
+    assert_eq!(df.index(), Some("timestamp"));
+    assert_eq!(df.columns(), ["name", "id", "x", "y"]);
+    let dtypes: Vec<String> = df.dtypes().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(dtypes, ["string", "int64", "float64", "float64"]);
+    let div = df.divisions().expect("known divisions");
+    let div = div
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap();
+    assert_eq!(div.len(), 31);
+    let day = 86_400_000_000_000i64;
+    assert_eq!(div.value(0), 946_684_800_000_000_000); // 2000-01-01
+    assert_eq!(div.value(30), 946_684_800_000_000_000 + 30 * day); // 2000-01-31
+    assert_eq!(df.len().compute().unwrap(), 30 * 86_400);
+
+    let head = df.head(3).unwrap();
+    assert_eq!(head.num_rows(), 3);
+    let ts = head
+        .column(0)
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap();
+    assert_eq!(ts.value(1) - ts.value(0), 1_000_000_000);
+    let x = head
+        .column(3)
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
+    assert!(x.values().iter().all(|v| (-1.0..1.0).contains(v)));
+}
+
+#[test]
+fn structure_prints_as_dask_does() {
+    let text = timeseries(Default::default()).to_string();
+    let expected = "\
+Dask DataFrame Structure:
+                  name     id        x        y
+npartitions=30
+2000-01-01      string  int64  float64  float64
+2000-01-02         ...    ...      ...      ...
+...                ...    ...      ...      ...
+2000-01-30         ...    ...      ...      ...
+2000-01-31         ...    ...      ...      ...
+Dask Name: make-timeseries, 1 expression";
+    assert_eq!(text, expected);
+    let filtered = small(0).filter(col("y").gt(lit(0.0))).select(["name", "x"]);
+    assert!(filtered
+        .to_string()
+        .ends_with("Dask Name: select, 3 expressions"));
+    assert!(filtered.to_string().contains("name        x"));
+}
+
+#[test]
+fn demo_table_is_deterministic_per_seed_and_plausible() {
+    let a = small(7).compute().unwrap();
+    let b = small(7).compute().unwrap();
+    let c = small(8).compute().unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert_eq!(a.num_rows(), 3 * 1440);
+    let names = a.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+    let distinct: std::collections::BTreeSet<&str> = names.iter().flatten().collect();
+    assert_eq!(distinct.len(), 26);
+    let ids = a.column(2).as_any().downcast_ref::<Int64Array>().unwrap();
+    let mean = ids.values().iter().sum::<i64>() as f64 / ids.len() as f64;
+    assert!((mean - 1000.0).abs() < 5.0, "{mean}");
+}
+
+#[test]
+fn the_lectures_queries_run() {
+    let df = small(1);
+    let sd = df
+        .filter(col("y").gt(lit(0.0)))
+        .select(["name", "x"])
+        .column("x")
+        .std();
+    let by_name = df.groupby(["name"]).agg([agg::sum("x"), agg::max("y")]);
+    let (sd, table) = dask::compute((&sd, &by_name)).unwrap();
+    // x is uniform in [-1, 1): std 1/sqrt(3).
+    assert!((sd - 0.577).abs() < 0.02, "{sd}");
+    assert_eq!(table.num_rows(), 26);
+    assert_eq!(table.schema().field(0).name(), "name");
+    let names = table
+        .column(0)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    assert_eq!(names.value(0), "Alice");
+    assert_eq!(names.value(25), "Zelda");
+    let text = dask::dataframe::pretty(&table);
+    let header: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["name", "x", "y"], "{text}");
+    assert_eq!(text.lines().count(), 27);
+}
+
+/// Partitions whose tasks count their runs.
+fn counted(runs: &'static AtomicUsize) -> DataFrame {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("name", DataType::Utf8, true),
+        Field::new("x", DataType::Float64, true),
+    ]));
+    let parts = (0..3)
+        .map(|i| {
+            let schema = schema.clone();
+            dask::delayed(i).map(move |i| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                RecordBatch::try_new(
+                    schema.clone(),
+                    vec![
+                        Arc::new(StringArray::from(vec!["a", "b"])),
+                        Arc::new(Float64Array::from(vec![*i as f64, 1.0])),
+                    ],
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    DataFrame::from_delayed(parts, schema)
+}
+
+#[test]
+fn an_unknown_column_is_an_error_before_any_task_runs() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let df = counted(&RUNS);
+    let bad = df.filter(col("z").gt(lit(0.0))).select(["x"]);
+    let err = bad.compute().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "`filter`: no column `z`; the columns are: name: string, x: float64"
+    );
+    assert!(bad.head(1).is_err());
+    assert!(bad.persist().is_err());
+    let err = df.column("nope").sum().compute().unwrap_err().to_string();
+    assert!(err.starts_with("`select`: no column `nope`"), "{err}");
+    let err = df
+        .groupby(["k"])
+        .agg([agg::sum("x")])
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("`groupby`: no column `k`"), "{err}");
+    // A Series reduction of an invalid frame fails a shared compute too.
+    let ok = df.column("x").sum();
+    let err = dask::compute((&ok, &bad.column("x").sum()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no column `z`"), "{err}");
+    assert_eq!(RUNS.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_type_mismatch_is_an_error_naming_the_operation() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let df = counted(&RUNS);
+    let err = df
+        .with_column("w", col("name") + lit(1))
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "`with_column`: `+` between string and int64 in `(name + 1)`; the columns are: name: string, x: float64"
+    );
+    let err = df.filter(col("x")).compute().unwrap_err().to_string();
+    assert!(
+        err.starts_with("`filter`: the predicate is float64, not bool"),
+        "{err}"
+    );
+    let err = df.column("name").std().compute().unwrap_err().to_string();
+    assert!(
+        err.starts_with("`std`: cannot reduce a string column"),
+        "{err}"
+    );
+    let err = df
+        .groupby(["name"])
+        .agg([agg::mean("name")])
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`mean` of a string column"), "{err}");
+    let err = df
+        .rename([("x", "name")])
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("two columns would be named `name`"), "{err}");
+    assert_eq!(RUNS.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn bad_options_and_empty_input_are_errors() {
+    let df = timeseries(TimeseriesOptions {
+        freq: "1 parsec".into(),
+        ..Default::default()
+    });
+    let err = df.compute().unwrap_err().to_string();
+    assert!(err.contains("unknown unit"), "{err}");
+    let df = timeseries(TimeseriesOptions {
+        end: "1999-01-01".into(),
+        ..Default::default()
+    });
+    assert!(df
+        .compute()
+        .unwrap_err()
+        .to_string()
+        .contains("is not after start"));
+    assert!(DataFrame::from_batches(vec![]).is_err());
+}
+
+#[test]
+fn a_partition_of_the_wrong_schema_fails_its_task() {
+    let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, true)]));
+    let wrong =
+        RecordBatch::try_from_iter([("y", Arc::new(Int64Array::from(vec![1])) as _)]).unwrap();
+    let df = DataFrame::from_delayed(vec![dask::delayed(wrong)], schema);
+    let err = df.compute().unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "from_delayed: a partition has columns y: int64, the schema given has x: float64"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn persist_holds_partitions_and_queries_reuse_them() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let df = counted(&RUNS)
+        .with_column("x2", col("x") * lit(2.0))
+        .persist()
+        .unwrap();
+    assert_eq!(RUNS.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        df.column("x2").sum().compute().unwrap(),
+        2.0 * (0.0 + 1.0 + 2.0 + 3.0)
+    );
+    assert_eq!(df.len().compute().unwrap(), 6);
+    assert_eq!(
+        df.groupby(["name"])
+            .agg([agg::count("x")])
+            .compute()
+            .unwrap()
+            .num_rows(),
+        2
+    );
+    assert_eq!(RUNS.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn head_computes_only_the_partitions_it_needs() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let df = counted(&RUNS);
+    assert_eq!(df.head(2).unwrap().num_rows(), 2);
+    assert_eq!(RUNS.load(Ordering::SeqCst), 1);
+    assert_eq!(df.head(3).unwrap().num_rows(), 3);
+    assert_eq!(RUNS.load(Ordering::SeqCst), 3);
+}
+
+#[dask::delayed]
+fn double_x(batch: RecordBatch) -> RecordBatch {
+    let x = batch
+        .column(1)
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
+    let doubled: Float64Array = x.iter().map(|v| v.map(|v| v * 2.0)).collect();
+    RecordBatch::try_new(
+        batch.schema(),
+        vec![batch.column(0).clone(), Arc::new(doubled)],
+    )
+    .unwrap()
+}
+
+#[test]
+fn partitions_go_through_delayed_functions_and_back() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let df = counted(&RUNS);
+    let parts: Vec<_> = df.to_delayed().into_iter().map(double_x).collect();
+    let back = DataFrame::from_delayed(parts, df.schema());
+    let total = back.column("x").sum();
+    let plain = dask::delayed(1.5);
+    let (total, plain, table) = dask::compute((&total, &plain, &back)).unwrap();
+    assert_eq!(total, 12.0);
+    assert_eq!(plain, 1.5);
+    assert_eq!(table.num_rows(), 6);
+    // One graph: each source partition ran once although two outputs read it.
+    assert_eq!(RUNS.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn row_wise_chains_fuse_into_one_task_per_partition() {
+    let df = small(2)
+        .filter(col("y").gt(lit(0.0)))
+        .with_column("z", col("x") * lit(2.0))
+        .select(["name", "z"]);
+    let graph = dask::graph(&df.to_delayed());
+    // 3 generating tasks + 3 fused ones.
+    assert_eq!(graph.len(), 6);
+    // Built twice, the same keys: one node each.
+    let again = small(2)
+        .filter(col("y").gt(lit(0.0)))
+        .with_column("z", col("x") * lit(2.0))
+        .select(["name", "z"]);
+    assert_eq!(df.to_delayed()[0].key(), again.to_delayed()[0].key());
+    let dir = std::env::temp_dir().join(format!("dask-df-viz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("groupby.svg");
+    small(2)
+        .groupby(["name"])
+        .agg([agg::mean("x")])
+        .visualize(&path)
+        .unwrap();
+    assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn groupby_std_is_stable_for_values_around_1e9() {
+    // Per group, 1e9 + 0..n: std sqrt(n (n + 1) / 12) exactly. The naive sum of squares
+    // loses every digit here (dask#5725).
+    let n = 1000usize;
+    let batches: Vec<RecordBatch> = (0..7)
+        .map(|p| {
+            let rows: Vec<usize> = (0..n * 2).filter(|i| i % 7 == p).collect();
+            let keys: Vec<&str> = rows
+                .iter()
+                .map(|i| if i % 2 == 0 { "a" } else { "b" })
+                .collect();
+            let values: Vec<f64> = rows.iter().map(|i| 1e9 + (i / 2) as f64).collect();
+            RecordBatch::try_from_iter([
+                ("k", Arc::new(StringArray::from(keys)) as _),
+                ("v", Arc::new(Float64Array::from(values)) as _),
+            ])
+            .unwrap()
+        })
+        .collect();
+    let df = DataFrame::from_batches(batches).unwrap();
+    let out = df
+        .groupby(["k"])
+        .agg([agg::std("v"), agg::mean("v").alias("m")])
+        .compute()
+        .unwrap();
+    let std = out
+        .column(1)
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
+    let exact = ((n * (n + 1)) as f64 / 12.0).sqrt();
+    for g in 0..2 {
+        assert!(
+            (std.value(g) - exact).abs() < 1e-6 * exact,
+            "{} vs {exact}",
+            std.value(g)
+        );
+    }
+    let series = df.column("v").std().compute().unwrap();
+    let all = (0..n)
+        .flat_map(|i| [i as f64, i as f64])
+        .collect::<Vec<_>>();
+    let mean = all.iter().sum::<f64>() / all.len() as f64;
+    let exact =
+        (all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (all.len() - 1) as f64).sqrt();
+    assert!((series - exact).abs() < 1e-6 * exact, "{series} vs {exact}");
+}
+
+#[cfg(feature = "array")]
+#[test]
+fn a_series_an_array_and_a_delayed_value_compute_as_one_graph() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let df = counted(&RUNS);
+    let s = df.column("x").sum();
+    let a = dask::array::ones(4, 2).sum();
+    let both = s.map2(&a, |s, a| s + a);
+    let (s, a, both) = dask::compute((&s, &a, &both)).unwrap();
+    assert_eq!((s, a, both), (6.0, 4.0, 10.0));
+    // The series' partitions ran once, though two outputs read them.
+    assert_eq!(RUNS.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn repartition_merges_neighbours_and_keeps_divisions() {
+    let df = timeseries(Default::default()).repartition(7);
+    assert_eq!(df.npartitions(), 7);
+    let div = df.divisions().unwrap();
+    let div = div
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap();
+    let day = 86_400_000_000_000i64;
+    let jan1 = 946_684_800_000_000_000i64;
+    let want: Vec<i64> = (0..=7).map(|i| jan1 + (i * 30 / 7) as i64 * day).collect();
+    assert_eq!(div.values().to_vec(), want);
+    let small3 = small(4);
+    assert_eq!(
+        small3.repartition(1).compute().unwrap(),
+        small3.compute().unwrap()
+    );
+    let err = small3.repartition(4).compute().unwrap_err().to_string();
+    assert!(err.contains("only merging into 1 to 3"), "{err}");
+}

@@ -1,0 +1,198 @@
+//! `dask::dataframe` CSV and Parquet: round trips (types, nulls, unicode names, an empty
+//! partition), the lecture's groupby on the files read back, and bad input.
+#![cfg(feature = "dataframe")]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use dask::dataframe::arrow::array::{
+    Array, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
+};
+use dask::dataframe::arrow::datatypes::DataType;
+use dask::dataframe::arrow::record_batch::RecordBatch;
+use dask::dataframe::{agg, read_csv, read_csv_with, read_parquet, CsvOptions, DataFrame};
+use dask::datasets::{timeseries, TimeseriesOptions};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dask-df-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn mixed() -> DataFrame {
+    let batch = |names: Vec<Option<&str>>, ids: Vec<Option<i64>>, xs: Vec<Option<f64>>| {
+        RecordBatch::try_from_iter([
+            ("name", Arc::new(StringArray::from(names)) as _),
+            ("id", Arc::new(Int64Array::from(ids)) as _),
+            ("x", Arc::new(Float64Array::from(xs)) as _),
+        ])
+        .unwrap()
+    };
+    DataFrame::from_batches(vec![
+        batch(
+            vec![Some("Zoë"), Some("北京"), None],
+            vec![Some(1), None, Some(3)],
+            vec![Some(0.1), Some(-2.5e-7), None],
+        ),
+        batch(vec![], vec![], vec![]),
+        batch(vec![Some("Ann")], vec![Some(-4)], vec![Some(1e300)]),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn csv_round_trip_keeps_values_nulls_and_partitions() {
+    let dir = scratch("csv");
+    let df = mixed();
+    let paths = df.to_csv(&dir.join("*.csv").to_string_lossy()).unwrap();
+    assert_eq!(paths.len(), 3);
+    assert!(std::fs::read_dir(&dir).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with('.')));
+    let back = read_csv(&dir.join("*.csv").to_string_lossy()).unwrap();
+    assert_eq!(back.npartitions(), 3);
+    let types: Vec<DataType> = back
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
+    assert_eq!(types, [DataType::Utf8, DataType::Int64, DataType::Float64]);
+    let (a, b) = (df.compute().unwrap(), back.compute().unwrap());
+    for c in 0..3 {
+        assert_eq!(a.column(c).as_ref(), b.column(c).as_ref(), "column {c}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_demo_tables_groupby_is_the_same_after_csv_and_parquet() {
+    let dir = scratch("demo");
+    let df = timeseries(TimeseriesOptions {
+        end: "2000-01-03".into(),
+        freq: "10s".into(),
+        ..Default::default()
+    });
+    let q = |df: &DataFrame| {
+        df.groupby(["name"])
+            .agg([agg::sum("x"), agg::max("y"), agg::count("id")])
+            .compute()
+            .unwrap()
+    };
+    let want = q(&df);
+    let names = ["2000-01-01", "2000-01-02"];
+    df.to_csv_with(&dir.join("csv").join("*.csv").to_string_lossy(), |i| {
+        names[i].to_string()
+    })
+    .unwrap();
+    assert!(dir.join("csv/2000-01-02.csv").is_file());
+    let from_csv = read_csv(&dir.join("csv/*.csv").to_string_lossy()).unwrap();
+    assert_eq!(from_csv.schema().field(0).name(), "timestamp");
+    assert!(
+        matches!(
+            from_csv.schema().field(0).data_type(),
+            DataType::Timestamp(..)
+        ),
+        "{:?}",
+        from_csv.schema()
+    );
+    assert_eq!(q(&from_csv), want);
+    df.to_parquet(dir.join("pq")).unwrap();
+    let from_pq = read_parquet(dir.join("pq")).unwrap();
+    assert_eq!(from_pq.npartitions(), 2);
+    // The index survives, and the files' statistics give the divisions: each file's
+    // first timestamp, then the last one.
+    assert_eq!(from_pq.index(), Some("timestamp"));
+    let div = from_pq.divisions().expect("divisions from statistics");
+    let div = div
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap();
+    let day = 86_400 * 1_000_000_000i64;
+    let jan1 = 946_684_800 * 1_000_000_000i64;
+    assert_eq!(
+        div.values().to_vec(),
+        vec![jan1, jan1 + day, jan1 + 2 * day - 10 * 1_000_000_000]
+    );
+    assert!(
+        from_pq.to_string().contains("2000-01-02T23:59:50"),
+        "{from_pq}"
+    );
+    assert_eq!(q(&from_pq), want);
+    assert_eq!(from_pq.compute().unwrap(), df.compute().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn parquet_round_trip_keeps_types_nulls_and_an_empty_partition() {
+    let dir = scratch("pq");
+    let df = mixed();
+    df.to_parquet(&dir).unwrap();
+    let back = read_parquet(&dir).unwrap();
+    assert_eq!(back.npartitions(), 3);
+    assert_eq!(back.compute().unwrap(), df.compute().unwrap());
+    let one = read_parquet(dir.join("part.2.parquet")).unwrap();
+    assert_eq!(one.compute().unwrap().num_rows(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_csv_cell_names_file_line_column_and_the_override() {
+    let dir = scratch("badcsv");
+    std::fs::write(dir.join("0.csv"), "name,x\nAnn,1.5\nBob,2\n").unwrap();
+    std::fs::write(dir.join("1.csv"), "name,x\nCid,3\nDee,oops\n").unwrap();
+    let df = read_csv(&dir.join("*.csv").to_string_lossy()).unwrap();
+    let err = df.column("x").sum().compute().unwrap_err().to_string();
+    assert!(err.contains("1.csv"), "{err}");
+    assert!(
+        err.contains("'oops'") && err.contains("at line 3 of the file"),
+        "{err}"
+    );
+    assert!(err.contains("column `x`"), "{err}");
+    assert!(err.contains("dtype"), "{err}");
+    // The override reads it.
+    let df = read_csv_with(
+        &dir.join("*.csv").to_string_lossy(),
+        CsvOptions {
+            dtype: vec![("x".into(), DataType::Utf8)],
+        },
+    )
+    .unwrap();
+    assert_eq!(df.compute().unwrap().num_rows(), 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn missing_files_and_bad_patterns_are_errors() {
+    let dir = scratch("missing");
+    let err = read_csv(&dir.join("*.csv").to_string_lossy())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("`read_csv`: ") && err.ends_with("no file matches"),
+        "{err}"
+    );
+    let err = read_parquet(dir.join("nope.parquet"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.ends_with("no such file"), "{err}");
+    let err = mixed()
+        .to_csv(&dir.join("fixed.csv").to_string_lossy())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("exactly one `*`"), "{err}");
+    // A directory where a file should go: the write fails and leaves no temporary file.
+    std::fs::create_dir_all(dir.join("0.csv")).unwrap();
+    assert!(mixed()
+        .to_csv(&dir.join("*.csv").to_string_lossy())
+        .is_err());
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.iter().all(|n| !n.contains(".tmp")), "{left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

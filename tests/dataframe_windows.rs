@@ -1,0 +1,238 @@
+//! `resample` and `rolling` against eager computations on one batch: bins and windows
+//! that straddle partition edges, windows spanning many (empty, one-row) partitions.
+#![cfg(feature = "dataframe")]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use dask::dataframe::arrow::array::{Array, Float64Array, Int64Array, TimestampNanosecondArray};
+use dask::dataframe::arrow::datatypes::{DataType, TimeUnit};
+use dask::dataframe::arrow::record_batch::RecordBatch;
+use dask::dataframe::DataFrame;
+use dask::datasets::{timeseries, TimeseriesOptions};
+use proptest::prelude::*;
+
+const SEC: i64 = 1_000_000_000;
+
+fn floats(a: &dyn Array) -> Vec<Option<f64>> {
+    let a = dask::dataframe::arrow::compute::cast::cast(a, &DataType::Float64).unwrap();
+    a.as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap()
+        .iter()
+        .collect()
+}
+
+fn stamps(a: &dyn Array) -> Vec<i64> {
+    a.as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap()
+        .values()
+        .to_vec()
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs())),
+        _ => false,
+    }
+}
+
+#[test]
+fn hourly_resample_matches_eager_with_bins_straddling_partitions() {
+    // 7-minute partitions: most hourly bins span 9 of them.
+    let df = timeseries(TimeseriesOptions {
+        start: "2000-01-01".into(),
+        end: "2000-01-01T05:30:00".into(),
+        freq: "10s".into(),
+        partition_freq: "7min".into(),
+        seed: 3,
+    });
+    let all = df.compute().unwrap();
+    let hourly = df
+        .select(["x", "y"])
+        .resample("1h")
+        .mean()
+        .compute()
+        .unwrap();
+    let names: Vec<String> = hourly
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["timestamp", "x", "y"]);
+    assert!(matches!(
+        hourly.schema().field(0).data_type(),
+        DataType::Timestamp(TimeUnit::Nanosecond, _)
+    ));
+    let mut bins: BTreeMap<i64, Vec<(f64, f64)>> = BTreeMap::new();
+    let ts = stamps(all.column(0).as_ref());
+    let (x, y) = (
+        floats(all.column(3).as_ref()),
+        floats(all.column(4).as_ref()),
+    );
+    for i in 0..all.num_rows() {
+        bins.entry(ts[i].div_euclid(3600 * SEC) * 3600 * SEC)
+            .or_default()
+            .push((x[i].unwrap(), y[i].unwrap()));
+    }
+    assert_eq!(
+        stamps(hourly.column(0).as_ref()),
+        bins.keys().copied().collect::<Vec<_>>()
+    );
+    let (hx, hy) = (
+        floats(hourly.column(1).as_ref()),
+        floats(hourly.column(2).as_ref()),
+    );
+    for (b, rows) in bins.values().enumerate() {
+        let n = rows.len() as f64;
+        assert!(close(
+            hx[b],
+            Some(rows.iter().map(|r| r.0).sum::<f64>() / n)
+        ));
+        assert!(close(
+            hy[b],
+            Some(rows.iter().map(|r| r.1).sum::<f64>() / n)
+        ));
+    }
+    assert_eq!(bins.len(), 6);
+    let counts = df.select(["x"]).resample("1h").count().compute().unwrap();
+    let c = counts
+        .column(1)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
+    assert_eq!(c.values().to_vec(), vec![360, 360, 360, 360, 360, 180]);
+}
+
+#[test]
+fn resample_and_rolling_errors_come_before_running() {
+    let plain = DataFrame::from_batches(vec![RecordBatch::try_from_iter([(
+        "x",
+        Arc::new(Float64Array::from(vec![1.0])) as _,
+    )])
+    .unwrap()])
+    .unwrap();
+    let err = plain
+        .resample("1h")
+        .mean()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no index"), "{err}");
+    let err = plain
+        .rolling("1min")
+        .mean()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("needs a datetime index"), "{err}");
+    let err = plain.rolling(0).mean().compute().unwrap_err().to_string();
+    assert!(err.contains("a window of 0 rows"), "{err}");
+    let df = timeseries(Default::default());
+    let err = df.rolling(3).mean().compute().unwrap_err().to_string();
+    assert!(
+        err.contains("rolling aggregate of a string column"),
+        "{err}"
+    );
+    let err = df
+        .select(["x"])
+        .resample("1 fortnight")
+        .mean()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown unit"), "{err}");
+}
+
+/// Sorted timestamps (random gaps of 0 to 3 s), values with nulls, cut anywhere.
+fn series() -> impl Strategy<Value = (Vec<i64>, Vec<Option<f64>>, Vec<usize>)> {
+    prop::collection::vec(
+        (0i64..4, prop::option::weighted(0.85, -10.0f64..10.0)),
+        0..40,
+    )
+    .prop_flat_map(|rows| {
+        let n = rows.len();
+        let mut t = 0;
+        let ts: Vec<i64> = rows
+            .iter()
+            .map(|(gap, _)| {
+                t += gap * SEC;
+                t
+            })
+            .collect();
+        let xs: Vec<Option<f64>> = rows.iter().map(|(_, x)| *x).collect();
+        (Just(ts), Just(xs), prop::collection::vec(0..=n, 0..8))
+    })
+}
+
+fn frame(ts: &[i64], xs: &[Option<f64>], cuts: &[usize]) -> DataFrame {
+    let mut cuts = cuts.to_vec();
+    cuts.extend([0, ts.len()]);
+    cuts.sort_unstable();
+    let parts = cuts
+        .windows(2)
+        .map(|w| {
+            RecordBatch::try_from_iter([
+                (
+                    "t",
+                    Arc::new(TimestampNanosecondArray::from(ts[w[0]..w[1]].to_vec())) as _,
+                ),
+                (
+                    "x",
+                    Arc::new(Float64Array::from(xs[w[0]..w[1]].to_vec())) as _,
+                ),
+            ])
+            .unwrap()
+        })
+        .collect();
+    DataFrame::from_batches(parts)
+        .unwrap()
+        .with_sorted_index("t")
+}
+
+fn eager(window: &[f64], func: &str) -> Option<f64> {
+    let n = window.len() as f64;
+    match func {
+        "sum" => Some(window.iter().sum()),
+        "mean" => Some(window.iter().sum::<f64>() / n),
+        "min" => window.iter().copied().reduce(f64::min),
+        "max" => window.iter().copied().reduce(f64::max),
+        _ => (window.len() > 1).then(|| {
+            let m = window.iter().sum::<f64>() / n;
+            (window.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        }),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rolling_matches_eager_across_partitions((ts, xs, cuts) in series(), rows in 1usize..6, secs in 1i64..6) {
+        let df = frame(&ts, &xs, &cuts);
+        for func in ["sum", "mean", "min", "max", "std"] {
+            let r = df.rolling(rows);
+            let by_rows = match func { "sum" => r.sum(), "mean" => r.mean(), "min" => r.min(), "max" => r.max(), _ => r.std() };
+            let out = floats(by_rows.compute().unwrap().column(1).as_ref());
+            for i in 0..ts.len() {
+                let window: Vec<f64> = xs[(i + 1).saturating_sub(rows)..=i].iter().flatten().copied().collect();
+                let want = if window.len() < rows { None } else { eager(&window, func) };
+                prop_assert!(close(out[i], want), "{} rows {} at {}: {:?} vs {:?}", func, rows, i, out[i], want);
+            }
+            let d = format!("{secs}s");
+            let t = df.rolling(d.as_str());
+            let by_time = match func { "sum" => t.sum(), "mean" => t.mean(), "min" => t.min(), "max" => t.max(), _ => t.std() };
+            let got = by_time.compute().unwrap();
+            prop_assert_eq!(stamps(got.column(0).as_ref()), ts.clone());
+            let out = floats(got.column(1).as_ref());
+            for i in 0..ts.len() {
+                let window: Vec<f64> = (0..=i).filter(|&j| ts[j] > ts[i] - secs * SEC).filter_map(|j| xs[j]).collect();
+                let want = if window.is_empty() { None } else { eager(&window, func) };
+                prop_assert!(close(out[i], want), "{} {} at {}: {:?} vs {:?}", func, d, i, out[i], want);
+            }
+        }
+    }
+}
