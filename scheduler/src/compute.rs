@@ -252,9 +252,14 @@ pub(crate) fn compute_here<O: Outputs>(
         let ran = crate::cluster::run(&mut plan, config, deadline, everywhere);
         let finished = call_hook("finish", || plan.observers.finish(ran.is_ok()));
         if !ran? {
+            plan.abandon();
             return Ok(None);
         }
-        finished?;
+        if let Err(error) = finished {
+            // The outputs stay in the plan: its drop must guard their `Drop`s.
+            plan.abandon();
+            return Err(error);
+        }
         return outputs
             .extract(&mut OutputReader {
                 plan: &plan,
@@ -284,7 +289,11 @@ pub(crate) fn compute_here<O: Outputs>(
     if let Some(error) = plan.take_error() {
         return Err(error);
     }
-    finished?;
+    if let Err(error) = finished {
+        // The outputs stay in the plan: its drop must guard their `Drop`s.
+        plan.abandon();
+        return Err(error);
+    }
     outputs
         .extract(&mut OutputReader {
             plan: &plan,

@@ -24,7 +24,7 @@ use crate::config::ErrorPolicy;
 use crate::diagnostics::Observers;
 use crate::error::{drop_guarded, panic_message, Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
-use crate::sync::{add_exclusive, AtomicU32, AtomicU8, AtomicUsize, Mutex, Ordering};
+use crate::sync::{add_exclusive, AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Mutex, Ordering};
 use buffers::PlanBuffers;
 use mark::{Marks, IN_PROGRESS};
 use slot::{ResultSlot, SlotValue};
@@ -70,6 +70,9 @@ pub(crate) struct Plan<'g> {
     /// Why the computation stopped first (`HALT_FAILURE`, `HALT_CANCEL`, `HALT_TIMEOUT`),
     /// or `NOT_HALTED`. Once halted, tasks that have not started are skipped.
     halt_reason: AtomicU8,
+    /// Some output was not extracted (an extraction failed, or this process of a
+    /// cluster does not receive the outputs): results may be left in slots.
+    abandoned: AtomicBool,
     /// (task, failure, attempts) in the order they happened.
     errors: Mutex<Vec<(u32, TaskFailure, u32)>>,
     pub(crate) policy: ErrorPolicy,
@@ -88,12 +91,15 @@ impl Drop for Plan<'_> {
         // release them) are dropped one by one under a guard: a panicking `Drop` must
         // not unwind out of `compute`, where it would replace the computation's real
         // error with a panic.
-        // After a successful computation every reader count is zero already.
-        for node in &self.buffers.nodes {
-            if node.readers.load(Ordering::Relaxed) > 0 {
-                // SAFETY: `&mut self`: every task has finished or been skipped and the
-                // outputs were extracted or abandoned, so nobody borrows a slot.
-                drop_guarded(unsafe { node.slot.clear() });
+        // After a computation that succeeded and gave out every output, every reader
+        // count is zero already: no pass over the nodes then.
+        if self.is_halted() || self.abandoned.load(Ordering::Relaxed) || self.has_errors() {
+            for node in &self.buffers.nodes {
+                if node.readers.load(Ordering::Relaxed) > 0 {
+                    // SAFETY: `&mut self`: every task has finished or been skipped and
+                    // the outputs were extracted or abandoned, so nobody borrows a slot.
+                    drop_guarded(unsafe { node.slot.clear() });
+                }
             }
         }
         std::mem::take(&mut self.buffers).give_back();
@@ -234,6 +240,7 @@ impl<'g> Plan<'g> {
             task_count,
             keep_positions,
             halt_reason: AtomicU8::new(NOT_HALTED),
+            abandoned: AtomicBool::new(false),
             errors: Mutex::new(Vec::new()),
             policy: ErrorPolicy::FailFast,
             cancel: None,
@@ -415,6 +422,11 @@ impl<'g> Plan<'g> {
         }
     }
 
+    /// Notes that not every output will be extracted (see `Drop`).
+    pub(crate) fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+    }
+
     /// Stops the scheduling of new tasks; the first reason is kept.
     #[cold]
     pub(crate) fn halt(&self, reason: u8) {
@@ -479,6 +491,7 @@ impl<'g> Plan<'g> {
         let value = match value {
             Ok(value) => value,
             Err(payload) => {
+                self.abandon();
                 let header = self.node(d).node.header();
                 return Err(Error::Panic {
                     key: header.key().to_string(),
@@ -492,6 +505,7 @@ impl<'g> Plan<'g> {
             }
         };
         value.ok_or_else(|| {
+            self.abandon();
             let header = self.node(d).node.header();
             Error::Internal(format!(
                 "output {} ({}) has no value of type {}",
