@@ -172,6 +172,7 @@ where
     fn work(&self) {
         let shared = &*self.shared;
         let mut batcher = Batcher::new(self.batch, self.workers);
+        let others_waiting = super::pool_run::others_waiting();
         let mut claim = Vec::new();
         while !shared.stop.load(Ordering::Relaxed) {
             let start = {
@@ -268,7 +269,7 @@ where
                 }
             }
             batcher.finished(claimed);
-            if super::pool_run::others_waiting() {
+            if others_waiting() {
                 // Take turns with computations from other threads: the driver starts
                 // the next round, which queues behind them.
                 return;

@@ -109,6 +109,7 @@ where
     /// One worker's loop: claim, call, store, until the items run out or a call fails.
     pub(crate) fn work(&self) {
         let mut batcher = Batcher::new(self.batch, self.workers);
+        let others_waiting = super::pool_run::others_waiting();
         while !self.stop.load(Ordering::Relaxed) {
             // The items were written before the workers started and the results are
             // read after they finished, so the cursor orders nothing but the claims.
@@ -138,7 +139,7 @@ where
             if let Some(report) = self.report {
                 report.advance(claim.len());
             }
-            if super::pool_run::others_waiting() {
+            if others_waiting() {
                 // Take turns: `Parallel::try_map` starts another round for the rest.
                 return;
             }

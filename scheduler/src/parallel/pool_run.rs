@@ -85,10 +85,15 @@ pub(crate) fn run_workers<W: Fn() + Sync>(work: &W, workers: usize) -> Result<()
 /// Whether a computation started outside the pool waits for a worker of the pool this
 /// thread works for. A map's worker then ends its round after the claim in hand, and the
 /// map queues a new round behind it: concurrent maps and computations from other threads
-/// take turns instead of waiting until a long map is done.
-pub(crate) fn others_waiting() -> bool {
+/// take turns instead of waiting until a long map is done. Made once per round (the pool
+/// lookup is a thread-local read), asked once per claim (two atomic loads).
+pub(crate) fn others_waiting() -> impl Fn() -> bool {
     #[cfg(not(loom))]
-    return Pool::current().is_some_and(Pool::has_waiting_work);
-    #[cfg(loom)]
-    false
+    let pool = Pool::current();
+    move || {
+        #[cfg(not(loom))]
+        return pool.is_some_and(Pool::has_waiting_work);
+        #[cfg(loom)]
+        false
+    }
 }
