@@ -97,7 +97,8 @@ mod tests {
     }
 
     fn evicted(limits: CacheLimits) -> Vec<&'static str> {
-        let now = SystemTime::now();
+        // A fixed instant: no clock needed (Miri runs these tests in isolation).
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1 << 30);
         let entries = vec![
             entry("new", 10, 1, now),
             entry("old", 10, 1000, now),
