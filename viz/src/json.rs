@@ -350,26 +350,8 @@ mod tests {
 
     #[test]
     fn what_to_json_writes_for_a_million_nodes_fits_the_limit() {
-        let mut g = TaskGraph::new();
         let n = 20_000u64;
-        let mut previous = None;
-        for i in 0..n {
-            let id = g.add_node(
-                NodeInfo::task(
-                    format!("process_chunk-{i:016x}{i:016x}"),
-                    "process_chunk",
-                    "my_pipeline::stages::process_chunk",
-                )
-                .with_type_name("alloc::vec::Vec<my_pipeline::Record>")
-                .with_size(i * 1_000_003)
-                .with_order(i)
-                .with_duration_ns(i * 1_234_567),
-            );
-            if let Some(p) = previous {
-                g.add_edge(p, id, 0);
-            }
-            previous = Some(id);
-        }
+        let g = crate::model::typical_chain(n, "");
         let text = g.to_json();
         let per_node = text.len() as u64 / n + 1;
         assert!(

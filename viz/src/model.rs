@@ -202,3 +202,30 @@ impl TaskGraph {
         self.nodes().find(|(_, n)| n.key == key).map(|(id, _)| id)
     }
 }
+
+/// A chain of `n` typical task nodes, with longer than typical keys, names and types and
+/// every optional field set: what the reader-limit tests size our writers' output by.
+/// `key_extra` is appended to every key.
+#[cfg(test)]
+pub(crate) fn typical_chain(n: u64, key_extra: &str) -> TaskGraph {
+    let mut graph = TaskGraph::new();
+    let mut previous = None;
+    for i in 0..n {
+        let id = graph.add_node(
+            NodeInfo::task(
+                format!("process_chunk-{i:016x}{i:016x}{key_extra}"),
+                "process_chunk",
+                "my_pipeline::stages::process_chunk",
+            )
+            .with_type_name("alloc::vec::Vec<my_pipeline::Record>")
+            .with_size(i * 1_000_003)
+            .with_order(i)
+            .with_duration_ns(i * 1_234_567),
+        );
+        if let Some(p) = previous {
+            graph.add_edge(p, id, 0);
+        }
+        previous = Some(id);
+    }
+    graph
+}

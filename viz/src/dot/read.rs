@@ -756,28 +756,9 @@ mod tests {
 
     #[test]
     fn what_to_dot_writes_for_a_million_nodes_fits_the_limit() {
-        // Typical nodes with longer than typical names, keys and types.
-        let mut graph = TaskGraph::new();
         let n = 2_000u64;
-        let mut previous = None;
-        for i in 0..n {
-            let id = graph.add_node(
-                NodeInfo::task(
-                    // Comment and keyword look-alikes in strings must not stop the cuts.
-                    format!("process_chunk-{i:016x}{i:016x} http://x/#subgraph"),
-                    "process_chunk",
-                    "my_pipeline::stages::process_chunk",
-                )
-                .with_type_name("alloc::vec::Vec<my_pipeline::Record>")
-                .with_size(i * 1_000_003)
-                .with_order(i)
-                .with_duration_ns(i * 1_234_567),
-            );
-            if let Some(p) = previous {
-                graph.add_edge(p, id, 0);
-            }
-            previous = Some(id);
-        }
+        // Comment and keyword look-alikes in strings must not stop the cuts.
+        let graph = crate::model::typical_chain(n, " http://x/#subgraph");
         let dot = graph.to_dot();
         let per_node = dot.len() as u64 / n + 1;
         assert!(
