@@ -274,7 +274,9 @@ impl<T: Send + Sync + 'static> Arg<T> {
     }
 
     /// [`stable_hash`](Self::stable_hash) for values that are [`KeyHash`](crate::KeyHash) instead of
-    /// `Hash` (floats): the operands of pure operators and combinators.
+    /// `Hash` (floats): the operands of pure operators and combinators, and the pure
+    /// parameters `#[delayed(pure)]` hashes that way.
+    #[doc(hidden)]
     pub fn key_hash(&self, hasher: &mut StableHasher)
     where
         T: crate::KeyHash,
