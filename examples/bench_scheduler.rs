@@ -1,12 +1,19 @@
-//! Scheduler overhead per task on four graph shapes with empty tasks, beside a sequential
-//! loop of the same calls and a rayon version of the same shape, all measured in this run.
+//! Scheduler overhead per task on four graph shapes, beside a sequential loop of the same
+//! calls and a rayon version of the same shape, all measured in this run. Each graph is
+//! built, computed and dropped, and each phase is timed: a user pays all three.
 //!
 //! ```text
-//! cargo run --release --example bench_scheduler            # N = 1,000,000, 5 runs
+//! cargo run --release --example bench_scheduler            # N = 1,000,000, 5 runs, both payloads
 //! cargo run --release --example bench_scheduler -- --quick # N = 100,000, 3 runs
 //! cargo run --release --example bench_scheduler -- --big   # 10M-task graph: peak memory
 //! cargo run --release --example bench_scheduler -- --shape wave   # one shape (fan, chain, tree, wave)
+//! cargo run --release --example bench_scheduler -- --payload u64  # one payload (token, u64)
+//! cargo run --release --example bench_scheduler -- --threads 1    # pool size (default 2)
+//! cargo run --release --example bench_scheduler -- --scaling      # 1M independent tasks + join, 1..=cores threads
 //! ```
+//!
+//! Payloads: `token` is a zero-sized value (pure scheduling cost); `u64` passes a count
+//! from task to task, as every real graph passes data.
 //! `cargo bench --bench scheduler` runs the same table. The graphs themselves are built by
 //! `examples/workloads/shapes.rs` (shared with `examples/bench_vs_dask.rs`).
 
@@ -21,7 +28,7 @@ mod shapes;
 
 use shapes::{
     cell1_eager, cell2_eager, join_eager, leaf_eager, link_eager, pair_eager, side, source_eager,
-    tree_leaves, Shape, Token,
+    tree_leaves, Payload, Shape, Token,
 };
 
 /// One way to run a shape's calls for `n` without our scheduler.
@@ -171,33 +178,104 @@ fn big(threads: usize) {
     );
 }
 
+/// The value of `--name VALUE`, if given.
+fn option<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+/// Medians (ns per task) of one shape with one payload.
+struct Row {
+    build: f64,
+    run: f64,
+    drop: f64,
+    seq: f64,
+    ray: f64,
+}
+
+fn measure<P: Payload>(shape: Shape, n: usize, runs: usize, config: &Config) -> Row {
+    let (tasks, (sequential_loop, rayon_version)) = (shape.tasks(n), baselines(shape));
+    let (mut build, mut run, mut drop_, mut seq, mut ray) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..runs {
+        let (graph, b) = time(|| shape.build::<P>(n));
+        let (result, r) = time(|| dask::compute_with(&graph, config));
+        black_box(result.expect("benchmark graph computes"));
+        let ((), d) = time(|| drop(graph));
+        let ((), s) = time(|| sequential_loop(n));
+        let ((), y) = time(|| rayon_version(n));
+        build.push(per_task(b, tasks));
+        run.push(per_task(r, tasks));
+        drop_.push(per_task(d, tasks));
+        seq.push(per_task(s, tasks));
+        ray.push(per_task(y, tasks));
+    }
+    Row {
+        build: median(build),
+        run: median(run),
+        drop: median(drop_),
+        seq: median(seq),
+        ray: median(ray),
+    }
+}
+
+/// Tiny independent tasks and one join on 1, 2, 4, ... threads: whether the per-task
+/// cost falls as threads are added.
+fn scaling(n: usize, runs: usize) {
+    let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
+    println!("1M-style fan-out + join with u64 payloads, N = {n}, median of {runs} runs (ns per task; build + run + drop)");
+    println!("| threads | build | run | drop | one-shot | run / run on 1 thread |");
+    println!("|---|---|---|---|---|---|");
+    let mut first = None;
+    let mut threads = 1;
+    while threads <= cores {
+        let config = Config::default().scheduler(Scheduler::Threads(threads));
+        let _ = dask::compute_with(&Shape::FanOut.build::<u64>(n), &config);
+        let row = measure::<u64>(Shape::FanOut, n, runs, &config);
+        let base = *first.get_or_insert(row.run);
+        println!(
+            "| {threads} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |",
+            row.build,
+            row.run,
+            row.drop,
+            row.build + row.run + row.drop,
+            row.run / base
+        );
+        threads *= 2;
+    }
+}
+
 pub fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let threads = 2;
+    let threads: usize =
+        option(&args, "--threads").map_or(2, |t| t.parse().expect("--threads takes a number"));
     if args.iter().any(|a| a == "--big") {
         return big(threads);
     }
     let quick = args.iter().any(|a| a == "--quick");
     let (n, runs) = if quick { (100_000, 3) } else { (1_000_000, 5) };
+    if args.iter().any(|a| a == "--scaling") {
+        return scaling(n, runs);
+    }
     let config = Config::default().scheduler(Scheduler::Threads(threads));
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
         .ok();
+    let only = option(&args, "--shape");
+    let payloads: Vec<&str> = match option(&args, "--payload") {
+        Some(p @ ("token" | "u64")) => vec![p],
+        Some(other) => panic!("--payload takes token or u64, not {other}"),
+        None => vec!["token", "u64"],
+    };
 
-    println!("Scheduler overhead, empty tasks, N = {n}, {threads} threads, median of {runs} runs (ns per task)");
-    println!("| shape | tasks | build | run | sequential loop | rayon | run / rayon |");
-    println!("|---|---|---|---|---|---|---|");
-    let only = args
-        .iter()
-        .position(|a| a == "--shape")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    println!("Scheduler overhead, N = {n}, {threads} threads, median of {runs} runs (ns per task)");
+    println!("| shape | payload | tasks | build | run | drop | one-shot | sequential loop | rayon | run / rayon |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for shape in Shape::ALL {
-        if only
-            .as_deref()
-            .is_some_and(|o| o != shape.id() && !shape.name().starts_with(o))
-        {
+        if only.is_some_and(|o| o != shape.id() && !shape.name().starts_with(o)) {
             continue;
         }
         // Warm up: the first run faults memory in and starts the pool. It passes counts
@@ -206,30 +284,23 @@ pub fn main() {
         let counts = dask::compute_with(&graph, &config).expect("benchmark graph computes");
         assert_eq!(counts, [shape.expected(n)], "{}", shape.name());
         drop(graph);
-        let (tasks, (sequential_loop, rayon_version)) = (shape.tasks(n), baselines(shape));
-        let (mut build, mut run, mut seq, mut ray) = (vec![], vec![], vec![], vec![]);
-        for _ in 0..runs {
-            let (graph, b) = time(|| shape.build::<Token>(n));
-            let (result, r) = time(|| dask::compute_with(&graph, &config));
-            result.expect("benchmark graph computes");
-            drop(graph);
-            let ((), s) = time(|| sequential_loop(n));
-            let ((), y) = time(|| rayon_version(n));
-            build.push(per_task(b, tasks));
-            run.push(per_task(r, tasks));
-            seq.push(per_task(s, tasks));
-            ray.push(per_task(y, tasks));
+        for &payload in &payloads {
+            let row = match payload {
+                "u64" => measure::<u64>(shape, n, runs, &config),
+                _ => measure::<Token>(shape, n, runs, &config),
+            };
+            println!(
+                "| {} | {payload} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |",
+                shape.name(),
+                shape.tasks(n),
+                row.build,
+                row.run,
+                row.drop,
+                row.build + row.run + row.drop,
+                row.seq,
+                row.ray,
+                row.run / row.ray
+            );
         }
-        let (build, run, seq, ray) = (median(build), median(run), median(seq), median(ray));
-        println!(
-            "| {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |",
-            shape.name(),
-            tasks,
-            build,
-            run,
-            seq,
-            ray,
-            run / ray
-        );
     }
 }
