@@ -226,9 +226,17 @@ pub(crate) fn compute_here<O: Outputs>(
     let mut plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
     crate::deferred::check(&plan)?;
     crate::combinators::check_custom_keys(&plan)?;
-    let mut observers = config.callbacks.0.clone();
+    plan.configure(
+        config.errors,
+        config.cancel.clone(),
+        config.callbacks.0.clone(),
+    );
     if config.progress {
-        observers.callbacks.push(Arc::new(ProgressBar::new()));
+        plan.add_observer(Arc::new(ProgressBar::new()));
+    }
+    #[cfg(feature = "tracing")]
+    if crate::diagnostics::Spans::wanted() {
+        plan.add_observer(Arc::new(crate::diagnostics::Spans));
     }
     let threads = match config.effective_scheduler() {
         Scheduler::Threads(n) => n,
@@ -240,9 +248,8 @@ pub(crate) fn compute_here<O: Outputs>(
         Scheduler::Threads(n) => Some(Pool::with_threads(n)?),
         _ => None,
     };
-    call_hook("threads", || observers.threads(threads))?;
-    call_hook("start", || observers.start(plan.task_count))?;
-    plan.configure(config.errors, config.cancel.clone(), observers);
+    call_hook("threads", || plan.observers.threads(threads))?;
+    call_hook("start", || plan.observers.start(plan.task_count))?;
     // A limit too far away to be an `Instant` is no limit.
     let deadline = config
         .timeout

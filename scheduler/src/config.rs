@@ -6,7 +6,8 @@ use std::time::Duration;
 use crate::exec::{default_threads, Pool};
 use std::sync::Arc;
 
-use crate::diagnostics::{Callbacks, Observers, Profiler};
+use crate::diagnostics::{Callbacks, Profiler, UserCallbacks};
+use crate::observer::Observers;
 use crate::{CancelToken, Error};
 
 /// Which scheduler runs the tasks.
@@ -52,19 +53,8 @@ pub struct Config {
 }
 
 /// The callbacks and profilers a configuration carries.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, Debug)]
 pub(crate) struct Hooks(pub(crate) Observers);
-
-impl std::fmt::Debug for Hooks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} callbacks, {} profilers",
-            self.0.callbacks.len(),
-            self.0.profilers.len()
-        )
-    }
-}
 
 /// What a failing task does to the rest of the computation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -108,13 +98,13 @@ impl Config {
 
     /// Registers callbacks, called as tasks start and finish (see [`Callbacks`]).
     pub fn callback(mut self, callbacks: impl Callbacks) -> Self {
-        self.callbacks.0.callbacks.push(Arc::new(callbacks));
+        self.callbacks.0.push(Arc::new(UserCallbacks(callbacks)));
         self
     }
 
     /// Records every task of the computation in `profiler`.
     pub fn profiler(mut self, profiler: &Profiler) -> Self {
-        self.callbacks.0.profilers.push(profiler.observer());
+        self.callbacks.0.push(profiler.observer());
         self
     }
 

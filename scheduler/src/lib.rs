@@ -150,6 +150,7 @@ mod loom_tests;
 mod memory;
 mod nesting;
 mod node;
+mod observer;
 mod operators;
 mod parallel;
 mod plan;

@@ -141,7 +141,8 @@ pub(crate) fn run(
         layout.dests,
         runtime.thread.clone(),
     ));
-    plan.outgoing = Some(Arc::clone(&outgoing));
+    // Other processes read some local results (or must learn that a task failed).
+    plan.add_observer(outgoing.clone());
     let epoch = Arc::new(Epoch::new(outgoing));
     let pool = Pool::with_threads(cluster.threads.unwrap_or_else(default_threads))?;
 
@@ -171,7 +172,6 @@ pub(crate) fn run(
     epoch.local_done.store(true, Ordering::Release);
     runtime.thread.unpark();
     let outcome = epoch.wait();
-    plan.outgoing = None;
     outcome_to_result(plan, config, outcome, timed_out, me)?;
     Ok(everywhere || me == 0)
 }

@@ -5,10 +5,11 @@ use parking_lot::Mutex;
 
 use super::message::{Body, Envelope};
 use crate::error::TaskFailure;
+use crate::observer::{Interest, Observer};
 use crate::plan::Plan;
 
-/// Called by the executor after each local task (see `Plan::execute`); queues messages
-/// for the timely thread, which sends them.
+/// Observes the local tasks' outcomes (the executor calls `task_done` after each one);
+/// queues messages for the timely thread, which sends them.
 pub(crate) struct Outgoing {
     me: u32,
     processes: u32,
@@ -17,6 +18,25 @@ pub(crate) struct Outgoing {
     queue: Mutex<Vec<Envelope>>,
     /// The timely worker thread, woken when there is something to send.
     waker: std::thread::Thread,
+}
+
+impl Observer for Outgoing {
+    fn interest(&self) -> Interest {
+        Interest {
+            attempts: false,
+            outcomes: true,
+        }
+    }
+
+    /// Task `t` ran here and succeeded or not (failed or skipped).
+    #[inline]
+    fn task_done(&self, plan: &Plan<'_>, t: u32, succeeded: bool) {
+        let dests = self.dests[t as usize];
+        if succeeded && dests == 0 {
+            return;
+        }
+        self.send_outcome(plan, t, succeeded, dests);
+    }
 }
 
 impl Outgoing {
@@ -42,16 +62,6 @@ impl Outgoing {
 
     pub(crate) fn queue_is_empty(&self) -> bool {
         self.queue.lock().is_empty()
-    }
-
-    /// Task `t` ran here and succeeded or not (failed or skipped).
-    #[inline]
-    pub(crate) fn task_done(&self, plan: &Plan<'_>, t: u32, succeeded: bool) {
-        let dests = self.dests[t as usize];
-        if succeeded && dests == 0 {
-            return;
-        }
-        self.send_outcome(plan, t, succeeded, dests);
     }
 
     #[cold]

@@ -9,24 +9,27 @@
 //! - Feature `tracing` (`spans.rs`): each task attempt runs in a span named after its
 //!   function, with its key as a field.
 //!
-//! With no callback registered, a task pays one check of an empty list.
+//! Each of them is an [`Observer`](crate::observer::Observer) of the executor; with none
+//! registered, a task pays one check of an empty list.
 
 mod clock;
 mod export;
 mod profiler;
 mod progress;
 #[cfg(feature = "tracing")]
-pub(crate) mod spans;
+mod spans;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::node::NodeHeader;
+use crate::observer::Observer;
 
 pub use export::FunctionSummary;
-pub(crate) use profiler::ProfilerInner;
 pub use profiler::{Profiler, TaskRecord};
 pub(crate) use progress::{stderr_bar, ProgressBar};
+#[cfg(feature = "tracing")]
+pub(crate) use spans::Spans;
 
 /// One attempt of one task, as callbacks see it.
 #[derive(Clone, Copy)]
@@ -108,105 +111,46 @@ pub(crate) fn worker_index() -> Option<usize> {
     WORKER_INDEX.with(|w| w.get())
 }
 
-/// Who watches one computation: callbacks and profilers. Profilers are kept apart so
-/// that a computation with only profilers pays for neither `Instant` nor dynamic calls
-/// per task.
-#[derive(Clone, Default)]
-pub(crate) struct Observers {
-    pub(crate) callbacks: Vec<Arc<dyn Callbacks>>,
-    pub(crate) profilers: Vec<Arc<ProfilerInner>>,
+/// User [`Callbacks`] as an [`Observer`]: attempts are timed here, after the callback's
+/// own `task_started` ran, so that the callbacks' cost is not the task's.
+pub(crate) struct UserCallbacks<C>(pub(crate) C);
+
+/// Where [`UserCallbacks`] measure attempt durations from.
+fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
 }
 
-/// When an attempt started, on the clocks its observers need.
-#[derive(Clone, Copy)]
-pub(crate) struct Started {
-    instant: Option<Instant>,
-    ticks: u64,
-}
-
-impl Observers {
-    #[inline]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.callbacks.is_empty() && self.profilers.is_empty()
+impl<C: Callbacks> Observer for UserCallbacks<C> {
+    fn threads(&self, threads: usize) {
+        self.0.threads(threads);
     }
-
-    fn each(&self) -> impl Iterator<Item = &dyn Callbacks> {
-        self.callbacks
-            .iter()
-            .map(|c| &**c as &dyn Callbacks)
-            .chain(self.profilers.iter().map(|p| &**p as &dyn Callbacks))
+    fn start(&self, tasks: usize) {
+        self.0.start(tasks);
     }
-
-    pub(crate) fn threads(&self, threads: usize) {
-        for c in self.each() {
-            c.threads(threads);
-        }
+    fn task_started(&self, task: &TaskInfo<'_>) -> u64 {
+        self.0.task_started(task);
+        let epoch = epoch();
+        u64::try_from(Instant::now().saturating_duration_since(epoch).as_nanos())
+            .unwrap_or(u64::MAX)
     }
-
-    pub(crate) fn start(&self, tasks: usize) {
-        for c in self.each() {
-            c.start(tasks);
-        }
+    fn task_finished(&self, task: &TaskInfo<'_>, started: u64, ok: bool) {
+        let now = Instant::now().saturating_duration_since(epoch());
+        let duration = now.saturating_sub(Duration::from_nanos(started));
+        self.0.task_finished(task, duration, ok);
     }
-
-    pub(crate) fn finish(&self, ok: bool) {
-        for c in self.each() {
-            c.finish(ok);
-        }
-    }
-
-    #[cold]
-    pub(crate) fn task_started(&self, header: &NodeHeader, attempt: u32) -> Started {
-        let instant = if self.callbacks.is_empty() {
-            None
-        } else {
-            let info = task_info(header, attempt);
-            for c in &self.callbacks {
-                c.task_started(&info);
-            }
-            // The callbacks' own cost is not the task's.
-            Some(Instant::now())
-        };
-        let ticks = if self.profilers.is_empty() {
-            0
-        } else {
-            clock::ticks()
-        };
-        Started { instant, ticks }
-    }
-
-    #[cold]
-    pub(crate) fn task_finished(
-        &self,
-        header: &NodeHeader,
-        attempt: u32,
-        started: Started,
-        ok: bool,
-    ) {
-        let ticks = if self.profilers.is_empty() {
-            0
-        } else {
-            clock::ticks()
-        };
-        let now = started.instant.map(|_| Instant::now());
-        let info = task_info(header, attempt);
-        for p in &self.profilers {
-            p.record(&info, started.ticks, ticks, ok);
-        }
-        if let (Some(begun), Some(now)) = (started.instant, now) {
-            let duration = now.saturating_duration_since(begun);
-            for c in &self.callbacks {
-                c.task_finished(&info, duration, ok);
-            }
-        }
+    fn finish(&self, ok: bool) {
+        self.0.finish(ok);
     }
 }
 
-fn task_info(header: &NodeHeader, attempt: u32) -> TaskInfo<'_> {
-    TaskInfo {
-        name: header.name,
-        worker: worker_index(),
-        attempt,
-        header,
+impl<'a> TaskInfo<'a> {
+    pub(crate) fn new(header: &'a NodeHeader, attempt: u32) -> Self {
+        TaskInfo {
+            name: header.name,
+            worker: worker_index(),
+            attempt,
+            header,
+        }
     }
 }

@@ -15,8 +15,9 @@ use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use super::clock::{Anchor, Calibration};
-use super::{Callbacks, TaskInfo};
+use super::TaskInfo;
 use crate::key::format_key;
+use crate::observer::Observer;
 
 /// Buffers kept per profiler: calling threads plus this many worker indices (higher
 /// indices share, which stays correct, just contended).
@@ -229,7 +230,7 @@ impl Profiler {
         self.inner.runs.lock().clone()
     }
 
-    pub(crate) fn observer(&self) -> Arc<ProfilerInner> {
+    pub(crate) fn observer(&self) -> Arc<dyn Observer> {
         self.inner.clone()
     }
 }
@@ -238,7 +239,7 @@ impl ProfilerInner {
     /// One attempt, timed in [`ticks`](super::clock::ticks). The hot path: one
     /// uncontended lock of this worker's own buffer and a 32-byte append.
     #[inline]
-    pub(crate) fn record(&self, task: &TaskInfo<'_>, start: u64, end: u64, ok: bool) {
+    fn record(&self, task: &TaskInfo<'_>, start: u64, end: u64, ok: bool) {
         let worker = task
             .worker
             .map_or(NO_WORKER, |w| w.min(NO_WORKER as usize - 1) as u16);
@@ -261,9 +262,16 @@ impl ProfilerInner {
     }
 }
 
-/// The profiler hears about computations through the ordinary callbacks; tasks are
-/// recorded through [`record`](ProfilerInner::record) instead, with cheaper clocks.
-impl Callbacks for ProfilerInner {
+/// Attempts are timed in [`ticks`](super::clock::ticks), cheaper than `Instant`.
+impl Observer for ProfilerInner {
+    fn task_started(&self, _task: &TaskInfo<'_>) -> u64 {
+        super::clock::ticks()
+    }
+
+    fn task_finished(&self, task: &TaskInfo<'_>, started: u64, ok: bool) {
+        self.record(task, started, super::clock::ticks(), ok);
+    }
+
     fn threads(&self, threads: usize) {
         *self.next_threads.lock() = threads;
     }

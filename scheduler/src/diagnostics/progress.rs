@@ -2,11 +2,11 @@
 //! ETA, drawn only when stderr is a terminal.
 
 use std::io::IsTerminal;
-use std::time::Duration;
 
 use indicatif::{ProgressDrawTarget, ProgressStyle};
 
-use super::{Callbacks, TaskInfo};
+use super::TaskInfo;
+use crate::observer::Observer;
 
 pub(crate) struct ProgressBar {
     bar: indicatif::ProgressBar,
@@ -57,14 +57,14 @@ impl ProgressBar {
     }
 }
 
-impl Callbacks for ProgressBar {
+impl Observer for ProgressBar {
     fn start(&self, tasks: usize) {
         self.bar.set_length(tasks as u64);
         self.bar.reset();
         self.bar.tick();
     }
 
-    fn task_finished(&self, _task: &TaskInfo<'_>, _duration: Duration, ok: bool) {
+    fn task_finished(&self, _task: &TaskInfo<'_>, _started: u64, ok: bool) {
         // A failed attempt that will be retried is not progress.
         if ok {
             self.bar.inc(1);

@@ -14,10 +14,13 @@ use parking_lot::RwLock;
 use tracing::callsite::{Callsite, Identifier};
 use tracing::field::{FieldSet, Value};
 use tracing::metadata::{Kind, LevelFilter};
+use tracing::span::{Attributes, Id};
 use tracing::subscriber::Interest;
-use tracing::{Level, Metadata, Span};
+use tracing::{Level, Metadata};
 
+use super::TaskInfo;
 use crate::node::NodeHeader;
+use crate::observer::Observer;
 
 const FIELDS: &[&str] = &["key", "attempt"];
 const TARGET: &str = "dask::task";
@@ -82,32 +85,67 @@ fn callsite(name: &'static str) -> &'static TaskCallsite {
     site
 }
 
-/// The span task `header`'s attempt runs in; disabled (free to enter) when no
-/// subscriber wants it.
-#[inline]
-pub(crate) fn task_span(header: &NodeHeader, attempt: u32) -> Span {
-    if !tracing::dispatcher::has_been_set() || LevelFilter::current() < Level::INFO {
-        return Span::none();
+/// Opens a span per attempt: entered in `task_started`, so that the task body (and
+/// anything it logs) runs inside it, exited and closed in `task_finished` on the same
+/// thread. Registered only when a `tracing` subscriber is set.
+pub(crate) struct Spans;
+
+impl Spans {
+    /// Whether a subscriber could want task spans at all.
+    pub(crate) fn wanted() -> bool {
+        tracing::dispatcher::has_been_set() && LevelFilter::current() >= Level::INFO
+    }
+}
+
+impl Observer for Spans {
+    fn task_started(&self, task: &TaskInfo<'_>) -> u64 {
+        // The span is made and entered through the dispatcher itself (no `Span`
+        // guard): it stays open until `task_finished` exits and closes it by id.
+        tracing::dispatcher::get_default(|d| match open_span(d, task.header, task.attempt) {
+            Some(id) => {
+                d.enter(&id);
+                id.into_u64()
+            }
+            None => 0,
+        })
+    }
+
+    fn task_finished(&self, _task: &TaskInfo<'_>, started: u64, _ok: bool) {
+        if started != 0 {
+            let id = Id::from_u64(started);
+            tracing::dispatcher::get_default(|d| {
+                d.exit(&id);
+                d.try_close(id.clone());
+            });
+        }
+    }
+}
+
+/// A new span for task `header`'s attempt, or `None` when the subscriber does not want
+/// it.
+fn open_span(d: &tracing::Dispatch, header: &NodeHeader, attempt: u32) -> Option<Id> {
+    if !Spans::wanted() {
+        return None;
     }
     let site = callsite(header.name);
     let meta = site.metadata();
     let wanted = match site.interest.load(Ordering::Relaxed) {
         NEVER => false,
         ALWAYS => true,
-        _ => tracing::dispatcher::get_default(|d| d.enabled(meta)),
+        _ => d.enabled(meta),
     };
     if !wanted {
-        return Span::none();
+        return None;
     }
     let fields = meta.fields();
     let (Some(key_field), Some(attempt_field)) = (fields.field("key"), fields.field("attempt"))
     else {
-        return Span::none();
+        return None;
     };
     let key = header.key();
     let values = [
         (&key_field, Some(&key as &dyn Value)),
         (&attempt_field, Some(&attempt as &dyn Value)),
     ];
-    Span::new(meta, &fields.value_set(&values))
+    Some(d.new_span(&Attributes::new(meta, &fields.value_set(&values))))
 }

@@ -21,9 +21,9 @@ use std::collections::HashMap;
 
 use crate::cancel::CancelToken;
 use crate::config::ErrorPolicy;
-use crate::diagnostics::Observers;
 use crate::error::{drop_guarded, panic_message, Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
+use crate::observer::Observers;
 use crate::sync::{add_exclusive, AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Mutex, Ordering};
 use buffers::PlanBuffers;
 use mark::{Marks, IN_PROGRESS};
@@ -80,9 +80,6 @@ pub(crate) struct Plan<'g> {
     pub(crate) observers: Observers,
     /// Tasks not yet finished (or skipped); see `exec` for how workers count down.
     pub(crate) unfinished: AtomicUsize,
-    /// On a cluster: where finished tasks' results go when other processes read them.
-    #[cfg(feature = "cluster")]
-    pub(crate) outgoing: Option<std::sync::Arc<crate::cluster::Outgoing>>,
 }
 
 impl Drop for Plan<'_> {
@@ -246,8 +243,6 @@ impl<'g> Plan<'g> {
             cancel: None,
             observers: Observers::default(),
             unfinished: AtomicUsize::new(task_count),
-            #[cfg(feature = "cluster")]
-            outgoing: None,
         }
     }
 
@@ -411,6 +406,12 @@ impl<'g> Plan<'g> {
         self.policy = policy;
         self.cancel = cancel;
         self.observers = observers;
+    }
+
+    /// Adds an observer for this run: the progress bar, `tracing` spans, a cluster's feed
+    /// of results to other processes.
+    pub(crate) fn add_observer(&mut self, observer: std::sync::Arc<dyn crate::observer::Observer>) {
+        self.observers.push(observer);
     }
 
     /// Records a failure. Failing fast, it also halts the computation.

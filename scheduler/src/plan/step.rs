@@ -56,13 +56,9 @@ impl Plan<'_> {
             );
             succeeded
         };
-        // On a cluster, other processes may read this result (or must learn it failed).
-        #[cfg(feature = "cluster")]
-        if let Some(outgoing) = &self.outgoing {
-            outgoing.task_done(self, t, succeeded);
+        if self.observers.wants_outcomes() {
+            self.observers.task_done(self, t, succeeded);
         }
-        #[cfg(not(feature = "cluster"))]
-        let _ = succeeded;
         for &d in deps {
             self.release(d);
         }
@@ -100,7 +96,7 @@ impl Plan<'_> {
             let header = node.node.header();
             // Hooks are user code too: a panicking one fails the task like a panicking
             // body, and never unwinds through the worker.
-            let observed = if self.observers.is_empty() {
+            let observed = if !self.observers.wants_attempts() {
                 None
             } else {
                 match catch_unwind(AssertUnwindSafe(|| {
@@ -113,18 +109,14 @@ impl Plan<'_> {
                     }
                 }
             };
-            let outcome = {
-                #[cfg(feature = "tracing")]
-                let _span = crate::diagnostics::spans::task_span(header, attempt).entered();
-                match catch_unwind(AssertUnwindSafe(|| node.node.run(&inputs))) {
-                    Ok(outcome) => outcome,
-                    Err(payload) => Err(TaskFailure::Panicked(panic_message(payload))),
-                }
+            let outcome = match catch_unwind(AssertUnwindSafe(|| node.node.run(&inputs))) {
+                Ok(outcome) => outcome,
+                Err(payload) => Err(TaskFailure::Panicked(panic_message(payload))),
             };
             if let Some(started) = observed {
                 let ok = outcome.is_ok();
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
-                    self.observers.task_finished(header, attempt, started, ok)
+                    self.observers.task_finished(header, attempt, &started, ok)
                 })) {
                     drop_guarded(outcome);
                     self.fail(t, TaskFailure::callback("task_finished", payload), attempt);

@@ -1,0 +1,163 @@
+//! The executor's one observer interface: everything that watches a computation (user
+//! [`Callbacks`](crate::Callbacks), the profiler, the progress bar, `tracing` spans, a
+//! cluster's feed of finished results to other processes) implements [`Observer`], and
+//! the executor calls nothing else.
+//!
+//! Per task the executor pays one check of [`Observers::wants_attempts`] and one of
+//! [`Observers::wants_outcomes`] when nobody listens; every call into an observer happens
+//! under a panic guard in the executor, so a panicking observer fails the computation
+//! instead of unwinding through a worker.
+
+use std::sync::Arc;
+
+use crate::diagnostics::TaskInfo;
+use crate::node::NodeHeader;
+use crate::plan::Plan;
+
+/// Which events an observer wants, so that the executor skips the others for free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Interest {
+    /// `task_started` and `task_finished`, around every attempt.
+    pub(crate) attempts: bool,
+    /// `task_done`, once per task when its outcome is final.
+    pub(crate) outcomes: bool,
+}
+
+/// Watches one computation. Methods are called from worker threads, concurrently; each
+/// has an empty default.
+pub(crate) trait Observer: Send + Sync + 'static {
+    /// Which per-task events to deliver; read once per computation.
+    fn interest(&self) -> Interest {
+        Interest {
+            attempts: true,
+            outcomes: false,
+        }
+    }
+    /// Before any task runs: the number of threads that will run tasks.
+    fn threads(&self, _threads: usize) {}
+    /// Before any task runs: the number of tasks in the plan.
+    fn start(&self, _tasks: usize) {}
+    /// An attempt begins. What it returns (a clock reading, a span id) comes back in
+    /// [`task_finished`](Self::task_finished) for the same attempt: attempts nest on one
+    /// thread (a task may compute a graph inside), so observers keep no "current task".
+    fn task_started(&self, _task: &TaskInfo<'_>) -> u64 {
+        0
+    }
+    /// An attempt ended; `ok` is false for an error or a panic.
+    fn task_finished(&self, _task: &TaskInfo<'_>, _started: u64, _ok: bool) {}
+    /// Task `t`'s outcome is final: its value is stored (`succeeded`) or its failure
+    /// recorded (or it was skipped). Its inputs are still held.
+    fn task_done(&self, _plan: &Plan<'_>, _t: u32, _succeeded: bool) {}
+    /// After every task finished or was skipped; `ok` when the computation succeeded.
+    fn finish(&self, _ok: bool) {}
+}
+
+/// The observers of one computation, with their interests summed up.
+#[derive(Clone, Default)]
+pub(crate) struct Observers {
+    all: Vec<Arc<dyn Observer>>,
+    /// Indices into `all` of those wanting attempts, and outcomes.
+    attempts: Vec<usize>,
+    outcomes: Vec<usize>,
+}
+
+/// What [`Observers::task_started`] returns for [`Observers::task_finished`]: one value
+/// per interested observer, inline for the usual few.
+pub(crate) struct Started {
+    inline: [u64; 4],
+    rest: Vec<u64>,
+}
+
+impl Started {
+    fn push(&mut self, i: usize, value: u64) {
+        match self.inline.get_mut(i) {
+            Some(slot) => *slot = value,
+            None => self.rest.push(value),
+        }
+    }
+
+    fn get(&self, i: usize) -> u64 {
+        self.inline
+            .get(i)
+            .copied()
+            .unwrap_or_else(|| self.rest[i - self.inline.len()])
+    }
+}
+
+impl Observers {
+    /// Adds an observer; its [`interest`](Observer::interest) is read now.
+    pub(crate) fn push(&mut self, observer: Arc<dyn Observer>) {
+        let interest = observer.interest();
+        let index = self.all.len();
+        self.all.push(observer);
+        if interest.attempts {
+            self.attempts.push(index);
+        }
+        if interest.outcomes {
+            self.outcomes.push(index);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn wants_attempts(&self) -> bool {
+        !self.attempts.is_empty()
+    }
+
+    #[inline]
+    pub(crate) fn wants_outcomes(&self) -> bool {
+        !self.outcomes.is_empty()
+    }
+
+    pub(crate) fn threads(&self, threads: usize) {
+        self.all.iter().for_each(|o| o.threads(threads));
+    }
+
+    pub(crate) fn start(&self, tasks: usize) {
+        self.all.iter().for_each(|o| o.start(tasks));
+    }
+
+    pub(crate) fn finish(&self, ok: bool) {
+        self.all.iter().for_each(|o| o.finish(ok));
+    }
+
+    #[cold]
+    pub(crate) fn task_started(&self, header: &NodeHeader, attempt: u32) -> Started {
+        let info = TaskInfo::new(header, attempt);
+        let mut started = Started {
+            inline: [0; 4],
+            rest: Vec::new(),
+        };
+        for (i, &o) in self.attempts.iter().enumerate() {
+            started.push(i, self.all[o].task_started(&info));
+        }
+        started
+    }
+
+    #[cold]
+    pub(crate) fn task_finished(
+        &self,
+        header: &NodeHeader,
+        attempt: u32,
+        started: &Started,
+        ok: bool,
+    ) {
+        let info = TaskInfo::new(header, attempt);
+        // In reverse, so that nested observers (spans) close in the order they opened.
+        for (i, &o) in self.attempts.iter().enumerate().rev() {
+            self.all[o].task_finished(&info, started.get(i), ok);
+        }
+    }
+
+    #[cold]
+    pub(crate) fn task_done(&self, plan: &Plan<'_>, t: u32, succeeded: bool) {
+        for &o in &self.outcomes {
+            self.all[o].task_done(plan, t, succeeded);
+        }
+    }
+}
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} observers", self.all.len())
+    }
+}
