@@ -1,11 +1,10 @@
 //! `compute`, `persist` and `graph`: turning outputs into one plan and running it.
 
-use crate::config::{Config, Scheduler};
+use crate::backend;
+use crate::config::Config;
 use crate::delayed::{persisted, Delayed};
 use crate::diagnostics::ProgressBar;
 use crate::error::{panic_message, Error};
-#[cfg(not(loom))]
-use crate::exec::Pool;
 use crate::nesting::Nested;
 use crate::node::NodeDyn;
 use crate::plan::{Plan, HALT_CANCEL, HALT_TIMEOUT, NOT_HALTED};
@@ -238,68 +237,28 @@ pub(crate) fn compute_here<O: Outputs>(
     if crate::diagnostics::Spans::wanted() {
         plan.add_observer(Arc::new(crate::diagnostics::Spans));
     }
-    let threads = match config.effective_scheduler() {
-        Scheduler::Threads(n) => n,
-        _ => 1,
-    };
-    // Started (or refused) before any hook sees the computation begin.
-    #[cfg(not(loom))]
-    let pool = match config.effective_scheduler() {
-        Scheduler::Threads(n) => Some(Pool::with_threads(n)?),
-        _ => None,
-    };
-    call_hook("threads", || plan.observers.threads(threads))?;
+    let backend = backend::for_config(config, everywhere)?;
+    call_hook("threads", || plan.observers.threads(backend.threads()))?;
     call_hook("start", || plan.observers.start(plan.task_count))?;
     // A limit too far away to be an `Instant` is no limit.
     let deadline = config
         .timeout
         .and_then(|limit| Instant::now().checked_add(limit));
-    #[cfg(feature = "cluster")]
-    if config.effective_scheduler() == Scheduler::Cluster {
-        let ran = crate::cluster::run(&mut plan, config, deadline, everywhere);
-        let finished = call_hook("finish", || plan.observers.finish(ran.is_ok()));
-        if !ran? {
-            plan.abandon();
-            return Ok(None);
-        }
-        if let Err(error) = finished {
-            // The outputs stay in the plan: its drop must guard their `Drop`s.
-            plan.abandon();
-            return Err(error);
-        }
-        return outputs
-            .extract(&mut OutputReader {
-                plan: &plan,
-                next: 0,
-            })
-            .map(Some);
-    }
-    #[cfg(not(feature = "cluster"))]
-    let _ = everywhere;
-    let timed_out = match config.effective_scheduler() {
-        Scheduler::Sync => plan.run_sequential(deadline),
-        #[cfg(feature = "cluster")]
-        Scheduler::Cluster => unreachable!("handled above"),
-        #[cfg(not(loom))]
-        Scheduler::Threads(_) => pool
-            .expect("a pool was started for Scheduler::Threads")
-            .run(&plan, deadline),
-        #[cfg(loom)]
-        Scheduler::Threads(_) => plan.run_sequential(deadline),
-    };
+    let ran = backend.run(&mut plan, deadline);
     // Every task has finished or been skipped here: nothing refers to the plan any more.
-    let succeeded = plan.halt_reason() == NOT_HALTED && !plan.has_errors();
+    let succeeded = ran.is_ok() && plan.halt_reason() == NOT_HALTED && !plan.has_errors();
     let finished = call_hook("finish", || plan.observers.finish(succeeded));
-    if let Some(error) = halt_error(&plan, config, timed_out) {
+    let ran = ran?;
+    if let Some(error) = halt_error(&plan, config, ran.timed_out) {
         return Err(error);
     }
     if let Some(error) = plan.take_error() {
         return Err(error);
     }
-    if let Err(error) = finished {
+    if finished.is_err() || !ran.outputs_here {
         // The outputs stay in the plan: its drop must guard their `Drop`s.
         plan.abandon();
-        return Err(error);
+        return finished.map(|()| None);
     }
     outputs
         .extract(&mut OutputReader {

@@ -120,6 +120,7 @@ compile_error!(
 mod args;
 #[cfg(feature = "array")]
 pub mod array;
+mod backend;
 mod batch;
 mod cancel;
 #[cfg(feature = "cluster")]

@@ -57,6 +57,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::backend::{Backend, Ran};
 use crate::config::{Config, ErrorPolicy};
 use crate::error::{Error, TaskFailure};
 use crate::exec::{default_threads, Pool};
@@ -102,7 +103,7 @@ pub fn compute_on_first<O: crate::Outputs>(
 /// Runs `plan` as this process's share of a cluster computation. Returns whether this
 /// process received the outputs (every process when `everywhere`, else process 0), which
 /// the plan then holds.
-pub(crate) fn run(
+fn run(
     plan: &mut Plan<'_>,
     config: &Config,
     deadline: Option<Instant>,
@@ -174,6 +175,37 @@ pub(crate) fn run(
     let outcome = epoch.wait();
     outcome_to_result(plan, config, outcome, timed_out, me)?;
     Ok(everywhere || me == 0)
+}
+
+/// `Scheduler::Cluster` as a [`Backend`]: this process runs its share of the plan on
+/// its own pool and exchanges results with the others.
+pub(crate) struct ClusterBackend<'c> {
+    config: &'c Config,
+    everywhere: bool,
+}
+
+impl<'c> ClusterBackend<'c> {
+    pub(crate) fn new(config: &'c Config, everywhere: bool) -> Self {
+        ClusterBackend { config, everywhere }
+    }
+}
+
+impl Backend for ClusterBackend<'_> {
+    fn threads(&self) -> usize {
+        self.config
+            .cluster
+            .as_ref()
+            .and_then(|c| c.threads)
+            .unwrap_or_else(default_threads)
+    }
+
+    /// Failures of every process come back as the `Err` (the same on every process).
+    fn run(&self, plan: &mut Plan<'_>, deadline: Option<Instant>) -> Result<Ran, Error> {
+        run(plan, self.config, deadline, self.everywhere).map(|outputs_here| Ran {
+            timed_out: None,
+            outputs_here,
+        })
+    }
 }
 
 /// The same error on every process: after the epoch every process knows every failure,
