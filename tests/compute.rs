@@ -280,3 +280,44 @@ fn a_long_chain_builds_computes_and_drops_without_overflowing_the_stack() {
     assert_eq!(x.compute_with(&sync()).unwrap(), 300_000);
     drop(x);
 }
+
+#[test]
+fn a_drop_that_panics_inside_a_graph_leaves_later_graph_drops_working() {
+    static DROPPED: AtomicUsize = AtomicUsize::new(0);
+    struct Bomb(bool);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            DROPPED.fetch_add(1, Ordering::SeqCst);
+            if self.0 {
+                panic!("bomb");
+            }
+        }
+    }
+    let chain = |bomb_at: usize| {
+        let mut x = dask::delayed(0u64);
+        for i in 0..100 {
+            let bomb = Bomb(i == bomb_at);
+            x = x.map(move |v| {
+                let _ = &bomb;
+                v + 1
+            });
+        }
+        x
+    };
+    // Runs on its own thread so that no other test's drops share its drop queue.
+    std::thread::spawn(move || {
+        let first = chain(50);
+        assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(first))).is_err());
+        let partly = DROPPED.load(Ordering::SeqCst);
+        assert!(
+            (1..100).contains(&partly),
+            "{partly} closures dropped before the panic"
+        );
+        // The next graph dropped on this thread drops its own nodes and the first
+        // graph's rest: nothing is lost, nothing stays queued.
+        drop(chain(usize::MAX));
+        assert_eq!(DROPPED.load(Ordering::SeqCst), 200);
+    })
+    .join()
+    .unwrap();
+}

@@ -6,7 +6,7 @@
 //! node can take part in several computations at once.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -253,62 +253,54 @@ where
 impl<A: ArgList, F, R, C> Drop for TaskNode<A, F, R, C> {
     fn drop(&mut self) {
         // Dropping the last handle of a long chain would otherwise recurse once per
-        // node and overflow the stack; hand the dependencies to an explicit work list.
-        let mut deps = Vec::new();
-        self.args.drain_deps(&mut deps);
-        drop_iteratively(deps);
+        // node and overflow the stack; the dependencies go to the thread's drop queue.
+        with_drop_queue(|queue| self.args.drain_deps(queue));
     }
 }
 
 thread_local! {
-    static DROP_QUEUE: RefCell<Option<Vec<Arc<dyn NodeDyn>>>> = const { RefCell::new(None) };
+    /// Node handles waiting to be dropped by the outermost drop on this thread.
+    static DROP_QUEUE: RefCell<Vec<Arc<dyn NodeDyn>>> = const { RefCell::new(Vec::new()) };
+    /// Whether a drop on this thread is draining `DROP_QUEUE` already.
+    static DRAINING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Drops node handles without recursion: nested drops triggered while draining append
-/// to the queue of the outermost call instead of recursing.
-pub(crate) fn drop_iteratively(handles: Vec<Arc<dyn NodeDyn>>) {
-    if handles.is_empty() {
-        return;
-    }
-    let mut handles = Some(handles);
-    let outermost = DROP_QUEUE
-        .try_with(|q| {
-            let mut q = q.borrow_mut();
-            match q.as_mut() {
-                Some(queue) => {
-                    queue.extend(handles.take().into_iter().flatten());
-                    false
-                }
-                None => {
-                    *q = Some(Vec::new());
-                    true
-                }
-            }
-        })
+/// Lets `fill` put node handles on this thread's drop queue, then, in the outermost
+/// call only, drops everything queued, including what those drops queue in turn. A
+/// graph of any depth is dropped without recursion, and a node's drop costs no
+/// allocation of its own: nested drops append to the one queue.
+pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<Arc<dyn NodeDyn>>)) {
+    let Ok(nested) = DRAINING.try_with(|d| d.replace(true)) else {
         // Thread-local storage is gone while the thread exits: drop plainly.
-        .unwrap_or(false);
-    let Some(mut work) = handles.filter(|_| outermost) else {
+        let mut plain = Vec::new();
+        fill(&mut plain);
         return;
     };
-    loop {
-        while let Some(handle) = work.pop() {
-            drop(handle);
-        }
-        let more = DROP_QUEUE.with(|q| {
-            let mut q = q.borrow_mut();
-            match q.as_mut() {
-                Some(queue) if !queue.is_empty() => Some(std::mem::take(queue)),
-                _ => {
-                    *q = None;
-                    None
-                }
-            }
-        });
-        match more {
-            Some(next) => work = next,
-            None => break,
+    let queued = DROP_QUEUE.try_with(|q| fill(&mut q.borrow_mut()));
+    if nested || queued.is_err() {
+        return;
+    }
+    /// Ends the draining even when a drop panics, so that later drops on this thread
+    /// drain again (what is still queued then goes with the next outermost drop).
+    struct Draining;
+    impl Drop for Draining {
+        fn drop(&mut self) {
+            let _ = DRAINING.try_with(|d| d.set(false));
         }
     }
+    let _draining = Draining;
+    // The borrow ends before the handle drops: its own drop appends to the queue.
+    while let Some(handle) = DROP_QUEUE.with(|q| q.borrow_mut().pop()) {
+        drop(handle);
+    }
+    // A wide node (a join over a million inputs) must not leave its queue's memory
+    // behind for the thread's life.
+    DROP_QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        if q.capacity() > 1 << 12 {
+            *q = Vec::new();
+        }
+    });
 }
 
 /// Data: `dask::delayed(value)` or a persisted result.
