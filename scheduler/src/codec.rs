@@ -19,7 +19,7 @@ pub struct Codec {
     pub(crate) encode: fn(&(dyn std::any::Any + Send + Sync)) -> Result<Vec<u8>, String>,
     #[cfg(feature = "cluster")]
     #[allow(clippy::type_complexity)]
-    pub(crate) decode: fn(&[u8]) -> Result<Box<dyn std::any::Any + Send + Sync>, String>,
+    pub(crate) decode: fn(&[u8]) -> Result<crate::task_value::TaskValue, String>,
     #[cfg(not(feature = "cluster"))]
     _none: (),
 }
@@ -134,7 +134,7 @@ fn encode<T: serde::Serialize + 'static>(
 #[cfg(feature = "cluster")]
 fn decode<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
     bytes: &[u8],
-) -> Result<Box<dyn std::any::Any + Send + Sync>, String> {
+) -> Result<crate::task_value::TaskValue, String> {
     // `Deserialize` is user code too, run on the thread that receives the value.
     std::panic::catch_unwind(|| postcard::from_bytes::<T>(bytes))
         .map_err(|payload| {
@@ -143,7 +143,7 @@ fn decode<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
                 crate::error::panic_message(payload)
             )
         })?
-        .map(|v| Box::new(v) as Box<dyn std::any::Any + Send + Sync>)
+        .map(crate::task_value::TaskValue::new)
         .map_err(|e| e.to_string())
 }
 

@@ -27,7 +27,6 @@ pub(crate) use invalid_node::invalid;
 
 #[cfg(any(feature = "array", feature = "dataframe"))]
 mod invalid_node {
-    use std::any::Any;
     use std::sync::atomic::Ordering;
     use std::sync::Arc;
 
@@ -65,7 +64,7 @@ mod invalid_node {
 
         fn for_each_dep<'s>(&'s self, _f: &mut dyn FnMut(&'s dyn NodeDyn, u32)) {}
 
-        fn run(&self, _inputs: &Inputs<'_>) -> Result<Box<dyn Any + Send + Sync>, TaskFailure> {
+        fn run(&self, _inputs: &Inputs<'_>) -> Result<crate::task_value::TaskValue, TaskFailure> {
             // Reached only where `check` is not consulted first; fail as a task then.
             Err(TaskFailure::Failed(Box::new((self.error)())))
         }

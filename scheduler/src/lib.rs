@@ -156,6 +156,7 @@ mod operators;
 mod parallel;
 mod plan;
 mod sync;
+mod task_value;
 
 pub use args::{Arg, IntoArg};
 pub use batch::BatchSize;

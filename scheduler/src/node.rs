@@ -17,6 +17,7 @@ use crate::content_address::ContentAddressed;
 use crate::error::TaskFailure;
 use crate::key;
 use crate::plan::VisitMark;
+use crate::task_value::TaskValue;
 
 /// A type-erased result shared by a value node and the plans that read it.
 pub type SharedValue = Arc<dyn Any + Send + Sync>;
@@ -169,7 +170,7 @@ pub trait NodeDyn: Send + Sync + 'static {
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32));
 
     /// Runs the task, reading inputs in the order `for_each_dep` lists them.
-    fn run(&self, inputs: &Inputs<'_>) -> Result<Box<dyn Any + Send + Sync>, TaskFailure>;
+    fn run(&self, inputs: &Inputs<'_>) -> Result<TaskValue, TaskFailure>;
 
     /// How this node's result crosses processes, when its type is serializable (only
     /// `#[delayed]` functions with a concrete serde return type have one; see `codec`).
@@ -241,8 +242,8 @@ where
     }
 
     #[inline]
-    fn run(&self, inputs: &Inputs<'_>) -> Result<Box<dyn Any + Send + Sync>, TaskFailure> {
-        (self.run)(&self.args, inputs).map(|v| Box::new(v) as Box<dyn Any + Send + Sync>)
+    fn run(&self, inputs: &Inputs<'_>) -> Result<TaskValue, TaskFailure> {
+        (self.run)(&self.args, inputs).map(TaskValue::new)
     }
 
     fn codec(&self) -> Option<&'static Codec> {
@@ -330,7 +331,7 @@ impl NodeDyn for ValueNode {
 
     fn for_each_dep<'s>(&'s self, _f: &mut dyn FnMut(&'s dyn NodeDyn, u32)) {}
 
-    fn run(&self, _inputs: &Inputs<'_>) -> Result<Box<dyn Any + Send + Sync>, TaskFailure> {
+    fn run(&self, _inputs: &Inputs<'_>) -> Result<TaskValue, TaskFailure> {
         unreachable!("value nodes are loaded by the planner, never run")
     }
 }

@@ -417,7 +417,7 @@ impl<'j> EpochState<'j> {
 
     /// Stores what arrived for task `t` (`None`: it failed or was skipped) and wakes its
     /// local readers.
-    fn arrive(&mut self, t: u32, value: Option<Box<dyn std::any::Any + Send + Sync>>) {
+    fn arrive(&mut self, t: u32, value: Option<crate::task_value::TaskValue>) {
         let i = t as usize;
         if i >= self.received.len() || !self.job.arrives[i] || self.received[i] {
             return;

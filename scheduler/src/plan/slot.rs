@@ -1,14 +1,13 @@
 //! Where a task's result waits for its readers.
 
-use std::any::Any;
-
 use crate::node::SharedValue;
 use crate::sync::UnsafeCell;
+use crate::task_value::TaskValue;
 
 pub(crate) enum SlotValue {
     Empty,
     /// Produced by a task of this plan; the last reader may move it out.
-    Owned(Box<dyn Any + Send + Sync>),
+    Owned(TaskValue),
     /// Held by a value node outside the plan; readers borrow or clone it.
     Shared(SharedValue),
 }
@@ -35,7 +34,7 @@ impl ResultSlot {
     /// happens-before edge from this call (the task stores before it releases its
     /// successors).
     #[inline]
-    pub(crate) unsafe fn store(&self, value: Box<dyn Any + Send + Sync>) {
+    pub(crate) unsafe fn store(&self, value: TaskValue) {
         // SAFETY: exclusive access is the caller's obligation.
         self.cell
             .with_mut(|p| unsafe { *p = SlotValue::Owned(value) });
@@ -62,11 +61,11 @@ impl ResultSlot {
     /// # Safety
     /// As for [`borrow`](Self::borrow).
     #[cfg(feature = "cluster")]
-    pub(crate) unsafe fn borrow_any(&self) -> Option<&(dyn Any + Send + Sync)> {
+    pub(crate) unsafe fn borrow_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
         // SAFETY: no writer can run while the caller's reader count is held.
         self.cell.with(|p| unsafe {
             match &*p {
-                SlotValue::Owned(b) => Some(&**b),
+                SlotValue::Owned(v) => Some(v.as_any()),
                 SlotValue::Shared(a) => Some(&**a),
                 SlotValue::Empty => None,
             }
@@ -83,7 +82,7 @@ impl ResultSlot {
         // SAFETY: exclusive access is the caller's obligation.
         self.cell.with_mut(|p| unsafe {
             match std::mem::replace(&mut *p, SlotValue::Empty) {
-                SlotValue::Owned(b) => b.downcast::<T>().ok().map(|b| *b),
+                SlotValue::Owned(v) => v.take::<T>(),
                 SlotValue::Shared(a) => {
                     let cloned = a.downcast_ref::<T>().cloned();
                     *p = SlotValue::Shared(a);
