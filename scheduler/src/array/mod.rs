@@ -29,6 +29,7 @@ mod linalg;
 pub mod random;
 mod reduction;
 mod shape;
+mod simd;
 mod slicing;
 
 use std::fmt;
@@ -404,7 +405,7 @@ pub(crate) fn with_block_inputs<R>(
 
 /// Bumped when a kernel's results change, so that caches of array tasks on disk
 /// ([`Memory`](crate::Memory)) do not return blocks computed by an older version.
-const KERNELS_VERSION: u32 = 1;
+const KERNELS_VERSION: u32 = 2;
 
 /// A pure array task over `inputs`, keyed by `tag` and the inputs' keys, whose result
 /// can cross processes on the cluster backend.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::blockwise::{Expr, Generator, Scalar};
 use super::chunks::{Chunks, Shape};
+use super::simd::{vectorized, Kernel};
 use super::Array;
 
 /// Which values a random array holds.
@@ -56,7 +57,34 @@ impl Distribution {
 
     /// The elements at flat indices `first + k * stride` for each `out[k]`.
     pub(crate) fn fill(self, first: u64, stride: u64, out: &mut [f64]) {
-        match self {
+        vectorized(Fill {
+            dist: self,
+            first,
+            stride,
+            out,
+        })
+    }
+}
+
+/// [`Distribution::fill`]'s loops, compiled for the CPU (see `simd`).
+struct Fill<'a> {
+    dist: Distribution,
+    first: u64,
+    stride: u64,
+    out: &'a mut [f64],
+}
+
+impl Kernel for Fill<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let Fill {
+            dist,
+            first,
+            stride,
+            out,
+        } = self;
+        match dist {
             Distribution::Uniform { seed } => {
                 let key = stream_key(seed);
                 for (i, v) in out.iter_mut().enumerate() {
