@@ -230,7 +230,7 @@ impl BinaryOp {
     }
 
     /// `out[i] = out[i] op rhs[i]`.
-    fn apply(self, out: &mut [f64], rhs: &[f64]) {
+    pub(crate) fn apply(self, out: &mut [f64], rhs: &[f64]) {
         fn each(out: &mut [f64], rhs: &[f64], f: impl Fn(f64, f64) -> f64) {
             vectorized(Zip(out, rhs, f))
         }

@@ -31,6 +31,7 @@ mod reduction;
 mod shape;
 mod simd;
 mod slicing;
+mod symmetric;
 
 use std::fmt;
 use std::hash::Hash;

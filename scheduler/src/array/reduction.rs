@@ -22,6 +22,7 @@ use ndarray::Axis;
 use super::blockwise::{Expr, Scalar, UnaryOp};
 use super::error::{ArrayError, Dims};
 use super::simd::{vectorized, Kernel};
+use super::symmetric::Symmetric;
 use super::{invalid_node, with_block_inputs, Array, Block};
 use crate::Delayed;
 
@@ -426,21 +427,50 @@ impl Reduction {
             });
         }
         let (expr, inputs) = self.array.view();
+        // Sums and moments do not depend on the order of the elements: blocks (i, j)
+        // and (j, i) of `x op x.T` can be reduced together (extremes keep an index).
+        let symmetric = matches!(kind, StateKind::Sum | StateKind::Moments)
+            .then(|| Symmetric::detect(&expr, !inputs.is_empty(), &body.shape, &body.chunks))
+            .flatten();
         let leaves: Vec<Delayed<Partial>> = (0..body.block_count())
-            .map(|b| {
+            .filter_map(|b| {
                 let idx = body.unravel(b);
+                if let Some(pairs) = &symmetric {
+                    if idx[0] > idx[1] {
+                        return None; // reduced with its mirror (idx[1], idx[0])
+                    }
+                    if idx[0] < idx[1] {
+                        let place = body.place(&idx);
+                        let tag = ("symmetric-partial", kind, &*expr, &place);
+                        let (pairs, keep) = (pairs.clone(), place.clone());
+                        let none: &[Delayed<Block>] = &[];
+                        return Some(super::task(partial_name(kind), tag, none, move |_| {
+                            let (mut p, mut q) = (Partial::empty(kind), Partial::empty(kind));
+                            pairs.for_each_tile_pair(&keep, |tp, tq| {
+                                p.add_tile(kind, tp, |_| 0);
+                                q.add_tile(kind, tq, |_| 0);
+                            });
+                            p.merge(q, kind)
+                        }));
+                    }
+                }
                 let (nodes, place) = body.fused_block_inputs(&inputs, &idx);
                 let tag = ("partial", kind, &*expr, &place);
                 let (expr, keep) = (Arc::clone(&expr), place.clone());
-                super::try_task(partial_name(kind), tag, &nodes, move |ins: &[&Block]| {
-                    with_block_inputs(ins, &keep, |block| {
-                        let mut state = Partial::empty(kind);
-                        expr.for_each_tile(block, |start, tile| {
-                            state.add_tile(kind, tile, |i| block.place.global_index(start + i))
-                        });
-                        state
-                    })
-                })
+                Some(super::try_task(
+                    partial_name(kind),
+                    tag,
+                    &nodes,
+                    move |ins: &[&Block]| {
+                        with_block_inputs(ins, &keep, |block| {
+                            let mut state = Partial::empty(kind);
+                            expr.for_each_tile(block, |start, tile| {
+                                state.add_tile(kind, tile, |i| block.place.global_index(start + i))
+                            });
+                            state
+                        })
+                    },
+                ))
             })
             .collect();
         Ok(tree(
