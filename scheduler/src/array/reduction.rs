@@ -13,7 +13,8 @@
 //!   propagates NaN), ties go to the first index.
 //!
 //! `x.sum()` and `x.mean()` share their partial states, and so do `x.var()` and
-//! `x.std()`: computed together they are one tree.
+//! `x.std()`: computed together they are one tree. Sums and moments of `x op x.T` over
+//! generated values take blocks (i, j) and (j, i) in one task (see `symmetric`).
 
 use std::sync::Arc;
 
