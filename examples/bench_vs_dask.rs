@@ -2,11 +2,13 @@
 //! `scripts/bench-vs-dask.sh [--smoke]`, which first runs `benches/python/bench_dask.py`.
 //!
 //! ```text
-//! bench_vs_dask --python PYTHON.json [--smoke] [--plots DIR] [--json OURS.json]
+//! bench_vs_dask --python PYTHON.json [--smoke] [--arrays] [--plots DIR] [--json OURS.json]
 //! ```
 //!
 //! `--smoke` (with the Python side's `--smoke`: tiny sizes, one run each) checks that
 //! both sides run and agree; its table judges no goal, since its timings say nothing.
+//! `--arrays` (with the Python side's `--arrays`) runs the `dask.array` rows alone and
+//! draws only their chart.
 //!
 //! Reads the Python side's document (its sizes are the ones run here too), runs the same
 //! workloads with our scheduler, checks that every result agrees with Python's, and only
@@ -311,13 +313,16 @@ fn load_average() -> String {
 struct Args {
     python: PathBuf,
     smoke: bool,
+    /// Only the `dask.array` rows.
+    arrays: bool,
     plots: Option<PathBuf>,
     json: Option<PathBuf>,
 }
 
 fn parse_args() -> BoxResult<Args> {
     let mut args = std::env::args().skip(1);
-    let (mut python, mut plots, mut json, mut smoke) = (None, None, None, false);
+    let (mut python, mut plots, mut json) = (None, None, None);
+    let (mut smoke, mut arrays) = (false, false);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -325,12 +330,14 @@ fn parse_args() -> BoxResult<Args> {
             "--plots" => plots = Some(PathBuf::from(value()?)),
             "--json" => json = Some(PathBuf::from(value()?)),
             "--smoke" => smoke = true,
+            "--arrays" => arrays = true,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
     Ok(Args {
         python: python.ok_or("--python PYTHON.json is required")?,
         smoke,
+        arrays,
         plots,
         json,
     })
@@ -350,6 +357,17 @@ fn main() -> BoxResult<()> {
     let runs = sizes.runs;
     let mut checks = Checks::default();
     let mut table = Table::default();
+    if args.arrays {
+        eprintln!("  rust: arrays");
+        let sweep = arrays::run(&py, runs, &mut checks, &mut table)?;
+        finish(&args, &py, runs, &load_before, &checks, &table)?;
+        if let Some(dir) = &args.plots {
+            std::fs::create_dir_all(dir)?;
+            plots::chunk_sweep(&dir.join("chunk-size.svg"), &sweep)?;
+            eprintln!("  rust: wrote {}", dir.join("chunk-size.svg").display());
+        }
+        return Ok(());
+    }
     let sync = Config::default().scheduler(Scheduler::Sync);
 
     // Scheduler overhead, Dask threads vs ours on threads, Dask sync vs ours sync.
@@ -592,6 +610,28 @@ fn main() -> BoxResult<()> {
     eprintln!("  rust: arrays");
     let sweep = arrays::run(&py, runs, &mut checks, &mut table)?;
 
+    finish(&args, &py, runs, &load_before, &checks, &table)?;
+
+    if let Some(dir) = &args.plots {
+        std::fs::create_dir_all(dir)?;
+        plots::overhead(&dir.join("overhead.svg"), &overhead_points)?;
+        plots::scaling(&dir.join("scaling.svg"), scaling_size, &scaling)?;
+        plots::chunk_sweep(&dir.join("chunk-size.svg"), &sweep)?;
+        eprintln!("  rust: wrote {}", plot_names(dir));
+    }
+    Ok(())
+}
+
+/// Refuses to show anything unless both sides computed the same values, then prints the
+/// header and the table and writes our JSON document.
+fn finish(
+    args: &Args,
+    py: &Value,
+    runs: usize,
+    load_before: &str,
+    checks: &Checks,
+    table: &Table,
+) -> BoxResult<()> {
     // Nothing is shown unless both sides computed the same values.
     if !checks.0.is_empty() {
         for problem in &checks.0 {
@@ -625,13 +665,6 @@ fn main() -> BoxResult<()> {
     println!();
     print!("{}", table.markdown(!args.smoke));
 
-    if let Some(dir) = &args.plots {
-        std::fs::create_dir_all(dir)?;
-        plots::overhead(&dir.join("overhead.svg"), &overhead_points)?;
-        plots::scaling(&dir.join("scaling.svg"), scaling_size, &scaling)?;
-        plots::chunk_sweep(&dir.join("chunk-size.svg"), &sweep)?;
-        eprintln!("  rust: wrote {}", plot_names(dir));
-    }
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&table.to_json())?)?;
     }

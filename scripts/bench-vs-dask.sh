@@ -8,6 +8,8 @@
 #
 #   scripts/bench-vs-dask.sh           # the full run (about 15 minutes): charts in docs/bench/
 #   scripts/bench-vs-dask.sh --smoke   # tiny sizes, one run each: checks the harness (CI)
+#   scripts/bench-vs-dask.sh --arrays  # the dask.array rows alone (a few minutes):
+#                                      # docs/bench/chunk-size.svg only
 #
 # Outputs: target/bench-vs-dask/{python,rust}.json and table.md. Without network access
 # to the package index a plain run prints a notice and skips; under CI=true it fails.
@@ -17,8 +19,9 @@ cd "$(dirname "$0")/.."
 mode=full
 case "${1:-}" in
   --smoke) mode=smoke ;;
+  --arrays) mode=arrays ;;
   "") ;;
-  *) echo "usage: $0 [--smoke]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--smoke | --arrays]" >&2; exit 2 ;;
 esac
 
 out=target/bench-vs-dask
@@ -54,6 +57,9 @@ rust_args=(--python "$out/python.json" --json "$out/rust.json")
 if [ "$mode" = smoke ]; then
   python_args+=(--smoke)
   rust_args+=(--smoke --plots "$out/smoke-plots")
+elif [ "$mode" = arrays ]; then
+  python_args+=(--arrays)
+  rust_args+=(--arrays --plots docs/bench)
 else
   rust_args+=(--plots docs/bench)
 fi

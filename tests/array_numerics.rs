@@ -43,6 +43,26 @@ fn the_sum_of_a_million_values_near_1e9_is_exact_to_an_ulp() {
     }
 }
 
+/// The size: 10⁸ values `1e9 + i/1024` (each exact), generated inside the tasks
+/// (`arange` scaled by a power of two: no rounding), summed over 10 blocks. A naive
+/// running sum near 10¹⁷ rounds every addition to a multiple of 16.
+#[test]
+fn the_sum_of_1e8_values_near_1e9_is_exact_to_an_ulp() {
+    const N: usize = 100_000_000;
+    let x = &(&array::arange(N, 10_000_000) / 1024.0) + 1e9;
+    let n = N as i128;
+    let scaled = 1_000_000_000i128 * 1024 * n + n * (n - 1) / 2;
+    let exact = scaled as f64 / 1024.0;
+    let ulp = exact * f64::EPSILON;
+    let naive = (0..N).fold(0.0f64, |acc, i| acc + (1e9 + i as f64 / 1024.0));
+    assert!(
+        (naive - exact).abs() > 1e3 * ulp,
+        "the data makes a naive sum drift: {naive} vs {exact}"
+    );
+    let sum = x.sum().compute().unwrap();
+    assert!((sum - exact).abs() <= ulp, "{sum} vs {exact}");
+}
+
 #[test]
 fn std_of_values_with_a_mean_of_1e9_is_accurate() {
     // 1e9 + (0, 1, 2, 3, ...) mod 4: the variance is exactly 1.25.

@@ -203,7 +203,58 @@ fn transposes_of_generated_arrays_are_generated_in_place() {
     assert_eq!(dask::graph(&both).len(), 16);
     assert_eq!(both.compute().unwrap(), &se + &se.t());
     assert!(near(both.sum().compute().unwrap(), (&se + &se.t()).sum()));
+    // Its reductions compute blocks (i, j) and (j, i) in one task: 4 + 6 pairs of the
+    // 16 blocks, then the tree and the final step.
+    assert_eq!(dask::graph(&both.sum()).len(), 10 + 2 + 1 + 1);
     // A transpose of a transpose goes through blocks, with the same values.
     assert_eq!(s.t().t().compute().unwrap(), se);
     assert_eq!((&s.t().t() + &s).compute().unwrap(), &se * 2.0);
+}
+
+/// Reductions of `x op x.T` over generated values pair blocks (i, j) and (j, i) in one
+/// task: every element is still computed and reduced, in both operand orders, for any
+/// chunking (uneven last chunks too).
+#[test]
+fn reductions_of_x_op_its_transpose_match_ndarray() {
+    let rng = array::random::default_rng(5);
+    for (side, chunks) in [(37, 10), (64, 64), (70, 33), (5, 1)] {
+        let x = rng.normal(1e3, 2.0, [side, side], chunks);
+        let e = x.compute().unwrap();
+        let et = e.t().to_owned();
+        for (y, eager) in [
+            (&x + &x.t(), &e + &et),
+            (&x.t() - &x, &et - &e),
+            (&x - &x.t(), &e - &et),
+            (&x.t() * &x, &et * &e),
+        ] {
+            let n = eager.len() as f64;
+            let mean = eager.sum() / n;
+            let var = eager.mapv(|v| (v - mean).powi(2)).sum() / n;
+            let sum = y.sum().compute().unwrap();
+            assert!(
+                (sum - eager.sum()).abs() <= 1e-9 * eager.mapv(f64::abs).sum(),
+                "{side} {chunks}: {sum} vs {}",
+                eager.sum()
+            );
+            assert!((y.var().compute().unwrap() - var).abs() <= 1e-9 * var.max(1.0));
+            assert!((y.std().compute().unwrap() - var.sqrt()).abs() <= 1e-9 * var.max(1.0));
+            // Extremes keep their first index: computed block by block.
+            assert_eq!(
+                y.argmax().compute().unwrap(),
+                eager.iter().enumerate().fold(
+                    0,
+                    |m, (i, v)| if *v > eager.as_slice().unwrap()[m] {
+                        i
+                    } else {
+                        m
+                    }
+                )
+            );
+        }
+    }
+    // Not square, or other chunks per axis: no pairing, same results.
+    let x = rng.random([30, 30], [10, 15]);
+    let e = x.compute().unwrap();
+    let y = &x + &x.t().rechunk([10, 15]);
+    assert!(near(y.sum().compute().unwrap(), (&e + &e.t()).sum()));
 }

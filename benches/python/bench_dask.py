@@ -6,7 +6,7 @@ result value (checked against the Rust side before any time is shown) and every 
 time in seconds (the Rust side takes medians). Memory figures come from a fresh Python
 process per measurement (this script started again with --memory-child).
 
-    python bench_dask.py --out python.json [--smoke]
+    python bench_dask.py --out python.json [--smoke] [--arrays]
 """
 
 import argparse
@@ -443,6 +443,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="where to write the JSON document")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run each")
+    parser.add_argument("--arrays", action="store_true", help="only the dask.array rows")
     parser.add_argument("--memory-child", nargs=3, metavar=("SCHEDULER", "TASKS", "ELEMS"))
     args = parser.parse_args()
     if args.memory_child:
@@ -467,12 +468,13 @@ def main():
         "workers": WORKERS,
         "load_before": os.getloadavg(),
     }
-    doc["overhead"] = overhead(config, log)
-    doc["calculation"] = calculations(config, log)
-    doc["scaling"] = scaling(config, log)
-    doc["pipeline"] = pipeline(config, log)
-    doc["bar"] = bar_map(config, log)
-    doc["memory"] = memory(config, log)
+    if not args.arrays:
+        doc["overhead"] = overhead(config, log)
+        doc["calculation"] = calculations(config, log)
+        doc["scaling"] = scaling(config, log)
+        doc["pipeline"] = pipeline(config, log)
+        doc["bar"] = bar_map(config, log)
+        doc["memory"] = memory(config, log)
     doc["array"] = arrays(config, log)
     doc["load_after"] = os.getloadavg()
     with open(args.out, "w") as out:

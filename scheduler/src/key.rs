@@ -36,6 +36,8 @@ pub(crate) fn next_build_id() -> u64 {
 }
 
 /// splitmix64's finalizer: a bijection, so distinct counters give distinct ids.
+/// Inlined: random arrays call it per element inside vectorized loops.
+#[inline]
 pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

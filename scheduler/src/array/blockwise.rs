@@ -15,6 +15,7 @@ use ndarray::{ArrayD, IxDyn};
 use serde::{Deserialize, Serialize};
 
 use super::random::Distribution;
+use super::simd::{vectorized, Kernel};
 
 /// Elements evaluated together: 32 KiB of `f64`, a typical L1 data cache.
 pub(crate) const TILE: usize = 4096;
@@ -126,9 +127,7 @@ impl UnaryOp {
     /// enough to vectorize where the operation has a vector instruction.
     pub(crate) fn apply(self, x: &mut [f64]) {
         fn each(x: &mut [f64], f: impl Fn(f64) -> f64) {
-            for v in x.iter_mut() {
-                *v = f(*v);
-            }
+            vectorized(Map(x, f))
         }
         match self {
             UnaryOp::Neg => each(x, |v| -v),
@@ -181,6 +180,45 @@ impl UnaryOp {
     }
 }
 
+/// `x[i] = f(x[i])`, one loop over a tile.
+struct Map<'a, F>(&'a mut [f64], F);
+
+impl<F: Fn(f64) -> f64> Kernel for Map<'_, F> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        for v in self.0.iter_mut() {
+            *v = (self.1)(*v);
+        }
+    }
+}
+
+/// `out[i] = f(out[i], rhs[i])`, one loop over a tile.
+struct Zip<'a, F>(&'a mut [f64], &'a [f64], F);
+
+impl<F: Fn(f64, f64) -> f64> Kernel for Zip<'_, F> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        for (o, &r) in self.0.iter_mut().zip(self.1) {
+            *o = (self.2)(*o, r);
+        }
+    }
+}
+
+/// `out[i] = f(i)`, one loop over a run of a tile.
+struct Indexed<'a, F>(&'a mut [f64], F);
+
+impl<F: Fn(usize) -> f64> Kernel for Indexed<'_, F> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        for (i, v) in self.0.iter_mut().enumerate() {
+            *v = (self.1)(i);
+        }
+    }
+}
+
 impl BinaryOp {
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -192,11 +230,9 @@ impl BinaryOp {
     }
 
     /// `out[i] = out[i] op rhs[i]`.
-    fn apply(self, out: &mut [f64], rhs: &[f64]) {
+    pub(crate) fn apply(self, out: &mut [f64], rhs: &[f64]) {
         fn each(out: &mut [f64], rhs: &[f64], f: impl Fn(f64, f64) -> f64) {
-            for (o, &r) in out.iter_mut().zip(rhs) {
-                *o = f(*o, r);
-            }
+            vectorized(Zip(out, rhs, f))
         }
         match self {
             BinaryOp::Add => each(out, rhs, |a, b| a + b),
@@ -308,9 +344,8 @@ impl Generator {
             Generator::Ramp { start: a, step } => {
                 let (a, step) = (a.get(), step.get());
                 place.runs(start, out.len(), |at, run, global, stride| {
-                    for (i, v) in out[at..at + run].iter_mut().enumerate() {
-                        *v = a + step * (global + i as u64 * stride) as f64;
-                    }
+                    let ramp = |i: usize| a + step * (global + i as u64 * stride) as f64;
+                    vectorized(Indexed(&mut out[at..at + run], ramp));
                 });
             }
             Generator::Random(dist) => place.runs(start, out.len(), |at, run, global, stride| {

@@ -29,7 +29,9 @@ mod linalg;
 pub mod random;
 mod reduction;
 mod shape;
+mod simd;
 mod slicing;
+mod symmetric;
 
 use std::fmt;
 use std::hash::Hash;
@@ -404,7 +406,7 @@ pub(crate) fn with_block_inputs<R>(
 
 /// Bumped when a kernel's results change, so that caches of array tasks on disk
 /// ([`Memory`](crate::Memory)) do not return blocks computed by an older version.
-const KERNELS_VERSION: u32 = 1;
+const KERNELS_VERSION: u32 = 2;
 
 /// A pure array task over `inputs`, keyed by `tag` and the inputs' keys, whose result
 /// can cross processes on the cluster backend.

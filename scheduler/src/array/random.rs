@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::blockwise::{Expr, Generator, Scalar};
 use super::chunks::{Chunks, Shape};
+use super::simd::{vectorized, Kernel};
 use super::Array;
 
 /// Which values a random array holds.
@@ -38,7 +39,12 @@ fn bits(key: u64, i: u64) -> u64 {
 /// to `f64` has no vector instruction before AVX-512 and took most of the time.
 #[inline(always)]
 fn unit(key: u64, i: u64) -> f64 {
-    f64::from_bits(0x3ff0_0000_0000_0000 | (bits(key, i) >> 12)) - 1.0
+    to_unit(bits(key, i))
+}
+
+#[inline(always)]
+fn to_unit(bits: u64) -> f64 {
+    f64::from_bits(0x3ff0_0000_0000_0000 | (bits >> 12)) - 1.0
 }
 
 /// A seed spread over all bits, so that seeds 1 and 2 give unrelated streams.
@@ -56,11 +62,45 @@ impl Distribution {
 
     /// The elements at flat indices `first + k * stride` for each `out[k]`.
     pub(crate) fn fill(self, first: u64, stride: u64, out: &mut [f64]) {
-        match self {
+        vectorized(Fill {
+            dist: self,
+            first,
+            stride,
+            out,
+        })
+    }
+}
+
+/// [`Distribution::fill`]'s loops, compiled for the CPU (see `simd`).
+struct Fill<'a> {
+    dist: Distribution,
+    first: u64,
+    stride: u64,
+    out: &'a mut [f64],
+}
+
+impl Kernel for Fill<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let Fill {
+            dist,
+            first,
+            stride,
+            out,
+        } = self;
+        match dist {
             Distribution::Uniform { seed } => {
-                let key = stream_key(seed);
-                for (i, v) in out.iter_mut().enumerate() {
-                    *v = unit(key, first + i as u64 * stride);
+                // `bits(key, first + k * stride)` with the counter's multiplication
+                // by GOLDEN turned into an addition per element: vector 64-bit
+                // multiplications are emulated with three 32-bit ones before AVX-512,
+                // and this one was a third of them.
+                let mut counter =
+                    stream_key(seed).wrapping_add(first.wrapping_add(1).wrapping_mul(GOLDEN));
+                let step = stride.wrapping_mul(GOLDEN);
+                for v in out.iter_mut() {
+                    *v = to_unit(crate::key::mix(counter));
+                    counter = counter.wrapping_add(step);
                 }
             }
             Distribution::Normal { seed, mean, std } => {

@@ -4,7 +4,7 @@
 //! fused elementwise expression (so `x.powi(2).sqrt().mean()` has one task per block
 //! before the tree, and never builds the squared array), tile by tile in the cache.
 //! States are merged `split_every` at a time until one is left, which gives the result:
-//! - `sum`: a compensated sum (Kahan in 8 lanes within a tile, then exact two-sums).
+//! - `sum`: a compensated sum (Kahan in 32 lanes within a tile, then exact two-sums).
 //! - `mean`: the compensated sum, divided by the element count known from the shape.
 //! - `var`, `std`: count, mean and sum of squared deviations (M2), each tile's taken in
 //!   two passes and merged with Chan's formula: no catastrophic cancellation for values
@@ -13,7 +13,8 @@
 //!   propagates NaN), ties go to the first index.
 //!
 //! `x.sum()` and `x.mean()` share their partial states, and so do `x.var()` and
-//! `x.std()`: computed together they are one tree.
+//! `x.std()`: computed together they are one tree. Sums and moments of `x op x.T` over
+//! generated values take blocks (i, j) and (j, i) in one task (see `symmetric`).
 
 use std::sync::Arc;
 
@@ -21,6 +22,8 @@ use ndarray::Axis;
 
 use super::blockwise::{Expr, Scalar, UnaryOp};
 use super::error::{ArrayError, Dims};
+use super::simd::{vectorized, Kernel};
+use super::symmetric::Symmetric;
 use super::{invalid_node, with_block_inputs, Array, Block};
 use crate::Delayed;
 
@@ -49,21 +52,29 @@ enum Partial {
 }
 
 /// `a + b` as a rounded sum and its exact error (Knuth's two-sum).
-#[inline]
+#[inline(always)]
 fn two_sum(a: f64, b: f64) -> (f64, f64) {
     let s = a + b;
     let bb = s - a;
     (s, (a - (s - bb)) + (b - bb))
 }
 
-/// A compensated sum of a tile: Kahan summation in 8 independent lanes (which the
-/// compiler keeps in vector registers), then the lanes' sums and errors added exactly.
+/// Independent lanes of a tile's compensated sum. Each lane's Kahan step is a chain of
+/// four dependent additions, so few lanes leave the adders waiting; and LLVM turns the
+/// lane loop into full AVX2 vectors at 32 lanes, while at 8 or 16 it packs them by two
+/// or not at all. Measured on one 4,096-element tile with AVX2: 0.53 ns per element
+/// with 8 lanes, 0.46 with 16, 0.23 with 32.
+const LANES: usize = 32;
+
+/// A compensated sum of a tile: Kahan summation in [`LANES`] independent lanes, then the
+/// lanes' sums and errors added exactly.
+#[inline(always)]
 fn tile_sum(tile: &[f64]) -> (f64, f64) {
-    let mut sum = [0.0f64; 8];
-    let mut err = [0.0f64; 8];
-    let mut lanes = tile.chunks_exact(8);
+    let mut sum = [0.0f64; LANES];
+    let mut err = [0.0f64; LANES];
+    let mut lanes = tile.chunks_exact(LANES);
     for chunk in &mut lanes {
-        for k in 0..8 {
+        for k in 0..LANES {
             let y = chunk[k] - err[k];
             let t = sum[k] + y;
             err[k] = (t - sum[k]) - y;
@@ -71,7 +82,7 @@ fn tile_sum(tile: &[f64]) -> (f64, f64) {
         }
     }
     let (mut hi, mut lo) = (0.0, 0.0);
-    for k in 0..8 {
+    for k in 0..LANES {
         let (s, e) = two_sum(hi, sum[k]);
         hi = s;
         lo += e - err[k];
@@ -103,51 +114,11 @@ impl Partial {
 
     /// Folds in a tile whose first element has flat index `index_of(0)`.
     fn add_tile(&mut self, kind: StateKind, tile: &[f64], index_of: impl Fn(usize) -> u64) {
-        let tile_state = match kind {
-            StateKind::Sum => {
-                let (hi, lo) = tile_sum(tile);
-                Partial::Sum { hi, lo }
-            }
-            StateKind::Moments => {
-                let n = tile.len() as f64;
-                let (hi, lo) = tile_sum(tile);
-                let mean = (hi + lo) / n;
-                let mut m2 = [0.0f64; 8];
-                let mut lanes = tile.chunks_exact(8);
-                for chunk in &mut lanes {
-                    for k in 0..8 {
-                        let d = chunk[k] - mean;
-                        m2[k] += d * d;
-                    }
-                }
-                let rest: f64 = lanes
-                    .remainder()
-                    .iter()
-                    .map(|v| (v - mean) * (v - mean))
-                    .sum();
-                Partial::Moments {
-                    n,
-                    mean,
-                    m2: m2.iter().sum::<f64>() + rest,
-                }
-            }
-            StateKind::Min | StateKind::Max => {
-                let position = if let Some(p) = tile.iter().position(|v| v.is_nan()) {
-                    p
-                } else if kind == StateKind::Min {
-                    let m = tile.iter().copied().fold(f64::INFINITY, f64::min);
-                    tile.iter().position(|&v| v == m).unwrap_or(0)
-                } else {
-                    let m = tile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                    tile.iter().position(|&v| v == m).unwrap_or(0)
-                };
-                Partial::Extreme {
-                    value: tile[position],
-                    index: index_of(position),
-                    n: tile.len() as u64,
-                }
-            }
-        };
+        let tile_state = vectorized(TileState {
+            kind,
+            tile,
+            index_of,
+        });
         *self = self.merge(tile_state, kind);
     }
 
@@ -226,6 +197,70 @@ impl Partial {
                 }
             }
             _ => self,
+        }
+    }
+}
+
+/// The partial state of one tile, compiled for the CPU (see `simd`).
+struct TileState<'a, I> {
+    kind: StateKind,
+    tile: &'a [f64],
+    index_of: I,
+}
+
+impl<I: Fn(usize) -> u64> Kernel for TileState<'_, I> {
+    type Output = Partial;
+    #[inline(always)]
+    fn run(self) -> Partial {
+        let TileState {
+            kind,
+            tile,
+            index_of,
+        } = self;
+        match kind {
+            StateKind::Sum => {
+                let (hi, lo) = tile_sum(tile);
+                Partial::Sum { hi, lo }
+            }
+            StateKind::Moments => {
+                let n = tile.len() as f64;
+                let (hi, lo) = tile_sum(tile);
+                let mean = (hi + lo) / n;
+                let mut m2 = [0.0f64; LANES];
+                let mut lanes = tile.chunks_exact(LANES);
+                for chunk in &mut lanes {
+                    for k in 0..LANES {
+                        let d = chunk[k] - mean;
+                        m2[k] += d * d;
+                    }
+                }
+                let rest: f64 = lanes
+                    .remainder()
+                    .iter()
+                    .map(|v| (v - mean) * (v - mean))
+                    .sum();
+                Partial::Moments {
+                    n,
+                    mean,
+                    m2: m2.iter().sum::<f64>() + rest,
+                }
+            }
+            StateKind::Min | StateKind::Max => {
+                let position = if let Some(p) = tile.iter().position(|v| v.is_nan()) {
+                    p
+                } else if kind == StateKind::Min {
+                    let m = tile.iter().copied().fold(f64::INFINITY, f64::min);
+                    tile.iter().position(|&v| v == m).unwrap_or(0)
+                } else {
+                    let m = tile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    tile.iter().position(|&v| v == m).unwrap_or(0)
+                };
+                Partial::Extreme {
+                    value: tile[position],
+                    index: index_of(position),
+                    n: tile.len() as u64,
+                }
+            }
         }
     }
 }
@@ -394,21 +429,50 @@ impl Reduction {
             });
         }
         let (expr, inputs) = self.array.view();
+        // Sums and moments do not depend on the order of the elements: blocks (i, j)
+        // and (j, i) of `x op x.T` can be reduced together (extremes keep an index).
+        let symmetric = matches!(kind, StateKind::Sum | StateKind::Moments)
+            .then(|| Symmetric::detect(&expr, !inputs.is_empty(), &body.shape, &body.chunks))
+            .flatten();
         let leaves: Vec<Delayed<Partial>> = (0..body.block_count())
-            .map(|b| {
+            .filter_map(|b| {
                 let idx = body.unravel(b);
+                if let Some(pairs) = &symmetric {
+                    if idx[0] > idx[1] {
+                        return None; // reduced with its mirror (idx[1], idx[0])
+                    }
+                    if idx[0] < idx[1] {
+                        let place = body.place(&idx);
+                        let tag = ("symmetric-partial", kind, &*expr, &place);
+                        let (pairs, keep) = (pairs.clone(), place.clone());
+                        let none: &[Delayed<Block>] = &[];
+                        return Some(super::task(partial_name(kind), tag, none, move |_| {
+                            let (mut p, mut q) = (Partial::empty(kind), Partial::empty(kind));
+                            pairs.for_each_tile_pair(&keep, |tp, tq| {
+                                p.add_tile(kind, tp, |_| 0);
+                                q.add_tile(kind, tq, |_| 0);
+                            });
+                            p.merge(q, kind)
+                        }));
+                    }
+                }
                 let (nodes, place) = body.fused_block_inputs(&inputs, &idx);
                 let tag = ("partial", kind, &*expr, &place);
                 let (expr, keep) = (Arc::clone(&expr), place.clone());
-                super::try_task(partial_name(kind), tag, &nodes, move |ins: &[&Block]| {
-                    with_block_inputs(ins, &keep, |block| {
-                        let mut state = Partial::empty(kind);
-                        expr.for_each_tile(block, |start, tile| {
-                            state.add_tile(kind, tile, |i| block.place.global_index(start + i))
-                        });
-                        state
-                    })
-                })
+                Some(super::try_task(
+                    partial_name(kind),
+                    tag,
+                    &nodes,
+                    move |ins: &[&Block]| {
+                        with_block_inputs(ins, &keep, |block| {
+                            let mut state = Partial::empty(kind);
+                            expr.for_each_tile(block, |start, tile| {
+                                state.add_tile(kind, tile, |i| block.place.global_index(start + i))
+                            });
+                            state
+                        })
+                    },
+                ))
             })
             .collect();
         Ok(tree(
