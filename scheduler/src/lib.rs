@@ -25,16 +25,27 @@
 //! ```
 //!
 //! # How a computation runs
-//! 1. **Plan** (`plan`): one depth-first walk from the outputs visits each needed node
+//! 1. **Plan** (`plan/`): one depth-first walk from the outputs visits each needed node
 //!    once (shared handles and equal pure keys merge), orders nodes in post-order, and
 //!    sets each task's count of unfinished inputs and each result's count of readers.
-//! 2. **Run** (`exec`): tasks with no inputs are handed to the pool as one splittable
-//!    range. A worker runs a task, releases its inputs (the last reader drops a result or,
-//!    if it takes it by value, moves it), decrements its successors' counts, runs one
-//!    newly ready successor itself and pushes the rest on its own deque, where idle
-//!    workers steal them. Idle workers park.
-//! 3. **Finish**: workers report finished tasks when they switch work or go idle; the
-//!    last report wakes the caller, which moves the outputs out of the plan.
+//! 2. **Pick a backend** (`backend.rs`): one `Backend` trait with three implementations,
+//!    `Sequential` (`Scheduler::Sync`), the work-stealing pool (`exec/`,
+//!    `Scheduler::Threads`) and a cluster of processes (`cluster/`). `compute` has one
+//!    path whichever runs the plan: hooks, run, failures, outputs.
+//! 3. **Run** (`exec/` for the pool): tasks with no inputs are handed to the pool as one
+//!    splittable range. A worker runs a task, stores its result (in place when it is at
+//!    most two words, `task_value.rs`), releases its inputs (the last reader drops a
+//!    result or, if it takes it by value, moves it), decrements its successors' counts,
+//!    runs one newly ready successor itself and pushes the rest on its own deque, where
+//!    idle workers steal them. Idle workers park.
+//! 4. **Observe** (`observer.rs`): the executor reports attempts and outcomes to one
+//!    `Observer` trait; user [`Callbacks`], the [`Profiler`], the progress bar, `tracing`
+//!    spans and the cluster's feed of results to other processes implement it. With no
+//!    observer a task pays one check.
+//! 5. **Finish**: workers report finished tasks when they switch work or go idle; the
+//!    last report wakes the caller, which moves the outputs out of the plan. Dropping the
+//!    graph afterwards frees its nodes through one queue per thread, without recursion
+//!    and without an allocation per node.
 //!
 //! A task that calls `compute` itself helps run the inner graph on its own worker instead
 //! of blocking it, so nested computations neither deadlock nor add threads. A worker

@@ -21,6 +21,15 @@ enum Repr {
     Boxed(Box<dyn Any + Send + Sync>),
 }
 
+impl std::fmt::Debug for TaskValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Repr::Inline(_) => "TaskValue(inline)",
+            Repr::Boxed(_) => "TaskValue(boxed)",
+        })
+    }
+}
+
 impl TaskValue {
     /// Stores `value` inline when it fits, else in a box.
     #[inline]

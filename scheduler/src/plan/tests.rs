@@ -75,10 +75,12 @@ fn gathered_inputs_and_a_small_fan_out() {
 }
 
 #[test]
-fn a_plan_node_stays_within_56_bytes() {
+fn a_plan_node_stays_within_one_cache_line() {
     // Planning and running touch one plan node per task; every byte is memory traffic.
+    // 64 bytes since results of up to two words live in the node's slot (they used to
+    // cost a heap block of at least 32 bytes each).
     assert!(
-        std::mem::size_of::<super::PlanNode<'_>>() <= 56,
+        std::mem::size_of::<super::PlanNode<'_>>() <= 64,
         "{}",
         std::mem::size_of::<super::PlanNode<'_>>()
     );
