@@ -226,6 +226,8 @@ pub(crate) fn compute_here<O: Outputs>(
     let mut plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
     crate::deferred::check(&plan)?;
     crate::combinators::check_custom_keys(&plan)?;
+    #[cfg(feature = "dashboard")]
+    crate::dashboard::planned(&config.dashboards, &plan);
     let mut observers = config.callbacks.0.clone();
     if config.progress {
         observers.callbacks.push(Arc::new(ProgressBar::new()));

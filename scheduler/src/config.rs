@@ -49,6 +49,9 @@ pub struct Config {
     pub(crate) progress: bool,
     #[cfg(feature = "cluster")]
     pub(crate) cluster: Option<crate::cluster::ClusterConfig>,
+    /// Dashboards fed by this configuration's computations (their planning hook).
+    #[cfg(feature = "dashboard")]
+    pub(crate) dashboards: Vec<crate::dashboard::Feed>,
 }
 
 /// The callbacks and profilers a configuration carries.
@@ -122,6 +125,15 @@ impl Config {
     /// a terminal (silent otherwise).
     pub fn progress(mut self, show: bool) -> Self {
         self.progress = show;
+        self
+    }
+
+    /// Shows this configuration's computations on `dashboard` while they run.
+    #[cfg(feature = "dashboard")]
+    pub fn dashboard(mut self, dashboard: &crate::Dashboard) -> Self {
+        let feed = crate::dashboard::Feed::new(dashboard);
+        self.callbacks.0.callbacks.push(feed.0.clone());
+        self.dashboards.push(feed);
         self
     }
 

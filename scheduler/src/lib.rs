@@ -130,6 +130,8 @@ mod combine;
 mod compute;
 mod config;
 mod content_address;
+#[cfg(feature = "dashboard")]
+mod dashboard;
 #[cfg(feature = "dataframe")]
 pub mod dataframe;
 /// Demo tables (Dask's `dask.datasets`).
@@ -174,6 +176,8 @@ pub use dask_viz::{
     VizError,
 };
 pub use delayed::{delayed, Delayed};
+#[cfg(feature = "dashboard")]
+pub use dashboard::{Dashboard, DashboardError};
 pub use diagnostics::{Callbacks, FunctionSummary, Profiler, TaskInfo, TaskRecord};
 pub use error::{BoxError, Error};
 pub use graph::graph;

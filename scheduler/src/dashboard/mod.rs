@@ -1,0 +1,238 @@
+//! The live dashboard (feature `dashboard`): watch computations in the browser while
+//! they run.
+//!
+//! ```no_run
+//! use dask::{Config, Dashboard};
+//!
+//! let dash = Dashboard::serve("127.0.0.1:8787")?; // prints its URL, with a token
+//! let config = Config::default().dashboard(&dash);
+//! let total = dask::delayed(20u64).map(|v| v + 1);
+//! assert_eq!(total.compute_with(&config)?, 21);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The page shows the task stream (a row per worker, a bar per task coloured by
+//! function), progress per function (done / total, failed in red), each worker's
+//! occupancy, memory (the process's resident size), the graph coloured by state, and
+//! the last computations with their figures, each reopenable. It updates ten times a
+//! second while a computation runs.
+//!
+//! How it is built, one idea per file:
+//! - `live.rs`: the observer the executor's hooks feed ([`Callbacks`](crate::Callbacks)),
+//!   with per-worker shards (`shard.rs`) and a bounded ring of bars per worker
+//!   (`stream.rs`), and the history of past computations;
+//! - `graph.rs`: the plan's structure, taken once by the planning hook
+//!   ([`planned`]), node by node or collapsed by function;
+//! - `events.rs`: the update thread and the server-sent event broadcast;
+//! - `server.rs`: HTTP (tiny_http), the token (`token.rs`), the routes;
+//! - `json.rs`: what the page receives; `rss.rs`: the process's memory;
+//! - `assets/`: the page (HTML, JavaScript, CSS), compiled into the library.
+//!
+//! What it cannot show: the size of results. The observer hook sees tasks, not their
+//! values, so the memory panel shows the resident size of the process only. With the
+//! cluster backend, each process's dashboard shows its own workers (completion events
+//! of other processes do not reach it).
+
+mod error;
+mod events;
+mod graph;
+mod json;
+mod live;
+mod rss;
+mod server;
+mod shard;
+mod stream;
+mod token;
+
+pub use error::DashboardError;
+
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use events::Broadcast;
+use live::Live;
+use server::Site;
+use token::Token;
+
+use crate::plan::Plan;
+
+/// A live view of computations, served over HTTP by this process.
+///
+/// [`serve`](Self::serve) binds a loopback address and prints the page's URL, which
+/// carries a random token: every request without it gets 403. Pass the dashboard to
+/// the computations to watch with [`Config::dashboard`](crate::Config::dashboard).
+/// Dropping it stops the server and frees its port.
+pub struct Dashboard {
+    live: Arc<Live>,
+    broadcast: Arc<Broadcast>,
+    addr: SocketAddr,
+    url: String,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Dashboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL holds the token: not printed by `Debug`.
+        f.debug_struct("Dashboard").field("addr", &self.addr).finish()
+    }
+}
+
+impl Dashboard {
+    /// Serves the dashboard on a loopback address (`127.0.0.1:8787`, `[::1]:0`,
+    /// `localhost:8787`; port 0 picks a free port) and prints its URL on stderr.
+    /// Any other address is refused ([`DashboardError::NotLoopback`]); see
+    /// [`serve_exposed`](Self::serve_exposed).
+    pub fn serve(addr: impl ToSocketAddrs + std::fmt::Display) -> Result<Dashboard, DashboardError> {
+        let resolved = resolve(&addr)?;
+        if !resolved.ip().is_loopback() {
+            return Err(DashboardError::NotLoopback {
+                addr: addr.to_string(),
+            });
+        }
+        Dashboard::start(resolved, true)
+    }
+
+    /// Serves the dashboard on any address, another machine's reach included, with a
+    /// warning on stderr: the page is plain HTTP, so its token travels unencrypted.
+    pub fn serve_exposed(
+        addr: impl ToSocketAddrs + std::fmt::Display,
+    ) -> Result<Dashboard, DashboardError> {
+        let resolved = resolve(&addr)?;
+        if !resolved.ip().is_loopback() {
+            eprintln!(
+                "warning: the dask dashboard is served on {resolved}, beyond this machine; \
+                 it is plain HTTP: anyone who sees its traffic can read the token"
+            );
+        }
+        Dashboard::start(resolved, true)
+    }
+
+    /// A dashboard on a free loopback port that prints nothing, for tests.
+    #[doc(hidden)]
+    pub fn serve_quietly() -> Result<Dashboard, DashboardError> {
+        Dashboard::start(SocketAddr::from(([127, 0, 0, 1], 0)), false)
+    }
+
+    fn start(addr: SocketAddr, announce: bool) -> Result<Dashboard, DashboardError> {
+        let listener = TcpListener::bind(addr).map_err(|source| DashboardError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| DashboardError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+        let server = tiny_http::Server::from_listener(listener, None)
+            .map_err(|e| DashboardError::Start(e.to_string()))?;
+        let token = Token::random();
+        let url = format!("http://{addr}/?token={}", token.as_str());
+        let live = Arc::new(Live::new());
+        let broadcast = Arc::new(Broadcast::new());
+        let site = Arc::new(Site {
+            live: live.clone(),
+            broadcast: broadcast.clone(),
+            token,
+        });
+        let spawn = |name: &str, body: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(body)
+                .map_err(|e| DashboardError::Start(e.to_string()))
+        };
+        let mut threads = Vec::new();
+        let started = spawn(
+            "dask-dashboard-updates",
+            Box::new({
+                let (live, broadcast) = (live.clone(), broadcast.clone());
+                move || events::publish_updates(live, broadcast)
+            }),
+        )
+        .and_then(|updates| {
+            threads.push(updates);
+            spawn("dask-dashboard-http", Box::new(move || server::serve(server, site)))
+        });
+        let dashboard = Dashboard {
+            live,
+            broadcast,
+            addr,
+            url,
+            threads,
+        };
+        // On failure, dropping `dashboard` stops the thread that did start.
+        let http = started?;
+        let mut dashboard = dashboard;
+        dashboard.threads.push(http);
+        if announce {
+            eprintln!("dask dashboard: {}", dashboard.url);
+        }
+        Ok(dashboard)
+    }
+
+    /// The page's address, token included: give it only to whom may watch.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The address served (with the port chosen when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub(crate) fn observer(&self) -> Arc<Live> {
+        self.live.clone()
+    }
+}
+
+fn resolve(addr: &(impl ToSocketAddrs + std::fmt::Display)) -> Result<SocketAddr, DashboardError> {
+    let fail = |reason: String| DashboardError::Address {
+        addr: addr.to_string(),
+        reason,
+    };
+    addr.to_socket_addrs()
+        .map_err(|e| fail(e.to_string()))?
+        .next()
+        .ok_or_else(|| fail("no address".into()))
+}
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        self.broadcast.stop();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        // The HTTP thread dropped the server; its accept thread closes the listening
+        // socket once it sees the stop, right after. Wait (briefly) until the port no
+        // longer accepts, so that the port is free when `drop` returns.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while std::time::Instant::now() < deadline
+            && std::net::TcpStream::connect_timeout(&self.addr, std::time::Duration::from_millis(100)).is_ok()
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
+
+/// A dashboard's observer as a configuration carries it (`Debug` for `Config`'s sake).
+#[derive(Clone)]
+pub(crate) struct Feed(pub(crate) Arc<Live>);
+
+impl std::fmt::Debug for Feed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Dashboard")
+    }
+}
+
+impl Feed {
+    pub(crate) fn new(dashboard: &Dashboard) -> Feed {
+        Feed(dashboard.observer())
+    }
+}
+
+/// The planning hook: called once per computation, after planning and before any task
+/// runs, with the plan, for each dashboard the configuration feeds.
+pub(crate) fn planned(feeds: &[Feed], plan: &Plan<'_>) {
+    for feed in feeds {
+        feed.0.planned(plan);
+    }
+}
