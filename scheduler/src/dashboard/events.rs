@@ -89,14 +89,18 @@ pub(crate) fn render(live: &Live, cursor: &mut Cursor) -> String {
 }
 
 /// The update thread's loop: every [`RUNNING_PERIOD`] while a computation runs (and
-/// once more after it ends, with its final figures), every [`IDLE_PERIOD`] otherwise.
+/// once more after it ends, with its final figures, however short it was), every
+/// [`IDLE_PERIOD`] otherwise.
 pub(crate) fn publish_updates(live: Arc<Live>, broadcast: Arc<Broadcast>) {
     let mut cursor = Cursor::default();
     let mut was_running = false;
+    let mut seen_changes = usize::MAX;
     let mut idle = Duration::ZERO;
     loop {
         let running = live.is_running();
-        if running || was_running || idle >= IDLE_PERIOD {
+        let changes = live.changes();
+        if running || was_running || changes != seen_changes || idle >= IDLE_PERIOD {
+            seen_changes = changes;
             broadcast.publish(render(&live, &mut cursor));
             idle = Duration::ZERO;
         }

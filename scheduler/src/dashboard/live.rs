@@ -123,6 +123,9 @@ pub(crate) struct Live {
     /// Computations started and not finished (nested ones count: they merge into the
     /// outermost).
     active: AtomicUsize,
+    /// Computations started plus computations finished: an update is due when it moved,
+    /// even for a computation that began and ended between two updates.
+    changes: AtomicUsize,
     collapse_above: usize,
 }
 
@@ -142,6 +145,7 @@ impl Live {
                 ..Session::default()
             }),
             active: AtomicUsize::new(0),
+            changes: AtomicUsize::new(0),
             collapse_above,
         }
     }
@@ -158,6 +162,11 @@ impl Live {
 
     pub(crate) fn is_running(&self) -> bool {
         self.active.load(Ordering::Acquire) > 0
+    }
+
+    /// Moves whenever a computation starts or finishes.
+    pub(crate) fn changes(&self) -> usize {
+        self.changes.load(Ordering::Acquire)
     }
 
     /// The planning hook: the plan's structure, before anything runs.
@@ -182,6 +191,7 @@ impl Live {
     fn begin(&self, tasks: usize) {
         let now = self.now_ns();
         let mut session = self.session.lock();
+        self.changes.fetch_add(1, Ordering::AcqRel);
         if self.active.fetch_add(1, Ordering::AcqRel) > 0 {
             return;
         }
@@ -211,6 +221,7 @@ impl Live {
 
     fn end(&self, ok: bool) {
         let mut session = self.session.lock();
+        self.changes.fetch_add(1, Ordering::AcqRel);
         if self.active.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }

@@ -24,7 +24,7 @@
 //! - `graph.rs`: the plan's structure, taken once by the planning hook
 //!   ([`planned`]), node by node or collapsed by function;
 //! - `events.rs`: the update thread and the server-sent event broadcast;
-//! - `server.rs`: HTTP (tiny_http), the token (`token.rs`), the routes;
+//! - `server.rs`: HTTP on the standard library's sockets, the token (`token.rs`), the routes;
 //! - `json.rs`: what the page receives; `rss.rs`: the process's memory;
 //! - `assets/`: the page (HTML, JavaScript, CSS), compiled into the library.
 //!
@@ -123,7 +123,8 @@ impl Dashboard {
             addr: addr.to_string(),
             source,
         })?;
-        let server = tiny_http::Server::from_listener(listener, None)
+        listener
+            .set_nonblocking(true)
             .map_err(|e| DashboardError::Start(e.to_string()))?;
         let token = Token::random();
         let url = format!("http://{addr}/?token={}", token.as_str());
@@ -150,7 +151,7 @@ impl Dashboard {
         )
         .and_then(|updates| {
             threads.push(updates);
-            spawn("dask-dashboard-http", Box::new(move || server::serve(server, site)))
+            spawn("dask-dashboard-http", Box::new(move || server::serve(listener, site)))
         });
         let dashboard = Dashboard {
             live,
@@ -201,15 +202,8 @@ impl Drop for Dashboard {
         for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
-        // The HTTP thread dropped the server; its accept thread closes the listening
-        // socket once it sees the stop, right after. Wait (briefly) until the port no
-        // longer accepts, so that the port is free when `drop` returns.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        while std::time::Instant::now() < deadline
-            && std::net::TcpStream::connect_timeout(&self.addr, std::time::Duration::from_millis(100)).is_ok()
-        {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        // The HTTP thread closed the listener and joined every connection's thread
+        // before it returned: the port is free and no socket of ours is open.
     }
 }
 

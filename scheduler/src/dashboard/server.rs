@@ -1,16 +1,23 @@
 //! The HTTP side: who may ask (the token), what may be asked (GET of a few fixed
 //! paths), and the event stream.
 //!
+//! A small HTTP/1.1 server on the standard library's sockets, for a handful of
+//! loopback clients: one thread per connection, one request per connection
+//! (`Connection: close`), request heads of at most 8 KiB, read and write timeouts, at
+//! most [`MAX_CONNECTIONS`] at once. Owning the sockets is what lets the dashboard stop
+//! for good when dropped: the listener is closed, every event stream's socket is shut,
+//! and every thread is joined (an HTTP library that keeps idle keep-alive
+//! connections on threads of its own could not promise that).
+//!
 //! Nothing a client sends changes anything: every route reads. Responses forbid
 //! framing, sniffing, caching and referrers (the token is in the page's URL), and the
 //! page's content security policy allows only its own script and style.
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 use super::events::Broadcast;
 use super::json;
@@ -21,13 +28,19 @@ const INDEX_HTML: &str = include_str!("assets/index.html");
 const SCRIPT: &str = include_str!("assets/dashboard.js");
 const STYLE: &str = include_str!("assets/dashboard.css");
 
-/// Open event streams at most; a further page gets 503 (each stream is a thread).
-pub(crate) const MAX_STREAMS: usize = 16;
+/// Connections served at once (event streams included); a further one gets 503.
+pub(crate) const MAX_CONNECTIONS: usize = 32;
+
+/// The longest request head read (request line and headers).
+const MAX_HEAD: usize = 8 * 1024;
+
+/// How long a client may take to send its request, or to take a response's bytes.
+const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often a quiet stream sends a comment, so that a closed page is noticed.
 const KEEPALIVE: Duration = Duration::from_secs(5);
 
-/// How often the request loop looks at the stop signal.
+/// How often the accept loop looks at the stop signal.
 const POLL: Duration = Duration::from_millis(50);
 
 /// What every request handler shares.
@@ -37,35 +50,89 @@ pub(crate) struct Site {
     pub(crate) token: Token,
 }
 
-/// Serves requests until the broadcast is stopped, then waits for the streams to end.
-/// The server (and with it the listening socket) is dropped on return.
-pub(crate) fn serve(server: Server, site: Arc<Site>) {
-    let mut streams: Vec<JoinHandle<()>> = Vec::new();
+/// Accepts connections until the broadcast is stopped, then closes the listener and
+/// waits for every connection's thread.
+pub(crate) fn serve(listener: TcpListener, site: Arc<Site>) {
+    let mut connections: Vec<JoinHandle<()>> = Vec::new();
     while !site.broadcast.stopped() {
-        let request = match server.recv_timeout(POLL) {
-            Ok(Some(request)) => request,
-            Ok(None) => continue,
-            // A connection that failed before sending a request.
-            Err(_) => continue,
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            // A connection reset before it was accepted, or out of descriptors: wait
+            // rather than spin.
+            Err(_) => {
+                std::thread::sleep(POLL);
+                continue;
+            }
         };
-        streams.retain(|s| !s.is_finished());
-        if let Some(stream) = handle(request, &site, streams.len()) {
-            streams.push(stream);
+        connections.retain(|c| !c.is_finished());
+        if connections.len() >= MAX_CONNECTIONS {
+            let _ = prepare(&stream).and_then(|()| {
+                respond(&stream, 503, "text/plain; charset=utf-8", b"too many connections\n", &[])
+            });
+            continue;
+        }
+        let site = site.clone();
+        if let Ok(thread) = std::thread::Builder::new()
+            .name("dask-dashboard-connection".into())
+            .spawn(move || connection(stream, &site))
+        {
+            connections.push(thread);
         }
     }
-    for stream in streams {
-        let _ = stream.join();
+    drop(listener);
+    for c in connections {
+        let _ = c.join();
     }
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("ASCII header")
+fn prepare(stream: &TcpStream) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))
 }
 
-fn guarded(response: Response<std::io::Cursor<Vec<u8>>>) -> Response<std::io::Cursor<Vec<u8>>> {
-    SECURITY_HEADERS
-        .iter()
-        .fold(response, |r, (name, value)| r.with_header(header(name, value)))
+/// A request as far as this server reads it.
+struct Request {
+    method: String,
+    target: String,
+    cookies: Vec<String>,
+}
+
+/// Reads the request head; `None` when it is malformed, too long or too slow.
+fn read_request(mut stream: &TcpStream) -> Option<Request> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        if head.len() > MAX_HEAD {
+            return None;
+        }
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let text = std::str::from_utf8(&head).ok()?;
+    let mut lines = text.split("\r\n");
+    let mut request_line = lines.next()?.split(' ');
+    let (method, target, version) = (request_line.next()?, request_line.next()?, request_line.next()?);
+    if !version.starts_with("HTTP/1.") || !target.starts_with('/') {
+        return None;
+    }
+    let cookies = lines
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("cookie"))
+        .map(|(_, value)| value.trim().to_owned())
+        .collect();
+    Some(Request {
+        method: method.to_owned(),
+        target: target.to_owned(),
+        cookies,
+    })
 }
 
 const SECURITY_HEADERS: [(&str, &str); 6] = [
@@ -81,103 +148,126 @@ const SECURITY_HEADERS: [(&str, &str); 6] = [
     ("Cross-Origin-Resource-Policy", "same-origin"),
 ];
 
-fn text(status: u16, content_type: &str, body: &str) -> Response<std::io::Cursor<Vec<u8>>> {
-    guarded(
-        Response::from_data(body.as_bytes().to_vec())
-            .with_status_code(StatusCode(status))
-            .with_header(header("Content-Type", content_type)),
-    )
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        503 => "Service Unavailable",
+        _ => "Unknown",
+    }
 }
 
-/// Answers one request; returns the thread of an event stream it opened.
-fn handle(request: Request, site: &Arc<Site>, open_streams: usize) -> Option<JoinHandle<()>> {
-    let url = request.url().to_owned();
-    let cookies: Vec<&str> = request
-        .headers()
-        .iter()
-        .filter(|h| h.field.equiv("Cookie"))
-        .map(|h| h.value.as_str())
-        .collect();
-    if !site.token.admits(&url, &cookies) {
-        let _ = request.respond(text(403, "text/plain; charset=utf-8", "forbidden: this dashboard needs the token printed in its URL\n"));
-        return None;
+fn head(status: u16, content_type: &str, length: Option<usize>, extra: &[(&str, &str)]) -> String {
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nConnection: close\r\n",
+        reason(status)
+    );
+    if let Some(length) = length {
+        head.push_str(&format!("Content-Length: {length}\r\n"));
     }
-    if request.method() != &Method::Get {
-        let _ = request.respond(
-            text(405, "text/plain; charset=utf-8", "only GET\n").with_header(header("Allow", "GET")),
-        );
-        return None;
+    for (name, value) in SECURITY_HEADERS.iter().chain(extra) {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
-    let path = url.split_once('?').map_or(url.as_str(), |(p, _)| p);
-    let response = match path {
-        "/" | "/index.html" => text(200, "text/html; charset=utf-8", INDEX_HTML).with_header(
-            header(
-                "Set-Cookie",
-                &format!(
-                    "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict",
-                    site.token.as_str()
-                ),
-            ),
-        ),
-        "/dashboard.js" => text(200, "text/javascript; charset=utf-8", SCRIPT),
-        "/dashboard.css" => text(200, "text/css; charset=utf-8", STYLE),
-        "/api/update" => text(200, "application/json", &site.broadcast.latest().1),
+    head.push_str("\r\n");
+    head
+}
+
+fn respond(
+    mut stream: &TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    extra: &[(&str, &str)],
+) -> std::io::Result<()> {
+    stream.write_all(head(status, content_type, Some(body.len()), extra).as_bytes())?;
+    stream.write_all(body)?;
+    stream.flush()?;
+    // Tell the client the response is whole; the socket closes on drop.
+    stream.shutdown(Shutdown::Write)
+}
+
+const TEXT: &str = "text/plain; charset=utf-8";
+const JSON: &str = "application/json";
+
+/// Serves one connection: one request, one response (or an event stream).
+fn connection(stream: TcpStream, site: &Site) {
+    if prepare(&stream).is_err() {
+        return;
+    }
+    let Some(request) = read_request(&stream) else {
+        let _ = respond(&stream, 400, TEXT, b"bad request\n", &[]);
+        return;
+    };
+    let cookies: Vec<&str> = request.cookies.iter().map(String::as_str).collect();
+    if !site.token.admits(&request.target, &cookies) {
+        let body = b"forbidden: this dashboard needs the token printed in its URL\n";
+        let _ = respond(&stream, 403, TEXT, body, &[]);
+        return;
+    }
+    if request.method != "GET" {
+        let _ = respond(&stream, 405, TEXT, b"only GET\n", &[("Allow", "GET")]);
+        return;
+    }
+    let path = request
+        .target
+        .split_once('?')
+        .map_or(request.target.as_str(), |(p, _)| p);
+    let _ = match path {
+        "/" | "/index.html" => {
+            let cookie = format!(
+                "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict",
+                site.token.as_str()
+            );
+            respond(&stream, 200, "text/html; charset=utf-8", INDEX_HTML.as_bytes(), &[("Set-Cookie", &cookie)])
+        }
+        "/dashboard.js" => respond(&stream, 200, "text/javascript; charset=utf-8", SCRIPT.as_bytes(), &[]),
+        "/dashboard.css" => respond(&stream, 200, "text/css; charset=utf-8", STYLE.as_bytes(), &[]),
+        "/api/update" => respond(&stream, 200, JSON, site.broadcast.latest().1.as_bytes(), &[]),
         "/events" => {
-            if open_streams >= MAX_STREAMS {
-                text(503, "text/plain; charset=utf-8", "too many open dashboard pages\n")
-            } else {
-                let site = site.clone();
-                return std::thread::Builder::new()
-                    .name("dask-dashboard-stream".into())
-                    .spawn(move || stream(request, &site))
-                    .ok();
-            }
+            event_stream(&stream, &site.broadcast);
+            Ok(())
         }
         _ => match path.strip_prefix("/api/computation/").and_then(|id| id.parse().ok()) {
             Some(id) => match site.live.computation(id) {
-                Some(opened) => text(
-                    200,
-                    "application/json",
-                    &json::to_safe_text(&json::opened(id, &opened)),
-                ),
-                None => text(404, "text/plain; charset=utf-8", "no such computation (only the last ones are kept)\n"),
+                Some(opened) => {
+                    let body = json::to_safe_text(&json::opened(id, &opened));
+                    respond(&stream, 200, JSON, body.as_bytes(), &[])
+                }
+                None => respond(&stream, 404, TEXT, b"no such computation (only the last ones are kept)\n", &[]),
             },
-            None => text(404, "text/plain; charset=utf-8", "not found\n"),
+            None => respond(&stream, 404, TEXT, b"not found\n", &[]),
         },
     };
-    let _ = request.respond(response);
-    None
 }
 
 /// One page's event stream: every update as it is published, until the page goes or the
 /// dashboard stops.
-fn stream(request: Request, site: &Site) {
-    let mut out = request.into_writer();
-    let mut head = String::from("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n");
-    for (name, value) in SECURITY_HEADERS {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    if out.write_all(head.as_bytes()).and_then(|()| out.flush()).is_err() {
+fn event_stream(mut stream: &TcpStream, broadcast: &Broadcast) {
+    let head = head(200, "text/event-stream", None, &[]);
+    if stream.write_all(head.as_bytes()).is_err() {
         return;
     }
-    let (mut seen, first) = site.broadcast.latest();
+    let (mut seen, first) = broadcast.latest();
     let mut next = Some((seen, first));
     loop {
         let written = match next.take() {
             Some((number, update)) => {
                 seen = number;
-                write!(out, "data: {update}\n\n")
+                write!(stream, "data: {update}\n\n")
             }
-            None if site.broadcast.stopped() => return,
-            None => out.write_all(b": keepalive\n\n"),
+            None if broadcast.stopped() => break,
+            None => stream.write_all(b": keepalive\n\n"),
         };
-        if written.and_then(|()| out.flush()).is_err() {
+        if written.and_then(|()| stream.flush()).is_err() {
             return;
         }
-        next = site.broadcast.next_after(seen, KEEPALIVE);
-        if site.broadcast.stopped() {
-            return;
+        next = broadcast.next_after(seen, KEEPALIVE);
+        if broadcast.stopped() {
+            break;
         }
     }
+    let _ = stream.shutdown(Shutdown::Both);
 }
