@@ -50,6 +50,16 @@ mod tests {
     fn this_process_has_some_resident_memory() {
         let rss = resident_bytes().expect("Linux has /proc/self/statm");
         assert!(rss > 1 << 20, "{rss}");
+        // The same figure as the kernel's own `VmRSS` line (in KiB), give or take
+        // what changed between the two reads.
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let vm_rss_kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("a VmRSS line");
+        let kernel = vm_rss_kib * 1024;
+        assert!(rss.abs_diff(kernel) < kernel / 5 + (1 << 20), "{rss} vs VmRSS {kernel}");
         assert!(page_size().is_power_of_two());
     }
 }

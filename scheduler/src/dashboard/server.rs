@@ -27,6 +27,7 @@ use super::token::{Token, COOKIE_NAME};
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const SCRIPT: &str = include_str!("assets/dashboard.js");
 const STYLE: &str = include_str!("assets/dashboard.css");
+const ICON: &str = include_str!("assets/icon.svg");
 
 /// Connections served at once (event streams included); a further one gets 503.
 pub(crate) const MAX_CONNECTIONS: usize = 32;
@@ -225,6 +226,7 @@ fn connection(stream: TcpStream, site: &Site) {
         }
         "/dashboard.js" => respond(&stream, 200, "text/javascript; charset=utf-8", SCRIPT.as_bytes(), &[]),
         "/dashboard.css" => respond(&stream, 200, "text/css; charset=utf-8", STYLE.as_bytes(), &[]),
+        "/icon.svg" => respond(&stream, 200, "image/svg+xml", ICON.as_bytes(), &[]),
         "/api/update" => respond(&stream, 200, JSON, site.broadcast.latest().1.as_bytes(), &[]),
         "/events" => {
             event_stream(&stream, &site.broadcast);

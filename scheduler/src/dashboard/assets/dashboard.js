@@ -112,7 +112,8 @@
   }
 
   // --- task stream ---
-  function renderStream(list, now, workers) {
+  function renderStream(list, now, workers, windowMs) {
+    windowMs = windowMs || WINDOW_MS;
     const box = $('stream');
     clear(box);
     const lanes = new Map();
@@ -121,8 +122,7 @@
     const order = Array.from(lanes.keys()).sort((a, b) => a - b);
     const laneH = 18, labelW = 70, width = 1000;
     const height = Math.max(1, order.length) * laneH + 16;
-    const start = list.length ? Math.min(now - WINDOW_MS, ...list.map(b => b.s)) : now - WINDOW_MS;
-    const from = Math.max(start, now - WINDOW_MS);
+    const from = now - windowMs;
     const scale = (width - labelW) / Math.max(1, now - from);
     const root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, preserveAspectRatio: 'none', height: height });
     order.forEach((w, i) => {
@@ -284,8 +284,9 @@
       $('figures').textContent = figures(c);
       renderFunctions(c.functions);
       renderWorkers(c.workers, null);
-      const end = c.bars.reduce((m, b) => Math.max(m, b.e), 0);
-      renderStream(c.bars, end, c.workers);
+      // The whole computation, from its start to its last bar.
+      const end = c.bars.reduce((m, b) => Math.max(m, b.e), c.start_ms + c.elapsed_ms);
+      renderStream(c.bars, end, c.workers, Math.max(1, end - c.start_ms));
       graphId = null;
       graphView = drawGraph(c.graph);
       colourGraph(graphView, c.states, c.functions);
