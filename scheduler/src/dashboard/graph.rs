@@ -85,12 +85,20 @@ pub(crate) struct Planned {
 
 /// The plan's structure, detailed up to `collapse_above` nodes and collapsed beyond.
 pub(crate) fn take(plan: &Plan<'_>, collapse_above: usize) -> Planned {
-    let totals = take_totals(plan);
     let tasks = plan.task_count as u64;
-    let (view, detail) = if plan.len() <= collapse_above {
-        detailed(plan)
+    let (view, detail, totals) = if plan.len() <= collapse_above {
+        let (view, detail) = detailed(plan);
+        (view, detail, take_totals(plan))
     } else {
-        (collapsed(plan), None)
+        // One pass over a big plan: the task groups' counts are the totals.
+        let view = collapsed(plan);
+        let totals = view
+            .nodes
+            .iter()
+            .filter(|n| n.is_task)
+            .map(|n| (n.name, n.count))
+            .collect();
+        (view, None, totals)
     };
     Planned {
         view,
@@ -165,7 +173,9 @@ fn collapsed(plan: &Plan<'_>) -> GraphView {
     for pn in plan.nodes() {
         let header = pn.node.header();
         let is_task = pn.is_task;
-        let same = |n: &ViewNode| n.is_task == is_task && n.name == header.name;
+        let name = header.name;
+        let same =
+            |n: &ViewNode| n.is_task == is_task && (std::ptr::eq(n.name, name) || n.name == name);
         let g = match nodes.get(last) {
             Some(n) if same(n) => last,
             _ => match nodes.iter().position(same) {
@@ -187,16 +197,27 @@ fn collapsed(plan: &Plan<'_>) -> GraphView {
         group_of.push(g as u32);
         last = g;
     }
-    let mut edge_index: HashMap<(u32, u32), usize> = HashMap::new();
+    // Groups are few, and so are the edges between them: a linear search, after a look
+    // at the edge found last (a function's calls read the same groups in turn), costs
+    // less per task-graph edge than hashing.
     let mut edges: Vec<(u32, u32, u64)> = Vec::new();
+    let mut last_edge = 0usize;
     for (i, &to) in group_of.iter().enumerate() {
         for &d in plan.deps_of(i as u32) {
             let from = group_of[d as usize];
-            let e = *edge_index.entry((from, to)).or_insert_with(|| {
-                edges.push((from, to, 0));
-                edges.len() - 1
-            });
+            let same = |e: &(u32, u32, u64)| e.0 == from && e.1 == to;
+            let e = match edges.get(last_edge) {
+                Some(e) if same(e) => last_edge,
+                _ => match edges.iter().position(same) {
+                    Some(e) => e,
+                    None => {
+                        edges.push((from, to, 0));
+                        edges.len() - 1
+                    }
+                },
+            };
             edges[e].2 += 1;
+            last_edge = e;
         }
     }
     let mut view = GraphView {

@@ -112,6 +112,9 @@ pub(crate) struct Cursor {
     stream: Vec<u64>,
     /// Per shard: busy time at the last update.
     busy: Vec<u64>,
+    /// Per shard: (the shard's `starts` then, when the update thread first saw its
+    /// outermost running task), to time tasks still running.
+    running_since: Vec<Option<(u64, u64)>>,
     at_ns: u64,
 }
 
@@ -157,7 +160,9 @@ impl Live {
 
     #[inline]
     pub(crate) fn now_ns(&self) -> u64 {
-        self.epoch.elapsed().as_nanos() as u64
+        // Seconds and nanoseconds, not `as_nanos`: 128-bit arithmetic in the hot path.
+        let since = self.epoch.elapsed();
+        since.as_secs() * 1_000_000_000 + u64::from(since.subsec_nanos())
     }
 
     pub(crate) fn is_running(&self) -> bool {
@@ -325,13 +330,23 @@ impl Live {
         let interval = now.saturating_sub(cursor.at_ns).max(1);
         cursor.stream.resize(self.shards.len(), 0);
         cursor.busy.resize(self.shards.len(), 0);
+        cursor.running_since.resize(self.shards.len(), None);
         let session = self.session.lock();
         let threads = session.current.as_ref().map_or(0, |c| c.threads);
         let mut workers = Vec::new();
         let mut bars = Vec::new();
         for (i, shard) in self.shards.iter().enumerate() {
             let shard = shard.lock();
-            let running = shard.running.first().map(|&(_, start)| now.saturating_sub(start));
+            // A task running now was running since the last update if nothing started
+            // here since (then it is the same task), else since it was first seen:
+            // occupancy is off by at most one update's interval.
+            let since = &mut cursor.running_since[i];
+            *since = match (shard.running.is_empty(), *since) {
+                (true, _) => None,
+                (false, Some((starts, at))) if starts == shard.starts => Some((starts, at)),
+                (false, _) => Some((shard.starts, now)),
+            };
+            let running = since.map(|(_, at)| now.saturating_sub(at));
             let busy = shard.busy_ns + running.unwrap_or(0);
             let since = busy.saturating_sub(cursor.busy[i]);
             cursor.busy[i] = busy;
@@ -346,7 +361,7 @@ impl Live {
                 workers.push(WorkerRow {
                     shard: i,
                     occupancy: (since as f64 / interval as f64).min(1.0),
-                    running: shard.running.last().map(|&(name, _)| name),
+                    running: shard.running.last().copied(),
                     busy_ns: busy,
                 });
             }
@@ -455,9 +470,8 @@ impl Callbacks for Live {
 
     #[inline]
     fn task_started(&self, task: &TaskInfo<'_>) {
-        let now = self.now_ns();
         let mut shard = self.shard(task.worker).lock();
-        shard.started(task.name, now);
+        shard.started(task.name);
         if let Some(detail) = &shard.detail {
             detail.set(task.header, graph::RUNNING);
         }
@@ -466,20 +480,18 @@ impl Callbacks for Live {
     #[inline]
     fn task_finished(&self, task: &TaskInfo<'_>, duration: Duration, ok: bool) {
         let header = task.header;
-        let duration = duration.as_nanos() as u64;
+        let duration = duration.as_secs() * 1_000_000_000 + u64::from(duration.subsec_nanos());
         let final_failure = !ok && task.attempt > header.retries;
+        let end = self.now_ns();
+        let start = end.saturating_sub(duration);
         let mut shard = self.shard(task.worker).lock();
-        let start = match shard.innermost_start() {
-            Some(start) => start,
-            None => self.now_ns().saturating_sub(duration),
-        };
         let custom = header
             .custom_key
             .load(Ordering::Relaxed)
             .then(|| Box::from(header.key()));
         let bar = Bar {
             start,
-            end: start + duration,
+            end,
             name: task.name,
             id: header.id,
             custom,

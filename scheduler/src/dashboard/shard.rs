@@ -29,8 +29,13 @@ const NESTING_KEPT: usize = 64;
 pub(crate) struct Shard {
     pub(crate) funcs: Vec<FnCount>,
     last: usize,
-    /// Tasks running on this worker, innermost last: (name, start in ns).
-    pub(crate) running: Vec<(&'static str, u64)>,
+    /// Tasks running on this worker, innermost last. No start time: a clock read per
+    /// task start would cost more than the rest of the start hook; the update thread
+    /// times running tasks from when it first sees them (see `Live::sample`).
+    pub(crate) running: Vec<&'static str>,
+    /// Attempts started here, ever: tells the update thread whether the task it sees
+    /// running is the one it saw before.
+    pub(crate) starts: u64,
     /// Time spent in tasks, counting a nested task's time once (in its outermost task).
     pub(crate) busy_ns: u64,
     pub(crate) ring: Ring,
@@ -63,10 +68,11 @@ impl Shard {
     }
 
     #[inline]
-    pub(crate) fn started(&mut self, name: &'static str, now: u64) {
+    pub(crate) fn started(&mut self, name: &'static str) {
         self.func(name).started += 1;
+        self.starts += 1;
         if self.running.len() < NESTING_KEPT {
-            self.running.push((name, now));
+            self.running.push(name);
         }
     }
 
@@ -87,11 +93,6 @@ impl Shard {
             (false, false) => f.retried += 1,
         }
         self.ring.push(bar);
-    }
-
-    /// The start of the innermost running task, if this worker runs one.
-    pub(crate) fn innermost_start(&self) -> Option<u64> {
-        self.running.last().map(|&(_, start)| start)
     }
 
     /// Forgets the counters of the previous computation (the stream stays: its bars are
@@ -122,14 +123,15 @@ mod tests {
     #[test]
     fn counts_per_function_with_retries_apart_from_failures() {
         let mut s = Shard::default();
-        s.started("f", 0);
+        s.started("f");
         s.finished(bar("f", true), false, 5);
-        s.started("g", 5);
+        s.started("g");
         s.finished(bar("g", false), false, 5);
-        s.started("g", 10);
+        s.started("g");
         s.finished(bar("g", false), true, 5);
-        s.started("f", 15);
-        assert_eq!(s.innermost_start(), Some(15));
+        s.started("f");
+        assert_eq!(s.running, vec!["f"]);
+        assert_eq!(s.starts, 4);
         let f = s.funcs.iter().find(|f| f.name == "f").unwrap();
         assert_eq!((f.started, f.done, f.failed), (2, 1, 0));
         let g = s.funcs.iter().find(|f| f.name == "g").unwrap();
@@ -141,12 +143,12 @@ mod tests {
     #[test]
     fn nested_tasks_count_busy_time_once() {
         let mut s = Shard::default();
-        s.started("outer", 0);
-        s.started("inner", 2);
+        s.started("outer");
+        s.started("inner");
         s.finished(bar("inner", true), false, 3);
-        assert_eq!(s.innermost_start(), Some(0));
+        assert_eq!(s.running, vec!["outer"]);
         s.finished(bar("outer", true), false, 10);
         assert_eq!(s.busy_ns, 10);
-        assert_eq!(s.innermost_start(), None);
+        assert!(s.running.is_empty());
     }
 }
