@@ -249,3 +249,23 @@ fn only_loopback_unless_asked_and_clear_errors() {
     let exposed = Dashboard::serve_exposed("127.0.0.1:0").unwrap();
     assert!(!format!("{exposed:?}").contains("token"), "Debug must not show the token");
 }
+
+#[test]
+fn malformed_or_oversized_requests_get_400_and_the_server_goes_on() {
+    let dash = Dashboard::serve_quietly().unwrap();
+    let (addr, token) = (dash.local_addr(), token(&dash));
+    let raw = |bytes: &[u8]| -> String {
+        let mut stream = TcpStream::connect_timeout(&addr, LIMIT).unwrap();
+        stream.set_read_timeout(Some(LIMIT)).unwrap();
+        // The server may close before reading everything (an oversized head).
+        let _ = stream.write_all(bytes);
+        let mut reply = Vec::new();
+        let _ = stream.read_to_end(&mut reply);
+        String::from_utf8_lossy(&reply).into_owned()
+    };
+    assert!(raw(b"garbage\r\n\r\n").starts_with("HTTP/1.1 400"));
+    assert!(raw(b"GET noslash HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
+    let huge = format!("GET /?token={token} HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(20_000));
+    assert!(raw(huge.as_bytes()).starts_with("HTTP/1.1 400"));
+    assert_eq!(get(addr, &format!("/api/update?token={token}")).status, 200);
+}

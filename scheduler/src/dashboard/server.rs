@@ -96,6 +96,21 @@ fn prepare(stream: &TcpStream) -> std::io::Result<()> {
     stream.set_write_timeout(Some(IO_TIMEOUT))
 }
 
+/// Reads what the client still sends (a little, briefly) before the socket closes:
+/// closing with unread bytes resets the connection, and the client could lose the
+/// response it has not read yet.
+fn drain(mut stream: &TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut buf = [0u8; 4096];
+    let mut left: usize = 64 * 1024;
+    while left > 0 {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
+}
+
 /// A request as far as this server reads it.
 struct Request {
     method: String,
@@ -200,6 +215,7 @@ fn connection(stream: TcpStream, site: &Site) {
     }
     let Some(request) = read_request(&stream) else {
         let _ = respond(&stream, 400, TEXT, b"bad request\n", &[]);
+        drain(&stream);
         return;
     };
     let cookies: Vec<&str> = request.cookies.iter().map(String::as_str).collect();
