@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use dask::{delayed, Config, Dashboard, Delayed, Scheduler};
 
-#[path = "workloads/random.rs"]
-mod random;
 #[path = "workloads/calculation.rs"]
 mod calculation;
 #[path = "workloads/pipeline.rs"]
 mod pipeline;
+#[path = "workloads/random.rs"]
+mod random;
 #[path = "workloads/shapes.rs"]
 mod shapes;
 
@@ -59,13 +59,25 @@ fn ab(runs: u64, configs: [&Config; 3], mut work: impl FnMut(&Config)) -> [Vec<D
 fn report(what: &str, per: Option<u64>, times: [Vec<Duration>; 3]) {
     let range = |t: &[Duration]| {
         let (lo, hi) = (t.iter().min().unwrap(), t.iter().max().unwrap());
-        format!("{:.1}–{:.1} ms", lo.as_secs_f64() * 1e3, hi.as_secs_f64() * 1e3)
+        format!(
+            "{:.1}–{:.1} ms",
+            lo.as_secs_f64() * 1e3,
+            hi.as_secs_f64() * 1e3
+        )
     };
     let [off, hook, on] = times.clone().map(median);
     let change = |t: Duration| (t.as_secs_f64() / off.as_secs_f64() - 1.0) * 100.0;
     println!("{what}:");
-    for (label, t, all) in [("off", off, &times[0]), ("no-op callback", hook, &times[1]), ("dashboard", on, &times[2])] {
-        print!("  {label:>14} {:8.1} ms ({})", t.as_secs_f64() * 1e3, range(all));
+    for (label, t, all) in [
+        ("off", off, &times[0]),
+        ("no-op callback", hook, &times[1]),
+        ("dashboard", on, &times[2]),
+    ] {
+        print!(
+            "  {label:>14} {:8.1} ms ({})",
+            t.as_secs_f64() * 1e3,
+            range(all)
+        );
         if t != off {
             print!(", {:+.2}%", change(t));
             if let Some(tasks) = per {
@@ -119,7 +131,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let calls: Vec<Delayed<f64>> = (0..5).map(|seed| calculation(size, seed)).collect();
         std::hint::black_box(dask::compute_with(&calls, config).unwrap());
     });
-    report(&format!("calculation (5 x calculation({size}))"), None, times);
+    report(
+        &format!("calculation (5 x calculation({size}))"),
+        None,
+        times,
+    );
 
     let times = ab(runs, [&off, &hook, &on], |config| {
         let stats: Vec<Delayed<Stats>> = (1..=8)
@@ -127,7 +143,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect();
         std::hint::black_box(dask::compute_with(&stats, config).unwrap());
     });
-    report("pipeline (8 x generate → transform → aggregate)", None, times);
+    report(
+        "pipeline (8 x generate → transform → aggregate)",
+        None,
+        times,
+    );
 
     // The scheduler benchmark's shapes of near-empty tasks, `fan` tasks each: the
     // dashboard's cost per task where tasks cost next to nothing.
@@ -137,7 +157,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let values = dask::compute_with(&graph, config).unwrap();
             assert_eq!(values, vec![shape.expected(fan)], "{}", shape.id());
         });
-        let label = format!("{} ({} tasks, graph building included)", shape.name(), shape.tasks(fan));
+        let label = format!(
+            "{} ({} tasks, graph building included)",
+            shape.name(),
+            shape.tasks(fan)
+        );
         report(&label, Some(shape.tasks(fan) as u64), times);
     }
 
@@ -147,7 +171,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::hint::black_box(dask::compute_with(&graph, config).unwrap());
     });
     let tasks = Shape::FanOut.tasks(fan) as u64;
-    report(&format!("fan-out + join of Token tasks ({tasks} tasks)"), Some(tasks), times);
+    report(
+        &format!("fan-out + join of Token tasks ({tasks} tasks)"),
+        Some(tasks),
+        times,
+    );
 
     // Many small computations: the per-computation cost (planning pass, history entry).
     let times = ab(runs, [&off, &hook, &on], |config| {

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use dask::{delayed, Config, Dashboard, Delayed};
 
-#[path = "workloads/random.rs"]
-mod random;
 #[path = "workloads/calculation.rs"]
 mod calculation;
 #[path = "workloads/pipeline.rs"]
 mod pipeline;
+#[path = "workloads/random.rs"]
+mod random;
 
 use calculation::{calculation, transformed_sum};
 use pipeline::{aggregate_data, generate_data, transform_data, Stats};

@@ -29,7 +29,11 @@ struct Reply {
 }
 
 fn token(dash: &Dashboard) -> String {
-    dash.url().split("token=").nth(1).expect("a token in the URL").to_owned()
+    dash.url()
+        .split("token=")
+        .nth(1)
+        .expect("a token in the URL")
+        .to_owned()
 }
 
 fn request(addr: SocketAddr, method: &str, path: &str, headers: &str) -> Reply {
@@ -44,7 +48,11 @@ fn request(addr: SocketAddr, method: &str, path: &str, headers: &str) -> Reply {
     stream.read_to_end(&mut raw).expect("a complete response");
     let text = String::from_utf8(raw).expect("UTF-8");
     let (head, body) = text.split_once("\r\n\r\n").expect("headers end");
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
     Reply {
         status,
         head: head.to_owned(),
@@ -61,25 +69,56 @@ fn every_request_needs_the_token() {
     let dash = Dashboard::serve_quietly().unwrap();
     let (addr, token) = (dash.local_addr(), token(&dash));
     assert!(addr.ip().is_loopback());
-    for path in ["/", "/index.html", "/dashboard.js", "/dashboard.css", "/events", "/api/update", "/api/computation/1", "/nothing"] {
+    for path in [
+        "/",
+        "/index.html",
+        "/dashboard.js",
+        "/dashboard.css",
+        "/events",
+        "/api/update",
+        "/api/computation/1",
+        "/nothing",
+    ] {
         assert_eq!(get(addr, path).status, 403, "{path} without a token");
         let wrong = format!("{path}?token=0123456789abcdef0123456789abcdef");
         assert_eq!(get(addr, &wrong).status, 403, "{path} with a wrong token");
         let prefix = format!("{path}?token={}", &token[..31]);
-        assert_eq!(get(addr, &prefix).status, 403, "{path} with a prefix of the token");
+        assert_eq!(
+            get(addr, &prefix).status,
+            403,
+            "{path} with a prefix of the token"
+        );
         let cookie = request(addr, "GET", path, "Cookie: dask_dashboard_token=nope\r\n");
         assert_eq!(cookie.status, 403, "{path} with a wrong cookie");
     }
     for path in ["/", "/dashboard.js", "/dashboard.css", "/api/update"] {
-        assert_eq!(get(addr, &format!("{path}?token={token}")).status, 200, "{path}");
-        let cookie = request(addr, "GET", path, &format!("Cookie: a=b; dask_dashboard_token={token}\r\n"));
+        assert_eq!(
+            get(addr, &format!("{path}?token={token}")).status,
+            200,
+            "{path}"
+        );
+        let cookie = request(
+            addr,
+            "GET",
+            path,
+            &format!("Cookie: a=b; dask_dashboard_token={token}\r\n"),
+        );
         assert_eq!(cookie.status, 200, "{path} with the cookie");
     }
     assert_eq!(get(addr, &format!("/nothing?token={token}")).status, 404);
-    assert_eq!(get(addr, &format!("/api/computation/99?token={token}")).status, 404);
+    assert_eq!(
+        get(addr, &format!("/api/computation/99?token={token}")).status,
+        404
+    );
     // The page gives the browser the token as an HTTP-only, same-site cookie.
     let page = get(addr, &format!("/?token={token}"));
-    assert!(page.head.contains(&format!("Set-Cookie: dask_dashboard_token={token}; Path=/; HttpOnly; SameSite=Strict")), "{}", page.head);
+    assert!(
+        page.head.contains(&format!(
+            "Set-Cookie: dask_dashboard_token={token}; Path=/; HttpOnly; SameSite=Strict"
+        )),
+        "{}",
+        page.head
+    );
 }
 
 #[test]
@@ -87,7 +126,11 @@ fn the_server_only_reads() {
     let dash = Dashboard::serve_quietly().unwrap();
     let (addr, token) = (dash.local_addr(), token(&dash));
     for method in ["POST", "PUT", "DELETE", "PATCH"] {
-        assert_eq!(request(addr, method, "/api/update", "").status, 403, "{method} without token");
+        assert_eq!(
+            request(addr, method, "/api/update", "").status,
+            403,
+            "{method} without token"
+        );
         let r = request(addr, method, &format!("/api/update?token={token}"), "");
         assert_eq!(r.status, 405, "{method} with the token");
         assert!(r.head.contains("Allow: GET"));
@@ -106,7 +149,11 @@ fn the_page_is_self_contained_and_locked_down() {
         "X-Frame-Options: DENY",
         "Cache-Control: no-store",
     ] {
-        assert!(page.head.contains(header), "missing {header}: {}", page.head);
+        assert!(
+            page.head.contains(header),
+            "missing {header}: {}",
+            page.head
+        );
     }
     let script = get(addr, &format!("/dashboard.js?token={token}")).body;
     // The SVG namespace is a name, not an address the page loads.
@@ -114,7 +161,12 @@ fn the_page_is_self_contained_and_locked_down() {
     for text in [&page.body, &script] {
         // Offline: no address of another host; no markup parsed from data.
         assert!(!text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"));
-        assert!(!text.contains("innerHTML") && !text.contains("outerHTML") && !text.contains("insertAdjacentHTML") && !text.contains("document.write"));
+        assert!(
+            !text.contains("innerHTML")
+                && !text.contains("outerHTML")
+                && !text.contains("insertAdjacentHTML")
+                && !text.contains("document.write")
+        );
     }
     assert!(page.body.contains("<script src=\"dashboard.js\"></script>"));
 }
@@ -123,7 +175,11 @@ fn the_page_is_self_contained_and_locked_down() {
 fn listen(addr: SocketAddr, token: &str) -> mpsc::Receiver<(Instant, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, LIMIT).unwrap();
     stream.set_read_timeout(Some(LIMIT)).unwrap();
-    write!(stream, "GET /events?token={token} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /events?token={token} HTTP/1.1\r\nHost: {addr}\r\n\r\n"
+    )
+    .unwrap();
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
         let mut reader = BufReader::new(stream);
@@ -140,7 +196,10 @@ fn listen(addr: SocketAddr, token: &str) -> mpsc::Receiver<(Instant, String)> {
                 head = false;
             }
             if let Some(data) = line.strip_prefix("data: ") {
-                if send.send((Instant::now(), data.trim_end().to_owned())).is_err() {
+                if send
+                    .send((Instant::now(), data.trim_end().to_owned()))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -157,7 +216,9 @@ fn the_event_stream_delivers_live_updates_during_a_computation() {
     let events = listen(addr, &token);
     // The first update is sent as soon as the stream opens.
     events.recv_timeout(LIMIT).expect("an update on connecting");
-    let config = Config::default().scheduler(Scheduler::Threads(2)).dashboard(&dash);
+    let config = Config::default()
+        .scheduler(Scheduler::Threads(2))
+        .dashboard(&dash);
     let naps: Vec<Delayed<u64>> = (0..24).map(|_| nap(50)).collect();
     let started = Instant::now();
     let out = dask::compute_with(&naps, &config).unwrap();
@@ -167,7 +228,9 @@ fn the_event_stream_delivers_live_updates_during_a_computation() {
     let mut running = Vec::new();
     let deadline = Instant::now() + LIMIT;
     loop {
-        let (at, data) = events.recv_timeout(deadline - Instant::now()).expect("updates keep coming");
+        let (at, data) = events
+            .recv_timeout(deadline - Instant::now())
+            .expect("updates keep coming");
         let update: serde_json::Value = serde_json::from_str(&data).unwrap();
         let c = &update["computation"];
         if c["running"] == true {
@@ -186,25 +249,44 @@ fn the_event_stream_delivers_live_updates_during_a_computation() {
     assert!(per_second >= 5.0, "{} updates in {ran:?}", running.len());
     // Progress is seen moving, and never backwards.
     assert!(running.windows(2).all(|w| w[0].1 <= w[1].1));
-    assert!(running.first().unwrap().1 < running.last().unwrap().1, "{running:?}");
+    assert!(
+        running.first().unwrap().1 < running.last().unwrap().1,
+        "{running:?}"
+    );
 }
 
 #[test]
 fn a_hostile_task_name_is_never_sent_as_markup() {
     let dash = Dashboard::serve_quietly().unwrap();
     let (addr, token) = (dash.local_addr(), token(&dash));
-    let config = Config::default().scheduler(Scheduler::Threads(2)).dashboard(&dash);
+    let config = Config::default()
+        .scheduler(Scheduler::Threads(2))
+        .dashboard(&dash);
     let out = sneaky((0..3).map(|_| nap(1)).collect::<Vec<_>>());
     out.compute_with(&config).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     for path in ["/api/update", "/api/computation/1"] {
         let reply = get(addr, &format!("{path}?token={token}"));
         assert_eq!(reply.status, 200);
-        assert!(!reply.body.contains('<') && !reply.body.contains('>'), "{path}: {}", reply.body);
-        assert!(reply.body.contains("\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"), "{path}");
+        assert!(
+            !reply.body.contains('<') && !reply.body.contains('>'),
+            "{path}: {}",
+            reply.body
+        );
+        assert!(
+            reply
+                .body
+                .contains("\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"),
+            "{path}"
+        );
         let value: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
         let functions = value["functions"].as_array().expect("functions");
-        assert!(functions.iter().any(|f| f["name"] == "<script>alert(1)</script>"), "{path}");
+        assert!(
+            functions
+                .iter()
+                .any(|f| f["name"] == "<script>alert(1)</script>"),
+            "{path}"
+        );
     }
 }
 
@@ -216,7 +298,11 @@ fn dropping_the_dashboard_ends_its_streams_and_frees_its_port() {
     events.recv_timeout(LIMIT).expect("a first update");
     let started = Instant::now();
     drop(dash);
-    assert!(started.elapsed() < Duration::from_secs(3), "drop took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "drop took {:?}",
+        started.elapsed()
+    );
     // The stream ends: its thread sees the end of the connection and drops the sender.
     let deadline = Instant::now() + LIMIT;
     loop {
@@ -235,19 +321,36 @@ fn dropping_the_dashboard_ends_its_streams_and_frees_its_port() {
 
 #[test]
 fn only_loopback_unless_asked_and_clear_errors() {
-    assert!(matches!(Dashboard::serve("0.0.0.0:0"), Err(DashboardError::NotLoopback { .. })));
-    assert!(matches!(Dashboard::serve("192.0.2.1:8787"), Err(DashboardError::NotLoopback { .. })));
-    assert!(matches!(Dashboard::serve("no port here"), Err(DashboardError::Address { .. })));
+    assert!(matches!(
+        Dashboard::serve("0.0.0.0:0"),
+        Err(DashboardError::NotLoopback { .. })
+    ));
+    assert!(matches!(
+        Dashboard::serve("192.0.2.1:8787"),
+        Err(DashboardError::NotLoopback { .. })
+    ));
+    assert!(matches!(
+        Dashboard::serve("no port here"),
+        Err(DashboardError::Address { .. })
+    ));
     let first = Dashboard::serve("127.0.0.1:0").unwrap();
-    assert!(first.url().starts_with(&format!("http://{}/?token=", first.local_addr())));
+    assert!(first
+        .url()
+        .starts_with(&format!("http://{}/?token=", first.local_addr())));
     let taken = Dashboard::serve(first.local_addr());
-    assert!(matches!(taken, Err(DashboardError::Bind { .. })), "{taken:?}");
+    assert!(
+        matches!(taken, Err(DashboardError::Bind { .. })),
+        "{taken:?}"
+    );
     // Converted into the crate's error with `?`.
     let err: dask::Error = taken.unwrap_err().into();
     assert!(err.to_string().contains("cannot listen on"), "{err}");
     // `serve_exposed` takes any address (here loopback, to stay off the network).
     let exposed = Dashboard::serve_exposed("127.0.0.1:0").unwrap();
-    assert!(!format!("{exposed:?}").contains("token"), "Debug must not show the token");
+    assert!(
+        !format!("{exposed:?}").contains("token"),
+        "Debug must not show the token"
+    );
 }
 
 #[test]
@@ -265,7 +368,10 @@ fn malformed_or_oversized_requests_get_400_and_the_server_goes_on() {
     };
     assert!(raw(b"garbage\r\n\r\n").starts_with("HTTP/1.1 400"));
     assert!(raw(b"GET noslash HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400"));
-    let huge = format!("GET /?token={token} HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(20_000));
+    let huge = format!(
+        "GET /?token={token} HTTP/1.1\r\nX: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
     assert!(raw(huge.as_bytes()).starts_with("HTTP/1.1 400"));
     assert_eq!(get(addr, &format!("/api/update?token={token}")).status, 200);
 }

@@ -83,7 +83,9 @@ impl DevTools {
         }
         let mut bytes = serde_json::to_vec(&message).unwrap();
         bytes.push(0);
-        self.to_browser.write_all(&bytes).expect("write to the browser");
+        self.to_browser
+            .write_all(&bytes)
+            .expect("write to the browser");
         loop {
             let left = self.deadline.saturating_duration_since(Instant::now());
             let reply = self
@@ -171,7 +173,9 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
 
     // Computations one after the other until the test is done (bounded in count).
     let stop = Arc::new(AtomicBool::new(false));
-    let config = Config::default().scheduler(Scheduler::Threads(2)).dashboard(&dash);
+    let config = Config::default()
+        .scheduler(Scheduler::Threads(2))
+        .dashboard(&dash);
     let workload = std::thread::spawn({
         let stop = stop.clone();
         move || {
@@ -192,7 +196,13 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
         assert!(made.success());
     }
     // Opened read-write, a named pipe opens at once, whoever comes first.
-    let open = |p: &Path| std::fs::OpenOptions::new().read(true).write(true).open(p).unwrap();
+    let open = |p: &Path| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(p)
+            .unwrap()
+    };
     let (to_browser, mut from_browser) = (open(&pipe_in), open(&pipe_out));
     let mut command = Command::new("sh");
     command
@@ -217,8 +227,12 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
         .env("DASK_PIPE_IN", &pipe_in)
         .env("DASK_PIPE_OUT", &pipe_out)
         .stdin(Stdio::null())
-        .stdout(Stdio::from(std::fs::File::create(dir.join("stdout.txt")).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(dir.join("stderr.txt")).unwrap()));
+        .stdout(Stdio::from(
+            std::fs::File::create(dir.join("stdout.txt")).unwrap(),
+        ))
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.join("stderr.txt")).unwrap(),
+        ));
     {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
@@ -258,7 +272,10 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
         "Target.attachToTarget",
         json!({ "targetId": target["targetId"], "flatten": true }),
     );
-    let session = attached["sessionId"].as_str().expect("a session").to_owned();
+    let session = attached["sessionId"]
+        .as_str()
+        .expect("a session")
+        .to_owned();
     let s = session.as_str();
     for domain in ["Page.enable", "Runtime.enable", "Log.enable"] {
         devtools.call(Some(s), domain, json!({}));
@@ -277,10 +294,16 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
             let l = look(devtools, s);
             if l.is_null() {
                 // Still loading.
-            } else if l["status"] == "running" && !l["graph"].as_str().unwrap_or("").is_empty() && !l["bars"].as_array().unwrap().is_empty() {
+            } else if l["status"] == "running"
+                && !l["graph"].as_str().unwrap_or("").is_empty()
+                && !l["bars"].as_array().unwrap().is_empty()
+            {
                 return l;
             }
-            assert!(Instant::now() < devtools.deadline, "the page never showed a running computation: {l}");
+            assert!(
+                Instant::now() < devtools.deadline,
+                "the page never showed a running computation: {l}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     };
@@ -291,26 +314,56 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
 
     // Live: updates keep coming, and the stream, the progress and the graph move.
     let updates = |l: &Value| l["updates"].as_u64().unwrap();
-    assert!(updates(&second) >= updates(&first) + 4, "few updates in 700 ms: {} then {}", updates(&first), updates(&second));
-    assert_ne!(first["bars"], second["bars"], "the task stream did not change");
+    assert!(
+        updates(&second) >= updates(&first) + 4,
+        "few updates in 700 ms: {} then {}",
+        updates(&first),
+        updates(&second)
+    );
+    assert_ne!(
+        first["bars"], second["bars"],
+        "the task stream did not change"
+    );
     assert_ne!(
         (&first["progress"], &first["figures"]),
         (&second["progress"], &second["figures"]),
         "the progress did not change"
     );
-    assert_ne!(first["graph"], second["graph"], "the graph's states did not change");
+    assert_ne!(
+        first["graph"], second["graph"],
+        "the graph's states did not change"
+    );
     for l in [&first, &second] {
         let graph = l["graph"].as_str().unwrap();
         assert_eq!(graph.len(), 25, "24 naps and the sum, node by node");
         assert!(graph.chars().all(|c| "0123".contains(c)));
     }
-    assert!(second["rss"].as_str().unwrap().contains("MiB"), "{}", second["rss"]);
+    assert!(
+        second["rss"].as_str().unwrap().contains("MiB"),
+        "{}",
+        second["rss"]
+    );
 
     // The hostile name is text everywhere it is shown, and ran nothing.
     let hostile = "<script>alert(1)</script>";
-    assert!(second["names"].as_array().unwrap().iter().any(|n| n == hostile), "{}", second["names"]);
-    assert!(second["titles"].as_array().unwrap().iter().any(|t| t.as_str().unwrap().starts_with("<script>alert(1)</script>-")));
-    assert_eq!(second["scripts"], json!(["dashboard.js"]), "only the page's own script");
+    assert!(
+        second["names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == hostile),
+        "{}",
+        second["names"]
+    );
+    assert!(second["titles"].as_array().unwrap().iter().any(|t| t
+        .as_str()
+        .unwrap()
+        .starts_with("<script>alert(1)</script>-")));
+    assert_eq!(
+        second["scripts"],
+        json!(["dashboard.js"]),
+        "only the page's own script"
+    );
     assert_eq!(second["alerts"], json!([]), "an alert ran");
 
     // Nothing went wrong in the page so far: no exception, no console error, no
@@ -340,36 +393,72 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
     );
     assert_eq!(statuses, json!([403, 403, 403, 403]));
     // With the cookie the page was given, its own requests pass without the token.
-    let with_cookie = devtools.eval(s, "fetch('/api/update', { credentials: 'same-origin' }).then(r => r.status)");
+    let with_cookie = devtools.eval(
+        s,
+        "fetch('/api/update', { credentials: 'same-origin' }).then(r => r.status)",
+    );
     assert_eq!(with_cookie, json!(200));
 
     // A past computation reopens, with its figures and final graph.
-    devtools.eval(s, "document.querySelector('#history button.open').click(); true");
+    devtools.eval(
+        s,
+        "document.querySelector('#history button.open').click(); true",
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let reopened = loop {
         let l = look(&mut devtools, s);
-        if l["statusText"].as_str().unwrap_or("").starts_with("viewing computation") {
+        if l["statusText"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("viewing computation")
+        {
             break l;
         }
-        assert!(Instant::now() < deadline, "the computation did not reopen: {l}");
+        assert!(
+            Instant::now() < deadline,
+            "the computation did not reopen: {l}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert_eq!(reopened["graph"], json!("2".repeat(25)), "a finished computation: all done");
-    assert!(reopened["progress"].as_array().unwrap().iter().any(|p| p == "24 / 24"));
+    assert_eq!(
+        reopened["graph"],
+        json!("2".repeat(25)),
+        "a finished computation: all done"
+    );
+    assert!(reopened["progress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "24 / 24"));
 
     // A screenshot of the page, reopened view and all, is not blank.
-    let shot = devtools.call(Some(s), "Page.captureScreenshot", json!({ "format": "png" }));
+    let shot = devtools.call(
+        Some(s),
+        "Page.captureScreenshot",
+        json!({ "format": "png" }),
+    );
     let png = dir.join("dashboard.png");
     std::fs::write(&png, base64_decode(shot["data"].as_str().unwrap())).unwrap();
     let (width, height, inked) = ink(&png);
-    assert!(inked * 100 > (width * height) as usize, "blank screenshot {}", png.display());
-    println!("screenshot: {} ({width}x{height}, {inked} pixels inked)", png.display());
-
+    assert!(
+        inked * 100 > (width * height) as usize,
+        "blank screenshot {}",
+        png.display()
+    );
+    println!(
+        "screenshot: {} ({width}x{height}, {inked} pixels inked)",
+        png.display()
+    );
 
     // Since then, only the refused requests' own errors.
     let later: Vec<Value> = problems(&devtools.events[seen..])
         .into_iter()
-        .filter(|e| !e["params"]["entry"]["text"].as_str().unwrap_or("").contains("status of 403"))
+        .filter(|e| {
+            !e["params"]["entry"]["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("status of 403")
+        })
         .collect();
     assert!(later.is_empty(), "the page reported problems: {later:#?}");
 

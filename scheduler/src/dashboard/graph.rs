@@ -243,7 +243,11 @@ fn lay_out(view: &mut GraphView) {
     }
     let mut rank = vec![0u32; n];
     for i in 0..n {
-        rank[i] = inputs[i].iter().map(|&d| rank[d as usize] + 1).max().unwrap_or(0);
+        rank[i] = inputs[i]
+            .iter()
+            .map(|&d| rank[d as usize] + 1)
+            .max()
+            .unwrap_or(0);
     }
     let ranks = rank.iter().copied().max().map_or(0, |r| r as usize + 1);
     let mut by_rank: Vec<Vec<u32>> = vec![Vec::new(); ranks];
@@ -257,7 +261,10 @@ fn lay_out(view: &mut GraphView) {
             if ins.is_empty() {
                 f64::from(*i)
             } else {
-                ins.iter().map(|&d| f64::from(slot[d as usize])).sum::<f64>() / ins.len() as f64
+                ins.iter()
+                    .map(|&d| f64::from(slot[d as usize]))
+                    .sum::<f64>()
+                    / ins.len() as f64
             }
         };
         let mut keyed: Vec<(f64, u32)> = members.iter().map(|i| (key(i), *i)).collect();
@@ -327,7 +334,10 @@ mod tests {
     #[test]
     fn a_big_graph_is_collapsed_by_function_with_counted_edges() {
         let loads: Vec<Delayed<u64>> = (0..50).map(load).collect();
-        let sums: Vec<Delayed<u64>> = loads.chunks(2).map(|p| add(p[0].clone(), p[1].clone())).collect();
+        let sums: Vec<Delayed<u64>> = loads
+            .chunks(2)
+            .map(|p| add(p[0].clone(), p[1].clone()))
+            .collect();
         let p = planned(&sums, 40);
         assert!(p.view.collapsed);
         assert!(p.detail.is_none());

@@ -171,7 +171,10 @@ mod tests {
     fn markup_never_appears_raw_and_parses_back() {
         let value = json!({ "name": "<script>alert('x' & \"y\")</script>" });
         let text = to_safe_text(&value);
-        assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'), "{text}");
+        assert!(
+            !text.contains('<') && !text.contains('>') && !text.contains('&'),
+            "{text}"
+        );
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, value);
     }

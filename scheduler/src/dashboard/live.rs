@@ -387,7 +387,10 @@ impl Live {
         let functions = if current.is_some() {
             self.functions(&totals)
         } else {
-            history.last().map(|p| p.functions.clone()).unwrap_or_default()
+            history
+                .last()
+                .map(|p| p.functions.clone())
+                .unwrap_or_default()
         };
         Sample {
             now_ns: now,
@@ -551,7 +554,13 @@ mod tests {
         let past = &history[0];
         assert!(!past.ok);
         assert_eq!(past.tasks, 21);
-        let row = |name: &str| past.functions.iter().find(|f| f.name == name).unwrap().clone();
+        let row = |name: &str| {
+            past.functions
+                .iter()
+                .find(|f| f.name == name)
+                .unwrap()
+                .clone()
+        };
         let (sq, rf) = (row("square"), row("refuse"));
         assert_eq!((sq.total, sq.counts.done, sq.counts.failed), (20, 20, 0));
         assert_eq!((rf.total, rf.counts.done, rf.counts.failed), (1, 0, 1));
@@ -560,7 +569,11 @@ mod tests {
         // Node by node: every square done, the refusal failed.
         let states = past.states.as_ref().expect("a small graph is detailed");
         for (node, state) in past.view.nodes.iter().zip(states) {
-            let expected = if node.name == "refuse" { graph::FAILED } else { graph::DONE };
+            let expected = if node.name == "refuse" {
+                graph::FAILED
+            } else {
+                graph::DONE
+            };
             assert_eq!(*state, expected, "{}", node.label);
         }
         assert_eq!(past.bars.len(), 21);
@@ -603,7 +616,8 @@ mod tests {
         assert_eq!(past.done(), 5000);
         assert!(past.bars.len() <= PAST_BARS);
         // One update sends at most `PER_UPDATE` bars per worker, the next none again.
-        let per_worker = |bars: &[(usize, Bar)], w: usize| bars.iter().filter(|(s, _)| *s == w).count();
+        let per_worker =
+            |bars: &[(usize, Bar)], w: usize| bars.iter().filter(|(s, _)| *s == w).count();
         for w in 0..3 {
             assert!(per_worker(&sample.bars, w) <= super::super::stream::PER_UPDATE);
         }
@@ -618,11 +632,18 @@ mod tests {
         let inner_config = config.clone();
         let outer = delayed(3u64).map(move |n| {
             let inner: Vec<Delayed<u64>> = (0..*n).map(square).collect();
-            crate::compute_with(&inner, &inner_config).unwrap().iter().sum::<u64>()
+            crate::compute_with(&inner, &inner_config)
+                .unwrap()
+                .iter()
+                .sum::<u64>()
         });
         assert_eq!(outer.compute_with(&config).unwrap(), 5);
         let history = live.history();
-        assert_eq!(history.len(), 1, "the inner computation is part of the outer");
+        assert_eq!(
+            history.len(),
+            1,
+            "the inner computation is part of the outer"
+        );
         let past = &history[0];
         assert_eq!(past.tasks, 4);
         assert_eq!(past.done(), 4);

@@ -63,6 +63,17 @@ use crate::plan::Plan;
 /// carries a random token: every request without it gets 403. Pass the dashboard to
 /// the computations to watch with [`Config::dashboard`](crate::Config::dashboard).
 /// Dropping it stops the server and frees its port.
+///
+/// ```
+/// use dask::{Config, Dashboard};
+///
+/// let dash = Dashboard::serve("127.0.0.1:0")?; // port 0: any free port
+/// assert!(dash.url().starts_with("http://127.0.0.1:"));
+/// let config = Config::default().dashboard(&dash);
+/// let total = dask::delayed(20u64).map(|v| v + 1);
+/// assert_eq!(total.compute_with(&config)?, 21);
+/// # Ok::<(), dask::Error>(())
+/// ```
 pub struct Dashboard {
     live: Arc<Live>,
     broadcast: Arc<Broadcast>,
@@ -74,7 +85,9 @@ pub struct Dashboard {
 impl std::fmt::Debug for Dashboard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL holds the token: not printed by `Debug`.
-        f.debug_struct("Dashboard").field("addr", &self.addr).finish()
+        f.debug_struct("Dashboard")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -83,7 +96,9 @@ impl Dashboard {
     /// `localhost:8787`; port 0 picks a free port) and prints its URL on stderr.
     /// Any other address is refused ([`DashboardError::NotLoopback`]); see
     /// [`serve_exposed`](Self::serve_exposed).
-    pub fn serve(addr: impl ToSocketAddrs + std::fmt::Display) -> Result<Dashboard, DashboardError> {
+    pub fn serve(
+        addr: impl ToSocketAddrs + std::fmt::Display,
+    ) -> Result<Dashboard, DashboardError> {
         let resolved = resolve(&addr)?;
         if !resolved.ip().is_loopback() {
             return Err(DashboardError::NotLoopback {
@@ -119,10 +134,12 @@ impl Dashboard {
             addr: addr.to_string(),
             source,
         })?;
-        let addr = listener.local_addr().map_err(|source| DashboardError::Bind {
-            addr: addr.to_string(),
-            source,
-        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| DashboardError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
         listener
             .set_nonblocking(true)
             .map_err(|e| DashboardError::Start(e.to_string()))?;
@@ -151,7 +168,10 @@ impl Dashboard {
         )
         .and_then(|updates| {
             threads.push(updates);
-            spawn("dask-dashboard-http", Box::new(move || server::serve(listener, site)))
+            spawn(
+                "dask-dashboard-http",
+                Box::new(move || server::serve(listener, site)),
+            )
         });
         let dashboard = Dashboard {
             live,

@@ -40,7 +40,10 @@ mod tests {
 
     #[test]
     fn statm_gives_resident_pages_times_page_size() {
-        assert_eq!(parse_statm("1000 250 30 1 0 200 0\n", 4096), Some(250 * 4096));
+        assert_eq!(
+            parse_statm("1000 250 30 1 0 200 0\n", 4096),
+            Some(250 * 4096)
+        );
         assert_eq!(parse_statm("garbage", 4096), None);
         assert_eq!(parse_statm("", 4096), None);
     }
@@ -59,7 +62,10 @@ mod tests {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .expect("a VmRSS line");
         let kernel = vm_rss_kib * 1024;
-        assert!(rss.abs_diff(kernel) < kernel / 5 + (1 << 20), "{rss} vs VmRSS {kernel}");
+        assert!(
+            rss.abs_diff(kernel) < kernel / 5 + (1 << 20),
+            "{rss} vs VmRSS {kernel}"
+        );
         assert!(page_size().is_power_of_two());
     }
 }

@@ -72,7 +72,13 @@ pub(crate) fn serve(listener: TcpListener, site: Arc<Site>) {
         connections.retain(|c| !c.is_finished());
         if connections.len() >= MAX_CONNECTIONS {
             let _ = prepare(&stream).and_then(|()| {
-                respond(&stream, 503, "text/plain; charset=utf-8", b"too many connections\n", &[])
+                respond(
+                    &stream,
+                    503,
+                    "text/plain; charset=utf-8",
+                    b"too many connections\n",
+                    &[],
+                )
             });
             continue;
         }
@@ -135,7 +141,11 @@ fn read_request(mut stream: &TcpStream) -> Option<Request> {
     let text = std::str::from_utf8(&head).ok()?;
     let mut lines = text.split("\r\n");
     let mut request_line = lines.next()?.split(' ');
-    let (method, target, version) = (request_line.next()?, request_line.next()?, request_line.next()?);
+    let (method, target, version) = (
+        request_line.next()?,
+        request_line.next()?,
+        request_line.next()?,
+    );
     if !version.starts_with("HTTP/1.") || !target.starts_with('/') {
         return None;
     }
@@ -238,23 +248,56 @@ fn connection(stream: TcpStream, site: &Site) {
                 "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict",
                 site.token.as_str()
             );
-            respond(&stream, 200, "text/html; charset=utf-8", INDEX_HTML.as_bytes(), &[("Set-Cookie", &cookie)])
+            respond(
+                &stream,
+                200,
+                "text/html; charset=utf-8",
+                INDEX_HTML.as_bytes(),
+                &[("Set-Cookie", &cookie)],
+            )
         }
-        "/dashboard.js" => respond(&stream, 200, "text/javascript; charset=utf-8", SCRIPT.as_bytes(), &[]),
-        "/dashboard.css" => respond(&stream, 200, "text/css; charset=utf-8", STYLE.as_bytes(), &[]),
+        "/dashboard.js" => respond(
+            &stream,
+            200,
+            "text/javascript; charset=utf-8",
+            SCRIPT.as_bytes(),
+            &[],
+        ),
+        "/dashboard.css" => respond(
+            &stream,
+            200,
+            "text/css; charset=utf-8",
+            STYLE.as_bytes(),
+            &[],
+        ),
         "/icon.svg" => respond(&stream, 200, "image/svg+xml", ICON.as_bytes(), &[]),
-        "/api/update" => respond(&stream, 200, JSON, site.broadcast.latest().1.as_bytes(), &[]),
+        "/api/update" => respond(
+            &stream,
+            200,
+            JSON,
+            site.broadcast.latest().1.as_bytes(),
+            &[],
+        ),
         "/events" => {
             event_stream(&stream, &site.broadcast);
             Ok(())
         }
-        _ => match path.strip_prefix("/api/computation/").and_then(|id| id.parse().ok()) {
+        _ => match path
+            .strip_prefix("/api/computation/")
+            .and_then(|id| id.parse().ok())
+        {
             Some(id) => match site.live.computation(id) {
                 Some(opened) => {
                     let body = json::to_safe_text(&json::opened(id, &opened));
                     respond(&stream, 200, JSON, body.as_bytes(), &[])
                 }
-                None => respond(&stream, 404, TEXT, b"no such computation (only the last ones are kept)\n", &[]),
+                None => respond(
+                    &stream,
+                    404,
+                    TEXT,
+                    b"no such computation (only the last ones are kept)\n",
+                    &[],
+                ),
             },
             None => respond(&stream, 404, TEXT, b"not found\n", &[]),
         },

@@ -63,7 +63,11 @@ impl Token {
             || cookies
                 .iter()
                 .flat_map(|header| header.split(';'))
-                .filter_map(|c| c.trim().strip_prefix(COOKIE_NAME).and_then(|r| r.strip_prefix('=')))
+                .filter_map(|c| {
+                    c.trim()
+                        .strip_prefix(COOKIE_NAME)
+                        .and_then(|r| r.strip_prefix('='))
+                })
                 .any(|value| self.matches(value))
     }
 }
