@@ -91,7 +91,14 @@ fn every_request_needs_the_token() {
         let cookie = request(addr, "GET", path, "Cookie: dask_dashboard_token=nope\r\n");
         assert_eq!(cookie.status, 403, "{path} with a wrong cookie");
     }
-    for path in ["/", "/dashboard.js", "/dashboard.css", "/api/update"] {
+    for path in [
+        "/",
+        "/dashboard.js",
+        "/dashboard.css",
+        "/icon.svg",
+        "/api/update",
+        "/api/stream",
+    ] {
         assert_eq!(
             get(addr, &format!("{path}?token={token}")).status,
             200,
@@ -265,6 +272,18 @@ fn a_hostile_task_name_is_never_sent_as_markup() {
     let out = sneaky((0..3).map(|_| nap(1)).collect::<Vec<_>>());
     out.compute_with(&config).unwrap();
     std::thread::sleep(Duration::from_millis(300));
+    let stream = get(addr, &format!("/api/stream?token={token}")).body;
+    assert!(!stream.contains('<') && !stream.contains('>'), "{stream}");
+    let recent: serde_json::Value = serde_json::from_str(&stream).unwrap();
+    let bars = recent["bars"].as_array().expect("bars");
+    assert_eq!(
+        bars.len(),
+        4,
+        "a page opening now gets the last seconds' bars: {stream}"
+    );
+    assert!(bars
+        .iter()
+        .any(|b| b["name"] == "<script>alert(1)</script>"));
     for path in ["/api/update", "/api/computation/1"] {
         let reply = get(addr, &format!("{path}?token={token}"));
         assert_eq!(reply.status, 200);

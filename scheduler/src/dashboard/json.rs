@@ -146,6 +146,11 @@ fn graph(view: &GraphView) -> Value {
     })
 }
 
+/// The recent bars a page that opens missed (see `Live::recent_bars`).
+pub(crate) fn recent(now_ns: u64, recent: &[(usize, Bar)]) -> Value {
+    json!({ "now_ms": ms(now_ns), "bars": bars(recent) })
+}
+
 /// A computation opened by id: the running one's structure, or a past one whole.
 pub(crate) fn opened(id: u64, opened: &Opened) -> Value {
     match opened {

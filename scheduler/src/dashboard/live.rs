@@ -402,6 +402,26 @@ impl Live {
         }
     }
 
+    /// The latest bars of every worker that ended in the last `window_ns`, at most
+    /// [`PER_UPDATE`](super::stream::PER_UPDATE) per worker: what a page that opens
+    /// now missed. Returns them with the time now.
+    pub(crate) fn recent_bars(&self, window_ns: u64) -> (u64, Vec<(usize, Bar)>) {
+        let now = self.now_ns();
+        let from = now.saturating_sub(window_ns);
+        let mut bars = Vec::new();
+        for (i, shard) in self.shards.iter().enumerate() {
+            let shard = shard.lock();
+            bars.extend(
+                shard
+                    .ring
+                    .latest(super::stream::PER_UPDATE)
+                    .filter(|b| b.end >= from)
+                    .map(|b| (i, b.clone())),
+            );
+        }
+        (now, bars)
+    }
+
     /// The computation `id`: the running one's structure, or a past one.
     pub(crate) fn computation(&self, id: u64) -> Option<Opened> {
         let session = self.session.lock();

@@ -28,10 +28,15 @@
 //! - `json.rs`: what the page receives; `rss.rs`: the process's memory;
 //! - `assets/`: the page (HTML, JavaScript, CSS), compiled into the library.
 //!
-//! What it cannot show: the size of results. The observer hook sees tasks, not their
-//! values, so the memory panel shows the resident size of the process only. With the
-//! cluster backend, each process's dashboard shows its own workers (completion events
-//! of other processes do not reach it).
+//! What it cannot show:
+//! - the size of results: the observer hook sees tasks, not their values, so the memory
+//!   panel shows the resident size of the process only;
+//! - on the cluster backend, other processes' workers: completion events stay in the
+//!   process that ran the task (only results cross). Each process's dashboard shows
+//!   its own workers and tasks; its graph and totals cover the whole graph, so the
+//!   tasks other processes run stay "waiting" there;
+//! - computations apart when several run at once with one dashboard: a computation
+//!   started inside a task (or beside one) counts in the running one's figures.
 
 mod error;
 mod events;

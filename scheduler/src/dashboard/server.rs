@@ -41,6 +41,9 @@ const IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a quiet stream sends a comment, so that a closed page is noticed.
 const KEEPALIVE: Duration = Duration::from_secs(5);
 
+/// The task stream's window: what `/api/stream` gives a page that opens.
+const RECENT_NS: u64 = 10_000_000_000;
+
 /// How often the accept loop looks at the stop signal.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -278,6 +281,11 @@ fn connection(stream: TcpStream, site: &Site) {
             site.broadcast.latest().1.as_bytes(),
             &[],
         ),
+        "/api/stream" => {
+            let (now, bars) = site.live.recent_bars(RECENT_NS);
+            let body = json::to_safe_text(&json::recent(now, &bars));
+            respond(&stream, 200, JSON, body.as_bytes(), &[])
+        }
         "/events" => {
             event_stream(&stream, &site.broadcast);
             Ok(())

@@ -154,11 +154,14 @@
     const nodes = g.nodes;
     const ranks = nodes.reduce((m, n) => Math.max(m, n.rank), 0) + 1;
     const slots = nodes.reduce((m, n) => Math.max(m, n.slot), 0) + 1;
-    const labelled = !g.collapsed && nodes.length <= 40;
-    const dx = g.collapsed ? 170 : labelled ? 120 : 60, dy = g.collapsed ? 50 : 22;
-    const width = ranks * dx + 20, height = slots * dy + 20;
-    const root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, height: Math.min(460, Math.max(80, height)) });
-    const at = n => [10 + n.rank * dx + dx / 2, 10 + n.slot * dy + dy / 2];
+    // Top to bottom: ranks (the data flow) down, the nodes of a rank across, where the
+    // page is widest (a rank of a hundred chunks stays readable).
+    const labelled = !g.collapsed && slots <= 12;
+    const across = g.collapsed ? 170 : labelled ? 110 : 22, along = g.collapsed ? 60 : 44;
+    const width = slots * across + 20, height = ranks * along + 20;
+    const root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, preserveAspectRatio: 'xMidYMin meet' });
+    root.style.maxWidth = Math.max(width, 300) + 'px';
+    const at = n => [10 + n.slot * across + across / 2, 10 + n.rank * along + along / 2];
     for (const [f, t, c] of g.edges) {
       const [x1, y1] = at(nodes[f]), [x2, y2] = at(nodes[t]);
       const line = svg('line', { x1, y1, x2, y2, stroke: '#b0bec5', 'stroke-width': g.collapsed ? Math.min(6, 1 + Math.log10(c)) : 1 });
@@ -333,7 +336,10 @@
 
   $('live').addEventListener('click', backToLive);
   legend();
-  fetchJson('api/update').then(u => { if (u && u.now_ms !== undefined) render(u); }).catch(() => {});
+  // What happened before the page opened: the stream's last seconds, then the figures.
+  fetchJson('api/stream').then(r => { bars = r.bars.concat(bars); }).catch(() => {})
+    .then(() => fetchJson('api/update'))
+    .then(u => { if (u && u.now_ms !== undefined) render(u); }).catch(() => {});
   const events = new EventSource('events' + query);
   events.onmessage = e => {
     try { render(JSON.parse(e.data)); } catch (err) { $('status').textContent = 'bad update: ' + err; }
