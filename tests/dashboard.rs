@@ -394,3 +394,15 @@ fn malformed_or_oversized_requests_get_400_and_the_server_goes_on() {
     assert!(raw(huge.as_bytes()).starts_with("HTTP/1.1 400"));
     assert_eq!(get(addr, &format!("/api/update?token={token}")).status, 200);
 }
+
+#[test]
+fn an_idle_connection_does_not_hold_up_the_drop() {
+    let dash = Dashboard::serve_quietly().unwrap();
+    // A browser's preconnected socket: open, silent.
+    let idle = TcpStream::connect_timeout(&dash.local_addr(), LIMIT).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    drop(dash);
+    assert!(started.elapsed() < Duration::from_secs(2), "drop took {:?}", started.elapsed());
+    drop(idle);
+}

@@ -128,19 +128,29 @@ struct Request {
 }
 
 /// Reads the request head; `None` when it is malformed, too long or too slow.
-fn read_request(mut stream: &TcpStream) -> Option<Request> {
+/// Waits in short reads, so that a dropped dashboard does not wait for a browser's idle
+/// preconnected socket to time out.
+fn read_request(mut stream: &TcpStream, broadcast: &Broadcast) -> Option<Request> {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
+    stream.set_read_timeout(Some(POLL * 4)).ok()?;
+    let started = std::time::Instant::now();
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        if head.len() > MAX_HEAD {
+        if head.len() > MAX_HEAD || broadcast.stopped() || started.elapsed() > IO_TIMEOUT {
             return None;
         }
-        let n = stream.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
+        match stream.read(&mut buf) {
+            Ok(0) => return None,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return None,
         }
-        head.extend_from_slice(&buf[..n]);
     }
+    stream.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
     let text = std::str::from_utf8(&head).ok()?;
     let mut lines = text.split("\r\n");
     let mut request_line = lines.next()?.split(' ');
@@ -226,7 +236,7 @@ fn connection(stream: TcpStream, site: &Site) {
     if prepare(&stream).is_err() {
         return;
     }
-    let Some(request) = read_request(&stream) else {
+    let Some(request) = read_request(&stream, &site.broadcast) else {
         let _ = respond(&stream, 400, TEXT, b"bad request\n", &[]);
         drain(&stream);
         return;
