@@ -24,6 +24,13 @@ cargo run --release --example bench_scheduler -- --quick
 # served from the cache, or the example fails).
 cargo run --release --example image_flipper
 
+# The live dashboard's example, one round of the lecture's workloads on a free loopback
+# port, and its overhead benchmark at a tiny size (both must keep working). Debug builds
+# with every feature: the same build as the test run below, not one more.
+DASK_DASHBOARD_ONCE=1 DASK_DASHBOARD_ADDR=127.0.0.1:0 \
+  cargo run --all-features --example dashboard -- --size 200000
+cargo run --all-features --example bench_dashboard -- --runs 1 --size 100000 --fan 10000
+
 # The comparison with Python Dask and joblib: tiny sizes, one run each; checks that both
 # sides run and agree (sets up its Python environment; fails under CI=true if it cannot).
 scripts/bench-vs-dask.sh --smoke

@@ -238,6 +238,7 @@ pub(crate) fn compute_here<O: Outputs>(
         plan.add_observer(Arc::new(crate::diagnostics::Spans));
     }
     let backend = backend::for_config(config, everywhere)?;
+    call_hook("planned", || plan.observers.planned(&plan))?;
     call_hook("threads", || plan.observers.threads(backend.threads()))?;
     call_hook("start", || plan.observers.start(plan.task_count))?;
     // A limit too far away to be an `Instant` is no limit.

@@ -97,21 +97,32 @@ impl Config {
     }
 
     /// Registers callbacks, called as tasks start and finish (see [`Callbacks`]).
-    pub fn callback(mut self, callbacks: impl Callbacks) -> Self {
-        self.callbacks.0.push(Arc::new(UserCallbacks(callbacks)));
-        self
+    pub fn callback(self, callbacks: impl Callbacks) -> Self {
+        self.observer(Arc::new(UserCallbacks(callbacks)))
     }
 
     /// Records every task of the computation in `profiler`.
-    pub fn profiler(mut self, profiler: &Profiler) -> Self {
-        self.callbacks.0.push(profiler.observer());
-        self
+    pub fn profiler(self, profiler: &Profiler) -> Self {
+        self.observer(profiler.observer())
     }
 
     /// Draws `tasks done / total`, rate and ETA on stderr while computing, when stderr is
     /// a terminal (silent otherwise).
     pub fn progress(mut self, show: bool) -> Self {
         self.progress = show;
+        self
+    }
+
+    /// Shows this configuration's computations on `dashboard` while they run.
+    #[cfg(feature = "dashboard")]
+    pub fn dashboard(self, dashboard: &crate::Dashboard) -> Self {
+        self.observer(dashboard.observer())
+    }
+
+    /// Adds an observer of the executor (what `callback`, `profiler` and `dashboard`
+    /// register).
+    pub(crate) fn observer(mut self, observer: Arc<dyn crate::observer::Observer>) -> Self {
+        self.callbacks.0.push(observer);
         self
     }
 

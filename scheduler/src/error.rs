@@ -121,6 +121,10 @@ pub enum Error {
     #[cfg(feature = "dataframe")]
     #[error(transparent)]
     DataFrame(#[from] crate::dataframe::DataFrameError),
+    /// The live dashboard could not be served (feature `dashboard`).
+    #[cfg(feature = "dashboard")]
+    #[error(transparent)]
+    Dashboard(#[from] crate::dashboard::DashboardError),
     /// A [`Memory`](crate::Memory) could not use its directory.
     #[error("cache directory: cannot {action} {}: {source}", path.display())]
     CacheIo {

@@ -33,6 +33,9 @@ pub(crate) trait Observer: Send + Sync + 'static {
             outcomes: false,
         }
     }
+    /// Once the plan is made, before any task runs: the graph as it will run (the live
+    /// dashboard draws it).
+    fn planned(&self, _plan: &Plan<'_>) {}
     /// Before any task runs: the number of threads that will run tasks.
     fn threads(&self, _threads: usize) {}
     /// Before any task runs: the number of tasks in the plan.
@@ -106,6 +109,10 @@ impl Observers {
     #[inline]
     pub(crate) fn wants_outcomes(&self) -> bool {
         !self.outcomes.is_empty()
+    }
+
+    pub(crate) fn planned(&self, plan: &Plan<'_>) {
+        self.all.iter().for_each(|o| o.planned(plan));
     }
 
     pub(crate) fn threads(&self, threads: usize) {

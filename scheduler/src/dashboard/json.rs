@@ -1,0 +1,186 @@
+//! What the page receives, as JSON.
+//!
+//! Task names and keys are user text. The page only ever renders them with
+//! `textContent`; as a second fence, `<`, `>` and `&` never appear raw in what the
+//! server sends (they are `\u003c`, `\u003e`, `\u0026` inside JSON strings, which
+//! parse back to the same text), so a response shown or embedded as HTML by mistake
+//! still cannot open a tag.
+
+use serde_json::{json, Value};
+
+use super::graph::GraphView;
+use super::live::{FnRow, Opened, Past, Sample, WorkerRow};
+use super::stream::Bar;
+use crate::key::format_key;
+
+/// `value` as JSON text with no raw `<`, `>` or `&` (they occur only inside strings).
+pub(crate) fn to_safe_text(value: &Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+fn worker_label(shard: usize) -> String {
+    match shard {
+        0 => "caller".to_owned(),
+        w => format!("worker {}", w - 1),
+    }
+}
+
+fn bar_key(bar: &Bar) -> String {
+    match &bar.custom {
+        Some(key) => key.to_string(),
+        None => format_key(bar.name, bar.id),
+    }
+}
+
+fn bars(bars: &[(usize, Bar)]) -> Value {
+    Value::Array(
+        bars.iter()
+            .map(|(w, b)| {
+                json!({
+                    "w": w, "s": ms(b.start), "e": ms(b.end), "name": b.name,
+                    "key": bar_key(b), "ok": b.ok,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn functions(rows: &[FnRow]) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|r| {
+                json!({
+                    "name": r.name, "total": r.total, "done": r.counts.done,
+                    "failed": r.counts.failed, "retried": r.counts.retried,
+                    "running": r.running(), "busy_ms": ms(r.counts.busy_ns),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn workers(rows: &[WorkerRow]) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|w| {
+                json!({
+                    "w": w.shard, "label": worker_label(w.shard), "occupancy": w.occupancy,
+                    "running": w.running, "busy_ms": ms(w.busy_ns),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn states(states: &Option<Vec<u8>>) -> Value {
+    match states {
+        Some(s) => Value::String(s.iter().map(|&b| char::from(b'0' + b)).collect()),
+        None => Value::Null,
+    }
+}
+
+fn summary(p: &Past) -> Value {
+    json!({
+        "id": p.id, "running": false, "ok": p.ok, "started": p.started_unix_ms,
+        "elapsed_ms": ms(p.wall_ns), "threads": p.threads, "tasks": p.tasks,
+        "done": p.done(), "failed": p.failed(),
+    })
+}
+
+/// One update of the live view.
+pub(crate) fn update(sample: &Sample, rss: Option<u64>) -> Value {
+    let computation = match &sample.current {
+        Some(c) => json!({
+            "id": c.id, "running": true, "ok": Value::Null, "started": c.started_unix_ms,
+            "elapsed_ms": ms(c.elapsed_ns), "threads": c.threads, "tasks": c.tasks,
+            "done": sample.functions.iter().map(|f| f.counts.done).sum::<u64>(),
+            "failed": sample.functions.iter().map(|f| f.counts.failed).sum::<u64>(),
+            "states": states(&c.states),
+        }),
+        None => match sample.history.last() {
+            Some(p) => {
+                let mut v = summary(p);
+                v["states"] = states(&p.states);
+                v
+            }
+            None => Value::Null,
+        },
+    };
+    json!({
+        "now_ms": ms(sample.now_ns),
+        "computation": computation,
+        "functions": functions(&sample.functions),
+        "workers": workers(&sample.workers),
+        "bars": bars(&sample.bars),
+        "memory": {
+            "rss": rss,
+            // The observer hook carries no results, so no result's size is known here.
+            "results": Value::Null,
+        },
+        "history": Value::Array(sample.history.iter().rev().map(|p| summary(p)).collect()),
+    })
+}
+
+fn graph(view: &GraphView) -> Value {
+    json!({
+        "collapsed": view.collapsed,
+        "nodes": view.nodes.iter().map(|n| json!({
+            "label": n.label, "name": n.name, "task": n.is_task, "count": n.count,
+            "rank": n.rank, "slot": n.slot,
+        })).collect::<Vec<_>>(),
+        "edges": view.edges.iter().map(|&(f, t, c)| json!([f, t, c])).collect::<Vec<_>>(),
+    })
+}
+
+/// The recent bars a page that opens missed (see `Live::recent_bars`).
+pub(crate) fn recent(now_ns: u64, recent: &[(usize, Bar)]) -> Value {
+    json!({ "now_ms": ms(now_ns), "bars": bars(recent) })
+}
+
+/// A computation opened by id: the running one's structure, or a past one whole.
+pub(crate) fn opened(id: u64, opened: &Opened) -> Value {
+    match opened {
+        Opened::Running(view) => json!({ "id": id, "running": true, "graph": graph(view) }),
+        Opened::Past(p) => {
+            let mut v = summary(p);
+            v["graph"] = graph(&p.view);
+            v["states"] = states(&p.states);
+            v["functions"] = functions(&p.functions);
+            v["workers"] = workers(&p.workers);
+            v["bars"] = bars(&p.bars);
+            v["start_ms"] = json!(ms(p.started_ns));
+            v
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_never_appears_raw_and_parses_back() {
+        let value = json!({ "name": "<script>alert('x' & \"y\")</script>" });
+        let text = to_safe_text(&value);
+        assert!(
+            !text.contains('<') && !text.contains('>') && !text.contains('&'),
+            "{text}"
+        );
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+    }
+}

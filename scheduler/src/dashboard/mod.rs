@@ -1,0 +1,231 @@
+//! The live dashboard (feature `dashboard`): watch computations in the browser while
+//! they run.
+//!
+//! ```no_run
+//! use dask::{Config, Dashboard};
+//!
+//! let dash = Dashboard::serve("127.0.0.1:8787")?; // prints its URL, with a token
+//! let config = Config::default().dashboard(&dash);
+//! let total = dask::delayed(20u64).map(|v| v + 1);
+//! assert_eq!(total.compute_with(&config)?, 21);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The page shows the task stream (a row per worker, a bar per task coloured by
+//! function), progress per function (done / total, failed in red), each worker's
+//! occupancy, memory (the process's resident size), the graph coloured by state, and
+//! the last computations with their figures, each reopenable. It updates ten times a
+//! second while a computation runs.
+//!
+//! How it is built, one idea per file:
+//! - `live.rs`: the observer the executor's hooks feed ([`Callbacks`](crate::Callbacks)),
+//!   with per-worker shards (`shard.rs`) and a bounded ring of bars per worker
+//!   (`stream.rs`), and the history of past computations;
+//! - `graph.rs`: the plan's structure, taken once by the planning hook
+//!   ([`planned`]), node by node or collapsed by function;
+//! - `events.rs`: the update thread and the server-sent event broadcast;
+//! - `server.rs`: HTTP on the standard library's sockets, the token (`token.rs`), the routes;
+//! - `json.rs`: what the page receives; `rss.rs`: the process's memory;
+//! - `assets/`: the page (HTML, JavaScript, CSS), compiled into the library.
+//!
+//! What it cannot show:
+//! - the size of results: the observer hook sees tasks, not their values, so the memory
+//!   panel shows the resident size of the process only;
+//! - on the cluster backend, other processes' workers: completion events stay in the
+//!   process that ran the task (only results cross). Each process's dashboard shows
+//!   its own workers and tasks; its graph and totals cover the whole graph, so the
+//!   tasks other processes run stay "waiting" there;
+//! - computations apart when several run at once with one dashboard: a computation
+//!   started inside a task (or beside one) counts in the running one's figures.
+
+mod error;
+mod events;
+mod graph;
+mod json;
+mod live;
+mod rss;
+mod server;
+mod shard;
+mod stream;
+mod token;
+
+pub use error::DashboardError;
+
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use events::Broadcast;
+use live::Live;
+use server::Site;
+use token::Token;
+
+/// A live view of computations, served over HTTP by this process.
+///
+/// [`serve`](Self::serve) binds a loopback address and prints the page's URL, which
+/// carries a random token: every request without it gets 403. Pass the dashboard to
+/// the computations to watch with [`Config::dashboard`](crate::Config::dashboard).
+/// Dropping it stops the server and frees its port.
+///
+/// ```
+/// use dask::{Config, Dashboard};
+///
+/// let dash = Dashboard::serve("127.0.0.1:0")?; // port 0: any free port
+/// assert!(dash.url().starts_with("http://127.0.0.1:"));
+/// let config = Config::default().dashboard(&dash);
+/// let total = dask::delayed(20u64).map(|v| v + 1);
+/// assert_eq!(total.compute_with(&config)?, 21);
+/// # Ok::<(), dask::Error>(())
+/// ```
+pub struct Dashboard {
+    live: Arc<Live>,
+    broadcast: Arc<Broadcast>,
+    addr: SocketAddr,
+    url: String,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Dashboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL holds the token: not printed by `Debug`.
+        f.debug_struct("Dashboard")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl Dashboard {
+    /// Serves the dashboard on a loopback address (`127.0.0.1:8787`, `[::1]:0`,
+    /// `localhost:8787`; port 0 picks a free port) and prints its URL on stderr.
+    /// Any other address is refused ([`DashboardError::NotLoopback`]); see
+    /// [`serve_exposed`](Self::serve_exposed).
+    pub fn serve(
+        addr: impl ToSocketAddrs + std::fmt::Display,
+    ) -> Result<Dashboard, DashboardError> {
+        let resolved = resolve(&addr)?;
+        if !resolved.ip().is_loopback() {
+            return Err(DashboardError::NotLoopback {
+                addr: addr.to_string(),
+            });
+        }
+        Dashboard::start(resolved, true)
+    }
+
+    /// Serves the dashboard on any address, another machine's reach included, with a
+    /// warning on stderr: the page is plain HTTP, so its token travels unencrypted.
+    pub fn serve_exposed(
+        addr: impl ToSocketAddrs + std::fmt::Display,
+    ) -> Result<Dashboard, DashboardError> {
+        let resolved = resolve(&addr)?;
+        if !resolved.ip().is_loopback() {
+            eprintln!(
+                "warning: the dask dashboard is served on {resolved}, beyond this machine; \
+                 it is plain HTTP: anyone who sees its traffic can read the token"
+            );
+        }
+        Dashboard::start(resolved, true)
+    }
+
+    /// A dashboard on a free loopback port that prints nothing, for tests.
+    #[doc(hidden)]
+    pub fn serve_quietly() -> Result<Dashboard, DashboardError> {
+        Dashboard::start(SocketAddr::from(([127, 0, 0, 1], 0)), false)
+    }
+
+    fn start(addr: SocketAddr, announce: bool) -> Result<Dashboard, DashboardError> {
+        let listener = TcpListener::bind(addr).map_err(|source| DashboardError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| DashboardError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| DashboardError::Start(e.to_string()))?;
+        let token = Token::random();
+        let url = format!("http://{addr}/?token={}", token.as_str());
+        let live = Arc::new(Live::new());
+        let broadcast = Arc::new(Broadcast::new());
+        let site = Arc::new(Site {
+            live: live.clone(),
+            broadcast: broadcast.clone(),
+            token,
+        });
+        let spawn = |name: &str, body: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(body)
+                .map_err(|e| DashboardError::Start(e.to_string()))
+        };
+        let mut threads = Vec::new();
+        let started = spawn(
+            "dask-dashboard-updates",
+            Box::new({
+                let (live, broadcast) = (live.clone(), broadcast.clone());
+                move || events::publish_updates(live, broadcast)
+            }),
+        )
+        .and_then(|updates| {
+            threads.push(updates);
+            spawn(
+                "dask-dashboard-http",
+                Box::new(move || server::serve(listener, site)),
+            )
+        });
+        let dashboard = Dashboard {
+            live,
+            broadcast,
+            addr,
+            url,
+            threads,
+        };
+        // On failure, dropping `dashboard` stops the thread that did start.
+        let http = started?;
+        let mut dashboard = dashboard;
+        dashboard.threads.push(http);
+        if announce {
+            eprintln!("dask dashboard: {}", dashboard.url);
+        }
+        Ok(dashboard)
+    }
+
+    /// The page's address, token included: give it only to whom may watch.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The address served (with the port chosen when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub(crate) fn observer(&self) -> Arc<Live> {
+        self.live.clone()
+    }
+}
+
+fn resolve(addr: &(impl ToSocketAddrs + std::fmt::Display)) -> Result<SocketAddr, DashboardError> {
+    let fail = |reason: String| DashboardError::Address {
+        addr: addr.to_string(),
+        reason,
+    };
+    addr.to_socket_addrs()
+        .map_err(|e| fail(e.to_string()))?
+        .next()
+        .ok_or_else(|| fail("no address".into()))
+}
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        self.broadcast.stop();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+        // The HTTP thread closed the listener and joined every connection's thread
+        // before it returned: the port is free and no socket of ours is open.
+    }
+}

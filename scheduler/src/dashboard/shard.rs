@@ -1,0 +1,154 @@
+//! What one worker records: touched only by that worker while tasks run (and by the
+//! update thread a few times a second), so its lock is uncontended in the hot path.
+
+use std::sync::Arc;
+
+use super::graph::Detail;
+use super::stream::{Bar, Ring};
+
+/// Counters of one function on one worker.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct FnCount {
+    pub(crate) name: &'static str,
+    /// Attempts started.
+    pub(crate) started: u64,
+    /// Attempts that succeeded.
+    pub(crate) done: u64,
+    /// Attempts that failed with no retry left: the task failed.
+    pub(crate) failed: u64,
+    /// Attempts that failed and were retried.
+    pub(crate) retried: u64,
+    pub(crate) busy_ns: u64,
+}
+
+/// How deep a worker's nested tasks are remembered (a task that computes runs inner
+/// tasks on its own worker while it is itself still running).
+const NESTING_KEPT: usize = 64;
+
+#[derive(Default)]
+pub(crate) struct Shard {
+    pub(crate) funcs: Vec<FnCount>,
+    last: usize,
+    /// Tasks running on this worker, innermost last. No start time: a clock read per
+    /// task start would cost more than the rest of the start hook; the update thread
+    /// times running tasks from when it first sees them (see `Live::sample`).
+    pub(crate) running: Vec<&'static str>,
+    /// Attempts started here, ever: tells the update thread whether the task it sees
+    /// running is the one it saw before.
+    pub(crate) starts: u64,
+    /// Time spent in tasks, counting a nested task's time once (in its outermost task).
+    pub(crate) busy_ns: u64,
+    pub(crate) ring: Ring,
+    pub(crate) detail: Option<Arc<Detail>>,
+}
+
+impl Shard {
+    #[inline]
+    pub(crate) fn func(&mut self, name: &'static str) -> &mut FnCount {
+        let i = match self.funcs.get(self.last) {
+            Some(f) if std::ptr::eq(f.name, name) => self.last,
+            _ => self.find(name),
+        };
+        &mut self.funcs[i]
+    }
+
+    #[cold]
+    fn find(&mut self, name: &'static str) -> usize {
+        self.last = match self.funcs.iter().position(|f| f.name == name) {
+            Some(i) => i,
+            None => {
+                self.funcs.push(FnCount {
+                    name,
+                    ..FnCount::default()
+                });
+                self.funcs.len() - 1
+            }
+        };
+        self.last
+    }
+
+    #[inline]
+    pub(crate) fn started(&mut self, name: &'static str) {
+        self.func(name).started += 1;
+        self.starts += 1;
+        if self.running.len() < NESTING_KEPT {
+            self.running.push(name);
+        }
+    }
+
+    /// Records a finished attempt that ran for `duration` ns; `final_failure`: it failed
+    /// with no retry left.
+    #[inline]
+    pub(crate) fn finished(&mut self, bar: Bar, final_failure: bool, duration: u64) {
+        let outermost = self.running.len() <= 1;
+        self.running.pop();
+        if outermost {
+            self.busy_ns += duration;
+        }
+        let f = self.func(bar.name);
+        f.busy_ns += duration;
+        match (bar.ok, final_failure) {
+            (true, _) => f.done += 1,
+            (false, true) => f.failed += 1,
+            (false, false) => f.retried += 1,
+        }
+        self.ring.push(bar);
+    }
+
+    /// Forgets the counters of the previous computation (the stream stays: its bars are
+    /// timed, and the page shows the last seconds).
+    pub(crate) fn reset_counts(&mut self) {
+        self.funcs.clear();
+        self.last = 0;
+        self.running.clear();
+        self.busy_ns = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(name: &'static str, ok: bool) -> Bar {
+        Bar {
+            start: 0,
+            end: 5,
+            name,
+            id: 1,
+            custom: None,
+            ok,
+        }
+    }
+
+    #[test]
+    fn counts_per_function_with_retries_apart_from_failures() {
+        let mut s = Shard::default();
+        s.started("f");
+        s.finished(bar("f", true), false, 5);
+        s.started("g");
+        s.finished(bar("g", false), false, 5);
+        s.started("g");
+        s.finished(bar("g", false), true, 5);
+        s.started("f");
+        assert_eq!(s.running, vec!["f"]);
+        assert_eq!(s.starts, 4);
+        let f = s.funcs.iter().find(|f| f.name == "f").unwrap();
+        assert_eq!((f.started, f.done, f.failed), (2, 1, 0));
+        let g = s.funcs.iter().find(|f| f.name == "g").unwrap();
+        assert_eq!((g.started, g.done, g.failed, g.retried), (2, 0, 1, 1));
+        assert_eq!(s.busy_ns, 15);
+        assert_eq!(s.ring.pushed(), 3);
+    }
+
+    #[test]
+    fn nested_tasks_count_busy_time_once() {
+        let mut s = Shard::default();
+        s.started("outer");
+        s.started("inner");
+        s.finished(bar("inner", true), false, 3);
+        assert_eq!(s.running, vec!["outer"]);
+        s.finished(bar("outer", true), false, 10);
+        assert_eq!(s.busy_ns, 10);
+        assert!(s.running.is_empty());
+    }
+}
