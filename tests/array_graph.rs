@@ -210,7 +210,13 @@ fn array_tasks_are_pure_enough_for_the_disk_cache() {
     // A closure over blocks has no content key: refused, with the reason.
     let closure = default_rng(8).random(10, 5).map_blocks(|b| b.clone()).sum();
     let err = second.cache(&closure).unwrap_err();
-    assert!(matches!(err, dask::Error::NotCacheable { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            dask::Error::Cache(dask::CacheError::NotCacheable { .. })
+        ),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

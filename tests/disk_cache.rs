@@ -184,7 +184,7 @@ where
     T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
 {
     match memory.cache(node) {
-        Err(e @ Error::NotCacheable { .. }) => {
+        Err(e @ Error::Cache(dask::CacheError::NotCacheable { .. })) => {
             assert_eq!(e.key(), Some(node.key()));
             e.to_string()
         }
@@ -857,7 +857,7 @@ fn contains_and_clear_function_and_gitignore() {
     let impure = dask::delayed(3u64).map(|x| x + 1);
     assert!(matches!(
         memory.contains(&impure),
-        Err(Error::NotCacheable { .. })
+        Err(Error::Cache(dask::CacheError::NotCacheable { .. }))
     ));
     // A damaged entry is not "in the cache".
     for file in entry_files(&dir) {

@@ -162,7 +162,10 @@ fn the_error_source_is_the_callers_error() {
     let err = Parallel::new(2)
         .try_map(["7", "eight"], |s| s.parse::<u8>())
         .unwrap_err();
-    assert!(matches!(err, Error::Item { index: 1, .. }));
+    assert!(matches!(
+        err,
+        Error::Parallel(dask::ParallelError::Item { index: 1, .. })
+    ));
     let source = std::error::Error::source(&err).expect("the parse error is the source");
     assert_eq!(source.to_string(), "invalid digit found in string");
 }
@@ -360,7 +363,7 @@ fn a_timeout_stops_map_imap_and_imap_unordered_with_the_item_at_the_deadline() {
         .unwrap_err();
     let took = begun.elapsed();
     assert!(
-        matches!(err, dask::Error::ItemTimeout { after, .. } if after == limit),
+        matches!(err, dask::Error::Parallel(dask::ParallelError::ItemTimeout { after, .. }) if after == limit),
         "{err}"
     );
     let index = err.item_index().unwrap();
@@ -380,7 +383,12 @@ fn a_timeout_stops_map_imap_and_imap_unordered_with_the_item_at_the_deadline() {
         .collect();
     let (last, before) = ordered.split_last().unwrap();
     assert!(
-        matches!(last, Err(dask::Error::ItemTimeout { .. })),
+        matches!(
+            last,
+            Err(dask::Error::Parallel(
+                dask::ParallelError::ItemTimeout { .. }
+            ))
+        ),
         "{last:?}"
     );
     assert_eq!(last.as_ref().unwrap_err().item_index(), Some(before.len()));
@@ -396,7 +404,9 @@ fn a_timeout_stops_map_imap_and_imap_unordered_with_the_item_at_the_deadline() {
     assert!(unordered.len() < 1000);
     assert!(matches!(
         unordered.last(),
-        Some(Err(dask::Error::ItemTimeout { .. }))
+        Some(Err(dask::Error::Parallel(
+            dask::ParallelError::ItemTimeout { .. }
+        )))
     ));
 }
 

@@ -73,44 +73,18 @@ pub enum Error {
     /// An option that cannot be honoured, such as `Scheduler::Threads(0)`.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
-    /// [`Parallel`](crate::Parallel): the call for the item at `index` (its position in
-    /// the input) returned `Err`. Items not yet started were cancelled.
-    #[error("item {index} failed: {source}")]
-    Item {
-        index: usize,
-        #[source]
-        source: BoxError,
-    },
+    /// A [`Parallel`](crate::Parallel) map failed: an item's call returned `Err`,
+    /// panicked or ran past the map's timeout.
+    #[error(transparent)]
+    Parallel(#[from] crate::parallel::ParallelError),
     /// The cluster could not run the computation: a peer that never connected or died, a
     /// result that cannot cross processes, processes that disagree on the graph.
     #[cfg(feature = "cluster")]
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
-    /// [`Parallel`](crate::Parallel): the call for the item at `index` panicked. Items not
-    /// yet started were cancelled; the pool is still usable.
-    #[error("item {index} panicked: {message}")]
-    ItemPanic { index: usize, message: String },
-    /// [`Parallel::timeout`](crate::Parallel::timeout): the map ran past its limit.
-    /// `index` is a call that was still running at the deadline (`running`), or else
-    /// the first item that had not started. Items not started were dropped uncalled.
-    #[error(
-        "item {index} {}: the map timed out after {after:?}",
-        if *running { "was still running" } else { "had not started" }
-    )]
-    ItemTimeout {
-        index: usize,
-        after: std::time::Duration,
-        running: bool,
-    },
-    /// [`Memory::cache`](crate::Memory::cache) refused a node whose key does not name its
-    /// value in every run: it, or a node upstream of it, is not pure. `reason` names
-    /// that node and says what to change.
-    #[error("cannot cache `{name}` ({key}): {reason}")]
-    NotCacheable {
-        key: String,
-        name: String,
-        reason: String,
-    },
+    /// A [`Memory`](crate::Memory) refused a node or could not use its directory.
+    #[error(transparent)]
+    Cache(#[from] crate::memory::CacheError),
     /// An invalid `dask::array` operation (mismatched shapes, an axis out of range, ...),
     /// found while the graph was built and reported before any task ran.
     #[cfg(feature = "array")]
@@ -125,15 +99,6 @@ pub enum Error {
     #[cfg(feature = "dashboard")]
     #[error(transparent)]
     Dashboard(#[from] crate::dashboard::DashboardError),
-    /// A [`Memory`](crate::Memory) could not use its directory.
-    #[error("cache directory: cannot {action} {}: {source}", path.display())]
-    CacheIo {
-        /// What was attempted: `create`, `write`, `list`, `inspect`, `remove`.
-        action: &'static str,
-        path: std::path::PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 fn attempts_note(attempts: u32) -> String {
@@ -157,9 +122,8 @@ impl Error {
     /// [`Memory::cache`](crate::Memory::cache) refused.
     pub fn key(&self) -> Option<&str> {
         match self {
-            Error::Task { key, .. }
-            | Error::Panic { key, .. }
-            | Error::NotCacheable { key, .. } => Some(key),
+            Error::Task { key, .. } | Error::Panic { key, .. } => Some(key),
+            Error::Cache(crate::memory::CacheError::NotCacheable { key, .. }) => Some(key),
             _ => None,
         }
     }
@@ -168,9 +132,8 @@ impl Error {
     /// [`Memory::cache`](crate::Memory::cache) refused.
     pub fn task_name(&self) -> Option<&str> {
         match self {
-            Error::Task { name, .. }
-            | Error::Panic { name, .. }
-            | Error::NotCacheable { name, .. } => Some(name),
+            Error::Task { name, .. } | Error::Panic { name, .. } => Some(name),
+            Error::Cache(crate::memory::CacheError::NotCacheable { name, .. }) => Some(name),
             _ => None,
         }
     }
@@ -178,9 +141,7 @@ impl Error {
     /// The input position of the item that failed, for [`Parallel`](crate::Parallel).
     pub fn item_index(&self) -> Option<usize> {
         match self {
-            Error::Item { index, .. }
-            | Error::ItemPanic { index, .. }
-            | Error::ItemTimeout { index, .. } => Some(*index),
+            Error::Parallel(e) => Some(e.item_index()),
             _ => None,
         }
     }

@@ -194,8 +194,8 @@ pub use diagnostics::{Callbacks, FunctionSummary, Profiler, TaskInfo, TaskRecord
 pub use error::{BoxError, Error};
 pub use graph::graph;
 pub use key_hash::KeyHash;
-pub use memory::{CacheLimits, CacheSize, CacheStats, Memory};
-pub use parallel::{Imap, ImapUnordered, Parallel};
+pub use memory::{CacheError, CacheLimits, CacheSize, CacheStats, Memory};
+pub use parallel::{Imap, ImapUnordered, Parallel, ParallelError};
 
 #[cfg(feature = "dashboard")]
 pub use dashboard::{Dashboard, DashboardError};

@@ -561,11 +561,10 @@ mod tests {
     }
 
     fn config(live: &Arc<Live>, scheduler: Scheduler) -> Config {
-        let mut config = Config::default()
+        Config::default()
             .scheduler(scheduler)
             .observer(live.clone())
-            .errors(ErrorPolicy::Collect);
-        config
+            .errors(ErrorPolicy::Collect)
     }
 
     #[test]

@@ -8,11 +8,14 @@
 //! - `stats.rs`: hit/miss counters and warnings.
 
 mod entry;
+mod error;
 mod limits;
 mod node;
 mod refusal;
 mod stats;
 mod store;
+
+pub use error::CacheError;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -73,7 +76,7 @@ pub use store::CacheSize;
 /// and the arguments' content, with 128 bits of BLAKE3 (the printed key shows 64 of
 /// them; entries compare all 128). A node built from a non-pure task, a `map` closure or
 /// a [`dask::delayed`](crate::delayed()) value is refused with
-/// [`Error::NotCacheable`](crate::Error::NotCacheable). The entry's file is
+/// [`CacheError::NotCacheable`]. The entry's file is
 /// `<dir>/<crate__module__function>/<32 hex digits>.bin`, the digits hashing the key and
 /// the value's type name.
 ///
@@ -147,7 +150,7 @@ impl Memory {
     /// same, different from the original's, and its display name is `cached`. Caching a
     /// node `cache` returned gives it back unchanged.
     ///
-    /// Fails with [`Error::NotCacheable`] when `delayed` is not pure all the way up.
+    /// Fails with [`CacheError::NotCacheable`] when `delayed` is not pure all the way up.
     ///
     /// ```
     /// #[dask::delayed]

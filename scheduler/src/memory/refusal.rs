@@ -23,11 +23,11 @@ pub(crate) fn not_cacheable(node: &dyn NodeDyn) -> Error {
     } else {
         format!("it {}", why_not_pure(node))
     };
-    Error::NotCacheable {
+    Error::Cache(crate::CacheError::NotCacheable {
         key: header.key().to_string(),
         name: header.name.to_string(),
         reason,
-    }
+    })
 }
 
 /// Follows dependencies that are not content-addressed up to a node that is not pure.

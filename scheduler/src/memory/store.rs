@@ -50,10 +50,12 @@ pub(crate) struct Store {
 }
 
 fn io_error<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) -> Error + 'p {
-    move |source| Error::CacheIo {
-        action,
-        path: path.to_owned(),
-        source,
+    move |source| {
+        Error::Cache(crate::CacheError::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        })
     }
 }
 

@@ -96,11 +96,11 @@ impl<R> Shared<R> {
     /// The timeout error for item `index`, if the deadline has passed.
     fn timed_out(&self, index: usize, running: bool) -> Option<Error> {
         let (at, after) = self.deadline?;
-        (Instant::now() >= at).then_some(Error::ItemTimeout {
+        (Instant::now() >= at).then_some(Error::Parallel(crate::ParallelError::ItemTimeout {
             index,
             after,
             running,
-        })
+        }))
     }
 
     /// Whether the consumer frees half the window beyond `claimed` within [`ROOM_WAIT`]:
@@ -204,10 +204,10 @@ where
                     source.exhausted = true;
                     shared.deliver(
                         index,
-                        Err(Error::ItemPanic {
+                        Err(Error::Parallel(crate::ParallelError::ItemPanic {
                             index,
                             message: format!("the input iterator panicked: {message}"),
-                        }),
+                        })),
                     );
                     shared.claimed.store(index + 1, Ordering::Release);
                     shared.stop.store(true, Ordering::Relaxed);
@@ -241,14 +241,14 @@ where
                             }
                             None => Ok(value),
                         },
-                        Ok(Err(error)) => Err(Error::Item {
+                        Ok(Err(error)) => Err(Error::Parallel(crate::ParallelError::Item {
                             index,
                             source: error.into(),
-                        }),
-                        Err(payload) => Err(Error::ItemPanic {
+                        })),
+                        Err(payload) => Err(Error::Parallel(crate::ParallelError::ItemPanic {
                             index,
                             message: panic_message(payload),
-                        }),
+                        })),
                     },
                 };
                 let failed = result.is_err();

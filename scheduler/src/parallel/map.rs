@@ -48,13 +48,19 @@ impl Failure {
     fn into_error(self) -> Error {
         let index = self.index;
         match self.failure {
-            CallFailure::Failed(source) => Error::Item { index, source },
-            CallFailure::Panicked(message) => Error::ItemPanic { index, message },
-            CallFailure::TimedOut { running, after } => Error::ItemTimeout {
-                index,
-                after,
-                running,
-            },
+            CallFailure::Failed(source) => {
+                Error::Parallel(crate::ParallelError::Item { index, source })
+            }
+            CallFailure::Panicked(message) => {
+                Error::Parallel(crate::ParallelError::ItemPanic { index, message })
+            }
+            CallFailure::TimedOut { running, after } => {
+                Error::Parallel(crate::ParallelError::ItemTimeout {
+                    index,
+                    after,
+                    running,
+                })
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 //! input order while later items still run, through a bounded window (`imap.rs`).
 
 mod buffers;
+mod error;
 mod imap;
 mod map;
 mod pool_run;
@@ -18,6 +19,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 pub use crate::batch::BatchSize;
+pub use error::ParallelError;
 pub use imap::{Imap, ImapUnordered};
 use imap::{ImapOptions, Run};
 
@@ -146,7 +148,7 @@ impl Parallel {
 
     /// Stops the map `limit` after it starts, as joblib's `timeout`: no call starts
     /// after the deadline (items not started are dropped uncalled), and the map fails
-    /// with [`Error::ItemTimeout`], whose [`item_index`](Error::item_index) is a call
+    /// with [`ParallelError::ItemTimeout`], whose [`item_index`](Error::item_index) is a call
     /// that was still running at the deadline (or, when none was, the first item that
     /// did not start). Calls cannot be interrupted: `map` returns once the calls
     /// running at the deadline have finished. Applies to `map`, `imap` and
@@ -201,7 +203,7 @@ impl Parallel {
 
     /// Calls `f` on every item, in parallel, and returns the results in input order.
     ///
-    /// A panicking call fails the map with [`Error::ItemPanic`] naming the item's index;
+    /// A panicking call fails the map with [`ParallelError::ItemPanic`] naming the item's index;
     /// items not yet started are not called (they are dropped), and the pool stays usable.
     pub fn map<I, R, F>(&self, items: impl IntoIterator<Item = I>, f: F) -> Result<Vec<R>, Error>
     where
@@ -213,7 +215,7 @@ impl Parallel {
     }
 
     /// [`map`](Self::map) for a fallible `f`: the first `Err` (by index, when several
-    /// calls fail at once) fails the map with [`Error::Item`], carrying the index and the
+    /// calls fail at once) fails the map with [`ParallelError::Item`], carrying the index and the
     /// error as its source; items not yet started are cancelled.
     pub fn try_map<I, R, E, F>(
         &self,
@@ -240,13 +242,13 @@ impl Parallel {
         let items = match collected {
             Ok(items) => items,
             Err(payload) => {
-                return Err(Error::ItemPanic {
+                return Err(Error::Parallel(crate::ParallelError::ItemPanic {
                     index: pulled.get(),
                     message: format!(
                         "the input iterator panicked: {}",
                         crate::error::panic_message(payload)
                     ),
-                })
+                }))
             }
         };
         let report = Report::new(items.len(), workers, self.verbose.clone(), self.progress);
@@ -318,7 +320,7 @@ impl Parallel {
         self.try_imap(items, move |item| Ok::<R, Infallible>(f(item)))
     }
 
-    /// [`imap`](Self::imap) for a fallible `f`: an `Err` is yielded as [`Error::Item`]
+    /// [`imap`](Self::imap) for a fallible `f`: an `Err` is yielded as [`ParallelError::Item`]
     /// at its position, after every earlier result, and ends the iterator.
     pub fn try_imap<I, R, E, F, It>(&self, items: It, f: F) -> Imap<R>
     where
@@ -360,7 +362,7 @@ impl Parallel {
     }
 
     /// [`imap_unordered`](Self::imap_unordered) for a fallible `f`: an `Err` is yielded
-    /// as [`Error::Item`] when its call finishes, and ends the iterator.
+    /// as [`ParallelError::Item`] when its call finishes, and ends the iterator.
     pub fn try_imap_unordered<I, R, E, F, It>(&self, items: It, f: F) -> ImapUnordered<R>
     where
         It: IntoIterator<Item = I>,

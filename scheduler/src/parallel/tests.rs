@@ -110,7 +110,13 @@ fn a_panic_is_an_item_error_and_the_pool_stays_usable() {
                 item.value
             })
             .unwrap_err();
-        assert!(matches!(err, Error::ItemPanic { index: 17, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Parallel(crate::ParallelError::ItemPanic { index: 17, .. })
+            ),
+            "{err}"
+        );
         assert_eq!(err.to_string(), "item 17 panicked: seventeen");
         assert_eq!(item_drops.load(Ordering::SeqCst), N);
         assert_eq!(parallel.map(0..3, |x| x + 1).unwrap(), vec![1, 2, 3]);
