@@ -121,6 +121,12 @@ pub enum Error {
     #[cfg(feature = "dataframe")]
     #[error(transparent)]
     DataFrame(#[from] crate::dataframe::DataFrameError),
+    /// A SQL statement that cannot be planned (a syntax error with its line and column,
+    /// an unknown table or column, an unsupported construct, a type error), reported
+    /// before any task ran.
+    #[cfg(feature = "sql")]
+    #[error(transparent)]
+    Sql(#[from] crate::sql::SqlError),
     /// A [`Memory`](crate::Memory) could not use its directory.
     #[error("cache directory: cannot {action} {}: {source}", path.display())]
     CacheIo {

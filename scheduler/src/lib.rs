@@ -153,6 +153,8 @@ mod node;
 mod operators;
 mod parallel;
 mod plan;
+#[cfg(feature = "sql")]
+pub mod sql;
 mod sync;
 
 pub use args::{Arg, IntoArg};

@@ -26,16 +26,17 @@
 //! ```
 
 pub mod arrow;
+mod convert;
 mod csv;
 mod datasets;
 mod error;
-mod expr;
-mod files;
+pub(crate) mod expr;
+pub(crate) mod files;
 mod freq;
 pub mod groupby;
 mod parquet;
 mod pretty;
-mod reduce;
+pub(crate) mod reduce;
 mod resample;
 mod rolling;
 mod rowwise;
@@ -53,6 +54,7 @@ use crate::{Delayed, Error};
 pub use csv::{read_csv, read_csv_with, CsvOptions};
 pub use datasets::{timeseries, TimeseriesOptions};
 pub use error::DataFrameError;
+pub use convert::{CastType, TruncUnit};
 pub use expr::{col, lit, BinOp, Expr, Lit};
 pub use groupby::{agg, Agg, GroupBy};
 pub use parquet::read_parquet;
