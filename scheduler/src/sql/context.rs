@@ -17,13 +17,18 @@ use super::plan::{Plan, Source, Table};
 use crate::dataframe::{expr::dtype_name, DataFrame};
 use crate::Error;
 
-/// The longest statement accepted, in bytes: the parser builds chains of operators
-/// without recursing, so the text's length is what bounds the syntax tree's depth.
-pub const MAX_QUERY_BYTES: usize = 256 * 1024;
+/// The longest statement accepted, in bytes.
+pub const MAX_QUERY_BYTES: usize = 1024 * 1024;
 
-/// Stack for parsing, planning and dropping one statement's syntax tree (allocated per
-/// statement, touched only as deep as the statement goes).
-const PLANNING_STACK: usize = 64 * 1024 * 1024;
+/// The most tokens a statement may have. Each level of a syntax tree holds at least one
+/// token, and sqlparser builds chains of operators (`1 + 1 + ..`) without its recursion
+/// limit, so this is what bounds the depth of the walks over the tree that recurse
+/// (its `Display` and `Drop`, about 10 KiB of stack a level in a debug build).
+pub const MAX_QUERY_TOKENS: usize = 8192;
+
+/// Stack for parsing, planning and dropping one statement's syntax tree: reserved per
+/// statement, touched only as deep as the statement goes.
+const PLANNING_STACK: usize = 256 * 1024 * 1024;
 
 /// A catalog of named tables that SQL statements query (dask-sql's `Context`).
 ///
@@ -233,8 +238,21 @@ fn parse(query: &str) -> Result<Statement, SqlError> {
             query.len()
         )));
     }
+    let dialect = GenericDialect {};
+    let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, query)
+        .tokenize()
+        .map_err(|e| SqlError::from_parser(e.into()))?;
+    let tokens = tokens
+        .iter()
+        .filter(|t| !matches!(t, sqlparser::tokenizer::Token::Whitespace(_)))
+        .count();
+    if tokens > MAX_QUERY_TOKENS {
+        return Err(SqlError::invalid(format!(
+            "the statement has {tokens} tokens; at most {MAX_QUERY_TOKENS} are accepted"
+        )));
+    }
     let mut statements = stacker::grow(PLANNING_STACK, || {
-        Parser::parse_sql(&GenericDialect {}, query).map_err(SqlError::from_parser)
+        Parser::parse_sql(&dialect, query).map_err(SqlError::from_parser)
     })?;
     match statements.len() {
         1 => Ok(statements.remove(0)),

@@ -47,11 +47,15 @@ fn list(names: &[String]) -> String {
 
 impl SqlError {
     pub(crate) fn unsupported(what: impl Into<String>) -> SqlError {
-        SqlError::Unsupported { what: what.into() }
+        SqlError::Unsupported {
+            what: clip(what.into()),
+        }
     }
 
     pub(crate) fn invalid(why: impl Into<String>) -> SqlError {
-        SqlError::Invalid { why: why.into() }
+        SqlError::Invalid {
+            why: clip(why.into()),
+        }
     }
 
     /// The parser's error with its position taken out of its message (sqlparser ends
@@ -107,4 +111,18 @@ impl From<crate::dataframe::DataFrameError> for SqlError {
             },
         }
     }
+}
+
+/// A message cut to a readable length (it may quote a long expression).
+fn clip(mut text: String) -> String {
+    const MAX: usize = 240;
+    if text.len() > MAX {
+        let mut end = MAX;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str("...");
+    }
+    text
 }

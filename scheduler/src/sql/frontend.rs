@@ -319,6 +319,9 @@ impl<'a> Planner<'a> {
         for item in &s.projection {
             match item {
                 ast::SelectItem::UnnamedExpr(e) => {
+                    // Translated first: an expression too deep to translate is an error
+                    // before its text (a recursive walk) is made.
+                    let x = self.grouped_expr(e, &scope, grouping.as_mut())?;
                     let name = match e {
                         ast::Expr::Identifier(i) => i.value.clone(),
                         ast::Expr::CompoundIdentifier(parts) => {
@@ -326,7 +329,6 @@ impl<'a> Planner<'a> {
                         }
                         other => other.to_string(),
                     };
-                    let x = self.grouped_expr(e, &scope, grouping.as_mut())?;
                     exprs.push((x, name));
                 }
                 ast::SelectItem::ExprWithAlias { expr, alias } => {

@@ -40,6 +40,6 @@ mod plan;
 mod scan;
 mod sort;
 
-pub use context::{Context, MAX_QUERY_BYTES};
+pub use context::{Context, MAX_QUERY_BYTES, MAX_QUERY_TOKENS};
 pub use error::SqlError;
 pub use join::BROADCAST_MAX_PARTITIONS;
