@@ -241,7 +241,7 @@ fn parse(query: &str) -> Result<Statement, SqlError> {
     let dialect = GenericDialect {};
     let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, query)
         .tokenize()
-        .map_err(|e| SqlError::from_parser(e.into()))?;
+        .map_err(|e| SqlError::from_parser(e.into(), query))?;
     let tokens = tokens
         .iter()
         .filter(|t| !matches!(t, sqlparser::tokenizer::Token::Whitespace(_)))
@@ -252,7 +252,7 @@ fn parse(query: &str) -> Result<Statement, SqlError> {
         )));
     }
     let mut statements = stacker::grow(PLANNING_STACK, || {
-        Parser::parse_sql(&dialect, query).map_err(SqlError::from_parser)
+        Parser::parse_sql(&dialect, query).map_err(|e| SqlError::from_parser(e, query))
     })?;
     match statements.len() {
         1 => Ok(statements.remove(0)),

@@ -59,8 +59,9 @@ impl SqlError {
     }
 
     /// The parser's error with its position taken out of its message (sqlparser ends
-    /// messages with `at Line: L, Column: C`).
-    pub(crate) fn from_parser(e: sqlparser::parser::ParserError) -> SqlError {
+    /// messages with `at Line: L, Column: C`); an error at the end of `query` (which
+    /// sqlparser gives no position) is placed just after its last character.
+    pub(crate) fn from_parser(e: sqlparser::parser::ParserError, query: &str) -> SqlError {
         use sqlparser::parser::ParserError;
         let text = match e {
             ParserError::TokenizerError(s) | ParserError::ParserError(s) => s,
@@ -86,9 +87,19 @@ impl SqlError {
             Some(at) => text[..at].to_string(),
             None => text.clone(),
         };
+        let (line, column) = match (line, column) {
+            (Some(l), Some(c)) => (l, c),
+            _ if message.contains("EOF") => {
+                let trimmed = query.trim_end();
+                let line = trimmed.lines().count().max(1) as u64;
+                let last = trimmed.lines().last().unwrap_or("");
+                (line, last.chars().count() as u64 + 1)
+            }
+            _ => (1, 1),
+        };
         SqlError::Syntax {
-            line: line.unwrap_or(1),
-            column: column.unwrap_or(1),
+            line,
+            column,
             message,
         }
     }
