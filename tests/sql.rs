@@ -201,7 +201,7 @@ fn syntax_errors_name_line_and_column() {
     match sql_err(&mut ctx, "SELECT name FROM timeseries WHERE y >") {
         SqlError::Syntax { line, column, message } => {
             assert_eq!(line, 1);
-            assert_eq!(column, 39, "{message}");
+            assert_eq!(column, 38, "{message}");
         }
         other => panic!("{other}"),
     }
