@@ -192,8 +192,16 @@ fn aggregate(df: &DataFrame, keys: &[(Expr, String)], aggs: &[AggCall]) -> Resul
             return Err(e.clone().into());
         }
     }
+    let mut single = !parts.is_empty() && parts.len() == 1 && !whole_table;
+    if parts.is_empty() {
+        // Keys alone (`SELECT k FROM t GROUP BY k`): the groups, with a count dropped below.
+        parts.push(d.groupby(key_names.clone()).agg([agg::count(key_names[0].as_str()).alias("__n")]));
+        single = false;
+    }
+    if let Some(e) = parts[0].error() {
+        return Err(e.clone().into());
+    }
     let mut out = parts.remove(0);
-    let single = parts.is_empty() && !whole_table;
     for (i, p) in parts.into_iter().enumerate() {
         // Later parts' key columns renamed, joined to the first on the keys.
         let renamed: Vec<(String, String)> = key_names.iter().map(|k| (k.clone(), format!("__k{i}_{k}"))).collect();
