@@ -119,3 +119,14 @@ fn every_seed_query_runs() {
         df.compute().unwrap_or_else(|e| panic!("{q}: {e}"));
     }
 }
+
+/// Crashes the fuzzing found, kept as plain tests.
+#[test]
+fn crash_regressions() {
+    let mut ctx = context();
+    // GROUP BY without an aggregate panicked (an empty list of aggregate frames).
+    let groups = ctx.sql("SELECT name FROM t GROUP BY name").unwrap().compute().unwrap();
+    assert_eq!(groups.num_rows(), 3);
+    let groups = ctx.sql("SELECT id + 1 AS j FROM t GROUP BY id + 1 ORDER BY j LIMIT 2").unwrap().compute().unwrap();
+    assert_eq!(groups.num_rows(), 2);
+}

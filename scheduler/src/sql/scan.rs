@@ -214,3 +214,42 @@ fn min_max(s: &Statistics) -> Option<(f64, f64)> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataframe::{col, lit};
+    use arrow_array::{ArrayRef, Int64Array};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    /// A Parquet file of `v` = 0..100 in row groups of 10, and its reader's metadata.
+    fn file(name: &str) -> (PathBuf, ParquetMetaData, SchemaRef) {
+        let path = std::env::temp_dir().join(format!("dask-sql-rg-{name}-{}.parquet", std::process::id()));
+        let batch =
+            RecordBatch::try_from_iter([("v", Arc::new(Int64Array::from_iter_values(0..100)) as ArrayRef)]).unwrap();
+        let props = WriterProperties::builder().set_max_row_group_size(10).build();
+        let mut w = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let b = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
+        let (meta, schema) = (b.metadata().as_ref().clone(), b.schema().clone());
+        (path, meta, schema)
+    }
+
+    #[test]
+    fn row_groups_ruled_out_by_statistics_are_skipped() {
+        let (path, meta, schema) = file("skip");
+        assert_eq!(meta.num_row_groups(), 10);
+        assert_eq!(row_groups(&meta, &schema, &[col("v").gt_eq(lit(85))]), vec![8, 9]);
+        assert_eq!(row_groups(&meta, &schema, &[lit(15).gt(col("v"))]), vec![0, 1]);
+        assert_eq!(row_groups(&meta, &schema, &[col("v").eq(lit(42)), col("v").lt(lit(50))]), vec![4]);
+        assert!(row_groups(&meta, &schema, &[col("v").gt(lit(1000))]).is_empty());
+        // What the statistics cannot decide keeps every group.
+        assert_eq!(row_groups(&meta, &schema, &[col("v").neq(lit(3))]).len(), 10);
+        // And the scan reads only the groups kept: 5 rows of group 9.
+        let df = scan(Format::Parquet, std::slice::from_ref(&path), &schema, &["v".to_string()], &[col("v").gt(lit(94))]).unwrap();
+        assert_eq!(df.compute().unwrap().num_rows(), 5);
+        let _ = std::fs::remove_file(&path);
+    }
+}
