@@ -197,8 +197,11 @@ mod tests {
             assert_eq!(days_from_civil(y, m, d), z);
         }
         assert_eq!(civil_from_days(0), (1970, 1, 1));
-        // 2000-02-29 exists: day 11_016 is 2000-03-01.
-        assert_eq!(civil_from_days(11_016), (2000, 3, 1));
-        assert_eq!(civil_from_days(11_015), (2000, 2, 29));
+        // 2000-01-01 is day 10_957; 2000 is a leap year, so day 11_016 is February 29th.
+        assert_eq!(civil_from_days(10_957), (2000, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
+        // 1900 is not: February has 28 days.
+        assert_eq!(civil_from_days(days_from_civil(1900, 2, 28) + 1), (1900, 3, 1));
     }
 }

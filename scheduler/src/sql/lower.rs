@@ -124,6 +124,9 @@ fn project_batch(batch: &RecordBatch, exprs: &[(Expr, String)], schema: &SchemaR
 /// A `GROUP BY` (or a whole-table aggregate) on `groupby(..).agg(..)`: keys, then the
 /// aggregates, in plan order.
 fn aggregate(df: &DataFrame, keys: &[(Expr, String)], aggs: &[AggCall]) -> Result<DataFrame, SqlError> {
+    if keys.is_empty() && !aggs.is_empty() && aggs.iter().all(|a| a.kind == AggKind::CountStar) {
+        return count_rows(df, aggs);
+    }
     let mut d = df.clone();
     let mut key_names = Vec::new();
     for (e, name) in keys {
@@ -287,4 +290,33 @@ fn union(inputs: &[Plan]) -> Result<DataFrame, SqlError> {
     }
     let schema = schema.ok_or_else(|| SqlError::invalid("UNION ALL of nothing"))?;
     Ok(DataFrame::from_parts(parts, schema, None, None, "sql-union"))
+}
+
+/// `SELECT COUNT(*) FROM ..`: the partitions' row counts summed (`DataFrame::len`), no
+/// grouping; one row, also over no rows.
+fn count_rows(df: &DataFrame, aggs: &[AggCall]) -> Result<DataFrame, SqlError> {
+    if let Some(e) = df.error() {
+        return Err(e.clone().into());
+    }
+    let fields: Vec<Field> = aggs
+        .iter()
+        .map(|a| Field::new(&a.name, arrow_schema::DataType::Int64, true))
+        .collect();
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let s = schema.clone();
+    let node = crate::try_map_many_pure(
+        "sql-count",
+        aggs.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        &[df.len()],
+        move |n: &[&usize]| {
+            let n = i64::try_from(*n[0]).map_err(|e| ArrowError::ComputeError(e.to_string()))?;
+            let columns = s
+                .fields()
+                .iter()
+                .map(|_| Arc::new(arrow_array::Int64Array::from(vec![n])) as arrow_array::ArrayRef)
+                .collect();
+            RecordBatch::try_new(s.clone(), columns)
+        },
+    );
+    Ok(DataFrame::from_parts(vec![node], schema, None, None, "sql-count"))
 }

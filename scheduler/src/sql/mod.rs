@@ -22,7 +22,7 @@
 //! Differences from SQL: grouping follows pandas, so rows whose group key is null are
 //! left out (SQL makes them a group) and `DISTINCT` drops rows with a null; `/` is true
 //! division (`7 / 2` is `3.5`); an aggregate without `GROUP BY` over no rows gives no
-//! row (SQL gives one); `SUM` of a group without values is 0 (SQL: null).
+//! row (SQL gives one; `COUNT(*)` alone gives its 0); `SUM` of a group without values is 0 (SQL: null).
 //!
 //! Errors are [`SqlError`]s inside [`dask::Error::Sql`](crate::Error::Sql): a syntax
 //! error with its line and column, an unknown table or column with the names that

@@ -228,7 +228,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("dask-sql-rg-{name}-{}.parquet", std::process::id()));
         let batch =
             RecordBatch::try_from_iter([("v", Arc::new(Int64Array::from_iter_values(0..100)) as ArrayRef)]).unwrap();
-        let props = WriterProperties::builder().set_max_row_group_size(10).build();
+        let props = WriterProperties::builder().set_max_row_group_row_count(Some(10)).build();
         let mut w = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props)).unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
