@@ -24,7 +24,10 @@ fn time<T>(f: impl FnOnce() -> T) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(7);
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(7);
     let df = dask::datasets::timeseries(Default::default()).persist()?;
     let mut ctx = Context::new();
     ctx.create_table("timeseries", df.clone());
@@ -65,12 +68,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("| query | explain (no graph) | sql() (with graph) |");
     println!("| --- | ---: | ---: |");
     for (name, q, _) in &cases {
-        let e = median((0..200).map(|_| time(|| ctx.explain(q).map(|s| s.len()))).collect());
-        let s = median((0..200).map(|_| time(|| ctx.sql(q).map(|d| d.npartitions()))).collect());
+        let e = median(
+            (0..200)
+                .map(|_| time(|| ctx.explain(q).map(|s| s.len())))
+                .collect(),
+        );
+        let s = median(
+            (0..200)
+                .map(|_| time(|| ctx.sql(q).map(|d| d.npartitions())))
+                .collect(),
+        );
         println!("| {name} | {:.0} µs | {:.0} µs |", e * 1e6, s * 1e6);
     }
 
-    println!("\nrun time on the persisted table (30 partitions, 2.6M rows), median of {runs} A/B pairs:");
+    println!(
+        "\nrun time on the persisted table (30 partitions, 2.6M rows), median of {runs} A/B pairs:"
+    );
     println!("| query | SQL | dataframe calls | SQL / dataframe |");
     println!("| --- | ---: | ---: | ---: |");
     for (name, q, api) in &cases {
@@ -80,11 +93,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut a = Vec::new();
         let mut b = Vec::new();
         for _ in 0..runs {
-            a.push(time(|| ctx.sql(q).and_then(|d| d.compute()).map(|t| t.num_rows())));
+            a.push(time(|| {
+                ctx.sql(q).and_then(|d| d.compute()).map(|t| t.num_rows())
+            }));
             b.push(time(|| api(&df)));
         }
         let (a, b) = (median(a), median(b));
-        println!("| {name} | {:.1} ms | {:.1} ms | {:.2} |", a * 1e3, b * 1e3, a / b);
+        println!(
+            "| {name} | {:.1} ms | {:.1} ms | {:.2} |",
+            a * 1e3,
+            b * 1e3,
+            a / b
+        );
     }
     Ok(())
 }

@@ -56,8 +56,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let names = ["Alice", "Bob", "Charlie", "Dan", "Edith", "Frank"];
     let teams = ["red", "blue", "red", "green", "blue", "green"];
     let batch = RecordBatch::try_from_iter([
-        ("name", Arc::new(StringArray::from(names.to_vec())) as ArrayRef),
-        ("team", Arc::new(StringArray::from(teams.to_vec())) as ArrayRef),
+        (
+            "name",
+            Arc::new(StringArray::from(names.to_vec())) as ArrayRef,
+        ),
+        (
+            "team",
+            Arc::new(StringArray::from(teams.to_vec())) as ArrayRef,
+        ),
     ])?;
     ctx.create_table("teams", DataFrame::from_batches(vec![batch])?);
     let join = "SELECT teams.team, COUNT(*) AS n, AVG(t.y) AS y FROM timeseries t \
@@ -70,7 +76,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "CREATE TABLE busy AS SELECT name, COUNT(*) AS n, STDDEV(x) AS sd FROM timeseries \
          WHERE x > 0.9 GROUP BY name",
     )?;
-    show(&mut ctx, "SELECT name, n, sd FROM busy ORDER BY n DESC LIMIT 3")?;
+    show(
+        &mut ctx,
+        "SELECT name, n, sd FROM busy ORDER BY n DESC LIMIT 3",
+    )?;
     show(&mut ctx, "SHOW TABLES")?;
     Ok(())
 }

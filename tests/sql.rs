@@ -34,14 +34,30 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn floats(b: &RecordBatch, name: &str) -> Vec<f64> {
-    let c = b.column_by_name(name).unwrap_or_else(|| panic!("no {name} in {:?}", b.schema()));
-    let c = dask::dataframe::arrow::compute::cast(c, &dask::dataframe::arrow::datatypes::DataType::Float64).unwrap();
-    c.as_any().downcast_ref::<Float64Array>().unwrap().iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+    let c = b
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("no {name} in {:?}", b.schema()));
+    let c = dask::dataframe::arrow::compute::cast(
+        c,
+        &dask::dataframe::arrow::datatypes::DataType::Float64,
+    )
+    .unwrap();
+    c.as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect()
 }
 
 fn strings(b: &RecordBatch, name: &str) -> Vec<String> {
     let c = b.column_by_name(name).unwrap();
-    c.as_any().downcast_ref::<StringArray>().unwrap().iter().map(|v| v.unwrap_or("").to_string()).collect()
+    c.as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect()
 }
 
 fn sql_err(ctx: &mut Context, q: &str) -> SqlError {
@@ -63,7 +79,11 @@ fn group_by_query_equals_the_dataframe_api() {
     let want = ts()
         .filter(col("y").gt(lit(0.0)))
         .groupby(["name"])
-        .agg([agg::sum("x").alias("x"), agg::max("y"), agg::std("x").alias("sd")])
+        .agg([
+            agg::sum("x").alias("x"),
+            agg::max("y"),
+            agg::std("x").alias("sd"),
+        ])
         .compute()
         .unwrap();
     assert_eq!(got.num_rows(), 26);
@@ -76,8 +96,16 @@ fn group_by_query_equals_the_dataframe_api() {
 #[test]
 fn filtered_count_equals_len_of_the_filtered_frame() {
     let mut ctx = ctx();
-    let got = ctx.sql("SELECT COUNT(*) AS n FROM timeseries WHERE x > 0.5 AND name = 'Alice'").unwrap().compute().unwrap();
-    let want = ts().filter(col("x").gt(lit(0.5)).and(col("name").eq(lit("Alice")))).len().compute().unwrap();
+    let got = ctx
+        .sql("SELECT COUNT(*) AS n FROM timeseries WHERE x > 0.5 AND name = 'Alice'")
+        .unwrap()
+        .compute()
+        .unwrap();
+    let want = ts()
+        .filter(col("x").gt(lit(0.5)).and(col("name").eq(lit("Alice"))))
+        .len()
+        .compute()
+        .unwrap();
     assert!(want > 0);
     assert_eq!(floats(&got, "n"), vec![want as f64]);
 }
@@ -99,9 +127,13 @@ fn hourly_date_trunc_equals_resample() {
     assert_eq!(floats(&got, "x"), floats(&want, "x"));
     assert!(floats(&got, "n").iter().all(|&n| n == 60.0));
     // Days and months, too.
-    let days = ctx.sql("SELECT DATE_TRUNC('day', timestamp) AS d, COUNT(*) AS n FROM timeseries GROUP BY 1").unwrap();
+    let days = ctx
+        .sql("SELECT DATE_TRUNC('day', timestamp) AS d, COUNT(*) AS n FROM timeseries GROUP BY 1")
+        .unwrap();
     assert_eq!(floats(&days.compute().unwrap(), "n"), vec![1440.0; 4]);
-    let months = ctx.sql("SELECT DATE_TRUNC('month', timestamp) AS m, COUNT(*) FROM timeseries GROUP BY m").unwrap();
+    let months = ctx
+        .sql("SELECT DATE_TRUNC('month', timestamp) AS m, COUNT(*) FROM timeseries GROUP BY m")
+        .unwrap();
     let months = months.compute().unwrap();
     assert_eq!(months.num_rows(), 1);
     assert_eq!(floats(&months, "m"), vec![946_684_800e9]);
@@ -114,23 +146,49 @@ fn explain_shows_columns_and_filters_pushed_into_the_scan_and_the_top_k() {
         .explain("SELECT name, SUM(x) AS total FROM timeseries WHERE y > 0 GROUP BY name ORDER BY total DESC LIMIT 3")
         .unwrap();
     // The scan reads y for its filter and passes on name and x.
-    assert!(plan.contains("Scan: timeseries (dataframe) columns=[name, x] filters=[(y > 0)]"), "{plan}");
-    assert!(plan.contains("TopK: 3 by [total DESC] (per-partition top-3, then merged)"), "{plan}");
-    assert!(!plan.contains("Filter:"), "the filter stays above the scan:\n{plan}");
+    assert!(
+        plan.contains("Scan: timeseries (dataframe) columns=[name, x] filters=[(y > 0)]"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("TopK: 3 by [total DESC] (per-partition top-3, then merged)"),
+        "{plan}"
+    );
+    assert!(
+        !plan.contains("Filter:"),
+        "the filter stays above the scan:\n{plan}"
+    );
     // Through a subquery and a join, too.
     let mut ctx = ctx;
-    ctx.create_table("names", DataFrame::from_batches(vec![names_batch()]).unwrap());
+    ctx.create_table(
+        "names",
+        DataFrame::from_batches(vec![names_batch()]).unwrap(),
+    );
     let plan = ctx
         .explain("SELECT s.name, n.label FROM (SELECT name, id FROM timeseries) s JOIN names n ON s.id = n.id WHERE s.name = 'Bob' AND n.label <> 'x'")
         .unwrap();
-    assert!(plan.contains("Scan: timeseries (dataframe) columns=[name, id] filters=[(name == \"Bob\")]"), "{plan}");
-    assert!(plan.contains("Scan: names (dataframe) columns=[id, label] filters=[(label != \"x\")]"), "{plan}");
+    assert!(
+        plan.contains(
+            "Scan: timeseries (dataframe) columns=[name, id] filters=[(name == \"Bob\")]"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Scan: names (dataframe) columns=[id, label] filters=[(label != \"x\")]"),
+        "{plan}"
+    );
 }
 
 fn names_batch() -> RecordBatch {
     RecordBatch::try_from_iter([
-        ("id", std::sync::Arc::new(Int64Array::from(vec![1000, 1001, 1002])) as _),
-        ("label", std::sync::Arc::new(StringArray::from(vec!["a", "b", "c"])) as _),
+        (
+            "id",
+            std::sync::Arc::new(Int64Array::from(vec![1000, 1001, 1002])) as _,
+        ),
+        (
+            "label",
+            std::sync::Arc::new(StringArray::from(vec!["a", "b", "c"])) as _,
+        ),
     ])
     .unwrap()
 }
@@ -138,9 +196,17 @@ fn names_batch() -> RecordBatch {
 #[test]
 fn create_table_as_select_show_tables_describe_and_drop() {
     let mut ctx = ctx();
-    ctx.sql("CREATE TABLE positive AS SELECT name, x FROM timeseries WHERE y > 0").unwrap();
-    assert_eq!(ctx.tables(), vec!["positive".to_string(), "timeseries".to_string()]);
-    let n = ctx.sql("SELECT COUNT(*) AS n FROM positive").unwrap().compute().unwrap();
+    ctx.sql("CREATE TABLE positive AS SELECT name, x FROM timeseries WHERE y > 0")
+        .unwrap();
+    assert_eq!(
+        ctx.tables(),
+        vec!["positive".to_string(), "timeseries".to_string()]
+    );
+    let n = ctx
+        .sql("SELECT COUNT(*) AS n FROM positive")
+        .unwrap()
+        .compute()
+        .unwrap();
     let want = ts().filter(col("y").gt(lit(0.0))).len().compute().unwrap();
     assert_eq!(floats(&n, "n"), vec![want as f64]);
     let shown = ctx.sql("SHOW TABLES").unwrap().compute().unwrap();
@@ -148,7 +214,13 @@ fn create_table_as_select_show_tables_describe_and_drop() {
     let described = ctx.sql("DESCRIBE positive").unwrap().compute().unwrap();
     assert_eq!(strings(&described, "Column"), vec!["name", "x"]);
     assert_eq!(strings(&described, "Type"), vec!["string", "float64"]);
-    assert!(matches!(sql_err(&mut ctx, "CREATE TABLE positive AS SELECT 1 AS one FROM timeseries"), SqlError::Invalid { .. }));
+    assert!(matches!(
+        sql_err(
+            &mut ctx,
+            "CREATE TABLE positive AS SELECT 1 AS one FROM timeseries"
+        ),
+        SqlError::Invalid { .. }
+    ));
     ctx.sql("DROP TABLE positive").unwrap();
     assert_eq!(ctx.tables(), vec!["timeseries".to_string()]);
     assert!(ctx.drop_table("positive").is_err());
@@ -158,24 +230,38 @@ fn create_table_as_select_show_tables_describe_and_drop() {
 fn csv_and_parquet_tables_read_only_what_the_query_needs_and_agree_with_the_frame() {
     let dir = scratch("files");
     let df = ts();
-    df.to_csv(&dir.join("csv/part-*.csv").to_string_lossy()).unwrap();
+    df.to_csv(&dir.join("csv/part-*.csv").to_string_lossy())
+        .unwrap();
     df.to_parquet(dir.join("pq")).unwrap();
     let mut ctx = ctx();
-    ctx.register_csv("c", &dir.join("csv/part-*.csv").to_string_lossy()).unwrap();
+    ctx.register_csv("c", &dir.join("csv/part-*.csv").to_string_lossy())
+        .unwrap();
     ctx.register_parquet("p", dir.join("pq")).unwrap();
-    let q = |t: &str| format!("SELECT name, COUNT(*) AS n, SUM(x) AS sx FROM {t} WHERE y > 0.5 GROUP BY name ORDER BY name");
+    let q = |t: &str| {
+        format!("SELECT name, COUNT(*) AS n, SUM(x) AS sx FROM {t} WHERE y > 0.5 GROUP BY name ORDER BY name")
+    };
     let want = ctx.sql(&q("timeseries")).unwrap().compute().unwrap();
     for t in ["c", "p"] {
         let got = ctx.sql(&q(t)).unwrap().compute().unwrap();
         assert_eq!(strings(&got, "name"), strings(&want, "name"), "{t}");
         assert_eq!(floats(&got, "n"), floats(&want, "n"), "{t}");
         let (a, b) = (floats(&got, "sx"), floats(&want, "sx"));
-        assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-9), "{t}: {a:?} {b:?}");
+        assert!(
+            a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-9),
+            "{t}: {a:?} {b:?}"
+        );
         let plan = ctx.explain(&q(t)).unwrap();
-        assert!(plan.contains("columns=[name, x] filters=[(y > 0.5)]"), "{plan}");
+        assert!(
+            plan.contains("columns=[name, x] filters=[(y > 0.5)]"),
+            "{plan}"
+        );
     }
     // A Parquet filter no row group can satisfy: nothing read, no rows.
-    let none = ctx.sql("SELECT COUNT(*) AS n FROM p WHERE x > 5").unwrap().compute().unwrap();
+    let none = ctx
+        .sql("SELECT COUNT(*) AS n FROM p WHERE x > 5")
+        .unwrap()
+        .compute()
+        .unwrap();
     assert_eq!(floats(&none, "n"), vec![0.0]);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -183,23 +269,35 @@ fn csv_and_parquet_tables_read_only_what_the_query_needs_and_agree_with_the_fram
 #[test]
 fn the_graph_of_a_query_is_drawable_like_any_dataframe() {
     let mut ctx = ctx();
-    let df = ctx.sql("SELECT name, MAX(y) FROM timeseries GROUP BY name").unwrap();
+    let df = ctx
+        .sql("SELECT name, MAX(y) FROM timeseries GROUP BY name")
+        .unwrap();
     let dir = scratch("graph");
     df.visualize(dir.join("q.dot")).unwrap();
     let dot = std::fs::read_to_string(dir.join("q.dot")).unwrap();
-    assert!(dot.contains("groupby-chunk") && dot.contains("groupby-combine"), "{dot}");
+    assert!(
+        dot.contains("groupby-chunk") && dot.contains("groupby-combine"),
+        "{dot}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn syntax_errors_name_line_and_column() {
     let mut ctx = ctx();
-    match sql_err(&mut ctx, "SELECT name\nFROM timeseries\nWHERE y > 0 AND AND x < 1") {
+    match sql_err(
+        &mut ctx,
+        "SELECT name\nFROM timeseries\nWHERE y > 0 AND AND x < 1",
+    ) {
         SqlError::Syntax { line, column, .. } => assert_eq!((line, column), (3, 21)), // at `x`: sqlparser reads the second AND as a column name
         other => panic!("{other}"),
     }
     match sql_err(&mut ctx, "SELECT name FROM timeseries WHERE y >") {
-        SqlError::Syntax { line, column, message } => {
+        SqlError::Syntax {
+            line,
+            column,
+            message,
+        } => {
             assert_eq!(line, 1);
             assert_eq!(column, 38, "{message}");
         }
@@ -214,9 +312,15 @@ fn unknown_tables_and_columns_list_what_exists() {
     let mut ctx = ctx();
     let e = ctx.sql("SELECT * FROM timeseriez").unwrap_err().to_string();
     assert_eq!(e, "no table `timeseriez`; the tables are: timeseries");
-    let e = ctx.sql("SELECT nme FROM timeseries").unwrap_err().to_string();
+    let e = ctx
+        .sql("SELECT nme FROM timeseries")
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("no column `nme`; the columns are: timeseries.timestamp, timeseries.name, timeseries.id"), "{e}");
-    let e = ctx.sql("SELECT a.id FROM timeseries a JOIN timeseries b ON a.id = b.id WHERE id > 3").unwrap_err().to_string();
+    let e = ctx
+        .sql("SELECT a.id FROM timeseries a JOIN timeseries b ON a.id = b.id WHERE id > 3")
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("ambiguous column `id`"), "{e}");
 }
 
@@ -224,14 +328,32 @@ fn unknown_tables_and_columns_list_what_exists() {
 fn unsupported_constructs_are_named() {
     let mut ctx = ctx();
     for (q, what) in [
-        ("SELECT id FROM timeseries a RIGHT JOIN timeseries b ON a.id = b.id", "Right join"),
-        ("SELECT name FROM timeseries WHERE name LIKE 'A%'", "the expression `name LIKE 'A%'`"),
-        ("SELECT id, ROW_NUMBER() OVER (ORDER BY id) FROM timeseries", "window functions"),
-        ("SELECT id FROM timeseries UNION SELECT id FROM timeseries", "UNION  (only UNION ALL)"),
+        (
+            "SELECT id FROM timeseries a RIGHT JOIN timeseries b ON a.id = b.id",
+            "Right join",
+        ),
+        (
+            "SELECT name FROM timeseries WHERE name LIKE 'A%'",
+            "the expression `name LIKE 'A%'`",
+        ),
+        (
+            "SELECT id, ROW_NUMBER() OVER (ORDER BY id) FROM timeseries",
+            "window functions",
+        ),
+        (
+            "SELECT id FROM timeseries UNION SELECT id FROM timeseries",
+            "UNION  (only UNION ALL)",
+        ),
         ("WITH a AS (SELECT 1) SELECT * FROM a", "WITH"),
         ("SELECT id FROM timeseries LIMIT 3 OFFSET 2", "OFFSET"),
-        ("SELECT UPPER(name) FROM timeseries", "the function `UPPER(name)`"),
-        ("INSERT INTO timeseries VALUES (1)", "the statement INSERT INTO"),
+        (
+            "SELECT UPPER(name) FROM timeseries",
+            "the function `UPPER(name)`",
+        ),
+        (
+            "INSERT INTO timeseries VALUES (1)",
+            "the statement INSERT INTO",
+        ),
     ] {
         match sql_err(&mut ctx, q) {
             SqlError::Unsupported { what: got } => assert!(got.contains(what), "{q}: {got}"),
@@ -247,8 +369,14 @@ fn type_errors_name_the_expression() {
         ("SELECT name + 1 FROM timeseries", "(name + 1)"),
         ("SELECT id FROM timeseries WHERE x", "x"),
         ("SELECT SUM(name) FROM timeseries", "sum(name)"),
-        ("SELECT CASE WHEN x > 0 THEN 'a' ELSE 1 END FROM timeseries", "CASE WHEN"),
-        ("SELECT DATE_TRUNC('hour', x) FROM timeseries", "date_trunc('hour', x)"),
+        (
+            "SELECT CASE WHEN x > 0 THEN 'a' ELSE 1 END FROM timeseries",
+            "CASE WHEN",
+        ),
+        (
+            "SELECT DATE_TRUNC('hour', x) FROM timeseries",
+            "date_trunc('hour', x)",
+        ),
     ] {
         match sql_err(&mut ctx, q) {
             SqlError::Type { expr: got, .. } => assert!(got.contains(expr), "{q}: {got}"),
@@ -262,16 +390,32 @@ fn type_errors_name_the_expression() {
 #[test]
 fn deep_and_long_statements_are_errors_not_crashes() {
     let mut ctx = ctx();
-    let deep = format!("SELECT {}1{} FROM timeseries", "(".repeat(5000), ")".repeat(5000));
+    let deep = format!(
+        "SELECT {}1{} FROM timeseries",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
     assert!(matches!(ctx.sql(&deep), Err(Error::Sql(_))));
     let chain = format!("SELECT 1{} FROM timeseries", " + 1".repeat(50_000));
     assert!(matches!(ctx.sql(&chain), Err(Error::Sql(_))));
     // Just under the token limit: a chain sqlparser builds without recursing, quoted by
     // the error message (its text is made by a recursive walk).
-    let near = format!("SELECT name FROM timeseries WHERE name LIKE 1{}", "+1".repeat(4080));
-    assert!(matches!(ctx.sql(&near), Err(Error::Sql(SqlError::Unsupported { .. }))));
+    let near = format!(
+        "SELECT name FROM timeseries WHERE name LIKE 1{}",
+        "+1".repeat(4080)
+    );
+    assert!(matches!(
+        ctx.sql(&near),
+        Err(Error::Sql(SqlError::Unsupported { .. }))
+    ));
     let near = format!("SELECT 1{} FROM timeseries", "+1".repeat(4090));
-    assert!(matches!(ctx.sql(&near), Err(Error::Sql(SqlError::Invalid { .. }))));
+    assert!(matches!(
+        ctx.sql(&near),
+        Err(Error::Sql(SqlError::Invalid { .. }))
+    ));
     let long = "x".repeat(dask::sql::MAX_QUERY_BYTES + 1);
-    assert!(matches!(ctx.sql(&long), Err(Error::Sql(SqlError::Invalid { .. }))));
+    assert!(matches!(
+        ctx.sql(&long),
+        Err(Error::Sql(SqlError::Invalid { .. }))
+    ));
 }

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use dask::dataframe::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray, TimestampNanosecondArray};
+use dask::dataframe::arrow::array::{
+    ArrayRef, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
+};
 use dask::dataframe::arrow::record_batch::RecordBatch;
 use dask::dataframe::DataFrame;
 use dask::sql::Context;
@@ -15,18 +17,53 @@ fn context() -> Context {
     let part = |ids: Vec<i64>| {
         let n = ids.len();
         RecordBatch::try_from_iter([
-            ("ts", Arc::new(TimestampNanosecondArray::from_iter_values(ids.iter().map(|i| i * 3_600_000_000_000))) as ArrayRef),
+            (
+                "ts",
+                Arc::new(TimestampNanosecondArray::from_iter_values(
+                    ids.iter().map(|i| i * 3_600_000_000_000),
+                )) as ArrayRef,
+            ),
             ("id", Arc::new(Int64Array::from(ids.clone())) as _),
-            ("name", Arc::new(StringArray::from_iter((0..n).map(|i| if i % 4 == 3 { None } else { Some(["a", "b", "c"][i % 3]) }))) as _),
-            ("x", Arc::new(Float64Array::from_iter((0..n).map(|i| if i % 5 == 2 { None } else { Some(i as f64 / 3.0 - 1.0) }))) as _),
+            (
+                "name",
+                Arc::new(StringArray::from_iter((0..n).map(|i| {
+                    if i % 4 == 3 {
+                        None
+                    } else {
+                        Some(["a", "b", "c"][i % 3])
+                    }
+                }))) as _,
+            ),
+            (
+                "x",
+                Arc::new(Float64Array::from_iter((0..n).map(|i| {
+                    if i % 5 == 2 {
+                        None
+                    } else {
+                        Some(i as f64 / 3.0 - 1.0)
+                    }
+                }))) as _,
+            ),
         ])
         .unwrap()
     };
     let mut ctx = Context::new();
-    ctx.create_table("t", DataFrame::from_batches(vec![part(vec![0, 1, 2, 3]), part(vec![]), part(vec![4, 5, 6])]).unwrap().with_sorted_index("ts"));
+    ctx.create_table(
+        "t",
+        DataFrame::from_batches(vec![
+            part(vec![0, 1, 2, 3]),
+            part(vec![]),
+            part(vec![4, 5, 6]),
+        ])
+        .unwrap()
+        .with_sorted_index("ts"),
+    );
     let names = RecordBatch::try_from_iter([
         ("id", Arc::new(Int64Array::from(vec![1, 2, 9])) as ArrayRef),
-        ("label", Arc::new(StringArray::from(vec!["one", "two", "nine"])) as _),
+        (
+            "label",
+            Arc::new(StringArray::from(vec!["one", "two", "nine"])) as _,
+        ),
     ])
     .unwrap();
     ctx.create_table("u", DataFrame::from_batches(vec![names]).unwrap());
@@ -45,12 +82,81 @@ const SEEDS: &[&str] = &[
 ];
 
 const WORDS: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "LIMIT", "DISTINCT", "JOIN", "LEFT", "ON",
-    "UNION", "ALL", "AS", "CASE", "WHEN", "THEN", "ELSE", "END", "CAST", "INT", "DOUBLE", "TIMESTAMP",
-    "COUNT", "SUM", "AVG", "MIN", "MAX", "STDDEV", "DATE_TRUNC", "AND", "OR", "NOT", "IS", "NULL", "IN",
-    "BETWEEN", "t", "u", "id", "name", "x", "ts", "label", "t.id", "u.id", "*", "(", ")", ",", "+", "-",
-    "/", "=", "<", ">", "<>", "0", "1", "-1", "2.5", "'a'", "'hour'", "''", "1e308", "9223372036854775807",
-    "CREATE", "TABLE", "SHOW", "TABLES", "DESCRIBE", "DROP", "EXPLAIN", ";",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP",
+    "BY",
+    "HAVING",
+    "ORDER",
+    "LIMIT",
+    "DISTINCT",
+    "JOIN",
+    "LEFT",
+    "ON",
+    "UNION",
+    "ALL",
+    "AS",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "CAST",
+    "INT",
+    "DOUBLE",
+    "TIMESTAMP",
+    "COUNT",
+    "SUM",
+    "AVG",
+    "MIN",
+    "MAX",
+    "STDDEV",
+    "DATE_TRUNC",
+    "AND",
+    "OR",
+    "NOT",
+    "IS",
+    "NULL",
+    "IN",
+    "BETWEEN",
+    "t",
+    "u",
+    "id",
+    "name",
+    "x",
+    "ts",
+    "label",
+    "t.id",
+    "u.id",
+    "*",
+    "(",
+    ")",
+    ",",
+    "+",
+    "-",
+    "/",
+    "=",
+    "<",
+    ">",
+    "<>",
+    "0",
+    "1",
+    "-1",
+    "2.5",
+    "'a'",
+    "'hour'",
+    "''",
+    "1e308",
+    "9223372036854775807",
+    "CREATE",
+    "TABLE",
+    "SHOW",
+    "TABLES",
+    "DESCRIBE",
+    "DROP",
+    "EXPLAIN",
+    ";",
 ];
 
 /// Runs `q`; whatever it gives, computing it must not panic either.
@@ -125,8 +231,16 @@ fn every_seed_query_runs() {
 fn crash_regressions() {
     let mut ctx = context();
     // GROUP BY without an aggregate panicked (an empty list of aggregate frames).
-    let groups = ctx.sql("SELECT name FROM t GROUP BY name").unwrap().compute().unwrap();
+    let groups = ctx
+        .sql("SELECT name FROM t GROUP BY name")
+        .unwrap()
+        .compute()
+        .unwrap();
     assert_eq!(groups.num_rows(), 3);
-    let groups = ctx.sql("SELECT id + 1 AS j FROM t GROUP BY id + 1 ORDER BY j LIMIT 2").unwrap().compute().unwrap();
+    let groups = ctx
+        .sql("SELECT id + 1 AS j FROM t GROUP BY id + 1 ORDER BY j LIMIT 2")
+        .unwrap()
+        .compute()
+        .unwrap();
     assert_eq!(groups.num_rows(), 2);
 }

@@ -128,7 +128,9 @@ pub(crate) fn date_trunc(values: &ArrayRef, unit: TruncUnit) -> Result<ArrayRef,
         // Units coarser than the column's own: a multiple of the step; finer: unchanged.
         Some(nanos) => {
             let step = (nanos / per).max(1);
-            raw.iter().map(|t| t.map(|t| t.div_euclid(step) * step)).collect()
+            raw.iter()
+                .map(|t| t.map(|t| t.div_euclid(step) * step))
+                .collect()
         }
         None => {
             let per_day = 86_400_000_000_000 / per;
@@ -202,6 +204,9 @@ mod tests {
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(11_017), (2000, 3, 1));
         // 1900 is not: February has 28 days.
-        assert_eq!(civil_from_days(days_from_civil(1900, 2, 28) + 1), (1900, 3, 1));
+        assert_eq!(
+            civil_from_days(days_from_civil(1900, 2, 28) + 1),
+            (1900, 3, 1)
+        );
     }
 }

@@ -51,10 +51,10 @@ use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use crate::compute::{OutputNodes, OutputReader, Outputs};
 use crate::{Delayed, Error};
 
+pub use convert::{CastType, TruncUnit};
 pub use csv::{read_csv, read_csv_with, CsvOptions};
 pub use datasets::{timeseries, TimeseriesOptions};
 pub use error::DataFrameError;
-pub use convert::{CastType, TruncUnit};
 pub use expr::{col, lit, BinOp, Expr, Lit};
 pub use groupby::{agg, Agg, GroupBy};
 pub use parquet::read_parquet;

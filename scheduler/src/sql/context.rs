@@ -95,7 +95,11 @@ impl Context {
     /// Registers a Parquet file, or the `*.parquet` files of a directory (one partition
     /// each). Queries decode only the columns they use and skip row groups whose
     /// statistics rule their filters out.
-    pub fn register_parquet(&mut self, name: impl Into<String>, path: impl AsRef<Path>) -> Result<(), Error> {
+    pub fn register_parquet(
+        &mut self,
+        name: impl Into<String>,
+        path: impl AsRef<Path>,
+    ) -> Result<(), Error> {
         let path = path.as_ref();
         let df = crate::dataframe::read_parquet(path)?;
         let pattern = if path.is_dir() {
@@ -181,10 +185,15 @@ impl Context {
             }
             Statement::Explain { statement, .. } => {
                 let Statement::Query(q) = statement.as_ref() else {
-                    return Err(SqlError::unsupported("EXPLAIN of a statement other than a query").into());
+                    return Err(
+                        SqlError::unsupported("EXPLAIN of a statement other than a query").into(),
+                    );
                 };
                 let text = self.plan_query(q)?.to_string();
-                Ok(strings(&[("plan", text.lines().map(str::to_string).collect())])?)
+                Ok(strings(&[(
+                    "plan",
+                    text.lines().map(str::to_string).collect(),
+                )])?)
             }
             other => {
                 let text = other.to_string();
@@ -200,7 +209,9 @@ impl Context {
         let statement = parse(query)?;
         let out = match &statement {
             Statement::Query(q) => self.plan_query(q).map(|p| p.to_string()),
-            _ => Err(SqlError::unsupported("EXPLAIN of a statement other than a query")),
+            _ => Err(SqlError::unsupported(
+                "EXPLAIN of a statement other than a query",
+            )),
         };
         drop_deep(statement);
         Ok(out?)

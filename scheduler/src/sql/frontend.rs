@@ -259,7 +259,9 @@ impl<'a> Planner<'a> {
             return Err(SqlError::unsupported("window functions (QUALIFY, WINDOW)"));
         }
         if !s.cluster_by.is_empty() || !s.distribute_by.is_empty() || !s.sort_by.is_empty() {
-            return Err(SqlError::unsupported("CLUSTER BY, DISTRIBUTE BY or SORT BY"));
+            return Err(SqlError::unsupported(
+                "CLUSTER BY, DISTRIBUTE BY or SORT BY",
+            ));
         }
         let distinct = match &s.distinct {
             None | Some(ast::Distinct::All) => false,
@@ -290,9 +292,8 @@ impl<'a> Planner<'a> {
         let aggregating = !group_by.is_empty()
             || s.having.is_some()
             || s.projection.iter().any(|item| match item {
-                ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => {
-                    has_aggregate(e)
-                }
+                ast::SelectItem::UnnamedExpr(e)
+                | ast::SelectItem::ExprWithAlias { expr: e, .. } => has_aggregate(e),
                 _ => false,
             })
             || order_by.iter().any(|o| has_aggregate(&o.expr));
@@ -353,7 +354,10 @@ impl<'a> Planner<'a> {
                     let q = q.trim_end_matches(".*");
                     let before = exprs.len();
                     for c in &scope.columns {
-                        if c.qualifier.as_deref().is_some_and(|cq| cq.eq_ignore_ascii_case(q)) {
+                        if c.qualifier
+                            .as_deref()
+                            .is_some_and(|cq| cq.eq_ignore_ascii_case(q))
+                        {
                             exprs.push((Expr::Column(c.physical.clone()), c.name.clone()));
                         }
                     }
@@ -430,7 +434,10 @@ impl<'a> Planner<'a> {
         if hidden > 0 {
             plan = Plan::Project {
                 input: Box::new(plan),
-                exprs: names.iter().map(|n| (Expr::Column(n.clone()), n.clone())).collect(),
+                exprs: names
+                    .iter()
+                    .map(|n| (Expr::Column(n.clone()), n.clone()))
+                    .collect(),
             };
         }
         Ok((plan, names))
@@ -492,9 +499,7 @@ impl<'a> Planner<'a> {
         for j in &t.joins {
             let (kind, constraint) = match &j.join_operator {
                 ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => (JoinKind::Inner, c),
-                ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => {
-                    (JoinKind::Left, c)
-                }
+                ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
                 other => {
                     let text = format!("{other:?}");
                     let name = text.split('(').next().unwrap_or("this").to_string();
@@ -517,11 +522,7 @@ impl<'a> Planner<'a> {
             for c in &right_scope.columns {
                 let mut physical = c.physical.clone();
                 if left_names.contains(&physical) {
-                    physical = format!(
-                        "{}.{}",
-                        c.qualifier.as_deref().unwrap_or("right"),
-                        c.name
-                    );
+                    physical = format!("{}.{}", c.qualifier.as_deref().unwrap_or("right"), c.name);
                     while left_names.contains(&physical) {
                         physical.push('_');
                     }
@@ -786,7 +787,9 @@ impl<'a> Planner<'a> {
                 ..
             } => {
                 let ast::InTarget::List(list) = target else {
-                    return Err(SqlError::unsupported(format!("`{e}` (IN takes a list of values)")));
+                    return Err(SqlError::unsupported(format!(
+                        "`{e}` (IN takes a list of values)"
+                    )));
                 };
                 let x = sub(self, expr)?;
                 let mut any: Option<Expr> = None;
@@ -839,7 +842,9 @@ impl<'a> Planner<'a> {
                 format,
             } => {
                 if format.is_some() || !matches!(kind, ast::CastKind::Cast) {
-                    return Err(SqlError::unsupported(format!("`{e}` (only CAST(x AS type))")));
+                    return Err(SqlError::unsupported(format!(
+                        "`{e}` (only CAST(x AS type))"
+                    )));
                 }
                 Expr::Cast {
                     expr: Box::new(sub(self, expr)?),
@@ -935,11 +940,7 @@ impl<'a> Planner<'a> {
                         "`{whole}` (DISTINCT only inside COUNT)"
                     )))
                 }
-                _ => {
-                    return Err(SqlError::invalid(format!(
-                        "`{whole}` takes one argument"
-                    )))
-                }
+                _ => return Err(SqlError::invalid(format!("`{whole}` takes one argument"))),
             };
             if let Some(a) = g.aggs.iter().find(|a| a.kind == kind && a.arg == arg) {
                 return Ok(Expr::Column(a.name.clone()));
@@ -1090,7 +1091,11 @@ fn check_wildcard(opts: &ast::WildcardAdditionalOptions) -> Result<(), SqlError>
 }
 
 fn qualifiers(scope: &Scope) -> Vec<String> {
-    let mut q: Vec<String> = scope.columns.iter().filter_map(|c| c.qualifier.clone()).collect();
+    let mut q: Vec<String> = scope
+        .columns
+        .iter()
+        .filter_map(|c| c.qualifier.clone())
+        .collect();
     q.dedup();
     q
 }
@@ -1098,17 +1103,31 @@ fn qualifiers(scope: &Scope) -> Vec<String> {
 /// Whether `e` calls an aggregate function (outside a subquery).
 fn has_aggregate(e: &ast::Expr) -> bool {
     let mut found = false;
-    let _ = visit(e, &mut |x| {
-        if let ast::Expr::Function(f) = x {
-            if let Ok(n) = object_name(&f.name) {
-                found |= matches!(
-                    n.to_ascii_lowercase().as_str(),
-                    "count" | "sum" | "avg" | "mean" | "min" | "max" | "stddev" | "stddev_samp"
-                        | "std" | "variance" | "var_samp" | "var"
-                );
+    let _ = visit(
+        e,
+        &mut |x| {
+            if let ast::Expr::Function(f) = x {
+                if let Ok(n) = object_name(&f.name) {
+                    found |= matches!(
+                        n.to_ascii_lowercase().as_str(),
+                        "count"
+                            | "sum"
+                            | "avg"
+                            | "mean"
+                            | "min"
+                            | "max"
+                            | "stddev"
+                            | "stddev_samp"
+                            | "std"
+                            | "variance"
+                            | "var_samp"
+                            | "var"
+                    );
+                }
             }
-        }
-    }, 0);
+        },
+        0,
+    );
     found
 }
 
@@ -1272,9 +1291,8 @@ fn group_alias<'q>(
     scope: &Scope,
 ) -> Result<&'q ast::Expr, SqlError> {
     let item = |i: usize| match projection.get(i) {
-        Some(ast::SelectItem::UnnamedExpr(e)) | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => {
-            Ok(e)
-        }
+        Some(ast::SelectItem::UnnamedExpr(e))
+        | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => Ok(e),
         _ => Err(SqlError::invalid(format!(
             "GROUP BY {}: no such select-list expression",
             i + 1

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array};
+use arrow_array::{
+    Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array,
+};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
 use super::error::SqlError;
@@ -63,13 +65,22 @@ impl KeyColumn {
         let bad = || ArrowError::CastError("key column after cast".into());
         Ok(match target {
             DataType::Float64 => KeyColumn::Float(
-                a.as_any().downcast_ref::<Float64Array>().ok_or_else(bad)?.clone(),
+                a.as_any()
+                    .downcast_ref::<Float64Array>()
+                    .ok_or_else(bad)?
+                    .clone(),
             ),
             DataType::Int64 => KeyColumn::Int(
-                a.as_any().downcast_ref::<Int64Array>().ok_or_else(bad)?.clone(),
+                a.as_any()
+                    .downcast_ref::<Int64Array>()
+                    .ok_or_else(bad)?
+                    .clone(),
             ),
             _ => KeyColumn::Str(
-                a.as_any().downcast_ref::<StringArray>().ok_or_else(bad)?.clone(),
+                a.as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(bad)?
+                    .clone(),
             ),
         })
     }
@@ -87,14 +98,23 @@ impl KeyColumn {
 }
 
 /// The key of each row (`None` where a key column is null: such rows match nothing).
-fn keys(batch: &RecordBatch, at: &[usize], types: &[DataType]) -> Result<Vec<Option<Vec<Key>>>, ArrowError> {
+fn keys(
+    batch: &RecordBatch,
+    at: &[usize],
+    types: &[DataType],
+) -> Result<Vec<Option<Vec<Key>>>, ArrowError> {
     let columns = at
         .iter()
         .zip(types)
         .map(|(&i, t)| KeyColumn::new(batch.column(i), t))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((0..batch.num_rows())
-        .map(|r| columns.iter().map(|c| c.get(r)).collect::<Option<Vec<Key>>>())
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| c.get(r))
+                .collect::<Option<Vec<Key>>>()
+        })
         .collect())
 }
 
@@ -119,16 +139,21 @@ fn join_batches(
 ) -> Result<RecordBatch, ArrowError> {
     let types = parse_types(spec);
     let mut table: HashMap<Vec<Key>, Vec<u32>> = HashMap::new();
-    for (j, k) in keys(right, &spec.right_keys, &types)?.into_iter().enumerate() {
+    for (j, k) in keys(right, &spec.right_keys, &types)?
+        .into_iter()
+        .enumerate()
+    {
         if let Some(k) = k {
-            let j = u32::try_from(j).map_err(|_| ArrowError::ComputeError("join side over 4G rows".into()))?;
+            let j = u32::try_from(j)
+                .map_err(|_| ArrowError::ComputeError("join side over 4G rows".into()))?;
             table.entry(k).or_default().push(j);
         }
     }
     let mut li: Vec<u32> = Vec::new();
     let mut ri: Vec<Option<u32>> = Vec::new();
     for (i, k) in keys(left, &spec.left_keys, &types)?.into_iter().enumerate() {
-        let i = u32::try_from(i).map_err(|_| ArrowError::ComputeError("join side over 4G rows".into()))?;
+        let i = u32::try_from(i)
+            .map_err(|_| ArrowError::ComputeError("join side over 4G rows".into()))?;
         match k.as_ref().and_then(|k| table.get(k)) {
             Some(matches) => {
                 for &j in matches {
@@ -157,7 +182,12 @@ fn join_batches(
 
 /// Which of `n` buckets each row's key hashes to (null keys: bucket 0, they match
 /// nothing anyway). A fixed hash, so that both sides agree.
-fn split(batch: &RecordBatch, at: &[usize], types: &[DataType], n: usize) -> Result<Vec<RecordBatch>, ArrowError> {
+fn split(
+    batch: &RecordBatch,
+    at: &[usize],
+    types: &[DataType],
+    n: usize,
+) -> Result<Vec<RecordBatch>, ArrowError> {
     let mut picks: Vec<Vec<u32>> = vec![Vec::new(); n];
     for (i, k) in keys(batch, at, types)?.into_iter().enumerate() {
         let b = match k {
@@ -241,19 +271,26 @@ pub(crate) fn join(
             "sql-join-broadcast",
             spec.clone(),
             small,
-            move |b: &[&RecordBatch]| arrow_select::concat::concat_batches(&small_schema, b.iter().copied()),
+            move |b: &[&RecordBatch]| {
+                arrow_select::concat::concat_batches(&small_schema, b.iter().copied())
+            },
         );
         big.iter()
             .map(|p| {
                 let (spec, schema) = (spec.clone(), schema.clone());
                 let inputs = [p.clone(), gathered.clone()];
-                crate::try_map_many_pure("sql-join", spec.clone(), &inputs, move |b: &[&RecordBatch]| {
-                    if left_small {
-                        join_batches(b[1], b[0], &spec, &schema)
-                    } else {
-                        join_batches(b[0], b[1], &spec, &schema)
-                    }
-                })
+                crate::try_map_many_pure(
+                    "sql-join",
+                    spec.clone(),
+                    &inputs,
+                    move |b: &[&RecordBatch]| {
+                        if left_small {
+                            join_batches(b[1], b[0], &spec, &schema)
+                        } else {
+                            join_batches(b[0], b[1], &spec, &schema)
+                        }
+                    },
+                )
             })
             .collect()
     } else {
@@ -279,11 +316,22 @@ pub(crate) fn join(
         (0..n)
             .map(|j| {
                 let (spec, schema, ls, rs) = (spec.clone(), schema.clone(), ls.clone(), rs.clone());
-                crate::try_map_many_pure("sql-join", (spec.clone(), j, n), &inputs, move |b: &[&Vec<RecordBatch>]| {
-                    let l = arrow_select::concat::concat_batches(&ls, b[..ln].iter().map(|v| &v[j]))?;
-                    let r = arrow_select::concat::concat_batches(&rs, b[ln..].iter().map(|v| &v[j]))?;
-                    join_batches(&l, &r, &spec, &schema)
-                })
+                crate::try_map_many_pure(
+                    "sql-join",
+                    (spec.clone(), j, n),
+                    &inputs,
+                    move |b: &[&Vec<RecordBatch>]| {
+                        let l = arrow_select::concat::concat_batches(
+                            &ls,
+                            b[..ln].iter().map(|v| &v[j]),
+                        )?;
+                        let r = arrow_select::concat::concat_batches(
+                            &rs,
+                            b[ln..].iter().map(|v| &v[j]),
+                        )?;
+                        join_batches(&l, &r, &spec, &schema)
+                    },
+                )
             })
             .collect()
     };

@@ -49,8 +49,19 @@ pub(crate) fn lower(plan: &Plan) -> Result<DataFrame, SqlError> {
                     Source::Csv(_) => Format::Csv,
                     _ => Format::Parquet,
                 };
-                let all: Vec<String> = table.schema.fields().iter().map(|f| f.name().clone()).collect();
-                scan(format, files, &table.schema, columns.as_ref().unwrap_or(&all), filters)?
+                let all: Vec<String> = table
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                scan(
+                    format,
+                    files,
+                    &table.schema,
+                    columns.as_ref().unwrap_or(&all),
+                    filters,
+                )?
             }
         },
         Plan::Filter {
@@ -88,7 +99,13 @@ pub(crate) fn project(df: &DataFrame, exprs: &[(Expr, String)]) -> Result<DataFr
     let input = df.schema();
     let fields = exprs
         .iter()
-        .map(|(e, name)| Ok(Field::new(name, value_type(e.data_type(&input, "sql")?), true)))
+        .map(|(e, name)| {
+            Ok(Field::new(
+                name,
+                value_type(e.data_type(&input, "sql")?),
+                true,
+            ))
+        })
         .collect::<Result<Vec<_>, SqlError>>()?;
     let schema: SchemaRef = Arc::new(Schema::new(fields));
     let index = df
@@ -97,11 +114,23 @@ pub(crate) fn project(df: &DataFrame, exprs: &[(Expr, String)]) -> Result<DataFr
         .map(str::to_string);
     let divisions = index.as_ref().and_then(|_| df.divisions());
     let (s, ex) = (schema.clone(), exprs.to_vec());
-    let parts = df.map_partitions("sql-project", exprs.to_vec(), move |b| project_batch(b, &ex, &s))?;
-    Ok(DataFrame::from_parts(parts, schema, index, divisions, "sql-project"))
+    let parts = df.map_partitions("sql-project", exprs.to_vec(), move |b| {
+        project_batch(b, &ex, &s)
+    })?;
+    Ok(DataFrame::from_parts(
+        parts,
+        schema,
+        index,
+        divisions,
+        "sql-project",
+    ))
 }
 
-fn project_batch(batch: &RecordBatch, exprs: &[(Expr, String)], schema: &SchemaRef) -> Result<RecordBatch, ArrowError> {
+fn project_batch(
+    batch: &RecordBatch,
+    exprs: &[(Expr, String)],
+    schema: &SchemaRef,
+) -> Result<RecordBatch, ArrowError> {
     let columns = exprs
         .iter()
         .zip(schema.fields())
@@ -123,7 +152,11 @@ fn project_batch(batch: &RecordBatch, exprs: &[(Expr, String)], schema: &SchemaR
 
 /// A `GROUP BY` (or a whole-table aggregate) on `groupby(..).agg(..)`: keys, then the
 /// aggregates, in plan order.
-fn aggregate(df: &DataFrame, keys: &[(Expr, String)], aggs: &[AggCall]) -> Result<DataFrame, SqlError> {
+fn aggregate(
+    df: &DataFrame,
+    keys: &[(Expr, String)],
+    aggs: &[AggCall],
+) -> Result<DataFrame, SqlError> {
     if keys.is_empty() && !aggs.is_empty() && aggs.iter().all(|a| a.kind == AggKind::CountStar) {
         return count_rows(df, aggs);
     }
@@ -188,7 +221,11 @@ fn aggregate(df: &DataFrame, keys: &[(Expr, String)], aggs: &[AggCall]) -> Resul
         let mut pair = key_names.clone();
         pair.push(c.clone());
         let distinct = d.groupby(pair).agg([agg::count(c.as_str()).alias("__n")]);
-        parts.push(distinct.groupby(key_names.clone()).agg([agg::count(c.as_str()).alias(a.name.clone())]));
+        parts.push(
+            distinct
+                .groupby(key_names.clone())
+                .agg([agg::count(c.as_str()).alias(a.name.clone())]),
+        );
     }
     for p in &parts {
         if let Some(e) = p.error() {
@@ -198,7 +235,10 @@ fn aggregate(df: &DataFrame, keys: &[(Expr, String)], aggs: &[AggCall]) -> Resul
     let mut single = !parts.is_empty() && parts.len() == 1 && !whole_table;
     if parts.is_empty() {
         // Keys alone (`SELECT k FROM t GROUP BY k`): the groups, with a count dropped below.
-        parts.push(d.groupby(key_names.clone()).agg([agg::count(key_names[0].as_str()).alias("__n")]));
+        parts.push(
+            d.groupby(key_names.clone())
+                .agg([agg::count(key_names[0].as_str()).alias("__n")]),
+        );
         single = false;
     }
     if let Some(e) = parts[0].error() {
@@ -207,7 +247,10 @@ fn aggregate(df: &DataFrame, keys: &[(Expr, String)], aggs: &[AggCall]) -> Resul
     let mut out = parts.remove(0);
     for (i, p) in parts.into_iter().enumerate() {
         // Later parts' key columns renamed, joined to the first on the keys.
-        let renamed: Vec<(String, String)> = key_names.iter().map(|k| (k.clone(), format!("__k{i}_{k}"))).collect();
+        let renamed: Vec<(String, String)> = key_names
+            .iter()
+            .map(|k| (k.clone(), format!("__k{i}_{k}")))
+            .collect();
         let p = p.rename(renamed.clone());
         let on: Vec<(String, String)> = renamed.into_iter().collect();
         out = join(&out, &p, JoinKind::Left, &on)?;
@@ -215,7 +258,10 @@ fn aggregate(df: &DataFrame, keys: &[(Expr, String)], aggs: &[AggCall]) -> Resul
     if single {
         return Ok(out);
     }
-    let mut exprs: Vec<(Expr, String)> = keys.iter().map(|(_, n)| (col(n.as_str()), n.clone())).collect();
+    let mut exprs: Vec<(Expr, String)> = keys
+        .iter()
+        .map(|(_, n)| (col(n.as_str()), n.clone()))
+        .collect();
     exprs.extend(aggs.iter().map(|a| (col(a.name.as_str()), a.name.clone())));
     project(&out, &exprs)
 }
@@ -227,7 +273,9 @@ fn distinct(df: &DataFrame) -> Result<DataFrame, SqlError> {
     let Some(first) = names.first() else {
         return Ok(df.clone());
     };
-    let grouped = df.groupby(names.clone()).agg([agg::count(first.as_str()).alias("__n")]);
+    let grouped = df
+        .groupby(names.clone())
+        .agg([agg::count(first.as_str()).alias("__n")]);
     let exprs: Vec<(Expr, String)> = names.iter().map(|n| (col(n.as_str()), n.clone())).collect();
     project(&grouped, &exprs)
 }
@@ -235,7 +283,9 @@ fn distinct(df: &DataFrame) -> Result<DataFrame, SqlError> {
 /// The inputs' partitions one after another, each converted to the first's columns.
 fn union(inputs: &[Plan]) -> Result<DataFrame, SqlError> {
     let frames = inputs.iter().map(lower).collect::<Result<Vec<_>, _>>()?;
-    let first = frames.first().ok_or_else(|| SqlError::invalid("UNION ALL of nothing"))?;
+    let first = frames
+        .first()
+        .ok_or_else(|| SqlError::invalid("UNION ALL of nothing"))?;
     let target = first.schema();
     let mut parts = Vec::new();
     let mut schema: Option<SchemaRef> = None;
@@ -275,7 +325,10 @@ fn union(inputs: &[Plan]) -> Result<DataFrame, SqlError> {
         let projected = project(f, &exprs)?;
         if let Some(first) = &schema {
             let same = |x: &SchemaRef, y: &SchemaRef| {
-                x.fields().iter().zip(y.fields()).all(|(a, b)| a.data_type() == b.data_type())
+                x.fields()
+                    .iter()
+                    .zip(y.fields())
+                    .all(|(a, b)| a.data_type() == b.data_type())
             };
             if !same(first, &projected.schema()) {
                 return Err(SqlError::invalid(format!(
@@ -289,7 +342,13 @@ fn union(inputs: &[Plan]) -> Result<DataFrame, SqlError> {
         parts.extend(projected.to_delayed());
     }
     let schema = schema.ok_or_else(|| SqlError::invalid("UNION ALL of nothing"))?;
-    Ok(DataFrame::from_parts(parts, schema, None, None, "sql-union"))
+    Ok(DataFrame::from_parts(
+        parts,
+        schema,
+        None,
+        None,
+        "sql-union",
+    ))
 }
 
 /// `SELECT COUNT(*) FROM ..`: the partitions' row counts summed (`DataFrame::len`), no
@@ -318,5 +377,11 @@ fn count_rows(df: &DataFrame, aggs: &[AggCall]) -> Result<DataFrame, SqlError> {
             RecordBatch::try_new(s.clone(), columns)
         },
     );
-    Ok(DataFrame::from_parts(vec![node], schema, None, None, "sql-count"))
+    Ok(DataFrame::from_parts(
+        vec![node],
+        schema,
+        None,
+        None,
+        "sql-count",
+    ))
 }

@@ -111,11 +111,7 @@ fn push(plan: Plan, mut preds: Vec<Expr>) -> Plan {
             },
             preds,
         ),
-        Plan::Sort {
-            input,
-            keys,
-            limit,
-        } => wrap(
+        Plan::Sort { input, keys, limit } => wrap(
             Plan::Sort {
                 input: Box::new(push(*input, Vec::new())),
                 keys,
@@ -251,7 +247,8 @@ fn prune(plan: Plan, required: Option<BTreeSet<String>>) -> Plan {
                         .collect();
                     // A file scan needs a column to count rows by (a dataframe scan keeps
                     // its index).
-                    let has_index = matches!(table.source, Source::Frame(_)) && table.index.is_some();
+                    let has_index =
+                        matches!(table.source, Source::Frame(_)) && table.index.is_some();
                     if keep.is_empty() && !has_index {
                         keep.extend(table.schema.fields().first().map(|f| f.name().clone()));
                     }
@@ -278,8 +275,11 @@ fn prune(plan: Plan, required: Option<BTreeSet<String>>) -> Plan {
         }
         Plan::Project { input, mut exprs } => {
             if let Some(req) = &required {
-                let kept: Vec<(Expr, String)> =
-                    exprs.iter().filter(|(_, n)| req.contains(n)).cloned().collect();
+                let kept: Vec<(Expr, String)> = exprs
+                    .iter()
+                    .filter(|(_, n)| req.contains(n))
+                    .cloned()
+                    .collect();
                 if !kept.is_empty() {
                     exprs = kept;
                 }
@@ -303,11 +303,7 @@ fn prune(plan: Plan, required: Option<BTreeSet<String>>) -> Plan {
                 aggs,
             }
         }
-        Plan::Sort {
-            input,
-            keys,
-            limit,
-        } => {
+        Plan::Sort { input, keys, limit } => {
             let need = required.map(|mut r| {
                 r.extend(keys.iter().map(|k| k.column.clone()));
                 r

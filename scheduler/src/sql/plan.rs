@@ -318,11 +318,7 @@ impl Plan {
                 )?;
                 input.write(f, depth + 1)
             }
-            Plan::Sort {
-                input,
-                keys,
-                limit,
-            } => {
+            Plan::Sort { input, keys, limit } => {
                 let keys: Vec<String> = keys
                     .iter()
                     .map(|k| format!("{} {}", k.column, if k.descending { "DESC" } else { "ASC" }))

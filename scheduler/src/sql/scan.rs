@@ -41,19 +41,29 @@ pub(crate) fn scan(
         .iter()
         .enumerate()
         .filter(|(_, f)| {
-            columns.contains(f.name()) || filters.iter().any(|e| e.columns().contains(&f.name().as_str()))
+            columns.contains(f.name())
+                || filters
+                    .iter()
+                    .any(|e| e.columns().contains(&f.name().as_str()))
         })
         .map(|(i, _)| i)
         .collect();
-    let read_schema: SchemaRef = Arc::new(schema.project(&read).map_err(|e| SqlError::invalid(e.to_string()))?);
+    let read_schema: SchemaRef = Arc::new(
+        schema
+            .project(&read)
+            .map_err(|e| SqlError::invalid(e.to_string()))?,
+    );
     let out: Vec<usize> = read
         .iter()
         .enumerate()
         .filter(|(_, &i)| columns.contains(schema.field(i).name()))
         .map(|(j, _)| j)
         .collect();
-    let out_schema: SchemaRef =
-        Arc::new(read_schema.project(&out).map_err(|e| SqlError::invalid(e.to_string()))?);
+    let out_schema: SchemaRef = Arc::new(
+        read_schema
+            .project(&out)
+            .map_err(|e| SqlError::invalid(e.to_string()))?,
+    );
     for e in filters {
         e.data_type(&read_schema, "sql scan")?;
     }
@@ -68,7 +78,13 @@ pub(crate) fn scan(
                 filters.to_vec(),
                 schema.clone(),
             );
-            let key = (path.display().to_string(), format, read.clone(), out.clone(), filters.clone());
+            let key = (
+                path.display().to_string(),
+                format,
+                read.clone(),
+                out.clone(),
+                filters.clone(),
+            );
             let name = match format {
                 Format::Csv => "sql-read-csv",
                 Format::Parquet => "sql-read-parquet",
@@ -133,7 +149,8 @@ fn read_parquet(
     filters: &[Expr],
 ) -> Result<RecordBatch, ArrowError> {
     let file = std::fs::File::open(path).map_err(|e| ArrowError::IoError(e.to_string(), e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
     let keep = row_groups(builder.metadata(), &builder.schema().clone(), filters);
     let mask = ProjectionMask::roots(builder.parquet_schema(), read.iter().copied());
     let reader = builder
@@ -152,7 +169,11 @@ fn read_parquet(
 /// The row groups of a Parquet file that may hold rows passing `filters`: a group is
 /// skipped when a conjunct `column op number` cannot hold for any value between the
 /// column's min and max in that group.
-pub(crate) fn row_groups(meta: &ParquetMetaData, schema: &SchemaRef, filters: &[Expr]) -> Vec<usize> {
+pub(crate) fn row_groups(
+    meta: &ParquetMetaData,
+    schema: &SchemaRef,
+    filters: &[Expr],
+) -> Vec<usize> {
     (0..meta.num_row_groups())
         .filter(|&g| {
             let rg = meta.row_group(g);
@@ -163,7 +184,12 @@ pub(crate) fn row_groups(meta: &ParquetMetaData, schema: &SchemaRef, filters: &[
                 let Ok(i) = schema.index_of(column) else {
                     return true;
                 };
-                let Some((lo, hi)) = rg.columns().get(i).and_then(|c| c.statistics()).and_then(min_max) else {
+                let Some((lo, hi)) = rg
+                    .columns()
+                    .get(i)
+                    .and_then(|c| c.statistics())
+                    .and_then(min_max)
+                else {
                     return true;
                 };
                 match op {
@@ -225,14 +251,26 @@ mod tests {
 
     /// A Parquet file of `v` = 0..100 in row groups of 10, and its reader's metadata.
     fn file(name: &str) -> (PathBuf, ParquetMetaData, SchemaRef) {
-        let path = std::env::temp_dir().join(format!("dask-sql-rg-{name}-{}.parquet", std::process::id()));
-        let batch =
-            RecordBatch::try_from_iter([("v", Arc::new(Int64Array::from_iter_values(0..100)) as ArrayRef)]).unwrap();
-        let props = WriterProperties::builder().set_max_row_group_row_count(Some(10)).build();
-        let mut w = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), Some(props)).unwrap();
+        let path =
+            std::env::temp_dir().join(format!("dask-sql-rg-{name}-{}.parquet", std::process::id()));
+        let batch = RecordBatch::try_from_iter([(
+            "v",
+            Arc::new(Int64Array::from_iter_values(0..100)) as ArrayRef,
+        )])
+        .unwrap();
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(10))
+            .build();
+        let mut w = ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            batch.schema(),
+            Some(props),
+        )
+        .unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
-        let b = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
+        let b =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
         let (meta, schema) = (b.metadata().as_ref().clone(), b.schema().clone());
         (path, meta, schema)
     }
@@ -241,14 +279,37 @@ mod tests {
     fn row_groups_ruled_out_by_statistics_are_skipped() {
         let (path, meta, schema) = file("skip");
         assert_eq!(meta.num_row_groups(), 10);
-        assert_eq!(row_groups(&meta, &schema, &[col("v").gt_eq(lit(85))]), vec![8, 9]);
-        assert_eq!(row_groups(&meta, &schema, &[lit(15).gt(col("v"))]), vec![0, 1]);
-        assert_eq!(row_groups(&meta, &schema, &[col("v").eq(lit(42)), col("v").lt(lit(50))]), vec![4]);
+        assert_eq!(
+            row_groups(&meta, &schema, &[col("v").gt_eq(lit(85))]),
+            vec![8, 9]
+        );
+        assert_eq!(
+            row_groups(&meta, &schema, &[lit(15).gt(col("v"))]),
+            vec![0, 1]
+        );
+        assert_eq!(
+            row_groups(
+                &meta,
+                &schema,
+                &[col("v").eq(lit(42)), col("v").lt(lit(50))]
+            ),
+            vec![4]
+        );
         assert!(row_groups(&meta, &schema, &[col("v").gt(lit(1000))]).is_empty());
         // What the statistics cannot decide keeps every group.
-        assert_eq!(row_groups(&meta, &schema, &[col("v").neq(lit(3))]).len(), 10);
+        assert_eq!(
+            row_groups(&meta, &schema, &[col("v").neq(lit(3))]).len(),
+            10
+        );
         // And the scan reads only the groups kept: 5 rows of group 9.
-        let df = scan(Format::Parquet, std::slice::from_ref(&path), &schema, &["v".to_string()], &[col("v").gt(lit(94))]).unwrap();
+        let df = scan(
+            Format::Parquet,
+            std::slice::from_ref(&path),
+            &schema,
+            &["v".to_string()],
+            &[col("v").gt(lit(94))],
+        )
+        .unwrap();
         assert_eq!(df.compute().unwrap().num_rows(), 5);
         let _ = std::fs::remove_file(&path);
     }

@@ -83,22 +83,39 @@ pub(crate) fn sort(
         None => {
             let (ks, s) = (keys.clone(), schema.clone());
             let parts = df.to_delayed();
-            crate::try_map_many_pure("sql-sort", (*keys).clone(), &parts, move |b: &[&RecordBatch]| {
-                sort_batch(&concat(&s, b)?, &ks)
-            })
+            crate::try_map_many_pure(
+                "sql-sort",
+                (*keys).clone(),
+                &parts,
+                move |b: &[&RecordBatch]| sort_batch(&concat(&s, b)?, &ks),
+            )
         }
     };
-    Ok(DataFrame::from_parts(vec![node], schema, None, None, "sql-sort"))
+    Ok(DataFrame::from_parts(
+        vec![node],
+        schema,
+        None,
+        None,
+        "sql-sort",
+    ))
 }
 
 /// The first `n` rows of `df` in partition order: one partition.
 pub(crate) fn limit(df: &DataFrame, n: usize) -> Result<DataFrame, SqlError> {
     let schema = df.schema();
-    let heads = df.map_partitions("sql-limit-chunk", n, move |b| Ok(b.slice(0, n.min(b.num_rows()))))?;
+    let heads = df.map_partitions("sql-limit-chunk", n, move |b| {
+        Ok(b.slice(0, n.min(b.num_rows())))
+    })?;
     let s = schema.clone();
     let node = crate::try_map_many_pure("sql-limit", n, &heads, move |b: &[&RecordBatch]| {
         let all = concat(&s, b)?;
         Ok::<_, ArrowError>(all.slice(0, n.min(all.num_rows())))
     });
-    Ok(DataFrame::from_parts(vec![node], schema, None, None, "sql-limit"))
+    Ok(DataFrame::from_parts(
+        vec![node],
+        schema,
+        None,
+        None,
+        "sql-limit",
+    ))
 }
