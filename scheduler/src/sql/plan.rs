@@ -382,7 +382,7 @@ pub(crate) fn value_type(t: DataType) -> DataType {
 fn field_of(schema: &Schema, name: &str) -> Result<Field, SqlError> {
     schema
         .field_with_name(name)
-        .map(|f| f.clone())
+        .cloned()
         .map_err(|_| SqlError::UnknownColumn {
             name: name.to_string(),
             ambiguous: false,
