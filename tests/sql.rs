@@ -419,3 +419,91 @@ fn deep_and_long_statements_are_errors_not_crashes() {
         Err(Error::Sql(SqlError::Invalid { .. }))
     ));
 }
+
+#[test]
+fn order_by_limit_is_a_per_partition_top_k_and_joins_pick_their_strategy() {
+    let mut ctx = ctx();
+    let dot = |df: &DataFrame, name: &str| {
+        let dir = scratch(name);
+        df.visualize(dir.join("g.dot")).unwrap();
+        let text = std::fs::read_to_string(dir.join("g.dot")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        text
+    };
+    let top = ctx
+        .sql("SELECT id, x FROM timeseries ORDER BY x DESC LIMIT 3")
+        .unwrap();
+    let g = dot(&top, "topk");
+    // Top-k tasks per partition, merged; no full sort.
+    assert!(
+        g.contains("sql-topk") && g.contains("sql-topk-merge") && !g.contains("sql-sort"),
+        "{g}"
+    );
+    let got = top.compute().unwrap();
+    let mut xs = floats(&ts().compute().unwrap(), "x");
+    xs.sort_by(|a, b| b.total_cmp(a));
+    assert_eq!(floats(&got, "x"), xs[..3].to_vec());
+    // A one-partition side is broadcast; two sides of 6 partitions (over
+    // BROADCAST_MAX_PARTITIONS) are both split by key.
+    assert_eq!(dask::sql::BROADCAST_MAX_PARTITIONS, 4);
+    ctx.create_table(
+        "names",
+        DataFrame::from_batches(vec![names_batch()]).unwrap(),
+    );
+    let small = ctx
+        .sql("SELECT t.x, n.label FROM timeseries t JOIN names n ON t.id = n.id")
+        .unwrap();
+    let g = dot(&small, "broadcast");
+    assert!(
+        g.contains("sql-join-broadcast") && !g.contains("sql-join-split"),
+        "{g}"
+    );
+    let big = timeseries(TimeseriesOptions {
+        end: "2000-01-07".into(),
+        freq: "1h".into(),
+        ..Default::default()
+    });
+    ctx.create_table("big", big.clone());
+    let shuffled = ctx
+        .sql("SELECT a.id, b.x FROM big a JOIN big b ON a.timestamp = b.timestamp")
+        .unwrap();
+    let g = dot(&shuffled, "hash");
+    assert!(
+        g.contains("sql-join-split") && !g.contains("sql-join-broadcast"),
+        "{g}"
+    );
+    assert_eq!(
+        shuffled.compute().unwrap().num_rows(),
+        big.len().compute().unwrap()
+    );
+}
+
+#[test]
+fn a_csv_scan_does_not_decode_columns_the_query_does_not_use() {
+    let dir = scratch("prune");
+    std::fs::write(dir.join("a.csv"), "k,junk\n1,10\n2,20\n").unwrap();
+    // `junk` was inferred as an integer from the first file; here it does not parse.
+    std::fs::write(dir.join("b.csv"), "k,junk\n3,not-a-number\n").unwrap();
+    let mut ctx = Context::new();
+    ctx.register_csv("f", &dir.join("*.csv").to_string_lossy())
+        .unwrap();
+    let got = ctx
+        .sql("SELECT SUM(k) AS s FROM f")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(floats(&got, "s"), vec![6.0]);
+    // Reading the column fails, as a whole-file read does.
+    assert!(ctx
+        .sql("SELECT SUM(junk) FROM f")
+        .unwrap()
+        .compute()
+        .is_err());
+    assert!(
+        dask::dataframe::read_csv(&dir.join("*.csv").to_string_lossy())
+            .unwrap()
+            .compute()
+            .is_err()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
