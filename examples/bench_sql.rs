@@ -3,8 +3,12 @@
 //! runs (A/B pairs, median of each):
 //!
 //! ```text
-//! cargo run --release --features sql --example bench_sql [runs]
+//! cargo run --release --features sql --example bench_sql [runs] [--parquet DIR]
 //! ```
+//!
+//! With `--parquet DIR`, the table is also written to `DIR` (one Parquet file per
+//! partition) and only the group-by query is timed, on those files, for
+//! `scripts/bench-sql-vs-duckdb.sh` to put beside DuckDB on the same files.
 
 use std::time::Instant;
 
@@ -24,10 +28,13 @@ fn time<T>(f: impl FnOnce() -> T) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(7);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runs: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(7);
+    let parquet = args
+        .iter()
+        .position(|a| a == "--parquet")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
     let df = dask::datasets::timeseries(Default::default()).persist()?;
     let mut ctx = Context::new();
     ctx.create_table("timeseries", df.clone());
@@ -79,6 +86,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect(),
         );
         println!("| {name} | {:.0} µs | {:.0} µs |", e * 1e6, s * 1e6);
+    }
+
+    if let Some(dir) = parquet {
+        df.to_parquet(&dir)?;
+        ctx.register_parquet("timeseries_pq", &dir)?;
+        let q =
+            "SELECT name, SUM(x) AS x, MAX(y) AS y FROM timeseries_pq WHERE y > 0 GROUP BY name";
+        ctx.sql(q)?.compute()?;
+        let t = median(
+            (0..runs)
+                .map(|_| time(|| ctx.sql(q).and_then(|d| d.compute()).map(|t| t.num_rows())))
+                .collect(),
+        );
+        println!(
+            "dask::sql parquet group-by ({runs} runs): {:.1} ms",
+            t * 1e3
+        );
+        return Ok(());
     }
 
     println!(
