@@ -99,6 +99,12 @@ pub enum Error {
     #[cfg(feature = "dashboard")]
     #[error(transparent)]
     Dashboard(#[from] crate::dashboard::DashboardError),
+    /// A SQL statement that cannot be planned (a syntax error with its line and column,
+    /// an unknown table or column, an unsupported construct, a type error), reported
+    /// before any task ran.
+    #[cfg(feature = "sql")]
+    #[error(transparent)]
+    Sql(#[from] crate::sql::SqlError),
 }
 
 fn attempts_note(attempts: u32) -> String {

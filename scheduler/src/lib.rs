@@ -119,6 +119,13 @@
 //! processes and machines on timely dataflow: every process builds the same graph, runs
 //! the tasks it owns on its own pool, and receives the results it reads from the others
 //! (see the `cluster` module).
+//!
+//! # Cargo features
+//! - `array` (default): chunked arrays, `dask::array`.
+//! - `dataframe`: partitioned dataframes, `dask::dataframe` and `dask::datasets`.
+//! - `sql`: SQL over dataframes, `dask::sql` (turns on `dataframe`).
+//! - `cluster`: `Scheduler::Cluster`, the same graphs across processes.
+//! - `tracing`: a `tracing` span per task.
 
 // `--cfg loom` swaps in loom's primitives and drops the thread pool, which loom cannot
 // run; what is left is only the protocols its models drive (`loom_tests.rs`). Outside
@@ -168,6 +175,8 @@ mod observer;
 mod operators;
 mod parallel;
 mod plan;
+#[cfg(feature = "sql")]
+pub mod sql;
 mod sync;
 mod task_value;
 

@@ -14,6 +14,7 @@ use arrow_array::{Array, ArrayRef, BooleanArray, Datum, RecordBatch, Scalar};
 use arrow_schema::{ArrowError, DataType, Schema};
 use serde::{Deserialize, Serialize};
 
+use super::convert::{CastType, TruncUnit};
 use super::error::DataFrameError;
 
 /// A literal value in an expression.
@@ -135,6 +136,16 @@ pub enum Expr {
     Not(Box<Expr>),
     /// Whether the value is missing (Arrow null).
     IsNull(Box<Expr>),
+    /// The value of the first branch whose condition is true (null counts as false),
+    /// else `otherwise` (null when absent): SQL's `CASE WHEN .. THEN .. ELSE .. END`.
+    Case {
+        branches: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
+    /// The value converted to another type (SQL's `CAST(x AS DOUBLE)`).
+    Cast { expr: Box<Expr>, to: CastType },
+    /// A timestamp rounded down to the start of its `unit` (SQL's `DATE_TRUNC`).
+    DateTrunc { unit: TruncUnit, expr: Box<Expr> },
 }
 
 /// The column `name`.
@@ -211,6 +222,19 @@ impl Expr {
                 right.walk_columns(out);
             }
             Expr::Not(e) | Expr::IsNull(e) => e.walk_columns(out),
+            Expr::Case {
+                branches,
+                otherwise,
+            } => {
+                for (when, then) in branches {
+                    when.walk_columns(out);
+                    then.walk_columns(out);
+                }
+                if let Some(e) = otherwise {
+                    e.walk_columns(out);
+                }
+            }
+            Expr::Cast { expr, .. } | Expr::DateTrunc { expr, .. } => expr.walk_columns(out),
         }
     }
 
@@ -241,6 +265,58 @@ impl Expr {
                 ))),
             },
             Expr::IsNull(e) => e.data_type(schema, op).map(|_| DataType::Boolean),
+            Expr::Case {
+                branches,
+                otherwise,
+            } => {
+                let mut out = DataType::Null;
+                for (when, then) in branches {
+                    let w = when.data_type(schema, op)?;
+                    if !matches!(w, DataType::Boolean | DataType::Null) {
+                        return Err(mismatch(format!(
+                            "a `when` condition is {}, not bool",
+                            dtype_name(&w)
+                        )));
+                    }
+                    let t = then.data_type(schema, op)?;
+                    out = common_type(&out, &t).ok_or_else(|| {
+                        mismatch(format!(
+                            "branches of {} and {} do not mix",
+                            dtype_name(&out),
+                            dtype_name(&t)
+                        ))
+                    })?;
+                }
+                if let Some(e) = otherwise {
+                    let t = e.data_type(schema, op)?;
+                    out = common_type(&out, &t).ok_or_else(|| {
+                        mismatch(format!(
+                            "branches of {} and {} do not mix",
+                            dtype_name(&out),
+                            dtype_name(&t)
+                        ))
+                    })?;
+                }
+                Ok(out)
+            }
+            Expr::Cast { expr, to } => {
+                let from = expr.data_type(schema, op)?;
+                if arrow_cast::can_cast_types(&from, &to.data_type()) {
+                    Ok(to.data_type())
+                } else {
+                    Err(mismatch(format!(
+                        "cannot cast {} to {to}",
+                        dtype_name(&from)
+                    )))
+                }
+            }
+            Expr::DateTrunc { expr, .. } => match expr.data_type(schema, op)? {
+                t @ DataType::Timestamp(..) => Ok(t),
+                other => Err(mismatch(format!(
+                    "date_trunc needs a datetime, not {}",
+                    dtype_name(&other)
+                ))),
+            },
             Expr::Binary {
                 op: bin,
                 left,
@@ -312,6 +388,38 @@ impl Expr {
                 let out: ArrayRef = Arc::new(arrow_arith::boolean::is_null(v.array().as_ref())?);
                 Value::wrap(out, scalar)
             }
+            Expr::Case {
+                branches,
+                otherwise,
+            } => {
+                let to = self
+                    .data_type(&batch.schema(), "case")
+                    .map_err(|e| ArrowError::InvalidArgumentError(e.to_string()))?;
+                let to = if to == DataType::Null {
+                    DataType::Float64
+                } else {
+                    to
+                };
+                let evaluated = branches
+                    .iter()
+                    .map(|(when, then)| {
+                        let mask = as_bool(&when.evaluate(batch)?)?;
+                        let value = arrow_cast::cast(then.evaluate(batch)?.as_ref(), &to)?;
+                        Ok((mask, value))
+                    })
+                    .collect::<Result<Vec<_>, ArrowError>>()?;
+                let otherwise = match otherwise {
+                    Some(e) => arrow_cast::cast(e.evaluate(batch)?.as_ref(), &to)?,
+                    None => arrow_array::new_null_array(&to, batch.num_rows()),
+                };
+                Value::Array(super::convert::case(&evaluated, otherwise)?)
+            }
+            Expr::Cast { expr, to } => {
+                Value::Array(super::convert::cast(&expr.evaluate(batch)?, *to)?)
+            }
+            Expr::DateTrunc { unit, expr } => {
+                Value::Array(super::convert::date_trunc(&expr.evaluate(batch)?, *unit)?)
+            }
             Expr::Binary { op, left, right } => {
                 let l = left.eval(batch)?;
                 let r = right.eval(batch)?;
@@ -370,6 +478,21 @@ impl fmt::Display for Expr {
             Expr::Binary { op, left, right } => write!(f, "({left} {} {right})", op.symbol()),
             Expr::Not(e) => write!(f, "~{e}"),
             Expr::IsNull(e) => write!(f, "{e}.isnull()"),
+            Expr::Case {
+                branches,
+                otherwise,
+            } => {
+                f.write_str("CASE")?;
+                for (when, then) in branches {
+                    write!(f, " WHEN {when} THEN {then}")?;
+                }
+                if let Some(e) = otherwise {
+                    write!(f, " ELSE {e}")?;
+                }
+                f.write_str(" END")
+            }
+            Expr::Cast { expr, to } => write!(f, "CAST({expr} AS {to})"),
+            Expr::DateTrunc { unit, expr } => write!(f, "date_trunc('{unit}', {expr})"),
         }
     }
 }

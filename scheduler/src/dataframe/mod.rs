@@ -26,16 +26,17 @@
 //! ```
 
 pub mod arrow;
+mod convert;
 mod csv;
 mod datasets;
 mod error;
-mod expr;
-mod files;
+pub(crate) mod expr;
+pub(crate) mod files;
 mod freq;
 pub mod groupby;
 mod parquet;
 mod pretty;
-mod reduce;
+pub(crate) mod reduce;
 mod resample;
 mod rolling;
 mod rowwise;
@@ -50,6 +51,7 @@ use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use crate::compute::{OutputNodes, OutputReader, Outputs};
 use crate::{Delayed, Error};
 
+pub use convert::{CastType, TruncUnit};
 pub use csv::{read_csv, read_csv_with, CsvOptions};
 pub use datasets::{timeseries, TimeseriesOptions};
 pub use error::DataFrameError;

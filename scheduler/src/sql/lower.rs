@@ -1,0 +1,387 @@
+//! Lowering: each logical plan node becomes dataframe operations, so a query is a lazy
+//! [`DataFrame`] whose graph is the same kind of graph the dataframe API builds.
+//!
+//! | plan node | dataframe operations |
+//! | --- | --- |
+//! | Scan of a dataframe | `filter(pushed filters)`, `select(pushed columns)` |
+//! | Scan of files | one read task per file, decoding only the needed columns |
+//! | Filter, Having | `filter` |
+//! | Project | one fused task per partition computing the columns |
+//! | Aggregate | `with_column` for computed keys and arguments, `groupby(keys).agg(..)`; `COUNT(DISTINCT x)` is a `groupby(keys + [x])` then a count per key, joined to the rest |
+//! | Sort with LIMIT k | per-partition top-k, merged as a tree |
+//! | Sort, Limit | gathered into one partition |
+//! | Join | broadcast or hash-partitioned (see `join`) |
+//! | Union | the inputs' partitions, one after the other |
+//! | Distinct | `groupby(all columns)` |
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
+
+use super::error::SqlError;
+use super::join::join;
+use super::plan::{value_type, AggCall, AggKind, JoinKind, Plan, Source};
+use super::scan::{scan, Format};
+use super::sort::{limit, sort};
+use crate::dataframe::{agg, col, lit, Agg, DataFrame, Expr};
+
+/// The dataframe computing `plan`.
+pub(crate) fn lower(plan: &Plan) -> Result<DataFrame, SqlError> {
+    let df = match plan {
+        Plan::Scan {
+            table,
+            columns,
+            filters,
+        } => match &table.source {
+            Source::Frame(df) => {
+                let mut df = df.clone();
+                if let Some(p) = filters.iter().cloned().reduce(|a, b| a.and(b)) {
+                    df = df.filter(p);
+                }
+                if let Some(c) = columns {
+                    df = df.select(c.iter().cloned());
+                }
+                df
+            }
+            Source::Csv(files) | Source::Parquet(files) => {
+                let format = match table.source {
+                    Source::Csv(_) => Format::Csv,
+                    _ => Format::Parquet,
+                };
+                let all: Vec<String> = table
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                scan(
+                    format,
+                    files,
+                    &table.schema,
+                    columns.as_ref().unwrap_or(&all),
+                    filters,
+                )?
+            }
+        },
+        Plan::Filter {
+            input, predicate, ..
+        } => lower(input)?.filter(predicate.clone()),
+        Plan::Project { input, exprs } => project(&lower(input)?, exprs)?,
+        Plan::Aggregate { input, keys, aggs } => aggregate(&lower(input)?, keys, aggs)?,
+        Plan::Sort {
+            input,
+            keys,
+            limit: k,
+        } => sort(&lower(input)?, keys, *k)?,
+        Plan::Limit { input, n } => limit(&lower(input)?, *n)?,
+        Plan::Join {
+            left,
+            right,
+            kind,
+            on,
+        } => join(&lower(left)?, &lower(right)?, *kind, on)?,
+        Plan::Union { inputs } => union(inputs)?,
+        Plan::Distinct { input } => distinct(&lower(input)?)?,
+    };
+    if let Some(e) = df.error() {
+        return Err(e.clone().into());
+    }
+    Ok(df)
+}
+
+/// Exactly the columns `exprs` computes, in one task per partition (fused with the
+/// pending row-wise steps). The index is kept when it passes through unchanged.
+pub(crate) fn project(df: &DataFrame, exprs: &[(Expr, String)]) -> Result<DataFrame, SqlError> {
+    if let Some(e) = df.error() {
+        return Err(e.clone().into());
+    }
+    let input = df.schema();
+    let fields = exprs
+        .iter()
+        .map(|(e, name)| {
+            Ok(Field::new(
+                name,
+                value_type(e.data_type(&input, "sql")?),
+                true,
+            ))
+        })
+        .collect::<Result<Vec<_>, SqlError>>()?;
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let index = df
+        .index()
+        .filter(|ix| exprs.iter().any(|(e, n)| n == ix && *e == col(*ix)))
+        .map(str::to_string);
+    let divisions = index.as_ref().and_then(|_| df.divisions());
+    let (s, ex) = (schema.clone(), exprs.to_vec());
+    let parts = df.map_partitions("sql-project", exprs.to_vec(), move |b| {
+        project_batch(b, &ex, &s)
+    })?;
+    Ok(DataFrame::from_parts(
+        parts,
+        schema,
+        index,
+        divisions,
+        "sql-project",
+    ))
+}
+
+fn project_batch(
+    batch: &RecordBatch,
+    exprs: &[(Expr, String)],
+    schema: &SchemaRef,
+) -> Result<RecordBatch, ArrowError> {
+    let columns = exprs
+        .iter()
+        .zip(schema.fields())
+        .map(|((e, _), f)| {
+            let v = e.evaluate(batch)?;
+            if v.data_type() == f.data_type() {
+                Ok(v)
+            } else {
+                arrow_cast::cast(v.as_ref(), f.data_type())
+            }
+        })
+        .collect::<Result<Vec<_>, ArrowError>>()?;
+    RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &arrow_array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )
+}
+
+/// A `GROUP BY` (or a whole-table aggregate) on `groupby(..).agg(..)`: keys, then the
+/// aggregates, in plan order.
+fn aggregate(
+    df: &DataFrame,
+    keys: &[(Expr, String)],
+    aggs: &[AggCall],
+) -> Result<DataFrame, SqlError> {
+    if keys.is_empty() && !aggs.is_empty() && aggs.iter().all(|a| a.kind == AggKind::CountStar) {
+        return count_rows(df, aggs);
+    }
+    let mut d = df.clone();
+    let mut key_names = Vec::new();
+    for (e, name) in keys {
+        if *e != col(name.as_str()) {
+            d = d.with_column(name.clone(), e.clone());
+        }
+        key_names.push(name.clone());
+    }
+    let whole_table = key_names.is_empty();
+    if whole_table {
+        // One group: a constant key.
+        d = d.with_column("__all", lit(0i64));
+        key_names.push("__all".to_string());
+    }
+    // Each computed argument becomes a column.
+    let mut args = Vec::new();
+    for (i, a) in aggs.iter().enumerate() {
+        args.push(match &a.arg {
+            None => key_names[0].clone(),
+            Some(Expr::Column(c)) => c.clone(),
+            Some(e) => {
+                let n = format!("__arg{i}");
+                d = d.with_column(n.clone(), e.clone());
+                n
+            }
+        });
+    }
+    let simple: Vec<Agg> = aggs
+        .iter()
+        .zip(&args)
+        .filter(|(a, _)| a.kind != AggKind::CountDistinct)
+        .map(|(a, c)| {
+            let c = c.as_str();
+            match a.kind {
+                // Rows whose key is null are dropped before counting (see the module
+                // docs), so counting the first key counts the group's rows.
+                AggKind::CountStar | AggKind::Count => agg::count(c),
+                AggKind::Sum => agg::sum(c),
+                AggKind::Avg => agg::mean(c),
+                AggKind::Min => agg::min(c),
+                AggKind::Max => agg::max(c),
+                AggKind::Std => agg::std(c),
+                AggKind::Var => agg::var(c),
+                AggKind::CountDistinct => unreachable!("filtered out"),
+            }
+            .alias(a.name.clone())
+        })
+        .collect();
+    let mut parts: Vec<DataFrame> = Vec::new();
+    if !simple.is_empty() {
+        parts.push(d.groupby(key_names.clone()).agg(simple));
+    }
+    for (a, c) in aggs.iter().zip(&args) {
+        if a.kind != AggKind::CountDistinct {
+            continue;
+        }
+        // The distinct (keys, value) pairs as groups, then their count per key: both
+        // steps tree reductions.
+        let mut pair = key_names.clone();
+        pair.push(c.clone());
+        let distinct = d.groupby(pair).agg([agg::count(c.as_str()).alias("__n")]);
+        parts.push(
+            distinct
+                .groupby(key_names.clone())
+                .agg([agg::count(c.as_str()).alias(a.name.clone())]),
+        );
+    }
+    for p in &parts {
+        if let Some(e) = p.error() {
+            return Err(e.clone().into());
+        }
+    }
+    let mut single = !parts.is_empty() && parts.len() == 1 && !whole_table;
+    if parts.is_empty() {
+        // Keys alone (`SELECT k FROM t GROUP BY k`): the groups, with a count dropped below.
+        parts.push(
+            d.groupby(key_names.clone())
+                .agg([agg::count(key_names[0].as_str()).alias("__n")]),
+        );
+        single = false;
+    }
+    if let Some(e) = parts[0].error() {
+        return Err(e.clone().into());
+    }
+    let mut out = parts.remove(0);
+    for (i, p) in parts.into_iter().enumerate() {
+        // Later parts' key columns renamed, joined to the first on the keys.
+        let renamed: Vec<(String, String)> = key_names
+            .iter()
+            .map(|k| (k.clone(), format!("__k{i}_{k}")))
+            .collect();
+        let p = p.rename(renamed.clone());
+        let on: Vec<(String, String)> = renamed.into_iter().collect();
+        out = join(&out, &p, JoinKind::Left, &on)?;
+    }
+    if single {
+        return Ok(out);
+    }
+    let mut exprs: Vec<(Expr, String)> = keys
+        .iter()
+        .map(|(_, n)| (col(n.as_str()), n.clone()))
+        .collect();
+    exprs.extend(aggs.iter().map(|a| (col(a.name.as_str()), a.name.clone())));
+    project(&out, &exprs)
+}
+
+/// Each distinct row once: a `groupby` over every column.
+fn distinct(df: &DataFrame) -> Result<DataFrame, SqlError> {
+    let schema = df.schema();
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let Some(first) = names.first() else {
+        return Ok(df.clone());
+    };
+    let grouped = df
+        .groupby(names.clone())
+        .agg([agg::count(first.as_str()).alias("__n")]);
+    let exprs: Vec<(Expr, String)> = names.iter().map(|n| (col(n.as_str()), n.clone())).collect();
+    project(&grouped, &exprs)
+}
+
+/// The inputs' partitions one after another, each converted to the first's columns.
+fn union(inputs: &[Plan]) -> Result<DataFrame, SqlError> {
+    let frames = inputs.iter().map(lower).collect::<Result<Vec<_>, _>>()?;
+    let first = frames
+        .first()
+        .ok_or_else(|| SqlError::invalid("UNION ALL of nothing"))?;
+    let target = first.schema();
+    let mut parts = Vec::new();
+    let mut schema: Option<SchemaRef> = None;
+    for (i, f) in frames.iter().enumerate() {
+        let s = f.schema();
+        if s.fields().len() != target.fields().len() {
+            return Err(SqlError::invalid(format!(
+                "UNION ALL: input {} has {} columns, the first {}",
+                i + 1,
+                s.fields().len(),
+                target.fields().len()
+            )));
+        }
+        let mut exprs = Vec::new();
+        for (a, b) in target.fields().iter().zip(s.fields()) {
+            let mut e = col(b.name().as_str());
+            if a.data_type() != b.data_type() {
+                let to = match a.data_type() {
+                    t if t.is_integer() => crate::dataframe::CastType::Int64,
+                    t if t.is_floating() => crate::dataframe::CastType::Float64,
+                    arrow_schema::DataType::Utf8 => crate::dataframe::CastType::Utf8,
+                    arrow_schema::DataType::Boolean => crate::dataframe::CastType::Boolean,
+                    other => {
+                        return Err(SqlError::Type {
+                            expr: format!("UNION ALL column `{}`", a.name()),
+                            why: format!("{other} on the left, {} on the right", b.data_type()),
+                        })
+                    }
+                };
+                e = Expr::Cast {
+                    expr: Box::new(e),
+                    to,
+                };
+            }
+            exprs.push((e, a.name().clone()));
+        }
+        let projected = project(f, &exprs)?;
+        if let Some(first) = &schema {
+            let same = |x: &SchemaRef, y: &SchemaRef| {
+                x.fields()
+                    .iter()
+                    .zip(y.fields())
+                    .all(|(a, b)| a.data_type() == b.data_type())
+            };
+            if !same(first, &projected.schema()) {
+                return Err(SqlError::invalid(format!(
+                    "UNION ALL: the columns of input {} do not convert to the first's types",
+                    i + 1
+                )));
+            }
+        } else {
+            schema = Some(projected.schema());
+        }
+        parts.extend(projected.to_delayed());
+    }
+    let schema = schema.ok_or_else(|| SqlError::invalid("UNION ALL of nothing"))?;
+    Ok(DataFrame::from_parts(
+        parts,
+        schema,
+        None,
+        None,
+        "sql-union",
+    ))
+}
+
+/// `SELECT COUNT(*) FROM ..`: the partitions' row counts summed (`DataFrame::len`), no
+/// grouping; one row, also over no rows.
+fn count_rows(df: &DataFrame, aggs: &[AggCall]) -> Result<DataFrame, SqlError> {
+    if let Some(e) = df.error() {
+        return Err(e.clone().into());
+    }
+    let fields: Vec<Field> = aggs
+        .iter()
+        .map(|a| Field::new(&a.name, arrow_schema::DataType::Int64, true))
+        .collect();
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let s = schema.clone();
+    let node = crate::try_map_many_pure(
+        "sql-count",
+        aggs.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        &[df.len()],
+        move |n: &[&usize]| {
+            let n = i64::try_from(*n[0]).map_err(|e| ArrowError::ComputeError(e.to_string()))?;
+            let columns = s
+                .fields()
+                .iter()
+                .map(|_| Arc::new(arrow_array::Int64Array::from(vec![n])) as arrow_array::ArrayRef)
+                .collect();
+            RecordBatch::try_new(s.clone(), columns)
+        },
+    );
+    Ok(DataFrame::from_parts(
+        vec![node],
+        schema,
+        None,
+        None,
+        "sql-count",
+    ))
+}

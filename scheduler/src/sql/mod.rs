@@ -1,0 +1,45 @@
+//! SQL over partitioned dataframes (dask-sql): a [`Context`] holds named tables, and
+//! [`Context::sql`] turns a statement into a lazy [`DataFrame`](crate::dataframe::DataFrame)
+//! built from the same operations as the dataframe API, so its graph is drawable and it
+//! computes on the same scheduler.
+//!
+//! A statement goes through four steps, one module each:
+//! 1. `frontend`: sqlparser's syntax tree (generic dialect) becomes a logical [plan],
+//!    names resolved against the tables and types checked;
+//! 2. `optimizer`: filters move down into the scans and each scan keeps only the
+//!    columns used;
+//! 3. `lower`: each plan node becomes dataframe operations (see the table there);
+//! 4. [`Context::explain`] prints the optimized plan.
+//!
+//! Supported: `SELECT` with expressions and aliases, `WHERE`, `GROUP BY` (expressions,
+//! aliases, positions), `HAVING`, `COUNT(*)`, `COUNT(x)`, `COUNT(DISTINCT x)`, `SUM`,
+//! `AVG`, `MIN`, `MAX`, `STDDEV`, `VARIANCE`, `ORDER BY` (with `LIMIT k`: a per-partition
+//! top-k merged as a tree), `LIMIT`, `DISTINCT`, `CASE`, `CAST`, `COALESCE`, `BETWEEN`,
+//! `IN (..)`, `DATE_TRUNC('hour', ts)`, subqueries in `FROM`, `[INNER|LEFT] JOIN .. ON`
+//! equalities (see [`BROADCAST_MAX_PARTITIONS`]), `UNION ALL`, `CREATE TABLE .. AS
+//! SELECT`, `DROP TABLE`, `SHOW TABLES`, `DESCRIBE t`, `EXPLAIN SELECT ..`.
+//!
+//! Differences from SQL: grouping follows pandas, so rows whose group key is null are
+//! left out (SQL makes them a group) and `DISTINCT` drops rows with a null; `/` is true
+//! division (`7 / 2` is `3.5`); an aggregate without `GROUP BY` over no rows gives no
+//! row (SQL gives one; `COUNT(*)` alone gives its 0); `SUM` of a group without values is 0 (SQL: null).
+//!
+//! Errors are [`SqlError`]s inside [`dask::Error::Sql`](crate::Error::Sql): a syntax
+//! error with its line and column, an unknown table or column with the names that
+//! exist, an unsupported construct named, a type error naming the expression.
+//!
+//! [plan]: Context::explain
+
+mod context;
+mod error;
+mod frontend;
+mod join;
+mod lower;
+mod optimizer;
+mod plan;
+mod scan;
+mod sort;
+
+pub use context::{Context, MAX_QUERY_BYTES, MAX_QUERY_TOKENS};
+pub use error::SqlError;
+pub use join::BROADCAST_MAX_PARTITIONS;

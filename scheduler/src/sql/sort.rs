@@ -1,0 +1,121 @@
+//! `ORDER BY`, `ORDER BY .. LIMIT k` and `LIMIT` over partitions. A top-k sorts each
+//! partition and keeps its first k rows, then merges those as a tree (each merge keeps
+//! k), so no task ever holds more than `SPLIT_EVERY * k` rows; a full sort gathers the
+//! partitions into one.
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_ord::sort::{lexsort_to_indices, SortColumn, SortOptions};
+use arrow_schema::{ArrowError, SchemaRef};
+
+use super::error::SqlError;
+use super::plan::SortKey;
+use crate::dataframe::reduce::tree;
+use crate::dataframe::DataFrame;
+
+/// The rows of `batch` in the order of `keys`.
+pub(crate) fn sort_batch(batch: &RecordBatch, keys: &[SortKey]) -> Result<RecordBatch, ArrowError> {
+    if batch.num_rows() < 2 {
+        return Ok(batch.clone());
+    }
+    let columns = keys
+        .iter()
+        .map(|k| {
+            let values = batch
+                .column_by_name(&k.column)
+                .ok_or_else(|| ArrowError::SchemaError(format!("no column `{}`", k.column)))?;
+            Ok(SortColumn {
+                values: values.clone(),
+                options: Some(SortOptions {
+                    descending: k.descending,
+                    nulls_first: k.nulls_first,
+                }),
+            })
+        })
+        .collect::<Result<Vec<_>, ArrowError>>()?;
+    let order = lexsort_to_indices(&columns, None)?;
+    arrow_select::take::take_record_batch(batch, &order)
+}
+
+/// One batch of `batches` (all of `schema`).
+fn concat(schema: &SchemaRef, batches: &[&RecordBatch]) -> Result<RecordBatch, ArrowError> {
+    arrow_select::concat::concat_batches(schema, batches.iter().copied())
+}
+
+/// `df` sorted by `keys`, cut to the first `limit` rows when given: one partition.
+pub(crate) fn sort(
+    df: &DataFrame,
+    keys: &[SortKey],
+    limit: Option<usize>,
+) -> Result<DataFrame, SqlError> {
+    let schema = df.schema();
+    let keys: Arc<Vec<SortKey>> = Arc::new(keys.to_vec());
+    let node = match limit {
+        Some(k) => {
+            let ks = keys.clone();
+            let tops = df.map_partitions("sql-topk", ((*keys).clone(), k), move |b| {
+                let sorted = sort_batch(b, &ks)?;
+                Ok(Ok::<_, String>(sorted.slice(0, k.min(sorted.num_rows()))))
+            })?;
+            let (ks, s) = (keys.clone(), schema.clone());
+            let merged = tree(
+                "sql-topk-merge",
+                ((*keys).clone(), k),
+                tops,
+                move |parts: &[&Result<RecordBatch, String>]| {
+                    let batches = parts
+                        .iter()
+                        .map(|p| p.as_ref().map_err(Clone::clone))
+                        .collect::<Result<Vec<_>, String>>()?;
+                    let all = concat(&s, &batches).map_err(|e| e.to_string())?;
+                    let sorted = sort_batch(&all, &ks).map_err(|e| e.to_string())?;
+                    Ok(sorted.slice(0, k.min(sorted.num_rows())))
+                },
+            );
+            crate::try_map_many_pure(
+                "sql-topk-result",
+                ((*keys).clone(), k),
+                std::slice::from_ref(&merged),
+                |r: &[&Result<RecordBatch, String>]| r[0].clone(),
+            )
+        }
+        None => {
+            let (ks, s) = (keys.clone(), schema.clone());
+            let parts = df.to_delayed();
+            crate::try_map_many_pure(
+                "sql-sort",
+                (*keys).clone(),
+                &parts,
+                move |b: &[&RecordBatch]| sort_batch(&concat(&s, b)?, &ks),
+            )
+        }
+    };
+    Ok(DataFrame::from_parts(
+        vec![node],
+        schema,
+        None,
+        None,
+        "sql-sort",
+    ))
+}
+
+/// The first `n` rows of `df` in partition order: one partition.
+pub(crate) fn limit(df: &DataFrame, n: usize) -> Result<DataFrame, SqlError> {
+    let schema = df.schema();
+    let heads = df.map_partitions("sql-limit-chunk", n, move |b| {
+        Ok(b.slice(0, n.min(b.num_rows())))
+    })?;
+    let s = schema.clone();
+    let node = crate::try_map_many_pure("sql-limit", n, &heads, move |b: &[&RecordBatch]| {
+        let all = concat(&s, b)?;
+        Ok::<_, ArrowError>(all.slice(0, n.min(all.num_rows())))
+    });
+    Ok(DataFrame::from_parts(
+        vec![node],
+        schema,
+        None,
+        None,
+        "sql-limit",
+    ))
+}

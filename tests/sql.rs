@@ -1,0 +1,509 @@
+//! `dask::sql`: the lecture's queries give what the dataframe API gives for the same
+//! question; plans push filters and columns into scans; files are read with those
+//! pushdowns; DDL; and every kind of bad statement is an error naming what is wrong.
+#![cfg(feature = "sql")]
+
+use std::path::PathBuf;
+
+use dask::dataframe::arrow::array::{Array, Float64Array, Int64Array, StringArray};
+use dask::dataframe::arrow::record_batch::RecordBatch;
+use dask::dataframe::{agg, col, lit, DataFrame};
+use dask::datasets::{timeseries, TimeseriesOptions};
+use dask::sql::{Context, SqlError};
+use dask::Error;
+
+fn ts() -> DataFrame {
+    timeseries(TimeseriesOptions {
+        end: "2000-01-05".into(),
+        freq: "1min".into(),
+        ..Default::default()
+    })
+}
+
+fn ctx() -> Context {
+    let mut ctx = Context::new();
+    ctx.create_table("timeseries", ts());
+    ctx
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dask-sql-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn floats(b: &RecordBatch, name: &str) -> Vec<f64> {
+    let c = b
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("no {name} in {:?}", b.schema()));
+    let c = dask::dataframe::arrow::compute::cast(
+        c,
+        &dask::dataframe::arrow::datatypes::DataType::Float64,
+    )
+    .unwrap();
+    c.as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect()
+}
+
+fn strings(b: &RecordBatch, name: &str) -> Vec<String> {
+    let c = b.column_by_name(name).unwrap();
+    c.as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect()
+}
+
+fn sql_err(ctx: &mut Context, q: &str) -> SqlError {
+    match ctx.sql(q) {
+        Err(Error::Sql(e)) => e,
+        Err(other) => panic!("{q}: not a SQL error: {other}"),
+        Ok(_) => panic!("{q}: accepted"),
+    }
+}
+
+#[test]
+fn group_by_query_equals_the_dataframe_api() {
+    let mut ctx = ctx();
+    let got = ctx
+        .sql("SELECT name, SUM(x) AS x, MAX(y) AS y, STDDEV(x) AS sd FROM timeseries WHERE y > 0 GROUP BY name ORDER BY name")
+        .unwrap()
+        .compute()
+        .unwrap();
+    let want = ts()
+        .filter(col("y").gt(lit(0.0)))
+        .groupby(["name"])
+        .agg([
+            agg::sum("x").alias("x"),
+            agg::max("y"),
+            agg::std("x").alias("sd"),
+        ])
+        .compute()
+        .unwrap();
+    assert_eq!(got.num_rows(), 26);
+    assert_eq!(strings(&got, "name"), strings(&want, "name"));
+    for c in ["x", "y", "sd"] {
+        assert_eq!(floats(&got, c), floats(&want, c), "column {c}");
+    }
+}
+
+#[test]
+fn filtered_count_equals_len_of_the_filtered_frame() {
+    let mut ctx = ctx();
+    let got = ctx
+        .sql("SELECT COUNT(*) AS n FROM timeseries WHERE x > 0.5 AND name = 'Alice'")
+        .unwrap()
+        .compute()
+        .unwrap();
+    let want = ts()
+        .filter(col("x").gt(lit(0.5)).and(col("name").eq(lit("Alice"))))
+        .len()
+        .compute()
+        .unwrap();
+    assert!(want > 0);
+    assert_eq!(floats(&got, "n"), vec![want as f64]);
+}
+
+#[test]
+fn hourly_date_trunc_equals_resample() {
+    let mut ctx = ctx();
+    let got = ctx
+        .sql(
+            "SELECT DATE_TRUNC('hour', timestamp) AS hour, AVG(x) AS x, COUNT(*) AS n FROM timeseries \
+             GROUP BY hour ORDER BY hour",
+        )
+        .unwrap()
+        .compute()
+        .unwrap();
+    let want = ts().select(["x"]).resample("1h").mean().compute().unwrap();
+    assert_eq!(got.num_rows(), 4 * 24);
+    assert_eq!(floats(&got, "hour"), floats(&want, "timestamp"));
+    assert_eq!(floats(&got, "x"), floats(&want, "x"));
+    assert!(floats(&got, "n").iter().all(|&n| n == 60.0));
+    // Days and months, too.
+    let days = ctx
+        .sql("SELECT DATE_TRUNC('day', timestamp) AS d, COUNT(*) AS n FROM timeseries GROUP BY 1")
+        .unwrap();
+    assert_eq!(floats(&days.compute().unwrap(), "n"), vec![1440.0; 4]);
+    let months = ctx
+        .sql("SELECT DATE_TRUNC('month', timestamp) AS m, COUNT(*) FROM timeseries GROUP BY m")
+        .unwrap();
+    let months = months.compute().unwrap();
+    assert_eq!(months.num_rows(), 1);
+    assert_eq!(floats(&months, "m"), vec![946_684_800e9]);
+}
+
+#[test]
+fn explain_shows_columns_and_filters_pushed_into_the_scan_and_the_top_k() {
+    let ctx = ctx();
+    let plan = ctx
+        .explain("SELECT name, SUM(x) AS total FROM timeseries WHERE y > 0 GROUP BY name ORDER BY total DESC LIMIT 3")
+        .unwrap();
+    // The scan reads y for its filter and passes on name and x.
+    assert!(
+        plan.contains("Scan: timeseries (dataframe) columns=[name, x] filters=[(y > 0)]"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("TopK: 3 by [total DESC] (per-partition top-3, then merged)"),
+        "{plan}"
+    );
+    assert!(
+        !plan.contains("Filter:"),
+        "the filter stays above the scan:\n{plan}"
+    );
+    // Through a subquery and a join, too.
+    let mut ctx = ctx;
+    ctx.create_table(
+        "names",
+        DataFrame::from_batches(vec![names_batch()]).unwrap(),
+    );
+    let plan = ctx
+        .explain("SELECT s.name, n.label FROM (SELECT name, id FROM timeseries) s JOIN names n ON s.id = n.id WHERE s.name = 'Bob' AND n.label <> 'x'")
+        .unwrap();
+    assert!(
+        plan.contains(
+            "Scan: timeseries (dataframe) columns=[name, id] filters=[(name == \"Bob\")]"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Scan: names (dataframe) columns=[id, label] filters=[(label != \"x\")]"),
+        "{plan}"
+    );
+}
+
+fn names_batch() -> RecordBatch {
+    RecordBatch::try_from_iter([
+        (
+            "id",
+            std::sync::Arc::new(Int64Array::from(vec![1000, 1001, 1002])) as _,
+        ),
+        (
+            "label",
+            std::sync::Arc::new(StringArray::from(vec!["a", "b", "c"])) as _,
+        ),
+    ])
+    .unwrap()
+}
+
+#[test]
+fn create_table_as_select_show_tables_describe_and_drop() {
+    let mut ctx = ctx();
+    ctx.sql("CREATE TABLE positive AS SELECT name, x FROM timeseries WHERE y > 0")
+        .unwrap();
+    assert_eq!(
+        ctx.tables(),
+        vec!["positive".to_string(), "timeseries".to_string()]
+    );
+    let n = ctx
+        .sql("SELECT COUNT(*) AS n FROM positive")
+        .unwrap()
+        .compute()
+        .unwrap();
+    let want = ts().filter(col("y").gt(lit(0.0))).len().compute().unwrap();
+    assert_eq!(floats(&n, "n"), vec![want as f64]);
+    let shown = ctx.sql("SHOW TABLES").unwrap().compute().unwrap();
+    assert_eq!(strings(&shown, "Table"), vec!["positive", "timeseries"]);
+    let described = ctx.sql("DESCRIBE positive").unwrap().compute().unwrap();
+    assert_eq!(strings(&described, "Column"), vec!["name", "x"]);
+    assert_eq!(strings(&described, "Type"), vec!["string", "float64"]);
+    assert!(matches!(
+        sql_err(
+            &mut ctx,
+            "CREATE TABLE positive AS SELECT 1 AS one FROM timeseries"
+        ),
+        SqlError::Invalid { .. }
+    ));
+    ctx.sql("DROP TABLE positive").unwrap();
+    assert_eq!(ctx.tables(), vec!["timeseries".to_string()]);
+    assert!(ctx.drop_table("positive").is_err());
+}
+
+#[test]
+fn csv_and_parquet_tables_read_only_what_the_query_needs_and_agree_with_the_frame() {
+    let dir = scratch("files");
+    let df = ts();
+    df.to_csv(&dir.join("csv/part-*.csv").to_string_lossy())
+        .unwrap();
+    df.to_parquet(dir.join("pq")).unwrap();
+    let mut ctx = ctx();
+    ctx.register_csv("c", &dir.join("csv/part-*.csv").to_string_lossy())
+        .unwrap();
+    ctx.register_parquet("p", dir.join("pq")).unwrap();
+    let q = |t: &str| {
+        format!("SELECT name, COUNT(*) AS n, SUM(x) AS sx FROM {t} WHERE y > 0.5 GROUP BY name ORDER BY name")
+    };
+    let want = ctx.sql(&q("timeseries")).unwrap().compute().unwrap();
+    for t in ["c", "p"] {
+        let got = ctx.sql(&q(t)).unwrap().compute().unwrap();
+        assert_eq!(strings(&got, "name"), strings(&want, "name"), "{t}");
+        assert_eq!(floats(&got, "n"), floats(&want, "n"), "{t}");
+        let (a, b) = (floats(&got, "sx"), floats(&want, "sx"));
+        assert!(
+            a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-9),
+            "{t}: {a:?} {b:?}"
+        );
+        let plan = ctx.explain(&q(t)).unwrap();
+        assert!(
+            plan.contains("columns=[name, x] filters=[(y > 0.5)]"),
+            "{plan}"
+        );
+    }
+    // A Parquet filter no row group can satisfy: nothing read, no rows.
+    let none = ctx
+        .sql("SELECT COUNT(*) AS n FROM p WHERE x > 5")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(floats(&none, "n"), vec![0.0]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_graph_of_a_query_is_drawable_like_any_dataframe() {
+    let mut ctx = ctx();
+    let df = ctx
+        .sql("SELECT name, MAX(y) FROM timeseries GROUP BY name")
+        .unwrap();
+    let dir = scratch("graph");
+    df.visualize(dir.join("q.dot")).unwrap();
+    let dot = std::fs::read_to_string(dir.join("q.dot")).unwrap();
+    assert!(
+        dot.contains("groupby-chunk") && dot.contains("groupby-combine"),
+        "{dot}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn syntax_errors_name_line_and_column() {
+    let mut ctx = ctx();
+    match sql_err(
+        &mut ctx,
+        "SELECT name\nFROM timeseries\nWHERE y > 0 AND AND x < 1",
+    ) {
+        SqlError::Syntax { line, column, .. } => assert_eq!((line, column), (3, 21)), // at `x`: sqlparser reads the second AND as a column name
+        other => panic!("{other}"),
+    }
+    match sql_err(&mut ctx, "SELECT name FROM timeseries WHERE y >") {
+        SqlError::Syntax {
+            line,
+            column,
+            message,
+        } => {
+            assert_eq!(line, 1);
+            assert_eq!(column, 38, "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    let e = ctx.sql("SELEC 1").unwrap_err().to_string();
+    assert!(e.starts_with("syntax error at line 1, column 1"), "{e}");
+}
+
+#[test]
+fn unknown_tables_and_columns_list_what_exists() {
+    let mut ctx = ctx();
+    let e = ctx.sql("SELECT * FROM timeseriez").unwrap_err().to_string();
+    assert_eq!(e, "no table `timeseriez`; the tables are: timeseries");
+    let e = ctx
+        .sql("SELECT nme FROM timeseries")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("no column `nme`; the columns are: timeseries.timestamp, timeseries.name, timeseries.id"), "{e}");
+    let e = ctx
+        .sql("SELECT a.id FROM timeseries a JOIN timeseries b ON a.id = b.id WHERE id > 3")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("ambiguous column `id`"), "{e}");
+}
+
+#[test]
+fn unsupported_constructs_are_named() {
+    let mut ctx = ctx();
+    for (q, what) in [
+        (
+            "SELECT id FROM timeseries a RIGHT JOIN timeseries b ON a.id = b.id",
+            "Right join",
+        ),
+        (
+            "SELECT name FROM timeseries WHERE name LIKE 'A%'",
+            "the expression `name LIKE 'A%'`",
+        ),
+        (
+            "SELECT id, ROW_NUMBER() OVER (ORDER BY id) FROM timeseries",
+            "window functions",
+        ),
+        (
+            "SELECT id FROM timeseries UNION SELECT id FROM timeseries",
+            "UNION  (only UNION ALL)",
+        ),
+        ("WITH a AS (SELECT 1) SELECT * FROM a", "WITH"),
+        ("SELECT id FROM timeseries LIMIT 3 OFFSET 2", "OFFSET"),
+        (
+            "SELECT UPPER(name) FROM timeseries",
+            "the function `UPPER(name)`",
+        ),
+        (
+            "INSERT INTO timeseries VALUES (1)",
+            "the statement INSERT INTO",
+        ),
+    ] {
+        match sql_err(&mut ctx, q) {
+            SqlError::Unsupported { what: got } => assert!(got.contains(what), "{q}: {got}"),
+            other => panic!("{q}: {other}"),
+        }
+    }
+}
+
+#[test]
+fn type_errors_name_the_expression() {
+    let mut ctx = ctx();
+    for (q, expr) in [
+        ("SELECT name + 1 FROM timeseries", "(name + 1)"),
+        ("SELECT id FROM timeseries WHERE x", "x"),
+        ("SELECT SUM(name) FROM timeseries", "sum(name)"),
+        (
+            "SELECT CASE WHEN x > 0 THEN 'a' ELSE 1 END FROM timeseries",
+            "CASE WHEN",
+        ),
+        (
+            "SELECT DATE_TRUNC('hour', x) FROM timeseries",
+            "date_trunc('hour', x)",
+        ),
+    ] {
+        match sql_err(&mut ctx, q) {
+            SqlError::Type { expr: got, .. } => assert!(got.contains(expr), "{q}: {got}"),
+            other => panic!("{q}: {other}"),
+        }
+    }
+    let e = sql_err(&mut ctx, "SELECT name, x FROM timeseries GROUP BY name");
+    assert!(e.to_string().contains("column `x`"), "{e}");
+}
+
+#[test]
+fn deep_and_long_statements_are_errors_not_crashes() {
+    let mut ctx = ctx();
+    let deep = format!(
+        "SELECT {}1{} FROM timeseries",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    assert!(matches!(ctx.sql(&deep), Err(Error::Sql(_))));
+    let chain = format!("SELECT 1{} FROM timeseries", " + 1".repeat(50_000));
+    assert!(matches!(ctx.sql(&chain), Err(Error::Sql(_))));
+    // Just under the token limit: a chain sqlparser builds without recursing, quoted by
+    // the error message (its text is made by a recursive walk).
+    let near = format!(
+        "SELECT name FROM timeseries WHERE name LIKE 1{}",
+        "+1".repeat(4080)
+    );
+    assert!(matches!(
+        ctx.sql(&near),
+        Err(Error::Sql(SqlError::Unsupported { .. }))
+    ));
+    let near = format!("SELECT 1{} FROM timeseries", "+1".repeat(4090));
+    assert!(matches!(
+        ctx.sql(&near),
+        Err(Error::Sql(SqlError::Invalid { .. }))
+    ));
+    let long = "x".repeat(dask::sql::MAX_QUERY_BYTES + 1);
+    assert!(matches!(
+        ctx.sql(&long),
+        Err(Error::Sql(SqlError::Invalid { .. }))
+    ));
+}
+
+#[test]
+fn order_by_limit_is_a_per_partition_top_k_and_joins_pick_their_strategy() {
+    let mut ctx = ctx();
+    let dot = |df: &DataFrame, name: &str| {
+        let dir = scratch(name);
+        df.visualize(dir.join("g.dot")).unwrap();
+        let text = std::fs::read_to_string(dir.join("g.dot")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        text
+    };
+    let top = ctx
+        .sql("SELECT id, x FROM timeseries ORDER BY x DESC LIMIT 3")
+        .unwrap();
+    let g = dot(&top, "topk");
+    // Top-k tasks per partition, merged; no full sort.
+    assert!(
+        g.contains("sql-topk") && g.contains("sql-topk-merge") && !g.contains("sql-sort"),
+        "{g}"
+    );
+    let got = top.compute().unwrap();
+    let mut xs = floats(&ts().compute().unwrap(), "x");
+    xs.sort_by(|a, b| b.total_cmp(a));
+    assert_eq!(floats(&got, "x"), xs[..3].to_vec());
+    // A one-partition side is broadcast; two sides of 6 partitions (over
+    // BROADCAST_MAX_PARTITIONS) are both split by key.
+    assert_eq!(dask::sql::BROADCAST_MAX_PARTITIONS, 4);
+    ctx.create_table(
+        "names",
+        DataFrame::from_batches(vec![names_batch()]).unwrap(),
+    );
+    let small = ctx
+        .sql("SELECT t.x, n.label FROM timeseries t JOIN names n ON t.id = n.id")
+        .unwrap();
+    let g = dot(&small, "broadcast");
+    assert!(
+        g.contains("sql-join-broadcast") && !g.contains("sql-join-split"),
+        "{g}"
+    );
+    let big = timeseries(TimeseriesOptions {
+        end: "2000-01-07".into(),
+        freq: "1h".into(),
+        ..Default::default()
+    });
+    ctx.create_table("big", big.clone());
+    let shuffled = ctx
+        .sql("SELECT a.id, b.x FROM big a JOIN big b ON a.timestamp = b.timestamp")
+        .unwrap();
+    let g = dot(&shuffled, "hash");
+    assert!(
+        g.contains("sql-join-split") && !g.contains("sql-join-broadcast"),
+        "{g}"
+    );
+    assert_eq!(
+        shuffled.compute().unwrap().num_rows(),
+        big.len().compute().unwrap()
+    );
+}
+
+#[test]
+fn a_csv_scan_does_not_decode_columns_the_query_does_not_use() {
+    let dir = scratch("prune");
+    std::fs::write(dir.join("a.csv"), "k,junk\n1,10\n2,20\n").unwrap();
+    // `junk` was inferred as an integer from the first file; here it does not parse.
+    std::fs::write(dir.join("b.csv"), "k,junk\n3,not-a-number\n").unwrap();
+    let mut ctx = Context::new();
+    ctx.register_csv("f", &dir.join("*.csv").to_string_lossy())
+        .unwrap();
+    let got = ctx
+        .sql("SELECT SUM(k) AS s FROM f")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(floats(&got, "s"), vec![6.0]);
+    // Reading the column fails, as a whole-file read does.
+    assert!(ctx
+        .sql("SELECT SUM(junk) FROM f")
+        .unwrap()
+        .compute()
+        .is_err());
+    assert!(
+        dask::dataframe::read_csv(&dir.join("*.csv").to_string_lossy())
+            .unwrap()
+            .compute()
+            .is_err()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

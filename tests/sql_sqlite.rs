@@ -1,0 +1,355 @@
+//! `dask::sql` against SQLite (bundled, through rusqlite): the same queries on the same
+//! rows, results equal (floats within 1e-9 relative), row order compared where the query
+//! orders it.
+#![cfg(feature = "sql")]
+
+use std::sync::Arc;
+
+use dask::dataframe::arrow::array::{Array, ArrayRef, Float64Array, Int64Array, StringArray};
+use dask::dataframe::arrow::datatypes::DataType;
+use dask::dataframe::arrow::record_batch::RecordBatch;
+use dask::dataframe::DataFrame;
+use dask::sql::Context;
+
+const NAMES: [&str; 5] = ["Alice", "Bob", "Carol", "Dan", "Edith"];
+
+/// Rows of `t`: `(id, name, k, x, y)`, x and y in [0, 1) and [-1, 1), some x null.
+fn rows(n: i64) -> Vec<(i64, String, i64, Option<f64>, f64)> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|id| {
+            let name = NAMES[(next() * 5.0) as usize].to_string();
+            let k = (next() * 6.0) as i64;
+            let x = next();
+            let x = if id % 17 == 5 { None } else { Some(x) };
+            let y = next() * 2.0 - 1.0;
+            (id, name, k, x, y)
+        })
+        .collect()
+}
+
+fn frame(rows: &[(i64, String, i64, Option<f64>, f64)], parts: usize) -> DataFrame {
+    let per = rows.len().div_ceil(parts);
+    let batches = rows
+        .chunks(per)
+        .map(|c| {
+            RecordBatch::try_from_iter([
+                (
+                    "id",
+                    Arc::new(Int64Array::from_iter_values(c.iter().map(|r| r.0))) as ArrayRef,
+                ),
+                (
+                    "name",
+                    Arc::new(StringArray::from_iter_values(
+                        c.iter().map(|r| r.1.as_str()),
+                    )) as _,
+                ),
+                (
+                    "k",
+                    Arc::new(Int64Array::from_iter_values(c.iter().map(|r| r.2))) as _,
+                ),
+                (
+                    "x",
+                    Arc::new(Float64Array::from_iter(c.iter().map(|r| r.3))) as _,
+                ),
+                (
+                    "y",
+                    Arc::new(Float64Array::from_iter_values(c.iter().map(|r| r.4))) as _,
+                ),
+            ])
+            .unwrap()
+        })
+        .collect();
+    DataFrame::from_batches(batches).unwrap()
+}
+
+/// A cell as both engines can give it.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+enum Cell {
+    Null,
+    Num(f64),
+    Text(String),
+}
+
+fn cells(batch: &RecordBatch) -> Vec<Vec<Cell>> {
+    let columns: Vec<Vec<Cell>> = batch
+        .columns()
+        .iter()
+        .map(|c| {
+            let c = dask::dataframe::arrow::compute::cast(
+                c,
+                &match c.data_type() {
+                    DataType::Utf8 => DataType::Utf8,
+                    _ => DataType::Float64,
+                },
+            )
+            .unwrap();
+            (0..c.len())
+                .map(|i| {
+                    if c.is_null(i) {
+                        Cell::Null
+                    } else if let Some(s) = c.as_any().downcast_ref::<StringArray>() {
+                        Cell::Text(s.value(i).to_string())
+                    } else {
+                        Cell::Num(c.as_any().downcast_ref::<Float64Array>().unwrap().value(i))
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (0..batch.num_rows())
+        .map(|r| columns.iter().map(|c| c[r].clone()).collect())
+        .collect()
+}
+
+fn sqlite_rows(conn: &rusqlite::Connection, q: &str) -> Vec<Vec<Cell>> {
+    let mut stmt = conn.prepare(q).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |row| {
+        (0..n)
+            .map(|i| {
+                Ok(match row.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => Cell::Null,
+                    rusqlite::types::ValueRef::Integer(v) => Cell::Num(v as f64),
+                    rusqlite::types::ValueRef::Real(v) => Cell::Num(v),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        Cell::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                    rusqlite::types::ValueRef::Blob(_) => Cell::Text("<blob>".into()),
+                })
+            })
+            .collect()
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+fn close(a: &[Vec<Cell>], b: &[Vec<Cell>]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(r, s)| {
+            r.len() == s.len()
+                && r.iter().zip(s).all(|(x, y)| match (x, y) {
+                    (Cell::Num(x), Cell::Num(y)) => {
+                        (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
+                    }
+                    _ => x == y,
+                })
+        })
+}
+
+fn sorted(mut rows: Vec<Vec<Cell>>) -> Vec<Vec<Cell>> {
+    rows.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    rows
+}
+
+struct Both {
+    ctx: Context,
+    conn: rusqlite::Connection,
+}
+
+fn setup() -> Both {
+    let data = rows(400);
+    let names: Vec<(i64, &str)> = vec![
+        (0, "zero"),
+        (1, "one"),
+        (2, "two"),
+        (3, "three"),
+        (4, "four"),
+    ];
+    let mut ctx = Context::new();
+    ctx.create_table("t", frame(&data, 4));
+    // The same rows in 6 partitions: joins of two such tables shuffle by key.
+    ctx.create_table("t6", frame(&data, 6));
+    let names_batch = RecordBatch::try_from_iter([
+        (
+            "k",
+            Arc::new(Int64Array::from_iter_values(names.iter().map(|n| n.0))) as ArrayRef,
+        ),
+        (
+            "label",
+            Arc::new(StringArray::from_iter_values(names.iter().map(|n| n.1))) as _,
+        ),
+    ])
+    .unwrap();
+    ctx.create_table("names", DataFrame::from_batches(vec![names_batch]).unwrap());
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(
+        "CREATE TABLE t (id INTEGER, name TEXT, k INTEGER, x REAL, y REAL);
+         CREATE TABLE names (k INTEGER, label TEXT);",
+    )
+    .unwrap();
+    for r in &data {
+        conn.execute(
+            "INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![r.0, r.1, r.2, r.3, r.4],
+        )
+        .unwrap();
+    }
+    conn.execute_batch("CREATE VIEW t6 AS SELECT * FROM t")
+        .unwrap();
+    for (k, l) in &names {
+        conn.execute("INSERT INTO names VALUES (?1, ?2)", rusqlite::params![k, l])
+            .unwrap();
+    }
+    Both { ctx, conn }
+}
+
+/// Runs `q` on both engines and compares (in order when `ordered`).
+fn check(both: &mut Both, q: &str, ordered: bool) {
+    let ours = both.ctx.sql(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let ours = cells(&ours.compute().unwrap_or_else(|e| panic!("{q}: {e}")));
+    let theirs = sqlite_rows(&both.conn, q);
+    let (a, b) = if ordered {
+        (ours, theirs)
+    } else {
+        (sorted(ours), sorted(theirs))
+    };
+    assert!(
+        !b.is_empty() || q.contains("empty"),
+        "{q}: SQLite gave no rows: a weak check"
+    );
+    assert!(close(&a, &b), "{q}\nours:   {a:?}\nsqlite: {b:?}");
+}
+
+#[test]
+fn group_by_filter_count_and_having_match_sqlite() {
+    let mut both = setup();
+    check(
+        &mut both,
+        "SELECT name, SUM(x) AS sx, MAX(y) AS my, COUNT(*) AS n FROM t WHERE y > 0 GROUP BY name",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT COUNT(*) FROM t WHERE x > 0.5 AND k <> 3",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT COUNT(x), COUNT(*), SUM(k), MIN(name), AVG(y) FROM t",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT k, COUNT(*) AS n, AVG(x) AS ax FROM t GROUP BY k HAVING COUNT(*) > 60",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT k, name, MIN(id), MAX(x) - MIN(x) AS spread FROM t GROUP BY k, name",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT k + 1 AS k1, SUM(y * 2) FROM t GROUP BY k + 1",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT CAST(x * 10 AS INTEGER) AS b, COUNT(*) FROM t WHERE x IS NOT NULL GROUP BY b",
+        false,
+    );
+}
+
+#[test]
+fn count_distinct_matches_sqlite() {
+    let mut both = setup();
+    check(
+        &mut both,
+        "SELECT k, COUNT(DISTINCT name) AS names, SUM(y) AS sy FROM t GROUP BY k",
+        false,
+    );
+    check(&mut both, "SELECT COUNT(DISTINCT k) FROM t", false);
+}
+
+#[test]
+fn joins_match_sqlite() {
+    let mut both = setup();
+    check(
+        &mut both,
+        "SELECT t.id, t.name, n.label FROM t JOIN names n ON t.k = n.k WHERE t.x > 0.8",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT t.id, n.label FROM t LEFT JOIN names AS n ON t.k = n.k",
+        false,
+    );
+    // Both sides have 6 partitions: hash-partitioned by key.
+    check(
+        &mut both,
+        "SELECT a.id, a.x, b.y FROM t6 a JOIN t6 b ON a.id = b.id WHERE a.k = 2",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT n.label, COUNT(*) FROM t JOIN names n ON n.k = t.k GROUP BY n.label",
+        false,
+    );
+}
+
+#[test]
+fn order_by_limit_distinct_case_match_sqlite() {
+    let mut both = setup();
+    check(
+        &mut both,
+        "SELECT id, x FROM t WHERE x IS NOT NULL ORDER BY x DESC LIMIT 7",
+        true,
+    );
+    check(
+        &mut both,
+        "SELECT name, k, id FROM t ORDER BY name, k DESC, id LIMIT 25",
+        true,
+    );
+    check(&mut both, "SELECT id FROM t ORDER BY y", true);
+    check(
+        &mut both,
+        "SELECT name, SUM(y) AS s FROM t GROUP BY name ORDER BY s DESC",
+        true,
+    );
+    check(
+        &mut both,
+        "SELECT name FROM t GROUP BY name ORDER BY SUM(x) LIMIT 2",
+        true,
+    );
+    check(&mut both, "SELECT DISTINCT name, k FROM t", false);
+    check(
+        &mut both,
+        "SELECT id, CASE WHEN x > 0.5 THEN 'high' WHEN x > 0.2 THEN 'mid' ELSE 'low' END AS band FROM t",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT id, CASE k WHEN 1 THEN y ELSE -y END FROM t WHERE id BETWEEN 10 AND 60",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT id FROM t WHERE name IN ('Bob', 'Dan') AND NOT k = 0",
+        false,
+    );
+}
+
+#[test]
+fn union_all_and_subqueries_match_sqlite() {
+    let mut both = setup();
+    check(
+        &mut both,
+        "SELECT id, name FROM t WHERE k = 1 UNION ALL SELECT id, name FROM t WHERE k = 2",
+        false,
+    );
+    check(&mut both, "SELECT id, x FROM t WHERE k = 1 UNION ALL SELECT k, y FROM t WHERE k = 2 ORDER BY 1, 2 LIMIT 20", true);
+    check(&mut both, "SELECT name, total FROM (SELECT name, SUM(y) AS total FROM t GROUP BY name) AS s WHERE total > -100", false);
+    check(
+        &mut both,
+        "SELECT s.k, s.n, names.label FROM (SELECT k, COUNT(*) AS n FROM t GROUP BY k) s LEFT JOIN names ON s.k = names.k",
+        false,
+    );
+}
