@@ -72,7 +72,7 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
         .map(|path| {
             let schema = schema.clone();
             let key = path.display().to_string();
-            crate::try_map_many_pure::<(), _, _, _>("read-csv", key, &[], move |_| {
+            super::task::try_task::<(), _, _, _>("read-csv", key, &[], move |_| {
                 read_one(&path, &schema)
             })
         })
@@ -153,7 +153,7 @@ impl DataFrame {
             .zip(&paths)
             .map(|(part, path)| {
                 let target = path.clone();
-                crate::try_map_many_pure(
+                super::task::try_task(
                     "to-csv",
                     path.display().to_string(),
                     std::slice::from_ref(part),

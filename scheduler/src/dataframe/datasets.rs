@@ -62,7 +62,7 @@ pub fn timeseries(opts: TimeseriesOptions) -> DataFrame {
                 .enumerate()
                 .map(|(i, w)| {
                     let (from, to, seed) = (w[0], w[1], opts.seed);
-                    crate::map_many_pure::<(), _, _>(
+                    super::task::task::<(), _, _>(
                         "make-timeseries",
                         (&opts, i),
                         &[],

@@ -117,7 +117,7 @@ pub struct GroupBy {
 }
 
 /// A key or aggregated value, in the canonical type of its column.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum Value {
     Bool(bool),
     Int(i64),
@@ -274,7 +274,7 @@ impl Reader {
 }
 
 /// The running state of one aggregate in one group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum State {
     SumInt(i64),
     SumFloat(f64),
@@ -361,12 +361,38 @@ impl State {
     }
 }
 
-/// The groups of part of the data, in order of first appearance.
-#[derive(Clone, Debug, Default)]
+/// The groups of part of the data, in order of first appearance. Crosses processes as
+/// its keys and states; the lookup is rebuilt on arrival.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(from = "PartialWire")]
 pub(crate) struct Partial {
     keys: Vec<Vec<Value>>,
+    #[serde(skip)]
     lookup: HashMap<Vec<Value>, usize>,
     states: Vec<Vec<State>>,
+}
+
+/// What a [`Partial`] is serialized as: its fields in order, without the lookup.
+#[derive(serde::Deserialize)]
+struct PartialWire {
+    keys: Vec<Vec<Value>>,
+    states: Vec<Vec<State>>,
+}
+
+impl From<PartialWire> for Partial {
+    fn from(wire: PartialWire) -> Partial {
+        let lookup = wire
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(g, k)| (k.clone(), g))
+            .collect();
+        Partial {
+            keys: wire.keys,
+            lookup,
+            states: wire.states,
+        }
+    }
 }
 
 impl Partial {
@@ -566,7 +592,7 @@ impl GroupBy {
                     chunks
                         .iter()
                         .map(|c| {
-                            crate::map_many_pure(
+                            super::task::task(
                                 "groupby-split",
                                 ((*plan).clone(), j, n),
                                 std::slice::from_ref(c),
@@ -584,7 +610,7 @@ impl GroupBy {
                 );
                 let out_schema = schema.clone();
                 let p = plan.clone();
-                crate::try_map_many_pure(
+                super::task::try_task(
                     "groupby-aggregate",
                     ((*plan).clone(), j, n),
                     std::slice::from_ref(&root),

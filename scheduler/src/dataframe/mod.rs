@@ -39,6 +39,7 @@ mod reduce;
 mod resample;
 mod rolling;
 mod rowwise;
+mod task;
 
 use std::fmt;
 use std::hash::Hash;
@@ -181,7 +182,7 @@ impl DataFrame {
             .iter()
             .map(|p| {
                 let expected = schema.clone();
-                crate::try_map_many_pure(
+                task::try_task(
                     "from-delayed",
                     "check schema",
                     std::slice::from_ref(p),
@@ -329,7 +330,7 @@ impl DataFrame {
             .windows(2)
             .map(|w| {
                 let schema = schema.clone();
-                crate::try_map_many_pure(
+                task::try_task(
                     "repartition",
                     (w[1] - w[0], n),
                     &parts[w[0]..w[1]],
@@ -451,7 +452,7 @@ impl DataFrame {
     pub fn len(&self) -> Delayed<usize> {
         let counts = self.map_partitions("len-chunk", "len", |b| Ok(b.num_rows()));
         match counts {
-            Ok(counts) => crate::map_many_pure("len-agg", "len", &counts, |c: &[&usize]| {
+            Ok(counts) => task::task("len-agg", "len", &counts, |c: &[&usize]| {
                 c.iter().copied().sum()
             }),
             Err(e) => invalid_node("len", &e),
@@ -475,7 +476,7 @@ impl DataFrame {
         f: F,
     ) -> Result<Vec<Delayed<U>>, DataFrameError>
     where
-        U: Send + Sync + 'static,
+        U: task::Shippable,
         F: Fn(&RecordBatch) -> Result<U, ArrowError> + Clone + Send + Sync + 'static,
     {
         let frame = self.0.as_ref().map_err(Clone::clone)?;
@@ -505,7 +506,7 @@ impl Frame {
 
     fn fused<U, F>(&self, name: &'static str, tag: impl Hash + Clone, f: F) -> Vec<Delayed<U>>
     where
-        U: Send + Sync + 'static,
+        U: task::Shippable,
         F: Fn(&RecordBatch) -> Result<U, ArrowError> + Clone + Send + Sync + 'static,
     {
         let steps: Vec<&RowOp> = self.ops.iter().map(|(op, _)| op).collect();
@@ -514,7 +515,7 @@ impl Frame {
             .map(|part| {
                 let ops = self.ops.clone();
                 let f = f.clone();
-                crate::try_map_many_pure(
+                task::try_task(
                     name,
                     (&steps, tag.clone()),
                     std::slice::from_ref(part),

@@ -25,7 +25,7 @@ pub struct Series {
 }
 
 /// The mergeable state of a numeric column's reduction.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Moments {
     pub(crate) count: u64,
     pub(crate) mean: f64,
@@ -136,7 +136,7 @@ pub(crate) fn tree<T, F>(
     merge: F,
 ) -> Delayed<T>
 where
-    T: Send + Sync + 'static,
+    T: super::task::Shippable,
     F: Fn(&[&T]) -> T + Clone + Send + Sync + 'static,
 {
     if level.len() == 1 {
@@ -146,7 +146,7 @@ where
     loop {
         level = level
             .chunks(SPLIT_EVERY)
-            .map(|group| crate::map_many_pure(name, (tag.clone(), depth), group, merge.clone()))
+            .map(|group| super::task::task(name, (tag.clone(), depth), group, merge.clone()))
             .collect();
         if level.len() <= 1 {
             return level.remove(0);
@@ -214,7 +214,7 @@ impl Series {
 
     fn finish(&self, op: &'static str, f: fn(&Moments) -> f64) -> Delayed<f64> {
         match self.moments(op) {
-            Ok(m) => m.map_pure(op, f),
+            Ok(m) => super::task::task(op, op, &[m], move |m: &[&Moments]| f(m[0])),
             Err(e) => invalid_node(op, &e),
         }
     }
@@ -252,7 +252,9 @@ impl Series {
     /// How many values are not null.
     pub fn count(&self) -> Delayed<usize> {
         match self.moments("count") {
-            Ok(m) => m.map_pure("count", |m| m.count as usize),
+            Ok(m) => super::task::task("count", "count", &[m], |m: &[&Moments]| {
+                m[0].count as usize
+            }),
             Err(e) => invalid_node("count", &e),
         }
     }
@@ -275,7 +277,7 @@ impl Series {
             return counts;
         }
         let schema = counts.schema();
-        let sorted = crate::try_map_many_pure(
+        let sorted = super::task::try_task(
             "value-counts-sort",
             "count desc, value asc",
             &parts,

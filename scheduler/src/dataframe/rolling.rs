@@ -171,14 +171,14 @@ impl Rolling {
         let tag = (format!("{:?}", self.window), format!("{func:?}"));
         let empty = RecordBatch::new_empty(schema.clone());
         let mut carry =
-            crate::map_many_pure::<RecordBatch, _, _>("rolling-carry", &tag, &[], move |_| {
+            super::task::task::<RecordBatch, _, _>("rolling-carry", &tag, &[], move |_| {
                 empty.clone()
             });
         let mut outputs = Vec::with_capacity(parts.len());
         for part in &parts {
             let inputs = [carry.clone(), part.clone()];
             let (s, ix, out) = (schema.clone(), index.clone(), out_schema.clone());
-            outputs.push(crate::try_map_many_pure(
+            outputs.push(super::task::try_task(
                 "rolling",
                 &tag,
                 &inputs,
@@ -187,7 +187,7 @@ impl Rolling {
                 },
             ));
             let (s, ix) = (schema.clone(), index.clone());
-            carry = crate::try_map_many_pure(
+            carry = super::task::try_task(
                 "rolling-carry",
                 &tag,
                 &inputs,
