@@ -39,6 +39,8 @@ mod reduce;
 mod resample;
 mod rolling;
 mod rowwise;
+mod shuffle;
+mod split;
 mod task;
 
 use std::fmt;
@@ -304,23 +306,25 @@ impl DataFrame {
         DataFrame(Ok(Arc::new(next)))
     }
 
-    /// The same rows in `n` partitions, each the concatenation of neighbouring ones
-    /// (Dask's `repartition(npartitions=n)` towards fewer partitions); divisions keep
-    /// the boundaries that remain. Splitting into more partitions than there are is not
-    /// supported yet: an error.
+    /// The same rows, in order, in `n` partitions (Dask's `repartition(npartitions=n)`).
+    /// Towards fewer, each is the concatenation of neighbouring ones and divisions keep
+    /// the boundaries that remain; towards more, each partition is cut into pieces: by
+    /// index ranges interpolated between known integer or datetime divisions (which
+    /// stay known), otherwise by row counts (divisions become unknown).
     pub fn repartition(&self, n: usize) -> DataFrame {
         let frame = match &self.0 {
             Ok(f) => f,
             Err(_) => return self.clone(),
         };
         let have = frame.base.len();
-        if n == 0 || n > have {
+        if n == 0 {
             return DataFrame::invalid(DataFrameError::Invalid {
                 op: "repartition",
-                why: format!(
-                    "{n} partitions from {have}: only merging into 1 to {have} is supported"
-                ),
+                why: format!("0 partitions from {have}: at least 1"),
             });
+        }
+        if n > have {
+            return split::split(frame, n);
         }
         // Group boundaries spread evenly over the existing partitions.
         let cuts: Vec<usize> = (0..=n).map(|i| i * have / n).collect();
