@@ -57,8 +57,14 @@ fn dataframe_cluster_child() {
     let rolled = df.select(["x"]).rolling("1min").mean();
     let (h, r) = dask::compute_with((&hourly, &rolled), &config).unwrap();
     let (hl, rl) = dask::compute((&hourly, &rolled)).unwrap();
-    println!("RESULT resample_equal={}", h == hl && h.num_rows() == 30 * 24);
-    println!("RESULT rolling_equal={}", r == rl && r.num_rows() == 30 * 8640);
+    println!(
+        "RESULT resample_equal={}",
+        h == hl && h.num_rows() == 30 * 24
+    );
+    println!(
+        "RESULT rolling_equal={}",
+        r == rl && r.num_rows() == 30 * 8640
+    );
 }
 
 #[test]

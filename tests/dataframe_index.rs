@@ -97,8 +97,14 @@ fn keys(batch: &RecordBatch, columns: &[&str]) -> Vec<String> {
 /// Every row of `a` is in `b` as often (row order aside).
 fn same_rows(a: &RecordBatch, b: &RecordBatch) {
     let all: Vec<&str> = vec!["x", "k", "s"];
-    let mut ka = keys(&eager_sort(a, &[("x", true), ("k", true), ("s", true)]), &all);
-    let mut kb = keys(&eager_sort(b, &[("x", true), ("k", true), ("s", true)]), &all);
+    let mut ka = keys(
+        &eager_sort(a, &[("x", true), ("k", true), ("s", true)]),
+        &all,
+    );
+    let mut kb = keys(
+        &eager_sort(b, &[("x", true), ("k", true), ("s", true)]),
+        &all,
+    );
     ka.sort();
     kb.sort();
     assert_eq!(ka, kb);
@@ -118,7 +124,11 @@ fn sort_values_matches_eager_over_random_partitionings() {
             let got = sorted.compute().unwrap();
             let want = eager_sort(&all, &by);
             let names: Vec<&str> = by.iter().map(|(c, _)| *c).collect();
-            assert_eq!(keys(&got, &names), keys(&want, &names), "seed {seed} by {by:?}");
+            assert_eq!(
+                keys(&got, &names),
+                keys(&want, &names),
+                "seed {seed} by {by:?}"
+            );
             same_rows(&got, &all);
         }
     }
@@ -155,7 +165,10 @@ fn set_index_sorts_and_gives_divisions_that_bound_each_partition() {
         }
         let got = indexed.compute().unwrap();
         assert_eq!(got.num_rows(), all.num_rows());
-        assert_eq!(keys(&got, &["k"]), keys(&eager_sort(&all, &[("k", true)]), &["k"]));
+        assert_eq!(
+            keys(&got, &["k"]),
+            keys(&eager_sort(&all, &[("k", true)]), &["k"])
+        );
     }
 }
 
@@ -168,7 +181,10 @@ fn set_index_on_strings_and_on_one_repeated_value() {
     assert_eq!(div.value(0), "n0");
     assert_eq!(div.value(div.len() - 1), "n9");
     let got = by_s.compute().unwrap();
-    assert_eq!(keys(&got, &["s"]), keys(&eager_sort(&all, &[("s", true)]), &["s"]));
+    assert_eq!(
+        keys(&got, &["s"]),
+        keys(&eager_sort(&all, &[("s", true)]), &["s"])
+    );
     // One distinct value: one partition, divisions (v, v).
     let same = RecordBatch::try_new(
         Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false)])),

@@ -252,9 +252,9 @@ impl Series {
     /// How many values are not null.
     pub fn count(&self) -> Delayed<usize> {
         match self.moments("count") {
-            Ok(m) => super::task::task("count", "count", &[m], |m: &[&Moments]| {
-                m[0].count as usize
-            }),
+            Ok(m) => {
+                super::task::task("count", "count", &[m], |m: &[&Moments]| m[0].count as usize)
+            }
             Err(e) => invalid_node("count", &e),
         }
     }

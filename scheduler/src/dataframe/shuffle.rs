@@ -92,7 +92,9 @@ impl DataFrame {
         }];
         check_keys("set_index", &frame.schema, &keys)?;
         // The index first, as pandas shows it.
-        let index_field = frame.schema.field(frame.schema.index_of(column).unwrap_or(0));
+        let index_field = frame
+            .schema
+            .field(frame.schema.index_of(column).unwrap_or(0));
         let mut fields: Vec<Field> = vec![index_field.clone()];
         fields.extend(
             frame

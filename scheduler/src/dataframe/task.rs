@@ -158,10 +158,18 @@ mod tests {
         let back: Batch = roundtrip(&batch);
         assert_eq!(back.schema(), batch.schema());
         assert_eq!(back.num_rows(), 3);
-        let names = back.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+        let names = back
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
         assert_eq!(names.value(0), "Zoë");
         assert!(names.is_null(1));
-        let x = back.column(2).as_any().downcast_ref::<Float64Array>().unwrap();
+        let x = back
+            .column(2)
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap();
         assert!(x.value(0).is_nan() && x.is_null(1));
         assert_eq!(x.value(2).to_bits(), (-0.0f64).to_bits());
         // An empty batch keeps its schema.
