@@ -428,3 +428,62 @@ fn repartition_merges_neighbours_and_keeps_divisions() {
     let err = small3.repartition(0).compute().unwrap_err().to_string();
     assert_eq!(err, "`repartition`: 0 partitions from 3: at least 1");
 }
+
+#[test]
+fn nan_is_missing_in_reductions_and_groupby_as_in_pandas() {
+    let batch = |k: Vec<Option<f64>>, x: Vec<Option<f64>>| {
+        RecordBatch::try_from_iter([
+            ("k", Arc::new(Float64Array::from(k)) as _),
+            ("x", Arc::new(Float64Array::from(x)) as _),
+        ])
+        .unwrap()
+    };
+    let nan = f64::NAN;
+    let df = DataFrame::from_batches(vec![
+        batch(vec![Some(1.0), Some(nan)], vec![Some(nan), Some(5.0)]),
+        batch(vec![], vec![]),
+        batch(
+            vec![Some(1.0), None, Some(2.0)],
+            vec![Some(2.0), Some(7.0), Some(nan)],
+        ),
+    ])
+    .unwrap();
+    // pandas: x = [NaN, 5, 2, 7, NaN] -> sum 14, mean 14/3, count 3, min 2, max 7.
+    let x = df.column("x");
+    let (sum, mean, count, min, max, std) = dask::compute((
+        &x.sum(),
+        &x.mean(),
+        &x.count(),
+        &x.min(),
+        &x.max(),
+        &x.std(),
+    ))
+    .unwrap();
+    assert_eq!((sum, count, min, max), (14.0, 3, 2.0, 7.0));
+    assert!((mean - 14.0 / 3.0).abs() < 1e-12);
+    assert!((std - 2.516611478423583).abs() < 1e-12, "{std}");
+    // Groups: NaN and null keys are dropped (dropna); NaN values are skipped.
+    let g = df
+        .groupby(["k"])
+        .agg([
+            agg::sum("x"),
+            agg::count("x").alias("n"),
+            agg::first("x").alias("f"),
+        ])
+        .compute()
+        .unwrap();
+    let col = |i: usize| -> Vec<Option<f64>> {
+        let c =
+            dask::dataframe::arrow::compute::cast::cast(g.column(i), &DataType::Float64).unwrap();
+        c.as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap()
+            .iter()
+            .collect()
+    };
+    assert_eq!(col(0), [Some(1.0), Some(2.0)]);
+    // Key 1: x = [NaN, 2] -> sum 2, count 1, first 2. Key 2: x = [NaN] -> sum 0, count 0.
+    assert_eq!(col(1), [Some(2.0), Some(0.0)]);
+    assert_eq!(col(2), [Some(1.0), Some(0.0)]);
+    assert_eq!(col(3), [Some(2.0), None]);
+}

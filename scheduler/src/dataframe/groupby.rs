@@ -3,7 +3,8 @@
 //! Each partition reduces to a table of groups with a mergeable state per aggregate
 //! (chunk), tables merge as a tree keeping partition order (combine), and the root
 //! becomes the result batch, sorted by key as pandas sorts groups (aggregate). Rows whose
-//! key has a null are dropped, as pandas' default `dropna=True`.
+//! key has a null (or NaN) are dropped, as pandas' default `dropna=True`; aggregates skip
+//! nulls and NaN, as pandas' `skipna`.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -137,7 +138,8 @@ impl Value {
         }
     }
 
-    /// Floats group as pandas groups them: `-0.0` with `0.0`, every NaN together.
+    /// Floats group as pandas groups them: `-0.0` with `0.0` (NaN never gets here: it is
+    /// missing, read as `None`).
     fn float_bits(f: f64) -> u64 {
         if f == 0.0 {
             0
@@ -257,7 +259,15 @@ impl Reader {
             Reader::Bool(a) => read!(a, Value::Bool),
             Reader::Int(a) => read!(a, Value::Int),
             Reader::UInt(a) => read!(a, Value::UInt),
-            Reader::Float(a) => read!(a, Value::Float),
+            // NaN is missing, as in pandas: skipped by every aggregate, and a NaN key
+            // drops its row like a null one (`dropna=True`).
+            Reader::Float(a) => {
+                if a.is_null(i) || a.value(i).is_nan() {
+                    None
+                } else {
+                    Some(Value::Float(a.value(i)))
+                }
+            }
             Reader::Str(a) => read!(a, |s: &str| Value::Str(s.into())),
         }
     }

@@ -16,8 +16,9 @@ use crate::Delayed;
 /// How many partial results one combine task merges (Dask's `split_every`).
 pub(crate) const SPLIT_EVERY: usize = 8;
 
-/// One column of a [`DataFrame`], for reductions (Dask's `Series`). Nulls are skipped,
-/// as pandas skips missing values; a NaN value is a value and propagates.
+/// One column of a [`DataFrame`], for reductions (Dask's `Series`). Missing values are
+/// skipped as pandas skips them (`skipna=True`): nulls and NaN alike, so `count` counts
+/// the values that are neither, and a column with none gives NaN (`sum`: 0).
 #[derive(Clone, Debug)]
 pub struct Series {
     frame: DataFrame,
@@ -46,29 +47,22 @@ impl Moments {
         max: f64::NEG_INFINITY,
     };
 
-    /// The state of `values` (nulls skipped), in two passes: the mean, then the squared
-    /// deviations from it.
+    /// The state of `values` (nulls and NaN skipped, as pandas' `skipna`), in two
+    /// passes: the mean, then the squared deviations from it.
     pub(crate) fn of(values: &Float64Array) -> Moments {
+        let present = || values.iter().flatten().filter(|v| !v.is_nan());
         let mut m = Moments::EMPTY;
-        for v in values.iter().flatten() {
+        for v in present() {
             m.count += 1;
             m.sum += v;
             m.min = m.min.min(v);
             m.max = m.max.max(v);
-            if v.is_nan() {
-                m.min = f64::NAN;
-                m.max = f64::NAN;
-            }
         }
         if m.count == 0 {
             return m;
         }
         m.mean = m.sum / m.count as f64;
-        m.m2 = values
-            .iter()
-            .flatten()
-            .map(|v| (v - m.mean) * (v - m.mean))
-            .sum();
+        m.m2 = present().map(|v| (v - m.mean) * (v - m.mean)).sum();
         m
     }
 

@@ -294,7 +294,8 @@ fn window_part(
             .enumerate()
             .map(|(k, &start)| {
                 let window: Vec<f64> = (start..=offset + k)
-                    .filter(|&j| values.is_valid(j))
+                    // NaN is missing, as in pandas: not a value of the window.
+                    .filter(|&j| values.is_valid(j) && !values.value(j).is_nan())
                     .map(|j| values.value(j))
                     .collect();
                 if window.len() < min_values || window.is_empty() {
