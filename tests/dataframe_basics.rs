@@ -487,3 +487,48 @@ fn nan_is_missing_in_reductions_and_groupby_as_in_pandas() {
     assert_eq!(col(2), [Some(1.0), Some(0.0)]);
     assert_eq!(col(3), [Some(2.0), None]);
 }
+
+#[test]
+fn explain_describes_the_lazy_plan_and_returns_schema_errors() {
+    let df = small(1);
+    let pending = df
+        .filter(col("y").gt(lit(0.0)))
+        .select(["name", "x"])
+        .explain()
+        .unwrap();
+    assert!(
+        pending.starts_with("DataFrame: 3 partitions, index `timestamp`, divisions known\n"),
+        "{pending}"
+    );
+    assert!(pending.contains("columns: timestamp: datetime64[ns], name: string, x: float64"));
+    assert!(pending.contains(
+        "pending row-wise steps, fused into one task per partition:\n  filter (y > 0.0)\n  select name, x\n"
+    ), "{pending}");
+    // The steps run as one task per partition: `select`, 3 of them, over the 3 sources.
+    assert!(
+        pending.contains(
+            "graph: 6 tasks, by stage in order:\n  make-timeseries: 3 tasks\n  select: 3 tasks\n"
+        ),
+        "{pending}"
+    );
+    // The lecture's groupby over 30 partitions: chunks, a 2-level combine tree, one root.
+    let by_name = timeseries(TimeseriesOptions {
+        freq: "1h".into(),
+        ..Default::default()
+    })
+    .groupby(["name"])
+    .agg([agg::sum("x"), agg::max("y")]);
+    let plan = by_name.explain().unwrap();
+    assert!(plan.starts_with("DataFrame: 1 partition, index `name`, divisions unknown"));
+    assert!(plan.contains("pending row-wise steps: none"));
+    assert!(plan.contains("  groupby-chunk: 30 tasks\n  groupby-combine: 5 tasks, a tree of 2 levels\n  groupby-aggregate: 1 task\n"), "{plan}");
+    // Persisted partitions are values, not tasks.
+    let held = small(2).persist().unwrap().explain().unwrap();
+    assert!(held.contains("3 values (held in memory)"), "{held}");
+    // A schema error comes out before anything runs, with the columns that exist.
+    let err = df.select(["nope"]).explain().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "`select`: no column `nope`; the columns are: timestamp: datetime64[ns], name: string, id: int64, x: float64, y: float64"
+    );
+}

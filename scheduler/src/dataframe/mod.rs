@@ -29,6 +29,7 @@ pub mod arrow;
 mod csv;
 mod datasets;
 mod error;
+mod explain;
 mod expr;
 mod files;
 mod freq;
