@@ -308,3 +308,52 @@ fn read_csv_index_divisions_are_checked_and_dropped_when_out_of_order() {
     assert_eq!(df.compute().unwrap().num_rows(), 4);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn unicode_column_and_file_names_round_trip_through_csv_and_parquet() {
+    let dir = scratch("ünï-名前");
+    let df = mixed().rename([("name", "név"), ("id", "番号"), ("x", "x²")]);
+    let want = df.compute().unwrap();
+    df.to_csv(&dir.join("tábla-*.csv").to_string_lossy())
+        .unwrap();
+    let back = read_csv(&dir.join("tábla-*.csv").to_string_lossy()).unwrap();
+    assert_eq!(back.npartitions(), 3, "the empty partition is a file too");
+    assert_eq!(back.columns(), ["név", "番号", "x²"]);
+    let got = back.compute().unwrap();
+    for c in 0..3 {
+        assert_eq!(
+            got.column(c).as_ref(),
+            want.column(c).as_ref(),
+            "column {c}"
+        );
+    }
+    df.to_parquet(dir.join("párquet")).unwrap();
+    let back = read_parquet(dir.join("párquet")).unwrap();
+    assert_eq!(back.columns(), ["név", "番号", "x²"]);
+    assert_eq!(back.compute().unwrap(), want);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_failed_parquet_write_leaves_no_partial_file() {
+    let dir = scratch("pq-fail");
+    // A directory where the second partition's file should go.
+    std::fs::create_dir_all(dir.join("part.1.parquet")).unwrap();
+    let err = mixed().to_parquet(&dir).unwrap_err().to_string();
+    assert!(err.contains("part.1.parquet"), "{err}");
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.iter().all(|n| !n.contains(".tmp")), "{left:?}");
+    // Reading a file that is not Parquet is an error naming it, not a panic.
+    std::fs::write(dir.join("bad.parquet"), b"not parquet at all").unwrap();
+    let err = read_parquet(dir.join("bad.parquet"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("`read_parquet`: ") && err.contains("bad.parquet"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
