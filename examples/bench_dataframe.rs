@@ -123,9 +123,7 @@ fn run(data: &Path, out: &Path, smoke: bool) -> BoxResult<()> {
         times.insert(id.to_string(), json!(seconds));
     };
 
-    let (p, s) = timed(runs, || {
-        Ok(timeseries(options(freq)).persist()?)
-    })?;
+    let (p, s) = timed(runs, || Ok(timeseries(options(freq)).persist()?))?;
     record("make", s);
     let (filter_sum, s) = timed(runs, || {
         Ok(p.filter(col("y").gt(lit(0.0)))
@@ -145,16 +143,17 @@ fn run(data: &Path, out: &Path, smoke: bool) -> BoxResult<()> {
     })?;
     record("std", s);
     let (hourly, s) = timed(runs, || {
-        Ok(p.select(["x", "y"]).resample("1h").mean().compute_with(&cfg)?)
+        Ok(p.select(["x", "y"])
+            .resample("1h")
+            .mean()
+            .compute_with(&cfg)?)
     })?;
     record("resample", s);
     let (rolled, s) = timed(runs, || {
         Ok(p.select(["x"]).rolling("1min").mean().compute_with(&cfg)?)
     })?;
     record("rolling", s);
-    let (_, s) = timed(runs, || {
-        Ok(p.to_csv(&csv_pattern)?)
-    })?;
+    let (_, s) = timed(runs, || Ok(p.to_csv(&csv_pattern)?))?;
     record("to_csv", s);
     let (from_csv, s) = timed(runs, || {
         Ok(by_name(&read_csv(&csv_pattern)?).compute_with(&cfg)?)
@@ -214,7 +213,11 @@ fn peak_kib() -> BoxResult<u64> {
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
         .ok_or("no VmHWM")?;
-    Ok(line.split_whitespace().nth(1).ok_or("empty VmHWM")?.parse()?)
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .ok_or("empty VmHWM")?
+        .parse()?)
 }
 
 fn memory_child(csv_dir: &Path) -> BoxResult<()> {
@@ -321,7 +324,11 @@ fn check(ours: &Value, pandas: &Value) -> Vec<String> {
                 _ => false,
             });
         if !same || a.is_empty() {
-            bad.push(format!("{key}: {} values, pandas {}; differ", a.len(), b.len()));
+            bad.push(format!(
+                "{key}: {} values, pandas {}; differ",
+                a.len(),
+                b.len()
+            ));
         }
     }
     bad
@@ -438,12 +445,7 @@ fn plot(path: &Path, bars: &[(&str, f64, f64)]) -> BoxResult<()> {
         .fold(f64::INFINITY, f64::min)
         * 1e3
         / 2.0;
-    let hi = bars
-        .iter()
-        .flat_map(|b| [b.1, b.2])
-        .fold(0.0, f64::max)
-        * 1e3
-        * 2.0;
+    let hi = bars.iter().flat_map(|b| [b.1, b.2]).fold(0.0, f64::max) * 1e3 * 2.0;
     let n = bars.len() as f64;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -475,7 +477,10 @@ fn plot(path: &Path, bars: &[(&str, f64, f64)]) -> BoxResult<()> {
         let top = n - i as f64;
         for (value, color, offset) in [(*t, dask, 0.1), (*m, ours, 0.5)] {
             chart.draw_series(std::iter::once(Rectangle::new(
-                [(lo.max(1e-3), top - offset - 0.35), (value * 1e3, top - offset)],
+                [
+                    (lo.max(1e-3), top - offset - 0.35),
+                    (value * 1e3, top - offset),
+                ],
                 color.filled(),
             )))?;
         }
