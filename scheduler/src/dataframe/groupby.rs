@@ -351,6 +351,33 @@ impl State {
         }
     }
 
+    /// [`update`](Self::update) with a float value known to be present.
+    fn push_float(&mut self, v: f64) {
+        match self {
+            State::SumFloat(s) => *s += v,
+            State::Moments(m) => m.push(v),
+            State::Min(cur) => {
+                if cur.as_ref().is_none_or(|c| Value::Float(v) < *c) {
+                    *cur = Some(Value::Float(v));
+                }
+            }
+            State::Max(cur) => {
+                if cur.as_ref().is_none_or(|c| Value::Float(v) > *c) {
+                    *cur = Some(Value::Float(v));
+                }
+            }
+            State::Count(n) => *n += 1,
+            State::First(cur) => {
+                if cur.is_none() {
+                    *cur = Some(Value::Float(v));
+                }
+            }
+            State::Last(cur) => *cur = Some(Value::Float(v)),
+            // Integer sums never read a float column.
+            State::SumInt(_) => {}
+        }
+    }
+
     /// Merges the state of a later part of the data into this one.
     fn merge(&mut self, later: &State) {
         match (self, later) {
@@ -658,13 +685,27 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
         })
         .collect::<Result<Vec<_>, ArrowError>>()?;
     let mut out = Partial::default();
-    for (i, g) in group_ids(&keys, &mut out, fresh, batch.num_rows())
-        .into_iter()
-        .enumerate()
-    {
-        let Some(g) = g else { continue };
-        for (state, reader) in out.states[g].iter_mut().zip(&values) {
-            state.update(reader, i);
+    let ids = group_ids(&keys, &mut out, fresh, batch.num_rows());
+    // Column by column: the reader's kind is matched once per column, not per row.
+    for (j, reader) in values.iter().enumerate() {
+        match reader {
+            Reader::Float(a) => {
+                let present = |i: usize| a.is_valid(i) && !a.value(i).is_nan();
+                for (i, g) in ids.iter().enumerate() {
+                    if let Some(g) = *g {
+                        if present(i) {
+                            out.states[g][j].push_float(a.value(i));
+                        }
+                    }
+                }
+            }
+            _ => {
+                for (i, g) in ids.iter().enumerate() {
+                    if let Some(g) = *g {
+                        out.states[g][j].update(reader, i);
+                    }
+                }
+            }
         }
     }
     Ok(out)
@@ -696,6 +737,29 @@ fn group_ids(
                         g
                     }
                 })
+            })
+            .collect();
+    }
+    if let [Reader::Int(ints)] = keys {
+        // Time bins and sorted ids come in runs: the previous row's group is tried first.
+        let mut local: HashMap<i64, usize> = HashMap::new();
+        let mut last: Option<(i64, usize)> = None;
+        return (0..rows)
+            .map(|i| {
+                if ints.is_null(i) {
+                    return None;
+                }
+                let v = ints.value(i);
+                if let Some((k, g)) = last {
+                    if k == v {
+                        return Some(g);
+                    }
+                }
+                let g = *local
+                    .entry(v)
+                    .or_insert_with(|| out.group(vec![Value::Int(v)], fresh));
+                last = Some((v, g));
+                Some(g)
             })
             .collect();
     }

@@ -222,10 +222,7 @@ impl RowOp {
                     .as_any()
                     .downcast_ref::<arrow_array::Int64Array>()
                     .ok_or_else(|| ArrowError::CastError("timestamp as int64".into()))?;
-                let binned: arrow_array::Int64Array = raw
-                    .iter()
-                    .map(|t| t.map(|t| t.div_euclid(step) * step))
-                    .collect();
+                let binned: arrow_array::Int64Array = raw.unary(|t: i64| t.div_euclid(step) * step);
                 let binned = arrow_cast::cast(&binned, target)?;
                 let mut columns = batch.columns().to_vec();
                 columns.push(binned);
