@@ -23,6 +23,9 @@ use crate::Error;
 /// Rows of the first file read to infer the schema.
 const SAMPLE_ROWS: usize = 1000;
 
+/// Rows per batch arrow-csv decodes (a day of the demo table at one row a second fits).
+const READ_BATCH_ROWS: usize = 1 << 17;
+
 /// Options of [`read_csv_with`].
 #[derive(Debug, Clone, Default)]
 pub struct CsvOptions {
@@ -131,13 +134,21 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
 
 fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Large batches: a file is usually one batch, so no concatenation copies it.
     let reader = arrow_csv::ReaderBuilder::new(schema.clone())
         .with_header(true)
-        .build(file)
+        .with_batch_size(READ_BATCH_ROWS)
+        .build(std::io::BufReader::with_capacity(1 << 20, file))
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let batches = reader
         .collect::<Result<Vec<_>, ArrowError>>()
         .map_err(|e| explain(path, schema, &e))?;
+    if batches.len() == 1 {
+        return Ok(batches
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| RecordBatch::new_empty(schema.clone())));
+    }
     arrow_select::concat::concat_batches(schema, &batches)
         .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
 use arrow_array::{
@@ -722,7 +722,7 @@ fn group_ids(
     rows: usize,
 ) -> Vec<Option<usize>> {
     if let [Reader::Str(names)] = keys {
-        let mut local: HashMap<&str, usize> = HashMap::new();
+        let mut local: HashMap<&str, usize, BuildHasherDefault<Fnv>> = HashMap::default();
         return (0..rows)
             .map(|i| {
                 if names.is_null(i) {
@@ -887,5 +887,31 @@ fn build(values: &[Option<Value>], target: &DataType) -> Result<ArrayRef, ArrowE
         Ok(array)
     } else {
         arrow_cast::cast(array.as_ref(), target)
+    }
+}
+
+/// FNV-1a, for the per-partition lookup of string keys: names are short, where SipHash's
+/// setup dominates. Only this task's own map uses it (the merged partial states keep the
+/// standard hasher), and a partition's distinct keys bound what a crafted collision
+/// could cost.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
     }
 }
