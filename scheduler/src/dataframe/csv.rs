@@ -23,9 +23,6 @@ use crate::Error;
 /// Rows of the first file read to infer the schema.
 const SAMPLE_ROWS: usize = 1000;
 
-/// Rows per batch arrow-csv decodes (a day of the demo table at one row a second fits).
-const READ_BATCH_ROWS: usize = 1 << 17;
-
 /// Options of [`read_csv_with`].
 #[derive(Debug, Clone, Default)]
 pub struct CsvOptions {
@@ -134,11 +131,12 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
 
 fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    // Large batches: a file is usually one batch, so no concatenation copies it.
+    // arrow-csv's default batches (1024 rows): larger ones preallocate builders and
+    // raised the peak memory of a groupby over the files past (workers + 2) partitions
+    // without making reading faster (BENCHMARKS.md).
     let reader = arrow_csv::ReaderBuilder::new(schema.clone())
         .with_header(true)
-        .with_batch_size(READ_BATCH_ROWS)
-        .build(std::io::BufReader::with_capacity(1 << 20, file))
+        .build(file)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let batches = reader
         .collect::<Result<Vec<_>, ArrowError>>()
