@@ -149,6 +149,28 @@ proptest! {
     }
 
     #[test]
+    fn filter_select_chains_read_only_what_they_need_and_match_eager((rows, cuts) in table(), t in -50.0f64..50.0) {
+        // Filters on columns the final select drops: those columns must still be read.
+        let rows: Vec<Row> = rows.into_iter().map(|r| Row { x: present(r.x), ..r }).collect();
+        let df = frame(&rows, &cuts)
+            .filter(col("x").gt(lit(t)))
+            .select(["k", "g"])
+            .filter(col("g").is_null().not())
+            .select(["k"]);
+        let out = df.compute().unwrap();
+        let kept: Vec<Option<String>> = rows
+            .iter()
+            .filter(|r| r.x.is_some_and(|x| x > t) && r.g.is_some())
+            .map(|r| r.k.map(String::from))
+            .collect();
+        prop_assert_eq!(out.num_columns(), 1);
+        prop_assert_eq!(strings(out.column(0).as_ref()), kept);
+        let sum = frame(&rows, &cuts).filter(col("g").gt(lit(0))).column("x").sum().compute().unwrap();
+        let want: f64 = rows.iter().filter(|r| r.g.is_some_and(|g| g > 0)).filter_map(|r| r.x).sum();
+        prop_assert!(close(Some(sum), Some(want)));
+    }
+
+    #[test]
     fn series_reductions_match_eager((rows, cuts) in table()) {
         let df = frame(&rows, &cuts);
         let x = df.column("x");
