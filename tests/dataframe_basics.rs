@@ -425,6 +425,110 @@ fn repartition_merges_neighbours_and_keeps_divisions() {
         small3.repartition(1).compute().unwrap(),
         small3.compute().unwrap()
     );
-    let err = small3.repartition(4).compute().unwrap_err().to_string();
-    assert!(err.contains("only merging into 1 to 3"), "{err}");
+    let err = small3.repartition(0).compute().unwrap_err().to_string();
+    assert_eq!(err, "`repartition`: 0 partitions from 3: at least 1");
+}
+
+#[test]
+fn nan_is_missing_in_reductions_and_groupby_as_in_pandas() {
+    let batch = |k: Vec<Option<f64>>, x: Vec<Option<f64>>| {
+        RecordBatch::try_from_iter([
+            ("k", Arc::new(Float64Array::from(k)) as _),
+            ("x", Arc::new(Float64Array::from(x)) as _),
+        ])
+        .unwrap()
+    };
+    let nan = f64::NAN;
+    let df = DataFrame::from_batches(vec![
+        batch(vec![Some(1.0), Some(nan)], vec![Some(nan), Some(5.0)]),
+        batch(vec![], vec![]),
+        batch(
+            vec![Some(1.0), None, Some(2.0)],
+            vec![Some(2.0), Some(7.0), Some(nan)],
+        ),
+    ])
+    .unwrap();
+    // pandas: x = [NaN, 5, 2, 7, NaN] -> sum 14, mean 14/3, count 3, min 2, max 7.
+    let x = df.column("x");
+    let (sum, mean, count, min, max, std) = dask::compute((
+        &x.sum(),
+        &x.mean(),
+        &x.count(),
+        &x.min(),
+        &x.max(),
+        &x.std(),
+    ))
+    .unwrap();
+    assert_eq!((sum, count, min, max), (14.0, 3, 2.0, 7.0));
+    assert!((mean - 14.0 / 3.0).abs() < 1e-12);
+    assert!((std - 2.516611478423583).abs() < 1e-12, "{std}");
+    // Groups: NaN and null keys are dropped (dropna); NaN values are skipped.
+    let g = df
+        .groupby(["k"])
+        .agg([
+            agg::sum("x"),
+            agg::count("x").alias("n"),
+            agg::first("x").alias("f"),
+        ])
+        .compute()
+        .unwrap();
+    let col = |i: usize| -> Vec<Option<f64>> {
+        let c =
+            dask::dataframe::arrow::compute::cast::cast(g.column(i), &DataType::Float64).unwrap();
+        c.as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap()
+            .iter()
+            .collect()
+    };
+    assert_eq!(col(0), [Some(1.0), Some(2.0)]);
+    // Key 1: x = [NaN, 2] -> sum 2, count 1, first 2. Key 2: x = [NaN] -> sum 0, count 0.
+    assert_eq!(col(1), [Some(2.0), Some(0.0)]);
+    assert_eq!(col(2), [Some(1.0), Some(0.0)]);
+    assert_eq!(col(3), [Some(2.0), None]);
+}
+
+#[test]
+fn explain_describes_the_lazy_plan_and_returns_schema_errors() {
+    let df = small(1);
+    let pending = df
+        .filter(col("y").gt(lit(0.0)))
+        .select(["name", "x"])
+        .explain()
+        .unwrap();
+    assert!(
+        pending.starts_with("DataFrame: 3 partitions, index `timestamp`, divisions known\n"),
+        "{pending}"
+    );
+    assert!(pending.contains("columns: timestamp: datetime64[ns], name: string, x: float64"));
+    assert!(pending.contains(
+        "pending row-wise steps, fused into one task per partition:\n  filter (y > 0.0)\n  select name, x\n"
+    ), "{pending}");
+    // The steps run as one task per partition: `select`, 3 of them, over the 3 sources.
+    assert!(
+        pending.contains(
+            "graph: 6 tasks, by stage in order:\n  make-timeseries: 3 tasks\n  select: 3 tasks\n"
+        ),
+        "{pending}"
+    );
+    // The lecture's groupby over 30 partitions: chunks, a 2-level combine tree, one root.
+    let by_name = timeseries(TimeseriesOptions {
+        freq: "1h".into(),
+        ..Default::default()
+    })
+    .groupby(["name"])
+    .agg([agg::sum("x"), agg::max("y")]);
+    let plan = by_name.explain().unwrap();
+    assert!(plan.starts_with("DataFrame: 1 partition, index `name`, divisions unknown"));
+    assert!(plan.contains("pending row-wise steps: none"));
+    assert!(plan.contains("  groupby-chunk: 30 tasks\n  groupby-combine: 5 tasks, a tree of 2 levels\n  groupby-aggregate: 1 task\n"), "{plan}");
+    // Persisted partitions are values, not tasks.
+    let held = small(2).persist().unwrap().explain().unwrap();
+    assert!(held.contains("3 values (held in memory)"), "{held}");
+    // A schema error comes out before anything runs, with the columns that exist.
+    let err = df.select(["nope"]).explain().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "`select`: no column `nope`; the columns are: timestamp: datetime64[ns], name: string, id: int64, x: float64, y: float64"
+    );
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use dask::dataframe::arrow::array::{
     Array, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
 };
-use dask::dataframe::arrow::datatypes::DataType;
+use dask::dataframe::arrow::datatypes::{DataType, TimeUnit};
 use dask::dataframe::arrow::record_batch::RecordBatch;
 use dask::dataframe::{agg, read_csv, read_csv_with, read_parquet, CsvOptions, DataFrame};
 use dask::datasets::{timeseries, TimeseriesOptions};
@@ -158,6 +158,7 @@ fn a_bad_csv_cell_names_file_line_column_and_the_override() {
         &dir.join("*.csv").to_string_lossy(),
         CsvOptions {
             dtype: vec![("x".into(), DataType::Utf8)],
+            ..Default::default()
         },
     )
     .unwrap();
@@ -194,5 +195,165 @@ fn missing_files_and_bad_patterns_are_errors() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(left.iter().all(|n| !n.contains(".tmp")), "{left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn read_csv_with_an_index_knows_divisions_from_the_file_ends() {
+    let dir = scratch("csv-index");
+    let df = timeseries(TimeseriesOptions {
+        end: "2000-01-04".into(),
+        freq: "1min".into(),
+        ..Default::default()
+    });
+    df.to_csv(&dir.join("*.csv").to_string_lossy()).unwrap();
+    let pattern = dir.join("*.csv").to_string_lossy().into_owned();
+    let back = read_csv_with(
+        &pattern,
+        CsvOptions {
+            index: Some("timestamp".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(back.index(), Some("timestamp"));
+    let div = back.divisions().expect("divisions from the files' ends");
+    // CSV infers the timestamps' unit from the text; compare in nanoseconds.
+    let div = dask::dataframe::arrow::compute::cast::cast(
+        &div,
+        &DataType::Timestamp(TimeUnit::Nanosecond, None),
+    )
+    .unwrap();
+    let div = div
+        .as_any()
+        .downcast_ref::<TimestampNanosecondArray>()
+        .unwrap();
+    let day = 86_400_000_000_000i64;
+    let jan1 = 946_684_800_000_000_000i64;
+    // Each day's first row, then the last row (23:59 of the third day).
+    let want = vec![
+        jan1,
+        jan1 + day,
+        jan1 + 2 * day,
+        jan1 + 3 * day - 60_000_000_000,
+    ];
+    assert_eq!(div.values().to_vec(), want);
+    let by_name = |d: &DataFrame| {
+        d.groupby(["name"])
+            .agg([agg::sum("x"), agg::max("y")])
+            .compute()
+            .unwrap()
+    };
+    assert_eq!(by_name(&back), by_name(&df));
+    // Without the option: no index, no divisions, as before.
+    let plain = read_csv(&pattern).unwrap();
+    assert!(plain.index().is_none() && plain.divisions().is_none());
+    // An unknown index column is named at once.
+    let err = read_csv_with(
+        &pattern,
+        CsvOptions {
+            index: Some("when".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.starts_with("`read_csv`: no column `when`"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn read_csv_index_divisions_are_checked_and_dropped_when_out_of_order() {
+    let dir = scratch("csv-unsorted");
+    let write = |name: &str, rows: &[i64]| {
+        let mut text = String::from("k,v\n");
+        for r in rows {
+            text.push_str(&format!("{r},{}\n", r * 2));
+        }
+        std::fs::write(dir.join(name), text).unwrap();
+    };
+    let index = |pattern: &str| {
+        read_csv_with(
+            &dir.join(pattern).to_string_lossy(),
+            CsvOptions {
+                index: Some("k".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    // First values in order, but the first file runs past the second's start.
+    write("a0.csv", &[1, 2, 9]);
+    write("a1.csv", &[5, 6]);
+    let df = index("a*.csv");
+    let div = df.divisions().expect("first values are in order");
+    assert_eq!(div.len(), 3);
+    let err = df.compute().unwrap_err().to_string();
+    assert!(
+        err.contains("a0.csv") && err.contains("leaves the range"),
+        "{err}"
+    );
+    // A file not sorted within.
+    write("b0.csv", &[1, 3, 2]);
+    write("b1.csv", &[5, 6]);
+    let err = index("b*.csv").compute().unwrap_err().to_string();
+    assert!(err.contains("not sorted at data row 3"), "{err}");
+    assert!(err.contains("call `set_index`"), "{err}");
+    // First values out of order: the index is set, the divisions unknown, rows intact.
+    write("c0.csv", &[7, 8]);
+    write("c1.csv", &[1, 2]);
+    let df = index("c*.csv");
+    assert_eq!(df.index(), Some("k"));
+    assert!(df.divisions().is_none());
+    assert_eq!(df.compute().unwrap().num_rows(), 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unicode_column_and_file_names_round_trip_through_csv_and_parquet() {
+    let dir = scratch("ünï-名前");
+    let df = mixed().rename([("name", "név"), ("id", "番号"), ("x", "x²")]);
+    let want = df.compute().unwrap();
+    df.to_csv(&dir.join("tábla-*.csv").to_string_lossy())
+        .unwrap();
+    let back = read_csv(&dir.join("tábla-*.csv").to_string_lossy()).unwrap();
+    assert_eq!(back.npartitions(), 3, "the empty partition is a file too");
+    assert_eq!(back.columns(), ["név", "番号", "x²"]);
+    let got = back.compute().unwrap();
+    for c in 0..3 {
+        assert_eq!(
+            got.column(c).as_ref(),
+            want.column(c).as_ref(),
+            "column {c}"
+        );
+    }
+    df.to_parquet(dir.join("párquet")).unwrap();
+    let back = read_parquet(dir.join("párquet")).unwrap();
+    assert_eq!(back.columns(), ["név", "番号", "x²"]);
+    assert_eq!(back.compute().unwrap(), want);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_failed_parquet_write_leaves_no_partial_file() {
+    let dir = scratch("pq-fail");
+    // A directory where the second partition's file should go.
+    std::fs::create_dir_all(dir.join("part.1.parquet")).unwrap();
+    let err = mixed().to_parquet(&dir).unwrap_err().to_string();
+    assert!(err.contains("part.1.parquet"), "{err}");
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.iter().all(|n| !n.contains(".tmp")), "{left:?}");
+    // Reading a file that is not Parquet is an error naming it, not a panic.
+    std::fs::write(dir.join("bad.parquet"), b"not parquet at all").unwrap();
+    let err = read_parquet(dir.join("bad.parquet"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("`read_parquet`: ") && err.contains("bad.parquet"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -147,10 +147,52 @@ fn resample_and_rolling_errors_come_before_running() {
     assert!(err.contains("unknown unit"), "{err}");
 }
 
+#[test]
+fn windows_and_bins_spanning_three_and_more_partitions() {
+    // One row a second, partitions of 1, 1, 0, 1 and 3 rows: a 4-row window and a 4 s
+    // window at the fifth row reach back over four partitions (one of them empty).
+    let ts: Vec<i64> = (0..6).map(|i| i * SEC).collect();
+    let xs = vec![
+        Some(1.0),
+        Some(2.0),
+        Some(4.0),
+        Some(8.0),
+        Some(16.0),
+        Some(32.0),
+    ];
+    let df = frame(&ts, &xs, &[1, 2, 2, 3]);
+    assert_eq!(df.npartitions(), 5);
+    let by_rows = floats(df.rolling(4).sum().compute().unwrap().column(1).as_ref());
+    assert_eq!(
+        by_rows,
+        [None, None, None, Some(15.0), Some(30.0), Some(60.0)]
+    );
+    let by_time = floats(df.rolling("4s").sum().compute().unwrap().column(1).as_ref());
+    assert_eq!(
+        by_time,
+        [
+            Some(1.0),
+            Some(3.0),
+            Some(7.0),
+            Some(15.0),
+            Some(30.0),
+            Some(60.0)
+        ]
+    );
+    // One 10 s bin gathers all five partitions.
+    let bins = df.resample("10s").sum().compute().unwrap();
+    assert_eq!(bins.num_rows(), 1);
+    assert_eq!(floats(bins.column(1).as_ref()), [Some(63.0)]);
+}
+
 /// Sorted timestamps (random gaps of 0 to 3 s), values with nulls, cut anywhere.
 fn series() -> impl Strategy<Value = (Vec<i64>, Vec<Option<f64>>, Vec<usize>)> {
     prop::collection::vec(
-        (0i64..4, prop::option::weighted(0.85, -10.0f64..10.0)),
+        (
+            0i64..4,
+            // NaN is missing, as in pandas: not a value of any window.
+            prop::option::weighted(0.85, prop_oneof![9 => -10.0f64..10.0, 1 => Just(f64::NAN)]),
+        ),
         0..40,
     )
     .prop_flat_map(|rows| {
@@ -218,7 +260,7 @@ proptest! {
             let by_rows = match func { "sum" => r.sum(), "mean" => r.mean(), "min" => r.min(), "max" => r.max(), _ => r.std() };
             let out = floats(by_rows.compute().unwrap().column(1).as_ref());
             for i in 0..ts.len() {
-                let window: Vec<f64> = xs[(i + 1).saturating_sub(rows)..=i].iter().flatten().copied().collect();
+                let window: Vec<f64> = xs[(i + 1).saturating_sub(rows)..=i].iter().flatten().copied().filter(|v| !v.is_nan()).collect();
                 let want = if window.len() < rows { None } else { eager(&window, func) };
                 prop_assert!(close(out[i], want), "{} rows {} at {}: {:?} vs {:?}", func, rows, i, out[i], want);
             }
@@ -229,7 +271,7 @@ proptest! {
             prop_assert_eq!(stamps(got.column(0).as_ref()), ts.clone());
             let out = floats(got.column(1).as_ref());
             for i in 0..ts.len() {
-                let window: Vec<f64> = (0..=i).filter(|&j| ts[j] > ts[i] - secs * SEC).filter_map(|j| xs[j]).collect();
+                let window: Vec<f64> = (0..=i).filter(|&j| ts[j] > ts[i] - secs * SEC).filter_map(|j| xs[j]).filter(|v| !v.is_nan()).collect();
                 let want = if window.is_empty() { None } else { eager(&window, func) };
                 prop_assert!(close(out[i], want), "{} {} at {}: {:?} vs {:?}", func, d, i, out[i], want);
             }

@@ -15,6 +15,9 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use super::error::DataFrameError;
 use super::files::{fill, glob, write_atomic};
 use super::DataFrame;
+
+#[path = "csv_divisions.rs"]
+mod divisions;
 use crate::Error;
 
 /// Rows of the first file read to infer the schema.
@@ -25,6 +28,13 @@ const SAMPLE_ROWS: usize = 1000;
 pub struct CsvOptions {
     /// Column types to use instead of the inferred ones (pandas' `dtype`).
     pub dtype: Vec<(String, DataType)>,
+    /// The column to use as the index (pandas' `index_col`), for files sorted by it, each
+    /// starting after the previous one ends (as `to_csv` writes a dataframe with known
+    /// divisions). The divisions are then known: each file's first value, then the last
+    /// file's last value, read from the ends of the files. Each partition's task checks
+    /// that its file keeps to them, and fails naming the file where it does not. Where
+    /// the first values are not in order, the index is set and divisions are unknown.
+    pub index: Option<String>,
 }
 
 /// Reads the CSV files matching `glob` (a `*` in the file name), one partition per file
@@ -67,21 +77,63 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
         }
     }
     let schema: SchemaRef = Arc::new(Schema::new(fields));
+    if let Some(ix) = &options.index {
+        if schema.field_with_name(ix).is_err() {
+            return Err(DataFrameError::UnknownColumn {
+                op,
+                column: ix.clone(),
+                available: super::expr::describe_columns(&schema),
+            }
+            .into());
+        }
+    }
+    let bounds = options
+        .index
+        .as_deref()
+        .and_then(|ix| divisions::from_file_ends(&files, &schema, ix));
     let parts = files
-        .into_iter()
-        .map(|path| {
-            let schema = schema.clone();
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let (path, schema) = (path.clone(), schema.clone());
             let key = path.display().to_string();
-            crate::try_map_many_pure::<(), _, _, _>("read-csv", key, &[], move |_| {
-                read_one(&path, &schema)
-            })
+            let check = match (&bounds, &options.index) {
+                (Some(d), Some(ix)) => Some(divisions::Check {
+                    index: ix.clone(),
+                    lo: d.slice(i, 1),
+                    hi: d.slice(i + 1, 1),
+                    last: i + 2 == d.len(),
+                }),
+                _ => None,
+            };
+            super::task::try_task::<(), _, _, _>(
+                "read-csv",
+                (key, &options.index),
+                &[],
+                move |_| {
+                    let batch = read_one(&path, &schema)?;
+                    if let Some(check) = &check {
+                        check.holds(&path, &batch)?;
+                    }
+                    Ok::<_, String>(batch)
+                },
+            )
         })
         .collect();
-    Ok(DataFrame::from_parts(parts, schema, None, None, "read-csv"))
+    Ok(DataFrame::from_parts(
+        parts,
+        schema,
+        options.index.clone(),
+        bounds,
+        "read-csv",
+    ))
 }
 
 fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // arrow-csv's default batches (1024 rows): larger ones preallocate builders and
+    // raised the peak memory of a groupby over the files past (workers + 2) partitions
+    // without making reading faster (BENCHMARKS.md).
     let reader = arrow_csv::ReaderBuilder::new(schema.clone())
         .with_header(true)
         .build(file)
@@ -89,6 +141,12 @@ fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
     let batches = reader
         .collect::<Result<Vec<_>, ArrowError>>()
         .map_err(|e| explain(path, schema, &e))?;
+    if batches.len() == 1 {
+        return Ok(batches
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| RecordBatch::new_empty(schema.clone())));
+    }
     arrow_select::concat::concat_batches(schema, &batches)
         .map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -118,7 +176,8 @@ fn explain(path: &Path, schema: &Schema, e: &ArrowError) -> String {
     match column {
         Some(f) => format!(
             "{}: {text} (column `{}`, read as {}); if the column is not all {}, pass \
-             `CsvOptions {{ dtype: vec![(\"{}\".into(), DataType::Utf8)] }}` to `read_csv_with`",
+             `CsvOptions {{ dtype: vec![(\"{}\".into(), DataType::Utf8)], ..Default::default() }}` \
+             to `read_csv_with`",
             path.display(),
             f.name(),
             f.data_type(),
@@ -153,7 +212,7 @@ impl DataFrame {
             .zip(&paths)
             .map(|(part, path)| {
                 let target = path.clone();
-                crate::try_map_many_pure(
+                super::task::try_task(
                     "to-csv",
                     path.display().to_string(),
                     std::slice::from_ref(part),

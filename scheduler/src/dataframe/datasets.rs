@@ -62,12 +62,9 @@ pub fn timeseries(opts: TimeseriesOptions) -> DataFrame {
                 .enumerate()
                 .map(|(i, w)| {
                     let (from, to, seed) = (w[0], w[1], opts.seed);
-                    crate::map_many_pure::<(), _, _>(
-                        "make-timeseries",
-                        (&opts, i),
-                        &[],
-                        move |_| generate(from, to, freq, seed, i as u64),
-                    )
+                    super::task::task::<(), _, _>("make-timeseries", (&opts, i), &[], move |_| {
+                        generate(from, to, freq, seed, i as u64)
+                    })
                 })
                 .collect();
             let divisions: ArrayRef = Arc::new(TimestampNanosecondArray::from(bounds));

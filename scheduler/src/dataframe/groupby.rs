@@ -3,11 +3,12 @@
 //! Each partition reduces to a table of groups with a mergeable state per aggregate
 //! (chunk), tables merge as a tree keeping partition order (combine), and the root
 //! becomes the result batch, sorted by key as pandas sorts groups (aggregate). Rows whose
-//! key has a null are dropped, as pandas' default `dropna=True`.
+//! key has a null (or NaN) are dropped, as pandas' default `dropna=True`; aggregates skip
+//! nulls and NaN, as pandas' `skipna`.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
 use arrow_array::{
@@ -117,7 +118,7 @@ pub struct GroupBy {
 }
 
 /// A key or aggregated value, in the canonical type of its column.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum Value {
     Bool(bool),
     Int(i64),
@@ -137,7 +138,8 @@ impl Value {
         }
     }
 
-    /// Floats group as pandas groups them: `-0.0` with `0.0`, every NaN together.
+    /// Floats group as pandas groups them: `-0.0` with `0.0` (NaN never gets here: it is
+    /// missing, read as `None`).
     fn float_bits(f: f64) -> u64 {
         if f == 0.0 {
             0
@@ -257,7 +259,15 @@ impl Reader {
             Reader::Bool(a) => read!(a, Value::Bool),
             Reader::Int(a) => read!(a, Value::Int),
             Reader::UInt(a) => read!(a, Value::UInt),
-            Reader::Float(a) => read!(a, Value::Float),
+            // NaN is missing, as in pandas: skipped by every aggregate, and a NaN key
+            // drops its row like a null one (`dropna=True`).
+            Reader::Float(a) => {
+                if a.is_null(i) || a.value(i).is_nan() {
+                    None
+                } else {
+                    Some(Value::Float(a.value(i)))
+                }
+            }
             Reader::Str(a) => read!(a, |s: &str| Value::Str(s.into())),
         }
     }
@@ -274,7 +284,7 @@ impl Reader {
 }
 
 /// The running state of one aggregate in one group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum State {
     SumInt(i64),
     SumFloat(f64),
@@ -341,6 +351,33 @@ impl State {
         }
     }
 
+    /// [`update`](Self::update) with a float value known to be present.
+    fn push_float(&mut self, v: f64) {
+        match self {
+            State::SumFloat(s) => *s += v,
+            State::Moments(m) => m.push(v),
+            State::Min(cur) => {
+                if cur.as_ref().is_none_or(|c| Value::Float(v) < *c) {
+                    *cur = Some(Value::Float(v));
+                }
+            }
+            State::Max(cur) => {
+                if cur.as_ref().is_none_or(|c| Value::Float(v) > *c) {
+                    *cur = Some(Value::Float(v));
+                }
+            }
+            State::Count(n) => *n += 1,
+            State::First(cur) => {
+                if cur.is_none() {
+                    *cur = Some(Value::Float(v));
+                }
+            }
+            State::Last(cur) => *cur = Some(Value::Float(v)),
+            // Integer sums never read a float column.
+            State::SumInt(_) => {}
+        }
+    }
+
     /// Merges the state of a later part of the data into this one.
     fn merge(&mut self, later: &State) {
         match (self, later) {
@@ -361,12 +398,38 @@ impl State {
     }
 }
 
-/// The groups of part of the data, in order of first appearance.
-#[derive(Clone, Debug, Default)]
+/// The groups of part of the data, in order of first appearance. Crosses processes as
+/// its keys and states; the lookup is rebuilt on arrival.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(from = "PartialWire")]
 pub(crate) struct Partial {
     keys: Vec<Vec<Value>>,
+    #[serde(skip)]
     lookup: HashMap<Vec<Value>, usize>,
     states: Vec<Vec<State>>,
+}
+
+/// What a [`Partial`] is serialized as: its fields in order, without the lookup.
+#[derive(serde::Deserialize)]
+struct PartialWire {
+    keys: Vec<Vec<Value>>,
+    states: Vec<Vec<State>>,
+}
+
+impl From<PartialWire> for Partial {
+    fn from(wire: PartialWire) -> Partial {
+        let lookup = wire
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(g, k)| (k.clone(), g))
+            .collect();
+        Partial {
+            keys: wire.keys,
+            lookup,
+            states: wire.states,
+        }
+    }
 }
 
 impl Partial {
@@ -566,7 +629,7 @@ impl GroupBy {
                     chunks
                         .iter()
                         .map(|c| {
-                            crate::map_many_pure(
+                            super::task::task(
                                 "groupby-split",
                                 ((*plan).clone(), j, n),
                                 std::slice::from_ref(c),
@@ -584,7 +647,7 @@ impl GroupBy {
                 );
                 let out_schema = schema.clone();
                 let p = plan.clone();
-                crate::try_map_many_pure(
+                super::task::try_task(
                     "groupby-aggregate",
                     ((*plan).clone(), j, n),
                     std::slice::from_ref(&root),
@@ -622,13 +685,27 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
         })
         .collect::<Result<Vec<_>, ArrowError>>()?;
     let mut out = Partial::default();
-    for (i, g) in group_ids(&keys, &mut out, fresh, batch.num_rows())
-        .into_iter()
-        .enumerate()
-    {
-        let Some(g) = g else { continue };
-        for (state, reader) in out.states[g].iter_mut().zip(&values) {
-            state.update(reader, i);
+    let ids = group_ids(&keys, &mut out, fresh, batch.num_rows());
+    // Column by column: the reader's kind is matched once per column, not per row.
+    for (j, reader) in values.iter().enumerate() {
+        match reader {
+            Reader::Float(a) => {
+                let present = |i: usize| a.is_valid(i) && !a.value(i).is_nan();
+                for (i, g) in ids.iter().enumerate() {
+                    if let Some(g) = *g {
+                        if present(i) {
+                            out.states[g][j].push_float(a.value(i));
+                        }
+                    }
+                }
+            }
+            _ => {
+                for (i, g) in ids.iter().enumerate() {
+                    if let Some(g) = *g {
+                        out.states[g][j].update(reader, i);
+                    }
+                }
+            }
         }
     }
     Ok(out)
@@ -645,7 +722,7 @@ fn group_ids(
     rows: usize,
 ) -> Vec<Option<usize>> {
     if let [Reader::Str(names)] = keys {
-        let mut local: HashMap<&str, usize> = HashMap::new();
+        let mut local: HashMap<&str, usize, BuildHasherDefault<Fnv>> = HashMap::default();
         return (0..rows)
             .map(|i| {
                 if names.is_null(i) {
@@ -660,6 +737,29 @@ fn group_ids(
                         g
                     }
                 })
+            })
+            .collect();
+    }
+    if let [Reader::Int(ints)] = keys {
+        // Time bins and sorted ids come in runs: the previous row's group is tried first.
+        let mut local: HashMap<i64, usize> = HashMap::new();
+        let mut last: Option<(i64, usize)> = None;
+        return (0..rows)
+            .map(|i| {
+                if ints.is_null(i) {
+                    return None;
+                }
+                let v = ints.value(i);
+                if let Some((k, g)) = last {
+                    if k == v {
+                        return Some(g);
+                    }
+                }
+                let g = *local
+                    .entry(v)
+                    .or_insert_with(|| out.group(vec![Value::Int(v)], fresh));
+                last = Some((v, g));
+                Some(g)
             })
             .collect();
     }
@@ -787,5 +887,31 @@ fn build(values: &[Option<Value>], target: &DataType) -> Result<ArrayRef, ArrowE
         Ok(array)
     } else {
         arrow_cast::cast(array.as_ref(), target)
+    }
+}
+
+/// FNV-1a, for the per-partition lookup of string keys: names are short, where SipHash's
+/// setup dominates. Only this task's own map uses it (the merged partial states keep the
+/// standard hasher), and a partition's distinct keys bound what a crafted collision
+/// could cost.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
     }
 }

@@ -30,6 +30,7 @@ mod convert;
 mod csv;
 mod datasets;
 mod error;
+mod explain;
 pub(crate) mod expr;
 pub(crate) mod files;
 mod freq;
@@ -40,6 +41,9 @@ pub(crate) mod reduce;
 mod resample;
 mod rolling;
 mod rowwise;
+mod shuffle;
+mod split;
+mod task;
 
 use std::fmt;
 use std::hash::Hash;
@@ -183,7 +187,7 @@ impl DataFrame {
             .iter()
             .map(|p| {
                 let expected = schema.clone();
-                crate::try_map_many_pure(
+                task::try_task(
                     "from-delayed",
                     "check schema",
                     std::slice::from_ref(p),
@@ -305,23 +309,25 @@ impl DataFrame {
         DataFrame(Ok(Arc::new(next)))
     }
 
-    /// The same rows in `n` partitions, each the concatenation of neighbouring ones
-    /// (Dask's `repartition(npartitions=n)` towards fewer partitions); divisions keep
-    /// the boundaries that remain. Splitting into more partitions than there are is not
-    /// supported yet: an error.
+    /// The same rows, in order, in `n` partitions (Dask's `repartition(npartitions=n)`).
+    /// Towards fewer, each is the concatenation of neighbouring ones and divisions keep
+    /// the boundaries that remain; towards more, each partition is cut into pieces: by
+    /// index ranges interpolated between known integer or datetime divisions (which
+    /// stay known), otherwise by row counts (divisions become unknown).
     pub fn repartition(&self, n: usize) -> DataFrame {
         let frame = match &self.0 {
             Ok(f) => f,
             Err(_) => return self.clone(),
         };
         let have = frame.base.len();
-        if n == 0 || n > have {
+        if n == 0 {
             return DataFrame::invalid(DataFrameError::Invalid {
                 op: "repartition",
-                why: format!(
-                    "{n} partitions from {have}: only merging into 1 to {have} is supported"
-                ),
+                why: format!("0 partitions from {have}: at least 1"),
             });
+        }
+        if n > have {
+            return split::split(frame, n);
         }
         // Group boundaries spread evenly over the existing partitions.
         let cuts: Vec<usize> = (0..=n).map(|i| i * have / n).collect();
@@ -331,7 +337,7 @@ impl DataFrame {
             .windows(2)
             .map(|w| {
                 let schema = schema.clone();
-                crate::try_map_many_pure(
+                task::try_task(
                     "repartition",
                     (w[1] - w[0], n),
                     &parts[w[0]..w[1]],
@@ -453,7 +459,7 @@ impl DataFrame {
     pub fn len(&self) -> Delayed<usize> {
         let counts = self.map_partitions("len-chunk", "len", |b| Ok(b.num_rows()));
         match counts {
-            Ok(counts) => crate::map_many_pure("len-agg", "len", &counts, |c: &[&usize]| {
+            Ok(counts) => task::task("len-agg", "len", &counts, |c: &[&usize]| {
                 c.iter().copied().sum()
             }),
             Err(e) => invalid_node("len", &e),
@@ -477,7 +483,7 @@ impl DataFrame {
         f: F,
     ) -> Result<Vec<Delayed<U>>, DataFrameError>
     where
-        U: Send + Sync + 'static,
+        U: task::Shippable,
         F: Fn(&RecordBatch) -> Result<U, ArrowError> + Clone + Send + Sync + 'static,
     {
         let frame = self.0.as_ref().map_err(Clone::clone)?;
@@ -507,7 +513,7 @@ impl Frame {
 
     fn fused<U, F>(&self, name: &'static str, tag: impl Hash + Clone, f: F) -> Vec<Delayed<U>>
     where
-        U: Send + Sync + 'static,
+        U: task::Shippable,
         F: Fn(&RecordBatch) -> Result<U, ArrowError> + Clone + Send + Sync + 'static,
     {
         let steps: Vec<&RowOp> = self.ops.iter().map(|(op, _)| op).collect();
@@ -516,7 +522,7 @@ impl Frame {
             .map(|part| {
                 let ops = self.ops.clone();
                 let f = f.clone();
-                crate::try_map_many_pure(
+                task::try_task(
                     name,
                     (&steps, tag.clone()),
                     std::slice::from_ref(part),

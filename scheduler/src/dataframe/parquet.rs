@@ -60,7 +60,7 @@ pub fn read_parquet(path: impl AsRef<Path>) -> Result<DataFrame, Error> {
         .map(|file| {
             let schema = schema.clone();
             let key = file.display().to_string();
-            crate::try_map_many_pure::<(), _, _, _>("read-parquet", key, &[], move |_| {
+            super::task::try_task::<(), _, _, _>("read-parquet", key, &[], move |_| {
                 read_one(&file, &schema)
             })
         })
@@ -142,7 +142,7 @@ impl DataFrame {
             .map(|(i, part)| {
                 let target = dir.join(format!("part.{i}.parquet"));
                 let index = self.index().map(str::to_string);
-                crate::try_map_many_pure(
+                super::task::try_task(
                     "to-parquet",
                     target.display().to_string(),
                     std::slice::from_ref(part),

@@ -16,8 +16,9 @@ use crate::Delayed;
 /// How many partial results one combine task merges (Dask's `split_every`).
 pub(crate) const SPLIT_EVERY: usize = 8;
 
-/// One column of a [`DataFrame`], for reductions (Dask's `Series`). Nulls are skipped,
-/// as pandas skips missing values; a NaN value is a value and propagates.
+/// One column of a [`DataFrame`], for reductions (Dask's `Series`). Missing values are
+/// skipped as pandas skips them (`skipna=True`): nulls and NaN alike, so `count` counts
+/// the values that are neither, and a column with none gives NaN (`sum`: 0).
 #[derive(Clone, Debug)]
 pub struct Series {
     frame: DataFrame,
@@ -25,7 +26,7 @@ pub struct Series {
 }
 
 /// The mergeable state of a numeric column's reduction.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Moments {
     pub(crate) count: u64,
     pub(crate) mean: f64,
@@ -46,29 +47,22 @@ impl Moments {
         max: f64::NEG_INFINITY,
     };
 
-    /// The state of `values` (nulls skipped), in two passes: the mean, then the squared
-    /// deviations from it.
+    /// The state of `values` (nulls and NaN skipped, as pandas' `skipna`), in two
+    /// passes: the mean, then the squared deviations from it.
     pub(crate) fn of(values: &Float64Array) -> Moments {
+        let present = || values.iter().flatten().filter(|v| !v.is_nan());
         let mut m = Moments::EMPTY;
-        for v in values.iter().flatten() {
+        for v in present() {
             m.count += 1;
             m.sum += v;
             m.min = m.min.min(v);
             m.max = m.max.max(v);
-            if v.is_nan() {
-                m.min = f64::NAN;
-                m.max = f64::NAN;
-            }
         }
         if m.count == 0 {
             return m;
         }
         m.mean = m.sum / m.count as f64;
-        m.m2 = values
-            .iter()
-            .flatten()
-            .map(|v| (v - m.mean) * (v - m.mean))
-            .sum();
+        m.m2 = present().map(|v| (v - m.mean) * (v - m.mean)).sum();
         m
     }
 
@@ -136,7 +130,7 @@ pub(crate) fn tree<T, F>(
     merge: F,
 ) -> Delayed<T>
 where
-    T: Send + Sync + 'static,
+    T: super::task::Shippable,
     F: Fn(&[&T]) -> T + Clone + Send + Sync + 'static,
 {
     if level.len() == 1 {
@@ -146,7 +140,7 @@ where
     loop {
         level = level
             .chunks(SPLIT_EVERY)
-            .map(|group| crate::map_many_pure(name, (tag.clone(), depth), group, merge.clone()))
+            .map(|group| super::task::task(name, (tag.clone(), depth), group, merge.clone()))
             .collect();
         if level.len() <= 1 {
             return level.remove(0);
@@ -214,7 +208,7 @@ impl Series {
 
     fn finish(&self, op: &'static str, f: fn(&Moments) -> f64) -> Delayed<f64> {
         match self.moments(op) {
-            Ok(m) => m.map_pure(op, f),
+            Ok(m) => super::task::task(op, op, &[m], move |m: &[&Moments]| f(m[0])),
             Err(e) => invalid_node(op, &e),
         }
     }
@@ -252,7 +246,9 @@ impl Series {
     /// How many values are not null.
     pub fn count(&self) -> Delayed<usize> {
         match self.moments("count") {
-            Ok(m) => m.map_pure("count", |m| m.count as usize),
+            Ok(m) => {
+                super::task::task("count", "count", &[m], |m: &[&Moments]| m[0].count as usize)
+            }
             Err(e) => invalid_node("count", &e),
         }
     }
@@ -275,7 +271,7 @@ impl Series {
             return counts;
         }
         let schema = counts.schema();
-        let sorted = crate::try_map_many_pure(
+        let sorted = super::task::try_task(
             "value-counts-sort",
             "count desc, value asc",
             &parts,

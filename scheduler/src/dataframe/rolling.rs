@@ -171,14 +171,14 @@ impl Rolling {
         let tag = (format!("{:?}", self.window), format!("{func:?}"));
         let empty = RecordBatch::new_empty(schema.clone());
         let mut carry =
-            crate::map_many_pure::<RecordBatch, _, _>("rolling-carry", &tag, &[], move |_| {
+            super::task::task::<RecordBatch, _, _>("rolling-carry", &tag, &[], move |_| {
                 empty.clone()
             });
         let mut outputs = Vec::with_capacity(parts.len());
         for part in &parts {
             let inputs = [carry.clone(), part.clone()];
             let (s, ix, out) = (schema.clone(), index.clone(), out_schema.clone());
-            outputs.push(crate::try_map_many_pure(
+            outputs.push(super::task::try_task(
                 "rolling",
                 &tag,
                 &inputs,
@@ -187,7 +187,7 @@ impl Rolling {
                 },
             ));
             let (s, ix) = (schema.clone(), index.clone());
-            carry = crate::try_map_many_pure(
+            carry = super::task::try_task(
                 "rolling-carry",
                 &tag,
                 &inputs,
@@ -289,35 +289,121 @@ fn window_part(
             .as_any()
             .downcast_ref::<Float64Array>()
             .ok_or_else(|| ArrowError::CastError("float64".into()))?;
-        let out: Float64Array = starts
-            .iter()
-            .enumerate()
-            .map(|(k, &start)| {
-                let window: Vec<f64> = (start..=offset + k)
-                    .filter(|&j| values.is_valid(j))
-                    .map(|j| values.value(j))
-                    .collect();
-                if window.len() < min_values || window.is_empty() {
-                    return None;
-                }
-                let len = window.len() as f64;
-                Some(match func {
-                    Func::Sum => window.iter().sum(),
-                    Func::Mean => window.iter().sum::<f64>() / len,
-                    Func::Min => window.iter().copied().fold(f64::INFINITY, f64::min),
-                    Func::Max => window.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                    Func::Std => {
-                        if window.len() < 2 {
-                            return None;
-                        }
-                        let mean = window.iter().sum::<f64>() / len;
-                        (window.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (len - 1.0))
-                            .sqrt()
-                    }
-                })
-            })
-            .collect();
+        let out = slide(values, &starts, offset, min_values, func);
         columns.push(Arc::new(out));
     }
     RecordBatch::try_new(out_schema.clone(), columns)
+}
+
+/// The aggregate of every window `[starts[k], offset + k]` of `values`, in one pass: the
+/// window slides forward (both ends only move on), so each value is added once and
+/// removed once. Sums are compensated (Neumaier), the variance is Welford's with
+/// removal, min and max come from a monotonic queue of positions. NaN and nulls are
+/// missing, as in pandas: not values of the window.
+fn slide(
+    values: &Float64Array,
+    starts: &[usize],
+    offset: usize,
+    min_values: usize,
+    func: Func,
+) -> Float64Array {
+    let present = |j: usize| values.is_valid(j) && !values.value(j).is_nan();
+    let mut w = Running::default();
+    let mut queue: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    let (mut lo, mut hi) = (
+        starts.first().copied().unwrap_or(0),
+        starts.first().copied().unwrap_or(0),
+    );
+    let keep = |a: f64, b: f64| match func {
+        // Positions whose value a later one beats leave the queue's back.
+        Func::Min => a < b,
+        _ => a > b,
+    };
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &start)| {
+            let end = offset + k;
+            while hi <= end {
+                if present(hi) {
+                    let v = values.value(hi);
+                    w.add(v);
+                    if matches!(func, Func::Min | Func::Max) {
+                        while queue.back().is_some_and(|&b| !keep(values.value(b), v)) {
+                            queue.pop_back();
+                        }
+                        queue.push_back(hi);
+                    }
+                }
+                hi += 1;
+            }
+            while lo < start {
+                if present(lo) {
+                    w.remove(values.value(lo));
+                }
+                lo += 1;
+            }
+            while queue.front().is_some_and(|&f| f < start) {
+                queue.pop_front();
+            }
+            if w.count == 0 || w.count < min_values {
+                return None;
+            }
+            let n = w.count as f64;
+            match func {
+                Func::Sum => Some(w.sum()),
+                Func::Mean => Some(w.sum() / n),
+                Func::Min | Func::Max => queue.front().map(|&f| values.value(f)),
+                Func::Std => (w.count > 1).then(|| (w.m2.max(0.0) / (n - 1.0)).sqrt()),
+            }
+        })
+        .collect()
+}
+
+/// The running state of one window.
+#[derive(Default)]
+struct Running {
+    count: usize,
+    /// Neumaier's compensated sum: `total + compensation`.
+    total: f64,
+    compensation: f64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Running {
+    fn sum(&self) -> f64 {
+        self.total + self.compensation
+    }
+
+    fn accumulate(&mut self, v: f64) {
+        let t = self.total + v;
+        if self.total.abs() >= v.abs() {
+            self.compensation += (self.total - t) + v;
+        } else {
+            self.compensation += (v - t) + self.total;
+        }
+        self.total = t;
+    }
+
+    fn add(&mut self, v: f64) {
+        self.count += 1;
+        self.accumulate(v);
+        let delta = v - self.mean;
+        self.mean += delta / self.count as f64;
+        self.m2 += delta * (v - self.mean);
+    }
+
+    fn remove(&mut self, v: f64) {
+        self.count -= 1;
+        if self.count == 0 {
+            // Nothing left: start clean, with no residue of rounding.
+            *self = Running::default();
+            return;
+        }
+        self.accumulate(-v);
+        let delta = v - self.mean;
+        self.mean -= delta / self.count as f64;
+        self.m2 -= delta * (v - self.mean);
+    }
 }

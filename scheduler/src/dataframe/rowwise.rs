@@ -222,10 +222,7 @@ impl RowOp {
                     .as_any()
                     .downcast_ref::<arrow_array::Int64Array>()
                     .ok_or_else(|| ArrowError::CastError("timestamp as int64".into()))?;
-                let binned: arrow_array::Int64Array = raw
-                    .iter()
-                    .map(|t| t.map(|t| t.div_euclid(step) * step))
-                    .collect();
+                let binned: arrow_array::Int64Array = raw.unary(|t: i64| t.div_euclid(step) * step);
                 let binned = arrow_cast::cast(&binned, target)?;
                 let mut columns = batch.columns().to_vec();
                 columns.push(binned);
@@ -250,9 +247,40 @@ pub(crate) fn apply_chain(
     ops: &[(RowOp, SchemaRef)],
     batch: &RecordBatch,
 ) -> Result<RecordBatch, ArrowError> {
-    let mut out = batch.clone();
+    let mut out = projected(ops, batch).unwrap_or_else(|| batch.clone());
     for (op, schema) in ops {
         out = op.apply(&out, schema)?;
     }
     Ok(out)
+}
+
+/// For a chain of filters and selects ending in a select, the batch cut down to the
+/// columns the chain reads or keeps, so that a filter does not copy columns dropped
+/// after it (`df[df.y > 0].x` filters `x` and `y` only, not `name`). `None` where the
+/// chain holds other steps (their recorded schemas name every column) or nothing would
+/// be left out.
+fn projected(ops: &[(RowOp, SchemaRef)], batch: &RecordBatch) -> Option<RecordBatch> {
+    if !matches!(ops.last(), Some((RowOp::Select(_), _))) {
+        return None;
+    }
+    let mut needed: Vec<&str> = Vec::new();
+    for (op, schema) in ops {
+        match op {
+            RowOp::Filter(e) => needed.extend(e.columns()),
+            RowOp::Select(_) => needed.extend(schema.fields().iter().map(|f| f.name().as_str())),
+            _ => return None,
+        }
+    }
+    let schema = batch.schema();
+    let keep: Vec<usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| needed.contains(&f.name().as_str()))
+        .map(|(i, _)| i)
+        .collect();
+    if keep.len() == schema.fields().len() {
+        return None;
+    }
+    batch.project(&keep).ok()
 }

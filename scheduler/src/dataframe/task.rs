@@ -1,0 +1,196 @@
+//! The tasks of `dask::dataframe`, with results that can cross processes on the cluster
+//! backend: partitions through Arrow IPC (the columnar format's own wire format, no
+//! copy into rows), partial states and scalars through serde, as `Memory` stores them.
+//!
+//! Every process builds the same graph, so only results travel: the fused row-wise
+//! steps and expressions a task runs are rebuilt on each process from the same code.
+//! Keys are those of [`crate::try_map_many_pure`], so a dataframe task and the same task
+//! built by hand are one node.
+
+use std::hash::Hash;
+
+use arrow_array::RecordBatch;
+
+use crate::codec::Codec;
+use crate::{BoxError, Delayed};
+
+/// A task result type with a codec for the cluster backend.
+pub(crate) trait Shippable: Send + Sync + 'static {
+    /// How the result crosses processes (`None` without the `cluster` feature).
+    fn codec() -> Option<&'static Codec>;
+}
+
+impl Shippable for RecordBatch {
+    fn codec() -> Option<&'static Codec> {
+        batch_codec()
+    }
+}
+
+/// A partition or the error that replaced it inside a tree of merges (SQL's top-k). It
+/// has no codec: such a tree runs where its inputs are, and on a cluster the computation
+/// reports it as a result that cannot cross processes instead of shipping it.
+impl Shippable for Result<RecordBatch, String> {
+    fn codec() -> Option<&'static Codec> {
+        None
+    }
+}
+
+/// Types that cross processes through serde.
+macro_rules! through_serde {
+    ($($t:ty),* $(,)?) => {$(
+        impl Shippable for $t {
+            fn codec() -> Option<&'static Codec> {
+                crate::codec::serde_codec::<$t>()
+            }
+        }
+    )*};
+}
+
+through_serde!(
+    f64,
+    usize,
+    std::path::PathBuf,
+    super::reduce::Moments,
+    super::groupby::Partial,
+);
+
+/// A pure task over `inputs`, keyed by `name`, `tag` and the inputs' keys.
+pub(crate) fn task<T, U, F>(
+    name: &'static str,
+    tag: impl Hash,
+    inputs: &[Delayed<T>],
+    f: F,
+) -> Delayed<U>
+where
+    T: Send + Sync + 'static,
+    U: Shippable,
+    F: Fn(&[&T]) -> U + Send + Sync + 'static,
+{
+    try_task(name, tag, inputs, move |values| {
+        Ok::<U, std::convert::Infallible>(f(values))
+    })
+}
+
+/// [`task`] for a kernel that can fail: an `Err` fails the computation naming the node.
+pub(crate) fn try_task<T, U, E, F>(
+    name: &'static str,
+    tag: impl Hash,
+    inputs: &[Delayed<T>],
+    f: F,
+) -> Delayed<U>
+where
+    T: Send + Sync + 'static,
+    U: Shippable,
+    E: Into<BoxError>,
+    F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
+{
+    let id = crate::combine::pure_id(name, &tag, inputs);
+    crate::combine::many_task(name, Some(id), inputs, f, U::codec)
+}
+
+#[cfg(feature = "cluster")]
+fn batch_codec() -> Option<&'static Codec> {
+    static BATCH: Codec = Codec {
+        encode: ipc::encode,
+        decode: ipc::decode,
+    };
+    Some(&BATCH)
+}
+
+#[cfg(not(feature = "cluster"))]
+fn batch_codec() -> Option<&'static Codec> {
+    None
+}
+
+/// A batch as one Arrow IPC stream (schema message, then the batch).
+#[cfg(feature = "cluster")]
+pub(crate) mod ipc {
+    use std::any::Any;
+
+    use arrow_array::RecordBatch;
+
+    pub(crate) fn encode(value: &(dyn Any + Send + Sync)) -> Result<Vec<u8>, String> {
+        let batch = value
+            .downcast_ref::<RecordBatch>()
+            .ok_or_else(|| "result is not a RecordBatch".to_string())?;
+        let mut writer = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &batch.schema())
+            .map_err(|e| e.to_string())?;
+        writer.write(batch).map_err(|e| e.to_string())?;
+        writer.into_inner().map_err(|e| e.to_string())
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<crate::task_value::TaskValue, String> {
+        let mut reader = arrow_ipc::reader::StreamReader::try_new(bytes, None)
+            .map_err(|e| format!("not an Arrow IPC stream: {e}"))?;
+        let batch = match reader.next() {
+            Some(b) => b.map_err(|e| e.to_string())?,
+            None => return Err("an Arrow IPC stream without a batch".into()),
+        };
+        if reader.next().is_some() {
+            return Err("an Arrow IPC stream with more than one batch".into());
+        }
+        Ok(crate::task_value::TaskValue::new(batch))
+    }
+}
+
+#[cfg(all(test, feature = "cluster"))]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    use super::{RecordBatch as Batch, Shippable};
+
+    fn roundtrip<T: Shippable>(value: &T) -> T {
+        let codec = T::codec().expect("a codec with the cluster feature");
+        let bytes = (codec.encode)(value).unwrap();
+        *(codec.decode)(&bytes).unwrap().downcast::<T>().unwrap()
+    }
+
+    #[test]
+    fn batches_cross_with_types_nulls_and_names() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("nämé ✓", DataType::Utf8, true),
+            Field::new("id", DataType::Int64, false),
+            Field::new("x", DataType::Float64, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec![Some("Zoë"), None, Some("")])),
+                Arc::new(Int64Array::from(vec![1, 2, 3])),
+                Arc::new(Float64Array::from(vec![Some(f64::NAN), None, Some(-0.0)])),
+            ],
+        )
+        .unwrap();
+        let back: Batch = roundtrip(&batch);
+        assert_eq!(back.schema(), batch.schema());
+        assert_eq!(back.num_rows(), 3);
+        let names = back
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        assert_eq!(names.value(0), "Zoë");
+        assert!(names.is_null(1));
+        let x = back
+            .column(2)
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap();
+        assert!(x.value(0).is_nan() && x.is_null(1));
+        assert_eq!(x.value(2).to_bits(), (-0.0f64).to_bits());
+        // An empty batch keeps its schema.
+        let empty = RecordBatch::new_empty(batch.schema());
+        assert_eq!(roundtrip(&empty).schema(), batch.schema());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let codec = Batch::codec().unwrap();
+        assert!((codec.decode)(&[1, 2, 3]).is_err());
+        assert!((codec.decode)(&[]).is_err());
+        assert!((codec.encode)(&5u32).is_err());
+    }
+}

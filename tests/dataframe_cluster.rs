@@ -1,0 +1,137 @@
+//! The lecture's dataframe queries on the cluster backend: two processes on 127.0.0.1
+//! (copies of this test binary, as in `cluster.rs`) compute the groupby, the filtered
+//! std, an hourly resample and a rolling mean of the demo table, and get what the local
+//! pool gets. Partitions cross processes as Arrow IPC, partial states through serde.
+
+#![cfg(all(feature = "cluster", feature = "dataframe"))]
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use dask::cluster::{ClusterConfig, Placement};
+use dask::dataframe::{agg, col, lit, pretty};
+use dask::datasets::{timeseries, TimeseriesOptions};
+use dask::Config;
+
+mod support;
+
+const ROLE: &str = "DASK_DATAFRAME_CLUSTER_ROLE";
+
+/// One process of the cluster: prints `RESULT key=value` lines.
+#[test]
+#[ignore = "a process of the test below, started by it"]
+fn dataframe_cluster_child() {
+    std::env::var(ROLE).expect("run through dataframe_on_two_processes_matches_the_local_pool");
+    let cluster = ClusterConfig::from_env()
+        .expect("cluster variables")
+        .expect("started as a cluster process")
+        .threads(2)
+        .connect_timeout(Duration::from_secs(20))
+        .placement(Placement::KeyHash);
+    let config = Config::default().cluster(cluster);
+    // A row every 10 s: the lecture's 30 daily partitions, a tenth of its rows.
+    let df = timeseries(TimeseriesOptions {
+        freq: "10s".into(),
+        ..Default::default()
+    });
+    let by_name = df.groupby(["name"]).agg([agg::sum("x"), agg::max("y")]);
+    let got = by_name.compute_with(&config).unwrap();
+    let local = by_name.compute().unwrap();
+    println!("RESULT groupby_rows={}", got.num_rows());
+    println!("RESULT groupby_equal={}", got == local);
+    // A digest both processes print: they must have received the same table.
+    println!(
+        "RESULT groupby_table={:?}",
+        pretty(&got).lines().nth(3).unwrap_or_default()
+    );
+
+    let sd = df
+        .filter(col("y").gt(lit(0.0)))
+        .select(["name", "x"])
+        .column("x")
+        .std();
+    let (got, local) = (sd.compute_with(&config).unwrap(), sd.compute().unwrap());
+    println!("RESULT std_equal={}", got.to_bits() == local.to_bits());
+
+    let hourly = df.select(["x", "y"]).resample("1h").mean();
+    let rolled = df.select(["x"]).rolling("1min").mean();
+    let (h, r) = dask::compute_with((&hourly, &rolled), &config).unwrap();
+    let (hl, rl) = dask::compute((&hourly, &rolled)).unwrap();
+    println!(
+        "RESULT resample_equal={}",
+        h == hl && h.num_rows() == 30 * 24
+    );
+    println!(
+        "RESULT rolling_equal={}",
+        r == rl && r.num_rows() == 30 * 8640
+    );
+}
+
+#[test]
+fn dataframe_on_two_processes_matches_the_local_pool() {
+    let listeners: Vec<_> = (0..2)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let addresses: Vec<String> = listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().to_string())
+        .collect();
+    drop(listeners);
+    let children: Vec<_> = (0..2)
+        .map(|i| {
+            Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "dataframe_cluster_child",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(ROLE, "lecture")
+                .env("DASK_CLUSTER_PROCESSES", "2")
+                .env("DASK_CLUSTER_INDEX", i.to_string())
+                .env("DASK_CLUSTER_ADDRESSES", addresses.join(","))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the test binary starts again")
+        })
+        .collect();
+    let outs: Vec<Output> =
+        support::wait_for_all(children, Duration::from_secs(180), "the cluster processes");
+    let result = |out: &Output, key: &str| -> String {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once("RESULT ").map(|(_, r)| r.to_string()))
+            .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {key}: status {:?}\n{}\n{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+    };
+    for out in &outs {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(result(out, "groupby_rows"), "26");
+        for key in [
+            "groupby_equal",
+            "std_equal",
+            "resample_equal",
+            "rolling_equal",
+        ] {
+            assert_eq!(result(out, key), "true", "{key}");
+        }
+    }
+    // Both processes agree.
+    assert_eq!(
+        result(&outs[0], "groupby_table"),
+        result(&outs[1], "groupby_table")
+    );
+}
