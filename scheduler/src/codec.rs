@@ -190,7 +190,10 @@ mod tests {
             let codec = serde.codec().expect("serde type");
             let bytes = (codec.encode)(&vec![1u64, 2, 3]).unwrap();
             let back = (codec.decode)(&bytes).unwrap();
-            assert_eq!(back.downcast_ref::<Vec<u64>>(), Some(&vec![1, 2, 3]));
+            assert_eq!(
+                back.as_any().downcast_ref::<Vec<u64>>(),
+                Some(&vec![1, 2, 3])
+            );
         }
         #[cfg(not(feature = "cluster"))]
         {

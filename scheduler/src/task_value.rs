@@ -49,11 +49,6 @@ impl TaskValue {
         }
     }
 
-    #[inline]
-    pub(crate) fn downcast_ref<T: 'static>(&self) -> Option<&T> {
-        self.as_any().downcast_ref::<T>()
-    }
-
     /// The value, when it is a `T`.
     #[inline]
     pub(crate) fn take<T: 'static>(self) -> Option<T> {
@@ -157,8 +152,8 @@ mod tests {
     #[test]
     fn values_come_back_only_as_their_own_type() {
         let v = TaskValue::new(41u32);
-        assert_eq!(v.downcast_ref::<u32>(), Some(&41));
-        assert_eq!(v.downcast_ref::<u64>(), None);
+        assert_eq!(v.as_any().downcast_ref::<u32>(), Some(&41));
+        assert_eq!(v.as_any().downcast_ref::<u64>(), None);
         assert_eq!(TaskValue::new(41u32).take::<u64>(), None);
         assert_eq!(TaskValue::new(41u32).take::<u32>(), Some(41));
         let s: Arc<str> = Arc::from("shared");
@@ -167,7 +162,7 @@ mod tests {
         assert_eq!(&*v.take::<Arc<str>>().unwrap(), "shared");
         let big = TaskValue::new(String::from("boxed"));
         assert_eq!(
-            big.downcast_ref::<String>().map(String::as_str),
+            big.as_any().downcast_ref::<String>().map(String::as_str),
             Some("boxed")
         );
         assert_eq!(big.take::<String>().as_deref(), Some("boxed"));

@@ -93,7 +93,7 @@ impl Outgoing {
                 }
             }
         } else {
-            failure = plan.failure_of(t);
+            failure = failure_of(plan, t);
         }
         match failure {
             // Everyone must learn the error, readers or not.
@@ -134,4 +134,21 @@ impl Outgoing {
             body,
         }
     }
+}
+
+/// The failure recorded for task `t`, as text: (panicked, message, attempts).
+fn failure_of(plan: &Plan<'_>, t: u32) -> Option<(bool, String, u32)> {
+    plan.with_failures(|failures| {
+        failures.iter().find(|(task, _, _)| *task == t).map(
+            |(_, failure, attempts)| match failure {
+                TaskFailure::Failed(e) => (false, e.to_string(), *attempts),
+                TaskFailure::Panicked(m) => (true, m.clone(), *attempts),
+                TaskFailure::CallbackPanicked { hook, message } => (
+                    true,
+                    format!("callback `{hook}` panicked: {message}"),
+                    *attempts,
+                ),
+            },
+        )
+    })
 }

@@ -145,7 +145,7 @@ mod tests {
     fn roundtrip<T: Shippable>(value: &T) -> T {
         let codec = T::codec().expect("a codec with the cluster feature");
         let bytes = (codec.encode)(value).unwrap();
-        *(codec.decode)(&bytes).unwrap().downcast::<T>().unwrap()
+        (codec.decode)(&bytes).unwrap().take::<T>().unwrap()
     }
 
     #[test]

@@ -297,43 +297,31 @@ impl<'g> Plan<'g> {
     }
 
     /// Task indices of the requested outputs, in request order.
-    #[cfg(feature = "cluster")]
     pub(crate) fn outputs(&self) -> &[u32] {
         &self.buffers.outputs
     }
 
-    /// The result of node `d` without its type, for encoding.
+    /// The result of node `d` without its type (for encoding it on a cluster).
     ///
     /// # Safety
     /// As for [`borrow_result`](Self::borrow_result): the caller holds a reader count.
-    #[cfg(feature = "cluster")]
     pub(crate) unsafe fn borrow_any(&self, d: u32) -> Option<&(dyn std::any::Any + Send + Sync)> {
         // SAFETY: the caller's obligation.
         unsafe { self.node(d).slot.borrow_any() }
     }
 
-    /// The failure recorded for task `t`, as text: (panicked, message, attempts).
-    #[cfg(feature = "cluster")]
-    pub(crate) fn failure_of(&self, t: u32) -> Option<(bool, String, u32)> {
-        self.errors
-            .lock()
-            .iter()
-            .find(|(task, _, _)| *task == t)
-            .map(|(_, failure, attempts)| match failure {
-                TaskFailure::Failed(e) => (false, e.to_string(), *attempts),
-                TaskFailure::Panicked(m) => (true, m.clone(), *attempts),
-                TaskFailure::CallbackPanicked { hook, message } => (
-                    true,
-                    format!("callback `{hook}` panicked: {message}"),
-                    *attempts,
-                ),
-            })
+    /// Calls `f` with the failures recorded so far, as (task, failure, attempts), in
+    /// the order they happened.
+    pub(crate) fn with_failures<R>(
+        &self,
+        f: impl FnOnce(&mut Vec<(u32, TaskFailure, u32)>) -> R,
+    ) -> R {
+        f(&mut self.errors.lock())
     }
 
     /// Every recorded failure, removed from the plan, as (task, failure, attempts).
-    #[cfg(feature = "cluster")]
     pub(crate) fn take_failures(&self) -> Vec<(u32, TaskFailure, u32)> {
-        std::mem::take(&mut *self.errors.lock())
+        self.with_failures(std::mem::take)
     }
 
     #[inline]
@@ -379,7 +367,7 @@ impl<'g> Plan<'g> {
     pub(crate) fn borrow_result<T: 'static>(&self, d: u32) -> Option<&T> {
         // SAFETY: callers are tasks reading an input (their reader count is released only
         // after they return) and output extraction, which holds its own count.
-        unsafe { self.node(d).slot.borrow::<T>() }
+        unsafe { self.borrow_any(d) }.and_then(|v| v.downcast_ref::<T>())
     }
 
     /// The result by value: moved when the caller is its last reader, cloned otherwise.
@@ -446,7 +434,7 @@ impl<'g> Plan<'g> {
     }
 
     pub(crate) fn has_errors(&self) -> bool {
-        !self.errors.lock().is_empty()
+        self.with_failures(|failures| !failures.is_empty())
     }
 
     pub(crate) fn halt_reason(&self) -> u8 {
@@ -468,8 +456,8 @@ impl<'g> Plan<'g> {
     /// The error to report, if any task failed: the first one when failing fast, all of
     /// them when collecting.
     pub(crate) fn take_error(&self) -> Option<Error> {
-        let errors = std::mem::take(&mut *self.errors.lock());
-        let mut errors: Vec<Error> = errors
+        let mut errors: Vec<Error> = self
+            .take_failures()
             .into_iter()
             .map(|(task, failure, attempts)| {
                 let header = self.node(task).node.header();
@@ -485,7 +473,7 @@ impl<'g> Plan<'g> {
 
     /// Takes output `position`'s value and releases its reader count.
     pub(crate) fn take_output<T: Clone + 'static>(&self, position: usize) -> Result<T, Error> {
-        let d = self.buffers.outputs[position];
+        let d = self.outputs()[position];
         // Cloning (an output requested twice, or persisted) runs user code.
         let value = catch_unwind(AssertUnwindSafe(|| self.take_or_clone_result::<T>(d)));
         self.release(d);

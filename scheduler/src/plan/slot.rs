@@ -40,27 +40,13 @@ impl ResultSlot {
             .with_mut(|p| unsafe { *p = SlotValue::Owned(value) });
     }
 
+    /// The value without its type: readers downcast it, a cluster encodes it.
+    ///
     /// # Safety
     /// The slot must have been stored before (happens-before) this call and must not be
     /// taken or cleared until the returned reference is dropped: the caller holds one
     /// unreleased reader count while the reference lives.
     #[inline]
-    pub(crate) unsafe fn borrow<T: 'static>(&self) -> Option<&T> {
-        // SAFETY: no writer can run while the caller's reader count is held.
-        self.cell.with(|p| unsafe {
-            match &*p {
-                SlotValue::Owned(b) => b.downcast_ref::<T>(),
-                SlotValue::Shared(a) => a.downcast_ref::<T>(),
-                SlotValue::Empty => None,
-            }
-        })
-    }
-
-    /// The value without its type, for encoding it (cluster).
-    ///
-    /// # Safety
-    /// As for [`borrow`](Self::borrow).
-    #[cfg(feature = "cluster")]
     pub(crate) unsafe fn borrow_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
         // SAFETY: no writer can run while the caller's reader count is held.
         self.cell.with(|p| unsafe {
