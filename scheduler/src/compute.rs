@@ -249,7 +249,11 @@ pub(crate) fn compute_here<O: Outputs>(
     // Every task has finished or been skipped here: nothing refers to the plan any more.
     let succeeded = ran.is_ok() && plan.halt_reason() == NOT_HALTED && !plan.has_errors();
     let finished = call_hook("finish", || plan.observers.finish(succeeded));
-    let ran = ran?;
+    let ran = ran.inspect_err(|_| {
+        // A backend's own failure (a lost cluster peer) can leave results in the plan:
+        // its drop must guard their `Drop`s.
+        plan.abandon();
+    })?;
     if let Some(error) = halt_error(&plan, config, ran.timed_out) {
         return Err(error);
     }
