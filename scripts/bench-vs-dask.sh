@@ -14,6 +14,10 @@
 #   scripts/bench-vs-dask.sh --arrays          # the dask.array rows alone (a few minutes):
 #                                              # docs/bench/chunk-size.svg only
 #   scripts/bench-vs-dask.sh --dataframe-only  # the dataframe rows alone (with --smoke too)
+#   scripts/bench-vs-dask.sh --sql-only        # the SQL group-by beside DuckDB alone
+#
+# A full run ends with the SQL group-by beside DuckDB (scripts/bench-sql-vs-duckdb.sh:
+# dask-sql does not install here, so DuckDB's Python package on the same Parquet files).
 #
 # Outputs: target/bench-vs-dask/{python,rust}.json and table.md. Without network access
 # to the package index a plain run prints a notice and skips; under CI=true it fails.
@@ -27,7 +31,8 @@ for arg in "$@"; do
     --smoke) mode=smoke ;;
     --arrays) mode=arrays ;;
     --dataframe-only) only=dataframe ;;
-    *) echo "usage: $0 [--smoke | --arrays] [--dataframe-only]" >&2; exit 2 ;;
+    --sql-only) only=sql ;;
+    *) echo "usage: $0 [--smoke | --arrays] [--dataframe-only | --sql-only]" >&2; exit 2 ;;
   esac
 done
 
@@ -95,7 +100,7 @@ fi
 # debug build with every feature, the one the tests use: its timings judge nothing, and a
 # release build of Arrow and Parquet (or a build of other features) would cost CI minutes.
 # `--arrays` runs only the array rows.
-if [ "$mode" != arrays ]; then
+if [ "$mode" != arrays ] && [ "$only" != sql ]; then
 df_files="$out/df-ours"
 if [ "$mode" = smoke ]; then
   cargo build --quiet --all-features --example bench_dataframe
@@ -117,4 +122,11 @@ rm -rf "$df_files"
 if [ "$mode" = smoke ]; then
   check_smoke_table "$out/dataframe.md"
 fi
+fi
+
+# The lecture's SQL group-by beside DuckDB on the same Parquet files, in one run (full
+# runs and --sql-only; not in smoke runs, which would need a release build of Arrow).
+if { [ "$mode" = full ] && [ "$only" = all ]; } || [ "$only" = sql ]; then
+  echo "bench-vs-dask: SQL group-by, dask::sql beside DuckDB"
+  scripts/bench-sql-vs-duckdb.sh 5 | tee "$out/sql.md"
 fi
