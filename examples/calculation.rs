@@ -5,24 +5,17 @@
 
 use std::time::Instant;
 
-use dask::{delayed, Delayed};
+use dask::Delayed;
 
+#[path = "workloads/calculation.rs"]
+mod calculation;
+#[path = "workloads/chunked.rs"]
+mod chunked;
 #[path = "workloads/random.rs"]
 mod random;
-#[path = "workloads/calculation.rs"]
-mod workloads;
 
-use workloads::{calculation, calculation_eager, transformed_sum};
-
-#[delayed]
-fn chunk_sum(seed: u64, lo: u64, hi: u64) -> f64 {
-    transformed_sum(seed, lo, hi)
-}
-
-#[delayed]
-fn mean_of(sums: Vec<f64>, size: u64) -> f64 {
-    sums.iter().sum::<f64>() / size as f64
-}
+use calculation::{calculation, calculation_eager};
+use chunked::chunked_calculation;
 
 fn main() -> Result<(), dask::Error> {
     let size: u64 = std::env::args()
@@ -53,12 +46,7 @@ fn main() -> Result<(), dask::Error> {
     let chunks = 20u64;
     let start = Instant::now();
     let chunked: Vec<Delayed<f64>> = (0..calls)
-        .map(|seed| {
-            let sums: Vec<Delayed<f64>> = (0..chunks)
-                .map(|c| chunk_sum(seed, c * size / chunks, (c + 1) * size / chunks))
-                .collect();
-            mean_of(sums, size)
-        })
+        .map(|seed| chunked_calculation(seed, size, chunks))
         .collect();
     let chunked = dask::compute(&chunked)?;
     let chunked_time = start.elapsed().as_secs_f64();

@@ -10,27 +10,20 @@
 
 use std::time::{Duration, Instant};
 
-use dask::{delayed, Config, Dashboard, Delayed};
+use dask::{Config, Dashboard, Delayed};
 
 #[path = "workloads/calculation.rs"]
 mod calculation;
+#[path = "workloads/chunked.rs"]
+mod chunked;
 #[path = "workloads/pipeline.rs"]
 mod pipeline;
 #[path = "workloads/random.rs"]
 mod random;
 
-use calculation::{calculation, transformed_sum};
+use calculation::calculation;
+use chunked::chunked_calculation;
 use pipeline::{aggregate_data, generate_data, transform_data, Stats};
-
-#[delayed]
-fn chunk_sum(seed: u64, lo: u64, hi: u64) -> f64 {
-    transformed_sum(seed, lo, hi)
-}
-
-#[delayed]
-fn mean_of(sums: Vec<f64>, size: u64) -> f64 {
-    sums.iter().sum::<f64>() / size as f64
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,12 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let chunks = 20;
         let chunked: Vec<Delayed<f64>> = (0..5u64)
-            .map(|seed| {
-                let sums: Vec<Delayed<f64>> = (0..chunks)
-                    .map(|c| chunk_sum(seed, c * size / chunks, (c + 1) * size / chunks))
-                    .collect();
-                mean_of(sums, size)
-            })
+            .map(|seed| chunked_calculation(seed, size, chunks))
             .collect();
         let chunked_means = dask::compute_with(&chunked, &config)?;
 

@@ -14,45 +14,19 @@ use std::time::{Duration, Instant};
 
 use dask::{delayed, Config, Delayed, Profiler, Scheduler};
 
-/// Counter-based pseudo-random numbers in [0, 1).
-fn uniform(seed: u64, i: u64) -> f64 {
-    let mut z = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i.wrapping_add(0x632B_E59B_D9B4_E019);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
-}
-
-#[delayed]
-fn chunk_sum(seed: u64, lo: u64, hi: u64) -> f64 {
-    (lo..hi)
-        .map(|i| {
-            let mut x = uniform(seed, i);
-            for _ in 0..10 {
-                x = x.sqrt() + x.sin();
-            }
-            x
-        })
-        .sum()
-}
-
-#[delayed]
-fn mean_of(sums: Vec<f64>, size: u64) -> f64 {
-    sums.iter().sum::<f64>() / size as f64
-}
+use chunked::chunked_calculation;
 
 /// Five `calculation(size)` calls, each split into `chunks` tasks and a mean.
-fn calculation(size: u64, chunks: u64) -> Vec<Delayed<f64>> {
+fn chunked_calculations(size: u64, chunks: u64) -> Vec<Delayed<f64>> {
     (0..5)
-        .map(|seed| {
-            let sums: Vec<Delayed<f64>> = (0..chunks)
-                .map(|c| chunk_sum(seed, c * size / chunks, (c + 1) * size / chunks))
-                .collect();
-            mean_of(sums, size)
-        })
+        .map(|seed| chunked_calculation(seed, size, chunks))
         .collect()
 }
 
+#[path = "workloads/calculation.rs"]
+mod calculation;
+#[path = "workloads/chunked.rs"]
+mod chunked;
 #[path = "workloads/random.rs"]
 mod random;
 #[path = "workloads/pipeline.rs"]
@@ -89,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let profiler = Profiler::new();
     let config = Config::default().profiler(&profiler).progress(progress);
 
-    let calc = calculation(2_000_000, 20);
+    let calc = chunked_calculations(2_000_000, 20);
     let pipe = pipeline();
     // One graph drawn for both workloads: the report colours it by time spent.
     let mut graph = dask::graph(&calc);
