@@ -4,7 +4,6 @@
 
 #![cfg(feature = "cluster")]
 
-use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use dask::array::random::default_rng;
@@ -52,50 +51,14 @@ fn array_cluster_child() {
 
 #[test]
 fn array_on_two_processes_matches_the_local_pool() {
-    let listeners: Vec<_> = (0..2)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    let addresses: Vec<String> = listeners
-        .iter()
-        .map(|l| l.local_addr().unwrap().to_string())
-        .collect();
-    drop(listeners);
-    let children: Vec<_> = (0..2)
-        .map(|i| {
-            Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--exact",
-                    "array_cluster_child",
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env(ROLE, "chunk-size")
-                .env("DASK_CLUSTER_PROCESSES", "2")
-                .env("DASK_CLUSTER_INDEX", i.to_string())
-                .env("DASK_CLUSTER_ADDRESSES", addresses.join(","))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("the test binary starts again")
-        })
-        .collect();
-    let outs: Vec<Output> =
-        support::wait_for_all(children, Duration::from_secs(120), "the cluster processes");
-    let result = |out: &Output, key: &str| -> String {
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_once("RESULT ").map(|(_, r)| r.to_string()))
-            .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
-            .unwrap_or_else(|| {
-                panic!(
-                    "no {key}: status {:?}\n{}\n{}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })
-    };
+    let outs = support::run_cluster_children(
+        "array_cluster_child",
+        ROLE,
+        "chunk-size",
+        2,
+        Duration::from_secs(120),
+    );
+    let result = support::result_line;
     for out in &outs {
         assert!(
             out.status.success(),

@@ -161,3 +161,62 @@ pub fn wait_for_all(
         })
         .collect()
 }
+
+/// Starts `processes` copies of this test binary, each running only the ignored test
+/// `child_test` as one process of a cluster on free loopback ports (`role_var` set to
+/// `role` tells the child it was started on purpose), and waits for them all within
+/// `limit`.
+pub fn run_cluster_children(
+    child_test: &str,
+    role_var: &str,
+    role: &str,
+    processes: usize,
+    limit: std::time::Duration,
+) -> Vec<std::process::Output> {
+    let listeners: Vec<_> = (0..processes)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let addresses: Vec<String> = listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().to_string())
+        .collect();
+    drop(listeners);
+    let children: Vec<_> = (0..processes)
+        .map(|i| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    child_test,
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(role_var, role)
+                .env("DASK_CLUSTER_PROCESSES", processes.to_string())
+                .env("DASK_CLUSTER_INDEX", i.to_string())
+                .env("DASK_CLUSTER_ADDRESSES", addresses.join(","))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the test binary starts again")
+        })
+        .collect();
+    wait_for_all(children, limit, "the cluster processes")
+}
+
+/// The value a child printed as `RESULT key=value`; fails the test, with what the child
+/// printed, when there is none.
+pub fn result_line(out: &std::process::Output, key: &str) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once("RESULT ").map(|(_, r)| r.to_string()))
+        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {key}: status {:?}\n{}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
