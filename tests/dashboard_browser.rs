@@ -13,7 +13,7 @@
 mod viz_support;
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -35,17 +35,6 @@ fn nap(ms: u64) -> u64 {
 #[delayed(name = "<script>alert(1)</script>")]
 fn sneaky(xs: Vec<u64>) -> u64 {
     xs.iter().sum()
-}
-
-fn find_chromium() -> Option<PathBuf> {
-    let fixed = Path::new("/usr/bin/chromium");
-    if fixed.is_file() {
-        return Some(fixed.to_owned());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("chromium"))
-        .find(|candidate| candidate.is_file())
 }
 
 /// The browser's process group, killed when the test ends however it ends.
@@ -163,7 +152,7 @@ fn base64_decode(text: &str) -> Vec<u8> {
 
 #[test]
 fn the_live_page_changes_while_computations_run_and_stays_safe() {
-    let Some(program) = find_chromium() else {
+    let Some(program) = viz_support::find_chromium() else {
         have("chromium", false);
         return;
     };
@@ -209,19 +198,8 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
         .arg("-c")
         .arg(r#"exec "$0" "$@" 3<"$DASK_PIPE_IN" 4>"$DASK_PIPE_OUT""#)
         .arg(&program)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--remote-debugging-pipe",
-            "--window-size=1200,1400",
-        ])
+        .args(viz_support::HEADLESS_FLAGS)
+        .args(["--remote-debugging-pipe", "--window-size=1200,1400"])
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg("about:blank")
         .env("DASK_PIPE_IN", &pipe_in)

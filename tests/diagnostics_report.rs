@@ -10,7 +10,6 @@
 #[path = "../viz/tests/support/mod.rs"]
 mod viz_support;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dask::{delayed, Config, Delayed, Profiler, Scheduler};
@@ -25,17 +24,6 @@ fn nap(ms: u64) -> u64 {
 #[delayed(name = "<script>alert(1)</script>")]
 fn sneaky(xs: Vec<u64>) -> u64 {
     xs.iter().sum()
-}
-
-fn find_chromium() -> Option<PathBuf> {
-    let fixed = Path::new("/usr/bin/chromium");
-    if fixed.is_file() {
-        return Some(fixed.to_owned());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("chromium"))
-        .find(|candidate| candidate.is_file())
 }
 
 /// Installed first in `<head>`: records console errors, uncaught errors and any call of
@@ -97,7 +85,7 @@ fn the_report_renders_in_chromium_with_one_bar_per_task_and_escaped_names() {
         !html.contains("<script"),
         "the report itself carries no script"
     );
-    let Some(program) = find_chromium() else {
+    let Some(program) = viz_support::find_chromium() else {
         have("chromium", false);
         return;
     };
@@ -168,7 +156,7 @@ fn with_check(html: &str, bars: impl std::fmt::Display) -> String {
 #[test]
 fn the_check_catches_a_broken_report() {
     let (html, attempts) = report();
-    let Some(program) = find_chromium() else {
+    let Some(program) = viz_support::find_chromium() else {
         have("chromium", false);
         return;
     };

@@ -38,9 +38,7 @@ where
     U: Send + Sync + 'static,
     F: Fn(&[&T]) -> U + Send + Sync + 'static,
 {
-    try_map_many_pure(name, tag, inputs, move |values| {
-        Ok::<U, std::convert::Infallible>(f(values))
-    })
+    pure_task(name, tag, inputs, f, no_codec)
 }
 
 /// [`map_many_pure`] for a fallible `f`: an `Err` fails the computation with a
@@ -57,7 +55,42 @@ where
     E: Into<BoxError>,
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
-    many_task(name, Some(pure_id(name, &tag, inputs)), inputs, f, no_codec)
+    try_pure_task(name, tag, inputs, f, no_codec)
+}
+
+/// [`map_many_pure`] with a codec for the result (`codec` is how a collection's task
+/// results cross processes on the cluster backend). Shared by the collections.
+pub(crate) fn pure_task<T, U, F>(
+    name: &'static str,
+    tag: impl Hash,
+    inputs: &[Delayed<T>],
+    f: F,
+    codec: fn() -> Option<&'static Codec>,
+) -> Delayed<U>
+where
+    T: Send + Sync + 'static,
+    U: Send + Sync + 'static,
+    F: Fn(&[&T]) -> U + Send + Sync + 'static,
+{
+    let f = move |values: &[&T]| Ok::<U, std::convert::Infallible>(f(values));
+    try_pure_task(name, tag, inputs, f, codec)
+}
+
+/// [`try_map_many_pure`] with a codec for the result (see [`pure_task`]).
+pub(crate) fn try_pure_task<T, U, E, F>(
+    name: &'static str,
+    tag: impl Hash,
+    inputs: &[Delayed<T>],
+    f: F,
+    codec: fn() -> Option<&'static Codec>,
+) -> Delayed<U>
+where
+    T: Send + Sync + 'static,
+    U: Send + Sync + 'static,
+    E: Into<BoxError>,
+    F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
+{
+    many_task(name, Some(pure_id(name, &tag, inputs)), inputs, f, codec)
 }
 
 /// The task behind [`try_map_many_pure`]: keyed by `id` when pure (by build order

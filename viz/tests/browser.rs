@@ -16,17 +16,6 @@ use support::{assert_screenshot_not_blank, chromium, have, pipelines, scratch_di
 const NAMES: [&str; 3] = ["generate_data", "transform_data", "aggregate_data"];
 const PIPELINES: usize = 3;
 
-fn find_chromium() -> Option<PathBuf> {
-    let fixed = Path::new("/usr/bin/chromium");
-    if fixed.is_file() {
-        return Some(fixed.to_owned());
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("chromium"))
-        .find(|candidate| candidate.is_file())
-}
-
 /// Where screenshots are kept for people to look at: `<target>/viz-artifacts/`.
 fn artifacts_dir() -> PathBuf {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -117,7 +106,7 @@ fn page(svg: &str, check_shapes: bool) -> String {
 /// Loads `svg` in a page and returns what its check says (`PASS` or `FAIL` and why),
 /// with the window size that fits the drawing, or `None` without Chromium.
 fn verdict(label: &str, svg: &str, check_shapes: bool) -> Option<(String, Browser)> {
-    let Some(program) = find_chromium() else {
+    let Some(program) = support::find_chromium() else {
         have("chromium", false);
         return None;
     };

@@ -421,9 +421,8 @@ where
     U: Serialize + DeserializeOwned + Send + Sync + 'static,
     F: Fn(&[&T]) -> U + Send + Sync + 'static,
 {
-    try_task(name, tag, inputs, move |values| {
-        Ok::<U, std::convert::Infallible>(f(values))
-    })
+    let tag = (KERNELS_VERSION, tag);
+    crate::combine::pure_task(name, tag, inputs, f, crate::codec::serde_codec::<U>)
 }
 
 /// [`task`] for a kernel that can fail.
@@ -440,8 +439,7 @@ where
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
     let tag = (KERNELS_VERSION, tag);
-    let id = crate::combine::pure_id(name, &tag, inputs);
-    crate::combine::many_task(name, Some(id), inputs, f, crate::codec::serde_codec::<U>)
+    crate::combine::try_pure_task(name, tag, inputs, f, crate::codec::serde_codec::<U>)
 }
 
 /// A node failing every computation that reads it with `error`, before any task runs.

@@ -66,9 +66,7 @@ where
     U: Shippable,
     F: Fn(&[&T]) -> U + Send + Sync + 'static,
 {
-    try_task(name, tag, inputs, move |values| {
-        Ok::<U, std::convert::Infallible>(f(values))
-    })
+    crate::combine::pure_task(name, tag, inputs, f, U::codec)
 }
 
 /// [`task`] for a kernel that can fail: an `Err` fails the computation naming the node.
@@ -84,8 +82,7 @@ where
     E: Into<BoxError>,
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
-    let id = crate::combine::pure_id(name, &tag, inputs);
-    crate::combine::many_task(name, Some(id), inputs, f, U::codec)
+    crate::combine::try_pure_task(name, tag, inputs, f, U::codec)
 }
 
 #[cfg(feature = "cluster")]
