@@ -126,12 +126,29 @@ impl Moments {
 pub(crate) fn tree<T, F>(
     name: &'static str,
     tag: impl Hash + Clone,
-    mut level: Vec<Delayed<T>>,
+    level: Vec<Delayed<T>>,
     merge: F,
 ) -> Delayed<T>
 where
     T: super::task::Shippable,
     F: Fn(&[&T]) -> T + Clone + Send + Sync + 'static,
+{
+    try_tree(name, tag, level, move |parts: &[&T]| {
+        Ok::<T, std::convert::Infallible>(merge(parts))
+    })
+}
+
+/// [`tree`] with a merge that can fail: an `Err` fails the computation naming the node.
+pub(crate) fn try_tree<T, E, F>(
+    name: &'static str,
+    tag: impl Hash + Clone,
+    mut level: Vec<Delayed<T>>,
+    merge: F,
+) -> Delayed<T>
+where
+    T: super::task::Shippable,
+    E: Into<crate::BoxError>,
+    F: Fn(&[&T]) -> Result<T, E> + Clone + Send + Sync + 'static,
 {
     if level.len() == 1 {
         return level.remove(0);
@@ -140,7 +157,7 @@ where
     loop {
         level = level
             .chunks(SPLIT_EVERY)
-            .map(|group| super::task::task(name, (tag.clone(), depth), group, merge.clone()))
+            .map(|group| super::task::try_task(name, (tag.clone(), depth), group, merge.clone()))
             .collect();
         if level.len() <= 1 {
             return level.remove(0);

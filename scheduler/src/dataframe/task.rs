@@ -26,15 +26,6 @@ impl Shippable for RecordBatch {
     }
 }
 
-/// A partition or the error that replaced it inside a tree of merges (SQL's top-k). It
-/// has no codec: such a tree runs where its inputs are, and on a cluster the computation
-/// reports it as a result that cannot cross processes instead of shipping it.
-impl Shippable for Result<RecordBatch, String> {
-    fn codec() -> Option<&'static Codec> {
-        None
-    }
-}
-
 /// Types that cross processes through serde.
 macro_rules! through_serde {
     ($($t:ty),* $(,)?) => {$(

@@ -11,7 +11,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 
 use super::error::SqlError;
 use super::plan::SortKey;
-use crate::dataframe::reduce::tree;
+use crate::dataframe::reduce::try_tree;
 use crate::dataframe::DataFrame;
 
 /// The rows of `batch` in the order of `keys`.
@@ -56,28 +56,17 @@ pub(crate) fn sort(
             let ks = keys.clone();
             let tops = df.map_partitions("sql-topk", ((*keys).clone(), k), move |b| {
                 let sorted = sort_batch(b, &ks)?;
-                Ok(Ok::<_, String>(sorted.slice(0, k.min(sorted.num_rows()))))
+                Ok(sorted.slice(0, k.min(sorted.num_rows())))
             })?;
             let (ks, s) = (keys.clone(), schema.clone());
-            let merged = tree(
+            try_tree(
                 "sql-topk-merge",
                 ((*keys).clone(), k),
                 tops,
-                move |parts: &[&Result<RecordBatch, String>]| {
-                    let batches = parts
-                        .iter()
-                        .map(|p| p.as_ref().map_err(Clone::clone))
-                        .collect::<Result<Vec<_>, String>>()?;
-                    let all = concat(&s, &batches).map_err(|e| e.to_string())?;
-                    let sorted = sort_batch(&all, &ks).map_err(|e| e.to_string())?;
-                    Ok(sorted.slice(0, k.min(sorted.num_rows())))
+                move |parts: &[&RecordBatch]| {
+                    let sorted = sort_batch(&concat(&s, parts)?, &ks)?;
+                    Ok::<_, ArrowError>(sorted.slice(0, k.min(sorted.num_rows())))
                 },
-            );
-            crate::try_map_many_pure(
-                "sql-topk-result",
-                ((*keys).clone(), k),
-                std::slice::from_ref(&merged),
-                |r: &[&Result<RecordBatch, String>]| r[0].clone(),
             )
         }
         None => {
