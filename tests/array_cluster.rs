@@ -8,8 +8,6 @@ use std::time::Duration;
 
 use dask::array::random::default_rng;
 use dask::array::Chunks;
-use dask::cluster::{ClusterConfig, Placement};
-use dask::Config;
 
 mod support;
 
@@ -19,14 +17,8 @@ const ROLE: &str = "DASK_ARRAY_CLUSTER_ROLE";
 #[test]
 #[ignore = "a process of the test below, started by it"]
 fn array_cluster_child() {
-    std::env::var(ROLE).expect("run through array_on_two_processes_matches_the_local_pool");
-    let cluster = ClusterConfig::from_env()
-        .expect("cluster variables")
-        .expect("started as a cluster process")
-        .threads(2)
-        .connect_timeout(Duration::from_secs(20))
-        .placement(Placement::KeyHash);
-    let config = Config::default().cluster(cluster);
+    let config =
+        support::child_cluster_config(ROLE, "array_on_two_processes_matches_the_local_pool");
     // Seeded: every process must build the same graph.
     let rng = default_rng(11);
     for (label, chunks) in [

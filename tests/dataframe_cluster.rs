@@ -7,10 +7,8 @@
 
 use std::time::Duration;
 
-use dask::cluster::{ClusterConfig, Placement};
 use dask::dataframe::{agg, col, lit, pretty};
 use dask::datasets::{timeseries, TimeseriesOptions};
-use dask::Config;
 
 mod support;
 
@@ -20,14 +18,8 @@ const ROLE: &str = "DASK_DATAFRAME_CLUSTER_ROLE";
 #[test]
 #[ignore = "a process of the test below, started by it"]
 fn dataframe_cluster_child() {
-    std::env::var(ROLE).expect("run through dataframe_on_two_processes_matches_the_local_pool");
-    let cluster = ClusterConfig::from_env()
-        .expect("cluster variables")
-        .expect("started as a cluster process")
-        .threads(2)
-        .connect_timeout(Duration::from_secs(20))
-        .placement(Placement::KeyHash);
-    let config = Config::default().cluster(cluster);
+    let config =
+        support::child_cluster_config(ROLE, "dataframe_on_two_processes_matches_the_local_pool");
     // A row every 10 s: the lecture's 30 daily partitions, a tenth of its rows.
     let df = timeseries(TimeseriesOptions {
         freq: "10s".into(),

@@ -220,3 +220,18 @@ pub fn result_line(out: &std::process::Output, key: &str) -> String {
             )
         })
 }
+
+/// In a child that [`run_cluster_children`] started: the configuration of its cluster
+/// (2 threads, key-hash placement, 20 s to connect). Fails when the test was run by
+/// hand rather than by `parent_test`.
+#[cfg(feature = "cluster")]
+pub fn child_cluster_config(role_var: &str, parent_test: &str) -> dask::Config {
+    std::env::var(role_var).unwrap_or_else(|_| panic!("run through {parent_test}"));
+    let cluster = dask::cluster::ClusterConfig::from_env()
+        .expect("cluster variables")
+        .expect("started as a cluster process")
+        .threads(2)
+        .connect_timeout(std::time::Duration::from_secs(20))
+        .placement(dask::cluster::Placement::KeyHash);
+    dask::Config::default().cluster(cluster)
+}
