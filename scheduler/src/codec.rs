@@ -7,21 +7,42 @@
 //! autoref specialization on [`Probe`]. The closure costs no memory per node; the codec
 //! itself is a `'static` pair of functions per type.
 //!
-//! Without the `cluster` feature there is no serde: every probe answers `None`, and the
-//! generated code is the same in both configurations (the macro cannot see our features).
+//! Only the cluster backend (feature `cluster`) reads codecs, but they exist in every
+//! build: serde and postcard are dependencies anyway (the on-disk `Memory` stores values
+//! in postcard's format), the generated code is the same in every configuration (the
+//! macro cannot see our features), and so the core carries no `cfg` for the cluster. The
+//! cost without the cluster is compile time only: the pair of functions is instantiated
+//! for each serializable result type.
 
 use std::marker::PhantomData;
 
 /// Encodes and decodes one result type. Obtained through [`Probe`].
 #[doc(hidden)]
 pub struct Codec {
-    #[cfg(feature = "cluster")]
-    pub(crate) encode: fn(&(dyn std::any::Any + Send + Sync)) -> Result<Vec<u8>, String>,
-    #[cfg(feature = "cluster")]
-    #[allow(clippy::type_complexity)]
-    pub(crate) decode: fn(&[u8]) -> Result<crate::task_value::TaskValue, String>,
-    #[cfg(not(feature = "cluster"))]
-    _none: (),
+    encode: fn(&(dyn std::any::Any + Send + Sync)) -> Result<Vec<u8>, String>,
+    decode: fn(&[u8]) -> Result<crate::task_value::TaskValue, String>,
+}
+
+impl Codec {
+    /// A codec from its two functions (a collection's own wire format: Arrow IPC).
+    pub(crate) const fn new(
+        encode: fn(&(dyn std::any::Any + Send + Sync)) -> Result<Vec<u8>, String>,
+        decode: fn(&[u8]) -> Result<crate::task_value::TaskValue, String>,
+    ) -> Self {
+        Codec { encode, decode }
+    }
+
+    /// The bytes of a result of this codec's type; an error for another type, or when
+    /// the type's own serialization fails or panics.
+    pub fn encode(&self, value: &(dyn std::any::Any + Send + Sync)) -> Result<Vec<u8>, String> {
+        (self.encode)(value)
+    }
+
+    /// The result back from [`encode`](Self::encode)'s bytes; an error (never a panic)
+    /// for bytes that are not one.
+    pub fn decode(&self, bytes: &[u8]) -> Result<crate::task_value::TaskValue, String> {
+        (self.decode)(bytes)
+    }
 }
 
 /// A type-level question: does `T` have a codec? Ask with
@@ -49,7 +70,6 @@ impl<T> Copy for Probe<T> {}
 /// of the same name used in the return type).
 #[doc(hidden)]
 pub mod probe {
-    #[cfg(feature = "cluster")]
     pub use super::WithCodec as __DaskWithCodec;
     pub use super::WithoutCodec as __DaskWithoutCodec;
 }
@@ -68,13 +88,11 @@ impl<T> WithoutCodec for Probe<T> {
 }
 
 /// Found first, at the receiver's own type `&Probe<T>`, when `T` is serializable.
-#[cfg(feature = "cluster")]
 #[doc(hidden)]
 pub trait WithCodec {
     fn codec(self) -> Option<&'static Codec>;
 }
 
-#[cfg(feature = "cluster")]
 impl<T> WithCodec for &Probe<T>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
@@ -90,30 +108,18 @@ pub(crate) fn serde_codec<T>() -> Option<&'static Codec>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
-    #[cfg(feature = "cluster")]
-    return Some(&SerdeCodec::<T>::CODEC);
-    #[cfg(not(feature = "cluster"))]
-    {
-        let _serde_type = PhantomData::<T>;
-        None
-    }
+    Some(&SerdeCodec::<T>::CODEC)
 }
 
-#[cfg(feature = "cluster")]
 struct SerdeCodec<T>(PhantomData<fn() -> T>);
 
-#[cfg(feature = "cluster")]
 impl<T> SerdeCodec<T>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
-    const CODEC: Codec = Codec {
-        encode: encode::<T>,
-        decode: decode::<T>,
-    };
+    const CODEC: Codec = Codec::new(encode::<T>, decode::<T>);
 }
 
-#[cfg(feature = "cluster")]
 fn encode<T: serde::Serialize + 'static>(
     value: &(dyn std::any::Any + Send + Sync),
 ) -> Result<Vec<u8>, String> {
@@ -131,7 +137,6 @@ fn encode<T: serde::Serialize + 'static>(
         .map_err(|e| e.to_string())
 }
 
-#[cfg(feature = "cluster")]
 fn decode<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
     bytes: &[u8],
 ) -> Result<crate::task_value::TaskValue, String> {
@@ -184,26 +189,17 @@ mod tests {
         // The borrow is the mechanism: `&Probe<T>` finds the serde impl first.
         let opaque = &Probe::<Opaque>::new();
         assert!(opaque.codec().is_none());
-        #[cfg(feature = "cluster")]
-        {
-            let serde = &Probe::<Vec<u64>>::new();
-            let codec = serde.codec().expect("serde type");
-            let bytes = (codec.encode)(&vec![1u64, 2, 3]).unwrap();
-            let back = (codec.decode)(&bytes).unwrap();
-            assert_eq!(
-                back.as_any().downcast_ref::<Vec<u64>>(),
-                Some(&vec![1, 2, 3])
-            );
-        }
-        #[cfg(not(feature = "cluster"))]
-        {
-            let serde = &Probe::<Vec<u64>>::new();
-            assert!(serde.codec().is_none());
-        }
+        let serde = &Probe::<Vec<u64>>::new();
+        let codec = serde.codec().expect("serde type");
+        let bytes = codec.encode(&vec![1u64, 2, 3]).unwrap();
+        let back = codec.decode(&bytes).unwrap();
+        assert_eq!(
+            back.as_any().downcast_ref::<Vec<u64>>(),
+            Some(&vec![1, 2, 3])
+        );
     }
 
     /// `Serialize` and `Deserialize` are user code; their panics come back as errors.
-    #[cfg(feature = "cluster")]
     #[test]
     fn panicking_serde_impls_are_errors() {
         struct Brittle;
@@ -221,9 +217,9 @@ mod tests {
         }
 
         let codec = (&Probe::<Brittle>::new()).codec().expect("serde type");
-        let err = (codec.encode)(&Brittle).unwrap_err();
+        let err = codec.encode(&Brittle).unwrap_err();
         assert_eq!(err, "serializing it panicked: cannot write a Brittle");
-        let err = (codec.decode)(&[0u8]).unwrap_err();
+        let err = codec.decode(&[0u8]).unwrap_err();
         assert_eq!(err, "deserializing it panicked: cannot read a Brittle");
     }
 }

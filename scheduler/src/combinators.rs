@@ -142,8 +142,8 @@ pub(crate) fn check_custom_keys(plan: &crate::plan::Plan<'_>) -> Result<(), crat
         return Ok(());
     }
     let mut seen: HashMap<&str, *const ()> = HashMap::new();
-    for planned in plan.nodes() {
-        let header = planned.node.header();
+    for planned in plan.graph().nodes() {
+        let header = planned.header();
         if header.key_conflict.load(Ordering::Relaxed) {
             return Err(crate::Error::DuplicateKey {
                 key: header.key().to_string(),
@@ -151,7 +151,7 @@ pub(crate) fn check_custom_keys(plan: &crate::plan::Plan<'_>) -> Result<(), crat
             });
         }
         if header.custom_key.load(Ordering::Relaxed) {
-            let node = planned.node as *const dyn NodeDyn as *const ();
+            let node = *planned as *const dyn NodeDyn as *const ();
             if seen
                 .insert(header.key(), node)
                 .is_some_and(|other| other != node)

@@ -15,7 +15,12 @@ pub(crate) fn check(plan: &Plan<'_>) -> Result<(), Error> {
     if LIVE.load(Ordering::Relaxed) == 0 {
         return Ok(());
     }
-    match plan.nodes().iter().find_map(|pn| pn.node.deferred_error()) {
+    match plan
+        .graph()
+        .nodes()
+        .iter()
+        .find_map(|pn| pn.deferred_error())
+    {
         Some(error) => Err(error),
         None => Ok(()),
     }

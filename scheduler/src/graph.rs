@@ -30,18 +30,19 @@ pub(crate) fn graph_of_nodes(outputs: &[&dyn NodeDyn]) -> TaskGraph {
 
 fn to_task_graph(plan: &Plan<'_>) -> TaskGraph {
     {
-        let mut graph = TaskGraph::with_capacity(plan.len(), 0);
+        let mut graph = TaskGraph::with_capacity(plan.graph().len(), 0);
         let ids: Vec<NodeId> = plan
+            .graph()
             .nodes()
             .iter()
             .enumerate()
             .map(|(i, pn)| {
-                let header = pn.node.header();
+                let header = pn.header();
                 graph.add_node(NodeInfo {
                     key: header.key().to_string(),
                     name: header.name.to_string(),
                     path: header.path.to_string(),
-                    kind: match pn.node.body() {
+                    kind: match pn.body() {
                         NodeBody::Task => NodeKind::Task,
                         NodeBody::Value(_) => NodeKind::Value,
                     },
@@ -53,8 +54,8 @@ fn to_task_graph(plan: &Plan<'_>) -> TaskGraph {
             })
             .collect();
         for (i, &reader) in ids.iter().enumerate() {
-            let deps = plan.deps_of(i as u32);
-            let positions = plan.dep_positions_of(i as u32).unwrap_or_default();
+            let deps = plan.graph().deps_of(i as u32);
+            let positions = plan.graph().dep_positions_of(i as u32).unwrap_or_default();
             for (k, &d) in deps.iter().enumerate() {
                 graph.add_edge(
                     ids[d as usize],

@@ -27,7 +27,10 @@
 //! # How a computation runs
 //! 1. **Plan** (`plan/`): one depth-first walk from the outputs visits each needed node
 //!    once (shared handles and equal pure keys merge), orders nodes in post-order, and
-//!    sets each task's count of unfinished inputs and each result's count of readers.
+//!    produces two things: the graph to run (`plan/graph.rs`: nodes, inputs, readers,
+//!    roots, as dense arrays, never changed once planned) and its run state
+//!    (`plan/run_state.rs`: each task's count of unfinished inputs, each result's count
+//!    of readers and slot, and the computation's halt, failures and observers).
 //! 2. **Pick a backend** (`backend.rs`): one `Backend` trait with three implementations,
 //!    `Sequential` (`Scheduler::Sync`), the work-stealing pool (`exec/`,
 //!    `Scheduler::Threads`) and a cluster of processes (`cluster/`). `compute` has one

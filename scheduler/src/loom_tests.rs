@@ -95,13 +95,13 @@ fn loom_tasks_hand_results_over_without_races() {
         let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
         let plan: &'static Plan<'static> =
             Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
-        assert_eq!(plan.task_count, 4);
+        assert_eq!(plan.graph().task_count(), 4);
         let queue: &'static Mutex<Vec<u32>> =
-            Box::leak(Box::new(Mutex::new(plan.roots().to_vec())));
+            Box::leak(Box::new(Mutex::new(plan.graph().roots().to_vec())));
         let finished: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
 
         let worker = move || {
-            while finished.load(Ordering::Acquire) < plan.task_count {
+            while finished.load(Ordering::Acquire) < plan.graph().task_count() {
                 let job = queue.lock().unwrap().pop();
                 let Some(mut t) = job else {
                     loom::thread::yield_now();
@@ -123,9 +123,9 @@ fn loom_tasks_hand_results_over_without_races() {
 
         assert!(plan.take_error().is_none());
         assert_eq!(plan.take_output::<u64>(0).unwrap(), 12 + 5);
-        for node in plan.nodes() {
+        for i in 0..plan.graph().len() as u32 {
             assert_eq!(
-                node.readers.load(Ordering::Acquire),
+                plan.run_node(i).readers.load(Ordering::Acquire),
                 0,
                 "every reader released"
             );
@@ -191,7 +191,7 @@ fn loom_the_last_report_wakes_the_waiter() {
         let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
         let plan: &'static Plan<'static> =
             Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
-        assert_eq!(plan.task_count, 2);
+        assert_eq!(plan.graph().task_count(), 2);
         let exec: &'static Execution<'static, 'static> = Box::leak(Box::new(Execution::new(
             plan,
             Unparker(loom::thread::current()),
@@ -209,7 +209,7 @@ fn loom_the_last_report_wakes_the_waiter() {
         while !exec.is_done() {
             loom::thread::park();
         }
-        assert_eq!(plan.unfinished.load(Ordering::Acquire), 0);
+        assert_eq!(plan.run.unfinished.load(Ordering::Acquire), 0);
         for r in reporters {
             r.join().unwrap();
         }
@@ -242,7 +242,7 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
         let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
         let plan: &'static Plan<'static> =
             Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
-        assert_eq!(plan.roots().len(), 3);
+        assert_eq!(plan.graph().roots().len(), 3);
         let exec: &'static Execution<'static, 'static> = Box::leak(Box::new(Execution::new(
             plan,
             Unparker(loom::thread::current()),
@@ -259,7 +259,7 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
             let mut finished = 0;
             loop {
                 for r in lo..hi {
-                    let t = plan.roots()[r as usize];
+                    let t = plan.graph().roots()[r as usize];
                     plan.execute(t);
                     finished += 1;
                     assert!(plan
@@ -267,7 +267,7 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
                         .is_none());
                 }
                 // Claiming is allowed only while holding unreported finished tasks.
-                assert!(plan.unfinished.load(Ordering::SeqCst) >= finished);
+                assert!(plan.run.unfinished.load(Ordering::SeqCst) >= finished);
                 match exec.claim_roots(one_at_a_time) {
                     Some(range) => (lo, hi) = range,
                     None => break,
@@ -293,7 +293,7 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
         while !exec.is_done() {
             loom::thread::park();
         }
-        assert_eq!(plan.unfinished.load(Ordering::Acquire), 0);
+        assert_eq!(plan.run.unfinished.load(Ordering::Acquire), 0);
         for (i, _) in outputs.iter().enumerate() {
             assert_eq!(plan.take_output::<u64>(i).unwrap(), (i as u64 + 1) * 10);
             let ran = runs[i].load(std::sync::atomic::Ordering::Relaxed);

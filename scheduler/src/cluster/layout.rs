@@ -31,21 +31,20 @@ impl Layout {
         placement: Placement,
         everywhere: bool,
     ) -> Self {
-        let n = plan.len();
+        let n = plan.graph().len();
         const VALUE: u32 = u32::MAX;
         let mut owner = vec![VALUE; n];
         let mut next = 0usize;
         for t in 0..n as u32 {
-            let node = plan.node(t);
-            if !node.is_task {
+            if !plan.graph().is_task(t) {
                 continue;
             }
             let owner_of_t = match placement {
-                Placement::KeyHash => (node.node.header().id % processes as u64) as u32,
+                Placement::KeyHash => (plan.graph().node(t).header().id % processes as u64) as u32,
                 Placement::Chains => {
                     // Follow the first task input whose only reader is this task.
-                    let chained = plan.deps_of(t).iter().copied().find(|&d| {
-                        plan.node(d).is_task && plan.succs_of(d).iter().all(|&s| s == t)
+                    let chained = plan.graph().deps_of(t).iter().copied().find(|&d| {
+                        plan.graph().is_task(d) && plan.graph().succs_of(d).iter().all(|&s| s == t)
                     });
                     match chained {
                         Some(d) => owner[d as usize],
@@ -64,7 +63,7 @@ impl Layout {
             if o == VALUE {
                 continue;
             }
-            for &d in plan.deps_of(t) {
+            for &d in plan.graph().deps_of(t) {
                 let od = owner[d as usize];
                 if od != VALUE && od != o {
                     dests[d as usize] |= 1 << o;
@@ -78,7 +77,7 @@ impl Layout {
         } else {
             (1u64 << processes) - 1
         };
-        for &o in plan.outputs() {
+        for &o in plan.graph().outputs() {
             let owner_of_o = owner[o as usize];
             if owner_of_o != VALUE {
                 dests[o as usize] |= receivers & !(1 << owner_of_o);
@@ -111,7 +110,7 @@ impl Layout {
     /// Refuses, before anything runs, a result that must cross processes but cannot.
     pub(crate) fn check_codecs(&self, plan: &Plan<'_>) -> Result<(), ClusterError> {
         for (t, &dests) in self.dests.iter().enumerate() {
-            let node = plan.node(t as u32).node;
+            let node = plan.graph().node(t as u32);
             if dests != 0 && node.codec().is_none() {
                 let header = node.header();
                 return Err(ClusterError::NotSerializable {
@@ -128,12 +127,11 @@ impl Layout {
 /// A hash of the plan's shape and keys: equal on processes that built the same graph.
 pub(crate) fn fingerprint(plan: &Plan<'_>) -> u64 {
     let mut hasher = StableHasher::new();
-    hasher.write_usize(plan.len());
-    for t in 0..plan.len() as u32 {
-        let node = plan.node(t);
-        hasher.write_u64(node.node.header().id);
-        hasher.write_u8(u8::from(node.is_task));
-        hasher.write_usize(plan.deps_of(t).len());
+    hasher.write_usize(plan.graph().len());
+    for t in 0..plan.graph().len() as u32 {
+        hasher.write_u64(plan.graph().node(t).header().id);
+        hasher.write_u8(u8::from(plan.graph().is_task(t)));
+        hasher.write_usize(plan.graph().deps_of(t).len());
     }
     hasher.finish()
 }

@@ -224,7 +224,7 @@ fn outcome_to_result(
         return Err(ClusterError::GraphMismatch { index: me, process }.into());
     }
     let key_and_name = |t: u32| {
-        let header = plan.node(t).node.header();
+        let header = plan.graph().node(t).header();
         (header.key().to_string(), header.name.to_string())
     };
     let mut failures: Vec<(u32, Error)> = plan

@@ -70,8 +70,8 @@ impl Outgoing {
         let mut failure = None;
         if succeeded {
             let codec = plan
+                .graph()
                 .node(t)
-                .node
                 .codec()
                 .expect("codecs are checked before running");
             // SAFETY: the sender's reader count (see `Plan::restrict_to_process`) is held
@@ -79,7 +79,7 @@ impl Outgoing {
             let value = unsafe { plan.borrow_any(t) };
             match value
                 .ok_or_else(|| "no result".to_string())
-                .and_then(codec.encode)
+                .and_then(|value| codec.encode(value))
             {
                 Ok(bytes) => {
                     for p in self.processes_in(dests) {

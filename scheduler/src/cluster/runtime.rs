@@ -423,7 +423,7 @@ impl<'j> EpochState<'j> {
             return;
         }
         self.received[i] = true;
-        let node = self.plan.node(t);
+        let node = self.plan.run_node(t);
         match value {
             Some(value) => {
                 // SAFETY: `t` is a remote task: nothing in this process runs it, and its
@@ -433,7 +433,7 @@ impl<'j> EpochState<'j> {
             }
             None => {
                 node.state.store(FAILED, Ordering::Release);
-                if self.plan.policy == ErrorPolicy::FailFast {
+                if self.plan.run.policy == ErrorPolicy::FailFast {
                     self.plan.halt(HALT_FAILURE);
                 }
             }
@@ -442,7 +442,7 @@ impl<'j> EpochState<'j> {
             .job
             .feed
             .expect("a process expecting arrivals has a feed");
-        for &s in self.plan.succs_of(t) {
+        for &s in self.plan.graph().succs_of(t) {
             if self.plan.satisfy(s) {
                 // SAFETY: this arrival is counted in `unfinished` and not yet reported.
                 unsafe { feed.push_ready(s) };
@@ -463,7 +463,7 @@ impl<'j> EpochState<'j> {
 
     fn handle(&mut self, envelope: Envelope) {
         let t = envelope.task;
-        if (t as usize) >= self.plan.len() && !matches!(envelope.body, Body::Hello { .. }) {
+        if (t as usize) >= self.plan.graph().len() && !matches!(envelope.body, Body::Hello { .. }) {
             // Only a process with another graph sends this; its greeting says so.
             return;
         }
@@ -475,8 +475,8 @@ impl<'j> EpochState<'j> {
                 }
             }
             Body::Value(bytes) => {
-                let decoded = match self.plan.node(t).node.codec() {
-                    Some(codec) => (codec.decode)(&bytes),
+                let decoded = match self.plan.graph().node(t).codec() {
+                    Some(codec) => codec.decode(&bytes),
                     None => Err("the task has no codec here".to_string()),
                 };
                 match decoded {
@@ -500,7 +500,7 @@ impl<'j> EpochState<'j> {
                 attempts,
             } => {
                 self.outcome.failures.push((t, panicked, message, attempts));
-                if self.plan.policy == ErrorPolicy::FailFast {
+                if self.plan.run.policy == ErrorPolicy::FailFast {
                     self.plan.halt(HALT_FAILURE);
                 }
                 self.arrive(t, None);

@@ -85,8 +85,8 @@ pub(crate) struct Planned {
 
 /// The plan's structure, detailed up to `collapse_above` nodes and collapsed beyond.
 pub(crate) fn take(plan: &Plan<'_>, collapse_above: usize) -> Planned {
-    let tasks = plan.task_count as u64;
-    let (view, detail, totals) = if plan.len() <= collapse_above {
+    let tasks = plan.graph().task_count() as u64;
+    let (view, detail, totals) = if plan.graph().len() <= collapse_above {
         let (view, detail) = detailed(plan);
         (view, detail, take_totals(plan))
     } else {
@@ -113,11 +113,12 @@ pub(crate) fn take(plan: &Plan<'_>, collapse_above: usize) -> Planned {
 pub(crate) fn take_totals(plan: &Plan<'_>) -> Vec<(&'static str, u64)> {
     let mut totals: Vec<(&'static str, u64)> = Vec::new();
     let mut last = usize::MAX;
-    for pn in plan.nodes() {
-        if !pn.is_task {
+    let graph = plan.graph();
+    for (i, pn) in graph.nodes().iter().enumerate() {
+        if !graph.is_task(i as u32) {
             continue;
         }
-        let name = pn.node.header().name;
+        let name = pn.header().name;
         // Runs of one function are the common case: compare with the last one first.
         let i = match totals.get(last) {
             Some((n, _)) if std::ptr::eq(*n, name) => last,
@@ -136,13 +137,13 @@ pub(crate) fn take_totals(plan: &Plan<'_>) -> Vec<(&'static str, u64)> {
 }
 
 fn detailed(plan: &Plan<'_>) -> (GraphView, Option<Arc<Detail>>) {
-    let mut nodes = Vec::with_capacity(plan.len());
-    let mut index = HashMap::with_capacity(plan.len());
-    let mut states = Vec::with_capacity(plan.len());
+    let mut nodes = Vec::with_capacity(plan.graph().len());
+    let mut index = HashMap::with_capacity(plan.graph().len());
+    let mut states = Vec::with_capacity(plan.graph().len());
     let mut edges = Vec::new();
-    for (i, pn) in plan.nodes().iter().enumerate() {
-        let header = pn.node.header();
-        let is_task = matches!(pn.node.body(), NodeBody::Task);
+    for (i, pn) in plan.graph().nodes().iter().enumerate() {
+        let header = pn.header();
+        let is_task = matches!(pn.body(), NodeBody::Task);
         nodes.push(ViewNode {
             label: header.key().to_owned(),
             name: header.name,
@@ -153,7 +154,7 @@ fn detailed(plan: &Plan<'_>) -> (GraphView, Option<Arc<Detail>>) {
         });
         index.insert(header as *const NodeHeader as usize, i as u32);
         states.push(AtomicU8::new(if is_task { WAITING } else { DONE }));
-        for &d in plan.deps_of(i as u32) {
+        for &d in plan.graph().deps_of(i as u32) {
             edges.push((d, i as u32, 1));
         }
     }
@@ -168,11 +169,12 @@ fn detailed(plan: &Plan<'_>) -> (GraphView, Option<Arc<Detail>>) {
 
 fn collapsed(plan: &Plan<'_>) -> GraphView {
     let mut nodes: Vec<ViewNode> = Vec::new();
-    let mut group_of: Vec<u32> = Vec::with_capacity(plan.len());
+    let mut group_of: Vec<u32> = Vec::with_capacity(plan.graph().len());
     let mut last = usize::MAX;
-    for pn in plan.nodes() {
-        let header = pn.node.header();
-        let is_task = pn.is_task;
+    let graph = plan.graph();
+    for (i, pn) in graph.nodes().iter().enumerate() {
+        let header = pn.header();
+        let is_task = graph.is_task(i as u32);
         let name = header.name;
         let same =
             |n: &ViewNode| n.is_task == is_task && (std::ptr::eq(n.name, name) || n.name == name);
@@ -203,7 +205,7 @@ fn collapsed(plan: &Plan<'_>) -> GraphView {
     let mut edges: Vec<(u32, u32, u64)> = Vec::new();
     let mut last_edge = 0usize;
     for (i, &to) in group_of.iter().enumerate() {
-        for &d in plan.deps_of(i as u32) {
+        for &d in plan.graph().deps_of(i as u32) {
             let from = group_of[d as usize];
             let same = |e: &(u32, u32, u64)| e.0 == from && e.1 == to;
             let e = match edges.get(last_edge) {

@@ -181,7 +181,7 @@ impl Live {
         if let Some(current) = session.current.as_mut() {
             // A computation nested in (or beside) the running one: its tasks count in
             // the running one's figures; its graph is not drawn.
-            current.tasks += plan.task_count as u64;
+            current.tasks += plan.graph().task_count() as u64;
             let planned = graph::take_totals(plan);
             for (name, n) in planned {
                 match current.totals.iter_mut().find(|(t, _)| *t == name) {

@@ -16,7 +16,7 @@ use crate::{BoxError, Delayed};
 
 /// A task result type with a codec for the cluster backend.
 pub(crate) trait Shippable: Send + Sync + 'static {
-    /// How the result crosses processes (`None` without the `cluster` feature).
+    /// How the result crosses processes on the cluster backend.
     fn codec() -> Option<&'static Codec>;
 }
 
@@ -76,22 +76,12 @@ where
     crate::combine::try_pure_task(name, tag, inputs, f, U::codec)
 }
 
-#[cfg(feature = "cluster")]
 fn batch_codec() -> Option<&'static Codec> {
-    static BATCH: Codec = Codec {
-        encode: ipc::encode,
-        decode: ipc::decode,
-    };
+    static BATCH: Codec = Codec::new(ipc::encode, ipc::decode);
     Some(&BATCH)
 }
 
-#[cfg(not(feature = "cluster"))]
-fn batch_codec() -> Option<&'static Codec> {
-    None
-}
-
 /// A batch as one Arrow IPC stream (schema message, then the batch).
-#[cfg(feature = "cluster")]
 pub(crate) mod ipc {
     use std::any::Any;
 
@@ -121,7 +111,7 @@ pub(crate) mod ipc {
     }
 }
 
-#[cfg(all(test, feature = "cluster"))]
+#[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
@@ -132,8 +122,8 @@ mod tests {
 
     fn roundtrip<T: Shippable>(value: &T) -> T {
         let codec = T::codec().expect("a codec with the cluster feature");
-        let bytes = (codec.encode)(value).unwrap();
-        (codec.decode)(&bytes).unwrap().take::<T>().unwrap()
+        let bytes = codec.encode(value).unwrap();
+        codec.decode(&bytes).unwrap().take::<T>().unwrap()
     }
 
     #[test]
@@ -177,8 +167,8 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         let codec = Batch::codec().unwrap();
-        assert!((codec.decode)(&[1, 2, 3]).is_err());
-        assert!((codec.decode)(&[]).is_err());
-        assert!((codec.encode)(&5u32).is_err());
+        assert!(codec.decode(&[1, 2, 3]).is_err());
+        assert!(codec.decode(&[]).is_err());
+        assert!(codec.encode(&5u32).is_err());
     }
 }

@@ -32,7 +32,7 @@ pub(crate) const FIRST_ROOTS: usize = 1;
 
 /// How many roots the first job owns: [`FIRST_ROOTS`], or fewer if the plan has fewer.
 fn first_roots(plan: &Plan<'_>) -> usize {
-    FIRST_ROOTS.min(plan.roots().len())
+    FIRST_ROOTS.min(plan.graph().roots().len())
 }
 
 impl<'p, 'g> Execution<'p, 'g> {
@@ -41,7 +41,7 @@ impl<'p, 'g> Execution<'p, 'g> {
     pub(crate) fn new(plan: &'p Plan<'g>, waiter: Unparker, deadline: Option<Instant>) -> Self {
         Execution {
             plan,
-            roots: ClaimCursor::new(first_roots(plan), plan.roots().len()),
+            roots: ClaimCursor::new(first_roots(plan), plan.graph().roots().len()),
             deadline,
             done: AtomicBool::new(false),
             waiter,
@@ -81,7 +81,13 @@ impl<'p, 'g> Execution<'p, 'g> {
         // and the waiter has not returned.
         let exec = unsafe { &*this };
         // AcqRel: every worker's work happens-before the waiter's read of the results.
-        if exec.plan.unfinished.fetch_sub(finished, Ordering::AcqRel) == finished {
+        if exec
+            .plan
+            .run
+            .unfinished
+            .fetch_sub(finished, Ordering::AcqRel)
+            == finished
+        {
             if exec.deadline.is_some_and(|d| Instant::now() >= d) {
                 exec.plan.halt(HALT_TIMEOUT);
             }

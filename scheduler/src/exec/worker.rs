@@ -218,7 +218,7 @@ impl WorkerCtx {
             JobKind::Run(t) => self.run_chain(t, &mut sink, account),
             JobKind::Roots { lo, hi } => self.run_roots(exec, lo, hi, &mut sink, account),
             JobKind::Notify { task, lo, hi } => {
-                let succs = plan.succs_of(task);
+                let succs = plan.graph().succs_of(task);
                 self.for_each_splitting(
                     job.exec,
                     lo,
@@ -256,7 +256,7 @@ impl WorkerCtx {
         sink: &mut Sink<'_>,
         account: &mut Account,
     ) {
-        let roots = exec.plan.roots();
+        let roots = exec.plan.graph().roots();
         let mut batcher = Batcher::resume((hi - lo) as usize, self.pool.threads());
         loop {
             // The roots `lo..hi` are claimed and unrun, so the execution is alive here.

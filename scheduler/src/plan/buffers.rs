@@ -7,25 +7,27 @@
 
 use parking_lot::Mutex;
 
-use super::PlanNode;
+use super::graph::PlanGraph;
+use super::run_state::RunNode;
 use crate::node::NodeDyn;
 
 /// Storage kept between computations at most; bigger plans free theirs.
 const KEEP_AT_MOST_BYTES: usize = 128 << 20;
 
+/// A plan's vectors: the graph's, the run state's nodes, and the planner's scratch.
 #[derive(Default)]
 pub(crate) struct PlanBuffers<'g> {
-    pub(crate) nodes: Vec<PlanNode<'g>>,
-    pub(crate) dep_start: Vec<u32>,
-    pub(crate) deps: Vec<u32>,
-    pub(crate) dep_positions: Vec<u32>,
-    pub(crate) succ_start: Vec<u32>,
-    pub(crate) succs: Vec<u32>,
-    pub(crate) roots: Vec<u32>,
+    pub(crate) graph: PlanGraph<'g>,
+    pub(crate) run_nodes: Vec<RunNode>,
+    pub(crate) scratch: Scratch<'g>,
+}
+
+/// The planner's own vectors, empty between plans: its depth-first stack and the
+/// requested output nodes.
+#[derive(Default)]
+pub(crate) struct Scratch<'g> {
     pub(crate) stack: Vec<(&'g dyn NodeDyn, bool)>,
-    /// The requested output nodes, and their plan indices.
     pub(crate) output_nodes: Vec<&'g dyn NodeDyn>,
-    pub(crate) outputs: Vec<u32>,
 }
 
 static SPARE: Mutex<Option<PlanBuffers<'static>>> = Mutex::new(None);
@@ -37,50 +39,42 @@ impl<'g> PlanBuffers<'g> {
         SPARE.lock().take().unwrap_or_default()
     }
 
-    /// Empties the buffers (dropping what the plan still holds) and keeps them for the
-    /// next plan if they are small enough.
-    pub(crate) fn give_back(mut self) {
-        self.nodes.clear();
-        let bytes = self.nodes.capacity() * std::mem::size_of::<PlanNode<'_>>()
-            + (self.dep_start.capacity()
-                + self.deps.capacity()
-                + self.dep_positions.capacity()
-                + self.succ_start.capacity()
-                + self.succs.capacity()
-                + self.roots.capacity()
-                + self.outputs.capacity())
-                * 4
-            + self.stack.capacity() * std::mem::size_of::<(&dyn NodeDyn, bool)>()
-            + self.output_nodes.capacity() * std::mem::size_of::<&dyn NodeDyn>();
+    /// Keeps the (emptied) vectors of a finished plan for the next one if they are small
+    /// enough. The run nodes must be empty already: their results are dropped by the
+    /// plan, under a guard.
+    pub(crate) fn give_back(
+        graph: PlanGraph<'g>,
+        mut run_nodes: Vec<RunNode>,
+        Scratch {
+            stack,
+            output_nodes,
+        }: Scratch<'g>,
+    ) {
+        run_nodes.clear();
+        let bytes = graph.capacity_bytes()
+            + run_nodes.capacity() * std::mem::size_of::<RunNode>()
+            + stack.capacity() * std::mem::size_of::<(&dyn NodeDyn, bool)>()
+            + output_nodes.capacity() * std::mem::size_of::<&dyn NodeDyn>();
         if bytes > KEEP_AT_MOST_BYTES {
             return;
         }
         let spare = PlanBuffers {
-            nodes: forget_lifetime(self.nodes),
-            dep_start: cleared(self.dep_start),
-            deps: cleared(self.deps),
-            dep_positions: cleared(self.dep_positions),
-            succ_start: cleared(self.succ_start),
-            succs: cleared(self.succs),
-            roots: cleared(self.roots),
-            stack: forget_lifetime(self.stack),
-            output_nodes: forget_lifetime(self.output_nodes),
-            outputs: cleared(self.outputs),
+            graph: graph.into_spare(),
+            run_nodes,
+            scratch: Scratch {
+                stack: forget_lifetime(stack),
+                output_nodes: forget_lifetime(output_nodes),
+            },
         };
         *SPARE.lock() = Some(spare);
     }
-}
-
-fn cleared(mut v: Vec<u32>) -> Vec<u32> {
-    v.clear();
-    v
 }
 
 /// Turns an empty vector of borrowed items into one of `'static` items, keeping its
 /// allocation: in-place collection reuses the buffer when the layouts match (they do:
 /// only the lifetime differs). Should a future standard library not reuse it, this
 /// still is correct and only allocates.
-fn forget_lifetime<A, B>(mut v: Vec<A>) -> Vec<B> {
+pub(super) fn forget_lifetime<A, B>(mut v: Vec<A>) -> Vec<B> {
     v.clear();
     v.into_iter()
         .map(|_| unreachable!("the vector is empty"))

@@ -7,13 +7,20 @@
 //! running needs no second walk.
 
 mod buffers;
+mod graph;
 mod mark;
+mod run_state;
 mod slot;
 mod step;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
+pub(crate) use graph::PlanGraph;
 pub(crate) use mark::VisitMark;
+pub(crate) use run_state::{
+    RunNode, FAILED, HALT_CANCEL, HALT_FAILURE, HALT_TIMEOUT, NOT_HALTED, RUNNING, SUCCEEDED,
+    WAITING,
+};
 #[cfg(any(not(loom), test))]
 pub(crate) use step::ReadySink;
 
@@ -24,62 +31,21 @@ use crate::config::ErrorPolicy;
 use crate::error::{drop_guarded, panic_message, Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
 use crate::observer::Observers;
-use crate::sync::{add_exclusive, AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Mutex, Ordering};
-use buffers::PlanBuffers;
+use crate::sync::{add_exclusive, AtomicU32, AtomicU8, Ordering};
+use buffers::{PlanBuffers, Scratch};
 use mark::{Marks, IN_PROGRESS};
+use run_state::RunState;
 use slot::{ResultSlot, SlotValue};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// `PlanNode::state` values.
-pub(crate) const WAITING: u8 = 0;
-pub(crate) const RUNNING: u8 = 1;
-pub(crate) const SUCCEEDED: u8 = 2;
-pub(crate) const FAILED: u8 = 3;
-
-/// `Plan::halt_reason` values.
-pub(crate) const NOT_HALTED: u8 = 0;
-pub(crate) const HALT_FAILURE: u8 = 1;
-pub(crate) const HALT_CANCEL: u8 = 2;
-pub(crate) const HALT_TIMEOUT: u8 = 3;
-
-/// One node of the plan.
-pub(crate) struct PlanNode<'g> {
-    pub(crate) node: &'g dyn NodeDyn,
-    /// Unfinished task inputs; the task is ready at zero.
-    pub(crate) pending: AtomicU32,
-    /// Readers (input edges and output positions) that have not released the result.
-    pub(crate) readers: AtomicU32,
-    pub(crate) slot: ResultSlot,
-    /// `WAITING`, `RUNNING`, `SUCCEEDED` or `FAILED` (failed or skipped).
-    pub(crate) state: AtomicU8,
-    /// Tasks reading this node; while building, the fill cursor into `succs`.
-    succ_count: u32,
-    pub(crate) is_task: bool,
-    /// Extra attempts after a failure, read from the node once here rather than per run.
-    pub(crate) retries: u8,
-}
-
+/// One computation: the graph to run (immutable once planned) and its run state
+/// (counters, result slots, halt, failures, observers), with the protocol that drives
+/// the one through the other (`step`).
 pub(crate) struct Plan<'g> {
-    /// `nodes`: post-order. `deps[dep_start[i]..dep_start[i + 1]]`: node i's inputs in
-    /// argument order (`dep_positions` parallel to it when drawing).
-    /// `succs[succ_start[i]..succ_start[i + 1]]`: tasks reading node i, ascending.
-    /// `roots`: tasks ready at the start, ascending (so depth-first order is kept).
-    buffers: PlanBuffers<'g>,
-    pub(crate) task_count: usize,
-    keep_positions: bool,
-    /// Why the computation stopped first (`HALT_FAILURE`, `HALT_CANCEL`, `HALT_TIMEOUT`),
-    /// or `NOT_HALTED`. Once halted, tasks that have not started are skipped.
-    halt_reason: AtomicU8,
-    /// Some output was not extracted (an extraction failed, or this process of a
-    /// cluster does not receive the outputs): results may be left in slots.
-    abandoned: AtomicBool,
-    /// (task, failure, attempts) in the order they happened.
-    errors: Mutex<Vec<(u32, TaskFailure, u32)>>,
-    pub(crate) policy: ErrorPolicy,
-    pub(crate) cancel: Option<CancelToken>,
-    pub(crate) observers: Observers,
-    /// Tasks not yet finished (or skipped); see `exec` for how workers count down.
-    pub(crate) unfinished: AtomicUsize,
+    graph: PlanGraph<'g>,
+    pub(crate) run: RunState,
+    /// The planner's scratch vectors, kept to be reused by the next plan.
+    scratch: Scratch<'g>,
 }
 
 impl Drop for Plan<'_> {
@@ -90,8 +56,8 @@ impl Drop for Plan<'_> {
         // error with a panic.
         // After a computation that succeeded and gave out every output, every reader
         // count is zero already: no pass over the nodes then.
-        if self.is_halted() || self.abandoned.load(Ordering::Relaxed) || self.has_errors() {
-            for node in &self.buffers.nodes {
+        if self.is_halted() || self.run.abandoned.load(Ordering::Relaxed) || self.has_errors() {
+            for node in &self.run.nodes {
                 if node.readers.load(Ordering::Relaxed) > 0 {
                     // SAFETY: `&mut self`: every task has finished or been skipped and
                     // the outputs were extracted or abandoned, so nobody borrows a slot.
@@ -99,7 +65,11 @@ impl Drop for Plan<'_> {
                 }
             }
         }
-        std::mem::take(&mut self.buffers).give_back();
+        PlanBuffers::give_back(
+            std::mem::take(&mut self.graph),
+            std::mem::take(&mut self.run.nodes),
+            std::mem::take(&mut self.scratch),
+        );
     }
 }
 
@@ -118,18 +88,29 @@ impl<'g> Plan<'g> {
         list_outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>),
         keep_positions: bool,
     ) -> Self {
-        let mut b = PlanBuffers::take();
-        list_outputs(&mut b.output_nodes);
+        let PlanBuffers {
+            graph: mut g,
+            run_nodes: mut run,
+            scratch:
+                Scratch {
+                    mut stack,
+                    mut output_nodes,
+                },
+        } = PlanBuffers::take();
+        list_outputs(&mut output_nodes);
+        g.keep_positions = keep_positions;
         let mut marks = Marks::enter();
         let mut pure_index: HashMap<(u128, &'static str), u32> = HashMap::new();
         let mut task_count = 0usize;
-        b.dep_start.push(0);
+        g.dep_start.push(0);
+        // Node i's count of task readers goes to index i + 1 (see `link_successors`).
+        g.succ_start.push(0);
 
         // Iterative depth-first search: (node, exiting). Deep chains must not recurse.
-        for &root in b.output_nodes.iter().rev() {
-            b.stack.push((root, false));
+        for &root in output_nodes.iter().rev() {
+            stack.push((root, false));
         }
-        while let Some((node, exiting)) = b.stack.pop() {
+        while let Some((node, exiting)) = stack.pop() {
             let header = node.header();
             if !exiting {
                 if marks.get(node).is_some() {
@@ -142,25 +123,30 @@ impl<'g> Plan<'g> {
                     }
                 }
                 marks.set(node, IN_PROGRESS);
-                b.stack.push((node, true));
-                let first_dep = b.stack.len();
-                let stack = &mut b.stack;
+                stack.push((node, true));
+                let first_dep = stack.len();
+                let pushing = &mut stack;
                 node.for_each_dep(&mut |dep, _| {
                     if marks.get(dep).is_none() {
-                        stack.push((dep, false));
+                        pushing.push((dep, false));
                     }
                 });
                 // Visit dependencies in argument order, so the plan order (and with it
                 // the sequential run order) follows the program's reading order.
-                b.stack[first_dep..].reverse();
+                stack[first_dep..].reverse();
                 continue;
             }
-            let index = u32::try_from(b.nodes.len())
+            let index = u32::try_from(g.nodes.len())
                 .ok()
                 .filter(|&i| i < IN_PROGRESS)
                 .expect("a plan holds fewer than 2^32 - 1 nodes");
             let mut pending = 0;
-            let (nodes, deps, positions) = (&mut b.nodes, &mut b.deps, &mut b.dep_positions);
+            let (deps, positions, is_task, reader_counts) = (
+                &mut g.deps,
+                &mut g.dep_positions,
+                &g.is_task,
+                &mut g.succ_start,
+            );
             node.for_each_dep(&mut |dep, position| {
                 let d = marks.get(dep).expect("dependencies finish before readers");
                 debug_assert_ne!(d, IN_PROGRESS, "task graphs are acyclic");
@@ -168,82 +154,70 @@ impl<'g> Plan<'g> {
                 if keep_positions {
                     positions.push(position);
                 }
-                let dep_node = &mut nodes[d as usize];
-                add_exclusive(&mut dep_node.readers, 1);
-                if dep_node.is_task {
-                    dep_node.succ_count += 1;
+                add_exclusive(&mut run[d as usize].readers, 1);
+                if is_task[d as usize] {
+                    reader_counts[d as usize + 1] += 1;
                     pending += 1;
                 }
             });
-            b.dep_start
-                .push(u32::try_from(b.deps.len()).expect("a plan holds fewer than 2^32 edges"));
-            let (slot, is_task) = match node.body() {
+            g.dep_start
+                .push(u32::try_from(g.deps.len()).expect("a plan holds fewer than 2^32 edges"));
+            let (slot, task) = match node.body() {
                 NodeBody::Task => {
                     task_count += 1;
                     if pending == 0 {
-                        b.roots.push(index);
+                        g.roots.push(index);
                     }
                     (SlotValue::Empty, true)
                 }
                 NodeBody::Value(shared) => (SlotValue::Shared(shared.clone()), false),
             };
-            b.nodes.push(PlanNode {
-                node,
+            g.nodes.push(node);
+            g.is_task.push(task);
+            // `#[delayed]` allows at most 100; the hidden API clamps.
+            g.retries
+                .push(u8::try_from(header.retries).unwrap_or(u8::MAX));
+            g.succ_start.push(0);
+            run.push(RunNode {
                 pending: AtomicU32::new(pending),
                 readers: AtomicU32::new(0),
-                state: AtomicU8::new(if is_task { WAITING } else { SUCCEEDED }),
+                state: AtomicU8::new(if task { WAITING } else { SUCCEEDED }),
                 slot: ResultSlot::new(slot),
-                succ_count: 0,
-                is_task,
-                // `#[delayed]` allows at most 100; the hidden API clamps.
-                retries: u8::try_from(header.retries).unwrap_or(u8::MAX),
             });
             marks.set(node, index);
             if header.pure {
                 pure_index.insert((header.full_id(), header.name), index);
             }
         }
-        for &n in &b.output_nodes {
+        for &n in &output_nodes {
             let o = marks.get(n).expect("every output was planned");
-            b.outputs.push(o);
-            add_exclusive(&mut b.nodes[o as usize].readers, 1);
+            g.outputs.push(o);
+            add_exclusive(&mut run[o as usize].readers, 1);
         }
         drop(marks);
-
-        // Successor lists: offsets from the counts, then one pass over the edges, using
-        // each node's count field as its fill cursor.
-        let mut offset = 0u32;
-        b.succ_start.push(0);
-        for node in &mut b.nodes {
-            let count = node.succ_count;
-            node.succ_count = offset;
-            offset += count;
-            b.succ_start.push(offset);
-        }
-        b.succs.resize(offset as usize, 0);
-        for t in 0..b.nodes.len() {
-            for e in b.dep_start[t]..b.dep_start[t + 1] {
-                let d = b.deps[e as usize] as usize;
-                let dep_node = &mut b.nodes[d];
-                if dep_node.is_task {
-                    b.succs[dep_node.succ_count as usize] = t as u32;
-                    dep_node.succ_count += 1;
-                }
-            }
-        }
+        g.task_count = task_count;
+        g.link_successors();
 
         Plan {
-            buffers: b,
-            task_count,
-            keep_positions,
-            halt_reason: AtomicU8::new(NOT_HALTED),
-            abandoned: AtomicBool::new(false),
-            errors: Mutex::new(Vec::new()),
-            policy: ErrorPolicy::FailFast,
-            cancel: None,
-            observers: Observers::default(),
-            unfinished: AtomicUsize::new(task_count),
+            graph: g,
+            run: RunState::new(run, task_count),
+            scratch: Scratch {
+                stack,
+                output_nodes,
+            },
         }
+    }
+
+    /// The graph this plan runs.
+    #[inline]
+    pub(crate) fn graph(&self) -> &PlanGraph<'g> {
+        &self.graph
+    }
+
+    /// Node i's run-time state.
+    #[inline]
+    pub(crate) fn run_node(&self, i: u32) -> &RunNode {
+        &self.run.nodes[i as usize]
     }
 
     /// Restricts the plan to one process's share of a cluster computation. `local[i]`:
@@ -256,49 +230,44 @@ impl<'g> Plan<'g> {
     /// local tasks plus the arrivals (each arrival is "finished" by whoever stores it).
     #[cfg(feature = "cluster")]
     pub(crate) fn restrict_to_process(&mut self, local: &[bool], arrives: &[bool], sends: &[bool]) {
-        let b = &mut self.buffers;
-        b.roots.retain(|&r| local[r as usize]);
+        let (g, run) = (&mut self.graph, &mut self.run.nodes);
+        g.roots.retain(|&r| local[r as usize]);
         let mut kept = 0usize;
-        for i in 0..b.nodes.len() {
-            let (lo, hi) = (b.succ_start[i] as usize, b.succ_start[i + 1] as usize);
-            b.succ_start[i] = kept as u32;
+        for i in 0..g.nodes.len() {
+            let (lo, hi) = (g.succ_start[i] as usize, g.succ_start[i + 1] as usize);
+            g.succ_start[i] = kept as u32;
             for e in lo..hi {
-                let s = b.succs[e];
+                let s = g.succs[e];
                 if local[s as usize] {
-                    b.succs[kept] = s;
+                    g.succs[kept] = s;
                     kept += 1;
                 }
             }
         }
-        let n = b.nodes.len();
-        b.succ_start[n] = kept as u32;
-        b.succs.truncate(kept);
+        let n = g.nodes.len();
+        g.succ_start[n] = kept as u32;
+        g.succs.truncate(kept);
         let mut work = 0usize;
         for t in 0..n {
-            if !b.nodes[t].is_task {
+            if !g.is_task[t] {
                 continue;
             }
             if local[t] {
                 work += 1;
                 if sends[t] {
-                    add_exclusive(&mut b.nodes[t].readers, 1);
+                    add_exclusive(&mut run[t].readers, 1);
                 }
             } else {
                 if arrives[t] {
                     work += 1;
                 }
-                for e in b.dep_start[t]..b.dep_start[t + 1] {
-                    let d = b.deps[e as usize] as usize;
-                    *b.nodes[d].readers.get_mut() -= 1;
+                for e in g.dep_start[t]..g.dep_start[t + 1] {
+                    let d = g.deps[e as usize] as usize;
+                    *run[d].readers.get_mut() -= 1;
                 }
             }
         }
-        *self.unfinished.get_mut() = work;
-    }
-
-    /// Task indices of the requested outputs, in request order.
-    pub(crate) fn outputs(&self) -> &[u32] {
-        &self.buffers.outputs
+        *self.run.unfinished.get_mut() = work;
     }
 
     /// The result of node `d` without its type (for encoding it on a cluster).
@@ -307,7 +276,7 @@ impl<'g> Plan<'g> {
     /// As for [`borrow_result`](Self::borrow_result): the caller holds a reader count.
     pub(crate) unsafe fn borrow_any(&self, d: u32) -> Option<&(dyn std::any::Any + Send + Sync)> {
         // SAFETY: the caller's obligation.
-        unsafe { self.node(d).slot.borrow_any() }
+        unsafe { self.run_node(d).slot.borrow_any() }
     }
 
     /// Calls `f` with the failures recorded so far, as (task, failure, attempts), in
@@ -316,50 +285,12 @@ impl<'g> Plan<'g> {
         &self,
         f: impl FnOnce(&mut Vec<(u32, TaskFailure, u32)>) -> R,
     ) -> R {
-        f(&mut self.errors.lock())
+        f(&mut self.run.errors.lock())
     }
 
     /// Every recorded failure, removed from the plan, as (task, failure, attempts).
     pub(crate) fn take_failures(&self) -> Vec<(u32, TaskFailure, u32)> {
         self.with_failures(std::mem::take)
-    }
-
-    #[inline]
-    pub(crate) fn nodes(&self) -> &[PlanNode<'g>] {
-        &self.buffers.nodes
-    }
-
-    #[inline]
-    pub(crate) fn node(&self, i: u32) -> &PlanNode<'g> {
-        &self.buffers.nodes[i as usize]
-    }
-
-    #[inline]
-    pub(crate) fn roots(&self) -> &[u32] {
-        &self.buffers.roots
-    }
-
-    #[inline]
-    pub(crate) fn deps_of(&self, i: u32) -> &[u32] {
-        let (b, i) = (&self.buffers, i as usize);
-        &b.deps[b.dep_start[i] as usize..b.dep_start[i + 1] as usize]
-    }
-
-    /// Parameter positions parallel to [`deps_of`](Self::deps_of), when kept.
-    pub(crate) fn dep_positions_of(&self, i: u32) -> Option<&[u32]> {
-        let (b, i) = (&self.buffers, i as usize);
-        self.keep_positions
-            .then(|| &b.dep_positions[b.dep_start[i] as usize..b.dep_start[i + 1] as usize])
-    }
-
-    #[inline]
-    pub(crate) fn succs_of(&self, i: u32) -> &[u32] {
-        let (b, i) = (&self.buffers, i as usize);
-        &b.succs[b.succ_start[i] as usize..b.succ_start[i + 1] as usize]
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.buffers.nodes.len()
     }
 
     /// A reference to node `d`'s result, valid while the caller holds a reader count.
@@ -373,7 +304,7 @@ impl<'g> Plan<'g> {
     /// The result by value: moved when the caller is its last reader, cloned otherwise.
     #[inline]
     pub(crate) fn take_or_clone_result<T: Clone + 'static>(&self, d: u32) -> Option<T> {
-        let node = &self.node(d);
+        let node = self.run_node(d);
         // Acquire pairs with every other reader's release: when only our count remains,
         // all their borrows have ended.
         if node.readers.load(Ordering::Acquire) == 1 {
@@ -391,35 +322,35 @@ impl<'g> Plan<'g> {
         cancel: Option<CancelToken>,
         observers: Observers,
     ) {
-        self.policy = policy;
-        self.cancel = cancel;
-        self.observers = observers;
+        self.run.policy = policy;
+        self.run.cancel = cancel;
+        self.run.observers = observers;
     }
 
     /// Adds an observer for this run: the progress bar, `tracing` spans, a cluster's feed
     /// of results to other processes.
     pub(crate) fn add_observer(&mut self, observer: std::sync::Arc<dyn crate::observer::Observer>) {
-        self.observers.push(observer);
+        self.run.observers.push(observer);
     }
 
     /// Records a failure. Failing fast, it also halts the computation.
     #[cold]
     pub(crate) fn fail(&self, task: u32, failure: TaskFailure, attempts: u32) {
-        self.errors.lock().push((task, failure, attempts));
-        if self.policy == ErrorPolicy::FailFast {
+        self.run.errors.lock().push((task, failure, attempts));
+        if self.run.policy == ErrorPolicy::FailFast {
             self.halt(HALT_FAILURE);
         }
     }
 
     /// Notes that not every output will be extracted (see `Drop`).
     pub(crate) fn abandon(&self) {
-        self.abandoned.store(true, Ordering::Relaxed);
+        self.run.abandoned.store(true, Ordering::Relaxed);
     }
 
     /// Stops the scheduling of new tasks; the first reason is kept.
     #[cold]
     pub(crate) fn halt(&self, reason: u8) {
-        let _ = self.halt_reason.compare_exchange(
+        let _ = self.run.halt_reason.compare_exchange(
             NOT_HALTED,
             reason,
             Ordering::AcqRel,
@@ -430,7 +361,7 @@ impl<'g> Plan<'g> {
     /// Whether tasks that have not started must be skipped.
     #[inline]
     pub(crate) fn is_halted(&self) -> bool {
-        self.halt_reason.load(Ordering::Relaxed) != NOT_HALTED
+        self.run.halt_reason.load(Ordering::Relaxed) != NOT_HALTED
     }
 
     pub(crate) fn has_errors(&self) -> bool {
@@ -438,19 +369,15 @@ impl<'g> Plan<'g> {
     }
 
     pub(crate) fn halt_reason(&self) -> u8 {
-        self.halt_reason.load(Ordering::Acquire)
+        self.run.halt_reason.load(Ordering::Acquire)
     }
 
     /// Tasks that are running right now (for a timeout's report).
     #[cfg(not(loom))]
     pub(crate) fn running_tasks(&self) -> Vec<u32> {
-        (0..self.len() as u32)
-            .filter(|&t| self.node(t).state.load(Ordering::Acquire) == RUNNING)
+        (0..self.graph.len() as u32)
+            .filter(|&t| self.run_node(t).state.load(Ordering::Acquire) == RUNNING)
             .collect()
-    }
-
-    pub(crate) fn key_of(&self, t: u32) -> String {
-        self.node(t).node.header().key().to_string()
     }
 
     /// The error to report, if any task failed: the first one when failing fast, all of
@@ -460,11 +387,11 @@ impl<'g> Plan<'g> {
             .take_failures()
             .into_iter()
             .map(|(task, failure, attempts)| {
-                let header = self.node(task).node.header();
+                let header = self.graph.node(task).header();
                 failure.into_error(header.key().to_string(), header.name.to_string(), attempts)
             })
             .collect();
-        match self.policy {
+        match self.run.policy {
             _ if errors.is_empty() => None,
             ErrorPolicy::FailFast => Some(errors.swap_remove(0)),
             ErrorPolicy::Collect => Some(Error::Failures(errors)),
@@ -473,7 +400,7 @@ impl<'g> Plan<'g> {
 
     /// Takes output `position`'s value and releases its reader count.
     pub(crate) fn take_output<T: Clone + 'static>(&self, position: usize) -> Result<T, Error> {
-        let d = self.outputs()[position];
+        let d = self.graph.outputs()[position];
         // Cloning (an output requested twice, or persisted) runs user code.
         let value = catch_unwind(AssertUnwindSafe(|| self.take_or_clone_result::<T>(d)));
         self.release(d);
@@ -481,7 +408,7 @@ impl<'g> Plan<'g> {
             Ok(value) => value,
             Err(payload) => {
                 self.abandon();
-                let header = self.node(d).node.header();
+                let header = self.graph.node(d).header();
                 return Err(Error::Panic {
                     key: header.key().to_string(),
                     name: header.name.to_string(),
@@ -495,7 +422,7 @@ impl<'g> Plan<'g> {
         };
         value.ok_or_else(|| {
             self.abandon();
-            let header = self.node(d).node.header();
+            let header = self.graph.node(d).header();
             Error::Internal(format!(
                 "output {} ({}) has no value of type {}",
                 position,

@@ -42,8 +42,8 @@ impl Plan<'_> {
     /// Successors are not touched.
     #[inline]
     pub(crate) fn execute(&self, t: u32) {
-        let node = self.node(t);
-        let deps = self.deps_of(t);
+        let node = self.run_node(t);
+        let deps = self.graph().deps_of(t);
         let succeeded = if self.must_skip(deps) {
             node.state.store(FAILED, Ordering::Release);
             false
@@ -56,8 +56,8 @@ impl Plan<'_> {
             );
             succeeded
         };
-        if self.observers.wants_outcomes() {
-            self.observers.task_done(self, t, succeeded);
+        if self.run.observers.wants_outcomes() {
+            self.run.observers.task_done(self, t, succeeded);
         }
         for &d in deps {
             self.release(d);
@@ -69,7 +69,7 @@ impl Plan<'_> {
         if self.is_halted() {
             return true;
         }
-        if let Some(token) = &self.cancel {
+        if let Some(token) = &self.run.cancel {
             if token.is_cancelled() {
                 self.halt(HALT_CANCEL);
                 return true;
@@ -77,30 +77,31 @@ impl Plan<'_> {
         }
         // Inputs finished before this task became ready (the pending count's AcqRel
         // orders their state stores before this load).
-        self.policy == ErrorPolicy::Collect
+        self.run.policy == ErrorPolicy::Collect
             && deps
                 .iter()
-                .any(|&d| self.node(d).state.load(Ordering::Relaxed) == FAILED)
+                .any(|&d| self.run_node(d).state.load(Ordering::Relaxed) == FAILED)
     }
 
     /// Runs the task, again after a failure or panic while it has retries left.
     /// Returns whether it produced a value.
     #[inline]
     fn run_with_retries(&self, t: u32, deps: &[u32]) -> bool {
-        let node = self.node(t);
-        let retries = u32::from(node.retries);
+        let (graph, node) = (self.graph(), self.run_node(t));
+        let task = graph.node(t);
+        let retries = u32::from(graph.retries(t));
         // A task that may run again must not move its inputs out: clone them instead.
         let inputs = Inputs::new(self, deps, retries > 0);
         let mut attempt = 1;
         loop {
-            let header = node.node.header();
+            let header = task.header();
             // Hooks are user code too: a panicking one fails the task like a panicking
             // body, and never unwinds through the worker.
-            let observed = if !self.observers.wants_attempts() {
+            let observed = if !self.run.observers.wants_attempts() {
                 None
             } else {
                 match catch_unwind(AssertUnwindSafe(|| {
-                    self.observers.task_started(header, attempt)
+                    self.run.observers.task_started(header, attempt)
                 })) {
                     Ok(started) => Some(started),
                     Err(payload) => {
@@ -109,14 +110,16 @@ impl Plan<'_> {
                     }
                 }
             };
-            let outcome = match catch_unwind(AssertUnwindSafe(|| node.node.run(&inputs))) {
+            let outcome = match catch_unwind(AssertUnwindSafe(|| task.run(&inputs))) {
                 Ok(outcome) => outcome,
                 Err(payload) => Err(TaskFailure::Panicked(panic_message(payload))),
             };
             if let Some(started) = observed {
                 let ok = outcome.is_ok();
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
-                    self.observers.task_finished(header, attempt, &started, ok)
+                    self.run
+                        .observers
+                        .task_finished(header, attempt, &started, ok)
                 })) {
                     drop_guarded(outcome);
                     self.fail(t, TaskFailure::callback("task_finished", payload), attempt);
@@ -144,7 +147,7 @@ impl Plan<'_> {
     /// Gives back one reader count of node `d`, dropping its result after the last.
     #[inline]
     pub(crate) fn release(&self, d: u32) {
-        let node = self.node(d);
+        let node = self.run_node(d);
         // AcqRel: our borrow of the slot happens-before the clear by the last releaser.
         if node.readers.fetch_sub(1, Ordering::AcqRel) == 1 {
             // SAFETY: the count reached zero, so no reader remains.
@@ -163,13 +166,13 @@ impl Plan<'_> {
     pub(crate) fn satisfy(&self, s: u32) -> bool {
         // AcqRel: release our stored result to `s`, and acquire the other inputs' results
         // when we are the one making `s` ready.
-        self.node(s).pending.fetch_sub(1, Ordering::AcqRel) == 1
+        self.run_node(s).pending.fetch_sub(1, Ordering::AcqRel) == 1
     }
 
     /// Step 4: wakes `t`'s successors. Returns one ready successor to run next here.
     #[inline]
     pub(crate) fn notify<S: ReadySink>(&self, t: u32, sink: &mut S) -> Option<u32> {
-        let succs = self.succs_of(t);
+        let succs = self.graph().succs_of(t);
         let mut next = None;
         let inline = if succs.len() > NOTIFY_INLINE {
             sink.push_notify(t, NOTIFY_INLINE as u32, succs.len() as u32);
@@ -195,8 +198,8 @@ impl Plan<'_> {
     /// skipped.
     pub(crate) fn run_sequential(&self, deadline: Option<Instant>) -> Option<Vec<u32>> {
         let mut timed_out = None;
-        for (t, node) in self.nodes().iter().enumerate() {
-            if node.is_task {
+        for t in 0..self.graph().len() {
+            if self.graph().is_task(t as u32) {
                 self.execute(t as u32);
                 if timed_out.is_none() && deadline.is_some_and(|d| Instant::now() >= d) {
                     self.halt(HALT_TIMEOUT);
