@@ -14,7 +14,7 @@ use loom::sync::Mutex;
 
 use crate::delayed::Delayed;
 use crate::node::NodeDyn;
-use crate::plan::{Plan, ReadySink};
+use crate::plan::{HeldCounts, Plan, ReadySink};
 
 struct SharedQueue<'a>(&'a Mutex<Vec<u32>>);
 
@@ -89,7 +89,20 @@ fn explore(name: &str, model: impl Fn() + Sync + Send + 'static) -> usize {
 
 #[test]
 fn loom_tasks_hand_results_over_without_races() {
-    let explored = explore("the task protocol", || {
+    task_protocol("the task protocol", HeldCounts::immediate);
+}
+
+/// The same with the pool's held-back decrements (`plan/held.rs`): under loom every
+/// node with more than one reader or input is wide, so the source's releases and the
+/// gathering task's decrements are held and applied by each worker's flush at the end
+/// of its job.
+#[test]
+fn loom_held_back_decrements_hand_results_over_without_races() {
+    task_protocol("held-back decrements", HeldCounts::batching);
+}
+
+fn task_protocol(name: &str, held: fn() -> HeldCounts) {
+    let explored = explore(name, move || {
         // Leaked per iteration: loom threads need 'static data.
         let outputs: &'static Vec<Delayed<u64>> = Box::leak(Box::new(graph()));
         let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
@@ -107,12 +120,16 @@ fn loom_tasks_hand_results_over_without_races() {
                     loom::thread::yield_now();
                     continue;
                 };
+                let mut held = held();
                 loop {
-                    plan.execute(t);
+                    plan.execute(t, &mut held);
                     finished.fetch_add(1, Ordering::AcqRel);
-                    match plan.notify(t, &mut SharedQueue(queue)) {
+                    match plan.notify(t, &mut SharedQueue(queue), &mut held) {
                         Some(next) => t = next,
-                        None => break,
+                        None => match plan.flush_held(&mut held) {
+                            Some(join) => t = join,
+                            None => break,
+                        },
                     }
                 }
             }
@@ -260,10 +277,14 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
             loop {
                 for r in lo..hi {
                     let t = plan.graph().roots()[r as usize];
-                    plan.execute(t);
+                    plan.execute(t, &mut HeldCounts::immediate());
                     finished += 1;
                     assert!(plan
-                        .notify(t, &mut SharedQueue(&Mutex::new(vec![])))
+                        .notify(
+                            t,
+                            &mut SharedQueue(&Mutex::new(vec![])),
+                            &mut HeldCounts::immediate()
+                        )
                         .is_none());
                 }
                 // Claiming is allowed only while holding unreported finished tasks.

@@ -15,7 +15,7 @@ use crossbeam_utils::Backoff;
 use super::job::{ExecRef, Execution, Job, JobKind};
 use super::pool::Pool;
 use crate::batch::Batcher;
-use crate::plan::ReadySink;
+use crate::plan::{HeldCounts, ReadySink};
 
 pub(crate) struct WorkerCtx {
     pub(crate) pool: &'static Pool,
@@ -214,9 +214,11 @@ impl WorkerCtx {
             ctx: self,
             exec: job.exec,
         };
+        let mut held = HeldCounts::batching();
+        let held = &mut held;
         match job.kind {
-            JobKind::Run(t) => self.run_chain(t, &mut sink, account),
-            JobKind::Roots { lo, hi } => self.run_roots(exec, lo, hi, &mut sink, account),
+            JobKind::Run(t) => self.run_chain(t, &mut sink, account, held),
+            JobKind::Roots { lo, hi } => self.run_roots(exec, lo, hi, &mut sink, account, held),
             JobKind::Notify { task, lo, hi } => {
                 let succs = plan.graph().succs_of(task);
                 self.for_each_splitting(
@@ -227,11 +229,15 @@ impl WorkerCtx {
                     |i| {
                         let s = succs[i as usize];
                         if plan.satisfy(s) {
-                            self.run_chain(s, &mut sink, account);
+                            self.run_chain(s, &mut sink, account, held);
                         }
                     },
                 );
             }
+        }
+        // Before the finished tasks can be reported: what a join waits for must reach it.
+        while let Some(join) = plan.flush_held(held) {
+            self.run_chain(join, &mut sink, account, held);
         }
     }
 
@@ -255,6 +261,7 @@ impl WorkerCtx {
         mut hi: u32,
         sink: &mut Sink<'_>,
         account: &mut Account,
+        held: &mut HeldCounts,
     ) {
         let roots = exec.plan.graph().roots();
         let mut batcher = Batcher::resume((hi - lo) as usize, self.pool.threads());
@@ -272,7 +279,7 @@ impl WorkerCtx {
             }
             batcher.start();
             for r in lo..hi {
-                self.run_chain(roots[r as usize], sink, account);
+                self.run_chain(roots[r as usize], sink, account, held);
             }
             batcher.finished((hi - lo) as usize);
             if handed_on {
@@ -334,13 +341,19 @@ impl WorkerCtx {
 
     /// Runs `t`, then keeps running one newly ready successor at a time on this thread.
     #[inline]
-    fn run_chain(&self, mut t: u32, sink: &mut Sink<'_>, account: &mut Account) {
+    fn run_chain(
+        &self,
+        mut t: u32,
+        sink: &mut Sink<'_>,
+        account: &mut Account,
+        held: &mut HeldCounts,
+    ) {
         // SAFETY: as in `execute`.
         let plan = unsafe { sink.exec.get() }.plan;
         loop {
-            plan.execute(t);
+            plan.execute(t, held);
             account.finished += 1;
-            match plan.notify(t, sink) {
+            match plan.notify(t, sink, held) {
                 Some(next) => t = next,
                 None => return,
             }

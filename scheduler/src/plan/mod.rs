@@ -8,6 +8,7 @@
 
 mod buffers;
 mod graph;
+mod held;
 mod mark;
 mod run_state;
 mod slot;
@@ -16,6 +17,7 @@ mod step;
 mod tests;
 
 pub(crate) use graph::PlanGraph;
+pub(crate) use held::HeldCounts;
 pub(crate) use mark::VisitMark;
 pub(crate) use run_state::{
     RunNode, FAILED, HALT_CANCEL, HALT_FAILURE, HALT_TIMEOUT, NOT_HALTED, RUNNING, SUCCEEDED,

@@ -17,6 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use std::time::Instant;
 
+use super::held::HeldCounts;
 use super::slot::SlotValue;
 use super::{Plan, FAILED, HALT_CANCEL, HALT_TIMEOUT, RUNNING, SUCCEEDED};
 use crate::args::Inputs;
@@ -39,9 +40,9 @@ pub(crate) trait ReadySink {
 impl Plan<'_> {
     /// Runs task `t` (or skips it when the computation halted, was cancelled, or, when
     /// collecting errors, an input failed), stores its result and releases its inputs.
-    /// Successors are not touched.
+    /// Successors are not touched. Releases of wide inputs may be held in `held`.
     #[inline]
-    pub(crate) fn execute(&self, t: u32) {
+    pub(crate) fn execute(&self, t: u32, held: &mut HeldCounts) {
         let node = self.run_node(t);
         let deps = self.graph().deps_of(t);
         let succeeded = if self.must_skip(deps) {
@@ -60,7 +61,7 @@ impl Plan<'_> {
             self.run.observers.task_done(self, t, succeeded);
         }
         for &d in deps {
-            self.release(d);
+            self.release_held(d, held);
         }
     }
 
@@ -147,9 +148,15 @@ impl Plan<'_> {
     /// Gives back one reader count of node `d`, dropping its result after the last.
     #[inline]
     pub(crate) fn release(&self, d: u32) {
+        self.release_by(d, 1);
+    }
+
+    /// Gives back `count` reader counts of node `d` at once.
+    #[inline]
+    pub(crate) fn release_by(&self, d: u32, count: u32) {
         let node = self.run_node(d);
-        // AcqRel: our borrow of the slot happens-before the clear by the last releaser.
-        if node.readers.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // AcqRel: our borrows of the slot happen-before the clear by the last releaser.
+        if node.readers.fetch_sub(count, Ordering::AcqRel) == count {
             // SAFETY: the count reached zero, so no reader remains.
             let value = unsafe { node.slot.clear() };
             if matches!(value, SlotValue::Owned(_)) {
@@ -164,14 +171,26 @@ impl Plan<'_> {
     /// Decrements `pending[s]`; true when `s` became ready.
     #[inline]
     pub(crate) fn satisfy(&self, s: u32) -> bool {
-        // AcqRel: release our stored result to `s`, and acquire the other inputs' results
-        // when we are the one making `s` ready.
-        self.run_node(s).pending.fetch_sub(1, Ordering::AcqRel) == 1
+        self.satisfy_by(s, 1)
     }
 
-    /// Step 4: wakes `t`'s successors. Returns one ready successor to run next here.
+    /// Decrements `pending[s]` by `count`; true when `s` became ready.
     #[inline]
-    pub(crate) fn notify<S: ReadySink>(&self, t: u32, sink: &mut S) -> Option<u32> {
+    pub(crate) fn satisfy_by(&self, s: u32, count: u32) -> bool {
+        // AcqRel: release our stored results to `s`, and acquire the other inputs'
+        // results when we are the one making `s` ready.
+        self.run_node(s).pending.fetch_sub(count, Ordering::AcqRel) == count
+    }
+
+    /// Step 4: wakes `t`'s successors (wide joins' decrements may be held in `held`).
+    /// Returns one ready successor to run next here.
+    #[inline]
+    pub(crate) fn notify<S: ReadySink>(
+        &self,
+        t: u32,
+        sink: &mut S,
+        held: &mut HeldCounts,
+    ) -> Option<u32> {
         let succs = self.graph().succs_of(t);
         let mut next = None;
         let inline = if succs.len() > NOTIFY_INLINE {
@@ -180,13 +199,22 @@ impl Plan<'_> {
         } else {
             succs
         };
+        let mut flushed = None;
         for &s in inline {
-            if self.satisfy(s) {
+            if self.satisfy_held(s, held, &mut flushed) {
                 if next.is_none() {
                     next = Some(s);
                 } else {
                     sink.push_ready(s);
                 }
+            }
+        }
+        // Another wide join, made ready by the flush of the held decrements.
+        if let Some(s) = flushed {
+            if next.is_none() {
+                next = Some(s);
+            } else {
+                sink.push_ready(s);
             }
         }
         next
@@ -200,7 +228,7 @@ impl Plan<'_> {
         let mut timed_out = None;
         for t in 0..self.graph().len() {
             if self.graph().is_task(t as u32) {
-                self.execute(t as u32);
+                self.execute(t as u32, &mut HeldCounts::immediate());
                 if timed_out.is_none() && deadline.is_some_and(|d| Instant::now() >= d) {
                     self.halt(HALT_TIMEOUT);
                     timed_out = Some(vec![t as u32]);

@@ -83,3 +83,60 @@ fn a_nodes_run_state_fits_in_48_bytes() {
     let run = std::mem::size_of::<super::RunNode>();
     assert!(run <= 48, "{run}");
 }
+
+#[test]
+fn wide_fan_outs_and_joins_free_and_deliver_every_result_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A result that counts its drops.
+    #[derive(Clone)]
+    struct Counted(u64, Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    const LEAVES: u64 = 4 * super::held::WIDE as u64 + 3;
+    for config in configs() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let first = delayed(1u64).map(move |v| Counted(*v, d.clone()));
+        let d = drops.clone();
+        let second = delayed(2u64).map(move |v| Counted(*v, d.clone()));
+        // Leaves read the two wide sources alternately, so a worker's held releases
+        // switch from one to the other; even leaves feed two wide joins, so its held
+        // decrements switch between joins too.
+        let leaves: Vec<Delayed<u64>> = (0..LEAVES)
+            .map(|i| {
+                let source = if i % 2 == 0 { &first } else { &second };
+                source.map(move |c| c.0 * 1000 + i)
+            })
+            .collect();
+        let evens: Vec<Delayed<u64>> = leaves.iter().step_by(2).cloned().collect();
+        let all = crate::__private::task(
+            &crate::__private::test_spec("all", "tests::all", 0),
+            None,
+            (crate::IntoArg::<Vec<u64>>::into_arg(leaves),),
+            |args, inputs| Ok(args.0.owned(inputs)?.iter().sum::<u64>()),
+            crate::node::no_codec,
+        );
+        let even = crate::__private::task(
+            &crate::__private::test_spec("even", "tests::even", 0),
+            None,
+            (crate::IntoArg::<Vec<u64>>::into_arg(evens),),
+            |args, inputs| Ok(args.0.owned(inputs)?.iter().sum::<u64>()),
+            crate::node::no_codec,
+        );
+        let expect_all: u64 = (0..LEAVES).map(|i| (1 + i % 2) * 1000 + i).sum();
+        let expect_even: u64 = (0..LEAVES).step_by(2).map(|i| 1000 + i).sum();
+        for _ in 0..20 {
+            let before = drops.load(Ordering::Relaxed);
+            let out = compute_with(&[all.clone(), even.clone()], &config).unwrap();
+            assert_eq!(out, vec![expect_all, expect_even]);
+            // Each source's result is freed exactly once, before `compute` returns.
+            assert_eq!(drops.load(Ordering::Relaxed) - before, 2);
+        }
+    }
+}
