@@ -21,6 +21,10 @@ pub(crate) struct Interest {
     pub(crate) attempts: bool,
     /// `task_done`, once per task when its outcome is final.
     pub(crate) outcomes: bool,
+    /// The size of each successful attempt's result in [`TaskInfo::size`], where its
+    /// task's constructor said how to measure it. Only measured when some observer
+    /// asks: a result's size costs a virtual call and a look at the value.
+    pub(crate) sizes: bool,
 }
 
 /// Watches one computation. Methods are called from worker threads, concurrently; each
@@ -31,7 +35,15 @@ pub(crate) trait Observer: Send + Sync + 'static {
         Interest {
             attempts: true,
             outcomes: false,
+            sizes: false,
         }
+    }
+    /// The observer of one computation about to be planned, when it wants one of its
+    /// own (the live dashboard keeps computations that run at the same time apart);
+    /// `None`, the default, watches with `self`. Called once per computation, on the
+    /// thread that calls `compute`, before [`planned`](Self::planned).
+    fn for_computation(&self) -> Option<Arc<dyn Observer>> {
+        None
     }
     /// Once the plan is made, before any task runs: the graph as it will run (the live
     /// dashboard draws it).
@@ -46,7 +58,8 @@ pub(crate) trait Observer: Send + Sync + 'static {
     fn task_started(&self, _task: &TaskInfo<'_>) -> u64 {
         0
     }
-    /// An attempt ended; `ok` is false for an error or a panic.
+    /// An attempt ended; `ok` is false for an error or a panic. `task.size` is the
+    /// result's size when this observer asked for [`Interest::sizes`] and it is known.
     fn task_finished(&self, _task: &TaskInfo<'_>, _started: u64, _ok: bool) {}
     /// Task `t`'s outcome is final: its value is stored (`succeeded`) or its failure
     /// recorded (or it was skipped). Its inputs are still held.
@@ -62,6 +75,8 @@ pub(crate) struct Observers {
     /// Indices into `all` of those wanting attempts, and outcomes.
     attempts: Vec<usize>,
     outcomes: Vec<usize>,
+    /// Whether any observer wants result sizes.
+    sizes: bool,
 }
 
 /// What [`Observers::task_started`] returns for [`Observers::task_finished`]: one value
@@ -99,6 +114,17 @@ impl Observers {
         if interest.outcomes {
             self.outcomes.push(index);
         }
+        self.sizes |= interest.sizes;
+    }
+
+    /// The observers of one computation: each one's
+    /// [`for_computation`](Observer::for_computation), or itself.
+    pub(crate) fn for_computation(&self) -> Observers {
+        let mut observers = Observers::default();
+        for o in &self.all {
+            observers.push(o.for_computation().unwrap_or_else(|| o.clone()));
+        }
+        observers
     }
 
     #[inline]
@@ -109,6 +135,12 @@ impl Observers {
     #[inline]
     pub(crate) fn wants_outcomes(&self) -> bool {
         !self.outcomes.is_empty()
+    }
+
+    /// Whether [`task_finished`](Self::task_finished) should be given result sizes.
+    #[inline]
+    pub(crate) fn wants_sizes(&self) -> bool {
+        self.sizes
     }
 
     pub(crate) fn planned(&self, plan: &Plan<'_>) {
@@ -147,8 +179,10 @@ impl Observers {
         attempt: u32,
         started: &Started,
         ok: bool,
+        size: Option<u64>,
     ) {
-        let info = TaskInfo::new(header, attempt);
+        let mut info = TaskInfo::new(header, attempt);
+        info.size = size;
         // In reverse, so that nested observers (spans) close in the order they opened.
         for (i, &o) in self.attempts.iter().enumerate().rev() {
             self.all[o].task_finished(&info, started.get(i), ok);

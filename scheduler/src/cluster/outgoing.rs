@@ -25,6 +25,7 @@ impl Observer for Outgoing {
         Interest {
             attempts: false,
             outcomes: true,
+            sizes: false,
         }
     }
 

@@ -116,7 +116,16 @@ impl Plan<'_> {
             if let Some(started) = observed {
                 let ok = outcome.is_ok();
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
-                    self.observers.task_finished(header, attempt, &started, ok)
+                    // Measured only for an observer that asked (the dashboard's held
+                    // bytes).
+                    let size = match &outcome {
+                        Ok(value) if self.observers.wants_sizes() => {
+                            node.node.result_size(value.as_any())
+                        }
+                        _ => None,
+                    };
+                    self.observers
+                        .task_finished(header, attempt, &started, ok, size)
                 })) {
                     drop_guarded(outcome);
                     self.fail(t, TaskFailure::callback("task_finished", payload), attempt);
