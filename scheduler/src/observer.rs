@@ -25,6 +25,25 @@ pub(crate) struct Interest {
     /// task's constructor said how to measure it. Only measured when some observer
     /// asks: a result's size costs a virtual call and a look at the value.
     pub(crate) sizes: bool,
+    /// `remote_task`, on process 0 of a cluster, for each task another process ran.
+    /// Asking for it on another process makes that process report its tasks to
+    /// process 0 (a clock reading and a message per task): on a cluster, every process
+    /// that wants process 0 to show its tasks attaches such an observer.
+    pub(crate) remote: bool,
+}
+
+/// Where and when another process of a cluster ran a task, as process 0 learns it.
+#[cfg(feature = "cluster")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RemoteTask {
+    pub(crate) process: u32,
+    /// The pool worker that ran it there; `None` for that process's calling thread.
+    pub(crate) worker: Option<u32>,
+    /// Nanoseconds since that process started its share of the computation (the
+    /// processes' clocks are not compared: each starts at about the same time).
+    pub(crate) start_ns: u64,
+    pub(crate) end_ns: u64,
+    pub(crate) ok: bool,
 }
 
 /// Watches one computation. Methods are called from worker threads, concurrently; each
@@ -36,6 +55,7 @@ pub(crate) trait Observer: Send + Sync + 'static {
             attempts: true,
             outcomes: false,
             sizes: false,
+            remote: false,
         }
     }
     /// The observer of one computation about to be planned, when it wants one of its
@@ -64,6 +84,10 @@ pub(crate) trait Observer: Send + Sync + 'static {
     /// Task `t`'s outcome is final: its value is stored (`succeeded`) or its failure
     /// recorded (or it was skipped). Its inputs are still held.
     fn task_done(&self, _plan: &Plan<'_>, _t: u32, _succeeded: bool) {}
+    /// On process 0 of a cluster: task `t` ran on another process (see
+    /// [`Interest::remote`]). Called from the cluster's network thread.
+    #[cfg(feature = "cluster")]
+    fn remote_task(&self, _plan: &Plan<'_>, _t: u32, _ran: &RemoteTask) {}
     /// After every task finished or was skipped; `ok` when the computation succeeded.
     fn finish(&self, _ok: bool) {}
 }
@@ -77,6 +101,9 @@ pub(crate) struct Observers {
     outcomes: Vec<usize>,
     /// Whether any observer wants result sizes.
     sizes: bool,
+    /// Indices of those wanting other processes' tasks.
+    #[cfg(feature = "cluster")]
+    remote: Vec<usize>,
 }
 
 /// What [`Observers::task_started`] returns for [`Observers::task_finished`]: one value
@@ -115,6 +142,10 @@ impl Observers {
             self.outcomes.push(index);
         }
         self.sizes |= interest.sizes;
+        #[cfg(feature = "cluster")]
+        if interest.remote {
+            self.remote.push(index);
+        }
     }
 
     /// The observers of one computation: each one's
@@ -135,6 +166,19 @@ impl Observers {
     #[inline]
     pub(crate) fn wants_outcomes(&self) -> bool {
         !self.outcomes.is_empty()
+    }
+
+    /// Whether some observer wants the tasks other processes of a cluster run.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn wants_remote(&self) -> bool {
+        !self.remote.is_empty()
+    }
+
+    #[cfg(feature = "cluster")]
+    pub(crate) fn remote_task(&self, plan: &Plan<'_>, t: u32, ran: &RemoteTask) {
+        for &o in &self.remote {
+            self.all[o].remote_task(plan, t, ran);
+        }
     }
 
     /// Whether [`task_finished`](Self::task_finished) should be given result sizes.

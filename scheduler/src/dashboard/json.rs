@@ -9,7 +9,7 @@
 use serde_json::{json, Value};
 
 use super::graph::GraphView;
-use super::live::{FnRow, Opened, Past, RunningFigures, Sample, WorkerRow};
+use super::live::{FnRow, LaneLabel, Opened, Past, RunningFigures, Sample, WorkerRow};
 use super::stream::Bar;
 use crate::key::format_key;
 
@@ -32,10 +32,20 @@ fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
 
-fn worker_label(shard: usize) -> String {
-    match shard {
-        0 => "caller".to_owned(),
-        w => format!("worker {}", w - 1),
+fn worker_label(label: LaneLabel) -> String {
+    match label {
+        LaneLabel::Local(0) => "caller".to_owned(),
+        LaneLabel::Local(shard) => format!("worker {}", shard - 1),
+        #[cfg(feature = "cluster")]
+        LaneLabel::Remote {
+            process,
+            worker: Some(w),
+        } => format!("p{process}/w{w}"),
+        #[cfg(feature = "cluster")]
+        LaneLabel::Remote {
+            process,
+            worker: None,
+        } => format!("p{process}/caller"),
     }
 }
 
@@ -78,7 +88,7 @@ fn workers(rows: &[WorkerRow]) -> Value {
         rows.iter()
             .map(|w| {
                 json!({
-                    "w": w.shard, "label": worker_label(w.shard), "occupancy": w.occupancy,
+                    "w": w.shard, "label": worker_label(w.label), "occupancy": w.occupancy,
                     "running": w.running, "busy_ms": ms(w.busy_ns),
                 })
             })

@@ -26,6 +26,8 @@ use super::shard::{FnCount, Shard};
 use super::stream::Bar;
 use crate::diagnostics::TaskInfo;
 use crate::observer::{Interest, Observer};
+#[cfg(feature = "cluster")]
+use crate::observer::RemoteTask;
 use crate::plan::Plan;
 
 /// Shard 0 is for calling threads (`Scheduler::Sync`), shards 1.. for pool workers;
@@ -68,11 +70,34 @@ impl FnRow {
     }
 }
 
+/// Which worker a lane of the task stream is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LaneLabel {
+    /// This process's calling thread (shard 0), or pool worker `w` (shard `w + 1`).
+    Local(usize),
+    /// Another process's worker (cluster), or its calling thread.
+    #[cfg(feature = "cluster")]
+    Remote { process: u32, worker: Option<u32> },
+}
+
+/// A worker of another process, as process 0 learns of its tasks.
+#[cfg(feature = "cluster")]
+struct RemoteLane {
+    process: u32,
+    worker: Option<u32>,
+    shard: Shard,
+}
+
+/// Lanes `0..LOCAL_LANES` are this process's shards; other processes' follow.
+#[cfg(feature = "cluster")]
+const LOCAL_LANES: usize = WORKER_SHARDS + 1;
+
 /// One worker's line: label, share of the last interval spent in tasks, what it runs.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct WorkerRow {
-    /// Shard index: 0 the calling thread, `w + 1` pool worker `w`.
+    /// Lane index (this process's shards first, then other processes' workers).
     pub(crate) shard: usize,
+    pub(crate) label: LaneLabel,
     pub(crate) occupancy: f64,
     pub(crate) running: Option<&'static str>,
     pub(crate) busy_ns: u64,
@@ -168,6 +193,9 @@ pub(crate) struct Live {
     me: Weak<Live>,
     epoch: Instant,
     shards: Box<[CachePadded<Mutex<Shard>>]>,
+    /// Other processes' workers (cluster, process 0), in order of first report.
+    #[cfg(feature = "cluster")]
+    remote: Mutex<Vec<RemoteLane>>,
     session: Mutex<Session>,
     /// Computations started and not finished (not counting nested ones).
     active: AtomicUsize,
@@ -189,6 +217,8 @@ impl Live {
             shards: (0..=WORKER_SHARDS)
                 .map(|_| CachePadded::new(Mutex::new(Shard::default())))
                 .collect(),
+            #[cfg(feature = "cluster")]
+            remote: Mutex::new(Vec::new()),
             session: Mutex::new(Session {
                 next_id: 1,
                 ..Session::default()
@@ -202,6 +232,42 @@ impl Live {
     #[inline]
     fn shard(&self, worker: Option<usize>) -> &Mutex<Shard> {
         &self.shards[worker.map_or(0, |w| 1 + w % WORKER_SHARDS)]
+    }
+
+    /// Calls `f` with every lane: its index, which worker it is, and its shard.
+    fn each_lane(&self, mut f: impl FnMut(usize, LaneLabel, &mut Shard)) {
+        for (i, shard) in self.shards.iter().enumerate() {
+            f(i, LaneLabel::Local(i), &mut shard.lock());
+        }
+        #[cfg(feature = "cluster")]
+        for (j, lane) in self.remote.lock().iter_mut().enumerate() {
+            let label = LaneLabel::Remote {
+                process: lane.process,
+                worker: lane.worker,
+            };
+            f(LOCAL_LANES + j, label, &mut lane.shard);
+        }
+    }
+
+    /// Calls `f` with the shard of another process's worker.
+    #[cfg(feature = "cluster")]
+    fn remote_lane(&self, process: u32, worker: Option<u32>, f: impl FnOnce(&mut Shard)) {
+        let mut remote = self.remote.lock();
+        let at = match remote
+            .iter()
+            .position(|l| l.process == process && l.worker == worker)
+        {
+            Some(at) => at,
+            None => {
+                remote.push(RemoteLane {
+                    process,
+                    worker,
+                    shard: Shard::default(),
+                });
+                remote.len() - 1
+            }
+        };
+        f(&mut remote[at].shard);
     }
 
     #[inline]
@@ -284,12 +350,12 @@ impl Live {
         let functions = self.functions(state.key, &info.totals);
         let mut workers = Vec::new();
         let mut bars = Vec::new();
-        for (i, shard) in self.shards.iter().enumerate() {
-            let mut shard = shard.lock();
+        self.each_lane(|i, label, shard| {
             let busy = shard.busy_of(state.key);
             if busy > 0 || i <= info.threads && i > 0 {
                 workers.push(WorkerRow {
                     shard: i,
+                    label,
                     occupancy: busy as f64 / wall as f64,
                     running: None,
                     busy_ns: busy,
@@ -303,7 +369,7 @@ impl Live {
                     .map(|b| (i, b.clone())),
             );
             shard.forget(state.key);
-        }
+        });
         // The latest bars overall, at most `PAST_BARS`.
         bars.sort_by_key(|(_, b)| b.end);
         let extra = bars.len().saturating_sub(PAST_BARS);
@@ -344,8 +410,7 @@ impl Live {
                 },
             })
             .collect();
-        for shard in self.shards.iter() {
-            let shard = shard.lock();
+        self.each_lane(|_, _, shard| {
             for f in shard.funcs.iter().filter(|f| f.run == run) {
                 let row = match rows.iter().position(|r| r.name == f.name) {
                     Some(i) => &mut rows[i],
@@ -369,7 +434,7 @@ impl Live {
                 c.retried += f.retried;
                 c.busy_ns += f.busy_ns;
             }
-        }
+        });
         rows
     }
 
@@ -379,9 +444,6 @@ impl Live {
     pub(crate) fn sample(&self, cursor: &mut Cursor) -> Sample {
         let now = self.now_ns();
         let interval = now.saturating_sub(cursor.at_ns).max(1);
-        cursor.stream.resize(self.shards.len(), 0);
-        cursor.busy.resize(self.shards.len(), 0);
-        cursor.running_since.resize(self.shards.len(), None);
         let session = self.session.lock();
         let threads = session
             .running
@@ -391,8 +453,12 @@ impl Live {
             .unwrap_or(0);
         let mut workers = Vec::new();
         let mut bars = Vec::new();
-        for (i, shard) in self.shards.iter().enumerate() {
-            let shard = shard.lock();
+        self.each_lane(|i, label, shard| {
+            if cursor.stream.len() <= i {
+                cursor.stream.resize(i + 1, 0);
+                cursor.busy.resize(i + 1, 0);
+                cursor.running_since.resize(i + 1, None);
+            }
             // A task running now was running since the last update if nothing started
             // here since (then it is the same task), else since it was first seen:
             // occupancy is off by at most one update's interval.
@@ -416,12 +482,13 @@ impl Live {
             if busy > 0 || (i > 0 && i <= threads) {
                 workers.push(WorkerRow {
                     shard: i,
+                    label,
                     occupancy: (since as f64 / interval as f64).min(1.0),
                     running: shard.running.last().copied(),
                     busy_ns: busy,
                 });
             }
-        }
+        });
         cursor.at_ns = now;
         let running: Vec<Arc<RunState>> = session.running.clone();
         let history: Vec<Arc<Past>> = session.history.iter().cloned().collect();
@@ -474,8 +541,7 @@ impl Live {
         let now = self.now_ns();
         let from = now.saturating_sub(window_ns);
         let mut bars = Vec::new();
-        for (i, shard) in self.shards.iter().enumerate() {
-            let shard = shard.lock();
+        self.each_lane(|i, _, shard| {
             bars.extend(
                 shard
                     .ring
@@ -483,7 +549,7 @@ impl Live {
                     .filter(|b| b.end >= from)
                     .map(|b| (i, b.clone())),
             );
-        }
+        });
         (now, bars)
     }
 
@@ -573,6 +639,7 @@ impl Observer for Live {
             attempts: false,
             outcomes: false,
             sizes: false,
+            remote: false,
         }
     }
 
@@ -588,6 +655,7 @@ impl Observer for Run {
             attempts: true,
             outcomes: true,
             sizes: true,
+            remote: true,
         }
     }
 
@@ -693,6 +761,37 @@ impl Observer for Run {
     #[inline]
     fn task_done(&self, plan: &Plan<'_>, t: u32, succeeded: bool) {
         self.state.held.task_done(plan, t, succeeded);
+    }
+
+    #[cfg(feature = "cluster")]
+    fn remote_task(&self, plan: &Plan<'_>, t: u32, ran: &RemoteTask) {
+        let header = plan.node(t).node.header();
+        let key = self.state.key;
+        // The other process's times count from its own start of the computation,
+        // about when this one started: placed on this process's clock from there.
+        let base = self.state.info.lock().started_ns;
+        let (start, end) = (base + ran.start_ns, base + ran.end_ns.max(ran.start_ns));
+        let custom = header
+            .custom_key
+            .load(Ordering::Relaxed)
+            .then(|| Box::from(header.key()));
+        let bar = Bar {
+            start,
+            end,
+            name: header.name,
+            id: header.id,
+            custom,
+            ok: ran.ok,
+            run: key,
+            size: None,
+        };
+        self.live.remote_lane(ran.process, ran.worker, |shard| {
+            shard.started(key, header.name);
+            shard.finished(bar, !ran.ok, end - start);
+        });
+        if let Some(detail) = self.state.detail.get() {
+            detail.set(header, if ran.ok { graph::DONE } else { graph::FAILED });
+        }
     }
 
     fn finish(&self, ok: bool) {

@@ -316,6 +316,7 @@ impl<'g> Plan<'g> {
     /// # Safety
     /// As for [`borrow_any`](Self::borrow_any): within `Observer::task_done` for `t`,
     /// whose readers have not started (they hold its reader counts).
+    #[cfg(feature = "dashboard")]
     pub(crate) unsafe fn result_size(&self, t: u32) -> Option<u64> {
         // SAFETY: the caller's obligation.
         let value = unsafe { self.borrow_any(t) }?;
