@@ -11,7 +11,8 @@
 use std::sync::Arc;
 
 use crate::diagnostics::TaskInfo;
-use crate::node::NodeHeader;
+use crate::node::{NodeDyn, NodeHeader};
+use crate::task_value::TaskValue;
 use crate::plan::Plan;
 
 /// Which events an observer wants, so that the executor skips the others for free.
@@ -181,12 +182,6 @@ impl Observers {
         }
     }
 
-    /// Whether [`task_finished`](Self::task_finished) should be given result sizes.
-    #[inline]
-    pub(crate) fn wants_sizes(&self) -> bool {
-        self.sizes
-    }
-
     pub(crate) fn planned(&self, plan: &Plan<'_>) {
         self.all.iter().for_each(|o| o.planned(plan));
     }
@@ -216,17 +211,21 @@ impl Observers {
         started
     }
 
+    /// An attempt of `node` ended with `value` (`None`: it failed or panicked).
     #[cold]
     pub(crate) fn task_finished(
         &self,
-        header: &NodeHeader,
+        node: &dyn NodeDyn,
         attempt: u32,
         started: &Started,
-        ok: bool,
-        size: Option<u64>,
+        value: Option<&TaskValue>,
     ) {
-        let mut info = TaskInfo::new(header, attempt);
-        info.size = size;
+        let mut info = TaskInfo::new(node.header(), attempt);
+        let ok = value.is_some();
+        // Measured only for an observer that asked (the dashboard's results held).
+        if self.sizes {
+            info.size = value.and_then(|v| node.result_size(v.as_any()));
+        }
         // In reverse, so that nested observers (spans) close in the order they opened.
         for (i, &o) in self.attempts.iter().enumerate().rev() {
             self.all[o].task_finished(&info, started.get(i), ok);

@@ -4,16 +4,34 @@
 //! A result is stored when its task is done and freed when its last reader is done
 //! (an output stays until the computation returns it). The executor's `task_done`
 //! event gives both moments: the task's own result appears, and each of its inputs
-//! loses a reader. Only results of known size are tracked, so a graph of plain numbers
-//! pays one relaxed load per task here, and memory grows with the results held, not
-//! with the graph.
+//! loses a reader. The size comes with the attempt's `task_finished`, just before on
+//! the same thread ([`measured`]). Only results of known size are tracked, so a graph
+//! of plain numbers pays a thread-local read and one relaxed load per task here, and
+//! memory grows with the results held, not with the graph.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
+use crate::node::NodeHeader;
 use crate::plan::Plan;
+
+thread_local! {
+    /// The size of the result the last successful attempt on this thread produced,
+    /// with its task's header (as an address, to check that `task_done` is about the
+    /// same task): set by `task_finished` only when the size is known.
+    static MEASURED: Cell<Option<(usize, u64)>> = const { Cell::new(None) };
+}
+
+/// An attempt of the task with `header` produced a result of `size` bytes.
+#[inline]
+pub(crate) fn measured(header: &NodeHeader, size: Option<u64>) {
+    if let Some(size) = size {
+        MEASURED.with(|m| m.set(Some((header as *const NodeHeader as usize, size))));
+    }
+}
 
 /// The results of known size one computation (and those nested in it) holds.
 #[derive(Default)]
@@ -34,9 +52,10 @@ impl Held {
     #[inline]
     pub(crate) fn task_done(&self, plan: &Plan<'_>, t: u32, succeeded: bool) {
         let at = plan_address(plan);
-        if succeeded {
-            // SAFETY: called from `task_done` for `t`: its readers have not started.
-            if let Some(size) = unsafe { plan.result_size(t) } {
+        if let Some((header, size)) = MEASURED.with(Cell::take) {
+            let ours = plan.node(t).node.header() as *const NodeHeader as usize == header;
+            if succeeded && ours {
+                // Its readers have not started: the count is the initial one.
                 let readers = plan.node(t).readers.load(Ordering::Relaxed);
                 self.hold(at, t, size, readers);
             }

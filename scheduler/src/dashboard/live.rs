@@ -21,10 +21,10 @@ use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use super::graph::{self, Detail, GraphView};
-use super::held::{plan_address, Held};
+use super::held::{self, plan_address, Held};
 use super::shard::{FnCount, Shard};
 use super::stream::Bar;
-use crate::diagnostics::TaskInfo;
+use crate::diagnostics::{worker_index, TaskInfo};
 use crate::observer::{Interest, Observer};
 #[cfg(feature = "cluster")]
 use crate::observer::RemoteTask;
@@ -48,8 +48,9 @@ const TASKS_KEPT: usize = 64;
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
-    /// The keys of the watched computations whose tasks run on this thread now,
-    /// innermost last: a computation started here is nested in the last one.
+    /// On a calling thread (which shares shard 0 with the others): the keys of the
+    /// watched computations whose tasks run on this thread now, innermost last. A
+    /// pool worker's shard holds the same in its `running` stack.
     static TASKS_HERE: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -289,7 +290,12 @@ impl Live {
     /// The observer of a computation about to start on this thread: nested in the
     /// running computation whose task this thread runs, or a new one.
     fn run_for_this_thread(&self, live: Arc<Live>) -> Run {
-        let outer = TASKS_HERE.with(|t| t.borrow().last().copied());
+        // (Workers beyond `WORKER_SHARDS` share a shard: there, a computation started
+        // inside a task may be counted in another worker's task's computation.)
+        let outer = match worker_index() {
+            Some(w) => self.shard(Some(w)).lock().running.last().map(|&(_, k)| k),
+            None => TASKS_HERE.with(|t| t.borrow().last().copied()),
+        };
         if let Some(key) = outer {
             let session = self.session.lock();
             if let Some(state) = session.running.iter().find(|r| r.key == key) {
@@ -433,6 +439,7 @@ impl Live {
                 c.failed += f.failed;
                 c.retried += f.retried;
                 c.busy_ns += f.busy_ns;
+                c.outer_busy_ns += f.outer_busy_ns;
             }
         });
         rows
@@ -484,7 +491,7 @@ impl Live {
                     shard: i,
                     label,
                     occupancy: (since as f64 / interval as f64).min(1.0),
-                    running: shard.running.last().copied(),
+                    running: shard.running.last().map(|&(name, _)| name),
                     busy_ns: busy,
                 });
             }
@@ -699,12 +706,14 @@ impl Observer for Run {
     #[inline]
     fn task_started(&self, task: &TaskInfo<'_>) -> u64 {
         let key = self.state.key;
-        TASKS_HERE.with(|t| {
-            let mut t = t.borrow_mut();
-            if t.len() < TASKS_KEPT {
-                t.push(key);
-            }
-        });
+        if task.worker.is_none() {
+            TASKS_HERE.with(|t| {
+                let mut t = t.borrow_mut();
+                if t.len() < TASKS_KEPT {
+                    t.push(key);
+                }
+            });
+        }
         {
             let mut shard = self.live.shard(task.worker).lock();
             shard.started(key, task.name);
@@ -720,12 +729,14 @@ impl Observer for Run {
     fn task_finished(&self, task: &TaskInfo<'_>, started: u64, ok: bool) {
         let end = self.live.now_ns();
         let key = self.state.key;
-        TASKS_HERE.with(|t| {
-            let mut t = t.borrow_mut();
-            if t.last() == Some(&key) {
-                t.pop();
-            }
-        });
+        if task.worker.is_none() {
+            TASKS_HERE.with(|t| {
+                let mut t = t.borrow_mut();
+                if t.last() == Some(&key) {
+                    t.pop();
+                }
+            });
+        }
         let header = task.header;
         let final_failure = !ok && task.attempt > header.retries;
         let start = started.min(end);
@@ -744,6 +755,7 @@ impl Observer for Run {
             run: key,
             size: task.size,
         };
+        held::measured(header, task.size);
         self.live
             .shard(task.worker)
             .lock()

@@ -20,6 +20,9 @@ pub(crate) struct FnCount {
     /// Attempts that failed and were retried.
     pub(crate) retried: u64,
     pub(crate) busy_ns: u64,
+    /// The part of `busy_ns` spent in outermost tasks (a nested task's time counts in
+    /// its outer task's): what the computation kept this worker busy.
+    pub(crate) outer_busy_ns: u64,
 }
 
 /// How deep a worker's nested tasks are remembered (a task that computes runs inner
@@ -30,17 +33,16 @@ const NESTING_KEPT: usize = 64;
 pub(crate) struct Shard {
     pub(crate) funcs: Vec<FnCount>,
     last: usize,
-    /// Tasks running on this worker, innermost last. No start time: a clock read per
-    /// task start would cost more than the rest of the start hook; the update thread
-    /// times running tasks from when it first sees them (see `Live::sample`).
-    pub(crate) running: Vec<&'static str>,
+    /// Tasks running on this worker, innermost last, with their computation's key. No
+    /// start time: a clock read per task start would cost more than the rest of the
+    /// start hook; the update thread times running tasks from when it first sees them
+    /// (see `Live::sample`).
+    pub(crate) running: Vec<(&'static str, u64)>,
     /// Attempts started here, ever: tells the update thread whether the task it sees
     /// running is the one it saw before.
     pub(crate) starts: u64,
     /// Time spent in tasks, counting a nested task's time once (in its outermost task).
     pub(crate) busy_ns: u64,
-    /// The same per computation key, for the computations not finished yet.
-    pub(crate) run_busy: Vec<(u64, u64)>,
     pub(crate) ring: Ring,
 }
 
@@ -79,7 +81,7 @@ impl Shard {
         self.func(run, name).started += 1;
         self.starts += 1;
         if self.running.len() < NESTING_KEPT {
-            self.running.push(name);
+            self.running.push((name, run));
         }
     }
 
@@ -91,13 +93,12 @@ impl Shard {
         self.running.pop();
         if outermost {
             self.busy_ns += duration;
-            match self.run_busy.iter_mut().find(|(r, _)| *r == bar.run) {
-                Some((_, busy)) => *busy += duration,
-                None => self.run_busy.push((bar.run, duration)),
-            }
         }
         let f = self.func(bar.run, bar.name);
         f.busy_ns += duration;
+        if outermost {
+            f.outer_busy_ns += duration;
+        }
         match (bar.ok, final_failure) {
             (true, _) => f.done += 1,
             (false, true) => f.failed += 1,
@@ -108,16 +109,16 @@ impl Shard {
 
     /// The busy time of computation `run` here.
     pub(crate) fn busy_of(&self, run: u64) -> u64 {
-        self.run_busy
+        self.funcs
             .iter()
-            .find(|(r, _)| *r == run)
-            .map_or(0, |(_, busy)| *busy)
+            .filter(|f| f.run == run)
+            .map(|f| f.outer_busy_ns)
+            .sum()
     }
 
     /// Forgets the counters of computation `run`, which ended (its figures were taken).
     pub(crate) fn forget(&mut self, run: u64) {
         self.funcs.retain(|f| f.run != run);
-        self.run_busy.retain(|(r, _)| *r != run);
         self.last = 0;
     }
 }
@@ -149,7 +150,7 @@ mod tests {
         s.started(7, "g");
         s.finished(bar("g", false), true, 5);
         s.started(7, "f");
-        assert_eq!(s.running, vec!["f"]);
+        assert_eq!(s.running, vec![("f", 7)]);
         assert_eq!(s.starts, 4);
         let f = s.funcs.iter().find(|f| f.name == "f").unwrap();
         assert_eq!((f.started, f.done, f.failed), (2, 1, 0));
@@ -185,7 +186,7 @@ mod tests {
         s.started(7, "outer");
         s.started(7, "inner");
         s.finished(bar("inner", true), false, 3);
-        assert_eq!(s.running, vec!["outer"]);
+        assert_eq!(s.running, vec![("outer", 7)]);
         s.finished(bar("outer", true), false, 10);
         assert_eq!(s.busy_ns, 10);
         assert!(s.running.is_empty());

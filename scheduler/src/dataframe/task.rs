@@ -158,6 +158,28 @@ pub(crate) mod ipc {
     }
 }
 
+#[cfg(test)]
+mod size_tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch};
+
+    use super::ShippableSize;
+    use crate::result_size::Sizer;
+
+    #[test]
+    fn a_batch_counts_its_buffers_numbers_their_type_and_paths_nothing() {
+        let column: ArrayRef = Arc::new(Int64Array::from(vec![7i64; 1000]));
+        let batch = RecordBatch::try_from_iter([("x", column)]).unwrap();
+        let size = ShippableSize.size(&batch).unwrap();
+        assert_eq!(size, batch.get_array_memory_size() as u64);
+        assert!(size >= 8000, "{size}");
+        assert_eq!(ShippableSize.size(&2.5f64), Some(8));
+        assert_eq!(ShippableSize.size(&3usize), Some(8));
+        assert_eq!(ShippableSize.size(&std::path::PathBuf::from("a.csv")), None);
+    }
+}
+
 #[cfg(all(test, feature = "cluster"))]
 mod tests {
     use std::sync::Arc;

@@ -310,19 +310,6 @@ impl<'g> Plan<'g> {
         unsafe { self.node(d).slot.borrow_any() }
     }
 
-    /// The size in bytes of node `t`'s result, when its task's constructor said how to
-    /// measure it (see `result_size`); for the dashboard's "results held".
-    ///
-    /// # Safety
-    /// As for [`borrow_any`](Self::borrow_any): within `Observer::task_done` for `t`,
-    /// whose readers have not started (they hold its reader counts).
-    #[cfg(feature = "dashboard")]
-    pub(crate) unsafe fn result_size(&self, t: u32) -> Option<u64> {
-        // SAFETY: the caller's obligation.
-        let value = unsafe { self.borrow_any(t) }?;
-        self.node(t).node.result_size(value)
-    }
-
     /// Calls `f` with the failures recorded so far, as (task, failure, attempts), in
     /// the order they happened.
     pub(crate) fn with_failures<R>(

@@ -114,18 +114,10 @@ impl Plan<'_> {
                 Err(payload) => Err(TaskFailure::Panicked(panic_message(payload))),
             };
             if let Some(started) = observed {
-                let ok = outcome.is_ok();
+                let value = outcome.as_ref().ok();
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
-                    // Measured only for an observer that asked (the dashboard's held
-                    // bytes).
-                    let size = match &outcome {
-                        Ok(value) if self.observers.wants_sizes() => {
-                            node.node.result_size(value.as_any())
-                        }
-                        _ => None,
-                    };
                     self.observers
-                        .task_finished(header, attempt, &started, ok, size)
+                        .task_finished(node.node, attempt, &started, value)
                 })) {
                     drop_guarded(outcome);
                     self.fail(t, TaskFailure::callback("task_finished", payload), attempt);
