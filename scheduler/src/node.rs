@@ -263,6 +263,9 @@ where
     }
 
     fn result_size(&self, value: &(dyn Any + Send + Sync)) -> Option<u64> {
+        if !S::MEASURES {
+            return None;
+        }
         self.size.size(value.downcast_ref::<R>()?)
     }
 }

@@ -223,8 +223,8 @@ impl Observers {
         let mut info = TaskInfo::new(node.header(), attempt);
         let ok = value.is_some();
         // Measured only for an observer that asked (the dashboard's results held).
-        if self.sizes {
-            info.size = value.and_then(|v| node.result_size(v.as_any()));
+        if let Some(value) = value.filter(|_| self.sizes) {
+            info.size = node.result_size(value.as_any());
         }
         // In reverse, so that nested observers (spans) close in the order they opened.
         for (i, &o) in self.attempts.iter().enumerate().rev() {

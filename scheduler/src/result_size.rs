@@ -12,6 +12,10 @@
 
 /// Measures a result of type `R`, when it can.
 pub(crate) trait Sizer<R>: Send + Sync + 'static {
+    /// Whether [`size`](Self::size) can ever answer: when not, a node skips even
+    /// finding its result's type.
+    const MEASURES: bool = true;
+
     /// The bytes `value` holds (its heap buffers included), or `None` when unknown.
     fn size(&self, value: &R) -> Option<u64>;
 }
@@ -21,6 +25,8 @@ pub(crate) trait Sizer<R>: Send + Sync + 'static {
 pub(crate) struct NoSize;
 
 impl<R> Sizer<R> for NoSize {
+    const MEASURES: bool = false;
+
     #[inline]
     fn size(&self, _value: &R) -> Option<u64> {
         None
