@@ -483,10 +483,7 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
     };
     println!("with sizes: {}", sized["held"]);
     assert!(
-        sized["held"]
-            .as_str()
-            .unwrap()
-            .contains("of known size"),
+        sized["held"].as_str().unwrap().contains("of known size"),
         "{}",
         sized["held"]
     );

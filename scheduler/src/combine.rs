@@ -94,7 +94,14 @@ where
     E: Into<BoxError>,
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
-    many_task(name, Some(pure_id(name, &tag, inputs)), inputs, f, codec, size)
+    many_task(
+        name,
+        Some(pure_id(name, &tag, inputs)),
+        inputs,
+        f,
+        codec,
+        size,
+    )
 }
 
 /// The task behind [`try_map_many_pure`]: keyed by `id` when pure (by build order

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use crate::diagnostics::TaskInfo;
 use crate::node::{NodeDyn, NodeHeader};
-use crate::task_value::TaskValue;
 use crate::plan::Plan;
+use crate::task_value::TaskValue;
 
 /// Which events an observer wants, so that the executor skips the others for free.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -511,9 +511,9 @@ impl<'j> EpochState<'j> {
                 };
                 let plan = self.plan;
                 // An observer's panic fails the computation, as a local hook's does.
-                if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
-                    || plan.observers.remote_task(plan, t, &ran),
-                )) {
+                if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    plan.observers.remote_task(plan, t, &ran)
+                })) {
                     plan.fail(t, TaskFailure::callback("remote_task", payload), 1);
                 }
             }

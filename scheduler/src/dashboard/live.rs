@@ -25,9 +25,9 @@ use super::held::{self, plan_address, Held};
 use super::shard::{FnCount, Shard};
 use super::stream::Bar;
 use crate::diagnostics::{worker_index, TaskInfo};
-use crate::observer::{Interest, Observer};
 #[cfg(feature = "cluster")]
 use crate::observer::RemoteTask;
+use crate::observer::{Interest, Observer};
 use crate::plan::Plan;
 
 /// Shard 0 is for calling threads (`Scheduler::Sync`), shards 1.. for pool workers;
@@ -1055,7 +1055,10 @@ mod tests {
                 InlineSize,
             )
         };
-        assert_eq!(last.compute_with(&config(&live, Scheduler::Sync)).unwrap(), 13);
+        assert_eq!(
+            last.compute_with(&config(&live, Scheduler::Sync)).unwrap(),
+            13
+        );
         // While `last` ran, `a` was freed (its reader `step` was done); `b` and `c`,
         // its inputs, were held: 8 bytes each.
         assert_eq!(held_in_last.load(Ordering::Relaxed), 16);
@@ -1065,7 +1068,9 @@ mod tests {
         // Each bar carries its result's size.
         assert!(past.bars.iter().all(|(_, bar)| bar.size == Some(8)));
         // Results of unknown size count nothing.
-        square(3).compute_with(&config(&live, Scheduler::Sync)).unwrap();
+        square(3)
+            .compute_with(&config(&live, Scheduler::Sync))
+            .unwrap();
         let past = live.history().pop().unwrap();
         assert_eq!(past.peak_held, 0);
         assert_eq!(past.bars[0].1.size, None);
