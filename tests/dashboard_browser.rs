@@ -119,6 +119,7 @@ const LOOK: &str = r#"!document.getElementById('status') ? 'null' : JSON.stringi
   scripts: Array.from(document.scripts).map(s => s.getAttribute('src')),
   history: document.querySelectorAll('#history tbody tr').length,
   rss: (document.getElementById('rss') || {}).textContent || '',
+  held: (document.getElementById('held') || {}).textContent || '',
   alerts: window.__alerts,
 })"#;
 
@@ -165,6 +166,7 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
     let config = Config::default()
         .scheduler(Scheduler::Threads(2))
         .dashboard(&dash);
+    let array_config = config.clone();
     let workload = std::thread::spawn({
         let stop = stop.clone();
         move || {
@@ -440,7 +442,59 @@ fn the_live_page_changes_while_computations_run_and_stays_safe() {
         .collect();
     assert!(later.is_empty(), "the page reported problems: {later:#?}");
 
-    let _ = devtools.call(None, "Browser.close", json!({}));
+    // Results whose size is known (array blocks of 1024 numbers, 8 KiB each): the
+    // memory panel counts the bytes held, and a bar's hover gives its result's size.
     stop.store(true, Ordering::Relaxed);
     workload.join().unwrap();
+    let arrays_stop = Arc::new(AtomicBool::new(false));
+    let arrays = std::thread::spawn({
+        let stop = arrays_stop.clone();
+        move || {
+            for _ in 0..100 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let slow = dask::array::ones(8 * 1024, 1024).map_blocks(|b| {
+                    std::thread::sleep(Duration::from_millis(60));
+                    b.clone()
+                });
+                assert_eq!(slow.compute_with(&array_config).unwrap().len(), 8 * 1024);
+            }
+        }
+    });
+    devtools.eval(s, "document.getElementById('live').click(); true");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let sized = loop {
+        let l = look(&mut devtools, s);
+        let held = l["held"].as_str().unwrap_or("");
+        let sized_bar = l["bars"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t.as_str().unwrap().ends_with("result size: 8.0 KiB"));
+        if l["status"] == "running" && held.contains("KiB in") && sized_bar {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page never showed results of known size: {l}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    println!("with sizes: {}", sized["held"]);
+    assert!(
+        sized["held"].as_str().unwrap().contains("of known size"),
+        "{}",
+        sized["held"]
+    );
+    // Bars of tasks whose results are not measured say so.
+    assert!(second["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t.as_str().unwrap().ends_with("result size: not known")));
+    arrays_stop.store(true, Ordering::Relaxed);
+    arrays.join().unwrap();
+
+    let _ = devtools.call(None, "Browser.close", json!({}));
 }

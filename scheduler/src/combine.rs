@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use crate::args::{ArgDeps, Inputs};
 use crate::codec::Codec;
-use crate::delayed::{task_node, Delayed};
+use crate::delayed::{sized_task_node, Delayed};
 use crate::error::{BoxError, TaskFailure};
 use crate::node::{no_codec, NodeDyn, NodeHeader};
+use crate::result_size::{NoSize, Sizer};
 
 /// A pure task reading every node of `inputs` by reference, in order.
 ///
@@ -38,7 +39,7 @@ where
     U: Send + Sync + 'static,
     F: Fn(&[&T]) -> U + Send + Sync + 'static,
 {
-    pure_task(name, tag, inputs, f, no_codec)
+    pure_task(name, tag, inputs, f, no_codec, NoSize)
 }
 
 /// [`map_many_pure`] for a fallible `f`: an `Err` fails the computation with a
@@ -55,17 +56,19 @@ where
     E: Into<BoxError>,
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
-    try_pure_task(name, tag, inputs, f, no_codec)
+    try_pure_task(name, tag, inputs, f, no_codec, NoSize)
 }
 
 /// [`map_many_pure`] with a codec for the result (`codec` is how a collection's task
-/// results cross processes on the cluster backend). Shared by the collections.
+/// results cross processes on the cluster backend) and a sizer (how the dashboard
+/// learns the bytes a result holds). Shared by the collections.
 pub(crate) fn pure_task<T, U, F>(
     name: &'static str,
     tag: impl Hash,
     inputs: &[Delayed<T>],
     f: F,
     codec: fn() -> Option<&'static Codec>,
+    size: impl Sizer<U>,
 ) -> Delayed<U>
 where
     T: Send + Sync + 'static,
@@ -73,7 +76,7 @@ where
     F: Fn(&[&T]) -> U + Send + Sync + 'static,
 {
     let f = move |values: &[&T]| Ok::<U, std::convert::Infallible>(f(values));
-    try_pure_task(name, tag, inputs, f, codec)
+    try_pure_task(name, tag, inputs, f, codec, size)
 }
 
 /// [`try_map_many_pure`] with a codec for the result (see [`pure_task`]).
@@ -83,6 +86,7 @@ pub(crate) fn try_pure_task<T, U, E, F>(
     inputs: &[Delayed<T>],
     f: F,
     codec: fn() -> Option<&'static Codec>,
+    size: impl Sizer<U>,
 ) -> Delayed<U>
 where
     T: Send + Sync + 'static,
@@ -90,7 +94,14 @@ where
     E: Into<BoxError>,
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
-    many_task(name, Some(pure_id(name, &tag, inputs)), inputs, f, codec)
+    many_task(
+        name,
+        Some(pure_id(name, &tag, inputs)),
+        inputs,
+        f,
+        codec,
+        size,
+    )
 }
 
 /// The task behind [`try_map_many_pure`]: keyed by `id` when pure (by build order
@@ -102,6 +113,7 @@ pub(crate) fn many_task<T, U, E, F>(
     inputs: &[Delayed<T>],
     f: F,
     codec: fn() -> Option<&'static Codec>,
+    size: impl Sizer<U>,
 ) -> Delayed<U>
 where
     T: Send + Sync + 'static,
@@ -110,7 +122,7 @@ where
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
     let header = NodeHeader::new::<U>(name, name, id);
-    task_node(
+    sized_task_node(
         header,
         (ManyNodes(inputs.to_vec()),),
         move |args: &(ManyNodes<T>,), inputs: &Inputs<'_>| {
@@ -123,6 +135,7 @@ where
             f(&values).map_err(|e| TaskFailure::Failed(e.into()))
         },
         codec,
+        size,
     )
 }
 

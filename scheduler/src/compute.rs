@@ -228,7 +228,7 @@ pub(crate) fn compute_here<O: Outputs>(
     plan.configure(
         config.errors,
         config.cancel.clone(),
-        config.callbacks.0.clone(),
+        config.callbacks.0.for_computation(),
     );
     if config.progress {
         plan.add_observer(Arc::new(ProgressBar::new()));

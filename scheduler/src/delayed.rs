@@ -161,5 +161,23 @@ where
     R: Send + Sync + 'static,
     C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
 {
-    Delayed::from_node(Arc::new(TaskNode::new(header, args, run, codec)))
+    sized_task_node(header, args, run, codec, crate::result_size::NoSize)
+}
+
+/// [`task_node`] whose result `size` can measure (see `result_size`).
+pub(crate) fn sized_task_node<A, F, R, C, S>(
+    header: NodeHeader,
+    args: A,
+    run: F,
+    codec: C,
+    size: S,
+) -> Delayed<R>
+where
+    A: ArgList,
+    F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+    C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
+    S: crate::result_size::Sizer<R>,
+{
+    Delayed::from_node(Arc::new(TaskNode::new(header, args, run, codec, size)))
 }

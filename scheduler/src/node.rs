@@ -17,6 +17,7 @@ use crate::content_address::ContentAddressed;
 use crate::error::TaskFailure;
 use crate::key;
 use crate::plan::VisitMark;
+use crate::result_size::{NoSize, Sizer};
 use crate::task_value::TaskValue;
 
 /// A type-erased result shared by a value node and the plans that read it.
@@ -178,6 +179,12 @@ pub trait NodeDyn: Send + Sync + 'static {
         None
     }
 
+    /// The size in bytes of `value`, this node's result, when its constructor said how
+    /// to measure it (see `result_size`).
+    fn result_size(&self, _value: &(dyn Any + Send + Sync)) -> Option<u64> {
+        None
+    }
+
     /// For a node standing for an invalid operation (see `deferred`): the error that
     /// `compute` returns before running anything.
     fn deferred_error(&self) -> Option<crate::error::Error> {
@@ -190,40 +197,45 @@ pub(crate) fn no_codec() -> Option<&'static Codec> {
     None
 }
 
-/// A call of a delayed function: its arguments, the code that runs it, and how to find
-/// its result's codec (`C`: a zero-sized closure or fn item, so no memory per node).
-pub(crate) struct TaskNode<A: ArgList, F, R, C> {
+/// A call of a delayed function: its arguments, the code that runs it, how to find its
+/// result's codec (`C`: a zero-sized closure or fn item, so no memory per node) and how
+/// to measure its result (`S`: [`NoSize`] unless a collection's constructor knows).
+pub(crate) struct TaskNode<A: ArgList, F, R, C, S = NoSize> {
     header: NodeHeader,
     args: A,
     run: F,
     codec: C,
+    size: S,
     _output: PhantomData<fn() -> R>,
 }
 
-impl<A, F, R, C> TaskNode<A, F, R, C>
+impl<A, F, R, C, S> TaskNode<A, F, R, C, S>
 where
     A: ArgList,
     F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
     R: Send + Sync + 'static,
     C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
+    S: Sizer<R>,
 {
-    pub(crate) fn new(header: NodeHeader, args: A, run: F, codec: C) -> Self {
+    pub(crate) fn new(header: NodeHeader, args: A, run: F, codec: C, size: S) -> Self {
         TaskNode {
             header,
             args,
             run,
             codec,
+            size,
             _output: PhantomData,
         }
     }
 }
 
-impl<A, F, R, C> NodeDyn for TaskNode<A, F, R, C>
+impl<A, F, R, C, S> NodeDyn for TaskNode<A, F, R, C, S>
 where
     A: ArgList,
     F: Fn(&A, &Inputs<'_>) -> Result<R, TaskFailure> + Send + Sync + 'static,
     R: Send + Sync + 'static,
     C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
+    S: Sizer<R>,
 {
     fn header(&self) -> &NodeHeader {
         &self.header
@@ -249,9 +261,16 @@ where
     fn codec(&self) -> Option<&'static Codec> {
         (self.codec)()
     }
+
+    fn result_size(&self, value: &(dyn Any + Send + Sync)) -> Option<u64> {
+        if !S::MEASURES {
+            return None;
+        }
+        self.size.size(value.downcast_ref::<R>()?)
+    }
 }
 
-impl<A: ArgList, F, R, C> Drop for TaskNode<A, F, R, C> {
+impl<A: ArgList, F, R, C, S> Drop for TaskNode<A, F, R, C, S> {
     fn drop(&mut self) {
         // Dropping the last handle of a long chain would otherwise recurse once per
         // node and overflow the stack; the dependencies go to the thread's drop queue.

@@ -11,8 +11,9 @@
 use std::sync::Arc;
 
 use crate::diagnostics::TaskInfo;
-use crate::node::NodeHeader;
+use crate::node::{NodeDyn, NodeHeader};
 use crate::plan::Plan;
+use crate::task_value::TaskValue;
 
 /// Which events an observer wants, so that the executor skips the others for free.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +22,29 @@ pub(crate) struct Interest {
     pub(crate) attempts: bool,
     /// `task_done`, once per task when its outcome is final.
     pub(crate) outcomes: bool,
+    /// The size of each successful attempt's result in [`TaskInfo::size`], where its
+    /// task's constructor said how to measure it. Only measured when some observer
+    /// asks: a result's size costs a virtual call and a look at the value.
+    pub(crate) sizes: bool,
+    /// `remote_task`, on process 0 of a cluster, for each task another process ran.
+    /// Asking for it on another process makes that process report its tasks to
+    /// process 0 (a clock reading and a message per task): on a cluster, every process
+    /// that wants process 0 to show its tasks attaches such an observer.
+    pub(crate) remote: bool,
+}
+
+/// Where and when another process of a cluster ran a task, as process 0 learns it.
+#[cfg(feature = "cluster")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RemoteTask {
+    pub(crate) process: u32,
+    /// The pool worker that ran it there; `None` for that process's calling thread.
+    pub(crate) worker: Option<u32>,
+    /// Nanoseconds since that process started its share of the computation (the
+    /// processes' clocks are not compared: each starts at about the same time).
+    pub(crate) start_ns: u64,
+    pub(crate) end_ns: u64,
+    pub(crate) ok: bool,
 }
 
 /// Watches one computation. Methods are called from worker threads, concurrently; each
@@ -31,7 +55,16 @@ pub(crate) trait Observer: Send + Sync + 'static {
         Interest {
             attempts: true,
             outcomes: false,
+            sizes: false,
+            remote: false,
         }
+    }
+    /// The observer of one computation about to be planned, when it wants one of its
+    /// own (the live dashboard keeps computations that run at the same time apart);
+    /// `None`, the default, watches with `self`. Called once per computation, on the
+    /// thread that calls `compute`, before [`planned`](Self::planned).
+    fn for_computation(&self) -> Option<Arc<dyn Observer>> {
+        None
     }
     /// Once the plan is made, before any task runs: the graph as it will run (the live
     /// dashboard draws it).
@@ -46,11 +79,16 @@ pub(crate) trait Observer: Send + Sync + 'static {
     fn task_started(&self, _task: &TaskInfo<'_>) -> u64 {
         0
     }
-    /// An attempt ended; `ok` is false for an error or a panic.
+    /// An attempt ended; `ok` is false for an error or a panic. `task.size` is the
+    /// result's size when this observer asked for [`Interest::sizes`] and it is known.
     fn task_finished(&self, _task: &TaskInfo<'_>, _started: u64, _ok: bool) {}
     /// Task `t`'s outcome is final: its value is stored (`succeeded`) or its failure
     /// recorded (or it was skipped). Its inputs are still held.
     fn task_done(&self, _plan: &Plan<'_>, _t: u32, _succeeded: bool) {}
+    /// On process 0 of a cluster: task `t` ran on another process (see
+    /// [`Interest::remote`]). Called from the cluster's network thread.
+    #[cfg(feature = "cluster")]
+    fn remote_task(&self, _plan: &Plan<'_>, _t: u32, _ran: &RemoteTask) {}
     /// After every task finished or was skipped; `ok` when the computation succeeded.
     fn finish(&self, _ok: bool) {}
 }
@@ -62,6 +100,11 @@ pub(crate) struct Observers {
     /// Indices into `all` of those wanting attempts, and outcomes.
     attempts: Vec<usize>,
     outcomes: Vec<usize>,
+    /// Whether any observer wants result sizes.
+    sizes: bool,
+    /// Indices of those wanting other processes' tasks.
+    #[cfg(feature = "cluster")]
+    remote: Vec<usize>,
 }
 
 /// What [`Observers::task_started`] returns for [`Observers::task_finished`]: one value
@@ -99,6 +142,21 @@ impl Observers {
         if interest.outcomes {
             self.outcomes.push(index);
         }
+        self.sizes |= interest.sizes;
+        #[cfg(feature = "cluster")]
+        if interest.remote {
+            self.remote.push(index);
+        }
+    }
+
+    /// The observers of one computation: each one's
+    /// [`for_computation`](Observer::for_computation), or itself.
+    pub(crate) fn for_computation(&self) -> Observers {
+        let mut observers = Observers::default();
+        for o in &self.all {
+            observers.push(o.for_computation().unwrap_or_else(|| o.clone()));
+        }
+        observers
     }
 
     #[inline]
@@ -109,6 +167,19 @@ impl Observers {
     #[inline]
     pub(crate) fn wants_outcomes(&self) -> bool {
         !self.outcomes.is_empty()
+    }
+
+    /// Whether some observer wants the tasks other processes of a cluster run.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn wants_remote(&self) -> bool {
+        !self.remote.is_empty()
+    }
+
+    #[cfg(feature = "cluster")]
+    pub(crate) fn remote_task(&self, plan: &Plan<'_>, t: u32, ran: &RemoteTask) {
+        for &o in &self.remote {
+            self.all[o].remote_task(plan, t, ran);
+        }
     }
 
     pub(crate) fn planned(&self, plan: &Plan<'_>) {
@@ -140,15 +211,21 @@ impl Observers {
         started
     }
 
+    /// An attempt of `node` ended with `value` (`None`: it failed or panicked).
     #[cold]
     pub(crate) fn task_finished(
         &self,
-        header: &NodeHeader,
+        node: &dyn NodeDyn,
         attempt: u32,
         started: &Started,
-        ok: bool,
+        value: Option<&TaskValue>,
     ) {
-        let info = TaskInfo::new(header, attempt);
+        let mut info = TaskInfo::new(node.header(), attempt);
+        let ok = value.is_some();
+        // Measured only for an observer that asked (the dashboard's results held).
+        if let Some(value) = value.filter(|_| self.sizes) {
+            info.size = node.result_size(value.as_any());
+        }
         // In reverse, so that nested observers (spans) close in the order they opened.
         for (i, &o) in self.attempts.iter().enumerate().rev() {
             self.all[o].task_finished(&info, started.get(i), ok);

@@ -159,6 +159,7 @@ impl Array {
                     std::slice::from_ref(block),
                     run,
                     codec,
+                    super::measure::BlockSize,
                 )
             })
             .collect();

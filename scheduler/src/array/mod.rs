@@ -26,6 +26,7 @@ mod creation;
 mod elementwise;
 mod error;
 mod linalg;
+mod measure;
 pub mod random;
 mod reduction;
 mod shape;
@@ -422,7 +423,14 @@ where
     F: Fn(&[&T]) -> U + Send + Sync + 'static,
 {
     let tag = (KERNELS_VERSION, tag);
-    crate::combine::pure_task(name, tag, inputs, f, crate::codec::serde_codec::<U>)
+    crate::combine::pure_task(
+        name,
+        tag,
+        inputs,
+        f,
+        crate::codec::serde_codec::<U>,
+        measure::BlockSize,
+    )
 }
 
 /// [`task`] for a kernel that can fail.
@@ -439,7 +447,14 @@ where
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
     let tag = (KERNELS_VERSION, tag);
-    crate::combine::try_pure_task(name, tag, inputs, f, crate::codec::serde_codec::<U>)
+    crate::combine::try_pure_task(
+        name,
+        tag,
+        inputs,
+        f,
+        crate::codec::serde_codec::<U>,
+        measure::BlockSize,
+    )
 }
 
 /// A node failing every computation that reads it with `error`, before any task runs.

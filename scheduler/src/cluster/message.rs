@@ -27,4 +27,12 @@ pub(crate) enum Body {
     },
     /// The sender's graph fingerprint, so processes building different graphs are told.
     Hello { fingerprint: u64 },
+    /// To process 0, when the sender reports to its dashboard: where and when the task
+    /// ran (ns since the sender started its share of the computation).
+    Ran {
+        worker: Option<u32>,
+        start_ns: u64,
+        end_ns: u64,
+        ok: bool,
+    },
 }

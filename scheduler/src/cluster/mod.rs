@@ -141,6 +141,8 @@ fn run(
         processes,
         layout.dests,
         runtime.thread.clone(),
+        // This process's dashboard (if any) wants process 0 to show its tasks too.
+        plan.run.observers.wants_remote(),
     ));
     // Other processes read some local results (or must learn that a task failed).
     plan.add_observer(outgoing.clone());

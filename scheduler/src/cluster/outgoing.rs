@@ -1,15 +1,21 @@
 //! What a finished local task sends: its result to the processes that read it, or its
 //! failure to every process.
 
+use std::cell::Cell;
+use std::time::Instant;
+
 use parking_lot::Mutex;
 
 use super::message::{Body, Envelope};
+use crate::diagnostics::{worker_index, TaskInfo};
 use crate::error::TaskFailure;
 use crate::observer::{Interest, Observer};
 use crate::plan::Plan;
 
 /// Observes the local tasks' outcomes (the executor calls `task_done` after each one);
-/// queues messages for the timely thread, which sends them.
+/// queues messages for the timely thread, which sends them. When this process reports
+/// to process 0's dashboard, it also times each attempt and tells process 0 where and
+/// when each task ran.
 pub(crate) struct Outgoing {
     me: u32,
     processes: u32,
@@ -18,19 +24,42 @@ pub(crate) struct Outgoing {
     queue: Mutex<Vec<Envelope>>,
     /// The timely worker thread, woken when there is something to send.
     waker: std::thread::Thread,
+    /// When set, this process reports its tasks to process 0; timed from then.
+    report_since: Option<Instant>,
+}
+
+thread_local! {
+    /// The attempt that just ended on this thread: (start, end, ok), in ns since
+    /// `report_since`. `task_done` for its task follows on the same thread.
+    static LAST_ATTEMPT: Cell<Option<(u64, u64, bool)>> = const { Cell::new(None) };
 }
 
 impl Observer for Outgoing {
     fn interest(&self) -> Interest {
         Interest {
-            attempts: false,
+            attempts: self.report_since.is_some(),
             outcomes: true,
+            sizes: false,
+            remote: false,
+        }
+    }
+
+    fn task_started(&self, _task: &TaskInfo<'_>) -> u64 {
+        self.report_since.map_or(0, nanos_since)
+    }
+
+    fn task_finished(&self, _task: &TaskInfo<'_>, started: u64, ok: bool) {
+        if let Some(since) = self.report_since {
+            LAST_ATTEMPT.with(|last| last.set(Some((started, nanos_since(since), ok))));
         }
     }
 
     /// Task `t` ran here and succeeded or not (failed or skipped).
     #[inline]
     fn task_done(&self, plan: &Plan<'_>, t: u32, succeeded: bool) {
+        if self.report_since.is_some() {
+            self.report(t);
+        }
         let dests = self.dests[t as usize];
         if succeeded && dests == 0 {
             return;
@@ -39,12 +68,17 @@ impl Observer for Outgoing {
     }
 }
 
+fn nanos_since(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
 impl Outgoing {
     pub(crate) fn new(
         me: usize,
         processes: usize,
         dests: Vec<u64>,
         waker: std::thread::Thread,
+        report: bool,
     ) -> Self {
         Outgoing {
             me: me as u32,
@@ -52,7 +86,25 @@ impl Outgoing {
             dests,
             queue: Mutex::new(Vec::new()),
             waker,
+            // Process 0 shows its own tasks itself.
+            report_since: (report && me != 0).then(Instant::now),
         }
+    }
+
+    /// Tells process 0 where and when task `t` ran (a task skipped here never ran).
+    #[cold]
+    fn report(&self, t: u32) {
+        let Some((start_ns, end_ns, ok)) = LAST_ATTEMPT.with(Cell::take) else {
+            return;
+        };
+        let body = Body::Ran {
+            worker: worker_index().map(|w| w as u32),
+            start_ns,
+            end_ns,
+            ok,
+        };
+        self.queue.lock().push(self.envelope(0, t, body));
+        self.waker.unpark();
     }
 
     /// Everything queued so far.

@@ -39,7 +39,9 @@ use super::message::{Body, Envelope};
 use super::outgoing::Outgoing;
 use super::{connect, ClusterConfig, ClusterError};
 use crate::config::ErrorPolicy;
+use crate::error::TaskFailure;
 use crate::exec::Feed;
+use crate::observer::RemoteTask;
 use crate::plan::{Plan, FAILED, HALT_CANCEL, HALT_FAILURE, HALT_TIMEOUT, SUCCEEDED};
 
 /// This process's connection to the cluster.
@@ -493,6 +495,27 @@ impl<'j> EpochState<'j> {
                     self.outcome.stopped_by = Some((envelope.from as usize, reason));
                 }
                 self.arrive(t, None);
+            }
+            Body::Ran {
+                worker,
+                start_ns,
+                end_ns,
+                ok,
+            } => {
+                let ran = RemoteTask {
+                    process: envelope.from,
+                    worker,
+                    start_ns,
+                    end_ns,
+                    ok,
+                };
+                let plan = self.plan;
+                // An observer's panic fails the computation, as a local hook's does.
+                if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    plan.run.observers.remote_task(plan, t, &ran)
+                })) {
+                    plan.fail(t, TaskFailure::callback("remote_task", payload), 1);
+                }
             }
             Body::Failed {
                 panicked,

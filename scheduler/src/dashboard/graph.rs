@@ -79,8 +79,6 @@ pub(crate) struct Planned {
     /// Tasks per function name, in order of first appearance.
     pub(crate) totals: Vec<(&'static str, u64)>,
     pub(crate) tasks: u64,
-    /// Threads that will run it (set by the `threads` hook, just before it starts).
-    pub(crate) threads: usize,
 }
 
 /// The plan's structure, detailed up to `collapse_above` nodes and collapsed beyond.
@@ -105,7 +103,6 @@ pub(crate) fn take(plan: &Plan<'_>, collapse_above: usize) -> Planned {
         detail,
         totals,
         tasks,
-        threads: 1,
     }
 }
 

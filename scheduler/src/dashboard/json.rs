@@ -9,7 +9,7 @@
 use serde_json::{json, Value};
 
 use super::graph::GraphView;
-use super::live::{FnRow, Opened, Past, Sample, WorkerRow};
+use super::live::{FnRow, LaneLabel, Opened, Past, RunningFigures, Sample, WorkerRow};
 use super::stream::Bar;
 use crate::key::format_key;
 
@@ -32,10 +32,20 @@ fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
 
-fn worker_label(shard: usize) -> String {
-    match shard {
-        0 => "caller".to_owned(),
-        w => format!("worker {}", w - 1),
+fn worker_label(label: LaneLabel) -> String {
+    match label {
+        LaneLabel::Local(0) => "caller".to_owned(),
+        LaneLabel::Local(shard) => format!("worker {}", shard - 1),
+        #[cfg(feature = "cluster")]
+        LaneLabel::Remote {
+            process,
+            worker: Some(w),
+        } => format!("p{process}/w{w}"),
+        #[cfg(feature = "cluster")]
+        LaneLabel::Remote {
+            process,
+            worker: None,
+        } => format!("p{process}/caller"),
     }
 }
 
@@ -52,7 +62,7 @@ fn bars(bars: &[(usize, Bar)]) -> Value {
             .map(|(w, b)| {
                 json!({
                     "w": w, "s": ms(b.start), "e": ms(b.end), "name": b.name,
-                    "key": bar_key(b), "ok": b.ok,
+                    "key": bar_key(b), "ok": b.ok, "size": b.size,
                 })
             })
             .collect(),
@@ -78,7 +88,7 @@ fn workers(rows: &[WorkerRow]) -> Value {
         rows.iter()
             .map(|w| {
                 json!({
-                    "w": w.shard, "label": worker_label(w.shard), "occupancy": w.occupancy,
+                    "w": w.shard, "label": worker_label(w.label), "occupancy": w.occupancy,
                     "running": w.running, "busy_ms": ms(w.busy_ns),
                 })
             })
@@ -97,40 +107,50 @@ fn summary(p: &Past) -> Value {
     json!({
         "id": p.id, "running": false, "ok": p.ok, "started": p.started_unix_ms,
         "elapsed_ms": ms(p.wall_ns), "threads": p.threads, "tasks": p.tasks,
-        "done": p.done(), "failed": p.failed(),
+        "done": p.done(), "failed": p.failed(), "peak_held": p.peak_held,
     })
 }
 
-/// One update of the live view.
+fn running_summary(c: &RunningFigures) -> Value {
+    json!({
+        "id": c.id, "running": true, "ok": Value::Null, "started": c.started_unix_ms,
+        "elapsed_ms": ms(c.elapsed_ns), "threads": c.threads, "tasks": c.tasks,
+        "done": c.done(), "failed": c.failed(), "held": c.held,
+    })
+}
+
+/// One update of the live view: it follows the computation started last among those
+/// running (or shows the last one finished); every running one is listed.
 pub(crate) fn update(sample: &Sample, rss: Option<u64>) -> Value {
-    let computation = match &sample.current {
-        Some(c) => json!({
-            "id": c.id, "running": true, "ok": Value::Null, "started": c.started_unix_ms,
-            "elapsed_ms": ms(c.elapsed_ns), "threads": c.threads, "tasks": c.tasks,
-            "done": sample.functions.iter().map(|f| f.counts.done).sum::<u64>(),
-            "failed": sample.functions.iter().map(|f| f.counts.failed).sum::<u64>(),
-            "states": states(&c.states),
-        }),
+    let (computation, shown_functions) = match sample.running.last() {
+        Some(c) => {
+            let mut v = running_summary(c);
+            v["states"] = states(&c.states);
+            (v, functions(&c.functions))
+        }
         None => match sample.history.last() {
             Some(p) => {
                 let mut v = summary(p);
                 v["states"] = states(&p.states);
-                v
+                (v, functions(&p.functions))
             }
-            None => Value::Null,
+            None => (Value::Null, Value::Array(Vec::new())),
         },
     };
     json!({
         "now_ms": ms(sample.now_ns),
         "computation": computation,
-        "functions": functions(&sample.functions),
+        "functions": shown_functions,
         "workers": workers(&sample.workers),
         "bars": bars(&sample.bars),
         "memory": {
             "rss": rss,
-            // The observer hook carries no results, so no result's size is known here.
-            "results": Value::Null,
+            // Results whose size their task can tell (collections' chunks); the others
+            // are not counted.
+            "results": sample.held,
+            "results_known": sample.held_results,
         },
+        "running": Value::Array(sample.running.iter().rev().map(running_summary).collect()),
         "history": Value::Array(sample.history.iter().rev().map(|p| summary(p)).collect()),
     })
 }

@@ -12,15 +12,19 @@
 //! ```
 //!
 //! The page shows the task stream (a row per worker, a bar per task coloured by
-//! function), progress per function (done / total, failed in red), each worker's
-//! occupancy, memory (the process's resident size), the graph coloured by state, and
-//! the last computations with their figures, each reopenable. It updates ten times a
-//! second while a computation runs.
+//! function, hover for key, time and result size), progress per function (done /
+//! total, failed in red), each worker's occupancy, memory (the process's resident size
+//! and the bytes of results held, where sizes are known), the graph coloured by state,
+//! and the computations running and past with their figures, each past one reopenable.
+//! It updates ten times a second while a computation runs.
 //!
 //! How it is built, one idea per file:
-//! - `live.rs`: the observer the executor's hooks feed ([`Callbacks`](crate::Callbacks)),
-//!   with per-worker shards (`shard.rs`) and a bounded ring of bars per worker
-//!   (`stream.rs`), and the history of past computations;
+//! - `live.rs`: the observers the executor's hooks feed: one per computation (a `Run`),
+//!   so that computations running at once stay apart, with per-worker shards
+//!   (`shard.rs`) and a bounded ring of bars per worker (`stream.rs`), and the history
+//!   of past computations;
+//! - `held.rs`: the bytes of results held, from the sizes the tasks that can tell give
+//!   (array blocks, Arrow batches; see `crate::result_size`) and the `task_done` events;
 //! - `graph.rs`: the plan's structure, taken once by the planning hook
 //!   ([`planned`]), node by node or collapsed by function;
 //! - `events.rs`: the update thread and the server-sent event broadcast;
@@ -29,18 +33,24 @@
 //! - `assets/`: the page (HTML, JavaScript, CSS), compiled into the library.
 //!
 //! What it cannot show:
-//! - the size of results: the observer hook sees tasks, not their values, so the memory
-//!   panel shows the resident size of the process only;
-//! - on the cluster backend, other processes' workers: completion events stay in the
-//!   process that ran the task (only results cross). Each process's dashboard shows
-//!   its own workers and tasks; its graph and totals cover the whole graph, so the
-//!   tasks other processes run stay "waiting" there;
-//! - computations apart when several run at once with one dashboard: a computation
-//!   started inside a task (or beside one) counts in the running one's figures.
+//! - the size of results whose tasks cannot tell it: `#[delayed]` functions and
+//!   `map`/`map_many_pure` closures return any type, so their results count in the
+//!   process's resident size only;
+//! - on the cluster backend, the workers of processes without a dashboard: a process
+//!   whose computation has a dashboard attached reports where and when each of its
+//!   tasks ran to process 0 (a message per task), whose dashboard then shows that
+//!   process's workers as `p1/w0`, ... (bars placed from each process's own start of
+//!   the computation: clocks of different machines are not compared). Processes other
+//!   than 0 show their own tasks only;
+//! - a computation started inside a task of a watched one (a nested `compute`) apart
+//!   from it: it counts in the outer one's figures. Computations started at once from
+//!   different threads are each their own entry; the live view follows the one started
+//!   last, and the list of computations shows every running one.
 
 mod error;
 mod events;
 mod graph;
+mod held;
 mod json;
 mod live;
 mod rss;
@@ -148,7 +158,7 @@ impl Dashboard {
             .map_err(|e| DashboardError::Start(e.to_string()))?;
         let token = Token::random();
         let url = format!("http://{addr}/?token={}", token.as_str());
-        let live = Arc::new(Live::new());
+        let live = Live::new();
         let broadcast = Arc::new(Broadcast::new());
         let site = Arc::new(Site {
             live: live.clone(),

@@ -12,7 +12,7 @@ pub(crate) const RING: usize = 1024;
 /// Bars of one worker sent in one update, at most.
 pub(crate) const PER_UPDATE: usize = 128;
 
-/// One finished task attempt: 40 bytes, no string but a custom key.
+/// One finished task attempt: 64 bytes, no string but a custom key.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Bar {
     /// Nanoseconds since the dashboard started.
@@ -24,6 +24,10 @@ pub(crate) struct Bar {
     /// A key given with `Delayed::with_key` (rare: formatted keys cost an allocation).
     pub(crate) custom: Option<Box<str>>,
     pub(crate) ok: bool,
+    /// The key of the computation it belongs to (see `live::Run`).
+    pub(crate) run: u64,
+    /// The result's size in bytes, where the task can tell.
+    pub(crate) size: Option<u64>,
 }
 
 /// The last [`RING`] bars of one worker, and how many were ever pushed.
@@ -77,6 +81,8 @@ mod tests {
             id: i,
             custom: None,
             ok: true,
+            run: 1,
+            size: None,
         }
     }
 

@@ -12,17 +12,39 @@ use std::hash::Hash;
 use arrow_array::RecordBatch;
 
 use crate::codec::Codec;
+use crate::result_size::Sizer;
 use crate::{BoxError, Delayed};
 
 /// A task result type with a codec for the cluster backend.
 pub(crate) trait Shippable: Send + Sync + 'static {
     /// How the result crosses processes on the cluster backend.
     fn codec() -> Option<&'static Codec>;
+
+    /// The bytes this result holds, when known: what the dashboard counts as held.
+    fn bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl Shippable for RecordBatch {
     fn codec() -> Option<&'static Codec> {
         batch_codec()
+    }
+
+    fn bytes(&self) -> Option<u64> {
+        // Arrow's own count of the batch's buffers (shared buffers count in each batch).
+        Some(self.get_array_memory_size() as u64)
+    }
+}
+
+/// The sizer of dataframe tasks: each result type says its size through [`Shippable`].
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ShippableSize;
+
+impl<U: Shippable> Sizer<U> for ShippableSize {
+    #[inline]
+    fn size(&self, value: &U) -> Option<u64> {
+        value.bytes()
     }
 }
 
@@ -37,9 +59,24 @@ macro_rules! through_serde {
     )*};
 }
 
+/// Plain numbers: their size is the type's.
+macro_rules! plain_size {
+    ($($t:ty),* $(,)?) => {$(
+        impl Shippable for $t {
+            fn codec() -> Option<&'static Codec> {
+                crate::codec::serde_codec::<$t>()
+            }
+
+            fn bytes(&self) -> Option<u64> {
+                Some(std::mem::size_of::<$t>() as u64)
+            }
+        }
+    )*};
+}
+
+plain_size!(f64, usize);
+
 through_serde!(
-    f64,
-    usize,
     std::path::PathBuf,
     super::reduce::Moments,
     super::groupby::Partial,
@@ -57,7 +94,7 @@ where
     U: Shippable,
     F: Fn(&[&T]) -> U + Send + Sync + 'static,
 {
-    crate::combine::pure_task(name, tag, inputs, f, U::codec)
+    crate::combine::pure_task(name, tag, inputs, f, U::codec, ShippableSize)
 }
 
 /// [`task`] for a kernel that can fail: an `Err` fails the computation naming the node.
@@ -73,7 +110,7 @@ where
     E: Into<BoxError>,
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
-    crate::combine::try_pure_task(name, tag, inputs, f, U::codec)
+    crate::combine::try_pure_task(name, tag, inputs, f, U::codec, ShippableSize)
 }
 
 fn batch_codec() -> Option<&'static Codec> {
@@ -108,6 +145,28 @@ pub(crate) mod ipc {
             return Err("an Arrow IPC stream with more than one batch".into());
         }
         Ok(crate::task_value::TaskValue::new(batch))
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch};
+
+    use super::ShippableSize;
+    use crate::result_size::Sizer;
+
+    #[test]
+    fn a_batch_counts_its_buffers_numbers_their_type_and_paths_nothing() {
+        let column: ArrayRef = Arc::new(Int64Array::from(vec![7i64; 1000]));
+        let batch = RecordBatch::try_from_iter([("x", column)]).unwrap();
+        let size = ShippableSize.size(&batch).unwrap();
+        assert_eq!(size, batch.get_array_memory_size() as u64);
+        assert!(size >= 8000, "{size}");
+        assert_eq!(ShippableSize.size(&2.5f64), Some(8));
+        assert_eq!(ShippableSize.size(&3usize), Some(8));
+        assert_eq!(ShippableSize.size(&std::path::PathBuf::from("a.csv")), None);
     }
 }
 

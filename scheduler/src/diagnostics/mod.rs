@@ -42,6 +42,9 @@ pub struct TaskInfo<'a> {
     /// 1 for the first run, 2 for the first retry, ...
     pub attempt: u32,
     pub(crate) header: &'a NodeHeader,
+    /// At the end of a successful attempt: its result's size in bytes, for observers
+    /// that asked (see `observer::Interest::sizes`) and where the task can tell.
+    pub(crate) size: Option<u64>,
 }
 
 impl<'a> TaskInfo<'a> {
@@ -151,6 +154,7 @@ impl<'a> TaskInfo<'a> {
             worker: worker_index(),
             attempt,
             header,
+            size: None,
         }
     }
 }

@@ -116,11 +116,11 @@ impl Plan<'_> {
                 Err(payload) => Err(TaskFailure::Panicked(panic_message(payload))),
             };
             if let Some(started) = observed {
-                let ok = outcome.is_ok();
+                let value = outcome.as_ref().ok();
                 if let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
                     self.run
                         .observers
-                        .task_finished(header, attempt, &started, ok)
+                        .task_finished(task, attempt, &started, value)
                 })) {
                     drop_guarded(outcome);
                     self.fail(t, TaskFailure::callback("task_finished", payload), attempt);

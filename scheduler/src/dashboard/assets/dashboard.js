@@ -106,8 +106,10 @@
       const m = $('memory');
       clear(m);
       m.appendChild(el('div', { id: 'rss' }, 'process resident memory: ' + bytes(memory.rss)));
-      m.appendChild(el('div', { id: 'held' }, 'results held: ' +
-        (memory.results === null ? 'size not known (results are not visible to the observer hook)' : bytes(memory.results))));
+      m.appendChild(el('div', { id: 'held' }, 'results held: ' + (memory.results_known
+        ? bytes(memory.results) + ' in ' + memory.results_known + ' result' +
+          (memory.results_known === 1 ? '' : 's') + ' of known size'
+        : 'none of known size (array blocks and dataframe partitions tell theirs)')));
     }
   }
 
@@ -138,7 +140,8 @@
         fill: b.ok ? hue(b.name) : STATE_COLOURS[3], 'data-name': b.name,
       });
       rect.appendChild(svg('title', {}, b.name + ' ' + b.key + '\n' + duration(b.e - b.s) +
-        (b.ok ? '' : ' (failed)') + '\nresult size: not known'));
+        (b.ok ? '' : ' (failed)') + '\nresult size: ' +
+        (b.size === null || b.size === undefined ? 'not known' : bytes(b.size))));
       root.appendChild(rect);
     }
     root.appendChild(svg('text', { x: labelW, y: height - 2, 'font-size': 10, fill: '#777' }, '−' + ((now - from) / 1000).toFixed(0) + ' s'));
@@ -247,10 +250,22 @@
     });
   }
 
-  // --- history ---
-  function renderHistory(list) {
+  // --- history: the running computations first, then the finished ones ---
+  function renderHistory(list, running) {
     const body = $('history').tBodies[0];
     clear(body);
+    for (const c of running || []) {
+      const tr = el('tr', { 'data-id': String(c.id), class: 'running' });
+      tr.appendChild(el('td', {}, String(c.id)));
+      tr.appendChild(el('td', {}, new Date(c.started).toLocaleTimeString()));
+      tr.appendChild(el('td', {}, duration(c.elapsed_ms)));
+      tr.appendChild(el('td', {}, String(c.tasks)));
+      tr.appendChild(el('td', {}, String(c.done)));
+      tr.appendChild(el('td', { class: c.failed ? 'failed' : '' }, String(c.failed)));
+      tr.appendChild(el('td', {}, 'running'));
+      tr.appendChild(el('td', {}, ''));
+      body.appendChild(tr);
+    }
     for (const c of list) {
       const tr = el('tr', { 'data-id': String(c.id) });
       if (viewing && viewing.id === c.id) tr.className = 'viewing';
@@ -274,7 +289,8 @@
     if (!c) return 'no computation yet';
     return '#' + c.id + ': ' + c.done + ' / ' + c.tasks + ' tasks done' +
       (c.failed ? ', ' + c.failed + ' failed' : '') + ', ' + duration(c.elapsed_ms) +
-      ' on ' + c.threads + ' thread' + (c.threads === 1 ? '' : 's');
+      ' on ' + c.threads + ' thread' + (c.threads === 1 ? '' : 's') +
+      (c.peak_held ? ', at most ' + bytes(c.peak_held) + ' of results held' : '');
   }
 
   function reopen(id) {
@@ -293,7 +309,7 @@
       graphId = null;
       graphView = drawGraph(c.graph);
       colourGraph(graphView, c.states, c.functions);
-      if (lastUpdate) renderHistory(lastUpdate.history);
+      if (lastUpdate) renderHistory(lastUpdate.history, lastUpdate.running);
     }).catch(e => { $('status').textContent = String(e); });
   }
 
@@ -310,16 +326,19 @@
     for (const b of u.bars) bars.push(b);
     bars = bars.filter(b => b.e >= now - WINDOW_MS);
     if (bars.length > MAX_BARS) bars = bars.slice(bars.length - MAX_BARS);
-    if (viewing) { renderHistory(u.history); return; }
+    if (viewing) { renderHistory(u.history, u.running); return; }
     const c = u.computation;
     const status = $('status');
     status.setAttribute('data-state', c && c.running ? 'running' : 'idle');
-    status.textContent = c && c.running ? 'running' : 'idle';
+    const others = (u.running || []).length - 1;
+    status.textContent = c && c.running
+      ? 'running' + (others > 0 ? ' (and ' + others + ' more: see Computations)' : '')
+      : 'idle';
     $('figures').textContent = figures(c);
     renderFunctions(u.functions);
     renderWorkers(u.workers, u.memory);
     renderStream(bars, now, u.workers);
-    renderHistory(u.history);
+    renderHistory(u.history, u.running);
     if (c && c.id !== graphId) {
       graphId = c.id;
       const wanted = c.id;
