@@ -115,11 +115,15 @@ pub struct GroupBy {
     frame: DataFrame,
     keys: Vec<String>,
     split_out: usize,
+    dropna: bool,
 }
 
 /// A key or aggregated value, in the canonical type of its column.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum Value {
+    /// A missing key, kept as its own group only where the group-by asks for it
+    /// (SQL's `GROUP BY`; pandas' `dropna=False`). Never an aggregated value.
+    Null,
     Bool(bool),
     Int(i64),
     UInt(u64),
@@ -130,11 +134,13 @@ enum Value {
 impl Value {
     fn rank(&self) -> u8 {
         match self {
-            Value::Bool(_) => 0,
-            Value::Int(_) => 1,
-            Value::UInt(_) => 2,
-            Value::Float(_) => 3,
-            Value::Str(_) => 4,
+            // First, as SQL (SQLite, ascending) orders nulls.
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Int(_) => 2,
+            Value::UInt(_) => 3,
+            Value::Float(_) => 4,
+            Value::Str(_) => 5,
         }
     }
 
@@ -162,6 +168,7 @@ impl Hash for Value {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.rank().hash(state);
         match self {
+            Value::Null => {}
             Value::Bool(b) => b.hash(state),
             Value::Int(i) => i.hash(state),
             Value::UInt(u) => u.hash(state),
@@ -278,7 +285,7 @@ impl Reader {
             Value::Int(v) => Some(v as f64),
             Value::UInt(v) => Some(v as f64),
             Value::Float(v) => Some(v),
-            Value::Str(_) => None,
+            Value::Null | Value::Str(_) => None,
         }
     }
 }
@@ -480,6 +487,8 @@ impl Partial {
 struct Plan {
     keys: Vec<String>,
     aggs: Vec<Agg>,
+    /// Rows with a null key are dropped (pandas' default) rather than grouped.
+    dropna: bool,
 }
 
 impl GroupBy {
@@ -488,7 +497,15 @@ impl GroupBy {
             frame,
             keys,
             split_out: 1,
+            dropna: true,
         }
+    }
+
+    /// Keeps rows whose key has a null (or NaN) as groups of their own, with a null key
+    /// (pandas' `dropna=False`, SQL's `GROUP BY` and `DISTINCT`); such groups sort first.
+    pub(crate) fn keep_null_keys(mut self) -> GroupBy {
+        self.dropna = false;
+        self
     }
 
     /// Spreads the groups over `n` output partitions by a hash of their key (Dask's
@@ -605,6 +622,7 @@ impl GroupBy {
         let plan = Plan {
             keys: self.keys.clone(),
             aggs,
+            dropna: self.dropna,
         };
         Ok((plan, Arc::new(Schema::new(fields)), fresh))
     }
@@ -685,7 +703,7 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
         })
         .collect::<Result<Vec<_>, ArrowError>>()?;
     let mut out = Partial::default();
-    let ids = group_ids(&keys, &mut out, fresh, batch.num_rows());
+    let ids = group_ids(&keys, &mut out, fresh, batch.num_rows(), plan.dropna);
     // Column by column: the reader's kind is matched once per column, not per row.
     for (j, reader) in values.iter().enumerate() {
         match reader {
@@ -712,7 +730,7 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
 }
 
 /// Each row's group in `out` (new groups added in order of first appearance), `None`
-/// where a key is null. One string key, the common case (`groupby("name")`), is looked
+/// where a key is null and `dropna` (else a null key part is [`Value::Null`]). One string key, the common case (`groupby("name")`), is looked
 /// up by reference, so only a group's first row copies its key; one integer key is
 /// looked up as itself.
 fn group_ids(
@@ -720,7 +738,16 @@ fn group_ids(
     out: &mut Partial,
     fresh: &[State],
     rows: usize,
+    dropna: bool,
 ) -> Vec<Option<usize>> {
+    if !dropna {
+        return (0..rows)
+            .map(|i| {
+                let key = keys.iter().map(|k| k.get(i).unwrap_or(Value::Null)).collect();
+                Some(out.group(key, fresh))
+            })
+            .collect();
+    }
     if let [Reader::Str(names)] = keys {
         let mut local: HashMap<&str, usize, BuildHasherDefault<Fnv>> = HashMap::default();
         return (0..rows)

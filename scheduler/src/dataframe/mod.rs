@@ -34,6 +34,7 @@ mod explain;
 pub(crate) mod expr;
 pub(crate) mod files;
 mod freq;
+mod like;
 pub mod groupby;
 mod parquet;
 mod pretty;
