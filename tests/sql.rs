@@ -329,23 +329,45 @@ fn unsupported_constructs_are_named() {
     let mut ctx = ctx();
     for (q, what) in [
         (
-            "SELECT id FROM timeseries a RIGHT JOIN timeseries b ON a.id = b.id",
-            "Right join",
+            "SELECT id FROM timeseries a CROSS JOIN timeseries b",
+            "CrossJoin join",
         ),
         (
-            "SELECT name FROM timeseries WHERE name LIKE 'A%'",
-            "the expression `name LIKE 'A%'`",
+            "SELECT name FROM timeseries WHERE name LIKE 'A!%' ESCAPE '!'",
+            "LIKE ANY and ESCAPE",
         ),
         (
             "SELECT id, ROW_NUMBER() OVER (ORDER BY id) FROM timeseries",
             "window functions",
         ),
         (
+            "SELECT id, SUM(x) OVER (PARTITION BY name) FROM timeseries",
+            "window functions",
+        ),
+        (
             "SELECT id FROM timeseries UNION SELECT id FROM timeseries",
             "UNION  (only UNION ALL)",
         ),
-        ("WITH a AS (SELECT 1) SELECT * FROM a", "WITH"),
-        ("SELECT id FROM timeseries LIMIT 3 OFFSET 2", "OFFSET"),
+        (
+            "WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r) SELECT * FROM r",
+            "WITH RECURSIVE",
+        ),
+        (
+            "SELECT id FROM timeseries a WHERE x > (SELECT AVG(x) FROM timeseries b WHERE b.name = a.name)",
+            "subqueries in expressions",
+        ),
+        (
+            "SELECT id FROM timeseries a WHERE EXISTS (SELECT 1 FROM timeseries b WHERE b.id = a.id)",
+            "subqueries in expressions",
+        ),
+        (
+            "SELECT id FROM timeseries WHERE id IN (SELECT id FROM timeseries)",
+            "subqueries in expressions",
+        ),
+        (
+            "SELECT id FROM timeseries LIMIT 3 OFFSET id",
+            "OFFSET with an expression",
+        ),
         (
             "SELECT UPPER(name) FROM timeseries",
             "the function `UPPER(name)`",
@@ -359,6 +381,14 @@ fn unsupported_constructs_are_named() {
             SqlError::Unsupported { what: got } => assert!(got.contains(what), "{q}: {got}"),
             other => panic!("{q}: {other}"),
         }
+    }
+    // A common table expression sees only those defined before it.
+    match sql_err(
+        &mut ctx,
+        "WITH a AS (SELECT id FROM b), b AS (SELECT id FROM timeseries) SELECT * FROM a",
+    ) {
+        SqlError::UnknownTable { name, .. } => assert_eq!(name, "b"),
+        other => panic!("{other}"),
     }
 }
 

@@ -1250,8 +1250,10 @@ fn has_aggregate(e: &ast::Expr) -> bool {
     let _ = visit(
         e,
         &mut |x| {
+            // A window function (`SUM(x) OVER ..`) does not make the query an aggregate:
+            // it is named as unsupported where it is translated.
             if let ast::Expr::Function(f) = x {
-                if let Ok(n) = object_name(&f.name) {
+                if let (Ok(n), None) = (object_name(&f.name), &f.over) {
                     found |= matches!(
                         n.to_ascii_lowercase().as_str(),
                         "count"

@@ -429,5 +429,20 @@ mod tests {
         // Row 1 matched twice, the null key and the unmatched 2 once each.
         assert_eq!(out.num_rows(), 4);
         assert_eq!(out.column(3).null_count(), 2);
+        // Right: the two matches, then the right's null key once, left columns null.
+        spec.kind = JoinKind::Right;
+        let out = join_batches(&l, &r, &spec, &schema).unwrap();
+        assert_eq!(out.num_rows(), 3);
+        assert_eq!(out.column(1).null_count(), 1);
+        assert_eq!(out.column(3).null_count(), 0);
+        // Full: both sides' unmatched rows once each.
+        spec.kind = JoinKind::Full;
+        let out = join_batches(&l, &r, &spec, &schema).unwrap();
+        assert_eq!(out.num_rows(), 5);
+        assert_eq!((out.column(1).null_count(), out.column(3).null_count()), (1, 2));
+        // Where nulls match (the parts of one aggregate), the null keys pair up.
+        spec.kind = JoinKind::Inner;
+        spec.nulls_match = true;
+        assert_eq!(join_batches(&l, &r, &spec, &schema).unwrap().num_rows(), 3);
     }
 }
