@@ -740,20 +740,20 @@ fn group_ids(
     rows: usize,
     dropna: bool,
 ) -> Vec<Option<usize>> {
-    if !dropna {
-        return (0..rows)
-            .map(|i| {
-                let key = keys.iter().map(|k| k.get(i).unwrap_or(Value::Null)).collect();
-                Some(out.group(key, fresh))
-            })
-            .collect();
-    }
+    // The null key's group, made on its first row (only where nulls are kept).
+    let mut null_group: Option<usize> = None;
+    let mut null = |out: &mut Partial| -> Option<usize> {
+        if dropna {
+            return None;
+        }
+        Some(*null_group.get_or_insert_with(|| out.group(vec![Value::Null], fresh)))
+    };
     if let [Reader::Str(names)] = keys {
         let mut local: HashMap<&str, usize, BuildHasherDefault<Fnv>> = HashMap::default();
         return (0..rows)
             .map(|i| {
                 if names.is_null(i) {
-                    return None;
+                    return null(out);
                 }
                 let name = names.value(i);
                 Some(match local.get(name) {
@@ -774,7 +774,7 @@ fn group_ids(
         return (0..rows)
             .map(|i| {
                 if ints.is_null(i) {
-                    return None;
+                    return null(out);
                 }
                 let v = ints.value(i);
                 if let Some((k, g)) = last {
@@ -792,10 +792,15 @@ fn group_ids(
     }
     (0..rows)
         .map(|i| {
-            let key = keys
-                .iter()
-                .map(|k| k.get(i))
-                .collect::<Option<Vec<Value>>>()?;
+            let key = if dropna {
+                keys.iter()
+                    .map(|k| k.get(i))
+                    .collect::<Option<Vec<Value>>>()?
+            } else {
+                keys.iter()
+                    .map(|k| k.get(i).unwrap_or(Value::Null))
+                    .collect()
+            };
             Some(out.group(key, fresh))
         })
         .collect()
