@@ -510,10 +510,22 @@ fn order_by_limit_is_a_per_partition_top_k_and_joins_pick_their_strategy() {
     // partitions, `names` 1): a left join broadcasts a small right side only, a right
     // join a small left side only, a full join neither.
     for (q, broadcast) in [
-        ("SELECT t.x, n.label FROM big t LEFT JOIN names n ON t.id = n.id", true),
-        ("SELECT t.x, n.label FROM names n LEFT JOIN big t ON t.id = n.id", false),
-        ("SELECT t.x, n.label FROM names n RIGHT JOIN big t ON t.id = n.id", true),
-        ("SELECT t.x, n.label FROM big t FULL JOIN names n ON t.id = n.id", false),
+        (
+            "SELECT t.x, n.label FROM big t LEFT JOIN names n ON t.id = n.id",
+            true,
+        ),
+        (
+            "SELECT t.x, n.label FROM names n LEFT JOIN big t ON t.id = n.id",
+            false,
+        ),
+        (
+            "SELECT t.x, n.label FROM names n RIGHT JOIN big t ON t.id = n.id",
+            true,
+        ),
+        (
+            "SELECT t.x, n.label FROM big t FULL JOIN names n ON t.id = n.id",
+            false,
+        ),
     ] {
         let g = dot(&ctx.sql(q).unwrap(), "outer");
         assert_eq!(g.contains("sql-join-broadcast"), broadcast, "{q}");
@@ -522,8 +534,14 @@ fn order_by_limit_is_a_per_partition_top_k_and_joins_pick_their_strategy() {
     // With OFFSET, each partition keeps its top k + offset rows; the offset is cut once.
     let q = "SELECT id, x FROM timeseries ORDER BY x DESC LIMIT 3 OFFSET 2";
     let plan = ctx.explain(q).unwrap();
-    assert!(plan.contains("TopK: 3 OFFSET 2") && plan.contains("top-5"), "{plan}");
-    assert_eq!(floats(&ctx.sql(q).unwrap().compute().unwrap(), "x"), xs[2..5].to_vec());
+    assert!(
+        plan.contains("TopK: 3 OFFSET 2") && plan.contains("top-5"),
+        "{plan}"
+    );
+    assert_eq!(
+        floats(&ctx.sql(q).unwrap().compute().unwrap(), "x"),
+        xs[2..5].to_vec()
+    );
 }
 
 #[test]

@@ -149,10 +149,13 @@ fn sorted(mut rows: Vec<Vec<Cell>>) -> Vec<Vec<Cell>> {
     rows
 }
 
+/// A row of `n`: `(id, g, k, x)`.
+type NullsRow = (i64, Option<&'static str>, Option<i64>, Option<f64>);
+
 /// Rows of `n`: `(id, g, k, x)` with nulls in every column but `id`: `g` null every
 /// fourth row, `k` every fifth, `x` wherever `g` is "c" (a group of only nulls) and every
 /// seventh row.
-fn nulls_rows() -> Vec<(i64, Option<&'static str>, Option<i64>, Option<f64>)> {
+fn nulls_rows() -> Vec<NullsRow> {
     (0..30)
         .map(|id| {
             let g = [None, Some("a"), Some("b"), Some("c")][(id % 4) as usize];
@@ -174,9 +177,18 @@ fn nulls_frame() -> DataFrame {
                     "id",
                     Arc::new(Int64Array::from_iter_values(c.iter().map(|r| r.0))) as ArrayRef,
                 ),
-                ("g", Arc::new(StringArray::from_iter(c.iter().map(|r| r.1))) as _),
-                ("k", Arc::new(Int64Array::from_iter(c.iter().map(|r| r.2))) as _),
-                ("x", Arc::new(Float64Array::from_iter(c.iter().map(|r| r.3))) as _),
+                (
+                    "g",
+                    Arc::new(StringArray::from_iter(c.iter().map(|r| r.1))) as _,
+                ),
+                (
+                    "k",
+                    Arc::new(Int64Array::from_iter(c.iter().map(|r| r.2))) as _,
+                ),
+                (
+                    "x",
+                    Arc::new(Float64Array::from_iter(c.iter().map(|r| r.3))) as _,
+                ),
             ])
             .unwrap()
         })
@@ -411,7 +423,11 @@ fn null_group_keys_form_one_group_as_in_sqlite() {
         "SELECT g, COUNT(*), COUNT(x), COUNT(k), AVG(x), MIN(x), MAX(x) FROM n GROUP BY g",
         false,
     );
-    check(&mut both, "SELECT g, k, COUNT(*) FROM n GROUP BY g, k", false);
+    check(
+        &mut both,
+        "SELECT g, k, COUNT(*) FROM n GROUP BY g, k",
+        false,
+    );
     check(&mut both, "SELECT k FROM n GROUP BY k", false);
     check(
         &mut both,
@@ -462,11 +478,7 @@ fn an_aggregate_over_no_rows_gives_one_row_as_in_sqlite() {
     );
     check(&mut both, "SELECT SUM(x) FROM t WHERE id > 1000000", false);
     // With GROUP BY, no rows are no groups.
-    check(
-        &mut both,
-        "SELECT k, SUM(x) FROM empty GROUP BY k",
-        false,
-    );
+    check(&mut both, "SELECT k, SUM(x) FROM empty GROUP BY k", false);
 }
 
 #[test]
@@ -488,15 +500,27 @@ fn distinct_join_order_and_where_treat_nulls_as_sqlite_does() {
     // SQLite's order: nulls first ascending, last descending.
     check(&mut both, "SELECT id, x FROM n ORDER BY x, id", true);
     check(&mut both, "SELECT id, x FROM n ORDER BY x DESC, id", true);
-    check(&mut both, "SELECT id, g FROM n ORDER BY g, id LIMIT 9", true);
-    check(&mut both, "SELECT id, g FROM n ORDER BY g DESC, id LIMIT 9", true);
+    check(
+        &mut both,
+        "SELECT id, g FROM n ORDER BY g, id LIMIT 9",
+        true,
+    );
+    check(
+        &mut both,
+        "SELECT id, g FROM n ORDER BY g DESC, id LIMIT 9",
+        true,
+    );
     // A comparison with null is null: the row is dropped, negated or not.
     check(&mut both, "SELECT id FROM n WHERE x > 1.5", false);
     check(&mut both, "SELECT id FROM n WHERE NOT (x > 1.5)", false);
     check(&mut both, "SELECT id FROM n WHERE k <> 1", false);
     check(&mut both, "SELECT COUNT(*) FROM n WHERE g = NULL", false);
     check(&mut both, "SELECT id FROM n WHERE k NOT IN (0, 2)", false);
-    check(&mut both, "SELECT COUNT(*) FROM n WHERE k NOT IN (0, NULL)", false);
+    check(
+        &mut both,
+        "SELECT COUNT(*) FROM n WHERE k NOT IN (0, NULL)",
+        false,
+    );
     check(&mut both, "SELECT id, COALESCE(x, k, -1) FROM n", false);
 }
 
@@ -552,11 +576,19 @@ fn like_matches_sqlite() {
         "SELECT id, name FROM t WHERE name LIKE 'A%' OR name LIKE '_ob'",
         false,
     );
-    check(&mut both, "SELECT id FROM t WHERE name NOT LIKE '%a%'", false);
+    check(
+        &mut both,
+        "SELECT id FROM t WHERE name NOT LIKE '%a%'",
+        false,
+    );
     check(&mut both, "SELECT id FROM t WHERE name LIKE '%d%t%'", false);
     // A null string neither matches nor fails to.
     check(&mut both, "SELECT COUNT(*) FROM n WHERE g LIKE '%'", false);
-    check(&mut both, "SELECT COUNT(*) FROM n WHERE g NOT LIKE 'a'", false);
+    check(
+        &mut both,
+        "SELECT COUNT(*) FROM n WHERE g NOT LIKE 'a'",
+        false,
+    );
 }
 
 #[test]

@@ -439,7 +439,10 @@ mod tests {
         spec.kind = JoinKind::Full;
         let out = join_batches(&l, &r, &spec, &schema).unwrap();
         assert_eq!(out.num_rows(), 5);
-        assert_eq!((out.column(1).null_count(), out.column(3).null_count()), (1, 2));
+        assert_eq!(
+            (out.column(1).null_count(), out.column(3).null_count()),
+            (1, 2)
+        );
         // Where nulls match (the parts of one aggregate), the null keys pair up.
         spec.kind = JoinKind::Inner;
         spec.nulls_match = true;

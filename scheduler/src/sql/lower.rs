@@ -224,11 +224,7 @@ fn aggregate(
     }
     let mut parts: Vec<DataFrame> = Vec::new();
     if !simple.is_empty() {
-        parts.push(
-            d.groupby(key_names.clone())
-                .keep_null_keys()
-                .agg(simple),
-        );
+        parts.push(d.groupby(key_names.clone()).keep_null_keys().agg(simple));
     }
     for (a, c) in aggs.iter().zip(&args) {
         if a.kind != AggKind::CountDistinct {
