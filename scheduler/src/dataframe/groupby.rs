@@ -116,6 +116,7 @@ pub struct GroupBy {
     keys: Vec<String>,
     split_out: usize,
     dropna: bool,
+    null_empty_sums: bool,
 }
 
 /// A key or aggregated value, in the canonical type of its column.
@@ -301,6 +302,10 @@ enum State {
     Count(u64),
     First(Option<Value>),
     Last(Option<Value>),
+    /// A sum that is null where no value was summed (SQL's `SUM`, pandas' `min_count=1`):
+    /// the sum and the number of values.
+    SumIntOrNull(i64, u64),
+    SumFloatOrNull(f64, u64),
 }
 
 impl State {
@@ -319,6 +324,23 @@ impl State {
             State::SumFloat(s) => {
                 if let Some(v) = reader.float(i) {
                     *s += v;
+                }
+            }
+            State::SumIntOrNull(s, n) => {
+                if let Some(v) = reader.get(i) {
+                    *s = s.wrapping_add(match v {
+                        Value::Bool(b) => b as i64,
+                        Value::Int(v) => v,
+                        Value::UInt(v) => v as i64,
+                        _ => 0,
+                    });
+                    *n += 1;
+                }
+            }
+            State::SumFloatOrNull(s, n) => {
+                if let Some(v) = reader.float(i) {
+                    *s += v;
+                    *n += 1;
                 }
             }
             State::Moments(m) => {
@@ -362,6 +384,10 @@ impl State {
     fn push_float(&mut self, v: f64) {
         match self {
             State::SumFloat(s) => *s += v,
+            State::SumFloatOrNull(s, n) => {
+                *s += v;
+                *n += 1;
+            }
             State::Moments(m) => m.push(v),
             State::Min(cur) => {
                 if cur.as_ref().is_none_or(|c| Value::Float(v) < *c) {
@@ -381,7 +407,7 @@ impl State {
             }
             State::Last(cur) => *cur = Some(Value::Float(v)),
             // Integer sums never read a float column.
-            State::SumInt(_) => {}
+            State::SumInt(_) | State::SumIntOrNull(..) => {}
         }
     }
 
@@ -390,6 +416,14 @@ impl State {
         match (self, later) {
             (State::SumInt(a), State::SumInt(b)) => *a = a.wrapping_add(*b),
             (State::SumFloat(a), State::SumFloat(b)) => *a += b,
+            (State::SumIntOrNull(a, n), State::SumIntOrNull(b, m)) => {
+                *a = a.wrapping_add(*b);
+                *n += m;
+            }
+            (State::SumFloatOrNull(a, n), State::SumFloatOrNull(b, m)) => {
+                *a += b;
+                *n += m;
+            }
             (State::Moments(a), State::Moments(b)) => *a = a.merge(b),
             (State::Min(a), State::Min(Some(b))) if a.as_ref().is_none_or(|x| b < x) => {
                 *a = Some(b.clone())
@@ -489,6 +523,8 @@ struct Plan {
     aggs: Vec<Agg>,
     /// Rows with a null key are dropped (pandas' default) rather than grouped.
     dropna: bool,
+    /// A sum of no values is null (SQL), not 0 (pandas' default).
+    null_empty_sums: bool,
 }
 
 impl GroupBy {
@@ -498,7 +534,15 @@ impl GroupBy {
             keys,
             split_out: 1,
             dropna: true,
+            null_empty_sums: false,
         }
+    }
+
+    /// Makes `sum` of a group without values null rather than 0 (SQL's `SUM`, pandas'
+    /// `min_count=1`).
+    pub(crate) fn null_empty_sums(mut self) -> GroupBy {
+        self.null_empty_sums = true;
+        self
     }
 
     /// Keeps rows whose key has a null (or NaN) as groups of their own, with a null key
@@ -579,9 +623,21 @@ impl GroupBy {
             let numeric = t.is_numeric() || t == &DataType::Boolean;
             let (state, out_type) = match a.func {
                 AggFunc::Sum if t.is_integer() || t == &DataType::Boolean => {
-                    (State::SumInt(0), DataType::Int64)
+                    let s = if self.null_empty_sums {
+                        State::SumIntOrNull(0, 0)
+                    } else {
+                        State::SumInt(0)
+                    };
+                    (s, DataType::Int64)
                 }
-                AggFunc::Sum if numeric => (State::SumFloat(0.0), DataType::Float64),
+                AggFunc::Sum if numeric => {
+                    let s = if self.null_empty_sums {
+                        State::SumFloatOrNull(0.0, 0)
+                    } else {
+                        State::SumFloat(0.0)
+                    };
+                    (s, DataType::Float64)
+                }
                 AggFunc::Mean | AggFunc::Std | AggFunc::Var if numeric => {
                     (State::Moments(Moments::EMPTY), DataType::Float64)
                 }
@@ -623,6 +679,7 @@ impl GroupBy {
             keys: self.keys.clone(),
             aggs,
             dropna: self.dropna,
+            null_empty_sums: self.null_empty_sums,
         };
         Ok((plan, Arc::new(Schema::new(fields)), fresh))
     }
@@ -826,6 +883,8 @@ fn finish(partial: &Partial, plan: &Plan, schema: &SchemaRef) -> Result<RecordBa
                     .map(|s| match s {
                         State::SumInt(v) => Some(Value::Int(*v)),
                         State::SumFloat(v) => Some(Value::Float(*v)),
+                        State::SumIntOrNull(v, n) => (*n > 0).then_some(Value::Int(*v)),
+                        State::SumFloatOrNull(v, n) => (*n > 0).then_some(Value::Float(*v)),
                         State::Count(n) => Some(Value::Int(*n as i64)),
                         _ => None,
                     })

@@ -200,31 +200,34 @@ fn aggregate(
             }
         });
     }
-    let mut simple: Vec<Agg> = Vec::new();
-    // The value counts that make a `SUM` of no values null: (sum, count) column names.
-    let mut sum_counts: Vec<(String, String)> = Vec::new();
-    for (i, (a, c)) in aggs.iter().zip(&args).enumerate() {
-        let c = c.as_str();
-        let one = match a.kind {
-            AggKind::CountStar | AggKind::Count => agg::count(c),
-            AggKind::Sum => {
-                let n = format!("__n{i}");
-                simple.push(agg::count(c).alias(n.clone()));
-                sum_counts.push((a.name.clone(), n));
-                agg::sum(c)
+    let simple: Vec<Agg> = aggs
+        .iter()
+        .zip(&args)
+        .filter(|(a, _)| a.kind != AggKind::CountDistinct)
+        .map(|(a, c)| {
+            let c = c.as_str();
+            match a.kind {
+                AggKind::CountStar | AggKind::Count => agg::count(c),
+                AggKind::Sum => agg::sum(c),
+                AggKind::Avg => agg::mean(c),
+                AggKind::Min => agg::min(c),
+                AggKind::Max => agg::max(c),
+                AggKind::Std => agg::std(c),
+                AggKind::Var => agg::var(c),
+                AggKind::CountDistinct => unreachable!("filtered out"),
             }
-            AggKind::Avg => agg::mean(c),
-            AggKind::Min => agg::min(c),
-            AggKind::Max => agg::max(c),
-            AggKind::Std => agg::std(c),
-            AggKind::Var => agg::var(c),
-            AggKind::CountDistinct => continue,
-        };
-        simple.push(one.alias(a.name.clone()));
-    }
+            .alias(a.name.clone())
+        })
+        .collect();
     let mut parts: Vec<DataFrame> = Vec::new();
     if !simple.is_empty() {
-        parts.push(d.groupby(key_names.clone()).keep_null_keys().agg(simple));
+        // SQL's SUM of no values is null (pandas: 0).
+        parts.push(
+            d.groupby(key_names.clone())
+                .keep_null_keys()
+                .null_empty_sums()
+                .agg(simple),
+        );
     }
     for (a, c) in aggs.iter().zip(&args) {
         if a.kind != AggKind::CountDistinct {
@@ -250,7 +253,7 @@ fn aggregate(
             return Err(e.clone().into());
         }
     }
-    let mut single = parts.len() == 1 && !whole_table && sum_counts.is_empty();
+    let mut single = parts.len() == 1 && !whole_table;
     if parts.is_empty() {
         // Keys alone (`SELECT k FROM t GROUP BY k`): the groups, with a count dropped below.
         parts.push(
@@ -281,16 +284,7 @@ fn aggregate(
         .iter()
         .map(|(_, n)| (col(n.as_str()), n.clone()))
         .collect();
-    exprs.extend(aggs.iter().map(|a| {
-        let value = match sum_counts.iter().find(|(s, _)| *s == a.name) {
-            Some((s, n)) => Expr::Case {
-                branches: vec![(col(n.as_str()).gt(lit(0i64)), col(s.as_str()))],
-                otherwise: None,
-            },
-            None => col(a.name.as_str()),
-        };
-        (value, a.name.clone())
-    }));
+    exprs.extend(aggs.iter().map(|a| (col(a.name.as_str()), a.name.clone())));
     let out = project(&out, &exprs)?;
     if whole_table {
         return one_row_at_least(&out, aggs);
