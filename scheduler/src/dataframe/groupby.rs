@@ -540,6 +540,7 @@ impl GroupBy {
 
     /// Makes `sum` of a group without values null rather than 0 (SQL's `SUM`, pandas'
     /// `min_count=1`).
+    #[cfg(feature = "sql")] // only SQL asks for it
     pub(crate) fn null_empty_sums(mut self) -> GroupBy {
         self.null_empty_sums = true;
         self
@@ -547,6 +548,7 @@ impl GroupBy {
 
     /// Keeps rows whose key has a null (or NaN) as groups of their own, with a null key
     /// (pandas' `dropna=False`, SQL's `GROUP BY` and `DISTINCT`); such groups sort first.
+    #[cfg(feature = "sql")] // only SQL asks for it
     pub(crate) fn keep_null_keys(mut self) -> GroupBy {
         self.dropna = false;
         self
