@@ -329,23 +329,45 @@ fn unsupported_constructs_are_named() {
     let mut ctx = ctx();
     for (q, what) in [
         (
-            "SELECT id FROM timeseries a RIGHT JOIN timeseries b ON a.id = b.id",
-            "Right join",
+            "SELECT id FROM timeseries a CROSS JOIN timeseries b",
+            "CrossJoin join",
         ),
         (
-            "SELECT name FROM timeseries WHERE name LIKE 'A%'",
-            "the expression `name LIKE 'A%'`",
+            "SELECT name FROM timeseries WHERE name LIKE 'A!%' ESCAPE '!'",
+            "LIKE ANY and ESCAPE",
         ),
         (
             "SELECT id, ROW_NUMBER() OVER (ORDER BY id) FROM timeseries",
             "window functions",
         ),
         (
+            "SELECT id, SUM(x) OVER (PARTITION BY name) FROM timeseries",
+            "window functions",
+        ),
+        (
             "SELECT id FROM timeseries UNION SELECT id FROM timeseries",
             "UNION  (only UNION ALL)",
         ),
-        ("WITH a AS (SELECT 1) SELECT * FROM a", "WITH"),
-        ("SELECT id FROM timeseries LIMIT 3 OFFSET 2", "OFFSET"),
+        (
+            "WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r) SELECT * FROM r",
+            "WITH RECURSIVE",
+        ),
+        (
+            "SELECT id FROM timeseries a WHERE x > (SELECT AVG(x) FROM timeseries b WHERE b.name = a.name)",
+            "subqueries in expressions",
+        ),
+        (
+            "SELECT id FROM timeseries a WHERE EXISTS (SELECT 1 FROM timeseries b WHERE b.id = a.id)",
+            "subqueries in expressions",
+        ),
+        (
+            "SELECT id FROM timeseries WHERE id IN (SELECT id FROM timeseries)",
+            "subqueries in expressions",
+        ),
+        (
+            "SELECT id FROM timeseries LIMIT 3 OFFSET id",
+            "OFFSET with an expression",
+        ),
         (
             "SELECT UPPER(name) FROM timeseries",
             "the function `UPPER(name)`",
@@ -359,6 +381,14 @@ fn unsupported_constructs_are_named() {
             SqlError::Unsupported { what: got } => assert!(got.contains(what), "{q}: {got}"),
             other => panic!("{q}: {other}"),
         }
+    }
+    // A common table expression sees only those defined before it.
+    match sql_err(
+        &mut ctx,
+        "WITH a AS (SELECT id FROM b), b AS (SELECT id FROM timeseries) SELECT * FROM a",
+    ) {
+        SqlError::UnknownTable { name, .. } => assert_eq!(name, "b"),
+        other => panic!("{other}"),
     }
 }
 
@@ -475,6 +505,42 @@ fn order_by_limit_is_a_per_partition_top_k_and_joins_pick_their_strategy() {
     assert_eq!(
         shuffled.compute().unwrap().num_rows(),
         big.len().compute().unwrap()
+    );
+    // An outer join never broadcasts the side whose unmatched rows it keeps (`big` has 6
+    // partitions, `names` 1): a left join broadcasts a small right side only, a right
+    // join a small left side only, a full join neither.
+    for (q, broadcast) in [
+        (
+            "SELECT t.x, n.label FROM big t LEFT JOIN names n ON t.id = n.id",
+            true,
+        ),
+        (
+            "SELECT t.x, n.label FROM names n LEFT JOIN big t ON t.id = n.id",
+            false,
+        ),
+        (
+            "SELECT t.x, n.label FROM names n RIGHT JOIN big t ON t.id = n.id",
+            true,
+        ),
+        (
+            "SELECT t.x, n.label FROM big t FULL JOIN names n ON t.id = n.id",
+            false,
+        ),
+    ] {
+        let g = dot(&ctx.sql(q).unwrap(), "outer");
+        assert_eq!(g.contains("sql-join-broadcast"), broadcast, "{q}");
+        assert_eq!(g.contains("sql-join-split"), !broadcast, "{q}");
+    }
+    // With OFFSET, each partition keeps its top k + offset rows; the offset is cut once.
+    let q = "SELECT id, x FROM timeseries ORDER BY x DESC LIMIT 3 OFFSET 2";
+    let plan = ctx.explain(q).unwrap();
+    assert!(
+        plan.contains("TopK: 3 OFFSET 2") && plan.contains("top-5"),
+        "{plan}"
+    );
+    assert_eq!(
+        floats(&ctx.sql(q).unwrap().compute().unwrap(), "x"),
+        xs[2..5].to_vec()
     );
 }
 

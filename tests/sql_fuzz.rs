@@ -79,6 +79,9 @@ const SEEDS: &[&str] = &[
     "SELECT id FROM t UNION ALL SELECT id FROM u ORDER BY 1 LIMIT 3",
     "CREATE TABLE w AS SELECT name, AVG(x) a FROM t GROUP BY name",
     "SELECT COUNT(*), MIN(name), COALESCE(MAX(x), 0) FROM t WHERE name IN ('a', 'b')",
+    "WITH s AS (SELECT name, SUM(x) AS sx FROM t GROUP BY name) SELECT * FROM s ORDER BY sx LIMIT 2 OFFSET 1",
+    "SELECT t.id, u.label FROM t FULL OUTER JOIN u ON t.id = u.id WHERE t.name NOT LIKE 'a%'",
+    "SELECT u.label, t.name FROM t RIGHT JOIN u ON t.id = u.id LIMIT 1, 2",
 ];
 
 const WORDS: &[&str] = &[
@@ -157,6 +160,16 @@ const WORDS: &[&str] = &[
     "DROP",
     "EXPLAIN",
     ";",
+    "WITH",
+    "OFFSET",
+    "LIKE",
+    "'%a_'",
+    "RIGHT",
+    "FULL",
+    "OUTER",
+    "RECURSIVE",
+    "OVER",
+    "EXISTS",
 ];
 
 /// Runs `q`; whatever it gives, computing it must not panic either.
@@ -236,7 +249,8 @@ fn crash_regressions() {
         .unwrap()
         .compute()
         .unwrap();
-    assert_eq!(groups.num_rows(), 3);
+    // "a", "b", "c" and the null name's group.
+    assert_eq!(groups.num_rows(), 4);
     let groups = ctx
         .sql("SELECT id + 1 AS j FROM t GROUP BY id + 1 ORDER BY j LIMIT 2")
         .unwrap()

@@ -149,6 +149,53 @@ fn sorted(mut rows: Vec<Vec<Cell>>) -> Vec<Vec<Cell>> {
     rows
 }
 
+/// A row of `n`: `(id, g, k, x)`.
+type NullsRow = (i64, Option<&'static str>, Option<i64>, Option<f64>);
+
+/// Rows of `n`: `(id, g, k, x)` with nulls in every column but `id`: `g` null every
+/// fourth row, `k` every fifth, `x` wherever `g` is "c" (a group of only nulls) and every
+/// seventh row.
+fn nulls_rows() -> Vec<NullsRow> {
+    (0..30)
+        .map(|id| {
+            let g = [None, Some("a"), Some("b"), Some("c")][(id % 4) as usize];
+            let k = (id % 5 != 0).then_some(id % 3);
+            let x = (g != Some("c") && id % 7 != 3).then_some(id as f64 / 10.0);
+            (id, g, k, x)
+        })
+        .collect()
+}
+
+/// `nulls_rows` in 3 partitions.
+fn nulls_frame() -> DataFrame {
+    let rows = nulls_rows();
+    let batches = rows
+        .chunks(10)
+        .map(|c| {
+            RecordBatch::try_from_iter([
+                (
+                    "id",
+                    Arc::new(Int64Array::from_iter_values(c.iter().map(|r| r.0))) as ArrayRef,
+                ),
+                (
+                    "g",
+                    Arc::new(StringArray::from_iter(c.iter().map(|r| r.1))) as _,
+                ),
+                (
+                    "k",
+                    Arc::new(Int64Array::from_iter(c.iter().map(|r| r.2))) as _,
+                ),
+                (
+                    "x",
+                    Arc::new(Float64Array::from_iter(c.iter().map(|r| r.3))) as _,
+                ),
+            ])
+            .unwrap()
+        })
+        .collect();
+    DataFrame::from_batches(batches).unwrap()
+}
+
 struct Both {
     ctx: Context,
     conn: rusqlite::Connection,
@@ -179,12 +226,26 @@ fn setup() -> Both {
     ])
     .unwrap();
     ctx.create_table("names", DataFrame::from_batches(vec![names_batch]).unwrap());
+    ctx.create_table("n", nulls_frame());
+    // `t`'s columns, no rows (one empty partition).
+    let no_rows = frame(&data[..1], 1).compute().unwrap().slice(0, 0);
+    ctx.create_table("empty", DataFrame::from_batches(vec![no_rows]).unwrap());
     let conn = rusqlite::Connection::open_in_memory().unwrap();
     conn.execute_batch(
         "CREATE TABLE t (id INTEGER, name TEXT, k INTEGER, x REAL, y REAL);
-         CREATE TABLE names (k INTEGER, label TEXT);",
+         CREATE TABLE names (k INTEGER, label TEXT);
+         CREATE TABLE n (id INTEGER, g TEXT, k INTEGER, x REAL);
+         CREATE TABLE empty (id INTEGER, name TEXT, k INTEGER, x REAL, y REAL);
+         PRAGMA case_sensitive_like = ON;",
     )
     .unwrap();
+    for r in nulls_rows() {
+        conn.execute(
+            "INSERT INTO n VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![r.0, r.1, r.2, r.3],
+        )
+        .unwrap();
+    }
     for r in &data {
         conn.execute(
             "INSERT INTO t VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -350,6 +411,227 @@ fn union_all_and_subqueries_match_sqlite() {
     check(
         &mut both,
         "SELECT s.k, s.n, names.label FROM (SELECT k, COUNT(*) AS n FROM t GROUP BY k) s LEFT JOIN names ON s.k = names.k",
+        false,
+    );
+}
+
+#[test]
+fn null_group_keys_form_one_group_as_in_sqlite() {
+    let mut both = setup();
+    check(
+        &mut both,
+        "SELECT g, COUNT(*), COUNT(x), COUNT(k), AVG(x), MIN(x), MAX(x) FROM n GROUP BY g",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT g, k, COUNT(*) FROM n GROUP BY g, k",
+        false,
+    );
+    check(&mut both, "SELECT k FROM n GROUP BY k", false);
+    check(
+        &mut both,
+        "SELECT k, COUNT(DISTINCT g), COUNT(*) FROM n GROUP BY k",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT g, COUNT(*) AS c FROM n GROUP BY g ORDER BY g",
+        true,
+    );
+}
+
+#[test]
+fn sum_of_no_values_is_null_and_count_is_zero_as_in_sqlite() {
+    let mut both = setup();
+    // Group "c" has only null x: SUM, AVG, MIN and MAX are null, COUNT(x) 0.
+    check(
+        &mut both,
+        "SELECT g, SUM(x), SUM(k), AVG(x), MIN(x), MAX(x), COUNT(x) FROM n GROUP BY g",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT g, SUM(x) AS s FROM n GROUP BY g HAVING SUM(x) IS NULL",
+        false,
+    );
+    // Over only nulls, no GROUP BY.
+    check(
+        &mut both,
+        "SELECT COUNT(*), COUNT(x), SUM(x), AVG(x), MIN(x), MAX(x) FROM n WHERE x IS NULL",
+        false,
+    );
+}
+
+#[test]
+fn an_aggregate_over_no_rows_gives_one_row_as_in_sqlite() {
+    let mut both = setup();
+    check(
+        &mut both,
+        "SELECT COUNT(*), COUNT(x), SUM(x), SUM(k), AVG(y), MIN(name), MAX(y) FROM empty",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT COUNT(DISTINCT k), COUNT(*), SUM(x) FROM t WHERE id < 0",
+        false,
+    );
+    check(&mut both, "SELECT SUM(x) FROM t WHERE id > 1000000", false);
+    // With GROUP BY, no rows are no groups.
+    check(&mut both, "SELECT k, SUM(x) FROM empty GROUP BY k", false);
+}
+
+#[test]
+fn distinct_join_order_and_where_treat_nulls_as_sqlite_does() {
+    let mut both = setup();
+    check(&mut both, "SELECT DISTINCT g FROM n", false);
+    check(&mut both, "SELECT DISTINCT g, k FROM n", false);
+    // Null keys match nothing, not even each other.
+    check(
+        &mut both,
+        "SELECT a.id, b.id FROM n a JOIN n b ON a.k = b.k",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT a.id, b.label FROM n a LEFT JOIN names b ON a.k = b.k",
+        false,
+    );
+    // SQLite's order: nulls first ascending, last descending.
+    check(&mut both, "SELECT id, x FROM n ORDER BY x, id", true);
+    check(&mut both, "SELECT id, x FROM n ORDER BY x DESC, id", true);
+    check(
+        &mut both,
+        "SELECT id, g FROM n ORDER BY g, id LIMIT 9",
+        true,
+    );
+    check(
+        &mut both,
+        "SELECT id, g FROM n ORDER BY g DESC, id LIMIT 9",
+        true,
+    );
+    // A comparison with null is null: the row is dropped, negated or not.
+    check(&mut both, "SELECT id FROM n WHERE x > 1.5", false);
+    check(&mut both, "SELECT id FROM n WHERE NOT (x > 1.5)", false);
+    check(&mut both, "SELECT id FROM n WHERE k <> 1", false);
+    check(&mut both, "SELECT COUNT(*) FROM n WHERE g = NULL", false);
+    check(&mut both, "SELECT id FROM n WHERE k NOT IN (0, 2)", false);
+    check(
+        &mut both,
+        "SELECT COUNT(*) FROM n WHERE k NOT IN (0, NULL)",
+        false,
+    );
+    check(&mut both, "SELECT id, COALESCE(x, k, -1) FROM n", false);
+}
+
+#[test]
+fn limit_offset_matches_sqlite() {
+    let mut both = setup();
+    check(
+        &mut both,
+        "SELECT id, x FROM t ORDER BY id LIMIT 5 OFFSET 10",
+        true,
+    );
+    check(
+        &mut both,
+        "SELECT id, y FROM t ORDER BY y DESC LIMIT 10 OFFSET 395",
+        true,
+    );
+    check(&mut both, "SELECT id FROM t LIMIT 5 OFFSET 98", true);
+    check(&mut both, "SELECT id FROM t ORDER BY id LIMIT 3, 4", true);
+    check(
+        &mut both,
+        "SELECT name, COUNT(*) AS c FROM t GROUP BY name ORDER BY name LIMIT 2 OFFSET 1",
+        true,
+    );
+}
+
+#[test]
+fn common_table_expressions_match_sqlite() {
+    let mut both = setup();
+    check(
+        &mut both,
+        "WITH s AS (SELECT k, SUM(y) AS sy FROM t GROUP BY k), \
+              b AS (SELECT k FROM s WHERE sy > -100) \
+         SELECT s.k, s.sy, names.label FROM s JOIN b ON s.k = b.k LEFT JOIN names ON s.k = names.k",
+        false,
+    );
+    check(
+        &mut both,
+        "WITH big AS (SELECT id, x FROM t WHERE x > 0.5) SELECT COUNT(*), MAX(x) FROM big",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT q.n FROM (WITH a AS (SELECT name FROM t WHERE k = 2) SELECT COUNT(*) AS n FROM a) q",
+        false,
+    );
+}
+
+#[test]
+fn like_matches_sqlite() {
+    let mut both = setup();
+    check(
+        &mut both,
+        "SELECT id, name FROM t WHERE name LIKE 'A%' OR name LIKE '_ob'",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT id FROM t WHERE name NOT LIKE '%a%'",
+        false,
+    );
+    check(&mut both, "SELECT id FROM t WHERE name LIKE '%d%t%'", false);
+    // A null string neither matches nor fails to.
+    check(&mut both, "SELECT COUNT(*) FROM n WHERE g LIKE '%'", false);
+    check(
+        &mut both,
+        "SELECT COUNT(*) FROM n WHERE g NOT LIKE 'a'",
+        false,
+    );
+}
+
+#[test]
+fn right_and_full_joins_match_sqlite() {
+    let mut both = setup();
+    // `names` has 0..4, the left side only 0 and 1: three right rows without a match.
+    check(
+        &mut both,
+        "SELECT n.label, s.id FROM (SELECT id, k FROM t WHERE k < 2) s RIGHT JOIN names n ON s.k = n.k",
+        false,
+    );
+    // The filter on the left side's column stays above the join.
+    check(
+        &mut both,
+        "SELECT n.label FROM (SELECT id, k FROM t WHERE k < 2) s RIGHT JOIN names n ON s.k = n.k WHERE s.id IS NULL",
+        false,
+    );
+    // The small left side broadcast; t's rows with k = 5 have no name.
+    check(
+        &mut both,
+        "SELECT n.label, t.id FROM names n RIGHT OUTER JOIN t ON t.k = n.k",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT s.id, n.label FROM (SELECT id, k FROM t WHERE k > 2) s FULL OUTER JOIN names n ON s.k = n.k",
+        false,
+    );
+    // Both sides of 6 partitions: hash-partitioned.
+    check(
+        &mut both,
+        "SELECT a.id, b.id FROM (SELECT id FROM t6 WHERE k < 3) a FULL JOIN (SELECT id FROM t6 WHERE k > 1) b ON a.id = b.id",
+        false,
+    );
+    // Null keys match nothing: each comes out once from its own side.
+    check(
+        &mut both,
+        "SELECT a.id, b.id FROM n a FULL JOIN n b ON a.k = b.k",
+        false,
+    );
+    check(
+        &mut both,
+        "SELECT a.id, b.id FROM n a RIGHT JOIN n b ON a.k = b.k",
         false,
     );
 }

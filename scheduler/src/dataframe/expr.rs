@@ -146,6 +146,13 @@ pub enum Expr {
     Cast { expr: Box<Expr>, to: CastType },
     /// A timestamp rounded down to the start of its `unit` (SQL's `DATE_TRUNC`).
     DateTrunc { unit: TruncUnit, expr: Box<Expr> },
+    /// Whether a string matches a SQL `LIKE` pattern (`%`: any run of characters, `_`:
+    /// one character); null for a null string. `case_insensitive` is SQL's `ILIKE`.
+    Like {
+        expr: Box<Expr>,
+        pattern: String,
+        case_insensitive: bool,
+    },
 }
 
 /// The column `name`.
@@ -206,6 +213,16 @@ impl Expr {
         Expr::IsNull(Box::new(self))
     }
 
+    /// Whether the string matches the SQL `LIKE` pattern (`%`: any run of characters,
+    /// `_`: one character), case counting: `col("name").like("A%")`.
+    pub fn like(self, pattern: impl Into<String>) -> Expr {
+        Expr::Like {
+            expr: Box::new(self),
+            pattern: pattern.into(),
+            case_insensitive: false,
+        }
+    }
+
     /// The columns the expression reads, in order of appearance.
     pub fn columns(&self) -> Vec<&str> {
         let mut out = Vec::new();
@@ -234,7 +251,9 @@ impl Expr {
                     e.walk_columns(out);
                 }
             }
-            Expr::Cast { expr, .. } | Expr::DateTrunc { expr, .. } => expr.walk_columns(out),
+            Expr::Cast { expr, .. } | Expr::DateTrunc { expr, .. } | Expr::Like { expr, .. } => {
+                expr.walk_columns(out)
+            }
         }
     }
 
@@ -310,6 +329,15 @@ impl Expr {
                     )))
                 }
             }
+            Expr::Like { expr, .. } => match expr.data_type(schema, op)? {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => {
+                    Ok(DataType::Boolean)
+                }
+                other => Err(mismatch(format!(
+                    "LIKE needs a string, not {}",
+                    dtype_name(&other)
+                ))),
+            },
             Expr::DateTrunc { expr, .. } => match expr.data_type(schema, op)? {
                 t @ DataType::Timestamp(..) => Ok(t),
                 other => Err(mismatch(format!(
@@ -420,6 +448,14 @@ impl Expr {
             Expr::DateTrunc { unit, expr } => {
                 Value::Array(super::convert::date_trunc(&expr.evaluate(batch)?, *unit)?)
             }
+            Expr::Like {
+                expr,
+                pattern,
+                case_insensitive,
+            } => Value::Array(
+                super::like::Pattern::new(pattern, *case_insensitive)
+                    .evaluate(&expr.evaluate(batch)?)?,
+            ),
             Expr::Binary { op, left, right } => {
                 let l = left.eval(batch)?;
                 let r = right.eval(batch)?;
@@ -493,6 +529,14 @@ impl fmt::Display for Expr {
             }
             Expr::Cast { expr, to } => write!(f, "CAST({expr} AS {to})"),
             Expr::DateTrunc { unit, expr } => write!(f, "date_trunc('{unit}', {expr})"),
+            Expr::Like {
+                expr,
+                pattern,
+                case_insensitive,
+            } => {
+                let op = if *case_insensitive { "ILIKE" } else { "LIKE" };
+                write!(f, "({expr} {op} '{}')", pattern.replace('\'', "''"))
+            }
         }
     }
 }

@@ -115,11 +115,16 @@ pub struct GroupBy {
     frame: DataFrame,
     keys: Vec<String>,
     split_out: usize,
+    dropna: bool,
+    null_empty_sums: bool,
 }
 
 /// A key or aggregated value, in the canonical type of its column.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum Value {
+    /// A missing key, kept as its own group only where the group-by asks for it
+    /// (SQL's `GROUP BY`; pandas' `dropna=False`). Never an aggregated value.
+    Null,
     Bool(bool),
     Int(i64),
     UInt(u64),
@@ -130,11 +135,13 @@ enum Value {
 impl Value {
     fn rank(&self) -> u8 {
         match self {
-            Value::Bool(_) => 0,
-            Value::Int(_) => 1,
-            Value::UInt(_) => 2,
-            Value::Float(_) => 3,
-            Value::Str(_) => 4,
+            // First, as SQL (SQLite, ascending) orders nulls.
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Int(_) => 2,
+            Value::UInt(_) => 3,
+            Value::Float(_) => 4,
+            Value::Str(_) => 5,
         }
     }
 
@@ -162,6 +169,7 @@ impl Hash for Value {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.rank().hash(state);
         match self {
+            Value::Null => {}
             Value::Bool(b) => b.hash(state),
             Value::Int(i) => i.hash(state),
             Value::UInt(u) => u.hash(state),
@@ -278,7 +286,7 @@ impl Reader {
             Value::Int(v) => Some(v as f64),
             Value::UInt(v) => Some(v as f64),
             Value::Float(v) => Some(v),
-            Value::Str(_) => None,
+            Value::Null | Value::Str(_) => None,
         }
     }
 }
@@ -294,6 +302,10 @@ enum State {
     Count(u64),
     First(Option<Value>),
     Last(Option<Value>),
+    /// A sum that is null where no value was summed (SQL's `SUM`, pandas' `min_count=1`):
+    /// the sum and the number of values.
+    SumIntOrNull(i64, u64),
+    SumFloatOrNull(f64, u64),
 }
 
 impl State {
@@ -312,6 +324,23 @@ impl State {
             State::SumFloat(s) => {
                 if let Some(v) = reader.float(i) {
                     *s += v;
+                }
+            }
+            State::SumIntOrNull(s, n) => {
+                if let Some(v) = reader.get(i) {
+                    *s = s.wrapping_add(match v {
+                        Value::Bool(b) => b as i64,
+                        Value::Int(v) => v,
+                        Value::UInt(v) => v as i64,
+                        _ => 0,
+                    });
+                    *n += 1;
+                }
+            }
+            State::SumFloatOrNull(s, n) => {
+                if let Some(v) = reader.float(i) {
+                    *s += v;
+                    *n += 1;
                 }
             }
             State::Moments(m) => {
@@ -355,6 +384,10 @@ impl State {
     fn push_float(&mut self, v: f64) {
         match self {
             State::SumFloat(s) => *s += v,
+            State::SumFloatOrNull(s, n) => {
+                *s += v;
+                *n += 1;
+            }
             State::Moments(m) => m.push(v),
             State::Min(cur) => {
                 if cur.as_ref().is_none_or(|c| Value::Float(v) < *c) {
@@ -374,7 +407,7 @@ impl State {
             }
             State::Last(cur) => *cur = Some(Value::Float(v)),
             // Integer sums never read a float column.
-            State::SumInt(_) => {}
+            State::SumInt(_) | State::SumIntOrNull(..) => {}
         }
     }
 
@@ -383,6 +416,14 @@ impl State {
         match (self, later) {
             (State::SumInt(a), State::SumInt(b)) => *a = a.wrapping_add(*b),
             (State::SumFloat(a), State::SumFloat(b)) => *a += b,
+            (State::SumIntOrNull(a, n), State::SumIntOrNull(b, m)) => {
+                *a = a.wrapping_add(*b);
+                *n += m;
+            }
+            (State::SumFloatOrNull(a, n), State::SumFloatOrNull(b, m)) => {
+                *a += b;
+                *n += m;
+            }
             (State::Moments(a), State::Moments(b)) => *a = a.merge(b),
             (State::Min(a), State::Min(Some(b))) if a.as_ref().is_none_or(|x| b < x) => {
                 *a = Some(b.clone())
@@ -480,6 +521,10 @@ impl Partial {
 struct Plan {
     keys: Vec<String>,
     aggs: Vec<Agg>,
+    /// Rows with a null key are dropped (pandas' default) rather than grouped.
+    dropna: bool,
+    /// A sum of no values is null (SQL), not 0 (pandas' default).
+    null_empty_sums: bool,
 }
 
 impl GroupBy {
@@ -488,7 +533,25 @@ impl GroupBy {
             frame,
             keys,
             split_out: 1,
+            dropna: true,
+            null_empty_sums: false,
         }
+    }
+
+    /// Makes `sum` of a group without values null rather than 0 (SQL's `SUM`, pandas'
+    /// `min_count=1`).
+    #[cfg(feature = "sql")] // only SQL asks for it
+    pub(crate) fn null_empty_sums(mut self) -> GroupBy {
+        self.null_empty_sums = true;
+        self
+    }
+
+    /// Keeps rows whose key has a null (or NaN) as groups of their own, with a null key
+    /// (pandas' `dropna=False`, SQL's `GROUP BY` and `DISTINCT`); such groups sort first.
+    #[cfg(feature = "sql")] // only SQL asks for it
+    pub(crate) fn keep_null_keys(mut self) -> GroupBy {
+        self.dropna = false;
+        self
     }
 
     /// Spreads the groups over `n` output partitions by a hash of their key (Dask's
@@ -562,9 +625,21 @@ impl GroupBy {
             let numeric = t.is_numeric() || t == &DataType::Boolean;
             let (state, out_type) = match a.func {
                 AggFunc::Sum if t.is_integer() || t == &DataType::Boolean => {
-                    (State::SumInt(0), DataType::Int64)
+                    let s = if self.null_empty_sums {
+                        State::SumIntOrNull(0, 0)
+                    } else {
+                        State::SumInt(0)
+                    };
+                    (s, DataType::Int64)
                 }
-                AggFunc::Sum if numeric => (State::SumFloat(0.0), DataType::Float64),
+                AggFunc::Sum if numeric => {
+                    let s = if self.null_empty_sums {
+                        State::SumFloatOrNull(0.0, 0)
+                    } else {
+                        State::SumFloat(0.0)
+                    };
+                    (s, DataType::Float64)
+                }
                 AggFunc::Mean | AggFunc::Std | AggFunc::Var if numeric => {
                     (State::Moments(Moments::EMPTY), DataType::Float64)
                 }
@@ -605,6 +680,8 @@ impl GroupBy {
         let plan = Plan {
             keys: self.keys.clone(),
             aggs,
+            dropna: self.dropna,
+            null_empty_sums: self.null_empty_sums,
         };
         Ok((plan, Arc::new(Schema::new(fields)), fresh))
     }
@@ -685,7 +762,7 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
         })
         .collect::<Result<Vec<_>, ArrowError>>()?;
     let mut out = Partial::default();
-    let ids = group_ids(&keys, &mut out, fresh, batch.num_rows());
+    let ids = group_ids(&keys, &mut out, fresh, batch.num_rows(), plan.dropna);
     // Column by column: the reader's kind is matched once per column, not per row.
     for (j, reader) in values.iter().enumerate() {
         match reader {
@@ -712,7 +789,7 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
 }
 
 /// Each row's group in `out` (new groups added in order of first appearance), `None`
-/// where a key is null. One string key, the common case (`groupby("name")`), is looked
+/// where a key is null and `dropna` (else a null key part is [`Value::Null`]). One string key, the common case (`groupby("name")`), is looked
 /// up by reference, so only a group's first row copies its key; one integer key is
 /// looked up as itself.
 fn group_ids(
@@ -720,13 +797,22 @@ fn group_ids(
     out: &mut Partial,
     fresh: &[State],
     rows: usize,
+    dropna: bool,
 ) -> Vec<Option<usize>> {
+    // The null key's group, made on its first row (only where nulls are kept).
+    let mut null_group: Option<usize> = None;
+    let mut null = |out: &mut Partial| -> Option<usize> {
+        if dropna {
+            return None;
+        }
+        Some(*null_group.get_or_insert_with(|| out.group(vec![Value::Null], fresh)))
+    };
     if let [Reader::Str(names)] = keys {
         let mut local: HashMap<&str, usize, BuildHasherDefault<Fnv>> = HashMap::default();
         return (0..rows)
             .map(|i| {
                 if names.is_null(i) {
-                    return None;
+                    return null(out);
                 }
                 let name = names.value(i);
                 Some(match local.get(name) {
@@ -747,7 +833,7 @@ fn group_ids(
         return (0..rows)
             .map(|i| {
                 if ints.is_null(i) {
-                    return None;
+                    return null(out);
                 }
                 let v = ints.value(i);
                 if let Some((k, g)) = last {
@@ -765,10 +851,15 @@ fn group_ids(
     }
     (0..rows)
         .map(|i| {
-            let key = keys
-                .iter()
-                .map(|k| k.get(i))
-                .collect::<Option<Vec<Value>>>()?;
+            let key = if dropna {
+                keys.iter()
+                    .map(|k| k.get(i))
+                    .collect::<Option<Vec<Value>>>()?
+            } else {
+                keys.iter()
+                    .map(|k| k.get(i).unwrap_or(Value::Null))
+                    .collect()
+            };
             Some(out.group(key, fresh))
         })
         .collect()
@@ -794,6 +885,8 @@ fn finish(partial: &Partial, plan: &Plan, schema: &SchemaRef) -> Result<RecordBa
                     .map(|s| match s {
                         State::SumInt(v) => Some(Value::Int(*v)),
                         State::SumFloat(v) => Some(Value::Float(*v)),
+                        State::SumIntOrNull(v, n) => (*n > 0).then_some(Value::Int(*v)),
+                        State::SumFloatOrNull(v, n) => (*n > 0).then_some(Value::Float(*v)),
                         State::Count(n) => Some(Value::Int(*n as i64)),
                         _ => None,
                     })

@@ -35,6 +35,7 @@ pub(crate) mod expr;
 pub(crate) mod files;
 mod freq;
 pub mod groupby;
+mod like;
 mod parquet;
 mod pretty;
 pub(crate) mod reduce;

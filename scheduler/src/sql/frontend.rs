@@ -88,15 +88,37 @@ struct Grouping {
     aggs: Vec<AggCall>,
 }
 
+/// A common table expression in scope (`WITH name AS (query)`): its plan and output
+/// column names, planned once where it is defined.
+struct Cte {
+    name: String,
+    plan: Plan,
+    names: Vec<String>,
+}
+
+/// `LIMIT` and `OFFSET`: at most `limit` rows after the first `offset`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slice {
+    limit: Option<usize>,
+    offset: usize,
+}
+
 /// Translates statements against the registered tables.
 pub(crate) struct Planner<'a> {
     tables: &'a BTreeMap<String, Arc<Table>>,
+    /// The common table expressions in scope, innermost last: a name in `FROM` is looked
+    /// up here before the tables.
+    ctes: Vec<Cte>,
     depth: usize,
 }
 
 impl<'a> Planner<'a> {
     pub(crate) fn new(tables: &'a BTreeMap<String, Arc<Table>>) -> Planner<'a> {
-        Planner { tables, depth: 0 }
+        Planner {
+            tables,
+            ctes: Vec::new(),
+            depth: 0,
+        }
     }
 
     /// The plan of a query and its output column names.
@@ -117,10 +139,50 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
+    /// A query with its `WITH` definitions in scope for its body (and only there).
     fn query_inner(&mut self, q: &ast::Query) -> Result<(Plan, Vec<String>), SqlError> {
-        if q.with.is_some() {
-            return Err(SqlError::unsupported("WITH (common table expressions)"));
+        let before = self.ctes.len();
+        let out = self.with(q.with.as_ref()).and_then(|()| self.query_body(q));
+        self.ctes.truncate(before);
+        out
+    }
+
+    /// Plans each common table expression of `WITH` and brings it into scope, in order:
+    /// each may read the ones before it (not itself: recursion is unsupported).
+    fn with(&mut self, with: Option<&ast::With>) -> Result<(), SqlError> {
+        let Some(with) = with else {
+            return Ok(());
+        };
+        if with.recursive {
+            return Err(SqlError::unsupported(
+                "WITH RECURSIVE (recursive common table expressions)",
+            ));
         }
+        for (i, cte) in with.cte_tables.iter().enumerate() {
+            check_alias(&cte.alias)?;
+            if cte.from.is_some() || cte.materialized.is_some() {
+                return Err(SqlError::unsupported(format!(
+                    "`{}` (MATERIALIZED or FROM in a common table expression)",
+                    cte.alias
+                )));
+            }
+            let name = cte.alias.name.value.clone();
+            if with.cte_tables[..i]
+                .iter()
+                .any(|c| c.alias.name.value.eq_ignore_ascii_case(&name))
+            {
+                return Err(SqlError::invalid(format!("WITH defines `{name}` twice")));
+            }
+            self.enter()?;
+            let planned = self.query_inner(&cte.query);
+            self.depth -= 1;
+            let (plan, names) = planned?;
+            self.ctes.push(Cte { name, plan, names });
+        }
+        Ok(())
+    }
+
+    fn query_body(&mut self, q: &ast::Query) -> Result<(Plan, Vec<String>), SqlError> {
         if q.fetch.is_some() || !q.locks.is_empty() || q.for_clause.is_some() {
             return Err(SqlError::unsupported("FETCH, FOR or locking clauses"));
         }
@@ -165,9 +227,9 @@ impl<'a> Planner<'a> {
         Ok((finish_order(plan, keys, limit), names))
     }
 
-    fn limit(&mut self, clause: Option<&ast::LimitClause>) -> Result<Option<usize>, SqlError> {
+    fn limit(&mut self, clause: Option<&ast::LimitClause>) -> Result<Slice, SqlError> {
         let Some(clause) = clause else {
-            return Ok(None);
+            return Ok(Slice::default());
         };
         match clause {
             ast::LimitClause::LimitOffset {
@@ -175,37 +237,32 @@ impl<'a> Planner<'a> {
                 offset,
                 limit_by,
             } => {
-                if offset.is_some() {
-                    return Err(SqlError::unsupported("OFFSET"));
-                }
                 if !limit_by.is_empty() {
                     return Err(SqlError::unsupported("LIMIT BY"));
                 }
-                match limit {
-                    None => Ok(None),
-                    Some(e) => match e {
-                        ast::Expr::Value(v) => match &v.value {
-                            ast::Value::Number(n, _) => n
-                                .parse::<usize>()
-                                .map(Some)
-                                .map_err(|_| SqlError::invalid(format!("LIMIT {n}: not a count"))),
-                            ast::Value::Null => Ok(None),
-                            other => Err(SqlError::invalid(format!("LIMIT {other}: not a count"))),
-                        },
-                        other => Err(SqlError::unsupported(format!(
-                            "LIMIT with an expression (`{other}`)"
-                        ))),
+                Ok(Slice {
+                    limit: match limit {
+                        None => None,
+                        Some(e) => count("LIMIT", e)?,
                     },
-                }
+                    offset: match offset {
+                        None => 0,
+                        Some(o) => count("OFFSET", &o.value)?.unwrap_or(0),
+                    },
+                })
             }
-            ast::LimitClause::OffsetCommaLimit { .. } => Err(SqlError::unsupported("LIMIT a, b")),
+            // `LIMIT m, k` (MySQL, SQLite): `LIMIT k OFFSET m`.
+            ast::LimitClause::OffsetCommaLimit { offset, limit } => Ok(Slice {
+                limit: count("LIMIT", limit)?,
+                offset: count("OFFSET", offset)?.unwrap_or(0),
+            }),
         }
     }
 
     fn set_expr(&mut self, body: &ast::SetExpr) -> Result<(Plan, Vec<String>), SqlError> {
         self.enter()?;
         let out = match body {
-            ast::SetExpr::Select(s) => self.select(s, &[], None),
+            ast::SetExpr::Select(s) => self.select(s, &[], Slice::default()),
             ast::SetExpr::Query(q) => self.query_inner(q),
             ast::SetExpr::SetOperation {
                 left,
@@ -250,7 +307,7 @@ impl<'a> Planner<'a> {
         &mut self,
         s: &ast::Select,
         order_by: &[ast::OrderByExpr],
-        limit: Option<usize>,
+        limit: Slice,
     ) -> Result<(Plan, Vec<String>), SqlError> {
         if s.top.is_some() || s.into.is_some() || !s.lateral_views.is_empty() {
             return Err(SqlError::unsupported("TOP, INTO or LATERAL VIEW"));
@@ -500,11 +557,15 @@ impl<'a> Planner<'a> {
             let (kind, constraint) = match &j.join_operator {
                 ast::JoinOperator::Join(c) | ast::JoinOperator::Inner(c) => (JoinKind::Inner, c),
                 ast::JoinOperator::Left(c) | ast::JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
+                ast::JoinOperator::Right(c) | ast::JoinOperator::RightOuter(c) => {
+                    (JoinKind::Right, c)
+                }
+                ast::JoinOperator::FullOuter(c) => (JoinKind::Full, c),
                 other => {
                     let text = format!("{other:?}");
                     let name = text.split('(').next().unwrap_or("this").to_string();
                     return Err(SqlError::unsupported(format!(
-                        "{name} join (only INNER and LEFT joins)"
+                        "{name} join (only INNER, LEFT, RIGHT and FULL OUTER joins)"
                     )));
                 }
             };
@@ -614,6 +675,26 @@ impl<'a> Planner<'a> {
                 if args.is_some() {
                     return Err(SqlError::unsupported("table functions"));
                 }
+                if let Some((plan, names, cte_name)) = self.cte(name) {
+                    let qualifier = match alias {
+                        Some(a) => {
+                            check_alias(a)?;
+                            a.name.value.clone()
+                        }
+                        None => cte_name,
+                    };
+                    let scope = Scope {
+                        columns: names
+                            .into_iter()
+                            .map(|n| ScopeColumn {
+                                qualifier: Some(qualifier.clone()),
+                                name: n.clone(),
+                                physical: n,
+                            })
+                            .collect(),
+                    };
+                    return Ok((plan, scope));
+                }
                 let table = self.table(name)?;
                 let qualifier = match alias {
                     Some(a) => {
@@ -686,6 +767,24 @@ impl<'a> Planner<'a> {
             }
             other => Err(SqlError::unsupported(format!("`{other}` in FROM"))),
         }
+    }
+
+    /// The common table expression `name` in scope (the innermost; exact spelling first,
+    /// then ignoring case): its plan, column names and name.
+    fn cte(&self, name: &ast::ObjectName) -> Option<(Plan, Vec<String>, String)> {
+        let name = object_name(name).ok()?;
+        let found = self
+            .ctes
+            .iter()
+            .rev()
+            .find(|c| c.name == name)
+            .or_else(|| {
+                self.ctes
+                    .iter()
+                    .rev()
+                    .find(|c| c.name.eq_ignore_ascii_case(&name))
+            })?;
+        Some((found.plan.clone(), found.names.clone(), found.name.clone()))
     }
 
     /// The registered table `name` (exact spelling first, then ignoring case).
@@ -761,6 +860,46 @@ impl<'a> Planner<'a> {
                     other => return Err(SqlError::unsupported(format!("operator {other}"))),
                 }
             }
+            A::Like {
+                negated,
+                any,
+                expr,
+                pattern,
+                escape_char,
+            }
+            | A::ILike {
+                negated,
+                any,
+                expr,
+                pattern,
+                escape_char,
+            } => {
+                if *any || escape_char.is_some() {
+                    return Err(SqlError::unsupported(format!(
+                        "`{e}` (LIKE ANY and ESCAPE)"
+                    )));
+                }
+                let pattern = match pattern.as_ref() {
+                    ast::Expr::Value(v) => match &v.value {
+                        ast::Value::SingleQuotedString(s) => Some(s.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    SqlError::unsupported(format!("`{e}` (the pattern must be a string literal)"))
+                })?;
+                let like = Expr::Like {
+                    expr: Box::new(sub(self, expr)?),
+                    pattern,
+                    case_insensitive: matches!(e, A::ILike { .. }),
+                };
+                if *negated {
+                    like.not()
+                } else {
+                    like
+                }
+            }
             A::IsNull(x) => sub(self, x)?.is_null(),
             A::IsNotNull(x) => sub(self, x)?.is_null().not(),
             A::Between {
@@ -788,7 +927,7 @@ impl<'a> Planner<'a> {
             } => {
                 let ast::InTarget::List(list) = target else {
                     return Err(SqlError::unsupported(format!(
-                        "`{e}` (IN takes a list of values)"
+                        "subqueries in expressions: `{e}` (IN takes a list of values)"
                     )));
                 };
                 let x = sub(self, expr)?;
@@ -862,6 +1001,11 @@ impl<'a> Planner<'a> {
                 }
             }
             A::Function(f) => self.function(f, e, scope, grouping)?,
+            A::Subquery(_) | A::Exists { .. } => {
+                return Err(SqlError::unsupported(format!(
+                    "subqueries in expressions (scalar, IN or EXISTS subqueries, correlated or not): `{e}`; a subquery in FROM or a JOIN may do"
+                )));
+            }
             other => {
                 return Err(SqlError::unsupported(format!("the expression `{other}`")));
             }
@@ -1106,8 +1250,10 @@ fn has_aggregate(e: &ast::Expr) -> bool {
     let _ = visit(
         e,
         &mut |x| {
+            // A window function (`SUM(x) OVER ..`) does not make the query an aggregate:
+            // it is named as unsupported where it is translated.
             if let ast::Expr::Function(f) = x {
-                if let Ok(n) = object_name(&f.name) {
+                if let (Ok(n), None) = (object_name(&f.name), &f.over) {
                     found |= matches!(
                         n.to_ascii_lowercase().as_str(),
                         "count"
@@ -1144,6 +1290,7 @@ fn visit(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr), depth: usize) -> Result<(
             visit(x, f, d)
         }
         A::Cast { expr, .. } => visit(expr, f, d),
+        A::Like { expr, .. } | A::ILike { expr, .. } => visit(expr, f, d),
         A::BinaryOp { left, right, .. } => {
             visit(left, f, d)?;
             visit(right, f, d)
@@ -1240,6 +1387,15 @@ fn replace_keys(x: Expr, keys: &[(Expr, String)]) -> Expr {
             unit,
             expr: r(expr),
         },
+        Expr::Like {
+            expr,
+            pattern,
+            case_insensitive,
+        } => Expr::Like {
+            expr: r(expr),
+            pattern,
+            case_insensitive,
+        },
         other => other,
     }
 }
@@ -1254,20 +1410,39 @@ fn sort_key(column: String, o: &ast::OrderByExpr) -> SortKey {
     }
 }
 
-fn finish_order(plan: Plan, keys: Vec<SortKey>, limit: Option<usize>) -> Plan {
+fn finish_order(plan: Plan, keys: Vec<SortKey>, slice: Slice) -> Plan {
     if !keys.is_empty() {
         Plan::Sort {
             input: Box::new(plan),
             keys,
-            limit,
+            limit: slice.limit,
+            offset: slice.offset,
         }
-    } else if let Some(n) = limit {
+    } else if slice.limit.is_some() || slice.offset > 0 {
         Plan::Limit {
             input: Box::new(plan),
-            n,
+            n: slice.limit.unwrap_or(usize::MAX),
+            offset: slice.offset,
         }
     } else {
         plan
+    }
+}
+
+/// The count of `LIMIT` or `OFFSET` (`what`): a whole number, or `NULL` for none.
+fn count(what: &str, e: &ast::Expr) -> Result<Option<usize>, SqlError> {
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => n
+                .parse::<usize>()
+                .map(Some)
+                .map_err(|_| SqlError::invalid(format!("{what} {n}: not a count"))),
+            ast::Value::Null => Ok(None),
+            other => Err(SqlError::invalid(format!("{what} {other}: not a count"))),
+        },
+        other => Err(SqlError::unsupported(format!(
+            "{what} with an expression (`{other}`)"
+        ))),
     }
 }
 

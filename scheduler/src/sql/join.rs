@@ -1,10 +1,13 @@
-//! Equality joins (inner and left) over partitions.
+//! Equality joins (inner, left, right and full outer) over partitions.
 //!
-//! When one side has at most [`BROADCAST_MAX_PARTITIONS`] partitions (a left join: the
-//! right side), that side is gathered into one batch and every partition of the other
-//! side is joined against it in its own task: no shuffle. Otherwise both sides are split
-//! into `n` buckets by a hash of the key (n = the larger side's partition count) and
-//! bucket `j` of the left is joined with bucket `j` of the right.
+//! When one side has at most [`BROADCAST_MAX_PARTITIONS`] partitions and the join keeps
+//! no unmatched rows of that side (a left join broadcasts only the right side, a right
+//! join only the left, a full join neither), that side is gathered into one batch and
+//! every partition of the other side is joined against it in its own task: no shuffle.
+//! Otherwise both sides are split into `n` buckets by a hash of the key (n = the larger
+//! side's partition count) and bucket `j` of the left is joined with bucket `j` of the
+//! right; each row lands in exactly one bucket, so the unmatched rows an outer join keeps
+//! come out once.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -34,11 +37,16 @@ struct Spec {
     right_keys: Vec<usize>,
     /// The type both sides' keys are compared as.
     key_types: Vec<String>,
+    /// Null keys equal each other (the joins that put the parts of a SQL aggregate
+    /// together, whose null group keys are groups); SQL's joins match no null key.
+    nulls_match: bool,
 }
 
 /// A key value in its comparable form.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Key {
+    /// A null key part, where nulls match (see `Spec::nulls_match`).
+    Null,
     Int(i64),
     /// Bits of the float, with `-0.0` as `0.0` (SQL compares them equal).
     Float(u64),
@@ -97,11 +105,13 @@ impl KeyColumn {
     }
 }
 
-/// The key of each row (`None` where a key column is null: such rows match nothing).
+/// The key of each row (`None` where a key column is null and nulls do not match: such
+/// rows match nothing).
 fn keys(
     batch: &RecordBatch,
     at: &[usize],
     types: &[DataType],
+    nulls_match: bool,
 ) -> Result<Vec<Option<Vec<Key>>>, ArrowError> {
     let columns = at
         .iter()
@@ -112,7 +122,7 @@ fn keys(
         .map(|r| {
             columns
                 .iter()
-                .map(|c| c.get(r))
+                .map(|c| c.get(r).or(nulls_match.then_some(Key::Null)))
                 .collect::<Option<Vec<Key>>>()
         })
         .collect())
@@ -129,8 +139,9 @@ fn parse_types(spec: &Spec) -> Vec<DataType> {
         .collect()
 }
 
-/// The rows of `left` and `right` whose keys are equal (and, for a left join, left rows
-/// with no match, with nulls on the right), in left row order.
+/// The rows of `left` and `right` whose keys are equal in left row order; a left (full)
+/// join adds each left row with no match, with nulls on the right, in its place; a right
+/// (full) join adds the right rows with no match at the end, with nulls on the left.
 fn join_batches(
     left: &RecordBatch,
     right: &RecordBatch,
@@ -139,7 +150,7 @@ fn join_batches(
 ) -> Result<RecordBatch, ArrowError> {
     let types = parse_types(spec);
     let mut table: HashMap<Vec<Key>, Vec<u32>> = HashMap::new();
-    for (j, k) in keys(right, &spec.right_keys, &types)?
+    for (j, k) in keys(right, &spec.right_keys, &types, spec.nulls_match)?
         .into_iter()
         .enumerate()
     {
@@ -149,23 +160,39 @@ fn join_batches(
             table.entry(k).or_default().push(j);
         }
     }
-    let mut li: Vec<u32> = Vec::new();
+    let keep_left = matches!(spec.kind, JoinKind::Left | JoinKind::Full);
+    let keep_right = matches!(spec.kind, JoinKind::Right | JoinKind::Full);
+    let mut matched = vec![false; if keep_right { right.num_rows() } else { 0 }];
+    let mut li: Vec<Option<u32>> = Vec::new();
     let mut ri: Vec<Option<u32>> = Vec::new();
-    for (i, k) in keys(left, &spec.left_keys, &types)?.into_iter().enumerate() {
+    for (i, k) in keys(left, &spec.left_keys, &types, spec.nulls_match)?
+        .into_iter()
+        .enumerate()
+    {
         let i = u32::try_from(i)
             .map_err(|_| ArrowError::ComputeError("join side over 4G rows".into()))?;
         match k.as_ref().and_then(|k| table.get(k)) {
             Some(matches) => {
                 for &j in matches {
-                    li.push(i);
+                    li.push(Some(i));
                     ri.push(Some(j));
+                    if keep_right {
+                        matched[j as usize] = true;
+                    }
                 }
             }
-            None if spec.kind == JoinKind::Left => {
-                li.push(i);
+            None if keep_left => {
+                li.push(Some(i));
                 ri.push(None);
             }
             None => {}
+        }
+    }
+    for (j, m) in matched.iter().enumerate() {
+        if !m {
+            li.push(None);
+            // `j` fits: the right side's row numbers were checked above.
+            ri.push(Some(j as u32));
         }
     }
     let li = UInt32Array::from(li);
@@ -189,7 +216,7 @@ fn split(
     n: usize,
 ) -> Result<Vec<RecordBatch>, ArrowError> {
     let mut picks: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for (i, k) in keys(batch, at, types)?.into_iter().enumerate() {
+    for (i, k) in keys(batch, at, types, false)?.into_iter().enumerate() {
         let b = match k {
             Some(k) => {
                 let mut h = std::hash::DefaultHasher::new();
@@ -206,12 +233,33 @@ fn split(
         .collect()
 }
 
-/// `left` joined with `right` on the column pairs `on`.
+/// `left` joined with `right` on the column pairs `on`, as SQL joins: null keys match
+/// nothing.
 pub(crate) fn join(
     left: &DataFrame,
     right: &DataFrame,
     kind: JoinKind,
     on: &[(String, String)],
+) -> Result<DataFrame, SqlError> {
+    join_with(left, right, kind, on, false)
+}
+
+/// A left join on the group keys of two aggregates of the same groups, where a null key
+/// is a group like any other and matches the same null key.
+pub(crate) fn join_groups(
+    left: &DataFrame,
+    right: &DataFrame,
+    on: &[(String, String)],
+) -> Result<DataFrame, SqlError> {
+    join_with(left, right, JoinKind::Left, on, true)
+}
+
+fn join_with(
+    left: &DataFrame,
+    right: &DataFrame,
+    kind: JoinKind,
+    on: &[(String, String)],
+    nulls_match: bool,
 ) -> Result<DataFrame, SqlError> {
     let (ls, rs) = (left.schema(), right.schema());
     let mut left_keys = Vec::new();
@@ -255,12 +303,20 @@ pub(crate) fn join(
         left_keys,
         right_keys,
         key_types,
+        nulls_match,
     };
     let (ln, rn) = (left.npartitions(), right.npartitions());
     let lparts = left.to_delayed();
     let rparts = right.to_delayed();
-    let left_small = kind == JoinKind::Inner && ln < rn && ln <= BROADCAST_MAX_PARTITIONS;
-    let parts = if rn <= BROADCAST_MAX_PARTITIONS || left_small {
+    // A broadcast side's unmatched rows would come out once per task: only a side whose
+    // unmatched rows the join drops is broadcast.
+    let may_broadcast_left = matches!(kind, JoinKind::Inner | JoinKind::Right);
+    let may_broadcast_right = matches!(kind, JoinKind::Inner | JoinKind::Left);
+    let left_small = may_broadcast_left
+        && ln <= BROADCAST_MAX_PARTITIONS
+        && (ln < rn || !may_broadcast_right || rn > BROADCAST_MAX_PARTITIONS);
+    let right_small = may_broadcast_right && rn <= BROADCAST_MAX_PARTITIONS;
+    let parts = if right_small || left_small {
         // Broadcast: the small side gathered once, joined with each partition of the other.
         let (small, small_schema, big) = if left_small {
             (&lparts, ls.clone(), &rparts)
@@ -365,6 +421,7 @@ mod tests {
             left_keys: vec![0],
             right_keys: vec![0],
             key_types: vec!["i".into()],
+            nulls_match: false,
         };
         assert_eq!(join_batches(&l, &r, &spec, &schema).unwrap().num_rows(), 2);
         spec.kind = JoinKind::Left;
@@ -372,5 +429,23 @@ mod tests {
         // Row 1 matched twice, the null key and the unmatched 2 once each.
         assert_eq!(out.num_rows(), 4);
         assert_eq!(out.column(3).null_count(), 2);
+        // Right: the two matches, then the right's null key once, left columns null.
+        spec.kind = JoinKind::Right;
+        let out = join_batches(&l, &r, &spec, &schema).unwrap();
+        assert_eq!(out.num_rows(), 3);
+        assert_eq!(out.column(1).null_count(), 1);
+        assert_eq!(out.column(3).null_count(), 0);
+        // Full: both sides' unmatched rows once each.
+        spec.kind = JoinKind::Full;
+        let out = join_batches(&l, &r, &spec, &schema).unwrap();
+        assert_eq!(out.num_rows(), 5);
+        assert_eq!(
+            (out.column(1).null_count(), out.column(3).null_count()),
+            (1, 2)
+        );
+        // Where nulls match (the parts of one aggregate), the null keys pair up.
+        spec.kind = JoinKind::Inner;
+        spec.nulls_match = true;
+        assert_eq!(join_batches(&l, &r, &spec, &schema).unwrap().num_rows(), 3);
     }
 }

@@ -8,8 +8,8 @@
 //! | Filter, Having | `filter` |
 //! | Project | one fused task per partition computing the columns |
 //! | Aggregate | `with_column` for computed keys and arguments, `groupby(keys).agg(..)`; `COUNT(DISTINCT x)` is a `groupby(keys + [x])` then a count per key, joined to the rest |
-//! | Sort with LIMIT k | per-partition top-k, merged as a tree |
-//! | Sort, Limit | gathered into one partition |
+//! | Sort with LIMIT k (OFFSET m) | per-partition top-(k + m), merged as a tree, m skipped |
+//! | Sort, Limit, Offset | gathered into one partition |
 //! | Join | broadcast or hash-partitioned (see `join`) |
 //! | Union | the inputs' partitions, one after the other |
 //! | Distinct | `groupby(all columns)` |
@@ -20,8 +20,8 @@ use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 
 use super::error::SqlError;
-use super::join::join;
-use super::plan::{value_type, AggCall, AggKind, JoinKind, Plan, Source};
+use super::join::{join, join_groups};
+use super::plan::{value_type, AggCall, AggKind, Plan, Source};
 use super::scan::{scan, Format};
 use super::sort::{limit, sort};
 use crate::dataframe::{agg, col, lit, Agg, DataFrame, Expr};
@@ -73,8 +73,9 @@ pub(crate) fn lower(plan: &Plan) -> Result<DataFrame, SqlError> {
             input,
             keys,
             limit: k,
-        } => sort(&lower(input)?, keys, *k)?,
-        Plan::Limit { input, n } => limit(&lower(input)?, *n)?,
+            offset,
+        } => sort(&lower(input)?, keys, *k, *offset)?,
+        Plan::Limit { input, n, offset } => limit(&lower(input)?, *n, *offset)?,
         Plan::Join {
             left,
             right,
@@ -151,7 +152,9 @@ fn project_batch(
 }
 
 /// A `GROUP BY` (or a whole-table aggregate) on `groupby(..).agg(..)`: keys, then the
-/// aggregates, in plan order.
+/// aggregates, in plan order, with SQL's nulls: a null key is a group of its own, `SUM`
+/// of no values is null (pandas: 0), and a whole-table aggregate gives one row even over
+/// no rows.
 fn aggregate(
     df: &DataFrame,
     keys: &[(Expr, String)],
@@ -174,11 +177,21 @@ fn aggregate(
         d = d.with_column("__all", lit(0i64));
         key_names.push("__all".to_string());
     }
+    // `COUNT(*)` counts a column that is never null: the constant key of a whole-table
+    // aggregate, else a constant added for it (a group key may be null).
+    let star = if whole_table {
+        "__all".to_string()
+    } else if aggs.iter().any(|a| a.kind == AggKind::CountStar) {
+        d = d.with_column("__one", lit(true));
+        "__one".to_string()
+    } else {
+        String::new()
+    };
     // Each computed argument becomes a column.
     let mut args = Vec::new();
     for (i, a) in aggs.iter().enumerate() {
         args.push(match &a.arg {
-            None => key_names[0].clone(),
+            None => star.clone(),
             Some(Expr::Column(c)) => c.clone(),
             Some(e) => {
                 let n = format!("__arg{i}");
@@ -194,8 +207,6 @@ fn aggregate(
         .map(|(a, c)| {
             let c = c.as_str();
             match a.kind {
-                // Rows whose key is null are dropped before counting (see the module
-                // docs), so counting the first key counts the group's rows.
                 AggKind::CountStar | AggKind::Count => agg::count(c),
                 AggKind::Sum => agg::sum(c),
                 AggKind::Avg => agg::mean(c),
@@ -210,20 +221,30 @@ fn aggregate(
         .collect();
     let mut parts: Vec<DataFrame> = Vec::new();
     if !simple.is_empty() {
-        parts.push(d.groupby(key_names.clone()).agg(simple));
+        // SQL's SUM of no values is null (pandas: 0).
+        parts.push(
+            d.groupby(key_names.clone())
+                .keep_null_keys()
+                .null_empty_sums()
+                .agg(simple),
+        );
     }
     for (a, c) in aggs.iter().zip(&args) {
         if a.kind != AggKind::CountDistinct {
             continue;
         }
-        // The distinct (keys, value) pairs as groups, then their count per key: both
-        // steps tree reductions.
+        // The distinct (keys, value) pairs as groups (a null value among them), then
+        // their count of values per key: both steps tree reductions.
         let mut pair = key_names.clone();
         pair.push(c.clone());
-        let distinct = d.groupby(pair).agg([agg::count(c.as_str()).alias("__n")]);
+        let distinct = d
+            .groupby(pair)
+            .keep_null_keys()
+            .agg([agg::count(c.as_str()).alias("__n")]);
         parts.push(
             distinct
                 .groupby(key_names.clone())
+                .keep_null_keys()
                 .agg([agg::count(c.as_str()).alias(a.name.clone())]),
         );
     }
@@ -232,11 +253,12 @@ fn aggregate(
             return Err(e.clone().into());
         }
     }
-    let mut single = !parts.is_empty() && parts.len() == 1 && !whole_table;
+    let mut single = parts.len() == 1 && !whole_table;
     if parts.is_empty() {
         // Keys alone (`SELECT k FROM t GROUP BY k`): the groups, with a count dropped below.
         parts.push(
             d.groupby(key_names.clone())
+                .keep_null_keys()
                 .agg([agg::count(key_names[0].as_str()).alias("__n")]),
         );
         single = false;
@@ -253,7 +275,7 @@ fn aggregate(
             .collect();
         let p = p.rename(renamed.clone());
         let on: Vec<(String, String)> = renamed.into_iter().collect();
-        out = join(&out, &p, JoinKind::Left, &on)?;
+        out = join_groups(&out, &p, &on)?;
     }
     if single {
         return Ok(out);
@@ -263,10 +285,65 @@ fn aggregate(
         .map(|(_, n)| (col(n.as_str()), n.clone()))
         .collect();
     exprs.extend(aggs.iter().map(|a| (col(a.name.as_str()), a.name.clone())));
-    project(&out, &exprs)
+    let out = project(&out, &exprs)?;
+    if whole_table {
+        return one_row_at_least(&out, aggs);
+    }
+    Ok(out)
 }
 
-/// Each distinct row once: a `groupby` over every column.
+/// A whole-table aggregate's result, with SQL's one row where there were no rows to
+/// group: counts 0, every other aggregate null.
+fn one_row_at_least(df: &DataFrame, aggs: &[AggCall]) -> Result<DataFrame, SqlError> {
+    let schema = df.schema();
+    let counts: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            aggs.iter().any(|a| {
+                a.name == *f.name()
+                    && matches!(
+                        a.kind,
+                        AggKind::CountStar | AggKind::Count | AggKind::CountDistinct
+                    )
+            })
+        })
+        .collect();
+    let s = schema.clone();
+    let node = crate::try_map_many_pure(
+        "sql-one-row",
+        counts.clone(),
+        &df.to_delayed(),
+        move |b: &[&RecordBatch]| {
+            let all = arrow_select::concat::concat_batches(&s, b.iter().copied())?;
+            if all.num_rows() > 0 {
+                return Ok(all);
+            }
+            let columns = s
+                .fields()
+                .iter()
+                .zip(&counts)
+                .map(|(f, &count)| {
+                    if count {
+                        Arc::new(arrow_array::Int64Array::from(vec![0i64])) as arrow_array::ArrayRef
+                    } else {
+                        arrow_array::new_null_array(f.data_type(), 1)
+                    }
+                })
+                .collect();
+            RecordBatch::try_new(s.clone(), columns)
+        },
+    );
+    Ok(DataFrame::from_parts(
+        vec![node],
+        schema,
+        None,
+        None,
+        "sql-aggregate",
+    ))
+}
+
+/// Each distinct row once: a `groupby` over every column (rows with nulls grouped too).
 fn distinct(df: &DataFrame) -> Result<DataFrame, SqlError> {
     let schema = df.schema();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -275,6 +352,7 @@ fn distinct(df: &DataFrame) -> Result<DataFrame, SqlError> {
     };
     let grouped = df
         .groupby(names.clone())
+        .keep_null_keys()
         .agg([agg::count(first.as_str()).alias("__n")]);
     let exprs: Vec<(Expr, String)> = names.iter().map(|n| (col(n.as_str()), n.clone())).collect();
     project(&grouped, &exprs)

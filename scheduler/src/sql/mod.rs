@@ -14,15 +14,25 @@
 //! Supported: `SELECT` with expressions and aliases, `WHERE`, `GROUP BY` (expressions,
 //! aliases, positions), `HAVING`, `COUNT(*)`, `COUNT(x)`, `COUNT(DISTINCT x)`, `SUM`,
 //! `AVG`, `MIN`, `MAX`, `STDDEV`, `VARIANCE`, `ORDER BY` (with `LIMIT k`: a per-partition
-//! top-k merged as a tree), `LIMIT`, `DISTINCT`, `CASE`, `CAST`, `COALESCE`, `BETWEEN`,
-//! `IN (..)`, `DATE_TRUNC('hour', ts)`, subqueries in `FROM`, `[INNER|LEFT] JOIN .. ON`
-//! equalities (see [`BROADCAST_MAX_PARTITIONS`]), `UNION ALL`, `CREATE TABLE .. AS
-//! SELECT`, `DROP TABLE`, `SHOW TABLES`, `DESCRIBE t`, `EXPLAIN SELECT ..`.
+//! top-k merged as a tree), `LIMIT k OFFSET n` (and `LIMIT n, k`), `DISTINCT`,
+//! non-recursive `WITH name AS (..)`, `CASE`, `CAST`, `COALESCE`, `BETWEEN`, `IN (..)`,
+//! `LIKE`, `NOT LIKE` and `ILIKE` with `%` and `_` (a string-literal pattern; `LIKE` is
+//! case-sensitive, as in PostgreSQL and DuckDB, not SQLite), `DATE_TRUNC('hour', ts)`,
+//! subqueries in `FROM`, `[INNER|LEFT|RIGHT|FULL OUTER] JOIN .. ON` equalities (see
+//! [`BROADCAST_MAX_PARTITIONS`]), `UNION ALL`, `CREATE TABLE .. AS SELECT`, `DROP
+//! TABLE`, `SHOW TABLES`, `DESCRIBE t`, `EXPLAIN SELECT ..`.
 //!
-//! Differences from SQL: grouping follows pandas, so rows whose group key is null are
-//! left out (SQL makes them a group) and `DISTINCT` drops rows with a null; `/` is true
-//! division (`7 / 2` is `3.5`); an aggregate without `GROUP BY` over no rows gives no
-//! row (SQL gives one; `COUNT(*)` alone gives its 0); `SUM` of a group without values is 0 (SQL: null).
+//! Unsupported, and named so in the error: window functions (`OVER`, `QUALIFY`),
+//! `WITH RECURSIVE`, subqueries in expressions (scalar, `IN (SELECT ..)`, `EXISTS`;
+//! correlated or not), `UNION`, `INTERSECT` and `EXCEPT` without `ALL`, cross, natural
+//! and `USING` joins, `LIKE .. ESCAPE`, functions other than those above.
+//!
+//! Nulls follow SQL (the tests compare with SQLite): a null group key makes one group,
+//! `DISTINCT` keeps one row of nulls, null join keys match nothing, `SUM`, `AVG`, `MIN`
+//! and `MAX` of no values are null, an aggregate without `GROUP BY` over no rows gives
+//! one row (counts 0, the rest null), `ORDER BY` puts nulls first ascending and last
+//! descending, and a comparison with null is null, so `WHERE` drops the row. Differences
+//! from SQL: `/` is true division (`7 / 2` is `3.5`).
 //!
 //! Errors are [`SqlError`]s inside [`dask::Error::Sql`](crate::Error::Sql): a syntax
 //! error with its line and column, an unknown table or column with the names that

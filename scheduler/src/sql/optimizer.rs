@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::plan::{Plan, Source};
+use super::plan::{JoinKind, Plan, Source};
 use crate::dataframe::{BinOp, Expr};
 
 /// The plan with filters pushed down and columns pruned.
@@ -69,10 +69,15 @@ fn push(plan: Plan, mut preds: Vec<Expr>) -> Plan {
             let (ln, rn) = (names(&left), names(&right));
             let (mut lp, mut rp, mut above) = (Vec::new(), Vec::new(), Vec::new());
             for p in preds {
+                // A side whose unmatched rows the join keeps may not be filtered below
+                // it: a row the filter removes would come back null-extended.
                 let cols: Vec<&str> = p.columns();
-                if !cols.is_empty() && cols.iter().all(|c| ln.contains(*c)) {
+                if matches!(kind, JoinKind::Inner | JoinKind::Left)
+                    && !cols.is_empty()
+                    && cols.iter().all(|c| ln.contains(*c))
+                {
                     lp.push(p);
-                } else if kind == super::plan::JoinKind::Inner
+                } else if matches!(kind, JoinKind::Inner | JoinKind::Right)
                     && !cols.is_empty()
                     && cols.iter().all(|c| rn.contains(*c))
                 {
@@ -111,18 +116,25 @@ fn push(plan: Plan, mut preds: Vec<Expr>) -> Plan {
             },
             preds,
         ),
-        Plan::Sort { input, keys, limit } => wrap(
+        Plan::Sort {
+            input,
+            keys,
+            limit,
+            offset,
+        } => wrap(
             Plan::Sort {
                 input: Box::new(push(*input, Vec::new())),
                 keys,
                 limit,
+                offset,
             },
             preds,
         ),
-        Plan::Limit { input, n } => wrap(
+        Plan::Limit { input, n, offset } => wrap(
             Plan::Limit {
                 input: Box::new(push(*input, Vec::new())),
                 n,
+                offset,
             },
             preds,
         ),
@@ -220,6 +232,15 @@ fn map_columns(e: &Expr, f: &mut dyn FnMut(&str) -> String) -> Expr {
             unit: *unit,
             expr: m(expr),
         },
+        Expr::Like {
+            expr,
+            pattern,
+            case_insensitive,
+        } => Expr::Like {
+            expr: m(expr),
+            pattern: pattern.clone(),
+            case_insensitive: *case_insensitive,
+        },
     }
 }
 
@@ -303,7 +324,12 @@ fn prune(plan: Plan, required: Option<BTreeSet<String>>) -> Plan {
                 aggs,
             }
         }
-        Plan::Sort { input, keys, limit } => {
+        Plan::Sort {
+            input,
+            keys,
+            limit,
+            offset,
+        } => {
             let need = required.map(|mut r| {
                 r.extend(keys.iter().map(|k| k.column.clone()));
                 r
@@ -312,11 +338,13 @@ fn prune(plan: Plan, required: Option<BTreeSet<String>>) -> Plan {
                 input: Box::new(prune(*input, need)),
                 keys,
                 limit,
+                offset,
             }
         }
-        Plan::Limit { input, n } => Plan::Limit {
+        Plan::Limit { input, n, offset } => Plan::Limit {
             input: Box::new(prune(*input, required)),
             n,
+            offset,
         },
         Plan::Distinct { input } => Plan::Distinct {
             input: Box::new(prune(*input, None)),

@@ -80,11 +80,16 @@ pub(crate) struct SortKey {
     pub(crate) nulls_first: bool,
 }
 
-/// Inner or left outer join.
+/// Which rows without a match a join keeps (with nulls for the other side's columns).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum JoinKind {
     Inner,
+    /// Every left row.
     Left,
+    /// Every right row.
+    Right,
+    /// Every row of both sides.
+    Full,
 }
 
 /// A logical plan node.
@@ -115,14 +120,20 @@ pub(crate) enum Plan {
         keys: Vec<(Expr, String)>,
         aggs: Vec<AggCall>,
     },
-    /// Rows in order of `keys`; with `limit`, only the first rows (a top-k).
+    /// Rows in order of `keys`, the first `offset` skipped; with `limit`, only the first
+    /// `limit` rows after those (a top-k of `offset + limit`).
     Sort {
         input: Box<Plan>,
         keys: Vec<SortKey>,
         limit: Option<usize>,
+        offset: usize,
     },
-    /// The first `n` rows in partition order.
-    Limit { input: Box<Plan>, n: usize },
+    /// The first `n` rows in partition order after the first `offset`.
+    Limit {
+        input: Box<Plan>,
+        n: usize,
+        offset: usize,
+    },
     /// Rows of `left` and `right` whose `on` columns are equal: left's columns, then
     /// right's (whose names differ from left's).
     Join {
@@ -318,23 +329,44 @@ impl Plan {
                 )?;
                 input.write(f, depth + 1)
             }
-            Plan::Sort { input, keys, limit } => {
+            Plan::Sort {
+                input,
+                keys,
+                limit,
+                offset,
+            } => {
                 let keys: Vec<String> = keys
                     .iter()
                     .map(|k| format!("{} {}", k.column, if k.descending { "DESC" } else { "ASC" }))
                     .collect();
+                let skip = if *offset > 0 {
+                    format!(" OFFSET {offset}")
+                } else {
+                    String::new()
+                };
                 match limit {
-                    Some(k) => writeln!(
+                    Some(k) => {
+                        let top = k.saturating_add(*offset);
+                        writeln!(
+                            f,
+                            "{pad}TopK: {k}{skip} by [{}] (per-partition top-{top}, then merged)",
+                            keys.join(", ")
+                        )?
+                    }
+                    None => writeln!(
                         f,
-                        "{pad}TopK: {k} by [{}] (per-partition top-{k}, then merged)",
+                        "{pad}Sort: [{}]{skip} (into one partition)",
                         keys.join(", ")
                     )?,
-                    None => writeln!(f, "{pad}Sort: [{}] (into one partition)", keys.join(", "))?,
                 }
                 input.write(f, depth + 1)
             }
-            Plan::Limit { input, n } => {
-                writeln!(f, "{pad}Limit: {n}")?;
+            Plan::Limit { input, n, offset } => {
+                match (*n, *offset) {
+                    (usize::MAX, o) => writeln!(f, "{pad}Offset: {o}")?,
+                    (n, 0) => writeln!(f, "{pad}Limit: {n}")?,
+                    (n, o) => writeln!(f, "{pad}Limit: {n} OFFSET {o}")?,
+                }
                 input.write(f, depth + 1)
             }
             Plan::Join {
@@ -347,6 +379,8 @@ impl Plan {
                 let kind = match kind {
                     JoinKind::Inner => "Inner",
                     JoinKind::Left => "Left",
+                    JoinKind::Right => "Right",
+                    JoinKind::Full => "Full",
                 };
                 writeln!(f, "{pad}{kind}Join: on [{}]", on.join(" AND "))?;
                 left.write(f, depth + 1)?;

@@ -43,23 +43,33 @@ fn concat(schema: &SchemaRef, batches: &[&RecordBatch]) -> Result<RecordBatch, A
     arrow_select::concat::concat_batches(schema, batches.iter().copied())
 }
 
-/// `df` sorted by `keys`, cut to the first `limit` rows when given: one partition.
+/// The rows of `batch` from `offset` on, at most `n` of them.
+fn window(batch: &RecordBatch, offset: usize, n: usize) -> RecordBatch {
+    let start = offset.min(batch.num_rows());
+    batch.slice(start, n.min(batch.num_rows() - start))
+}
+
+/// `df` sorted by `keys`, the first `offset` rows skipped and cut to the next `limit`
+/// rows when given: one partition.
 pub(crate) fn sort(
     df: &DataFrame,
     keys: &[SortKey],
     limit: Option<usize>,
+    offset: usize,
 ) -> Result<DataFrame, SqlError> {
     let schema = df.schema();
     let keys: Arc<Vec<SortKey>> = Arc::new(keys.to_vec());
     let node = match limit {
-        Some(k) => {
+        Some(limit) => {
+            // The rows skipped are among the top ones: each partition keeps them too.
+            let k = limit.saturating_add(offset);
             let ks = keys.clone();
             let tops = df.map_partitions("sql-topk", ((*keys).clone(), k), move |b| {
                 let sorted = sort_batch(b, &ks)?;
                 Ok(sorted.slice(0, k.min(sorted.num_rows())))
             })?;
             let (ks, s) = (keys.clone(), schema.clone());
-            try_tree(
+            let merged = try_tree(
                 "sql-topk-merge",
                 ((*keys).clone(), k),
                 tops,
@@ -67,16 +77,29 @@ pub(crate) fn sort(
                     let sorted = sort_batch(&concat(&s, parts)?, &ks)?;
                     Ok::<_, ArrowError>(sorted.slice(0, k.min(sorted.num_rows())))
                 },
-            )
+            );
+            if offset == 0 {
+                merged
+            } else {
+                crate::try_map_many_pure(
+                    "sql-offset",
+                    (offset, limit),
+                    &[merged],
+                    move |b: &[&RecordBatch]| Ok::<_, ArrowError>(window(b[0], offset, limit)),
+                )
+            }
         }
         None => {
             let (ks, s) = (keys.clone(), schema.clone());
             let parts = df.to_delayed();
             crate::try_map_many_pure(
                 "sql-sort",
-                (*keys).clone(),
+                ((*keys).clone(), offset),
                 &parts,
-                move |b: &[&RecordBatch]| sort_batch(&concat(&s, b)?, &ks),
+                move |b: &[&RecordBatch]| {
+                    let sorted = sort_batch(&concat(&s, b)?, &ks)?;
+                    Ok::<_, ArrowError>(window(&sorted, offset, usize::MAX))
+                },
             )
         }
     };
@@ -89,17 +112,21 @@ pub(crate) fn sort(
     ))
 }
 
-/// The first `n` rows of `df` in partition order: one partition.
-pub(crate) fn limit(df: &DataFrame, n: usize) -> Result<DataFrame, SqlError> {
+/// The first `n` rows of `df` in partition order after the first `offset`: one
+/// partition.
+pub(crate) fn limit(df: &DataFrame, n: usize, offset: usize) -> Result<DataFrame, SqlError> {
     let schema = df.schema();
-    let heads = df.map_partitions("sql-limit-chunk", n, move |b| {
-        Ok(b.slice(0, n.min(b.num_rows())))
+    let head = n.saturating_add(offset);
+    let heads = df.map_partitions("sql-limit-chunk", head, move |b| {
+        Ok(b.slice(0, head.min(b.num_rows())))
     })?;
     let s = schema.clone();
-    let node = crate::try_map_many_pure("sql-limit", n, &heads, move |b: &[&RecordBatch]| {
-        let all = concat(&s, b)?;
-        Ok::<_, ArrowError>(all.slice(0, n.min(all.num_rows())))
-    });
+    let node = crate::try_map_many_pure(
+        "sql-limit",
+        (n, offset),
+        &heads,
+        move |b: &[&RecordBatch]| Ok::<_, ArrowError>(window(&concat(&s, b)?, offset, n)),
+    );
     Ok(DataFrame::from_parts(
         vec![node],
         schema,
