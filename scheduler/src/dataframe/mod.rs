@@ -41,6 +41,7 @@ pub(crate) mod reduce;
 mod resample;
 mod rolling;
 mod rowwise;
+mod slide;
 mod shuffle;
 mod split;
 mod task;
