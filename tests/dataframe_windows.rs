@@ -341,6 +341,21 @@ fn a_null_time_in_the_index_is_an_error_for_a_time_window() {
         .with_sorted_index("t");
     let err = df.rolling("2s").mean().compute().unwrap_err().to_string();
     assert!(err.contains("null at row 1"), "{err}");
+    // Leading null times (once read as the smallest time, which sent the window's start
+    // past its end) are the same error.
+    let leading = RecordBatch::try_from_iter([
+        (
+            "t",
+            Arc::new(TimestampNanosecondArray::from(vec![None, None])) as _,
+        ),
+        ("x", Arc::new(Float64Array::from(vec![1.0, 2.0])) as _),
+    ])
+    .unwrap();
+    let nulls_first = DataFrame::from_batches(vec![leading])
+        .unwrap()
+        .with_sorted_index("t");
+    let err = nulls_first.rolling("2s").sum().compute().unwrap_err().to_string();
+    assert!(err.contains("null at row 0"), "{err}");
     // A row window does not read the times: it still runs.
     let out = df.rolling(2).sum().compute().unwrap();
     assert_eq!(floats(out.column(1).as_ref()), [None, Some(3.0), Some(5.0)]);
