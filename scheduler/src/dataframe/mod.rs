@@ -41,8 +41,8 @@ pub(crate) mod reduce;
 mod resample;
 mod rolling;
 mod rowwise;
-mod shuffle;
 mod slide;
+mod shuffle;
 mod split;
 mod task;
 

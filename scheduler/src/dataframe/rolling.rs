@@ -18,7 +18,7 @@ use super::error::DataFrameError;
 use super::expr::{describe_columns, dtype_name};
 use super::freq::parse_freq;
 use super::rowwise::unit_nanos;
-use super::slide::{slide, Extreme, Joined, Std, Sum};
+use super::slide::{slide, Extreme, Std, Sum};
 use super::DataFrame;
 
 /// A rolling window: a number of rows, or a duration of the datetime index.
@@ -267,16 +267,26 @@ fn next_carry(
     arrow_select::concat::concat_batches(schema, [&kept, part])
 }
 
-/// The column `name` of `batch` as floats.
-fn floats(batch: &RecordBatch, name: &str) -> Result<Float64Array, ArrowError> {
-    let c = batch
-        .column_by_name(name)
-        .ok_or_else(|| ArrowError::SchemaError(format!("no column `{name}`")))?;
-    let c = arrow_cast::cast(c.as_ref(), &DataType::Float64)?;
-    c.as_any()
-        .downcast_ref::<Float64Array>()
-        .cloned()
-        .ok_or_else(|| ArrowError::CastError("float64".into()))
+/// The column `name` of `carry` then `part` as one run of floats, nulls read as NaN
+/// (both are missing to every aggregate, as in pandas).
+fn floats(carry: &RecordBatch, part: &RecordBatch, name: &str) -> Result<Vec<f64>, ArrowError> {
+    let mut out = Vec::with_capacity(carry.num_rows() + part.num_rows());
+    for batch in [carry, part] {
+        let c = batch
+            .column_by_name(name)
+            .ok_or_else(|| ArrowError::SchemaError(format!("no column `{name}`")))?;
+        let c = arrow_cast::cast(c.as_ref(), &DataType::Float64)?;
+        let c = c
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .ok_or_else(|| ArrowError::CastError("float64".into()))?;
+        if c.null_count() == 0 {
+            out.extend_from_slice(c.values());
+        } else {
+            out.extend(c.iter().map(|v| v.unwrap_or(f64::NAN)));
+        }
+    }
+    Ok(out)
 }
 
 /// The windows ending at each row of `part`, reading back into `carry`; the carry and
@@ -289,29 +299,24 @@ fn window_part(
     func: Func,
     out_schema: &SchemaRef,
 ) -> Result<RecordBatch, ArrowError> {
-    // The index of carry and partition, for a time window.
-    let (carry_ts, part_ts) = match span {
-        Span::Rows(_) => (
-            Int64Array::from(Vec::<i64>::new()),
-            Int64Array::from(Vec::<i64>::new()),
-        ),
+    let offset = carry.num_rows();
+    // The index of carry then partition, for a time window.
+    let ts = match span {
+        Span::Rows(_) => Vec::new(),
         Span::Time(_) => {
             let ix = index.unwrap_or_default();
-            (stamps(carry, ix)?, stamps(part, ix)?)
+            let mut ts = Vec::with_capacity(offset + part.num_rows());
+            ts.extend_from_slice(stamps(carry, ix)?.values());
+            ts.extend_from_slice(stamps(part, ix)?.values());
+            if let Some(w) = ts.windows(2).find(|w| w[1] < w[0]) {
+                return Err(ArrowError::InvalidArgumentError(format!(
+                    "rolling: the index is not sorted ({} after {}); a time window needs a sorted index",
+                    w[1], w[0]
+                )));
+            }
+            ts
         }
     };
-    let ts = Joined {
-        head: carry_ts.values(),
-        tail: part_ts.values(),
-    };
-    let all = ts.head.len() + ts.tail.len();
-    if let Some(i) = (1..all).find(|&i| ts.get(i) < ts.get(i - 1)) {
-        return Err(ArrowError::InvalidArgumentError(format!(
-            "rolling: the index is not sorted ({} after {}); a time window needs a sorted index",
-            ts.get(i),
-            ts.get(i - 1)
-        )));
-    }
     let mut columns: Vec<ArrayRef> = Vec::new();
     for f in out_schema.fields() {
         if Some(f.name().as_str()) == index {
@@ -321,42 +326,25 @@ fn window_part(
             columns.push(c.clone());
             continue;
         }
-        let (head, tail) = (floats(carry, f.name())?, floats(part, f.name())?);
-        // Nulls are read as NaN (both are missing to every aggregate, as in pandas): a
-        // copy, only for a column that has some.
-        let copied: Vec<f64>;
-        let values = if head.null_count() + tail.null_count() == 0 {
-            Joined {
-                head: head.values(),
-                tail: tail.values(),
-            }
-        } else {
-            copied = head
-                .iter()
-                .chain(tail.iter())
-                .map(|v| v.unwrap_or(f64::NAN))
-                .collect();
-            let (head, tail) = copied.split_at(head.len());
-            Joined { head, tail }
-        };
+        let values = floats(carry, part, f.name())?;
         let out = match span {
             Span::Rows(w) => {
                 // The row and the `w - 1` before it, all of them needed.
                 let start_of = |i: usize| (i + 1).saturating_sub(w);
-                slide_with(func, values, w, start_of)
+                slide_with(func, &values, offset, w, start_of)
             }
             Span::Time(d) => {
                 // The rows in `(t - d, t]`, at least one value: the start only moves on
                 // as the (sorted) index does.
                 let mut start = 0;
                 let start_of = |i: usize| {
-                    let cut = ts.get(i).saturating_sub(d);
-                    while ts.get(start) <= cut {
+                    let cut = ts[i].saturating_sub(d);
+                    while ts[start] <= cut {
                         start += 1;
                     }
                     start
                 };
-                slide_with(func, values, 1, start_of)
+                slide_with(func, &values, offset, 1, start_of)
             }
         };
         columns.push(Arc::new(out));
@@ -367,15 +355,16 @@ fn window_part(
 /// [`slide`] with the accumulator of `func`.
 fn slide_with(
     func: Func,
-    values: Joined<'_, f64>,
+    values: &[f64],
+    offset: usize,
     min_values: usize,
     start_of: impl FnMut(usize) -> usize,
 ) -> Float64Array {
     match func {
-        Func::Sum => slide::<Sum<false>>(values, min_values, start_of),
-        Func::Mean => slide::<Sum<true>>(values, min_values, start_of),
-        Func::Min => slide::<Extreme<true>>(values, min_values, start_of),
-        Func::Max => slide::<Extreme<false>>(values, min_values, start_of),
-        Func::Std => slide::<Std>(values, min_values, start_of),
+        Func::Sum => slide::<Sum<false>>(values, offset, min_values, start_of),
+        Func::Mean => slide::<Sum<true>>(values, offset, min_values, start_of),
+        Func::Min => slide::<Extreme<true>>(values, offset, min_values, start_of),
+        Func::Max => slide::<Extreme<false>>(values, offset, min_values, start_of),
+        Func::Std => slide::<Std>(values, offset, min_values, start_of),
     }
 }

@@ -20,53 +20,34 @@ pub(crate) trait Accumulator: Default {
     fn value(&self) -> Option<f64>;
 }
 
-/// Two slices read as one, without copying them into one: the rows of the earlier
-/// partitions a window reaches back to, then the partition's own.
-#[derive(Clone, Copy)]
-pub(crate) struct Joined<'a, T> {
-    pub(crate) head: &'a [T],
-    pub(crate) tail: &'a [T],
-}
-
-impl<T: Copy> Joined<'_, T> {
-    /// Row `i` of the two (the branch goes the same way for all but the head's rows).
-    pub(crate) fn get(&self, i: usize) -> T {
-        match i.checked_sub(self.head.len()) {
-            Some(j) => self.tail[j],
-            None => self.head[i],
-        }
-    }
-}
-
-/// The aggregate of the window ending at each row `i` of `values.tail` (row
-/// `values.head.len() + k` for the tail's `k`-th), which starts at
+/// The aggregate of the window ending at each row `i` from `offset` on, which starts at
 /// row `start_of(i)` (never before the previous row's start), where NaN is missing (the
 /// caller reads nulls as NaN, as pandas skips both): null where the window has no value
 /// or fewer than `min_values`.
 pub(crate) fn slide<A: Accumulator>(
-    values: Joined<'_, f64>,
+    values: &[f64],
+    offset: usize,
     min_values: usize,
     mut start_of: impl FnMut(usize) -> usize,
 ) -> Float64Array {
-    let offset = values.head.len();
-    let rows = values.tail.len();
+    let rows = values.len().saturating_sub(offset);
     let mut acc = A::default();
     let first = if rows > 0 { start_of(offset) } else { 0 };
     let (mut lo, mut hi) = (first, first);
     let mut out = Vec::with_capacity(rows);
     // Rows without a value are rare: their positions, not a bit per row as they come.
     let mut missing = Vec::new();
-    for end in offset..offset + rows {
+    for end in offset..values.len() {
         let start = start_of(end);
         while hi <= end {
-            let v = values.get(hi);
+            let v = values[hi];
             if !v.is_nan() {
                 acc.add(hi, v);
             }
             hi += 1;
         }
         while lo < start {
-            let v = values.get(lo);
+            let v = values[lo];
             if !v.is_nan() {
                 acc.remove(lo, v);
             }
@@ -217,11 +198,7 @@ mod tests {
     use super::*;
 
     fn run<A: Accumulator>(values: &[f64], w: usize, min_values: usize) -> Vec<Option<f64>> {
-        let values = Joined {
-            head: &[],
-            tail: values,
-        };
-        slide::<A>(values, min_values, |i| (i + 1).saturating_sub(w))
+        slide::<A>(values, 0, min_values, |i| (i + 1).saturating_sub(w))
             .iter()
             .collect()
     }
@@ -231,61 +208,23 @@ mod tests {
         let v = [4.0, f64::NAN, 1.0, 3.0, 2.0, 5.0];
         assert_eq!(
             run::<Sum<false>>(&v, 3, 1),
-            [
-                Some(4.0),
-                Some(4.0),
-                Some(5.0),
-                Some(4.0),
-                Some(6.0),
-                Some(10.0)
-            ]
+            [Some(4.0), Some(4.0), Some(5.0), Some(4.0), Some(6.0), Some(10.0)]
         );
         assert_eq!(
             run::<Sum<true>>(&v, 3, 2),
-            [
-                None,
-                None,
-                Some(2.5),
-                Some(2.0),
-                Some(2.0),
-                Some(10.0 / 3.0)
-            ]
+            [None, None, Some(2.5), Some(2.0), Some(2.0), Some(10.0 / 3.0)]
         );
         assert_eq!(
             run::<Extreme<true>>(&v, 3, 1),
-            [
-                Some(4.0),
-                Some(4.0),
-                Some(1.0),
-                Some(1.0),
-                Some(1.0),
-                Some(2.0)
-            ]
+            [Some(4.0), Some(4.0), Some(1.0), Some(1.0), Some(1.0), Some(2.0)]
         );
         assert_eq!(
             run::<Extreme<false>>(&v, 3, 1),
-            [
-                Some(4.0),
-                Some(4.0),
-                Some(4.0),
-                Some(3.0),
-                Some(3.0),
-                Some(5.0)
-            ]
+            [Some(4.0), Some(4.0), Some(4.0), Some(3.0), Some(3.0), Some(5.0)]
         );
         let std = run::<Std>(&v, 3, 1);
         assert_eq!(std[0], None, "one value has no sample deviation");
         assert!((std[5].unwrap() - 1.527_525_231_651_946_6).abs() < 1e-12);
-    }
-
-    #[test]
-    fn windows_reach_back_into_the_head_but_give_rows_of_the_tail_only() {
-        let values = Joined {
-            head: &[1.0, 2.0],
-            tail: &[3.0, 4.0],
-        };
-        let sums = slide::<Sum<false>>(values, 3, |i| (i + 1).saturating_sub(3));
-        assert_eq!(sums.iter().collect::<Vec<_>>(), [Some(6.0), Some(9.0)]);
     }
 
     #[test]
