@@ -15,7 +15,11 @@ use dask::dataframe::DataFrame;
 use dask::datasets::{timeseries, TimeseriesOptions};
 use dask::{Config, Scheduler};
 
-fn time(runs: usize, what: &str, mut f: impl FnMut() -> Result<usize, Box<dyn Error>>) -> Result<(), Box<dyn Error>> {
+fn time(
+    runs: usize,
+    what: &str,
+    mut f: impl FnMut() -> Result<usize, Box<dyn Error>>,
+) -> Result<(), Box<dyn Error>> {
     let mut ms = Vec::with_capacity(runs);
     let mut rows = 0;
     for _ in 0..runs {
@@ -38,18 +42,31 @@ fn time(runs: usize, what: &str, mut f: impl FnMut() -> Result<usize, Box<dyn Er
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
     let which = args.get(1).map(String::as_str).unwrap_or("both");
-    let runs: usize = args.get(2).map(|r| r.parse()).transpose()?.unwrap_or(5).max(1);
+    let runs: usize = args
+        .get(2)
+        .map(|r| r.parse())
+        .transpose()?
+        .unwrap_or(5)
+        .max(1);
     let cfg = Config::default().scheduler(Scheduler::Threads(2));
     let table: DataFrame = timeseries(TimeseriesOptions::default()).persist()?;
     if matches!(which, "resample" | "both") {
         time(runs, "resample(1h).mean()", || {
-            let out = table.select(["x", "y"]).resample("1h").mean().compute_with(&cfg)?;
+            let out = table
+                .select(["x", "y"])
+                .resample("1h")
+                .mean()
+                .compute_with(&cfg)?;
             Ok(out.num_rows())
         })?;
     }
     if matches!(which, "rolling" | "both") {
         time(runs, "rolling(1min).mean()", || {
-            let out = table.select(["x"]).rolling("1min").mean().compute_with(&cfg)?;
+            let out = table
+                .select(["x"])
+                .rolling("1min")
+                .mean()
+                .compute_with(&cfg)?;
             Ok(out.num_rows())
         })?;
     }

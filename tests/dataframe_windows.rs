@@ -331,7 +331,11 @@ fn a_null_time_in_the_index_is_an_error_for_a_time_window() {
     let part = RecordBatch::try_from_iter([
         (
             "t",
-            Arc::new(TimestampNanosecondArray::from(vec![Some(0), None, Some(2 * SEC)])) as _,
+            Arc::new(TimestampNanosecondArray::from(vec![
+                Some(0),
+                None,
+                Some(2 * SEC),
+            ])) as _,
         ),
         ("x", Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0])) as _),
     ])
@@ -354,7 +358,12 @@ fn a_null_time_in_the_index_is_an_error_for_a_time_window() {
     let nulls_first = DataFrame::from_batches(vec![leading])
         .unwrap()
         .with_sorted_index("t");
-    let err = nulls_first.rolling("2s").sum().compute().unwrap_err().to_string();
+    let err = nulls_first
+        .rolling("2s")
+        .sum()
+        .compute()
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("null at row 0"), "{err}");
     // A row window does not read the times: it still runs.
     let out = df.rolling(2).sum().compute().unwrap();
@@ -365,7 +374,9 @@ fn a_null_time_in_the_index_is_an_error_for_a_time_window() {
 fn eager_bins(ts: &[i64], xs: &[Option<f64>], secs: i64) -> BTreeMap<i64, Vec<f64>> {
     let mut bins: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
     for (t, x) in ts.iter().zip(xs) {
-        let values = bins.entry(t.div_euclid(secs * SEC) * secs * SEC).or_default();
+        let values = bins
+            .entry(t.div_euclid(secs * SEC) * secs * SEC)
+            .or_default();
         values.extend(x.filter(|v| !v.is_nan()));
     }
     bins

@@ -41,8 +41,8 @@ pub(crate) mod reduce;
 mod resample;
 mod rolling;
 mod rowwise;
-mod slide;
 mod shuffle;
+mod slide;
 mod split;
 mod task;
 

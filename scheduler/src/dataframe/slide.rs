@@ -208,19 +208,47 @@ mod tests {
         let v = [4.0, f64::NAN, 1.0, 3.0, 2.0, 5.0];
         assert_eq!(
             run::<Sum<false>>(&v, 3, 1),
-            [Some(4.0), Some(4.0), Some(5.0), Some(4.0), Some(6.0), Some(10.0)]
+            [
+                Some(4.0),
+                Some(4.0),
+                Some(5.0),
+                Some(4.0),
+                Some(6.0),
+                Some(10.0)
+            ]
         );
         assert_eq!(
             run::<Sum<true>>(&v, 3, 2),
-            [None, None, Some(2.5), Some(2.0), Some(2.0), Some(10.0 / 3.0)]
+            [
+                None,
+                None,
+                Some(2.5),
+                Some(2.0),
+                Some(2.0),
+                Some(10.0 / 3.0)
+            ]
         );
         assert_eq!(
             run::<Extreme<true>>(&v, 3, 1),
-            [Some(4.0), Some(4.0), Some(1.0), Some(1.0), Some(1.0), Some(2.0)]
+            [
+                Some(4.0),
+                Some(4.0),
+                Some(1.0),
+                Some(1.0),
+                Some(1.0),
+                Some(2.0)
+            ]
         );
         assert_eq!(
             run::<Extreme<false>>(&v, 3, 1),
-            [Some(4.0), Some(4.0), Some(4.0), Some(3.0), Some(3.0), Some(5.0)]
+            [
+                Some(4.0),
+                Some(4.0),
+                Some(4.0),
+                Some(3.0),
+                Some(3.0),
+                Some(5.0)
+            ]
         );
         let std = run::<Std>(&v, 3, 1);
         assert_eq!(std[0], None, "one value has no sample deviation");
