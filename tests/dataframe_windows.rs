@@ -278,3 +278,137 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_carry_sliced_from_a_long_partition_then_extended_by_short_ones() {
+    // Partitions of 5, 1, 1 and 4 rows, one row a second: the carry after the first is a
+    // slice of it (the partition is longer than the window), the next two extend it, and
+    // the 4 s window at the eighth row reaches back over three partitions. A null value
+    // and a NaN are missing, not zeros.
+    let ts: Vec<i64> = (0..11).map(|i| i * SEC).collect();
+    let xs = vec![
+        Some(1.0),
+        Some(2.0),
+        Some(4.0),
+        Some(8.0),
+        Some(16.0),
+        None,
+        Some(32.0),
+        Some(64.0),
+        Some(f64::NAN),
+        Some(128.0),
+        Some(256.0),
+    ];
+    let df = frame(&ts, &xs, &[5, 6, 7]);
+    assert_eq!(df.npartitions(), 4);
+    let sums = floats(df.rolling("4s").sum().compute().unwrap().column(1).as_ref());
+    assert_eq!(
+        sums,
+        [1.0, 3.0, 7.0, 15.0, 30.0, 28.0, 56.0, 112.0, 96.0, 224.0, 448.0].map(Some)
+    );
+    // Two-row windows: the null and the NaN leave windows one value short.
+    let by_rows = floats(df.rolling(2).max().compute().unwrap().column(1).as_ref());
+    assert_eq!(
+        by_rows,
+        [
+            None,
+            Some(2.0),
+            Some(4.0),
+            Some(8.0),
+            Some(16.0),
+            None,
+            None,
+            Some(64.0),
+            None,
+            None,
+            Some(256.0)
+        ]
+    );
+}
+
+#[test]
+fn a_null_time_in_the_index_is_an_error_for_a_time_window() {
+    let part = RecordBatch::try_from_iter([
+        (
+            "t",
+            Arc::new(TimestampNanosecondArray::from(vec![
+                Some(0),
+                None,
+                Some(2 * SEC),
+            ])) as _,
+        ),
+        ("x", Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0])) as _),
+    ])
+    .unwrap();
+    let df = DataFrame::from_batches(vec![part])
+        .unwrap()
+        .with_sorted_index("t");
+    let err = df.rolling("2s").mean().compute().unwrap_err().to_string();
+    assert!(err.contains("null at row 1"), "{err}");
+    // Leading null times (once read as the smallest time, which sent the window's start
+    // past its end) are the same error.
+    let leading = RecordBatch::try_from_iter([
+        (
+            "t",
+            Arc::new(TimestampNanosecondArray::from(vec![None, None])) as _,
+        ),
+        ("x", Arc::new(Float64Array::from(vec![1.0, 2.0])) as _),
+    ])
+    .unwrap();
+    let nulls_first = DataFrame::from_batches(vec![leading])
+        .unwrap()
+        .with_sorted_index("t");
+    let err = nulls_first
+        .rolling("2s")
+        .sum()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("null at row 0"), "{err}");
+    // A row window does not read the times: it still runs.
+    let out = df.rolling(2).sum().compute().unwrap();
+    assert_eq!(floats(out.column(1).as_ref()), [None, Some(3.0), Some(5.0)]);
+}
+
+/// The bins of `ts` every `secs` seconds, with the present values of each.
+fn eager_bins(ts: &[i64], xs: &[Option<f64>], secs: i64) -> BTreeMap<i64, Vec<f64>> {
+    let mut bins: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+    for (t, x) in ts.iter().zip(xs) {
+        let values = bins
+            .entry(t.div_euclid(secs * SEC) * secs * SEC)
+            .or_default();
+        values.extend(x.filter(|v| !v.is_nan()));
+    }
+    bins
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    // Bins of 20 to 40 s hold 13 or more rows on average (gaps of 0 to 3 s), so the
+    // grouped aggregation takes whole runs of a bin at once; with a null among the values
+    // it goes row by row. Both against the eager bins of the concatenated rows.
+    #[test]
+    fn resample_matches_eager_bins_across_partitions((ts, xs, cuts) in series(), secs in 20i64..40, nulls in any::<bool>()) {
+        let xs: Vec<Option<f64>> = if nulls { xs } else { xs.iter().map(|x| Some(x.unwrap_or(f64::NAN))).collect() };
+        let df = frame(&ts, &xs, &cuts);
+        let bins = eager_bins(&ts, &xs, secs);
+        let rule = format!("{secs}s");
+        for func in ["sum", "mean", "min", "max", "std", "count"] {
+            let r = df.resample(&rule);
+            let out = match func { "sum" => r.sum(), "mean" => r.mean(), "min" => r.min(), "max" => r.max(), "count" => r.count(), _ => r.std() }.compute().unwrap();
+            prop_assert_eq!(stamps(out.column(0).as_ref()), bins.keys().copied().collect::<Vec<_>>());
+            let got = floats(out.column(1).as_ref());
+            for (b, values) in bins.values().enumerate() {
+                let want = match func {
+                    "count" => Some(values.len() as f64),
+                    // pandas: the sum of no values is 0.
+                    "sum" if values.is_empty() => Some(0.0),
+                    _ if values.is_empty() => None,
+                    _ => eager(values, func),
+                };
+                prop_assert!(close(got[b], want), "{} {} bin {}: {:?} vs {:?}", func, rule, b, got[b], want);
+            }
+        }
+    }
+}

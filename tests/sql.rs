@@ -124,7 +124,13 @@ fn hourly_date_trunc_equals_resample() {
     let want = ts().select(["x"]).resample("1h").mean().compute().unwrap();
     assert_eq!(got.num_rows(), 4 * 24);
     assert_eq!(floats(&got, "hour"), floats(&want, "timestamp"));
-    assert_eq!(floats(&got, "x"), floats(&want, "x"));
+    // The group-by sums row by row, resample a run of rows at a time: the means agree
+    // to rounding.
+    let (got_x, want_x) = (floats(&got, "x"), floats(&want, "x"));
+    assert_eq!(got_x.len(), want_x.len());
+    for (g, w) in got_x.iter().zip(&want_x) {
+        assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{g} vs {w}");
+    }
     assert!(floats(&got, "n").iter().all(|&n| n == 60.0));
     // Days and months, too.
     let days = ctx

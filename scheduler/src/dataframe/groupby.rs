@@ -291,6 +291,9 @@ impl Reader {
     }
 }
 
+/// The run length from which [`State::push_floats`] takes a run's moments first.
+const LONG_RUN: usize = 8;
+
 /// The running state of one aggregate in one group.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum State {
@@ -408,6 +411,45 @@ impl State {
             State::Last(cur) => *cur = Some(Value::Float(v)),
             // Integer sums never read a float column.
             State::SumInt(_) | State::SumIntOrNull(..) => {}
+        }
+    }
+
+    /// [`push_float`](Self::push_float) for each value of `values` that is not NaN, in
+    /// one pass per state rather than one dispatch per value: sums and moments of the
+    /// run are taken first (see [`Moments::of_floats`]) and merged in.
+    fn push_floats(&mut self, values: &[f64]) {
+        if values.len() < LONG_RUN {
+            // Too short to pay for a merge.
+            for &v in values {
+                if !v.is_nan() {
+                    self.push_float(v);
+                }
+            }
+            return;
+        }
+        match self {
+            State::SumFloat(s) => {
+                let mut lanes = [0.0f64; 4];
+                let mut chunks = values.chunks_exact(4);
+                for c in &mut chunks {
+                    for k in 0..4 {
+                        lanes[k] += if c[k].is_nan() { 0.0 } else { c[k] };
+                    }
+                }
+                for &v in chunks.remainder() {
+                    lanes[0] += if v.is_nan() { 0.0 } else { v };
+                }
+                *s += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+            }
+            State::Moments(m) => *m = m.merge(&Moments::of_floats(values)),
+            State::Count(n) => *n += values.iter().filter(|v| !v.is_nan()).count() as u64,
+            _ => {
+                for &v in values {
+                    if !v.is_nan() {
+                        self.push_float(v);
+                    }
+                }
+            }
         }
     }
 
@@ -762,36 +804,105 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
         })
         .collect::<Result<Vec<_>, ArrowError>>()?;
     let mut out = Partial::default();
-    let ids = group_ids(&keys, &mut out, fresh, batch.num_rows(), plan.dropna);
+    // One integer key (time bins, sorted ids) is read as runs of equal values straight
+    // from the column, so rows of a group lying together are aggregated a run at a time;
+    // other keys (and an integer key whose nulls form a group, for SQL) give a group per
+    // row.
+    let rows = match keys.as_slice() {
+        [Reader::Int(ints)] if plan.dropna => Rows::Runs(int_runs(ints, &mut out, fresh)),
+        _ => Rows::Ids(group_ids(
+            &keys,
+            &mut out,
+            fresh,
+            batch.num_rows(),
+            plan.dropna,
+        )),
+    };
     // Column by column: the reader's kind is matched once per column, not per row.
     for (j, reader) in values.iter().enumerate() {
-        match reader {
-            Reader::Float(a) => {
+        match (reader, &rows) {
+            (Reader::Float(a), Rows::Runs(runs)) if a.null_count() == 0 => {
+                for &(start, end, g) in runs {
+                    out.states[g][j].push_floats(&a.values()[start..end]);
+                }
+            }
+            (Reader::Float(a), _) => {
                 let present = |i: usize| a.is_valid(i) && !a.value(i).is_nan();
-                for (i, g) in ids.iter().enumerate() {
-                    if let Some(g) = *g {
-                        if present(i) {
-                            out.states[g][j].push_float(a.value(i));
-                        }
+                rows.for_each(|i, g| {
+                    if present(i) {
+                        out.states[g][j].push_float(a.value(i));
                     }
-                }
+                });
             }
-            _ => {
-                for (i, g) in ids.iter().enumerate() {
-                    if let Some(g) = *g {
-                        out.states[g][j].update(reader, i);
-                    }
-                }
-            }
+            _ => rows.for_each(|i, g| out.states[g][j].update(reader, i)),
         }
     }
     Ok(out)
 }
 
+/// Which group each row of a partition is in.
+enum Rows {
+    /// Each row's group, `None` where a key is null.
+    Ids(Vec<Option<usize>>),
+    /// Runs of consecutive rows in one group, as `(start, end, group)`; rows with a null
+    /// key are in none.
+    Runs(Vec<(usize, usize, usize)>),
+}
+
+impl Rows {
+    /// Calls `f(row, group)` for every row in a group, in row order.
+    fn for_each(&self, mut f: impl FnMut(usize, usize)) {
+        match self {
+            Rows::Ids(ids) => {
+                for (i, g) in ids.iter().enumerate() {
+                    if let Some(g) = *g {
+                        f(i, g);
+                    }
+                }
+            }
+            Rows::Runs(runs) => {
+                for &(start, end, g) in runs {
+                    for i in start..end {
+                        f(i, g);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The runs of equal values of one integer key (groups added to `out` in order of first
+/// appearance): one lookup a run, not a row.
+fn int_runs(ints: &Int64Array, out: &mut Partial, fresh: &[State]) -> Vec<(usize, usize, usize)> {
+    let values = ints.values();
+    let valid = |i: usize| ints.is_valid(i);
+    let mut local: HashMap<i64, usize> = HashMap::new();
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < values.len() {
+        if !valid(i) {
+            i += 1;
+            continue;
+        }
+        let v = values[i];
+        let mut end = i + 1;
+        while end < values.len() && values[end] == v && valid(end) {
+            end += 1;
+        }
+        let g = *local
+            .entry(v)
+            .or_insert_with(|| out.group(vec![Value::Int(v)], fresh));
+        runs.push((i, end, g));
+        i = end;
+    }
+    runs
+}
+
 /// Each row's group in `out` (new groups added in order of first appearance), `None`
-/// where a key is null and `dropna` (else a null key part is [`Value::Null`]). One string key, the common case (`groupby("name")`), is looked
-/// up by reference, so only a group's first row copies its key; one integer key is
-/// looked up as itself.
+/// where a key is null and `dropna` (else a null key part is [`Value::Null`]). One string
+/// key, the common case (`groupby("name")`), is looked up by reference, so only a group's
+/// first row copies its key; one integer key is looked up as itself (and goes through
+/// [`int_runs`] instead when null keys are dropped).
 fn group_ids(
     keys: &[Reader],
     out: &mut Partial,
@@ -1006,5 +1117,28 @@ impl Hasher for Fnv {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
         self.0 = h;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_runs_break_at_a_new_value_and_skip_null_keys() {
+        let keys = Int64Array::from(vec![
+            Some(5),
+            Some(5),
+            None,
+            Some(5),
+            Some(7),
+            Some(7),
+            Some(5),
+        ]);
+        let mut out = Partial::default();
+        let runs = int_runs(&keys, &mut out, &[State::Count(0)]);
+        assert_eq!(runs, [(0, 2, 0), (3, 4, 0), (4, 6, 1), (6, 7, 0)]);
+        assert_eq!(out.keys, [vec![Value::Int(5)], vec![Value::Int(7)]]);
+        assert!(int_runs(&Int64Array::from(vec![None, None]), &mut out, &[]).is_empty());
     }
 }

@@ -43,6 +43,7 @@ mod resample;
 mod rolling;
 mod rowwise;
 mod shuffle;
+mod slide;
 mod split;
 mod task;
 

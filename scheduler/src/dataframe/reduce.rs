@@ -66,6 +66,54 @@ impl Moments {
         m
     }
 
+    /// The state of a run of values (NaN skipped), in two passes as [`of`](Self::of),
+    /// each with four running sums so the additions do not wait on one another: the
+    /// grouped aggregates feed it the rows of one group that lie together (a time bin of
+    /// a sorted index), and merge the result into the group. `min` and `max` are left
+    /// empty, as [`push`](Self::push) leaves them: the grouped aggregates never read them.
+    pub(crate) fn of_floats(values: &[f64]) -> Moments {
+        let mut sums = [0.0f64; 4];
+        let mut counts = [0u64; 4];
+        let mut chunks = values.chunks_exact(4);
+        for c in &mut chunks {
+            for k in 0..4 {
+                let present = !c[k].is_nan();
+                sums[k] += if present { c[k] } else { 0.0 };
+                counts[k] += u64::from(present);
+            }
+        }
+        for &v in chunks.remainder() {
+            let present = !v.is_nan();
+            sums[0] += if present { v } else { 0.0 };
+            counts[0] += u64::from(present);
+        }
+        let count: u64 = counts.iter().sum();
+        if count == 0 {
+            return Moments::EMPTY;
+        }
+        let sum = (sums[0] + sums[1]) + (sums[2] + sums[3]);
+        let mean = sum / count as f64;
+        let mut squares = [0.0f64; 4];
+        let mut chunks = values.chunks_exact(4);
+        for c in &mut chunks {
+            for k in 0..4 {
+                let d = c[k] - mean;
+                squares[k] += if c[k].is_nan() { 0.0 } else { d * d };
+            }
+        }
+        for &v in chunks.remainder() {
+            let d = v - mean;
+            squares[0] += if v.is_nan() { 0.0 } else { d * d };
+        }
+        Moments {
+            count,
+            mean,
+            m2: (squares[0] + squares[1]) + (squares[2] + squares[3]),
+            sum,
+            ..Moments::EMPTY
+        }
+    }
+
     /// Adds one value (Welford's update: stable without a second pass).
     pub(crate) fn push(&mut self, v: f64) {
         self.count += 1;
@@ -339,4 +387,27 @@ fn column_moments(batch: &RecordBatch, name: &str) -> Result<Moments, ArrowError
         .downcast_ref::<Float64Array>()
         .ok_or_else(|| ArrowError::CastError("not float64 after a cast to float64".into()))?;
     Ok(Moments::of(values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Moments;
+
+    #[test]
+    fn moments_of_a_run_agree_with_one_value_at_a_time() {
+        // Seven values (one chunk of four and a remainder), a NaN among them skipped.
+        let values = [3.5, -1.0, f64::NAN, 2.25, 1e8, -7.0, 0.5];
+        let run = Moments::of_floats(&values);
+        let mut one_by_one = Moments::EMPTY;
+        for v in values.iter().filter(|v| !v.is_nan()) {
+            one_by_one.push(*v);
+        }
+        assert_eq!(run.count, 6);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(1.0);
+        assert!(close(run.sum, one_by_one.sum));
+        assert!(close(run.mean, one_by_one.mean));
+        assert!(close(run.m2, one_by_one.m2), "{} {}", run.m2, one_by_one.m2);
+        assert_eq!(Moments::of_floats(&[f64::NAN, f64::NAN]).count, 0);
+        assert_eq!(Moments::of_floats(&[]).count, 0);
+    }
 }

@@ -5,7 +5,10 @@
 //! within the window's duration of the last timestamp for a time window). Carries form
 //! a chain of small tasks, so a window may span any number of partitions, empty or
 //! short ones included (Dask's `map_overlap` reaches one partition back only:
-//! dask#4248).
+//! dask#4248). A task copies only the index and the one column it aggregates into a
+//! contiguous run (the sliding loop reads it twice a row; reading two slices with a
+//! branch per read cost more than the copy), never the whole batches; a carry is a
+//! slice of the partition unless the partition is shorter than the window.
 
 use std::sync::Arc;
 
@@ -16,6 +19,7 @@ use super::error::DataFrameError;
 use super::expr::{describe_columns, dtype_name};
 use super::freq::parse_freq;
 use super::rowwise::unit_nanos;
+use super::slide::{slide, Extreme, Std, Sum};
 use super::DataFrame;
 
 /// A rolling window: a number of rows, or a duration of the datetime index.
@@ -177,14 +181,12 @@ impl Rolling {
         let mut outputs = Vec::with_capacity(parts.len());
         for part in &parts {
             let inputs = [carry.clone(), part.clone()];
-            let (s, ix, out) = (schema.clone(), index.clone(), out_schema.clone());
+            let (ix, out) = (index.clone(), out_schema.clone());
             outputs.push(super::task::try_task(
                 "rolling",
                 &tag,
                 &inputs,
-                move |b: &[&RecordBatch]| {
-                    window_part(b[0], b[1], &s, ix.as_deref(), span, func, &out)
-                },
+                move |b: &[&RecordBatch]| window_part(b[0], b[1], ix.as_deref(), span, func, &out),
             ));
             let (s, ix) = (schema.clone(), index.clone());
             carry = super::task::try_task(
@@ -204,7 +206,9 @@ impl Rolling {
     }
 }
 
-fn ints(batch: &RecordBatch, column: &str) -> Result<Vec<i64>, ArrowError> {
+/// The index of `batch` as integers (the column's own values, not a copy). A null time
+/// is an error: no window can end or start at it.
+fn stamps(batch: &RecordBatch, column: &str) -> Result<Int64Array, ArrowError> {
     let c = batch
         .column_by_name(column)
         .ok_or_else(|| ArrowError::SchemaError(format!("no column `{column}`")))?;
@@ -213,10 +217,18 @@ fn ints(batch: &RecordBatch, column: &str) -> Result<Vec<i64>, ArrowError> {
         .as_any()
         .downcast_ref::<Int64Array>()
         .ok_or_else(|| ArrowError::CastError("index as int64".into()))?;
-    Ok(c.iter().map(|v| v.unwrap_or(i64::MIN)).collect())
+    if let Some(row) = c.nulls().and_then(|n| n.iter().position(|valid| !valid)) {
+        return Err(ArrowError::InvalidArgumentError(format!(
+            "rolling: the index `{column}` is null at row {row} of a partition; a time window needs a time on every row"
+        )));
+    }
+    Ok(c.clone())
 }
 
-/// The rows of `carry` then `part` that later windows can still reach.
+/// The rows of `carry` then `part` that later windows can still reach. Where they all
+/// lie in `part` (the common case: a partition longer than the window) the carry is a
+/// slice of `part`, not a copy; only a part shorter than the window is concatenated
+/// behind the end of the carry it extends.
 fn next_carry(
     carry: &RecordBatch,
     part: &RecordBatch,
@@ -224,186 +236,136 @@ fn next_carry(
     index: Option<&str>,
     span: Span,
 ) -> Result<RecordBatch, ArrowError> {
-    let all = arrow_select::concat::concat_batches(schema, [carry, part])?;
-    let n = all.num_rows();
-    let keep_from = match span {
-        Span::Rows(w) => n.saturating_sub(w - 1),
+    let (c, n) = (carry.num_rows(), part.num_rows());
+    // Where the kept rows start in `part`, and, when `part` alone is too short, in `carry`.
+    let (from_part, from_carry) = match span {
+        Span::Rows(w) => {
+            let want = w - 1;
+            if n >= want {
+                (n - want, c)
+            } else {
+                (0, c.saturating_sub(want - n))
+            }
+        }
         Span::Time(d) => {
-            let ts = ints(&all, index.unwrap_or_default())?;
-            match ts.last() {
-                Some(&last) => ts.partition_point(|&t| t <= last.saturating_sub(d)),
-                None => n,
+            let ix = index.unwrap_or_default();
+            let part_ts = stamps(part, ix)?;
+            let carry_ts = stamps(carry, ix)?;
+            let Some(&last) = part_ts.values().last().or(carry_ts.values().last()) else {
+                return Ok(carry.clone());
+            };
+            let cut = last.saturating_sub(d);
+            match part_ts.values().partition_point(|&t| t <= cut) {
+                0 => (0, carry_ts.values().partition_point(|&t| t <= cut)),
+                k => (k, c),
             }
         }
     };
-    Ok(all.slice(keep_from, n - keep_from))
+    if from_carry == c {
+        return Ok(part.slice(from_part, n - from_part));
+    }
+    let kept = carry.slice(from_carry, c - from_carry);
+    arrow_select::concat::concat_batches(schema, [&kept, part])
 }
 
+/// The column `name` of `carry` then `part` as one run of floats, nulls read as NaN
+/// (both are missing to every aggregate, as in pandas).
+fn floats(carry: &RecordBatch, part: &RecordBatch, name: &str) -> Result<Vec<f64>, ArrowError> {
+    let mut out = Vec::with_capacity(carry.num_rows() + part.num_rows());
+    for batch in [carry, part] {
+        let c = batch
+            .column_by_name(name)
+            .ok_or_else(|| ArrowError::SchemaError(format!("no column `{name}`")))?;
+        let c = arrow_cast::cast(c.as_ref(), &DataType::Float64)?;
+        let c = c
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .ok_or_else(|| ArrowError::CastError("float64".into()))?;
+        if c.null_count() == 0 {
+            out.extend_from_slice(c.values());
+        } else {
+            out.extend(c.iter().map(|v| v.unwrap_or(f64::NAN)));
+        }
+    }
+    Ok(out)
+}
+
+/// The windows ending at each row of `part`, reading back into `carry`: the batches are
+/// never concatenated, only the index and each aggregated column are copied into one run.
 fn window_part(
     carry: &RecordBatch,
     part: &RecordBatch,
-    schema: &SchemaRef,
     index: Option<&str>,
     span: Span,
     func: Func,
     out_schema: &SchemaRef,
 ) -> Result<RecordBatch, ArrowError> {
-    let all = arrow_select::concat::concat_batches(schema, [carry, part])?;
     let offset = carry.num_rows();
-    let n = all.num_rows();
-    // The first row of each output row's window, and how many values it needs.
-    let (starts, min_values): (Vec<usize>, usize) = match span {
-        Span::Rows(w) => ((offset..n).map(|i| (i + 1).saturating_sub(w)).collect(), w),
-        Span::Time(d) => {
-            let ts = ints(&all, index.unwrap_or_default())?;
+    // The index of carry then partition, for a time window.
+    let ts = match span {
+        Span::Rows(_) => Vec::new(),
+        Span::Time(_) => {
+            let ix = index.unwrap_or_default();
+            let mut ts = Vec::with_capacity(offset + part.num_rows());
+            ts.extend_from_slice(stamps(carry, ix)?.values());
+            ts.extend_from_slice(stamps(part, ix)?.values());
             if let Some(w) = ts.windows(2).find(|w| w[1] < w[0]) {
                 return Err(ArrowError::InvalidArgumentError(format!(
                     "rolling: the index is not sorted ({} after {}); a time window needs a sorted index",
                     w[1], w[0]
                 )));
             }
-            let mut start = 0;
-            let starts = (0..n)
-                .map(|i| {
-                    while ts[start] <= ts[i].saturating_sub(d) {
-                        start += 1;
-                    }
-                    start
-                })
-                .skip(offset)
-                .collect();
-            (starts, 1)
+            ts
         }
     };
     let mut columns: Vec<ArrayRef> = Vec::new();
     for f in out_schema.fields() {
-        let c = all
-            .column_by_name(f.name())
-            .ok_or_else(|| ArrowError::SchemaError(format!("no column `{}`", f.name())))?;
         if Some(f.name().as_str()) == index {
-            columns.push(c.slice(offset, n - offset));
+            let c = part
+                .column_by_name(f.name())
+                .ok_or_else(|| ArrowError::SchemaError(format!("no column `{}`", f.name())))?;
+            columns.push(c.clone());
             continue;
         }
-        let c = arrow_cast::cast(c.as_ref(), &DataType::Float64)?;
-        let values = c
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .ok_or_else(|| ArrowError::CastError("float64".into()))?;
-        let out = slide(values, &starts, offset, min_values, func);
+        let values = floats(carry, part, f.name())?;
+        let out = match span {
+            Span::Rows(w) => {
+                // The row and the `w - 1` before it, all of them needed.
+                let start_of = |i: usize| (i + 1).saturating_sub(w);
+                slide_with(func, &values, offset, w, start_of)
+            }
+            Span::Time(d) => {
+                // The rows in `(t - d, t]`, at least one value: the start only moves on
+                // as the (sorted) index does.
+                let mut start = 0;
+                let start_of = |i: usize| {
+                    let cut = ts[i].saturating_sub(d);
+                    while ts[start] <= cut {
+                        start += 1;
+                    }
+                    start
+                };
+                slide_with(func, &values, offset, 1, start_of)
+            }
+        };
         columns.push(Arc::new(out));
     }
     RecordBatch::try_new(out_schema.clone(), columns)
 }
 
-/// The aggregate of every window `[starts[k], offset + k]` of `values`, in one pass: the
-/// window slides forward (both ends only move on), so each value is added once and
-/// removed once. Sums are compensated (Neumaier), the variance is Welford's with
-/// removal, min and max come from a monotonic queue of positions. NaN and nulls are
-/// missing, as in pandas: not values of the window.
-fn slide(
-    values: &Float64Array,
-    starts: &[usize],
+/// [`slide`] with the accumulator of `func`.
+fn slide_with(
+    func: Func,
+    values: &[f64],
     offset: usize,
     min_values: usize,
-    func: Func,
+    start_of: impl FnMut(usize) -> usize,
 ) -> Float64Array {
-    let present = |j: usize| values.is_valid(j) && !values.value(j).is_nan();
-    let mut w = Running::default();
-    let mut queue: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
-    let (mut lo, mut hi) = (
-        starts.first().copied().unwrap_or(0),
-        starts.first().copied().unwrap_or(0),
-    );
-    let keep = |a: f64, b: f64| match func {
-        // Positions whose value a later one beats leave the queue's back.
-        Func::Min => a < b,
-        _ => a > b,
-    };
-    starts
-        .iter()
-        .enumerate()
-        .map(|(k, &start)| {
-            let end = offset + k;
-            while hi <= end {
-                if present(hi) {
-                    let v = values.value(hi);
-                    w.add(v);
-                    if matches!(func, Func::Min | Func::Max) {
-                        while queue.back().is_some_and(|&b| !keep(values.value(b), v)) {
-                            queue.pop_back();
-                        }
-                        queue.push_back(hi);
-                    }
-                }
-                hi += 1;
-            }
-            while lo < start {
-                if present(lo) {
-                    w.remove(values.value(lo));
-                }
-                lo += 1;
-            }
-            while queue.front().is_some_and(|&f| f < start) {
-                queue.pop_front();
-            }
-            if w.count == 0 || w.count < min_values {
-                return None;
-            }
-            let n = w.count as f64;
-            match func {
-                Func::Sum => Some(w.sum()),
-                Func::Mean => Some(w.sum() / n),
-                Func::Min | Func::Max => queue.front().map(|&f| values.value(f)),
-                Func::Std => (w.count > 1).then(|| (w.m2.max(0.0) / (n - 1.0)).sqrt()),
-            }
-        })
-        .collect()
-}
-
-/// The running state of one window.
-#[derive(Default)]
-struct Running {
-    count: usize,
-    /// Neumaier's compensated sum: `total + compensation`.
-    total: f64,
-    compensation: f64,
-    mean: f64,
-    m2: f64,
-}
-
-impl Running {
-    fn sum(&self) -> f64 {
-        self.total + self.compensation
-    }
-
-    fn accumulate(&mut self, v: f64) {
-        let t = self.total + v;
-        if self.total.abs() >= v.abs() {
-            self.compensation += (self.total - t) + v;
-        } else {
-            self.compensation += (v - t) + self.total;
-        }
-        self.total = t;
-    }
-
-    fn add(&mut self, v: f64) {
-        self.count += 1;
-        self.accumulate(v);
-        let delta = v - self.mean;
-        self.mean += delta / self.count as f64;
-        self.m2 += delta * (v - self.mean);
-    }
-
-    fn remove(&mut self, v: f64) {
-        self.count -= 1;
-        if self.count == 0 {
-            // Nothing left: start clean, with no residue of rounding.
-            *self = Running::default();
-            return;
-        }
-        self.accumulate(-v);
-        let delta = v - self.mean;
-        self.mean -= delta / self.count as f64;
-        self.m2 -= delta * (v - self.mean);
+    match func {
+        Func::Sum => slide::<Sum<false>>(values, offset, min_values, start_of),
+        Func::Mean => slide::<Sum<true>>(values, offset, min_values, start_of),
+        Func::Min => slide::<Extreme<true>>(values, offset, min_values, start_of),
+        Func::Max => slide::<Extreme<false>>(values, offset, min_values, start_of),
+        Func::Std => slide::<Std>(values, offset, min_values, start_of),
     }
 }

@@ -222,7 +222,21 @@ impl RowOp {
                     .as_any()
                     .downcast_ref::<arrow_array::Int64Array>()
                     .ok_or_else(|| ArrowError::CastError("timestamp as int64".into()))?;
-                let binned: arrow_array::Int64Array = raw.unary(|t: i64| t.div_euclid(step) * step);
+                // A sorted index stays in one bin for many rows: the bin of the row
+                // before is tried first, so the division runs once a bin, not once a row.
+                let (mut lo, mut hi) = (0i64, 0i64);
+                let values: Vec<i64> = raw
+                    .values()
+                    .iter()
+                    .map(|&t| {
+                        if t < lo || t >= hi {
+                            lo = t.div_euclid(step).wrapping_mul(step);
+                            hi = lo.saturating_add(step);
+                        }
+                        lo
+                    })
+                    .collect();
+                let binned = arrow_array::Int64Array::new(values.into(), raw.nulls().cloned());
                 let binned = arrow_cast::cast(&binned, target)?;
                 let mut columns = batch.columns().to_vec();
                 columns.push(binned);
