@@ -261,8 +261,8 @@ fn rows(
             }
         }
     }
-    for i in whole..bytes.len() {
-        if (bytes[i] == b',' || bytes[i] == b'\n') && !at(i, line)? {
+    for (i, &b) in bytes.iter().enumerate().skip(whole) {
+        if (b == b',' || b == b'\n') && !at(i, line)? {
             return Ok(false);
         }
     }
