@@ -244,6 +244,32 @@ fn memory_child(csv_dir: &Path) -> BoxResult<()> {
     Ok(())
 }
 
+/// The read_csv + groupby row alone, for work on the CSV reader: writes the 30 files
+/// under `DIR/csv` when they are not there yet, then prints each run's time and the
+/// peak memory of one run in a fresh process.
+fn read_csv_only(data: &Path, runs: usize) -> BoxResult<()> {
+    let csv_dir = data.join("csv");
+    let pattern = csv_dir.join("*.csv").to_string_lossy().into_owned();
+    if read_csv(&pattern).is_err() {
+        std::fs::create_dir_all(&csv_dir)?;
+        timeseries(options("1s")).to_csv(&pattern)?;
+    }
+    let cfg = config();
+    let (table, seconds) = timed(runs, || {
+        Ok(by_name(&read_csv(&pattern)?).compute_with(&cfg)?)
+    })?;
+    let ms: Vec<String> = seconds.iter().map(|s| format!("{:.1}", s * 1e3)).collect();
+    println!(
+        "read_csv + groupby: median {:.1} ms, runs {} ms; {} groups; load {:?}",
+        median(&seconds) * 1e3,
+        ms.join(" "),
+        table.num_rows(),
+        load_average()
+    );
+    println!("memory: {}", memory(&csv_dir, 1)?);
+    Ok(())
+}
+
 fn load_average() -> Vec<f64> {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
@@ -515,12 +541,16 @@ fn main() -> BoxResult<()> {
     match args.get(1).map(String::as_str) {
         Some("run") => run(&need("--data")?, &need("--out")?, smoke),
         Some("memory-child") => memory_child(Path::new(args.get(2).ok_or("a directory")?)),
+        Some("read-csv") => read_csv_only(
+            &need("--data")?,
+            arg(&args, "--runs").map_or(Ok(5), |r| r.to_string_lossy().parse())?,
+        ),
         Some("report") => report(
             &need("--rust")?,
             &need("--python")?,
             arg(&args, "--plots").as_deref(),
             smoke,
         ),
-        _ => Err("usage: bench_dataframe run|report|memory-child ...".into()),
+        _ => Err("usage: bench_dataframe run|report|memory-child|read-csv ...".into()),
     }
 }

@@ -15,9 +15,12 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use super::error::DataFrameError;
 use super::files::{fill, glob, write_atomic};
 use super::DataFrame;
+use crate::Delayed;
 
 #[path = "csv_divisions.rs"]
 mod divisions;
+#[path = "csv_plain.rs"]
+mod plain;
 use crate::Error;
 
 /// Rows of the first file read to infer the schema.
@@ -91,52 +94,116 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
         .index
         .as_deref()
         .and_then(|ix| divisions::from_file_ends(&files, &schema, ix));
-    let parts = files
-        .iter()
-        .enumerate()
-        .map(|(i, path)| {
-            let (path, schema) = (path.clone(), schema.clone());
-            let key = path.display().to_string();
-            let check = match (&bounds, &options.index) {
-                (Some(d), Some(ix)) => Some(divisions::Check {
-                    index: ix.clone(),
-                    lo: d.slice(i, 1),
-                    hi: d.slice(i + 1, 1),
-                    last: i + 2 == d.len(),
-                }),
-                _ => None,
-            };
-            super::task::try_task::<(), _, _, _>(
-                "read-csv",
-                (key, &options.index),
-                &[],
-                move |_| {
-                    let batch = read_one(&path, &schema)?;
+    let source = Arc::new(Source {
+        files,
+        schema: schema.clone(),
+        index: options.index.clone(),
+        bounds: bounds.clone(),
+    });
+    let parts = source.parts(None);
+    let narrow: super::Narrow = Arc::new(move |columns: &[String]| {
+        let keep: Vec<usize> = (0..source.schema.fields().len())
+            .filter(|&i| columns.contains(source.schema.field(i).name()))
+            .collect();
+        (keep.len() < source.schema.fields().len()).then(|| source.parts(Some(keep)))
+    });
+    Ok(
+        DataFrame::from_parts(parts, schema, options.index.clone(), bounds, "read-csv")
+            .with_narrow(narrow),
+    )
+}
+
+/// The files of a `read_csv` and what every partition's task imposes on its file.
+struct Source {
+    files: Vec<PathBuf>,
+    schema: SchemaRef,
+    index: Option<String>,
+    bounds: Option<arrow_array::ArrayRef>,
+}
+
+impl Source {
+    /// One task per file, parsing the columns at `projection` (indices into the
+    /// schema, in its order) or all of them. The columns left out are not parsed, so a
+    /// bad cell there is not found (as pandas' `usecols`); the header and each row's
+    /// number of fields are still checked against the whole schema.
+    fn parts(&self, projection: Option<Vec<usize>>) -> Vec<Delayed<RecordBatch>> {
+        let read_schema: SchemaRef = match &projection {
+            Some(p) => Arc::new(
+                self.schema
+                    .project(p)
+                    .unwrap_or_else(|_| self.schema.as_ref().clone()),
+            ),
+            None => self.schema.clone(),
+        };
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, path)| {
+                let (path, schema) = (path.clone(), self.schema.clone());
+                let (projection, read_schema) = (projection.clone(), read_schema.clone());
+                let tag = (
+                    path.display().to_string(),
+                    self.index.clone(),
+                    projection.clone(),
+                );
+                let check = match (&self.bounds, &self.index) {
+                    (Some(d), Some(ix)) => Some(divisions::Check {
+                        index: ix.clone(),
+                        lo: d.slice(i, 1),
+                        hi: d.slice(i + 1, 1),
+                        last: i + 2 == d.len(),
+                    }),
+                    _ => None,
+                };
+                super::task::try_task::<(), _, _, _>("read-csv", tag, &[], move |_| {
+                    let batch = read_one(&path, &schema, projection.as_deref(), &read_schema)?;
                     if let Some(check) = &check {
                         check.holds(&path, &batch)?;
                     }
                     Ok::<_, String>(batch)
-                },
-            )
-        })
-        .collect();
-    Ok(DataFrame::from_parts(
-        parts,
-        schema,
-        options.index.clone(),
-        bounds,
-        "read-csv",
-    ))
+                })
+            })
+            .collect()
+    }
 }
 
-fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
+/// Bytes asked of the file at a time: larger reads than `BufReader`'s 8 KiB default
+/// mean fewer system calls, and stay small beside a partition.
+const READ_BUFFER: usize = 256 * 1024;
+
+fn read_one(
+    path: &Path,
+    schema: &SchemaRef,
+    projection: Option<&[usize]>,
+    read_schema: &SchemaRef,
+) -> Result<RecordBatch, String> {
+    match plain::read(path, schema, projection, read_schema) {
+        Ok(Some(batch)) => return Ok(batch),
+        Ok(None) => {}
+        Err(plain::Failure::Cell { field, line, text }) => {
+            let what = format!(
+                "cannot parse '{text}' as {} at line {line} of the file",
+                field.data_type()
+            );
+            return Err(with_override(path, &what, &field));
+        }
+        Err(plain::Failure::Other(why)) => return Err(format!("{}: {why}", path.display())),
+    }
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    // arrow-csv's default batches (1024 rows): larger ones preallocate builders and
+    // Not plain (quotes, carriage returns) or a type the fast path leaves alone:
+    // arrow-csv's reader, with its default batches (1024 rows): larger ones preallocate builders and
     // raised the peak memory of a groupby over the files past (workers + 2) partitions
     // without making reading faster (BENCHMARKS.md).
-    let reader = arrow_csv::ReaderBuilder::new(schema.clone())
+    let mut builder = arrow_csv::ReaderBuilder::new(schema.clone())
         .with_header(true)
-        .build(file)
+        // Every file's header must name the schema's columns in order: a file with its
+        // columns in another order is an error, not a silent mix-up of columns.
+        .with_header_validation(true);
+    if let Some(p) = projection {
+        builder = builder.with_projection(p.to_vec());
+    }
+    let reader = builder
+        .build_buffered(std::io::BufReader::with_capacity(READ_BUFFER, file))
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let batches = reader
         .collect::<Result<Vec<_>, ArrowError>>()
@@ -145,9 +212,9 @@ fn read_one(path: &Path, schema: &SchemaRef) -> Result<RecordBatch, String> {
         return Ok(batches
             .into_iter()
             .next()
-            .unwrap_or_else(|| RecordBatch::new_empty(schema.clone())));
+            .unwrap_or_else(|| RecordBatch::new_empty(read_schema.clone())));
     }
-    arrow_select::concat::concat_batches(schema, &batches)
+    arrow_select::concat::concat_batches(read_schema, &batches)
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -167,25 +234,32 @@ fn explain(path: &Path, schema: &Schema, e: &ArrowError) -> String {
             1,
         );
     }
-    let column = text
-        .split("for column ")
-        .nth(1)
+    // Arrow names the column by its number: "for column 3" in a number's error,
+    // "parsing column 3" in a timestamp's.
+    let column = ["for column ", "parsing column "]
+        .iter()
+        .find_map(|m| text.split(m).nth(1))
         .and_then(|rest| rest.split(' ').next())
         .and_then(|i| i.parse::<usize>().ok())
         .and_then(|i| schema.fields().get(i));
     match column {
-        Some(f) => format!(
-            "{}: {text} (column `{}`, read as {}); if the column is not all {}, pass \
-             `CsvOptions {{ dtype: vec![(\"{}\".into(), DataType::Utf8)], ..Default::default() }}` \
-             to `read_csv_with`",
-            path.display(),
-            f.name(),
-            f.data_type(),
-            f.data_type(),
-            f.name()
-        ),
+        Some(f) => with_override(path, &text, f),
         None => format!("{}: {text}", path.display()),
     }
+}
+
+/// A cell's error `text` with the file, the column's name and type, and the override.
+fn with_override(path: &Path, text: &str, f: &Field) -> String {
+    format!(
+        "{}: {text} (column `{}`, read as {}); if the column is not all {}, pass \
+         `CsvOptions {{ dtype: vec![(\"{}\".into(), DataType::Utf8)], ..Default::default() }}` \
+         to `read_csv_with`",
+        path.display(),
+        f.name(),
+        f.data_type(),
+        f.data_type(),
+        f.name()
+    )
 }
 
 impl DataFrame {

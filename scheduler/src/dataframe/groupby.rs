@@ -732,10 +732,19 @@ impl GroupBy {
         let fresh = Arc::new(fresh);
         let plan = Arc::new(plan);
         let (p, f) = (plan.clone(), fresh.clone());
-        let chunks = match self
-            .frame
-            .map_partitions("groupby-chunk", (*plan).clone(), move |b| chunk(b, &p, &f))
-        {
+        // Only the keys and aggregated columns are read: from CSV files, the others
+        // are not parsed at all.
+        let used: Vec<String> = plan
+            .keys
+            .iter()
+            .chain(plan.aggs.iter().map(|a| &a.column))
+            .cloned()
+            .collect();
+        let chunks = match self.frame.reading_only(&used).map_partitions(
+            "groupby-chunk",
+            (*plan).clone(),
+            move |b| chunk(b, &p, &f),
+        ) {
             Ok(c) => c,
             Err(e) => return DataFrame::invalid(e),
         };

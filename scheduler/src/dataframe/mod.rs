@@ -92,7 +92,15 @@ pub(crate) struct Frame {
     /// The partition nodes with the steps fused in, built once: `Outputs` lends them
     /// to the computation by reference.
     parts: OnceLock<Vec<Delayed<RecordBatch>>>,
+    /// For partitions read from files that can skip columns (CSV): the partitions
+    /// with only the named columns, or `None` where that would skip none. Used when
+    /// the pending steps read fewer columns than the files hold, so a file's unused
+    /// columns are never parsed.
+    narrow: Option<Narrow>,
 }
+
+/// Partition nodes reading only the named columns of the base schema (in its order).
+pub(crate) type Narrow = Arc<dyn Fn(&[String]) -> Option<Vec<Delayed<RecordBatch>>> + Send + Sync>;
 
 impl DataFrame {
     /// A dataframe over existing partition nodes, each producing a batch of `schema`.
@@ -111,7 +119,43 @@ impl DataFrame {
             divisions,
             label,
             parts: OnceLock::new(),
+            narrow: None,
         })))
+    }
+
+    /// This dataframe, whose partitions can also be read with fewer columns through
+    /// `narrow`.
+    pub(crate) fn with_narrow(self, narrow: Narrow) -> DataFrame {
+        match self.0 {
+            Ok(frame) => {
+                let mut next = (*frame).clone();
+                next.narrow = Some(narrow);
+                DataFrame(Ok(Arc::new(next)))
+            }
+            Err(_) => self,
+        }
+    }
+
+    /// Only `columns` (and the index), where the partitions come from files that can
+    /// skip the others unparsed: a consumer that reads a few columns (a groupby) says
+    /// so, and the reader skips the rest. Elsewhere the dataframe itself, unchanged
+    /// (its task keys too).
+    pub(crate) fn reading_only(&self, columns: &[String]) -> DataFrame {
+        match &self.0 {
+            Ok(frame) if frame.narrow.is_some() => {
+                let mut unique: Vec<&String> = Vec::new();
+                for c in columns {
+                    if !unique.contains(&c) {
+                        unique.push(c);
+                    }
+                }
+                if unique.len() >= frame.schema.fields().len() {
+                    return self.clone();
+                }
+                self.select(unique.into_iter().cloned())
+            }
+            _ => self.clone(),
+        }
     }
 
     pub(crate) fn invalid(error: DataFrameError) -> DataFrame {
@@ -519,7 +563,14 @@ impl Frame {
         F: Fn(&RecordBatch) -> Result<U, ArrowError> + Clone + Send + Sync + 'static,
     {
         let steps: Vec<&RowOp> = self.ops.iter().map(|(op, _)| op).collect();
-        self.base
+        let narrowed = self
+            .narrow
+            .as_ref()
+            .zip(rowwise::columns_read(&self.ops))
+            .and_then(|(narrow, columns)| narrow(&columns));
+        narrowed
+            .as_ref()
+            .unwrap_or(&self.base)
             .iter()
             .map(|part| {
                 let ops = self.ops.clone();

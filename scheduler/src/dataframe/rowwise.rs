@@ -271,30 +271,43 @@ pub(crate) fn apply_chain(
 /// For a chain of filters and selects ending in a select, the batch cut down to the
 /// columns the chain reads or keeps, so that a filter does not copy columns dropped
 /// after it (`df[df.y > 0].x` filters `x` and `y` only, not `name`). `None` where the
-/// chain holds other steps (their recorded schemas name every column) or nothing would
-/// be left out.
+/// chain holds other steps or nothing would be left out.
 fn projected(ops: &[(RowOp, SchemaRef)], batch: &RecordBatch) -> Option<RecordBatch> {
-    if !matches!(ops.last(), Some((RowOp::Select(_), _))) {
-        return None;
-    }
-    let mut needed: Vec<&str> = Vec::new();
-    for (op, schema) in ops {
-        match op {
-            RowOp::Filter(e) => needed.extend(e.columns()),
-            RowOp::Select(_) => needed.extend(schema.fields().iter().map(|f| f.name().as_str())),
-            _ => return None,
-        }
-    }
+    let needed = columns_read(ops)?;
     let schema = batch.schema();
     let keep: Vec<usize> = schema
         .fields()
         .iter()
         .enumerate()
-        .filter(|(_, f)| needed.contains(&f.name().as_str()))
+        .filter(|(_, f)| needed.contains(f.name()))
         .map(|(i, _)| i)
         .collect();
     if keep.len() == schema.fields().len() {
         return None;
     }
     batch.project(&keep).ok()
+}
+
+/// The columns a chain of filters and selects ending in a select reads or keeps (the
+/// only columns its input needs to have), in order of first use. `None` where the
+/// chain holds other steps: their recorded schemas name every column of the input, so
+/// they need all of it.
+pub(crate) fn columns_read(ops: &[(RowOp, SchemaRef)]) -> Option<Vec<String>> {
+    if !matches!(ops.last(), Some((RowOp::Select(_), _))) {
+        return None;
+    }
+    let mut needed: Vec<String> = Vec::new();
+    let mut add = |c: &str| {
+        if !needed.iter().any(|n| n == c) {
+            needed.push(c.to_string());
+        }
+    };
+    for (op, schema) in ops {
+        match op {
+            RowOp::Filter(e) => e.columns().into_iter().for_each(&mut add),
+            RowOp::Select(_) => schema.fields().iter().for_each(|f| add(f.name())),
+            _ => return None,
+        }
+    }
+    Some(needed)
 }
