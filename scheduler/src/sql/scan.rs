@@ -2,9 +2,10 @@
 //! columns the query uses are decoded, filters run in the read task, and a Parquet row
 //! group whose min/max statistics rule a filter out is not read at all.
 //!
-//! `dask::dataframe::read_csv` and `read_parquet` read whole files (they take no column
-//! list or predicate), so SQL scans of files use these readers of their own; a table
-//! registered from a dataframe is scanned with `filter` and `select` instead.
+//! `dask::dataframe::read_csv` narrows to the columns a fused select reads, but neither
+//! it nor `read_parquet` takes a predicate or skips row groups, so SQL scans of files use
+//! these readers of their own; a table registered from a dataframe is scanned with
+//! `filter` and `select` instead.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
