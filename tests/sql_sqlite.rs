@@ -635,3 +635,167 @@ fn right_and_full_joins_match_sqlite() {
         false,
     );
 }
+
+/// Rows of `h`: `(id, ts in seconds, x, k)`, one every 7 minutes over 12 hours with
+/// hours 3, 4 and 8 left empty, `x` null every fifth row and all through hour 6 (a group
+/// of only nulls).
+fn hourly_rows() -> Vec<(i64, i64, Option<f64>, i64)> {
+    let start = 1_700_000_000 - 1_700_000_000 % 3600;
+    (0..12 * 60 / 7)
+        .map(|i| (i, start + i * 7 * 60))
+        .filter(|(_, t)| ![3, 4, 8].contains(&((t - start) / 3600)))
+        .map(|(id, t)| {
+            let hour = (t - start) / 3600;
+            let x = (id % 5 != 0 && hour != 6).then_some(id as f64 * 0.25 - 3.0);
+            (id, t, x, id % 4)
+        })
+        .collect()
+}
+
+/// `h` indexed by `ts` (nanoseconds, sorted, divisions known) in 4 partitions; `ts2`, the
+/// same instants in a column that is not the index.
+fn hourly_frame(rows: &[(i64, i64, Option<f64>, i64)]) -> DataFrame {
+    use dask::dataframe::arrow::array::TimestampNanosecondArray;
+    let per = rows.len().div_ceil(4);
+    let batches = rows
+        .chunks(per)
+        .map(|c| {
+            let ts = || TimestampNanosecondArray::from_iter_values(c.iter().map(|r| r.1 * 1_000_000_000));
+            RecordBatch::try_from_iter([
+                (
+                    "id",
+                    Arc::new(Int64Array::from_iter_values(c.iter().map(|r| r.0))) as ArrayRef,
+                ),
+                ("ts", Arc::new(ts()) as _),
+                ("ts2", Arc::new(ts()) as _),
+                ("x", Arc::new(Float64Array::from_iter(c.iter().map(|r| r.2))) as _),
+                (
+                    "k",
+                    Arc::new(Int64Array::from_iter_values(c.iter().map(|r| r.3))) as _,
+                ),
+            ])
+            .unwrap()
+        })
+        .collect();
+    DataFrame::from_batches(batches)
+        .unwrap()
+        .set_index("ts")
+        .unwrap()
+}
+
+/// `h` on both engines: SQLite holds `ts` and `ts2` as seconds.
+fn hourly_setup() -> Both {
+    let data = hourly_rows();
+    let mut ctx = Context::new();
+    let df = hourly_frame(&data);
+    assert!(df.divisions().is_some() && df.npartitions() > 1);
+    ctx.create_table("h", df);
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE h (id INTEGER, ts INTEGER, ts2 INTEGER, x REAL, k INTEGER);")
+        .unwrap();
+    for r in &data {
+        conn.execute(
+            "INSERT INTO h VALUES (?1, ?2, ?2, ?3, ?4)",
+            rusqlite::params![r.0, r.1, r.2, r.3],
+        )
+        .unwrap();
+    }
+    Both { ctx, conn }
+}
+
+/// `q` on both engines, SQLite's `DATE_TRUNC(unit, c)` written as integer arithmetic on
+/// seconds giving nanoseconds, as ours gives the timestamp.
+fn check_trunc(both: &mut Both, q: &str, ordered: bool) {
+    let ours = both.ctx.sql(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let ours = cells(&ours.compute().unwrap_or_else(|e| panic!("{q}: {e}")));
+    let mut lite = q.to_string();
+    for (unit, secs) in [("second", 1), ("minute", 60), ("hour", 3600), ("day", 86_400)] {
+        for c in ["ts2", "ts"] {
+            lite = lite.replace(
+                &format!("DATE_TRUNC('{unit}', {c})"),
+                &format!("({c} / {secs} * {secs} * 1000000000)"),
+            );
+        }
+    }
+    let theirs = sqlite_rows(&both.conn, &lite);
+    let (a, b) = if ordered {
+        (ours, theirs)
+    } else {
+        (sorted(ours), sorted(theirs))
+    };
+    assert!(!b.is_empty(), "{lite}: SQLite gave no rows: a weak check");
+    assert!(close(&a, &b), "{q}\nours:   {a:?}\nsqlite: {b:?}");
+}
+
+#[test]
+fn group_by_date_trunc_of_the_sorted_index_matches_sqlite() {
+    let mut both = hourly_setup();
+    // The benchmark's query: empty hours give no row, hour 6's AVG of only nulls is null.
+    check_trunc(
+        &mut both,
+        "SELECT DATE_TRUNC('hour', ts) AS hour, AVG(x) AS x FROM h GROUP BY hour",
+        false,
+    );
+    // Every aggregate resample offers, SUM of only nulls null, COUNT(x) beside COUNT(*),
+    // the key last, ordered.
+    check_trunc(
+        &mut both,
+        "SELECT SUM(x) AS s, COUNT(x) AS c, COUNT(*) AS n, MIN(x) AS lo, MAX(k) AS hi, \
+         AVG(k) AS ak, SUM(k) AS sk, DATE_TRUNC('hour', ts) AS hour \
+         FROM h GROUP BY DATE_TRUNC('hour', ts) ORDER BY hour",
+        true,
+    );
+    // A filter that leaves whole partitions empty, and other units.
+    check_trunc(
+        &mut both,
+        "SELECT DATE_TRUNC('hour', ts) AS hour, AVG(x) AS x, COUNT(*) AS n FROM h \
+         WHERE id < 10 OR id > 95 GROUP BY 1",
+        false,
+    );
+    check_trunc(
+        &mut both,
+        "SELECT DATE_TRUNC('minute', ts) AS m, SUM(x) AS s FROM h WHERE k = 1 GROUP BY m",
+        false,
+    );
+    check_trunc(
+        &mut both,
+        "SELECT DATE_TRUNC('day', ts) AS d, COUNT(*) AS n, MAX(x) AS x FROM h GROUP BY d",
+        false,
+    );
+    // HAVING over the result, and the same questions on the column that is no index.
+    check_trunc(
+        &mut both,
+        "SELECT DATE_TRUNC('hour', ts) AS hour, SUM(x) AS s FROM h GROUP BY hour HAVING COUNT(*) > 5",
+        false,
+    );
+    check_trunc(
+        &mut both,
+        "SELECT DATE_TRUNC('hour', ts2) AS hour, AVG(x) AS x, SUM(x) AS s, COUNT(*) AS n FROM h GROUP BY hour",
+        false,
+    );
+}
+
+#[test]
+fn only_date_trunc_of_the_sorted_index_takes_the_resample_path() {
+    let both = hourly_setup();
+    let plan = |both: &Both, q: &str| both.ctx.explain(q).unwrap();
+    let by_index = plan(&both, "SELECT DATE_TRUNC('hour', ts) AS hour, AVG(x) AS x FROM h GROUP BY hour");
+    assert!(
+        by_index.contains("(resample('1h') of the sorted index ts)"),
+        "{by_index}"
+    );
+    for q in [
+        // Not the index.
+        "SELECT DATE_TRUNC('hour', ts2) AS hour, AVG(x) AS x FROM h GROUP BY hour",
+        // No fixed-length bin.
+        "SELECT DATE_TRUNC('month', ts) AS m, AVG(x) AS x FROM h GROUP BY m",
+        // An aggregate resample lacks, a computed argument, a second key.
+        "SELECT DATE_TRUNC('hour', ts) AS hour, STDDEV(x) AS x FROM h GROUP BY hour",
+        "SELECT DATE_TRUNC('hour', ts) AS hour, SUM(x + 1) AS x FROM h GROUP BY hour",
+        "SELECT DATE_TRUNC('hour', ts) AS hour, k, SUM(x) AS x FROM h GROUP BY hour, k",
+    ] {
+        let p = plan(&both, q);
+        assert!(p.contains("(per-partition chunk, tree combine)"), "{q}\n{p}");
+        assert!(!p.contains("resample"), "{q}\n{p}");
+    }
+}

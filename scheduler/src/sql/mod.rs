@@ -47,6 +47,7 @@ mod join;
 mod lower;
 mod optimizer;
 mod plan;
+mod resample;
 mod scan;
 mod sort;
 
