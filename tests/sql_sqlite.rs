@@ -799,3 +799,46 @@ fn only_date_trunc_of_the_sorted_index_takes_the_resample_path() {
         assert!(!p.contains("resample"), "{q}\n{p}");
     }
 }
+
+#[test]
+fn a_null_timestamp_in_the_index_keeps_its_group_as_in_sqlite() {
+    use dask::dataframe::arrow::array::TimestampNanosecondArray;
+    // Seconds, one null: SQL groups it as a group of its own, which resample would drop.
+    let ts = [Some(3600), None, Some(0), Some(7300), Some(7200)];
+    let batch = |r: std::ops::Range<usize>| {
+        RecordBatch::try_from_iter([
+            (
+                "ts",
+                Arc::new(TimestampNanosecondArray::from_iter(
+                    ts[r.clone()].iter().map(|t| t.map(|s| s * 1_000_000_000)),
+                )) as ArrayRef,
+            ),
+            (
+                "x",
+                Arc::new(Float64Array::from_iter_values(r.map(|i| i as f64))) as _,
+            ),
+        ])
+        .unwrap()
+    };
+    let df = DataFrame::from_batches(vec![batch(0..2), batch(2..5)])
+        .unwrap()
+        .set_index("ts")
+        .unwrap();
+    assert!(df.divisions().is_some());
+    let mut ctx = Context::new();
+    ctx.create_table("h", df);
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE h (ts INTEGER, ts2 INTEGER, x REAL);")
+        .unwrap();
+    for (i, t) in ts.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO h VALUES (?1, ?1, ?2)",
+            rusqlite::params![t, i as f64],
+        )
+        .unwrap();
+    }
+    let mut both = Both { ctx, conn };
+    let q = "SELECT DATE_TRUNC('hour', ts) AS hour, COUNT(*) AS n, SUM(x) AS s FROM h GROUP BY hour";
+    assert!(both.ctx.explain(q).unwrap().contains("tree combine"));
+    check_trunc(&mut both, q, false);
+}

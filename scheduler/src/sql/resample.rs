@@ -23,7 +23,7 @@ const ONE: &str = "__sql_resample_one";
 /// The `resample` rule and the index column when an aggregate over `input` can be
 /// lowered onto `resample`: one key, `DATE_TRUNC` of a fixed-length unit (second to day)
 /// applied to the index of a dataframe table whose divisions are known (so it is
-/// sorted), reached through scans and `WHERE` filters only, and every aggregate one that
+/// sorted) and whose field admits no nulls, reached through scans and `WHERE` filters only, and every aggregate one that
 /// resample computes (`COUNT(*)`, `COUNT`, `SUM`, `AVG`, `MIN`, `MAX`) of a plain column
 /// other than the index. `None`: the generic group-by.
 pub(crate) fn resample_rule<'a>(
@@ -61,7 +61,7 @@ pub(crate) fn resample_rule<'a>(
 }
 
 /// The index column of the rows `plan` gives, when they are a dataframe table's rows
-/// (maybe filtered) with the index kept and its divisions known.
+/// (maybe filtered) with the index kept, its divisions known and no null in it.
 fn sorted_index(plan: &Plan) -> Option<&str> {
     match plan {
         Plan::Filter {
@@ -77,7 +77,14 @@ fn sorted_index(plan: &Plan) -> Option<&str> {
             let kept = columns
                 .as_ref()
                 .is_none_or(|c| c.iter().any(|n| n == index));
-            (kept && df.index() == Some(index) && df.divisions().is_some()).then_some(index)
+            // A null timestamp is a group of SQL's own that resample leaves out: only an
+            // index that cannot hold nulls (Arrow enforces a field's nullability).
+            let no_nulls = df
+                .schema()
+                .field_with_name(index)
+                .is_ok_and(|f| !f.is_nullable());
+            (kept && no_nulls && df.index() == Some(index) && df.divisions().is_some())
+                .then_some(index)
         }
         _ => None,
     }
