@@ -660,7 +660,9 @@ fn hourly_frame(rows: &[(i64, i64, Option<f64>, i64)]) -> DataFrame {
     let batches = rows
         .chunks(per)
         .map(|c| {
-            let ts = || TimestampNanosecondArray::from_iter_values(c.iter().map(|r| r.1 * 1_000_000_000));
+            let ts = || {
+                TimestampNanosecondArray::from_iter_values(c.iter().map(|r| r.1 * 1_000_000_000))
+            };
             RecordBatch::try_from_iter([
                 (
                     "id",
@@ -668,7 +670,10 @@ fn hourly_frame(rows: &[(i64, i64, Option<f64>, i64)]) -> DataFrame {
                 ),
                 ("ts", Arc::new(ts()) as _),
                 ("ts2", Arc::new(ts()) as _),
-                ("x", Arc::new(Float64Array::from_iter(c.iter().map(|r| r.2))) as _),
+                (
+                    "x",
+                    Arc::new(Float64Array::from_iter(c.iter().map(|r| r.2))) as _,
+                ),
                 (
                     "k",
                     Arc::new(Int64Array::from_iter_values(c.iter().map(|r| r.3))) as _,
@@ -709,7 +714,12 @@ fn check_trunc(both: &mut Both, q: &str, ordered: bool) {
     let ours = both.ctx.sql(q).unwrap_or_else(|e| panic!("{q}: {e}"));
     let ours = cells(&ours.compute().unwrap_or_else(|e| panic!("{q}: {e}")));
     let mut lite = q.to_string();
-    for (unit, secs) in [("second", 1), ("minute", 60), ("hour", 3600), ("day", 86_400)] {
+    for (unit, secs) in [
+        ("second", 1),
+        ("minute", 60),
+        ("hour", 3600),
+        ("day", 86_400),
+    ] {
         for c in ["ts2", "ts"] {
             lite = lite.replace(
                 &format!("DATE_TRUNC('{unit}', {c})"),
@@ -779,7 +789,10 @@ fn group_by_date_trunc_of_the_sorted_index_matches_sqlite() {
 fn only_date_trunc_of_the_sorted_index_takes_the_resample_path() {
     let both = hourly_setup();
     let plan = |both: &Both, q: &str| both.ctx.explain(q).unwrap();
-    let by_index = plan(&both, "SELECT DATE_TRUNC('hour', ts) AS hour, AVG(x) AS x FROM h GROUP BY hour");
+    let by_index = plan(
+        &both,
+        "SELECT DATE_TRUNC('hour', ts) AS hour, AVG(x) AS x FROM h GROUP BY hour",
+    );
     assert!(
         by_index.contains("(resample('1h') of the sorted index ts)"),
         "{by_index}"
@@ -795,7 +808,10 @@ fn only_date_trunc_of_the_sorted_index_takes_the_resample_path() {
         "SELECT DATE_TRUNC('hour', ts) AS hour, k, SUM(x) AS x FROM h GROUP BY hour, k",
     ] {
         let p = plan(&both, q);
-        assert!(p.contains("(per-partition chunk, tree combine)"), "{q}\n{p}");
+        assert!(
+            p.contains("(per-partition chunk, tree combine)"),
+            "{q}\n{p}"
+        );
         assert!(!p.contains("resample"), "{q}\n{p}");
     }
 }
@@ -838,7 +854,8 @@ fn a_null_timestamp_in_the_index_keeps_its_group_as_in_sqlite() {
         .unwrap();
     }
     let mut both = Both { ctx, conn };
-    let q = "SELECT DATE_TRUNC('hour', ts) AS hour, COUNT(*) AS n, SUM(x) AS s FROM h GROUP BY hour";
+    let q =
+        "SELECT DATE_TRUNC('hour', ts) AS hour, COUNT(*) AS n, SUM(x) AS s FROM h GROUP BY hour";
     assert!(both.ctx.explain(q).unwrap().contains("tree combine"));
     check_trunc(&mut both, q, false);
 }

@@ -71,7 +71,9 @@ pub(crate) fn lower(plan: &Plan) -> Result<DataFrame, SqlError> {
         } => lower(input)?.filter(predicate.clone()),
         Plan::Project { input, exprs } => project(&lower(input)?, exprs)?,
         Plan::Aggregate { input, keys, aggs } => match resample_rule(input, keys, aggs) {
-            Some((rule, index)) => resample_aggregate(&lower(input)?, rule, index, &keys[0].1, aggs)?,
+            Some((rule, index)) => {
+                resample_aggregate(&lower(input)?, rule, index, &keys[0].1, aggs)?
+            }
             None => aggregate(&lower(input)?, keys, aggs)?,
         },
         Plan::Sort {

@@ -323,7 +323,9 @@ impl Plan {
                     })
                     .collect();
                 let how = match super::resample::resample_rule(input, keys, aggs_in) {
-                    Some((rule, index)) => format!("resample('{rule}') of the sorted index {index}"),
+                    Some((rule, index)) => {
+                        format!("resample('{rule}') of the sorted index {index}")
+                    }
                     None => "per-partition chunk, tree combine".to_string(),
                 };
                 writeln!(
