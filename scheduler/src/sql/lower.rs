@@ -7,7 +7,7 @@
 //! | Scan of files | one read task per file, decoding only the needed columns |
 //! | Filter, Having | `filter` |
 //! | Project | one fused task per partition computing the columns |
-//! | Aggregate by `DATE_TRUNC(unit, the sorted index)` | `resample(rule)` per aggregate function, joined on the bin (see `resample`) |
+//! | Aggregate by `DATE_TRUNC(unit, the sorted index)`, all one function | `resample(rule).mean()` (or `sum`, `count`, ..; see `resample`) |
 //! | Aggregate | `with_column` for computed keys and arguments, `groupby(keys).agg(..)`; `COUNT(DISTINCT x)` is a `groupby(keys + [x])` then a count per key, joined to the rest |
 //! | Sort with LIMIT k (OFFSET m) | per-partition top-(k + m), merged as a tree, m skipped |
 //! | Sort, Limit, Offset | gathered into one partition |
@@ -71,9 +71,7 @@ pub(crate) fn lower(plan: &Plan) -> Result<DataFrame, SqlError> {
         } => lower(input)?.filter(predicate.clone()),
         Plan::Project { input, exprs } => project(&lower(input)?, exprs)?,
         Plan::Aggregate { input, keys, aggs } => match resample_rule(input, keys, aggs) {
-            Some((rule, index)) => {
-                resample_aggregate(&lower(input)?, rule, index, &keys[0].1, aggs)?
-            }
+            Some(how) => resample_aggregate(&lower(input)?, how, &keys[0].1, aggs)?,
             None => aggregate(&lower(input)?, keys, aggs)?,
         },
         Plan::Sort {

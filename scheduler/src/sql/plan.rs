@@ -323,8 +323,8 @@ impl Plan {
                     })
                     .collect();
                 let how = match super::resample::resample_rule(input, keys, aggs_in) {
-                    Some((rule, index)) => {
-                        format!("resample('{rule}') of the sorted index {index}")
+                    Some(how) => {
+                        format!("resample('{}') of the sorted index {}", how.rule, how.index)
                     }
                     None => "per-partition chunk, tree combine".to_string(),
                 };

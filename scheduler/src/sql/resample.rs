@@ -3,34 +3,83 @@
 //! a computed key column: the same question the dataframe API answers with
 //! `df.select([..]).resample("1h").mean()`, so the query costs what those calls cost.
 //!
-//! SQL's rules are kept on top of resample's pandas rules: a bin without rows is no group
-//! (resample leaves such bins out; the SQLite comparison tests hold it to that), `SUM` of
-//! no values is null where pandas gives 0 (the sum is paired with the count of its column
-//! and nulled where that count is 0), and `COUNT(*)` counts a constant column that is
-//! never null.
+//! Taken only where one resample call answers the whole query, as one pass over the rows:
+//! every aggregate the same function (`COUNT(*)` and `COUNT(x)` both counts). Two calls
+//! joined on the bin measured no faster than the generic group-by, three 1.4x slower
+//! (BENCHMARKS.md), so mixed functions keep the generic path.
+//!
+//! SQL's rules on top of resample's pandas rules: a bin without rows is no group
+//! (resample leaves such bins out; the SQLite comparison tests hold it to that); `SUM` of
+//! no values is null where pandas gives 0, so a `SUM` takes this path only over a column
+//! that admits no nulls (a bin with rows then always has values); a null timestamp is a
+//! group of its own in SQL that resample leaves out, so the index must admit no nulls;
+//! `COUNT(*)` counts a constant column that is never null.
 
-use std::collections::BTreeMap;
+use arrow_schema::Schema;
 
 use super::error::SqlError;
-use super::join::join_groups;
 use super::lower::project;
 use super::plan::{AggCall, AggKind, Plan, Source};
-use crate::dataframe::{col, lit, DataFrame, Expr, TruncUnit};
+use crate::dataframe::{col, lit, DataFrame, Expr, Resample, TruncUnit};
 
 /// The column `COUNT(*)` counts: a constant, never null.
 const ONE: &str = "__sql_resample_one";
 
-/// The `resample` rule and the index column when an aggregate over `input` can be
-/// lowered onto `resample`: one key, `DATE_TRUNC` of a fixed-length unit (second to day)
-/// applied to the index of a dataframe table whose divisions are known (so it is
-/// sorted) and whose field admits no nulls, reached through scans and `WHERE` filters only, and every aggregate one that
-/// resample computes (`COUNT(*)`, `COUNT`, `SUM`, `AVG`, `MIN`, `MAX`) of a plain column
-/// other than the index. `None`: the generic group-by.
+/// How an aggregate becomes one resample call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ResamplePlan<'a> {
+    /// The resample rule (`"1h"`).
+    pub(crate) rule: &'static str,
+    /// The sorted datetime index the key truncates.
+    pub(crate) index: &'a str,
+    /// The resample function every aggregate is.
+    func: Func,
+}
+
+/// A resample function SQL's aggregates map onto.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Func {
+    Count,
+    Sum,
+    Mean,
+    Min,
+    Max,
+}
+
+impl Func {
+    fn of(kind: AggKind) -> Option<Func> {
+        Some(match kind {
+            AggKind::CountStar | AggKind::Count => Func::Count,
+            AggKind::Sum => Func::Sum,
+            AggKind::Avg => Func::Mean,
+            AggKind::Min => Func::Min,
+            AggKind::Max => Func::Max,
+            AggKind::CountDistinct | AggKind::Std | AggKind::Var => return None,
+        })
+    }
+
+    fn apply(self, r: &Resample) -> DataFrame {
+        match self {
+            Func::Count => r.count(),
+            Func::Sum => r.sum(),
+            Func::Mean => r.mean(),
+            Func::Min => r.min(),
+            Func::Max => r.max(),
+        }
+    }
+}
+
+/// The resample call answering an aggregate over `input`, when there is one: one key,
+/// `DATE_TRUNC` of a fixed-length unit (second to day) applied to the index of a
+/// dataframe table whose divisions are known (so it is sorted) and whose field admits no
+/// nulls, reached through scans and `WHERE` filters only; every aggregate of a plain
+/// column other than the index (or `COUNT(*)`) and all of one resample function; a `SUM`
+/// only of a column that admits no nulls. `None`: the generic group-by.
 pub(crate) fn resample_rule<'a>(
     input: &'a Plan,
     keys: &[(Expr, String)],
     aggs: &[AggCall],
-) -> Option<(&'static str, &'a str)> {
+) -> Option<ResamplePlan<'a>> {
     let [(Expr::DateTrunc { unit, expr }, _)] = keys else {
         return None;
     };
@@ -45,24 +94,27 @@ pub(crate) fn resample_rule<'a>(
         TruncUnit::Day => "1D",
         TruncUnit::Month | TruncUnit::Year => return None,
     };
-    let index = sorted_index(input)?;
-    if index != ts || aggs.is_empty() {
-        return None;
-    }
-    let supported = aggs.iter().all(|a| match (a.kind, &a.arg) {
-        (AggKind::CountStar, _) => true,
-        (
-            AggKind::Count | AggKind::Sum | AggKind::Avg | AggKind::Min | AggKind::Max,
-            Some(Expr::Column(c)),
-        ) => c != index,
-        _ => false,
-    });
-    supported.then_some((rule, index))
+    let (index, schema) = sorted_index(input)?;
+    let func = Func::of(aggs.first()?.kind)?;
+    let fits = |a: &AggCall| {
+        Func::of(a.kind) == Some(func)
+            && match (a.kind, &a.arg) {
+                (AggKind::CountStar, _) => true,
+                (_, Some(Expr::Column(c))) => {
+                    c != index
+                        && (a.kind != AggKind::Sum
+                            || schema.field_with_name(c).is_ok_and(|f| !f.is_nullable()))
+                }
+                _ => false,
+            }
+    };
+    (index == ts && aggs.iter().all(fits)).then_some(ResamplePlan { rule, index, func })
 }
 
-/// The index column of the rows `plan` gives, when they are a dataframe table's rows
-/// (maybe filtered) with the index kept, its divisions known and no null in it.
-fn sorted_index(plan: &Plan) -> Option<&str> {
+/// The index column of the rows `plan` gives and their schema, when they are a dataframe
+/// table's rows (maybe filtered) with the index kept, its divisions known and no null in
+/// it.
+fn sorted_index(plan: &Plan) -> Option<(&str, std::sync::Arc<Schema>)> {
     match plan {
         Plan::Filter {
             input,
@@ -77,119 +129,47 @@ fn sorted_index(plan: &Plan) -> Option<&str> {
             let kept = columns
                 .as_ref()
                 .is_none_or(|c| c.iter().any(|n| n == index));
-            // A null timestamp is a group of SQL's own that resample leaves out: only an
-            // index that cannot hold nulls (Arrow enforces a field's nullability).
-            let no_nulls = df
-                .schema()
+            let schema = df.schema();
+            // Arrow enforces a field's nullability, so a field that admits no nulls has
+            // none.
+            let no_nulls = schema
                 .field_with_name(index)
                 .is_ok_and(|f| !f.is_nullable());
             (kept && no_nulls && df.index() == Some(index) && df.divisions().is_some())
-                .then_some(index)
+                .then_some((index, schema))
         }
         _ => None,
     }
 }
 
-/// The resample function computing an aggregate kind, by its name in column names.
-fn func_of(kind: AggKind) -> &'static str {
-    match kind {
-        AggKind::CountStar | AggKind::Count => "count",
-        AggKind::Sum => "sum",
-        AggKind::Avg => "mean",
-        AggKind::Min => "min",
-        AggKind::Max => "max",
-        _ => unreachable!("resample_rule admits only these"),
-    }
-}
-
-/// The column holding `func` of `column` once the resamples are joined.
-fn result_name(func: &str, column: &str) -> String {
-    format!("__sql_{func}_{column}")
-}
-
-/// The aggregate as resamples of `df` (indexed by `index`, the `rule` from
-/// [`resample_rule`]): one resample per function over the columns it aggregates, joined
-/// on the bin when there are several, then projected to the key named `key` and the
-/// aggregates in plan order.
+/// The aggregate as one resample call on `df` (the lowered input of the plan `how` was
+/// made for), projected to the key named `key` and the aggregates in plan order.
 pub(crate) fn resample_aggregate(
     df: &DataFrame,
-    rule: &str,
-    index: &str,
+    how: ResamplePlan<'_>,
     key: &str,
     aggs: &[AggCall],
 ) -> Result<DataFrame, SqlError> {
-    // The columns each function aggregates, in first-use order within a function.
-    let mut wanted: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    let mut want = |func: &'static str, column: &str| {
-        let cols = wanted.entry(func).or_default();
-        if !cols.iter().any(|c| c == column) {
-            cols.push(column.to_string());
-        }
+    let arg = |a: &AggCall| match &a.arg {
+        Some(Expr::Column(c)) if a.kind != AggKind::CountStar => c.clone(),
+        _ => ONE.to_string(),
     };
-    let mut d = df.clone();
+    let mut columns: Vec<String> = Vec::new();
     for a in aggs {
-        match (a.kind, &a.arg) {
-            (AggKind::CountStar, _) => want("count", ONE),
-            (kind, Some(Expr::Column(c))) => {
-                want(func_of(kind), c);
-                if kind == AggKind::Sum {
-                    // Where the count is 0 the SQL sum is null.
-                    want("count", c);
-                }
-            }
-            _ => unreachable!("resample_rule admits only plain columns"),
+        let c = arg(a);
+        if !columns.contains(&c) {
+            columns.push(c);
         }
     }
-    if aggs.iter().any(|a| a.kind == AggKind::CountStar) {
+    let mut d = df.clone();
+    if columns.iter().any(|c| c == ONE) {
         d = d.with_column(ONE, lit(true));
     }
-    let mut out: Option<DataFrame> = None;
-    for (i, (func, columns)) in wanted.iter().enumerate() {
-        let r = d.select(columns.iter().cloned()).resample(rule);
-        let binned = match *func {
-            "count" => r.count(),
-            "sum" => r.sum(),
-            "mean" => r.mean(),
-            "min" => r.min(),
-            _ => r.max(),
-        };
-        let bin = if i == 0 {
-            index.to_string()
-        } else {
-            format!("__sql_bin{i}")
-        };
-        let mut renames: Vec<(String, String)> = columns
-            .iter()
-            .map(|c| (c.clone(), result_name(func, c)))
-            .collect();
-        if i > 0 {
-            renames.push((index.to_string(), bin.clone()));
-        }
-        let binned = binned.rename(renames);
-        if let Some(e) = binned.error() {
-            return Err(e.clone().into());
-        }
-        out = Some(match out {
-            None => binned,
-            Some(left) => join_groups(&left, &binned, &[(index.to_string(), bin)])?,
-        });
+    let binned = how.func.apply(&d.select(columns).resample(how.rule));
+    if let Some(e) = binned.error() {
+        return Err(e.clone().into());
     }
-    let out = out.expect("resample_rule admits only a non-empty aggregate list");
-    let mut exprs: Vec<(Expr, String)> = vec![(col(index), key.to_string())];
-    for a in aggs {
-        let e = match (a.kind, &a.arg) {
-            (AggKind::CountStar, _) => col(result_name("count", ONE)),
-            (AggKind::Sum, Some(Expr::Column(c))) => Expr::Case {
-                branches: vec![(
-                    col(result_name("count", c)).gt(lit(0i64)),
-                    col(result_name("sum", c)),
-                )],
-                otherwise: None,
-            },
-            (kind, Some(Expr::Column(c))) => col(result_name(func_of(kind), c)),
-            _ => unreachable!("resample_rule admits only plain columns"),
-        };
-        exprs.push((e, a.name.clone()));
-    }
-    project(&out, &exprs)
+    let mut exprs: Vec<(Expr, String)> = vec![(col(how.index), key.to_string())];
+    exprs.extend(aggs.iter().map(|a| (col(arg(a)), a.name.clone())));
+    project(&binned, &exprs)
 }
