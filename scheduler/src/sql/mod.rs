@@ -10,7 +10,8 @@
 //!    columns used;
 //! 3. `lower`: each plan node becomes dataframe operations (see the table there);
 //!    `GROUP BY DATE_TRUNC(unit, ts)` over a table whose sorted, null-free datetime
-//!    index is `ts` becomes `resample` (`resample`), as `explain` shows;
+//!    index is `ts`, with aggregates of one function, becomes one `resample` call
+//!    (`resample`), as `explain` shows;
 //! 4. [`Context::explain`] prints the optimized plan.
 //!
 //! Supported: `SELECT` with expressions and aliases, `WHERE`, `GROUP BY` (expressions,
