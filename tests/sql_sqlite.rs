@@ -635,3 +635,252 @@ fn right_and_full_joins_match_sqlite() {
         false,
     );
 }
+
+/// Rows of `h`: `(id, ts in seconds, x, k)`, one every 7 minutes over 12 hours with
+/// hours 3, 4 and 8 left empty, `x` null every fifth row and all through hour 6 (a group
+/// of only nulls).
+fn hourly_rows() -> Vec<(i64, i64, Option<f64>, i64)> {
+    let start = 1_700_000_000 - 1_700_000_000 % 3600;
+    (0..12 * 60 / 7)
+        .map(|i| (i, start + i * 7 * 60))
+        .filter(|(_, t)| ![3, 4, 8].contains(&((t - start) / 3600)))
+        .map(|(id, t)| {
+            let hour = (t - start) / 3600;
+            let x = (id % 5 != 0 && hour != 6).then_some(id as f64 * 0.25 - 3.0);
+            (id, t, x, id % 4)
+        })
+        .collect()
+}
+
+/// `h` indexed by `ts` (nanoseconds, sorted, divisions known) in 4 partitions; `ts2`, the
+/// same instants in a column that is not the index.
+fn hourly_frame(rows: &[(i64, i64, Option<f64>, i64)]) -> DataFrame {
+    use dask::dataframe::arrow::array::TimestampNanosecondArray;
+    let per = rows.len().div_ceil(4);
+    let batches = rows
+        .chunks(per)
+        .map(|c| {
+            let ts = || {
+                TimestampNanosecondArray::from_iter_values(c.iter().map(|r| r.1 * 1_000_000_000))
+            };
+            RecordBatch::try_from_iter([
+                (
+                    "id",
+                    Arc::new(Int64Array::from_iter_values(c.iter().map(|r| r.0))) as ArrayRef,
+                ),
+                ("ts", Arc::new(ts()) as _),
+                ("ts2", Arc::new(ts()) as _),
+                (
+                    "x",
+                    Arc::new(Float64Array::from_iter(c.iter().map(|r| r.2))) as _,
+                ),
+                (
+                    "k",
+                    Arc::new(Int64Array::from_iter_values(c.iter().map(|r| r.3))) as _,
+                ),
+            ])
+            .unwrap()
+        })
+        .collect();
+    DataFrame::from_batches(batches)
+        .unwrap()
+        .set_index("ts")
+        .unwrap()
+}
+
+/// `h` on both engines: SQLite holds `ts` and `ts2` as seconds.
+fn hourly_setup() -> Both {
+    let data = hourly_rows();
+    let mut ctx = Context::new();
+    let df = hourly_frame(&data);
+    assert!(df.divisions().is_some() && df.npartitions() > 1);
+    ctx.create_table("h", df);
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE h (id INTEGER, ts INTEGER, ts2 INTEGER, x REAL, k INTEGER);")
+        .unwrap();
+    for r in &data {
+        conn.execute(
+            "INSERT INTO h VALUES (?1, ?2, ?2, ?3, ?4)",
+            rusqlite::params![r.0, r.1, r.2, r.3],
+        )
+        .unwrap();
+    }
+    Both { ctx, conn }
+}
+
+/// `q` on both engines, SQLite's `DATE_TRUNC(unit, c)` written as integer arithmetic on
+/// seconds giving nanoseconds, as ours gives the timestamp.
+fn check_trunc(both: &mut Both, q: &str, ordered: bool) {
+    let ours = both.ctx.sql(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let ours = cells(&ours.compute().unwrap_or_else(|e| panic!("{q}: {e}")));
+    let mut lite = q.to_string();
+    for (unit, secs) in [
+        ("second", 1),
+        ("minute", 60),
+        ("hour", 3600),
+        ("day", 86_400),
+    ] {
+        for c in ["ts2", "ts"] {
+            lite = lite.replace(
+                &format!("DATE_TRUNC('{unit}', {c})"),
+                &format!("({c} / {secs} * {secs} * 1000000000)"),
+            );
+        }
+    }
+    let theirs = sqlite_rows(&both.conn, &lite);
+    let (a, b) = if ordered {
+        (ours, theirs)
+    } else {
+        (sorted(ours), sorted(theirs))
+    };
+    assert!(!b.is_empty(), "{lite}: SQLite gave no rows: a weak check");
+    assert!(close(&a, &b), "{q}\nours:   {a:?}\nsqlite: {b:?}");
+}
+
+/// Whether `q`'s plan lowers the aggregate onto resample (else the generic group-by).
+fn takes_resample(both: &Both, q: &str) -> bool {
+    let plan = both.ctx.explain(q).unwrap();
+    let resample = plan.contains("of the sorted index ts)");
+    assert_ne!(
+        resample,
+        plan.contains("(per-partition chunk, tree combine)"),
+        "{plan}"
+    );
+    resample
+}
+
+#[test]
+fn group_by_date_trunc_of_the_sorted_index_matches_sqlite() {
+    let mut both = hourly_setup();
+    for (q, ordered) in [
+        // The benchmark's query: empty hours give no row, hour 6's AVG of only nulls is
+        // null.
+        (
+            "SELECT DATE_TRUNC('hour', ts) AS hour, AVG(x) AS x FROM h GROUP BY hour",
+            false,
+        ),
+        // COUNT(x) beside COUNT(*) (one resample count), the key last, ordered.
+        (
+            "SELECT COUNT(x) AS c, COUNT(*) AS n, DATE_TRUNC('hour', ts) AS hour \
+             FROM h GROUP BY DATE_TRUNC('hour', ts) ORDER BY hour",
+            true,
+        ),
+        (
+            "SELECT DATE_TRUNC('hour', ts) AS hour, MIN(x) AS lo, MIN(k) AS kl FROM h GROUP BY 1",
+            false,
+        ),
+        (
+            "SELECT DATE_TRUNC('hour', ts) AS hour, MAX(x) AS hi, MAX(k) AS kh FROM h GROUP BY 1",
+            false,
+        ),
+        // SUM of a column without nulls.
+        (
+            "SELECT DATE_TRUNC('hour', ts) AS hour, SUM(k) AS s, SUM(id) AS i FROM h GROUP BY hour",
+            false,
+        ),
+        // A filter that leaves whole partitions empty.
+        (
+            "SELECT DATE_TRUNC('hour', ts) AS hour, AVG(x) AS x, AVG(k) AS k FROM h \
+             WHERE id < 10 OR id > 95 GROUP BY 1",
+            false,
+        ),
+        // Other units, and HAVING over the result.
+        (
+            "SELECT DATE_TRUNC('minute', ts) AS m, COUNT(*) AS n FROM h WHERE k = 1 GROUP BY m",
+            false,
+        ),
+        (
+            "SELECT DATE_TRUNC('day', ts) AS d, MAX(x) AS x FROM h GROUP BY d",
+            false,
+        ),
+        (
+            "SELECT DATE_TRUNC('hour', ts) AS hour, SUM(k) AS s FROM h GROUP BY hour HAVING SUM(k) > 12",
+            false,
+        ),
+    ] {
+        assert!(takes_resample(&both, q), "{q}");
+        check_trunc(&mut both, q, ordered);
+    }
+    // Still the generic group-by, still SQL's answers: SUM of a column with nulls (hour
+    // 6's sum of only nulls is null), mixed functions, the column that is no index.
+    for q in [
+        "SELECT DATE_TRUNC('hour', ts) AS hour, SUM(x) AS s FROM h GROUP BY hour",
+        "SELECT DATE_TRUNC('hour', ts) AS hour, AVG(x) AS x, COUNT(*) AS n FROM h GROUP BY hour",
+        "SELECT DATE_TRUNC('hour', ts2) AS hour, AVG(x) AS x FROM h GROUP BY hour",
+    ] {
+        assert!(!takes_resample(&both, q), "{q}");
+        check_trunc(&mut both, q, false);
+    }
+}
+
+#[test]
+fn only_date_trunc_of_the_sorted_index_takes_the_resample_path() {
+    let both = hourly_setup();
+    let plan = both
+        .ctx
+        .explain("SELECT DATE_TRUNC('hour', ts) AS hour, AVG(x) AS x FROM h GROUP BY hour")
+        .unwrap();
+    assert!(
+        plan.contains("(resample('1h') of the sorted index ts)"),
+        "{plan}"
+    );
+    for q in [
+        // Not the index.
+        "SELECT DATE_TRUNC('hour', ts2) AS hour, AVG(x) AS x FROM h GROUP BY hour",
+        // No fixed-length bin.
+        "SELECT DATE_TRUNC('month', ts) AS m, AVG(x) AS x FROM h GROUP BY m",
+        // An aggregate resample lacks, a computed argument, a second key, two functions,
+        // a SUM of a column with nulls.
+        "SELECT DATE_TRUNC('hour', ts) AS hour, STDDEV(x) AS x FROM h GROUP BY hour",
+        "SELECT DATE_TRUNC('hour', ts) AS hour, SUM(k + 1) AS x FROM h GROUP BY hour",
+        "SELECT DATE_TRUNC('hour', ts) AS hour, k, SUM(k) AS x FROM h GROUP BY hour, k",
+        "SELECT DATE_TRUNC('hour', ts) AS hour, MIN(x) AS lo, MAX(x) AS hi FROM h GROUP BY hour",
+        "SELECT DATE_TRUNC('hour', ts) AS hour, SUM(x) AS s FROM h GROUP BY hour",
+    ] {
+        assert!(!takes_resample(&both, q), "{q}");
+    }
+}
+
+#[test]
+fn a_null_timestamp_in_the_index_keeps_its_group_as_in_sqlite() {
+    use dask::dataframe::arrow::array::TimestampNanosecondArray;
+    // Seconds, one null: SQL groups it as a group of its own, which resample would drop.
+    let ts = [Some(3600), None, Some(0), Some(7300), Some(7200)];
+    let batch = |r: std::ops::Range<usize>| {
+        RecordBatch::try_from_iter([
+            (
+                "ts",
+                Arc::new(TimestampNanosecondArray::from_iter(
+                    ts[r.clone()].iter().map(|t| t.map(|s| s * 1_000_000_000)),
+                )) as ArrayRef,
+            ),
+            (
+                "x",
+                Arc::new(Float64Array::from_iter_values(r.map(|i| i as f64))) as _,
+            ),
+        ])
+        .unwrap()
+    };
+    let df = DataFrame::from_batches(vec![batch(0..2), batch(2..5)])
+        .unwrap()
+        .set_index("ts")
+        .unwrap();
+    assert!(df.divisions().is_some());
+    let mut ctx = Context::new();
+    ctx.create_table("h", df);
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE h (ts INTEGER, ts2 INTEGER, x REAL);")
+        .unwrap();
+    for (i, t) in ts.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO h VALUES (?1, ?1, ?2)",
+            rusqlite::params![t, i as f64],
+        )
+        .unwrap();
+    }
+    let mut both = Both { ctx, conn };
+    let q =
+        "SELECT DATE_TRUNC('hour', ts) AS hour, COUNT(*) AS n, SUM(x) AS s FROM h GROUP BY hour";
+    assert!(both.ctx.explain(q).unwrap().contains("tree combine"));
+    check_trunc(&mut both, q, false);
+}

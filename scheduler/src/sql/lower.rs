@@ -7,6 +7,7 @@
 //! | Scan of files | one read task per file, decoding only the needed columns |
 //! | Filter, Having | `filter` |
 //! | Project | one fused task per partition computing the columns |
+//! | Aggregate by `DATE_TRUNC(unit, the sorted index)`, all one function | `resample(rule).mean()` (or `sum`, `count`, ..; see `resample`) |
 //! | Aggregate | `with_column` for computed keys and arguments, `groupby(keys).agg(..)`; `COUNT(DISTINCT x)` is a `groupby(keys + [x])` then a count per key, joined to the rest |
 //! | Sort with LIMIT k (OFFSET m) | per-partition top-(k + m), merged as a tree, m skipped |
 //! | Sort, Limit, Offset | gathered into one partition |
@@ -22,6 +23,7 @@ use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use super::error::SqlError;
 use super::join::{join, join_groups};
 use super::plan::{value_type, AggCall, AggKind, Plan, Source};
+use super::resample::{resample_aggregate, resample_rule};
 use super::scan::{scan, Format};
 use super::sort::{limit, sort};
 use crate::dataframe::{agg, col, lit, Agg, DataFrame, Expr};
@@ -68,7 +70,10 @@ pub(crate) fn lower(plan: &Plan) -> Result<DataFrame, SqlError> {
             input, predicate, ..
         } => lower(input)?.filter(predicate.clone()),
         Plan::Project { input, exprs } => project(&lower(input)?, exprs)?,
-        Plan::Aggregate { input, keys, aggs } => aggregate(&lower(input)?, keys, aggs)?,
+        Plan::Aggregate { input, keys, aggs } => match resample_rule(input, keys, aggs) {
+            Some(how) => resample_aggregate(&lower(input)?, how, &keys[0].1, aggs)?,
+            None => aggregate(&lower(input)?, keys, aggs)?,
+        },
         Plan::Sort {
             input,
             keys,

@@ -9,6 +9,9 @@
 //! 2. `optimizer`: filters move down into the scans and each scan keeps only the
 //!    columns used;
 //! 3. `lower`: each plan node becomes dataframe operations (see the table there);
+//!    `GROUP BY DATE_TRUNC(unit, ts)` over a table whose sorted, null-free datetime
+//!    index is `ts`, with aggregates of one function, becomes one `resample` call
+//!    (`resample`), as `explain` shows;
 //! 4. [`Context::explain`] prints the optimized plan.
 //!
 //! Supported: `SELECT` with expressions and aliases, `WHERE`, `GROUP BY` (expressions,
@@ -47,6 +50,7 @@ mod join;
 mod lower;
 mod optimizer;
 mod plan;
+mod resample;
 mod scan;
 mod sort;
 

@@ -305,6 +305,7 @@ impl Plan {
                 input.write(f, depth + 1)
             }
             Plan::Aggregate { input, keys, aggs } => {
+                let aggs_in = aggs;
                 let aggs: Vec<String> = aggs
                     .iter()
                     .map(|a| {
@@ -321,9 +322,15 @@ impl Plan {
                         format!("{kind}({arg}) AS {}", a.name)
                     })
                     .collect();
+                let how = match super::resample::resample_rule(input, keys, aggs_in) {
+                    Some(how) => {
+                        format!("resample('{}') of the sorted index {}", how.rule, how.index)
+                    }
+                    None => "per-partition chunk, tree combine".to_string(),
+                };
                 writeln!(
                     f,
-                    "{pad}Aggregate: keys=[{}] aggs=[{}] (per-partition chunk, tree combine)",
+                    "{pad}Aggregate: keys=[{}] aggs=[{}] ({how})",
                     list(keys),
                     aggs.join(", ")
                 )?;
