@@ -296,7 +296,12 @@ pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<Arc<dyn NodeDyn>>)) {
         fill(&mut plain);
         return;
     };
-    let queued = DROP_QUEUE.try_with(|q| fill(&mut q.borrow_mut()));
+    let queued = DROP_QUEUE.try_with(|q| {
+        let mut q = q.borrow_mut();
+        let start = q.len();
+        fill(&mut q);
+        newest_on_top(&mut q[start..]);
+    });
     if nested || queued.is_err() {
         return;
     }
@@ -321,6 +326,24 @@ pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<Arc<dyn NodeDyn>>)) {
             *q = Vec::new();
         }
     });
+}
+
+/// Orders one node's inputs, just queued, so that the one created last is dropped first.
+///
+/// Why: a node's memory is freed when its last reader drops, and readers are created
+/// after what they read. Dropping in about the reverse of creation order therefore frees
+/// most nodes at their first visit, while the readers' memory is still in cache. In a
+/// wavefront (each cell read by its right and its lower neighbour), dropping the upper
+/// input first instead left every cell with a second reader far away in the queue, and
+/// each cell was touched twice, a cache miss apart: the drop cost 2-3 times that of a
+/// tree. Allocation addresses stand in for creation order (the allocator hands out
+/// ascending addresses to a growing heap); a wrong guess costs speed, never correctness.
+/// Only short lists are ordered: a gathering node's inputs come in the order they were
+/// made already.
+fn newest_on_top(queued: &mut [Arc<dyn NodeDyn>]) {
+    if (2..=8).contains(&queued.len()) {
+        queued.sort_unstable_by_key(|handle| Arc::as_ptr(handle).cast::<()>() as usize);
+    }
 }
 
 /// Data: `dask::delayed(value)` or a persisted result.
