@@ -160,10 +160,10 @@ pub(crate) struct Past {
 
 impl Past {
     pub(crate) fn done(&self) -> u64 {
-        self.functions.iter().map(|f| f.counts.done).sum()
+        total(&self.functions, |c| c.done)
     }
     pub(crate) fn failed(&self) -> u64 {
-        self.functions.iter().map(|f| f.counts.failed).sum()
+        total(&self.functions, |c| c.failed)
     }
 }
 
@@ -611,12 +611,17 @@ pub(crate) struct RunningFigures {
     pub(crate) held_results: u64,
 }
 
+/// One count summed over a table of functions (a past or a running computation's).
+fn total(functions: &[FnRow], count: impl Fn(&FnCount) -> u64) -> u64 {
+    functions.iter().map(|f| count(&f.counts)).sum()
+}
+
 impl RunningFigures {
     pub(crate) fn done(&self) -> u64 {
-        self.functions.iter().map(|f| f.counts.done).sum()
+        total(&self.functions, |c| c.done)
     }
     pub(crate) fn failed(&self) -> u64 {
-        self.functions.iter().map(|f| f.counts.failed).sum()
+        total(&self.functions, |c| c.failed)
     }
 }
 
