@@ -746,20 +746,7 @@ impl Observer for Run {
         let final_failure = !ok && task.attempt > header.retries;
         let start = started.min(end);
         let duration = end - start;
-        let custom = header
-            .custom_key
-            .load(Ordering::Relaxed)
-            .then(|| Box::from(header.key()));
-        let bar = Bar {
-            start,
-            end,
-            name: task.name,
-            id: header.id,
-            custom,
-            ok,
-            run: key,
-            size: task.size,
-        };
+        let bar = Bar::of(header, task.name, (start, end), ok, key, task.size);
         held::measured(header, task.size);
         self.live
             .shard(task.worker)
@@ -788,20 +775,7 @@ impl Observer for Run {
         // about when this one started: placed on this process's clock from there.
         let base = self.state.info.lock().started_ns;
         let (start, end) = (base + ran.start_ns, base + ran.end_ns.max(ran.start_ns));
-        let custom = header
-            .custom_key
-            .load(Ordering::Relaxed)
-            .then(|| Box::from(header.key()));
-        let bar = Bar {
-            start,
-            end,
-            name: header.name,
-            id: header.id,
-            custom,
-            ok: ran.ok,
-            run: key,
-            size: None,
-        };
+        let bar = Bar::of(header, header.name, (start, end), ran.ok, key, None);
         self.live.remote_lane(ran.process, ran.worker, |shard| {
             shard.started(key, header.name);
             shard.finished(bar, !ran.ok, end - start);

@@ -30,6 +30,34 @@ pub(crate) struct Bar {
     pub(crate) size: Option<u64>,
 }
 
+impl Bar {
+    /// The bar of a task of computation `run` that ran from `span.0` to `span.1`: its
+    /// key is kept as text only when `with_key` gave it (others are formatted on demand).
+    pub(crate) fn of(
+        header: &crate::node::NodeHeader,
+        name: &'static str,
+        span: (u64, u64),
+        ok: bool,
+        run: u64,
+        size: Option<u64>,
+    ) -> Self {
+        let custom = header
+            .custom_key
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .then(|| Box::from(header.key()));
+        Bar {
+            start: span.0,
+            end: span.1,
+            name,
+            id: header.id,
+            custom,
+            ok,
+            run,
+            size,
+        }
+    }
+}
+
 /// The last [`RING`] bars of one worker, and how many were ever pushed.
 #[derive(Default)]
 pub(crate) struct Ring {
