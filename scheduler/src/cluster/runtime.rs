@@ -38,7 +38,6 @@ use timely::CommunicationConfig;
 use super::message::{Body, Envelope};
 use super::outgoing::Outgoing;
 use super::{connect, ClusterConfig, ClusterError};
-use crate::config::ErrorPolicy;
 use crate::error::TaskFailure;
 use crate::exec::Feed;
 use crate::observer::RemoteTask;
@@ -435,9 +434,7 @@ impl<'j> EpochState<'j> {
             }
             None => {
                 node.state.store(FAILED, Ordering::Release);
-                if self.plan.run.policy == ErrorPolicy::FailFast {
-                    self.plan.halt(HALT_FAILURE);
-                }
+                self.plan.halt_if_failing_fast();
             }
         }
         let feed = self
@@ -523,9 +520,7 @@ impl<'j> EpochState<'j> {
                 attempts,
             } => {
                 self.outcome.failures.push((t, panicked, message, attempts));
-                if self.plan.run.policy == ErrorPolicy::FailFast {
-                    self.plan.halt(HALT_FAILURE);
-                }
+                self.plan.halt_if_failing_fast();
                 self.arrive(t, None);
             }
         }

@@ -339,6 +339,13 @@ impl<'g> Plan<'g> {
     #[cold]
     pub(crate) fn fail(&self, task: u32, failure: TaskFailure, attempts: u32) {
         self.run.errors.lock().push((task, failure, attempts));
+        self.halt_if_failing_fast();
+    }
+
+    /// A task failed (here, or on another process of a cluster, which records it
+    /// itself): failing fast, the computation halts.
+    #[cold]
+    pub(crate) fn halt_if_failing_fast(&self) {
         if self.run.policy == ErrorPolicy::FailFast {
             self.halt(HALT_FAILURE);
         }
