@@ -43,6 +43,7 @@ impl Plan<'_> {
     /// Successors are not touched. Releases of wide inputs may be held in `held`.
     #[inline]
     pub(crate) fn execute(&self, t: u32, held: &mut HeldCounts) {
+        self.prefetch_successors(t);
         let node = self.run_node(t);
         let deps = self.graph().deps_of(t);
         let succeeded = if self.must_skip(deps) {
@@ -62,6 +63,17 @@ impl Plan<'_> {
         }
         for &d in deps {
             self.release_held(d, held);
+        }
+    }
+
+    /// Asks the CPU to load the first successors' nodes while `t` runs: one of them is
+    /// usually the next task on this thread (see `notify`), and a big graph's nodes are
+    /// cold by then (built long before, in another order).
+    #[inline]
+    fn prefetch_successors(&self, t: u32) {
+        for &s in self.graph().succs_of(t).iter().take(2) {
+            prefetch(self.graph().node(s) as *const dyn crate::node::NodeDyn as *const u8);
+            prefetch(self.run_node(s) as *const super::RunNode as *const u8);
         }
     }
 
@@ -237,4 +249,17 @@ impl Plan<'_> {
         }
         timed_out
     }
+}
+
+/// A hint to start loading the cache line at `p`; it never faults, whatever `p` is.
+#[inline(always)]
+fn prefetch(p: *const u8) {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    // SAFETY: a prefetch is only a hint: it reads nothing the program can observe and
+    // cannot fault, even on an invalid address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    let _ = p;
 }
