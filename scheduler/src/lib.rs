@@ -178,6 +178,7 @@ mod observer;
 mod operators;
 mod parallel;
 mod plan;
+mod prefetch;
 mod result_size;
 #[cfg(feature = "sql")]
 pub mod sql;

@@ -315,7 +315,15 @@ pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<Arc<dyn NodeDyn>>)) {
     }
     let _draining = Draining;
     // The borrow ends before the handle drops: its own drop appends to the queue.
-    while let Some(handle) = DROP_QUEUE.with(|q| q.borrow_mut().pop()) {
+    while let Some(handle) = DROP_QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        let handle = q.pop();
+        // The next handle's node is cold: start loading it while this one drops.
+        if let Some(next) = q.last() {
+            crate::prefetch::prefetch(Arc::as_ptr(next));
+        }
+        handle
+    }) {
         drop(handle);
     }
     // A wide node (a join over a million inputs) must not leave its queue's memory

@@ -23,6 +23,7 @@ use super::{Plan, FAILED, HALT_CANCEL, HALT_TIMEOUT, RUNNING, SUCCEEDED};
 use crate::args::Inputs;
 use crate::config::ErrorPolicy;
 use crate::error::{drop_guarded, panic_message, TaskFailure};
+use crate::prefetch::prefetch;
 use crate::sync::Ordering;
 
 /// Successor lists longer than this are handed out as a range job, so that a fan-out to
@@ -72,8 +73,8 @@ impl Plan<'_> {
     #[inline]
     fn prefetch_successors(&self, t: u32) {
         for &s in self.graph().succs_of(t).iter().take(2) {
-            prefetch(self.graph().node(s) as *const dyn crate::node::NodeDyn as *const u8);
-            prefetch(self.run_node(s) as *const super::RunNode as *const u8);
+            prefetch(self.graph().node(s));
+            prefetch(self.run_node(s));
         }
     }
 
@@ -251,15 +252,3 @@ impl Plan<'_> {
     }
 }
 
-/// A hint to start loading the cache line at `p`; it never faults, whatever `p` is.
-#[inline(always)]
-fn prefetch(p: *const u8) {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
-    // SAFETY: a prefetch is only a hint: it reads nothing the program can observe and
-    // cannot fault, even on an invalid address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
-    let _ = p;
-}
