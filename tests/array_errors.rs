@@ -192,3 +192,63 @@ fn a_block_function_returning_another_shape_is_an_error() {
         "{err}"
     );
 }
+
+/// Absurd sizes are errors found while the graph is built: before, these panicked with
+/// "capacity overflow", aborted the process on an allocation of terabytes, or (a shape
+/// whose element count overflows) wrapped around and returned a wrong sum.
+#[test]
+fn absurd_sizes_are_errors_not_aborts_or_wrong_results() {
+    let huge = 1usize << 40;
+    let cases = [
+        (
+            message(array::zeros([usize::MAX, 2], [1, 1]).sum().compute()),
+            "`full` on shape (18446744073709551615, 2): it has more elements than an address space can hold",
+        ),
+        (
+            message(array::zeros([huge, huge], [huge, huge]).sum().compute()),
+            "`full` on shape (1099511627776, 1099511627776): it has more elements than an address space can hold",
+        ),
+        (
+            message(array::ones(1usize << 62, array::Chunks::Auto).sum().compute()),
+            "`full` on shape (4611686018427387904,): it has more elements than an address space can hold",
+        ),
+        (
+            message(array::arange(huge, 1).sum().compute()),
+            "`arange` on shape (1099511627776,): the chunks would make more than 67108864 tasks; choose bigger chunks",
+        ),
+        (
+            message(
+                array::ones([1 << 20, 1], 1)
+                    .matmul(&array::ones([1, 1 << 20], 1))
+                    .sum()
+                    .compute(),
+            ),
+            "`matmul` on shape (1048576, 1048576): the chunks would make more than 67108864 tasks; choose bigger chunks",
+        ),
+    ];
+    for (got, want) in cases {
+        assert_eq!(got, want);
+    }
+    // Bigger than any machine's memory: one chunk, or the gathered result. (The memory
+    // is read from /proc/meminfo; elsewhere only the allocation itself can fail.)
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let chunk = message(array::ones(huge, huge).sum().compute());
+    assert!(
+        chunk.starts_with("`full` on shape (1099511627776,): one chunk of shape (1099511627776,) would take 8796093022208 bytes, more than this machine's memory"),
+        "{chunk}"
+    );
+    let gathered = message(array::ones(huge, 1 << 24).compute());
+    assert!(
+        gathered.starts_with(
+            "`compute` on shape (1099511627776,): the result would take 8796093022208 bytes"
+        ),
+        "{gathered}"
+    );
+    // Big but possible stays possible: 2^20 chunks of one element each are fine.
+    assert_eq!(
+        array::ones(1 << 20, 1 << 10).sum().compute().unwrap(),
+        (1 << 20) as f64
+    );
+}

@@ -1,6 +1,7 @@
 //! Shapes and chunk sizes: how an array is cut into blocks.
 
 use super::error::{ArrayError, Dims};
+use super::limits;
 
 /// An array's shape: `usize` for 1-D, `[usize; N]` or `Vec<usize>` for N-D.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -105,7 +106,11 @@ impl Chunks {
             why,
         };
         match self {
-            Chunks::Auto => Ok(auto_chunks(shape, workers())),
+            Chunks::Auto => {
+                limits::check(op, shape, [], [])?;
+                let sizes = auto_sizes(shape, workers());
+                split_checked(op, shape, &sizes)
+            }
             Chunks::Size(sizes) => {
                 let sizes: Vec<usize> = match sizes.len() {
                     1 => vec![sizes[0]; shape.len()],
@@ -120,11 +125,7 @@ impl Chunks {
                 if let Some(axis) = sizes.iter().position(|&s| s == 0) {
                     return Err(bad(vec![sizes], format!("chunk size 0 on axis {axis}")));
                 }
-                Ok(shape
-                    .iter()
-                    .zip(&sizes)
-                    .map(|(&dim, &size)| even_split(dim, size))
-                    .collect())
+                split_checked(op, shape, &sizes)
             }
             Chunks::Explicit(per_axis) => {
                 if per_axis.len() != shape.len() {
@@ -148,10 +149,34 @@ impl Chunks {
                         ));
                     }
                 }
+                limits::check_chunks(op, shape, per_axis)?;
                 Ok(per_axis.clone())
             }
         }
     }
+}
+
+/// Cuts every axis of `shape` into chunks of its size in `sizes`, after checking that
+/// the result stays within [`limits`] (before the chunk lists are allocated).
+fn split_checked(
+    op: &'static str,
+    shape: &[usize],
+    sizes: &[usize],
+) -> Result<Vec<Vec<usize>>, ArrayError> {
+    limits::check(
+        op,
+        shape,
+        shape
+            .iter()
+            .zip(sizes)
+            .map(|(&dim, &size)| dim.div_ceil(size).max(1)),
+        shape.iter().zip(sizes).map(|(&dim, &size)| dim.min(size)),
+    )?;
+    Ok(shape
+        .iter()
+        .zip(sizes)
+        .map(|(&dim, &size)| even_split(dim, size))
+        .collect())
 }
 
 /// Chunks of `size` along an axis of length `dim`, the last one taking the rest; an
@@ -176,7 +201,19 @@ fn workers() -> usize {
 }
 
 /// `Chunks::Auto` for `f64` elements and `workers` workers (see [`Chunks`]).
+#[cfg(test)]
 pub(crate) fn auto_chunks(shape: &[usize], workers: usize) -> Vec<Vec<usize>> {
+    let sizes = auto_sizes(shape, workers);
+    shape
+        .iter()
+        .zip(sizes)
+        .map(|(&dim, size)| even_split(dim, size))
+        .collect()
+}
+
+/// The chunk size along each axis that `Chunks::Auto` picks; the shape's element count
+/// fits in `usize` (checked by the caller).
+fn auto_sizes(shape: &[usize], workers: usize) -> Vec<usize> {
     let total: usize = shape.iter().product();
     let bytes = total.saturating_mul(8);
     let by_size = bytes.div_ceil(AUTO_TARGET_BYTES);
@@ -199,11 +236,10 @@ pub(crate) fn auto_chunks(shape: &[usize], workers: usize) -> Vec<Vec<usize>> {
         .zip(sizes)
         .map(|(&dim, size)| {
             if dim == 0 {
-                return vec![0];
+                return 1;
             }
             let blocks = dim.div_ceil(size);
-            let even = dim.div_ceil(blocks);
-            even_split(dim, even)
+            dim.div_ceil(blocks)
         })
         .collect()
 }

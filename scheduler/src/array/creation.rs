@@ -31,7 +31,7 @@ pub fn full(shape: impl Into<Shape>, value: f64, chunks: impl Into<Chunks>) -> A
 
 /// `0, 1, ..., n - 1` (NumPy's `arange(n)`).
 pub fn arange(n: usize, chunks: impl Into<Chunks>) -> Array {
-    ramp(0.0, 1.0, n, chunks)
+    ramp("arange", 0.0, 1.0, n, chunks)
 }
 
 /// `num` values evenly spaced from `start` to `stop`, both included (NumPy's
@@ -42,15 +42,15 @@ pub fn linspace(start: f64, stop: f64, num: usize, chunks: impl Into<Chunks>) ->
     } else {
         0.0
     };
-    ramp(start, step, num, chunks)
+    ramp("linspace", start, step, num, chunks)
 }
 
-fn ramp(start: f64, step: f64, n: usize, chunks: impl Into<Chunks>) -> Array {
+fn ramp(op: &'static str, start: f64, step: f64, n: usize, chunks: impl Into<Chunks>) -> Array {
     let g = Generator::Ramp {
         start: Scalar::new(start),
         step: Scalar::new(step),
     };
-    Array::generated("arange", Expr::Generate(g), n, chunks)
+    Array::generated(op, Expr::Generate(g), n, chunks)
 }
 
 impl Array {

@@ -105,6 +105,9 @@ impl Array {
             .map(|&x| a.chunks[x].clone())
             .chain(free_b.iter().map(|&x| b.chunks[x].clone()))
             .collect();
+        if let Err(e) = super::limits::check_chunks(op, &shape, &chunks) {
+            return Array::invalid(e);
+        }
         let combos = cartesian(&ca.iter().map(|&x| a.chunks[x].len()).collect::<Vec<_>>());
         let out_body = super::Body::layout(shape.clone(), chunks.clone());
         // Axis orders that put the contracted axes last in `self`'s blocks and first in

@@ -25,6 +25,7 @@ mod chunks;
 mod creation;
 mod elementwise;
 mod error;
+mod limits;
 mod linalg;
 mod measure;
 pub mod random;
@@ -494,7 +495,8 @@ impl Outputs for &Array {
     }
 
     fn check(&self) -> Result<(), Error> {
-        self.body().map(|_| ()).map_err(|e| Error::Array(e.clone()))
+        let body = self.body().map_err(|e| Error::Array(e.clone()))?;
+        limits::check_gather(&body.shape).map_err(Error::Array)
     }
 }
 
