@@ -8,9 +8,7 @@ pub(crate) fn prefetch<T: ?Sized>(p: *const T) {
     // SAFETY: a prefetch is only a hint: it reads nothing the program can observe and
     // cannot fault, even on a dangling or unaligned address.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            p.cast::<i8>(),
-        );
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
     }
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     let _ = p;

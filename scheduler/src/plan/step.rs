@@ -251,4 +251,3 @@ impl Plan<'_> {
         timed_out
     }
 }
-
