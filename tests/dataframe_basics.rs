@@ -532,3 +532,61 @@ fn explain_describes_the_lazy_plan_and_returns_schema_errors() {
         "`select`: no column `nope`; the columns are: timestamp: datetime64[ns], name: string, id: int64, x: float64, y: float64"
     );
 }
+
+/// Absurd partition counts and partition sizes are errors found while the graph is
+/// built: before, `repartition(usize::MAX)` and `split_out(usize::MAX)` panicked with
+/// "capacity overflow", a `timeseries` with `freq: "1ns"` aborted the process on a
+/// 3.6 PB allocation, and `partition_freq: "1ns"` built partitions forever.
+#[test]
+fn absurd_partition_counts_and_sizes_are_errors() {
+    let message = |r: Result<usize, dask::Error>| match r {
+        Err(e @ dask::Error::DataFrame(_)) => e.to_string(),
+        other => panic!("expected a dataframe error, got {other:?}"),
+    };
+    let opts = |freq: &str, partition_freq: &str| TimeseriesOptions {
+        start: "2000-01-01".into(),
+        end: "2001-01-01".into(),
+        freq: freq.into(),
+        partition_freq: partition_freq.into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        message(small(1).repartition(usize::MAX).len().compute()),
+        "`repartition`: asked for 18446744073709551615 partitions; at most 16777216 are allowed"
+    );
+    assert_eq!(
+        message(
+            small(1)
+                .groupby(["name"])
+                .split_out(usize::MAX)
+                .agg([agg::sum("x")])
+                .len()
+                .compute()
+        ),
+        "`groupby`: split_out asks for 18446744073709551615 partitions; at most 16777216 are allowed"
+    );
+    assert_eq!(
+        message(timeseries(opts("1s", "1ns")).len().compute()),
+        "`timeseries`: partition_freq \"1ns\" makes 31622400000000000 partitions; at most 16777216 are allowed"
+    );
+    assert_eq!(
+        message(timeseries(opts("1ns", "1d")).len().compute()),
+        "`timeseries`: one partition of 86400000000000 rows (partition_freq \"1d\", freq \"1ns\") \
+         would take about 3628800000000000 bytes; at most 17179869184 are allowed: use a shorter \
+         partition_freq or a longer freq"
+    );
+    // At the limits' other side things still work: many partitions, and split_out(0)
+    // counting as 1 as documented.
+    assert_eq!(
+        small(1).repartition(500).len().compute().unwrap(),
+        small(1).len().compute().unwrap()
+    );
+    assert_eq!(
+        small(1)
+            .groupby(["name"])
+            .split_out(0)
+            .agg([agg::sum("x")])
+            .npartitions(),
+        1
+    );
+}

@@ -94,6 +94,13 @@ fn schema() -> SchemaRef {
     ]))
 }
 
+/// Bytes of one generated row: the timestamp, `id`, `x` and `y` (8 each), the name's
+/// offset (4) and its characters (about 6).
+const ROW_BYTES: u128 = 42;
+/// The most bytes one generated partition may take (16 GiB): more is a typo in `freq`
+/// or `partition_freq`, not a demo table.
+const PARTITION_BYTES_LIMIT: u128 = 16 << 30;
+
 /// The partition boundaries in nanoseconds since the epoch, and the row step.
 fn layout(opts: &TimeseriesOptions) -> Result<(Vec<i64>, i64), DataFrameError> {
     let op = "timeseries";
@@ -112,6 +119,27 @@ fn layout(opts: &TimeseriesOptions) -> Result<(Vec<i64>, i64), DataFrameError> {
     }
     let freq = parse_freq(op, &opts.freq)?;
     let part = parse_freq(op, &opts.partition_freq)?;
+    let span = (i128::from(end) - i128::from(start)) as u128;
+    let partitions = span.div_ceil(part as u128);
+    super::limits::check_partitions(
+        op,
+        &format!("partition_freq {:?} makes", opts.partition_freq),
+        partitions,
+    )?;
+    // A partition's rows are generated at once: they must fit in memory.
+    let rows = (span.min(part as u128)).div_ceil(freq as u128);
+    let bytes = rows.saturating_mul(ROW_BYTES);
+    if bytes > PARTITION_BYTES_LIMIT {
+        return Err(DataFrameError::Invalid {
+            op,
+            why: format!(
+                "one partition of {rows} rows (partition_freq {:?}, freq {:?}) would take \
+                 about {bytes} bytes; at most {PARTITION_BYTES_LIMIT} are allowed: use a \
+                 shorter partition_freq or a longer freq",
+                opts.partition_freq, opts.freq
+            ),
+        });
+    }
     let mut bounds: Vec<i64> = (0..)
         .map(|i: i64| start.saturating_add(part.saturating_mul(i)))
         .take_while(|t| *t < end)

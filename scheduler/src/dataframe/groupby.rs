@@ -649,6 +649,7 @@ impl GroupBy {
                 why: "no aggregates".into(),
             });
         }
+        super::limits::check_partitions(op, "split_out asks for", self.split_out as u128)?;
         let mut fields = Vec::new();
         for k in &self.keys {
             let f = field(k)?;

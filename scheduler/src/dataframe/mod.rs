@@ -36,6 +36,7 @@ pub(crate) mod files;
 mod freq;
 pub mod groupby;
 mod like;
+mod limits;
 mod parquet;
 mod pretty;
 pub(crate) mod reduce;
@@ -371,6 +372,9 @@ impl DataFrame {
                 op: "repartition",
                 why: format!("0 partitions from {have}: at least 1"),
             });
+        }
+        if let Err(e) = limits::check_partitions("repartition", "asked for", n as u128) {
+            return DataFrame::invalid(e);
         }
         if n > have {
             return split::split(frame, n);
