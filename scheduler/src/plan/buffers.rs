@@ -22,12 +22,28 @@ pub(crate) struct PlanBuffers<'g> {
     pub(crate) scratch: Scratch<'g>,
 }
 
-/// The planner's own vectors, empty between plans: its depth-first stack and the
-/// requested output nodes.
+/// The planner's own vectors, empty between plans: its depth-first stack, the
+/// dependency indices of the nodes it is inside of (with their parameter positions when
+/// kept), and the requested output nodes.
 #[derive(Default)]
 pub(crate) struct Scratch<'g> {
-    pub(crate) stack: Vec<(&'g dyn NodeDyn, bool)>,
+    pub(crate) stack: Vec<Visit<'g>>,
+    pub(crate) found: Vec<u32>,
+    pub(crate) found_positions: Vec<u32>,
     pub(crate) output_nodes: Vec<&'g dyn NodeDyn>,
+}
+
+/// One entry of the planner's depth-first stack.
+#[derive(Clone, Copy)]
+pub(crate) struct Visit<'g> {
+    pub(crate) node: &'g dyn NodeDyn,
+    /// Where in `Scratch::found` the reader that pushed this node waits for its index
+    /// (`NO_SLOT` for an output).
+    pub(crate) slot: u32,
+    /// Leaving the node (its dependencies are planned), not entering it.
+    pub(crate) exiting: bool,
+    /// Leaving: where the node's own dependency indices start in `Scratch::found`.
+    pub(crate) first: u32,
 }
 
 static SPARE: Mutex<Option<PlanBuffers<'static>>> = Mutex::new(None);
@@ -47,13 +63,18 @@ impl<'g> PlanBuffers<'g> {
         mut run_nodes: Vec<RunNode>,
         Scratch {
             stack,
+            mut found,
+            mut found_positions,
             output_nodes,
         }: Scratch<'g>,
     ) {
         run_nodes.clear();
+        found.clear();
+        found_positions.clear();
         let bytes = graph.capacity_bytes()
             + run_nodes.capacity() * std::mem::size_of::<RunNode>()
-            + stack.capacity() * std::mem::size_of::<(&dyn NodeDyn, bool)>()
+            + stack.capacity() * std::mem::size_of::<Visit<'_>>()
+            + (found.capacity() + found_positions.capacity()) * std::mem::size_of::<u32>()
             + output_nodes.capacity() * std::mem::size_of::<&dyn NodeDyn>();
         if bytes > KEEP_AT_MOST_BYTES {
             return;
@@ -63,6 +84,8 @@ impl<'g> PlanBuffers<'g> {
             run_nodes,
             scratch: Scratch {
                 stack: forget_lifetime(stack),
+                found,
+                found_positions,
                 output_nodes: forget_lifetime(output_nodes),
             },
         };

@@ -34,7 +34,7 @@ use crate::error::{drop_guarded, panic_message, Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
 use crate::observer::Observers;
 use crate::sync::{add_exclusive, AtomicU32, AtomicU8, Ordering};
-use buffers::{PlanBuffers, Scratch};
+use buffers::{PlanBuffers, Scratch, Visit};
 use mark::{Marks, IN_PROGRESS};
 use run_state::RunState;
 use slot::{ResultSlot, SlotValue};
@@ -75,6 +75,17 @@ impl Drop for Plan<'_> {
     }
 }
 
+/// `Visit::slot` of an output: no reader waits for its index.
+const NO_SLOT: u32 = u32::MAX;
+
+/// Gives the reader that pushed a node (the slot it waits at) the node's index.
+#[inline]
+fn fill_slot(found: &mut [u32], slot: u32, index: u32) {
+    if slot != NO_SLOT {
+        found[slot as usize] = index;
+    }
+}
+
 impl<'g> Plan<'g> {
     /// Plans the computation of the outputs that `outputs` lists.
     pub(crate) fn build(outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>)) -> Self {
@@ -96,6 +107,8 @@ impl<'g> Plan<'g> {
             scratch:
                 Scratch {
                     mut stack,
+                    mut found,
+                    mut found_positions,
                     mut output_nodes,
                 },
         } = PlanBuffers::take();
@@ -108,34 +121,69 @@ impl<'g> Plan<'g> {
         // Node i's count of task readers goes to index i + 1 (see `link_successors`).
         g.succ_start.push(0);
 
-        // Iterative depth-first search: (node, exiting). Deep chains must not recurse.
+        // Iterative depth-first search: deep chains must not recurse. Entering a node
+        // reads each dependency's mark once and notes its index in `found` (or a slot
+        // the dependency fills when it is planned), so leaving it reads its own segment
+        // of `found` instead of visiting every dependency (cold, on big graphs) again.
         for &root in output_nodes.iter().rev() {
-            stack.push((root, false));
+            stack.push(Visit {
+                node: root,
+                slot: NO_SLOT,
+                exiting: false,
+                first: 0,
+            });
         }
-        while let Some((node, exiting)) = stack.pop() {
+        while let Some(visit) = stack.pop() {
+            let node = visit.node;
             let header = node.header();
-            if !exiting {
-                if marks.get(node).is_some() {
+            if !visit.exiting {
+                if let Some(index) = marks.get(node) {
+                    debug_assert_ne!(index, IN_PROGRESS, "task graphs are acyclic");
+                    fill_slot(&mut found, visit.slot, index);
                     continue;
                 }
                 if header.pure {
                     if let Some(&same) = pure_index.get(&(header.full_id(), header.name)) {
                         marks.set(node, same);
+                        fill_slot(&mut found, visit.slot, same);
                         continue;
                     }
                 }
                 marks.set(node, IN_PROGRESS);
-                stack.push((node, true));
-                let first_dep = stack.len();
-                let pushing = &mut stack;
-                node.for_each_dep(&mut |dep, _| {
-                    if marks.get(dep).is_none() {
-                        pushing.push((dep, false));
+                let first = u32::try_from(found.len()).expect("a plan holds fewer than 2^32 edges");
+                stack.push(Visit {
+                    node,
+                    slot: visit.slot,
+                    exiting: true,
+                    first,
+                });
+                let first_push = stack.len();
+                let (pushing, found, found_positions) =
+                    (&mut stack, &mut found, &mut found_positions);
+                node.for_each_dep(&mut |dep, position| {
+                    let slot = found.len() as u32;
+                    match marks.get(dep) {
+                        Some(d) => {
+                            debug_assert_ne!(d, IN_PROGRESS, "task graphs are acyclic");
+                            found.push(d);
+                        }
+                        None => {
+                            found.push(IN_PROGRESS);
+                            pushing.push(Visit {
+                                node: dep,
+                                slot,
+                                exiting: false,
+                                first: 0,
+                            });
+                        }
+                    }
+                    if keep_positions {
+                        found_positions.push(position);
                     }
                 });
                 // Visit dependencies in argument order, so the plan order (and with it
                 // the sequential run order) follows the program's reading order.
-                stack[first_dep..].reverse();
+                stack[first_push..].reverse();
                 continue;
             }
             let index = u32::try_from(g.nodes.len())
@@ -143,25 +191,21 @@ impl<'g> Plan<'g> {
                 .filter(|&i| i < IN_PROGRESS)
                 .expect("a plan holds fewer than 2^32 - 1 nodes");
             let mut pending = 0;
-            let (deps, positions, is_task, reader_counts) = (
-                &mut g.deps,
-                &mut g.dep_positions,
-                &g.is_task,
-                &mut g.succ_start,
-            );
-            node.for_each_dep(&mut |dep, position| {
-                let d = marks.get(dep).expect("dependencies finish before readers");
-                debug_assert_ne!(d, IN_PROGRESS, "task graphs are acyclic");
-                deps.push(d);
-                if keep_positions {
-                    positions.push(position);
-                }
+            let first = visit.first as usize;
+            for &d in &found[first..] {
+                debug_assert_ne!(d, IN_PROGRESS, "dependencies finish before readers");
                 add_exclusive(&mut run[d as usize].readers, 1);
-                if is_task[d as usize] {
-                    reader_counts[d as usize + 1] += 1;
+                if g.is_task[d as usize] {
+                    g.succ_start[d as usize + 1] += 1;
                     pending += 1;
                 }
-            });
+            }
+            g.deps.extend_from_slice(&found[first..]);
+            found.truncate(first);
+            if keep_positions {
+                g.dep_positions.extend_from_slice(&found_positions[first..]);
+                found_positions.truncate(first);
+            }
             g.dep_start
                 .push(u32::try_from(g.deps.len()).expect("a plan holds fewer than 2^32 edges"));
             let (slot, task) = match node.body() {
@@ -187,6 +231,7 @@ impl<'g> Plan<'g> {
                 slot: ResultSlot::new(slot),
             });
             marks.set(node, index);
+            fill_slot(&mut found, visit.slot, index);
             if header.pure {
                 pure_index.insert((header.full_id(), header.name), index);
             }
@@ -205,6 +250,8 @@ impl<'g> Plan<'g> {
             run: RunState::new(run, task_count),
             scratch: Scratch {
                 stack,
+                found,
+                found_positions,
                 output_nodes,
             },
         }
