@@ -238,10 +238,10 @@ pub(crate) fn compute_here<O: Outputs>(
         plan.add_observer(Arc::new(crate::diagnostics::Spans));
     }
     let backend = backend::for_config(config, everywhere)?;
-    call_hook("planned", || plan.run.observers.planned(&plan))?;
-    call_hook("threads", || plan.run.observers.threads(backend.threads()))?;
+    call_hook("planned", || plan.observers().planned(&plan))?;
+    call_hook("threads", || plan.observers().threads(backend.threads()))?;
     call_hook("start", || {
-        plan.run.observers.start(plan.graph().task_count())
+        plan.observers().start(plan.graph().task_count())
     })?;
     // A limit too far away to be an `Instant` is no limit.
     let deadline = config
@@ -250,7 +250,7 @@ pub(crate) fn compute_here<O: Outputs>(
     let ran = backend.run(&mut plan, deadline);
     // Every task has finished or been skipped here: nothing refers to the plan any more.
     let succeeded = ran.is_ok() && plan.halt_reason() == NOT_HALTED && !plan.has_errors();
-    let finished = call_hook("finish", || plan.run.observers.finish(succeeded));
+    let finished = call_hook("finish", || plan.observers().finish(succeeded));
     let ran = ran.inspect_err(|_| {
         // A backend's own failure (a lost cluster peer) can leave results in the plan:
         // its drop must guard their `Drop`s.

@@ -226,7 +226,7 @@ fn loom_the_last_report_wakes_the_waiter() {
         while !exec.is_done() {
             loom::thread::park();
         }
-        assert_eq!(plan.run.unfinished.load(Ordering::Acquire), 0);
+        assert_eq!(plan.unfinished().load(Ordering::Acquire), 0);
         for r in reporters {
             r.join().unwrap();
         }
@@ -288,7 +288,7 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
                         .is_none());
                 }
                 // Claiming is allowed only while holding unreported finished tasks.
-                assert!(plan.run.unfinished.load(Ordering::SeqCst) >= finished);
+                assert!(plan.unfinished().load(Ordering::SeqCst) >= finished);
                 match exec.claim_roots(one_at_a_time) {
                     Some(range) => (lo, hi) = range,
                     None => break,
@@ -314,7 +314,7 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
         while !exec.is_done() {
             loom::thread::park();
         }
-        assert_eq!(plan.run.unfinished.load(Ordering::Acquire), 0);
+        assert_eq!(plan.unfinished().load(Ordering::Acquire), 0);
         for (i, _) in outputs.iter().enumerate() {
             assert_eq!(plan.take_output::<u64>(i).unwrap(), (i as u64 + 1) * 10);
             let ran = runs[i].load(std::sync::atomic::Ordering::Relaxed);

@@ -81,13 +81,7 @@ impl<'p, 'g> Execution<'p, 'g> {
         // and the waiter has not returned.
         let exec = unsafe { &*this };
         // AcqRel: every worker's work happens-before the waiter's read of the results.
-        if exec
-            .plan
-            .run
-            .unfinished
-            .fetch_sub(finished, Ordering::AcqRel)
-            == finished
-        {
+        if exec.plan.unfinished().fetch_sub(finished, Ordering::AcqRel) == finished {
             if exec.deadline.is_some_and(|d| Instant::now() >= d) {
                 exec.plan.halt(HALT_TIMEOUT);
             }

@@ -165,12 +165,7 @@ impl Pool {
         deadline: Option<Instant>,
         on_start: impl FnOnce(Feed),
     ) -> Option<Vec<u32>> {
-        if plan
-            .run
-            .unfinished
-            .load(std::sync::atomic::Ordering::Acquire)
-            == 0
-        {
+        if plan.unfinished().load(std::sync::atomic::Ordering::Acquire) == 0 {
             return None;
         }
         // The deadline still to watch for; cleared once it has passed.

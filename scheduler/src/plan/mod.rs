@@ -263,6 +263,19 @@ impl<'g> Plan<'g> {
         &self.graph
     }
 
+    /// Who watches this run (see `observer.rs`).
+    #[inline]
+    pub(crate) fn observers(&self) -> &Observers {
+        &self.run.observers
+    }
+
+    /// Tasks not yet finished or skipped: executors count it down as they report work,
+    /// and whoever brings it to zero has completed the run.
+    #[inline]
+    pub(crate) fn unfinished(&self) -> &crate::sync::AtomicUsize {
+        &self.run.unfinished
+    }
+
     /// Node i's run-time state.
     #[inline]
     pub(crate) fn run_node(&self, i: u32) -> &RunNode {
