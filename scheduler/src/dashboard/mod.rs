@@ -36,12 +36,13 @@
 //! - the size of results whose tasks cannot tell it: `#[delayed]` functions and
 //!   `map`/`map_many_pure` closures return any type, so their results count in the
 //!   process's resident size only;
-//! - on the cluster backend, the workers of processes without a dashboard: a process
-//!   whose computation has a dashboard attached reports where and when each of its
-//!   tasks ran to process 0 (a message per task), whose dashboard then shows that
-//!   process's workers as `p1/w0`, ... (bars placed from each process's own start of
-//!   the computation: clocks of different machines are not compared). Processes other
-//!   than 0 show their own tasks only;
+//! - on the cluster backend, the workers of other processes on any dashboard but
+//!   process 0's: when process 0's computation has a dashboard attached, every other
+//!   process (with a dashboard or not) reports where and when each of its tasks ran to
+//!   process 0 (a message per task), whose dashboard then shows that process's workers
+//!   as `p1/w0`, ... (bars placed from each process's own start of the computation:
+//!   clocks of different machines are not compared). Processes other than 0 show their
+//!   own tasks only;
 //! - a computation started inside a task of a watched one (a nested `compute`) apart
 //!   from it: it counts in the outer one's figures. Computations started at once from
 //!   different threads are each their own entry; the live view follows the one started
