@@ -10,23 +10,15 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use dask::{delayed, Dashboard, Delayed};
+use dashboard_tasks::{nap, sneaky};
+use dask::{Dashboard, Delayed};
 use serde_json::Value;
 
+#[path = "support/dashboard_tasks.rs"]
+mod dashboard_tasks;
 mod support;
 
 const ROLE: &str = "DASK_DASHBOARD_CLUSTER_ROLE";
-
-#[delayed]
-fn nap(ms: u64) -> u64 {
-    std::thread::sleep(Duration::from_millis(ms));
-    ms
-}
-
-#[delayed]
-fn total(xs: Vec<u64>) -> u64 {
-    xs.iter().sum()
-}
 
 /// `GET path` on the dashboard, with its token; the body as JSON.
 fn get_json(dash: &Dashboard, path: &str) -> Value {
@@ -74,10 +66,10 @@ fn print_shown(dash: &Dashboard, id: u64, tag: &str) {
     println!("RESULT {tag}_graph={}", past["states"].as_str().unwrap());
 }
 
-/// Sixteen naps of 10 to 25 ms and their total: 17 tasks.
+/// Sixteen naps of 10 to 25 ms and their sum: 17 tasks.
 fn naps() -> Delayed<u64> {
     let naps: Vec<Delayed<u64>> = (0..16).map(|i| nap(10 + i)).collect();
-    total(naps)
+    sneaky(naps)
 }
 
 /// One process of the cluster: prints `RESULT key=value` lines.
