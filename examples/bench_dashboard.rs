@@ -56,48 +56,67 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 /// CPU time of this process so far, in seconds: every live thread's time on a
 /// processor (the pools and the dashboard's threads live as long as the process, so no
-/// thread's time is lost between two readings). `None` where `/proc` does not say.
-fn cpu_seconds() -> Option<f64> {
-    let mut ns = 0u64;
+/// thread's time is lost between two readings), and the part of it the dashboard's own
+/// threads (`dask-dashboard-*`: updates, HTTP) spent. `None` where `/proc` does not say.
+fn cpu_seconds() -> Option<(f64, f64)> {
+    let (mut all, mut dashboard) = (0u64, 0u64);
     for task in std::fs::read_dir("/proc/self/task").ok()? {
-        let path = task.ok()?.path().join("schedstat");
+        let dir = task.ok()?.path();
         // A thread that ended since the listing has no time left to count.
-        let Ok(text) = std::fs::read_to_string(path) else {
+        let Ok(text) = std::fs::read_to_string(dir.join("schedstat")) else {
             continue;
         };
-        ns += text.split_whitespace().next()?.parse::<u64>().ok()?;
+        let ns = text.split_whitespace().next()?.parse::<u64>().ok()?;
+        all += ns;
+        // Thread names are cut to 15 bytes: "dask-dashboard-".
+        let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if name.starts_with("dask-dashboard") {
+            dashboard += ns;
+        }
     }
-    Some(ns as f64 / 1e9)
+    Some((all as f64 / 1e9, dashboard as f64 / 1e9))
 }
 
-/// One run's wall-clock and CPU seconds.
+/// One run's wall-clock and CPU seconds, and the CPU seconds of the dashboard's threads.
 #[derive(Clone, Copy)]
 struct Sample {
     wall: f64,
     cpu: f64,
+    dashboard_cpu: f64,
 }
 
+/// The sides of each comparison, in the order of `ab`'s configurations: `off` twice, so
+/// that the second's ratio to the first shows how far two runs of the same thing differ
+/// (the noise a ratio must clear to mean something).
+const SIDES: [&str; 4] = ["off", "off, again", "no-op callback", "dashboard"];
+
 /// Runs `work` under each configuration, `runs` times, in rounds whose order rotates.
-fn ab(runs: u64, configs: [&Config; 3], mut work: impl FnMut(&Config)) -> [Vec<Sample>; 3] {
-    let mut samples: [Vec<Sample>; 3] = Default::default();
+fn ab(runs: u64, configs: [&Config; 4], mut work: impl FnMut(&Config)) -> [Vec<Sample>; 4] {
+    let mut samples: [Vec<Sample>; 4] = Default::default();
     // One warm-up each: the pool starts, pages fault in.
     for config in configs {
         work(config);
     }
     for round in 0..runs as usize {
-        for k in 0..3 {
-            let side = (round + k) % 3;
-            let (cpu, start) = (cpu_seconds(), Instant::now());
+        for k in 0..configs.len() {
+            let side = (round + k) % configs.len();
+            let (before, start) = (cpu_seconds(), Instant::now());
             work(configs[side]);
             let wall = start.elapsed().as_secs_f64();
-            let cpu = cpu_seconds().zip(cpu).map_or(f64::NAN, |(b, a)| b - a);
-            samples[side].push(Sample { wall, cpu });
+            let (cpu, dashboard_cpu) = cpu_seconds()
+                .zip(before)
+                .map_or((f64::NAN, f64::NAN), |(b, a)| (b.0 - a.0, b.1 - a.1));
+            samples[side].push(Sample {
+                wall,
+                cpu,
+                dashboard_cpu,
+            });
         }
     }
     samples
 }
 
-fn report(what: &str, per: Option<u64>, samples: [Vec<Sample>; 3]) {
+fn report(what: &str, per: Option<u64>, samples: [Vec<Sample>; 4]) {
     let of = |side: usize, f: fn(&Sample) -> f64| samples[side].iter().map(f).collect::<Vec<_>>();
     // Round by round, this side over `off`.
     let ratio = |side: usize, f: fn(&Sample) -> f64| {
@@ -112,7 +131,7 @@ fn report(what: &str, per: Option<u64>, samples: [Vec<Sample>; 3]) {
     let runs = samples[0].len();
     println!("{what} ({runs} rounds):");
     let (wall, cpu): (fn(&Sample) -> f64, fn(&Sample) -> f64) = (|s| s.wall, |s| s.cpu);
-    for (side, label) in ["off", "no-op callback", "dashboard"].iter().enumerate() {
+    for (side, label) in SIDES.iter().enumerate() {
         let (w, c) = (median(of(side, wall)), median(of(side, cpu)));
         let (lo, hi) = of(side, wall)
             .into_iter()
@@ -143,6 +162,17 @@ fn report(what: &str, per: Option<u64>, samples: [Vec<Sample>; 3]) {
         }
         println!();
     }
+    // What the dashboard's own threads (updates, HTTP) took during its runs, exactly:
+    // part of its CPU overhead, not blurred by load. (During the other sides' runs they
+    // only wake between computations.)
+    let on = SIDES.len() - 1;
+    let threads = median(of(on, |s| s.dashboard_cpu));
+    println!(
+        "  {:>14}  its threads: cpu {:.2} ms per run, {:.3}% of the run's cpu",
+        "",
+        threads * 1e3,
+        median(of(on, |s| s.dashboard_cpu / s.cpu)) * 100.0
+    );
 }
 
 /// A callback that does nothing.
@@ -191,7 +221,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{runs} alternated rounds on {threads} threads (median, wall range in brackets)");
 
     if wanted("calculation") {
-        let times = ab(runs, [&off, &hook, &on], |config| {
+        let times = ab(runs, [&off, &off, &hook, &on], |config| {
             let calls: Vec<Delayed<f64>> = (0..5).map(|seed| calculation(size, seed)).collect();
             std::hint::black_box(dask::compute_with(&calls, config).unwrap());
         });
@@ -203,7 +233,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     if wanted("pipeline") {
-        let times = ab(runs, [&off, &hook, &on], |config| {
+        let times = ab(runs, [&off, &off, &hook, &on], |config| {
             let stats: Vec<Delayed<Stats>> = (1..=8)
                 .map(|i| aggregate_data(transform_data(generate_data(i * 250_000))))
                 .collect();
@@ -219,7 +249,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The scheduler benchmark's shapes of near-empty tasks, `fan` tasks each: the
     // dashboard's cost per task where tasks cost next to nothing.
     for shape in Shape::ALL.into_iter().filter(|_| wanted("shapes")) {
-        let times = ab(runs, [&off, &hook, &on], |config| {
+        let times = ab(runs, [&off, &off, &hook, &on], |config| {
             let graph = shape.build::<u64>(fan);
             let values = dask::compute_with(&graph, config).unwrap();
             assert_eq!(values, vec![shape.expected(fan)], "{}", shape.id());
@@ -234,7 +264,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The same fan-out passing nothing at all: pure scheduling cost, as bench_scheduler.
     if wanted("tokens") {
-        let times = ab(runs, [&off, &hook, &on], |config| {
+        let times = ab(runs, [&off, &off, &hook, &on], |config| {
             let graph = Shape::FanOut.build::<Token>(fan);
             std::hint::black_box(dask::compute_with(&graph, config).unwrap());
         });
@@ -248,7 +278,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Many small computations: the per-computation cost (planning pass, history entry).
     if wanted("small") {
-        let times = ab(runs, [&off, &hook, &on], |config| {
+        let times = ab(runs, [&off, &off, &hook, &on], |config| {
             for i in 0..1000 {
                 std::hint::black_box(noop(i).compute_with(config).unwrap());
             }
