@@ -85,6 +85,9 @@ struct Sample {
     dashboard_cpu: f64,
 }
 
+/// One figure of a run (its wall-clock or CPU seconds).
+type Figure = fn(&Sample) -> f64;
+
 /// The sides of each comparison, in the order of `ab`'s configurations: `off` twice, so
 /// that the second's ratio to the first shows how far two runs of the same thing differ
 /// (the noise a ratio must clear to mean something).
@@ -117,9 +120,9 @@ fn ab(runs: u64, configs: [&Config; 4], mut work: impl FnMut(&Config)) -> [Vec<S
 }
 
 fn report(what: &str, per: Option<u64>, samples: [Vec<Sample>; 4]) {
-    let of = |side: usize, f: fn(&Sample) -> f64| samples[side].iter().map(f).collect::<Vec<_>>();
+    let of = |side: usize, f: Figure| samples[side].iter().map(f).collect::<Vec<_>>();
     // Round by round, this side over `off`.
-    let ratio = |side: usize, f: fn(&Sample) -> f64| {
+    let ratio = |side: usize, f: Figure| {
         median(
             samples[side]
                 .iter()
@@ -130,7 +133,8 @@ fn report(what: &str, per: Option<u64>, samples: [Vec<Sample>; 4]) {
     };
     let runs = samples[0].len();
     println!("{what} ({runs} rounds):");
-    let (wall, cpu): (fn(&Sample) -> f64, fn(&Sample) -> f64) = (|s| s.wall, |s| s.cpu);
+    let wall: Figure = |s| s.wall;
+    let cpu: Figure = |s| s.cpu;
     for (side, label) in SIDES.iter().enumerate() {
         let (w, c) = (median(of(side, wall)), median(of(side, cpu)));
         let (lo, hi) = of(side, wall)
