@@ -6,6 +6,7 @@
 //! parse back to the same text), so a response shown or embedded as HTML by mistake
 //! still cannot open a tag.
 
+use serde::ser::{Serialize, SerializeSeq, Serializer};
 use serde_json::{json, Value};
 
 use super::graph::GraphView;
@@ -17,8 +18,9 @@ use crate::key::format_key;
 /// Escaped over bytes, copying the runs between them whole: the update thread renders
 /// an update ten times a second, and escaping it char by char cost about as much as
 /// writing it.
-pub(crate) fn to_safe_text(value: &Value) -> String {
-    let text = value.to_string().into_bytes();
+pub(crate) fn to_safe_text<T: Serialize + ?Sized>(value: &T) -> String {
+    // Our values' maps all have string keys: writing them cannot fail.
+    let text = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
     let special = |b: &u8| matches!(b, b'<' | b'>' | b'&');
     let mut out = Vec::with_capacity(text.len() + 64);
     let mut rest = text.as_slice();
@@ -68,17 +70,58 @@ fn bar_key(bar: &Bar) -> String {
     }
 }
 
+/// The bars of an update, written straight to text: through an object `Value` each
+/// (seven keys allocated and sorted per bar), they were most of the update thread's
+/// work on a busy graph.
+struct Bars<'a>(&'a [(usize, Bar)]);
+
+/// One bar as the page reads it.
+#[derive(serde::Serialize)]
+struct BarOut<'a> {
+    w: usize,
+    s: f64,
+    e: f64,
+    name: &'a str,
+    key: String,
+    ok: bool,
+    size: Option<u64>,
+}
+
+impl Serialize for Bars<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for (w, b) in self.0 {
+            seq.serialize_element(&BarOut {
+                w: *w,
+                s: ms(b.start),
+                e: ms(b.end),
+                name: b.name,
+                key: bar_key(b),
+                ok: b.ok,
+                size: b.size,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// One update of the live view, as [`update`] makes it.
+#[derive(serde::Serialize)]
+pub(crate) struct Update<'a> {
+    now_ms: f64,
+    computation: Value,
+    functions: Value,
+    workers: Value,
+    bars: Bars<'a>,
+    memory: Value,
+    running: Value,
+    history: Value,
+}
+
+/// Bars as a `Value`, for the answers that embed them (a page's first look, a
+/// reopened computation).
 fn bars(bars: &[(usize, Bar)]) -> Value {
-    Value::Array(
-        bars.iter()
-            .map(|(w, b)| {
-                json!({
-                    "w": w, "s": ms(b.start), "e": ms(b.end), "name": b.name,
-                    "key": bar_key(b), "ok": b.ok, "size": b.size,
-                })
-            })
-            .collect(),
-    )
+    serde_json::to_value(Bars(bars)).unwrap_or(Value::Null)
 }
 
 fn functions(rows: &[FnRow]) -> Value {
@@ -133,7 +176,7 @@ fn running_summary(c: &RunningFigures) -> Value {
 
 /// One update of the live view: it follows the computation started last among those
 /// running (or shows the last one finished); every running one is listed.
-pub(crate) fn update(sample: &Sample, rss: Option<u64>) -> Value {
+pub(crate) fn update(sample: &Sample, rss: Option<u64>) -> Update<'_> {
     let (computation, shown_functions) = match sample.running.last() {
         Some(c) => {
             let mut v = running_summary(c);
@@ -149,22 +192,22 @@ pub(crate) fn update(sample: &Sample, rss: Option<u64>) -> Value {
             None => (Value::Null, Value::Array(Vec::new())),
         },
     };
-    json!({
-        "now_ms": ms(sample.now_ns),
-        "computation": computation,
-        "functions": shown_functions,
-        "workers": workers(&sample.workers),
-        "bars": bars(&sample.bars),
-        "memory": {
+    Update {
+        now_ms: ms(sample.now_ns),
+        computation,
+        functions: shown_functions,
+        workers: workers(&sample.workers),
+        bars: Bars(&sample.bars),
+        memory: json!({
             "rss": rss,
             // Results whose size their task can tell (collections' chunks); the others
             // are not counted.
             "results": sample.held,
             "results_known": sample.held_results,
-        },
-        "running": Value::Array(sample.running.iter().rev().map(running_summary).collect()),
-        "history": Value::Array(sample.history.iter().rev().map(|p| summary(p)).collect()),
-    })
+        }),
+        running: Value::Array(sample.running.iter().rev().map(running_summary).collect()),
+        history: Value::Array(sample.history.iter().rev().map(|p| summary(p)).collect()),
+    }
 }
 
 fn graph(view: &GraphView) -> Value {
@@ -203,6 +246,33 @@ pub(crate) fn opened(id: u64, opened: &Opened) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bars_are_written_with_every_field_the_page_reads() {
+        let bar = |custom: Option<&str>, size| Bar {
+            start: 1_500_000,
+            end: 4_000_000,
+            name: "<f>",
+            id: 7,
+            custom: custom.map(Box::from),
+            ok: custom.is_none(),
+            run: 1,
+            size,
+        };
+        let list = [(2, bar(None, Some(64))), (0, bar(Some("mine & <b>"), None))];
+        let text = to_safe_text(&Bars(&list));
+        assert!(!text.contains('<') && !text.contains('&'), "{text}");
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, bars(&list), "the same as the `Value` form");
+        assert_eq!(
+            back[0],
+            json!({ "w": 2, "s": 1.5, "e": 4.0, "name": "<f>",
+                    "key": format_key("<f>", 7), "ok": true, "size": 64 })
+        );
+        assert_eq!(back[1]["key"], "mine & <b>");
+        assert_eq!(back[1]["ok"], false);
+        assert_eq!(back[1]["size"], Value::Null);
+    }
 
     #[test]
     fn markup_never_appears_raw_and_parses_back() {
