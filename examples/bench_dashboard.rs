@@ -1,9 +1,10 @@
 //! What watching costs: the lecture's calculation and pipeline, and the scheduler
 //! benchmark's four shapes of 1M near-empty tasks (fan-out + join among them), each run
-//! with no observer (`off`), with a `Callbacks` that does nothing (`hook`: what any
-//! observer fed by the executor's hook pays) and with a dashboard attached, in
-//! alternated rounds (off, hook, dashboard; then hook, dashboard, off; ...) so that a
-//! change of machine load hits every side alike. No browser is connected: the cost
+//! with no observer (`off`), with no observer again (what two runs of the same thing
+//! differ by: the noise), with a `Callbacks` that does nothing (`hook`: what any
+//! observer fed by the executor's hook pays) and with a dashboard attached, in rounds
+//! whose order rotates (off, off, hook, dashboard; then off, hook, dashboard, off; ...)
+//! so that a change of machine load hits every side alike. No browser is connected: the cost
 //! measured is the observer's (per-task hooks and the planning pass) plus the update
 //! thread's.
 //!
@@ -12,7 +13,8 @@
 //! counts the dashboard's own threads and is not blurred by time spent waiting for a
 //! processor on a loaded machine. Each side gets the median over the runs and the
 //! median of its round-by-round ratios to `off` (a round's runs are seconds apart, so
-//! their ratio sees the same load).
+//! their ratio sees the same load). The CPU time of the dashboard's own threads during
+//! its runs is counted apart: what it adds beside the per-task hooks, exactly.
 //!
 //! `cargo run --release --features dashboard --example bench_dashboard [-- --runs 7 --size 2000000 --fan 1000000 --only calculation,pipeline,shapes,tokens,small]`
 //! `valgrind --tool=callgrind target/release/examples/bench_dashboard --single on --fan 100000`
