@@ -7,20 +7,13 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use dask::{delayed, Config, Dashboard, DashboardError, Delayed, Scheduler};
+use dashboard_tasks::{nap, sneaky};
+use dask::{Config, Dashboard, DashboardError, Delayed, Scheduler};
+
+#[path = "support/dashboard_tasks.rs"]
+mod dashboard_tasks;
 
 const LIMIT: Duration = Duration::from_secs(10);
-
-#[delayed]
-fn nap(ms: u64) -> u64 {
-    std::thread::sleep(Duration::from_millis(ms));
-    ms
-}
-
-#[delayed(name = "<script>alert(1)</script>")]
-fn sneaky(xs: Vec<u64>) -> u64 {
-    xs.iter().sum()
-}
 
 struct Reply {
     status: u16,

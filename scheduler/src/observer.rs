@@ -27,24 +27,9 @@ pub(crate) struct Interest {
     /// asks: a result's size costs a virtual call and a look at the value.
     pub(crate) sizes: bool,
     /// `remote_task`, on process 0 of a cluster, for each task another process ran.
-    /// Asking for it on another process makes that process report its tasks to
-    /// process 0 (a clock reading and a message per task): on a cluster, every process
-    /// that wants process 0 to show its tasks attaches such an observer.
+    /// When process 0 has such an observer, the other processes report their tasks to
+    /// it (a clock reading and a message per task), whether they have one or not.
     pub(crate) remote: bool,
-}
-
-/// Where and when another process of a cluster ran a task, as process 0 learns it.
-#[cfg(feature = "cluster")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RemoteTask {
-    pub(crate) process: u32,
-    /// The pool worker that ran it there; `None` for that process's calling thread.
-    pub(crate) worker: Option<u32>,
-    /// Nanoseconds since that process started its share of the computation (the
-    /// processes' clocks are not compared: each starts at about the same time).
-    pub(crate) start_ns: u64,
-    pub(crate) end_ns: u64,
-    pub(crate) ok: bool,
 }
 
 /// Watches one computation. Methods are called from worker threads, concurrently; each
@@ -88,7 +73,7 @@ pub(crate) trait Observer: Send + Sync + 'static {
     /// On process 0 of a cluster: task `t` ran on another process (see
     /// [`Interest::remote`]). Called from the cluster's network thread.
     #[cfg(feature = "cluster")]
-    fn remote_task(&self, _plan: &Plan<'_>, _t: u32, _ran: &RemoteTask) {}
+    fn remote_task(&self, _plan: &Plan<'_>, _t: u32, _ran: &crate::cluster::RemoteTask) {}
     /// After every task finished or was skipped; `ok` when the computation succeeded.
     fn finish(&self, _ok: bool) {}
 }
@@ -102,9 +87,6 @@ pub(crate) struct Observers {
     outcomes: Vec<usize>,
     /// Whether any observer wants result sizes.
     sizes: bool,
-    /// Indices of those wanting other processes' tasks.
-    #[cfg(feature = "cluster")]
-    remote: Vec<usize>,
 }
 
 /// What [`Observers::task_started`] returns for [`Observers::task_finished`]: one value
@@ -143,10 +125,6 @@ impl Observers {
             self.outcomes.push(index);
         }
         self.sizes |= interest.sizes;
-        #[cfg(feature = "cluster")]
-        if interest.remote {
-            self.remote.push(index);
-        }
     }
 
     /// The observers of one computation: each one's
@@ -169,33 +147,26 @@ impl Observers {
         !self.outcomes.is_empty()
     }
 
-    /// Whether some observer wants the tasks other processes of a cluster run.
-    #[cfg(feature = "cluster")]
-    pub(crate) fn wants_remote(&self) -> bool {
-        !self.remote.is_empty()
-    }
-
-    #[cfg(feature = "cluster")]
-    pub(crate) fn remote_task(&self, plan: &Plan<'_>, t: u32, ran: &RemoteTask) {
-        for &o in &self.remote {
-            self.all[o].remote_task(plan, t, ran);
-        }
+    /// Every observer, in the order they were added: what a backend with events of its
+    /// own (the cluster's reports of other processes' tasks) delivers them to.
+    pub(crate) fn all(&self) -> &[Arc<dyn Observer>] {
+        &self.all
     }
 
     pub(crate) fn planned(&self, plan: &Plan<'_>) {
-        self.all.iter().for_each(|o| o.planned(plan));
+        self.all().iter().for_each(|o| o.planned(plan));
     }
 
     pub(crate) fn threads(&self, threads: usize) {
-        self.all.iter().for_each(|o| o.threads(threads));
+        self.all().iter().for_each(|o| o.threads(threads));
     }
 
     pub(crate) fn start(&self, tasks: usize) {
-        self.all.iter().for_each(|o| o.start(tasks));
+        self.all().iter().for_each(|o| o.start(tasks));
     }
 
     pub(crate) fn finish(&self, ok: bool) {
-        self.all.iter().for_each(|o| o.finish(ok));
+        self.all().iter().for_each(|o| o.finish(ok));
     }
 
     #[cold]

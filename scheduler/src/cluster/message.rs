@@ -25,10 +25,12 @@ pub(crate) enum Body {
         message: String,
         attempts: u32,
     },
-    /// The sender's graph fingerprint, so processes building different graphs are told.
-    Hello { fingerprint: u64 },
-    /// To process 0, when the sender reports to its dashboard: where and when the task
-    /// ran (ns since the sender started its share of the computation).
+    /// The sender's graph fingerprint, so processes building different graphs are told;
+    /// from process 0, whether it wants the others' `Ran` reports (its dashboard shows
+    /// them).
+    Hello { fingerprint: u64, reports: bool },
+    /// To process 0, when it asked for them: where and when the task ran (ns since the
+    /// sender started its share of the computation).
     Ran {
         worker: Option<u32>,
         start_ns: u64,

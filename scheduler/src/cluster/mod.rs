@@ -47,11 +47,13 @@ mod error;
 mod layout;
 mod message;
 mod outgoing;
+mod reports;
 mod runtime;
 
 pub use config::{ClusterConfig, Placement, MAX_PROCESSES};
 pub use error::ClusterError;
 pub(crate) use outgoing::Outgoing;
+pub(crate) use reports::RemoteTask;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -136,13 +138,22 @@ fn run(
     *LAST_PLACEMENT.lock() = layout.owned.clone();
     let fingerprint = layout::fingerprint(plan);
     plan.restrict_to_process(&layout.local, &layout.arrives, &layout.sends);
+    // Process 0's observers that show the tasks other processes run (its dashboard);
+    // the others report to process 0 when it has some.
+    let watchers: Vec<Arc<dyn crate::observer::Observer>> = plan
+        .run
+        .observers
+        .all()
+        .iter()
+        .filter(|o| o.interest().remote)
+        .cloned()
+        .collect();
     let outgoing = Arc::new(Outgoing::new(
         me,
         processes,
         layout.dests,
         runtime.thread.clone(),
-        // This process's dashboard (if any) wants process 0 to show its tasks too.
-        plan.run.observers.wants_remote(),
+        reports::Reports::new(me, !watchers.is_empty()),
     ));
     // Other processes read some local results (or must learn that a task failed).
     plan.add_observer(outgoing.clone());
@@ -155,6 +166,7 @@ fn run(
         epoch: Arc::clone(&epoch),
         arrives: layout.arrives,
         fingerprint,
+        watchers: if me == 0 { watchers } else { Vec::new() },
         // The local tasks stop at the deadline; the other processes get as long again
         // (at least a second) to finish theirs before we stop waiting for them.
         give_up: config.timeout.zip(deadline).and_then(|(limit, at)| {

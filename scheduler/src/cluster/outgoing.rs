@@ -2,20 +2,20 @@
 //! failure to every process.
 
 use std::cell::Cell;
-use std::time::Instant;
 
 use parking_lot::Mutex;
 
 use super::message::{Body, Envelope};
+use super::reports::Reports;
 use crate::diagnostics::{worker_index, TaskInfo};
 use crate::error::TaskFailure;
 use crate::observer::{Interest, Observer};
 use crate::plan::Plan;
 
 /// Observes the local tasks' outcomes (the executor calls `task_done` after each one);
-/// queues messages for the timely thread, which sends them. When this process reports
-/// to process 0's dashboard, it also times each attempt and tells process 0 where and
-/// when each task ran.
+/// queues messages for the timely thread, which sends them. On a process other than 0,
+/// it also times each attempt, to tell process 0 where and when each task ran when
+/// process 0 wants to know (see `reports.rs`).
 pub(crate) struct Outgoing {
     me: u32,
     processes: u32,
@@ -24,20 +24,20 @@ pub(crate) struct Outgoing {
     queue: Mutex<Vec<Envelope>>,
     /// The timely worker thread, woken when there is something to send.
     waker: std::thread::Thread,
-    /// When set, this process reports its tasks to process 0; timed from then.
-    report_since: Option<Instant>,
+    /// Reports of this process's tasks to process 0.
+    pub(crate) reports: Reports,
 }
 
 thread_local! {
-    /// The attempt that just ended on this thread: (start, end, ok), in ns since
-    /// `report_since`. `task_done` for its task follows on the same thread.
+    /// The attempt that just ended on this thread: (start, end, ok), in ns since this
+    /// process's share of the computation started. `task_done` for its task follows on the same thread.
     static LAST_ATTEMPT: Cell<Option<(u64, u64, bool)>> = const { Cell::new(None) };
 }
 
 impl Observer for Outgoing {
     fn interest(&self) -> Interest {
         Interest {
-            attempts: self.report_since.is_some(),
+            attempts: self.reports.may_report(),
             outcomes: true,
             sizes: false,
             remote: false,
@@ -45,19 +45,19 @@ impl Observer for Outgoing {
     }
 
     fn task_started(&self, _task: &TaskInfo<'_>) -> u64 {
-        self.report_since.map_or(0, nanos_since)
+        self.reports.now().unwrap_or(0)
     }
 
     fn task_finished(&self, _task: &TaskInfo<'_>, started: u64, ok: bool) {
-        if let Some(since) = self.report_since {
-            LAST_ATTEMPT.with(|last| last.set(Some((started, nanos_since(since), ok))));
+        if let Some(now) = self.reports.now() {
+            LAST_ATTEMPT.with(|last| last.set(Some((started, now, ok))));
         }
     }
 
     /// Task `t` ran here and succeeded or not (failed or skipped).
     #[inline]
     fn task_done(&self, plan: &Plan<'_>, t: u32, succeeded: bool) {
-        if self.report_since.is_some() {
+        if self.reports.may_report() {
             self.report(t);
         }
         let dests = self.dests[t as usize];
@@ -68,17 +68,13 @@ impl Observer for Outgoing {
     }
 }
 
-fn nanos_since(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
 impl Outgoing {
     pub(crate) fn new(
         me: usize,
         processes: usize,
         dests: Vec<u64>,
         waker: std::thread::Thread,
-        report: bool,
+        reports: Reports,
     ) -> Self {
         Outgoing {
             me: me as u32,
@@ -86,12 +82,12 @@ impl Outgoing {
             dests,
             queue: Mutex::new(Vec::new()),
             waker,
-            // Process 0 shows its own tasks itself.
-            report_since: (report && me != 0).then(Instant::now),
+            reports,
         }
     }
 
-    /// Tells process 0 where and when task `t` ran (a task skipped here never ran).
+    /// Tells process 0 where and when task `t` ran (a task skipped here never ran), if
+    /// it wants to know.
     #[cold]
     fn report(&self, t: u32) {
         let Some((start_ns, end_ns, ok)) = LAST_ATTEMPT.with(Cell::take) else {
@@ -103,8 +99,16 @@ impl Outgoing {
             end_ns,
             ok,
         };
-        self.queue.lock().push(self.envelope(0, t, body));
-        self.waker.unpark();
+        if self.reports.send(self.envelope(0, t, body), &self.queue) {
+            self.waker.unpark();
+        }
+    }
+
+    /// Process 0 said whether it wants this process's reports.
+    pub(crate) fn reports_wanted(&self, wanted: bool) {
+        if self.reports.decide(wanted, &self.queue) {
+            self.waker.unpark();
+        }
     }
 
     /// Everything queued so far.

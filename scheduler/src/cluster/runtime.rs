@@ -37,10 +37,11 @@ use timely::CommunicationConfig;
 
 use super::message::{Body, Envelope};
 use super::outgoing::Outgoing;
+use super::RemoteTask;
 use super::{connect, ClusterConfig, ClusterError};
 use crate::error::TaskFailure;
 use crate::exec::Feed;
-use crate::observer::RemoteTask;
+use crate::observer::Observer;
 use crate::plan::{Plan, FAILED, HALT_CANCEL, HALT_FAILURE, HALT_TIMEOUT, SUCCEEDED};
 
 /// This process's connection to the cluster.
@@ -224,6 +225,8 @@ pub(crate) struct Job {
     pub(crate) epoch: Arc<Epoch>,
     pub(crate) arrives: Vec<bool>,
     pub(crate) fingerprint: u64,
+    /// On process 0: the observers shown where and when the others' tasks ran.
+    pub(crate) watchers: Vec<Arc<dyn Observer>>,
     /// With a timeout: when to stop waiting for the other processes, and how long past
     /// the deadline that is.
     pub(crate) give_up: Option<(std::time::Instant, Duration)>,
@@ -467,7 +470,13 @@ impl<'j> EpochState<'j> {
             return;
         }
         match envelope.body {
-            Body::Hello { fingerprint } => {
+            Body::Hello {
+                fingerprint,
+                reports,
+            } => {
+                if envelope.from == 0 {
+                    self.job.epoch.outgoing.reports_wanted(reports);
+                }
                 if fingerprint != self.job.fingerprint {
                     self.outcome.mismatch = Some(envelope.from as usize);
                     self.abort();
@@ -509,7 +518,9 @@ impl<'j> EpochState<'j> {
                 let plan = self.plan;
                 // An observer's panic fails the computation, as a local hook's does.
                 if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    plan.run.observers.remote_task(plan, t, &ran)
+                    for watcher in &self.job.watchers {
+                        watcher.remote_task(plan, t, &ran);
+                    }
                 })) {
                     plan.fail(t, TaskFailure::callback("remote_task", payload), 1);
                 }
@@ -530,6 +541,8 @@ impl<'j> EpochState<'j> {
     /// local pool skips what remains and finishes.
     fn abort(&mut self) {
         self.plan.halt(HALT_FAILURE);
+        // No report is worth waiting for now.
+        self.job.epoch.outgoing.reports_wanted(false);
         for t in 0..self.received.len() {
             if self.job.arrives[t] && !self.received[t] {
                 self.arrive(t as u32, None);
@@ -599,6 +612,7 @@ fn run_epoch(worker: &mut Worker, io: &mut EpochIo<'_>, job: Job, me: usize, pro
                 task: u32::MAX,
                 body: Body::Hello {
                     fingerprint: job.fingerprint,
+                    reports: job.epoch.outgoing.reports.asks(),
                 },
             })
             .collect(),
@@ -629,7 +643,12 @@ fn run_epoch(worker: &mut Worker, io: &mut EpochIo<'_>, job: Job, me: usize, pro
             guard.0.take();
             return;
         }
-        if !closed && job.epoch.local_done.load(Ordering::Acquire) {
+        // Not before process 0 said whether it wants our reports: those held back must
+        // leave in this epoch.
+        if !closed
+            && job.epoch.local_done.load(Ordering::Acquire)
+            && job.epoch.outgoing.reports.decided()
+        {
             io.send(job.epoch.outgoing.take());
             io.input.advance_to(epoch + 1);
             closed = true;

@@ -13,7 +13,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::json;
 use super::live::{Cursor, Live};
-use super::rss::resident_bytes;
+use super::rss::Resident;
 
 /// Updates per second while a computation runs (the issue asks for at least 5).
 pub(crate) const RUNNING_PERIOD: Duration = Duration::from_millis(100);
@@ -83,9 +83,9 @@ impl Broadcast {
 }
 
 /// The update text of the aggregate now.
-pub(crate) fn render(live: &Live, cursor: &mut Cursor) -> String {
+pub(crate) fn render(live: &Live, cursor: &mut Cursor, resident: &Resident) -> String {
     let sample = live.sample(cursor);
-    json::to_safe_text(&json::update(&sample, resident_bytes()))
+    json::to_safe_text(&json::update(&sample, resident.bytes()))
 }
 
 /// The update thread's loop: every [`RUNNING_PERIOD`] while a computation runs (and
@@ -93,6 +93,7 @@ pub(crate) fn render(live: &Live, cursor: &mut Cursor) -> String {
 /// [`IDLE_PERIOD`] otherwise.
 pub(crate) fn publish_updates(live: Arc<Live>, broadcast: Arc<Broadcast>) {
     let mut cursor = Cursor::default();
+    let resident = Resident::open();
     let mut was_running = false;
     let mut seen_changes = usize::MAX;
     let mut idle = Duration::ZERO;
@@ -101,7 +102,7 @@ pub(crate) fn publish_updates(live: Arc<Live>, broadcast: Arc<Broadcast>) {
         let changes = live.changes();
         if running || was_running || changes != seen_changes || idle >= IDLE_PERIOD {
             seen_changes = changes;
-            broadcast.publish(render(&live, &mut cursor));
+            broadcast.publish(render(&live, &mut cursor, &resident));
             idle = Duration::ZERO;
         }
         was_running = running;

@@ -24,9 +24,9 @@ use super::graph::{self, Detail, GraphView};
 use super::held::{self, plan_address, Held};
 use super::shard::{FnCount, Shard};
 use super::stream::Bar;
-use crate::diagnostics::{worker_index, TaskInfo};
 #[cfg(feature = "cluster")]
-use crate::observer::RemoteTask;
+use crate::cluster::RemoteTask;
+use crate::diagnostics::{worker_index, TaskInfo};
 use crate::observer::{Interest, Observer};
 use crate::plan::Plan;
 

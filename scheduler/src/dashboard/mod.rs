@@ -36,12 +36,13 @@
 //! - the size of results whose tasks cannot tell it: `#[delayed]` functions and
 //!   `map`/`map_many_pure` closures return any type, so their results count in the
 //!   process's resident size only;
-//! - on the cluster backend, the workers of processes without a dashboard: a process
-//!   whose computation has a dashboard attached reports where and when each of its
-//!   tasks ran to process 0 (a message per task), whose dashboard then shows that
-//!   process's workers as `p1/w0`, ... (bars placed from each process's own start of
-//!   the computation: clocks of different machines are not compared). Processes other
-//!   than 0 show their own tasks only;
+//! - on the cluster backend, the workers of other processes on any dashboard but
+//!   process 0's: when process 0's computation has a dashboard attached, every other
+//!   process (with a dashboard or not) reports where and when each of its tasks ran to
+//!   process 0 (a message per task), whose dashboard then shows that process's workers
+//!   as `p1/w0`, ... (bars placed from each process's own start of the computation:
+//!   clocks of different machines are not compared). Processes other than 0 show their
+//!   own tasks only;
 //! - a computation started inside a task of a watched one (a nested `compute`) apart
 //!   from it: it counts in the outer one's figures. Computations started at once from
 //!   different threads are each their own entry; the live view follows the one started
@@ -92,7 +93,10 @@ pub struct Dashboard {
     broadcast: Arc<Broadcast>,
     addr: SocketAddr,
     url: String,
-    threads: Vec<JoinHandle<()>>,
+    /// The update thread.
+    updates: Option<JoinHandle<()>>,
+    /// The HTTP thread, which owns the listener.
+    http: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Dashboard {
@@ -153,9 +157,6 @@ impl Dashboard {
                 addr: addr.to_string(),
                 source,
             })?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| DashboardError::Start(e.to_string()))?;
         let token = Token::random();
         let url = format!("http://{addr}/?token={}", token.as_str());
         let live = Live::new();
@@ -171,32 +172,23 @@ impl Dashboard {
                 .spawn(body)
                 .map_err(|e| DashboardError::Start(e.to_string()))
         };
-        let mut threads = Vec::new();
-        let started = spawn(
-            "dask-dashboard-updates",
-            Box::new({
-                let (live, broadcast) = (live.clone(), broadcast.clone());
-                move || events::publish_updates(live, broadcast)
-            }),
-        )
-        .and_then(|updates| {
-            threads.push(updates);
-            spawn(
-                "dask-dashboard-http",
-                Box::new(move || server::serve(listener, site)),
-            )
-        });
-        let dashboard = Dashboard {
-            live,
-            broadcast,
+        let mut dashboard = Dashboard {
+            live: live.clone(),
+            broadcast: broadcast.clone(),
             addr,
             url,
-            threads,
+            updates: None,
+            http: None,
         };
         // On failure, dropping `dashboard` stops the thread that did start.
-        let http = started?;
-        let mut dashboard = dashboard;
-        dashboard.threads.push(http);
+        dashboard.updates = Some(spawn(
+            "dask-dashboard-updates",
+            Box::new(move || events::publish_updates(live, broadcast)),
+        )?);
+        dashboard.http = Some(spawn(
+            "dask-dashboard-http",
+            Box::new(move || server::serve(listener, site)),
+        )?);
         if announce {
             eprintln!("dask dashboard: {}", dashboard.url);
         }
@@ -232,8 +224,16 @@ fn resolve(addr: &(impl ToSocketAddrs + std::fmt::Display)) -> Result<SocketAddr
 impl Drop for Dashboard {
     fn drop(&mut self) {
         self.broadcast.stop();
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
+        if let Some(updates) = self.updates.take() {
+            let _ = updates.join();
+        }
+        // The HTTP thread waits in `accept`: a connection of ours wakes it. Should that
+        // fail (it never does on a port this process listens on), the thread is left
+        // to end at the next connection rather than waited for without end.
+        if let Some(http) = self.http.take() {
+            if server::wake(self.addr) {
+                let _ = http.join();
+            }
         }
         // The HTTP thread closed the listener and joined every connection's thread
         // before it returned: the port is free and no socket of ours is open.

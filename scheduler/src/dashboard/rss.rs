@@ -1,10 +1,41 @@
 //! The process's resident memory, the figure `top` shows.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
 /// Resident set size in bytes, from `/proc/self/statm` (its second field, in pages).
 /// `None` where there is no such file (not Linux) or it cannot be parsed.
-pub(crate) fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    parse_statm(&statm, page_size())
+#[cfg(test)]
+fn resident_bytes() -> Option<u64> {
+    Resident::open().bytes()
+}
+
+/// The resident size, read again and again through one open `/proc/self/statm`: the
+/// update thread reads it ten times a second, and opening the file (and the auxiliary
+/// vector, for the page size) each time cost more than reading it.
+pub(crate) struct Resident {
+    statm: Option<File>,
+    page: u64,
+}
+
+impl Resident {
+    pub(crate) fn open() -> Resident {
+        Resident {
+            statm: File::open("/proc/self/statm").ok(),
+            page: page_size(),
+        }
+    }
+
+    /// Resident set size in bytes now; `None` where there is no such file (not Linux)
+    /// or it cannot be parsed.
+    pub(crate) fn bytes(&self) -> Option<u64> {
+        // A read from the start makes the kernel write the file's text afresh.
+        let mut buf = [0u8; 256];
+        let mut statm = self.statm.as_ref()?;
+        statm.seek(SeekFrom::Start(0)).ok()?;
+        let n = statm.read(&mut buf).ok()?;
+        parse_statm(std::str::from_utf8(&buf[..n]).ok()?, self.page)
+    }
 }
 
 fn parse_statm(statm: &str, page: u64) -> Option<u64> {
@@ -52,6 +83,13 @@ mod tests {
     #[test]
     fn this_process_has_some_resident_memory() {
         let rss = resident_bytes().expect("Linux has /proc/self/statm");
+        // Read again through the same file: a figure again, not the end of the file.
+        let resident = Resident::open();
+        assert!(resident.bytes().is_some_and(|b| b > 1 << 20));
+        let grown = vec![1u8; 64 << 20];
+        let after = resident.bytes().unwrap();
+        assert!(after > rss + (32 << 20), "{rss} then {after}");
+        drop(std::hint::black_box(grown));
         assert!(rss > 1 << 20, "{rss}");
         // The same figure as the kernel's own `VmRSS` line (in KiB), give or take
         // what changed between the two reads.

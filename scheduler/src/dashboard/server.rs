@@ -14,7 +14,7 @@
 //! page's content security policy allows only its own script and style.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -44,7 +44,8 @@ const KEEPALIVE: Duration = Duration::from_secs(5);
 /// The task stream's window: what `/api/stream` gives a page that opens.
 const RECENT_NS: u64 = 10_000_000_000;
 
-/// How often the accept loop looks at the stop signal.
+/// How long the accept loop waits after a failed `accept` (a connection reset before it
+/// was taken, descriptors exhausted) before it tries again.
 const POLL: Duration = Duration::from_millis(50);
 
 /// What every request handler shares.
@@ -56,15 +57,21 @@ pub(crate) struct Site {
 
 /// Accepts connections until the broadcast is stopped, then closes the listener and
 /// waits for every connection's thread.
+///
+/// `accept` blocks: the thread costs nothing between connections (polling a
+/// non-blocking listener 20 times a second cost the kernel a socket allocated and
+/// freed each time, most of what an idle dashboard spent). Dropping the `Dashboard`
+/// sets the stop signal and then connects to the port itself (see [`wake`]), which
+/// ends the wait.
 pub(crate) fn serve(listener: TcpListener, site: Arc<Site>) {
     let mut connections: Vec<JoinHandle<()>> = Vec::new();
-    while !site.broadcast.stopped() {
-        let stream = match listener.accept() {
+    loop {
+        let accepted = listener.accept();
+        if site.broadcast.stopped() {
+            break;
+        }
+        let stream = match accepted {
             Ok((stream, _)) => stream,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(POLL);
-                continue;
-            }
             // A connection reset before it was accepted, or out of descriptors: wait
             // rather than spin.
             Err(_) => {
@@ -98,6 +105,24 @@ pub(crate) fn serve(listener: TcpListener, site: Arc<Site>) {
         let _ = c.join();
     }
 }
+
+/// Wakes the accept loop of the dashboard served on `addr` (after its stop signal was
+/// set) by connecting to it; returns whether the connection was made, and so whether
+/// the loop will see the signal now.
+pub(crate) fn wake(addr: SocketAddr) -> bool {
+    let mut target = addr;
+    // Served on every interface: its loopback address reaches it.
+    if addr.ip().is_unspecified() {
+        target.set_ip(match addr {
+            SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    TcpStream::connect_timeout(&target, WAKE_TIMEOUT).is_ok()
+}
+
+/// How long [`wake`] tries to connect.
+const WAKE_TIMEOUT: Duration = Duration::from_secs(2);
 
 fn prepare(stream: &TcpStream) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
