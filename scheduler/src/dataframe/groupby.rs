@@ -835,6 +835,7 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
                     out.states[g][j].push_floats(&a.values()[start..end]);
                 }
             }
+            (Reader::Float(a), Rows::Ids(ids)) if dense_floats(a, ids, &mut out, j) => {}
             (Reader::Float(a), _) => {
                 let present = |i: usize| a.is_valid(i) && !a.value(i).is_nan();
                 rows.for_each(|i, g| {
@@ -847,6 +848,81 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
         }
     }
     Ok(out)
+}
+
+/// Aggregate `j` of a float column over rows in scattered groups (a string key), into
+/// one plain array per chunk indexed by group rather than through each row's `State`:
+/// a sum adds `f64`s and a min/max compares them, with no match on the state's kind and
+/// no `Value` comparison per row. The arrays then merge into the states once a group.
+/// Sums, min and max only (false for other aggregates: the caller goes row by row).
+/// Results are those of the row-by-row path: sums add in row order from 0, and `-0.0`
+/// against `0.0` keeps the first seen, as `Value`'s order does.
+fn dense_floats(a: &Float64Array, ids: &[Option<usize>], out: &mut Partial, j: usize) -> bool {
+    let groups = out.keys.len();
+    let Some(kind) = out.states.first().map(|s| &s[j]) else {
+        return true; // no group, nothing to aggregate
+    };
+    let values = a.values();
+    // Rows without a value (null or NaN) are skipped, as pandas' `skipna`.
+    let valid = |i: usize| a.is_valid(i);
+    let all_valid = a.null_count() == 0;
+    match kind {
+        State::SumFloat(_) | State::SumFloatOrNull(..) => {
+            let mut sums = vec![0.0f64; groups];
+            let mut counts = vec![0u64; groups];
+            for (i, g) in ids.iter().enumerate() {
+                let Some(g) = *g else { continue };
+                let v = values[i];
+                if v.is_nan() || !(all_valid || valid(i)) {
+                    continue;
+                }
+                sums[g] += v;
+                counts[g] += 1;
+            }
+            for (g, states) in out.states.iter_mut().enumerate() {
+                match &mut states[j] {
+                    State::SumFloat(s) => *s += sums[g],
+                    State::SumFloatOrNull(s, n) => {
+                        *s += sums[g];
+                        *n += counts[g];
+                    }
+                    _ => {}
+                }
+            }
+            true
+        }
+        State::Min(_) | State::Max(_) => {
+            let max = matches!(kind, State::Max(_));
+            // NaN marks a group without a value yet (values here are never NaN).
+            let mut best = vec![f64::NAN; groups];
+            for (i, g) in ids.iter().enumerate() {
+                let Some(g) = *g else { continue };
+                let v = values[i];
+                if v.is_nan() || !(all_valid || valid(i)) {
+                    continue;
+                }
+                let b = best[g];
+                // Replaced only by a strictly better value (or into an empty group):
+                // `-0.0` and `0.0` compare equal, so the first seen stays.
+                let better = if max { !(v <= b) } else { !(v >= b) };
+                if better {
+                    best[g] = v;
+                }
+            }
+            for (g, states) in out.states.iter_mut().enumerate() {
+                if !best[g].is_nan() {
+                    let found = if max {
+                        State::Max(Some(Value::Float(best[g])))
+                    } else {
+                        State::Min(Some(Value::Float(best[g])))
+                    };
+                    states[j].merge(&found);
+                }
+            }
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Which group each row of a partition is in.
@@ -929,12 +1005,21 @@ fn group_ids(
     };
     if let [Reader::Str(names)] = keys {
         let mut local: HashMap<&str, usize, BuildHasherDefault<Fnv>> = HashMap::default();
+        // Short names (up to 15 bytes: all of the demo table's) are looked up as one
+        // integer, hashed in two multiplications and compared without `memcmp`; the byte
+        // loop of the string hash and the `memcmp` were most of a group-by's time.
+        let mut short: HashMap<u128, usize, BuildHasherDefault<Packed>> = HashMap::default();
         return (0..rows)
             .map(|i| {
                 if names.is_null(i) {
                     return null(out);
                 }
                 let name = names.value(i);
+                if let Some(k) = packed(name) {
+                    return Some(*short.entry(k).or_insert_with(|| {
+                        out.group(vec![Value::Str(name.into())], fresh)
+                    }));
+                }
                 Some(match local.get(name) {
                     Some(&g) => g,
                     None => {
@@ -1100,6 +1185,44 @@ fn build(values: &[Option<Value>], target: &DataType) -> Result<ArrayRef, ArrowE
         Ok(array)
     } else {
         arrow_cast::cast(array.as_ref(), target)
+    }
+}
+
+/// A string of at most 15 bytes as one integer: its bytes, zero-padded, and its length
+/// in the last byte, so two strings are equal exactly when their integers are.
+fn packed(s: &str) -> Option<u128> {
+    let bytes = s.as_bytes();
+    if bytes.len() > 15 {
+        return None;
+    }
+    let mut word = [0u8; 16];
+    word[..bytes.len()].copy_from_slice(bytes);
+    word[15] = bytes.len() as u8;
+    Some(u128::from_le_bytes(word))
+}
+
+/// The hash of a [`packed`] string: its two halves folded and multiplied, the high
+/// bits mixed down (the table indexes by the low bits). Like [`Fnv`], for one task's
+/// own map only.
+#[derive(Default)]
+struct Packed(u64);
+
+impl Hasher for Packed {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is used; bytes of anything else fold in one at a time.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        let (low, high) = (v as u64, (v >> 64) as u64);
+        let h = (low ^ self.0).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = (h.rotate_left(31) ^ high).wrapping_mul(0xff51_afd7_ed55_8ccd);
     }
 }
 
