@@ -1009,13 +1009,15 @@ fn group_ids(
         // integer, hashed in two multiplications and compared without `memcmp`; the byte
         // loop of the string hash and the `memcmp` were most of a group-by's time.
         let mut short: HashMap<u128, usize, BuildHasherDefault<Packed>> = HashMap::default();
+        let (offsets, data) = (names.value_offsets(), names.value_data());
         return (0..rows)
             .map(|i| {
                 if names.is_null(i) {
                     return null(out);
                 }
                 let name = names.value(i);
-                if let Some(k) = packed(name) {
+                let (from, to) = (offsets[i] as usize, offsets[i + 1] as usize);
+                if let Some(k) = packed_at(data, from, to).or_else(|| packed(name)) {
                     return Some(*short.entry(k).or_insert_with(|| {
                         out.group(vec![Value::Str(name.into())], fresh)
                     }));
@@ -1201,6 +1203,20 @@ fn packed(s: &str) -> Option<u128> {
     Some(u128::from_le_bytes(word))
 }
 
+/// [`packed`] of the string at `data[from..to]`, read as one 16-byte load from the
+/// array's buffer and masked, where 16 bytes follow `from` (else `None`). Copying the
+/// bytes into a word first, as `packed` does, stalled each row: the word's load waited
+/// on the byte-wise stores before it.
+fn packed_at(data: &[u8], from: usize, to: usize) -> Option<u128> {
+    let len = to.checked_sub(from)?;
+    if len > 15 {
+        return None;
+    }
+    let word: [u8; 16] = data.get(from..from + 16)?.try_into().ok()?;
+    let bytes = u128::from_le_bytes(word) & ((1u128 << (8 * len)) - 1);
+    Some(bytes | (len as u128) << 120)
+}
+
 /// The hash of a [`packed`] string: its two halves folded and multiplied, the high
 /// bits mixed down (the table indexes by the low bits). Like [`Fnv`], for one task's
 /// own map only.
@@ -1255,6 +1271,76 @@ impl Hasher for Fnv {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_keys_short_long_and_at_the_buffer_end_get_one_group_each() {
+        // Short names are looked up packed (read from the buffer, or copied where fewer
+        // than 16 bytes follow: the last rows), long ones by reference; a name and the
+        // same name with a trailing NUL, or a prefix of it, are different groups.
+        let names = [
+            "Alice", "a", "a\0", "", "Patricia", "a much longer name", "Alice", "a\0", "a",
+            "a much longer name", "", "Patricia", "fifteen bytes!!", "fifteen bytes!!",
+        ];
+        let array = StringArray::from(names.to_vec());
+        let (offsets, data) = (array.value_offsets(), array.value_data());
+        for i in 0..names.len() {
+            let (from, to) = (offsets[i] as usize, offsets[i + 1] as usize);
+            if let Some(k) = packed_at(data, from, to) {
+                assert_eq!(Some(k), packed(names[i]), "{:?}", names[i]);
+            }
+        }
+        assert!(packed_at(data, 0, data.len()).is_none(), "longer than 15 bytes");
+        let mut out = Partial::default();
+        let ids = group_ids(
+            &[Reader::Str(array)],
+            &mut out,
+            &[State::Count(0)],
+            names.len(),
+            true,
+        );
+        let ids: Vec<usize> = ids.into_iter().map(Option::unwrap).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4, 5, 0, 2, 1, 5, 3, 4, 6, 6]);
+        assert_eq!(out.keys.len(), 7);
+    }
+
+    #[test]
+    fn dense_float_min_max_keep_the_first_of_equal_zeros_and_skip_missing_values() {
+        // As the row-by-row path: `-0.0` and `0.0` are equal, so the first seen stays;
+        // NaN and nulls are no values; sums add in row order.
+        let a = Float64Array::from(vec![Some(-0.0), Some(0.0), None, Some(f64::NAN), Some(2.5)]);
+        let ids = [Some(0), Some(0), Some(1), Some(1), None];
+        for (state, want) in [
+            (State::Max(None), Some(Value::Float(-0.0))),
+            (State::Min(None), Some(Value::Float(-0.0))),
+        ] {
+            let mut out = Partial::default();
+            out.group(vec![Value::Int(0)], std::slice::from_ref(&state));
+            out.group(vec![Value::Int(1)], std::slice::from_ref(&state));
+            assert!(dense_floats(&a, &ids, &mut out, 0));
+            match (&out.states[0][0], &out.states[1][0]) {
+                (State::Max(got) | State::Min(got), State::Max(None) | State::Min(None)) => {
+                    let (Some(Value::Float(g)), Some(Value::Float(w))) = (got, &want) else {
+                        panic!("no value: {got:?}")
+                    };
+                    assert_eq!(g.to_bits(), w.to_bits(), "the first zero stays");
+                }
+                other => panic!("unexpected states {other:?}"),
+            }
+        }
+        let mut out = Partial::default();
+        out.group(vec![Value::Int(0)], &[State::SumFloatOrNull(0.0, 0)]);
+        out.group(vec![Value::Int(1)], &[State::SumFloatOrNull(0.0, 0)]);
+        assert!(dense_floats(&a, &ids, &mut out, 0));
+        assert!(matches!(out.states[0][0], State::SumFloatOrNull(s, 2) if s == 0.0));
+        assert!(matches!(out.states[1][0], State::SumFloatOrNull(_, 0)), "no value: null");
+        assert!(!dense_floats(&a, &ids, &mut out_with(State::Count(0)), 0));
+    }
+
+    fn out_with(state: State) -> Partial {
+        let mut out = Partial::default();
+        out.group(vec![Value::Int(0)], &[state]);
+        out
+    }
 
     #[test]
     fn integer_runs_break_at_a_new_value_and_skip_null_keys() {

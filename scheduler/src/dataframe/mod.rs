@@ -600,14 +600,52 @@ fn same_columns(a: &Schema, b: &Schema) -> bool {
             .all(|(f, g)| f.name() == g.name() && f.data_type() == g.data_type())
 }
 
-/// The batches as one, of `schema` (also when there are none).
+/// From this many bytes of partitions on, [`concat`] copies its columns on threads of
+/// their own: the copy of a large result is mostly first touches of fresh pages (page
+/// faults), which run side by side on separate cores; below it a thread costs more than
+/// it saves.
+const PARALLEL_CONCAT_BYTES: usize = 8 << 20;
+
+/// The batches as one, of `schema` (also when there are none). A large result of
+/// several columns is copied a column per thread (see [`PARALLEL_CONCAT_BYTES`]).
 pub(crate) fn concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch, Error> {
-    arrow_select::concat::concat_batches(schema, batches).map_err(|e| {
+    let invalid = |e: arrow_schema::ArrowError| {
         Error::DataFrame(DataFrameError::Invalid {
             op: "concat",
             why: e.to_string(),
         })
+    };
+    let bytes: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+    let width = schema.fields().len();
+    if bytes < PARALLEL_CONCAT_BYTES
+        || width < 2
+        || batches.len() < 2
+        || batches.iter().any(|b| b.schema() != *schema)
+    {
+        return arrow_select::concat::concat_batches(schema, batches).map_err(invalid);
+    }
+    let column = |j: usize| {
+        let arrays: Vec<&dyn arrow_array::Array> =
+            batches.iter().map(|b| b.column(j).as_ref()).collect();
+        arrow_select::concat::concat(&arrays)
+    };
+    let columns = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..width)
+            .map(|j| scope.spawn(move || column(j)))
+            .collect();
+        let first = column(0);
+        std::iter::once(first)
+            .chain(others.into_iter().map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(arrow_schema::ArrowError::ComputeError(
+                        "a column's concatenation panicked".into(),
+                    ))
+                })
+            }))
+            .collect::<Result<Vec<_>, _>>()
     })
+    .map_err(invalid)?;
+    RecordBatch::try_new(schema.clone(), columns).map_err(invalid)
 }
 
 /// A node failing every computation that reads it with `error`, before any task runs.
