@@ -325,9 +325,31 @@ fn a_huge_value_leaving_the_window_leaves_no_rounding_behind() {
     for cuts in [vec![], vec![1], vec![2, 3]] {
         let df = frame(&ts, &xs, &cuts);
         let by_rows = floats(df.rolling(2).sum().compute().unwrap().column(1).as_ref());
-        assert_eq!(by_rows, [None, Some(1e20), Some(2.0), Some(2.0), Some(2.0), Some(2.0)], "cuts {cuts:?}");
-        let by_time = floats(df.rolling("2s").mean().compute().unwrap().column(1).as_ref());
-        assert_eq!(by_time, [Some(1e20), Some(5e19), Some(1.0), Some(1.0), Some(1.0), Some(1.0)], "cuts {cuts:?}");
+        assert_eq!(
+            by_rows,
+            [None, Some(1e20), Some(2.0), Some(2.0), Some(2.0), Some(2.0)],
+            "cuts {cuts:?}"
+        );
+        let by_time = floats(
+            df.rolling("2s")
+                .mean()
+                .compute()
+                .unwrap()
+                .column(1)
+                .as_ref(),
+        );
+        assert_eq!(
+            by_time,
+            [
+                Some(1e20),
+                Some(5e19),
+                Some(1.0),
+                Some(1.0),
+                Some(1.0),
+                Some(1.0)
+            ],
+            "cuts {cuts:?}"
+        );
     }
 }
 

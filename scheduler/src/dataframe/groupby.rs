@@ -1018,9 +1018,11 @@ fn group_ids(
                 let name = names.value(i);
                 let (from, to) = (offsets[i] as usize, offsets[i + 1] as usize);
                 if let Some(k) = packed_at(data, from, to).or_else(|| packed(name)) {
-                    return Some(*short.entry(k).or_insert_with(|| {
-                        out.group(vec![Value::Str(name.into())], fresh)
-                    }));
+                    return Some(
+                        *short
+                            .entry(k)
+                            .or_insert_with(|| out.group(vec![Value::Str(name.into())], fresh)),
+                    );
                 }
                 Some(match local.get(name) {
                     Some(&g) => g,
@@ -1278,8 +1280,20 @@ mod tests {
         // than 16 bytes follow: the last rows), long ones by reference; a name and the
         // same name with a trailing NUL, or a prefix of it, are different groups.
         let names = [
-            "Alice", "a", "a\0", "", "Patricia", "a much longer name", "Alice", "a\0", "a",
-            "a much longer name", "", "Patricia", "fifteen bytes!!", "fifteen bytes!!",
+            "Alice",
+            "a",
+            "a\0",
+            "",
+            "Patricia",
+            "a much longer name",
+            "Alice",
+            "a\0",
+            "a",
+            "a much longer name",
+            "",
+            "Patricia",
+            "fifteen bytes!!",
+            "fifteen bytes!!",
         ];
         let array = StringArray::from(names.to_vec());
         let (offsets, data) = (array.value_offsets(), array.value_data());
@@ -1289,7 +1303,10 @@ mod tests {
                 assert_eq!(Some(k), packed(names[i]), "{:?}", names[i]);
             }
         }
-        assert!(packed_at(data, 0, data.len()).is_none(), "longer than 15 bytes");
+        assert!(
+            packed_at(data, 0, data.len()).is_none(),
+            "longer than 15 bytes"
+        );
         let mut out = Partial::default();
         let ids = group_ids(
             &[Reader::Str(array)],
@@ -1332,7 +1349,10 @@ mod tests {
         out.group(vec![Value::Int(1)], &[State::SumFloatOrNull(0.0, 0)]);
         assert!(dense_floats(&a, &ids, &mut out, 0));
         assert!(matches!(out.states[0][0], State::SumFloatOrNull(s, 2) if s == 0.0));
-        assert!(matches!(out.states[1][0], State::SumFloatOrNull(_, 0)), "no value: null");
+        assert!(
+            matches!(out.states[1][0], State::SumFloatOrNull(_, 0)),
+            "no value: null"
+        );
         assert!(!dense_floats(&a, &ids, &mut out_with(State::Count(0)), 0));
     }
 

@@ -630,9 +630,7 @@ pub(crate) fn concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Reco
         arrow_select::concat::concat(&arrays)
     };
     let columns = std::thread::scope(|scope| {
-        let others: Vec<_> = (1..width)
-            .map(|j| scope.spawn(move || column(j)))
-            .collect();
+        let others: Vec<_> = (1..width).map(|j| scope.spawn(move || column(j))).collect();
         let first = column(0);
         std::iter::once(first)
             .chain(others.into_iter().map(|h| {

@@ -306,7 +306,10 @@ fn window_part(
     let offset = carry.num_rows();
     // The index of carry and partition, for a time window: read in place, checked sorted.
     let (carry_ts, part_ts) = match span {
-        Span::Rows(_) => (Int64Array::from(Vec::<i64>::new()), Int64Array::from(Vec::<i64>::new())),
+        Span::Rows(_) => (
+            Int64Array::from(Vec::<i64>::new()),
+            Int64Array::from(Vec::<i64>::new()),
+        ),
         Span::Time(_) => {
             let ix = index.unwrap_or_default();
             let (c, p) = (stamps(carry, ix)?, stamps(part, ix)?);

@@ -140,7 +140,11 @@ pub(crate) fn slide_sum(carry: &[f64], part: &[f64], mean: bool, starts: impl St
     }
 }
 
-fn slide_sum_of<const MEAN: bool>(carry: &[f64], part: &[f64], mut starts: impl Starts) -> Vec<f64> {
+fn slide_sum_of<const MEAN: bool>(
+    carry: &[f64],
+    part: &[f64],
+    mut starts: impl Starts,
+) -> Vec<f64> {
     let offset = carry.len();
     if part.is_empty() {
         return Vec::new();
