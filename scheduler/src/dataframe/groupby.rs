@@ -904,7 +904,7 @@ fn dense_floats(a: &Float64Array, ids: &[Option<usize>], out: &mut Partial, j: u
                 let b = best[g];
                 // Replaced only by a strictly better value (or into an empty group):
                 // `-0.0` and `0.0` compare equal, so the first seen stays.
-                let better = if max { !(v <= b) } else { !(v >= b) };
+                let better = b.is_nan() || if max { v > b } else { v < b };
                 if better {
                     best[g] = v;
                 }

@@ -406,13 +406,16 @@ fn window_part(
     RecordBatch::try_new(out_schema.clone(), columns)
 }
 
+/// A column's values in the carry, then in the partition.
+type CarryAndPart<'a> = (&'a [f64], &'a [f64]);
+
 /// The column `name` of `carry` and of `part` as they lie, where both are float64
 /// without a null or a NaN (the case [`slide_sum`] serves); `None` otherwise.
 fn complete_floats<'a>(
     carry: &'a RecordBatch,
     part: &'a RecordBatch,
     name: &str,
-) -> Result<Option<(&'a [f64], &'a [f64])>, ArrowError> {
+) -> Result<Option<CarryAndPart<'a>>, ArrowError> {
     let complete = |batch: &'a RecordBatch| -> Result<Option<&'a [f64]>, ArrowError> {
         let c = batch
             .column_by_name(name)
