@@ -692,3 +692,54 @@ impl fmt::Debug for DataFrame {
         fmt::Display::fmt(self, f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    #[test]
+    fn a_large_result_concatenated_a_column_per_thread_equals_arrows_concatenation() {
+        // Over PARALLEL_CONCAT_BYTES (three columns, 400,000 rows in five batches, one
+        // empty and one sliced), with nulls and strings: the same batch as Arrow's
+        // `concat_batches`, columns in order.
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("i", DataType::Int64, false),
+            Field::new("x", DataType::Float64, true),
+            Field::new("s", DataType::Utf8, false),
+        ]));
+        let batch = |from: i64, n: i64| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(Int64Array::from_iter_values(from..from + n)) as _,
+                    Arc::new(Float64Array::from_iter(
+                        (from..from + n).map(|v| (v % 7 != 0).then_some(v as f64 * 0.5)),
+                    )) as _,
+                    Arc::new(StringArray::from_iter_values(
+                        (from..from + n).map(|v| format!("k{}", v % 13)),
+                    )) as _,
+                ],
+            )
+            .unwrap()
+        };
+        let batches = vec![
+            batch(0, 100_000),
+            batch(100_000, 0),
+            batch(100_000, 150_000).slice(1_000, 100_000),
+            batch(250_000, 1),
+            batch(250_001, 199_999),
+        ];
+        let bytes: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
+        assert!(
+            bytes >= super::PARALLEL_CONCAT_BYTES,
+            "{bytes} bytes: too small a test"
+        );
+        let ours = super::concat(&schema, &batches).unwrap();
+        let arrows = arrow_select::concat::concat_batches(&schema, &batches).unwrap();
+        assert_eq!(ours.num_rows(), 400_000);
+        assert_eq!(ours, arrows);
+    }
+}
