@@ -5,6 +5,7 @@
 //! bench_dataframe run --data DIR --out OURS.json [--smoke]      # our timings, our files
 //! python bench_dataframe.py --data DIR --out PYTHON.json ...     # Dask's, and pandas on our files
 //! bench_dataframe report --rust OURS.json --python PYTHON.json [--plots DIR] [--smoke]
+//! bench_dataframe in-memory rolling,groupby [--runs N]        # chosen rows alone, for speed work
 //! ```
 //!
 //! `run` times the lecture's queries on the demo table (make it, filter + sum, groupby,
@@ -267,6 +268,70 @@ fn read_csv_only(data: &Path, runs: usize) -> BoxResult<()> {
         load_average()
     );
     println!("memory: {}", memory(&csv_dir, 1)?);
+    Ok(())
+}
+
+/// Chosen in-memory rows alone (`groupby`, `std`, `resample`, `rolling`, `filter_sum`), on
+/// the persisted table, for speed work: prints each row's median, its runs and the load.
+fn in_memory_only(which: &str, runs: usize) -> BoxResult<()> {
+    let cfg = config();
+    let p = timeseries(options("1s")).persist()?;
+    for row in which.split(',') {
+        let seconds = match row {
+            "groupby" => timed(runs, || Ok(by_name(&p).compute_with(&cfg)?))?.1,
+            "std" => {
+                timed(runs, || {
+                    Ok(p.filter(col("y").gt(lit(0.0)))
+                        .select(["name", "x"])
+                        .column("x")
+                        .std()
+                        .compute_with(&cfg)?)
+                })?
+                .1
+            }
+            "resample" => {
+                timed(runs, || {
+                    Ok(p.select(["x", "y"])
+                        .resample("1h")
+                        .mean()
+                        .compute_with(&cfg)?)
+                })?
+                .1
+            }
+            "rolling" => {
+                timed(runs, || {
+                    Ok(p.select(["x"]).rolling("1min").mean().compute_with(&cfg)?)
+                })?
+                .1
+            }
+            // The rolling row's partitions, not concatenated: what the concatenation
+            // into one batch costs is the difference.
+            "rolling_parts" => {
+                timed(runs, || {
+                    let parts = p.select(["x"]).rolling("1min").mean().to_delayed();
+                    Ok(dask::compute_with(&parts, &cfg)?.len())
+                })?
+                .1
+            }
+            "filter_sum" => {
+                timed(runs, || {
+                    Ok(p.filter(col("y").gt(lit(0.0)))
+                        .column("x")
+                        .sum()
+                        .compute_with(&cfg)?)
+                })?
+                .1
+            }
+            other => return Err(format!("no in-memory row `{other}`").into()),
+        };
+        let ms: Vec<String> = seconds.iter().map(|s| format!("{:.1}", s * 1e3)).collect();
+        println!(
+            "{row}: median {:.1} ms, runs {} ms; load {:?}",
+            median(&seconds) * 1e3,
+            ms.join(" "),
+            load_average()
+        );
+    }
     Ok(())
 }
 
@@ -545,12 +610,16 @@ fn main() -> BoxResult<()> {
             &need("--data")?,
             arg(&args, "--runs").map_or(Ok(5), |r| r.to_string_lossy().parse())?,
         ),
+        Some("in-memory") => in_memory_only(
+            args.get(2).ok_or("rows, comma-separated")?,
+            arg(&args, "--runs").map_or(Ok(9), |r| r.to_string_lossy().parse())?,
+        ),
         Some("report") => report(
             &need("--rust")?,
             &need("--python")?,
             arg(&args, "--plots").as_deref(),
             smoke,
         ),
-        _ => Err("usage: bench_dataframe run|report|memory-child|read-csv ...".into()),
+        _ => Err("usage: bench_dataframe run|report|memory-child|read-csv|in-memory ...".into()),
     }
 }

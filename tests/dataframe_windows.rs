@@ -279,6 +279,80 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Columns without a null or a NaN take the sliding sum that reads carry and
+    /// partition in place (one value in and one out per step where it can): still the
+    /// eager sums and means, by rows and by time, windows reaching back over any number of
+    /// (empty, one-row) partitions.
+    #[test]
+    fn rolling_sum_and_mean_without_missing_values_match_eager((ts, xs, cuts) in series(), rows in 1usize..6, secs in 1i64..6) {
+        let xs: Vec<Option<f64>> = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| Some(x.filter(|v| !v.is_nan()).unwrap_or(i as f64 - 7.5)))
+            .collect();
+        let df = frame(&ts, &xs, &cuts);
+        let values: Vec<f64> = xs.iter().flatten().copied().collect();
+        for func in ["sum", "mean"] {
+            let r = df.rolling(rows);
+            let by_rows = if func == "sum" { r.sum() } else { r.mean() };
+            let out = floats(by_rows.compute().unwrap().column(1).as_ref());
+            for i in 0..ts.len() {
+                let window = &values[(i + 1).saturating_sub(rows)..=i];
+                let want = if window.len() < rows { None } else { eager(window, func) };
+                prop_assert!(close(out[i], want), "{} rows {} at {}: {:?} vs {:?}", func, rows, i, out[i], want);
+            }
+            let d = format!("{secs}s");
+            let t = df.rolling(d.as_str());
+            let by_time = if func == "sum" { t.sum() } else { t.mean() };
+            let out = floats(by_time.compute().unwrap().column(1).as_ref());
+            for i in 0..ts.len() {
+                let window: Vec<f64> = (0..=i).filter(|&j| ts[j] > ts[i] - secs * SEC).map(|j| values[j]).collect();
+                prop_assert!(close(out[i], eager(&window, func)), "{} {} at {}: {:?}", func, d, i, out[i]);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_huge_value_leaving_the_window_leaves_no_rounding_behind() {
+    // 1e20 + 1 rounds to 1e20: a plain running sum would give 0 once 1e20 has left
+    // the two-row window; the compensated one keeps the lost 1 and gives 2.
+    let ts: Vec<i64> = (0..6).map(|i| i * SEC).collect();
+    let xs = [1e20, 1.0, 1.0, 1.0, 1.0, 1.0].map(Some);
+    for cuts in [vec![], vec![1], vec![2, 3]] {
+        let df = frame(&ts, &xs, &cuts);
+        let by_rows = floats(df.rolling(2).sum().compute().unwrap().column(1).as_ref());
+        assert_eq!(
+            by_rows,
+            [None, Some(1e20), Some(2.0), Some(2.0), Some(2.0), Some(2.0)],
+            "cuts {cuts:?}"
+        );
+        let by_time = floats(
+            df.rolling("2s")
+                .mean()
+                .compute()
+                .unwrap()
+                .column(1)
+                .as_ref(),
+        );
+        assert_eq!(
+            by_time,
+            [
+                Some(1e20),
+                Some(5e19),
+                Some(1.0),
+                Some(1.0),
+                Some(1.0),
+                Some(1.0)
+            ],
+            "cuts {cuts:?}"
+        );
+    }
+}
+
 #[test]
 fn a_carry_sliced_from_a_long_partition_then_extended_by_short_ones() {
     // Partitions of 5, 1, 1 and 4 rows, one row a second: the carry after the first is a

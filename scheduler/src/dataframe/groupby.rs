@@ -836,6 +836,7 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
                     out.states[g][j].push_floats(&a.values()[start..end]);
                 }
             }
+            (Reader::Float(a), Rows::Ids(ids)) if dense_floats(a, ids, &mut out, j) => {}
             (Reader::Float(a), _) => {
                 let present = |i: usize| a.is_valid(i) && !a.value(i).is_nan();
                 rows.for_each(|i, g| {
@@ -848,6 +849,81 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
         }
     }
     Ok(out)
+}
+
+/// Aggregate `j` of a float column over rows in scattered groups (a string key), into
+/// one plain array per chunk indexed by group rather than through each row's `State`:
+/// a sum adds `f64`s and a min/max compares them, with no match on the state's kind and
+/// no `Value` comparison per row. The arrays then merge into the states once a group.
+/// Sums, min and max only (false for other aggregates: the caller goes row by row).
+/// Results are those of the row-by-row path: sums add in row order from 0, and `-0.0`
+/// against `0.0` keeps the first seen, as `Value`'s order does.
+fn dense_floats(a: &Float64Array, ids: &[Option<usize>], out: &mut Partial, j: usize) -> bool {
+    let groups = out.keys.len();
+    let Some(kind) = out.states.first().map(|s| &s[j]) else {
+        return true; // no group, nothing to aggregate
+    };
+    let values = a.values();
+    // Rows without a value (null or NaN) are skipped, as pandas' `skipna`.
+    let valid = |i: usize| a.is_valid(i);
+    let all_valid = a.null_count() == 0;
+    match kind {
+        State::SumFloat(_) | State::SumFloatOrNull(..) => {
+            let mut sums = vec![0.0f64; groups];
+            let mut counts = vec![0u64; groups];
+            for (i, g) in ids.iter().enumerate() {
+                let Some(g) = *g else { continue };
+                let v = values[i];
+                if v.is_nan() || !(all_valid || valid(i)) {
+                    continue;
+                }
+                sums[g] += v;
+                counts[g] += 1;
+            }
+            for (g, states) in out.states.iter_mut().enumerate() {
+                match &mut states[j] {
+                    State::SumFloat(s) => *s += sums[g],
+                    State::SumFloatOrNull(s, n) => {
+                        *s += sums[g];
+                        *n += counts[g];
+                    }
+                    _ => {}
+                }
+            }
+            true
+        }
+        State::Min(_) | State::Max(_) => {
+            let max = matches!(kind, State::Max(_));
+            // NaN marks a group without a value yet (values here are never NaN).
+            let mut best = vec![f64::NAN; groups];
+            for (i, g) in ids.iter().enumerate() {
+                let Some(g) = *g else { continue };
+                let v = values[i];
+                if v.is_nan() || !(all_valid || valid(i)) {
+                    continue;
+                }
+                let b = best[g];
+                // Replaced only by a strictly better value (or into an empty group):
+                // `-0.0` and `0.0` compare equal, so the first seen stays.
+                let better = b.is_nan() || if max { v > b } else { v < b };
+                if better {
+                    best[g] = v;
+                }
+            }
+            for (g, states) in out.states.iter_mut().enumerate() {
+                if !best[g].is_nan() {
+                    let found = if max {
+                        State::Max(Some(Value::Float(best[g])))
+                    } else {
+                        State::Min(Some(Value::Float(best[g])))
+                    };
+                    states[j].merge(&found);
+                }
+            }
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Which group each row of a partition is in.
@@ -930,12 +1006,25 @@ fn group_ids(
     };
     if let [Reader::Str(names)] = keys {
         let mut local: HashMap<&str, usize, BuildHasherDefault<Fnv>> = HashMap::default();
+        // Short names (up to 15 bytes: all of the demo table's) are looked up as one
+        // integer, hashed in two multiplications and compared without `memcmp`; the byte
+        // loop of the string hash and the `memcmp` were most of a group-by's time.
+        let mut short: HashMap<u128, usize, BuildHasherDefault<Packed>> = HashMap::default();
+        let (offsets, data) = (names.value_offsets(), names.value_data());
         return (0..rows)
             .map(|i| {
                 if names.is_null(i) {
                     return null(out);
                 }
                 let name = names.value(i);
+                let (from, to) = (offsets[i] as usize, offsets[i + 1] as usize);
+                if let Some(k) = packed_at(data, from, to).or_else(|| packed(name)) {
+                    return Some(
+                        *short
+                            .entry(k)
+                            .or_insert_with(|| out.group(vec![Value::Str(name.into())], fresh)),
+                    );
+                }
                 Some(match local.get(name) {
                     Some(&g) => g,
                     None => {
@@ -1104,6 +1193,58 @@ fn build(values: &[Option<Value>], target: &DataType) -> Result<ArrayRef, ArrowE
     }
 }
 
+/// A string of at most 15 bytes as one integer: its bytes, zero-padded, and its length
+/// in the last byte, so two strings are equal exactly when their integers are.
+fn packed(s: &str) -> Option<u128> {
+    let bytes = s.as_bytes();
+    if bytes.len() > 15 {
+        return None;
+    }
+    let mut word = [0u8; 16];
+    word[..bytes.len()].copy_from_slice(bytes);
+    word[15] = bytes.len() as u8;
+    Some(u128::from_le_bytes(word))
+}
+
+/// [`packed`] of the string at `data[from..to]`, read as one 16-byte load from the
+/// array's buffer and masked, where 16 bytes follow `from` (else `None`). Copying the
+/// bytes into a word first, as `packed` does, stalled each row: the word's load waited
+/// on the byte-wise stores before it.
+fn packed_at(data: &[u8], from: usize, to: usize) -> Option<u128> {
+    let len = to.checked_sub(from)?;
+    if len > 15 {
+        return None;
+    }
+    let word: [u8; 16] = data.get(from..from + 16)?.try_into().ok()?;
+    let bytes = u128::from_le_bytes(word) & ((1u128 << (8 * len)) - 1);
+    Some(bytes | (len as u128) << 120)
+}
+
+/// The hash of a [`packed`] string: its two halves folded and multiplied, the high
+/// bits mixed down (the table indexes by the low bits). Like [`Fnv`], for one task's
+/// own map only.
+#[derive(Default)]
+struct Packed(u64);
+
+impl Hasher for Packed {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is used; bytes of anything else fold in one at a time.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        let (low, high) = (v as u64, (v >> 64) as u64);
+        let h = (low ^ self.0).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = (h.rotate_left(31) ^ high).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    }
+}
+
 /// FNV-1a, for the per-partition lookup of string keys: names are short, where SipHash's
 /// setup dominates. Only this task's own map uses it (the merged partial states keep the
 /// standard hasher), and a partition's distinct keys bound what a crafted collision
@@ -1133,6 +1274,94 @@ impl Hasher for Fnv {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_keys_short_long_and_at_the_buffer_end_get_one_group_each() {
+        // Short names are looked up packed (read from the buffer, or copied where fewer
+        // than 16 bytes follow: the last rows), long ones by reference; a name and the
+        // same name with a trailing NUL, or a prefix of it, are different groups.
+        let names = [
+            "Alice",
+            "a",
+            "a\0",
+            "",
+            "Patricia",
+            "a much longer name",
+            "Alice",
+            "a\0",
+            "a",
+            "a much longer name",
+            "",
+            "Patricia",
+            "fifteen bytes!!",
+            "fifteen bytes!!",
+        ];
+        let array = StringArray::from(names.to_vec());
+        let (offsets, data) = (array.value_offsets(), array.value_data());
+        for i in 0..names.len() {
+            let (from, to) = (offsets[i] as usize, offsets[i + 1] as usize);
+            if let Some(k) = packed_at(data, from, to) {
+                assert_eq!(Some(k), packed(names[i]), "{:?}", names[i]);
+            }
+        }
+        assert!(
+            packed_at(data, 0, data.len()).is_none(),
+            "longer than 15 bytes"
+        );
+        let mut out = Partial::default();
+        let ids = group_ids(
+            &[Reader::Str(array)],
+            &mut out,
+            &[State::Count(0)],
+            names.len(),
+            true,
+        );
+        let ids: Vec<usize> = ids.into_iter().map(Option::unwrap).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4, 5, 0, 2, 1, 5, 3, 4, 6, 6]);
+        assert_eq!(out.keys.len(), 7);
+    }
+
+    #[test]
+    fn dense_float_min_max_keep_the_first_of_equal_zeros_and_skip_missing_values() {
+        // As the row-by-row path: `-0.0` and `0.0` are equal, so the first seen stays;
+        // NaN and nulls are no values; sums add in row order.
+        let a = Float64Array::from(vec![Some(-0.0), Some(0.0), None, Some(f64::NAN), Some(2.5)]);
+        let ids = [Some(0), Some(0), Some(1), Some(1), None];
+        for (state, want) in [
+            (State::Max(None), Some(Value::Float(-0.0))),
+            (State::Min(None), Some(Value::Float(-0.0))),
+        ] {
+            let mut out = Partial::default();
+            out.group(vec![Value::Int(0)], std::slice::from_ref(&state));
+            out.group(vec![Value::Int(1)], std::slice::from_ref(&state));
+            assert!(dense_floats(&a, &ids, &mut out, 0));
+            match (&out.states[0][0], &out.states[1][0]) {
+                (State::Max(got) | State::Min(got), State::Max(None) | State::Min(None)) => {
+                    let (Some(Value::Float(g)), Some(Value::Float(w))) = (got, &want) else {
+                        panic!("no value: {got:?}")
+                    };
+                    assert_eq!(g.to_bits(), w.to_bits(), "the first zero stays");
+                }
+                other => panic!("unexpected states {other:?}"),
+            }
+        }
+        let mut out = Partial::default();
+        out.group(vec![Value::Int(0)], &[State::SumFloatOrNull(0.0, 0)]);
+        out.group(vec![Value::Int(1)], &[State::SumFloatOrNull(0.0, 0)]);
+        assert!(dense_floats(&a, &ids, &mut out, 0));
+        assert!(matches!(out.states[0][0], State::SumFloatOrNull(s, 2) if s == 0.0));
+        assert!(
+            matches!(out.states[1][0], State::SumFloatOrNull(_, 0)),
+            "no value: null"
+        );
+        assert!(!dense_floats(&a, &ids, &mut out_with(State::Count(0)), 0));
+    }
+
+    fn out_with(state: State) -> Partial {
+        let mut out = Partial::default();
+        out.group(vec![Value::Int(0)], &[state]);
+        out
+    }
 
     #[test]
     fn integer_runs_break_at_a_new_value_and_skip_null_keys() {

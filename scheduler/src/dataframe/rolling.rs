@@ -13,13 +13,14 @@
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch};
+use arrow_buffer::{BooleanBufferBuilder, NullBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
 use super::error::DataFrameError;
 use super::expr::{describe_columns, dtype_name};
 use super::freq::parse_freq;
 use super::rowwise::unit_nanos;
-use super::slide::{slide, Extreme, Std, Sum};
+use super::slide::{slide, slide_sum, Extreme, RowStarts, Std, Sum, TimeStarts};
 use super::DataFrame;
 
 /// A rolling window: a number of rows, or a duration of the datetime index.
@@ -291,7 +292,9 @@ fn floats(carry: &RecordBatch, part: &RecordBatch, name: &str) -> Result<Vec<f64
 }
 
 /// The windows ending at each row of `part`, reading back into `carry`: the batches are
-/// never concatenated, only the index and each aggregated column are copied into one run.
+/// never concatenated. A sum or mean of a float column without missing values reads the
+/// two batches' values where they lie ([`slide_sum`]); other columns and aggregates copy
+/// the carry's and the partition's values into one run first ([`floats`]).
 fn window_part(
     carry: &RecordBatch,
     part: &RecordBatch,
@@ -301,21 +304,38 @@ fn window_part(
     out_schema: &SchemaRef,
 ) -> Result<RecordBatch, ArrowError> {
     let offset = carry.num_rows();
-    // The index of carry then partition, for a time window.
-    let ts = match span {
-        Span::Rows(_) => Vec::new(),
+    // The index of carry and partition, for a time window: read in place, checked sorted.
+    let (carry_ts, part_ts) = match span {
+        Span::Rows(_) => (
+            Int64Array::from(Vec::<i64>::new()),
+            Int64Array::from(Vec::<i64>::new()),
+        ),
         Span::Time(_) => {
             let ix = index.unwrap_or_default();
-            let mut ts = Vec::with_capacity(offset + part.num_rows());
-            ts.extend_from_slice(stamps(carry, ix)?.values());
-            ts.extend_from_slice(stamps(part, ix)?.values());
-            if let Some(w) = ts.windows(2).find(|w| w[1] < w[0]) {
+            let (c, p) = (stamps(carry, ix)?, stamps(part, ix)?);
+            let junction = c.values().last().zip(p.values().first());
+            let unsorted = c
+                .values()
+                .windows(2)
+                .chain(p.values().windows(2))
+                .map(|w| (w[0], w[1]))
+                .chain(junction.map(|(&a, &b)| (a, b)))
+                .find(|&(a, b)| b < a);
+            if let Some((a, b)) = unsorted {
                 return Err(ArrowError::InvalidArgumentError(format!(
-                    "rolling: the index is not sorted ({} after {}); a time window needs a sorted index",
-                    w[1], w[0]
+                    "rolling: the index is not sorted ({b} after {a}); a time window needs a sorted index"
                 )));
             }
-            ts
+            (c, p)
+        }
+    };
+    let (carry_ts, part_ts) = (carry_ts.values(), part_ts.values());
+    // The time of joined row `i` (carry then partition).
+    let time = |i: usize| {
+        if i < offset {
+            carry_ts[i]
+        } else {
+            part_ts[i - offset]
         }
     };
     let mut columns: Vec<ArrayRef> = Vec::new();
@@ -327,30 +347,85 @@ fn window_part(
             columns.push(c.clone());
             continue;
         }
+        // The window's start for the row `i`, and the fewest values a window needs.
+        let (rows_start, min_values) = match span {
+            Span::Rows(w) => (w, w),
+            Span::Time(_) => (0, 1),
+        };
+        let by_rows = move |i: usize| (i + 1).saturating_sub(rows_start);
+        // The rows in `(t - d, t]`, at least one value: the start only moves on as the
+        // (sorted) index does.
+        let mut start = 0;
+        let by_time = |i: usize| {
+            let Span::Time(d) = span else { return 0 };
+            let cut = time(i).saturating_sub(d);
+            while time(start) <= cut {
+                start += 1;
+            }
+            start
+        };
+        if matches!(func, Func::Sum | Func::Mean) {
+            if let Some((c, p)) = complete_floats(carry, part, f.name())? {
+                let mean = func == Func::Mean;
+                let sums = match span {
+                    Span::Rows(w) => slide_sum(c, p, mean, RowStarts(w)),
+                    Span::Time(d) => slide_sum(
+                        c,
+                        p,
+                        mean,
+                        TimeStarts {
+                            carry: carry_ts,
+                            part: part_ts,
+                            span: d,
+                            start: 0,
+                        },
+                    ),
+                };
+                // Without missing values, a window is short only at the start of the
+                // data, where fewer than `min_values` rows precede it.
+                let short = (offset + 1..min_values).take_while(|&rows| rows <= offset + p.len());
+                let nulls = (short.clone().count() > 0).then(|| {
+                    let mut valid = BooleanBufferBuilder::new(p.len());
+                    valid.append_n(p.len(), true);
+                    for rows in short {
+                        valid.set_bit(rows - offset - 1, false);
+                    }
+                    NullBuffer::new(valid.finish())
+                });
+                columns.push(Arc::new(Float64Array::new(sums.into(), nulls)));
+                continue;
+            }
+        }
         let values = floats(carry, part, f.name())?;
         let out = match span {
-            Span::Rows(w) => {
-                // The row and the `w - 1` before it, all of them needed.
-                let start_of = |i: usize| (i + 1).saturating_sub(w);
-                slide_with(func, &values, offset, w, start_of)
-            }
-            Span::Time(d) => {
-                // The rows in `(t - d, t]`, at least one value: the start only moves on
-                // as the (sorted) index does.
-                let mut start = 0;
-                let start_of = |i: usize| {
-                    let cut = ts[i].saturating_sub(d);
-                    while ts[start] <= cut {
-                        start += 1;
-                    }
-                    start
-                };
-                slide_with(func, &values, offset, 1, start_of)
-            }
+            Span::Rows(_) => slide_with(func, &values, offset, min_values, by_rows),
+            Span::Time(_) => slide_with(func, &values, offset, min_values, by_time),
         };
         columns.push(Arc::new(out));
     }
     RecordBatch::try_new(out_schema.clone(), columns)
+}
+
+/// A column's values in the carry, then in the partition.
+type CarryAndPart<'a> = (&'a [f64], &'a [f64]);
+
+/// The column `name` of `carry` and of `part` as they lie, where both are float64
+/// without a null or a NaN (the case [`slide_sum`] serves); `None` otherwise.
+fn complete_floats<'a>(
+    carry: &'a RecordBatch,
+    part: &'a RecordBatch,
+    name: &str,
+) -> Result<Option<CarryAndPart<'a>>, ArrowError> {
+    let complete = |batch: &'a RecordBatch| -> Result<Option<&'a [f64]>, ArrowError> {
+        let c = batch
+            .column_by_name(name)
+            .ok_or_else(|| ArrowError::SchemaError(format!("no column `{name}`")))?;
+        Ok(c.as_any()
+            .downcast_ref::<Float64Array>()
+            .filter(|a| a.null_count() == 0 && !a.values().iter().any(|v| v.is_nan()))
+            .map(|a| &a.values()[..]))
+    };
+    Ok(complete(carry)?.zip(complete(part)?))
 }
 
 /// [`slide`] with the accumulator of `func`.

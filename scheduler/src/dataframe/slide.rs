@@ -75,6 +75,150 @@ pub(crate) fn slide<A: Accumulator>(
     Float64Array::new(out.into(), nulls)
 }
 
+/// Where the window ending at joined row `i` (carry then partition) starts, for `i`
+/// ascending: a trait with inlined impls rather than a closure, which the compiler left
+/// as a call in the loop, making it save the float state to the stack on every row.
+pub(crate) trait Starts {
+    /// The first row of the window ending at `i`.
+    fn start(&mut self, i: usize) -> usize;
+}
+
+/// The row and the `.0 - 1` before it.
+pub(crate) struct RowStarts(pub(crate) usize);
+
+impl Starts for RowStarts {
+    #[inline(always)]
+    fn start(&mut self, i: usize) -> usize {
+        (i + 1).saturating_sub(self.0)
+    }
+}
+
+/// The rows whose time lies in `(t - span, t]`, times sorted: the carry's, then the
+/// partition's.
+pub(crate) struct TimeStarts<'a> {
+    pub(crate) carry: &'a [i64],
+    pub(crate) part: &'a [i64],
+    pub(crate) span: i64,
+    /// The previous window's start: starts only move on.
+    pub(crate) start: usize,
+}
+
+impl TimeStarts<'_> {
+    #[inline(always)]
+    fn time(&self, i: usize) -> i64 {
+        match i.checked_sub(self.carry.len()) {
+            None => self.carry[i],
+            Some(k) => self.part[k],
+        }
+    }
+}
+
+impl Starts for TimeStarts<'_> {
+    #[inline(always)]
+    fn start(&mut self, i: usize) -> usize {
+        let cut = self.time(i).saturating_sub(self.span);
+        while self.time(self.start) <= cut {
+            self.start += 1;
+        }
+        self.start
+    }
+}
+
+/// [`slide`] with [`Sum`] for columns without a missing value, reading the carry's and
+/// the partition's values where they lie (no joined copy): the window ending at row `i`
+/// of the joined rows (carry then partition) starts at `start_of(i)`, never after `i`,
+/// never before the previous row's start. Values enter and leave in the same order as in
+/// `slide`, so the results are the same to the bit; what is saved is the per-row NaN test,
+/// the bookkeeping of missing rows, and the spills the general loop's calls forced (its
+/// state went through the stack on every row). `sum_and_mean_without_missing_values_
+/// match_the_general_loop` checks the sameness.
+pub(crate) fn slide_sum(carry: &[f64], part: &[f64], mean: bool, starts: impl Starts) -> Vec<f64> {
+    if mean {
+        slide_sum_of::<true>(carry, part, starts)
+    } else {
+        slide_sum_of::<false>(carry, part, starts)
+    }
+}
+
+fn slide_sum_of<const MEAN: bool>(
+    carry: &[f64],
+    part: &[f64],
+    mut starts: impl Starts,
+) -> Vec<f64> {
+    let offset = carry.len();
+    if part.is_empty() {
+        return Vec::new();
+    }
+    let (mut total, mut compensation) = (0.0f64, 0.0f64);
+    // The first window's values in the carry enter before the loop: from then on every
+    // value entering is a partition's.
+    let first = starts.start(offset);
+    for &v in &carry[first.min(offset)..] {
+        let (t, err) = two_sum(total, v);
+        total = t;
+        compensation += err;
+    }
+    let mut lo = first;
+    // The value at joined row `i`.
+    let value = |i: usize| match i.checked_sub(offset) {
+        None => carry[i],
+        Some(k) => part[k],
+    };
+    // A plain loop over a zeroed buffer, the state in locals: no call in the loop (a
+    // `push` has one on its growth path) that the float state would be saved around.
+    let mut out = vec![0.0; part.len()];
+    // The mean multiplies by the inverse of the window's count, kept while the count
+    // stays (in regular data, always): a division a row was the loop's largest cost
+    // (its result within one rounding of the division's).
+    let mut inverse = (0usize, 0.0f64);
+    for (k, slot) in out.iter_mut().enumerate() {
+        let end = offset + k;
+        let start = if k == 0 { first } else { starts.start(end) };
+        if start == lo + 1 {
+            // The common step, one value in and one out: their difference (and its
+            // rounding) joins the sum in one step, so the sum's chain of dependent
+            // additions is one long per row, not two.
+            let (d, d_err) = two_sum(part[k], -value(lo));
+            let (t, err) = two_sum(total, d);
+            total = t;
+            compensation += err + d_err;
+            lo = start;
+        } else {
+            let (t, err) = two_sum(total, part[k]);
+            total = t;
+            compensation += err;
+            while lo < start {
+                let (t, err) = two_sum(total, -value(lo));
+                total = t;
+                compensation += err;
+                lo += 1;
+            }
+        }
+        let sum = total + compensation;
+        *slot = if MEAN {
+            let count = end + 1 - start;
+            if count != inverse.0 {
+                inverse = (count, 1.0 / count as f64);
+            }
+            sum * inverse.1
+        } else {
+            sum
+        };
+    }
+    out
+}
+
+/// `a + b` and its rounding error, exactly (Knuth's TwoSum): the same error Neumaier's
+/// step finds, without its branch on which magnitude is larger (a branch that
+/// mispredicts on data around 0).
+#[inline(always)]
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let b_part = s - a;
+    let a_part = s - b_part;
+    (s, (a - a_part) + (b - b_part))
+}
+
 /// The window's sum (`MEAN` false) or mean (`MEAN` true), compensated (Neumaier) so that
 /// values leaving do not leave their rounding behind.
 #[derive(Default)]
