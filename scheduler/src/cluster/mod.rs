@@ -141,8 +141,7 @@ fn run(
     // Process 0's observers that show the tasks other processes run (its dashboard);
     // the others report to process 0 when it has some.
     let watchers: Vec<Arc<dyn crate::observer::Observer>> = plan
-        .run
-        .observers
+        .observers()
         .all()
         .iter()
         .filter(|o| o.interest().remote)

@@ -45,7 +45,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// the one through the other (`step`).
 pub(crate) struct Plan<'g> {
     graph: PlanGraph<'g>,
-    pub(crate) run: RunState,
+    run: RunState,
     /// The planner's scratch vectors, kept to be reused by the next plan.
     scratch: Scratch<'g>,
 }
