@@ -164,33 +164,21 @@ mod tests {
     #[test]
     fn computations_on_one_worker_keep_their_counters_apart() {
         let mut s = Shard::default();
-        s.started(1, "f");
-        s.finished(
-            Bar {
-                run: 1,
-                ..bar("f", true)
-            },
-            false,
-            4,
-        );
-        s.started(2, "f");
-        s.finished(
-            Bar {
-                run: 2,
-                ..bar("f", true)
-            },
-            false,
-            6,
-        );
-        s.started(2, "f");
-        s.finished(
-            Bar {
-                run: 2,
-                ..bar("f", false)
-            },
-            true,
-            1,
-        );
+        // One task of `run` on this worker: started, then finished (or failed for good).
+        let task = |s: &mut Shard, run: u64, ok: bool, ns: u64| {
+            s.started(run, "f");
+            s.finished(
+                Bar {
+                    run,
+                    ..bar("f", ok)
+                },
+                !ok,
+                ns,
+            );
+        };
+        task(&mut s, 1, true, 4);
+        task(&mut s, 2, true, 6);
+        task(&mut s, 2, false, 1);
         let of = |run: u64| s.funcs.iter().find(|f| f.run == run).cloned().unwrap();
         assert_eq!((of(1).done, of(1).failed, of(1).busy_ns), (1, 0, 4));
         assert_eq!((of(2).done, of(2).failed, of(2).busy_ns), (1, 1, 7));
