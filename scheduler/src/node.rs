@@ -16,7 +16,6 @@ use crate::codec::Codec;
 use crate::content_address::ContentAddressed;
 use crate::error::TaskFailure;
 use crate::key;
-use crate::plan::VisitMark;
 use crate::result_size::{NoSize, Sizer};
 use crate::task_value::TaskValue;
 
@@ -49,9 +48,11 @@ pub struct NodeHeader {
     /// Extra attempts after a failure or panic.
     pub(crate) retries: u32,
     key: OnceLock<String>,
-    /// Planning bookkeeping; see `plan::VisitMark`.
-    pub(crate) mark: VisitMark,
 }
+
+// The planner numbers nodes by address in units of 64 bytes (see `plan::visited`): two
+// live nodes must not share a unit, so every node must be at least that big.
+const _: () = assert!(std::mem::size_of::<NodeHeader>() >= 64);
 
 impl NodeHeader {
     pub(crate) fn new<T>(name: &'static str, path: &'static str, pure_id: Option<u128>) -> Self {
@@ -69,7 +70,6 @@ impl NodeHeader {
             content_addressed: ContentAddressed::unknown(),
             retries: 0,
             key: OnceLock::new(),
-            mark: VisitMark::new(),
         }
     }
 
@@ -97,7 +97,6 @@ impl NodeHeader {
             content_addressed: other.content_addressed.clone(),
             retries: other.retries,
             key: other.key.clone(),
-            mark: VisitMark::new(),
         }
     }
 

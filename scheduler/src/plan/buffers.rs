@@ -1,6 +1,7 @@
 //! Reusing a plan's storage from one computation to the next.
 //!
-//! A plan of a million tasks needs about 70 MB. Allocations that large come straight from
+//! A plan of a million tasks needs 105 to 140 MB (the run state's 48 bytes a node, the
+//! graph's arrays, the planner's stack and table). Allocations that large come straight from
 //! the kernel, and on the virtual machines we measured on, faulting fresh pages in costs
 //! as much as running the tasks. So a finished plan hands its (emptied) vectors back, and
 //! the next plan starts from them, as long as they are not too big to keep.
@@ -9,10 +10,12 @@ use parking_lot::Mutex;
 
 use super::graph::PlanGraph;
 use super::run_state::RunNode;
+use super::visited::Visited;
 use crate::node::NodeDyn;
 
-/// Storage kept between computations at most; bigger plans free theirs.
-const KEEP_AT_MOST_BYTES: usize = 128 << 20;
+/// Storage kept between computations at most; bigger plans free theirs. Enough for a
+/// plan of a million tasks of any shape (the widest, a million-input join, is 140 MB).
+const KEEP_AT_MOST_BYTES: usize = 192 << 20;
 
 /// A plan's vectors: the graph's, the run state's nodes, and the planner's scratch.
 #[derive(Default)]
@@ -24,13 +27,14 @@ pub(crate) struct PlanBuffers<'g> {
 
 /// The planner's own vectors, empty between plans: its depth-first stack, the
 /// dependency indices of the nodes it is inside of (with their parameter positions when
-/// kept), and the requested output nodes.
+/// kept), the requested output nodes, and its table of visited nodes.
 #[derive(Default)]
 pub(crate) struct Scratch<'g> {
     pub(crate) stack: Vec<Visit<'g>>,
     pub(crate) found: Vec<u32>,
     pub(crate) found_positions: Vec<u32>,
     pub(crate) output_nodes: Vec<&'g dyn NodeDyn>,
+    pub(crate) visited: Visited,
 }
 
 /// One entry of the planner's depth-first stack.
@@ -40,11 +44,14 @@ pub(crate) struct Visit<'g> {
     /// Where in `Scratch::found` the reader that pushed this node waits for its index
     /// (`NO_SLOT` for an output).
     pub(crate) slot: u32,
-    /// Leaving the node (its dependencies are planned), not entering it.
-    pub(crate) exiting: bool,
-    /// Leaving: where the node's own dependency indices start in `Scratch::found`.
+    /// Leaving the node (its dependencies are planned): where its own dependency indices
+    /// start in `Scratch::found`. Entering it: `ENTERING`. (One field, not a flag beside
+    /// it: the entry stays 24 bytes, and a deep chain stacks a million of them.)
     pub(crate) first: u32,
 }
+
+/// `Visit::first` of an entry that enters its node.
+pub(crate) const ENTERING: u32 = u32::MAX;
 
 static SPARE: Mutex<Option<PlanBuffers<'static>>> = Mutex::new(None);
 
@@ -66,16 +73,19 @@ impl<'g> PlanBuffers<'g> {
             mut found,
             mut found_positions,
             output_nodes,
+            mut visited,
         }: Scratch<'g>,
     ) {
         run_nodes.clear();
+        visited.clear();
         found.clear();
         found_positions.clear();
         let bytes = graph.capacity_bytes()
             + run_nodes.capacity() * std::mem::size_of::<RunNode>()
             + stack.capacity() * std::mem::size_of::<Visit<'_>>()
             + (found.capacity() + found_positions.capacity()) * std::mem::size_of::<u32>()
-            + output_nodes.capacity() * std::mem::size_of::<&dyn NodeDyn>();
+            + output_nodes.capacity() * std::mem::size_of::<&dyn NodeDyn>()
+            + visited.capacity_bytes();
         if bytes > KEEP_AT_MOST_BYTES {
             return;
         }
@@ -87,6 +97,7 @@ impl<'g> PlanBuffers<'g> {
                 found,
                 found_positions,
                 output_nodes: forget_lifetime(output_nodes),
+                visited,
             },
         };
         *SPARE.lock() = Some(spare);

@@ -9,16 +9,15 @@
 mod buffers;
 mod graph;
 mod held;
-mod mark;
 mod run_state;
 mod slot;
 mod step;
 #[cfg(all(test, not(loom)))]
 mod tests;
+mod visited;
 
 pub(crate) use graph::PlanGraph;
 pub(crate) use held::HeldCounts;
-pub(crate) use mark::VisitMark;
 pub(crate) use run_state::{
     RunNode, FAILED, HALT_CANCEL, HALT_FAILURE, HALT_TIMEOUT, NOT_HALTED, RUNNING, SUCCEEDED,
     WAITING,
@@ -34,11 +33,11 @@ use crate::error::{drop_guarded, panic_message, Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
 use crate::observer::Observers;
 use crate::sync::{add_exclusive, AtomicU32, AtomicU8, Ordering};
-use buffers::{PlanBuffers, Scratch, Visit};
-use mark::{Marks, IN_PROGRESS};
+use buffers::{PlanBuffers, Scratch, Visit, ENTERING};
 use run_state::RunState;
 use slot::{ResultSlot, SlotValue};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use visited::{number, IN_PROGRESS};
 
 /// One computation: the graph to run (immutable once planned) and its run state
 /// (counters, result slots, halt, failures, observers), with the protocol that drives
@@ -110,11 +109,11 @@ impl<'g> Plan<'g> {
                     mut found,
                     mut found_positions,
                     mut output_nodes,
+                    mut visited,
                 },
         } = PlanBuffers::take();
         list_outputs(&mut output_nodes);
         g.keep_positions = keep_positions;
-        let mut marks = Marks::enter();
         let mut pure_index: HashMap<(u128, &'static str), u32> = HashMap::new();
         let mut task_count = 0usize;
         g.dep_start.push(0);
@@ -129,40 +128,49 @@ impl<'g> Plan<'g> {
             stack.push(Visit {
                 node: root,
                 slot: NO_SLOT,
-                exiting: false,
-                first: 0,
+                first: ENTERING,
             });
         }
         while let Some(visit) = stack.pop() {
             let node = visit.node;
-            let header = node.header();
-            if !visit.exiting {
-                if let Some(index) = marks.get(node) {
+            let seq = number(node);
+            if visit.first == ENTERING {
+                // The table first: a node pushed twice before it was entered is not read
+                // again.
+                if let Some(index) = visited.get(seq) {
                     debug_assert_ne!(index, IN_PROGRESS, "task graphs are acyclic");
                     fill_slot(&mut found, visit.slot, index);
                     continue;
                 }
+                let header = node.header();
                 if header.pure {
                     if let Some(&same) = pure_index.get(&(header.full_id(), header.name)) {
-                        marks.set(node, same);
+                        visited.set(seq, same);
                         fill_slot(&mut found, visit.slot, same);
                         continue;
                     }
                 }
-                marks.set(node, IN_PROGRESS);
-                let first = u32::try_from(found.len()).expect("a plan holds fewer than 2^32 edges");
+                // Only a cycle would find a node in progress, and graphs are acyclic by
+                // construction (a node's inputs exist before it): release builds save the
+                // table write.
+                if cfg!(debug_assertions) {
+                    visited.set(seq, IN_PROGRESS);
+                }
+                let first = u32::try_from(found.len())
+                    .ok()
+                    .filter(|&f| f != ENTERING)
+                    .expect("a plan holds fewer than 2^32 - 1 edges");
                 stack.push(Visit {
                     node,
                     slot: visit.slot,
-                    exiting: true,
                     first,
                 });
                 let first_push = stack.len();
-                let (pushing, found, found_positions) =
-                    (&mut stack, &mut found, &mut found_positions);
+                let (pushing, found, found_positions, visited) =
+                    (&mut stack, &mut found, &mut found_positions, &mut visited);
                 node.for_each_dep(&mut |dep, position| {
                     let slot = found.len() as u32;
-                    match marks.get(dep) {
+                    match visited.get(number(dep)) {
                         Some(d) => {
                             debug_assert_ne!(d, IN_PROGRESS, "task graphs are acyclic");
                             found.push(d);
@@ -172,8 +180,7 @@ impl<'g> Plan<'g> {
                             pushing.push(Visit {
                                 node: dep,
                                 slot,
-                                exiting: false,
-                                first: 0,
+                                first: ENTERING,
                             });
                         }
                     }
@@ -188,7 +195,7 @@ impl<'g> Plan<'g> {
             }
             let index = u32::try_from(g.nodes.len())
                 .ok()
-                .filter(|&i| i < IN_PROGRESS)
+                .filter(|&i| i < IN_PROGRESS - 1)
                 .expect("a plan holds fewer than 2^32 - 1 nodes");
             let mut pending = 0;
             let first = visit.first as usize;
@@ -218,6 +225,7 @@ impl<'g> Plan<'g> {
                 }
                 NodeBody::Value(shared) => (SlotValue::Shared(shared.clone()), false),
             };
+            let header = node.header();
             g.nodes.push(node);
             g.is_task.push(task);
             // `#[delayed]` allows at most 100; the hidden API clamps.
@@ -230,18 +238,17 @@ impl<'g> Plan<'g> {
                 state: AtomicU8::new(if task { WAITING } else { SUCCEEDED }),
                 slot: ResultSlot::new(slot),
             });
-            marks.set(node, index);
+            visited.set(seq, index);
             fill_slot(&mut found, visit.slot, index);
             if header.pure {
                 pure_index.insert((header.full_id(), header.name), index);
             }
         }
         for &n in &output_nodes {
-            let o = marks.get(n).expect("every output was planned");
+            let o = visited.get(number(n)).expect("every output was planned");
             g.outputs.push(o);
             add_exclusive(&mut run[o as usize].readers, 1);
         }
-        drop(marks);
         g.task_count = task_count;
         g.link_successors();
 
@@ -253,6 +260,7 @@ impl<'g> Plan<'g> {
                 found,
                 found_positions,
                 output_nodes,
+                visited,
             },
         }
     }
