@@ -26,7 +26,9 @@
 //!
 //! # How a computation runs
 //! 1. **Plan** (`plan/`): one depth-first walk from the outputs visits each needed node
-//!    once (shared handles and equal pure keys merge), orders nodes in post-order, and
+//!    once (shared handles and equal pure keys merge; what it has visited it keeps in a
+//!    table by node address, `plan/visited.rs`, so an input is read only when the walk
+//!    enters it), orders nodes in post-order, and
 //!    produces two things: the graph to run (`plan/graph.rs`: nodes, inputs, readers,
 //!    roots, as dense arrays, never changed once planned) and its run state
 //!    (`plan/run_state.rs`: each task's count of unfinished inputs, each result's count

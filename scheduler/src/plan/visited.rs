@@ -250,16 +250,17 @@ mod tests {
 
     #[test]
     fn a_cleared_table_forgets_and_reuses_its_pages() {
+        let count = if cfg!(miri) { 300 } else { 10_000 };
         let mut visited = Visited::default();
-        for n in 0..10_000u64 {
+        for n in 0..count {
             visited.set(n * 7, n as u32);
         }
         let pages = visited.entries.len();
         visited.clear();
-        for n in 0..10_000u64 {
+        for n in 0..count {
             assert_eq!(visited.get(n * 7), None);
         }
-        for n in 0..10_000u64 {
+        for n in 0..count {
             visited.set(n * 7, 0);
         }
         assert_eq!(visited.entries.len(), pages, "pages are reused");
@@ -276,11 +277,13 @@ mod tests {
         };
         // A map is the model; numbers come clustered around a base (one graph), scattered
         // (nodes built long apart), and strided.
-        for round in 0..50 {
+        // Miri checks the (safe) code for undefined behaviour, slowly: a small run.
+        let (rounds, numbers) = if cfg!(miri) { (1, 300) } else { (50, 5000) };
+        for round in 0..rounds {
             let mut visited = Visited::default();
             let mut model = HashMap::new();
             let base = next() >> 8;
-            for i in 0..5000u32 {
+            for i in 0..numbers {
                 let n = match next() % 4 {
                     0 => base.wrapping_add(next() % 100_000),
                     1 => base.wrapping_sub(next() % 100_000),
