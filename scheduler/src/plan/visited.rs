@@ -48,7 +48,7 @@ pub(crate) struct Visited {
     far: Vec<(u64, u32)>,
     far_len: usize,
     /// The pages, one after the other (one allocation: a lookup is two dependent loads,
-    /// the window and the entry). Beyond `used` pages: zeroed spares of earlier plans.
+    /// the window and the entry). Beyond `used` pages: spares of earlier plans, zeroed when taken.
     entries: Vec<u32>,
     /// Pages in use by this plan.
     used: usize,
@@ -113,10 +113,14 @@ impl Visited {
 
     #[cold]
     fn add_page(&mut self, number: u64) -> usize {
-        if (self.used + 1) * PAGE > self.entries.len() {
-            self.entries.resize((self.used + 1) * PAGE, UNVISITED);
-        }
         let page = self.used;
+        if (page + 1) * PAGE > self.entries.len() {
+            self.entries.resize((page + 1) * PAGE, UNVISITED);
+        } else {
+            // A spare of an earlier plan: zeroed here, where the walk is about to write
+            // it anyway, rather than in `clear`, a pass over cold memory.
+            self.entries[page * PAGE..(page + 1) * PAGE].fill(UNVISITED);
+        }
         self.used += 1;
         let value = u32::try_from(page + 1).expect("a plan holds fewer than 2^32 nodes");
         if self.widen_window_to(number) {
@@ -200,10 +204,10 @@ impl Visited {
         self.far[slot] = (number, value);
     }
 
-    /// Empties the table for the next plan, keeping its pages (zeroed). The plan's
-    /// buffers decide whether the whole table is worth keeping (`capacity_bytes`).
+    /// Empties the table for the next plan, keeping its pages as spares (zeroed when
+    /// taken again). The plan's buffers decide whether the table is worth keeping
+    /// (`capacity_bytes`).
     pub(crate) fn clear(&mut self) {
-        self.entries[..self.used * PAGE].fill(UNVISITED);
         self.used = 0;
         self.window.clear();
         self.window_start = 0;
@@ -260,10 +264,16 @@ mod tests {
         for n in 0..count {
             assert_eq!(visited.get(n * 7), None);
         }
-        for n in 0..count {
+        // Half the numbers again: their pages are reused, and what the old plan left in
+        // them is gone.
+        for n in (0..count).step_by(2) {
             visited.set(n * 7, 0);
         }
-        assert_eq!(visited.entries.len(), pages, "pages are reused");
+        for n in 0..count {
+            let expected = (n % 2 == 0).then_some(0);
+            assert_eq!(visited.get(n * 7), expected, "number {}", n * 7);
+        }
+        assert!(visited.entries.len() <= pages, "pages are reused");
     }
 
     #[test]
