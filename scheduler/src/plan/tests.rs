@@ -142,3 +142,61 @@ fn wide_fan_outs_and_joins_free_and_deliver_every_result_once() {
         }
     }
 }
+
+/// Nodes built on many threads (each with its own allocator arena, far apart in memory)
+/// and interleaved with big allocations: the planner's table of visited nodes then holds
+/// pages outside its window. Every shared node must still run once and be read by all.
+#[test]
+fn nodes_far_apart_in_memory_are_each_planned_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let runs = Arc::new(AtomicUsize::new(0));
+    let threads = if cfg!(miri) { 2 } else { 8 };
+    let per_thread = if cfg!(miri) { 3 } else { 200 };
+    let root = {
+        let runs = Arc::clone(&runs);
+        delayed(1u64).map(move |x| {
+            runs.fetch_add(1, Ordering::Relaxed);
+            *x
+        })
+    };
+    let parts: Vec<Delayed<u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (root, runs) = (root.clone(), Arc::clone(&runs));
+                s.spawn(move || {
+                    let mut spacers = Vec::new();
+                    let mut last = root;
+                    for i in 0..per_thread {
+                        // A spacer between nodes pushes the next node pages away.
+                        spacers.push(vec![0u8; 64 << 10]);
+                        let runs = Arc::clone(&runs);
+                        let add = (t * per_thread + i) as u64;
+                        last = last.map(move |x| {
+                            runs.fetch_add(1, Ordering::Relaxed);
+                            x + add
+                        });
+                    }
+                    drop(spacers);
+                    last
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let n = (threads * per_thread) as u64;
+    // Every chain adds its own numbers to the shared root's 1.
+    let expected: u64 = (0..threads as u64)
+        .map(|t| 1 + (t * per_thread as u64..(t + 1) * per_thread as u64).sum::<u64>())
+        .sum();
+    for config in configs() {
+        runs.store(0, Ordering::Relaxed);
+        let ends = compute_with(&parts, &config).unwrap();
+        assert_eq!(ends.iter().sum::<u64>(), expected);
+        assert_eq!(
+            runs.load(Ordering::Relaxed),
+            n as usize + 1,
+            "each node once"
+        );
+    }
+}
