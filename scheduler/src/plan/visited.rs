@@ -15,9 +15,10 @@ use crate::node::NodeDyn;
 /// Marks a node as entered but not yet given an index.
 pub(crate) const IN_PROGRESS: u32 = u32::MAX;
 
-/// A node's number: its address in units of 64 bytes. Every node is bigger than that
-/// (`node.rs` asserts it), so live nodes, which a plan borrows, have distinct numbers;
-/// and nodes built one after another lie close together, so the table is dense.
+/// A node's number: its address in units of 64 bytes. Every node holds its own
+/// `NodeHeader`, which is bigger than that (`node.rs` asserts it), so live nodes, which
+/// a plan borrows, have distinct numbers; and nodes built one after another lie close
+/// together, so the table is dense.
 #[inline]
 pub(crate) fn number(node: &dyn NodeDyn) -> u64 {
     (node as *const dyn NodeDyn as *const () as usize as u64) >> 6
