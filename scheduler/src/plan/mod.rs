@@ -133,11 +133,11 @@ impl<'g> Plan<'g> {
         }
         while let Some(visit) = stack.pop() {
             let node = visit.node;
-            let seq = number(node);
+            let at = number(node);
             if visit.first == ENTERING {
                 // The table first: a node pushed twice before it was entered is not read
                 // again.
-                if let Some(index) = visited.get(seq) {
+                if let Some(index) = visited.get(at) {
                     debug_assert_ne!(index, IN_PROGRESS, "task graphs are acyclic");
                     fill_slot(&mut found, visit.slot, index);
                     continue;
@@ -145,7 +145,7 @@ impl<'g> Plan<'g> {
                 let header = node.header();
                 if header.pure {
                     if let Some(&same) = pure_index.get(&(header.full_id(), header.name)) {
-                        visited.set(seq, same);
+                        visited.set(at, same);
                         fill_slot(&mut found, visit.slot, same);
                         continue;
                     }
@@ -154,7 +154,7 @@ impl<'g> Plan<'g> {
                 // construction (a node's inputs exist before it): release builds save the
                 // table write.
                 if cfg!(debug_assertions) {
-                    visited.set(seq, IN_PROGRESS);
+                    visited.set(at, IN_PROGRESS);
                 }
                 let first = u32::try_from(found.len())
                     .ok()
@@ -238,7 +238,7 @@ impl<'g> Plan<'g> {
                 state: AtomicU8::new(if task { WAITING } else { SUCCEEDED }),
                 slot: ResultSlot::new(slot),
             });
-            visited.set(seq, index);
+            visited.set(at, index);
             fill_slot(&mut found, visit.slot, index);
             if header.pure {
                 pure_index.insert((header.full_id(), header.name), index);

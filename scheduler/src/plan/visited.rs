@@ -41,41 +41,44 @@ const UNVISITED: u32 = 0;
 /// outside it through a hash directory (a node built long before the rest).
 #[derive(Default)]
 pub(crate) struct Visited {
-    /// `window[p - window_start]`: page p's position in `pages` + 1, or 0.
+    /// `window[p - window_start]`: where page p starts in `entries`, in pages, + 1; or 0.
     window: Vec<u32>,
     window_start: u64,
-    /// Open addressing from page number to `pages` position + 1 (0: free slot), for pages
-    /// outside the window; the length is a power of two, at most half full.
+    /// Open addressing from page number to the same position + 1 (0: free slot), for
+    /// pages outside the window; the length is a power of two, at most half full.
     far: Vec<(u64, u32)>,
     far_len: usize,
     /// The pages, one after the other (one allocation: a lookup is two dependent loads,
-    /// the window and the entry). Beyond `used` pages: spares of earlier plans, zeroed when taken.
+    /// the window and the entry). Beyond `used` pages: spares of earlier plans, zeroed
+    /// when taken.
     entries: Vec<u32>,
     /// Pages in use by this plan.
     used: usize,
 }
 
 impl Visited {
-    /// The entry for `seq`: `None` if not visited, else the plan index or `IN_PROGRESS`.
+    /// The entry for node number `node` (see [`number`]): `None` if not visited, else
+    /// the plan index or `IN_PROGRESS`.
     #[inline]
-    pub(crate) fn get(&self, seq: u64) -> Option<u32> {
-        let page = self.find_page(seq >> PAGE_BITS)?;
-        match self.entries[page * PAGE + seq as usize % PAGE] {
+    pub(crate) fn get(&self, node: u64) -> Option<u32> {
+        let page = self.find_page(node >> PAGE_BITS)?;
+        match self.entries[page * PAGE + node as usize % PAGE] {
             UNVISITED => None,
             IN_PROGRESS => Some(IN_PROGRESS),
             index_plus_one => Some(index_plus_one - 1),
         }
     }
 
-    /// Records `index` (a plan index below `IN_PROGRESS - 1`, or `IN_PROGRESS`).
+    /// Records `index` for node number `node` (a plan index below `IN_PROGRESS - 1`, or
+    /// `IN_PROGRESS`).
     #[inline]
-    pub(crate) fn set(&mut self, seq: u64, index: u32) {
+    pub(crate) fn set(&mut self, node: u64, index: u32) {
         debug_assert!(index < IN_PROGRESS - 1 || index == IN_PROGRESS);
-        let page = match self.find_page(seq >> PAGE_BITS) {
+        let page = match self.find_page(node >> PAGE_BITS) {
             Some(page) => page,
-            None => self.add_page(seq >> PAGE_BITS),
+            None => self.add_page(node >> PAGE_BITS),
         };
-        self.entries[page * PAGE + seq as usize % PAGE] = if index == IN_PROGRESS {
+        self.entries[page * PAGE + node as usize % PAGE] = if index == IN_PROGRESS {
             IN_PROGRESS
         } else {
             index + 1
