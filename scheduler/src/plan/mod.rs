@@ -199,6 +199,8 @@ impl<'g> Plan<'g> {
                 .expect("a plan holds fewer than 2^32 - 1 nodes");
             let mut pending = 0;
             let first = visit.first as usize;
+            // Pushed one by one in the loop that reads them anyway: most nodes have one or
+            // two inputs, and `extend_from_slice` calls `memcpy` for each.
             for &d in &found[first..] {
                 debug_assert_ne!(d, IN_PROGRESS, "dependencies finish before readers");
                 add_exclusive(&mut run[d as usize].readers, 1);
@@ -206,8 +208,8 @@ impl<'g> Plan<'g> {
                     g.succ_start[d as usize + 1] += 1;
                     pending += 1;
                 }
+                g.deps.push(d);
             }
-            g.deps.extend_from_slice(&found[first..]);
             found.truncate(first);
             if keep_positions {
                 g.dep_positions.extend_from_slice(&found_positions[first..]);
