@@ -1,11 +1,12 @@
 //! Finding each node once per plan without touching it.
 //!
 //! Planning checks every edge's input: planned already, or not yet? On big graphs the
-//! input is a cold node (a million nodes are about 170 MB), and a check that reads the
-//! node costs a cache miss per edge: it was two thirds of planning a wavefront. So the
-//! planner keeps its answers in a table indexed by the node's address (which the reader
-//! holds, so looking it up does not touch the node): about 12 bytes per node, dense, and
-//! small enough to stay in the last-level cache. A node is read only when it is entered.
+//! input is a cold node (a million two-input task nodes are 176 MB by their allocation
+//! size), and a check that reads the node costs a cache miss per edge: it was two thirds
+//! of planning a wavefront. So the planner keeps its answers in a table indexed by the
+//! node's address (which the reader holds, so looking it up does not touch the node):
+//! dense, and small enough to stay in the last-level cache (17 MB for a million-node
+//! plan, spare capacity included, measured). A node is read only when it is entered.
 //!
 //! The table belongs to one plan, so planners running at once on shared nodes need no
 //! coordination.
