@@ -321,3 +321,78 @@ fn a_drop_that_panics_inside_a_graph_leaves_later_graph_drops_working() {
     .join()
     .unwrap();
 }
+
+/// Counts its live instances (clones included); the count lives in the test that makes
+/// them.
+struct Tracked(std::sync::Arc<AtomicUsize>);
+
+impl Clone for Tracked {
+    fn clone(&self) -> Self {
+        Tracked::new(&self.0)
+    }
+}
+
+impl Tracked {
+    fn new(live: &std::sync::Arc<AtomicUsize>) -> Self {
+        live.fetch_add(1, Ordering::SeqCst);
+        Tracked(live.clone())
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A collection of two nodes whose computed value is the first alone: the second
+/// output is collected (it runs) but never taken.
+struct FirstOfTwo(Delayed<Tracked>, Delayed<Tracked>);
+
+impl dask::Outputs for &FirstOfTwo {
+    type Values = Tracked;
+
+    fn collect<'s>(&'s self, nodes: &mut dask::OutputNodes<'_, 's>) {
+        nodes.push(&self.0);
+        nodes.push(&self.1);
+    }
+
+    fn extract(&self, results: &mut dask::OutputReader<'_, '_>) -> Result<Tracked, dask::Error> {
+        results.take()
+    }
+}
+
+#[delayed]
+fn count_tracked(parts: &Vec<Tracked>) -> usize {
+    parts.len()
+}
+
+#[test]
+fn every_result_is_dropped_by_compute_whether_or_not_each_output_is_taken() {
+    for config in [sync(), threads(2)] {
+        let live = std::sync::Arc::new(AtomicUsize::new(0));
+        let make = {
+            let live = live.clone();
+            move |_: &()| Tracked::new(&live)
+        };
+        let source = dask::delayed(());
+        let parts: Vec<Delayed<Tracked>> = (0..50).map(|_| source.map(make.clone())).collect();
+        let joined = count_tracked(&parts);
+        // Every output taken: only the returned values stay alive.
+        let (all, count) = dask::compute_with((&parts, &joined), &config).unwrap();
+        assert_eq!(count, 50);
+        assert_eq!(live.load(Ordering::SeqCst), 50);
+        drop(all);
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+        // One of two outputs taken: the other's value is dropped with the computation.
+        let pair = FirstOfTwo(source.map(make.clone()), source.map(make.clone()));
+        let first = dask::compute_with(&pair, &config).unwrap();
+        assert_eq!(
+            live.load(Ordering::SeqCst),
+            1,
+            "the untaken output was dropped"
+        );
+        drop(first);
+        assert_eq!(live.load(Ordering::SeqCst), 0);
+    }
+}

@@ -267,12 +267,16 @@ pub(crate) fn compute_here<O: Outputs>(
         plan.abandon();
         return finished.map(|()| None);
     }
-    outputs
-        .extract(&mut OutputReader {
-            plan: &plan,
-            next: 0,
-        })
-        .map(Some)
+    let mut reader = OutputReader {
+        plan: &plan,
+        next: 0,
+    };
+    let values = outputs.extract(&mut reader);
+    let taken = reader.next;
+    if values.is_ok() {
+        plan.all_taken(taken);
+    }
+    values.map(Some)
 }
 
 /// Calls a computation-wide hook (`start`, `finish`) under a panic guard: a panicking

@@ -47,6 +47,9 @@ pub(crate) struct Plan<'g> {
     run: RunState,
     /// The planner's scratch vectors, kept to be reused by the next plan.
     scratch: Scratch<'g>,
+    /// Every output was taken after a run that succeeded (see [`Plan::all_taken`]), so
+    /// every result slot is empty: dropping the plan need not look at its nodes.
+    all_taken: bool,
 }
 
 impl Drop for Plan<'_> {
@@ -66,9 +69,21 @@ impl Drop for Plan<'_> {
                 }
             }
         }
+        let mut run_nodes = std::mem::take(&mut self.run.nodes);
+        if self.all_taken {
+            debug_assert!(
+                run_nodes.iter_mut().all(|n| n.slot.is_empty()),
+                "a plan whose outputs were all taken holds no result"
+            );
+            // Every slot is empty, so there is nothing to drop: skipping the pass saves
+            // reading the 48-byte node of every task again (3-4 ms for a million). Were a slot
+            // not empty after all, its value would leak, which is safe.
+            // SAFETY: 0 is within the capacity and needs no initialised element.
+            unsafe { run_nodes.set_len(0) };
+        }
         PlanBuffers::give_back(
             std::mem::take(&mut self.graph),
-            std::mem::take(&mut self.run.nodes),
+            run_nodes,
             std::mem::take(&mut self.scratch),
         );
     }
@@ -264,7 +279,20 @@ impl<'g> Plan<'g> {
                 output_nodes,
                 visited,
             },
+            all_taken: false,
         }
+    }
+
+    /// Notes that the run succeeded and every output was taken (`taken` outputs, in
+    /// request order): each node's readers have then all released it, and the last
+    /// release emptied its slot. Not so on a cluster (a value node read only by other
+    /// processes keeps its value), nor after a failure, halt or abandoned output.
+    pub(crate) fn all_taken(&mut self, taken: usize) {
+        self.all_taken = taken == self.graph.outputs.len()
+            && !self.run.restricted
+            && !self.is_halted()
+            && !self.run.abandoned.load(Ordering::Relaxed)
+            && !self.has_errors();
     }
 
     /// The graph this plan runs.
@@ -340,6 +368,7 @@ impl<'g> Plan<'g> {
             }
         }
         *self.run.unfinished.get_mut() = work;
+        self.run.restricted = true;
     }
 
     /// The result of node `d` without its type (for encoding it on a cluster).

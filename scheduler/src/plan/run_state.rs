@@ -49,6 +49,9 @@ pub(crate) struct RunState {
     pub(crate) observers: Observers,
     /// Tasks not yet finished (or skipped); see `exec` for how workers count down.
     pub(crate) unfinished: AtomicUsize,
+    /// Restricted to one process of a cluster: value nodes read only elsewhere keep
+    /// their values to the end.
+    pub(crate) restricted: bool,
 }
 
 impl RunState {
@@ -63,6 +66,7 @@ impl RunState {
             cancel: None,
             observers: Observers::default(),
             unfinished: AtomicUsize::new(tasks),
+            restricted: false,
         }
     }
 }

@@ -79,6 +79,13 @@ impl ResultSlot {
         })
     }
 
+    /// Whether the slot holds nothing; `&mut self` proves nobody else touches it.
+    pub(crate) fn is_empty(&mut self) -> bool {
+        // SAFETY: `&mut self`: no other access exists.
+        self.cell
+            .with_mut(|p| unsafe { matches!(*p, SlotValue::Empty) })
+    }
+
     /// Empties the slot and hands back what it held, so the caller decides where the
     /// (user-defined, possibly panicking) drop runs.
     ///
