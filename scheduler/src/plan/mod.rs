@@ -20,7 +20,6 @@ pub(crate) use graph::PlanGraph;
 pub(crate) use held::HeldCounts;
 pub(crate) use run_state::{
     RunNode, FAILED, HALT_CANCEL, HALT_FAILURE, HALT_TIMEOUT, NOT_HALTED, RUNNING, SUCCEEDED,
-    WAITING,
 };
 #[cfg(any(not(loom), test))]
 pub(crate) use step::ReadySink;
@@ -32,10 +31,9 @@ use crate::config::ErrorPolicy;
 use crate::error::{drop_guarded, panic_message, Error, TaskFailure};
 use crate::node::{NodeBody, NodeDyn};
 use crate::observer::Observers;
-use crate::sync::{add_exclusive, AtomicU32, AtomicU8, Ordering};
+use crate::sync::{add_exclusive, Ordering};
 use buffers::{PlanBuffers, Scratch, Visit, ENTERING};
 use run_state::RunState;
-use slot::{ResultSlot, SlotValue};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use visited::{number, IN_PROGRESS};
 
@@ -232,15 +230,21 @@ impl<'g> Plan<'g> {
             }
             g.dep_start
                 .push(u32::try_from(g.deps.len()).expect("a plan holds fewer than 2^32 edges"));
-            let (slot, task) = match node.body() {
+            // Each arm pushes its own run node: built from constants in place, not moved
+            // through a temporary (the planner's hottest store).
+            let task = match node.body() {
                 NodeBody::Task => {
                     task_count += 1;
                     if pending == 0 {
                         g.roots.push(index);
                     }
-                    (SlotValue::Empty, true)
+                    run.push(RunNode::task(pending));
+                    true
                 }
-                NodeBody::Value(shared) => (SlotValue::Shared(shared.clone()), false),
+                NodeBody::Value(shared) => {
+                    run.push(RunNode::value(shared.clone()));
+                    false
+                }
             };
             let header = node.header();
             g.nodes.push(node);
@@ -249,12 +253,6 @@ impl<'g> Plan<'g> {
             g.retries
                 .push(u8::try_from(header.retries).unwrap_or(u8::MAX));
             g.succ_start.push(0);
-            run.push(RunNode {
-                pending: AtomicU32::new(pending),
-                readers: AtomicU32::new(0),
-                state: AtomicU8::new(if task { WAITING } else { SUCCEEDED }),
-                slot: ResultSlot::new(slot),
-            });
             visited.set(at, index);
             fill_slot(&mut found, visit.slot, index);
             if header.pure {

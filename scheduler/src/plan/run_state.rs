@@ -3,10 +3,11 @@
 //! told about it. The graph it runs ([`PlanGraph`](super::graph::PlanGraph)) stays as
 //! planned.
 
-use super::slot::ResultSlot;
+use super::slot::{ResultSlot, SlotValue};
 use crate::cancel::CancelToken;
 use crate::config::ErrorPolicy;
 use crate::error::TaskFailure;
+use crate::node::SharedValue;
 use crate::observer::Observers;
 use crate::sync::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Mutex};
 
@@ -31,6 +32,30 @@ pub(crate) struct RunNode {
     /// `WAITING`, `RUNNING`, `SUCCEEDED` or `FAILED` (failed or skipped).
     pub(crate) state: AtomicU8,
     pub(crate) slot: ResultSlot,
+}
+
+impl RunNode {
+    /// A task waiting for `pending` task inputs.
+    #[inline]
+    pub(crate) fn task(pending: u32) -> Self {
+        RunNode {
+            pending: AtomicU32::new(pending),
+            readers: AtomicU32::new(0),
+            state: AtomicU8::new(WAITING),
+            slot: ResultSlot::new(SlotValue::Empty),
+        }
+    }
+
+    /// A value node: its value is there from the start.
+    #[inline]
+    pub(crate) fn value(shared: SharedValue) -> Self {
+        RunNode {
+            pending: AtomicU32::new(0),
+            readers: AtomicU32::new(0),
+            state: AtomicU8::new(SUCCEEDED),
+            slot: ResultSlot::new(SlotValue::Shared(shared)),
+        }
+    }
 }
 
 /// The run state of one computation, owned by it and dropped with it.
