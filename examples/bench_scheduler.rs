@@ -10,6 +10,7 @@
 //! cargo run --release --example bench_scheduler -- --payload u64  # one payload (token, u64)
 //! cargo run --release --example bench_scheduler -- --threads 1    # pool size (default 2)
 //! cargo run --release --example bench_scheduler -- --scaling      # 1M independent tasks + join, 1..=cores threads
+//! cargo run --release --example bench_scheduler -- --scaling-coarse  # 2^18 tasks of ~7 µs + join, 1..=cores threads
 //! ```
 //!
 //! Payloads: `token` is a zero-sized value (pure scheduling cost); `u64` passes a count
@@ -247,6 +248,81 @@ fn scaling(n: usize, runs: usize) {
     }
 }
 
+/// A task of about `spins` rounds of arithmetic the optimiser cannot remove (about 7 µs
+/// for the count `scaling_coarse` calibrates), returning a value the join adds up.
+#[dask::delayed]
+fn busy(seed: u64, spins: u64) -> u64 {
+    let mut x = seed | 1;
+    for _ in 0..spins {
+        // xorshift: a dependent chain of cheap operations, one per round.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    black_box(x) & 1
+}
+
+#[dask::delayed]
+fn count(parts: &Vec<u64>) -> u64 {
+    parts.iter().sum()
+}
+
+/// Rounds of `busy` that take about `target` on this machine (median of 5 timings of
+/// `busy_eager`, the plain call `#[delayed]` keeps beside the builder).
+fn calibrate(target: Duration) -> u64 {
+    let probe = 100_000;
+    let mut times: Vec<Duration> = (0..5).map(|i| time(|| busy_eager(i, probe)).1).collect();
+    times.sort();
+    let per_round = times[2].as_secs_f64() / probe as f64;
+    (target.as_secs_f64() / per_round).round().max(1.0) as u64
+}
+
+/// Coarse tasks (2^18 of about 7 µs, plain inputs, one join) on 1, 2, 4, ... threads:
+/// parallel efficiency (1-thread time / (threads x time)) beside the serial loop.
+fn scaling_coarse(runs: usize) {
+    let (n, spins) = (1usize << 18, calibrate(Duration::from_micros(7)));
+    let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
+    let serial = median(
+        (0..runs)
+            .map(|_| time(|| (0..n as u64).map(|i| busy_eager(i, spins)).sum::<u64>()).1)
+            .map(|d| d.as_secs_f64() * 1e3)
+            .collect(),
+    );
+    println!(
+        "{n} tasks of {spins} rounds (about 7 µs each; serial loop {serial:.0} ms) + one join, median of {runs} runs"
+    );
+    println!("| threads | build (ms) | run (ms) | drop (ms) | run / serial loop | efficiency |");
+    println!("|---|---|---|---|---|---|");
+    let mut one_thread = None;
+    let mut threads = 1;
+    while threads <= cores {
+        let config = Config::default().scheduler(Scheduler::Threads(threads));
+        let (mut build, mut run, mut drop_) = (vec![], vec![], vec![]);
+        for _ in 0..runs {
+            let (graph, b) = time(|| {
+                let parts: Vec<_> = (0..n as u64).map(|i| busy(i, spins)).collect();
+                count(&parts)
+            });
+            let (result, r) = time(|| dask::compute_with(&graph, &config));
+            assert!(result.expect("the coarse graph computes") <= n as u64);
+            let ((), d) = time(|| drop(graph));
+            build.push(b.as_secs_f64() * 1e3);
+            run.push(r.as_secs_f64() * 1e3);
+            drop_.push(d.as_secs_f64() * 1e3);
+        }
+        let run = median(run);
+        let base = *one_thread.get_or_insert(run);
+        println!(
+            "| {threads} | {:.1} | {run:.1} | {:.1} | {:.2} | {:.0}% |",
+            median(build),
+            median(drop_),
+            run / serial,
+            100.0 * base / (threads as f64 * run)
+        );
+        threads *= 2;
+    }
+}
+
 pub fn main() {
     let args: Vec<String> = std::env::args().collect();
     let threads: usize =
@@ -258,6 +334,9 @@ pub fn main() {
     let (n, runs) = if quick { (100_000, 3) } else { (1_000_000, 5) };
     if args.iter().any(|a| a == "--scaling") {
         return scaling(n, runs);
+    }
+    if args.iter().any(|a| a == "--scaling-coarse") {
+        return scaling_coarse(runs);
     }
     let config = Config::default().scheduler(Scheduler::Threads(threads));
     rayon::ThreadPoolBuilder::new()
