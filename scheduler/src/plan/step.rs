@@ -5,8 +5,10 @@
 //!    it there makes every input's `store` visible.
 //! 2. `t` runs (unless the plan has failed) and stores its result.
 //! 3. `t` releases each input: `readers[d]` is decremented with `AcqRel`; whoever brings
-//!    it to zero empties the slot, after every other reader's borrow ended.
-//! 4. `t` decrements each successor's `pending`; a successor reaching zero is ready. One
+//!    it to zero empties the slot, after every other reader's borrow ended. (The last one
+//!    may see that it is last with a load instead, and not decrement: `last_of`.)
+//! 4. `t` decrements each successor's `pending`; a successor reaching zero is ready (again
+//!    possibly seen by a load, without the decrement). One
 //!    ready successor is returned to run next on this thread (no queue round trip); the
 //!    others go to the `ReadySink`.
 //!
@@ -29,6 +31,22 @@ use crate::sync::Ordering;
 /// Successor lists longer than this are handed out as a range job, so that a fan-out to
 /// a million tasks is split between workers instead of pushed one task at a time.
 pub(crate) const NOTIFY_INLINE: usize = 8;
+
+/// Takes `count` off a counter that only ever decreases and that each of its holders
+/// decrements once (a pending count, a reader count); true when this took it to zero.
+///
+/// When the counter holds exactly `count`, every other holder is done with it and nobody
+/// will touch it again, so the caller is last without subtracting: a plain load instead
+/// of a locked read-modify-write (about 20 cycles, twice per task of a chain). The
+/// counter then stays at `count` instead of 0; nothing reads a finished counter (a failed
+/// plan's drop clears every slot whose count is not 0, and clearing an empty slot does
+/// nothing). `Acquire` on the load still synchronises with every earlier holder's
+/// `AcqRel` subtraction: each was a release, and the load reads the value the last of
+/// them wrote (a release sequence of read-modify-writes).
+#[inline]
+fn last_of(counter: &crate::sync::AtomicU32, count: u32) -> bool {
+    counter.load(Ordering::Acquire) == count || counter.fetch_sub(count, Ordering::AcqRel) == count
+}
 
 /// Where newly ready work goes when the finishing thread does not run it itself.
 pub(crate) trait ReadySink {
@@ -169,7 +187,9 @@ impl Plan<'_> {
     pub(crate) fn release_by(&self, d: u32, count: u32) {
         let node = self.run_node(d);
         // AcqRel: our borrows of the slot happen-before the clear by the last releaser.
-        if node.readers.fetch_sub(count, Ordering::AcqRel) == count {
+        // When the count left is ours alone, nobody else will touch it again: the load
+        // says we are last without the locked subtraction (see `last_of`).
+        if last_of(&node.readers, count) {
             // SAFETY: the count reached zero, so no reader remains.
             let value = unsafe { node.slot.clear() };
             if matches!(value, SlotValue::Owned(_)) {
@@ -191,8 +211,9 @@ impl Plan<'_> {
     #[inline]
     pub(crate) fn satisfy_by(&self, s: u32, count: u32) -> bool {
         // AcqRel: release our stored results to `s`, and acquire the other inputs'
-        // results when we are the one making `s` ready.
-        self.run_node(s).pending.fetch_sub(count, Ordering::AcqRel) == count
+        // results when we are the one making `s` ready. A task with one input (a chain's
+        // link) needs no locked subtraction at all (see `last_of`).
+        last_of(&self.run_node(s).pending, count)
     }
 
     /// Step 4: wakes `t`'s successors (wide joins' decrements may be held in `held`).
