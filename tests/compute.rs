@@ -396,3 +396,29 @@ fn every_result_is_dropped_by_compute_whether_or_not_each_output_is_taken() {
         assert_eq!(live.load(Ordering::SeqCst), 0);
     }
 }
+
+/// A collection that reads one value more than it collected.
+struct ReadsTooMany(Delayed<u32>);
+
+impl dask::Outputs for &ReadsTooMany {
+    type Values = (u32, u32);
+
+    fn collect<'s>(&'s self, nodes: &mut dask::OutputNodes<'_, 's>) {
+        nodes.push(&self.0);
+    }
+
+    fn extract(&self, results: &mut dask::OutputReader<'_, '_>) -> Result<(u32, u32), dask::Error> {
+        Ok((results.take()?, results.take()?))
+    }
+}
+
+#[test]
+fn a_collection_reading_more_outputs_than_it_collected_gets_an_error_not_a_panic() {
+    for config in [sync(), threads(2)] {
+        let error = dask::compute_with(&ReadsTooMany(dask::delayed(3u32)), &config).unwrap_err();
+        assert!(
+            matches!(&error, dask::Error::Internal(m) if m == "output 1 was read, but only 1 were collected"),
+            "{error:?}"
+        );
+    }
+}

@@ -506,7 +506,14 @@ impl<'g> Plan<'g> {
 
     /// Takes output `position`'s value and releases its reader count.
     pub(crate) fn take_output<T: Clone + 'static>(&self, position: usize) -> Result<T, Error> {
-        let d = self.graph.outputs()[position];
+        let Some(&d) = self.graph.outputs().get(position) else {
+            // A collection's `extract` reading more values than its `collect` pushed.
+            self.abandon();
+            return Err(Error::Internal(format!(
+                "output {position} was read, but only {} were collected",
+                self.graph.outputs().len()
+            )));
+        };
         // Cloning (an output requested twice, or persisted) runs user code.
         let value = catch_unwind(AssertUnwindSafe(|| self.take_or_clone_result::<T>(d)));
         self.release(d);
