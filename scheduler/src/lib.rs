@@ -42,13 +42,17 @@
 //!    most two words, `task_value.rs`), releases its inputs (the last reader drops a
 //!    result or, if it takes it by value, moves it), decrements its successors' counts,
 //!    runs one newly ready successor itself and pushes the rest on its own deque, where
-//!    idle workers steal them. Idle workers park.
+//!    idle workers steal them. Idle workers park. A counter's last holder (a chain link's
+//!    only input, a result's last reader) sees that it is last with a load and skips the
+//!    locked subtraction (`plan/step.rs`).
 //! 4. **Observe** (`observer.rs`): the executor reports attempts and outcomes to one
 //!    `Observer` trait; user [`Callbacks`], the [`Profiler`], the progress bar, `tracing`
 //!    spans and the cluster's feed of results to other processes implement it. With no
 //!    observer a task pays one check.
 //! 5. **Finish**: workers report finished tasks when they switch work or go idle; the
-//!    last report wakes the caller, which moves the outputs out of the plan. Dropping the
+//!    last report wakes the caller, which moves the outputs out of the plan (once all are
+//!    taken every result slot is empty, and the plan is dropped without a pass over its
+//!    nodes; its vectors are kept for the next plan). Dropping the
 //!    graph afterwards frees its nodes through one queue per thread, without recursion
 //!    and without an allocation per node.
 //!
