@@ -74,8 +74,8 @@ impl Drop for Plan<'_> {
                 "a plan whose outputs were all taken holds no result"
             );
             // Every slot is empty, so there is nothing to drop: skipping the pass saves
-            // reading the 48-byte node of every task again (3-4 ms for a million). Were a slot
-            // not empty after all, its value would leak, which is safe.
+            // reading every task's 48-byte node again (3-4 ms for a million). Were a
+            // slot not empty after all, its value would leak, which is safe.
             // SAFETY: 0 is within the capacity and needs no initialised element.
             unsafe { run_nodes.set_len(0) };
         }
