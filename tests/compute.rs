@@ -422,3 +422,46 @@ fn a_collection_reading_more_outputs_than_it_collected_gets_an_error_not_a_panic
         );
     }
 }
+
+#[delayed]
+fn consume_tracked(parts: Vec<Tracked>) -> usize {
+    parts.len()
+}
+
+#[delayed]
+fn consume_then_fail(parts: Vec<Tracked>) -> Result<usize, String> {
+    Err(format!("refused {} parts", parts.len()))
+}
+
+#[delayed]
+fn move_one_borrow_one(moved: Tracked, borrowed: &Tracked) -> usize {
+    drop(moved);
+    usize::from(borrowed.0.load(Ordering::SeqCst) > 0)
+}
+
+#[test]
+fn a_join_that_moves_every_input_out_leaves_no_value_behind() {
+    for config in [sync(), threads(2)] {
+        let live = std::sync::Arc::new(AtomicUsize::new(0));
+        let make = {
+            let live = live.clone();
+            move |_: &()| Tracked::new(&live)
+        };
+        let source = dask::delayed(());
+        let parts: Vec<Delayed<Tracked>> = (0..100).map(|_| source.map(make.clone())).collect();
+        // The join is each part's only reader: it moves them all out.
+        let total = consume_tracked(parts.clone());
+        assert_eq!(dask::compute_with(&total, &config).unwrap(), 100);
+        assert_eq!(live.load(Ordering::SeqCst), 0, "every part dropped once");
+        // Moved out, then the task fails: the parts are gone with it all the same.
+        let refused = consume_then_fail(parts);
+        let error = dask::compute_with(&refused, &config).unwrap_err();
+        assert!(error.to_string().contains("refused 100 parts"), "{error}");
+        assert_eq!(live.load(Ordering::SeqCst), 0, "every part dropped once");
+        // One input moved out, one borrowed: the borrowed one is still released.
+        let (a, b) = (source.map(make.clone()), source.map(make.clone()));
+        let mixed = move_one_borrow_one(&a, &b);
+        assert_eq!(dask::compute_with(&mixed, &config).unwrap(), 1);
+        assert_eq!(live.load(Ordering::SeqCst), 0, "both inputs dropped once");
+    }
+}

@@ -401,8 +401,10 @@ impl<'g> Plan<'g> {
     }
 
     /// The result by value: moved when the caller is its last reader, cloned otherwise.
+    /// The flag says whether the slot is empty afterwards, so that releasing the caller's
+    /// reader count would do nothing but read the node again.
     #[inline]
-    pub(crate) fn take_or_clone_result<T: Clone + 'static>(&self, d: u32) -> Option<T> {
+    pub(crate) fn take_or_clone_result<T: Clone + 'static>(&self, d: u32) -> (Option<T>, bool) {
         let node = self.run_node(d);
         // Acquire pairs with every other reader's release: when only our count remains,
         // all their borrows have ended.
@@ -410,7 +412,7 @@ impl<'g> Plan<'g> {
             // SAFETY: we are the only reader left; nobody else can borrow or clear.
             unsafe { node.slot.take::<T>() }
         } else {
-            self.borrow_result::<T>(d).cloned()
+            (self.borrow_result::<T>(d).cloned(), false)
         }
     }
 
@@ -515,7 +517,7 @@ impl<'g> Plan<'g> {
             )));
         };
         // Cloning (an output requested twice, or persisted) runs user code.
-        let value = catch_unwind(AssertUnwindSafe(|| self.take_or_clone_result::<T>(d)));
+        let value = catch_unwind(AssertUnwindSafe(|| self.take_or_clone_result::<T>(d).0));
         self.release(d);
         let value = match value {
             Ok(value) => value,

@@ -59,22 +59,24 @@ impl ResultSlot {
     }
 
     /// Moves the value out when the plan owns it; clones it when a value node does.
+    /// The flag says whether the slot is empty now (a plan-owned value left it, moved
+    /// out, or dropped for being of another type than `T`).
     ///
     /// # Safety
     /// The caller must be the only remaining reader (reader count 1, read with
     /// `Acquire`), so no borrow of the slot exists or will be made.
     #[inline]
-    pub(crate) unsafe fn take<T: Clone + 'static>(&self) -> Option<T> {
+    pub(crate) unsafe fn take<T: Clone + 'static>(&self) -> (Option<T>, bool) {
         // SAFETY: exclusive access is the caller's obligation.
         self.cell.with_mut(|p| unsafe {
             match std::mem::replace(&mut *p, SlotValue::Empty) {
-                SlotValue::Owned(v) => v.take::<T>(),
+                SlotValue::Owned(v) => (v.take::<T>(), true),
                 SlotValue::Shared(a) => {
                     let cloned = a.downcast_ref::<T>().cloned();
                     *p = SlotValue::Shared(a);
-                    cloned
+                    (cloned, false)
                 }
-                SlotValue::Empty => None,
+                SlotValue::Empty => (None, true),
             }
         })
     }

@@ -6,7 +6,8 @@
 //! 2. `t` runs (unless the plan has failed) and stores its result.
 //! 3. `t` releases each input: `readers[d]` is decremented with `AcqRel`; whoever brings
 //!    it to zero empties the slot, after every other reader's borrow ended. (The last one
-//!    may see that it is last with a load instead, and not decrement: `last_of`.)
+//!    may see that it is last with a load instead, and not decrement: `last_of`. A task
+//!    that moved every input out, as their last reader, has nothing left to release.)
 //! 4. `t` decrements each successor's `pending`; a successor reaching zero is ready (again
 //!    possibly seen by a load, without the decrement). One
 //!    ready successor is returned to run next on this thread (no queue round trip); the
@@ -65,12 +66,13 @@ impl Plan<'_> {
         self.prefetch_successors(t);
         let node = self.run_node(t);
         let deps = self.graph().deps_of(t);
+        let mut inputs_emptied = false;
         let succeeded = if self.must_skip(deps) {
             node.state.store(FAILED, Ordering::Release);
             false
         } else {
             node.state.store(RUNNING, Ordering::Release);
-            let succeeded = self.run_with_retries(t, deps);
+            let succeeded = self.run_with_retries(t, deps, &mut inputs_emptied);
             node.state.store(
                 if succeeded { SUCCEEDED } else { FAILED },
                 Ordering::Release,
@@ -79,6 +81,11 @@ impl Plan<'_> {
         };
         if self.run.observers.wants_outcomes() {
             self.run.observers.task_done(self, t, succeeded);
+        }
+        if inputs_emptied {
+            // Each input's slot is empty and its count held by this task alone: there is
+            // nothing to free and nobody left to tell.
+            return;
         }
         for &d in deps {
             self.release_held(d, held);
@@ -116,14 +123,30 @@ impl Plan<'_> {
     }
 
     /// Runs the task, again after a failure or panic while it has retries left.
-    /// Returns whether it produced a value.
+    /// Returns whether it produced a value. `emptied` is set when the task moved every
+    /// input out as its last reader (see `Inputs::emptied_all`).
     #[inline]
-    fn run_with_retries(&self, t: u32, deps: &[u32]) -> bool {
+    fn run_with_retries(&self, t: u32, deps: &[u32], emptied: &mut bool) -> bool {
         let (graph, node) = (self.graph(), self.run_node(t));
         let task = graph.node(t);
         let retries = u32::from(graph.retries(t));
         // A task that may run again must not move its inputs out: clone them instead.
         let inputs = Inputs::new(self, deps, retries > 0);
+        let outcome = self.attempt_until_done(t, task, node, &inputs, retries);
+        *emptied = inputs.emptied_all();
+        outcome
+    }
+
+    /// The attempts of `run_with_retries`, reading `inputs` (rewound before each retry).
+    #[inline]
+    fn attempt_until_done(
+        &self,
+        t: u32,
+        task: &dyn crate::node::NodeDyn,
+        node: &super::RunNode,
+        inputs: &Inputs<'_>,
+        retries: u32,
+    ) -> bool {
         let mut attempt = 1;
         loop {
             let header = task.header();
@@ -142,7 +165,7 @@ impl Plan<'_> {
                     }
                 }
             };
-            let outcome = match catch_unwind(AssertUnwindSafe(|| task.run(&inputs))) {
+            let outcome = match catch_unwind(AssertUnwindSafe(|| task.run(inputs))) {
                 Ok(outcome) => outcome,
                 Err(payload) => Err(TaskFailure::Panicked(panic_message(payload))),
             };
