@@ -345,6 +345,34 @@ impl Drop for Tracked {
     }
 }
 
+/// Tasks that each make one `Tracked`, all reading one value node, and their live count.
+struct TrackedParts {
+    live: std::sync::Arc<AtomicUsize>,
+    source: Delayed<()>,
+}
+
+impl TrackedParts {
+    fn new() -> Self {
+        TrackedParts {
+            live: std::sync::Arc::new(AtomicUsize::new(0)),
+            source: dask::delayed(()),
+        }
+    }
+
+    fn part(&self) -> Delayed<Tracked> {
+        let live = self.live.clone();
+        self.source.map(move |_| Tracked::new(&live))
+    }
+
+    fn parts(&self, n: usize) -> Vec<Delayed<Tracked>> {
+        (0..n).map(|_| self.part()).collect()
+    }
+
+    fn live(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+}
+
 /// A collection of two nodes whose computed value is the first alone: the second
 /// output is collected (it runs) but never taken.
 struct FirstOfTwo(Delayed<Tracked>, Delayed<Tracked>);
@@ -370,30 +398,21 @@ fn count_tracked(parts: &Vec<Tracked>) -> usize {
 #[test]
 fn every_result_is_dropped_by_compute_whether_or_not_each_output_is_taken() {
     for config in [sync(), threads(2)] {
-        let live = std::sync::Arc::new(AtomicUsize::new(0));
-        let make = {
-            let live = live.clone();
-            move |_: &()| Tracked::new(&live)
-        };
-        let source = dask::delayed(());
-        let parts: Vec<Delayed<Tracked>> = (0..50).map(|_| source.map(make.clone())).collect();
+        let made = TrackedParts::new();
+        let parts = made.parts(50);
         let joined = count_tracked(&parts);
         // Every output taken: only the returned values stay alive.
         let (all, count) = dask::compute_with((&parts, &joined), &config).unwrap();
         assert_eq!(count, 50);
-        assert_eq!(live.load(Ordering::SeqCst), 50);
+        assert_eq!(made.live(), 50);
         drop(all);
-        assert_eq!(live.load(Ordering::SeqCst), 0);
+        assert_eq!(made.live(), 0);
         // One of two outputs taken: the other's value is dropped with the computation.
-        let pair = FirstOfTwo(source.map(make.clone()), source.map(make.clone()));
+        let pair = FirstOfTwo(made.part(), made.part());
         let first = dask::compute_with(&pair, &config).unwrap();
-        assert_eq!(
-            live.load(Ordering::SeqCst),
-            1,
-            "the untaken output was dropped"
-        );
+        assert_eq!(made.live(), 1, "the untaken output was dropped");
         drop(first);
-        assert_eq!(live.load(Ordering::SeqCst), 0);
+        assert_eq!(made.live(), 0);
     }
 }
 
@@ -442,26 +461,20 @@ fn move_one_borrow_one(moved: Tracked, borrowed: &Tracked) -> usize {
 #[test]
 fn a_join_that_moves_every_input_out_leaves_no_value_behind() {
     for config in [sync(), threads(2)] {
-        let live = std::sync::Arc::new(AtomicUsize::new(0));
-        let make = {
-            let live = live.clone();
-            move |_: &()| Tracked::new(&live)
-        };
-        let source = dask::delayed(());
-        let parts: Vec<Delayed<Tracked>> = (0..100).map(|_| source.map(make.clone())).collect();
+        let made = TrackedParts::new();
+        let parts = made.parts(100);
         // The join is each part's only reader: it moves them all out.
         let total = consume_tracked(parts.clone());
         assert_eq!(dask::compute_with(&total, &config).unwrap(), 100);
-        assert_eq!(live.load(Ordering::SeqCst), 0, "every part dropped once");
+        assert_eq!(made.live(), 0, "every part dropped once");
         // Moved out, then the task fails: the parts are gone with it all the same.
         let refused = consume_then_fail(parts);
         let error = dask::compute_with(&refused, &config).unwrap_err();
         assert!(error.to_string().contains("refused 100 parts"), "{error}");
-        assert_eq!(live.load(Ordering::SeqCst), 0, "every part dropped once");
+        assert_eq!(made.live(), 0, "every part dropped once");
         // One input moved out, one borrowed: the borrowed one is still released.
-        let (a, b) = (source.map(make.clone()), source.map(make.clone()));
-        let mixed = move_one_borrow_one(&a, &b);
+        let mixed = move_one_borrow_one(made.part(), made.part());
         assert_eq!(dask::compute_with(&mixed, &config).unwrap(), 1);
-        assert_eq!(live.load(Ordering::SeqCst), 0, "both inputs dropped once");
+        assert_eq!(made.live(), 0, "both inputs dropped once");
     }
 }
