@@ -222,16 +222,20 @@ fn measure<P: Payload>(shape: Shape, n: usize, runs: usize, config: &Config) -> 
     }
 }
 
+/// Pools of 1, 2, 4, ... threads, up to the cores of this machine.
+fn thread_counts() -> impl Iterator<Item = usize> {
+    let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
+    std::iter::successors(Some(1usize), |t| Some(t * 2)).take_while(move |&t| t <= cores)
+}
+
 /// Tiny independent tasks and one join on 1, 2, 4, ... threads: whether the per-task
 /// cost falls as threads are added.
 fn scaling(n: usize, runs: usize) {
-    let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
     println!("1M-style fan-out + join with u64 payloads, N = {n}, median of {runs} runs (ns per task; build + run + drop)");
     println!("| threads | build | run | drop | one-shot | run / run on 1 thread |");
     println!("|---|---|---|---|---|---|");
     let mut first = None;
-    let mut threads = 1;
-    while threads <= cores {
+    for threads in thread_counts() {
         let config = Config::default().scheduler(Scheduler::Threads(threads));
         let _ = dask::compute_with(&Shape::FanOut.build::<u64>(n), &config);
         let row = measure::<u64>(Shape::FanOut, n, runs, &config);
@@ -244,7 +248,6 @@ fn scaling(n: usize, runs: usize) {
             row.build + row.run + row.drop,
             row.run / base
         );
-        threads *= 2;
     }
 }
 
@@ -281,7 +284,6 @@ fn calibrate(target: Duration) -> u64 {
 /// parallel efficiency (1-thread time / (threads x time)) beside the serial loop.
 fn scaling_coarse(runs: usize) {
     let (n, spins) = (1usize << 18, calibrate(Duration::from_micros(7)));
-    let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
     let serial = median(
         (0..runs)
             .map(|_| time(|| (0..n as u64).map(|i| busy_eager(i, spins)).sum::<u64>()).1)
@@ -294,8 +296,7 @@ fn scaling_coarse(runs: usize) {
     println!("| threads | build (ms) | run (ms) | drop (ms) | run / serial loop | efficiency |");
     println!("|---|---|---|---|---|---|");
     let mut one_thread = None;
-    let mut threads = 1;
-    while threads <= cores {
+    for threads in thread_counts() {
         let config = Config::default().scheduler(Scheduler::Threads(threads));
         let (mut build, mut run, mut drop_) = (vec![], vec![], vec![]);
         for _ in 0..runs {
@@ -319,7 +320,6 @@ fn scaling_coarse(runs: usize) {
             run / serial,
             100.0 * base / (threads as f64 * run)
         );
-        threads *= 2;
     }
 }
 
