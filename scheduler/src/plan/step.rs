@@ -9,9 +9,8 @@
 //!    may see that it is last with a load instead, and not decrement: `last_of`. A task
 //!    that moved every input out, as their last reader, has nothing left to release.)
 //! 4. `t` decrements each successor's `pending`; a successor reaching zero is ready (again
-//!    possibly seen by a load, without the decrement). One
-//!    ready successor is returned to run next on this thread (no queue round trip); the
-//!    others go to the `ReadySink`.
+//!    possibly seen by a load, without the decrement). One ready successor is returned
+//!    to run next on this thread (no queue round trip); the others go to the `ReadySink`.
 //!
 //! A skipped task (after a failure) still does 3 and 4, so every task is accounted for and
 //! completion detection needs no special case.
@@ -72,7 +71,11 @@ impl Plan<'_> {
             false
         } else {
             node.state.store(RUNNING, Ordering::Release);
-            let succeeded = self.run_with_retries(t, deps, &mut inputs_emptied);
+            let retries = u32::from(self.graph().retries(t));
+            // A task that may run again must not move its inputs out: clone them instead.
+            let inputs = Inputs::new(self, deps, retries > 0);
+            let succeeded = self.run_with_retries(t, &inputs, retries);
+            inputs_emptied = inputs.emptied_all();
             node.state.store(
                 if succeeded { SUCCEEDED } else { FAILED },
                 Ordering::Release,
@@ -122,31 +125,11 @@ impl Plan<'_> {
                 .any(|&d| self.run_node(d).state.load(Ordering::Relaxed) == FAILED)
     }
 
-    /// Runs the task, again after a failure or panic while it has retries left.
-    /// Returns whether it produced a value. `emptied` is set when the task moved every
-    /// input out as its last reader (see `Inputs::emptied_all`).
+    /// Runs the task, again (with `inputs` rewound) after a failure or panic while it has
+    /// retries left. Returns whether it produced a value.
     #[inline]
-    fn run_with_retries(&self, t: u32, deps: &[u32], emptied: &mut bool) -> bool {
-        let (graph, node) = (self.graph(), self.run_node(t));
-        let task = graph.node(t);
-        let retries = u32::from(graph.retries(t));
-        // A task that may run again must not move its inputs out: clone them instead.
-        let inputs = Inputs::new(self, deps, retries > 0);
-        let outcome = self.attempt_until_done(t, task, node, &inputs, retries);
-        *emptied = inputs.emptied_all();
-        outcome
-    }
-
-    /// The attempts of `run_with_retries`, reading `inputs` (rewound before each retry).
-    #[inline]
-    fn attempt_until_done(
-        &self,
-        t: u32,
-        task: &dyn crate::node::NodeDyn,
-        node: &super::RunNode,
-        inputs: &Inputs<'_>,
-        retries: u32,
-    ) -> bool {
+    fn run_with_retries(&self, t: u32, inputs: &Inputs<'_>, retries: u32) -> bool {
+        let (task, node) = (self.graph().node(t), self.run_node(t));
         let mut attempt = 1;
         loop {
             let header = task.header();
