@@ -265,11 +265,6 @@ fn busy(seed: u64, spins: u64) -> u64 {
     black_box(x) & 1
 }
 
-#[dask::delayed]
-fn count(parts: &Vec<u64>) -> u64 {
-    parts.iter().sum()
-}
-
 /// Rounds of `busy` that take about `target` on this machine (median of 5 timings of
 /// `busy_eager`, the plain call `#[delayed]` keeps beside the builder).
 fn calibrate(target: Duration) -> u64 {
@@ -302,7 +297,7 @@ fn scaling_coarse(runs: usize) {
         for _ in 0..runs {
             let (graph, b) = time(|| {
                 let parts: Vec<_> = (0..n as u64).map(|i| busy(i, spins)).collect();
-                count(&parts)
+                shapes::join::<u64>(&parts)
             });
             let (result, r) = time(|| dask::compute_with(&graph, &config));
             assert!(result.expect("the coarse graph computes") <= n as u64);
