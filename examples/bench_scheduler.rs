@@ -11,7 +11,12 @@
 //! cargo run --release --example bench_scheduler -- --threads 1    # pool size (default 2)
 //! cargo run --release --example bench_scheduler -- --scaling      # 1M independent tasks + join, 1..=cores threads
 //! cargo run --release --example bench_scheduler -- --scaling-coarse  # 2^18 tasks of ~7 µs + join, 1..=cores threads
+//! cargo run --release --example bench_scheduler -- --spread --shape tree --payload u64  # 15 runs, graph phases only: min, quartile, median
 //! ```
+//!
+//! `--spread` leaves out the baselines and reports each phase's fastest run beside its
+//! quartile and median: on a noisy machine the fastest of many runs is the figure that
+//! moves least between invocations, so two builds compare best on it.
 //!
 //! Payloads: `token` is a zero-sized value (pure scheduling cost); `u64` passes a count
 //! from task to task, as every real graph passes data.
@@ -222,6 +227,31 @@ fn measure<P: Payload>(shape: Shape, n: usize, runs: usize, config: &Config) -> 
     }
 }
 
+/// The graph's phases alone, `runs` times: (min, first quartile, median) of build, run
+/// and drop, ns per task.
+fn spread<P: Payload>(
+    shape: Shape,
+    n: usize,
+    runs: usize,
+    config: &Config,
+) -> [(f64, f64, f64); 3] {
+    let tasks = shape.tasks(n);
+    let mut phases: [Vec<f64>; 3] = Default::default();
+    for _ in 0..runs {
+        let (graph, b) = time(|| shape.build::<P>(n));
+        let (result, r) = time(|| dask::compute_with(&graph, config));
+        black_box(result.expect("benchmark graph computes"));
+        let ((), d) = time(|| drop(graph));
+        for (phase, t) in phases.iter_mut().zip([b, r, d]) {
+            phase.push(per_task(t, tasks));
+        }
+    }
+    phases.map(|mut xs| {
+        xs.sort_by(f64::total_cmp);
+        (xs[0], xs[xs.len() / 4], xs[xs.len() / 2])
+    })
+}
+
 /// Pools of 1, 2, 4, ... threads, up to the cores of this machine.
 fn thread_counts() -> impl Iterator<Item = usize> {
     let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
@@ -345,9 +375,19 @@ pub fn main() {
         None => vec!["token", "u64"],
     };
 
-    println!("Scheduler overhead, N = {n}, {threads} threads, median of {runs} runs (ns per task)");
-    println!("| shape | payload | tasks | build | run | drop | one-shot | sequential loop | rayon | run / rayon |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let spread_runs = args.iter().any(|a| a == "--spread").then_some(15);
+    match spread_runs {
+        Some(runs) => {
+            println!("Graph phases, N = {n}, {threads} threads, {runs} runs: min / first quartile / median (ns per task)");
+            println!("| shape | payload | tasks | build | run | drop |");
+            println!("|---|---|---|---|---|---|");
+        }
+        None => {
+            println!("Scheduler overhead, N = {n}, {threads} threads, median of {runs} runs (ns per task)");
+            println!("| shape | payload | tasks | build | run | drop | one-shot | sequential loop | rayon | run / rayon |");
+            println!("|---|---|---|---|---|---|---|---|---|---|");
+        }
+    }
     for shape in Shape::ALL {
         if only.is_some_and(|o| o != shape.id() && !shape.name().starts_with(o)) {
             continue;
@@ -359,6 +399,20 @@ pub fn main() {
         assert_eq!(counts, [shape.expected(n)], "{}", shape.name());
         drop(graph);
         for &payload in &payloads {
+            if let Some(runs) = spread_runs {
+                let phases = match payload {
+                    "u64" => spread::<u64>(shape, n, runs, &config),
+                    _ => spread::<Token>(shape, n, runs, &config),
+                };
+                let [b, r, d] =
+                    phases.map(|(min, q1, med)| format!("{min:.1} / {q1:.1} / {med:.1}"));
+                println!(
+                    "| {} | {payload} | {} | {b} | {r} | {d} |",
+                    shape.name(),
+                    shape.tasks(n)
+                );
+                continue;
+            }
             let row = match payload {
                 "u64" => measure::<u64>(shape, n, runs, &config),
                 _ => measure::<Token>(shape, n, runs, &config),
