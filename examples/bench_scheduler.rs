@@ -201,15 +201,21 @@ struct Row {
     ray: f64,
 }
 
+/// One graph of `shape` built, computed and dropped: the three phases' times.
+fn graph_round<P: Payload>(shape: Shape, n: usize, config: &Config) -> [Duration; 3] {
+    let (graph, build) = time(|| shape.build::<P>(n));
+    let (result, run) = time(|| dask::compute_with(&graph, config));
+    black_box(result.expect("benchmark graph computes"));
+    let ((), drop_) = time(|| drop(graph));
+    [build, run, drop_]
+}
+
 fn measure<P: Payload>(shape: Shape, n: usize, runs: usize, config: &Config) -> Row {
     let (tasks, (sequential_loop, rayon_version)) = (shape.tasks(n), baselines(shape));
     let (mut build, mut run, mut drop_, mut seq, mut ray) =
         (vec![], vec![], vec![], vec![], vec![]);
     for _ in 0..runs {
-        let (graph, b) = time(|| shape.build::<P>(n));
-        let (result, r) = time(|| dask::compute_with(&graph, config));
-        black_box(result.expect("benchmark graph computes"));
-        let ((), d) = time(|| drop(graph));
+        let [b, r, d] = graph_round::<P>(shape, n, config);
         let ((), s) = time(|| sequential_loop(n));
         let ((), y) = time(|| rayon_version(n));
         build.push(per_task(b, tasks));
@@ -238,11 +244,7 @@ fn spread<P: Payload>(
     let tasks = shape.tasks(n);
     let mut phases: [Vec<f64>; 3] = Default::default();
     for _ in 0..runs {
-        let (graph, b) = time(|| shape.build::<P>(n));
-        let (result, r) = time(|| dask::compute_with(&graph, config));
-        black_box(result.expect("benchmark graph computes"));
-        let ((), d) = time(|| drop(graph));
-        for (phase, t) in phases.iter_mut().zip([b, r, d]) {
+        for (phase, t) in phases.iter_mut().zip(graph_round::<P>(shape, n, config)) {
             phase.push(per_task(t, tasks));
         }
     }
