@@ -201,13 +201,23 @@ struct Row {
     ray: f64,
 }
 
-/// One graph of `shape` built, computed and dropped: the three phases' times.
-fn graph_round<P: Payload>(shape: Shape, n: usize, config: &Config) -> [Duration; 3] {
-    let (graph, build) = time(|| shape.build::<P>(n));
-    let (result, run) = time(|| dask::compute_with(&graph, config));
-    black_box(result.expect("benchmark graph computes"));
+/// A graph built, computed (`compute` also checks the result) and dropped: the three
+/// phases' times.
+fn timed_round<G>(build: impl FnOnce() -> G, compute: impl FnOnce(&G)) -> [Duration; 3] {
+    let (graph, build) = time(build);
+    let ((), run) = time(|| compute(&graph));
     let ((), drop_) = time(|| drop(graph));
     [build, run, drop_]
+}
+
+/// One graph of `shape` through [`timed_round`].
+fn graph_round<P: Payload>(shape: Shape, n: usize, config: &Config) -> [Duration; 3] {
+    timed_round(
+        || shape.build::<P>(n),
+        |graph| {
+            black_box(dask::compute_with(graph, config).expect("benchmark graph computes"));
+        },
+    )
 }
 
 fn measure<P: Payload>(shape: Shape, n: usize, runs: usize, config: &Config) -> Row {
@@ -327,13 +337,17 @@ fn scaling_coarse(runs: usize) {
         let config = Config::default().scheduler(Scheduler::Threads(threads));
         let (mut build, mut run, mut drop_) = (vec![], vec![], vec![]);
         for _ in 0..runs {
-            let (graph, b) = time(|| {
-                let parts: Vec<_> = (0..n as u64).map(|i| busy(i, spins)).collect();
-                shapes::join::<u64>(&parts)
-            });
-            let (result, r) = time(|| dask::compute_with(&graph, &config));
-            assert!(result.expect("the coarse graph computes") <= n as u64);
-            let ((), d) = time(|| drop(graph));
+            let [b, r, d] = timed_round(
+                || {
+                    let parts: Vec<_> = (0..n as u64).map(|i| busy(i, spins)).collect();
+                    shapes::join::<u64>(&parts)
+                },
+                |graph| {
+                    let total =
+                        dask::compute_with(graph, &config).expect("the coarse graph computes");
+                    assert!(total <= n as u64);
+                },
+            );
             build.push(b.as_secs_f64() * 1e3);
             run.push(r.as_secs_f64() * 1e3);
             drop_.push(d.as_secs_f64() * 1e3);
