@@ -274,7 +274,7 @@ pub(crate) fn compute_here<O: Outputs>(
     let values = outputs.extract(&mut reader);
     let taken = reader.next;
     if values.is_ok() {
-        plan.all_taken(taken);
+        plan.note_outputs_taken(taken);
     }
     values.map(Some)
 }

@@ -45,8 +45,9 @@ pub(crate) struct Plan<'g> {
     run: RunState,
     /// The planner's scratch vectors, kept to be reused by the next plan.
     scratch: Scratch<'g>,
-    /// Every output was taken after a run that succeeded (see [`Plan::all_taken`]), so
-    /// every result slot is empty: dropping the plan need not look at its nodes.
+    /// Every output was taken after a run that succeeded (see
+    /// [`Plan::note_outputs_taken`]), so every result slot is empty: dropping the plan
+    /// need not look at its nodes.
     all_taken: bool,
 }
 
@@ -285,7 +286,7 @@ impl<'g> Plan<'g> {
     /// request order): each node's readers have then all released it, and the last
     /// release emptied its slot. Not so on a cluster (a value node read only by other
     /// processes keeps its value), nor after a failure, halt or abandoned output.
-    pub(crate) fn all_taken(&mut self, taken: usize) {
+    pub(crate) fn note_outputs_taken(&mut self, taken: usize) {
         self.all_taken = taken == self.graph.outputs.len()
             && !self.run.restricted
             && !self.is_halted()
