@@ -12,11 +12,16 @@
 //! cargo run --release --example bench_scheduler -- --scaling      # 1M independent tasks + join, 1..=cores threads
 //! cargo run --release --example bench_scheduler -- --scaling-coarse  # 2^18 tasks of ~7 µs + join, 1..=cores threads
 //! cargo run --release --example bench_scheduler -- --spread --shape tree --payload u64  # 15 runs, graph phases only: min, quartile, median
+//! cargo run --release --example bench_scheduler -- --spread --planning --payload u64      # and planning alone, in 15 more runs
 //! ```
 //!
 //! `--spread` leaves out the baselines and reports each phase's fastest run beside its
 //! quartile and median: on a noisy machine the fastest of many runs is the figure that
 //! moves least between invocations, so two builds compare best on it.
+//!
+//! `--planning` adds a column: the part of `run` spent planning, timed in rounds of its own
+//! (`compute_with` until the `start` callback, which comes once the plan is made and
+//! cancels the rest), so the other columns' rounds carry no callback.
 //!
 //! Payloads: `token` is a zero-sized value (pure scheduling cost); `u64` passes a count
 //! from task to task, as every real graph passes data.
@@ -26,7 +31,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use dask::{Config, Scheduler};
+use dask::{CancelToken, Config, Scheduler};
 use rayon::prelude::*;
 
 #[path = "workloads/shapes.rs"]
@@ -264,6 +269,54 @@ fn spread<P: Payload>(
     })
 }
 
+/// Marks when the plan is made (the `start` callback comes after planning, before any
+/// task runs) and cancels the run there.
+struct PlanningClock {
+    planned: std::sync::Mutex<Option<Instant>>,
+    cancel: CancelToken,
+}
+
+impl dask::Callbacks for PlanningClock {
+    fn start(&self, _tasks: usize) {
+        *self.planned.lock().expect("planning clock") = Some(Instant::now());
+        self.cancel.cancel();
+    }
+}
+
+/// Planning alone, `runs` times: (min, first quartile, median), ns per task. Each round
+/// builds a graph, computes it until the plan is made (then cancels) and drops it.
+fn planning_spread<P: Payload>(
+    shape: Shape,
+    n: usize,
+    runs: usize,
+    config: &Config,
+) -> (f64, f64, f64) {
+    let mut xs = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let graph = shape.build::<P>(n);
+        let clock = std::sync::Arc::new(PlanningClock {
+            planned: std::sync::Mutex::new(None),
+            cancel: CancelToken::new(),
+        });
+        let config = config
+            .clone()
+            .cancel_token(clock.cancel.clone())
+            .callback(clock.clone());
+        let called = Instant::now();
+        let outcome = dask::compute_with(&graph, &config);
+        assert!(outcome.is_err(), "the planning clock cancels the run");
+        let planned = clock
+            .planned
+            .lock()
+            .expect("planning clock")
+            .expect("planned");
+        xs.push(per_task(planned - called, shape.tasks(n)));
+        drop(graph);
+    }
+    xs.sort_by(f64::total_cmp);
+    (xs[0], xs[xs.len() / 4], xs[xs.len() / 2])
+}
+
 /// Pools of 1, 2, 4, ... threads, up to the cores of this machine.
 fn thread_counts() -> impl Iterator<Item = usize> {
     let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
@@ -392,11 +445,19 @@ pub fn main() {
     };
 
     let spread_runs = args.iter().any(|a| a == "--spread").then_some(15);
+    let planning = args.iter().any(|a| a == "--planning");
     match spread_runs {
         Some(runs) => {
             println!("Graph phases, N = {n}, {threads} threads, {runs} runs: min / first quartile / median (ns per task)");
-            println!("| shape | payload | tasks | build | run | drop |");
-            println!("|---|---|---|---|---|---|");
+            if planning {
+                println!(
+                    "| shape | payload | tasks | build | run | drop | planning (part of run) |"
+                );
+                println!("|---|---|---|---|---|---|---|");
+            } else {
+                println!("| shape | payload | tasks | build | run | drop |");
+                println!("|---|---|---|---|---|---|");
+            }
         }
         None => {
             println!("Scheduler overhead, N = {n}, {threads} threads, median of {runs} runs (ns per task)");
@@ -420,10 +481,22 @@ pub fn main() {
                     "u64" => spread::<u64>(shape, n, runs, &config),
                     _ => spread::<Token>(shape, n, runs, &config),
                 };
-                let [b, r, d] =
-                    phases.map(|(min, q1, med)| format!("{min:.1} / {q1:.1} / {med:.1}"));
+                let cell =
+                    |(min, q1, med): (f64, f64, f64)| format!("{min:.1} / {q1:.1} / {med:.1}");
+                let [b, r, d] = phases.map(cell);
+                let p = match (planning, payload) {
+                    (false, _) => String::new(),
+                    (true, "u64") => format!(
+                        " {} |",
+                        cell(planning_spread::<u64>(shape, n, runs, &config))
+                    ),
+                    (true, _) => format!(
+                        " {} |",
+                        cell(planning_spread::<Token>(shape, n, runs, &config))
+                    ),
+                };
                 println!(
-                    "| {} | {payload} | {} | {b} | {r} | {d} |",
+                    "| {} | {payload} | {} | {b} | {r} | {d} |{p}",
                     shape.name(),
                     shape.tasks(n)
                 );
