@@ -200,3 +200,67 @@ fn nodes_far_apart_in_memory_are_each_planned_once() {
         );
     }
 }
+
+/// Nodes the planner enters deep in its walk (below a chain longer than its stack
+/// threshold) keep their retries and their purity: the planner notes only plain headers
+/// (no retries, not pure) on entering them, and reads the others again on leaving.
+#[test]
+fn retries_and_pure_merging_hold_deep_in_a_long_chain() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    if cfg!(miri) {
+        // Tens of thousands of links: far too slow under Miri, and no `unsafe` of its own.
+        return;
+    }
+    const LINKS: u64 = 3 * super::DEEP_WALK as u64;
+    for config in configs() {
+        let attempts = Arc::new(AtomicU32::new(0));
+        let pure_runs = Arc::new(AtomicU32::new(0));
+        let tried = attempts.clone();
+        let flaky = crate::__private::task(
+            &crate::__private::test_spec("flaky", "tests::flaky", 1),
+            None,
+            (crate::Arg::Node(delayed(1u64)),),
+            move |args, inputs| {
+                let v: u64 = args.0.owned(inputs)?;
+                if tried.fetch_add(1, Ordering::SeqCst) == 0 {
+                    Err(crate::error::TaskFailure::Failed(Box::new(No)))
+                } else {
+                    Ok(v)
+                }
+            },
+            crate::node::no_codec,
+        );
+        let pure = |input: &Delayed<u64>| {
+            let runs = pure_runs.clone();
+            crate::__private::task(
+                &crate::__private::test_spec("pure", "tests::pure", 0),
+                Some(0x5eed),
+                (crate::Arg::Node(input.clone()),),
+                move |args, inputs| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    Ok(args.0.owned(inputs)? + 1)
+                },
+                crate::node::no_codec,
+            )
+        };
+        let (a, b) = (pure(&flaky), pure(&flaky));
+        let mut link = crate::__private::task(
+            &crate::__private::test_spec("both", "tests::both", 0),
+            None,
+            (crate::Arg::Node(a), crate::Arg::Node(b)),
+            |args, inputs| Ok(args.0.owned(inputs)? + args.1.owned(inputs)?),
+            crate::node::no_codec,
+        );
+        for _ in 0..LINKS {
+            link = link.map(|v| v + 1);
+        }
+        assert_eq!(compute_with(&[link], &config).unwrap(), vec![4 + LINKS]);
+        assert_eq!(attempts.load(Ordering::SeqCst), 2, "the retry was kept");
+        assert_eq!(
+            pure_runs.load(Ordering::SeqCst),
+            1,
+            "equal pure calls merged"
+        );
+    }
+}
