@@ -432,7 +432,7 @@ impl<'j> EpochState<'j> {
             Some(value) => {
                 // SAFETY: `t` is a remote task: nothing in this process runs it, and its
                 // readers start only after the `satisfy` below (AcqRel) made them ready.
-                unsafe { node.slot.store(value) };
+                unsafe { self.plan.slot(t).store(value) };
                 node.state.store(SUCCEEDED, Ordering::Release);
             }
             None => {

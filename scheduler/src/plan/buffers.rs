@@ -10,6 +10,7 @@ use parking_lot::Mutex;
 
 use super::graph::PlanGraph;
 use super::run_state::RunNode;
+use super::slot::ResultSlot;
 use super::visited::Visited;
 use crate::node::NodeDyn;
 
@@ -22,6 +23,8 @@ const KEEP_AT_MOST_BYTES: usize = 192 << 20;
 pub(crate) struct PlanBuffers<'g> {
     pub(crate) graph: PlanGraph<'g>,
     pub(crate) run_nodes: Vec<RunNode>,
+    /// Result slots, every one empty.
+    pub(crate) slots: Vec<ResultSlot>,
     pub(crate) scratch: Scratch<'g>,
 }
 
@@ -68,6 +71,7 @@ impl<'g> PlanBuffers<'g> {
     pub(crate) fn give_back(
         graph: PlanGraph<'g>,
         mut run_nodes: Vec<RunNode>,
+        mut slots: Vec<ResultSlot>,
         Scratch {
             stack,
             mut found,
@@ -77,11 +81,16 @@ impl<'g> PlanBuffers<'g> {
         }: Scratch<'g>,
     ) {
         run_nodes.clear();
+        if cfg!(loom) {
+            // Loom's cells belong to one modelled execution: none may outlive it.
+            slots.clear();
+        }
         visited.clear();
         found.clear();
         found_positions.clear();
         let bytes = graph.capacity_bytes()
             + run_nodes.capacity() * std::mem::size_of::<RunNode>()
+            + slots.capacity() * std::mem::size_of::<ResultSlot>()
             + stack.capacity() * std::mem::size_of::<Visit<'_>>()
             + (found.capacity() + found_positions.capacity()) * std::mem::size_of::<u32>()
             + output_nodes.capacity() * std::mem::size_of::<&dyn NodeDyn>()
@@ -92,6 +101,7 @@ impl<'g> PlanBuffers<'g> {
         let spare = PlanBuffers {
             graph: graph.into_spare(),
             run_nodes,
+            slots,
             scratch: Scratch {
                 stack: forget_lifetime(stack),
                 found,

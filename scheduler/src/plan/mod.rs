@@ -33,7 +33,7 @@ use crate::node::{NodeBody, NodeDyn};
 use crate::observer::Observers;
 use crate::sync::{add_exclusive, Ordering};
 use buffers::{PlanBuffers, Scratch, Visit, ENTERING};
-use run_state::RunState;
+use run_state::{empty_slot, value_slot, RunState};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use visited::{number, IN_PROGRESS};
 
@@ -53,36 +53,31 @@ pub(crate) struct Plan<'g> {
 
 impl Drop for Plan<'_> {
     fn drop(&mut self) {
-        // Results still held (a failed or cancelled computation stops before its readers
-        // release them) are dropped one by one under a guard: a panicking `Drop` must
-        // not unwind out of `compute`, where it would replace the computation's real
-        // error with a panic.
-        // After a computation that succeeded and gave out every output, every reader
-        // count is zero already: no pass over the nodes then.
-        if self.is_halted() || self.run.abandoned.load(Ordering::Relaxed) || self.has_errors() {
-            for node in &self.run.nodes {
-                if node.readers.load(Ordering::Relaxed) > 0 {
-                    // SAFETY: `&mut self`: every task has finished or been skipped and
-                    // the outputs were extracted or abandoned, so nobody borrows a slot.
-                    drop_guarded(unsafe { node.slot.clear() });
+        let len = self.run.nodes.len();
+        if !self.all_taken {
+            // Results still held (a failed or cancelled computation stops before its
+            // readers release them; value nodes keep their values to the end on a
+            // cluster) are dropped one by one under a guard: a panicking `Drop` must not
+            // unwind out of `compute`, where it would replace the computation's real
+            // error with a panic. The slots must be empty for the next plan anyway.
+            for slot in &mut self.run.slots[..len] {
+                if !slot.is_empty() {
+                    // SAFETY: `&mut self`: every task has finished or been skipped and the
+                    // outputs were extracted or abandoned, so nobody borrows a slot.
+                    drop_guarded(unsafe { slot.clear() });
                 }
             }
         }
-        let mut run_nodes = std::mem::take(&mut self.run.nodes);
-        if self.all_taken {
-            debug_assert!(
-                run_nodes.iter_mut().all(|n| n.slot.is_empty()),
-                "a plan whose outputs were all taken holds no result"
-            );
-            // Every slot is empty, so there is nothing to drop: skipping the pass saves
-            // reading every task's 48-byte node again (3-4 ms for a million). Were a
-            // slot not empty after all, its value would leak, which is safe.
-            // SAFETY: 0 is within the capacity and needs no initialised element.
-            unsafe { run_nodes.set_len(0) };
-        }
+        // After a computation that succeeded and gave out every output, every result's
+        // last reader emptied its slot: no pass over the slots then.
+        debug_assert!(
+            self.run.slots[..len].iter_mut().all(|slot| slot.is_empty()),
+            "a finished plan holds no result"
+        );
         PlanBuffers::give_back(
             std::mem::take(&mut self.graph),
-            run_nodes,
+            std::mem::take(&mut self.run.nodes),
+            std::mem::take(&mut self.run.slots),
             std::mem::take(&mut self.scratch),
         );
     }
@@ -124,6 +119,7 @@ impl<'g> Plan<'g> {
         let PlanBuffers {
             graph: mut g,
             run_nodes: mut run,
+            mut slots,
             scratch:
                 Scratch {
                     mut stack,
@@ -260,7 +256,11 @@ impl<'g> Plan<'g> {
                     true
                 }
                 NodeBody::Value(shared) => {
-                    run.push(RunNode::value(shared.clone()));
+                    run.push(RunNode::value());
+                    if slots.len() <= index as usize {
+                        slots.resize_with(index as usize + 1, empty_slot);
+                    }
+                    slots[index as usize] = value_slot(shared.clone());
                     false
                 }
             };
@@ -288,10 +288,14 @@ impl<'g> Plan<'g> {
         }
         g.task_count = task_count;
         g.link_successors();
+        if slots.len() < run.len() {
+            // Fresh slots only where no earlier plan reached: the others are empty.
+            slots.resize_with(run.len(), empty_slot);
+        }
 
         Plan {
             graph: g,
-            run: RunState::new(run, task_count),
+            run: RunState::new(run, slots, task_count),
             scratch: Scratch {
                 stack,
                 found,
@@ -334,10 +338,16 @@ impl<'g> Plan<'g> {
         &self.run.unfinished
     }
 
-    /// Node i's run-time state.
+    /// Node i's run-time counters and state.
     #[inline]
     pub(crate) fn run_node(&self, i: u32) -> &RunNode {
         &self.run.nodes[i as usize]
+    }
+
+    /// Node i's result slot.
+    #[inline]
+    pub(crate) fn slot(&self, i: u32) -> &slot::ResultSlot {
+        &self.run.slots[i as usize]
     }
 
     /// Restricts the plan to one process's share of a cluster computation. `local[i]`:
@@ -397,7 +407,7 @@ impl<'g> Plan<'g> {
     /// As for [`borrow_result`](Self::borrow_result): the caller holds a reader count.
     pub(crate) unsafe fn borrow_any(&self, d: u32) -> Option<&(dyn std::any::Any + Send + Sync)> {
         // SAFETY: the caller's obligation.
-        unsafe { self.run_node(d).slot.borrow_any() }
+        unsafe { self.slot(d).borrow_any() }
     }
 
     /// Calls `f` with the failures recorded so far, as (task, failure, attempts), in
@@ -427,12 +437,11 @@ impl<'g> Plan<'g> {
     /// reader count would do nothing but read the node again.
     #[inline]
     pub(crate) fn take_or_clone_result<T: Clone + 'static>(&self, d: u32) -> (Option<T>, bool) {
-        let node = self.run_node(d);
         // Acquire pairs with every other reader's release: when only our count remains,
         // all their borrows have ended.
-        if node.readers.load(Ordering::Acquire) == 1 {
+        if self.run_node(d).readers.load(Ordering::Acquire) == 1 {
             // SAFETY: we are the only reader left; nobody else can borrow or clear.
-            unsafe { node.slot.take::<T>() }
+            unsafe { self.slot(d).take::<T>() }
         } else {
             (self.borrow_result::<T>(d).cloned(), false)
         }

@@ -23,7 +23,9 @@ pub(crate) const HALT_FAILURE: u8 = 1;
 pub(crate) const HALT_CANCEL: u8 = 2;
 pub(crate) const HALT_TIMEOUT: u8 = 3;
 
-/// One node's run-time state.
+/// One node's counters and state. Its result waits in a slot of its own array
+/// (`RunState::slots`): the planner writes these 12 bytes per node and leaves the slots,
+/// empty from the last plan, alone.
 pub(crate) struct RunNode {
     /// Unfinished task inputs; the task is ready at zero.
     pub(crate) pending: AtomicU32,
@@ -31,7 +33,6 @@ pub(crate) struct RunNode {
     pub(crate) readers: AtomicU32,
     /// `WAITING`, `RUNNING`, `SUCCEEDED` or `FAILED` (failed or skipped).
     pub(crate) state: AtomicU8,
-    pub(crate) slot: ResultSlot,
 }
 
 impl RunNode {
@@ -42,25 +43,39 @@ impl RunNode {
             pending: AtomicU32::new(pending),
             readers: AtomicU32::new(0),
             state: AtomicU8::new(WAITING),
-            slot: ResultSlot::new(SlotValue::Empty),
         }
     }
 
-    /// A value node: its value is there from the start.
+    /// A value node: its value is in its slot from the start.
     #[inline]
-    pub(crate) fn value(shared: SharedValue) -> Self {
+    pub(crate) fn value() -> Self {
         RunNode {
             pending: AtomicU32::new(0),
             readers: AtomicU32::new(0),
             state: AtomicU8::new(SUCCEEDED),
-            slot: ResultSlot::new(SlotValue::Shared(shared)),
         }
     }
+}
+
+/// An empty result slot.
+#[inline]
+pub(crate) fn empty_slot() -> ResultSlot {
+    ResultSlot::new(SlotValue::Empty)
+}
+
+/// A value node's slot, holding its value.
+#[inline]
+pub(crate) fn value_slot(shared: SharedValue) -> ResultSlot {
+    ResultSlot::new(SlotValue::Shared(shared))
 }
 
 /// The run state of one computation, owned by it and dropped with it.
 pub(crate) struct RunState {
     pub(super) nodes: Vec<RunNode>,
+    /// Node i's result slot at index i. At least as long as `nodes`, and every slot
+    /// beyond it (and every slot, between plans) is empty: the vector is kept from plan
+    /// to plan, so a plan's slots need no writing unless they hold a value node's value.
+    pub(super) slots: Vec<ResultSlot>,
     /// Why the computation stopped first (`HALT_FAILURE`, `HALT_CANCEL`, `HALT_TIMEOUT`),
     /// or `NOT_HALTED`. Once halted, tasks that have not started are skipped.
     pub(super) halt_reason: AtomicU8,
@@ -81,9 +96,11 @@ pub(crate) struct RunState {
 
 impl RunState {
     /// A fresh state around `nodes` (filled by the planner), with `tasks` to finish.
-    pub(super) fn new(nodes: Vec<RunNode>, tasks: usize) -> Self {
+    pub(super) fn new(nodes: Vec<RunNode>, slots: Vec<ResultSlot>, tasks: usize) -> Self {
+        debug_assert!(slots.len() >= nodes.len());
         RunState {
             nodes,
+            slots,
             halt_reason: AtomicU8::new(NOT_HALTED),
             abandoned: AtomicBool::new(false),
             errors: Mutex::new(Vec::new()),

@@ -129,7 +129,7 @@ impl Plan<'_> {
     /// retries left. Returns whether it produced a value.
     #[inline]
     fn run_with_retries(&self, t: u32, inputs: &Inputs<'_>, retries: u32) -> bool {
-        let (task, node) = (self.graph().node(t), self.run_node(t));
+        let task = self.graph().node(t);
         let mut attempt = 1;
         loop {
             let header = task.header();
@@ -168,7 +168,7 @@ impl Plan<'_> {
                 Ok(value) => {
                     // SAFETY: `t` is running, so no successor has started and no one else
                     // touches its slot (step 1 of the protocol above).
-                    unsafe { node.slot.store(value) };
+                    unsafe { self.slot(t).store(value) };
                     return true;
                 }
                 Err(failure) => failure,
@@ -191,13 +191,12 @@ impl Plan<'_> {
     /// Gives back `count` reader counts of node `d` at once.
     #[inline]
     pub(crate) fn release_by(&self, d: u32, count: u32) {
-        let node = self.run_node(d);
         // AcqRel: our borrows of the slot happen-before the clear by the last releaser.
         // When the count left is ours alone, nobody else will touch it again: the load
         // says we are last without the locked subtraction (see `last_of`).
-        if last_of(&node.readers, count) {
+        if last_of(&self.run_node(d).readers, count) {
             // SAFETY: the count reached zero, so no reader remains.
-            let value = unsafe { node.slot.clear() };
+            let value = unsafe { self.slot(d).clear() };
             if matches!(value, SlotValue::Owned(_)) {
                 // User `Drop` code may panic; it must not unwind through a worker.
                 if let Some(message) = drop_guarded(value) {

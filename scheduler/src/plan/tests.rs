@@ -75,13 +75,49 @@ fn gathered_inputs_and_a_small_fan_out() {
 }
 
 #[test]
-fn a_nodes_run_state_fits_in_48_bytes() {
-    // Planning writes, and running touches, a node's run state for every task; every
-    // byte is memory traffic. It holds results of up to two words in place (they used to
-    // cost a heap block of at least 32 bytes each). The graph's share of a node is the
-    // node reference, two flag bytes and two edge-list offsets (26 bytes).
+fn planning_writes_12_bytes_of_run_state_per_node() {
+    // Planning writes a node's counters and state for every node; every byte is memory
+    // traffic. The result slot (32 bytes, holding results of up to two words in place) is
+    // kept empty from plan to plan in an array of its own and not written at all. The
+    // graph's share of a node is the node reference, two flag bytes and two edge-list
+    // offsets (26 bytes).
     let run = std::mem::size_of::<super::RunNode>();
-    assert!(run <= 48, "{run}");
+    assert!(run <= 12, "{run}");
+    let slot = std::mem::size_of::<super::slot::ResultSlot>();
+    assert!(slot <= 32, "{slot}");
+}
+
+/// The slots a plan leaves are empty for the next one, whatever the first one ended
+/// with: a failure that left results in their slots, a value node's value, an output
+/// nobody took. A slot left full would keep its value alive into later plans, dropped
+/// only when overwritten, in whatever thread; `Plan::drop` checks in debug builds.
+#[test]
+fn a_plan_leaves_every_result_slot_empty_for_the_next() {
+    for config in configs() {
+        // Fails after its sibling stored a result its reader never released.
+        let x = delayed(vec![7u64; 3]);
+        let held = x.map(|v| v.clone());
+        let bad = held.map(|_| -> u64 { panic!("boom") });
+        let reader = held.map(|v| v.len() as u64);
+        assert!(compute_with(&[bad.clone(), reader], &config).is_err());
+        // A value node requested as an output of a computation that fails: nobody takes
+        // it, so its slot still holds the value when the plan is dropped.
+        assert!(compute_with(&[delayed(9u64), bad], &config).is_err());
+        // The same shape again, succeeding: every slot it reads must be its own.
+        let y = delayed(vec![1u64, 2]);
+        let sum = y.map(|v| v.iter().sum::<u64>());
+        let len = y.map(|v| v.len() as u64);
+        assert_eq!(compute_with(&[sum, len], &config).unwrap(), vec![3, 2]);
+        // A value node and an output requested twice, then a plan of plain tasks.
+        let v = delayed(5u64);
+        let twice = v.map(|n| n * 2);
+        assert_eq!(
+            compute_with(&[twice.clone(), twice, v], &config).unwrap(),
+            vec![10, 10, 5]
+        );
+        let a = delayed(1u64).map(|n| n + 1).map(|n| n + 1);
+        assert_eq!(compute_with(&[a], &config).unwrap(), vec![3]);
+    }
 }
 
 #[test]
