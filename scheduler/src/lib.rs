@@ -32,7 +32,8 @@
 //!    produces two things: the graph to run (`plan/graph.rs`: nodes, inputs, readers,
 //!    roots, as dense arrays, never changed once planned) and its run state
 //!    (`plan/run_state.rs`: each task's count of unfinished inputs, each result's count
-//!    of readers and slot, and the computation's halt, failures and observers).
+//!    of readers, the computation's halt, failures and observers, and the result slots,
+//!    kept empty from plan to plan so that planning does not write them).
 //! 2. **Pick a backend** (`backend.rs`): one `Backend` trait with three implementations,
 //!    `Sequential` (`Scheduler::Sync`), the work-stealing pool (`exec/`,
 //!    `Scheduler::Threads`) and a cluster of processes (`cluster/`). `compute` has one

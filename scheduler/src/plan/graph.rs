@@ -3,7 +3,7 @@
 //!
 //! Everything here is dense arrays indexed by plan position, so the planner's passes
 //! over them stream through memory: the successor lists are built from a 4-byte count
-//! per node and a 1-byte task flag, not from the run state's 48-byte nodes.
+//! per node and a 1-byte task flag, not from the run state.
 
 use crate::node::NodeDyn;
 
