@@ -2,9 +2,10 @@
 //!
 //! A plan of a million tasks needs 105 to 140 MB (per node 12 bytes of run state and a
 //! 32-byte result slot, the graph's arrays, the planner's stack and table). Allocations
-//! that large come straight from the kernel, and on the virtual machines we measured on, faulting fresh pages in costs
-//! as much as running the tasks. So a finished plan hands its (emptied) vectors back, and
-//! the next plan starts from them, as long as they are not too big to keep.
+//! that large come straight from the kernel, and on the virtual machines we measured on,
+//! faulting fresh pages in costs as much as running the tasks. So a finished plan hands
+//! its (emptied) vectors back, and the next plan starts from them, as long as they are
+//! not too big to keep.
 
 use parking_lot::Mutex;
 
