@@ -75,6 +75,9 @@ pub(crate) struct RunState {
     /// Node i's result slot at index i. At least as long as `nodes`, and every slot
     /// beyond it (and every slot, between plans) is empty: the vector is kept from plan
     /// to plan, so a plan's slots need no writing unless they hold a value node's value.
+    /// (`Plan::drop` skips the pass over them after a run that gave out every output;
+    /// were one left full anyway, a later plan's task would drop the stale value when it
+    /// stores its own. Debug builds check instead.)
     pub(super) slots: Vec<ResultSlot>,
     /// Why the computation stopped first (`HALT_FAILURE`, `HALT_CANCEL`, `HALT_TIMEOUT`),
     /// or `NOT_HALTED`. Once halted, tasks that have not started are skipped.
