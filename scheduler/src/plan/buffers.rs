@@ -115,6 +115,17 @@ impl<'g> PlanBuffers<'g> {
     }
 }
 
+/// Whether every slot kept for the next plan is empty (`None`: no buffers are kept right
+/// now, another plan holds them). The invariant is global, so any kept buffers must
+/// satisfy it, whichever plan gave them back.
+#[cfg(test)]
+pub(crate) fn kept_slots_are_empty() -> Option<bool> {
+    SPARE
+        .lock()
+        .as_mut()
+        .map(|spare| spare.slots.iter_mut().all(|slot| slot.is_empty()))
+}
+
 /// Turns an empty vector of borrowed items into one of `'static` items, keeping its
 /// allocation: in-place collection reuses the buffer when the layouts match (they do:
 /// only the lifetime differs). Should a future standard library not reuse it, this

@@ -33,7 +33,8 @@ use crate::node::{NodeBody, NodeDyn};
 use crate::observer::Observers;
 use crate::sync::{add_exclusive, Ordering};
 use buffers::{PlanBuffers, Scratch, Visit, ENTERING};
-use run_state::{empty_slot, value_slot, RunState};
+use run_state::RunState;
+use slot::ResultSlot;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use visited::{number, IN_PROGRESS};
 
@@ -258,9 +259,9 @@ impl<'g> Plan<'g> {
                 NodeBody::Value(shared) => {
                     run.push(RunNode::value());
                     if slots.len() <= index as usize {
-                        slots.resize_with(index as usize + 1, empty_slot);
+                        slots.resize_with(index as usize + 1, ResultSlot::empty);
                     }
-                    slots[index as usize] = value_slot(shared.clone());
+                    slots[index as usize] = ResultSlot::shared(shared.clone());
                     false
                 }
             };
@@ -290,7 +291,7 @@ impl<'g> Plan<'g> {
         g.link_successors();
         if slots.len() < run.len() {
             // Fresh slots only where no earlier plan reached: the others are empty.
-            slots.resize_with(run.len(), empty_slot);
+            slots.resize_with(run.len(), ResultSlot::empty);
         }
 
         Plan {
@@ -346,7 +347,7 @@ impl<'g> Plan<'g> {
 
     /// Node i's result slot.
     #[inline]
-    pub(crate) fn slot(&self, i: u32) -> &slot::ResultSlot {
+    pub(crate) fn slot(&self, i: u32) -> &ResultSlot {
         &self.run.slots[i as usize]
     }
 

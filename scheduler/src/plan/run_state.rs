@@ -3,11 +3,10 @@
 //! told about it. The graph it runs ([`PlanGraph`](super::graph::PlanGraph)) stays as
 //! planned.
 
-use super::slot::{ResultSlot, SlotValue};
+use super::slot::ResultSlot;
 use crate::cancel::CancelToken;
 use crate::config::ErrorPolicy;
 use crate::error::TaskFailure;
-use crate::node::SharedValue;
 use crate::observer::Observers;
 use crate::sync::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Mutex};
 
@@ -55,18 +54,6 @@ impl RunNode {
             state: AtomicU8::new(SUCCEEDED),
         }
     }
-}
-
-/// An empty result slot.
-#[inline]
-pub(crate) fn empty_slot() -> ResultSlot {
-    ResultSlot::new(SlotValue::Empty)
-}
-
-/// A value node's slot, holding its value.
-#[inline]
-pub(crate) fn value_slot(shared: SharedValue) -> ResultSlot {
-    ResultSlot::new(SlotValue::Shared(shared))
 }
 
 /// The run state of one computation, owned by it and dropped with it.

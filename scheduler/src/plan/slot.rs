@@ -23,9 +23,17 @@ pub(crate) struct ResultSlot {
 }
 
 impl ResultSlot {
-    pub(crate) fn new(value: SlotValue) -> Self {
+    /// A slot with nothing in it yet.
+    pub(crate) fn empty() -> Self {
         ResultSlot {
-            cell: UnsafeCell::new(value),
+            cell: UnsafeCell::new(SlotValue::Empty),
+        }
+    }
+
+    /// A value node's slot, holding its value from the start.
+    pub(crate) fn shared(value: SharedValue) -> Self {
+        ResultSlot {
+            cell: UnsafeCell::new(SlotValue::Shared(value)),
         }
     }
 

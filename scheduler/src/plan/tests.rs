@@ -90,9 +90,19 @@ fn planning_writes_12_bytes_of_run_state_per_node() {
 /// The slots a plan leaves are empty for the next one, whatever the first one ended
 /// with: a failure that left results in their slots, a value node's value, an output
 /// nobody took. A slot left full would keep its value alive into later plans, dropped
-/// only when overwritten, in whatever thread; `Plan::drop` checks in debug builds.
+/// only when overwritten, in whatever thread. `Plan::drop` checks in debug builds; the
+/// kept slots are checked here after each computation too, in any build.
 #[test]
 fn a_plan_leaves_every_result_slot_empty_for_the_next() {
+    let compute_with = |outputs: &[Delayed<u64>], config: &Config| {
+        let result = compute_with(outputs, config);
+        assert_ne!(
+            super::buffers::kept_slots_are_empty(),
+            Some(false),
+            "a result slot kept for the next plan is full"
+        );
+        result
+    };
     for config in configs() {
         // Fails after its sibling stored a result its reader never released.
         let x = delayed(vec![7u64; 3]);
