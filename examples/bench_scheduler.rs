@@ -263,10 +263,13 @@ fn spread<P: Payload>(
             phase.push(per_task(t, tasks));
         }
     }
-    phases.map(|mut xs| {
-        xs.sort_by(f64::total_cmp);
-        (xs[0], xs[xs.len() / 4], xs[xs.len() / 2])
-    })
+    phases.map(fastest_quartile_median)
+}
+
+/// (fastest, first quartile, median) of `xs`, which must not be empty.
+fn fastest_quartile_median(mut xs: Vec<f64>) -> (f64, f64, f64) {
+    xs.sort_by(f64::total_cmp);
+    (xs[0], xs[xs.len() / 4], xs[xs.len() / 2])
 }
 
 /// Marks when the plan is made (the `start` callback comes after planning, before any
@@ -313,8 +316,7 @@ fn planning_spread<P: Payload>(
         xs.push(per_task(planned - called, shape.tasks(n)));
         drop(graph);
     }
-    xs.sort_by(f64::total_cmp);
-    (xs[0], xs[xs.len() / 4], xs[xs.len() / 2])
+    fastest_quartile_median(xs)
 }
 
 /// Pools of 1, 2, 4, ... threads, up to the cores of this machine.
@@ -484,17 +486,12 @@ pub fn main() {
                 let cell =
                     |(min, q1, med): (f64, f64, f64)| format!("{min:.1} / {q1:.1} / {med:.1}");
                 let [b, r, d] = phases.map(cell);
-                let p = match (planning, payload) {
-                    (false, _) => String::new(),
-                    (true, "u64") => format!(
-                        " {} |",
-                        cell(planning_spread::<u64>(shape, n, runs, &config))
-                    ),
-                    (true, _) => format!(
-                        " {} |",
-                        cell(planning_spread::<Token>(shape, n, runs, &config))
-                    ),
-                };
+                let p = planning
+                    .then(|| match payload {
+                        "u64" => planning_spread::<u64>(shape, n, runs, &config),
+                        _ => planning_spread::<Token>(shape, n, runs, &config),
+                    })
+                    .map_or(String::new(), |q| format!(" {} |", cell(q)));
                 println!(
                     "| {} | {payload} | {} | {b} | {r} | {d} |{p}",
                     shape.name(),
