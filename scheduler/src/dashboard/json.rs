@@ -47,19 +47,11 @@ fn ms(ns: u64) -> f64 {
 }
 
 fn worker_label(label: LaneLabel) -> String {
-    match label {
-        LaneLabel::Local(0) => "caller".to_owned(),
-        LaneLabel::Local(shard) => format!("worker {}", shard - 1),
-        #[cfg(feature = "cluster")]
-        LaneLabel::Remote {
-            process,
-            worker: Some(w),
-        } => format!("p{process}/w{w}"),
-        #[cfg(feature = "cluster")]
-        LaneLabel::Remote {
-            process,
-            worker: None,
-        } => format!("p{process}/caller"),
+    match (label.process, label.worker) {
+        (None, None) => "caller".to_owned(),
+        (None, Some(w)) => format!("worker {w}"),
+        (Some(p), Some(w)) => format!("p{p}/w{w}"),
+        (Some(p), None) => format!("p{p}/caller"),
     }
 }
 
@@ -293,5 +285,14 @@ mod tests {
         let text = to_safe_text(&wide);
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), wide);
         assert!(text.contains("héllo") && text.contains('✓'), "{text}");
+    }
+
+    #[test]
+    fn lanes_are_named_by_process_and_worker() {
+        let label = |process, worker| worker_label(LaneLabel { process, worker });
+        assert_eq!(label(None, None), "caller");
+        assert_eq!(label(None, Some(3)), "worker 3");
+        assert_eq!(label(Some(2), Some(0)), "p2/w0");
+        assert_eq!(label(Some(1), None), "p1/caller");
     }
 }

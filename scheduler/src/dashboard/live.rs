@@ -24,8 +24,6 @@ use super::graph::{self, Detail, GraphView};
 use super::held::{self, plan_address, Held};
 use super::shard::{FnCount, Shard};
 use super::stream::Bar;
-#[cfg(feature = "cluster")]
-use crate::cluster::RemoteTask;
 use crate::diagnostics::{worker_index, TaskInfo};
 use crate::observer::{Interest, Observer};
 use crate::plan::Plan;
@@ -71,26 +69,28 @@ impl FnRow {
     }
 }
 
-/// Which worker a lane of the task stream is.
+/// Which worker a lane of the task stream is. A struct, not an enum with a variant for
+/// other processes: only the cluster makes such lanes, and the dashboard builds the same
+/// with or without it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LaneLabel {
-    /// This process's calling thread (shard 0), or pool worker `w` (shard `w + 1`).
-    Local(usize),
-    /// Another process's worker (cluster), or its calling thread.
-    #[cfg(feature = "cluster")]
-    Remote { process: u32, worker: Option<u32> },
+pub(crate) struct LaneLabel {
+    /// The other process of a cluster the lane belongs to; `None` for this process.
+    pub(crate) process: Option<u32>,
+    /// The pool worker; `None` for the calling thread.
+    pub(crate) worker: Option<u32>,
 }
 
-/// A worker of another process, as process 0 learns of its tasks.
-#[cfg(feature = "cluster")]
-struct RemoteLane {
-    process: u32,
-    worker: Option<u32>,
-    shard: Shard,
+impl LaneLabel {
+    /// Shard 0 is this process's calling threads, shard `w + 1` pool worker `w`.
+    fn local(shard: usize) -> Self {
+        LaneLabel {
+            process: None,
+            worker: shard.checked_sub(1).map(|w| w as u32),
+        }
+    }
 }
 
 /// Lanes `0..LOCAL_LANES` are this process's shards; other processes' follow.
-#[cfg(feature = "cluster")]
 const LOCAL_LANES: usize = WORKER_SHARDS + 1;
 
 /// One worker's line: label, share of the last interval spent in tasks, what it runs.
@@ -194,9 +194,9 @@ pub(crate) struct Live {
     me: Weak<Live>,
     epoch: Instant,
     shards: Box<[CachePadded<Mutex<Shard>>]>,
-    /// Other processes' workers (cluster, process 0), in order of first report.
-    #[cfg(feature = "cluster")]
-    remote: Mutex<Vec<RemoteLane>>,
+    /// Other processes' workers (cluster, process 0), in order of first report; empty
+    /// elsewhere.
+    remote: Mutex<Vec<(LaneLabel, Shard)>>,
     session: Mutex<Session>,
     /// Computations started and not finished (not counting nested ones).
     active: AtomicUsize,
@@ -218,7 +218,6 @@ impl Live {
             shards: (0..=WORKER_SHARDS)
                 .map(|_| CachePadded::new(Mutex::new(Shard::default())))
                 .collect(),
-            #[cfg(feature = "cluster")]
             remote: Mutex::new(Vec::new()),
             session: Mutex::new(Session {
                 next_id: 1,
@@ -238,37 +237,11 @@ impl Live {
     /// Calls `f` with every lane: its index, which worker it is, and its shard.
     fn each_lane(&self, mut f: impl FnMut(usize, LaneLabel, &mut Shard)) {
         for (i, shard) in self.shards.iter().enumerate() {
-            f(i, LaneLabel::Local(i), &mut shard.lock());
+            f(i, LaneLabel::local(i), &mut shard.lock());
         }
-        #[cfg(feature = "cluster")]
-        for (j, lane) in self.remote.lock().iter_mut().enumerate() {
-            let label = LaneLabel::Remote {
-                process: lane.process,
-                worker: lane.worker,
-            };
-            f(LOCAL_LANES + j, label, &mut lane.shard);
+        for (j, (label, shard)) in self.remote.lock().iter_mut().enumerate() {
+            f(LOCAL_LANES + j, *label, shard);
         }
-    }
-
-    /// Calls `f` with the shard of another process's worker.
-    #[cfg(feature = "cluster")]
-    fn remote_lane(&self, process: u32, worker: Option<u32>, f: impl FnOnce(&mut Shard)) {
-        let mut remote = self.remote.lock();
-        let at = match remote
-            .iter()
-            .position(|l| l.process == process && l.worker == worker)
-        {
-            Some(at) => at,
-            None => {
-                remote.push(RemoteLane {
-                    process,
-                    worker,
-                    shard: Shard::default(),
-                });
-                remote.len() - 1
-            }
-        };
-        f(&mut remote[at].shard);
     }
 
     #[inline]
@@ -768,7 +741,7 @@ impl Observer for Run {
     }
 
     #[cfg(feature = "cluster")]
-    fn remote_task(&self, plan: &Plan<'_>, t: u32, ran: &RemoteTask) {
+    fn remote_task(&self, plan: &Plan<'_>, t: u32, ran: &crate::cluster::RemoteTask) {
         let header = plan.graph().node(t).header();
         let key = self.state.key;
         // The other process's times count from its own start of the computation,
@@ -776,10 +749,23 @@ impl Observer for Run {
         let base = self.state.info.lock().started_ns;
         let (start, end) = (base + ran.start_ns, base + ran.end_ns.max(ran.start_ns));
         let bar = Bar::of(header, header.name, (start, end), ran.ok, key, None);
-        self.live.remote_lane(ran.process, ran.worker, |shard| {
+        let label = LaneLabel {
+            process: Some(ran.process),
+            worker: ran.worker,
+        };
+        {
+            let mut lanes = self.live.remote.lock();
+            let at = match lanes.iter().position(|(l, _)| *l == label) {
+                Some(at) => at,
+                None => {
+                    lanes.push((label, Shard::default()));
+                    lanes.len() - 1
+                }
+            };
+            let shard = &mut lanes[at].1;
             shard.started(key, header.name);
             shard.finished(bar, !ran.ok, end - start);
-        });
+        }
         if let Some(detail) = self.state.detail.get() {
             detail.set(header, if ran.ok { graph::DONE } else { graph::FAILED });
         }
