@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -117,6 +117,65 @@ fn gathered_vectors_keep_their_order() {
         let expected: Vec<String> = (0..50).map(|i| format!("p{i}")).collect();
         assert_eq!(joined.compute_with(&config).unwrap(), expected.join(","));
     }
+}
+
+/// Notes `tag` in `log` when its task runs: the sequential scheduler's order made visible.
+fn noted(log: &Arc<Mutex<Vec<u32>>>, tag: u32, inputs: &[&Delayed<u32>]) -> Delayed<u32> {
+    let log = Arc::clone(log);
+    let note = move |_: &u32| {
+        log.lock().unwrap().push(tag);
+        tag
+    };
+    match inputs {
+        [] => delayed(0u32).map(note),
+        [a] => a.map(note),
+        [a, b] => a.map2(b, move |_, _| note(&0)),
+        _ => unreachable!("at most two inputs"),
+    }
+}
+
+#[delayed]
+fn three_inputs(a: &u32, b: &u32, c: &u32) -> u32 {
+    a + b + c
+}
+
+#[test]
+fn the_sequential_scheduler_takes_each_tasks_inputs_in_the_order_they_were_built() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let taken = |out: &Delayed<u32>| {
+        log.lock().unwrap().clear();
+        out.compute_with(&sync()).unwrap();
+        std::mem::take(&mut *log.lock().unwrap())
+    };
+    // Arguments in the other order than the program built them.
+    let (older, newer) = (noted(&log, 1, &[]), noted(&log, 2, &[]));
+    let both = noted(&log, 3, &[&newer, &older]);
+    assert_eq!(taken(&both), [1, 2, 3]);
+    assert_eq!(taken(&both), [1, 2, 3], "the same order every time");
+    let (a, b, c) = (
+        noted(&log, 1, &[]),
+        noted(&log, 2, &[]),
+        noted(&log, 3, &[]),
+    );
+    assert_eq!(taken(&three_inputs(&c, &a, &b)), [1, 2, 3]);
+    // A wavefront whose cells read (left, up): the walk goes row by row, as it was
+    // built, not down a column of left neighbours first.
+    let side = 3;
+    let mut cells: Vec<Delayed<u32>> = Vec::new();
+    for r in 0..side {
+        for c in 0..side {
+            let tag = (r * side + c) as u32;
+            let left = (c > 0).then(|| cells[r * side + c - 1].clone());
+            let up = (r > 0).then(|| cells[(r - 1) * side + c].clone());
+            let cell = match (&left, &up) {
+                (Some(l), Some(u)) => noted(&log, tag, &[l, u]),
+                (Some(x), None) | (None, Some(x)) => noted(&log, tag, &[x]),
+                (None, None) => noted(&log, tag, &[]),
+            };
+            cells.push(cell);
+        }
+    }
+    assert_eq!(taken(cells.last().unwrap()), (0..9).collect::<Vec<u32>>());
 }
 
 #[delayed]

@@ -18,7 +18,8 @@ pub enum Scheduler {
     /// then reused by every computation that asks for this size).
     Threads(usize),
     /// Every task on the calling thread, one after the other, in a deterministic
-    /// depth-first order: for debugging and as the reference for tests.
+    /// depth-first order (a task's inputs in the order the program built them): for
+    /// debugging and as the reference for tests.
     Sync,
     /// Every process of a cluster runs the same program and builds the same graph; each
     /// task runs on the process that owns it (feature `cluster`). The cluster comes from

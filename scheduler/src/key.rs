@@ -26,13 +26,23 @@ static BUILD_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// The id of the next non-pure node, in build order.
 pub(crate) fn next_build_id() -> u64 {
+    build_id(next_build_number())
+}
+
+/// The next build number: 1 for the first node this process builds, counting up. The
+/// planner visits a node's inputs in this order (see `NodeHeader::built`).
+pub(crate) fn next_build_number() -> u64 {
     // Relaxed: only uniqueness matters; a single building thread sees its own order.
-    // Multiplying by an odd constant keeps the map injective and moves the first id off
-    // the mixer's fixed point at zero.
-    mix(BUILD_COUNTER
+    BUILD_COUNTER
         .fetch_add(1, Ordering::Relaxed)
         .wrapping_add(1)
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
+/// The id, in keys, of the node with build number `number`.
+pub(crate) fn build_id(number: u64) -> u64 {
+    // Multiplying by an odd constant keeps the map injective and moves the first id off
+    // the mixer's fixed point at zero.
+    mix(number.wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
 /// splitmix64's finalizer: a bijection, so distinct counters give distinct ids.
