@@ -224,7 +224,7 @@ impl<'g> Plan<'g> {
                 // the program built them, and stays deterministic. Graphs are
                 // built in loops, so the walk streams through memory in the order the
                 // allocator handed it out: argument order made a wavefront's walk jump a
-                // row of cells per step (a cache and TLB miss per node; 2.6x slower
+                // row of cells per step (a cache and TLB miss per node; 2.5-3.6x slower
                 // planning). Wide nodes (a gather) keep argument order: sorting them
                 // would read every input's header at once.
                 let pushed = &mut stack[first_push..];
