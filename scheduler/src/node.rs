@@ -358,10 +358,9 @@ pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<Arc<dyn NodeDyn>>)) {
 /// input first instead left every cell with a second reader far away in the queue, and
 /// each cell was touched twice, a cache miss apart: the drop cost 2-3 times that of a
 /// tree. Creation order is the build number (pure nodes, numbered 0, keep their order).
-/// Allocation addresses stood in for it before, and guessed wrong once the heap had
-/// served other graphs: the wavefront's drop after three other shapes took 108-130
-/// ns/node by address, 81-93 by build number. Only short lists are ordered: a gathering
-/// node's inputs come in the order they were made already.
+/// Allocation addresses stood in for it before; they only guess it, and guess wrong on
+/// a heap that has served other graphs. Only short lists are ordered: a gathering node's
+/// inputs come in the order they were made already.
 fn newest_on_top(queued: &mut [Arc<dyn NodeDyn>]) {
     if (2..=8).contains(&queued.len()) {
         queued.sort_by_key(|handle| handle.header().built);
