@@ -30,8 +30,9 @@
 //!    table by node address, `plan/visited.rs`, so an input is read only when the walk
 //!    enters it, or to order a few inputs), orders nodes in post-order, taking each
 //!    node's inputs in the order the program built them (the walk then streams through
-//!    memory as the allocator handed it out), and produces two things: the graph to run (`plan/graph.rs`: nodes, inputs, readers,
-//!    roots, as dense arrays, never changed once planned) and its run state
+//!    memory as the allocator handed it out), and produces two things: the graph to run
+//!    (`plan/graph.rs`: nodes, inputs, readers, roots, as dense arrays, never changed
+//!    once planned) and its run state
 //!    (`plan/run_state.rs`: each task's count of unfinished inputs, each result's count
 //!    of readers, the computation's halt, failures and observers, and the result slots,
 //!    kept empty from plan to plan so that planning does not write them).

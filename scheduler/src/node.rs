@@ -50,7 +50,7 @@ pub struct NodeHeader {
     /// The build number of a non-pure node (1, 2, ... in the order this process builds
     /// them), 0 for pure and internal ones. The planner visits a node's inputs oldest
     /// first: graphs are built in loops, so that walks memory in the order the allocator
-    /// handed it out instead of jumping between rows (the wavefront planned 2.5-3.6x
+    /// handed it out instead of jumping between rows (the wavefront planned 2.7-3.6x
     /// faster), and it stays deterministic, as the sequential scheduler's order must be.
     /// A dropped graph frees a node's inputs newest first by it (see `newest_on_top`).
     pub(crate) built: u64,
@@ -349,6 +349,12 @@ pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<Arc<dyn NodeDyn>>)) {
     });
 }
 
+/// Nodes with at most this many inputs have them ordered by build number, when planned
+/// (oldest first) and when dropped (newest first). Wider ones (a gather) keep argument
+/// order: their inputs come in the order they were made already, and sorting would read
+/// every input's header at once.
+pub(crate) const FEW_INPUTS: usize = 8;
+
 /// Orders one node's inputs, just queued, so that the one created last is dropped first.
 ///
 /// Why: a node's memory is freed when its last reader drops, and readers are created
@@ -359,10 +365,9 @@ pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<Arc<dyn NodeDyn>>)) {
 /// each cell was touched twice, a cache miss apart: the drop cost 2-3 times that of a
 /// tree. Creation order is the build number (pure nodes, numbered 0, keep their order).
 /// Allocation addresses stood in for it before; they only guess it, and guess wrong on
-/// a heap that has served other graphs. Only short lists are ordered: a gathering node's
-/// inputs come in the order they were made already.
+/// a heap that has served other graphs. Only short lists are ordered (see `FEW_INPUTS`).
 fn newest_on_top(queued: &mut [Arc<dyn NodeDyn>]) {
-    if (2..=8).contains(&queued.len()) {
+    if (2..=FEW_INPUTS).contains(&queued.len()) {
         queued.sort_by_key(|handle| handle.header().built);
     }
 }

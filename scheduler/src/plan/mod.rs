@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use crate::cancel::CancelToken;
 use crate::config::ErrorPolicy;
 use crate::error::{drop_guarded, panic_message, Error, TaskFailure};
-use crate::node::{NodeBody, NodeDyn};
+use crate::node::{NodeBody, NodeDyn, FEW_INPUTS};
 use crate::observer::Observers;
 use crate::sync::{add_exclusive, Ordering};
 use buffers::{PlanBuffers, Scratch, Visit, ENTERING};
@@ -90,9 +90,6 @@ const PLAIN: u32 = 1 << 31;
 
 /// Entries on the planner's stack beyond which a plain header is noted (see `PLAIN`).
 const DEEP_WALK: usize = 1 << 14;
-
-/// Nodes with more inputs than this visit them in argument order (see `build_inner`).
-const MAX_SORTED_INPUTS: usize = 8;
 
 /// `Visit::slot` of an output: no reader waits for its index.
 const NO_SLOT: u32 = u32::MAX;
@@ -224,16 +221,15 @@ impl<'g> Plan<'g> {
                 // the program built them, and stays deterministic. Graphs are
                 // built in loops, so the walk streams through memory in the order the
                 // allocator handed it out: argument order made a wavefront's walk jump a
-                // row of cells per step (a cache and TLB miss per node; 2.5-3.6x slower
-                // planning). Wide nodes (a gather) keep argument order: sorting them
-                // would read every input's header at once.
+                // row of cells per step (a cache and TLB miss per node; 2.7-3.6x slower
+                // planning). Wide nodes keep argument order (see `FEW_INPUTS`).
                 let pushed = &mut stack[first_push..];
                 pushed.reverse();
                 match pushed.len() {
                     2 if pushed[1].node.header().built > pushed[0].node.header().built => {
                         pushed.swap(0, 1);
                     }
-                    3..=MAX_SORTED_INPUTS => {
+                    3..=FEW_INPUTS => {
                         pushed.sort_by_key(|v| std::cmp::Reverse(v.node.header().built));
                     }
                     _ => {}
