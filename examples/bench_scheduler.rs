@@ -1,6 +1,9 @@
 //! Scheduler overhead per task on four graph shapes, beside a sequential loop of the same
 //! calls and a rayon version of the same shape, all measured in this run. Each graph is
-//! built, computed and dropped, and each phase is timed: a user pays all three.
+//! built, computed, computed again and dropped, and each phase is timed: a user pays
+//! build, run and drop once. "Run again" is a second `compute` of the same outputs, which
+//! reuses the first run's plan: the cost of running a planned graph, what Taskflow's run
+//! figure measures (its flows are built once and run as often as wanted).
 //!
 //! ```text
 //! cargo run --release --example bench_scheduler            # N = 1,000,000, 5 runs, both payloads
@@ -201,40 +204,48 @@ fn option<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
 struct Row {
     build: f64,
     run: f64,
+    rerun: f64,
     drop: f64,
     seq: f64,
     ray: f64,
 }
 
-/// A graph built, computed (`compute` also checks the result) and dropped: the three
-/// phases' times.
-fn timed_round<G>(build: impl FnOnce() -> G, compute: impl FnOnce(&G)) -> [Duration; 3] {
+/// A graph built, computed (`compute` also checks the result), computed again when
+/// `again` (the plan kept from the first run is reused; zero otherwise) and dropped: the
+/// four phases' times.
+fn timed_round<G>(build: impl FnOnce() -> G, compute: impl Fn(&G), again: bool) -> [Duration; 4] {
     let (graph, build) = time(build);
     let ((), run) = time(|| compute(&graph));
+    let ((), rerun) = match again {
+        true => time(|| compute(&graph)),
+        false => ((), Duration::ZERO),
+    };
     let ((), drop_) = time(|| drop(graph));
-    [build, run, drop_]
+    [build, run, rerun, drop_]
 }
 
 /// One graph of `shape` through [`timed_round`].
-fn graph_round<P: Payload>(shape: Shape, n: usize, config: &Config) -> [Duration; 3] {
+fn graph_round<P: Payload>(shape: Shape, n: usize, config: &Config) -> [Duration; 4] {
     timed_round(
         || shape.build::<P>(n),
         |graph| {
             black_box(dask::compute_with(graph, config).expect("benchmark graph computes"));
         },
+        true,
     )
 }
 
 fn measure<P: Payload>(shape: Shape, n: usize, runs: usize, config: &Config) -> Row {
     let (tasks, (sequential_loop, rayon_version)) = (shape.tasks(n), baselines(shape));
-    let (mut build, mut run, mut drop_, mut seq, mut ray) =
-        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut build, mut run, mut rerun, mut drop_, mut seq, mut ray) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
     for _ in 0..runs {
-        let [b, r, d] = graph_round::<P>(shape, n, config);
+        let [b, r, again, d] = graph_round::<P>(shape, n, config);
         let ((), s) = time(|| sequential_loop(n));
         let ((), y) = time(|| rayon_version(n));
         build.push(per_task(b, tasks));
         run.push(per_task(r, tasks));
+        rerun.push(per_task(again, tasks));
         drop_.push(per_task(d, tasks));
         seq.push(per_task(s, tasks));
         ray.push(per_task(y, tasks));
@@ -242,22 +253,23 @@ fn measure<P: Payload>(shape: Shape, n: usize, runs: usize, config: &Config) -> 
     Row {
         build: median(build),
         run: median(run),
+        rerun: median(rerun),
         drop: median(drop_),
         seq: median(seq),
         ray: median(ray),
     }
 }
 
-/// The graph's phases alone, `runs` times: (min, first quartile, median) of build, run
-/// and drop, ns per task.
+/// The graph's phases alone, `runs` times: (min, first quartile, median) of build, run,
+/// second run and drop, ns per task.
 fn spread<P: Payload>(
     shape: Shape,
     n: usize,
     runs: usize,
     config: &Config,
-) -> [(f64, f64, f64); 3] {
+) -> [(f64, f64, f64); 4] {
     let tasks = shape.tasks(n);
-    let mut phases: [Vec<f64>; 3] = Default::default();
+    let mut phases: [Vec<f64>; 4] = Default::default();
     for _ in 0..runs {
         for (phase, t) in phases.iter_mut().zip(graph_round::<P>(shape, n, config)) {
             phase.push(per_task(t, tasks));
@@ -392,7 +404,7 @@ fn scaling_coarse(runs: usize) {
         let config = Config::default().scheduler(Scheduler::Threads(threads));
         let (mut build, mut run, mut drop_) = (vec![], vec![], vec![]);
         for _ in 0..runs {
-            let [b, r, d] = timed_round(
+            let [b, r, _, d] = timed_round(
                 || {
                     let parts: Vec<_> = (0..n as u64).map(|i| busy(i, spins)).collect();
                     shapes::join::<u64>(&parts)
@@ -402,6 +414,7 @@ fn scaling_coarse(runs: usize) {
                         dask::compute_with(graph, &config).expect("the coarse graph computes");
                     assert!(total <= n as u64);
                 },
+                false,
             );
             build.push(b.as_secs_f64() * 1e3);
             run.push(r.as_secs_f64() * 1e3);
@@ -453,18 +466,18 @@ pub fn main() {
             println!("Graph phases, N = {n}, {threads} threads, {runs} runs: min / first quartile / median (ns per task)");
             if planning {
                 println!(
-                    "| shape | payload | tasks | build | run | drop | planning (part of run) |"
+                    "| shape | payload | tasks | build | run | run again | drop | planning (part of run) |"
                 );
-                println!("|---|---|---|---|---|---|---|");
+                println!("|---|---|---|---|---|---|---|---|");
             } else {
-                println!("| shape | payload | tasks | build | run | drop |");
-                println!("|---|---|---|---|---|---|");
+                println!("| shape | payload | tasks | build | run | run again | drop |");
+                println!("|---|---|---|---|---|---|---|");
             }
         }
         None => {
             println!("Scheduler overhead, N = {n}, {threads} threads, median of {runs} runs (ns per task)");
-            println!("| shape | payload | tasks | build | run | drop | one-shot | sequential loop | rayon | run / rayon |");
-            println!("|---|---|---|---|---|---|---|---|---|---|");
+            println!("| shape | payload | tasks | build | run | run again | drop | one-shot | sequential loop | rayon | run / rayon |");
+            println!("|---|---|---|---|---|---|---|---|---|---|---|");
         }
     }
     for shape in Shape::ALL {
@@ -485,7 +498,7 @@ pub fn main() {
                 };
                 let cell =
                     |(min, q1, med): (f64, f64, f64)| format!("{min:.1} / {q1:.1} / {med:.1}");
-                let [b, r, d] = phases.map(cell);
+                let [b, r, again, d] = phases.map(cell);
                 let p = planning
                     .then(|| match payload {
                         "u64" => planning_spread::<u64>(shape, n, runs, &config),
@@ -493,7 +506,7 @@ pub fn main() {
                     })
                     .map_or(String::new(), |q| format!(" {} |", cell(q)));
                 println!(
-                    "| {} | {payload} | {} | {b} | {r} | {d} |{p}",
+                    "| {} | {payload} | {} | {b} | {r} | {again} | {d} |{p}",
                     shape.name(),
                     shape.tasks(n)
                 );
@@ -504,11 +517,12 @@ pub fn main() {
                 _ => measure::<Token>(shape, n, runs, &config),
             };
             println!(
-                "| {} | {payload} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |",
+                "| {} | {payload} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |",
                 shape.name(),
                 shape.tasks(n),
                 row.build,
                 row.run,
+                row.rerun,
                 row.drop,
                 row.build + row.run + row.drop,
                 row.seq,

@@ -196,6 +196,11 @@ outputs_for_tuples! {
 /// runs exactly once; nodes the outputs do not need are not run; intermediate results are
 /// dropped as soon as their last reader finishes.
 ///
+/// Computing the same outputs again runs every task again (results are not cached, as in
+/// Dask); only the plan is reused, as long as every output is a non-pure node: graphs
+/// never change once built, so a second `compute` skips planning and costs about what
+/// running the tasks costs.
+///
 /// ```
 /// use dask::Delayed;
 /// let base = dask::delayed(10);

@@ -35,7 +35,10 @@
 //!    once planned) and its run state
 //!    (`plan/run_state.rs`: each task's count of unfinished inputs, each result's count
 //!    of readers, the computation's halt, failures and observers, and the result slots,
-//!    kept empty from plan to plan so that planning does not write them).
+//!    kept empty from plan to plan so that planning does not write them). A second
+//!    `compute` of the same outputs skips the walk: nodes never change, so the graph
+//!    planned for them the first time is kept and only its run state is set again
+//!    (`plan/kept.rs`).
 //! 2. **Pick a backend** (`backend.rs`): one `Backend` trait with three implementations,
 //!    `Sequential` (`Scheduler::Sync`), the work-stealing pool (`exec/`,
 //!    `Scheduler::Threads`) and a cluster of processes (`cluster/`). `compute` has one
@@ -55,7 +58,7 @@
 //! 5. **Finish**: workers report finished tasks when they switch work or go idle; the
 //!    last report wakes the caller, which moves the outputs out of the plan (once all are
 //!    taken every result slot is empty, and the plan is dropped without a pass over its
-//!    nodes; its vectors are kept for the next plan). Dropping the
+//!    nodes; its vectors, and its graph, are kept for the next plan). Dropping the
 //!    graph afterwards frees its nodes through one queue per thread, without recursion
 //!    and without an allocation per node.
 //!

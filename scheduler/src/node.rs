@@ -48,7 +48,7 @@ pub struct NodeHeader {
     /// Extra attempts after a failure or panic.
     pub(crate) retries: u32,
     /// The build number of a non-pure node (1, 2, ... in the order this process builds
-    /// them), 0 for pure and internal ones. The planner visits a node's inputs oldest
+    /// them), 0 for pure and internal ones; never shared by two node objects. The planner visits a node's inputs oldest
     /// first: graphs are built in loops, so that walks memory in the order the allocator
     /// handed it out instead of jumping between rows (the wavefront planned 2.7-3.6x
     /// faster), and it stays deterministic, as the sequential scheduler's order must be.
@@ -96,7 +96,9 @@ impl NodeHeader {
         }
     }
 
-    /// A header for a node that stands for an existing one (same key and names).
+    /// A header for a node that stands for an existing one (same key and names). It
+    /// takes a build number of its own when the original has one: a build number names
+    /// one node object (a kept plan recognises its outputs by it, see `plan::kept`).
     pub(crate) fn same_as(other: &NodeHeader) -> Self {
         NodeHeader {
             name: other.name,
@@ -109,7 +111,11 @@ impl NodeHeader {
             key_conflict: AtomicBool::new(other.key_conflict.load(Ordering::Relaxed)),
             content_addressed: other.content_addressed.clone(),
             retries: other.retries,
-            built: other.built,
+            built: if other.built == 0 {
+                0
+            } else {
+                key::next_build_number()
+            },
             key: other.key.clone(),
         }
     }

@@ -10,6 +10,7 @@
 use parking_lot::Mutex;
 
 use super::graph::PlanGraph;
+use super::kept::KeptGraph;
 use super::run_state::RunNode;
 use super::slot::ResultSlot;
 use super::visited::Visited;
@@ -57,20 +58,52 @@ pub(crate) struct Visit<'g> {
 /// `Visit::first` of an entry that enters its node.
 pub(crate) const ENTERING: u32 = u32::MAX;
 
-static SPARE: Mutex<Option<PlanBuffers<'static>>> = Mutex::new(None);
+/// The buffers kept between computations, and the graph of the plan that gave them back
+/// when it can run again (then `buffers.graph` holds that graph's arrays, all but its
+/// nodes, which `kept` holds; otherwise every vector is empty).
+pub(crate) struct Spare {
+    buffers: PlanBuffers<'static>,
+    kept: Option<KeptGraph>,
+}
+
+static SPARE: Mutex<Option<Spare>> = Mutex::new(None);
 
 impl<'g> PlanBuffers<'g> {
-    /// Empty buffers, with the capacity of an earlier plan when one was kept.
-    pub(crate) fn take() -> Self {
-        // `PlanBuffers` is covariant in `'g`: empty 'static buffers serve any plan.
-        SPARE.lock().take().unwrap_or_default()
+    /// The buffers of an earlier plan, when they were kept, with that plan's graph if it
+    /// can run again (see `kept`); empty buffers otherwise.
+    pub(crate) fn take() -> (Self, Option<KeptGraph>) {
+        SPARE
+            .lock()
+            .take()
+            .map_or_else(|| (PlanBuffers::default(), None), Spare::into_parts)
     }
 
-    /// Keeps the (emptied) vectors of a finished plan for the next one if they are small
-    /// enough. The run nodes must be empty already: their results are dropped by the
-    /// plan, under a guard.
+    /// Keeps the vectors of a finished plan for the next one (see [`Spare::of`]).
     pub(crate) fn give_back(
         graph: PlanGraph<'g>,
+        run_nodes: Vec<RunNode>,
+        slots: Vec<ResultSlot>,
+        scratch: Scratch<'g>,
+    ) {
+        if let Some(spare) = Spare::of(graph, run_nodes, slots, scratch) {
+            *SPARE.lock() = Some(spare);
+        }
+    }
+}
+
+impl Spare {
+    /// The buffers and the kept graph, if any.
+    pub(crate) fn into_parts<'g>(self) -> (PlanBuffers<'g>, Option<KeptGraph>) {
+        // `PlanBuffers` is covariant in `'g`: 'static buffers serve any plan (a kept
+        // graph's nodes are not in them, they are raw pointers in `KeptGraph`).
+        (self.buffers, self.kept)
+    }
+
+    /// The vectors of a finished plan, if they are small enough to keep: the graph whole
+    /// when it can run again (see `kept`), emptied otherwise. The run nodes must be empty
+    /// already: their results are dropped by the plan, under a guard.
+    pub(crate) fn of<'g>(
+        mut graph: PlanGraph<'g>,
         mut run_nodes: Vec<RunNode>,
         mut slots: Vec<ResultSlot>,
         Scratch {
@@ -80,7 +113,7 @@ impl<'g> PlanBuffers<'g> {
             output_nodes,
             mut visited,
         }: Scratch<'g>,
-    ) {
+    ) -> Option<Spare> {
         run_nodes.clear();
         if cfg!(loom) {
             // Loom's cells belong to one modelled execution: none may outlive it.
@@ -97,10 +130,16 @@ impl<'g> PlanBuffers<'g> {
             + output_nodes.capacity() * std::mem::size_of::<&dyn NodeDyn>()
             + visited.capacity_bytes();
         if bytes > KEEP_AT_MOST_BYTES {
-            return;
+            return None;
         }
-        let spare = PlanBuffers {
-            graph: graph.into_spare(),
+        let kept = KeptGraph::keep(&mut graph);
+        let graph = match kept {
+            // Only the (emptied) node vector borrows the nodes.
+            Some(_) => graph.forget_nodes(),
+            None => graph.into_spare(),
+        };
+        let buffers = PlanBuffers {
+            graph,
             run_nodes,
             slots,
             scratch: Scratch {
@@ -111,7 +150,7 @@ impl<'g> PlanBuffers<'g> {
                 visited,
             },
         };
-        *SPARE.lock() = Some(spare);
+        Some(Spare { buffers, kept })
     }
 }
 
@@ -123,7 +162,7 @@ pub(crate) fn kept_slots_are_empty() -> Option<bool> {
     SPARE
         .lock()
         .as_mut()
-        .map(|spare| spare.slots.iter_mut().all(|slot| slot.is_empty()))
+        .map(|spare| spare.buffers.slots.iter_mut().all(|slot| slot.is_empty()))
 }
 
 /// Turns an empty vector of borrowed items into one of `'static` items, keeping its

@@ -28,6 +28,10 @@ pub(crate) struct PlanGraph<'g> {
     pub(super) outputs: Vec<u32>,
     pub(super) task_count: usize,
     pub(super) keep_positions: bool,
+    /// Cut down to one process's share of a cluster computation (see
+    /// `Plan::restrict_to_process`): not the whole graph of its outputs, so it is never
+    /// kept to run again.
+    pub(super) restricted: bool,
 }
 
 impl<'g> PlanGraph<'g> {
@@ -142,6 +146,16 @@ impl<'g> PlanGraph<'g> {
             outputs: cleared(self.outputs),
             task_count: 0,
             keep_positions: false,
+            restricted: false,
+        }
+    }
+
+    /// This graph with its (emptied) node vector no longer borrowing the nodes: the
+    /// other arrays stay as planned.
+    pub(super) fn forget_nodes(self) -> PlanGraph<'static> {
+        PlanGraph {
+            nodes: super::buffers::forget_lifetime(self.nodes),
+            ..self
         }
     }
 

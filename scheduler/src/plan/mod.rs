@@ -9,6 +9,7 @@
 mod buffers;
 mod graph;
 mod held;
+mod kept;
 mod run_state;
 mod slot;
 mod step;
@@ -33,6 +34,7 @@ use crate::node::{NodeBody, NodeDyn, FEW_INPUTS};
 use crate::observer::Observers;
 use crate::sync::{add_exclusive, Ordering};
 use buffers::{PlanBuffers, Scratch, Visit, ENTERING};
+use kept::KeptGraph;
 use run_state::RunState;
 use slot::ResultSlot;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -54,6 +56,15 @@ pub(crate) struct Plan<'g> {
 
 impl Drop for Plan<'_> {
     fn drop(&mut self) {
+        let (graph, run_nodes, slots, scratch) = self.empty_out();
+        PlanBuffers::give_back(graph, run_nodes, slots, scratch);
+    }
+}
+
+impl<'g> Plan<'g> {
+    /// Drops whatever results the plan still holds and hands out its vectors, leaving it
+    /// empty.
+    fn empty_out(&mut self) -> (PlanGraph<'g>, Vec<RunNode>, Vec<ResultSlot>, Scratch<'g>) {
         let len = self.run.nodes.len();
         if !self.all_taken {
             // Results still held (a failed or cancelled computation stops before its
@@ -75,12 +86,20 @@ impl Drop for Plan<'_> {
             self.run.slots[..len].iter_mut().all(|slot| slot.is_empty()),
             "a finished plan holds no result"
         );
-        PlanBuffers::give_back(
+        (
             std::mem::take(&mut self.graph),
             std::mem::take(&mut self.run.nodes),
             std::mem::take(&mut self.run.slots),
             std::mem::take(&mut self.scratch),
-        );
+        )
+    }
+
+    /// What dropping this plan would keep for the next one (see `buffers` and `kept`),
+    /// returned instead of kept: tests resume it without racing other tests' plans.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn into_spare(mut self) -> Option<buffers::Spare> {
+        let (graph, run_nodes, slots, scratch) = self.empty_out();
+        buffers::Spare::of(graph, run_nodes, slots, scratch)
     }
 }
 
@@ -117,6 +136,20 @@ impl<'g> Plan<'g> {
         list_outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>),
         keep_positions: bool,
     ) -> Self {
+        Self::build_from(PlanBuffers::take(), list_outputs, keep_positions)
+    }
+
+    /// Plans in `buffers`, or resumes the graph kept with them when it was planned for
+    /// the same outputs (see `kept`).
+    fn build_from(
+        (mut buffers, kept): (PlanBuffers<'g>, Option<KeptGraph>),
+        list_outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>),
+        keep_positions: bool,
+    ) -> Self {
+        list_outputs(&mut buffers.scratch.output_nodes);
+        if let Some(plan) = kept.and_then(|kept| kept.resume(&mut buffers, keep_positions)) {
+            return plan;
+        }
         let PlanBuffers {
             graph: mut g,
             run_nodes: mut run,
@@ -126,11 +159,10 @@ impl<'g> Plan<'g> {
                     mut stack,
                     mut found,
                     mut found_positions,
-                    mut output_nodes,
+                    output_nodes,
                     mut visited,
                 },
-        } = PlanBuffers::take();
-        list_outputs(&mut output_nodes);
+        } = buffers;
         g.keep_positions = keep_positions;
         let mut pure_index: HashMap<(u128, &'static str), u32> = HashMap::new();
         let mut task_count = 0usize;
@@ -416,6 +448,7 @@ impl<'g> Plan<'g> {
         }
         *self.run.unfinished.get_mut() = work;
         self.run.restricted = true;
+        g.restricted = true;
     }
 
     /// The result of node `d` without its type (for encoding it on a cluster).

@@ -310,3 +310,223 @@ fn retries_and_pure_merging_hold_deep_in_a_long_chain() {
         );
     }
 }
+
+/// Each node's (pending, readers, state, slot full) as the plan's run state holds them.
+fn run_state_of(plan: &mut super::Plan<'_>) -> Vec<(u32, u32, u8, bool)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let n = plan.graph.len();
+    let (nodes, slots) = (&plan.run.nodes, &mut plan.run.slots);
+    (0..n)
+        .map(|i| {
+            let node = &nodes[i];
+            (
+                node.pending.load(Relaxed),
+                node.readers.load(Relaxed),
+                node.state.load(Relaxed),
+                !slots[i].is_empty(),
+            )
+        })
+        .collect()
+}
+
+/// Shared inputs, an input read twice by one task, value nodes, equal pure calls merged
+/// and a join: everything the planner's counts depend on. Returns the outputs.
+fn counted_graph() -> Vec<Delayed<u64>> {
+    let data = delayed(3u64);
+    let shared = data.map(|v| v + 1);
+    let twice = crate::__private::task(
+        &crate::__private::test_spec("twice", "tests::twice", 2),
+        None,
+        (
+            crate::Arg::Node(shared.clone()),
+            crate::Arg::Node(shared.clone()),
+        ),
+        |args, inputs| Ok(args.0.owned(inputs)? * args.1.owned(inputs)?),
+        crate::node::no_codec,
+    );
+    let pure = |input: &Delayed<u64>| {
+        crate::__private::task(
+            &crate::__private::test_spec("pure", "tests::pure", 0),
+            Some(0x5eed),
+            (
+                crate::Arg::Node(input.clone()),
+                crate::Arg::Node(data.clone()),
+            ),
+            |args, inputs| Ok(args.0.owned(inputs)? + args.1.owned(inputs)?),
+            crate::node::no_codec,
+        )
+    };
+    let (p, q) = (pure(&twice), pure(&twice));
+    let leaves: Vec<Delayed<u64>> = (0..5u64).map(|i| shared.map(move |v| v + i)).collect();
+    let joined = crate::__private::task(
+        &crate::__private::test_spec("joined", "tests::joined", 0),
+        None,
+        (
+            crate::IntoArg::<Vec<u64>>::into_arg(leaves),
+            crate::Arg::Node(p),
+            crate::Arg::Node(q),
+        ),
+        |args, inputs| {
+            Ok(args.0.owned(inputs)?.iter().sum::<u64>()
+                + args.1.owned(inputs)?
+                + args.2.owned(inputs)?)
+        },
+        crate::node::no_codec,
+    );
+    vec![joined, shared.map(|v| v * 10), data.map(|v| *v)]
+}
+
+#[test]
+fn a_kept_graph_resumes_with_the_run_state_the_planner_sets() {
+    let outputs = counted_graph();
+    let nodes = || outputs.iter().map(|d| d.node());
+    let mut planned = super::Plan::build(|list| list.extend(nodes()));
+    let fresh = run_state_of(&mut planned);
+    let (roots, order) = (
+        planned.graph.roots.clone(),
+        planned
+            .graph
+            .nodes
+            .iter()
+            .map(|n| super::visited::number(*n))
+            .collect::<Vec<_>>(),
+    );
+    let (mut buffers, kept) = planned
+        .into_spare()
+        .expect("small plans are kept")
+        .into_parts();
+    let kept = kept.expect("a plan of non-pure outputs keeps its graph");
+    buffers.scratch.output_nodes.extend(nodes());
+    let Some(mut resumed) = kept.resume(&mut buffers, false) else {
+        panic!("the same outputs resume the kept graph");
+    };
+    assert_eq!(run_state_of(&mut resumed), fresh);
+    assert_eq!(resumed.graph.roots, roots);
+    let resumed_order: Vec<_> = resumed
+        .graph
+        .nodes
+        .iter()
+        .map(|n| super::visited::number(*n))
+        .collect();
+    assert_eq!(resumed_order, order);
+    assert_eq!(
+        resumed
+            .run
+            .unfinished
+            .load(std::sync::atomic::Ordering::Relaxed),
+        resumed.graph.task_count
+    );
+}
+
+/// Whether a plan of `first`, kept, resumes for `then`.
+fn resumes_for(first: &[&dyn crate::node::NodeDyn], then: &[&dyn crate::node::NodeDyn]) -> bool {
+    let planned = super::Plan::build(|list| list.extend(first.iter().copied()));
+    let (mut buffers, kept) = planned
+        .into_spare()
+        .expect("small plans are kept")
+        .into_parts();
+    let Some(kept) = kept else { return false };
+    buffers.scratch.output_nodes.extend(then.iter().copied());
+    kept.resume(&mut buffers, false).is_some()
+}
+
+#[test]
+fn a_kept_graph_serves_only_the_very_outputs_it_was_planned_for() {
+    let outputs = counted_graph();
+    let (a, b) = (outputs[0].node(), outputs[1].node());
+    assert!(resumes_for(&[a, b], &[a, b]));
+    assert!(
+        !resumes_for(&[a, b], &[b, a]),
+        "order matters: outputs are positional"
+    );
+    assert!(!resumes_for(&[a, b], &[a]));
+    assert!(!resumes_for(&[a], &[a, b]));
+    // A graph built after the first was dropped may reuse its addresses (the allocator
+    // hands the freed block out again), never its build numbers.
+    let mut same_address = 0;
+    for i in 0..20u64 {
+        let first = delayed(i);
+        let planned = super::Plan::build(|list| list.push(first.node()));
+        let (mut buffers, kept) = planned.into_spare().expect("kept").into_parts();
+        let at = super::visited::number(first.node());
+        drop(first);
+        let second = delayed(i);
+        same_address += usize::from(super::visited::number(second.node()) == at);
+        buffers.scratch.output_nodes.push(second.node());
+        assert!(kept.expect("kept").resume(&mut buffers, false).is_none());
+    }
+    assert!(same_address > 0, "the check above met a reused address");
+    // A persisted copy stands for the original under its key, but is another node.
+    let persisted = crate::persist(&[outputs[1].clone()])
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(persisted.key(), outputs[1].key());
+    let built = |d: &Delayed<u64>| d.node().header().built;
+    assert_ne!(
+        built(&persisted),
+        built(&outputs[1]),
+        "a build number names one node"
+    );
+    assert!(!resumes_for(&[outputs[1].node()], &[persisted.node()]));
+    assert!(resumes_for(&[persisted.node()], &[persisted.node()]));
+}
+
+#[test]
+fn plans_of_pure_outputs_or_for_drawing_keep_no_graph() {
+    let pure = crate::__private::task(
+        &crate::__private::test_spec("pure", "tests::pure_out", 0),
+        Some(7),
+        (crate::Arg::Node(delayed(2u64)),),
+        |args, inputs| Ok(args.0.owned(inputs)? + 1),
+        crate::node::no_codec,
+    );
+    let plain = delayed(2u64).map(|v| v + 1);
+    assert!(!resumes_for(&[pure.node()], &[pure.node()]));
+    assert!(!resumes_for(
+        &[plain.node(), pure.node()],
+        &[plain.node(), pure.node()]
+    ));
+    let drawn = super::Plan::build_for_drawing(|list| list.push(plain.node()));
+    let (_, kept) = drawn.into_spare().expect("kept").into_parts();
+    assert!(
+        kept.is_none(),
+        "a drawing's plan keeps parameter positions: not for running"
+    );
+    // A kept graph is not resumed for drawing either.
+    let planned = super::Plan::build(|list| list.push(plain.node()));
+    let (mut buffers, kept) = planned.into_spare().expect("kept").into_parts();
+    buffers.scratch.output_nodes.push(plain.node());
+    assert!(kept.expect("kept").resume(&mut buffers, true).is_none());
+}
+
+#[test]
+fn computing_the_same_outputs_again_gives_the_same_values() {
+    // Through `compute`, whichever plan another test leaves behind: each config runs the
+    // graph three times, the second and third usually from the kept graph.
+    for config in configs() {
+        let outputs = counted_graph();
+        let first = compute_with(&outputs, &config).unwrap();
+        assert_eq!(
+            first,
+            vec![(0..5).map(|i| 4 + i).sum::<u64>() + 2 * (16 + 3), 40, 3]
+        );
+        for _ in 0..2 {
+            assert_eq!(compute_with(&outputs, &config).unwrap(), first);
+        }
+    }
+}
+
+#[cfg(feature = "cluster")]
+#[test]
+fn a_plan_cut_down_to_one_process_keeps_no_graph() {
+    let out = delayed(2u64).map(|v| v + 1).map(|v| v * 2);
+    let mut planned = super::Plan::build(|list| list.push(out.node()));
+    let n = planned.graph.len();
+    planned.restrict_to_process(&vec![true; n], &vec![false; n], &vec![false; n]);
+    let (_, kept) = planned.into_spare().expect("kept").into_parts();
+    assert!(
+        kept.is_none(),
+        "one process's share is not the outputs' whole graph"
+    );
+}

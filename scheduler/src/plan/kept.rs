@@ -1,0 +1,158 @@
+//! Running a planned graph again: a second `compute` of the same outputs skips the
+//! planner.
+//!
+//! Nodes are immutable once built (their inputs, kind and retries never change), so the
+//! graph planned for a set of outputs is the same for as long as those outputs live. A
+//! finished plan whose outputs are all non-pure nodes hands its graph back whole with its
+//! buffers (see `buffers`); the next plan, if its outputs are the same node objects,
+//! takes it and only resets the run state from it (pending and reader counts, value
+//! nodes' slots): one streaming pass instead of a walk of the graph. Taskflow runs a
+//! built flow again the same way.
+//!
+//! The outputs are recognised by address and build number together. Build numbers are
+//! never reused and every non-pure node object gets its own (a persisted copy too), so
+//! an output at the same address with the same build number is the very object that was
+//! planned; being alive (the caller borrows it), it keeps every node below it alive,
+//! which makes the kept node pointers valid again. Pure nodes carry no build number and
+//! are never recognised: a plan with a pure output is not kept.
+
+use std::ptr::NonNull;
+
+use super::buffers::PlanBuffers;
+use super::graph::PlanGraph;
+use super::run_state::{RunNode, RunState};
+use super::slot::ResultSlot;
+use super::Plan;
+use crate::node::{NodeBody, NodeDyn};
+use crate::sync::add_exclusive;
+
+/// The node array of a kept graph, and the outputs it was planned for. The graph's other
+/// arrays stay in the kept buffers.
+pub(crate) struct KeptGraph {
+    /// (address, build number) of each output, in request order.
+    outputs: Vec<(usize, u64)>,
+    /// The plan's nodes, in plan order. Possibly dangling: read only once
+    /// [`planned_for`](Self::planned_for) has found the outputs alive.
+    nodes: Vec<NodePtr>,
+}
+
+/// A node pointer kept between computations; see [`KeptGraph::nodes`].
+struct NodePtr(NonNull<dyn NodeDyn>);
+
+// SAFETY: a `NodePtr` is never dereferenced through this impl: it only carries the
+// address to the next plan, which dereferences it as the `&dyn NodeDyn` it was (nodes
+// are `Send + Sync`) after checking that the node is alive.
+unsafe impl Send for NodePtr {}
+
+/// Where a node lives, to recognise it.
+fn address(node: &dyn NodeDyn) -> usize {
+    node as *const dyn NodeDyn as *const () as usize
+}
+
+impl KeptGraph {
+    /// Keeps `graph`'s nodes if it can run again: planned for running (not drawing), whole
+    /// (not one process's share of a cluster's) and every output recognisable. `None`
+    /// leaves `graph` as it is.
+    pub(super) fn keep(graph: &mut PlanGraph<'_>) -> Option<KeptGraph> {
+        if cfg!(loom) || graph.keep_positions || graph.restricted {
+            return None;
+        }
+        let outputs = graph
+            .outputs
+            .iter()
+            .map(|&o| {
+                let node = graph.nodes[o as usize];
+                let built = node.header().built;
+                (built != 0).then(|| (address(node), built))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        // In place: a pointer and a reference to a node have one layout.
+        let nodes = std::mem::take(&mut graph.nodes)
+            .into_iter()
+            .map(|node| NodePtr(NonNull::from(node)))
+            .collect();
+        Some(KeptGraph { outputs, nodes })
+    }
+
+    /// Whether `outputs` are the very nodes this graph was planned for, in this order.
+    fn planned_for(&self, outputs: &[&dyn NodeDyn]) -> bool {
+        self.outputs.len() == outputs.len()
+            && self
+                .outputs
+                .iter()
+                .zip(outputs)
+                .all(|(&(at, built), node)| address(*node) == at && node.header().built == built)
+    }
+
+    /// The plan of `buffers.scratch.output_nodes` from this kept graph (whose arrays
+    /// `buffers.graph` holds) if it was planned for them, with a fresh run state; the
+    /// buffers are then taken. Otherwise empties `buffers.graph` for the planner.
+    pub(super) fn resume<'g>(
+        self,
+        buffers: &mut PlanBuffers<'g>,
+        keep_positions: bool,
+    ) -> Option<Plan<'g>> {
+        if keep_positions || !self.planned_for(&buffers.scratch.output_nodes) {
+            let spare = std::mem::take(&mut buffers.graph).into_spare();
+            buffers.graph = PlanGraph {
+                nodes: super::buffers::forget_lifetime(self.nodes),
+                ..spare
+            };
+            return None;
+        }
+        let PlanBuffers {
+            mut graph,
+            run_nodes: mut run,
+            mut slots,
+            scratch,
+        } = std::mem::take(buffers);
+        graph.nodes = self
+            .nodes
+            .into_iter()
+            // SAFETY: the outputs are the nodes this graph was planned for, alive and
+            // borrowed for 'g by the caller; each holds its inputs alive, and every node
+            // of the plan is reachable from an output, so every pointer is valid for 'g.
+            .map(|node| unsafe { &*node.0.as_ptr() })
+            .collect();
+        reset_counts(&graph, &mut run, &mut slots);
+        let tasks = graph.task_count;
+        Some(Plan {
+            graph,
+            run: RunState::new(run, slots, tasks),
+            scratch,
+            all_taken: false,
+        })
+    }
+}
+
+/// Sets the counters the planner would have set for `graph` (pending task inputs,
+/// readers per node) and puts value nodes' values in their slots, which the last run
+/// left empty.
+fn reset_counts(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>, slots: &mut Vec<ResultSlot>) {
+    let n = graph.len();
+    run.clear();
+    run.reserve(n);
+    if slots.len() < n {
+        slots.resize_with(n, ResultSlot::empty);
+    }
+    for (t, slot) in slots[..n].iter_mut().enumerate() {
+        let deps = graph.deps_of(t as u32);
+        if graph.is_task[t] {
+            let pending = deps.iter().filter(|&&d| graph.is_task[d as usize]).count();
+            run.push(RunNode::task(pending as u32));
+        } else {
+            run.push(RunNode::value());
+            match graph.nodes[t].body() {
+                NodeBody::Value(shared) => *slot = ResultSlot::shared(shared.clone()),
+                NodeBody::Task => unreachable!("a plan's value node has a value"),
+            }
+        }
+        // Inputs come before their readers in plan order: already pushed.
+        for &d in deps {
+            add_exclusive(&mut run[d as usize].readers, 1);
+        }
+    }
+    for &o in &graph.outputs {
+        add_exclusive(&mut run[o as usize].readers, 1);
+    }
+}
