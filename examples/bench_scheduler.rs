@@ -341,21 +341,23 @@ fn thread_counts() -> impl Iterator<Item = usize> {
 /// cost falls as threads are added.
 fn scaling(n: usize, runs: usize) {
     println!("1M-style fan-out + join with u64 payloads, N = {n}, median of {runs} runs (ns per task; build + run + drop)");
-    println!("| threads | build | run | drop | one-shot | run / run on 1 thread |");
-    println!("|---|---|---|---|---|---|");
+    println!("| threads | build | run | run again | drop | one-shot | run / run on 1 thread | run again / on 1 thread |");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut first = None;
     for threads in thread_counts() {
         let config = Config::default().scheduler(Scheduler::Threads(threads));
         let _ = dask::compute_with(&Shape::FanOut.build::<u64>(n), &config);
         let row = measure::<u64>(Shape::FanOut, n, runs, &config);
-        let base = *first.get_or_insert(row.run);
+        let (base, base_again) = *first.get_or_insert((row.run, row.rerun));
         println!(
-            "| {threads} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |",
+            "| {threads} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} |",
             row.build,
             row.run,
+            row.rerun,
             row.drop,
             row.build + row.run + row.drop,
-            row.run / base
+            row.run / base,
+            row.rerun / base_again
         );
     }
 }

@@ -47,8 +47,8 @@ pub struct NodeHeader {
     pub(crate) content_addressed: ContentAddressed,
     /// Extra attempts after a failure or panic.
     pub(crate) retries: u32,
-    /// The build number of a non-pure node (1, 2, ... in the order this process builds
-    /// them), 0 for pure and internal ones; never shared by two node objects. The planner visits a node's inputs oldest
+    /// The build number of a non-pure node (1, 2, ... in the order a thread builds them;
+    /// see `key::next_build_number`), 0 for pure and internal ones; never shared by two node objects. The planner visits a node's inputs oldest
     /// first: graphs are built in loops, so that walks memory in the order the allocator
     /// handed it out instead of jumping between rows (the wavefront planned 2.7-3.6x
     /// faster), and it stays deterministic, as the sequential scheduler's order must be.
