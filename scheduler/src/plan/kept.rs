@@ -127,7 +127,9 @@ impl KeptGraph {
 
 /// Sets the counters the planner would have set for `graph` (pending task inputs,
 /// readers per node) and puts value nodes' values in their slots, which the last run
-/// left empty.
+/// left empty. One pass in plan order: a task's readers are its successors (every reader
+/// is a task, and the successor lists hold one entry per edge), so only a value node's
+/// readers are counted edge by edge.
 fn reset_counts(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>, slots: &mut Vec<ResultSlot>) {
     let n = graph.len();
     run.clear();
@@ -135,22 +137,28 @@ fn reset_counts(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>, slots: &mut Vec<R
     if slots.len() < n {
         slots.resize_with(n, ResultSlot::empty);
     }
+    let is_task = &graph.is_task[..n];
     for (t, slot) in slots[..n].iter_mut().enumerate() {
-        let deps = graph.deps_of(t as u32);
-        if graph.is_task[t] {
-            let pending = deps.iter().filter(|&&d| graph.is_task[d as usize]).count();
-            run.push(RunNode::task(pending as u32));
-        } else {
+        if !is_task[t] {
             run.push(RunNode::value());
             match graph.nodes[t].body() {
                 NodeBody::Value(shared) => *slot = ResultSlot::shared(shared.clone()),
                 NodeBody::Task => unreachable!("a plan's value node has a value"),
             }
+            continue;
         }
-        // Inputs come before their readers in plan order: already pushed.
-        for &d in deps {
-            add_exclusive(&mut run[d as usize].readers, 1);
+        let mut pending = 0;
+        for &d in graph.deps_of(t as u32) {
+            if is_task[d as usize] {
+                pending += 1;
+            } else {
+                // Inputs come before their readers in plan order: already pushed.
+                add_exclusive(&mut run[d as usize].readers, 1);
+            }
         }
+        let mut node = RunNode::task(pending);
+        add_exclusive(&mut node.readers, graph.succs_of(t as u32).len() as u32);
+        run.push(node);
     }
     for &o in &graph.outputs {
         add_exclusive(&mut run[o as usize].readers, 1);
