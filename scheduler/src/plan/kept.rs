@@ -37,6 +37,7 @@ pub(crate) struct KeptGraph {
 }
 
 /// A node pointer kept between computations; see [`KeptGraph::nodes`].
+#[repr(transparent)]
 struct NodePtr(NonNull<dyn NodeDyn>);
 
 // SAFETY: a `NodePtr` is never dereferenced through this impl: it only carries the
@@ -66,11 +67,7 @@ impl KeptGraph {
                 (built != 0).then(|| (address(node), built))
             })
             .collect::<Option<Vec<_>>>()?;
-        // In place: a pointer and a reference to a node have one layout.
-        let nodes = std::mem::take(&mut graph.nodes)
-            .into_iter()
-            .map(|node| NodePtr(NonNull::from(node)))
-            .collect();
+        let nodes = to_pointers(std::mem::take(&mut graph.nodes));
         Some(KeptGraph { outputs, nodes })
     }
 
@@ -106,14 +103,10 @@ impl KeptGraph {
             mut slots,
             scratch,
         } = std::mem::take(buffers);
-        graph.nodes = self
-            .nodes
-            .into_iter()
-            // SAFETY: the outputs are the nodes this graph was planned for, alive and
-            // borrowed for 'g by the caller; each holds its inputs alive, and every node
-            // of the plan is reachable from an output, so every pointer is valid for 'g.
-            .map(|node| unsafe { &*node.0.as_ptr() })
-            .collect();
+        // SAFETY: the outputs are the nodes this graph was planned for, alive and
+        // borrowed for 'g by the caller; each holds its inputs alive, and every node of
+        // the plan is reachable from an output, so every pointer is valid for 'g.
+        graph.nodes = unsafe { to_references(self.nodes) };
         reset_counts(&graph, &mut run, &mut slots);
         let tasks = graph.task_count;
         Some(Plan {
@@ -122,6 +115,39 @@ impl KeptGraph {
             scratch,
             all_taken: false,
         })
+    }
+}
+
+/// `nodes` as pointers, without a pass over a million of them.
+fn to_pointers(nodes: Vec<&dyn NodeDyn>) -> Vec<NodePtr> {
+    let mut nodes = std::mem::ManuallyDrop::new(nodes);
+    // SAFETY: `NodePtr` is `repr(transparent)` over `NonNull<dyn NodeDyn>`, which has the
+    // layout of `&dyn NodeDyn` (a non-null pointer and the same vtable); the allocation
+    // changes hands whole, with its length and capacity, so it is freed with the layout
+    // it was allocated with; neither element type has drop glue.
+    unsafe {
+        Vec::from_raw_parts(
+            nodes.as_mut_ptr().cast::<NodePtr>(),
+            nodes.len(),
+            nodes.capacity(),
+        )
+    }
+}
+
+/// [`to_pointers`] undone.
+///
+/// # Safety
+/// Every pointer must point to a node that stays alive for `'g`.
+unsafe fn to_references<'g>(nodes: Vec<NodePtr>) -> Vec<&'g dyn NodeDyn> {
+    let mut nodes = std::mem::ManuallyDrop::new(nodes);
+    // SAFETY: the layouts agree (see `to_pointers`), and the pointers are valid for 'g
+    // (the caller's obligation), non-null and aligned, as references must be.
+    unsafe {
+        Vec::from_raw_parts(
+            nodes.as_mut_ptr().cast::<&'g dyn NodeDyn>(),
+            nodes.len(),
+            nodes.capacity(),
+        )
     }
 }
 
