@@ -4,8 +4,10 @@
 //! 32-byte result slot, the graph's arrays, the planner's stack and table). Allocations
 //! that large come straight from the kernel, and on the virtual machines we measured on,
 //! faulting fresh pages in costs as much as running the tasks. So a finished plan hands
-//! its (emptied) vectors back, and the next plan starts from them, as long as they are
-//! not too big to keep.
+//! its vectors back, and the next plan starts from them, as long as they are not too big
+//! to keep. The graph's vectors come back whole when the same outputs may be computed
+//! again (see `kept`); the next plan empties them unless it is of those outputs. Either
+//! way no more is kept than the vectors' capacity.
 
 use parking_lot::Mutex;
 
