@@ -1,7 +1,9 @@
-//! Computing the same outputs again: the second `compute` reuses the first one's plan
-//! (see `plan/kept.rs`) and must behave exactly like a fresh one: every task runs again,
-//! value nodes are read again, a failed or cancelled run leaves nothing behind, and a new
-//! graph that reuses a dropped graph's memory is planned afresh.
+//! Computing the same outputs again: the second `compute` may reuse the first one's plan
+//! (see `plan/kept.rs`; tests running at once share the one kept plan, so here it is
+//! reused most of the time, and `plan/tests.rs` checks the reuse itself), and must
+//! behave exactly like a fresh one: every task runs again, value nodes are read again, a
+//! failed or cancelled run leaves nothing behind, and a new graph that reuses a dropped
+//! graph's memory is planned afresh.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -197,9 +197,9 @@ outputs_for_tuples! {
 /// dropped as soon as their last reader finishes.
 ///
 /// Computing the same outputs again runs every task again (results are not cached, as in
-/// Dask); only the plan is reused, as long as every output is a non-pure node: graphs
-/// never change once built, so a second `compute` skips planning and costs about what
-/// running the tasks costs.
+/// Dask). The plan may be reused: the process keeps the graph of its last computation
+/// (up to 192 MB) when every output is a non-pure node, and a `compute` of those very
+/// outputs, next, skips planning and costs about what running the tasks costs.
 ///
 /// ```
 /// use dask::Delayed;

@@ -4,9 +4,9 @@
 //! (keyed by their function's path and source fingerprint) over their arguments, which
 //! is the same on every platform and in every process; the key prints the low 64 of
 //! them, while merging equal calls and the on-disk cache compare all 128. Other calls
-//! take the next build number (from a process-wide counter, in blocks per thread), mixed
-//! so that keys look like Dask's and still come out the same in every run that builds
-//! the graph in the same order.
+//! take the next number of a process-wide build counter, mixed so that keys look like
+//! Dask's and still come out the same in every run that builds the graph in the same
+//! order.
 //!
 //! Why BLAKE3 and not a faster non-cryptographic hash: equal pure keys are merged and a
 //! cache directory returns whatever an equal key stored, so a collision is a silent
@@ -31,34 +31,11 @@ pub(crate) fn next_build_id() -> u64 {
 
 /// The next build number: 1 for the first node this process builds, counting up. The
 /// planner visits a node's inputs in this order (see `NodeHeader::built`).
-///
-/// Each thread takes numbers from the process-wide counter in blocks and hands them out
-/// one by one: a locked add per node was a tenth of building a chain link. A program
-/// building on one thread numbers its nodes 1, 2, 3, ... as before; threads building at
-/// once number theirs in blocks (unique all the same, which is what keys and kept plans
-/// need).
 pub(crate) fn next_build_number() -> u64 {
-    NEXT_NUMBERS.with(|next| {
-        let (number, end) = next.get();
-        if number < end {
-            next.set((number + 1, end));
-            return number;
-        }
-        // Relaxed: only uniqueness matters; a single building thread sees its own order.
-        let start = BUILD_COUNTER
-            .fetch_add(NUMBER_BLOCK, Ordering::Relaxed)
-            .wrapping_add(1);
-        next.set((start + 1, start + NUMBER_BLOCK));
-        start
-    })
-}
-
-/// Build numbers a thread takes from the counter at once.
-const NUMBER_BLOCK: u64 = 1024;
-
-thread_local! {
-    /// The next build number of this thread's block, and the end of the block.
-    static NEXT_NUMBERS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+    // Relaxed: only uniqueness matters; a single building thread sees its own order.
+    BUILD_COUNTER
+        .fetch_add(1, Ordering::Relaxed)
+        .wrapping_add(1)
 }
 
 /// The id, in keys, of the node with build number `number`.
@@ -248,29 +225,6 @@ impl Hasher for StableHasher {
 mod tests {
     use super::*;
     use std::hash::Hash;
-
-    #[test]
-    fn build_numbers_count_up_on_each_thread_and_are_never_shared() {
-        let per_thread = 3 * NUMBER_BLOCK as usize + 5;
-        let numbers: Vec<Vec<u64>> = std::thread::scope(|s| {
-            let threads: Vec<_> = (0..4)
-                .map(|_| s.spawn(|| (0..per_thread).map(|_| next_build_number()).collect()))
-                .collect();
-            threads.into_iter().map(|t| t.join().unwrap()).collect()
-        });
-        let mut all: Vec<u64> = numbers.concat();
-        for mine in &numbers {
-            assert!(mine.windows(2).all(|w| w[0] < w[1]), "in build order");
-            // Within a block, consecutive: a one-thread program numbers 1, 2, 3, ...
-            assert!(mine[..NUMBER_BLOCK as usize - 1]
-                .windows(2)
-                .all(|w| w[1] == w[0] + 1));
-        }
-        all.sort_unstable();
-        all.dedup();
-        assert_eq!(all.len(), 4 * per_thread, "no number given twice");
-        assert!(!all.contains(&0), "0 is for nodes without a number");
-    }
 
     fn hash_of(v: impl Hash) -> u128 {
         let mut h = StableHasher::new();

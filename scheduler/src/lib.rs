@@ -35,9 +35,9 @@
 //!    once planned) and its run state
 //!    (`plan/run_state.rs`: each task's count of unfinished inputs, each result's count
 //!    of readers, the computation's halt, failures and observers, and the result slots,
-//!    kept empty from plan to plan so that planning does not write them). A second
-//!    `compute` of the same outputs skips the walk: nodes never change, so the graph
-//!    planned for them the first time is kept and only its run state is set again
+//!    kept empty from plan to plan so that planning does not write them). A `compute`
+//!    of the outputs the last one had skips the walk: a node's inputs never change, so
+//!    the graph planned for them is kept and only its run state is set again
 //!    (`plan/kept.rs`).
 //! 2. **Pick a backend** (`backend.rs`): one `Backend` trait with three implementations,
 //!    `Sequential` (`Scheduler::Sync`), the work-stealing pool (`exec/`,

@@ -47,12 +47,14 @@ pub struct NodeHeader {
     pub(crate) content_addressed: ContentAddressed,
     /// Extra attempts after a failure or panic.
     pub(crate) retries: u32,
-    /// The build number of a non-pure node (1, 2, ... in the order a thread builds them;
-    /// see `key::next_build_number`), 0 for pure and internal ones; never shared by two node objects. The planner visits a node's inputs oldest
-    /// first: graphs are built in loops, so that walks memory in the order the allocator
-    /// handed it out instead of jumping between rows (the wavefront planned 2.7-3.6x
-    /// faster), and it stays deterministic, as the sequential scheduler's order must be.
-    /// A dropped graph frees a node's inputs newest first by it (see `newest_on_top`).
+    /// The build number of a non-pure node (1, 2, ... in the order this process builds
+    /// them), 0 for pure and internal ones; never shared by two node objects (a kept plan
+    /// recognises its outputs by it, see `plan::kept`). The planner visits a node's
+    /// inputs oldest first: graphs are built in loops, so that walks memory in the order
+    /// the allocator handed it out instead of jumping between rows (the wavefront planned
+    /// 2.7-3.6x faster), and it stays deterministic, as the sequential scheduler's order
+    /// must be. A dropped graph frees a node's inputs newest first by it (see
+    /// `newest_on_top`).
     pub(crate) built: u64,
     key: OnceLock<String>,
 }
@@ -99,6 +101,8 @@ impl NodeHeader {
     /// A header for a node that stands for an existing one (same key and names). It
     /// takes a build number of its own when the original has one: a build number names
     /// one node object (a kept plan recognises its outputs by it, see `plan::kept`).
+    /// Like any user call that builds a node, `persist` thus moves the keys of non-pure
+    /// nodes built after it, the same way in every run.
     pub(crate) fn same_as(other: &NodeHeader) -> Self {
         NodeHeader {
             name: other.name,

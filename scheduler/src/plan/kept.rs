@@ -1,8 +1,9 @@
 //! Running a planned graph again: a second `compute` of the same outputs skips the
 //! planner.
 //!
-//! Nodes are immutable once built (their inputs, kind and retries never change), so the
-//! graph planned for a set of outputs is the same for as long as those outputs live. A
+//! A node's inputs, kind and retries never change once it is built (only its key may,
+//! by `with_key`), so the graph planned for a set of outputs is the same for as long as
+//! those outputs live. A
 //! finished plan whose outputs are all non-pure nodes hands its graph back whole with its
 //! buffers (see `buffers`); the next plan, if its outputs are the same node objects,
 //! takes it and only resets the run state from it (pending and reader counts, value
@@ -55,7 +56,8 @@ impl KeptGraph {
     /// (not one process's share of a cluster's) and every output recognisable. `None`
     /// leaves `graph` as it is.
     pub(super) fn keep(graph: &mut PlanGraph<'_>) -> Option<KeptGraph> {
-        if cfg!(loom) || graph.keep_positions || graph.restricted {
+        // A plan of no outputs is not worth keeping (and an emptied plan has none).
+        if cfg!(loom) || graph.keep_positions || graph.restricted || graph.outputs.is_empty() {
             return None;
         }
         let outputs = graph
@@ -107,6 +109,14 @@ impl KeptGraph {
         // borrowed for 'g by the caller; each holds its inputs alive, and every node of
         // the plan is reachable from an output, so every pointer is valid for 'g.
         graph.nodes = unsafe { to_references(self.nodes) };
+        // The outputs from the caller's own borrows: an output whose handle was the only
+        // one may have been renamed through `&mut` (`with_key`) since its pointer was
+        // kept, and a pointer from before such a write must not be used to read it.
+        // Every other node has a reader holding it, so no `&mut` can have reached it.
+        let output_nodes = &scratch.output_nodes;
+        for (&o, &node) in graph.outputs.iter().zip(output_nodes) {
+            graph.nodes[o as usize] = node;
+        }
         reset_counts(&graph, &mut run, &mut slots);
         let tasks = graph.task_count;
         Some(Plan {

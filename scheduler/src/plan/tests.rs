@@ -373,7 +373,9 @@ fn counted_graph() -> Vec<Delayed<u64>> {
         },
         crate::node::no_codec,
     );
-    vec![joined, shared.map(|v| v * 10), data.map(|v| *v)]
+    // A value node and a repeated output among the outputs: each is one more reader.
+    let tenfold = shared.map(|v| v * 10);
+    vec![joined.clone(), tenfold, data.map(|v| *v), data, joined]
 }
 
 #[test]
@@ -507,10 +509,8 @@ fn computing_the_same_outputs_again_gives_the_same_values() {
     for config in configs() {
         let outputs = counted_graph();
         let first = compute_with(&outputs, &config).unwrap();
-        assert_eq!(
-            first,
-            vec![(0..5).map(|i| 4 + i).sum::<u64>() + 2 * (16 + 3), 40, 3]
-        );
+        let joined = (0..5).map(|i| 4 + i).sum::<u64>() + 2 * (16 + 3);
+        assert_eq!(first, vec![joined, 40, 3, 3, joined]);
         for _ in 0..2 {
             assert_eq!(compute_with(&outputs, &config).unwrap(), first);
         }
@@ -529,4 +529,22 @@ fn a_plan_cut_down_to_one_process_keeps_no_graph() {
         kept.is_none(),
         "one process's share is not the outputs' whole graph"
     );
+}
+
+#[test]
+fn an_output_renamed_since_its_plan_was_kept_is_read_through_the_callers_handle() {
+    let mut out = delayed(2u64).map(|v| v + 1);
+    let planned = super::Plan::build(|list| list.push(out.node()));
+    let (mut buffers, kept) = planned.into_spare().expect("kept").into_parts();
+    // Its key was read, and this handle is the only one: `with_key` renames it in place,
+    // through `&mut`.
+    let _ = out.key().to_string();
+    out = out.with_key("renamed");
+    buffers.scratch.output_nodes.push(out.node());
+    let Some(resumed) = kept.expect("kept").resume(&mut buffers, false) else {
+        panic!("the same output resumes the kept graph");
+    };
+    let o = resumed.graph.outputs[0];
+    assert_eq!(resumed.graph.node(o).header().key(), "renamed");
+    assert_eq!(resumed.graph.len(), 2);
 }
