@@ -148,6 +148,8 @@ impl<'g> Plan<'g> {
     ) -> Self {
         list_outputs(&mut buffers.scratch.output_nodes);
         if let Some(plan) = kept.and_then(|kept| kept.resume(&mut buffers, keep_positions)) {
+            #[cfg(all(test, not(loom)))]
+            tests::RESUMED_HERE.with(|n| n.set(n.get() + 1));
             return plan;
         }
         let PlanBuffers {

@@ -548,3 +548,62 @@ fn an_output_renamed_since_its_plan_was_kept_is_read_through_the_callers_handle(
     assert_eq!(resumed.graph.node(o).header().key(), "renamed");
     assert_eq!(resumed.graph.len(), 2);
 }
+
+thread_local! {
+    /// Plans this thread resumed from a kept graph (see `Plan::build_from`).
+    pub(super) static RESUMED_HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Plans this thread has resumed so far.
+fn resumed_here() -> usize {
+    RESUMED_HERE.with(|n| n.get())
+}
+
+/// Runs `round` until it returns true (its computation of interest resumed the plan the
+/// one before it kept; other tests' computations take the one kept plan now and then),
+/// at most 50 times.
+fn until_resumed(mut round: impl FnMut() -> bool) {
+    assert!(
+        (0..50).any(|_| round()),
+        "no round resumed its kept plan in 50 tries"
+    );
+}
+
+#[test]
+fn a_plan_resumed_after_a_failed_or_cancelled_run_runs_in_full() {
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    use std::sync::Arc;
+    for config in configs() {
+        let fail = Arc::new(AtomicBool::new(false));
+        let runs = Arc::new(AtomicU32::new(0));
+        let data = delayed(vec![1u64, 2, 3]);
+        let flaky = {
+            let (fail, runs) = (fail.clone(), runs.clone());
+            data.map(move |v| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                assert!(!fail.load(Ordering::SeqCst), "told to fail");
+                v.iter().sum::<u64>()
+            })
+        };
+        let out = flaky.map2(&data, |s, v| s * v.len() as u64);
+        let outputs = [out, data.map(|v| v[0])];
+        until_resumed(|| {
+            fail.store(true, Ordering::SeqCst);
+            assert!(compute_with(&outputs, &config).is_err());
+            fail.store(false, Ordering::SeqCst);
+            let (before, resumed) = (runs.load(Ordering::SeqCst), resumed_here());
+            assert_eq!(compute_with(&outputs, &config).unwrap(), vec![18, 1]);
+            assert_eq!(runs.load(Ordering::SeqCst), before + 1);
+            resumed_here() > resumed
+        });
+        until_resumed(|| {
+            let cancel = crate::CancelToken::new();
+            cancel.cancel();
+            let cancelled = compute_with(&outputs, &config.clone().cancel_token(cancel));
+            assert!(matches!(cancelled, Err(crate::Error::Cancelled)));
+            let resumed = resumed_here();
+            assert_eq!(compute_with(&outputs, &config).unwrap(), vec![18, 1]);
+            resumed_here() > resumed
+        });
+    }
+}
