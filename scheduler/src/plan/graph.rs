@@ -29,8 +29,9 @@ pub(crate) struct PlanGraph<'g> {
     pub(super) task_count: usize,
     pub(super) keep_positions: bool,
     /// Cut down to one process's share of a cluster computation (see
-    /// `Plan::restrict_to_process`): not the whole graph of its outputs, so it is never
-    /// kept to run again.
+    /// `Plan::restrict_to_process`): value nodes read only elsewhere keep their values to
+    /// the end, and the graph, not the whole graph of its outputs, is never kept to run
+    /// again.
     pub(super) restricted: bool,
 }
 

@@ -23,6 +23,7 @@ use super::buffers::PlanBuffers;
 use super::graph::PlanGraph;
 use super::run_state::{RunNode, RunState};
 use super::slot::ResultSlot;
+use super::visited::number;
 use super::Plan;
 use crate::node::{NodeBody, NodeDyn};
 use crate::sync::add_exclusive;
@@ -30,8 +31,9 @@ use crate::sync::add_exclusive;
 /// The node array of a kept graph, and the outputs it was planned for. The graph's other
 /// arrays stay in the kept buffers.
 pub(crate) struct KeptGraph {
-    /// (address, build number) of each output, in request order.
-    outputs: Vec<(usize, u64)>,
+    /// (address number, see `visited::number`; build number) of each output, in
+    /// request order.
+    outputs: Vec<(u64, u64)>,
     /// The plan's nodes, in plan order. Possibly dangling: read only once
     /// [`planned_for`](Self::planned_for) has found the outputs alive.
     nodes: Vec<NodePtr>,
@@ -45,11 +47,6 @@ struct NodePtr(NonNull<dyn NodeDyn>);
 // address to the next plan, which dereferences it as the `&dyn NodeDyn` it was (nodes
 // are `Send + Sync`) after checking that the node is alive.
 unsafe impl Send for NodePtr {}
-
-/// Where a node lives, to recognise it.
-fn address(node: &dyn NodeDyn) -> usize {
-    node as *const dyn NodeDyn as *const () as usize
-}
 
 impl KeptGraph {
     /// Keeps `graph`'s nodes if it can run again: planned for running (not drawing), whole
@@ -66,7 +63,7 @@ impl KeptGraph {
             .map(|&o| {
                 let node = graph.nodes[o as usize];
                 let built = node.header().built;
-                (built != 0).then(|| (address(node), built))
+                (built != 0).then(|| (number(node), built))
             })
             .collect::<Option<Vec<_>>>()?;
         let nodes = to_pointers(std::mem::take(&mut graph.nodes));
@@ -80,7 +77,7 @@ impl KeptGraph {
                 .outputs
                 .iter()
                 .zip(outputs)
-                .all(|(&(at, built), node)| address(*node) == at && node.header().built == built)
+                .all(|(&(at, built), node)| number(*node) == at && node.header().built == built)
     }
 
     /// The plan of `buffers.scratch.output_nodes` from this kept graph (whose arrays

@@ -364,7 +364,7 @@ impl<'g> Plan<'g> {
     /// processes keeps its value), nor after a failure, halt or abandoned output.
     pub(crate) fn note_outputs_taken(&mut self, taken: usize) {
         self.all_taken = taken == self.graph.outputs.len()
-            && !self.run.restricted
+            && !self.graph.restricted
             && !self.is_halted()
             && !self.run.abandoned.load(Ordering::Relaxed)
             && !self.has_errors();
@@ -449,7 +449,6 @@ impl<'g> Plan<'g> {
             }
         }
         *self.run.unfinished.get_mut() = work;
-        self.run.restricted = true;
         g.restricted = true;
     }
 

@@ -79,9 +79,6 @@ pub(crate) struct RunState {
     pub(crate) observers: Observers,
     /// Tasks not yet finished (or skipped); see `exec` for how workers count down.
     pub(crate) unfinished: AtomicUsize,
-    /// Restricted to one process of a cluster: value nodes read only elsewhere keep
-    /// their values to the end.
-    pub(crate) restricted: bool,
 }
 
 impl RunState {
@@ -98,7 +95,6 @@ impl RunState {
             cancel: None,
             observers: Observers::default(),
             unfinished: AtomicUsize::new(tasks),
-            restricted: false,
         }
     }
 }
