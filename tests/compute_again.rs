@@ -18,9 +18,7 @@ fn configs() -> [Config; 3] {
     ]
 }
 
-/// A value read by three counted tasks, a counted join of them and an uncounted reader;
-/// outputs: the join, one of the tasks, the reader and the value itself. Returns the
-/// outputs (as one tuple's parts) and the count of task runs.
+/// The outputs of [`counted_graph`] and its count of task runs.
 struct Counted {
     total: Delayed<u64>,
     part: Delayed<u64>,
@@ -29,6 +27,9 @@ struct Counted {
     runs: Arc<AtomicUsize>,
 }
 
+/// A value read by three counted tasks gathered into one, a fourth counted task and a
+/// counted join of the two; outputs: the join, the fourth task, an uncounted reader of
+/// the value and the value itself.
 fn counted_graph() -> Counted {
     let runs = Arc::new(AtomicUsize::new(0));
     let data = delayed(vec![1u64, 2, 3]);
