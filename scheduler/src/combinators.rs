@@ -34,7 +34,7 @@ impl<A: Send + Sync + 'static> Delayed<A> {
             self.node().header().hash_identity(h);
             other.node().header().hash_identity(h);
         });
-        let header = NodeHeader::new::<(A, B)>("zip", "zip", Some(id));
+        let header = NodeHeader::new("zip", "zip", Some(id));
         task_node(
             header,
             (Arg::Node(self.clone()), Arg::Node(other.clone())),
@@ -61,7 +61,7 @@ impl<A: Send + Sync + 'static> Delayed<A> {
         U: Send + Sync + 'static,
         F: Fn(&A, &B) -> U + Send + Sync + 'static,
     {
-        let header = NodeHeader::new::<U>("map2", std::any::type_name::<F>(), None);
+        let header = NodeHeader::new("map2", std::any::type_name::<F>(), None);
         task_node(
             header,
             (Arg::Node(self.clone()), Arg::Node(other.clone())),
@@ -94,7 +94,7 @@ impl<A: Send + Sync + 'static> Delayed<A> {
             tag.key_hash(h);
             self.node().header().hash_identity(h);
         });
-        let header = NodeHeader::new::<U>("map", std::any::type_name::<F>(), Some(id));
+        let header = NodeHeader::new("map", std::any::type_name::<F>(), Some(id));
         task_node(
             header,
             (Arg::Node(self.clone()),),
@@ -177,8 +177,8 @@ pub(crate) fn check_custom_keys(plan: &crate::plan::Plan<'_>) -> Result<(), crat
 /// ```
 pub fn delayed_pure<T: KeyHash + Send + Sync + 'static>(value: T) -> Delayed<T> {
     let id = derived_id("value", |h| value.key_hash(h));
-    let header = NodeHeader::new::<T>("value", "value", Some(id));
-    Delayed::from_node(Arc::new(ValueNode::new(header, Arc::new(value))))
+    let header = NodeHeader::new("value", "value", Some(id));
+    Delayed::from_node(Arc::new(ValueNode::new(header, value)))
 }
 
 macro_rules! unzip_tuples {
@@ -208,7 +208,7 @@ impl<T: Send + Sync + 'static> Delayed<T> {
             self.node().header().hash_identity(h);
             position.key_hash(h);
         });
-        let header = NodeHeader::new::<E>("getitem", "getitem", Some(id));
+        let header = NodeHeader::new("getitem", "getitem", Some(id));
         task_node(
             header,
             (Arg::Node(self.clone()),),
@@ -247,7 +247,7 @@ impl<T: Clone + Send + Sync + 'static> FromIterator<Delayed<T>> for Delayed<Vec<
     fn from_iter<I: IntoIterator<Item = Delayed<T>>>(iter: I) -> Self {
         let items: Vec<Delayed<T>> = iter.into_iter().collect();
         let id = gather_id("list", items.iter().map(|d| d.node()), |_| {});
-        let header = NodeHeader::new::<Vec<T>>("list", "list", Some(id));
+        let header = NodeHeader::new("list", "list", Some(id));
         task_node(
             header,
             (IntoArg::<Vec<T>>::into_arg(items),),
@@ -269,7 +269,7 @@ macro_rules! gather_maps {
             fn from_iter<I: IntoIterator<Item = (K, Delayed<V>)>>(iter: I) -> Self {
                 let (keys, values): (Vec<K>, Vec<Delayed<V>>) = iter.into_iter().unzip();
                 let id = gather_id($name, values.iter().map(|d| d.node()), |h| keys.key_hash(h));
-                let header = NodeHeader::new::<$Map<K, V>>($name, $name, Some(id));
+                let header = NodeHeader::new($name, $name, Some(id));
                 task_node(
                     header,
                     (Arg::Value(keys), IntoArg::<Vec<V>>::into_arg(values)),
@@ -302,7 +302,7 @@ macro_rules! collect_tuples {
             fn collect_tuple(self) -> Delayed<($($a,)+)> {
                 let args = ($( self.$idx.into_arg(), )+);
                 let id = derived_id("tuple", |h| { $( args.$idx.key_hash(h); )+ });
-                let header = NodeHeader::new::<($($a,)+)>("tuple", "tuple", Some(id));
+                let header = NodeHeader::new("tuple", "tuple", Some(id));
                 task_node(
                     header,
                     args,

@@ -121,7 +121,7 @@ where
     E: Into<BoxError>,
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
-    let header = NodeHeader::new::<U>(name, name, id);
+    let header = NodeHeader::new(name, name, id);
     sized_task_node(
         header,
         (ManyNodes(inputs.to_vec()),),

@@ -46,6 +46,9 @@ mod invalid_node {
     struct InvalidNode {
         header: NodeHeader,
         error: MakeError,
+        /// `std::any::type_name` of the result type (not a type parameter: callers'
+        /// types need not be `'static`).
+        type_name: fn() -> &'static str,
     }
 
     impl Drop for InvalidNode {
@@ -67,6 +70,10 @@ mod invalid_node {
             NodeBody::Task
         }
 
+        fn type_name(&self) -> &'static str {
+            (self.type_name)()
+        }
+
         fn for_each_dep<'s>(&'s self, _f: &mut dyn FnMut(&'s dyn NodeDyn, u32)) {}
 
         fn run(&self, _inputs: &Inputs<'_>) -> Result<crate::task_value::TaskValue, TaskFailure> {
@@ -83,7 +90,11 @@ mod invalid_node {
     /// runs.
     pub(crate) fn invalid<T>(name: &'static str, error: MakeError) -> Delayed<T> {
         LIVE.fetch_add(1, Ordering::Relaxed);
-        let header = NodeHeader::new::<T>(name, "dask::invalid", None);
-        Delayed::from_node(Arc::new(InvalidNode { header, error }))
+        let header = NodeHeader::new(name, "dask::invalid", None);
+        Delayed::from_node(Arc::new(InvalidNode {
+            header,
+            error,
+            type_name: std::any::type_name::<T>,
+        }))
     }
 }

@@ -118,7 +118,7 @@ impl<T: Send + Sync + 'static> Delayed<T> {
         U: Send + Sync + 'static,
         F: Fn(&T) -> U + Send + Sync + 'static,
     {
-        let header = NodeHeader::new::<U>("map", std::any::type_name::<F>(), None);
+        let header = NodeHeader::new("map", std::any::type_name::<F>(), None);
         // A closure's result type is generic here, so it has no codec: a `map` node
         // cannot send its result to another process.
         task_node(
@@ -142,8 +142,8 @@ impl<T: Send + Sync + 'static> Delayed<T> {
 /// assert_eq!(total.compute().unwrap(), 6.0);
 /// ```
 pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
-    let header = NodeHeader::new::<T>("value", "value", None);
-    Delayed::from_node(Arc::new(ValueNode::new(header, Arc::new(value))))
+    let header = NodeHeader::new("value", "value", None);
+    Delayed::from_node(Arc::new(ValueNode::new(header, value)))
 }
 
 /// A data node standing for an already computed node: same key and name.
@@ -151,7 +151,7 @@ pub(crate) fn persisted<T: Send + Sync + 'static>(original: &Delayed<T>, value: 
     // Settled now: the data node has no inputs to work it out from later.
     crate::content_address::is_content_addressed(original.node());
     let header = NodeHeader::same_as(original.node.header());
-    Delayed::from_node(Arc::new(ValueNode::new(header, Arc::new(value))))
+    Delayed::from_node(Arc::new(ValueNode::new(header, value)))
 }
 
 pub(crate) fn task_node<A, F, R, C>(header: NodeHeader, args: A, run: F, codec: C) -> Delayed<R>

@@ -46,7 +46,7 @@ fn to_task_graph(plan: &Plan<'_>) -> TaskGraph {
                         NodeBody::Task => NodeKind::Task,
                         NodeBody::Value(_) => NodeKind::Value,
                     },
-                    type_name: Some(header.type_name.to_string()),
+                    type_name: Some(pn.type_name().to_string()),
                     size: None,
                     order: Some(i as u64),
                     duration_ns: None,

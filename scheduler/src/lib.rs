@@ -319,7 +319,7 @@ pub mod __private {
         R: Send + Sync + 'static,
         C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
     {
-        let mut header = NodeHeader::new::<R>(spec.name, spec.path, pure_id);
+        let mut header = NodeHeader::new(spec.name, spec.path, pure_id);
         header.retries = spec.retries;
         crate::delayed::task_node(header, args, run, codec)
     }

@@ -43,7 +43,7 @@ where
     U: Clone + Send + Sync + 'static,
     O: Send + Sync + 'static,
 {
-    let header = NodeHeader::new::<O>(op, op, Some(id));
+    let header = NodeHeader::new(op, op, Some(id));
     task_node(
         header,
         (a, b),
@@ -317,7 +317,7 @@ impl<T: Send + Sync + 'static> Delayed<T> {
             hash_node(self, h);
             index.key_hash(h);
         });
-        let header = NodeHeader::new::<T::Output>("getitem", "getitem", Some(id));
+        let header = NodeHeader::new("getitem", "getitem", Some(id));
         task_node(
             header,
             (Arg::Node(self.clone()),),

@@ -116,7 +116,7 @@ impl Layout {
                 return Err(ClusterError::NotSerializable {
                     key: header.key().to_string(),
                     name: header.name.to_string(),
-                    type_name: header.type_name.to_string(),
+                    type_name: node.type_name().to_string(),
                 });
             }
         }

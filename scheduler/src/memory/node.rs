@@ -51,8 +51,8 @@ fn cached_id(original: &NodeHeader) -> u128 {
     hasher.finish128()
 }
 
-fn header<T>(original: &NodeHeader, path: &'static str) -> NodeHeader {
-    let header = NodeHeader::new::<T>(NAME, path, Some(cached_id(original)));
+fn header(original: &NodeHeader, path: &'static str) -> NodeHeader {
+    let header = NodeHeader::new(NAME, path, Some(cached_id(original)));
     header.content_addressed.set(true);
     header
 }
@@ -63,7 +63,7 @@ pub(crate) fn load<T>(slot: EntrySlot, original: Delayed<T>) -> Delayed<T>
 where
     T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
 {
-    let header = header::<T>(original.node().header(), LOAD_PATH);
+    let header = header(original.node().header(), LOAD_PATH);
     task_node(
         header,
         (),
@@ -78,7 +78,7 @@ pub(crate) fn store<T>(slot: EntrySlot, original: &Delayed<T>) -> Delayed<T>
 where
     T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
 {
-    let header = header::<T>(original.node().header(), STORE_PATH);
+    let header = header(original.node().header(), STORE_PATH);
     task_node(
         header,
         (Arg::Node(original.clone()),),

@@ -52,7 +52,7 @@ pub(crate) fn run_workers<W: Fn() + Sync>(work: &W, workers: usize) -> Result<()
     };
     let tasks: Vec<Delayed<()>> = (0..workers)
         .map(|i| {
-            let header = NodeHeader::with_id::<()>("parallel", "dask::Parallel", i as u64);
+            let header = NodeHeader::with_id("parallel", "dask::Parallel", i as u64);
             task_node(
                 header,
                 (),

@@ -62,7 +62,7 @@ impl KeptGraph {
             .iter()
             .map(|&o| {
                 let node = graph.nodes[o as usize];
-                let built = node.header().built;
+                let built = node.header().built();
                 (built != 0).then(|| (number(node), built))
             })
             .collect::<Option<Vec<_>>>()?;
@@ -77,7 +77,7 @@ impl KeptGraph {
                 .outputs
                 .iter()
                 .zip(outputs)
-                .all(|(&(at, built), node)| number(*node) == at && node.header().built == built)
+                .all(|(&(at, built), node)| number(*node) == at && node.header().built() == built)
     }
 
     /// The plan of `buffers.scratch.output_nodes` from this kept graph (whose arrays

@@ -260,11 +260,11 @@ impl<'g> Plan<'g> {
                 let pushed = &mut stack[first_push..];
                 pushed.reverse();
                 match pushed.len() {
-                    2 if pushed[1].node.header().built > pushed[0].node.header().built => {
+                    2 if pushed[1].node.header().built() > pushed[0].node.header().built() => {
                         pushed.swap(0, 1);
                     }
                     3..=FEW_INPUTS => {
-                        pushed.sort_by_key(|v| std::cmp::Reverse(v.node.header().built));
+                        pushed.sort_by_key(|v| std::cmp::Reverse(v.node.header().built()));
                     }
                     _ => {}
                 }

@@ -464,7 +464,7 @@ fn a_kept_graph_serves_only_the_very_outputs_it_was_planned_for() {
         .pop()
         .unwrap();
     assert_eq!(persisted.key(), outputs[1].key());
-    let built = |d: &Delayed<u64>| d.node().header().built;
+    let built = |d: &Delayed<u64>| d.node().header().built();
     assert_ne!(
         built(&persisted),
         built(&outputs[1]),
