@@ -4,7 +4,6 @@
 use std::cell::Cell;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
-use std::sync::Arc;
 
 use crate::delayed::Delayed;
 use crate::error::{InputMismatch, TaskFailure};
@@ -145,7 +144,7 @@ pub trait Gather<T>: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32);
     #[doc(hidden)]
-    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>);
+    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>);
     #[doc(hidden)]
     fn collect(&self, inputs: &Inputs<'_>) -> Result<T, TaskFailure>;
     #[doc(hidden)]
@@ -161,7 +160,7 @@ impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherVec<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>) {
+    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>) {
         out.extend(self.0.drain(..).map(Delayed::into_node));
     }
 
@@ -187,7 +186,7 @@ impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherMixed<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>) {
+    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>) {
         for arg in &mut self.0 {
             arg.drain_deps(out);
         }
@@ -311,7 +310,7 @@ pub trait ArgDeps: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32);
     #[doc(hidden)]
-    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>);
+    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>);
 }
 
 impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
@@ -324,7 +323,7 @@ impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>) {
+    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>) {
         match std::mem::replace(self, Arg::Drained) {
             Arg::Node(d) => out.push(d.into_node()),
             Arg::Gather(mut g) => g.drain_deps(out),
@@ -338,7 +337,7 @@ pub trait ArgList: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32));
     #[doc(hidden)]
-    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>);
+    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>);
 }
 
 macro_rules! arg_list_for_tuples {
@@ -351,7 +350,7 @@ macro_rules! arg_list_for_tuples {
             }
 
             #[allow(unused_variables)]
-            fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>) {
+            fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>) {
                 $( self.$idx.drain_deps(out); )*
             }
         }

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use crate::args::{Arg, Inputs, IntoArg};
 use crate::delayed::{task_node, Delayed};
@@ -178,7 +177,7 @@ pub(crate) fn check_custom_keys(plan: &crate::plan::Plan<'_>) -> Result<(), crat
 pub fn delayed_pure<T: KeyHash + Send + Sync + 'static>(value: T) -> Delayed<T> {
     let id = derived_id("value", |h| value.key_hash(h));
     let header = NodeHeader::new("value", "value", Some(id));
-    Delayed::from_node(Arc::new(ValueNode::new(header, value)))
+    Delayed::from_node(crate::node_ref::NodeRef::new(ValueNode::new(header, value)))
 }
 
 macro_rules! unzip_tuples {

@@ -2,7 +2,6 @@
 //! `dask::array`) need to combine chunks without cloning them.
 
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use crate::args::{ArgDeps, Inputs};
 use crate::codec::Codec;
@@ -163,7 +162,7 @@ impl<T: Send + Sync + 'static> ArgDeps for ManyNodes<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<Arc<dyn NodeDyn>>) {
+    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>) {
         out.extend(self.0.drain(..).map(Delayed::into_node));
     }
 }

@@ -91,7 +91,7 @@ mod invalid_node {
     pub(crate) fn invalid<T>(name: &'static str, error: MakeError) -> Delayed<T> {
         LIVE.fetch_add(1, Ordering::Relaxed);
         let header = NodeHeader::new(name, "dask::invalid", None);
-        Delayed::from_node(Arc::new(InvalidNode {
+        Delayed::from_node(crate::node_ref::NodeRef::new(InvalidNode {
             header,
             error,
             type_name: std::any::type_name::<T>,

@@ -2,12 +2,12 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use crate::args::{Arg, ArgList, Inputs};
 use crate::codec::Codec;
 use crate::error::{Error, TaskFailure};
 use crate::node::{no_codec, NodeDyn, NodeHeader, TaskNode, ValueNode};
+use crate::node_ref::NodeRef;
 
 /// A value that will be computed: the output of a lazy call. Cloning is a reference
 /// count; the handle is `Send + Sync` and can be passed to other delayed calls, to
@@ -21,14 +21,14 @@ use crate::node::{no_codec, NodeDyn, NodeHeader, TaskNode, ValueNode};
 /// ```
 #[must_use = "a Delayed value runs nothing until it is computed"]
 pub struct Delayed<T> {
-    node: Arc<dyn NodeDyn>,
+    node: NodeRef,
     _output: PhantomData<fn() -> T>,
 }
 
 impl<T> Clone for Delayed<T> {
     fn clone(&self) -> Self {
         Delayed {
-            node: Arc::clone(&self.node),
+            node: self.node.clone(),
             _output: PhantomData,
         }
     }
@@ -36,12 +36,12 @@ impl<T> Clone for Delayed<T> {
 
 impl<T> fmt::Debug for Delayed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Delayed({})", self.node.header().key())
+        write!(f, "Delayed({})", self.node.node().header().key())
     }
 }
 
 impl<T> Delayed<T> {
-    pub(crate) fn from_node(node: Arc<dyn NodeDyn>) -> Self {
+    pub(crate) fn from_node(node: NodeRef) -> Self {
         Delayed {
             node,
             _output: PhantomData,
@@ -49,16 +49,21 @@ impl<T> Delayed<T> {
     }
 
     pub(crate) fn node(&self) -> &dyn NodeDyn {
-        &*self.node
+        self.node.node()
     }
 
-    pub(crate) fn into_node(self) -> Arc<dyn NodeDyn> {
+    pub(crate) fn into_node(self) -> NodeRef {
         self.node
+    }
+
+    #[cfg(test)]
+    pub(crate) fn node_ref(&self) -> &NodeRef {
+        &self.node
     }
 
     /// The node, when this handle is the only one (nobody else can see a change).
     pub(crate) fn node_mut(&mut self) -> Option<&mut dyn NodeDyn> {
-        Arc::get_mut(&mut self.node)
+        self.node.get_mut()
     }
 
     /// The node's key, Dask style `name-<16 hex digits>`: unique in the graph and the same
@@ -66,13 +71,13 @@ impl<T> Delayed<T> {
     /// with the same function source: it hashes the function's path, a fingerprint of its
     /// tokens (docs and comments aside) and its arguments.
     pub fn key(&self) -> &str {
-        self.node.header().key()
+        self.node.node().header().key()
     }
 
     /// The display name: the function's name, `#[delayed(name = "...")]`, `map` for
     /// closures, `value` for [`delayed`](crate::delayed()) data.
     pub fn name(&self) -> &'static str {
-        self.node.header().name
+        self.node.node().header().name
     }
 }
 
@@ -143,15 +148,15 @@ impl<T: Send + Sync + 'static> Delayed<T> {
 /// ```
 pub fn delayed<T: Send + Sync + 'static>(value: T) -> Delayed<T> {
     let header = NodeHeader::new("value", "value", None);
-    Delayed::from_node(Arc::new(ValueNode::new(header, value)))
+    Delayed::from_node(NodeRef::new(ValueNode::new(header, value)))
 }
 
 /// A data node standing for an already computed node: same key and name.
 pub(crate) fn persisted<T: Send + Sync + 'static>(original: &Delayed<T>, value: T) -> Delayed<T> {
     // Settled now: the data node has no inputs to work it out from later.
     crate::content_address::is_content_addressed(original.node());
-    let header = NodeHeader::same_as(original.node.header());
-    Delayed::from_node(Arc::new(ValueNode::new(header, value)))
+    let header = NodeHeader::same_as(original.node().header());
+    Delayed::from_node(NodeRef::new(ValueNode::new(header, value)))
 }
 
 pub(crate) fn task_node<A, F, R, C>(header: NodeHeader, args: A, run: F, codec: C) -> Delayed<R>
@@ -179,5 +184,5 @@ where
     C: Fn() -> Option<&'static Codec> + Send + Sync + 'static,
     S: crate::result_size::Sizer<R>,
 {
-    Delayed::from_node(Arc::new(TaskNode::new(header, args, run, codec, size)))
+    Delayed::from_node(NodeRef::new(TaskNode::new(header, args, run, codec, size)))
 }

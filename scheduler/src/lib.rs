@@ -25,6 +25,11 @@
 //! ```
 //!
 //! # How a computation runs
+//! 0. **Build**: each call of a delayed function makes one node (`node.rs`: a 64-byte
+//!    header, its arguments and its code), held by a reference-counted handle
+//!    (`node_ref.rs`) in memory from mimalloc's per-thread heaps (`node_memory.rs`; the
+//!    program's own allocator keeps everything else). A graph is its nodes and the
+//!    handles they hold to their inputs.
 //! 1. **Plan** (`plan/`): one depth-first walk from the outputs visits each needed node
 //!    once (shared handles and equal pure keys merge; what it has visited it keeps in a
 //!    table by node address, `plan/visited.rs`, so an input is read only when the walk
@@ -186,6 +191,8 @@ mod loom_tests;
 mod memory;
 mod nesting;
 mod node;
+mod node_memory;
+mod node_ref;
 mod observer;
 mod operators;
 mod parallel;

@@ -61,7 +61,7 @@ impl crate::args::Gather<Vec<u64>> for GatherTwo {
         f(self.1.node(), position);
     }
 
-    fn drain_deps(&mut self, _out: &mut Vec<Arc<dyn NodeDyn>>) {}
+    fn drain_deps(&mut self, _out: &mut Vec<crate::node_ref::NodeRef>) {}
 
     fn collect(
         &self,

@@ -337,7 +337,7 @@ impl<A: ArgList, F, R, C, S> Drop for TaskNode<A, F, R, C, S> {
 
 thread_local! {
     /// Node handles waiting to be dropped by the outermost drop on this thread.
-    static DROP_QUEUE: RefCell<Vec<Arc<dyn NodeDyn>>> = const { RefCell::new(Vec::new()) };
+    static DROP_QUEUE: RefCell<Vec<crate::node_ref::NodeRef>> = const { RefCell::new(Vec::new()) };
     /// Whether a drop on this thread is draining `DROP_QUEUE` already.
     static DRAINING: Cell<bool> = const { Cell::new(false) };
 }
@@ -346,7 +346,7 @@ thread_local! {
 /// call only, drops everything queued, including what those drops queue in turn. A
 /// graph of any depth is dropped without recursion, and a node's drop costs no
 /// allocation of its own: nested drops append to the one queue.
-pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<Arc<dyn NodeDyn>>)) {
+pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<crate::node_ref::NodeRef>)) {
     let Ok(nested) = DRAINING.try_with(|d| d.replace(true)) else {
         // Thread-local storage is gone while the thread exits: drop plainly.
         let mut plain = Vec::new();
@@ -377,7 +377,7 @@ pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<Arc<dyn NodeDyn>>)) {
         let handle = q.pop();
         // The next handle's node is cold: start loading it while this one drops.
         if let Some(next) = q.last() {
-            crate::prefetch::prefetch(Arc::as_ptr(next));
+            crate::prefetch::prefetch(next.count_address());
         }
         handle
     }) {
@@ -410,9 +410,9 @@ pub(crate) const FEW_INPUTS: usize = 8;
 /// tree. Creation order is the build number (pure nodes, numbered 0, keep their order).
 /// Allocation addresses stood in for it before; they only guess it, and guess wrong on
 /// a heap that has served other graphs. Only short lists are ordered (see `FEW_INPUTS`).
-fn newest_on_top(queued: &mut [Arc<dyn NodeDyn>]) {
+fn newest_on_top(queued: &mut [crate::node_ref::NodeRef]) {
     if (2..=FEW_INPUTS).contains(&queued.len()) {
-        queued.sort_by_key(|handle| handle.header().built());
+        queued.sort_by_key(|handle| handle.node().header().built());
     }
 }
 
@@ -502,12 +502,26 @@ mod tests {
     #[test]
     fn a_nodes_inputs_are_dropped_newest_first_wherever_they_were_allocated() {
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        // A freed node's memory goes to the next node of its size: `newer` then lies
-        // below `older` in memory, where the order of addresses would drop it last.
-        let filler = noisy(0, &log);
+        // Freed nodes' memory goes to later nodes of their size: nodes are built until
+        // one lies below `older` in memory, where the order of addresses would drop it
+        // last.
+        let address = |d: &Delayed<u32>| (d.node() as *const dyn super::NodeDyn).cast::<u8>();
+        let fillers: Vec<Delayed<u32>> = (0..64).map(|_| noisy(0, &log)).collect();
         let older = noisy(1, &log);
-        drop(filler);
-        let newer = noisy(2, &log);
+        drop(fillers);
+        let mut others = Vec::new();
+        let newer = loop {
+            let candidate = noisy(2, &log);
+            if address(&candidate) < address(&older) || others.len() == 1 << 16 {
+                break candidate;
+            }
+            others.push(candidate);
+        };
+        assert!(
+            address(&newer) < address(&older),
+            "no freed block was reused"
+        );
+        drop(others);
         let reader = newer.map2(&older, |a, b| a + b);
         drop((older, newer));
         log.lock().unwrap().clear();
