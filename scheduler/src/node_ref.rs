@@ -230,6 +230,34 @@ mod tests {
     }
 
     #[test]
+    fn nodes_are_built_and_freed_while_a_thread_tears_down() {
+        // A thread-local's destructor runs after mimalloc may have let go of the thread's
+        // heap, and after this crate's own thread-locals (the drop queue) may be gone.
+        struct BuildsOnExit(Arc<AtomicUsize>);
+        impl Drop for BuildsOnExit {
+            fn drop(&mut self) {
+                let mut last = counted_value(&self.0);
+                for _ in 0..100 {
+                    last = last.map(|v| v.wrapping_add(1));
+                }
+                drop(last);
+            }
+        }
+        thread_local! {
+            static ON_EXIT: std::cell::RefCell<Option<BuildsOnExit>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let drops = Arc::new(AtomicUsize::new(0));
+        let in_thread = drops.clone();
+        std::thread::spawn(move || {
+            ON_EXIT.with(|slot| *slot.borrow_mut() = Some(BuildsOnExit(in_thread)));
+        })
+        .join()
+        .unwrap();
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
     fn only_a_sole_handle_gives_the_node_mutably() {
         let mut a: Delayed<u8> = crate::delayed(1_u8);
         assert!(a.node_mut().is_some());

