@@ -3,14 +3,14 @@
 //! A graph of a million tiny tasks is a million small allocations made in a loop and
 //! freed together. glibc's `malloc` serves them from its bins once its per-thread cache
 //! (7 blocks a size) is empty, and its `free` merges neighbours and, for blocks up to 120
-//! bytes, consolidates its fastbins whenever a large block is freed: measured on
-//! `bench_scheduler --spread --payload u64` (2 threads, fastest of 15, ns/task), routing
-//! the nodes' sizes through mimalloc built a chain in 32-33 instead of 39-41 and a tree in
-//! 52-55 instead of 67-68, and dropped them in 28 instead of 39 and 31 instead of 65
-//! (BENCHMARKS.md, "nodes in mimalloc's heaps"). mimalloc keeps a free list per page and
-//! per thread and hands blocks of a page out in address order, so building writes and
-//! dropping reads memory nearly sequentially; a block freed by another thread goes back
-//! to its page's list without a lock.
+//! bytes, consolidates its fastbins whenever a large block is freed. Measured on
+//! `bench_scheduler --spread --payload u64` (2 threads, fastest of 15, ns/task), nodes from
+//! here build a chain in 35 instead of 40 and a tree in 52 instead of 67, and drop them in
+//! 21 instead of 39 and 26 instead of 65 (BENCHMARKS.md, "nodes in mimalloc's heaps"),
+//! while every allocation in mimalloc made the runs slower. mimalloc keeps a free list
+//! per page and per thread and hands blocks of a page out in address order, so building
+//! writes and dropping reads memory nearly sequentially; a block freed by another thread
+//! goes back to its page's list without a lock.
 //!
 //! Only nodes come from here (see [`NodeRef`](crate::node_ref::NodeRef)): results, plans
 //! and everything else stay with the global allocator the program chose. Under Miri,
