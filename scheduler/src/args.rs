@@ -9,6 +9,7 @@ use crate::delayed::Delayed;
 use crate::error::{InputMismatch, TaskFailure};
 use crate::key::StableHasher;
 use crate::node::NodeDyn;
+use crate::node_ref::NodeRef;
 use crate::plan::Plan;
 
 /// One argument of a `#[delayed]` function's builder, as it will reach the task: a plain
@@ -144,7 +145,7 @@ pub trait Gather<T>: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32);
     #[doc(hidden)]
-    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>);
+    fn drain_deps(&mut self, out: &mut Vec<NodeRef>);
     #[doc(hidden)]
     fn collect(&self, inputs: &Inputs<'_>) -> Result<T, TaskFailure>;
     #[doc(hidden)]
@@ -160,7 +161,7 @@ impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherVec<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>) {
+    fn drain_deps(&mut self, out: &mut Vec<NodeRef>) {
         out.extend(self.0.drain(..).map(Delayed::into_node));
     }
 
@@ -186,7 +187,7 @@ impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherMixed<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>) {
+    fn drain_deps(&mut self, out: &mut Vec<NodeRef>) {
         for arg in &mut self.0 {
             arg.drain_deps(out);
         }
@@ -310,7 +311,7 @@ pub trait ArgDeps: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32);
     #[doc(hidden)]
-    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>);
+    fn drain_deps(&mut self, out: &mut Vec<NodeRef>);
 }
 
 impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
@@ -323,7 +324,7 @@ impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>) {
+    fn drain_deps(&mut self, out: &mut Vec<NodeRef>) {
         match std::mem::replace(self, Arg::Drained) {
             Arg::Node(d) => out.push(d.into_node()),
             Arg::Gather(mut g) => g.drain_deps(out),
@@ -337,7 +338,7 @@ pub trait ArgList: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32));
     #[doc(hidden)]
-    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>);
+    fn drain_deps(&mut self, out: &mut Vec<NodeRef>);
 }
 
 macro_rules! arg_list_for_tuples {
@@ -350,7 +351,7 @@ macro_rules! arg_list_for_tuples {
             }
 
             #[allow(unused_variables)]
-            fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>) {
+            fn drain_deps(&mut self, out: &mut Vec<NodeRef>) {
                 $( self.$idx.drain_deps(out); )*
             }
         }

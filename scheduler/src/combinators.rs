@@ -11,6 +11,7 @@ use crate::delayed::{task_node, Delayed};
 use crate::error::TaskFailure;
 use crate::key_hash::KeyHash;
 use crate::node::{no_codec, NodeDyn, NodeHeader, ValueNode};
+use crate::node_ref::NodeRef;
 use crate::operators::derived_id;
 
 impl<A: Send + Sync + 'static> Delayed<A> {
@@ -177,7 +178,7 @@ pub(crate) fn check_custom_keys(plan: &crate::plan::Plan<'_>) -> Result<(), crat
 pub fn delayed_pure<T: KeyHash + Send + Sync + 'static>(value: T) -> Delayed<T> {
     let id = derived_id("value", |h| value.key_hash(h));
     let header = NodeHeader::new("value", "value", Some(id));
-    Delayed::from_node(crate::node_ref::NodeRef::new(ValueNode::new(header, value)))
+    Delayed::from_node(NodeRef::new(ValueNode::new(header, value)))
 }
 
 macro_rules! unzip_tuples {

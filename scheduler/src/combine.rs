@@ -8,6 +8,7 @@ use crate::codec::Codec;
 use crate::delayed::{sized_task_node, Delayed};
 use crate::error::{BoxError, TaskFailure};
 use crate::node::{no_codec, NodeDyn, NodeHeader};
+use crate::node_ref::NodeRef;
 use crate::result_size::{NoSize, Sizer};
 
 /// A pure task reading every node of `inputs` by reference, in order.
@@ -162,7 +163,7 @@ impl<T: Send + Sync + 'static> ArgDeps for ManyNodes<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<crate::node_ref::NodeRef>) {
+    fn drain_deps(&mut self, out: &mut Vec<NodeRef>) {
         out.extend(self.0.drain(..).map(Delayed::into_node));
     }
 }

@@ -40,6 +40,7 @@ mod invalid_node {
     use crate::delayed::Delayed;
     use crate::error::{Error, TaskFailure};
     use crate::node::{NodeBody, NodeDyn, NodeHeader};
+    use crate::node_ref::NodeRef;
 
     type MakeError = Arc<dyn Fn() -> Error + Send + Sync>;
 
@@ -91,7 +92,7 @@ mod invalid_node {
     pub(crate) fn invalid<T>(name: &'static str, error: MakeError) -> Delayed<T> {
         LIVE.fetch_add(1, Ordering::Relaxed);
         let header = NodeHeader::new(name, "dask::invalid", None);
-        Delayed::from_node(crate::node_ref::NodeRef::new(InvalidNode {
+        Delayed::from_node(NodeRef::new(InvalidNode {
             header,
             error,
             type_name: std::any::type_name::<T>,

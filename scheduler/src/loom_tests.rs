@@ -14,6 +14,7 @@ use loom::sync::Mutex;
 
 use crate::delayed::Delayed;
 use crate::node::NodeDyn;
+use crate::node_ref::NodeRef;
 use crate::plan::{HeldCounts, Plan, ReadySink};
 
 struct SharedQueue<'a>(&'a Mutex<Vec<u32>>);
@@ -61,7 +62,7 @@ impl crate::args::Gather<Vec<u64>> for GatherTwo {
         f(self.1.node(), position);
     }
 
-    fn drain_deps(&mut self, _out: &mut Vec<crate::node_ref::NodeRef>) {}
+    fn drain_deps(&mut self, _out: &mut Vec<NodeRef>) {}
 
     fn collect(
         &self,

@@ -18,6 +18,7 @@ use crate::codec::Codec;
 use crate::content_address::ContentAddressed;
 use crate::error::TaskFailure;
 use crate::key;
+use crate::node_ref::NodeRef;
 use crate::result_size::{NoSize, Sizer};
 use crate::task_value::TaskValue;
 
@@ -337,7 +338,7 @@ impl<A: ArgList, F, R, C, S> Drop for TaskNode<A, F, R, C, S> {
 
 thread_local! {
     /// Node handles waiting to be dropped by the outermost drop on this thread.
-    static DROP_QUEUE: RefCell<Vec<crate::node_ref::NodeRef>> = const { RefCell::new(Vec::new()) };
+    static DROP_QUEUE: RefCell<Vec<NodeRef>> = const { RefCell::new(Vec::new()) };
     /// Whether a drop on this thread is draining `DROP_QUEUE` already.
     static DRAINING: Cell<bool> = const { Cell::new(false) };
 }
@@ -346,7 +347,7 @@ thread_local! {
 /// call only, drops everything queued, including what those drops queue in turn. A
 /// graph of any depth is dropped without recursion, and a node's drop costs no
 /// allocation of its own: nested drops append to the one queue.
-pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<crate::node_ref::NodeRef>)) {
+pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<NodeRef>)) {
     let Ok(nested) = DRAINING.try_with(|d| d.replace(true)) else {
         // Thread-local storage is gone while the thread exits: drop plainly.
         let mut plain = Vec::new();
@@ -410,7 +411,7 @@ pub(crate) const FEW_INPUTS: usize = 8;
 /// tree. Creation order is the build number (pure nodes, numbered 0, keep their order).
 /// Allocation addresses stood in for it before; they only guess it, and guess wrong on
 /// a heap that has served other graphs. Only short lists are ordered (see `FEW_INPUTS`).
-fn newest_on_top(queued: &mut [crate::node_ref::NodeRef]) {
+fn newest_on_top(queued: &mut [NodeRef]) {
     if (2..=FEW_INPUTS).contains(&queued.len()) {
         queued.sort_by_key(|handle| handle.node().header().built());
     }
