@@ -533,7 +533,7 @@ mod tests {
     #[test]
     fn the_header_fills_one_64_byte_line() {
         // Building and dropping a graph stream every node through memory, so each header
-        // byte costs time (shrinking it from 112 bytes made building a chain link 4 ns
+        // byte costs time (shrinking it from 112 bytes made building a chain link 5-8 ns
         // cheaper, see BENCHMARKS.md); 64 is also the floor the planner's address
         // numbering needs. The flags and the retry count share one word, the key is
         // boxed, the type name comes from the node's type, and a pure node's high id

@@ -182,7 +182,7 @@ fn reset_counts(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>, slots: &mut Vec<R
 
 /// [`reset_counts`] of a graph without value nodes: every input is a task, so a task
 /// waits for all its inputs, and the pass reads two offset arrays in order instead of
-/// every input's kind (3-4 ns/node less on the benchmark's fan-out).
+/// every input's kind (3-5 ns/node less on the benchmark's fan-out).
 fn reset_tasks(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>) {
     let n = graph.len();
     let (dep_start, succ_start) = (&graph.dep_start[..=n], &graph.succ_start[..=n]);
