@@ -61,27 +61,25 @@ const _: () = assert!(std::mem::size_of::<NodeHeader>() >= 64);
 
 impl NodeHeader {
     pub(crate) fn new(name: &'static str, path: &'static str, pure_id: Option<u128>) -> Self {
-        let built = if pure_id.is_some() {
-            0
-        } else {
-            key::next_build_number()
+        // A pure node's number is its id's high half, any other's its build number.
+        let (full, number) = match pure_id {
+            // Truncating on purpose: the two halves of the 128-bit id.
+            Some(id) => (id, (id >> 64) as u64),
+            None => {
+                let built = key::next_build_number();
+                (u128::from(key::build_id(built)), built)
+            }
         };
-        let full = pure_id.unwrap_or_else(|| u128::from(key::build_id(built)));
         NodeHeader {
             name,
             path,
-            // The two halves of the 128-bit id (truncating casts on purpose).
             id: full as u64,
             pure: pure_id.is_some(),
             custom_key: AtomicBool::new(false),
             key_conflict: AtomicBool::new(false),
             content_addressed: ContentAddressed::unknown(),
             retries: 0,
-            number: if pure_id.is_some() {
-                (full >> 64) as u64
-            } else {
-                built
-            },
+            number,
             key: OnceBox::new(),
         }
     }

@@ -19,6 +19,21 @@
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
+#[cfg(test)]
+thread_local! {
+    /// Blocks this thread took minus blocks it gave back (tests only): a test whose nodes
+    /// live and die on its own thread sees whether every one was given back.
+    pub(crate) static HELD_HERE: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts a block taken (+1) or given back (-1) in [`HELD_HERE`] (tests only).
+#[inline]
+fn note_held(change: isize) {
+    #[cfg(test)]
+    let _ = HELD_HERE.try_with(|held| held.set(held.get() + change));
+    let _ = change;
+}
+
 /// Memory for one node. Aborts like `Box::new` when memory is exhausted.
 #[inline]
 pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
@@ -32,7 +47,9 @@ pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
     #[cfg(miri)]
     // SAFETY: the layout's size is not zero (asserted above).
     let block = unsafe { std::alloc::alloc(layout) };
-    NonNull::new(block).unwrap_or_else(|| std::alloc::handle_alloc_error(layout))
+    let block = NonNull::new(block).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+    note_held(1);
+    block
 }
 
 /// Gives a node's memory back.
@@ -41,6 +58,7 @@ pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
 /// `block` came from [`allocate`] with `layout` and is not used afterwards.
 #[inline]
 pub(crate) unsafe fn release(block: NonNull<u8>, layout: Layout) {
+    note_held(-1);
     #[cfg(not(miri))]
     {
         let _ = layout;

@@ -278,6 +278,8 @@ mod tests {
 
     #[test]
     fn a_panicking_drop_of_a_node_frees_its_memory_and_unwinds_to_the_caller() {
+        let held = || crate::node_memory::HELD_HERE.with(std::cell::Cell::get);
+        let before = held();
         let drops = Arc::new(AtomicUsize::new(0));
         let bomb = Bomb;
         let counter = Counter(drops.clone());
@@ -287,9 +289,11 @@ mod tests {
         });
         let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(node)));
         assert!(dropped.is_err(), "the panic reaches the one dropping");
-        // The closure's other capture is dropped while unwinding (Miri checks that the
-        // node's memory is not used after it is returned, nor returned twice).
+        // The closure's other capture is dropped while unwinding, and both nodes' memory
+        // is given back (Miri checks that it is not used afterwards, nor given back
+        // twice).
         assert_eq!(drops.load(Ordering::Relaxed), 1);
+        assert_eq!(held(), before, "a node's memory was kept");
         // Later graphs still build and drop on this thread.
         let again = counted_value(&drops);
         assert_eq!(again.compute().unwrap(), 1);

@@ -3,12 +3,11 @@
 //!
 //! A node's inputs, kind and retries never change once it is built (only its key may,
 //! by `with_key`), so the graph planned for a set of outputs is the same for as long as
-//! those outputs live. A
-//! finished plan whose outputs are all non-pure nodes hands its graph back whole with its
-//! buffers (see `buffers`); the next plan, if its outputs are the same node objects,
-//! takes it and only resets the run state from it (pending and reader counts, value
-//! nodes' slots): one streaming pass instead of a walk of the graph. Taskflow runs a
-//! built flow again the same way.
+//! those outputs live. A finished plan whose outputs are all non-pure nodes hands its
+//! graph back whole with its buffers (see `buffers`); the next plan, if its outputs are
+//! the same node objects, takes it and only resets the run state from it (pending and
+//! reader counts, value nodes' slots): one streaming pass instead of a walk of the
+//! graph. Taskflow runs a built flow again the same way.
 //!
 //! The outputs are recognised by address and build number together. Build numbers are
 //! never reused and every non-pure node object gets its own (a persisted copy too), so
@@ -187,9 +186,10 @@ fn reset_tasks(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>) {
     let n = graph.len();
     let (dep_start, succ_start) = (&graph.dep_start[..=n], &graph.succ_start[..=n]);
     run.extend((0..n).map(|t| {
-        let mut node = RunNode::task(dep_start[t + 1] - dep_start[t]);
-        add_exclusive(&mut node.readers, succ_start[t + 1] - succ_start[t]);
-        node
+        RunNode::task_read_by(
+            dep_start[t + 1] - dep_start[t],
+            succ_start[t + 1] - succ_start[t],
+        )
     }));
 }
 
@@ -215,8 +215,9 @@ fn reset_tasks_and_values(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>, slots: 
                 add_exclusive(&mut run[d as usize].readers, 1);
             }
         }
-        let mut node = RunNode::task(pending);
-        add_exclusive(&mut node.readers, graph.succs_of(t as u32).len() as u32);
-        run.push(node);
+        run.push(RunNode::task_read_by(
+            pending,
+            graph.succs_of(t as u32).len() as u32,
+        ));
     }
 }

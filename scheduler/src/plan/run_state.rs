@@ -45,6 +45,16 @@ impl RunNode {
         }
     }
 
+    /// A task waiting for `pending` task inputs whose result `readers` will release: what
+    /// a kept plan sets again, knowing both (the planner counts readers as it finds them).
+    #[inline]
+    pub(crate) fn task_read_by(pending: u32, readers: u32) -> Self {
+        RunNode {
+            readers: AtomicU32::new(readers),
+            ..RunNode::task(pending)
+        }
+    }
+
     /// A value node: its value is in its slot from the start.
     #[inline]
     pub(crate) fn value() -> Self {
