@@ -31,6 +31,9 @@ mod calculation;
 mod pipeline;
 #[path = "workloads/random.rs"]
 mod random;
+// Shared with bench_scheduler, which also measures the independent tasks and a tree
+// built by moving handles.
+#[allow(dead_code)]
 #[path = "workloads/shapes.rs"]
 mod shapes;
 

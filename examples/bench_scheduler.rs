@@ -1,5 +1,6 @@
-//! Scheduler overhead per task on four graph shapes, beside a sequential loop of the same
-//! calls and a rayon version of the same shape, all measured in this run. Each graph is
+//! Scheduler overhead per task on five graph shapes (the four with Taskflow anchors, then
+//! independent tasks with one join), beside a sequential loop of the same calls and a
+//! rayon version of the same shape, all measured in this run. Each graph is
 //! built, computed, computed again and dropped, and each phase is timed: a user pays
 //! build, run and drop once. "Run again" is a second `compute` of the same outputs, which
 //! reuses the first run's plan: the cost of running a planned graph, what Taskflow's run
@@ -9,13 +10,14 @@
 //! cargo run --release --example bench_scheduler            # N = 1,000,000, 5 runs, both payloads
 //! cargo run --release --example bench_scheduler -- --quick # N = 100,000, 3 runs
 //! cargo run --release --example bench_scheduler -- --big   # 10M-task graph: peak memory
-//! cargo run --release --example bench_scheduler -- --shape wave   # one shape (fan, chain, tree, wave)
+//! cargo run --release --example bench_scheduler -- --shape wave   # one shape (fan, chain, tree, wave, indep)
 //! cargo run --release --example bench_scheduler -- --payload u64  # one payload (token, u64)
 //! cargo run --release --example bench_scheduler -- --threads 1    # pool size (default 2)
-//! cargo run --release --example bench_scheduler -- --scaling      # 1M independent tasks + join, 1..=cores threads
+//! cargo run --release --example bench_scheduler -- --scaling      # fan-out + join, then independent tasks + join, 1..=cores threads
 //! cargo run --release --example bench_scheduler -- --scaling-coarse  # 2^18 tasks of ~7 µs + join, 1..=cores threads
 //! cargo run --release --example bench_scheduler -- --spread --shape tree --payload u64  # 15 runs, graph phases only: min, quartile, median
 //! cargo run --release --example bench_scheduler -- --spread --planning --payload u64      # and planning alone, in 15 more runs
+//! cargo run --release --example bench_scheduler -- --build-idioms # the tree built borrowing handles, then moving them
 //! ```
 //!
 //! `--spread` leaves out the baselines and reports each phase's fastest run beside its
@@ -56,7 +58,18 @@ fn baselines(shape: Shape) -> (Baseline, Baseline) {
         Shape::Chain => (chain_sequential, chain_rayon),
         Shape::Tree => (tree_sequential, tree_rayon),
         Shape::Wavefront => (wavefront_sequential, wavefront_rayon),
+        Shape::Independent => (independent_sequential, independent_rayon),
     }
+}
+
+fn independent_sequential(n: usize) {
+    let parts: Vec<Token> = (0..n).map(|_| source_eager()).collect();
+    join_eager(black_box(&parts));
+}
+
+fn independent_rayon(n: usize) {
+    let parts: Vec<Token> = (0..n).into_par_iter().map(|_| source_eager()).collect();
+    join_eager(black_box(&parts));
 }
 
 fn fan_out_sequential(n: usize) {
@@ -337,28 +350,32 @@ fn thread_counts() -> impl Iterator<Item = usize> {
     std::iter::successors(Some(1usize), |t| Some(t * 2)).take_while(move |&t| t <= cores)
 }
 
-/// Tiny independent tasks and one join on 1, 2, 4, ... threads: whether the per-task
-/// cost falls as threads are added.
+/// Tiny tasks and one join on 1, 2, 4, ... threads: whether the per-task cost falls as
+/// threads are added. Two shapes: the fan-out (every task reads one source) and
+/// independent tasks (no shared input).
 fn scaling(n: usize, runs: usize) {
-    println!("1M-style fan-out + join with u64 payloads, N = {n}, median of {runs} runs (ns per task; build + run + drop)");
-    println!("| threads | build | run | run again | drop | one-shot | run / run on 1 thread | run again / on 1 thread |");
-    println!("|---|---|---|---|---|---|---|---|");
-    let mut first = None;
-    for threads in thread_counts() {
-        let config = Config::default().scheduler(Scheduler::Threads(threads));
-        let _ = dask::compute_with(&Shape::FanOut.build::<u64>(n), &config);
-        let row = measure::<u64>(Shape::FanOut, n, runs, &config);
-        let (base, base_again) = *first.get_or_insert((row.run, row.rerun));
-        println!(
-            "| {threads} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} |",
-            row.build,
-            row.run,
-            row.rerun,
-            row.drop,
-            row.build + row.run + row.drop,
-            row.run / base,
-            row.rerun / base_again
-        );
+    for shape in [Shape::FanOut, Shape::Independent] {
+        println!("{} with u64 payloads, N = {n}, median of {runs} runs (ns per task; build + run + drop)", shape.name());
+        println!("| threads | build | run | run again | drop | one-shot | run / run on 1 thread | run again / on 1 thread |");
+        println!("|---|---|---|---|---|---|---|---|");
+        let mut first = None;
+        for threads in thread_counts() {
+            let config = Config::default().scheduler(Scheduler::Threads(threads));
+            let _ = dask::compute_with(&shape.build::<u64>(n), &config);
+            let row = measure::<u64>(shape, n, runs, &config);
+            let (base, base_again) = *first.get_or_insert((row.run, row.rerun));
+            println!(
+                "| {threads} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} |",
+                row.build,
+                row.run,
+                row.rerun,
+                row.drop,
+                row.build + row.run + row.drop,
+                row.run / base,
+                row.rerun / base_again
+            );
+        }
+        println!();
     }
 }
 
@@ -434,6 +451,42 @@ fn scaling_coarse(runs: usize) {
     }
 }
 
+/// Building the binary tree two ways, alternating, `runs` times each: borrowing the
+/// handles of the level below (`pair(&p[0], &p[1])`, the benchmark's shape) and moving
+/// them into their reader. Prints (fastest, first quartile, median) of build and drop.
+fn build_idioms(n: usize, runs: usize) {
+    let tasks = Shape::Tree.tasks(n);
+    let mut phases: [[Vec<f64>; 2]; 2] = Default::default();
+    for _ in 0..runs {
+        let borrowing = |n| Shape::Tree.build::<u64>(n);
+        for (way, build) in [
+            &borrowing as &dyn Fn(usize) -> Vec<dask::Delayed<u64>>,
+            &shapes::tree_moving_handles::<u64>,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (graph, built) = time(|| build(n));
+            let ((), dropped) = time(|| drop(graph));
+            phases[way][0].push(per_task(built, tasks));
+            phases[way][1].push(per_task(dropped, tasks));
+        }
+    }
+    println!("Binary tree of {tasks} tasks, built {runs} times each way: min / first quartile / median (ns per task)");
+    println!("| handles | build | drop |");
+    println!("|---|---|---|");
+    for (way, [build, dropped]) in ["borrowed (`pair(&a, &b)`)", "moved (`pair(a, b)`)"]
+        .into_iter()
+        .zip(phases)
+    {
+        let cell = |xs: Vec<f64>| {
+            let (min, q1, med) = fastest_quartile_median(xs);
+            format!("{min:.1} / {q1:.1} / {med:.1}")
+        };
+        println!("| {way} | {} | {} |", cell(build), cell(dropped));
+    }
+}
+
 pub fn main() {
     let args: Vec<String> = std::env::args().collect();
     let threads: usize =
@@ -448,6 +501,9 @@ pub fn main() {
     }
     if args.iter().any(|a| a == "--scaling-coarse") {
         return scaling_coarse(runs);
+    }
+    if args.iter().any(|a| a == "--build-idioms") {
+        return build_idioms(n, 15);
     }
     let config = Config::default().scheduler(Scheduler::Threads(threads));
     rayon::ThreadPoolBuilder::new()
@@ -482,7 +538,8 @@ pub fn main() {
             println!("|---|---|---|---|---|---|---|---|---|---|---|");
         }
     }
-    for shape in Shape::ALL {
+    // The four shapes with Taskflow anchors, then independent tasks with one join.
+    for shape in Shape::ALL.into_iter().chain([Shape::Independent]) {
         if only.is_some_and(|o| o != shape.id() && !shape.name().starts_with(o)) {
             continue;
         }

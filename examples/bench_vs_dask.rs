@@ -32,7 +32,8 @@ mod map;
 mod pipeline;
 #[path = "workloads/random.rs"]
 mod random;
-// Shared with bench_scheduler, which also uses the token payload and the eager calls.
+// Shared with bench_scheduler, which also uses the token payload, the eager calls, the
+// independent tasks and a tree built by moving handles.
 #[allow(dead_code)]
 #[path = "workloads/shapes.rs"]
 mod shapes;

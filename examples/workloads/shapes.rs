@@ -113,6 +113,11 @@ pub enum Shape {
     /// A `side x side` grid, `side = floor(sqrt(n))`; a cell reads its left and upper
     /// neighbours.
     Wavefront,
+    /// `n` sources sharing no input, one join reading them all: the map-then-reduce of
+    /// most `dask.delayed` programs, and the issue's "tiny independent tasks with one
+    /// fan-in". Not in [`Shape::ALL`]: the Python and dashboard benchmarks measure the
+    /// four shapes with Taskflow anchors.
+    Independent,
 }
 
 impl Shape {
@@ -125,6 +130,7 @@ impl Shape {
             Shape::Chain => "chain",
             Shape::Tree => "binary tree",
             Shape::Wavefront => "wavefront",
+            Shape::Independent => "independent + join",
         }
     }
 
@@ -135,6 +141,7 @@ impl Shape {
             Shape::Chain => "chain",
             Shape::Tree => "tree",
             Shape::Wavefront => "wave",
+            Shape::Independent => "indep",
         }
     }
 
@@ -145,6 +152,7 @@ impl Shape {
             Shape::Chain => n,
             Shape::Tree => 2 * tree_leaves(n) - 1,
             Shape::Wavefront => side(n) * side(n),
+            Shape::Independent => n + 1,
         }
     }
 
@@ -155,6 +163,7 @@ impl Shape {
             Shape::Chain => chain(n),
             Shape::Tree => tree(n),
             Shape::Wavefront => wavefront(n),
+            Shape::Independent => independent(n),
         }
     }
 
@@ -165,6 +174,7 @@ impl Shape {
             Shape::Chain => n as u64,
             Shape::Tree => tree_leaves(n) as u64,
             Shape::Wavefront => 2 * side(n) as u64 - 1,
+            Shape::Independent => n as u64,
         }
     }
 }
@@ -186,6 +196,11 @@ fn fan_out<P: Payload>(n: usize) -> Vec<Delayed<P>> {
     vec![join(leaves)]
 }
 
+fn independent<P: Payload>(n: usize) -> Vec<Delayed<P>> {
+    let parts: Vec<Delayed<P>> = (0..n).map(|_| source()).collect();
+    vec![join(parts)]
+}
+
 fn chain<P: Payload>(n: usize) -> Vec<Delayed<P>> {
     let mut last = source::<P>();
     for _ in 1..n {
@@ -198,6 +213,22 @@ fn tree<P: Payload>(n: usize) -> Vec<Delayed<P>> {
     let mut level: Vec<Delayed<P>> = (0..tree_leaves(n)).map(|_| source::<P>()).collect();
     while level.len() > 1 {
         level = level.chunks(2).map(|p| pair(&p[0], &p[1])).collect();
+    }
+    level
+}
+
+/// [`Shape::Tree`]'s graph built with each handle moved into its reader instead of
+/// borrowed: the same nodes, without a reference count taken on every input (and given
+/// back when the level is dropped).
+pub fn tree_moving_handles<P: Payload>(n: usize) -> Vec<Delayed<P>> {
+    let mut level: Vec<Delayed<P>> = (0..tree_leaves(n)).map(|_| source::<P>()).collect();
+    while level.len() > 1 {
+        let mut next = Vec::with_capacity(level.len() / 2);
+        let mut handles = level.into_iter();
+        while let (Some(left), Some(right)) = (handles.next(), handles.next()) {
+            next.push(pair(left, right));
+        }
+        level = next;
     }
     level
 }
