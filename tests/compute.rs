@@ -501,6 +501,57 @@ fn a_collection_reading_more_outputs_than_it_collected_gets_an_error_not_a_panic
     }
 }
 
+/// How many `Tracked` values are alive while the task holds its gathered inputs.
+#[delayed]
+fn live_while_gathered(parts: Vec<Tracked>) -> usize {
+    parts[0].0.load(Ordering::SeqCst)
+}
+
+/// The same on the second attempt: the first fails after gathering its inputs.
+#[delayed(retries = 1)]
+fn live_on_second_attempt(
+    parts: Vec<Tracked>,
+    attempts: Arc<AtomicUsize>,
+) -> Result<usize, String> {
+    match attempts.fetch_add(1, Ordering::SeqCst) {
+        0 => Err(format!("first attempt with {} parts", parts.len())),
+        _ => Ok(parts[0].0.load(Ordering::SeqCst)),
+    }
+}
+
+#[delayed]
+fn after(_tracked: &Tracked, _gathered: &usize) -> bool {
+    true
+}
+
+#[test]
+fn a_gather_moves_only_what_it_reads_last_and_clones_the_rest() {
+    for config in [sync(), threads(2)] {
+        let made = TrackedParts::new();
+        // Their only reader: both moved in, none cloned.
+        let alone = live_while_gathered(vec![made.part(), made.part()]);
+        assert_eq!(dask::compute_with(&alone, &config).unwrap(), 2);
+        assert_eq!(made.live(), 0);
+        let (a, b, c) = (made.part(), made.part(), made.part());
+        // `a` is read again after the gather, `b` twice by it, `c` is an output too: each
+        // of the four is cloned, and the three results stay in their slots meanwhile.
+        let gathered = live_while_gathered(vec![a.clone(), b.clone(), b.clone(), c.clone()]);
+        let later = after(&a, &gathered);
+        let (live, ran_after, kept) = dask::compute_with((&gathered, &later, &c), &config).unwrap();
+        assert_eq!((live, ran_after), (3 + 4, true));
+        assert_eq!(made.live(), 1, "only the output's value is left");
+        drop(kept);
+        assert_eq!(made.live(), 0);
+        // A task that may run again clones every input, on each attempt.
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let retried = live_on_second_attempt(vec![a.clone(), b.clone(), b, c], attempts.clone());
+        let (live, _) = dask::compute_with((&retried, &after(&a, &retried)), &config).unwrap();
+        assert_eq!(attempts.load(Ordering::SeqCst), 2);
+        assert_eq!(live, 3 + 4, "the first attempt's clones are gone");
+        assert_eq!(made.live(), 0);
+    }
+}
+
 #[delayed]
 fn consume_tracked(parts: Vec<Tracked>) -> usize {
     parts.len()

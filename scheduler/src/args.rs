@@ -166,7 +166,7 @@ impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherVec<T> {
     }
 
     fn collect(&self, inputs: &Inputs<'_>) -> Result<Vec<T>, TaskFailure> {
-        (0..self.0.len()).map(|_| inputs.next_owned()).collect()
+        inputs.next_owned_many(self.0.len())
     }
 
     fn hash_keys(&self, hasher: &mut StableHasher) {
@@ -416,6 +416,40 @@ impl<'a> Inputs<'a> {
             .get(i)
             .copied()
             .ok_or_else(|| mismatch("more inputs read than the task has"))
+    }
+
+    /// The next `count` inputs by value, as [`next_owned`](Self::next_owned) takes one:
+    /// a gather's loop, with the cursor moved once and the vector sized up front.
+    pub(crate) fn next_owned_many<T: Clone + Send + Sync + 'static>(
+        &self,
+        count: usize,
+    ) -> Result<Vec<T>, TaskFailure> {
+        let start = self.cursor.get();
+        let deps = self
+            .deps
+            .get(start..start + count)
+            .ok_or_else(|| mismatch("more inputs read than the task has"))?;
+        self.cursor.set(start + count);
+        let mut values = Vec::with_capacity(count);
+        let mut emptied = 0;
+        for &d in deps {
+            let value = if self.keep_inputs {
+                self.plan.borrow_result::<T>(d).cloned()
+            } else {
+                let (value, now_empty) = self.plan.take_or_clone_result(d);
+                emptied += usize::from(now_empty);
+                value
+            };
+            match value {
+                Some(value) => values.push(value),
+                None => {
+                    self.emptied.set(self.emptied.get() + emptied);
+                    return Err(mismatch("input missing or of another type"));
+                }
+            }
+        }
+        self.emptied.set(self.emptied.get() + emptied);
+        Ok(values)
     }
 
     #[inline]
