@@ -431,25 +431,24 @@ impl<'a> Inputs<'a> {
             .ok_or_else(|| mismatch("more inputs read than the task has"))?;
         self.cursor.set(start + count);
         let mut values = Vec::with_capacity(count);
-        let mut emptied = 0;
         for &d in deps {
-            let value = if self.keep_inputs {
-                self.plan.borrow_result::<T>(d).cloned()
-            } else {
-                let (value, now_empty) = self.plan.take_or_clone_result(d);
-                emptied += usize::from(now_empty);
-                value
-            };
-            match value {
-                Some(value) => values.push(value),
-                None => {
-                    self.emptied.set(self.emptied.get() + emptied);
-                    return Err(mismatch("input missing or of another type"));
-                }
-            }
+            values.push(self.owned_input(d)?);
         }
-        self.emptied.set(self.emptied.get() + emptied);
         Ok(values)
+    }
+
+    /// Input `d` by value: cloned when the task may run again, else moved out when this
+    /// is its last reader (and counted as emptied) and cloned otherwise.
+    #[inline]
+    fn owned_input<T: Clone + Send + Sync + 'static>(&self, d: u32) -> Result<T, TaskFailure> {
+        let value = if self.keep_inputs {
+            self.plan.borrow_result::<T>(d).cloned()
+        } else {
+            let (value, emptied) = self.plan.take_or_clone_result(d);
+            self.emptied.set(self.emptied.get() + usize::from(emptied));
+            value
+        };
+        value.ok_or_else(|| mismatch("input missing or of another type"))
     }
 
     #[inline]
@@ -462,15 +461,7 @@ impl<'a> Inputs<'a> {
 
     #[inline]
     pub(crate) fn next_owned<T: Clone + Send + Sync + 'static>(&self) -> Result<T, TaskFailure> {
-        let d = self.next_dep()?;
-        let value = if self.keep_inputs {
-            self.plan.borrow_result::<T>(d).cloned()
-        } else {
-            let (value, emptied) = self.plan.take_or_clone_result(d);
-            self.emptied.set(self.emptied.get() + usize::from(emptied));
-            value
-        };
-        value.ok_or_else(|| mismatch("input missing or of another type"))
+        self.owned_input(self.next_dep()?)
     }
 }
 
