@@ -53,7 +53,7 @@ pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
     // (a big graph reuses what an earlier one freed long ago): loading its first two
     // lines now lets those misses overlap with building this node and the next, instead
     // of stalling the locked increments that follow the writes. A wrong guess costs two
-    // loads of nothing (a prefetch cannot fault). Building measured 2-5 ns/task faster
+    // loads of nothing (a prefetch cannot fault). Building measured 1-5 ns/task faster
     // (BENCHMARKS.md, "the node after next, prefetched").
     let after_next = block.as_ptr().wrapping_add(2 * layout.size());
     crate::prefetch::prefetch(after_next);
