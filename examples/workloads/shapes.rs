@@ -114,7 +114,7 @@ pub enum Shape {
     /// neighbours.
     Wavefront,
     /// `n` sources sharing no input, one join reading them all: the map-then-reduce of
-    /// most `dask.delayed` programs, and the issue's "tiny independent tasks with one
+    /// most `dask.delayed` programs, and issue #17's "tiny independent tasks with one
     /// fan-in". Not in [`Shape::ALL`]: the Python and dashboard benchmarks measure the
     /// four shapes with Taskflow anchors.
     Independent,

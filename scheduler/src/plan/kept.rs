@@ -181,7 +181,8 @@ fn reset_counts(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>, slots: &mut Vec<R
 
 /// [`reset_counts`] of a graph without value nodes: every input is a task, so a task
 /// waits for all its inputs, and the pass reads two offset arrays in order instead of
-/// every input's kind (3-5 ns/node less on the benchmark's fan-out).
+/// every input's kind (running the benchmark's graphs again took 2-5 ns/task less,
+/// BENCHMARKS.md; the whole pass is 1.7-1.9 ns/node on a later machine).
 fn reset_tasks(graph: &PlanGraph<'_>, run: &mut Vec<RunNode>) {
     let n = graph.len();
     let (dep_start, succ_start) = (&graph.dep_start[..=n], &graph.succ_start[..=n]);
