@@ -8,7 +8,6 @@ use std::ops::Deref;
 use crate::delayed::Delayed;
 use crate::error::{InputMismatch, TaskFailure};
 use crate::key::StableHasher;
-use crate::node::NodeDyn;
 use crate::node_ref::NodeRef;
 use crate::plan::Plan;
 
@@ -143,7 +142,7 @@ impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for Vec<Arg<T>> {
 /// A parameter fed by several nodes at once.
 pub trait Gather<T>: Send + Sync + 'static {
     #[doc(hidden)]
-    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32);
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32);
     #[doc(hidden)]
     fn drain_deps(&mut self, out: &mut Vec<NodeRef>);
     #[doc(hidden)]
@@ -155,9 +154,9 @@ pub trait Gather<T>: Send + Sync + 'static {
 struct GatherVec<T>(Vec<Delayed<T>>);
 
 impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherVec<T> {
-    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32) {
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32) {
         for d in &self.0 {
-            f(d.node(), position);
+            f(d.node_ref(), position);
         }
     }
 
@@ -181,7 +180,7 @@ impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherVec<T> {
 struct GatherMixed<T>(Vec<Arg<T>>, Vec<u64>);
 
 impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherMixed<T> {
-    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32) {
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32) {
         for arg in &self.0 {
             arg.for_each_dep(f, position);
         }
@@ -309,17 +308,17 @@ impl<T: Send + Sync + 'static> Arg<T> {
 /// One element of a task's argument tuple, seen without its type.
 pub trait ArgDeps: Send + Sync + 'static {
     #[doc(hidden)]
-    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32);
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32);
     #[doc(hidden)]
     fn drain_deps(&mut self, out: &mut Vec<NodeRef>);
 }
 
 impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
     #[inline]
-    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32) {
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32) {
         match self {
             Arg::Value(_) | Arg::Drained => {}
-            Arg::Node(d) => f(d.node(), position),
+            Arg::Node(d) => f(d.node_ref(), position),
             Arg::Gather(g) => g.for_each_dep(f, position),
         }
     }
@@ -336,7 +335,7 @@ impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
 /// A task's whole argument tuple.
 pub trait ArgList: Send + Sync + 'static {
     #[doc(hidden)]
-    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32));
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32));
     #[doc(hidden)]
     fn drain_deps(&mut self, out: &mut Vec<NodeRef>);
 }
@@ -346,7 +345,7 @@ macro_rules! arg_list_for_tuples {
         impl<$($name: ArgDeps),*> ArgList for ($($name,)*) {
             #[inline]
             #[allow(unused_variables)]
-            fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32)) {
+            fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32)) {
                 $( self.$idx.for_each_dep(f, $idx); )*
             }
 

@@ -7,7 +7,7 @@ use crate::args::{ArgDeps, Inputs};
 use crate::codec::Codec;
 use crate::delayed::{sized_task_node, Delayed};
 use crate::error::{BoxError, TaskFailure};
-use crate::node::{no_codec, NodeDyn, NodeHeader};
+use crate::node::{no_codec, NodeHeader};
 use crate::node_ref::NodeRef;
 use crate::result_size::{NoSize, Sizer};
 
@@ -157,9 +157,9 @@ pub(crate) fn pure_id<T>(name: &str, tag: &impl Hash, inputs: &[Delayed<T>]) -> 
 struct ManyNodes<T>(Vec<Delayed<T>>);
 
 impl<T: Send + Sync + 'static> ArgDeps for ManyNodes<T> {
-    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32) {
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32) {
         for d in &self.0 {
-            f(d.node(), position);
+            f(d.node_ref(), position);
         }
     }
 

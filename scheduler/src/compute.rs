@@ -1,13 +1,13 @@
 //! `compute`, `persist` and `graph`: turning outputs into one plan and running it.
 
 use crate::backend;
-use crate::config::Config;
+use crate::config::{Config, Scheduler};
 use crate::delayed::{persisted, Delayed};
 use crate::diagnostics::ProgressBar;
 use crate::error::{panic_message, Error};
 use crate::nesting::Nested;
-use crate::node::NodeDyn;
-use crate::plan::{Plan, HALT_CANCEL, HALT_TIMEOUT, NOT_HALTED};
+use crate::node_ref::NodeRef;
+use crate::plan::{Plan, Splitting, HALT_CANCEL, HALT_TIMEOUT, NOT_HALTED};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -82,12 +82,12 @@ pub trait Outputs {
 }
 
 /// The output nodes of a computation, in request order (see [`Outputs::collect`]).
-pub struct OutputNodes<'v, 's>(&'v mut Vec<&'s dyn NodeDyn>);
+pub struct OutputNodes<'v, 's>(&'v mut Vec<&'s NodeRef>);
 
 impl<'s> OutputNodes<'_, 's> {
     /// Adds one output node.
     pub fn push<T>(&mut self, d: &'s Delayed<T>) {
-        self.0.push(d.node());
+        self.0.push(d.node_ref());
     }
 }
 
@@ -227,7 +227,9 @@ pub(crate) fn compute_here<O: Outputs>(
     config.validate()?;
     outputs.check()?;
     let _level = Nested::enter()?;
-    let mut plan = Plan::build(|nodes| outputs.collect(&mut OutputNodes(nodes)));
+    let mut plan = Plan::build_splitting(splitting(config), |nodes| {
+        outputs.collect(&mut OutputNodes(nodes))
+    });
     crate::deferred::check(&plan)?;
     crate::combinators::check_custom_keys(&plan)?;
     plan.configure(
@@ -282,6 +284,19 @@ pub(crate) fn compute_here<O: Outputs>(
         plan.note_outputs_taken(taken);
     }
     values.map(Some)
+}
+
+/// How planning may use threads: as many as the pool that will run the plan has, all
+/// asleep while the caller plans. Not from a pool's worker (a nested computation): the
+/// other workers may be busy, and planning threads would compete with them.
+fn splitting(config: &Config) -> Splitting {
+    match config.effective_scheduler() {
+        #[cfg(not(loom))]
+        Scheduler::Threads(threads) if crate::exec::Pool::current().is_none() => {
+            Splitting::for_threads(threads)
+        }
+        _ => Splitting::NEVER,
+    }
 }
 
 /// Calls a computation-wide hook (`start`, `finish`) under a panic guard: a panicking

@@ -65,19 +65,21 @@ pub(crate) fn is_content_addressed(node: &dyn NodeDyn) -> bool {
         }
         let mut any_no = false;
         let mut all_yes = true;
-        current.for_each_dep(&mut |dep, _| match dep.header().content_addressed.get() {
-            Some(true) => {}
-            Some(false) => any_no = true,
-            None => all_yes = false,
-        });
+        current.for_each_dep(
+            &mut |dep, _| match dep.node().header().content_addressed.get() {
+                Some(true) => {}
+                Some(false) => any_no = true,
+                None => all_yes = false,
+            },
+        );
         if any_no || all_yes {
             header.content_addressed.set(!any_no);
         } else {
             debug_assert!(!inputs_pushed, "inputs were decided before");
             stack.push((current, true));
             current.for_each_dep(&mut |dep, _| {
-                if dep.header().content_addressed.get().is_none() {
-                    stack.push((dep, false));
+                if dep.node().header().content_addressed.get().is_none() {
+                    stack.push((dep.node(), false));
                 }
             });
         }

@@ -75,7 +75,7 @@ mod invalid_node {
             (self.type_name)()
         }
 
-        fn for_each_dep<'s>(&'s self, _f: &mut dyn FnMut(&'s dyn NodeDyn, u32)) {}
+        fn for_each_dep<'s>(&'s self, _f: &mut dyn FnMut(&'s NodeRef, u32)) {}
 
         fn run(&self, _inputs: &Inputs<'_>) -> Result<crate::task_value::TaskValue, TaskFailure> {
             // Reached only where `check` is not consulted first; fail as a task then.

@@ -56,7 +56,6 @@ impl<T> Delayed<T> {
         self.node
     }
 
-    #[cfg(test)]
     pub(crate) fn node_ref(&self) -> &NodeRef {
         &self.node
     }
@@ -112,7 +111,7 @@ impl<T: Send + Sync + 'static> Delayed<T> {
     /// # Ok::<(), dask::Error>(())
     /// ```
     pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
-        crate::graph::graph_of_nodes(&[self.node()]).save(path)?;
+        crate::graph::graph_of_nodes(&[self.node_ref()]).save(path)?;
         Ok(())
     }
 

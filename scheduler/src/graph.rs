@@ -3,7 +3,8 @@
 use dask_viz::{NodeId, NodeInfo, NodeKind, TaskGraph};
 
 use crate::compute::{with_plan, Outputs};
-use crate::node::{NodeBody, NodeDyn};
+use crate::node::NodeBody;
+use crate::node_ref::NodeRef;
 use crate::plan::Plan;
 
 /// The deduplicated, culled graph of `outputs` exactly as [`compute`](crate::compute)
@@ -22,7 +23,7 @@ pub fn graph<O: Outputs>(outputs: O) -> TaskGraph {
 }
 
 /// The graph of these output nodes (no `Clone` needed: nothing is computed).
-pub(crate) fn graph_of_nodes(outputs: &[&dyn NodeDyn]) -> TaskGraph {
+pub(crate) fn graph_of_nodes(outputs: &[&NodeRef]) -> TaskGraph {
     to_task_graph(&Plan::build_for_drawing(|nodes| {
         nodes.extend_from_slice(outputs)
     }))

@@ -57,9 +57,9 @@ fn graph() -> Vec<Delayed<u64>> {
 struct GatherTwo(Delayed<u64>, Delayed<u64>);
 
 impl crate::args::Gather<Vec<u64>> for GatherTwo {
-    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32), position: u32) {
-        f(self.0.node(), position);
-        f(self.1.node(), position);
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32) {
+        f(self.0.node_ref(), position);
+        f(self.1.node_ref(), position);
     }
 
     fn drain_deps(&mut self, _out: &mut Vec<NodeRef>) {}
@@ -106,7 +106,7 @@ fn task_protocol(name: &str, held: fn() -> HeldCounts) {
     let explored = explore(name, move || {
         // Leaked per iteration: loom threads need 'static data.
         let outputs: &'static Vec<Delayed<u64>> = Box::leak(Box::new(graph()));
-        let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
+        let nodes: Vec<&'static NodeRef> = outputs.iter().map(|d| d.node_ref()).collect();
         let plan: &'static Plan<'static> =
             Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
         assert_eq!(plan.graph().task_count(), 4);
@@ -207,7 +207,7 @@ fn loom_the_last_report_wakes_the_waiter() {
             crate::delayed(1u64).map(|v| *v),
             crate::delayed(2u64).map(|v| *v),
         ]));
-        let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
+        let nodes: Vec<&'static NodeRef> = outputs.iter().map(|d| d.node_ref()).collect();
         let plan: &'static Plan<'static> =
             Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
         assert_eq!(plan.graph().task_count(), 2);
@@ -258,7 +258,7 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
                 })
                 .collect(),
         ));
-        let nodes: Vec<&'static dyn NodeDyn> = outputs.iter().map(|d| d.node()).collect();
+        let nodes: Vec<&'static NodeRef> = outputs.iter().map(|d| d.node_ref()).collect();
         let plan: &'static Plan<'static> =
             Box::leak(Box::new(Plan::build(|list| list.extend(nodes))));
         assert_eq!(plan.graph().roots().len(), 3);

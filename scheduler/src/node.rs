@@ -220,7 +220,7 @@ pub trait NodeDyn: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
 
     /// Calls `f` with every dependency, in argument order, with its parameter position.
-    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32));
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32));
 
     /// Runs the task, reading inputs in the order `for_each_dep` lists them.
     fn run(&self, inputs: &Inputs<'_>) -> Result<TaskValue, TaskFailure>;
@@ -305,7 +305,7 @@ where
         std::any::type_name::<R>()
     }
 
-    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s dyn NodeDyn, u32)) {
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32)) {
         self.args.for_each_dep(f);
     }
 
@@ -449,7 +449,7 @@ impl<T: 'static> NodeDyn for ValueNode<T> {
         std::any::type_name::<T>()
     }
 
-    fn for_each_dep<'s>(&'s self, _f: &mut dyn FnMut(&'s dyn NodeDyn, u32)) {}
+    fn for_each_dep<'s>(&'s self, _f: &mut dyn FnMut(&'s NodeRef, u32)) {}
 
     fn run(&self, _inputs: &Inputs<'_>) -> Result<TaskValue, TaskFailure> {
         unreachable!("value nodes are loaded by the planner, never run")

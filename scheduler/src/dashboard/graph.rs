@@ -295,7 +295,7 @@ mod tests {
     }
 
     fn planned<T>(outputs: &[Delayed<T>], collapse_above: usize) -> Planned {
-        let plan = Plan::build(|nodes| nodes.extend(outputs.iter().map(|d| d.node())));
+        let plan = Plan::build(|nodes| nodes.extend(outputs.iter().map(|d| d.node_ref())));
         take(&plan, collapse_above)
     }
 

@@ -36,8 +36,8 @@ fn first_impure_upstream(node: &dyn NodeDyn) -> &dyn NodeDyn {
     loop {
         let mut next = None;
         current.for_each_dep(&mut |dep, _| {
-            if next.is_none() && !is_content_addressed(dep) {
-                next = Some(dep);
+            if next.is_none() && !is_content_addressed(dep.node()) {
+                next = Some(dep.node());
             }
         });
         match next {

@@ -16,7 +16,7 @@ use super::kept::KeptGraph;
 use super::run_state::RunNode;
 use super::slot::ResultSlot;
 use super::visited::Visited;
-use crate::node::NodeDyn;
+use crate::node_ref::NodeRef;
 
 /// Storage kept between computations at most; bigger plans free theirs. Enough for a
 /// plan of a million tasks of any shape (the widest, a million-input join, is 140 MB).
@@ -40,20 +40,22 @@ pub(crate) struct Scratch<'g> {
     pub(crate) stack: Vec<Visit<'g>>,
     pub(crate) found: Vec<u32>,
     pub(crate) found_positions: Vec<u32>,
-    pub(crate) output_nodes: Vec<&'g dyn NodeDyn>,
+    pub(crate) output_nodes: Vec<&'g NodeRef>,
     pub(crate) visited: Visited,
+    /// A wide node's inputs set aside to be planned in parts (see `split`).
+    pub(crate) wide: Vec<&'g NodeRef>,
 }
 
 /// One entry of the planner's depth-first stack.
 #[derive(Clone, Copy)]
 pub(crate) struct Visit<'g> {
-    pub(crate) node: &'g dyn NodeDyn,
+    pub(crate) node: &'g NodeRef,
     /// Where in `Scratch::found` the reader that pushed this node waits for its index
     /// (`NO_SLOT` for an output).
     pub(crate) slot: u32,
     /// Leaving the node (its dependencies are planned): where its own dependency indices
     /// start in `Scratch::found`. Entering it: `ENTERING`. (One field, not a flag beside
-    /// it: the entry stays 24 bytes, and a deep chain stacks a million of them.)
+    /// it: the entry stays 16 bytes, and a deep chain stacks a million of them.)
     pub(crate) first: u32,
 }
 
@@ -114,6 +116,7 @@ impl Spare {
             mut found_positions,
             output_nodes,
             mut visited,
+            wide,
         }: Scratch<'g>,
     ) -> Option<Spare> {
         run_nodes.clear();
@@ -129,7 +132,7 @@ impl Spare {
             + slots.capacity() * std::mem::size_of::<ResultSlot>()
             + stack.capacity() * std::mem::size_of::<Visit<'_>>()
             + (found.capacity() + found_positions.capacity()) * std::mem::size_of::<u32>()
-            + output_nodes.capacity() * std::mem::size_of::<&dyn NodeDyn>()
+            + (output_nodes.capacity() + wide.capacity()) * std::mem::size_of::<&NodeRef>()
             + visited.capacity_bytes();
         if bytes > KEEP_AT_MOST_BYTES {
             return None;
@@ -150,6 +153,7 @@ impl Spare {
                 found_positions,
                 output_nodes: forget_lifetime(output_nodes),
                 visited,
+                wide: forget_lifetime(wide),
             },
         };
         Some(Spare { buffers, kept })

@@ -25,6 +25,7 @@ use super::slot::ResultSlot;
 use super::visited::number;
 use super::Plan;
 use crate::node::{NodeBody, NodeDyn};
+use crate::node_ref::NodeRef;
 use crate::sync::add_exclusive;
 
 /// The node array of a kept graph, and the outputs it was planned for. The graph's other
@@ -70,13 +71,15 @@ impl KeptGraph {
     }
 
     /// Whether `outputs` are the very nodes this graph was planned for, in this order.
-    fn planned_for(&self, outputs: &[&dyn NodeDyn]) -> bool {
+    fn planned_for(&self, outputs: &[&NodeRef]) -> bool {
         self.outputs.len() == outputs.len()
             && self
                 .outputs
                 .iter()
                 .zip(outputs)
-                .all(|(&(at, built), node)| number(*node) == at && node.header().built() == built)
+                .all(|(&(at, built), node)| {
+                    number(node.node()) == at && node.node().header().built() == built
+                })
     }
 
     /// The plan of `buffers.scratch.output_nodes` from this kept graph (whose arrays
@@ -111,7 +114,7 @@ impl KeptGraph {
         // Every other node has a reader holding it, so no `&mut` can have reached it.
         let output_nodes = &scratch.output_nodes;
         for (&o, &node) in graph.outputs.iter().zip(output_nodes) {
-            graph.nodes[o as usize] = node;
+            graph.nodes[o as usize] = node.node();
         }
         reset_counts(&graph, &mut run, &mut slots);
         let tasks = graph.task_count;

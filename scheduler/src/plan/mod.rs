@@ -12,6 +12,7 @@ mod held;
 mod kept;
 mod run_state;
 mod slot;
+mod split;
 mod step;
 #[cfg(all(test, not(loom)))]
 mod tests;
@@ -22,6 +23,7 @@ pub(crate) use held::HeldCounts;
 pub(crate) use run_state::{
     RunNode, FAILED, HALT_CANCEL, HALT_FAILURE, HALT_TIMEOUT, NOT_HALTED, RUNNING, SUCCEEDED,
 };
+pub(crate) use split::Splitting;
 #[cfg(any(not(loom), test))]
 pub(crate) use step::ReadySink;
 
@@ -30,7 +32,8 @@ use std::collections::HashMap;
 use crate::cancel::CancelToken;
 use crate::config::ErrorPolicy;
 use crate::error::{drop_guarded, panic_message, Error, TaskFailure};
-use crate::node::{NodeBody, NodeDyn, FEW_INPUTS};
+use crate::node::{NodeBody, FEW_INPUTS};
+use crate::node_ref::NodeRef;
 use crate::observer::Observers;
 use crate::sync::{add_exclusive, Ordering};
 use buffers::{PlanBuffers, Scratch, Visit, ENTERING};
@@ -107,6 +110,10 @@ impl<'g> Plan<'g> {
 /// retries, not pure): leaving it needs nothing from the header.
 const PLAIN: u32 = 1 << 31;
 
+/// Marks `Visit::first` of a node whose inputs were planned in parallel (see `split`):
+/// leaving it appends them first.
+const SPLIT: u32 = 1 << 30;
+
 /// Entries on the planner's stack beyond which a plain header is noted (see `PLAIN`).
 const DEEP_WALK: usize = 1 << 14;
 
@@ -121,30 +128,64 @@ fn fill_slot(found: &mut [u32], slot: u32, index: u32) {
     }
 }
 
+/// Orders the entries just pushed for one node's inputs so that they are entered oldest
+/// first (by build number), arguments in order where the numbers tie (pure inputs,
+/// numbered 0). The plan order, and with it the sequential run order, then takes each
+/// node's inputs in the order the program built them, and stays deterministic. Graphs
+/// are built in loops, so the walk streams through memory in the order the allocator
+/// handed it out: argument order made a wavefront's walk jump a row of cells per step (a
+/// cache and TLB miss per node; 2.7-3.6x slower planning). Wide nodes keep argument
+/// order (see `FEW_INPUTS`).
+#[inline]
+fn order_inputs(pushed: &mut [Visit<'_>]) {
+    pushed.reverse();
+    match pushed.len() {
+        2 if pushed[1].node.node().header().built() > pushed[0].node.node().header().built() => {
+            pushed.swap(0, 1);
+        }
+        3..=FEW_INPUTS => {
+            pushed.sort_by_key(|v| std::cmp::Reverse(v.node.node().header().built()));
+        }
+        _ => {}
+    }
+}
+
 impl<'g> Plan<'g> {
-    /// Plans the computation of the outputs that `outputs` lists.
-    pub(crate) fn build(outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>)) -> Self {
-        Self::build_inner(outputs, false)
+    /// Plans the computation of the outputs that `outputs` lists, on this thread.
+    #[cfg(test)]
+    pub(crate) fn build(outputs: impl FnOnce(&mut Vec<&'g NodeRef>)) -> Self {
+        Self::build_inner(outputs, false, Splitting::NEVER)
+    }
+
+    /// Like [`build`](Self::build), planning wide nodes' inputs on several threads as
+    /// `splitting` says (see `split`).
+    pub(crate) fn build_splitting(
+        splitting: Splitting,
+        outputs: impl FnOnce(&mut Vec<&'g NodeRef>),
+    ) -> Self {
+        Self::build_inner(outputs, false, splitting)
     }
 
     /// Like [`build`](Self::build), also keeping every edge's parameter position.
-    pub(crate) fn build_for_drawing(outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>)) -> Self {
-        Self::build_inner(outputs, true)
+    pub(crate) fn build_for_drawing(outputs: impl FnOnce(&mut Vec<&'g NodeRef>)) -> Self {
+        Self::build_inner(outputs, true, Splitting::NEVER)
     }
 
     fn build_inner(
-        list_outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>),
+        list_outputs: impl FnOnce(&mut Vec<&'g NodeRef>),
         keep_positions: bool,
+        splitting: Splitting,
     ) -> Self {
-        Self::build_from(PlanBuffers::take(), list_outputs, keep_positions)
+        Self::build_from(PlanBuffers::take(), list_outputs, keep_positions, splitting)
     }
 
     /// Plans in `buffers`, or resumes the graph kept with them when it was planned for
     /// the same outputs (see `kept`).
     fn build_from(
         (mut buffers, kept): (PlanBuffers<'g>, Option<KeptGraph>),
-        list_outputs: impl FnOnce(&mut Vec<&'g dyn NodeDyn>),
+        list_outputs: impl FnOnce(&mut Vec<&'g NodeRef>),
         keep_positions: bool,
+        splitting: Splitting,
     ) -> Self {
         list_outputs(&mut buffers.scratch.output_nodes);
         if let Some(plan) = kept.and_then(|kept| kept.resume(&mut buffers, keep_positions)) {
@@ -163,11 +204,22 @@ impl<'g> Plan<'g> {
                     mut found_positions,
                     output_nodes,
                     mut visited,
+                    mut wide,
                 },
         } = buffers;
+        // Where a node's inputs are cut (see `split`): never when drawing, which needs
+        // every edge's parameter position.
+        let split_at = if keep_positions || splitting.threads < 2 {
+            usize::MAX
+        } else {
+            splitting.at
+        };
         g.keep_positions = keep_positions;
         let mut pure_index: HashMap<(u128, &'static str), u32> = HashMap::new();
         let mut task_count = 0usize;
+        // Nodes whose inputs were planned in parallel, innermost last: where their
+        // frontier nodes' indices start in `found`, and the parts to append on leaving.
+        let mut splits: Vec<(usize, Vec<split::Part<'g>>)> = Vec::new();
         g.dep_start.push(0);
         // Node i's count of task readers goes to index i + 1 (see `link_successors`).
         g.succ_start.push(0);
@@ -184,7 +236,7 @@ impl<'g> Plan<'g> {
             });
         }
         while let Some(visit) = stack.pop() {
-            let node = visit.node;
+            let node = visit.node.node();
             let at = number(node);
             if visit.first == ENTERING {
                 // The table first: a node pushed twice before it was entered is not read
@@ -210,8 +262,8 @@ impl<'g> Plan<'g> {
                 }
                 let mut first = u32::try_from(found.len())
                     .ok()
-                    .filter(|&f| f < PLAIN)
-                    .expect("a plan holds fewer than 2^31 edges");
+                    .filter(|&f| f < SPLIT)
+                    .expect("a plan holds fewer than 2^30 edges");
                 // Deep in a walk (a long chain), a node is left only after everything
                 // below it, and its header has left the cache by then: reading it again
                 // was the costliest load of planning a chain. A plain header (no
@@ -222,16 +274,28 @@ impl<'g> Plan<'g> {
                     first |= PLAIN;
                 }
                 stack.push(Visit {
-                    node,
+                    node: visit.node,
                     slot: visit.slot,
                     first,
                 });
                 let first_push = stack.len();
-                let (pushing, found, found_positions, visited) =
-                    (&mut stack, &mut found, &mut found_positions, &mut visited);
+                let (pushing, found, found_positions, visited, wide) = (
+                    &mut stack,
+                    &mut found,
+                    &mut found_positions,
+                    &mut visited,
+                    &mut wide,
+                );
+                // Inputs beyond the first `split_at` are set aside (see `split`).
+                let mut left = split_at;
                 node.for_each_dep(&mut |dep, position| {
+                    if left == 0 {
+                        wide.push(dep);
+                        return;
+                    }
+                    left -= 1;
                     let slot = found.len() as u32;
-                    match visited.get(number(dep)) {
+                    match visited.get(number(dep.node())) {
                         Some(d) => {
                             debug_assert_ne!(d, IN_PROGRESS, "task graphs are acyclic");
                             found.push(d);
@@ -249,34 +313,50 @@ impl<'g> Plan<'g> {
                         found_positions.push(position);
                     }
                 });
-                // Visit inputs oldest first (by build number), arguments in order where
-                // the numbers tie (pure inputs, numbered 0). The plan order, and with it
-                // the sequential run order, then takes each node's inputs in the order
-                // the program built them, and stays deterministic. Graphs are
-                // built in loops, so the walk streams through memory in the order the
-                // allocator handed it out: argument order made a wavefront's walk jump a
-                // row of cells per step (a cache and TLB miss per node; 2.7-3.6x slower
-                // planning). Wide nodes keep argument order (see `FEW_INPUTS`).
-                let pushed = &mut stack[first_push..];
-                pushed.reverse();
-                match pushed.len() {
-                    2 if pushed[1].node.header().built() > pushed[0].node.header().built() => {
-                        pushed.swap(0, 1);
+                // Many inputs not planned yet are planned on several threads (see
+                // `split`); a few are entered in the order `order_inputs` gives.
+                order_inputs(&mut stack[first_push..]);
+                if !wide.is_empty() {
+                    let parts = split::plan_parts(wide, splitting);
+                    wide.clear();
+                    stack[first_push - 1].first |= SPLIT;
+                    // The frontier nodes, planned by this walk before the node is left:
+                    // a slot each after the node's own segment of `found`.
+                    let frontier_at = found.len();
+                    let first_frontier = stack.len();
+                    for frontier in parts.iter().flat_map(|part| part.frontier()) {
+                        let slot = u32::try_from(found.len())
+                            .ok()
+                            .filter(|&s| s < SPLIT)
+                            .expect("a plan holds fewer than 2^30 edges");
+                        found.push(IN_PROGRESS);
+                        stack.push(Visit {
+                            node: frontier,
+                            slot,
+                            first: ENTERING,
+                        });
                     }
-                    3..=FEW_INPUTS => {
-                        pushed.sort_by_key(|v| std::cmp::Reverse(v.node.header().built()));
-                    }
-                    _ => {}
+                    stack[first_frontier..].reverse();
+                    splits.push((frontier_at, parts));
                 }
                 continue;
+            }
+            let plain = visit.first & PLAIN != 0;
+            let first = (visit.first & !(PLAIN | SPLIT)) as usize;
+            let mut pending = 0;
+            if visit.first & SPLIT != 0 {
+                let (frontier_at, parts) = splits.pop().expect("a split node's parts are kept");
+                let frontier = found.split_off(frontier_at);
+                let (added, tasks_read) =
+                    split::write_parts(parts, &frontier, &found[first..], &mut g, &mut run);
+                task_count += added;
+                pending = tasks_read;
+                found.truncate(first);
             }
             let index = u32::try_from(g.nodes.len())
                 .ok()
                 .filter(|&i| i < IN_PROGRESS - 1)
                 .expect("a plan holds fewer than 2^32 - 1 nodes");
-            let mut pending = 0;
-            let plain = visit.first & PLAIN != 0;
-            let first = (visit.first & !PLAIN) as usize;
             // Pushed one by one in the loop that reads them anyway: most nodes have one or
             // two inputs, and `extend_from_slice` calls `memcpy` for each.
             for &d in &found[first..] {
@@ -333,7 +413,9 @@ impl<'g> Plan<'g> {
             }
         }
         for &n in &output_nodes {
-            let o = visited.get(number(n)).expect("every output was planned");
+            let o = visited
+                .get(number(n.node()))
+                .expect("every output was planned");
             g.outputs.push(o);
             add_exclusive(&mut run[o as usize].readers, 1);
         }
@@ -353,6 +435,7 @@ impl<'g> Plan<'g> {
                 found_positions,
                 output_nodes,
                 visited,
+                wide,
             },
             all_taken: false,
         }

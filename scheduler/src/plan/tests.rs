@@ -3,6 +3,7 @@
 //! borrow, take (moving out), clone of shared values, clear, outputs, and the execution
 //! pointer carried by jobs across the pool's threads.
 
+use crate::node_ref::NodeRef;
 use crate::{compute_with, delayed, Config, Delayed, Scheduler};
 
 fn configs() -> [Config; 2] {
@@ -401,7 +402,7 @@ fn a_kept_graph_resumes_with_the_run_state_the_planner_sets() {
 }
 
 fn resumes_with_the_planners_run_state(outputs: Vec<Delayed<u64>>) {
-    let nodes = || outputs.iter().map(|d| d.node());
+    let nodes = || outputs.iter().map(|d| d.node_ref());
     let mut planned = super::Plan::build(|list| list.extend(nodes()));
     let fresh = run_state_of(&mut planned);
     let (roots, order) = (
@@ -441,7 +442,7 @@ fn resumes_with_the_planners_run_state(outputs: Vec<Delayed<u64>>) {
 }
 
 /// Whether a plan of `first`, kept, resumes for `then`.
-fn resumes_for(first: &[&dyn crate::node::NodeDyn], then: &[&dyn crate::node::NodeDyn]) -> bool {
+fn resumes_for(first: &[&NodeRef], then: &[&NodeRef]) -> bool {
     let planned = super::Plan::build(|list| list.extend(first.iter().copied()));
     let (mut buffers, kept) = planned
         .into_spare()
@@ -455,7 +456,7 @@ fn resumes_for(first: &[&dyn crate::node::NodeDyn], then: &[&dyn crate::node::No
 #[test]
 fn a_kept_graph_serves_only_the_very_outputs_it_was_planned_for() {
     let outputs = counted_graph();
-    let (a, b) = (outputs[0].node(), outputs[1].node());
+    let (a, b) = (outputs[0].node_ref(), outputs[1].node_ref());
     assert!(resumes_for(&[a, b], &[a, b]));
     assert!(
         !resumes_for(&[a, b], &[b, a]),
@@ -472,7 +473,7 @@ fn a_kept_graph_serves_only_the_very_outputs_it_was_planned_for() {
     const SEARCH: usize = if cfg!(miri) { 64 } else { 1 << 16 };
     for i in 0..20u64 {
         let first = delayed(i);
-        let planned = super::Plan::build(|list| list.push(first.node()));
+        let planned = super::Plan::build(|list| list.push(first.node_ref()));
         let (mut buffers, kept) = planned.into_spare().expect("kept").into_parts();
         let at = super::visited::number(first.node());
         drop(first);
@@ -485,7 +486,7 @@ fn a_kept_graph_serves_only_the_very_outputs_it_was_planned_for() {
             others.push(candidate);
         };
         same_address += usize::from(super::visited::number(second.node()) == at);
-        buffers.scratch.output_nodes.push(second.node());
+        buffers.scratch.output_nodes.push(second.node_ref());
         assert!(kept.expect("kept").resume(&mut buffers, false).is_none());
     }
     assert!(same_address > 0, "the check above met a reused address");
@@ -501,8 +502,14 @@ fn a_kept_graph_serves_only_the_very_outputs_it_was_planned_for() {
         built(&outputs[1]),
         "a build number names one node"
     );
-    assert!(!resumes_for(&[outputs[1].node()], &[persisted.node()]));
-    assert!(resumes_for(&[persisted.node()], &[persisted.node()]));
+    assert!(!resumes_for(
+        &[outputs[1].node_ref()],
+        &[persisted.node_ref()]
+    ));
+    assert!(resumes_for(
+        &[persisted.node_ref()],
+        &[persisted.node_ref()]
+    ));
 }
 
 #[test]
@@ -515,21 +522,21 @@ fn plans_of_pure_outputs_or_for_drawing_keep_no_graph() {
         crate::node::no_codec,
     );
     let plain = delayed(2u64).map(|v| v + 1);
-    assert!(!resumes_for(&[pure.node()], &[pure.node()]));
+    assert!(!resumes_for(&[pure.node_ref()], &[pure.node_ref()]));
     assert!(!resumes_for(
-        &[plain.node(), pure.node()],
-        &[plain.node(), pure.node()]
+        &[plain.node_ref(), pure.node_ref()],
+        &[plain.node_ref(), pure.node_ref()]
     ));
-    let drawn = super::Plan::build_for_drawing(|list| list.push(plain.node()));
+    let drawn = super::Plan::build_for_drawing(|list| list.push(plain.node_ref()));
     let (_, kept) = drawn.into_spare().expect("kept").into_parts();
     assert!(
         kept.is_none(),
         "a drawing's plan keeps parameter positions: not for running"
     );
     // A kept graph is not resumed for drawing either.
-    let planned = super::Plan::build(|list| list.push(plain.node()));
+    let planned = super::Plan::build(|list| list.push(plain.node_ref()));
     let (mut buffers, kept) = planned.into_spare().expect("kept").into_parts();
-    buffers.scratch.output_nodes.push(plain.node());
+    buffers.scratch.output_nodes.push(plain.node_ref());
     assert!(kept.expect("kept").resume(&mut buffers, true).is_none());
 }
 
@@ -552,7 +559,7 @@ fn computing_the_same_outputs_again_gives_the_same_values() {
 #[test]
 fn a_plan_cut_down_to_one_process_keeps_no_graph() {
     let out = delayed(2u64).map(|v| v + 1).map(|v| v * 2);
-    let mut planned = super::Plan::build(|list| list.push(out.node()));
+    let mut planned = super::Plan::build(|list| list.push(out.node_ref()));
     let n = planned.graph.len();
     planned.restrict_to_process(&vec![true; n], &vec![false; n], &vec![false; n]);
     let (_, kept) = planned.into_spare().expect("kept").into_parts();
@@ -565,13 +572,13 @@ fn a_plan_cut_down_to_one_process_keeps_no_graph() {
 #[test]
 fn an_output_renamed_since_its_plan_was_kept_is_read_through_the_callers_handle() {
     let mut out = delayed(2u64).map(|v| v + 1);
-    let planned = super::Plan::build(|list| list.push(out.node()));
+    let planned = super::Plan::build(|list| list.push(out.node_ref()));
     let (mut buffers, kept) = planned.into_spare().expect("kept").into_parts();
     // Its key was read, and this handle is the only one: `with_key` renames it in place,
     // through `&mut`.
     let _ = out.key().to_string();
     out = out.with_key("renamed");
-    buffers.scratch.output_nodes.push(out.node());
+    buffers.scratch.output_nodes.push(out.node_ref());
     let Some(resumed) = kept.expect("kept").resume(&mut buffers, false) else {
         panic!("the same output resumes the kept graph");
     };

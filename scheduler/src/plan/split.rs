@@ -1,0 +1,756 @@
+//! Planning a wide node's inputs on several threads.
+//!
+//! A node that reads many inputs (a join over a million tasks, a sum over every chunk)
+//! makes the planner's walk wide rather than deep, and on a pool of several threads the
+//! walk was the one serial part of a first run: 40-50 ns per node while every worker
+//! but the caller slept. Here the inputs beyond the first [`Splitting::at`] are cut into
+//! contiguous parts, each planned on its own thread into a [`Part`] (phase one), and
+//! when the wide node is left the parts are written into the plan, again each on its own
+//! thread, at offsets known from their sizes (phase two). The plan is the same whichever
+//! thread finished first.
+//!
+//! A part plans only what no other part can reach: a node whose handle is its only one
+//! (see [`NodeRef::is_only_handle`]) is read through exactly one edge, so the subgraph of
+//! such nodes under one input is a tree that nothing else shares, and a part needs no
+//! table of visited nodes and no coordination. Everything else it meets (a node with
+//! other handles, a pure node, which may merge with an equal one elsewhere, a value node)
+//! it leaves to the planner's own walk as a *frontier* node, planned once there before
+//! the wide node is left, so that its index is known to phase two. Frontier nodes and
+//! the subgraphs of the first inputs thus come before every part node, the part nodes
+//! come in part order and depth-first post-order within each part, the wide node comes
+//! last, and every node comes after its inputs.
+//!
+//! Every part node has exactly one reader, a task (its owner in the part, or the wide
+//! node): its reader count and its count of task readers are 1. What frontier nodes are
+//! read by is tallied per part and added by the planner, the only writer of their
+//! counters.
+
+use std::panic::resume_unwind;
+use std::sync::{Mutex, PoisonError};
+
+use super::buffers::{Visit, ENTERING};
+use super::graph::PlanGraph;
+use super::order_inputs;
+use super::run_state::RunNode;
+use crate::node::{NodeBody, NodeDyn};
+use crate::node_ref::NodeRef;
+use crate::sync::add_exclusive;
+
+/// When a node's inputs are planned in parallel: on a pool of `threads` threads, those
+/// beyond the first `at` inputs (when there are any), in parts of at least `min_part`.
+#[derive(Clone, Copy)]
+pub(crate) struct Splitting {
+    pub(crate) threads: usize,
+    pub(crate) at: usize,
+    pub(crate) min_part: usize,
+}
+
+impl Splitting {
+    /// One thread plans everything.
+    pub(crate) const NEVER: Splitting = Splitting {
+        threads: 1,
+        at: usize::MAX,
+        min_part: usize::MAX,
+    };
+
+    /// For a pool of `threads` threads. A part of fewer than [`MIN_PART`] inputs is not
+    /// worth a thread: starting one costs about what planning a thousand nodes does.
+    pub(crate) fn for_threads(threads: usize) -> Splitting {
+        if threads < 2 {
+            return Splitting::NEVER;
+        }
+        Splitting {
+            threads,
+            at: MIN_PART,
+            min_part: MIN_PART,
+        }
+    }
+}
+
+/// Inputs per part at least (see [`Splitting::for_threads`]).
+const MIN_PART: usize = 8192;
+
+/// A local index that stands for the part's frontier node of this number.
+const FRONTIER: u32 = 1 << 31;
+
+/// A found entry not filled yet.
+const UNSET: u32 = u32::MAX;
+
+/// One part's nodes, planned on their own, with indices local to the part.
+#[derive(Default)]
+pub(super) struct Part<'g> {
+    /// Depth-first post-order.
+    nodes: Vec<&'g dyn NodeDyn>,
+    retries: Vec<u8>,
+    /// Node i's inputs are `deps[dep_end[i - 1]..dep_end[i]]`: local indices, or
+    /// `FRONTIER | f` for `frontier[f]`.
+    dep_end: Vec<u32>,
+    deps: Vec<u32>,
+    /// Nodes left to the planner's walk, in the order first met, and how many edges of
+    /// the part (the wide node's included) read each.
+    frontier: Vec<&'g NodeRef>,
+    uses: Vec<u32>,
+    /// The wide node's inputs in this part, in order: local indices or `FRONTIER | f`.
+    tops: Vec<u32>,
+}
+
+impl<'g> Part<'g> {
+    /// The frontier nodes this part needs planned, in order.
+    pub(super) fn frontier(&self) -> &[&'g NodeRef] {
+        &self.frontier
+    }
+
+    /// The local stand-in for frontier node `node`, counting the edge. The same node met
+    /// twice in a row (a fan-out's source, read by every task of the part) is listed once.
+    fn frontier_edge(&mut self, node: &'g NodeRef) -> u32 {
+        // Handles to one node are distinct objects (each reader holds its own): the node
+        // is what is compared.
+        if self
+            .frontier
+            .last()
+            .is_some_and(|&last| std::ptr::addr_eq(last.node(), node.node()))
+        {
+            *self.uses.last_mut().expect("uses parallel frontier") += 1;
+        } else {
+            self.frontier.push(node);
+            self.uses.push(1);
+        }
+        let f = u32::try_from(self.frontier.len() - 1)
+            .ok()
+            .filter(|&f| f < FRONTIER)
+            .expect("a part holds fewer than 2^31 frontier nodes");
+        FRONTIER | f
+    }
+}
+
+/// Runs `work` on each item, the first on this thread and each other on a thread of its
+/// own (or on this one, when the system refuses a thread); the results in order.
+fn on_threads<I: Send, R: Send>(items: Vec<I>, work: impl Fn(I) -> R + Sync) -> Vec<R> {
+    // An item stays in its cell until a thread takes it: the one the system refused
+    // to start never did.
+    let cells: Vec<Mutex<Option<I>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+    let (work, cells) = (&work, &cells);
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = cells
+            .iter()
+            .skip(1)
+            .map(|cell| {
+                std::thread::Builder::new()
+                    .name("dask-planner".into())
+                    .spawn_scoped(scope, move || work(take(cell)))
+            })
+            .collect();
+        let mut results = Vec::with_capacity(cells.len());
+        results.extend(cells.first().map(|cell| work(take(cell))));
+        for (helper, cell) in helpers.into_iter().zip(cells.iter().skip(1)) {
+            results.push(match helper {
+                Ok(helper) => helper.join().unwrap_or_else(|panic| resume_unwind(panic)),
+                Err(_) => work(take(cell)),
+            });
+        }
+        results
+    })
+}
+
+fn take<I>(cell: &Mutex<Option<I>>) -> I {
+    cell.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+        .expect("each item is taken once")
+}
+
+/// Phase one: plans the subgraphs under `inputs` (a wide node's inputs beyond the
+/// first) in up to `splitting.threads` parts, on as many threads; the parts in order.
+pub(super) fn plan_parts<'g>(inputs: &[&'g NodeRef], splitting: Splitting) -> Vec<Part<'g>> {
+    let parts = splitting
+        .threads
+        .min(inputs.len() / splitting.min_part.clamp(1, inputs.len().max(1)))
+        .max(1);
+    #[cfg(test)]
+    tests::PARTS_PLANNED.with(|n| n.set(n.get() + parts));
+    on_threads(
+        inputs.chunks(inputs.len().div_ceil(parts)).collect(),
+        plan_part,
+    )
+}
+
+/// Whether the part plans `node` itself (see the module's comment).
+#[inline]
+fn in_part(handle: &NodeRef, node: &dyn NodeDyn) -> bool {
+    handle.is_only_handle() && !node.header().pure && matches!(node.body(), NodeBody::Task)
+}
+
+/// The depth-first post-order of the nodes under `inputs` that the part plans itself.
+fn plan_part<'g>(inputs: &[&'g NodeRef]) -> Part<'g> {
+    let mut part = Part {
+        nodes: Vec::with_capacity(inputs.len()),
+        retries: Vec::with_capacity(inputs.len()),
+        dep_end: Vec::with_capacity(inputs.len()),
+        tops: Vec::with_capacity(inputs.len()),
+        ..Part::default()
+    };
+    // The part's own walk, shaped like the planner's (see `Plan::build_from`): entering a
+    // node notes a slot per input in `found`, which the input fills when it is planned;
+    // leaving it reads its segment. The input's own slot is `found[0]`.
+    let mut stack: Vec<Visit<'g>> = Vec::new();
+    let mut found: Vec<u32> = Vec::new();
+    for &input in inputs {
+        found.push(UNSET);
+        stack.push(Visit {
+            node: input,
+            slot: 0,
+            first: ENTERING,
+        });
+        while let Some(visit) = stack.pop() {
+            let handle = visit.node;
+            let node = handle.node();
+            if visit.first == ENTERING {
+                if !in_part(handle, node) {
+                    found[visit.slot as usize] = part.frontier_edge(handle);
+                    continue;
+                }
+                stack.push(Visit {
+                    node: handle,
+                    slot: visit.slot,
+                    first: u32::try_from(found.len()).expect("a part holds fewer than 2^32 edges"),
+                });
+                let first_push = stack.len();
+                let (pushing, found) = (&mut stack, &mut found);
+                node.for_each_dep(&mut |dep, _| {
+                    let slot = found.len() as u32;
+                    found.push(UNSET);
+                    pushing.push(Visit {
+                        node: dep,
+                        slot,
+                        first: ENTERING,
+                    });
+                });
+                order_inputs(&mut stack[first_push..]);
+                continue;
+            }
+            let index = u32::try_from(part.nodes.len())
+                .ok()
+                .filter(|&i| i < FRONTIER)
+                .expect("a part holds fewer than 2^31 nodes");
+            let first = visit.first as usize;
+            debug_assert!(
+                found[first..].iter().all(|&d| d != UNSET),
+                "inputs come first"
+            );
+            part.deps.extend_from_slice(&found[first..]);
+            found.truncate(first);
+            part.dep_end
+                .push(u32::try_from(part.deps.len()).expect("a part holds fewer than 2^32 edges"));
+            part.nodes.push(node);
+            // `#[delayed]` allows at most 100; the hidden API clamps.
+            part.retries
+                .push(u8::try_from(node.header().retries).unwrap_or(u8::MAX));
+            found[visit.slot as usize] = index;
+        }
+        part.tops.push(found[0]);
+        found.clear();
+    }
+    part
+}
+
+/// What phase two writes for one part: its windows of the plan's arrays, and what it
+/// reads.
+struct Window<'a, 'g> {
+    part: Part<'g>,
+    /// The plan indices of the part's frontier nodes.
+    frontier: &'a [u32],
+    /// Whether each node planned before the parts is a task.
+    is_task: &'a [bool],
+    /// The part's first node's plan index, and its first edge's position.
+    first_node: u32,
+    first_edge: u32,
+    nodes: &'a mut [&'g dyn NodeDyn],
+    retries: &'a mut [u8],
+    run: &'a mut [RunNode],
+    /// Where each node's inputs end (`dep_start[i + 1]`).
+    dep_end: &'a mut [u32],
+    deps: &'a mut [u32],
+    /// The wide node's inputs that are this part's.
+    tops: &'a mut [u32],
+}
+
+/// Phase two for one part: its nodes, counters and edges in plan terms. Returns the
+/// part's tasks ready at the start, and how many of the wide node's inputs in the part
+/// are tasks.
+fn write_part(w: Window<'_, '_>) -> (Vec<u32>, u32) {
+    let Window {
+        part,
+        frontier,
+        is_task,
+        first_node,
+        first_edge,
+        nodes,
+        retries,
+        run,
+        dep_end,
+        deps,
+        tops,
+    } = w;
+    let in_plan = |d: u32| {
+        if d & FRONTIER != 0 {
+            frontier[(d & !FRONTIER) as usize]
+        } else {
+            first_node + d
+        }
+    };
+    nodes.copy_from_slice(&part.nodes);
+    retries.copy_from_slice(&part.retries);
+    let mut roots = Vec::new();
+    let mut lo = 0;
+    for (i, (&hi, node)) in part.dep_end.iter().zip(run.iter_mut()).enumerate() {
+        let mut pending = 0;
+        for (e, &d) in (lo..hi).zip(&part.deps[lo as usize..hi as usize]) {
+            let d = in_plan(d);
+            // Part nodes are tasks; frontier nodes were planned before the parts.
+            pending += u32::from(is_task.get(d as usize).copied().unwrap_or(true));
+            deps[e as usize] = d;
+        }
+        lo = hi;
+        dep_end[i] = first_edge + hi;
+        *node = RunNode::task_read_by(pending, 1);
+        if pending == 0 {
+            roots.push(first_node + i as u32);
+        }
+    }
+    let mut tasks_read = 0;
+    for (slot, &top) in tops.iter_mut().zip(&part.tops) {
+        let d = in_plan(top);
+        tasks_read += u32::from(is_task.get(d as usize).copied().unwrap_or(true));
+        *slot = d;
+    }
+    (roots, tasks_read)
+}
+
+/// Phase two: writes planned parts into the plan, on as many threads, after their
+/// frontier nodes were planned, as the nodes after those planned so far, and the wide
+/// node's inputs after their edges: `first` (the plan indices of its first inputs,
+/// planned by the walk), then every part's. `frontier` lists the frontier nodes' plan
+/// indices, every part's in order. Returns the parts' node count and how many of the
+/// wide node's inputs are tasks.
+pub(super) fn write_parts<'g>(
+    parts: Vec<Part<'g>>,
+    frontier: &[u32],
+    first: &[u32],
+    g: &mut PlanGraph<'g>,
+    run: &mut Vec<RunNode>,
+) -> (usize, u32) {
+    let first_inputs = first.len();
+    // The first inputs' readers too, as the planner counts any input.
+    let mut tasks_read = 0;
+    for &d in first {
+        add_exclusive(&mut run[d as usize].readers, 1);
+        if g.is_task[d as usize] {
+            g.succ_start[d as usize + 1] += 1;
+            tasks_read += 1;
+        }
+    }
+    // The frontier nodes' readers, counted here: the planner alone writes their counters.
+    let mut at = 0;
+    for part in &parts {
+        for (&d, &uses) in frontier[at..].iter().zip(&part.uses) {
+            add_exclusive(&mut run[d as usize].readers, uses);
+            if g.is_task[d as usize] {
+                g.succ_start[d as usize + 1] += uses;
+            }
+        }
+        at += part.frontier.len();
+    }
+    let before = g.nodes.len();
+    let added: usize = parts.iter().map(|p| p.nodes.len()).sum();
+    let edges: usize = parts.iter().map(|p| p.deps.len()).sum();
+    let inputs: usize = parts.iter().map(|p| p.tops.len()).sum();
+    let first_edge = g.deps.len();
+    let total_nodes = before
+        .checked_add(added)
+        .filter(|&n| n < (super::IN_PROGRESS - 1) as usize)
+        .expect("a plan holds fewer than 2^32 - 1 nodes");
+    let total_edges = (first_edge + edges)
+        .checked_add(first_inputs + inputs)
+        .filter(|&e| u32::try_from(e).is_ok())
+        .expect("a plan holds fewer than 2^32 edges");
+    // Every part node is a task read by one task (see the module's comment).
+    if let Some(&filler) = parts.iter().find_map(|p| p.nodes.first()) {
+        g.nodes.resize(total_nodes, filler);
+    }
+    g.is_task.resize(total_nodes, true);
+    g.retries.resize(total_nodes, 0);
+    g.succ_start.resize(total_nodes + 1, 1);
+    g.dep_start.resize(total_nodes + 1, 0);
+    g.deps.resize(total_edges, 0);
+    run.resize_with(total_nodes, || RunNode::task_read_by(0, 1));
+
+    let (is_task, _) = g.is_task.split_at(before);
+    let mut nodes = &mut g.nodes[before..];
+    let mut retries = &mut g.retries[before..];
+    let mut run_rest = &mut run[before..];
+    let mut dep_end = &mut g.dep_start[before + 1..];
+    let (mut deps, wide) = g.deps[first_edge..].split_at_mut(edges);
+    let (wide_first, mut tops) = wide.split_at_mut(first_inputs);
+    wide_first.copy_from_slice(first);
+    let mut windows = Vec::with_capacity(parts.len());
+    let (mut first_node, mut edge, mut at) = (before, first_edge, 0);
+    for part in parts {
+        let (n, e, t, f) = (
+            part.nodes.len(),
+            part.deps.len(),
+            part.tops.len(),
+            part.frontier.len(),
+        );
+        let (nodes_here, rest) = std::mem::take(&mut nodes).split_at_mut(n);
+        nodes = rest;
+        let (retries_here, rest) = std::mem::take(&mut retries).split_at_mut(n);
+        retries = rest;
+        let (run_here, rest) = std::mem::take(&mut run_rest).split_at_mut(n);
+        run_rest = rest;
+        let (dep_end_here, rest) = std::mem::take(&mut dep_end).split_at_mut(n);
+        dep_end = rest;
+        let (deps_here, rest) = std::mem::take(&mut deps).split_at_mut(e);
+        deps = rest;
+        let (tops_here, rest) = std::mem::take(&mut tops).split_at_mut(t);
+        tops = rest;
+        windows.push(Window {
+            part,
+            frontier: &frontier[at..at + f],
+            is_task,
+            first_node: first_node as u32,
+            first_edge: edge as u32,
+            nodes: nodes_here,
+            retries: retries_here,
+            run: run_here,
+            dep_end: dep_end_here,
+            deps: deps_here,
+            tops: tops_here,
+        });
+        (first_node, edge, at) = (first_node + n, edge + e, at + f);
+    }
+    for (roots, read) in on_threads(windows, write_part) {
+        g.roots.extend_from_slice(&roots);
+        tasks_read += read;
+    }
+    (added, tasks_read)
+}
+
+#[cfg(all(test, not(loom)))]
+pub(super) mod tests {
+    use std::cell::Cell;
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    use super::Splitting;
+    use crate::plan::Plan;
+    use crate::{compute_with, delayed, Config, Delayed, Scheduler};
+
+    thread_local! {
+        /// Parts this thread's plans were split into (see `plan_parts`).
+        pub(in crate::plan) static PARTS_PLANNED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn parts_planned() -> usize {
+        PARTS_PLANNED.with(Cell::get)
+    }
+
+    /// Splits at every node with two inputs not planned yet, one input a part and up to
+    /// three threads: every path through `plan_parts` and `append_parts`, on small graphs.
+    const EAGER: Splitting = Splitting {
+        threads: 3,
+        at: 2,
+        min_part: 1,
+    };
+
+    /// One node of a plan, named by keys (the node objects of merged pure calls differ
+    /// between plans): whether a task, its retries, its inputs, its reader and pending
+    /// counts, the tasks reading it, and whether it is ready at the start.
+    type Described = (bool, u8, Vec<String>, u32, u32, Vec<String>, bool);
+
+    /// A plan as keys: every node, its outputs and its task count. Also checks what
+    /// holds of any plan: inputs come before their readers, roots ascend and are exactly
+    /// the tasks without task inputs.
+    fn describe(plan: &Plan<'_>) -> Description {
+        let g = plan.graph();
+        let key = |i: u32| g.key_of(i);
+        let roots = g.roots();
+        assert!(roots.windows(2).all(|w| w[0] < w[1]), "roots ascend");
+        let mut nodes = BTreeMap::new();
+        for i in 0..g.len() as u32 {
+            let deps = g.deps_of(i);
+            assert!(deps.iter().all(|&d| d < i), "inputs come first");
+            let run = plan.run_node(i);
+            let pending = run.pending.load(Ordering::Relaxed);
+            assert_eq!(
+                pending as usize,
+                deps.iter().filter(|&&d| g.is_task(d)).count(),
+                "pending counts task inputs"
+            );
+            let is_root = roots.binary_search(&i).is_ok();
+            assert_eq!(
+                is_root,
+                g.is_task(i) && pending == 0,
+                "roots are the ready tasks"
+            );
+            let mut succs: Vec<String> = g.succs_of(i).iter().map(|&s| key(s)).collect();
+            succs.sort();
+            let described = (
+                g.is_task(i),
+                g.retries(i),
+                deps.iter().map(|&d| key(d)).collect(),
+                run.readers.load(Ordering::Relaxed),
+                pending,
+                succs,
+                is_root,
+            );
+            assert!(nodes.insert(key(i), described).is_none(), "each node once");
+        }
+        let outputs = g.outputs().iter().map(|&o| key(o)).collect();
+        (nodes, outputs, g.task_count())
+    }
+
+    type Description = (BTreeMap<String, Described>, Vec<String>, usize);
+
+    /// Compares two descriptions node by node, naming the first node that differs.
+    fn same_plans(got: Description, expected: &Description, case: &str) {
+        for (key, node) in &expected.0 {
+            assert_eq!(got.0.get(key), Some(node), "{case}: node {key}");
+        }
+        assert_eq!(got.0.len(), expected.0.len(), "{case}: nodes");
+        assert_eq!(
+            (&got.1, got.2),
+            (&expected.1, expected.2),
+            "{case}: outputs, tasks"
+        );
+    }
+
+    fn plan_of(outputs: &[Delayed<u64>], splitting: Splitting) -> Plan<'_> {
+        Plan::build_splitting(splitting, |list| {
+            list.extend(outputs.iter().map(Delayed::node_ref))
+        })
+    }
+
+    /// xorshift: the graphs are random but the same in every run.
+    struct Random(u64);
+
+    impl Random {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    fn gather(inputs: Vec<Delayed<u64>>) -> Delayed<u64> {
+        crate::__private::task(
+            &crate::__private::test_spec("gather", "split::tests::gather", 0),
+            None,
+            (crate::IntoArg::<Vec<u64>>::into_arg(inputs),),
+            |args, inputs| {
+                Ok(args
+                    .0
+                    .owned(inputs)?
+                    .iter()
+                    .fold(7u64, |a, v| a.wrapping_mul(31).wrapping_add(*v)))
+            },
+            crate::node::no_codec,
+        )
+    }
+
+    fn pure_plus(input: Delayed<u64>, id: u64) -> Delayed<u64> {
+        crate::__private::task(
+            &crate::__private::test_spec("pure", "split::tests::pure", 0),
+            Some(u128::from(id) << 1 | 1),
+            (crate::Arg::Node(input),),
+            move |args, inputs| Ok(args.0.owned(inputs)? + id),
+            crate::node::no_codec,
+        )
+    }
+
+    fn retried(input: Delayed<u64>) -> Delayed<u64> {
+        crate::__private::task(
+            &crate::__private::test_spec("retried", "split::tests::retried", 2),
+            None,
+            (crate::Arg::Node(input),),
+            |args, inputs| Ok(args.0.owned(inputs)? * 3),
+            crate::node::no_codec,
+        )
+    }
+
+    /// An input only the gather will hold (a part plans it), or one that others hold too
+    /// (a frontier node): chains, values, pure calls (equal ones merge), retried tasks,
+    /// nested gathers, and nodes the program keeps handles to.
+    fn input(random: &mut Random, kept: &mut Vec<Delayed<u64>>, depth: u32) -> Delayed<u64> {
+        thread_local! {
+            /// Equal pure calls read the same input, as they would in a program: which of
+            /// two equal calls a plan keeps then does not show.
+            static PURE_INPUTS: Vec<Delayed<u64>> = (0..3).map(delayed).collect();
+        }
+        let fresh = |random: &mut Random| delayed(random.below(100));
+        match random.below(if depth > 2 { 7 } else { 8 }) {
+            0 => fresh(random),
+            1 => {
+                let mut link = fresh(random).map(|v| v + 1);
+                for _ in 0..random.below(4) {
+                    link = link.map(|v| v * 2 + 1);
+                }
+                link
+            }
+            2 if !kept.is_empty() => kept[random.below(kept.len() as u64) as usize].clone(),
+            3 => {
+                let id = random.below(3);
+                pure_plus(PURE_INPUTS.with(|inputs| inputs[id as usize].clone()), id)
+            }
+            4 => retried(fresh(random).map(|v| v + 5)),
+            5 => {
+                let node = fresh(random).map(|v| v + 2);
+                kept.push(node.clone());
+                node
+            }
+            6 if !kept.is_empty() => {
+                let shared = &kept[random.below(kept.len() as u64) as usize];
+                shared.map(|v| v ^ 0x55)
+            }
+            7 => {
+                let n = random.below(6) as usize;
+                gather((0..n).map(|_| input(random, kept, depth + 1)).collect())
+            }
+            _ => fresh(random).map(|v| v + 3),
+        }
+    }
+
+    /// Gathers of random inputs, some read twice, and a few kept nodes as outputs too.
+    fn random_graph(seed: u64, width: usize) -> Vec<Delayed<u64>> {
+        let mut random = Random(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut kept = Vec::new();
+        let mut outputs = Vec::new();
+        for _ in 0..1 + random.below(3) {
+            let mut inputs: Vec<Delayed<u64>> = (0..width)
+                .map(|_| input(&mut random, &mut kept, 0))
+                .collect();
+            if random.below(2) == 0 {
+                let twice = inputs[random.below(width as u64) as usize].clone();
+                inputs.push(twice);
+            }
+            outputs.push(gather(inputs));
+        }
+        outputs.extend(kept.iter().take(2).cloned());
+        outputs
+    }
+
+    #[test]
+    fn a_split_plan_equals_the_one_thread_plan_on_random_graphs() {
+        let (seeds, width) = if cfg!(miri) { (4, 6) } else { (300, 40) };
+        let before = parts_planned();
+        for seed in 0..seeds {
+            let outputs = random_graph(seed, width);
+            // All alive at once: a second plan of the same outputs would otherwise
+            // resume the first's graph (see `kept`) instead of planning.
+            let serial = plan_of(&outputs, Splitting::NEVER);
+            let every_input = plan_of(&outputs, Splitting { at: 0, ..EAGER });
+            let after_two = plan_of(&outputs, EAGER);
+            let expected = describe(&serial);
+            same_plans(
+                describe(&every_input),
+                &expected,
+                &format!("seed {seed}, at 0"),
+            );
+            same_plans(
+                describe(&after_two),
+                &expected,
+                &format!("seed {seed}, at 2"),
+            );
+        }
+        assert!(
+            parts_planned() > before + seeds as usize,
+            "the plans were split: {} parts",
+            parts_planned() - before
+        );
+    }
+
+    #[test]
+    fn part_nodes_are_read_once_and_shared_inputs_stay_with_the_walk() {
+        // A fan-out (one source read by every task), tasks only the join holds, and one
+        // the program holds too: every node once, the source's readers all counted.
+        let source = delayed(1u64).map(|v| v + 1);
+        let held = source.map(|v| v * 100);
+        let mut inputs: Vec<Delayed<u64>> = (0..9u64)
+            .map(|i| source.map(move |v| v + i).map(|v| v * 2))
+            .collect();
+        inputs.push(held.clone());
+        inputs.push(held.clone());
+        let outputs = vec![gather(inputs), held];
+        let plan = plan_of(&outputs, EAGER);
+        let g = plan.graph();
+        assert_eq!(g.task_count(), 1 + 9 * 2 + 1 + 1);
+        let source_at = (0..g.len() as u32)
+            .find(|&i| g.key_of(i) == source.key())
+            .expect("the source is planned");
+        assert_eq!(
+            g.succs_of(source_at).len(),
+            10,
+            "nine tasks and `held` read it"
+        );
+        assert_eq!(plan.run_node(source_at).readers.load(Ordering::Relaxed), 10);
+        let held_at = (0..g.len() as u32)
+            .find(|&i| g.key_of(i) == outputs[1].key())
+            .expect("held is planned");
+        assert_eq!(
+            plan.run_node(held_at).readers.load(Ordering::Relaxed),
+            3,
+            "read twice by the join and once as an output"
+        );
+        assert_eq!(
+            describe(&plan),
+            describe(&plan_of(&outputs, Splitting::NEVER))
+        );
+    }
+
+    #[test]
+    fn a_wide_join_planned_in_parts_computes_what_one_thread_computes() {
+        if cfg!(miri) {
+            // Tens of thousands of tasks; `a_split_plan_equals...` runs the same code small.
+            return;
+        }
+        // Wide enough for `compute` to split on two threads (`Splitting::for_threads`).
+        let width = 3 * super::MIN_PART as u64;
+        let runs = Arc::new(AtomicU32::new(0));
+        let build = || {
+            let source = delayed(3u64).map(|v| v + 1);
+            let inputs: Vec<Delayed<u64>> = (0..width)
+                .map(|i| {
+                    let runs = runs.clone();
+                    let own = delayed(i).map(move |v| {
+                        runs.fetch_add(1, Ordering::Relaxed);
+                        v * 2
+                    });
+                    match i % 5 {
+                        0 => source.map(move |s| s + i),
+                        1 => pure_plus(delayed(i % 7), i % 7),
+                        2 => retried(own),
+                        _ => own.map(|v| v + 1),
+                    }
+                })
+                .collect();
+            vec![gather(inputs), source]
+        };
+        let sync = compute_with(&build(), &Config::default().scheduler(Scheduler::Sync)).unwrap();
+        let serial_runs = runs.swap(0, Ordering::Relaxed);
+        let before = parts_planned();
+        let threads = compute_with(
+            &build(),
+            &Config::default().scheduler(Scheduler::Threads(2)),
+        )
+        .unwrap();
+        assert_eq!(parts_planned(), before + 2, "planned in two parts");
+        assert_eq!(threads, sync);
+        assert_eq!(
+            runs.load(Ordering::Relaxed),
+            serial_runs,
+            "each task ran once"
+        );
+        assert_eq!(serial_runs as u64, width * 3 / 5);
+    }
+}
