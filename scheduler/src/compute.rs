@@ -1,7 +1,9 @@
 //! `compute`, `persist` and `graph`: turning outputs into one plan and running it.
 
 use crate::backend;
-use crate::config::{Config, Scheduler};
+use crate::config::Config;
+#[cfg(not(loom))]
+use crate::config::Scheduler;
 use crate::delayed::{persisted, Delayed};
 use crate::diagnostics::ProgressBar;
 use crate::error::{panic_message, Error};
@@ -198,7 +200,7 @@ outputs_for_tuples! {
 ///
 /// Computing the same outputs again runs every task again (results are not cached, as in
 /// Dask). The plan may be reused: the process keeps the graph of its last computation
-/// (up to 192 MB) when every output is a non-pure node, and a `compute` of those very
+/// (up to 256 MB) when every output is a non-pure node, and a `compute` of those very
 /// outputs, next, skips planning and costs about what running the tasks costs.
 ///
 /// ```
@@ -290,13 +292,14 @@ pub(crate) fn compute_here<O: Outputs>(
 /// asleep while the caller plans. Not from a pool's worker (a nested computation): the
 /// other workers may be busy, and planning threads would compete with them.
 fn splitting(config: &Config) -> Splitting {
-    match config.effective_scheduler() {
-        #[cfg(not(loom))]
-        Scheduler::Threads(threads) if crate::exec::Pool::current().is_none() => {
-            Splitting::for_threads(threads)
+    #[cfg(not(loom))]
+    if let Scheduler::Threads(threads) = config.effective_scheduler() {
+        if crate::exec::Pool::current().is_none() {
+            return Splitting::for_threads(threads);
         }
-        _ => Splitting::NEVER,
     }
+    let _ = config;
+    Splitting::NEVER
 }
 
 /// Calls a computation-wide hook (`start`, `finish`) under a panic guard: a panicking

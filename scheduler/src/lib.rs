@@ -43,7 +43,9 @@
 //!    kept empty from plan to plan so that planning does not write them). A `compute`
 //!    of the outputs the last one had skips the walk: a node's inputs never change, so
 //!    the graph planned for them is kept and only its run state is set again
-//!    (`plan/kept.rs`).
+//!    (`plan/kept.rs`). On a pool of several threads, a node with many inputs (a join
+//!    over a million tasks) has the subgraphs that only it reaches planned in parts, one
+//!    per thread, and written into the plan in parallel (`plan/split.rs`).
 //! 2. **Pick a backend** (`backend.rs`): one `Backend` trait with three implementations,
 //!    `Sequential` (`Scheduler::Sync`), the work-stealing pool (`exec/`,
 //!    `Scheduler::Threads`) and a cluster of processes (`cluster/`). `compute` has one

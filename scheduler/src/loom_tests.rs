@@ -13,7 +13,6 @@ use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Mutex;
 
 use crate::delayed::Delayed;
-use crate::node::NodeDyn;
 use crate::node_ref::NodeRef;
 use crate::plan::{HeldCounts, Plan, ReadySink};
 

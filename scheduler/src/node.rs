@@ -227,6 +227,7 @@ pub trait NodeDyn: Send + Sync + 'static {
 
     /// How this node's result crosses processes, when its type is serializable (only
     /// `#[delayed]` functions with a concrete serde return type have one; see `codec`).
+    #[cfg(feature = "cluster")]
     fn codec(&self) -> Option<&'static Codec> {
         None
     }
@@ -256,9 +257,11 @@ pub(crate) struct TaskNode<A: ArgList, F, R, C, S = NoSize> {
     header: NodeHeader,
     args: A,
     run: F,
+    /// Read on a cluster only, where results cross processes.
+    #[cfg(feature = "cluster")]
     codec: C,
     size: S,
-    _output: PhantomData<fn() -> R>,
+    _output: PhantomData<fn() -> (R, C)>,
 }
 
 impl<A, F, R, C, S> TaskNode<A, F, R, C, S>
@@ -270,10 +273,13 @@ where
     S: Sizer<R>,
 {
     pub(crate) fn new(header: NodeHeader, args: A, run: F, codec: C, size: S) -> Self {
+        #[cfg(not(feature = "cluster"))]
+        let _ = codec;
         TaskNode {
             header,
             args,
             run,
+            #[cfg(feature = "cluster")]
             codec,
             size,
             _output: PhantomData,
@@ -314,6 +320,7 @@ where
         (self.run)(&self.args, inputs).map(TaskValue::new)
     }
 
+    #[cfg(feature = "cluster")]
     fn codec(&self) -> Option<&'static Codec> {
         (self.codec)()
     }

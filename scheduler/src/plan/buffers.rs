@@ -15,12 +15,15 @@ use super::graph::PlanGraph;
 use super::kept::KeptGraph;
 use super::run_state::RunNode;
 use super::slot::ResultSlot;
+use super::split::Part;
 use super::visited::Visited;
-use crate::node_ref::NodeRef;
+use crate::node_ref::{CountedNode, NodeRef};
 
 /// Storage kept between computations at most; bigger plans free theirs. Enough for a
-/// plan of a million tasks of any shape (the widest, a million-input join, is 140 MB).
-const KEEP_AT_MOST_BYTES: usize = 192 << 20;
+/// plan of a million tasks of any shape: the widest, a million-input join, is 140 MB,
+/// and planned in parts on several threads (see `split`) about 190 MB with the parts'
+/// storage, which is fresh memory at every compute unless kept.
+const KEEP_AT_MOST_BYTES: usize = 256 << 20;
 
 /// A plan's vectors: the graph's, the run state's nodes, and the planner's scratch.
 #[derive(Default)]
@@ -43,19 +46,21 @@ pub(crate) struct Scratch<'g> {
     pub(crate) output_nodes: Vec<&'g NodeRef>,
     pub(crate) visited: Visited,
     /// A wide node's inputs set aside to be planned in parts (see `split`).
-    pub(crate) wide: Vec<&'g NodeRef>,
+    pub(crate) wide: Vec<&'g CountedNode>,
+    /// Parts of earlier splits, emptied, their storage kept (see `split`).
+    pub(super) spare_parts: Vec<Part<'g>>,
 }
 
 /// One entry of the planner's depth-first stack.
 #[derive(Clone, Copy)]
 pub(crate) struct Visit<'g> {
-    pub(crate) node: &'g NodeRef,
+    pub(crate) node: &'g CountedNode,
     /// Where in `Scratch::found` the reader that pushed this node waits for its index
     /// (`NO_SLOT` for an output).
     pub(crate) slot: u32,
     /// Leaving the node (its dependencies are planned): where its own dependency indices
     /// start in `Scratch::found`. Entering it: `ENTERING`. (One field, not a flag beside
-    /// it: the entry stays 16 bytes, and a deep chain stacks a million of them.)
+    /// it: the entry stays 24 bytes, and a deep chain stacks a million of them.)
     pub(crate) first: u32,
 }
 
@@ -117,6 +122,7 @@ impl Spare {
             output_nodes,
             mut visited,
             wide,
+            spare_parts,
         }: Scratch<'g>,
     ) -> Option<Spare> {
         run_nodes.clear();
@@ -132,11 +138,19 @@ impl Spare {
             + slots.capacity() * std::mem::size_of::<ResultSlot>()
             + stack.capacity() * std::mem::size_of::<Visit<'_>>()
             + (found.capacity() + found_positions.capacity()) * std::mem::size_of::<u32>()
-            + (output_nodes.capacity() + wide.capacity()) * std::mem::size_of::<&NodeRef>()
+            + output_nodes.capacity() * std::mem::size_of::<&NodeRef>()
+            + wide.capacity() * std::mem::size_of::<&CountedNode>()
             + visited.capacity_bytes();
         if bytes > KEEP_AT_MOST_BYTES {
             return None;
         }
+        // Parts are kept only within the limit: the plan's own buffers come first.
+        let parts_bytes: usize = spare_parts.iter().map(Part::capacity_bytes).sum();
+        let spare_parts = if bytes + parts_bytes <= KEEP_AT_MOST_BYTES {
+            spare_parts.into_iter().map(Part::into_spare).collect()
+        } else {
+            Vec::new()
+        };
         let kept = KeptGraph::keep(&mut graph);
         let graph = match kept {
             // Only the (emptied) node vector borrows the nodes.
@@ -154,6 +168,7 @@ impl Spare {
                 output_nodes: forget_lifetime(output_nodes),
                 visited,
                 wide: forget_lifetime(wide),
+                spare_parts,
             },
         };
         Some(Spare { buffers, kept })

@@ -205,6 +205,7 @@ impl<'g> Plan<'g> {
                     output_nodes,
                     mut visited,
                     mut wide,
+                    mut spare_parts,
                 },
         } = buffers;
         // Where a node's inputs are cut (see `split`): never when drawing, which needs
@@ -230,7 +231,7 @@ impl<'g> Plan<'g> {
         // of `found` instead of visiting every dependency (cold, on big graphs) again.
         for &root in output_nodes.iter().rev() {
             stack.push(Visit {
-                node: root,
+                node: root.counted(),
                 slot: NO_SLOT,
                 first: ENTERING,
             });
@@ -290,7 +291,7 @@ impl<'g> Plan<'g> {
                 let mut left = split_at;
                 node.for_each_dep(&mut |dep, position| {
                     if left == 0 {
-                        wide.push(dep);
+                        wide.push(dep.counted());
                         return;
                     }
                     left -= 1;
@@ -303,7 +304,7 @@ impl<'g> Plan<'g> {
                         None => {
                             found.push(IN_PROGRESS);
                             pushing.push(Visit {
-                                node: dep,
+                                node: dep.counted(),
                                 slot,
                                 first: ENTERING,
                             });
@@ -317,7 +318,7 @@ impl<'g> Plan<'g> {
                 // `split`); a few are entered in the order `order_inputs` gives.
                 order_inputs(&mut stack[first_push..]);
                 if !wide.is_empty() {
-                    let parts = split::plan_parts(wide, splitting);
+                    let parts = split::plan_parts(wide, splitting, &mut spare_parts);
                     wide.clear();
                     stack[first_push - 1].first |= SPLIT;
                     // The frontier nodes, planned by this walk before the node is left:
@@ -347,8 +348,14 @@ impl<'g> Plan<'g> {
             if visit.first & SPLIT != 0 {
                 let (frontier_at, parts) = splits.pop().expect("a split node's parts are kept");
                 let frontier = found.split_off(frontier_at);
-                let (added, tasks_read) =
-                    split::write_parts(parts, &frontier, &found[first..], &mut g, &mut run);
+                let (added, tasks_read) = split::write_parts(
+                    parts,
+                    &frontier,
+                    &found[first..],
+                    &mut g,
+                    &mut run,
+                    &mut spare_parts,
+                );
                 task_count += added;
                 pending = tasks_read;
                 found.truncate(first);
@@ -436,6 +443,7 @@ impl<'g> Plan<'g> {
                 output_nodes,
                 visited,
                 wide,
+                spare_parts,
             },
             all_taken: false,
         }

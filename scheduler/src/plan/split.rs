@@ -10,7 +10,7 @@
 //! thread finished first.
 //!
 //! A part plans only what no other part can reach: a node whose handle is its only one
-//! (see [`NodeRef::is_only_handle`]) is read through exactly one edge, so the subgraph of
+//! (see [`CountedNode::is_only_handle`]) is read through exactly one edge, so the subgraph of
 //! such nodes under one input is a tree that nothing else shares, and a part needs no
 //! table of visited nodes and no coordination. Everything else it meets (a node with
 //! other handles, a pure node, which may merge with an equal one elsewhere, a value node)
@@ -25,15 +25,16 @@
 //! read by is tallied per part and added by the planner, the only writer of their
 //! counters.
 
+use std::mem::MaybeUninit;
 use std::panic::resume_unwind;
 use std::sync::{Mutex, PoisonError};
 
-use super::buffers::{Visit, ENTERING};
+use super::buffers::{forget_lifetime, Visit, ENTERING};
 use super::graph::PlanGraph;
 use super::order_inputs;
 use super::run_state::RunNode;
 use crate::node::{NodeBody, NodeDyn};
-use crate::node_ref::NodeRef;
+use crate::node_ref::CountedNode;
 use crate::sync::add_exclusive;
 
 /// When a node's inputs are planned in parallel: on a pool of `threads` threads, those
@@ -53,9 +54,15 @@ impl Splitting {
         min_part: usize::MAX,
     };
 
-    /// For a pool of `threads` threads. A part of fewer than [`MIN_PART`] inputs is not
+    /// For a pool of `threads` threads (loom models no pool). A part of fewer than [`MIN_PART`] inputs is not
     /// worth a thread: starting one costs about what planning a thousand nodes does.
+    #[cfg(not(loom))]
     pub(crate) fn for_threads(threads: usize) -> Splitting {
+        // More planning threads than cores would only take turns.
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        let cores =
+            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let threads = threads.min(cores);
         if threads < 2 {
             return Splitting::NEVER;
         }
@@ -68,6 +75,7 @@ impl Splitting {
 }
 
 /// Inputs per part at least (see [`Splitting::for_threads`]).
+#[cfg(not(loom))]
 const MIN_PART: usize = 8192;
 
 /// A local index that stands for the part's frontier node of this number.
@@ -88,27 +96,74 @@ pub(super) struct Part<'g> {
     deps: Vec<u32>,
     /// Nodes left to the planner's walk, in the order first met, and how many edges of
     /// the part (the wide node's included) read each.
-    frontier: Vec<&'g NodeRef>,
+    frontier: Vec<&'g CountedNode>,
     uses: Vec<u32>,
     /// The wide node's inputs in this part, in order: local indices or `FRONTIER | f`.
     tops: Vec<u32>,
+    /// Written by phase two: the part's tasks ready at the start, as plan indices.
+    roots: Vec<u32>,
+    /// The part's walk (see `plan_part`), kept with its storage.
+    stack: Vec<Visit<'g>>,
+    found: Vec<u32>,
 }
 
 impl<'g> Part<'g> {
+    /// This part emptied, its storage kept for the next plan's parts.
+    pub(super) fn into_spare(self) -> Part<'static> {
+        Part {
+            nodes: forget_lifetime(self.nodes),
+            retries: cleared(self.retries),
+            dep_end: cleared(self.dep_end),
+            deps: cleared(self.deps),
+            frontier: forget_lifetime(self.frontier),
+            uses: cleared(self.uses),
+            tops: cleared(self.tops),
+            roots: cleared(self.roots),
+            stack: forget_lifetime(self.stack),
+            found: cleared(self.found),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.nodes.clear();
+        self.retries.clear();
+        self.dep_end.clear();
+        self.deps.clear();
+        self.frontier.clear();
+        self.uses.clear();
+        self.tops.clear();
+        self.roots.clear();
+        self.stack.clear();
+        self.found.clear();
+    }
+
+    /// Bytes held, to decide whether to keep the part for the next plan.
+    pub(super) fn capacity_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<&dyn NodeDyn>()
+            + self.retries.capacity()
+            + (self.dep_end.capacity()
+                + self.deps.capacity()
+                + self.uses.capacity()
+                + self.tops.capacity()
+                + self.roots.capacity()
+                + self.found.capacity())
+                * 4
+            + self.frontier.capacity() * std::mem::size_of::<&CountedNode>()
+            + self.stack.capacity() * std::mem::size_of::<Visit<'_>>()
+    }
+
     /// The frontier nodes this part needs planned, in order.
-    pub(super) fn frontier(&self) -> &[&'g NodeRef] {
+    pub(super) fn frontier(&self) -> &[&'g CountedNode] {
         &self.frontier
     }
 
     /// The local stand-in for frontier node `node`, counting the edge. The same node met
     /// twice in a row (a fan-out's source, read by every task of the part) is listed once.
-    fn frontier_edge(&mut self, node: &'g NodeRef) -> u32 {
-        // Handles to one node are distinct objects (each reader holds its own): the node
-        // is what is compared.
+    fn frontier_edge(&mut self, node: &'g CountedNode) -> u32 {
         if self
             .frontier
             .last()
-            .is_some_and(|&last| std::ptr::addr_eq(last.node(), node.node()))
+            .is_some_and(|&last| std::ptr::addr_eq(last, node))
         {
             *self.uses.last_mut().expect("uses parallel frontier") += 1;
         } else {
@@ -121,6 +176,11 @@ impl<'g> Part<'g> {
             .expect("a part holds fewer than 2^31 frontier nodes");
         FRONTIER | f
     }
+}
+
+fn cleared<T>(mut v: Vec<T>) -> Vec<T> {
+    v.clear();
+    v
 }
 
 /// Runs `work` on each item, the first on this thread and each other on a thread of its
@@ -161,39 +221,44 @@ fn take<I>(cell: &Mutex<Option<I>>) -> I {
 
 /// Phase one: plans the subgraphs under `inputs` (a wide node's inputs beyond the
 /// first) in up to `splitting.threads` parts, on as many threads; the parts in order.
-pub(super) fn plan_parts<'g>(inputs: &[&'g NodeRef], splitting: Splitting) -> Vec<Part<'g>> {
+/// Parts come from `spare` when it has some (their storage is reused).
+pub(super) fn plan_parts<'g>(
+    inputs: &[&'g CountedNode],
+    splitting: Splitting,
+    spare: &mut Vec<Part<'g>>,
+) -> Vec<Part<'g>> {
     let parts = splitting
         .threads
         .min(inputs.len() / splitting.min_part.clamp(1, inputs.len().max(1)))
         .max(1);
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     tests::PARTS_PLANNED.with(|n| n.set(n.get() + parts));
-    on_threads(
-        inputs.chunks(inputs.len().div_ceil(parts)).collect(),
-        plan_part,
-    )
+    let work: Vec<_> = inputs
+        .chunks(inputs.len().div_ceil(parts))
+        .map(|range| (range, spare.pop().unwrap_or_default()))
+        .collect();
+    on_threads(work, |(range, mut part)| {
+        plan_part(range, &mut part);
+        part
+    })
 }
 
 /// Whether the part plans `node` itself (see the module's comment).
 #[inline]
-fn in_part(handle: &NodeRef, node: &dyn NodeDyn) -> bool {
+fn in_part(handle: &CountedNode, node: &dyn NodeDyn) -> bool {
     handle.is_only_handle() && !node.header().pure && matches!(node.body(), NodeBody::Task)
 }
 
 /// The depth-first post-order of the nodes under `inputs` that the part plans itself.
-fn plan_part<'g>(inputs: &[&'g NodeRef]) -> Part<'g> {
-    let mut part = Part {
-        nodes: Vec::with_capacity(inputs.len()),
-        retries: Vec::with_capacity(inputs.len()),
-        dep_end: Vec::with_capacity(inputs.len()),
-        tops: Vec::with_capacity(inputs.len()),
-        ..Part::default()
-    };
+fn plan_part<'g>(inputs: &[&'g CountedNode], part: &mut Part<'g>) {
+    part.clear();
     // The part's own walk, shaped like the planner's (see `Plan::build_from`): entering a
     // node notes a slot per input in `found`, which the input fills when it is planned;
     // leaving it reads its segment. The input's own slot is `found[0]`.
-    let mut stack: Vec<Visit<'g>> = Vec::new();
-    let mut found: Vec<u32> = Vec::new();
+    let (mut stack, mut found) = (
+        std::mem::take(&mut part.stack),
+        std::mem::take(&mut part.found),
+    );
     for &input in inputs {
         found.push(UNSET);
         stack.push(Visit {
@@ -220,7 +285,7 @@ fn plan_part<'g>(inputs: &[&'g NodeRef]) -> Part<'g> {
                     let slot = found.len() as u32;
                     found.push(UNSET);
                     pushing.push(Visit {
-                        node: dep,
+                        node: dep.counted(),
                         slot,
                         first: ENTERING,
                     });
@@ -237,7 +302,11 @@ fn plan_part<'g>(inputs: &[&'g NodeRef]) -> Part<'g> {
                 found[first..].iter().all(|&d| d != UNSET),
                 "inputs come first"
             );
-            part.deps.extend_from_slice(&found[first..]);
+            // Pushed one by one: most nodes have one or two inputs, and
+            // `extend_from_slice` calls `memcpy` for each.
+            for &d in &found[first..] {
+                part.deps.push(d);
+            }
             found.truncate(first);
             part.dep_end
                 .push(u32::try_from(part.deps.len()).expect("a part holds fewer than 2^32 edges"));
@@ -250,13 +319,13 @@ fn plan_part<'g>(inputs: &[&'g NodeRef]) -> Part<'g> {
         part.tops.push(found[0]);
         found.clear();
     }
-    part
+    (part.stack, part.found) = (stack, found);
 }
 
-/// What phase two writes for one part: its windows of the plan's arrays, and what it
-/// reads.
+/// What phase two writes for one part: its windows of the plan's arrays (not yet
+/// initialized, except `retries`), and what it reads.
 struct Window<'a, 'g> {
-    part: Part<'g>,
+    part: &'a mut Part<'g>,
     /// The plan indices of the part's frontier nodes.
     frontier: &'a [u32],
     /// Whether each node planned before the parts is a task.
@@ -264,20 +333,20 @@ struct Window<'a, 'g> {
     /// The part's first node's plan index, and its first edge's position.
     first_node: u32,
     first_edge: u32,
-    nodes: &'a mut [&'g dyn NodeDyn],
+    nodes: &'a mut [MaybeUninit<&'g dyn NodeDyn>],
     retries: &'a mut [u8],
-    run: &'a mut [RunNode],
+    run: &'a mut [MaybeUninit<RunNode>],
     /// Where each node's inputs end (`dep_start[i + 1]`).
-    dep_end: &'a mut [u32],
-    deps: &'a mut [u32],
+    dep_end: &'a mut [MaybeUninit<u32>],
+    deps: &'a mut [MaybeUninit<u32>],
     /// The wide node's inputs that are this part's.
-    tops: &'a mut [u32],
+    tops: &'a mut [MaybeUninit<u32>],
 }
 
-/// Phase two for one part: its nodes, counters and edges in plan terms. Returns the
-/// part's tasks ready at the start, and how many of the wide node's inputs in the part
-/// are tasks.
-fn write_part(w: Window<'_, '_>) -> (Vec<u32>, u32) {
+/// Phase two for one part: writes every element of its windows, and notes the part's
+/// tasks ready at the start in `part.roots`. Returns how many of the wide node's inputs
+/// in the part are tasks.
+fn write_part(w: Window<'_, '_>) -> u32 {
     let Window {
         part,
         frontier,
@@ -291,6 +360,16 @@ fn write_part(w: Window<'_, '_>) -> (Vec<u32>, u32) {
         deps,
         tops,
     } = w;
+    // The windows were cut to the part's sizes: writing each of the part's nodes, edges
+    // and tops writes each window whole.
+    assert!(
+        nodes.len() == part.nodes.len()
+            && run.len() == part.nodes.len()
+            && dep_end.len() == part.nodes.len()
+            && deps.len() == part.deps.len()
+            && tops.len() == part.tops.len(),
+        "windows fit their part"
+    );
     let in_plan = |d: u32| {
         if d & FRONTIER != 0 {
             frontier[(d & !FRONTIER) as usize]
@@ -298,32 +377,43 @@ fn write_part(w: Window<'_, '_>) -> (Vec<u32>, u32) {
             first_node + d
         }
     };
-    nodes.copy_from_slice(&part.nodes);
+    // Part nodes are tasks; frontier nodes were planned before the parts.
+    let counts = |d: u32| u32::from(is_task.get(d as usize).copied().unwrap_or(true));
+    for (slot, &node) in nodes.iter_mut().zip(&part.nodes) {
+        slot.write(node);
+    }
     retries.copy_from_slice(&part.retries);
-    let mut roots = Vec::new();
     let mut lo = 0;
-    for (i, (&hi, node)) in part.dep_end.iter().zip(run.iter_mut()).enumerate() {
+    for (i, ((&hi, node), end)) in part
+        .dep_end
+        .iter()
+        .zip(run.iter_mut())
+        .zip(dep_end.iter_mut())
+        .enumerate()
+    {
         let mut pending = 0;
-        for (e, &d) in (lo..hi).zip(&part.deps[lo as usize..hi as usize]) {
+        for (slot, &d) in deps[lo as usize..hi as usize]
+            .iter_mut()
+            .zip(&part.deps[lo as usize..hi as usize])
+        {
             let d = in_plan(d);
-            // Part nodes are tasks; frontier nodes were planned before the parts.
-            pending += u32::from(is_task.get(d as usize).copied().unwrap_or(true));
-            deps[e as usize] = d;
+            pending += counts(d);
+            slot.write(d);
         }
         lo = hi;
-        dep_end[i] = first_edge + hi;
-        *node = RunNode::task_read_by(pending, 1);
+        end.write(first_edge + hi);
+        node.write(RunNode::task_read_by(pending, 1));
         if pending == 0 {
-            roots.push(first_node + i as u32);
+            part.roots.push(first_node + i as u32);
         }
     }
     let mut tasks_read = 0;
     for (slot, &top) in tops.iter_mut().zip(&part.tops) {
         let d = in_plan(top);
-        tasks_read += u32::from(is_task.get(d as usize).copied().unwrap_or(true));
-        *slot = d;
+        tasks_read += counts(d);
+        slot.write(d);
     }
-    (roots, tasks_read)
+    tasks_read
 }
 
 /// Phase two: writes planned parts into the plan, on as many threads, after their
@@ -331,16 +421,17 @@ fn write_part(w: Window<'_, '_>) -> (Vec<u32>, u32) {
 /// node's inputs after their edges: `first` (the plan indices of its first inputs,
 /// planned by the walk), then every part's. `frontier` lists the frontier nodes' plan
 /// indices, every part's in order. Returns the parts' node count and how many of the
-/// wide node's inputs are tasks.
+/// wide node's inputs are tasks; the parts go back to `spare`.
 pub(super) fn write_parts<'g>(
-    parts: Vec<Part<'g>>,
+    mut parts: Vec<Part<'g>>,
     frontier: &[u32],
     first: &[u32],
     g: &mut PlanGraph<'g>,
     run: &mut Vec<RunNode>,
+    spare: &mut Vec<Part<'g>>,
 ) -> (usize, u32) {
-    let first_inputs = first.len();
-    // The first inputs' readers too, as the planner counts any input.
+    // The first inputs' and the frontier nodes' readers, counted here as the planner
+    // counts any input: it alone writes the counters of nodes it planned.
     let mut tasks_read = 0;
     for &d in first {
         add_exclusive(&mut run[d as usize].readers, 1);
@@ -349,7 +440,6 @@ pub(super) fn write_parts<'g>(
             tasks_read += 1;
         }
     }
-    // The frontier nodes' readers, counted here: the planner alone writes their counters.
     let mut at = 0;
     for part in &parts {
         for (&d, &uses) in frontier[at..].iter().zip(&part.uses) {
@@ -369,32 +459,35 @@ pub(super) fn write_parts<'g>(
         .checked_add(added)
         .filter(|&n| n < (super::IN_PROGRESS - 1) as usize)
         .expect("a plan holds fewer than 2^32 - 1 nodes");
+    let wide_edges = first.len() + inputs;
     let total_edges = (first_edge + edges)
-        .checked_add(first_inputs + inputs)
+        .checked_add(wide_edges)
         .filter(|&e| u32::try_from(e).is_ok())
         .expect("a plan holds fewer than 2^32 edges");
-    // Every part node is a task read by one task (see the module's comment).
-    if let Some(&filler) = parts.iter().find_map(|p| p.nodes.first()) {
-        g.nodes.resize(total_nodes, filler);
-    }
+    // Every part node is a task read by one task (see the module's comment): constant
+    // fills. The rest is written by the parts into spare capacity, not filled first (a
+    // pass over tens of megabytes on one thread).
     g.is_task.resize(total_nodes, true);
     g.retries.resize(total_nodes, 0);
     g.succ_start.resize(total_nodes + 1, 1);
-    g.dep_start.resize(total_nodes + 1, 0);
-    g.deps.resize(total_edges, 0);
-    run.resize_with(total_nodes, || RunNode::task_read_by(0, 1));
+    g.nodes.reserve(added);
+    g.dep_start.reserve(added);
+    g.deps.reserve(edges + wide_edges);
+    run.reserve(added);
 
     let (is_task, _) = g.is_task.split_at(before);
-    let mut nodes = &mut g.nodes[before..];
+    let mut nodes = &mut g.nodes.spare_capacity_mut()[..added];
     let mut retries = &mut g.retries[before..];
-    let mut run_rest = &mut run[before..];
-    let mut dep_end = &mut g.dep_start[before + 1..];
-    let (mut deps, wide) = g.deps[first_edge..].split_at_mut(edges);
-    let (wide_first, mut tops) = wide.split_at_mut(first_inputs);
-    wide_first.copy_from_slice(first);
+    let mut run_rest = &mut run.spare_capacity_mut()[..added];
+    let mut dep_end = &mut g.dep_start.spare_capacity_mut()[..added];
+    let (mut deps, wide) = g.deps.spare_capacity_mut()[..edges + wide_edges].split_at_mut(edges);
+    let (wide_first, mut tops) = wide.split_at_mut(first.len());
+    for (slot, &d) in wide_first.iter_mut().zip(first) {
+        slot.write(d);
+    }
     let mut windows = Vec::with_capacity(parts.len());
     let (mut first_node, mut edge, mut at) = (before, first_edge, 0);
-    for part in parts {
+    for part in &mut parts {
         let (n, e, t, f) = (
             part.nodes.len(),
             part.deps.len(),
@@ -428,10 +521,24 @@ pub(super) fn write_parts<'g>(
         });
         (first_node, edge, at) = (first_node + n, edge + e, at + f);
     }
-    for (roots, read) in on_threads(windows, write_part) {
-        g.roots.extend_from_slice(&roots);
+    for read in on_threads(windows, write_part) {
         tasks_read += read;
     }
+    // SAFETY: the windows tile `before..total_nodes` of `nodes`, `run` and (shifted by
+    // one) `dep_start`, and `first_edge..total_edges` of `deps` with the first inputs
+    // written above; `write_part` wrote each window whole (it checks their sizes), and
+    // `on_threads` returned, so every thread's writes happened before. Had a part
+    // panicked, its panic would have resumed above and no length would change.
+    unsafe {
+        g.nodes.set_len(total_nodes);
+        run.set_len(total_nodes);
+        g.dep_start.set_len(total_nodes + 1);
+        g.deps.set_len(total_edges);
+    }
+    for part in &parts {
+        g.roots.extend_from_slice(&part.roots);
+    }
+    spare.append(&mut parts);
     (added, tasks_read)
 }
 
