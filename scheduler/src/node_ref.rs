@@ -17,31 +17,9 @@ use crate::node::NodeDyn;
 use crate::node_memory;
 
 /// A node with its reference count in front.
-pub(crate) struct Counted<N: ?Sized> {
+struct Counted<N: ?Sized> {
     count: AtomicUsize,
     node: N,
-}
-
-/// A node as a handle points to it: what the planner holds of a node it borrows (a
-/// reference to this is the node's address and type, with no handle to load).
-pub(crate) type CountedNode = Counted<dyn NodeDyn>;
-
-impl CountedNode {
-    /// The node.
-    #[inline]
-    pub(crate) fn node(&self) -> &dyn NodeDyn {
-        &self.node
-    }
-
-    /// Whether the node has one handle only, so that a graph reaches it through one edge
-    /// (or one output). Every edge and output of a graph being planned is a handle that
-    /// lives as long as the plan borrows the graph, so a count of 1 read at any moment
-    /// says the node has at most one of them; handles made or dropped elsewhere meanwhile
-    /// can only make the answer `false` needlessly.
-    #[inline]
-    pub(crate) fn is_only_handle(&self) -> bool {
-        self.count.load(Ordering::Relaxed) == 1
-    }
 }
 
 /// More handles than this to one node is a bug (a leak of handles in a loop), not a graph:
@@ -76,9 +54,7 @@ impl NodeRef {
         NodeRef { ptr: raw }
     }
 
-    /// The node with its count, borrowed as long as this handle is.
-    #[inline]
-    pub(crate) fn counted(&self) -> &CountedNode {
+    fn counted(&self) -> &Counted<dyn NodeDyn> {
         // SAFETY: the node lives as long as any handle does, and this is one.
         unsafe { self.ptr.as_ref() }
     }
@@ -100,6 +76,16 @@ impl NodeRef {
         } else {
             None
         }
+    }
+
+    /// Whether this is the node's only handle, so that a graph reaches the node through
+    /// one edge (or one output). Every edge and output of a graph being planned is a
+    /// handle that lives as long as the plan borrows the graph, so a count of 1 read at
+    /// any moment says the node has at most one of them; handles made or dropped
+    /// elsewhere meanwhile can only make the answer `false` needlessly.
+    #[inline]
+    pub(crate) fn is_only_handle(&self) -> bool {
+        self.counted().count.load(Ordering::Relaxed) == 1
     }
 
     /// Where the count sits, which is what dropping the handle reads first (for

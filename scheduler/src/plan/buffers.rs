@@ -17,7 +17,8 @@ use super::run_state::RunNode;
 use super::slot::ResultSlot;
 use super::split::Part;
 use super::visited::Visited;
-use crate::node_ref::{CountedNode, NodeRef};
+use crate::node::NodeDyn;
+use crate::node_ref::NodeRef;
 
 /// Storage kept between computations at most; bigger plans free theirs. Enough for a
 /// plan of a million tasks of any shape: the widest, a million-input join, is 140 MB,
@@ -46,7 +47,7 @@ pub(crate) struct Scratch<'g> {
     pub(crate) output_nodes: Vec<&'g NodeRef>,
     pub(crate) visited: Visited,
     /// A wide node's inputs set aside to be planned in parts (see `split`).
-    pub(crate) wide: Vec<&'g CountedNode>,
+    pub(crate) wide: Vec<&'g NodeRef>,
     /// Parts of earlier splits, emptied, their storage kept (see `split`).
     pub(super) spare_parts: Vec<Part<'g>>,
 }
@@ -54,7 +55,7 @@ pub(crate) struct Scratch<'g> {
 /// One entry of the planner's depth-first stack.
 #[derive(Clone, Copy)]
 pub(crate) struct Visit<'g> {
-    pub(crate) node: &'g CountedNode,
+    pub(crate) node: &'g dyn NodeDyn,
     /// Where in `Scratch::found` the reader that pushed this node waits for its index
     /// (`NO_SLOT` for an output).
     pub(crate) slot: u32,
@@ -138,8 +139,7 @@ impl Spare {
             + slots.capacity() * std::mem::size_of::<ResultSlot>()
             + stack.capacity() * std::mem::size_of::<Visit<'_>>()
             + (found.capacity() + found_positions.capacity()) * std::mem::size_of::<u32>()
-            + output_nodes.capacity() * std::mem::size_of::<&NodeRef>()
-            + wide.capacity() * std::mem::size_of::<&CountedNode>()
+            + (output_nodes.capacity() + wide.capacity()) * std::mem::size_of::<&NodeRef>()
             + visited.capacity_bytes();
         if bytes > KEEP_AT_MOST_BYTES {
             return None;

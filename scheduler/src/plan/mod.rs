@@ -140,11 +140,11 @@ fn fill_slot(found: &mut [u32], slot: u32, index: u32) {
 fn order_inputs(pushed: &mut [Visit<'_>]) {
     pushed.reverse();
     match pushed.len() {
-        2 if pushed[1].node.node().header().built() > pushed[0].node.node().header().built() => {
+        2 if pushed[1].node.header().built() > pushed[0].node.header().built() => {
             pushed.swap(0, 1);
         }
         3..=FEW_INPUTS => {
-            pushed.sort_by_key(|v| std::cmp::Reverse(v.node.node().header().built()));
+            pushed.sort_by_key(|v| std::cmp::Reverse(v.node.header().built()));
         }
         _ => {}
     }
@@ -231,13 +231,13 @@ impl<'g> Plan<'g> {
         // of `found` instead of visiting every dependency (cold, on big graphs) again.
         for &root in output_nodes.iter().rev() {
             stack.push(Visit {
-                node: root.counted(),
+                node: root.node(),
                 slot: NO_SLOT,
                 first: ENTERING,
             });
         }
         while let Some(visit) = stack.pop() {
-            let node = visit.node.node();
+            let node = visit.node;
             let at = number(node);
             if visit.first == ENTERING {
                 // The table first: a node pushed twice before it was entered is not read
@@ -291,12 +291,13 @@ impl<'g> Plan<'g> {
                 let mut left = split_at;
                 node.for_each_dep(&mut |dep, position| {
                     if left == 0 {
-                        wide.push(dep.counted());
+                        wide.push(dep);
                         return;
                     }
                     left -= 1;
                     let slot = found.len() as u32;
-                    match visited.get(number(dep.node())) {
+                    let dep = dep.node();
+                    match visited.get(number(dep)) {
                         Some(d) => {
                             debug_assert_ne!(d, IN_PROGRESS, "task graphs are acyclic");
                             found.push(d);
@@ -304,7 +305,7 @@ impl<'g> Plan<'g> {
                         None => {
                             found.push(IN_PROGRESS);
                             pushing.push(Visit {
-                                node: dep.counted(),
+                                node: dep,
                                 slot,
                                 first: ENTERING,
                             });
@@ -325,7 +326,7 @@ impl<'g> Plan<'g> {
                     // a slot each after the node's own segment of `found`.
                     let frontier_at = found.len();
                     let first_frontier = stack.len();
-                    for frontier in parts.iter().flat_map(|part| part.frontier()) {
+                    for &frontier in parts.iter().flat_map(|part| part.frontier()) {
                         let slot = u32::try_from(found.len())
                             .ok()
                             .filter(|&s| s < SPLIT)

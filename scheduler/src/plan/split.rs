@@ -10,7 +10,7 @@
 //! thread finished first.
 //!
 //! A part plans only what no other part can reach: a node whose handle is its only one
-//! (see [`CountedNode::is_only_handle`]) is read through exactly one edge, so the subgraph of
+//! (see [`NodeRef::is_only_handle`]) is read through exactly one edge, so the subgraph of
 //! such nodes under one input is a tree that nothing else shares, and a part needs no
 //! table of visited nodes and no coordination. Everything else it meets (a node with
 //! other handles, a pure node, which may merge with an equal one elsewhere, a value node)
@@ -34,7 +34,7 @@ use super::graph::PlanGraph;
 use super::order_inputs;
 use super::run_state::RunNode;
 use crate::node::{NodeBody, NodeDyn};
-use crate::node_ref::CountedNode;
+use crate::node_ref::NodeRef;
 use crate::sync::add_exclusive;
 
 /// When a node's inputs are planned in parallel: on a pool of `threads` threads, those
@@ -96,7 +96,7 @@ pub(super) struct Part<'g> {
     deps: Vec<u32>,
     /// Nodes left to the planner's walk, in the order first met, and how many edges of
     /// the part (the wide node's included) read each.
-    frontier: Vec<&'g CountedNode>,
+    frontier: Vec<&'g dyn NodeDyn>,
     uses: Vec<u32>,
     /// The wide node's inputs in this part, in order: local indices or `FRONTIER | f`.
     tops: Vec<u32>,
@@ -148,18 +148,18 @@ impl<'g> Part<'g> {
                 + self.roots.capacity()
                 + self.found.capacity())
                 * 4
-            + self.frontier.capacity() * std::mem::size_of::<&CountedNode>()
+            + self.frontier.capacity() * std::mem::size_of::<&dyn NodeDyn>()
             + self.stack.capacity() * std::mem::size_of::<Visit<'_>>()
     }
 
     /// The frontier nodes this part needs planned, in order.
-    pub(super) fn frontier(&self) -> &[&'g CountedNode] {
+    pub(super) fn frontier(&self) -> &[&'g dyn NodeDyn] {
         &self.frontier
     }
 
     /// The local stand-in for frontier node `node`, counting the edge. The same node met
     /// twice in a row (a fan-out's source, read by every task of the part) is listed once.
-    fn frontier_edge(&mut self, node: &'g CountedNode) -> u32 {
+    fn frontier_edge(&mut self, node: &'g dyn NodeDyn) -> u32 {
         if self
             .frontier
             .last()
@@ -223,7 +223,7 @@ fn take<I>(cell: &Mutex<Option<I>>) -> I {
 /// first) in up to `splitting.threads` parts, on as many threads; the parts in order.
 /// Parts come from `spare` when it has some (their storage is reused).
 pub(super) fn plan_parts<'g>(
-    inputs: &[&'g CountedNode],
+    inputs: &[&'g NodeRef],
     splitting: Splitting,
     spare: &mut Vec<Part<'g>>,
 ) -> Vec<Part<'g>> {
@@ -243,14 +243,31 @@ pub(super) fn plan_parts<'g>(
     })
 }
 
-/// Whether the part plans `node` itself (see the module's comment).
+/// `Visit::first` of an entry that enters a node with other handles than the one its
+/// reader holds: a frontier node (see the module's comment).
+const ENTERING_SHARED: u32 = ENTERING - 1;
+
+/// How a part enters the node behind `handle`: its count is read where the handle is
+/// found (the node's first line, which entering it reads anyway), so the walk's entries
+/// hold the node itself, as the planner's do.
 #[inline]
-fn in_part(handle: &CountedNode, node: &dyn NodeDyn) -> bool {
-    handle.is_only_handle() && !node.header().pure && matches!(node.body(), NodeBody::Task)
+fn entering(handle: &NodeRef) -> u32 {
+    if handle.is_only_handle() {
+        ENTERING
+    } else {
+        ENTERING_SHARED
+    }
+}
+
+/// Whether the part plans a node with one handle itself: pure nodes may merge with equal
+/// ones elsewhere, and value nodes hold values the planner loads.
+#[inline]
+fn in_part(node: &dyn NodeDyn) -> bool {
+    !node.header().pure && matches!(node.body(), NodeBody::Task)
 }
 
 /// The depth-first post-order of the nodes under `inputs` that the part plans itself.
-fn plan_part<'g>(inputs: &[&'g CountedNode], part: &mut Part<'g>) {
+fn plan_part<'g>(inputs: &[&'g NodeRef], part: &mut Part<'g>) {
     part.clear();
     // The part's own walk, shaped like the planner's (see `Plan::build_from`): entering a
     // node notes a slot per input in `found`, which the input fills when it is planned;
@@ -262,22 +279,24 @@ fn plan_part<'g>(inputs: &[&'g CountedNode], part: &mut Part<'g>) {
     for &input in inputs {
         found.push(UNSET);
         stack.push(Visit {
-            node: input,
+            node: input.node(),
             slot: 0,
-            first: ENTERING,
+            first: entering(input),
         });
         while let Some(visit) = stack.pop() {
-            let handle = visit.node;
-            let node = handle.node();
-            if visit.first == ENTERING {
-                if !in_part(handle, node) {
-                    found[visit.slot as usize] = part.frontier_edge(handle);
+            let node = visit.node;
+            if visit.first >= ENTERING_SHARED {
+                if visit.first == ENTERING_SHARED || !in_part(node) {
+                    found[visit.slot as usize] = part.frontier_edge(node);
                     continue;
                 }
                 stack.push(Visit {
-                    node: handle,
+                    node,
                     slot: visit.slot,
-                    first: u32::try_from(found.len()).expect("a part holds fewer than 2^32 edges"),
+                    first: u32::try_from(found.len())
+                        .ok()
+                        .filter(|&f| f < ENTERING_SHARED)
+                        .expect("a part holds fewer than 2^32 - 2 edges"),
                 });
                 let first_push = stack.len();
                 let (pushing, found) = (&mut stack, &mut found);
@@ -285,9 +304,9 @@ fn plan_part<'g>(inputs: &[&'g CountedNode], part: &mut Part<'g>) {
                     let slot = found.len() as u32;
                     found.push(UNSET);
                     pushing.push(Visit {
-                        node: dep.counted(),
+                        node: dep.node(),
                         slot,
-                        first: ENTERING,
+                        first: entering(dep),
                     });
                 });
                 order_inputs(&mut stack[first_push..]);
