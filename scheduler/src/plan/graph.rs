@@ -176,7 +176,8 @@ impl<'g> PlanGraph<'g> {
     }
 }
 
-fn cleared<T>(mut v: Vec<T>) -> Vec<T> {
+/// `v` emptied, its allocation kept.
+pub(super) fn cleared<T>(mut v: Vec<T>) -> Vec<T> {
     v.clear();
     v
 }

@@ -30,7 +30,7 @@ use std::panic::resume_unwind;
 use std::sync::{Mutex, PoisonError};
 
 use super::buffers::{forget_lifetime, Visit, ENTERING};
-use super::graph::PlanGraph;
+use super::graph::{cleared, PlanGraph};
 use super::order_inputs;
 use super::run_state::RunNode;
 use crate::node::{NodeBody, NodeDyn};
@@ -56,8 +56,8 @@ impl Splitting {
 
     /// For a pool of `threads` threads (loom models no pool). A part of fewer than
     /// [`MIN_PART`] inputs is not worth a thread: a part of that size plans in about
-    /// 0.3 ms (40 ns a node), and starting and joining a thread costs tens of
-    /// microseconds.
+    /// 0.3 ms (40 ns a node), and starting and joining a scoped thread took 17-90 µs,
+    /// median about 60 (2,000 times, the 2-core machine of BENCHMARKS.md's last figures).
     #[cfg(not(loom))]
     pub(crate) fn for_threads(threads: usize) -> Splitting {
         // More planning threads than cores would only take turns.
@@ -180,9 +180,11 @@ impl<'g> Part<'g> {
     }
 }
 
-fn cleared<T>(mut v: Vec<T>) -> Vec<T> {
-    v.clear();
-    v
+/// The first `n` elements of `rest`, which keeps the others.
+fn cut_off<'a, T>(rest: &mut &'a mut [T], n: usize) -> &'a mut [T] {
+    let (head, tail) = std::mem::take(rest).split_at_mut(n);
+    *rest = tail;
+    head
 }
 
 /// Runs `work` on each item, the first on this thread and each other on a thread of its
@@ -515,30 +517,18 @@ pub(super) fn write_parts<'g>(
             part.tops.len(),
             part.frontier.len(),
         );
-        let (nodes_here, rest) = std::mem::take(&mut nodes).split_at_mut(n);
-        nodes = rest;
-        let (retries_here, rest) = std::mem::take(&mut retries).split_at_mut(n);
-        retries = rest;
-        let (run_here, rest) = std::mem::take(&mut run_rest).split_at_mut(n);
-        run_rest = rest;
-        let (dep_end_here, rest) = std::mem::take(&mut dep_end).split_at_mut(n);
-        dep_end = rest;
-        let (deps_here, rest) = std::mem::take(&mut deps).split_at_mut(e);
-        deps = rest;
-        let (tops_here, rest) = std::mem::take(&mut tops).split_at_mut(t);
-        tops = rest;
         windows.push(Window {
             part,
             frontier: &frontier[at..at + f],
             is_task,
             first_node: first_node as u32,
             first_edge: edge as u32,
-            nodes: nodes_here,
-            retries: retries_here,
-            run: run_here,
-            dep_end: dep_end_here,
-            deps: deps_here,
-            tops: tops_here,
+            nodes: cut_off(&mut nodes, n),
+            retries: cut_off(&mut retries, n),
+            run: cut_off(&mut run_rest, n),
+            dep_end: cut_off(&mut dep_end, n),
+            deps: cut_off(&mut deps, e),
+            tops: cut_off(&mut tops, t),
         });
         (first_node, edge, at) = (first_node + n, edge + e, at + f);
     }
