@@ -699,7 +699,7 @@ pub(super) mod tests {
 
     /// An input only the gather will hold (a part plans it), or one that others hold too
     /// (a frontier node): chains, values, pure calls (equal ones merge), retried tasks,
-    /// nested gathers, and nodes the program keeps handles to.
+    /// nested gathers (some held by the program), and nodes the program keeps handles to.
     fn input(random: &mut Random, kept: &mut Vec<Delayed<u64>>, depth: u32) -> Delayed<u64> {
         thread_local! {
             /// Equal pure calls read the same input, as they would in a program: which of
@@ -707,7 +707,7 @@ pub(super) mod tests {
             static PURE_INPUTS: Vec<Delayed<u64>> = (0..3).map(delayed).collect();
         }
         let fresh = |random: &mut Random| delayed(random.below(100));
-        match random.below(if depth > 2 { 7 } else { 8 }) {
+        match random.below(if depth > 2 { 7 } else { 9 }) {
             0 => fresh(random),
             1 => {
                 let mut link = fresh(random).map(|v| v + 1);
@@ -734,6 +734,14 @@ pub(super) mod tests {
             7 => {
                 let n = random.below(6) as usize;
                 gather((0..n).map(|_| input(random, kept, depth + 1)).collect())
+            }
+            8 => {
+                // A gather the program holds too: the walk plans it, and splits it again
+                // while the outer split waits.
+                let n = random.below(6) as usize;
+                let nested = gather((0..n).map(|_| input(random, kept, depth + 1)).collect());
+                kept.push(nested.clone());
+                nested
             }
             _ => fresh(random).map(|v| v + 3),
         }
