@@ -10,6 +10,7 @@ use crate::error::{InputMismatch, TaskFailure};
 use crate::key::StableHasher;
 use crate::node_ref::NodeRef;
 use crate::plan::Plan;
+use crate::shared_gather::{gather_owned, owned_input, SHARED_FROM};
 
 /// One argument of a `#[delayed]` function's builder, as it will reach the task: a plain
 /// value, another node's result, or many nodes' results gathered into one value.
@@ -418,7 +419,8 @@ impl<'a> Inputs<'a> {
     }
 
     /// The next `count` inputs by value, as [`next_owned`](Self::next_owned) takes one:
-    /// a gather's loop, with the cursor moved once and the vector sized up front.
+    /// a gather's loop, with the cursor moved once and the vector sized up front; many
+    /// inputs are gathered by idle workers too (`shared_gather`).
     pub(crate) fn next_owned_many<T: Clone + Send + Sync + 'static>(
         &self,
         count: usize,
@@ -429,6 +431,11 @@ impl<'a> Inputs<'a> {
             .get(start..start + count)
             .ok_or_else(|| mismatch("more inputs read than the task has"))?;
         self.cursor.set(start + count);
+        if count >= SHARED_FROM {
+            let (values, emptied) = gather_owned(self.plan, deps, self.keep_inputs);
+            self.emptied.set(self.emptied.get() + emptied);
+            return values.ok_or_else(|| mismatch("input missing or of another type"));
+        }
         let mut values = Vec::with_capacity(count);
         for &d in deps {
             values.push(self.owned_input(d)?);
@@ -440,13 +447,8 @@ impl<'a> Inputs<'a> {
     /// is its last reader (and counted as emptied) and cloned otherwise.
     #[inline]
     fn owned_input<T: Clone + Send + Sync + 'static>(&self, d: u32) -> Result<T, TaskFailure> {
-        let value = if self.keep_inputs {
-            self.plan.borrow_result::<T>(d).cloned()
-        } else {
-            let (value, emptied) = self.plan.take_or_clone_result(d);
-            self.emptied.set(self.emptied.get() + usize::from(emptied));
-            value
-        };
+        let (value, emptied) = owned_input(self.plan, self.keep_inputs, d);
+        self.emptied.set(self.emptied.get() + usize::from(emptied));
         value.ok_or_else(|| mismatch("input missing or of another type"))
     }
 

@@ -57,7 +57,9 @@
 //!    runs one newly ready successor itself and pushes the rest on its own deque, where
 //!    idle workers steal them. Idle workers park. A counter's last holder (a chain link's
 //!    only input, a result's last reader) sees that it is last with a load and skips the
-//!    locked subtraction (`plan/step.rs`).
+//!    locked subtraction (`plan/step.rs`). A task gathering many inputs (a join over
+//!    a million results) offers the gather in chunks to idle workers and moves values
+//!    alongside them (`shared_gather.rs`, `exec/chunks.rs`).
 //! 4. **Observe** (`observer.rs`): the executor reports attempts and outcomes to one
 //!    `Observer` trait; user [`Callbacks`], the [`Profiler`], the progress bar, `tracing`
 //!    spans and the cluster's feed of results to other processes implement it. With no
@@ -201,6 +203,7 @@ mod parallel;
 mod plan;
 mod prefetch;
 mod result_size;
+mod shared_gather;
 #[cfg(feature = "sql")]
 pub mod sql;
 mod sync;

@@ -325,3 +325,59 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
         thief.join().unwrap();
     });
 }
+
+/// Chunks of work shared with idle workers (`exec::chunks`): the caller offers the
+/// work as a job and claims chunks; a thief takes the job at any moment, or never (the
+/// caller takes it back). Every chunk runs once, what a chunk writes is visible to the
+/// caller once it sees every chunk finished, and nobody calls the work after that: the
+/// work's borrows end there.
+#[test]
+fn loom_shared_chunks_run_once_and_never_after_the_caller_stops_waiting() {
+    use crate::exec::chunks::ChunkShare;
+    use crate::sync::{AtomicBool, UnsafeCell};
+
+    /// One cell per chunk.
+    struct Cells([UnsafeCell<u32>; 2]);
+    // SAFETY: each cell is written by the one call of its chunk and read by the caller
+    // after every chunk finished; loom checks exactly that ordering.
+    unsafe impl Sync for Cells {}
+
+    explore("shared chunks", || {
+        let cells = Cells([UnsafeCell::new(0), UnsafeCell::new(0)]);
+        let cells = &cells;
+        let returned = AtomicBool::new(false);
+        let work = |i: usize| {
+            assert!(
+                !returned.load(Ordering::SeqCst),
+                "chunk {i} ran after the caller stopped waiting"
+            );
+            // SAFETY: each chunk index is claimed once, so each cell has one writer;
+            // loom reports a write not ordered before the caller's read.
+            cells.0[i].with_mut(|c| unsafe { *c += 1 });
+        };
+        // SAFETY: the caller below waits for `all_finished` before `work` goes.
+        let share = Arc::new(unsafe { ChunkShare::new(2, &work) });
+        // The job on the caller's deque: whoever swaps it out owns it.
+        let offered = Arc::new(AtomicBool::new(true));
+        let thief = {
+            let (share, offered) = (share.clone(), offered.clone());
+            loom::thread::spawn(move || {
+                if offered.swap(false, Ordering::AcqRel) {
+                    share.take_part();
+                }
+            })
+        };
+        share.take_part();
+        offered.swap(false, Ordering::AcqRel);
+        while !share.all_finished() {
+            loom::thread::yield_now();
+        }
+        for cell in &cells.0 {
+            // SAFETY: every chunk finished (`Acquire`), so no writer is left.
+            assert_eq!(cell.with(|c| unsafe { *c }), 1);
+        }
+        assert!(share.take_panic().is_none());
+        returned.store(true, Ordering::SeqCst);
+        thief.join().unwrap();
+    });
+}

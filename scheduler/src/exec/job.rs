@@ -2,6 +2,11 @@
 
 use std::time::Instant;
 
+#[cfg(not(loom))]
+use std::sync::Arc;
+
+#[cfg(not(loom))]
+use super::chunks::ChunkShare;
 use crate::batch::{Batcher, ClaimCursor};
 use crate::plan::{Plan, HALT_TIMEOUT};
 use crate::sync::{AtomicBool, Ordering, Unparker};
@@ -106,6 +111,10 @@ unsafe impl Send for ExecRef {}
 
 #[cfg(not(loom))]
 impl ExecRef {
+    /// The execution of a job that belongs to none ([`JobKind::Chunks`]); never
+    /// dereferenced.
+    pub(crate) const NONE: ExecRef = ExecRef(std::ptr::null());
+
     pub(crate) fn new(exec: &Execution<'_, '_>) -> Self {
         // Lifetimes are erased here; the completion protocol keeps the execution alive
         // while any job or unreported count refers to it.
@@ -137,6 +146,38 @@ pub(crate) enum JobKind {
     Roots { lo: u32, hi: u32 },
     /// Decrement the pending counts of successors `lo..hi` of task `task`.
     Notify { task: u32, lo: u32, hi: u32 },
+    /// Take chunks of a running task's work (see `exec::chunks`). Belongs to no
+    /// execution: it may run after the task, and the whole computation, have finished.
+    Chunks(ChunksRef),
+}
+
+/// One counted reference to a [`ChunkShare`], carried by a job: `Arc::into_raw`, given
+/// back by whoever removes the job from the deques (the thief running it, or the owner
+/// taking it back).
+#[cfg(not(loom))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChunksRef(*const ChunkShare);
+
+#[cfg(not(loom))]
+// SAFETY: the share is `Send + Sync` and reference-counted; the pointer stands for one
+// count, which moves with the job.
+unsafe impl Send for ChunksRef {}
+
+#[cfg(not(loom))]
+impl ChunksRef {
+    pub(crate) fn new(share: Arc<ChunkShare>) -> Self {
+        ChunksRef(Arc::into_raw(share))
+    }
+
+    /// The share, with the count this reference stood for.
+    ///
+    /// # Safety
+    /// Once per reference made by [`new`](Self::new): the job carrying it was removed
+    /// from the deques by the caller.
+    pub(crate) unsafe fn into_share(self) -> Arc<ChunkShare> {
+        // SAFETY: the caller's promise: this count is given back exactly once.
+        unsafe { Arc::from_raw(self.0) }
+    }
 }
 
 #[cfg(not(loom))]

@@ -2,6 +2,7 @@
 //! depth-first order) that steal from each other's other end, a global injector for
 //! computations started outside the pool, and parking for idle workers.
 
+pub(crate) mod chunks;
 #[cfg(any(not(loom), test))]
 pub(crate) mod job;
 // Loom builds model the protocols (job, sleep); they run no real pool.

@@ -33,6 +33,13 @@ thread_local! {
     static OUTSIDE_PARKER: Parker = Parker::new();
 }
 
+/// The calling thread's worker context, when it is a pool worker.
+pub(super) fn current_worker() -> Option<&'static WorkerCtx> {
+    // SAFETY: a worker's context lives on its thread's stack for the rest of the thread's
+    // life (`run_forever` never returns), and only that thread sees this pointer.
+    CURRENT_WORKER.with(|c| unsafe { c.get().as_ref() })
+}
+
 /// Number of threads of the default pool: the available cores.
 pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -136,8 +143,7 @@ impl Pool {
 
     /// The pool the calling thread works for, if it is a worker.
     pub(crate) fn current() -> Option<&'static Pool> {
-        // SAFETY: a worker's context lives on its thread's stack for the thread's life.
-        CURRENT_WORKER.with(|c| unsafe { c.get().as_ref() }.map(|ctx| ctx.pool))
+        current_worker().map(|ctx| ctx.pool)
     }
 
     /// Runs `plan` to completion on this pool and returns when every task has finished

@@ -12,7 +12,10 @@ use crossbeam_deque::{Steal, Worker as Deque};
 use crossbeam_utils::sync::{Parker, Unparker};
 use crossbeam_utils::Backoff;
 
-use super::job::{ExecRef, Execution, Job, JobKind};
+use std::sync::Arc;
+
+use super::chunks::{ChunkShare, Panic};
+use super::job::{ChunksRef, ExecRef, Execution, Job, JobKind};
 use super::pool::Pool;
 use crate::batch::Batcher;
 use crate::plan::{HeldCounts, ReadySink};
@@ -205,6 +208,11 @@ impl WorkerCtx {
     }
 
     fn execute(&self, job: Job, account: &mut Account) {
+        if let JobKind::Chunks(handed) = job.kind {
+            // SAFETY: this job was taken off the deques, here, once.
+            unsafe { handed.into_share() }.take_part();
+            return;
+        }
         account.switch_to(job.exec);
         // SAFETY: the job is unprocessed, so its execution is incomplete and alive; from
         // here on `account` holds its finished tasks until it reports.
@@ -219,6 +227,7 @@ impl WorkerCtx {
         match job.kind {
             JobKind::Run(t) => self.run_chain(t, &mut sink, account, held),
             JobKind::Roots { lo, hi } => self.run_roots(exec, lo, hi, &mut sink, account, held),
+            JobKind::Chunks(_) => unreachable!("handled above"),
             JobKind::Notify { task, lo, hi } => {
                 let succs = plan.graph().succs_of(task);
                 self.for_each_splitting(
@@ -239,6 +248,42 @@ impl WorkerCtx {
         while let Some(join) = plan.flush_held(held) {
             self.run_chain(join, &mut sink, account, held);
         }
+    }
+
+    /// [`run_chunks`](super::chunks::run_chunks) on this worker: the chunks are offered
+    /// to thieves as one job on this deque while this worker takes them too; returns
+    /// once all have finished (see `exec::chunks` for why that is enough).
+    pub(crate) fn run_chunks_shared(
+        &self,
+        chunks: usize,
+        work: &(dyn Fn(usize) + Sync),
+    ) -> Result<(), Panic> {
+        // SAFETY: this function returns only once every chunk has finished.
+        let share = Arc::new(unsafe { ChunkShare::new(chunks, work) });
+        let handed = ChunksRef::new(Arc::clone(&share));
+        self.push(Job {
+            exec: ExecRef::NONE,
+            kind: JobKind::Chunks(handed),
+        });
+        share.take_part();
+        // Take the job back unless a thief has it. Running `work` pushes nothing, so it is
+        // on top if it is still here; otherwise the top is older work, which goes back.
+        match self.deque.pop() {
+            Some(Job {
+                kind: JobKind::Chunks(top),
+                ..
+            }) if top == handed => {
+                // SAFETY: the job is off the deques, taken here once.
+                drop(unsafe { top.into_share() });
+            }
+            Some(older) => self.deque.push(older),
+            None => {}
+        }
+        let backoff = Backoff::new();
+        while !share.all_finished() {
+            backoff.snooze();
+        }
+        share.take_panic().map_or(Ok(()), Err)
     }
 
     /// Runs the claimed roots `lo..hi`, then claims more until none are left.
