@@ -6,6 +6,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
 use crate::delayed::Delayed;
+use crate::drop_queue::DropQueue;
 use crate::error::{InputMismatch, TaskFailure};
 use crate::key::StableHasher;
 use crate::node_ref::NodeRef;
@@ -145,7 +146,7 @@ pub trait Gather<T>: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32);
     #[doc(hidden)]
-    fn drain_deps(&mut self, out: &mut Vec<NodeRef>);
+    fn drain_deps(&mut self, out: &mut DropQueue);
     #[doc(hidden)]
     fn collect(&self, inputs: &Inputs<'_>) -> Result<T, TaskFailure>;
     #[doc(hidden)]
@@ -161,8 +162,15 @@ impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherVec<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<NodeRef>) {
-        out.extend(self.0.drain(..).map(Delayed::into_node));
+    fn drain_deps(&mut self, out: &mut DropQueue) {
+        // Collected in place: a handle and a `Delayed` have one layout, so the list keeps
+        // its memory and is queued as it is.
+        out.push_list(
+            std::mem::take(&mut self.0)
+                .into_iter()
+                .map(Delayed::into_node)
+                .collect(),
+        );
     }
 
     fn collect(&self, inputs: &Inputs<'_>) -> Result<Vec<T>, TaskFailure> {
@@ -187,7 +195,7 @@ impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherMixed<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<NodeRef>) {
+    fn drain_deps(&mut self, out: &mut DropQueue) {
         for arg in &mut self.0 {
             arg.drain_deps(out);
         }
@@ -311,7 +319,7 @@ pub trait ArgDeps: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32);
     #[doc(hidden)]
-    fn drain_deps(&mut self, out: &mut Vec<NodeRef>);
+    fn drain_deps(&mut self, out: &mut DropQueue);
 }
 
 impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
@@ -324,7 +332,7 @@ impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<NodeRef>) {
+    fn drain_deps(&mut self, out: &mut DropQueue) {
         match std::mem::replace(self, Arg::Drained) {
             Arg::Node(d) => out.push(d.into_node()),
             Arg::Gather(mut g) => g.drain_deps(out),
@@ -338,7 +346,7 @@ pub trait ArgList: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32));
     #[doc(hidden)]
-    fn drain_deps(&mut self, out: &mut Vec<NodeRef>);
+    fn drain_deps(&mut self, out: &mut DropQueue);
 }
 
 macro_rules! arg_list_for_tuples {
@@ -351,7 +359,7 @@ macro_rules! arg_list_for_tuples {
             }
 
             #[allow(unused_variables)]
-            fn drain_deps(&mut self, out: &mut Vec<NodeRef>) {
+            fn drain_deps(&mut self, out: &mut DropQueue) {
                 $( self.$idx.drain_deps(out); )*
             }
         }

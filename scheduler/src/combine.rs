@@ -6,6 +6,7 @@ use std::hash::{Hash, Hasher};
 use crate::args::{ArgDeps, Inputs};
 use crate::codec::Codec;
 use crate::delayed::{sized_task_node, Delayed};
+use crate::drop_queue::DropQueue;
 use crate::error::{BoxError, TaskFailure};
 use crate::node::{no_codec, NodeHeader};
 use crate::node_ref::NodeRef;
@@ -163,7 +164,14 @@ impl<T: Send + Sync + 'static> ArgDeps for ManyNodes<T> {
         }
     }
 
-    fn drain_deps(&mut self, out: &mut Vec<NodeRef>) {
-        out.extend(self.0.drain(..).map(Delayed::into_node));
+    fn drain_deps(&mut self, out: &mut DropQueue) {
+        // Collected in place: a handle and a `Delayed` have one layout, so the list keeps
+        // its memory and is queued as it is.
+        out.push_list(
+            std::mem::take(&mut self.0)
+                .into_iter()
+                .map(Delayed::into_node)
+                .collect(),
+        );
     }
 }

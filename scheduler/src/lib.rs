@@ -69,7 +69,8 @@
 //!    taken every result slot is empty, and the plan is dropped without a pass over its
 //!    nodes; its vectors, and its graph, are kept for the next plan). Dropping the
 //!    graph afterwards frees its nodes through one queue per thread, without recursion
-//!    and without an allocation per node.
+//!    and without an allocation per node; a join's list of inputs is queued whole
+//!    (`drop_queue.rs`).
 //!
 //! A task that calls `compute` itself helps run the inner graph on its own worker instead
 //! of blocking it, so nested computations neither deadlock nor add threads. A worker
@@ -185,6 +186,7 @@ pub mod datasets {
 mod deferred;
 mod delayed;
 mod diagnostics;
+mod drop_queue;
 mod error;
 mod exec;
 mod graph;

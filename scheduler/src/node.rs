@@ -6,7 +6,6 @@
 //! node can take part in several computations at once.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -337,66 +336,8 @@ impl<A: ArgList, F, R, C, S> Drop for TaskNode<A, F, R, C, S> {
     fn drop(&mut self) {
         // Dropping the last handle of a long chain would otherwise recurse once per
         // node and overflow the stack; the dependencies go to the thread's drop queue.
-        with_drop_queue(|queue| self.args.drain_deps(queue));
+        crate::drop_queue::with_drop_queue(|queue| self.args.drain_deps(queue));
     }
-}
-
-thread_local! {
-    /// Node handles waiting to be dropped by the outermost drop on this thread.
-    static DROP_QUEUE: RefCell<Vec<NodeRef>> = const { RefCell::new(Vec::new()) };
-    /// Whether a drop on this thread is draining `DROP_QUEUE` already.
-    static DRAINING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Lets `fill` put node handles on this thread's drop queue, then, in the outermost
-/// call only, drops everything queued, including what those drops queue in turn. A
-/// graph of any depth is dropped without recursion, and a node's drop costs no
-/// allocation of its own: nested drops append to the one queue.
-pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<NodeRef>)) {
-    let Ok(nested) = DRAINING.try_with(|d| d.replace(true)) else {
-        // Thread-local storage is gone while the thread exits: drop plainly.
-        let mut plain = Vec::new();
-        fill(&mut plain);
-        return;
-    };
-    let queued = DROP_QUEUE.try_with(|q| {
-        let mut q = q.borrow_mut();
-        let start = q.len();
-        fill(&mut q);
-        newest_on_top(&mut q[start..]);
-    });
-    if nested || queued.is_err() {
-        return;
-    }
-    /// Ends the draining even when a drop panics, so that later drops on this thread
-    /// drain again (what is still queued then goes with the next outermost drop).
-    struct Draining;
-    impl Drop for Draining {
-        fn drop(&mut self) {
-            let _ = DRAINING.try_with(|d| d.set(false));
-        }
-    }
-    let _draining = Draining;
-    // The borrow ends before the handle drops: its own drop appends to the queue.
-    while let Some(handle) = DROP_QUEUE.with(|q| {
-        let mut q = q.borrow_mut();
-        let handle = q.pop();
-        // The next handle's node is cold: start loading it while this one drops.
-        if let Some(next) = q.last() {
-            crate::prefetch::prefetch(next.count_address());
-        }
-        handle
-    }) {
-        drop(handle);
-    }
-    // A wide node (a join over a million inputs) must not leave its queue's memory
-    // behind for the thread's life.
-    DROP_QUEUE.with(|q| {
-        let mut q = q.borrow_mut();
-        if q.capacity() > 1 << 12 {
-            *q = Vec::new();
-        }
-    });
 }
 
 /// Nodes with at most this many inputs have them ordered by build number, when planned
@@ -404,23 +345,6 @@ pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut Vec<NodeRef>)) {
 /// order: their inputs come in the order they were made already, and sorting would read
 /// every input's header at once.
 pub(crate) const FEW_INPUTS: usize = 8;
-
-/// Orders one node's inputs, just queued, so that the one created last is dropped first.
-///
-/// Why: a node's memory is freed when its last reader drops, and readers are created
-/// after what they read. Dropping in about the reverse of creation order therefore frees
-/// most nodes at their first visit, while the readers' memory is still in cache. In a
-/// wavefront (each cell read by its right and its lower neighbour), dropping the upper
-/// input first instead left every cell with a second reader far away in the queue, and
-/// each cell was touched twice, a cache miss apart: the drop cost 2-3 times that of a
-/// tree. Creation order is the build number (pure nodes, numbered 0, keep their order).
-/// Allocation addresses stood in for it before; they only guess it, and guess wrong on
-/// a heap that has served other graphs. Only short lists are ordered (see `FEW_INPUTS`).
-fn newest_on_top(queued: &mut [NodeRef]) {
-    if (2..=FEW_INPUTS).contains(&queued.len()) {
-        queued.sort_by_key(|handle| handle.node().header().built());
-    }
-}
 
 /// Data: `dask::delayed(value)` or a persisted result, of type `T`.
 pub(crate) struct ValueNode<T> {
