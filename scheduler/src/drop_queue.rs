@@ -159,10 +159,17 @@ fn drain() {
 /// tree. Creation order is the build number (pure nodes, numbered 0, keep their order).
 /// Allocation addresses stood in for it before; they only guess it, and guess wrong on
 /// a heap that has served other graphs. Only short lists are ordered (see `FEW_INPUTS`).
+#[inline]
 fn newest_on_top(queued: &mut [NodeRef]) {
     if (2..=FEW_INPUTS).contains(&queued.len()) {
-        queued.sort_by_key(|handle| handle.node().header().built());
+        sort_newest_last(queued);
     }
+}
+
+/// The sort of [`newest_on_top`], out of line: most nodes queue zero or one input.
+#[inline(never)]
+fn sort_newest_last(queued: &mut [NodeRef]) {
+    queued.sort_by_key(|handle| handle.node().header().built());
 }
 
 #[cfg(all(test, not(loom)))]
