@@ -171,3 +171,28 @@ fn a_panicking_clone_in_a_wide_gather_fails_the_task_and_drops_every_value_once(
         assert_eq!(LIVE.load(Ordering::SeqCst), 0);
     }
 }
+
+#[test]
+fn wide_gathers_inside_tasks_share_the_pool_of_the_outer_computation() {
+    // Three tasks each compute a wide join of their own (nested on the pool's workers,
+    // which then also take chunks of each other's gathers).
+    let inner = |offset: u64| {
+        let parts: Vec<Delayed<u64>> = (0..WIDE as u64)
+            .map(|i| dask::delayed(i).map(move |v| v + offset))
+            .collect();
+        dask::delayed(()).map(move |_| {
+            let sum = sum_all(parts.clone());
+            dask::compute_with(&[sum], &config(Scheduler::Threads(2))).unwrap()[0]
+        })
+    };
+    let outer: Vec<Delayed<u64>> = (0..3).map(inner).collect();
+    let got = compute_with(&outer, &config(Scheduler::Threads(2))).unwrap();
+    let n = WIDE as u64;
+    let expected: Vec<u64> = (0..3).map(|o| n * (n - 1) / 2 + o * n).collect();
+    assert_eq!(got, expected);
+}
+
+#[delayed]
+fn sum_all(parts: &Vec<u64>) -> u64 {
+    parts.iter().sum()
+}

@@ -199,6 +199,10 @@ fn on_threads<I: Send, R: Send>(items: Vec<I>, work: impl Fn(I) -> R + Sync) -> 
             .iter()
             .skip(1)
             .map(|cell| {
+                #[cfg(test)]
+                if tests::threads_refused() {
+                    return Err(std::io::Error::other("refused by the test"));
+                }
                 std::thread::Builder::new()
                     .name("dask-planner".into())
                     .spawn_scoped(scope, move || work(take(cell)))
@@ -571,6 +575,55 @@ pub(super) mod tests {
 
     fn parts_planned() -> usize {
         PARTS_PLANNED.with(Cell::get)
+    }
+
+    thread_local! {
+        /// Makes `on_threads` on this thread act as if the system refused every thread.
+        static REFUSE_THREADS: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub(super) fn threads_refused() -> bool {
+        REFUSE_THREADS.with(Cell::get)
+    }
+
+    #[test]
+    fn refused_threads_leave_the_work_to_the_caller_in_order() {
+        let here = std::thread::current().id();
+        let on = |refuse: bool| {
+            REFUSE_THREADS.with(|r| r.set(refuse));
+            let done = super::on_threads(vec![1, 2, 3, 4], |i| {
+                (i * 10, std::thread::current().id() == here)
+            });
+            REFUSE_THREADS.with(|r| r.set(false));
+            done
+        };
+        assert_eq!(
+            on(false),
+            vec![(10, true), (20, false), (30, false), (40, false)]
+        );
+        assert_eq!(
+            on(true),
+            vec![(10, true), (20, true), (30, true), (40, true)]
+        );
+        // A whole plan split with every thread refused is the one-thread plan.
+        REFUSE_THREADS.with(|r| r.set(true));
+        let before = parts_planned();
+        let seeds = if cfg!(miri) { 2 } else { 20 };
+        for seed in 0..seeds {
+            let outputs = random_graph(seed, 12);
+            let serial = plan_of(&outputs, Splitting::NEVER);
+            let split = plan_of(&outputs, EAGER);
+            same_plans(
+                describe(&split),
+                &describe(&serial),
+                &format!("seed {seed}"),
+            );
+        }
+        REFUSE_THREADS.with(|r| r.set(false));
+        assert!(
+            parts_planned() > before + seeds as usize,
+            "the plans were split"
+        );
     }
 
     /// Splits at every node with two inputs not planned yet, one input a part and up to
