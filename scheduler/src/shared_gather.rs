@@ -291,6 +291,34 @@ mod tests {
     }
 
     #[test]
+    fn zero_sized_values_are_gathered_and_each_dropped_once() {
+        static DROPS: AtomicI64 = AtomicI64::new(0);
+        #[derive(Clone)]
+        struct Unit;
+        impl Drop for Unit {
+            fn drop(&mut self) {
+                DROPS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        for scheduler in SCHEDULERS {
+            DROPS.store(0, Ordering::SeqCst);
+            let parts: Vec<Delayed<Unit>> =
+                (0..WIDE as u64).map(|i| delayed(i).map(|_| Unit)).collect();
+            let count = crate::__private::task(
+                &crate::__private::test_spec("count", "shared_gather::tests::count", 0),
+                None,
+                (crate::IntoArg::<Vec<Unit>>::into_arg(parts),),
+                |args, inputs| Ok(args.0.owned(inputs)?.len()),
+                crate::node::no_codec,
+            );
+            let config = Config::default().scheduler(scheduler);
+            assert_eq!(compute_with(&[count], &config).unwrap(), vec![WIDE]);
+            // Each value moved into the vector and dropped with it, nothing twice.
+            assert_eq!(DROPS.load(Ordering::SeqCst), WIDE as i64, "{scheduler:?}");
+        }
+    }
+
+    #[test]
     fn a_panicking_clone_fails_the_task_and_drops_what_was_gathered() {
         for scheduler in SCHEDULERS {
             let live = Arc::new(AtomicI64::new(0));
