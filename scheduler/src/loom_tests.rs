@@ -61,7 +61,7 @@ impl crate::args::Gather<Vec<u64>> for GatherTwo {
         f(self.1.node_ref(), position);
     }
 
-    fn drain_deps(&mut self, _out: &mut DropQueue) {}
+    fn drain_deps(&mut self, _out: &mut crate::drop_queue::DropQueue) {}
 
     fn collect(
         &self,

@@ -66,6 +66,8 @@ pub(crate) fn gather_owned<T: Clone + Send + Sync + 'static>(
         }
         let lo = c * CHUNK;
         let hi = (lo + CHUNK).min(count);
+        // A panic (a user's `Clone`) fails the gather: the other chunks stop early.
+        let _stop_on_panic = StopOnPanic(&failed);
         // SAFETY: `lo..hi` is chunk `c`'s own range of the spare capacity (`count`
         // elements), written by this call only.
         let mut written = unsafe { Written::new(out.at(lo)) };
@@ -109,6 +111,17 @@ pub(crate) fn gather_owned<T: Clone + Send + Sync + 'static>(
         resume_unwind(panic);
     }
     (None, emptied)
+}
+
+/// Sets its flag if dropped while the thread panics.
+struct StopOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The vector's spare capacity, written by several chunks at disjoint offsets.

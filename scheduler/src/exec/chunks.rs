@@ -11,8 +11,11 @@
 //! the job late finds the cursor exhausted and only lets go of its reference, which is
 //! why the share itself is reference-counted while `work` is borrowed.
 //!
-//! The caller waits by spinning: what it waits for is at most one chunk per thief, a
-//! few microseconds of running code, not a task that could block.
+//! The caller waits by spinning: what it waits for is at most one chunk per thief
+//! (moving or cloning a few thousand values), not a task that could block. The job sits
+//! on top of the caller's deque, and thieves take from the bottom: when the worker has
+//! older work queued, thieves take that first, and the caller may end up taking every
+//! chunk itself, as it would have without sharing.
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -68,19 +71,44 @@ impl ChunkShare {
     /// Claims and runs chunks until none is left. A chunk's panic is kept for the
     /// caller, and claiming goes on.
     pub(crate) fn take_part(&self) {
+        /// Counts a chunk finished however its call ends.
+        struct Finished<'a>(&'a AtomicUsize);
+        impl Drop for Finished<'_> {
+            fn drop(&mut self) {
+                // Release: the chunk's writes happen before the caller's `Acquire` read.
+                self.0.fetch_add(1, Ordering::Release);
+            }
+        }
         loop {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             if i >= self.chunks {
                 return;
             }
+            let _finished = Finished(&self.finished);
             // SAFETY: chunk `i` is claimed and not finished, so the caller still waits
             // and `work` is alive (see `new`).
             let work = unsafe { &*self.work };
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| work(i))) {
-                self.panic.lock().get_or_insert(panic);
+                self.keep_panic(panic);
             }
-            // Release: the chunk's writes happen before the caller's `Acquire` read.
-            self.finished.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    /// Keeps the first panic; a later one's payload is dropped under a guard (its `Drop`
+    /// is user code too, and must not unwind out of a chunk).
+    fn keep_panic(&self, panic: Panic) {
+        let later = {
+            let mut first = self.panic.lock();
+            match *first {
+                None => {
+                    *first = Some(panic);
+                    None
+                }
+                Some(_) => Some(panic),
+            }
+        };
+        if let Some(later) = later {
+            crate::error::drop_guarded(later);
         }
     }
 
@@ -180,6 +208,37 @@ mod tests {
             elsewhere.load(Ordering::SeqCst)
         });
         assert!(shared >= 1, "no chunk ran on another worker");
+    }
+
+    #[test]
+    fn panic_payloads_that_panic_when_dropped_stay_inside_the_chunks() {
+        /// A panic payload whose drop panics too.
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                panic!("a payload's drop");
+            }
+        }
+        for threads in [2, 4] {
+            let (finished, first_is_bomb) = in_task(threads, || {
+                let finished = AtomicUsize::new(0);
+                let outcome = run_chunks(64, &|i| {
+                    finished.fetch_add(1, Ordering::Relaxed);
+                    if i % 16 == 3 {
+                        std::panic::panic_any(Bomb);
+                    }
+                });
+                let payload = outcome.expect_err("the first panic comes back");
+                let first_is_bomb = payload.is::<Bomb>();
+                // Its drop would panic; the caller decides (here: not dropped).
+                std::mem::forget(payload);
+                (finished.load(Ordering::Relaxed), first_is_bomb)
+            });
+            // The later payloads were dropped in the chunks, their panics caught there,
+            // and every chunk still ran and was waited for.
+            assert_eq!(finished, 64, "{threads} threads");
+            assert!(first_is_bomb);
+        }
     }
 
     #[test]

@@ -258,16 +258,32 @@ impl WorkerCtx {
         chunks: usize,
         work: &(dyn Fn(usize) + Sync),
     ) -> Result<(), Panic> {
-        // SAFETY: this function returns only once every chunk has finished.
+        // SAFETY: this function returns, or unwinds, only once every chunk has finished
+        // (`WaitForChunks` below).
         let share = Arc::new(unsafe { ChunkShare::new(chunks, work) });
+        /// Waits until every claimed chunk has finished, also while unwinding: `work`'s
+        /// borrows must outlive every call of it.
+        struct WaitForChunks<'s>(&'s ChunkShare);
+        impl Drop for WaitForChunks<'_> {
+            fn drop(&mut self) {
+                let backoff = Backoff::new();
+                while !self.0.all_finished() {
+                    backoff.snooze();
+                }
+            }
+        }
+        let waiting = WaitForChunks(&share);
         let handed = ChunksRef::new(Arc::clone(&share));
         self.push(Job {
             exec: ExecRef::NONE,
             kind: JobKind::Chunks(handed),
         });
         share.take_part();
-        // Take the job back unless a thief has it. Running `work` pushes nothing, so it is
-        // on top if it is still here; otherwise the top is older work, which goes back.
+        // Take the job back unless a thief has it. If it is still here it is on top: a
+        // computation nested in `work` (a user's `Clone` may compute) empties what it
+        // stole onto this deque before it returns. Otherwise the top is other work, which
+        // goes back, published again: a sleeper may have looked at this deque while it
+        // was off it.
         match self.deque.pop() {
             Some(Job {
                 kind: JobKind::Chunks(top),
@@ -276,13 +292,10 @@ impl WorkerCtx {
                 // SAFETY: the job is off the deques, taken here once.
                 drop(unsafe { top.into_share() });
             }
-            Some(older) => self.deque.push(older),
+            Some(other) => self.push(other),
             None => {}
         }
-        let backoff = Backoff::new();
-        while !share.all_finished() {
-            backoff.snooze();
-        }
+        drop(waiting);
         share.take_panic().map_or(Ok(()), Err)
     }
 

@@ -199,7 +199,7 @@ fn on_threads<I: Send, R: Send>(items: Vec<I>, work: impl Fn(I) -> R + Sync) -> 
             .iter()
             .skip(1)
             .map(|cell| {
-                #[cfg(test)]
+                #[cfg(all(test, not(loom)))]
                 if tests::threads_refused() {
                     return Err(std::io::Error::other("refused by the test"));
                 }
