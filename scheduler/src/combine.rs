@@ -165,13 +165,6 @@ impl<T: Send + Sync + 'static> ArgDeps for ManyNodes<T> {
     }
 
     fn drain_deps(&mut self, out: &mut DropQueue) {
-        // Collected in place: a handle and a `Delayed` have one layout, so the list keeps
-        // its memory and is queued as it is.
-        out.push_list(
-            std::mem::take(&mut self.0)
-                .into_iter()
-                .map(Delayed::into_node)
-                .collect(),
-        );
+        out.push_list(std::mem::take(&mut self.0));
     }
 }

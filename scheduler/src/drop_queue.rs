@@ -14,6 +14,7 @@
 
 use std::cell::{Cell, RefCell};
 
+use crate::delayed::Delayed;
 use crate::node::FEW_INPUTS;
 use crate::node_ref::NodeRef;
 
@@ -51,7 +52,10 @@ impl DropQueue {
     }
 
     /// Queues a node's list of inputs, in their order (the last is dropped first).
-    pub(crate) fn push_list(&mut self, list: Vec<NodeRef>) {
+    pub(crate) fn push_list<T>(&mut self, list: Vec<Delayed<T>>) {
+        // Collected in place: a handle and a `Delayed` have one layout, so the list keeps
+        // its memory and is queued as it is.
+        let list: Vec<NodeRef> = list.into_iter().map(Delayed::into_node).collect();
         if list.len() < LIST_FROM {
             self.handles.extend(list);
         } else {
