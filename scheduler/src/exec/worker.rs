@@ -6,13 +6,12 @@
 //! when every worker has reported, which also means no worker still touches its plan.
 
 use std::cell::Cell;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_deque::{Steal, Worker as Deque};
 use crossbeam_utils::sync::{Parker, Unparker};
 use crossbeam_utils::Backoff;
-
-use std::sync::Arc;
 
 use super::chunks::{ChunkShare, Panic};
 use super::job::{ChunksRef, ExecRef, Execution, Job, JobKind};
