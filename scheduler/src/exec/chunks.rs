@@ -50,9 +50,10 @@ impl ChunkShare {
     /// A share of `chunks` chunks of `work`.
     ///
     /// # Safety
-    /// The caller must not let `work` go before [`all_finished`](Self::all_finished)
-    /// holds after every participant's [`take_part`](Self::take_part) has begun (the
-    /// caller's own included); the share may outlive `work`, but then nobody calls it.
+    /// `work` must outlive every call the share makes of it: the caller may let it go
+    /// once its own [`take_part`](Self::take_part) has returned (no chunk is left to
+    /// claim) and [`all_finished`](Self::all_finished) holds. The share may outlive
+    /// `work`; nobody calls it then.
     pub(crate) unsafe fn new(chunks: usize, work: &(dyn Fn(usize) + Sync)) -> Self {
         let work: *const (dyn Fn(usize) + Sync + '_) = work;
         // SAFETY: only the lifetime changes (same pointer, same vtable); the caller's
