@@ -1,7 +1,8 @@
 //! A gather of many inputs (`Vec<Delayed<T>>` → `Vec<T>`) collected by several workers.
 //!
 //! A join over a million inputs moves a million results into one vector; on one thread
-//! that took about 4 ns per input while the rest of the pool had nothing to do, and it
+//! that took about 4 ns per input (its share of a `perf` profile of the million-task
+//! join on two threads) while the rest of the pool had nothing to do, and it
 //! was the serial part that kept two threads from halving the time of a map-and-reduce
 //! graph (BENCHMARKS.md, issue #17). Here the inputs are cut into chunks of
 //! [`CHUNK`], and idle workers of the pool take chunks alongside the task's own worker
@@ -15,15 +16,17 @@ use crate::exec::chunks::run_chunks;
 use crate::plan::Plan;
 use crate::sync::{AtomicBool, AtomicUsize, Ordering};
 
-/// Inputs per chunk: about 15 µs of moving values out of their slots, long enough that
-/// claiming one (an atomic addition) is noise, short enough that the task's worker never
-/// waits long for a thief's last chunk.
+/// Inputs per chunk: at about 4 ns an input, some 15 µs of moving values out of their
+/// slots, long enough that claiming one (an atomic addition) is noise, short enough that
+/// the task's worker never waits long for a thief's last chunk. Chosen from that
+/// estimate; other sizes were not measured.
 /// (Under Miri, 4: the same code on graphs small enough to interpret.)
 pub(crate) const CHUNK: usize = if cfg!(miri) { 4 } else { 4096 };
 
-/// Gathers of fewer inputs run on the task's thread: below about 60 µs, offering the
-/// work to another worker (a job pushed, perhaps a sleeper woken) costs more than it
-/// could save.
+/// Gathers of fewer inputs run on the task's thread: some 60 µs of work at the estimate
+/// above, where offering it to another worker (a job pushed, perhaps a sleeper woken,
+/// which takes tens of microseconds to start) would save little. A judgement, not a
+/// measured crossover.
 pub(crate) const SHARED_FROM: usize = 4 * CHUNK;
 
 /// Input `d` by value for a task that keeps its inputs (it may run again: clone) or
