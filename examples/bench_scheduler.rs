@@ -18,6 +18,7 @@
 //! cargo run --release --example bench_scheduler -- --spread --shape tree --payload u64  # 15 runs, graph phases only: min, quartile, median
 //! cargo run --release --example bench_scheduler -- --spread --planning --payload u64      # and planning alone, in 15 more runs
 //! cargo run --release --example bench_scheduler -- --build-idioms # the tree built borrowing handles, then moving them
+//! cargo run --release --example bench_scheduler -- --join-widths  # independent tasks + join, 1Ki..1Mi wide, computed again and again
 //! ```
 //!
 //! `--spread` leaves out the baselines and reports each phase's fastest run beside its
@@ -487,6 +488,33 @@ fn build_idioms(n: usize, runs: usize) {
     }
 }
 
+/// Independent tasks and one join, from 1,024 to 1,048,576 wide, each graph planned once
+/// and computed again and again (about 2^23 tasks' worth per width): where a join's
+/// gather starts to pay for sharing its inputs with idle workers, and how the chunk size
+/// plays (the constants in `scheduler/src/shared_gather.rs`; BENCHMARKS.md says how they
+/// were swept). Per task: (min, first quartile, median) of the computes.
+fn join_widths(threads: usize) {
+    let config = Config::default().scheduler(Scheduler::Threads(threads));
+    println!("Independent tasks + join, u64 payloads, {threads} threads, computed again and again: min / first quartile / median (ns per task)");
+    println!("| width | computes | run again |");
+    println!("|---|---|---|");
+    for width in (10..=20).map(|shift| 1usize << shift) {
+        let graph = Shape::Independent.build::<u64>(width);
+        let sum = dask::compute_with(&graph, &config).expect("benchmark graph computes");
+        assert_eq!(sum, [Shape::Independent.expected(width)]);
+        let computes = ((1usize << 23) / width).max(15);
+        let times: Vec<f64> = (0..computes)
+            .map(|_| {
+                let (sums, d) = time(|| dask::compute_with(&graph, &config));
+                black_box(sums.expect("benchmark graph computes"));
+                per_task(d, width + 1)
+            })
+            .collect();
+        let (min, q1, med) = fastest_quartile_median(times);
+        println!("| {width} | {computes} | {min:.1} / {q1:.1} / {med:.1} |");
+    }
+}
+
 pub fn main() {
     let args: Vec<String> = std::env::args().collect();
     let threads: usize =
@@ -504,6 +532,9 @@ pub fn main() {
     }
     if args.iter().any(|a| a == "--build-idioms") {
         return build_idioms(n, 15);
+    }
+    if args.iter().any(|a| a == "--join-widths") {
+        return join_widths(threads);
     }
     let config = Config::default().scheduler(Scheduler::Threads(threads));
     rayon::ThreadPoolBuilder::new()

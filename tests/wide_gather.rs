@@ -8,9 +8,9 @@ use std::sync::Mutex;
 
 use dask::{compute_with, delayed, Config, Delayed, Error, Scheduler};
 
-/// Bigger than the size above which gathers are shared (four chunks of 4,096), and not a
+/// Bigger than the size above which gathers are shared (four chunks of 1,024), and not a
 /// multiple of the chunk, so the last chunk is short.
-const WIDE: usize = 4 * 4096 * 3 + 123;
+const WIDE: usize = 4 * 1024 * 3 + 123;
 
 const SCHEDULERS: [Scheduler; 4] = [
     Scheduler::Sync,

@@ -16,17 +16,19 @@ use crate::exec::chunks::run_chunks;
 use crate::plan::Plan;
 use crate::sync::{AtomicBool, AtomicUsize, Ordering};
 
-/// Inputs per chunk: at about 4 ns an input, some 15 µs of moving values out of their
+/// Inputs per chunk: at about 4 ns an input, some 4 µs of moving values out of their
 /// slots, long enough that claiming one (an atomic addition) is noise, short enough that
-/// the task's worker never waits long for a thief's last chunk. Chosen from that
-/// estimate; other sizes were not measured.
+/// the task's worker never waits long for a thief's last chunk. Swept with
+/// `bench_scheduler --join-widths` (BENCHMARKS.md): 1,024, 4,096 and 16,384 tie on joins
+/// of 32Ki inputs and more; 16,384 loses on narrower ones (fewer chunks to share), and
+/// 1,024 lets joins of 4Ki-8Ki inputs share at all.
 /// (Under Miri, 4: the same code on graphs small enough to interpret.)
-pub(crate) const CHUNK: usize = if cfg!(miri) { 4 } else { 4096 };
+pub(crate) const CHUNK: usize = if cfg!(miri) { 4 } else { 1024 };
 
-/// Gathers of fewer inputs run on the task's thread: some 60 µs of work at the estimate
-/// above, where offering it to another worker (a job pushed, perhaps a sleeper woken,
-/// which takes tens of microseconds to start) would save little. A judgement, not a
-/// measured crossover.
+/// Gathers of fewer inputs run on the task's thread. Measured on 2 threads (the same
+/// sweep): sharing from 4,096 inputs took joins of 4Ki-8Ki inputs from 27 to 24.5 and
+/// from 23 to 20.6 ns per task (fastest of 12 rounds, alternating builds); from 2,048
+/// it gained nothing at 2Ki (offering the work costs about what it saves).
 pub(crate) const SHARED_FROM: usize = 4 * CHUNK;
 
 /// Input `d` by value for a task that keeps its inputs (it may run again: clone) or
