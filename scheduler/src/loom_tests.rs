@@ -331,6 +331,31 @@ fn loom_roots_are_claimed_once_from_the_shared_cursor() {
 /// caller takes it back). Every chunk runs once, what a chunk writes is visible to the
 /// caller once it sees every chunk finished, and nobody calls the work after that: the
 /// work's borrows end there.
+/// The caller's side of sharing chunks with one thief: the job is offered on the caller's
+/// deque (whoever swaps `offered` out owns it), the caller takes chunks, takes its job
+/// back and waits until every chunk finished. Returns the thief, still to be joined.
+fn share_with_a_thief(
+    share: &Arc<crate::exec::chunks::ChunkShare>,
+) -> loom::thread::JoinHandle<()> {
+    use crate::sync::AtomicBool;
+
+    let offered = Arc::new(AtomicBool::new(true));
+    let thief = {
+        let (share, offered) = (share.clone(), offered.clone());
+        loom::thread::spawn(move || {
+            if offered.swap(false, Ordering::AcqRel) {
+                share.take_part();
+            }
+        })
+    };
+    share.take_part();
+    offered.swap(false, Ordering::AcqRel);
+    while !share.all_finished() {
+        loom::thread::yield_now();
+    }
+    thief
+}
+
 #[test]
 fn loom_shared_chunks_run_once_and_never_after_the_caller_stops_waiting() {
     use crate::exec::chunks::ChunkShare;
@@ -355,29 +380,52 @@ fn loom_shared_chunks_run_once_and_never_after_the_caller_stops_waiting() {
             // loom reports a write not ordered before the caller's read.
             cells.0[i].with_mut(|c| unsafe { *c += 1 });
         };
-        // SAFETY: the caller below waits for `all_finished` before `work` goes.
+        // SAFETY: the caller waits for `all_finished` (in `share_with_a_thief`) before
+        // `work` goes.
         let share = Arc::new(unsafe { ChunkShare::new(2, &work) });
-        // The job on the caller's deque: whoever swaps it out owns it.
-        let offered = Arc::new(AtomicBool::new(true));
-        let thief = {
-            let (share, offered) = (share.clone(), offered.clone());
-            loom::thread::spawn(move || {
-                if offered.swap(false, Ordering::AcqRel) {
-                    share.take_part();
-                }
-            })
-        };
-        share.take_part();
-        offered.swap(false, Ordering::AcqRel);
-        while !share.all_finished() {
-            loom::thread::yield_now();
-        }
+        let thief = share_with_a_thief(&share);
         for cell in &cells.0 {
             // SAFETY: every chunk finished (`Acquire`), so no writer is left.
             assert_eq!(cell.with(|c| unsafe { *c }), 1);
         }
         assert!(share.take_panic().is_none());
         returned.store(true, Ordering::SeqCst);
+        thief.join().unwrap();
+    });
+}
+
+#[test]
+fn loom_panicking_chunks_finish_and_each_payload_is_dropped_once() {
+    use crate::exec::chunks::ChunkShare;
+
+    /// A panic payload that counts its drops.
+    struct Payload(usize, Arc<AtomicUsize>);
+    impl Drop for Payload {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    explore("panicking chunks", || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        // Both chunks panic; `resume_unwind` skips the panic hook, which would print a
+        // message in every interleaving.
+        let work = |i: usize| std::panic::resume_unwind(Box::new(Payload(i, drops.clone())));
+        // SAFETY: the caller waits for `all_finished` (in `share_with_a_thief`) before
+        // `work` goes.
+        let share = Arc::new(unsafe { ChunkShare::new(2, &work) });
+        let thief = share_with_a_thief(&share);
+        // The first panic is kept; the other chunk's payload was dropped by then, once.
+        let kept = share.take_panic().expect("a chunk panicked");
+        let kept = kept
+            .downcast::<Payload>()
+            .ok()
+            .expect("the chunk's own payload");
+        assert!(kept.0 < 2);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert!(share.take_panic().is_none(), "one panic is kept");
+        drop(kept);
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
         thief.join().unwrap();
     });
 }
