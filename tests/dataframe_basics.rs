@@ -178,6 +178,63 @@ fn an_unknown_column_is_an_error_before_any_task_runs() {
     assert_eq!(RUNS.load(Ordering::SeqCst), 0);
 }
 
+/// `x + 1 + 1 + ...`, `additions` times: nested `additions + 1` levels deep.
+fn deep_sum(additions: usize) -> dask::dataframe::Expr {
+    (0..additions).fold(col("x"), |e, _| e + lit(1.0))
+}
+
+#[test]
+fn an_expression_nested_too_deeply_is_an_error_not_a_stack_overflow() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    // 15,000 levels overflowed the main thread's stack while the expression was typed.
+    for additions in [150, 15_000] {
+        let df = counted(&RUNS);
+        let err = df
+            .with_column("y", deep_sum(additions))
+            .compute()
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "`with_column`: the expression is nested 151 or more levels deep; at most 150 \
+             are allowed (fold long sums into a tree)"
+        );
+        let err = df
+            .filter(deep_sum(additions).gt(lit(0.0)))
+            .compute()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("`filter`: the expression is nested"),
+            "{err}"
+        );
+    }
+    assert_eq!(RUNS.load(Ordering::SeqCst), 0);
+    // At the limit it is typed, printed and evaluated on a thread with Rust's default
+    // 2 MiB stack, with the sequential scheduler (on that thread) and with a pool.
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let df = counted(&RUNS).with_column("y", deep_sum(149));
+            assert!(df.to_string().contains('y'));
+            for scheduler in [dask::Scheduler::Sync, dask::Scheduler::Threads(2)] {
+                let config = dask::Config::default().scheduler(scheduler);
+                let batch = df.compute_with(&config).unwrap();
+                let y = batch
+                    .column_by_name("y")
+                    .unwrap()
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .unwrap();
+                assert_eq!(y.value(0), 149.0);
+                assert_eq!(y.value(1), 150.0);
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
 #[test]
 fn a_type_mismatch_is_an_error_naming_the_operation() {
     static RUNS: AtomicUsize = AtomicUsize::new(0);

@@ -119,6 +119,14 @@ impl BinOp {
     }
 }
 
+/// How deeply an expression may nest. Typing, printing and evaluating it recurse once
+/// per level, and an unoptimised build's evaluation takes about 10 KiB of stack a
+/// level: 200 levels overflowed a thread with Rust's default 2 MiB stack and aborted
+/// the process. Deeper expressions are refused when they are used. Above SQL's own
+/// limit of 128 (`sql/frontend.rs`), so that a query it accepts, which lowering may wrap
+/// in a cast or two, is never refused here.
+pub(crate) const MAX_EXPR_DEPTH: usize = 150;
+
 /// An expression over the columns of one row.
 #[derive(Debug, Clone, PartialEq, Hash, Serialize, Deserialize)]
 pub enum Expr {
@@ -258,8 +266,61 @@ impl Expr {
     }
 
     /// The type of the expression's values over `schema`, or why it has none: an unknown
-    /// column, or operands that do not fit (`op` names the operation for the error).
+    /// column, operands that do not fit (`op` names the operation for the error), or
+    /// nesting deeper than 150 levels.
     pub fn data_type(&self, schema: &Schema, op: &'static str) -> Result<DataType, DataFrameError> {
+        // Checked before any recursive walk (typing, display, evaluation), each of which
+        // would overflow the stack of a deep enough expression and abort the process.
+        if let Some(depth) = self.depth_beyond(MAX_EXPR_DEPTH) {
+            return Err(DataFrameError::Invalid {
+                op,
+                why: format!(
+                    "the expression is nested {depth} or more levels deep; at most \
+                     {MAX_EXPR_DEPTH} are allowed (fold long sums into a tree)"
+                ),
+            });
+        }
+        self.type_over(schema, op)
+    }
+
+    /// A depth greater than `limit` that some branch of the expression reaches, found
+    /// without recursion; `None` when no branch is that deep.
+    fn depth_beyond(&self, limit: usize) -> Option<usize> {
+        let mut stack = vec![(self, 1usize)];
+        while let Some((e, depth)) = stack.pop() {
+            if depth > limit {
+                return Some(depth);
+            }
+            let below = depth + 1;
+            match e {
+                Expr::Column(_) | Expr::Literal(_) => {}
+                Expr::Binary { left, right, .. } => {
+                    stack.push((left, below));
+                    stack.push((right, below));
+                }
+                Expr::Not(e)
+                | Expr::IsNull(e)
+                | Expr::Cast { expr: e, .. }
+                | Expr::DateTrunc { expr: e, .. }
+                | Expr::Like { expr: e, .. } => stack.push((e, below)),
+                Expr::Case {
+                    branches,
+                    otherwise,
+                } => {
+                    for (when, then) in branches {
+                        stack.push((when, below));
+                        stack.push((then, below));
+                    }
+                    if let Some(e) = otherwise {
+                        stack.push((e, below));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn type_over(&self, schema: &Schema, op: &'static str) -> Result<DataType, DataFrameError> {
         let mismatch = |why: String| DataFrameError::TypeMismatch {
             op,
             expr: self.to_string(),
@@ -276,28 +337,28 @@ impl Expr {
                 }),
             },
             Expr::Literal(l) => Ok(lit_type(l)),
-            Expr::Not(e) => match e.data_type(schema, op)? {
+            Expr::Not(e) => match e.type_over(schema, op)? {
                 DataType::Boolean | DataType::Null => Ok(DataType::Boolean),
                 other => Err(mismatch(format!(
                     "`not` needs a boolean, not {}",
                     dtype_name(&other)
                 ))),
             },
-            Expr::IsNull(e) => e.data_type(schema, op).map(|_| DataType::Boolean),
+            Expr::IsNull(e) => e.type_over(schema, op).map(|_| DataType::Boolean),
             Expr::Case {
                 branches,
                 otherwise,
             } => {
                 let mut out = DataType::Null;
                 for (when, then) in branches {
-                    let w = when.data_type(schema, op)?;
+                    let w = when.type_over(schema, op)?;
                     if !matches!(w, DataType::Boolean | DataType::Null) {
                         return Err(mismatch(format!(
                             "a `when` condition is {}, not bool",
                             dtype_name(&w)
                         )));
                     }
-                    let t = then.data_type(schema, op)?;
+                    let t = then.type_over(schema, op)?;
                     out = common_type(&out, &t).ok_or_else(|| {
                         mismatch(format!(
                             "branches of {} and {} do not mix",
@@ -307,7 +368,7 @@ impl Expr {
                     })?;
                 }
                 if let Some(e) = otherwise {
-                    let t = e.data_type(schema, op)?;
+                    let t = e.type_over(schema, op)?;
                     out = common_type(&out, &t).ok_or_else(|| {
                         mismatch(format!(
                             "branches of {} and {} do not mix",
@@ -319,7 +380,7 @@ impl Expr {
                 Ok(out)
             }
             Expr::Cast { expr, to } => {
-                let from = expr.data_type(schema, op)?;
+                let from = expr.type_over(schema, op)?;
                 if arrow_cast::can_cast_types(&from, &to.data_type()) {
                     Ok(to.data_type())
                 } else {
@@ -329,7 +390,7 @@ impl Expr {
                     )))
                 }
             }
-            Expr::Like { expr, .. } => match expr.data_type(schema, op)? {
+            Expr::Like { expr, .. } => match expr.type_over(schema, op)? {
                 DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => {
                     Ok(DataType::Boolean)
                 }
@@ -338,7 +399,7 @@ impl Expr {
                     dtype_name(&other)
                 ))),
             },
-            Expr::DateTrunc { expr, .. } => match expr.data_type(schema, op)? {
+            Expr::DateTrunc { expr, .. } => match expr.type_over(schema, op)? {
                 t @ DataType::Timestamp(..) => Ok(t),
                 other => Err(mismatch(format!(
                     "date_trunc needs a datetime, not {}",
@@ -350,8 +411,8 @@ impl Expr {
                 left,
                 right,
             } => {
-                let l = left.data_type(schema, op)?;
-                let r = right.data_type(schema, op)?;
+                let l = left.type_over(schema, op)?;
+                let r = right.type_over(schema, op)?;
                 let fail = || {
                     mismatch(format!(
                         "`{}` between {} and {}",
