@@ -124,6 +124,26 @@ fn the_lectures_queries_run() {
 }
 
 /// Partitions whose tasks count their runs.
+#[test]
+fn cells_and_column_names_wider_than_a_format_width_print() {
+    // `format!` widths stop at 65,535: padding to such a width panicked.
+    let wide = "w".repeat(70_000);
+    let schema = Arc::new(Schema::new(vec![Field::new(&wide, DataType::Utf8, true)]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![Arc::new(StringArray::from(vec![wide.as_str(), "ab"]))],
+    )
+    .unwrap();
+    let text = dask::dataframe::pretty(&batch);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0], format!("   {wide}"));
+    assert_eq!(lines[1], format!("0  {wide}"));
+    assert_eq!(lines[2], format!("1  {}ab", " ".repeat(70_000 - 2)));
+    let df = DataFrame::from_batches(vec![batch]).unwrap();
+    assert!(df.to_string().contains(&wide));
+}
+
 fn counted(runs: &'static AtomicUsize) -> DataFrame {
     let schema = Arc::new(Schema::new(vec![
         Field::new("name", DataType::Utf8, true),

@@ -78,14 +78,22 @@ fn render(table: &[Vec<String>]) -> String {
                 .unwrap_or(0)
         })
         .collect();
+    // Padded by hand: `format!`'s width stops at 65,535, and a longer cell or column
+    // name panicked there.
+    let pad = |line: &mut String, cell: &str, width: usize| {
+        line.extend(std::iter::repeat_n(' ', width - cell.chars().count()));
+    };
     let mut out = String::new();
     for row in table {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
             if c == 0 {
-                line.push_str(&format!("{cell:<w$}", w = widths[0]));
+                line.push_str(cell);
+                pad(&mut line, cell, widths[0]);
             } else {
-                line.push_str(&format!("  {cell:>w$}", w = widths[c]));
+                line.push_str("  ");
+                pad(&mut line, cell, widths[c]);
+                line.push_str(cell);
             }
         }
         out.push_str(line.trim_end());
