@@ -166,6 +166,72 @@ fn a_bad_csv_cell_names_file_line_column_and_the_override() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The values of column `name` as text (nulls as `<NA>`).
+fn column_text(batch: &RecordBatch, name: &str) -> Vec<String> {
+    let column = batch.column_by_name(name).unwrap();
+    let text = dask::dataframe::arrow::compute::cast(column, &DataType::Utf8).unwrap();
+    let text = text.as_any().downcast_ref::<StringArray>().unwrap();
+    text.iter()
+        .map(|v| v.map_or("<NA>".to_string(), str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_column_empty_in_the_sample_keeps_later_values_or_fails_naming_them() {
+    // Inferred from the first file, `b` had Arrow's null type, and every later value
+    // was dropped without a word.
+    let dir = scratch("emptycol");
+    std::fs::write(dir.join("1.csv"), "a,b\n1,\n2,\n").unwrap();
+    std::fs::write(dir.join("2.csv"), "a,b\n3,2.5\n4,\n").unwrap();
+    let pattern = dir.join("*.csv").to_string_lossy().into_owned();
+    let df = read_csv(&pattern).unwrap();
+    assert_eq!(df.dtypes()[1].1, "float64");
+    let batch = df.compute().unwrap();
+    assert_eq!(column_text(&batch, "b"), ["<NA>", "<NA>", "2.5", "<NA>"]);
+    // A later value that is no number fails naming it and the override, as in Dask.
+    std::fs::write(dir.join("2.csv"), "a,b\n3,hello\n4,world\n").unwrap();
+    let err = read_csv(&pattern)
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("2.csv") && err.contains("'hello'"), "{err}");
+    assert!(err.contains("column `b`") && err.contains("dtype"), "{err}");
+    let df = read_csv_with(
+        &pattern,
+        CsvOptions {
+            dtype: vec![("b".into(), DataType::Utf8)],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let batch = df.compute().unwrap();
+    assert_eq!(column_text(&batch, "b"), ["<NA>", "<NA>", "hello", "world"]);
+    // A header-only first file: every column is read as strings (pandas' object).
+    std::fs::write(dir.join("1.csv"), "a,b\n").unwrap();
+    let df = read_csv(&pattern).unwrap();
+    let dtypes: Vec<String> = df.dtypes().into_iter().map(|(_, t)| t).collect();
+    assert_eq!(dtypes, ["string", "string"]);
+    let batch = df.compute().unwrap();
+    assert_eq!(column_text(&batch, "a"), ["3", "4"]);
+    assert_eq!(column_text(&batch, "b"), ["hello", "world"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_column_name() {
+    // Excel's "CSV UTF-8" starts with one; the header check refused such files.
+    let dir = scratch("bom");
+    std::fs::write(dir.join("0.csv"), "\u{feff}a,b\n1,2\n3,4\n").unwrap();
+    std::fs::write(dir.join("1.csv"), "\u{feff}a,b\n5,6\n").unwrap();
+    let df = read_csv(&dir.join("*.csv").to_string_lossy()).unwrap();
+    assert_eq!(df.columns(), ["a", "b"]);
+    let batch = df.compute().unwrap();
+    assert_eq!(column_text(&batch, "a"), ["1", "3", "5"]);
+    assert_eq!(column_text(&batch, "b"), ["2", "4", "6"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn missing_files_and_bad_patterns_are_errors() {
     let dir = scratch("missing");

@@ -57,14 +57,27 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
         why,
     };
     let first = std::fs::File::open(&files[0]).map_err(|e| io(&files[0], e.to_string()))?;
-    let (inferred, _) = Format::default()
+    let (inferred, rows_read) = Format::default()
         .with_header(true)
         .infer_schema(first, Some(SAMPLE_ROWS))
         .map_err(|e| io(&files[0], e.to_string()))?;
+    // A column with no value in the sample is inferred as Arrow's null type, which keeps
+    // no value: the values of later rows and files were lost without a word. Typed as
+    // pandas types it instead: float64 (all NaN) when the sample had rows, so that a
+    // later value that is not a number fails naming the cell and the `dtype` fix, as in
+    // Dask; object (here strings) when it had none (a header-only file).
+    let empty_column_type = if rows_read == 0 {
+        DataType::Utf8
+    } else {
+        DataType::Float64
+    };
     let mut fields: Vec<Field> = inferred
         .fields()
         .iter()
-        .map(|f| f.as_ref().clone())
+        .map(|f| match f.data_type() {
+            DataType::Null => Field::new(f.name(), empty_column_type.clone(), true),
+            _ => f.as_ref().clone(),
+        })
         .collect();
     for (name, t) in &options.dtype {
         match fields.iter_mut().find(|f| f.name() == name) {

@@ -62,6 +62,11 @@ pub(super) fn read(
     let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK.min(len + 1));
     let mut eof = fill(&mut file, &mut buf)?;
+    // A UTF-8 byte order mark (Excel's "CSV UTF-8" starts with one) is not part of the
+    // first name: the schema was inferred without it.
+    if buf.starts_with(b"\xEF\xBB\xBF") {
+        buf.drain(..3);
+    }
     // The header: one line, the schema's names in order.
     let Some(end) = buf.iter().position(|&b| b == b'\n') else {
         return Ok(None);
