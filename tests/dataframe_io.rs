@@ -233,6 +233,43 @@ fn a_byte_order_mark_is_not_part_of_the_first_column_name() {
 }
 
 #[test]
+fn partition_names_must_be_distinct_file_names() {
+    // One name for every partition kept only the last partition written.
+    let dir = scratch("names");
+    let pattern = dir.join("out").join("*.csv").to_string_lossy().into_owned();
+    let df = mixed();
+    assert!(df.npartitions() >= 2);
+    let err = df
+        .to_csv_with(&pattern, |_| "x".into())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "`to_csv`: the name function gave \"x\" for partitions 0 and 1; each partition \
+         needs a file of its own"
+    );
+    for bad in ["../escape", "a/b", "..", ""] {
+        let err = df
+            .to_csv_with(
+                &pattern,
+                |i| if i == 1 { bad.into() } else { i.to_string() },
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("must be a file name, not a path"),
+            "{bad:?}: {err}"
+        );
+    }
+    assert!(!dir.join("out").exists(), "nothing was written");
+    let written = df.to_csv_with(&pattern, |i| format!("part-{i}")).unwrap();
+    assert_eq!(written.len(), df.npartitions());
+    let back = read_csv(&pattern).unwrap().compute().unwrap();
+    assert_eq!(back.num_rows(), df.compute().unwrap().num_rows());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn missing_files_and_bad_patterns_are_errors() {
     let dir = scratch("missing");
     let err = read_csv(&dir.join("*.csv").to_string_lossy())

@@ -13,7 +13,7 @@ use arrow_csv::reader::Format;
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
 use super::error::DataFrameError;
-use super::files::{fill, glob, write_atomic};
+use super::files::{glob, partition_paths, write_atomic};
 use super::DataFrame;
 use crate::Delayed;
 
@@ -284,15 +284,14 @@ impl DataFrame {
     }
 
     /// [`to_csv`](Self::to_csv) with the partition's name given by `name_function` of its
-    /// number (Dask's `name_function`).
+    /// number (Dask's `name_function`). Each name must be a file name (no `/`) and differ
+    /// from the others; otherwise nothing is written and the error says which.
     pub fn to_csv_with(
         &self,
         pattern: &str,
         name_function: impl Fn(usize) -> String,
     ) -> Result<Vec<PathBuf>, Error> {
-        let paths = (0..self.npartitions())
-            .map(|i| fill("to_csv", pattern, &name_function(i)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let paths = partition_paths("to_csv", pattern, self.npartitions(), name_function)?;
         let writes: Vec<_> = self
             .to_delayed()
             .iter()

@@ -103,6 +103,42 @@ pub(crate) fn fill(op: &'static str, pattern: &str, name: &str) -> Result<PathBu
     Ok(PathBuf::from(pattern.replacen('*', name, 1)))
 }
 
+/// The file of each of `partitions` partitions: `pattern` with its `*` replaced by
+/// `name(i)`. A name must be a file name, not a path, and names must differ: two
+/// partitions given one file silently kept only the last one written.
+pub(crate) fn partition_paths(
+    op: &'static str,
+    pattern: &str,
+    partitions: usize,
+    name: impl Fn(usize) -> String,
+) -> Result<Vec<PathBuf>, DataFrameError> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut paths = Vec::with_capacity(partitions);
+    for i in 0..partitions {
+        let n = name(i);
+        if n.is_empty() || n == "." || n == ".." || n.contains(['/', '\\']) {
+            return Err(DataFrameError::Invalid {
+                op,
+                why: format!(
+                    "the name function gave {n:?} for partition {i}; a partition's name \
+                     must be a file name, not a path"
+                ),
+            });
+        }
+        if let Some(j) = seen.insert(n.clone(), i) {
+            return Err(DataFrameError::Invalid {
+                op,
+                why: format!(
+                    "the name function gave {n:?} for partitions {j} and {i}; each \
+                     partition needs a file of its own"
+                ),
+            });
+        }
+        paths.push(fill(op, pattern, &n)?);
+    }
+    Ok(paths)
+}
+
 /// Writes `path` through a temporary file renamed into place, so that a failed write
 /// leaves no partial file under the final name.
 pub(crate) fn write_atomic(
