@@ -629,7 +629,12 @@ fn absurd_partition_counts_and_sizes_are_errors() {
     };
     assert_eq!(
         message(small(1).repartition(usize::MAX).len().compute()),
-        "`repartition`: asked for 18446744073709551615 partitions; at most 16777216 are allowed"
+        "`repartition`: asked for 18446744073709551615 partitions; at most 1048576 are allowed"
+    );
+    // 2^24 partitions of six rows took 13.5 GB and 96 s before this limit.
+    assert_eq!(
+        message(small(1).repartition((1 << 20) + 1).len().compute()),
+        "`repartition`: asked for 1048577 partitions; at most 1048576 are allowed"
     );
     assert_eq!(
         message(
@@ -640,11 +645,11 @@ fn absurd_partition_counts_and_sizes_are_errors() {
                 .len()
                 .compute()
         ),
-        "`groupby`: split_out asks for 18446744073709551615 partitions; at most 16777216 are allowed"
+        "`groupby`: split_out asks for 18446744073709551615 partitions; at most 1048576 are allowed"
     );
     assert_eq!(
         message(timeseries(opts("1s", "1ns")).len().compute()),
-        "`timeseries`: partition_freq \"1ns\" makes 31622400000000000 partitions; at most 16777216 are allowed"
+        "`timeseries`: partition_freq \"1ns\" makes 31622400000000000 partitions; at most 1048576 are allowed"
     );
     assert_eq!(
         message(timeseries(opts("1ns", "1d")).len().compute()),
