@@ -255,6 +255,57 @@ fn an_expression_nested_too_deeply_is_an_error_not_a_stack_overflow() {
         .unwrap();
 }
 
+/// Rows of `df` where `predicate` holds.
+fn rows_where(df: &DataFrame, predicate: dask::dataframe::Expr) -> usize {
+    df.filter(predicate).compute().unwrap().num_rows()
+}
+
+#[test]
+fn comparisons_with_nan_are_false_except_not_equal_as_in_pandas() {
+    // Arrow orders NaN above every number and equal to itself: `x > 100` and `x == x`
+    // kept the NaN row.
+    let x = Float64Array::from(vec![Some(1.0), None, Some(3.0), Some(f64::NAN), Some(-2.0)]);
+    let batch = RecordBatch::try_from_iter([("x", Arc::new(x) as _)]).unwrap();
+    let df = DataFrame::from_batches(vec![batch.clone(), batch]).unwrap();
+    assert_eq!(rows_where(&df, col("x").gt(lit(100.0))), 0);
+    assert_eq!(rows_where(&df, col("x").lt(lit(100.0))), 6);
+    assert_eq!(rows_where(&df, col("x").eq(col("x"))), 6);
+    assert_eq!(rows_where(&df, col("x").gt_eq(col("x"))), 6);
+    // NaN != anything holds; a null stays null and is filtered out.
+    assert_eq!(rows_where(&df, col("x").neq(col("x"))), 2);
+    assert_eq!(rows_where(&df, col("x").neq(lit(1.0))), 6);
+    assert_eq!(rows_where(&df, lit(f64::NAN).lt(col("x"))), 0);
+}
+
+#[test]
+fn unsigned_64_bit_columns_keep_their_large_values_beside_integer_literals() {
+    // Brought to int64, values above i64::MAX became nulls: `u > 0` dropped them.
+    let u = dask::dataframe::arrow::array::UInt64Array::from(vec![u64::MAX, 1, 0]);
+    let batch = RecordBatch::try_from_iter([("u", Arc::new(u) as _)]).unwrap();
+    let df = DataFrame::from_batches(vec![batch.clone(), batch]).unwrap();
+    assert_eq!(rows_where(&df, col("u").gt(lit(0))), 4);
+    assert_eq!(rows_where(&df, lit(0).lt(col("u"))), 4);
+    assert_eq!(rows_where(&df, col("u").eq(lit(i64::MAX))), 0);
+    let out = df.with_column("v", col("u") - lit(1)).compute().unwrap();
+    let v = out.column_by_name("v").unwrap();
+    assert_eq!(v.data_type(), &DataType::UInt64);
+    let v = v
+        .as_any()
+        .downcast_ref::<dask::dataframe::arrow::array::UInt64Array>()
+        .unwrap();
+    assert_eq!(
+        v.values().to_vec(),
+        [u64::MAX - 1, 0, u64::MAX, u64::MAX - 1, 0, u64::MAX]
+    );
+    // Beside a negative number there is no common integer type: an error, not nulls.
+    let err = df
+        .with_column("w", col("u") + lit(-1))
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("18446744073709551615"), "{err}");
+}
+
 #[test]
 fn a_type_mismatch_is_an_error_naming_the_operation() {
     static RUNS: AtomicUsize = AtomicUsize::new(0);

@@ -429,7 +429,7 @@ impl Expr {
                         Err(fail())
                     };
                 }
-                let common = common_type(&l, &r).ok_or_else(fail)?;
+                let common = operand_type(left, &l, right, &r).ok_or_else(fail)?;
                 if bin.is_arithmetic() {
                     if !(common.is_numeric() || common == DataType::Null) {
                         return Err(fail());
@@ -531,8 +531,11 @@ impl Expr {
                         _ => arrow_arith::boolean::or_kleene(&la, &ra)?,
                     })
                 } else {
-                    let target = common_type(l.array().data_type(), r.array().data_type())
-                        .ok_or_else(|| ArrowError::InvalidArgumentError("operand types".into()))?;
+                    let target =
+                        operand_type(left, l.array().data_type(), right, r.array().data_type())
+                            .ok_or_else(|| {
+                                ArrowError::InvalidArgumentError("operand types".into())
+                            })?;
                     let target = if *op == BinOp::Div {
                         DataType::Float64
                     } else {
@@ -548,12 +551,12 @@ impl Expr {
                         BinOp::Sub => numeric::sub_wrapping(ld, rd)?,
                         BinOp::Mul => numeric::mul_wrapping(ld, rd)?,
                         BinOp::Div => numeric::div(ld, rd)?,
-                        BinOp::Eq => Arc::new(cmp::eq(ld, rd)?),
-                        BinOp::NotEq => Arc::new(cmp::neq(ld, rd)?),
-                        BinOp::Lt => Arc::new(cmp::lt(ld, rd)?),
-                        BinOp::LtEq => Arc::new(cmp::lt_eq(ld, rd)?),
-                        BinOp::Gt => Arc::new(cmp::gt(ld, rd)?),
-                        BinOp::GtEq => Arc::new(cmp::gt_eq(ld, rd)?),
+                        BinOp::Eq => nan_unequal(*op, cmp::eq(ld, rd)?, &l, &r)?,
+                        BinOp::NotEq => nan_unequal(*op, cmp::neq(ld, rd)?, &l, &r)?,
+                        BinOp::Lt => nan_unequal(*op, cmp::lt(ld, rd)?, &l, &r)?,
+                        BinOp::LtEq => nan_unequal(*op, cmp::lt_eq(ld, rd)?, &l, &r)?,
+                        BinOp::Gt => nan_unequal(*op, cmp::gt(ld, rd)?, &l, &r)?,
+                        BinOp::GtEq => nan_unequal(*op, cmp::gt_eq(ld, rd)?, &l, &r)?,
                         BinOp::And | BinOp::Or => unreachable!("handled above"),
                     }
                 };
@@ -679,6 +682,69 @@ fn lit_array(l: &Lit) -> ArrayRef {
     }
 }
 
+/// The type both operands of a binary operator are brought to. As [`common_type`],
+/// except that a non-negative integer literal beside an unsigned 64-bit column takes the
+/// column's type (numpy's rule for Python integers): through `int64`, `u > 0` dropped
+/// and `u + 1` nulled every value above `i64::MAX`.
+fn operand_type(left: &Expr, l: &DataType, right: &Expr, r: &DataType) -> Option<DataType> {
+    let unsigned_literal = |e: &Expr| matches!(e, Expr::Literal(Lit::Int(v)) if *v >= 0);
+    match (l, r) {
+        (DataType::UInt64, _) if unsigned_literal(right) => Some(DataType::UInt64),
+        (_, DataType::UInt64) if unsigned_literal(left) => Some(DataType::UInt64),
+        _ => common_type(l, r),
+    }
+}
+
+/// A comparison's result as pandas has it where an operand is NaN: false, except for
+/// `!=`, which is true. Arrow orders NaN above every number and equal to itself, so
+/// `x > 100` held and `x == x` held for NaN. Nulls stay null.
+fn nan_unequal(
+    op: BinOp,
+    compared: BooleanArray,
+    l: &Value,
+    r: &Value,
+) -> Result<ArrayRef, ArrowError> {
+    let mut out = compared;
+    for operand in [l, r] {
+        if !matches!(
+            operand.datum().get().0.data_type(),
+            DataType::Float32 | DataType::Float64
+        ) {
+            continue;
+        }
+        let Some(nan) = is_nan(&operand.broadcast_to_len(out.len())?) else {
+            continue;
+        };
+        out = if op == BinOp::NotEq {
+            arrow_arith::boolean::or(&out, &nan)?
+        } else {
+            arrow_arith::boolean::and(&out, &arrow_arith::boolean::not(&nan)?)?
+        };
+    }
+    Ok(Arc::new(out))
+}
+
+/// Where a floating-point column holds NaN (nulls count as not NaN); `None` for other
+/// types, which hold no NaN.
+fn is_nan(a: &ArrayRef) -> Option<BooleanArray> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float32Type, Float64Type};
+    let nan: BooleanArray = match a.data_type() {
+        DataType::Float64 => a
+            .as_primitive::<Float64Type>()
+            .iter()
+            .map(|v| Some(v.is_some_and(f64::is_nan)))
+            .collect(),
+        DataType::Float32 => a
+            .as_primitive::<Float32Type>()
+            .iter()
+            .map(|v| Some(v.is_some_and(f32::is_nan)))
+            .collect(),
+        _ => return None,
+    };
+    Some(nan)
+}
+
 /// The type two operands are cast to before a kernel compares or combines them, or
 /// `None` where they do not mix (a string and a number).
 pub(crate) fn common_type(l: &DataType, r: &DataType) -> Option<DataType> {
@@ -735,8 +801,14 @@ impl Value {
         if a.data_type() == to {
             return Ok(Value::wrap(a, self.is_scalar()));
         }
+        // Not `safe`: a value the operands' common type cannot hold (a `uint64` above
+        // `i64::MAX` beside an `int64`) is an error, not a null.
+        let options = arrow_cast::CastOptions {
+            safe: false,
+            ..Default::default()
+        };
         Ok(Value::wrap(
-            arrow_cast::cast(a.as_ref(), to)?,
+            arrow_cast::cast_with_options(a.as_ref(), to, &options)?,
             self.is_scalar(),
         ))
     }
@@ -750,6 +822,17 @@ impl Value {
                 arrow_select::take::take(s.get().0, &indices, None)
             }
             _ => Ok(self.array()),
+        }
+    }
+
+    /// This operand as a column of `len` values (a scalar repeated).
+    fn broadcast_to_len(&self, len: usize) -> Result<ArrayRef, ArrowError> {
+        match self {
+            Value::Scalar(s) => {
+                let indices = arrow_array::UInt32Array::from(vec![0u32; len]);
+                arrow_select::take::take(s.get().0, &indices, None)
+            }
+            Value::Array(a) => Ok(a.clone()),
         }
     }
 
