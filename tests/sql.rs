@@ -4,6 +4,7 @@
 #![cfg(feature = "sql")]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use dask::dataframe::arrow::array::{Array, Float64Array, Int64Array, StringArray};
 use dask::dataframe::arrow::record_batch::RecordBatch;
@@ -91,6 +92,59 @@ fn group_by_query_equals_the_dataframe_api() {
     for c in ["x", "y", "sd"] {
         assert_eq!(floats(&got, c), floats(&want, c), "column {c}");
     }
+}
+
+#[test]
+fn an_integer_sum_beyond_int64_is_an_error_not_a_wrapped_number() {
+    // Summed in wrapping 64-bit arithmetic, `SUM(k)` gave 2 here and `SUM(u)` gave 0.
+    let batch = || {
+        RecordBatch::try_from_iter([
+            ("g", Arc::new(Int64Array::from(vec![1, 1, 2])) as _),
+            ("k", Arc::new(Int64Array::from(vec![i64::MAX, 1, 5])) as _),
+            (
+                "u",
+                Arc::new(dask::dataframe::arrow::array::UInt64Array::from(vec![
+                    u64::MAX,
+                    1,
+                    7,
+                ])) as _,
+            ),
+        ])
+        .unwrap()
+    };
+    let mut ctx = Context::new();
+    ctx.create_table(
+        "t",
+        DataFrame::from_batches(vec![batch(), batch()]).unwrap(),
+    );
+    for (query, column) in [
+        ("SELECT SUM(k) AS s FROM t", "k"),
+        ("SELECT SUM(u) AS s FROM t", "u"),
+    ] {
+        let err = ctx.sql(query).unwrap().compute().unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("integer overflow: the sum of `{column}` is ")),
+            "{query}: {err}"
+        );
+    }
+    // Per group, only the group beyond int64 fails; a sum that fits is exact.
+    let got = ctx
+        .sql("SELECT g, SUM(k) AS s FROM t WHERE g = 2 GROUP BY g")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(floats(&got, "s"), [10.0]);
+    let err = dask::dataframe::DataFrame::from_batches(vec![batch()])
+        .unwrap()
+        .groupby(["g"])
+        .agg([agg::sum("k")])
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("integer overflow: the sum of `k` is 9223372036854775808"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -297,7 +297,10 @@ const LONG_RUN: usize = 8;
 /// The running state of one aggregate in one group.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum State {
-    SumInt(i64),
+    /// An integer sum, exact: in 128 bits no sum of 64-bit values overflows, and one that
+    /// does not fit `int64` is an error when the result is built (wrapping gave SQL's
+    /// `SUM` a small wrong number).
+    SumInt(i128),
     SumFloat(f64),
     Moments(Moments),
     Min(Option<Value>),
@@ -307,7 +310,7 @@ enum State {
     Last(Option<Value>),
     /// A sum that is null where no value was summed (SQL's `SUM`, pandas' `min_count=1`):
     /// the sum and the number of values.
-    SumIntOrNull(i64, u64),
+    SumIntOrNull(i128, u64),
     SumFloatOrNull(f64, u64),
 }
 
@@ -316,10 +319,10 @@ impl State {
         match self {
             State::SumInt(s) => {
                 if let Some(v) = reader.get(i) {
-                    *s = s.wrapping_add(match v {
-                        Value::Bool(b) => b as i64,
-                        Value::Int(v) => v,
-                        Value::UInt(v) => v as i64,
+                    *s = s.saturating_add(match v {
+                        Value::Bool(b) => i128::from(b),
+                        Value::Int(v) => i128::from(v),
+                        Value::UInt(v) => i128::from(v),
                         _ => 0,
                     });
                 }
@@ -331,10 +334,10 @@ impl State {
             }
             State::SumIntOrNull(s, n) => {
                 if let Some(v) = reader.get(i) {
-                    *s = s.wrapping_add(match v {
-                        Value::Bool(b) => b as i64,
-                        Value::Int(v) => v,
-                        Value::UInt(v) => v as i64,
+                    *s = s.saturating_add(match v {
+                        Value::Bool(b) => i128::from(b),
+                        Value::Int(v) => i128::from(v),
+                        Value::UInt(v) => i128::from(v),
                         _ => 0,
                     });
                     *n += 1;
@@ -456,10 +459,10 @@ impl State {
     /// Merges the state of a later part of the data into this one.
     fn merge(&mut self, later: &State) {
         match (self, later) {
-            (State::SumInt(a), State::SumInt(b)) => *a = a.wrapping_add(*b),
+            (State::SumInt(a), State::SumInt(b)) => *a = a.saturating_add(*b),
             (State::SumFloat(a), State::SumFloat(b)) => *a += b,
             (State::SumIntOrNull(a, n), State::SumIntOrNull(b, m)) => {
-                *a = a.wrapping_add(*b);
+                *a = a.saturating_add(*b);
                 *n += m;
             }
             (State::SumFloatOrNull(a, n), State::SumFloatOrNull(b, m)) => {
@@ -1091,16 +1094,26 @@ fn finish(partial: &Partial, plan: &Plan, schema: &SchemaRef) -> Result<RecordBa
         let states = order.iter().map(|&g| &partial.states[g][j]);
         let array: ArrayRef = match a.func {
             AggFunc::Sum | AggFunc::Count => {
-                let values: Vec<Option<Value>> = states
-                    .map(|s| match s {
-                        State::SumInt(v) => Some(Value::Int(*v)),
-                        State::SumFloat(v) => Some(Value::Float(*v)),
-                        State::SumIntOrNull(v, n) => (*n > 0).then_some(Value::Int(*v)),
-                        State::SumFloatOrNull(v, n) => (*n > 0).then_some(Value::Float(*v)),
-                        State::Count(n) => Some(Value::Int(*n as i64)),
-                        _ => None,
+                let int = |v: i128| {
+                    i64::try_from(v).map(Value::Int).map_err(|_| {
+                        ArrowError::ComputeError(format!(
+                            "integer overflow: the sum of `{}` is {v}, beyond int64",
+                            a.column
+                        ))
                     })
-                    .collect();
+                };
+                let values = states
+                    .map(|s| {
+                        Ok(match s {
+                            State::SumInt(v) => Some(int(*v)?),
+                            State::SumFloat(v) => Some(Value::Float(*v)),
+                            State::SumIntOrNull(v, n) if *n > 0 => Some(int(*v)?),
+                            State::SumFloatOrNull(v, n) => (*n > 0).then_some(Value::Float(*v)),
+                            State::Count(n) => Some(Value::Int(*n as i64)),
+                            _ => None,
+                        })
+                    })
+                    .collect::<Result<Vec<Option<Value>>, ArrowError>>()?;
                 build(&values, &target)?
             }
             AggFunc::Mean | AggFunc::Std | AggFunc::Var => {
