@@ -221,6 +221,37 @@ fn array_tasks_are_pure_enough_for_the_disk_cache() {
 }
 
 #[test]
+fn a_broadcast_row_of_generated_values_is_generated_at_its_own_positions() {
+    // Fused into the matrix's blocks, `arange(3)` was generated at the matrix's flat
+    // positions: row 1 got 3, 4, 5 added instead of 0, 1, 2.
+    let m = ArrayD::from_shape_fn(IxDyn(&[4, 6]), |i| (i[0] * 6 + i[1]) as f64);
+    let ramp = ArrayD::from_shape_fn(IxDyn(&[6]), |i| i[0] as f64);
+    for (matrix_chunks, row_chunks) in [([1, 1], 1), ([2, 3], 3), ([4, 6], 6), ([3, 2], 4)] {
+        let x = Array::from_array(m.clone(), matrix_chunks);
+        let row = array::arange(6, row_chunks);
+        let want = &m + &ramp;
+        assert_eq!((&x + &row).compute().unwrap(), want, "{matrix_chunks:?}");
+        assert_eq!((&row + &x).compute().unwrap(), want, "{matrix_chunks:?}");
+        assert_eq!((&x + &row).sum().compute().unwrap(), want.sum());
+        // Random values: every row of the broadcast equals the row computed alone.
+        let noise = default_rng(5).random(6, row_chunks);
+        let alone = noise.compute().unwrap();
+        let spread = ((&x * 0.0) + &noise).compute().unwrap();
+        for r in spread.outer_iter() {
+            assert_eq!(r, alone, "{matrix_chunks:?}");
+        }
+        // Transposed generated values broadcast too.
+        let square = default_rng(6).random([6, 6], row_chunks);
+        let cube = Array::from_array(ArrayD::zeros(IxDyn(&[2, 6, 6])), [1, 6, 6]);
+        let spread = (&cube + &square.t()).compute().unwrap();
+        let alone = square.t().compute().unwrap();
+        for plane in spread.outer_iter() {
+            assert_eq!(plane, alone, "{matrix_chunks:?}");
+        }
+    }
+}
+
+#[test]
 fn rows_and_repeated_operands_broadcast_as_numpy() {
     let m = ArrayD::from_shape_fn(IxDyn(&[6, 4]), |i| (i[0] * 4 + i[1]) as f64);
     let row = ArrayD::from_shape_fn(IxDyn(&[4]), |i| 10.0 * i[0] as f64);

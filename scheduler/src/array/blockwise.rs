@@ -268,6 +268,18 @@ impl Expr {
         }
     }
 
+    /// Whether some element's value depends on its position in the array (a ramp, random
+    /// values, a transpose of them): such an expression is evaluated at the place of the
+    /// block it is part of, so it cannot be inlined into an array of more axes.
+    pub(crate) fn reads_position(&self) -> bool {
+        match self {
+            Expr::Input(_) | Expr::Generate(Generator::Full(_)) => false,
+            Expr::Generate(_) | Expr::Permuted { .. } => true,
+            Expr::Unary(_, e) => e.reads_position(),
+            Expr::Binary(_, a, b) => a.reads_position() || b.reads_position(),
+        }
+    }
+
     /// The same expression reading input `n + shift` where it read input `n`.
     pub(crate) fn shift_inputs(&self, shift: usize) -> Expr {
         match self {

@@ -58,6 +58,22 @@ impl Array {
         } else {
             (align(self), other.clone())
         };
+        // A broadcast row whose values depend on their position (`arange`, random values)
+        // is read through its blocks, each generated at its own place: inlined, it was
+        // generated at the place of the matrix's block, a row's worth of positions on.
+        let own_blocks = |x: Array| {
+            let (expr, _) = x.view();
+            if trailing > 0 && expr.reads_position() {
+                Array::from_blocks(x.shape().to_vec(), x.chunks(), x.blocks().to_vec())
+            } else {
+                x
+            }
+        };
+        let (left, right) = if small_is_other {
+            (left, own_blocks(right))
+        } else {
+            (own_blocks(left), right)
+        };
         let (ea, mut inputs) = left.view();
         let (eb, ib) = right.view();
         let eb = Box::new(eb.shift_inputs(inputs.len()));
