@@ -246,9 +246,51 @@ fn absurd_sizes_are_errors_not_aborts_or_wrong_results() {
         ),
         "{gathered}"
     );
-    // Big but possible stays possible: 2^20 chunks of one element each are fine.
+    // Big but possible stays possible: 2^20 elements in 1,024 chunks, and 2^16 chunks of
+    // one element (their offsets were summed afresh for every block: quadratic, 48 s
+    // for 2^19 blocks in a release build).
     assert_eq!(
         array::ones(1 << 20, 1 << 10).sum().compute().unwrap(),
         (1 << 20) as f64
+    );
+    assert_eq!(
+        array::arange(1 << 16, 1).sum().compute().unwrap(),
+        ((1u64 << 16) * ((1 << 16) - 1) / 2) as f64
+    );
+}
+
+#[test]
+fn chunk_sizes_and_shapes_that_overflow_are_errors() {
+    // Sizes that wrapped around to the axis length were accepted: computing then
+    // aborted the process allocating an 8 TB chunk, or hung.
+    let wrapped = vec![vec![
+        1usize << 40,
+        0usize.wrapping_sub(1 << 40).wrapping_add(10),
+    ]];
+    let err = message(array::zeros([10], wrapped).sum().compute());
+    assert!(
+        err.contains("the sizes on axis 0 add up to more than a usize holds, not 10"),
+        "{err}"
+    );
+    let err = message(array::zeros([0], vec![vec![usize::MAX, 1]]).compute());
+    assert!(err.contains("more than a usize holds"), "{err}");
+    let err = message(
+        array::ones(5, 5)
+            .rechunk(vec![vec![usize::MAX, 6]])
+            .compute(),
+    );
+    assert!(err.contains("more than a usize holds"), "{err}");
+    let block = array::ones(3, 3).to_delayed();
+    let err = message(Array::from_delayed(block, vec![vec![usize::MAX, 3]]).compute());
+    assert!(err.contains("more than a usize holds"), "{err}");
+    // An element count that overflows wrapped around too.
+    let err = message(
+        array::zeros([0], 1)
+            .reshape(vec![1usize << 32, 1 << 32])
+            .compute(),
+    );
+    assert!(
+        err.starts_with("`reshape` on shape (0,): cannot hold the 0 elements"),
+        "{err}"
     );
 }

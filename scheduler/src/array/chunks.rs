@@ -135,8 +135,13 @@ impl Chunks {
                     ));
                 }
                 for (axis, (sizes, &dim)) in per_axis.iter().zip(shape).enumerate() {
-                    let total: usize = sizes.iter().sum();
-                    if total != dim {
+                    // Checked: sizes that wrap around to the axis length passed, and the
+                    // chunk memory check that follows then overflowed too (an abort
+                    // allocating the chunk, or a hang).
+                    let total = sizes.iter().try_fold(0usize, |t, &s| t.checked_add(s));
+                    if total != Some(dim) {
+                        let total =
+                            total.map_or("more than a usize holds".into(), |t| t.to_string());
                         return Err(bad(
                             per_axis.clone(),
                             format!("the sizes on axis {axis} add up to {total}, not {dim}"),

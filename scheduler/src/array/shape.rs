@@ -154,7 +154,10 @@ impl Array {
             return self.clone();
         };
         let from = &body.shape;
-        if from.iter().product::<usize>() != to.iter().product::<usize>() {
+        // Checked: a shape whose element count overflows wrapped around to a count that
+        // could match.
+        let to_count = to.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if Some(from.iter().product::<usize>()) != to_count {
             return Array::invalid(ArrayError::Invalid {
                 op: "reshape",
                 shape: Dims(from.clone()),
