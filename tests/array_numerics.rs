@@ -84,3 +84,29 @@ fn normal_values_have_the_requested_moments() {
     assert!((m - 1e9).abs() < 0.05, "{m}");
     assert!((s - 3.0).abs() < 0.05, "{s}");
 }
+
+#[test]
+fn a_product_over_a_zero_length_axis_is_zeros_as_in_numpy() {
+    // The contracted length was derived by division; zero-length blocks made the second
+    // operand 0 x 0 and the task panicked.
+    let e = array::zeros([0, 4], [2, 2]);
+    assert_eq!(
+        e.t().matmul(&e).compute().unwrap(),
+        ArrayD::<f64>::zeros(IxDyn(&[4, 4]))
+    );
+    let a = array::ones([3, 0], 2);
+    let b = array::ones([0, 5], [1, 2]);
+    assert_eq!(
+        a.matmul(&b).compute().unwrap(),
+        ArrayD::<f64>::zeros(IxDyn(&[3, 5]))
+    );
+    // Beside it, a product of the same blocks with a length still matches ndarray.
+    let m = ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| (i[0] * 4 + i[1]) as f64);
+    let x = Array::from_array(m.clone(), [2, 3]);
+    let want = m
+        .clone()
+        .into_dimensionality::<dask::array::ndarray::Ix2>()
+        .unwrap();
+    let want = want.dot(&want.t()).into_dyn();
+    assert_eq!(x.matmul(&x.t()).compute().unwrap(), want);
+}

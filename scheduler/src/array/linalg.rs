@@ -137,14 +137,19 @@ impl Array {
                 }
                 let out_shape = out_body.block_shape(&idx);
                 let (pa, pb, nfa) = (perm_a.clone(), perm_b.clone(), free_a.len());
+                let contracted_a = ca.to_vec();
                 let tag = (op, perm_a.clone(), perm_b.clone(), out_shape.clone());
                 super::task(op, tag, &inputs, move |ins: &[&Block]| {
                     let rows: usize = out_shape[..nfa].iter().product();
                     let cols: usize = out_shape[nfa..].iter().product();
                     let mut acc = Array2::<f64>::zeros((rows, cols));
                     for pair in ins.chunks(2) {
-                        let x = as_matrix(pair[0], &pa, rows);
-                        let y = as_matrix(pair[1], &pb, x.ncols());
+                        // The contracted length from the block's own shape: derived by
+                        // division, a zero-length axis made it 0 x 0 (a panic).
+                        let inner: usize =
+                            contracted_a.iter().map(|&x| pair[0].shape()[x]).product();
+                        let x = as_matrix(pair[0], &pa, rows, inner);
+                        let y = as_matrix(pair[1], &pb, inner, cols);
                         ndarray::linalg::general_mat_mul(1.0, &x, &y, 1.0, &mut acc);
                     }
                     ArrayD::from_shape_vec(IxDyn(&out_shape), acc.into_raw_vec_and_offset().0)
@@ -156,11 +161,14 @@ impl Array {
     }
 }
 
-/// A block with its axes permuted, as a matrix with `rows` rows: a view of the block
+/// A block with its axes permuted, as a `rows` x `cols` matrix: a view of the block
 /// itself when it is already in that order, else a row-major copy.
-fn as_matrix<'a>(block: &'a Block, perm: &[usize], rows: usize) -> CowArray<'a, f64, Ix2> {
-    let len = block.len();
-    let cols = len.checked_div(rows).unwrap_or(0);
+fn as_matrix<'a>(
+    block: &'a Block,
+    perm: &[usize],
+    rows: usize,
+    cols: usize,
+) -> CowArray<'a, f64, Ix2> {
     let in_order = perm.iter().enumerate().all(|(i, &p)| i == p);
     if in_order && block.is_standard_layout() {
         if let Ok(view) = block.view().into_shape_with_order((rows, cols)) {
