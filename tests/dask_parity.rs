@@ -174,6 +174,30 @@ fn key_names() {
     // Apart, each computes.
     assert_eq!(a.compute().unwrap(), 2);
 
+    // A given key that another node has of its own (a pure node's content key) is one
+    // key for two nodes too.
+    let own = dask::delayed_pure(4i64).map_pure("square", |v| v * v);
+    let borrowed_key = dask::delayed_pure(3i64)
+        .map_pure("square", |v| v * v)
+        .with_key(own.key().to_string());
+    for outputs in [
+        vec![borrowed_key.clone(), own.clone()],
+        vec![own.clone(), borrowed_key.clone()],
+    ] {
+        match dask::compute(&outputs) {
+            Err(Error::DuplicateKey { key, .. }) => assert_eq!(key, own.key()),
+            other => panic!("expected DuplicateKey, got {other:?}"),
+        }
+    }
+    let value = dask::delayed(7i64).with_key(own.key().to_string());
+    assert!(matches!(
+        dask::compute(&[value.clone(), own.clone()]),
+        Err(Error::DuplicateKey { .. })
+    ));
+    // Each alone computes.
+    assert_eq!(value.compute().unwrap(), 7);
+    assert_eq!(borrowed_key.compute().unwrap(), 9);
+
     // A shared node whose key was read cannot be renamed silently.
     let shared = inc(3);
     let _ = shared.key().to_string();

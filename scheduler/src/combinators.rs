@@ -163,6 +163,24 @@ pub(crate) fn check_custom_keys(plan: &crate::plan::Plan<'_>) -> Result<(), crat
             }
         }
     }
+    if seen.is_empty() {
+        return Ok(());
+    }
+    // A given key may also be one that another node has of its own (a pure node's
+    // content key): the computation ran, and its graph's JSON could not be read back.
+    for planned in plan.graph().nodes() {
+        let header = planned.header();
+        if header.custom_key.load(Ordering::Relaxed) {
+            continue;
+        }
+        let node = *planned as *const dyn NodeDyn as *const ();
+        if seen.get(header.key()).is_some_and(|&other| other != node) {
+            return Err(crate::Error::DuplicateKey {
+                key: header.key().to_string(),
+                reason: "two different nodes of this computation have it",
+            });
+        }
+    }
     Ok(())
 }
 
