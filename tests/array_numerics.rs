@@ -110,3 +110,27 @@ fn a_product_over_a_zero_length_axis_is_zeros_as_in_numpy() {
     let want = want.dot(&want.t()).into_dyn();
     assert_eq!(x.matmul(&x.t()).compute().unwrap(), want);
 }
+
+#[test]
+fn clip_keeps_nan_elements_and_a_nan_bound_gives_nan_as_in_numpy() {
+    // `f64::max` ignores NaN: a NaN element came out as the lower bound.
+    let values = ArrayD::from_shape_vec(IxDyn(&[5]), vec![-3.0, f64::NAN, 0.5, 9.0, 1.0]).unwrap();
+    let x = Array::from_array(values, 2);
+    let got = x.clip(0.0, 1.0).compute().unwrap();
+    let want = [0.0, f64::NAN, 0.5, 1.0, 1.0];
+    for (g, w) in got.iter().zip(want) {
+        assert!(g == &w || (g.is_nan() && w.is_nan()), "{got:?}");
+    }
+    assert!(x
+        .clip(f64::NAN, 1.0)
+        .compute()
+        .unwrap()
+        .iter()
+        .all(|v| v.is_nan()));
+    assert!(x
+        .clip(0.0, f64::NAN)
+        .compute()
+        .unwrap()
+        .iter()
+        .all(|v| v.is_nan()));
+}

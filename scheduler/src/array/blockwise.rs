@@ -174,7 +174,14 @@ impl UnaryOp {
             }
             UnaryOp::Clip(lo, hi) => {
                 let (lo, hi) = (lo.get(), hi.get());
-                each(x, |v| v.max(lo).min(hi))
+                if lo.is_nan() || hi.is_nan() {
+                    // NumPy: a NaN bound makes every element NaN.
+                    x.fill(f64::NAN);
+                } else {
+                    // `f64::max` ignores a NaN operand, which turned NaN elements into
+                    // `lo`; NumPy keeps them NaN.
+                    each(x, |v| if v.is_nan() { v } else { v.max(lo).min(hi) })
+                }
             }
         }
     }
