@@ -127,6 +127,10 @@ impl fmt::Debug for Memory {
 impl Memory {
     /// A cache in `dir`, created (with its parents) if needed. Several `Memory` values
     /// and processes may share one directory.
+    ///
+    /// An empty path is refused with [`Error::InvalidConfig`] (`"."` names the current
+    /// directory); a directory that cannot be created (a file is in its place, say)
+    /// fails with [`CacheError::Io`].
     pub fn new(dir: impl Into<PathBuf>) -> Result<Memory, Error> {
         Ok(Memory {
             shared: Arc::new(Shared {

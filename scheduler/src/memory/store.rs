@@ -60,7 +60,19 @@ fn io_error<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) 
 }
 
 impl Store {
+    /// Opens the cache in `dir`, creating it (with its parents) if needed. Refuses an
+    /// empty path with [`Error::InvalidConfig`].
     pub(crate) fn open(dir: PathBuf) -> Result<Store, Error> {
+        if dir.as_os_str().is_empty() {
+            // File operations would resolve it against the current directory (the
+            // cache's `.gitignore` of `*` hiding a whole project from git there), while
+            // listing it fails: refused before anything is written.
+            return Err(Error::InvalidConfig(
+                "Memory::new(\"\"): the cache directory path is empty; name a folder \
+                 (\"cache\", or \".\" for the current directory)"
+                    .into(),
+            ));
+        }
         fs::create_dir_all(&dir).map_err(io_error("create", &dir))?;
         let tag = dir.join("CACHEDIR.TAG");
         let ignore = dir.join(".gitignore");

@@ -20,16 +20,30 @@
 //! fills the slot the consumer is due to take locks `state` before notifying, so the
 //! notification cannot fall between the check and the wait. The same holds for the driver
 //! waiting for room and the consumer taking results.
+//!
+//! Inside pool work (a task, a `Parallel::map` call) a consumer must not block its worker
+//! while it waits for other workers: every worker of the pool may be such a consumer, and
+//! then nobody would run the rounds. So:
+//! - An `imap` started on a pool worker has no driver thread: its consumer runs the
+//!   rounds itself, each time it needs a result and none is ready, as a nested
+//!   computation on the pool it works for (as `Parallel::map` does there). While a round
+//!   runs, the consumer's worker runs the round's loops or other jobs, and idle workers
+//!   take loops too; when none is idle, the consumer's worker runs them all, so the round
+//!   finishes whatever the other workers do. After a round every claimed item has its
+//!   result, so the consumer never waits for anyone.
+//! - An `imap` started elsewhere keeps its driver thread, but a consumer on a pool worker
+//!   (the iterator moved into a task) whose result is not ready runs a worker loop of its
+//!   own first, claiming and calling items until its result is there. It then waits only
+//!   for a result whose call another thread is running already.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use super::pool_run::run_workers;
+use super::pool_run::{on_pool_worker, run_workers};
 use crate::batch::{BatchSize, Batcher};
 use crate::error::{panic_message, BoxError, Error};
 
@@ -129,6 +143,31 @@ impl<R> Shared<R> {
         let _state = self.state.lock();
         self.wake.notify_all();
     }
+
+    /// Whether the result the consumer takes next is there.
+    fn next_ready(&self) -> bool {
+        if self.ordered() {
+            let index = self.consumed.load(Ordering::Acquire);
+            self.slots[index % self.window()].lock().is_some()
+        } else {
+            !self.queue.lock().is_empty()
+        }
+    }
+}
+
+/// Who runs a worker loop, which decides when it ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// A loop of a round the driver thread started. It takes turns with computations
+    /// waiting for the pool, and when the window is full it waits briefly for the
+    /// consumer to make room.
+    Driven,
+    /// A loop of a round the consumer runs itself. It takes turns too, but never waits
+    /// for room: the consumer, the only one who makes room, is waiting for the round.
+    ConsumerRound,
+    /// The consumer's own loop on a pool worker, while its next result is not ready and
+    /// a driver thread runs the rounds: it ends as soon as that result is there.
+    Helper,
 }
 
 struct Source<It> {
@@ -169,7 +208,9 @@ where
     F: Fn(I) -> Result<R, E> + Sync,
     E: Into<BoxError>,
 {
-    fn work(&self) {
+    /// One worker loop: claims items within the window, calls them and delivers the
+    /// results, until the input runs out, the map stops, or `role` says to end.
+    fn work(&self, role: Role) {
         let shared = &*self.shared;
         let mut batcher = Batcher::new(self.batch, self.workers);
         let others_waiting = super::pool_run::others_waiting();
@@ -185,7 +226,7 @@ where
                 if room == 0 {
                     let claimed = source.next_index;
                     drop(source);
-                    if shared.room_appears(claimed) {
+                    if role == Role::Driven && shared.room_appears(claimed) {
                         continue;
                     }
                     return;
@@ -269,12 +310,44 @@ where
                 }
             }
             batcher.finished(claimed);
-            if others_waiting() {
-                // Take turns with computations from other threads: the driver starts
-                // the next round, which queues behind them.
+            let done = match role {
+                // Take turns with computations from other threads: the next round
+                // queues behind them.
+                Role::Driven | Role::ConsumerRound => others_waiting(),
+                Role::Helper => shared.next_ready(),
+            };
+            if done {
                 return;
             }
         }
+    }
+
+    /// One round of worker loops, returning once every loop has returned: every item
+    /// claimed in it has its result then (or the failure that stopped the map). On a
+    /// pool worker the loops nest on that pool, as `Parallel::map`'s do.
+    fn round(&self, role: Role) -> Result<(), Error> {
+        if self.workers == 1 {
+            // On this thread: a panic here (only the input iterator can panic outside
+            // a call's guard) must still end the map with an error, not a hang.
+            self.guarded(role)
+        } else {
+            run_workers(&|| self.work(role), self.workers)
+        }
+    }
+
+    /// A worker loop on the calling thread, a panic escaping it turned into an error.
+    fn guarded(&self, role: Role) -> Result<(), Error> {
+        catch_unwind(AssertUnwindSafe(|| self.work(role))).map_err(|payload| Error::Panic {
+            key: "parallel-input".into(),
+            name: "parallel".into(),
+            attempts: 1,
+            message: panic_message(payload),
+        })
+    }
+
+    /// Whether no item will be claimed any more: the input ran out or the map stopped.
+    fn over(&self) -> bool {
+        self.shared.stop.load(Ordering::Relaxed) || self.source.lock().exhausted
     }
 
     /// Rounds of worker loops until the input is used up or the map stops.
@@ -290,22 +363,10 @@ where
                     shared.wake.wait(&mut state);
                 }
             }
-            if shared.stop.load(Ordering::Relaxed) || self.source.lock().exhausted {
+            if self.over() {
                 break;
             }
-            let round = if self.workers == 1 {
-                // On this thread: a panic here (only the input iterator can panic outside
-                // a call's guard) must still end the map with an error, not a hang.
-                catch_unwind(AssertUnwindSafe(|| self.work())).map_err(|payload| Error::Panic {
-                    key: "parallel-input".into(),
-                    name: "parallel".into(),
-                    attempts: 1,
-                    message: panic_message(payload),
-                })
-            } else {
-                run_workers(&|| self.work(), self.workers)
-            };
-            if let Err(error) = round {
+            if let Err(error) = self.round(Role::Driven) {
                 shared.stop.store(true, Ordering::Relaxed);
                 shared.state.lock().error = Some(error);
                 break;
@@ -317,11 +378,44 @@ where
     }
 }
 
-/// How a map started: the shared state and its driver thread, or the error that kept it
-/// from starting. Both iterators wrap one.
+/// An imap's rounds for its consumer, the input's and the function's types erased so
+/// that the iterators name only the result's.
+trait Rounds: Send + Sync {
+    /// Runs one round of worker loops that never wait for room (see
+    /// [`Role::ConsumerRound`]); then returns whether the map is over (see
+    /// [`ImapJob::over`]).
+    fn consumer_round(&self) -> Result<bool, Error>;
+    /// Runs a [`Role::Helper`] loop on the calling thread.
+    fn help(&self) -> Result<(), Error>;
+}
+
+impl<I, It, R, E, F> Rounds for ImapJob<It, F, R>
+where
+    I: Send,
+    It: Iterator<Item = I> + Send,
+    R: Send,
+    F: Fn(I) -> Result<R, E> + Send + Sync,
+    E: Into<BoxError>,
+{
+    fn consumer_round(&self) -> Result<bool, Error> {
+        self.round(Role::ConsumerRound)?;
+        Ok(self.over())
+    }
+
+    fn help(&self) -> Result<(), Error> {
+        self.guarded(Role::Helper)
+    }
+}
+
+/// How a map started: the shared state and who drives its rounds, or the error that kept
+/// it from starting. Both iterators wrap one.
 pub(super) struct Run<R> {
     shared: Option<Arc<Shared<R>>>,
-    driver: Option<JoinHandle<()>>,
+    /// The rounds, for a consumer that runs them or helps; let go once the map is over.
+    job: Option<Arc<dyn Rounds>>,
+    /// Whether the consumer runs the rounds, whenever it needs a result and none is
+    /// ready (the map was started on a pool worker), instead of a driver thread.
+    consumer_drives: bool,
     /// Returned first, when the map could not start.
     early_error: Option<Error>,
     finished: bool,
@@ -361,7 +455,7 @@ impl<R: Send + 'static> Run<R> {
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
         });
-        let job = ImapJob {
+        let job = Arc::new(ImapJob {
             source: Mutex::new(Source {
                 items,
                 next_index: 0,
@@ -371,20 +465,31 @@ impl<R: Send + 'static> Run<R> {
             shared: Arc::clone(&shared),
             batch: options.batch,
             workers: options.workers,
-        };
-        let driver = std::thread::Builder::new()
-            .name("dask-imap".into())
-            .spawn(move || job.drive());
-        match driver {
-            Ok(driver) => Run {
-                shared: Some(shared),
-                driver: Some(driver),
-                early_error: None,
-                finished: false,
-            },
-            Err(error) => Run::failed(Error::Internal(format!(
-                "could not start the imap driver thread: {error}"
-            ))),
+        });
+        let rounds: Arc<dyn Rounds> = Arc::clone(&job) as Arc<dyn Rounds>;
+        // See the module's docs: on a pool worker, a driver thread's rounds could wait
+        // forever for workers that all wait for their results.
+        let consumer_drives = on_pool_worker();
+        if !consumer_drives {
+            // Detached: the driver ends by itself once the calls running at a drop have
+            // finished (they own their items and the function, so they may outlive the
+            // iterator), and dropping the iterator should not wait for slow calls whose
+            // results nobody will read.
+            let spawned = std::thread::Builder::new()
+                .name("dask-imap".into())
+                .spawn(move || job.drive());
+            if let Err(error) = spawned {
+                return Run::failed(Error::Internal(format!(
+                    "could not start the imap driver thread: {error}"
+                )));
+            }
+        }
+        Run {
+            shared: Some(shared),
+            job: Some(rounds),
+            consumer_drives,
+            early_error: None,
+            finished: false,
         }
     }
 }
@@ -393,7 +498,8 @@ impl<R> Run<R> {
     pub(super) fn failed(error: Error) -> Self {
         Run {
             shared: None,
-            driver: None,
+            job: None,
+            consumer_drives: false,
             early_error: Some(error),
             finished: false,
         }
@@ -404,7 +510,7 @@ impl<R> Run<R> {
     fn next_with(
         &mut self,
         mut take: impl FnMut(&Shared<R>) -> Option<(usize, Result<R, Error>)>,
-    ) -> Option<Result<(usize, R), Error>> {
+    ) -> Yielded<R> {
         if let Some(error) = self.early_error.take() {
             self.finished = true;
             return Some(Err(error));
@@ -412,32 +518,90 @@ impl<R> Run<R> {
         if self.finished {
             return None;
         }
-        let shared = self.shared.as_ref()?;
-        let mut state = shared.state.lock();
-        loop {
-            if let Some((index, result)) = take(shared) {
-                drop(state);
-                shared.consumed.fetch_add(1, Ordering::AcqRel);
-                if result.is_err() {
-                    self.finished = true;
-                    shared.stop.store(true, Ordering::Relaxed);
+        let shared = self.shared.as_deref()?;
+        let (next, finished) =
+            wait_for_next(shared, self.job.as_deref(), self.consumer_drives, &mut take);
+        if finished {
+            self.finished = true;
+            // The function and the rest of the input go now, not with the iterator.
+            self.job = None;
+        }
+        next
+    }
+}
+
+/// What the iterators yield next, with the result's input index: `None` once the map is
+/// over.
+type Yielded<R> = Option<Result<(usize, R), Error>>;
+
+/// The next result by `take`, and whether the map is over after it. Runs the rounds
+/// when `consumer_drives`, and helps on a pool worker otherwise (see the module's docs).
+fn wait_for_next<R>(
+    shared: &Shared<R>,
+    job: Option<&dyn Rounds>,
+    consumer_drives: bool,
+    take: &mut impl FnMut(&Shared<R>) -> Option<(usize, Result<R, Error>)>,
+) -> (Yielded<R>, bool) {
+    // Whether the consumer ran a helper loop since it last waited.
+    let mut helped = false;
+    let mut state = shared.state.lock();
+    loop {
+        if let Some((index, result)) = take(shared) {
+            drop(state);
+            shared.consumed.fetch_add(1, Ordering::AcqRel);
+            let failed = result.is_err();
+            if failed {
+                shared.stop.store(true, Ordering::Relaxed);
+            }
+            // The driver may be waiting for room.
+            shared.notify();
+            return (Some(result.map(|value| (index, value))), failed);
+        }
+        // An error that stopped the driver wins over the end of the input: the
+        // results it kept from being produced must not look like a complete map.
+        if state.driver_done && state.error.is_some() {
+            return (state.error.take().map(Err), true);
+        }
+        let consumed = shared.consumed.load(Ordering::Acquire);
+        if shared.total.load(Ordering::Acquire) == consumed || state.driver_done {
+            return (None, true);
+        }
+        match job {
+            Some(job) if consumer_drives => {
+                let claimed = shared.claimed.load(Ordering::Acquire);
+                // `state` is released meanwhile: the round's workers take it to notify.
+                let round = MutexGuard::unlocked(&mut state, || job.consumer_round());
+                match round {
+                    Ok(true) => state.driver_done = true,
+                    // A round that had room and input claims at least one item, so this
+                    // cannot loop; should it happen all the same, an error ends the map
+                    // instead of a loop that never returns.
+                    Ok(false) if shared.claimed.load(Ordering::Acquire) == claimed => {
+                        shared.stop.store(true, Ordering::Relaxed);
+                        state.error = Some(Error::Internal(
+                            "an imap round claimed no item while input and room were left".into(),
+                        ));
+                        state.driver_done = true;
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        shared.stop.store(true, Ordering::Relaxed);
+                        state.error = Some(error);
+                        state.driver_done = true;
+                    }
                 }
-                // The driver may be waiting for room.
-                shared.notify();
-                return Some(result.map(|value| (index, value)));
             }
-            // An error that stopped the driver wins over the end of the input: the
-            // results it kept from being produced must not look like a complete map.
-            if state.driver_done && state.error.is_some() {
-                self.finished = true;
-                return state.error.take().map(Err);
+            Some(job) if !helped && on_pool_worker() => {
+                helped = true;
+                if let Err(error) = MutexGuard::unlocked(&mut state, || job.help()) {
+                    shared.stop.store(true, Ordering::Relaxed);
+                    return (Some(Err(error)), true);
+                }
             }
-            let consumed = shared.consumed.load(Ordering::Acquire);
-            if shared.total.load(Ordering::Acquire) == consumed || state.driver_done {
-                self.finished = true;
-                return None;
+            _ => {
+                helped = false;
+                shared.wake.wait(&mut state);
             }
-            shared.wake.wait(&mut state);
         }
     }
 }
@@ -448,11 +612,6 @@ impl<R> Drop for Run<R> {
             shared.stop.store(true, Ordering::Relaxed);
             shared.notify();
         }
-        // The driver is not joined: it ends by itself once the calls running now have
-        // finished (they own their items and the function, so they may outlive the
-        // iterator), and dropping the iterator should not wait for slow calls whose
-        // results nobody will read.
-        drop(self.driver.take());
     }
 }
 

@@ -303,8 +303,12 @@ impl Parallel {
     /// ```
     ///
     /// An error (a panicking call, or an impossible option) is yielded in its place, and
-    /// the iterator ends after it. The consumer blocks its thread while it waits for a
-    /// result: inside a task, prefer [`map`](Self::map).
+    /// the iterator ends after it. Outside pool work the consumer's thread blocks while
+    /// it waits for a result. Inside pool work (a task, a `map` call) it never blocks:
+    /// when no result is ready, the consumer runs the calls itself, as a nested round on
+    /// the same pool (idle workers join in), and then yields the round's results. They
+    /// come in batches of up to a window, so there [`map`](Self::map) costs less unless
+    /// the bound on memory matters.
     ///
     /// Cost: with 2 workers and trivial calls, about 0.1–0.2 µs per item (`map`: 0.004
     /// µs), for the ordered hand-over through the window. `imap` is for calls slower than

@@ -97,3 +97,12 @@ pub(crate) fn others_waiting() -> impl Fn() -> bool {
         false
     }
 }
+
+/// Whether the calling thread is a worker of one of our pools: it then runs pool work,
+/// and must not block waiting for other workers (see `imap`'s module docs).
+pub(crate) fn on_pool_worker() -> bool {
+    #[cfg(not(loom))]
+    return Pool::current().is_some();
+    #[cfg(loom)]
+    false
+}
