@@ -697,7 +697,8 @@ fn operand_type(left: &Expr, l: &DataType, right: &Expr, r: &DataType) -> Option
 
 /// A comparison's result as pandas has it where an operand is NaN: false, except for
 /// `!=`, which is true. Arrow orders NaN above every number and equal to itself, so
-/// `x > 100` held and `x == x` held for NaN. Nulls stay null.
+/// `x > 100` held and `x == x` held for NaN. Nulls stay null. Operands without a NaN
+/// (the common case) cost one scan that stops at the first NaN, and nothing else.
 fn nan_unequal(
     op: BinOp,
     compared: BooleanArray,
@@ -706,14 +707,14 @@ fn nan_unequal(
 ) -> Result<ArrayRef, ArrowError> {
     let mut out = compared;
     for operand in [l, r] {
-        if !matches!(
-            operand.datum().get().0.data_type(),
-            DataType::Float32 | DataType::Float64
-        ) {
+        let Some(nan) = nan_mask(operand.datum().get().0) else {
             continue;
-        }
-        let Some(nan) = is_nan(&operand.broadcast_to_len(out.len())?) else {
-            continue;
+        };
+        let nan = if operand.is_scalar() {
+            // A NaN literal: NaN beside every row.
+            BooleanArray::new(arrow_buffer::BooleanBuffer::new_set(out.len()), None)
+        } else {
+            nan
         };
         out = if op == BinOp::NotEq {
             arrow_arith::boolean::or(&out, &nan)?
@@ -724,25 +725,25 @@ fn nan_unequal(
     Ok(Arc::new(out))
 }
 
-/// Where a floating-point column holds NaN (nulls count as not NaN); `None` for other
-/// types, which hold no NaN.
-fn is_nan(a: &ArrayRef) -> Option<BooleanArray> {
+/// Where a floating-point array holds NaN (a null's slot may count; callers combine the
+/// mask with null-propagating kernels), or `None` when it holds none or is not of a
+/// floating-point type.
+fn nan_mask(a: &dyn Array) -> Option<BooleanArray> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float32Type, Float64Type};
-    let nan: BooleanArray = match a.data_type() {
-        DataType::Float64 => a
-            .as_primitive::<Float64Type>()
-            .iter()
-            .map(|v| Some(v.is_some_and(f64::is_nan)))
-            .collect(),
-        DataType::Float32 => a
-            .as_primitive::<Float32Type>()
-            .iter()
-            .map(|v| Some(v.is_some_and(f32::is_nan)))
-            .collect(),
-        _ => return None,
-    };
-    Some(nan)
+    fn mask<T: Copy>(values: &[T], is_nan: impl Fn(T) -> bool) -> Option<BooleanArray> {
+        // Vectorised scan first: most columns hold no NaN, and then no mask is built.
+        if !values.iter().any(|&v| is_nan(v)) {
+            return None;
+        }
+        let bits = arrow_buffer::BooleanBuffer::collect_bool(values.len(), |i| is_nan(values[i]));
+        Some(BooleanArray::new(bits, None))
+    }
+    match a.data_type() {
+        DataType::Float64 => mask(a.as_primitive::<Float64Type>().values(), f64::is_nan),
+        DataType::Float32 => mask(a.as_primitive::<Float32Type>().values(), f32::is_nan),
+        _ => None,
+    }
 }
 
 /// The type two operands are cast to before a kernel compares or combines them, or
@@ -822,17 +823,6 @@ impl Value {
                 arrow_select::take::take(s.get().0, &indices, None)
             }
             _ => Ok(self.array()),
-        }
-    }
-
-    /// This operand as a column of `len` values (a scalar repeated).
-    fn broadcast_to_len(&self, len: usize) -> Result<ArrayRef, ArrowError> {
-        match self {
-            Value::Scalar(s) => {
-                let indices = arrow_array::UInt32Array::from(vec![0u32; len]);
-                arrow_select::take::take(s.get().0, &indices, None)
-            }
-            Value::Array(a) => Ok(a.clone()),
         }
     }
 
