@@ -6,7 +6,6 @@
 mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use dask::{delayed, Callbacks, Config, Delayed, Error, Parallel, Scheduler, TaskInfo};
@@ -22,16 +21,9 @@ fn schedulers() -> Vec<Scheduler> {
     ]
 }
 
-/// Runs `f` on a thread of its own and fails the test if it has not returned within a
-/// minute: a hang must fail the test, not stall the suite.
-fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("{what}: no answer within 60 s (hung, or panicked)"))
-}
+#[path = "support/within.rs"]
+mod within;
+use within::within;
 
 #[delayed]
 fn double(x: u64) -> u64 {

@@ -4,21 +4,13 @@
 //! wait forever; these once hung. Each body runs under a time limit so that a regression
 //! fails instead of stalling the suite.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use dask::{Config, Delayed, Error, Parallel, Scheduler};
 
-/// Runs `f` on a thread of its own and fails the test if it has not returned within a
-/// minute.
-fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("{what}: no answer within 60 s (hung, or panicked)"))
-}
+#[path = "support/within.rs"]
+mod within;
+use within::within;
 
 /// What the inner map of outer item `outer` yields for `inner`: distinct for every pair,
 /// so a result under the wrong index or from the wrong map shows.
