@@ -723,3 +723,25 @@ fn absurd_partition_counts_and_sizes_are_errors() {
         1
     );
 }
+
+#[test]
+fn an_expressions_columns_come_in_order_of_appearance_at_any_depth() {
+    let e = (col("a") + col("b"))
+        .gt(col("c"))
+        .and(col("a").is_null().not());
+    assert_eq!(e.columns(), ["a", "b", "c", "a"]);
+    // Walked without recursion: deeper than any thread's stack allows recursing.
+    let deep = deep_sum(200_000) + col("z");
+    let columns = deep.columns();
+    assert_eq!(columns.first(), Some(&"x"));
+    assert_eq!(columns.last(), Some(&"z"));
+    assert_eq!(columns.len(), 2);
+    // Dropping so deep an expression recurses through its boxes; let it go on a
+    // thread with room for that.
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || drop(deep))
+        .unwrap()
+        .join()
+        .unwrap();
+}

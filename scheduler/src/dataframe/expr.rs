@@ -234,34 +234,36 @@ impl Expr {
     /// The columns the expression reads, in order of appearance.
     pub fn columns(&self) -> Vec<&str> {
         let mut out = Vec::new();
-        self.walk_columns(&mut out);
+        // Without recursion (see `MAX_EXPR_DEPTH`): children pushed last first, so that
+        // they are visited in order.
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            if let Expr::Column(c) = e {
+                out.push(c.as_str());
+            }
+            stack.extend(e.children().into_iter().rev());
+        }
         out
     }
 
-    fn walk_columns<'a>(&'a self, out: &mut Vec<&'a str>) {
+    /// The expressions this one is made of, in order.
+    fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Column(c) => out.push(c),
-            Expr::Literal(_) => {}
-            Expr::Binary { left, right, .. } => {
-                left.walk_columns(out);
-                right.walk_columns(out);
-            }
-            Expr::Not(e) | Expr::IsNull(e) => e.walk_columns(out),
+            Expr::Column(_) | Expr::Literal(_) => Vec::new(),
+            Expr::Binary { left, right, .. } => vec![left, right],
+            Expr::Not(e)
+            | Expr::IsNull(e)
+            | Expr::Cast { expr: e, .. }
+            | Expr::DateTrunc { expr: e, .. }
+            | Expr::Like { expr: e, .. } => vec![e],
             Expr::Case {
                 branches,
                 otherwise,
-            } => {
-                for (when, then) in branches {
-                    when.walk_columns(out);
-                    then.walk_columns(out);
-                }
-                if let Some(e) = otherwise {
-                    e.walk_columns(out);
-                }
-            }
-            Expr::Cast { expr, .. } | Expr::DateTrunc { expr, .. } | Expr::Like { expr, .. } => {
-                expr.walk_columns(out)
-            }
+            } => branches
+                .iter()
+                .flat_map(|(when, then)| [when, then])
+                .chain(otherwise.as_deref())
+                .collect(),
         }
     }
 
@@ -291,31 +293,7 @@ impl Expr {
             if depth > limit {
                 return Some(depth);
             }
-            let below = depth + 1;
-            match e {
-                Expr::Column(_) | Expr::Literal(_) => {}
-                Expr::Binary { left, right, .. } => {
-                    stack.push((left, below));
-                    stack.push((right, below));
-                }
-                Expr::Not(e)
-                | Expr::IsNull(e)
-                | Expr::Cast { expr: e, .. }
-                | Expr::DateTrunc { expr: e, .. }
-                | Expr::Like { expr: e, .. } => stack.push((e, below)),
-                Expr::Case {
-                    branches,
-                    otherwise,
-                } => {
-                    for (when, then) in branches {
-                        stack.push((when, below));
-                        stack.push((then, below));
-                    }
-                    if let Some(e) = otherwise {
-                        stack.push((e, below));
-                    }
-                }
-            }
+            stack.extend(e.children().into_iter().map(|c| (c, depth + 1)));
         }
         None
     }
