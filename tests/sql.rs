@@ -633,3 +633,282 @@ fn a_csv_scan_does_not_decode_columns_the_query_does_not_use() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A float column's values as text, telling a null (`NULL`) from NaN (`NaN`): the
+/// `floats` helper reads both as NaN.
+fn float_keys(b: &RecordBatch, name: &str) -> Vec<String> {
+    let c = b.column_by_name(name).unwrap();
+    let c = c.as_any().downcast_ref::<Float64Array>().unwrap();
+    c.iter()
+        .map(|v| match v {
+            None => "NULL".to_string(),
+            Some(x) => format!("{x}"),
+        })
+        .collect()
+}
+
+/// `n` (int32 1, 2), `m` (int64 10, 20), `f` (float64 2.5, -0.5) and `s` (strings).
+fn mixed_types() -> Context {
+    use dask::dataframe::arrow::array::Int32Array;
+    let batch = RecordBatch::try_from_iter([
+        ("n", Arc::new(Int32Array::from(vec![1, 2])) as _),
+        ("m", Arc::new(Int64Array::from(vec![10, 20])) as _),
+        ("f", Arc::new(Float64Array::from(vec![2.5, -0.5])) as _),
+        ("s", Arc::new(StringArray::from(vec!["a", "b"])) as _),
+    ])
+    .unwrap();
+    let mut ctx = Context::new();
+    ctx.create_table("t", DataFrame::from_batches(vec![batch]).unwrap());
+    ctx
+}
+
+#[test]
+fn union_all_of_an_integer_and_a_string_column_fails_when_planned() {
+    let mut ctx = mixed_types();
+    for (q, column, types) in [
+        (
+            "SELECT m FROM t UNION ALL SELECT s FROM t",
+            "UNION ALL column 1 (`m`)",
+            ("int64", "string"),
+        ),
+        (
+            "SELECT s, m FROM t UNION ALL SELECT s, s FROM t",
+            "UNION ALL column 2 (`m`)",
+            ("int64", "string"),
+        ),
+        // Found in a later input too, named by its position.
+        (
+            "SELECT f FROM t UNION ALL SELECT n FROM t UNION ALL SELECT s FROM t",
+            "UNION ALL column 1 (`f`)",
+            ("float64", "string"),
+        ),
+    ] {
+        match sql_err(&mut ctx, q) {
+            SqlError::Type { expr, why } => {
+                assert_eq!(expr, column, "{q}");
+                assert!(why.contains(types.0) && why.contains(types.1), "{q}: {why}");
+            }
+            other => panic!("{q}: {other}"),
+        }
+    }
+    let e = sql_err(&mut ctx, "SELECT m FROM t UNION ALL SELECT s FROM t").to_string();
+    assert_eq!(
+        e,
+        "type error in `UNION ALL column 1 (`m`)`: input 1 gives int64 and input 2 \
+         gives string, which have no common type"
+    );
+    // `explain` plans too, so it fails the same way.
+    assert!(ctx
+        .explain("SELECT s FROM t UNION ALL SELECT m FROM t")
+        .is_err());
+}
+
+#[test]
+fn union_all_widens_numbers_to_their_common_type() {
+    use dask::dataframe::arrow::datatypes::DataType;
+    let mut ctx = mixed_types();
+    for (q, t, want) in [
+        // int32 with int64: int64.
+        (
+            "SELECT n AS v FROM t UNION ALL SELECT m FROM t",
+            DataType::Int64,
+            vec![1.0, 2.0, 10.0, 20.0],
+        ),
+        // An integer with a float: float64 on either side, no value truncated.
+        (
+            "SELECT m AS v FROM t UNION ALL SELECT f FROM t",
+            DataType::Float64,
+            vec![10.0, 20.0, 2.5, -0.5],
+        ),
+        (
+            "SELECT f AS v FROM t UNION ALL SELECT n FROM t",
+            DataType::Float64,
+            vec![2.5, -0.5, 1.0, 2.0],
+        ),
+        (
+            "SELECT n AS v FROM t UNION ALL SELECT m FROM t UNION ALL SELECT f FROM t",
+            DataType::Float64,
+            vec![1.0, 2.0, 10.0, 20.0, 2.5, -0.5],
+        ),
+    ] {
+        let df = ctx.sql(q).unwrap();
+        assert_eq!(df.schema().field(0).data_type(), &t, "{q}");
+        let got = df.compute().unwrap();
+        assert_eq!(got.schema().field(0).data_type(), &t, "{q}");
+        assert_eq!(floats(&got, "v"), want, "{q}");
+    }
+    // A column of NULL takes the other input's type.
+    let got = ctx
+        .sql("SELECT s FROM t UNION ALL SELECT NULL FROM t")
+        .unwrap()
+        .compute()
+        .unwrap();
+    let s = got.column(0);
+    assert_eq!(s.data_type(), &DataType::Utf8);
+    assert_eq!(s.null_count(), 2);
+}
+
+/// A CSV file of `t` (datetimes to the second) and `v`, registered as `c`; the same
+/// rows as a Parquet file with `t` in milliseconds (`pms`) and microseconds (`pus`).
+fn timestamps(dir: &std::path::Path) -> Context {
+    use dask::dataframe::arrow::array::{TimestampMicrosecondArray, TimestampMillisecondArray};
+    std::fs::write(
+        dir.join("t.csv"),
+        "t,v\n2024-01-01 00:00:00,1\n2024-01-02 03:04:05,2\n2024-01-02 03:04:06,3\n2024-01-03 12:00:00,4\n",
+    )
+    .unwrap();
+    let mut ctx = Context::new();
+    ctx.register_csv("c", &dir.join("t.csv").to_string_lossy())
+        .unwrap();
+    let seconds = [
+        1_704_067_200i64,
+        1_704_164_645,
+        1_704_164_646,
+        1_704_283_200,
+    ];
+    let v = Arc::new(Int64Array::from(vec![1, 2, 3, 4]));
+    let ms = TimestampMillisecondArray::from(seconds.iter().map(|s| s * 1_000).collect::<Vec<_>>());
+    let us =
+        TimestampMicrosecondArray::from(seconds.iter().map(|s| s * 1_000_000).collect::<Vec<_>>());
+    for (name, t) in [("pms", Arc::new(ms) as _), ("pus", Arc::new(us) as _)] {
+        let batch = RecordBatch::try_from_iter([("t", t), ("v", v.clone() as _)]).unwrap();
+        let path = dir.join(name);
+        DataFrame::from_batches(vec![batch])
+            .unwrap()
+            .to_parquet(&path)
+            .unwrap();
+        ctx.register_parquet(name, &path).unwrap();
+    }
+    ctx
+}
+
+#[test]
+fn timestamp_literals_compare_with_datetime_columns_of_any_unit() {
+    use dask::dataframe::arrow::datatypes::{DataType, TimeUnit};
+    let dir = scratch("timestamps");
+    let mut ctx = timestamps(&dir);
+    for (table, unit) in [
+        ("c", TimeUnit::Second),
+        ("pms", TimeUnit::Millisecond),
+        ("pus", TimeUnit::Microsecond),
+    ] {
+        for (condition, want) in [
+            ("t > TIMESTAMP '2024-01-02 03:04:05'", vec![3.0, 4.0]),
+            ("t >= TIMESTAMP '2024-01-02 03:04:05'", vec![2.0, 3.0, 4.0]),
+            ("TIMESTAMP '2024-01-02 03:04:05' < t", vec![3.0, 4.0]),
+            ("t = TIMESTAMP '2024-01-02 03:04:05'", vec![2.0]),
+            ("t <> TIMESTAMP '2024-01-02 03:04:05'", vec![1.0, 3.0, 4.0]),
+            // A fraction of a second the column cannot hold: compared exactly.
+            ("t >= TIMESTAMP '2024-01-02 03:04:05.5'", vec![3.0, 4.0]),
+            ("t = TIMESTAMP '2024-01-02 03:04:05.5'", vec![]),
+            (
+                "t BETWEEN TIMESTAMP '2024-01-02' AND TIMESTAMP '2024-01-02 03:04:06'",
+                vec![2.0, 3.0],
+            ),
+            (
+                "t NOT BETWEEN TIMESTAMP '2024-01-02' AND TIMESTAMP '2024-01-02 03:04:06'",
+                vec![1.0, 4.0],
+            ),
+            (
+                "t IN (TIMESTAMP '2024-01-01 00:00:00', TIMESTAMP '2024-01-03 12:00:00')",
+                vec![1.0, 4.0],
+            ),
+            ("t > CAST('2024-01-02' AS TIMESTAMP)", vec![2.0, 3.0, 4.0]),
+        ] {
+            let q = format!("SELECT t, v FROM {table} WHERE {condition} ORDER BY v");
+            let df = ctx.sql(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
+            // The column keeps its own unit in the output.
+            assert_eq!(
+                df.schema().field(0).data_type(),
+                &DataType::Timestamp(unit, None),
+                "{q}"
+            );
+            let got = df.compute().unwrap_or_else(|e| panic!("{q}: {e}"));
+            assert_eq!(floats(&got, "v"), want, "{q}");
+        }
+    }
+    // Two columns of different units compare too (a join's output, here).
+    let got = ctx
+        .sql("SELECT a.v FROM c a JOIN pms b ON a.v = b.v WHERE a.t = b.t AND a.t <= b.t ORDER BY a.v")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(floats(&got, "v"), vec![1.0, 2.0, 3.0, 4.0]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `x` with NaN (one of them negative) and nulls spread over three partitions, `v` 1..=9.
+fn nan_and_null() -> Context {
+    let xs = [
+        vec![Some(1.0), Some(f64::NAN), None],
+        vec![Some(f64::NAN), Some(2.0), None, Some(1.0)],
+        vec![Some(-f64::NAN), Some(-3.0)],
+    ];
+    let mut v = 0;
+    let batches = xs
+        .iter()
+        .map(|x| {
+            let ids: Vec<i64> = x
+                .iter()
+                .map(|_| {
+                    v += 1;
+                    v
+                })
+                .collect();
+            RecordBatch::try_from_iter([
+                ("x", Arc::new(Float64Array::from(x.clone())) as _),
+                ("v", Arc::new(Int64Array::from(ids)) as _),
+            ])
+            .unwrap()
+        })
+        .collect();
+    let mut ctx = Context::new();
+    ctx.create_table("t", DataFrame::from_batches(batches).unwrap());
+    ctx
+}
+
+#[test]
+fn nan_is_a_group_of_its_own_apart_from_null_in_group_by_and_distinct() {
+    let mut ctx = nan_and_null();
+    // Null first (as before), then the numbers, then NaN above them all (PostgreSQL).
+    let got = ctx
+        .sql("SELECT x, COUNT(*) AS n, SUM(v) AS s FROM t GROUP BY x")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(float_keys(&got, "x"), ["NULL", "-3", "1", "2", "NaN"]);
+    assert_eq!(floats(&got, "n"), [2.0, 1.0, 2.0, 1.0, 3.0]);
+    assert_eq!(
+        floats(&got, "s"),
+        [3.0 + 6.0, 9.0, 1.0 + 7.0, 5.0, 2.0 + 4.0 + 8.0]
+    );
+    let got = ctx
+        .sql("SELECT DISTINCT x FROM t")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(float_keys(&got, "x"), ["NULL", "-3", "1", "2", "NaN"]);
+    // Keys alone, and a NaN key beside another key.
+    let got = ctx
+        .sql("SELECT x FROM t GROUP BY x")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(float_keys(&got, "x"), ["NULL", "-3", "1", "2", "NaN"]);
+    let got = ctx
+        .sql(
+            "SELECT x, v > 4 AS late, COUNT(*) AS n FROM t GROUP BY x, v > 4 ORDER BY n DESC, late",
+        )
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(got.num_rows(), 8);
+    // The dataframe API keeps pandas' rule: NaN and null keys are missing, dropped.
+    let df = ctx.sql("SELECT x, v FROM t").unwrap();
+    let grouped = df
+        .groupby(["x"])
+        .agg([agg::count("v").alias("n")])
+        .compute()
+        .unwrap();
+    assert_eq!(float_keys(&grouped, "x"), ["-3", "1", "2"]);
+}

@@ -4,7 +4,8 @@
 //! (chunk), tables merge as a tree keeping partition order (combine), and the root
 //! becomes the result batch, sorted by key as pandas sorts groups (aggregate). Rows whose
 //! key has a null (or NaN) are dropped, as pandas' default `dropna=True`; aggregates skip
-//! nulls and NaN, as pandas' `skipna`.
+//! nulls and NaN, as pandas' `skipna`. SQL asks instead for null keys grouped and for NaN
+//! keys as values of their own (`keep_null_keys`, `nan_keys_apart`).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -117,6 +118,7 @@ pub struct GroupBy {
     split_out: usize,
     dropna: bool,
     null_empty_sums: bool,
+    nan_keys: bool,
 }
 
 /// A key or aggregated value, in the canonical type of its column.
@@ -145,8 +147,9 @@ impl Value {
         }
     }
 
-    /// Floats group as pandas groups them: `-0.0` with `0.0` (NaN never gets here: it is
-    /// missing, read as `None`).
+    /// Floats group as pandas groups them: `-0.0` with `0.0`; every NaN with every other
+    /// (a NaN key gets here only where it is a value, for SQL; else it is missing, read as
+    /// `None`).
     fn float_bits(f: f64) -> u64 {
         if f == 0.0 {
             0
@@ -194,6 +197,10 @@ impl Ord for Value {
             (Value::Float(a), Value::Float(b)) => {
                 if Value::float_bits(*a) == Value::float_bits(*b) {
                     Ordering::Equal
+                } else if a.is_nan() || b.is_nan() {
+                    // NaN above every number, whatever its sign bit (`total_cmp` puts a
+                    // negative NaN below them all), as PostgreSQL orders it.
+                    a.is_nan().cmp(&b.is_nan())
                 } else {
                     a.total_cmp(b)
                 }
@@ -277,6 +284,17 @@ impl Reader {
                 }
             }
             Reader::Str(a) => read!(a, |s: &str| Value::Str(s.into())),
+        }
+    }
+
+    /// The key at row `i`: as [`get`](Self::get), except that with `nan_is_value` a NaN
+    /// is a value (SQL's rule), every NaN the same one, rather than missing.
+    fn key(&self, i: usize, nan_is_value: bool) -> Option<Value> {
+        match self {
+            Reader::Float(a) if nan_is_value && a.is_valid(i) && a.value(i).is_nan() => {
+                Some(Value::Float(f64::NAN))
+            }
+            _ => self.get(i),
         }
     }
 
@@ -570,6 +588,8 @@ struct Plan {
     dropna: bool,
     /// A sum of no values is null (SQL), not 0 (pandas' default).
     null_empty_sums: bool,
+    /// A NaN key is a value with a group of its own (SQL), not missing (pandas).
+    nan_keys: bool,
 }
 
 impl GroupBy {
@@ -580,6 +600,7 @@ impl GroupBy {
             split_out: 1,
             dropna: true,
             null_empty_sums: false,
+            nan_keys: false,
         }
     }
 
@@ -591,11 +612,23 @@ impl GroupBy {
         self
     }
 
-    /// Keeps rows whose key has a null (or NaN) as groups of their own, with a null key
-    /// (pandas' `dropna=False`, SQL's `GROUP BY` and `DISTINCT`); such groups sort first.
+    /// Keeps rows whose key has a null (or NaN, unless [`nan_keys_apart`]) as groups of
+    /// their own, with a null key (pandas' `dropna=False`, SQL's `GROUP BY` and
+    /// `DISTINCT`); such groups sort first.
+    ///
+    /// [`nan_keys_apart`]: Self::nan_keys_apart
     #[cfg(feature = "sql")] // only SQL asks for it
     pub(crate) fn keep_null_keys(mut self) -> GroupBy {
         self.dropna = false;
+        self
+    }
+
+    /// Reads a NaN key as a value, not as missing: all NaNs of a key column form one
+    /// group, apart from the null group, sorted after every number (SQL: PostgreSQL and
+    /// DuckDB group and order NaN so; pandas reads NaN as missing).
+    #[cfg(feature = "sql")] // only SQL asks for it
+    pub(crate) fn nan_keys_apart(mut self) -> GroupBy {
+        self.nan_keys = true;
         self
     }
 
@@ -728,6 +761,7 @@ impl GroupBy {
             aggs,
             dropna: self.dropna,
             null_empty_sums: self.null_empty_sums,
+            nan_keys: self.nan_keys,
         };
         Ok((plan, Arc::new(Schema::new(fields)), fresh))
     }
@@ -829,6 +863,7 @@ fn chunk(batch: &RecordBatch, plan: &Plan, fresh: &[State]) -> Result<Partial, A
             fresh,
             batch.num_rows(),
             plan.dropna,
+            plan.nan_keys,
         )),
     };
     // Column by column: the reader's kind is matched once per column, not per row.
@@ -988,9 +1023,10 @@ fn int_runs(ints: &Int64Array, out: &mut Partial, fresh: &[State]) -> Vec<(usize
 }
 
 /// Each row's group in `out` (new groups added in order of first appearance), `None`
-/// where a key is null and `dropna` (else a null key part is [`Value::Null`]). One string
-/// key, the common case (`groupby("name")`), is looked up by reference, so only a group's
-/// first row copies its key; one integer key is looked up as itself (and goes through
+/// where a key is null and `dropna` (else a null key part is [`Value::Null`]); a NaN key
+/// part counts as null unless `nan_keys` (see [`Reader::key`]). One string key, the
+/// common case (`groupby("name")`), is looked up by reference, so only a group's first
+/// row copies its key; one integer key is looked up as itself (and goes through
 /// [`int_runs`] instead when null keys are dropped).
 fn group_ids(
     keys: &[Reader],
@@ -998,6 +1034,7 @@ fn group_ids(
     fresh: &[State],
     rows: usize,
     dropna: bool,
+    nan_keys: bool,
 ) -> Vec<Option<usize>> {
     // The null key's group, made on its first row (only where nulls are kept).
     let mut null_group: Option<usize> = None;
@@ -1066,11 +1103,11 @@ fn group_ids(
         .map(|i| {
             let key = if dropna {
                 keys.iter()
-                    .map(|k| k.get(i))
+                    .map(|k| k.key(i, nan_keys))
                     .collect::<Option<Vec<Value>>>()?
             } else {
                 keys.iter()
-                    .map(|k| k.get(i).unwrap_or(Value::Null))
+                    .map(|k| k.key(i, nan_keys).unwrap_or(Value::Null))
                     .collect()
             };
             Some(out.group(key, fresh))
@@ -1328,6 +1365,7 @@ mod tests {
             &[State::Count(0)],
             names.len(),
             true,
+            false,
         );
         let ids: Vec<usize> = ids.into_iter().map(Option::unwrap).collect();
         assert_eq!(ids, [0, 1, 2, 3, 4, 5, 0, 2, 1, 5, 3, 4, 6, 6]);

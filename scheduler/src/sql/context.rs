@@ -9,6 +9,7 @@ use sqlparser::ast::{ObjectType, Statement};
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 
+use super::coerce::coerce;
 use super::error::SqlError;
 use super::frontend::{lookup, object_name, Planner};
 use super::lower::lower;
@@ -220,7 +221,9 @@ impl Context {
     fn plan_query(&self, q: &sqlparser::ast::Query) -> Result<Plan, SqlError> {
         let tables = &self.tables;
         stacker::grow(PLANNING_STACK, || {
-            let plan = Planner::new(tables).query(q)?;
+            // Datetimes of different units compared in one unit, before the types are
+            // checked (where they would not mix).
+            let plan = coerce(Planner::new(tables).query(q)?);
             // Type-check every expression before anything is built.
             plan.schema()?;
             Ok(optimize(plan))

@@ -12,21 +12,23 @@
 //! | Sort with LIMIT k (OFFSET m) | per-partition top-(k + m), merged as a tree, m skipped |
 //! | Sort, Limit, Offset | gathered into one partition |
 //! | Join | broadcast or hash-partitioned (see `join`) |
-//! | Union | the inputs' partitions, one after the other |
+//! | Union | the inputs' partitions, one after the other, cast to the common types |
 //! | Distinct | `groupby(all columns)` |
+//!
+//! Every `groupby` here has SQL's keys (see `sql_groupby`).
 
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
 use super::error::SqlError;
 use super::join::{join, join_groups};
-use super::plan::{value_type, AggCall, AggKind, Plan, Source};
+use super::plan::{union_schema, value_type, AggCall, AggKind, Plan, Source};
 use super::resample::{resample_aggregate, resample_rule};
 use super::scan::{scan, Format};
 use super::sort::{limit, sort};
-use crate::dataframe::{agg, col, lit, Agg, DataFrame, Expr};
+use crate::dataframe::{agg, col, lit, Agg, CastType, DataFrame, Expr, GroupBy};
 
 /// The dataframe computing `plan`.
 pub(crate) fn lower(plan: &Plan) -> Result<DataFrame, SqlError> {
@@ -228,8 +230,7 @@ fn aggregate(
     if !simple.is_empty() {
         // SQL's SUM of no values is null (pandas: 0).
         parts.push(
-            d.groupby(key_names.clone())
-                .keep_null_keys()
+            sql_groupby(&d, key_names.clone())
                 .null_empty_sums()
                 .agg(simple),
         );
@@ -242,14 +243,9 @@ fn aggregate(
         // their count of values per key: both steps tree reductions.
         let mut pair = key_names.clone();
         pair.push(c.clone());
-        let distinct = d
-            .groupby(pair)
-            .keep_null_keys()
-            .agg([agg::count(c.as_str()).alias("__n")]);
+        let distinct = sql_groupby(&d, pair).agg([agg::count(c.as_str()).alias("__n")]);
         parts.push(
-            distinct
-                .groupby(key_names.clone())
-                .keep_null_keys()
+            sql_groupby(&distinct, key_names.clone())
                 .agg([agg::count(c.as_str()).alias(a.name.clone())]),
         );
     }
@@ -262,8 +258,7 @@ fn aggregate(
     if parts.is_empty() {
         // Keys alone (`SELECT k FROM t GROUP BY k`): the groups, with a count dropped below.
         parts.push(
-            d.groupby(key_names.clone())
-                .keep_null_keys()
+            sql_groupby(&d, key_names.clone())
                 .agg([agg::count(key_names[0].as_str()).alias("__n")]),
         );
         single = false;
@@ -295,6 +290,14 @@ fn aggregate(
         return one_row_at_least(&out, aggs);
     }
     Ok(out)
+}
+
+/// `df.groupby(keys)` with SQL's keys: a null key is a group (sorted first), and NaN is
+/// a value, not missing, so all NaNs are one group apart from the null one (sorted after
+/// every number, as PostgreSQL orders NaN). The dataframe API keeps pandas' rule, where
+/// both are missing and dropped.
+fn sql_groupby(df: &DataFrame, keys: Vec<String>) -> GroupBy {
+    df.groupby(keys).keep_null_keys().nan_keys_apart()
 }
 
 /// A whole-table aggregate's result, with SQL's one row where there were no rows to
@@ -355,24 +358,18 @@ fn distinct(df: &DataFrame) -> Result<DataFrame, SqlError> {
     let Some(first) = names.first() else {
         return Ok(df.clone());
     };
-    let grouped = df
-        .groupby(names.clone())
-        .keep_null_keys()
-        .agg([agg::count(first.as_str()).alias("__n")]);
+    let grouped = sql_groupby(df, names.clone()).agg([agg::count(first.as_str()).alias("__n")]);
     let exprs: Vec<(Expr, String)> = names.iter().map(|n| (col(n.as_str()), n.clone())).collect();
     project(&grouped, &exprs)
 }
 
-/// The inputs' partitions one after another, each converted to the first's columns.
+/// The inputs' partitions one after another, each column converted to the type the
+/// inputs have in common (checked when the plan was typed: see `union_schema`).
 fn union(inputs: &[Plan]) -> Result<DataFrame, SqlError> {
-    let frames = inputs.iter().map(lower).collect::<Result<Vec<_>, _>>()?;
-    let first = frames
-        .first()
-        .ok_or_else(|| SqlError::invalid("UNION ALL of nothing"))?;
-    let target = first.schema();
+    let target = union_schema(inputs)?;
     let mut parts = Vec::new();
-    let mut schema: Option<SchemaRef> = None;
-    for (i, f) in frames.iter().enumerate() {
+    for (i, input) in inputs.iter().enumerate() {
+        let f = lower(input)?;
         let s = f.schema();
         if s.fields().len() != target.fields().len() {
             return Err(SqlError::invalid(format!(
@@ -386,52 +383,38 @@ fn union(inputs: &[Plan]) -> Result<DataFrame, SqlError> {
         for (a, b) in target.fields().iter().zip(s.fields()) {
             let mut e = col(b.name().as_str());
             if a.data_type() != b.data_type() {
-                let to = match a.data_type() {
-                    t if t.is_integer() => crate::dataframe::CastType::Int64,
-                    t if t.is_floating() => crate::dataframe::CastType::Float64,
-                    arrow_schema::DataType::Utf8 => crate::dataframe::CastType::Utf8,
-                    arrow_schema::DataType::Boolean => crate::dataframe::CastType::Boolean,
-                    other => {
-                        return Err(SqlError::Type {
-                            expr: format!("UNION ALL column `{}`", a.name()),
-                            why: format!("{other} on the left, {} on the right", b.data_type()),
-                        })
-                    }
-                };
                 e = Expr::Cast {
                     expr: Box::new(e),
-                    to,
+                    to: cast_type(a.data_type()).ok_or_else(|| SqlError::Type {
+                        expr: format!("UNION ALL column `{}`", a.name()),
+                        why: format!("no conversion from {} to {}", b.data_type(), a.data_type()),
+                    })?,
                 };
             }
             exprs.push((e, a.name().clone()));
         }
-        let projected = project(f, &exprs)?;
-        if let Some(first) = &schema {
-            let same = |x: &SchemaRef, y: &SchemaRef| {
-                x.fields()
-                    .iter()
-                    .zip(y.fields())
-                    .all(|(a, b)| a.data_type() == b.data_type())
-            };
-            if !same(first, &projected.schema()) {
-                return Err(SqlError::invalid(format!(
-                    "UNION ALL: the columns of input {} do not convert to the first's types",
-                    i + 1
-                )));
-            }
-        } else {
-            schema = Some(projected.schema());
-        }
-        parts.extend(projected.to_delayed());
+        parts.extend(project(&f, &exprs)?.to_delayed());
     }
-    let schema = schema.ok_or_else(|| SqlError::invalid("UNION ALL of nothing"))?;
     Ok(DataFrame::from_parts(
         parts,
-        schema,
+        target,
         None,
         None,
         "sql-union",
     ))
+}
+
+/// The cast giving values of type `t`: each type `union_type` converts to has one.
+fn cast_type(t: &DataType) -> Option<CastType> {
+    [
+        CastType::Boolean,
+        CastType::Int64,
+        CastType::Float64,
+        CastType::Utf8,
+        CastType::Timestamp,
+    ]
+    .into_iter()
+    .find(|c| c.data_type() == *t)
 }
 
 /// `SELECT COUNT(*) FROM ..`: the partitions' row counts summed (`DataFrame::len`), no

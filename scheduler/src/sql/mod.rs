@@ -5,7 +5,8 @@
 //!
 //! A statement goes through four steps, one module each:
 //! 1. `frontend`: sqlparser's syntax tree (generic dialect) becomes a logical [plan],
-//!    names resolved against the tables and types checked;
+//!    names resolved against the tables, datetimes of different units compared in one
+//!    (`coerce`) and types checked;
 //! 2. `optimizer`: filters move down into the scans and each scan keeps only the
 //!    columns used;
 //! 3. `lower`: each plan node becomes dataframe operations (see the table there);
@@ -37,12 +38,28 @@
 //! descending, and a comparison with null is null, so `WHERE` drops the row. Differences
 //! from SQL: `/` is true division (`7 / 2` is `3.5`).
 //!
+//! NaN is a value in `GROUP BY` and `DISTINCT`, as in PostgreSQL and DuckDB (the
+//! dataframe API's `groupby` reads it as missing, as pandas does): every NaN of a key is
+//! one group, apart from the null group. Groups come out sorted by key: the null group
+//! first, then the numbers, then NaN, above every number as PostgreSQL orders it.
+//! Aggregates still skip NaN values as pandas does (`COUNT(x)` does not count them).
+//!
+//! Types: `UNION ALL` gives each column the type its inputs have in common, widening as
+//! PostgreSQL and DuckDB do (integers to int64, integers with floats to float64, datetimes
+//! of different units to `datetime64[ns]`, a `NULL` column to the others' type); columns
+//! with none (a number and a string) are a type error naming the column's position and
+//! both types, when the statement is planned. A comparison of datetimes of different
+//! units, such as a CSV column (seconds) or a Parquet one (milli- or microseconds) with a
+//! `TIMESTAMP '2024-01-02 03:04:05'` literal (nanoseconds), compares them exactly in
+//! nanoseconds (a date as its midnight).
+//!
 //! Errors are [`SqlError`]s inside [`dask::Error::Sql`](crate::Error::Sql): a syntax
 //! error with its line and column, an unknown table or column with the names that
 //! exist, an unsupported construct named, a type error naming the expression.
 //!
 //! [plan]: Context::explain
 
+mod coerce;
 mod context;
 mod error;
 mod frontend;

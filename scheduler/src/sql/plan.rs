@@ -9,7 +9,8 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use super::error::SqlError;
-use crate::dataframe::{DataFrame, Expr};
+use crate::dataframe::expr::dtype_name;
+use crate::dataframe::{CastType, DataFrame, Expr};
 
 /// Where a registered table's rows come from.
 #[derive(Clone, Debug)]
@@ -142,7 +143,8 @@ pub(crate) enum Plan {
         kind: JoinKind,
         on: Vec<(String, String)>,
     },
-    /// `UNION ALL`: the rows of every input, named as the first.
+    /// `UNION ALL`: the rows of every input, named as the first, each column of the type
+    /// the inputs have in common (see [`union_schema`]).
     Union { inputs: Vec<Plan> },
     /// Each distinct row once.
     Distinct { input: Box<Plan> },
@@ -246,10 +248,7 @@ impl Plan {
                     .collect();
                 Arc::new(Schema::new(fields))
             }
-            Plan::Union { inputs } => match inputs.first() {
-                Some(first) => first.schema()?,
-                None => return Err(SqlError::invalid("UNION ALL of nothing")),
-            },
+            Plan::Union { inputs } => union_schema(inputs)?,
         })
     }
 
@@ -409,6 +408,112 @@ impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write(f, 0)
     }
+}
+
+/// The columns of a `UNION ALL` of `inputs`: named as the first input's, each of the
+/// type its inputs have in common (see [`union_type`]), or a type error naming the
+/// column's position and two inputs whose types do not mix. Checked when the plan is
+/// typed, so that a mismatch fails `Context::sql`, not the computation.
+pub(crate) fn union_schema(inputs: &[Plan]) -> Result<SchemaRef, SqlError> {
+    let Some(first) = inputs.first() else {
+        return Err(SqlError::invalid("UNION ALL of nothing"));
+    };
+    let names = first.schema()?;
+    let types = inputs
+        .iter()
+        .map(output_types)
+        .collect::<Result<Vec<_>, _>>()?;
+    let fields = names
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(c, f)| {
+            let mut common = DataType::Null;
+            for (i, t) in types.iter().enumerate() {
+                let t = t.get(c).ok_or_else(|| {
+                    SqlError::invalid(format!(
+                        "UNION ALL: input {} has {} columns, the first {}",
+                        i + 1,
+                        t.len(),
+                        names.fields().len()
+                    ))
+                })?;
+                common = union_type(&common, t).ok_or_else(|| {
+                    // The common type so far is that of an earlier input that does not
+                    // mix with this one (a null column mixes with every type).
+                    let j = types[..i]
+                        .iter()
+                        .position(|u| union_type(&u[c], t).is_none())
+                        .unwrap_or(0);
+                    SqlError::Type {
+                        expr: format!("UNION ALL column {} (`{}`)", c + 1, f.name()),
+                        why: format!(
+                            "input {} gives {} and input {} gives {}, which have no common type",
+                            j + 1,
+                            dtype_name(&types[j][c]),
+                            i + 1,
+                            dtype_name(t)
+                        ),
+                    }
+                })?;
+            }
+            Ok(Field::new(f.name(), value_type(common), true))
+        })
+        .collect::<Result<Vec<_>, SqlError>>()?;
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+/// The types of a plan's output columns, where a column of `NULL`s alone (`SELECT NULL`)
+/// stays of the null type rather than float64 (its type in the schema), so that a
+/// `UNION ALL` gives it the other inputs' type.
+fn output_types(plan: &Plan) -> Result<Vec<DataType>, SqlError> {
+    match plan {
+        Plan::Project { input, exprs } => {
+            let schema = input.schema()?;
+            exprs
+                .iter()
+                .map(|(e, _)| Ok(e.data_type(&schema, OP)?))
+                .collect()
+        }
+        Plan::Filter { input, .. }
+        | Plan::Sort { input, .. }
+        | Plan::Limit { input, .. }
+        | Plan::Distinct { input } => output_types(input),
+        other => Ok(other
+            .schema()?
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect()),
+    }
+}
+
+/// The type a `UNION ALL` column takes from two inputs' types, as PostgreSQL and DuckDB
+/// widen: integers to int64 (the widest integer a cast here gives), integers with floats
+/// to float64, strings to string, datetimes of different units (and dates) to
+/// `datetime64[ns]`; a null column takes the other's type. `None` where the types have
+/// nothing in common (a number and a string: PostgreSQL refuses it too).
+fn union_type(a: &DataType, b: &DataType) -> Option<DataType> {
+    use DataType::*;
+    let string = |t: &DataType| matches!(t, Utf8 | LargeUtf8 | Utf8View);
+    Some(match (a, b) {
+        _ if a == b => a.clone(),
+        (Null, t) | (t, Null) => t.clone(),
+        _ if a.is_integer() && b.is_integer() => Int64,
+        _ if a.is_numeric() && b.is_numeric() => Float64,
+        _ if string(a) && string(b) => Utf8,
+        _ if is_naive_datetime(a) && is_naive_datetime(b) => CastType::Timestamp.data_type(),
+        _ => return None,
+    })
+}
+
+/// A timestamp without a time zone, or a date: the values SQL's `TIMESTAMP '..'`
+/// literals compare with (a date as its midnight).
+pub(crate) fn is_naive_datetime(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Timestamp(_, None) | DataType::Date32 | DataType::Date64
+    )
 }
 
 /// A column of nulls alone gets float64, as `with_column` gives it.
