@@ -745,3 +745,75 @@ fn an_expressions_columns_come_in_order_of_appearance_at_any_depth() {
         .join()
         .unwrap();
 }
+
+/// Two partitions of `a` (int64) and `x` (float64), 3 and 2 rows, no index.
+fn two_columns() -> DataFrame {
+    let batch = |a: Vec<i64>| {
+        let x: Vec<f64> = a.iter().map(|&v| v as f64 / 2.0).collect();
+        RecordBatch::try_from_iter([
+            ("a", Arc::new(Int64Array::from(a)) as _),
+            ("x", Arc::new(Float64Array::from(x)) as _),
+        ])
+        .unwrap()
+    };
+    DataFrame::from_batches(vec![batch(vec![1, 2, 3]), batch(vec![4, 5])]).unwrap()
+}
+
+#[test]
+fn dropping_every_column_keeps_the_row_count_as_pandas_does() {
+    // Valid when built, then every task failed: a batch of no columns needs its row
+    // count given. pandas' `df.drop(columns=["a", "x"])` is an empty-columns frame of
+    // the same length.
+    let df = two_columns();
+    for none in [df.drop(["a", "x"]), df.select(Vec::<String>::new())] {
+        assert_eq!(none.error(), None);
+        assert!(none.columns().is_empty());
+        assert_eq!(none.len().compute().unwrap(), 5);
+        let all = none.compute().unwrap();
+        assert_eq!((all.num_rows(), all.num_columns()), (5, 0));
+        let head = none.head(4).unwrap();
+        assert_eq!((head.num_rows(), head.num_columns()), (4, 0));
+        assert_eq!(none.persist().unwrap().len().compute().unwrap(), 5);
+        assert_eq!(none.filter(lit(true)).len().compute().unwrap(), 5);
+        assert_eq!(none.repartition(1).len().compute().unwrap(), 5);
+        assert_eq!(none.repartition(4).len().compute().unwrap(), 5);
+        assert_eq!(
+            dask::dataframe::pretty(&all),
+            "Empty DataFrame\nColumns: []\nIndex: [0, 1, 2, 3, 4]\n"
+        );
+        // A column added back gets one value per row.
+        let k = none.with_column("k", lit(7i64)).compute().unwrap();
+        assert_eq!(k.num_rows(), 5);
+        let k = k.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!(k.values().to_vec(), [7; 5]);
+        // What needs a column still says so before anything runs.
+        let err = none.column("a").sum().compute().unwrap_err().to_string();
+        assert!(err.contains("no column `a`"), "{err}");
+    }
+    // In-memory batches of no columns (as `to_delayed` gives them) come back too.
+    let parts = df.drop(["a", "x"]).to_delayed();
+    let back = DataFrame::from_delayed(parts, Arc::new(Schema::empty()));
+    assert_eq!(back.len().compute().unwrap(), 5);
+    let batches = dask::compute(&df.drop(["a", "x"]).to_delayed()).unwrap();
+    let again = DataFrame::from_batches(batches).unwrap();
+    assert_eq!(again.compute().unwrap().num_rows(), 5);
+}
+
+#[test]
+fn batches_naming_two_columns_alike_are_refused() {
+    // Accepted, a lookup by name found only the first of the two.
+    let batch = RecordBatch::try_from_iter([
+        ("a", Arc::new(Int64Array::from(vec![1])) as _),
+        ("b", Arc::new(Int64Array::from(vec![2])) as _),
+        ("a", Arc::new(Float64Array::from(vec![3.0])) as _),
+    ])
+    .unwrap();
+    let err = DataFrame::from_batches(vec![batch.clone()]).unwrap_err();
+    let why = "columns 0 and 2 are both named `a`; a dataframe's column names must be unique";
+    assert_eq!(err.to_string(), format!("`from_batches`: {why}"));
+    let df = DataFrame::from_delayed(vec![dask::delayed(batch.clone())], batch.schema());
+    assert_eq!(
+        df.compute().unwrap_err().to_string(),
+        format!("`from_delayed`: {why}")
+    );
+}

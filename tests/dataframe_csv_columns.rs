@@ -162,3 +162,25 @@ fn skipping_columns_keeps_the_index_and_its_check() {
     assert_eq!(got.num_rows(), 5);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn reading_no_column_of_a_csv_still_counts_its_rows() {
+    // `select([])` parses no column; its batches, of no columns, failed to build.
+    let dir = scratch("nocolumn");
+    let pattern = dir.join("*.csv").to_string_lossy().into_owned();
+    // Plain (the fast path, last line without its newline) and quoted (arrow-csv's).
+    for (first, second) in [
+        ("name,x\nAnn,1\nBob,2\n", "name,x\nCy,3"),
+        ("name,x\n\"Ann\",1\nBob,2\n", "name,x\n\"Cy, Jr\",3\n"),
+    ] {
+        std::fs::write(dir.join("0.csv"), first).unwrap();
+        std::fs::write(dir.join("1.csv"), second).unwrap();
+        let df = read_csv(&pattern).unwrap();
+        for none in [df.select(Vec::<String>::new()), df.drop(["name", "x"])] {
+            assert_eq!(none.len().compute().unwrap(), 3);
+            let batch = none.compute().unwrap();
+            assert_eq!((batch.num_rows(), batch.num_columns()), (3, 0));
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -460,3 +460,149 @@ fn a_failed_parquet_write_leaves_no_partial_file() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Each column of `batch` as text, by position (names may repeat in a broken reader).
+fn columns_text(batch: &RecordBatch) -> Vec<Vec<String>> {
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| column_text(batch, f.name()))
+        .collect()
+}
+
+#[test]
+fn repeated_csv_column_names_are_numbered_as_pandas_numbers_them() {
+    // Read as two columns named `a`: `column("a")` found only the first of them.
+    let dir = scratch("dupnames");
+    let pattern = dir.join("*.csv").to_string_lossy().into_owned();
+    // Plain (the fast path) and quoted (arrow-csv's reader): the same names and values.
+    for text in [
+        "a,b,a\n1,x,2.5\n3,y,4.5\n",
+        "\"a\",b,a\n1,\"x\",2.5\n3,y,4.5\n",
+    ] {
+        std::fs::write(dir.join("0.csv"), text).unwrap();
+        let df = read_csv(&pattern).unwrap();
+        assert_eq!(df.columns(), ["a", "b", "a.1"]);
+        assert_eq!(
+            df.dtypes(),
+            [
+                ("a".to_string(), "int64".to_string()),
+                ("b".to_string(), "string".to_string()),
+                ("a.1".to_string(), "float64".to_string()),
+            ]
+        );
+        let batch = df.compute().unwrap();
+        assert_eq!(column_text(&batch, "a"), ["1", "3"]);
+        assert_eq!(column_text(&batch, "a.1"), ["2.5", "4.5"]);
+        // Only the renamed column parsed (the narrowed read): still the third one.
+        let x = df.select(["a.1"]).compute().unwrap();
+        assert_eq!(x.num_columns(), 1);
+        assert_eq!(column_text(&x, "a.1"), ["2.5", "4.5"]);
+        let sum = df.column("a.1").sum().compute().unwrap();
+        assert_eq!(sum, 7.0);
+    }
+    // A suffix the header already uses is skipped, and that column keeps its name
+    // (pandas' `a,a,a.1` gives `a, a.2, a.1`); empty names are `Unnamed: {position}`.
+    std::fs::write(dir.join("0.csv"), "a,a,a.1,,a\n1,2,3,4,5\n").unwrap();
+    let df = read_csv(&pattern).unwrap();
+    assert_eq!(df.columns(), ["a", "a.2", "a.1", "Unnamed: 3", "a.3"]);
+    let batch = df.compute().unwrap();
+    assert_eq!(
+        columns_text(&batch),
+        [["1"], ["2"], ["3"], ["4"], ["5"]].map(|c| c.map(String::from).to_vec())
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_type_given_for_a_repeated_csv_name_applies_to_its_renamed_duplicates() {
+    // As pandas' `dtype={"a": str}` does, unless the duplicate has a type of its own.
+    let dir = scratch("dupdtype");
+    let pattern = dir.join("*.csv").to_string_lossy().into_owned();
+    std::fs::write(dir.join("0.csv"), "a,b,a\n1,2,3\n").unwrap();
+    let types = |dtype: Vec<(String, DataType)>| {
+        read_csv_with(
+            &pattern,
+            CsvOptions {
+                dtype,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .dtypes()
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        types(vec![("a".into(), DataType::Utf8)]),
+        ["string", "int64", "string"]
+    );
+    assert_eq!(
+        types(vec![
+            ("a".into(), DataType::Utf8),
+            ("a.1".into(), DataType::Float64)
+        ]),
+        ["string", "int64", "float64"]
+    );
+    assert_eq!(
+        types(vec![("a.1".into(), DataType::Float64)]),
+        ["int64", "int64", "float64"]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn every_csv_file_must_repeat_the_first_files_header_as_written() {
+    let dir = scratch("dupheaders");
+    let pattern = dir.join("*.csv").to_string_lossy().into_owned();
+    std::fs::write(dir.join("0.csv"), "a,b,a\n1,2,3\n").unwrap();
+    // The same raw header: both files read, under the renamed columns.
+    for second in ["a,b,a\n4,5,6\n", "\"a\",b,a\n4,5,6\n"] {
+        std::fs::write(dir.join("1.csv"), second).unwrap();
+        let batch = read_csv(&pattern).unwrap().compute().unwrap();
+        assert_eq!(column_text(&batch, "a"), ["1", "4"]);
+        assert_eq!(column_text(&batch, "a.1"), ["3", "6"]);
+    }
+    // A file already naming the renamed column is not the first file's header: refused
+    // on both paths, also when only that column is read.
+    for second in ["a,b,a.1\n4,5,6\n", "\"a\",b,a.1\n4,5,6\n"] {
+        std::fs::write(dir.join("1.csv"), second).unwrap();
+        let df = read_csv(&pattern).unwrap();
+        for err in [
+            df.compute().unwrap_err().to_string(),
+            df.select(["a.1"]).compute().unwrap_err().to_string(),
+        ] {
+            assert!(err.contains("1.csv") && err.contains("header"), "{err}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_frame_without_columns_is_refused_by_to_csv_and_to_parquet_before_writing() {
+    // Rows of no columns are empty lines in CSV, and parquet's writer counts rows from
+    // the columns: both files read back with no rows. Refused, nothing written.
+    let dir = scratch("nocolumns");
+    let none = mixed().drop(["name", "id", "x"]);
+    let err = none
+        .to_csv(&dir.join("csv").join("*.csv").to_string_lossy())
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`to_csv`: the dataframe has no columns; a CSV file of no columns cannot keep its \
+         rows (each would be an empty line): keep or add a column first"
+    );
+    assert!(!dir.join("csv").exists());
+    let err = none.to_parquet(dir.join("pq")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`to_parquet`: the dataframe has no columns; parquet's writer keeps no row count \
+         without a column, so its rows would be lost: keep or add a column first"
+    );
+    assert!(!dir.join("pq").exists());
+    // Its rows are still counted: the refusal is about the file format alone.
+    assert_eq!(none.len().compute().unwrap(), 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

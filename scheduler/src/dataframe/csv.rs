@@ -4,6 +4,11 @@
 //! The schema is inferred from a sample of the first file (as pandas and Dask do) and
 //! then imposed on every file: a cell that does not parse fails the partition's task
 //! with the file, line and column, and says how to override the column's type.
+//!
+//! Column names are the first file's header made unique as pandas makes them
+//! (`a,b,a` gives `a`, `b`, `a.1`; see `csv_names.rs`). Every other file's header must
+//! be the first file's, word for word: the raw headers are compared, never the renamed
+//! ones, so a file naming `a.1` where the first file repeats `a` is refused.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +24,8 @@ use crate::Delayed;
 
 #[path = "csv_divisions.rs"]
 mod divisions;
+#[path = "csv_names.rs"]
+mod names;
 #[path = "csv_plain.rs"]
 mod plain;
 use crate::Error;
@@ -43,6 +50,12 @@ pub struct CsvOptions {
 /// Reads the CSV files matching `glob` (a `*` in the file name), one partition per file
 /// in natural order, each with a header row. The schema comes from the first
 /// 1000 rows of the first file.
+///
+/// Column names are made unique as pandas' `read_csv` makes them: a name the header
+/// repeats is kept by its first column, and the later ones are named `name.1`,
+/// `name.2`, ... (skipping a suffix the header already uses: `a,a,a.1` gives `a`, `a.2`,
+/// `a.1`); an empty name becomes `Unnamed: {position}`. Every file must have the first
+/// file's header exactly.
 pub fn read_csv(glob: &str) -> Result<DataFrame, Error> {
     read_csv_with(glob, CsvOptions::default())
 }
@@ -71,14 +84,25 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
     } else {
         DataType::Float64
     };
+    let header: Vec<String> = inferred.fields().iter().map(|f| f.name().clone()).collect();
+    let unique = names::unique(&header);
     let mut fields: Vec<Field> = inferred
         .fields()
         .iter()
-        .map(|f| match f.data_type() {
-            DataType::Null => Field::new(f.name(), empty_column_type.clone(), true),
-            _ => f.as_ref().clone(),
+        .zip(&unique)
+        .map(|(f, name)| match f.data_type() {
+            DataType::Null => Field::new(name, empty_column_type.clone(), true),
+            _ => f.as_ref().clone().with_name(name),
         })
         .collect();
+    let named = Schema::new(
+        inferred
+            .fields()
+            .iter()
+            .zip(&unique)
+            .map(|(f, name)| f.as_ref().clone().with_name(name))
+            .collect::<Vec<_>>(),
+    );
     for (name, t) in &options.dtype {
         match fields.iter_mut().find(|f| f.name() == name) {
             Some(f) => *f = Field::new(name, t.clone(), true),
@@ -86,10 +110,25 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
                 return Err(DataFrameError::UnknownColumn {
                     op,
                     column: name.clone(),
-                    available: super::expr::describe_columns(&inferred),
+                    available: super::expr::describe_columns(&named),
                 }
                 .into())
             }
+        }
+    }
+    // As pandas: a type given for a repeated name also applies to its renamed
+    // duplicates (`a.1`), unless they are given one of their own.
+    for (i, f) in fields.iter_mut().enumerate() {
+        if header[i] == unique[i] || options.dtype.iter().any(|(n, _)| n == &unique[i]) {
+            continue;
+        }
+        let old = if header[i].is_empty() {
+            format!("Unnamed: {i}")
+        } else {
+            header[i].clone()
+        };
+        if let Some((_, t)) = options.dtype.iter().find(|(n, _)| *n == old) {
+            *f = Field::new(f.name(), t.clone(), true);
         }
     }
     let schema: SchemaRef = Arc::new(Schema::new(fields));
@@ -109,6 +148,7 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
         .and_then(|ix| divisions::from_file_ends(&files, &schema, ix));
     let source = Arc::new(Source {
         files,
+        header,
         schema: schema.clone(),
         index: options.index.clone(),
         bounds: bounds.clone(),
@@ -129,6 +169,9 @@ pub fn read_csv_with(pattern: &str, options: CsvOptions) -> Result<DataFrame, Er
 /// The files of a `read_csv` and what every partition's task imposes on its file.
 struct Source {
     files: Vec<PathBuf>,
+    /// The first file's header as written (before names are made unique): every file's
+    /// header must be this one.
+    header: Vec<String>,
     schema: SchemaRef,
     index: Option<String>,
     bounds: Option<arrow_array::ArrayRef>,
@@ -153,6 +196,7 @@ impl Source {
             .enumerate()
             .map(|(i, path)| {
                 let (path, schema) = (path.clone(), self.schema.clone());
+                let header = self.header.clone();
                 let (projection, read_schema) = (projection.clone(), read_schema.clone());
                 let tag = (
                     path.display().to_string(),
@@ -169,7 +213,8 @@ impl Source {
                     _ => None,
                 };
                 super::task::try_task::<(), _, _, _>("read-csv", tag, &[], move |_| {
-                    let batch = read_one(&path, &schema, projection.as_deref(), &read_schema)?;
+                    let batch =
+                        read_one(&path, &header, &schema, projection.as_deref(), &read_schema)?;
                     if let Some(check) = &check {
                         check.holds(&path, &batch)?;
                     }
@@ -184,13 +229,16 @@ impl Source {
 /// mean fewer system calls, and stay small beside a partition.
 const READ_BUFFER: usize = 256 * 1024;
 
+/// The columns at `projection` (all when `None`) of the file at `path`, whose header
+/// must be `header`, as a batch of `read_schema`.
 fn read_one(
     path: &Path,
+    header: &[String],
     schema: &SchemaRef,
     projection: Option<&[usize]>,
     read_schema: &SchemaRef,
 ) -> Result<RecordBatch, String> {
-    match plain::read(path, schema, projection, read_schema) {
+    match plain::read(path, header, schema, projection, read_schema) {
         Ok(Some(batch)) => return Ok(batch),
         Ok(None) => {}
         Err(plain::Failure::Cell { field, line, text }) => {
@@ -207,10 +255,20 @@ fn read_one(
     // arrow-csv's reader, with its default batches (1024 rows): larger ones preallocate builders and
     // raised the peak memory of a groupby over the files past (workers + 2) partitions
     // without making reading faster (BENCHMARKS.md).
-    let mut builder = arrow_csv::ReaderBuilder::new(schema.clone())
+    // Read under the header's own names, which arrow-csv checks the file's header
+    // against: the schema's names may have been made unique, the file's are not.
+    let as_written: SchemaRef = Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .zip(header)
+            .map(|(f, name)| f.as_ref().clone().with_name(name))
+            .collect::<Vec<_>>(),
+    ));
+    let mut builder = arrow_csv::ReaderBuilder::new(as_written)
         .with_header(true)
-        // Every file's header must name the schema's columns in order: a file with its
-        // columns in another order is an error, not a silent mix-up of columns.
+        // Every file's header must name the first file's columns in order: a file with
+        // its columns in another order is an error, not a silent mix-up of columns.
         .with_header_validation(true);
     if let Some(p) = projection {
         builder = builder.with_projection(p.to_vec());
@@ -221,14 +279,22 @@ fn read_one(
     let batches = reader
         .collect::<Result<Vec<_>, ArrowError>>()
         .map_err(|e| explain(path, schema, &e))?;
-    if batches.len() == 1 {
-        return Ok(batches
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| RecordBatch::new_empty(read_schema.clone())));
-    }
-    arrow_select::concat::concat_batches(read_schema, &batches)
-        .map_err(|e| format!("{}: {e}", path.display()))
+    let batch = match <[RecordBatch; 1]>::try_from(batches) {
+        Ok([one]) => one,
+        Err(batches) => arrow_select::concat::concat_batches(
+            batches.first().map_or(read_schema, |b| b.schema_ref()),
+            &batches,
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?,
+    };
+    // Under the schema's (unique) names; with the row count, which a batch of no
+    // columns (nothing asked for but the rows) has no other way to keep.
+    super::batch_with_rows(
+        read_schema.clone(),
+        batch.columns().to_vec(),
+        batch.num_rows(),
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Arrow's parse error with the file and the column's name, and the override to use.
@@ -286,12 +352,24 @@ impl DataFrame {
     /// [`to_csv`](Self::to_csv) with the partition's name given by `name_function` of its
     /// number (Dask's `name_function`). Each name must be a file name (no `/`) and differ
     /// from the others; otherwise nothing is written and the error says which.
+    ///
+    /// A dataframe of no columns (every column dropped) is refused before anything is
+    /// written: its rows would be empty lines, which `read_csv` cannot read back as rows.
     pub fn to_csv_with(
         &self,
         pattern: &str,
         name_function: impl Fn(usize) -> String,
     ) -> Result<Vec<PathBuf>, Error> {
         let paths = partition_paths("to_csv", pattern, self.npartitions(), name_function)?;
+        if self.0.as_ref().is_ok_and(|f| f.schema.fields().is_empty()) {
+            return Err(DataFrameError::Invalid {
+                op: "to_csv",
+                why: "the dataframe has no columns; a CSV file of no columns cannot keep \
+                      its rows (each would be an empty line): keep or add a column first"
+                    .into(),
+            }
+            .into());
+        }
         let writes: Vec<_> = self
             .to_delayed()
             .iter()

@@ -49,9 +49,12 @@ pub(super) enum Failure {
 }
 
 /// The file read with the columns at `projection` (all when `None`), or `None` when it
-/// is not plain or holds a type this path does not convert.
+/// is not plain or holds a type this path does not convert. Its header must be
+/// `expected` (the first file's, as written; the schema's names may have been made
+/// unique).
 pub(super) fn read(
     path: &Path,
+    expected: &[String],
     schema: &SchemaRef,
     projection: Option<&[usize]>,
     read_schema: &SchemaRef,
@@ -67,7 +70,7 @@ pub(super) fn read(
     if buf.starts_with(b"\xEF\xBB\xBF") {
         buf.drain(..3);
     }
-    // The header: one line, the schema's names in order.
+    // The header: one line, the first file's names in order.
     let Some(end) = buf.iter().position(|&b| b == b'\n') else {
         return Ok(None);
     };
@@ -76,15 +79,11 @@ pub(super) fn read(
     }
     let header = std::str::from_utf8(&buf[..end]).map_err(|e| Failure::Other(e.to_string()))?;
     let names: Vec<&str> = header.split(',').collect();
-    if names.len() != fields.len() || names.iter().zip(fields).any(|(n, f)| n != f.name()) {
+    if names != expected {
         return Err(Failure::Other(format!(
-            "CSV header does not match the schema: the file has `{header}`, the schema \
-             `{}`",
-            fields
-                .iter()
-                .map(|f| f.name().as_str())
-                .collect::<Vec<_>>()
-                .join(",")
+            "CSV header does not match the first file's: the file has `{header}`, the \
+             first file `{}`",
+            expected.join(",")
         )));
     }
     // Rows, estimated from the lines of the first read, only to reserve: the builders
@@ -180,7 +179,9 @@ pub(super) fn read(
             a.shrink_to_fit();
         }
     }
-    RecordBatch::try_new(read_schema.clone(), arrays)
+    // The rows counted by `line` (from 2, the line after the header): a projection of no
+    // columns has no array to take the count from.
+    crate::dataframe::batch_with_rows(read_schema.clone(), arrays, line - 2)
         .map(Some)
         .map_err(|e| Failure::Other(e.to_string()))
 }

@@ -173,7 +173,7 @@ impl DataFrame {
     }
 
     /// A dataframe of in-memory batches, one partition each (all of one schema). No
-    /// index, divisions unknown.
+    /// index, divisions unknown. Batches naming two columns alike are refused.
     pub fn from_batches(batches: Vec<RecordBatch>) -> Result<DataFrame, Error> {
         let Some(first) = batches.first() else {
             return Err(Error::DataFrame(DataFrameError::Invalid {
@@ -181,6 +181,12 @@ impl DataFrame {
                 why: "no batches: at least one (possibly empty) batch gives the schema".into(),
             }));
         };
+        if let Some(why) = repeated_column(&first.schema()) {
+            return Err(Error::DataFrame(DataFrameError::Invalid {
+                op: "from_batches",
+                why,
+            }));
+        }
         // Batches built from data may differ in nullability alone: the schema of the
         // whole admits nulls where any batch does.
         let mut fields: Vec<Field> = first
@@ -209,7 +215,7 @@ impl DataFrame {
         let schema: SchemaRef = Arc::new(Schema::new(fields));
         let batches = batches
             .into_iter()
-            .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+            .map(|b| batch_with_rows(schema.clone(), b.columns().to_vec(), b.num_rows()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| {
                 Error::DataFrame(DataFrameError::Invalid {
@@ -228,8 +234,15 @@ impl DataFrame {
     }
 
     /// A dataframe over partitions computed by `parts` (Dask's `from_delayed`): each
-    /// must produce a batch of `schema`, which is checked when it runs.
+    /// must produce a batch of `schema`, which is checked when it runs. A schema naming
+    /// two columns alike makes an invalid dataframe.
     pub fn from_delayed(parts: Vec<Delayed<RecordBatch>>, schema: SchemaRef) -> DataFrame {
+        if let Some(why) = repeated_column(&schema) {
+            return DataFrame::invalid(DataFrameError::Invalid {
+                op: "from_delayed",
+                why,
+            });
+        }
         let checked = parts
             .iter()
             .map(|p| {
@@ -246,7 +259,7 @@ impl DataFrame {
                                 expr::describe_columns(&expected).join(", ")
                             )));
                         }
-                        RecordBatch::try_new(expected.clone(), b[0].columns().to_vec())
+                        batch_with_rows(expected.clone(), b[0].columns().to_vec(), b[0].num_rows())
                     },
                 )
             })
@@ -648,6 +661,36 @@ pub(crate) fn concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Reco
     })
     .map_err(invalid)?;
     RecordBatch::try_new(schema.clone(), columns).map_err(invalid)
+}
+
+/// A batch of `schema` holding `columns` and `rows` rows. Unlike `RecordBatch::try_new`,
+/// which takes the row count from the first column, this also builds a batch of no
+/// columns (after `select([])` or dropping every column): it keeps its row count, as
+/// pandas' empty-columns frame keeps its index.
+pub(crate) fn batch_with_rows(
+    schema: SchemaRef,
+    columns: Vec<ArrayRef>,
+    rows: usize,
+) -> Result<RecordBatch, ArrowError> {
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema, columns, &options)
+}
+
+/// Why `schema` cannot be a dataframe's, where two of its columns share a name: a
+/// lookup by name would find only the first of them.
+pub(crate) fn repeated_column(schema: &Schema) -> Option<String> {
+    // A table of names seen, not a scan per column: wide schemas stay linear.
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    schema.fields().iter().enumerate().find_map(|(j, f)| {
+        let name = f.name().as_str();
+        let i = *seen.entry(name).or_insert(j);
+        (i != j).then(|| {
+            format!(
+                "columns {i} and {j} are both named `{name}`; a dataframe's column names must \
+                 be unique"
+            )
+        })
+    })
 }
 
 /// A node failing every computation that reads it with `error`, before any task runs.

@@ -25,6 +25,12 @@ const INDEX_KEY: &str = "dask.index";
 /// [`DataFrame::to_parquet`] keep their index, and where the index is an integer or
 /// datetime column whose per-file statistics are in order, the divisions come from them
 /// (each file's smallest value, then the last file's largest), as Dask's do.
+///
+/// A file naming two columns alike is refused with [`DataFrameError::Invalid`] naming
+/// the file, the name and the columns' positions: unlike a CSV header, whose repeated
+/// names `read_csv` renames as pandas does, a Parquet file's names are its typed schema,
+/// and pandas itself reads them unchanged (as duplicate columns, which a dataframe
+/// here cannot have: a lookup by name would find only the first).
 pub fn read_parquet(path: impl AsRef<Path>) -> Result<DataFrame, Error> {
     let op = "read_parquet";
     let path = path.as_ref();
@@ -44,6 +50,13 @@ pub fn read_parquet(path: impl AsRef<Path>) -> Result<DataFrame, Error> {
     // Without the file's key-value metadata: partitions of one table compare equal
     // however they were loaded.
     let schema: SchemaRef = Arc::new(Schema::new(builder.schema().fields().clone()));
+    if let Some(why) = super::repeated_column(&schema) {
+        return Err(DataFrameError::Invalid {
+            op,
+            why: format!("{}: {why}", files[0].display()),
+        }
+        .into());
+    }
     let index = builder
         .metadata()
         .file_metadata()
@@ -127,9 +140,22 @@ impl DataFrame {
     /// Writes one Parquet file per partition into the directory `dir`
     /// (`part.0.parquet`, ...; Snappy-compressed), each under a temporary name renamed
     /// into place. Returns the paths.
+    ///
+    /// A dataframe of no columns (every column dropped) is refused before anything is
+    /// written: parquet's writer counts a row group's rows from its columns, so the
+    /// files would read back with no rows.
     pub fn to_parquet(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>, Error> {
         let dir = dir.as_ref();
-        self.frame()?;
+        if self.frame()?.schema.fields().is_empty() {
+            return Err(DataFrameError::Invalid {
+                op: "to_parquet",
+                why: "the dataframe has no columns; parquet's writer keeps no row count \
+                      without a column, so its rows would be lost: keep or add a column \
+                      first"
+                    .into(),
+            }
+            .into());
+        }
         std::fs::create_dir_all(dir).map_err(|e| DataFrameError::Io {
             op: "to_parquet",
             path: dir.display().to_string(),
@@ -170,5 +196,46 @@ impl DataFrame {
             })
             .collect();
         crate::compute(&writes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
+    use parquet::arrow::ArrowWriter;
+
+    #[test]
+    fn a_file_naming_two_columns_alike_is_refused_naming_them() {
+        // `from_batches` refuses such batches, so `to_parquet` cannot write this file;
+        // other writers can (Parquet itself does not forbid it).
+        let dir = std::env::temp_dir().join(format!("dask-pq-dup-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("dup.parquet");
+        let batch = RecordBatch::try_from_iter([
+            ("a", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+            ("b", Arc::new(Int64Array::from(vec![3, 4])) as ArrayRef),
+            (
+                "a",
+                Arc::new(Float64Array::from(vec![0.5, 1.5])) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        let mut w = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let err = super::read_parquet(&path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "`read_parquet`: {}: columns 0 and 2 are both named `a`; a dataframe's \
+                 column names must be unique",
+                path.display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

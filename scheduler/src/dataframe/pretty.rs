@@ -15,7 +15,9 @@ const MAX_ROWS: usize = 60;
 
 /// `batch` as a text table, as pandas prints a frame: a row number column, right-aligned
 /// cells, nulls as `<NA>`, and for more than 60 rows the first and last 5 with `...`
-/// between and the size under it.
+/// between and the size under it. A batch of no columns (every column dropped) prints
+/// as pandas prints an empty-columns frame: `Empty DataFrame`, `Columns: []` and its
+/// row numbers (the first and last 5 past 60 rows).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -37,6 +39,17 @@ pub fn pretty(batch: &RecordBatch) -> String {
     } else {
         (0..n).map(Some).collect()
     };
+    if batch.num_columns() == 0 {
+        // A table of row numbers alone would print as a blank header over a list.
+        let index: Vec<String> = rows
+            .iter()
+            .map(|r| r.map_or("...".to_string(), |r| r.to_string()))
+            .collect();
+        return format!(
+            "Empty DataFrame\nColumns: []\nIndex: [{}]\n",
+            index.join(", ")
+        );
+    }
     let options = FormatOptions::default().with_null("<NA>");
     let mut table: Vec<Vec<String>> = Vec::new();
     let mut header = vec![String::new()];

@@ -403,7 +403,7 @@ fn window_part(
         };
         columns.push(Arc::new(out));
     }
-    RecordBatch::try_new(out_schema.clone(), columns)
+    super::batch_with_rows(out_schema.clone(), columns, part.num_rows())
 }
 
 /// A column's values in the carry, then in the partition.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arrow_array::{Array, BooleanArray, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
+use super::batch_with_rows;
 use super::error::DataFrameError;
 use super::expr::{describe_columns, dtype_name, Expr};
 
@@ -192,7 +193,7 @@ impl RowOp {
                             .clone()
                     })
                     .collect();
-                RecordBatch::try_new(schema.clone(), columns)
+                batch_with_rows(schema.clone(), columns, batch.num_rows())
             }
             RowOp::WithColumn(name, expr) => {
                 let mut value = expr.evaluate(batch)?;
@@ -205,9 +206,11 @@ impl RowOp {
                     Ok(i) => columns[i] = value,
                     Err(_) => columns.push(value),
                 }
-                RecordBatch::try_new(schema.clone(), columns)
+                batch_with_rows(schema.clone(), columns, batch.num_rows())
             }
-            RowOp::Rename(_) => RecordBatch::try_new(schema.clone(), batch.columns().to_vec()),
+            RowOp::Rename(_) => {
+                batch_with_rows(schema.clone(), batch.columns().to_vec(), batch.num_rows())
+            }
             RowOp::FloorTime { column, every, .. } => {
                 let ts = batch
                     .column_by_name(column)
@@ -240,7 +243,7 @@ impl RowOp {
                 let binned = arrow_cast::cast(&binned, target)?;
                 let mut columns = batch.columns().to_vec();
                 columns.push(binned);
-                RecordBatch::try_new(schema.clone(), columns)
+                batch_with_rows(schema.clone(), columns, batch.num_rows())
             }
         }
     }

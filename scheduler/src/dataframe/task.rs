@@ -224,6 +224,20 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_of_no_columns_crosses_with_its_row_count() {
+        // What `drop` of every column leaves: the count is all it holds.
+        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(4));
+        let batch =
+            RecordBatch::try_new_with_options(Arc::new(Schema::empty()), vec![], &options).unwrap();
+        let bytes = super::ipc::encode(&batch).unwrap();
+        let back = super::ipc::decode(&bytes)
+            .unwrap()
+            .take::<RecordBatch>()
+            .unwrap();
+        assert_eq!((back.num_rows(), back.num_columns()), (4, 0));
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         let codec = Batch::codec().unwrap();
         assert!(codec.decode(&[1, 2, 3]).is_err());
