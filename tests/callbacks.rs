@@ -154,3 +154,106 @@ fn the_progress_switch_computes_the_same_results() {
         (0..50u64).map(|x| x * x).sum::<u64>()
     );
 }
+
+/// Panics in one hook, to show that the observers around it still close what they
+/// opened.
+struct PanicIn(&'static str);
+
+impl Callbacks for PanicIn {
+    fn start(&self, _: usize) {
+        assert_ne!(self.0, "start", "start hook panics");
+    }
+    fn task_started(&self, _: &TaskInfo<'_>) {
+        assert_ne!(self.0, "task_started", "task_started hook panics");
+    }
+    fn task_finished(&self, _: &TaskInfo<'_>, _: Duration, _: bool) {
+        assert_ne!(self.0, "task_finished", "task_finished hook panics");
+    }
+    fn finish(&self, _: bool) {
+        assert_ne!(self.0, "finish", "finish hook panics");
+    }
+}
+
+#[test]
+fn a_panicking_hook_leaves_no_other_observer_with_a_run_or_task_open() {
+    // (hook, events of the observer added before the panicking one, of the one after)
+    let cases: [(&str, &[&str], &[&str]); 4] = [
+        // Start: the earlier observer is finished at once, the later never started.
+        ("start", &["start 1", "finish false"], &[]),
+        // An attempt's start: the earlier observer hears that it ended, failed.
+        (
+            "task_started",
+            &[
+                "start 1",
+                "begin square 1",
+                "end square 1 false",
+                "finish false",
+            ],
+            &["start 1", "finish false"],
+        ),
+        // An attempt's end: observers hear it in reverse, the earlier one after the
+        // panic.
+        (
+            "task_finished",
+            &[
+                "start 1",
+                "begin square 1",
+                "end square 1 true",
+                "finish false",
+            ],
+            &[
+                "start 1",
+                "begin square 1",
+                "end square 1 true",
+                "finish false",
+            ],
+        ),
+        // The end: every observer hears it, the later one after the panic.
+        (
+            "finish",
+            &[
+                "start 1",
+                "begin square 1",
+                "end square 1 true",
+                "finish true",
+            ],
+            &[
+                "start 1",
+                "begin square 1",
+                "end square 1 true",
+                "finish true",
+            ],
+        ),
+    ];
+    for scheduler in [Scheduler::Sync, Scheduler::Threads(2)] {
+        for (hook, before_events, after_events) in cases {
+            let before = Arc::new(Recorder::default());
+            let after = Arc::new(Recorder::default());
+            let config = Config::default()
+                .scheduler(scheduler)
+                .callback(before.clone())
+                .callback(Arc::new(PanicIn(hook)))
+                .callback(after.clone());
+            let got = square(3).compute_with(&config);
+            match got {
+                Err(dask::Error::CallbackPanic {
+                    hook: h, message, ..
+                }) => {
+                    assert_eq!(h, hook, "{scheduler:?}");
+                    assert_eq!(message, format!("assertion `left != right` failed: {hook} hook panics\n  left: \"{hook}\"\n right: \"{hook}\""));
+                }
+                other => panic!("{scheduler:?} {hook}: expected CallbackPanic, got {other:?}"),
+            }
+            assert_eq!(
+                *before.events.lock().unwrap(),
+                before_events,
+                "{scheduler:?} {hook}: before"
+            );
+            assert_eq!(
+                *after.events.lock().unwrap(),
+                after_events,
+                "{scheduler:?} {hook}: after"
+            );
+        }
+    }
+}

@@ -302,15 +302,17 @@ fn splitting(config: &Config) -> Splitting {
     Splitting::NEVER
 }
 
-/// Calls a computation-wide hook (`start`, `finish`) under a panic guard: a panicking
-/// hook fails the computation instead of unwinding out of `compute`.
-fn call_hook(hook: &'static str, call: impl FnOnce()) -> Result<(), Error> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(|payload| {
-        Error::CallbackPanic {
-            hook,
-            key: None,
-            message: panic_message(payload),
-        }
+/// Reports a computation-wide hook (`planned`, `start`, `finish`...) that panicked: the
+/// observers guard each call (see `observer.rs`), and the panic fails the computation
+/// instead of unwinding out of `compute`.
+fn call_hook(
+    hook: &'static str,
+    call: impl FnOnce() -> Result<(), crate::observer::Panic>,
+) -> Result<(), Error> {
+    call().map_err(|payload| Error::CallbackPanic {
+        hook,
+        key: None,
+        message: panic_message(payload),
     })
 }
 

@@ -153,33 +153,67 @@ impl Observers {
         &self.all
     }
 
-    pub(crate) fn planned(&self, plan: &Plan<'_>) {
-        self.all().iter().for_each(|o| o.planned(plan));
+    /// Delivers `planned` to every observer, stopping at the first that panics (no
+    /// observer has been started yet, so none is left waiting for `finish`).
+    pub(crate) fn planned(&self, plan: &Plan<'_>) -> Result<(), Panic> {
+        self.all()
+            .iter()
+            .try_for_each(|o| guarded(|| o.planned(plan)))
     }
 
-    pub(crate) fn threads(&self, threads: usize) {
-        self.all().iter().for_each(|o| o.threads(threads));
+    /// As [`planned`](Self::planned), for `threads`.
+    pub(crate) fn threads(&self, threads: usize) -> Result<(), Panic> {
+        self.all()
+            .iter()
+            .try_for_each(|o| guarded(|| o.threads(threads)))
     }
 
-    pub(crate) fn start(&self, tasks: usize) {
-        self.all().iter().for_each(|o| o.start(tasks));
+    /// Delivers `start` to each observer in turn. When one panics, those already
+    /// started, and the one that panicked (it may have begun its bookkeeping), are
+    /// finished as failed at once, so that none shows a computation that never ends;
+    /// the later ones are never started. Returns the panic.
+    pub(crate) fn start(&self, tasks: usize) -> Result<(), Panic> {
+        for (i, o) in self.all().iter().enumerate() {
+            if let Err(payload) = guarded(|| o.start(tasks)) {
+                for o in self.all()[..=i].iter().rev() {
+                    drop_panic(guarded(|| o.finish(false)));
+                }
+                return Err(payload);
+            }
+        }
+        Ok(())
     }
 
-    pub(crate) fn finish(&self, ok: bool) {
-        self.all().iter().for_each(|o| o.finish(ok));
+    /// Delivers `finish` to every observer, each under its own guard: one that panics
+    /// does not keep the others from closing their computation. Returns the first panic.
+    pub(crate) fn finish(&self, ok: bool) -> Result<(), Panic> {
+        first_panic(self.all().iter().map(|o| guarded(|| o.finish(ok))))
     }
 
+    /// An attempt begins: `task_started` to each observer that wants attempts. When one
+    /// panics, those it came after are told the attempt finished (failed), each under
+    /// its own guard, so that none shows the task running for ever; the panic is
+    /// returned, and the caller fails the task.
     #[cold]
-    pub(crate) fn task_started(&self, header: &NodeHeader, attempt: u32) -> Started {
+    pub(crate) fn task_started(&self, header: &NodeHeader, attempt: u32) -> Result<Started, Panic> {
         let info = TaskInfo::new(header, attempt);
         let mut started = Started {
             inline: [0; 4],
             rest: Vec::new(),
         };
         for (i, &o) in self.attempts.iter().enumerate() {
-            started.push(i, self.all[o].task_started(&info));
+            match guarded(|| self.all[o].task_started(&info)) {
+                Ok(value) => started.push(i, value),
+                Err(payload) => {
+                    for (j, &o) in self.attempts[..i].iter().enumerate().rev() {
+                        let value = started.get(j);
+                        drop_panic(guarded(|| self.all[o].task_finished(&info, value, false)));
+                    }
+                    return Err(payload);
+                }
+            }
         }
-        started
+        Ok(started)
     }
 
     /// An attempt of `node` ended with `value` (`None`: it failed or panicked).
@@ -190,17 +224,23 @@ impl Observers {
         attempt: u32,
         started: &Started,
         value: Option<&TaskValue>,
-    ) {
+    ) -> Result<(), Panic> {
         let mut info = TaskInfo::new(node.header(), attempt);
         let ok = value.is_some();
         // Measured only for an observer that asked (the dashboard's results held).
         if let Some(value) = value.filter(|_| self.sizes) {
             info.size = node.result_size(value.as_any());
         }
-        // In reverse, so that nested observers (spans) close in the order they opened.
-        for (i, &o) in self.attempts.iter().enumerate().rev() {
-            self.all[o].task_finished(&info, started.get(i), ok);
-        }
+        // In reverse, so that nested observers (spans) close in the order they opened;
+        // each under its own guard, so that one panicking does not leave the others
+        // showing the attempt running.
+        first_panic(
+            self.attempts
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(i, &o)| guarded(|| self.all[o].task_finished(&info, started.get(i), ok))),
+        )
     }
 
     #[cold]
@@ -208,6 +248,39 @@ impl Observers {
         for &o in &self.outcomes {
             self.all[o].task_done(plan, t, succeeded);
         }
+    }
+}
+
+/// A panic caught from an observer: its payload.
+pub(crate) type Panic = Box<dyn std::any::Any + Send>;
+
+/// Calls one observer's method under a panic guard: observers are user code (callbacks)
+/// or hold user state, and a panic must fail the computation, not unwind through a
+/// worker or `compute`.
+#[inline]
+fn guarded<R>(call: impl FnOnce() -> R) -> Result<R, Panic> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call))
+}
+
+/// The first panic of calls already made (every call is made: the iterator is driven to
+/// its end). Later panics are dropped under a guard, since their payloads' `Drop` is
+/// user code too.
+fn first_panic(calls: impl Iterator<Item = Result<(), Panic>>) -> Result<(), Panic> {
+    let mut first = Ok(());
+    for call in calls {
+        match (&first, call) {
+            (Ok(()), Err(payload)) => first = Err(payload),
+            (_, other) => drop_panic(other),
+        }
+    }
+    first
+}
+
+/// Drops the outcome of a guarded call that is not reported (a second panic while the
+/// first is being handled), its payload's `Drop` under a guard.
+fn drop_panic<R>(outcome: Result<R, Panic>) {
+    if let Err(payload) = outcome {
+        let _ = crate::error::drop_guarded(payload);
     }
 }
 

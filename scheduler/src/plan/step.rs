@@ -138,9 +138,8 @@ impl Plan<'_> {
             let observed = if !self.run.observers.wants_attempts() {
                 None
             } else {
-                match catch_unwind(AssertUnwindSafe(|| {
-                    self.run.observers.task_started(header, attempt)
-                })) {
+                // Each observer's call is guarded (see `observer.rs`).
+                match self.run.observers.task_started(header, attempt) {
                     Ok(started) => Some(started),
                     Err(payload) => {
                         self.fail(t, TaskFailure::callback("task_started", payload), attempt);
@@ -154,11 +153,11 @@ impl Plan<'_> {
             };
             if let Some(started) = observed {
                 let value = outcome.as_ref().ok();
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
-                    self.run
-                        .observers
-                        .task_finished(task, attempt, &started, value)
-                })) {
+                if let Err(payload) = self
+                    .run
+                    .observers
+                    .task_finished(task, attempt, &started, value)
+                {
                     drop_guarded(outcome);
                     self.fail(t, TaskFailure::callback("task_finished", payload), attempt);
                     return false;
