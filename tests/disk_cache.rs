@@ -393,7 +393,7 @@ fn checked(x: u64) -> String {
     format!("checked {x}")
 }
 
-/// Format version 2's header length and the offsets in it (see `memory/entry.rs`).
+/// Format version 3's header length (version 2's) and the offsets in it (see `memory/entry.rs`).
 const HEADER_LEN: usize = 56;
 const NODE_ID_HIGH_HALF: std::ops::Range<usize> = 24..32;
 const PAYLOAD_LEN: std::ops::Range<usize> = 48..56;
@@ -450,7 +450,7 @@ fn refused_entries_child() {
     );
     let [entry] = entry_files(&dir).try_into().unwrap();
     let good = std::fs::read(&entry).unwrap();
-    assert_eq!(&good[8..12], &2u32.to_le_bytes(), "format version 2");
+    assert_eq!(&good[8..12], &3u32.to_le_bytes(), "format version 3");
     let stem = entry.file_stem().unwrap().to_str().unwrap().to_string();
     assert_eq!(stem.len(), 32, "128-bit names");
 
@@ -529,7 +529,7 @@ fn entries_are_refused_from_their_header() {
         .collect();
     let expected = [
         "holds another node's value or another type",
-        "has the old format version 1 (written by an older dask), expected 2",
+        "has the old format version 1 (written by an older dask), expected 3",
         "declares a 3221225416-byte value, over the 1073741824-byte limit of an entry",
         "is not a cache entry (wrong magic bytes)",
     ];

@@ -22,6 +22,11 @@
 //! Version 1 (before 128-bit keys) had 64-bit ids and a 40-byte header. Its entries have
 //! 16-hex-digit names, which version 2 never looks up; should one be found under a
 //! version 2 name it is refused as old-format and recomputed, never misread.
+//!
+//! Version 3 has version 2's layout and encoding. It marks entries written since values
+//! whose `Serialize` skips fields are no longer stored (see `skip_probe.rs`): such a
+//! version 2 entry could decode as another value, so version 2 entries are recomputed
+//! once rather than trusted.
 
 use std::fmt;
 use std::hash::Hasher;
@@ -30,12 +35,13 @@ use std::io::{self, Read};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::skip_probe::{first_skipped_field, SkippedField};
 use crate::key::StableHasher;
 
 pub(crate) const MAGIC: [u8; 8] = *b"DASKMEM\0";
 /// Bumped whenever the layout above or the payload encoding changes: older entries then
 /// read as invalid and are recomputed.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 const HEADER_LEN: usize = 56;
 const CHECKED_FROM: usize = 16;
 /// The largest payload an entry may hold, 1 GiB: a load holds the payload and the value
@@ -128,6 +134,12 @@ pub(crate) enum Unencodable {
     /// The value's `Serialize` panicked (user code): the message.
     Panicked(String),
     TooLarge(u64),
+    /// The value's `Serialize` left a field out (`skip_serializing_if`): postcard would
+    /// read the next field's bytes in its place. The value's type and the field.
+    SkipsFields(&'static str, SkippedField),
+    /// The encoded value does not decode back to a value of its type, consuming every
+    /// byte: its `Serialize` and `Deserialize` disagree. The type and what went wrong.
+    NoRoundTrip(&'static str, String),
 }
 
 impl fmt::Display for Unencodable {
@@ -139,23 +151,48 @@ impl fmt::Display for Unencodable {
                 f,
                 "the value takes {len} bytes, over the {MAX_PAYLOAD}-byte limit of an entry"
             ),
+            Unencodable::SkipsFields(type_name, skipped) => write!(
+                f,
+                "`{type_name}` skips fields when serializing (`skip_serializing_if`, here \
+                 {skipped}), which postcard's format cannot represent"
+            ),
+            Unencodable::NoRoundTrip(type_name, why) => write!(
+                f,
+                "`{type_name}` does not decode back from postcard's format ({why}): its \
+                 `Serialize` and `Deserialize` disagree (serde attributes such as \
+                 `untagged` or `flatten` need a self-describing format)"
+            ),
         }
     }
 }
 
-/// The complete file contents for `value`.
-pub(crate) fn encode<T: Serialize>(
+/// The complete file contents for `value`, if postcard's format holds it faithfully: its
+/// `Serialize` skips no field (see `skip_probe.rs`) and the payload decodes back to a
+/// value of type `T`, consuming every byte. Either failure would make every load of the
+/// entry fail, or worse, succeed with another value.
+pub(crate) fn encode<T: Serialize + DeserializeOwned>(
     value: &T,
     identity: EntryIdentity,
 ) -> Result<Vec<u8>, Unencodable> {
     encode_within(value, identity, MAX_PAYLOAD)
 }
 
-fn encode_within<T: Serialize>(
+fn encode_within<T: Serialize + DeserializeOwned>(
     value: &T,
     identity: EntryIdentity,
     max_payload: u64,
 ) -> Result<Vec<u8>, Unencodable> {
+    // `Serialize` is user code: its panic is a failed write (a warning, and the value is
+    // used), not a failed task.
+    let skipped =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| first_skipped_field(value)))
+            .map_err(|payload| Unencodable::Panicked(crate::error::panic_message(payload)))?;
+    if let Some(skipped) = skipped {
+        return Err(Unencodable::SkipsFields(
+            std::any::type_name::<T>(),
+            skipped,
+        ));
+    }
     let mut bytes = Vec::with_capacity(HEADER_LEN + 64);
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&VERSION.to_le_bytes());
@@ -163,8 +200,6 @@ fn encode_within<T: Serialize>(
     bytes.extend_from_slice(&identity.node_id.to_le_bytes());
     bytes.extend_from_slice(&identity.type_hash.to_le_bytes());
     bytes.extend_from_slice(&[0; 8]);
-    // `Serialize` is user code: its panic is a failed write (a warning, and the value is
-    // used), not a failed task.
     let mut bytes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         postcard::to_extend(value, bytes)
     }))
@@ -174,10 +209,36 @@ fn encode_within<T: Serialize>(
     if payload_len > max_payload {
         return Err(Unencodable::TooLarge(payload_len));
     }
+    decodes_back::<T>(&bytes[HEADER_LEN..])?;
     bytes[48..56].copy_from_slice(&payload_len.to_le_bytes());
     let crc = crc32fast::hash(&bytes[CHECKED_FROM..]);
     bytes[12..16].copy_from_slice(&crc.to_le_bytes());
     Ok(bytes)
+}
+
+/// Whether `payload` decodes as a `T` and leaves no byte over, as a load will ask. The
+/// value decoded is dropped: this costs about what encoding did, far less than writing
+/// and syncing the file, and a value's worth of memory for that moment.
+fn decodes_back<T: DeserializeOwned>(payload: &[u8]) -> Result<(), Unencodable> {
+    let fails = |why: String| Unencodable::NoRoundTrip(std::any::type_name::<T>(), why);
+    // `Deserialize` and `Drop` are user code: a panic is a failed write, as above.
+    let decoded = std::panic::catch_unwind(|| {
+        postcard::take_from_bytes::<T>(payload).map(|(value, rest)| {
+            drop(value);
+            rest.len()
+        })
+    })
+    .map_err(|payload| {
+        fails(format!(
+            "deserializing panicked: {}",
+            crate::error::panic_message(payload)
+        ))
+    })?;
+    match decoded {
+        Ok(0) => Ok(()),
+        Ok(left) => Err(fails(format!("{left} bytes are left after the value"))),
+        Err(e) => Err(fails(e.to_string())),
+    }
 }
 
 /// The value in `bytes`, if they are a sound entry for `identity`.
@@ -509,7 +570,7 @@ mod tests {
         // not.
         let bytes = encode(&(7u8, String::from("ab")), EntryIdentity::new::<u8>(1)).unwrap();
         assert_eq!(bytes.len(), 56 + 4);
-        assert_eq!(&bytes[8..12], &2u32.to_le_bytes());
+        assert_eq!(&bytes[8..12], &3u32.to_le_bytes());
         assert_eq!(&bytes[16..32], &1u128.to_le_bytes());
         assert_eq!(&bytes[48..56], &4u64.to_le_bytes());
         assert_eq!(&bytes[56..], &[7, 2, b'a', b'b']);

@@ -5,6 +5,8 @@
 //! - `store.rs`: the directory (where entries live, atomic writes, size, clear).
 //! - `node.rs`: the graph nodes `cache` returns, loading or storing an entry.
 //! - `refusal.rs`: why a node cannot be cached.
+//! - `skip_probe.rs`: finding values whose `Serialize` skips fields, which postcard's
+//!   format cannot store faithfully.
 //! - `stats.rs`: hit/miss counters and warnings.
 
 mod entry;
@@ -12,6 +14,7 @@ mod error;
 mod limits;
 mod node;
 mod refusal;
+mod skip_probe;
 mod stats;
 mod store;
 
@@ -80,9 +83,24 @@ pub use store::CacheSize;
 /// `<dir>/<crate__module__function>/<32 hex digits>.bin`, the digits hashing the key and
 /// the value's type name.
 ///
-/// Values go through serde in [postcard](https://docs.rs/postcard)'s compact format; a
-/// type that postcard cannot encode (one that needs a self-describing format, such as
-/// `serde_json::Value`) is computed every time, with a warning.
+/// Values go through serde in [postcard](https://docs.rs/postcard)'s compact format,
+/// which is not self-describing: fields are stored by position, without names. A value
+/// postcard cannot store faithfully is computed every time (never stored), with a
+/// `dask: warning:` line naming its type and why:
+/// - a type postcard cannot encode at all (one that needs a self-describing format, such
+///   as `serde_json::Value`, or a sequence of unknown length);
+/// - a value whose `Serialize` leaves a field out (`#[serde(skip_serializing_if = ...)]`
+///   that applies to it), found by walking the value before it is stored: its entry
+///   would load as another value (later fields shifted into the skipped one's place),
+///   with nothing in the file to tell;
+/// - a value whose encoding does not decode back to its type, consuming every byte
+///   (`Serialize` and `Deserialize` disagree: `#[serde(untagged)]` and `flatten` need a
+///   self-describing format). Each store decodes the value once more for this check,
+///   holding a second copy of it for that moment.
+///
+/// Not caught: a `#[serde(skip_serializing)]` field whose `Deserialize` still expects it
+/// (serde reports nothing for it) when the shifted bytes happen to decode; give such a
+/// field `#[serde(skip)]`.
 ///
 /// # Robustness
 /// - An entry is written to a temporary file, flushed, then renamed over its name, so
@@ -95,6 +113,11 @@ pub use store::CacheSize;
 ///   panic, never a wrong value. The header is checked before the payload is read, so a
 ///   foreign or damaged file costs one small read; an entry holds at most 1 GiB (a
 ///   bigger value is computed every time, with a warning).
+/// - Only a regular file (or a symbolic link to one) is opened as an entry: a FIFO,
+///   socket, device or directory with an entry's name is reported and recomputed as a
+///   corrupt entry is, and the rewritten entry replaces it (a directory cannot be
+///   replaced: the write fails with a warning). [`contains`](Memory::contains) answers
+///   `false` for it. Opening a FIFO would wait for a writer forever.
 /// - Entries of the previous format (64-bit keys, 16 hex digits) are never looked up;
 ///   [`clear`](Memory::clear) removes them.
 /// - The cache is an optimisation: failing to write an entry is a warning too, and the
@@ -201,8 +224,9 @@ impl Memory {
     }
 
     /// Whether `delayed`'s value is stored here (joblib's `check_call_in_cache`): an
-    /// entry exists for its key and type, and its header is sound (the payload's checksum
-    /// is checked when it is loaded). Refuses what [`cache`](Self::cache) refuses.
+    /// entry exists for its key and type, is a regular file, and its header is sound (the
+    /// payload's checksum is checked when it is loaded). Refuses what
+    /// [`cache`](Self::cache) refuses.
     ///
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("dask-doc-contains-{}", std::process::id()));
@@ -229,10 +253,10 @@ impl Memory {
             .shared
             .store
             .entry_path(header.path, &identity.file_stem());
-        let Ok(mut file) = std::fs::File::open(&path) else {
+        // Only a regular file is opened: opening a FIFO in its place would wait forever.
+        let Ok((mut file, len)) = store::open_entry(&path) else {
             return Ok(false);
         };
-        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         Ok(entry::checked_header(&mut file, len, identity).is_ok())
     }
 

@@ -9,9 +9,7 @@
 //! cached node that reads another cached node hits on the second run too. Their paths
 //! (the "function" a drawing shows on hover, and groups by) say which one ran.
 
-use std::fs::File;
 use std::hash::Hasher;
-use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -20,6 +18,7 @@ use serde::Serialize;
 
 use super::entry::{self, EntryIdentity};
 use super::stats::warn;
+use super::store::{self, Unopened};
 use super::Shared;
 use crate::args::Arg;
 use crate::delayed::{task_node, Delayed};
@@ -98,11 +97,7 @@ impl EntrySlot {
     {
         // The length from the open file, not the path: a concurrent writer renames a
         // new file over the path, and this handle keeps reading the one it opened.
-        let opened = File::open(&self.path).and_then(|file| {
-            let len = file.metadata()?.len();
-            Ok((file, len))
-        });
-        let problem = match opened {
+        let problem = match store::open_entry(&self.path) {
             Ok((mut file, len)) => match entry::load::<T>(&mut file, len, self.identity) {
                 Ok(value) => {
                     self.shared.counters.hit();
@@ -116,8 +111,11 @@ impl EntrySlot {
                     invalid.to_string()
                 }
             },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => "has disappeared".to_string(),
-            Err(e) => format!("cannot be read ({e})"),
+            Err(unopened @ Unopened::NotAFile(_)) => {
+                self.shared.counters.corrupt();
+                unopened.to_string()
+            }
+            Err(unopened) => unopened.to_string(),
         };
         self.recompute(original, &problem)
     }
@@ -142,7 +140,7 @@ impl EntrySlot {
         Ok(value)
     }
 
-    fn store<T: Serialize>(&self, value: &T) {
+    fn store<T: Serialize + DeserializeOwned>(&self, value: &T) {
         self.shared.counters.miss();
         let written = match entry::encode(value, self.identity) {
             Ok(bytes) => self

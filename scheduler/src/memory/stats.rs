@@ -16,10 +16,11 @@ pub struct CacheStats {
     pub hits: u64,
     /// Values computed (and stored), including recomputations of bad entries.
     pub misses: u64,
-    /// Entries found truncated, corrupt, of another format version or another type, and
-    /// recomputed.
+    /// Entries found truncated, corrupt, of another format version or another type, or
+    /// not a regular file (a FIFO, say), and recomputed.
     pub corrupt: u64,
-    /// Entries that could not be written (the value was returned all the same).
+    /// Entries that could not be written, or values not stored because postcard's
+    /// format cannot hold them faithfully (the value was returned all the same).
     pub write_failures: u64,
 }
 

@@ -18,6 +18,7 @@
 //! the old complete entry or the new complete one, and two writers of the same entry
 //! leave one of their (identical) files.
 
+use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -103,6 +104,9 @@ impl Store {
         path
     }
 
+    /// Writes `bytes` as the entry at `entry`, replacing whatever has its name: an
+    /// older entry, or a FIFO or other special file that took its place (a rename
+    /// replaces any file but a directory).
     pub(crate) fn write(&self, entry: &Path, bytes: &[u8]) -> Result<(), Error> {
         if let Some(folder) = entry.parent() {
             fs::create_dir_all(folder).map_err(io_error("create", folder))?;
@@ -242,6 +246,85 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Why an entry's file was not opened for reading.
+#[derive(Debug)]
+pub(crate) enum Unopened {
+    Missing,
+    /// Something other than a regular file has the entry's name (its kind, in words).
+    NotAFile(&'static str),
+    Io(io::Error),
+}
+
+impl fmt::Display for Unopened {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unopened::Missing => f.write_str("has disappeared"),
+            Unopened::NotAFile(kind) => write!(f, "is a {kind}, not a regular file"),
+            Unopened::Io(e) => write!(f, "cannot be read ({e})"),
+        }
+    }
+}
+
+/// Opens the entry file at `path` for reading, with its length, if it is a regular file
+/// (or a symbolic link to one).
+///
+/// Anything else is refused: opening a FIFO waits for a writer, forever if none comes,
+/// and a device or socket is no entry either. On Unix the file is opened with
+/// `O_NONBLOCK`, which makes opening a FIFO return at once (reads of a regular file
+/// ignore the flag), and the handle is then checked: a look at the path before opening
+/// would leave a window for a FIFO renamed into place between the look and the open.
+pub(crate) fn open_entry(path: &Path) -> Result<(fs::File, u64), Unopened> {
+    let unopened = |e: io::Error| match e.kind() {
+        io::ErrorKind::NotFound => Unopened::Missing,
+        _ => Unopened::Io(e),
+    };
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    #[cfg(not(unix))]
+    {
+        // Elsewhere there are no FIFOs to open by name; a directory still fails below.
+        let looked_at = fs::metadata(path).map_err(unopened)?;
+        if !looked_at.is_file() {
+            return Err(Unopened::NotAFile(kind_of(looked_at.file_type())));
+        }
+    }
+    let file = options.open(path).map_err(unopened)?;
+    let opened = file.metadata().map_err(Unopened::Io)?;
+    if !opened.is_file() {
+        return Err(Unopened::NotAFile(kind_of(opened.file_type())));
+    }
+    Ok((file, opened.len()))
+}
+
+/// What a file that is not a regular file is, for a warning.
+fn kind_of(file_type: fs::FileType) -> &'static str {
+    if file_type.is_dir() {
+        return "directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "FIFO (named pipe)";
+        }
+        if file_type.is_socket() {
+            return "socket";
+        }
+        if file_type.is_char_device() {
+            return "character device";
+        }
+        if file_type.is_block_device() {
+            return "block device";
+        }
+    }
+    "special file"
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
