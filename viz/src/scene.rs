@@ -51,6 +51,10 @@ pub(crate) struct Shape {
     /// Full, unshortened details (key, full type, exact size).
     pub tooltip: String,
     pub fill: Option<Rgb>,
+    /// The node's key, on a node's main shape where the tooltip's first line cannot
+    /// give it back exactly (see [`exact_key`]); the DOT writer carries it for the
+    /// reader.
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +139,13 @@ fn tooltip(node: &NodeInfo, details: Details) -> String {
     text
 }
 
+/// The key, where the tooltip's first line cannot give it back exactly: an empty key
+/// (the DOT reader takes the node id), one of several lines (the reader takes the
+/// first), or one with other control characters (the tooltip shows them as spaces).
+fn exact_key(key: &str) -> Option<String> {
+    (key.is_empty() || key.chars().any(char::is_control)).then(|| key.to_owned())
+}
+
 /// Range of a measure over the nodes that have it.
 fn range<T: Copy + PartialOrd>(values: impl Iterator<Item = T>) -> Option<(T, T)> {
     values.fold(None, |acc, v| match acc {
@@ -198,6 +209,7 @@ fn of_nodes(graph: &TaskGraph, color: ColorBy) -> Scene {
                     lines: vec![bounded(&node.name)],
                     tooltip: tooltip(node, Details::Call),
                     fill,
+                    key: exact_key(&node.key),
                 });
                 let mut lines = data_lines(node);
                 if lines.is_empty() {
@@ -212,6 +224,7 @@ fn of_nodes(graph: &TaskGraph, color: ColorBy) -> Scene {
                     lines,
                     tooltip: tooltip(node, Details::Value),
                     fill,
+                    key: None,
                 });
                 links.push(Link {
                     from: main,
@@ -230,6 +243,7 @@ fn of_nodes(graph: &TaskGraph, color: ColorBy) -> Scene {
                     lines,
                     tooltip: tooltip(node, Details::All),
                     fill,
+                    key: exact_key(&node.key),
                 });
                 ends.push((main, main));
             }
@@ -251,11 +265,15 @@ fn of_nodes(graph: &TaskGraph, color: ColorBy) -> Scene {
 
 fn of_groups(graph: &TaskGraph, collapsed: &CollapsedGraph, color: ColorBy) -> Scene {
     let mean_order = |members: &[crate::NodeId]| {
-        let orders: Vec<u64> = members
+        // Summed in u128: orders are the user's numbers, and a few near u64::MAX
+        // would overflow a u64 sum (a panic in debug builds, a wrong colour in release).
+        let (sum, count) = members
             .iter()
             .filter_map(|&m| graph.node(m).order)
-            .collect();
-        (!orders.is_empty()).then(|| orders.iter().sum::<u64>() as f64 / orders.len() as f64)
+            .fold((0u128, 0u64), |(sum, count), o| {
+                (sum + u128::from(o), count + 1)
+            });
+        (count > 0).then(|| sum as f64 / count as f64)
     };
     let total_duration = |members: &[crate::NodeId]| {
         members
@@ -290,6 +308,7 @@ fn of_groups(graph: &TaskGraph, collapsed: &CollapsedGraph, color: ColorBy) -> S
                     mean_order(&group.members),
                     total_duration(&group.members),
                 ),
+                key: None,
             }
         })
         .collect();
@@ -362,6 +381,25 @@ mod tests {
         assert_eq!(collapsed.shapes.len(), 3);
         assert_eq!(collapsed.shapes[1].lines, ["sum", "×1"]);
         assert!(collapsed.caption.is_some());
+    }
+
+    #[test]
+    fn group_order_means_do_not_overflow() {
+        // Two calls of `a` at the largest order: a u64 sum overflowed (a panic in
+        // debug builds; in release the wrapped mean, about half, gave a middle colour).
+        let mut g = TaskGraph::new();
+        for key in ["a-1", "a-2"] {
+            g.add_node(NodeInfo::task(key, "a", "m::a").with_order(u64::MAX));
+        }
+        g.add_node(NodeInfo::task("b-1", "b", "m::b").with_order(0));
+        g.add_node(NodeInfo::task("c-1", "c", "m::c").with_order(u64::MAX));
+        let scene = build(&g, ColorBy::Order, Some(1));
+        let fills: Vec<Option<Rgb>> = scene.shapes.iter().map(|s| s.fill).collect();
+        let (first, last) = (
+            color::for_order(0.0, 0.0, 1.0),
+            color::for_order(1.0, 0.0, 1.0),
+        );
+        assert_eq!(fills, [Some(last), Some(first), Some(last)]);
     }
 
     #[test]

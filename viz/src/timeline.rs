@@ -1,6 +1,7 @@
 //! A Gantt chart of a run: one row per worker, one bar per task attempt, coloured by
 //! function (the same colours as the graph drawings), with an escaped tooltip each.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::axis::ticks;
@@ -11,7 +12,8 @@ use crate::svg::escape::xml;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TimelineBar {
-    /// Index into the timeline's rows.
+    /// Index into the row names given to [`Timeline::new`]; a row beyond them is
+    /// drawn, labelled `row N`, when a bar is on it.
     pub row: usize,
     pub start_ns: u64,
     pub end_ns: u64,
@@ -60,6 +62,7 @@ impl TimelineBar {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Timeline {
+    /// Names of the first rows, each drawn whether or not a bar is on it.
     rows: Vec<String>,
     bars: Vec<TimelineBar>,
 }
@@ -80,13 +83,32 @@ impl Timeline {
         }
     }
 
-    /// Adds a bar; rows beyond the named ones are added as `row N`.
+    /// Adds a bar. A row beyond the named ones is drawn as `row N` below them, only
+    /// if a bar is on it: the drawing grows with the bars, not with the row numbers
+    /// (rows 0, 5 and `usize::MAX` of an unnamed timeline are three lanes).
     pub fn add(&mut self, bar: TimelineBar) {
-        while self.rows.len() <= bar.row {
-            let n = self.rows.len();
-            self.rows.push(format!("row {n}"));
-        }
         self.bars.push(bar);
+    }
+
+    /// The lanes drawn, top to bottom (every named row, then the other rows that hold
+    /// a bar, in row order), and the rows beyond the named ones, sorted.
+    fn lanes(&self) -> (Vec<Cow<'_, str>>, Vec<usize>) {
+        let named = self.rows.len();
+        let mut extra: Vec<usize> = self
+            .bars
+            .iter()
+            .map(|b| b.row)
+            .filter(|&row| row >= named)
+            .collect();
+        extra.sort_unstable();
+        extra.dedup();
+        let labels = self
+            .rows
+            .iter()
+            .map(|name| Cow::Borrowed(name.as_str()))
+            .chain(extra.iter().map(|row| Cow::Owned(format!("row {row}"))))
+            .collect();
+        (labels, extra)
     }
 
     pub fn bars(&self) -> &[TimelineBar] {
@@ -97,12 +119,24 @@ impl Timeline {
     /// a `<rect class="task">` with a `<title>` tooltip: function, key, start and
     /// duration.
     pub fn to_svg(&self) -> String {
+        // The fields are public: a bar may end before it starts. It is drawn as
+        // ending where it starts, and no subtraction below can go below zero.
+        let end_of = |b: &TimelineBar| b.end_ns.max(b.start_ns);
         let t0 = self.bars.iter().map(|b| b.start_ns).min().unwrap_or(0);
-        let t1 = self.bars.iter().map(|b| b.end_ns).max().unwrap_or(0);
+        let t1 = self.bars.iter().map(end_of).max().unwrap_or(0);
         let span = (t1 - t0).max(1) as f64;
         let plot = WIDTH - LABEL_WIDTH - 10.0;
-        let x = |ns: u64| LABEL_WIDTH + (ns - t0) as f64 / span * plot;
-        let rows_bottom = TOP + self.rows.len() as f64 * (ROW_HEIGHT + ROW_GAP);
+        let x = |ns: u64| LABEL_WIDTH + ns.saturating_sub(t0) as f64 / span * plot;
+        let (lanes, extra) = self.lanes();
+        let named = self.rows.len();
+        let lane_of = |row: usize| {
+            if row < named {
+                row
+            } else {
+                named + extra.binary_search(&row).unwrap_or_else(|at| at)
+            }
+        };
+        let rows_bottom = TOP + lanes.len() as f64 * (ROW_HEIGHT + ROW_GAP);
         let mut names: Vec<&str> = self.bars.iter().map(|b| b.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
@@ -117,7 +151,7 @@ impl Timeline {
              font-family=\"sans-serif\" font-size=\"12\">"
         );
         out.push_str("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        for (i, row) in self.rows.iter().enumerate() {
+        for (i, row) in lanes.iter().enumerate() {
             let y = TOP + i as f64 * (ROW_HEIGHT + ROW_GAP);
             let _ = writeln!(
                 out,
@@ -130,10 +164,11 @@ impl Timeline {
             );
         }
         for bar in &self.bars {
-            let y = TOP + bar.row as f64 * (ROW_HEIGHT + ROW_GAP);
+            let y = TOP + lane_of(bar.row) as f64 * (ROW_HEIGHT + ROW_GAP);
             let left = x(bar.start_ns);
+            let end = end_of(bar);
             // At least a pixel wide: a sub-microsecond task must still be visible.
-            let width = (x(bar.end_ns) - left).max(1.0);
+            let width = (x(end) - left).max(1.0);
             let fill = for_function(&bar.name);
             let stroke = if bar.ok {
                 String::new()
@@ -149,7 +184,7 @@ impl Timeline {
                 xml(&bar.name),
                 xml(&bar.key),
                 format_ns(bar.start_ns - t0),
-                format_ns(bar.end_ns - bar.start_ns),
+                format_ns(end - bar.start_ns),
                 if bar.ok { "" } else { " (failed)" },
             );
         }
@@ -243,10 +278,10 @@ mod tests {
         let svg = timeline.to_svg();
         assert_eq!(
             svg.matches("<rect class=\"lane\"").count(),
-            3,
-            "rows added up to 2"
+            2,
+            "the named row and row 2; row 1 holds no bar"
         );
-        assert!(svg.contains(">row 2</text>"));
+        assert!(svg.contains(">row 2</text>") && !svg.contains(">row 1</text>"));
         assert!(
             svg.contains("stroke=\"#d00000\""),
             "the failed bar is outlined"
@@ -254,5 +289,103 @@ mod tests {
         assert!(svg.contains("(failed)</title>"));
         // The 1 ns bar is still a pixel wide.
         assert!(svg.contains("width=\"1.00\""));
+    }
+
+    /// `(label, y)` of every lane, and the `y` of every bar, in drawing order.
+    fn lanes_and_bars(svg: &str) -> (Vec<(String, String)>, Vec<String>) {
+        let attr = |tag: &str, name: &str| {
+            let at = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            tag[at..at + tag[at..].find('"').unwrap()].to_owned()
+        };
+        let lanes = svg
+            .lines()
+            .filter(|l| l.starts_with("<rect class=\"lane\""))
+            .map(|l| {
+                let label = &l[l.find("end\">").unwrap() + 5..l.find("</text>").unwrap()];
+                (label.to_owned(), attr(l, "y"))
+            })
+            .collect();
+        let bars = svg
+            .lines()
+            .filter(|l| l.starts_with("<rect class=\"task\""))
+            .map(|l| attr(l, "y"))
+            .collect();
+        (lanes, bars)
+    }
+
+    #[test]
+    fn far_rows_cost_one_lane_each() {
+        // A far row used to add a `row N` lane for every row before it: row 100,000
+        // drew 100,001 lanes, usize::MAX aborted for want of memory.
+        let mut near = Timeline::new(vec!["w0".into()]);
+        near.add(TimelineBar::new(100_000, 0, 10, "f", "k"));
+        let svg = near.to_svg();
+        assert!(svg.len() < 4_000, "{} bytes", svg.len());
+        assert_eq!(
+            lanes_and_bars(&svg),
+            (
+                vec![
+                    ("w0".to_owned(), "10.0".to_owned()),
+                    ("row 100000".to_owned(), "36.0".to_owned())
+                ],
+                vec!["37.0".to_owned()]
+            )
+        );
+        let mut timeline = Timeline::new(Vec::new());
+        timeline.add(TimelineBar::new(usize::MAX, 0, 10, "f", "k"));
+        timeline.add(TimelineBar::new(5, 0, 10, "f", "k"));
+        timeline.add(TimelineBar::new(0, 0, 10, "f", "k"));
+        timeline.add(TimelineBar::new(5, 10, 20, "f", "k"));
+        let svg = timeline.to_svg();
+        assert!(svg.len() < 4_000, "{} bytes", svg.len());
+        let (lanes, bars) = lanes_and_bars(&svg);
+        let max = format!("row {}", usize::MAX);
+        assert_eq!(
+            lanes,
+            [
+                ("row 0".to_owned(), "10.0".to_owned()),
+                ("row 5".to_owned(), "36.0".to_owned()),
+                (max, "62.0".to_owned()),
+            ]
+        );
+        // Each bar in its row's lane (one pixel below the lane's top).
+        assert_eq!(bars, ["63.0", "37.0", "11.0", "37.0"]);
+        assert!(svg.contains("height=\"142\""), "{svg}");
+
+        // Named rows, then every row after them used: one lane each, in row order,
+        // 26 px apart, exactly as when `add` filled in the rows.
+        let mut timeline = Timeline::new(vec!["worker 0".into(), "worker 1".into()]);
+        for row in [3, 1, 0, 2] {
+            timeline.add(TimelineBar::new(row, 0, 10, "f", "k"));
+        }
+        let (lanes, bars) = lanes_and_bars(&timeline.to_svg());
+        let expected: Vec<(String, String)> = ["worker 0", "worker 1", "row 2", "row 3"]
+            .iter()
+            .zip(["10.0", "36.0", "62.0", "88.0"])
+            .map(|(l, y)| (l.to_string(), y.to_owned()))
+            .collect();
+        assert_eq!(lanes, expected);
+        assert_eq!(bars, ["89.0", "37.0", "11.0", "63.0"]);
+        // A named row without bars is still drawn.
+        let idle = Timeline::new(vec!["worker 0".into(), "worker 1".into()]);
+        assert_eq!(lanes_and_bars(&idle.to_svg()).0.len(), 2);
+    }
+
+    #[test]
+    fn a_bar_ending_before_it_starts_does_not_overflow() {
+        // The fields are public, so `end_ns < start_ns` can reach `to_svg`: the spans
+        // were unchecked subtractions (a panic in debug builds, a huge width in release).
+        let mut bar = TimelineBar::new(0, 1_000, 2_000, "f", "k");
+        bar.end_ns = 0;
+        let mut timeline = Timeline::new(vec!["w0".into()]);
+        timeline.add(bar);
+        let svg = timeline.to_svg();
+        assert!(svg.contains("width=\"1.00\""), "{svg}");
+        assert!(svg.contains("start 0 ns · 0 ns</title>"), "{svg}");
+        let mut late = TimelineBar::new(0, 5_000, 6_000, "g", "l");
+        late.end_ns = 1;
+        timeline.add(late);
+        let svg = timeline.to_svg();
+        assert!(svg.contains("start 4.0 µs · 0 ns</title>"), "{svg}");
     }
 }

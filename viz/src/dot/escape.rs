@@ -73,6 +73,65 @@ fn unescape(inner: &str) -> String {
     out
 }
 
+/// A node key as text without control characters, for the `dask_key` attribute: `\`
+/// becomes `\\`, newline, CR and tab `\n`, `\r`, `\t`, any other control character
+/// `\u{hex}`; the empty key is `\e` (Graphviz drops an empty attribute when it
+/// rewrites a file, `dot -Tdot`). [`quoted`] then makes it a DOT string, and
+/// [`decode_key`] after [`unquoted`] gives the key back exactly, which the tooltip
+/// cannot (it shows control characters as spaces and its lines are the key's lines).
+pub(crate) fn encode_key(key: &str) -> String {
+    use std::fmt::Write;
+    if key.is_empty() {
+        return "\\e".to_owned();
+    }
+    let mut out = String::with_capacity(key.len() + 8);
+    for c in key.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Undoes [`encode_key`]; `None` for text it cannot have written.
+pub(crate) fn decode_key(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '\\' => out.push('\\'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            // No text: how the empty key is written.
+            'e' => {}
+            'u' => {
+                let rest = chars.as_str().strip_prefix('{')?;
+                let end = rest.find('}').filter(|&end| (1..=6).contains(&end))?;
+                let hex = &rest[..end];
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                out.push(char::from_u32(u32::from_str_radix(hex, 16).ok()?)?);
+                chars = rest[end + 1..].chars();
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 fn strip_tags(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut depth = 0usize;
@@ -168,6 +227,42 @@ mod tests {
             "ünïcødé 🦀",
         ] {
             assert_eq!(unquoted(&quoted(text)), text, "{text}");
+        }
+    }
+
+    #[test]
+    fn keys_round_trip_through_the_key_attribute() {
+        for key in [
+            "",
+            "plain",
+            "plain\nnewline",
+            "cr\r\nlf\ttab",
+            r#"back\slash \n \\ "quotes""#,
+            "\u{0}\u{7f}\u{85}\u{9f} controls",
+            "<&amp;> ünïcødé 🦀",
+            "\\u{41}",
+        ] {
+            let encoded = encode_key(key);
+            assert!(!encoded.chars().any(char::is_control), "{encoded:?}");
+            assert_eq!(
+                decode_key(&unquoted(&quoted(&encoded))).as_deref(),
+                Some(key),
+                "{key:?}"
+            );
+        }
+        assert_eq!(encode_key("a\nb\\c"), r"a\nb\\c");
+        assert_eq!(encode_key(""), r"\e");
+        for bad in [
+            r"\",
+            r"\x",
+            r"\u",
+            r"\u{}",
+            r"\u{d800}",
+            r"\u{1234567}",
+            r"\u{12",
+            r"\u{+41}",
+        ] {
+            assert_eq!(decode_key(bad), None, "{bad}");
         }
     }
 

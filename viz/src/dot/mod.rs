@@ -21,7 +21,10 @@ impl TaskGraph {
     /// A task is an ellipse named after its function, followed by a box for its result
     /// labelled with type and size where known; a value is a box. Edges go from a
     /// dependency (or its result box) to its reader. Node ids are generated (`n0`,
-    /// `r0`); the key is the node's tooltip.
+    /// `r0`); the node's tooltip starts with the key, and a key that the tooltip's
+    /// first line cannot give back exactly (empty, several lines, control characters) is
+    /// also written, escaped, in a `dask_key` attribute, so that
+    /// [`from_dot`](Self::from_dot) reads every key back as it was.
     pub fn to_dot(&self) -> String {
         self.to_dot_with(&DotOptions::default())
     }
@@ -127,7 +130,111 @@ mod tests {
         let back = TaskGraph::from_dot(&dot).unwrap();
         assert_eq!(back.len(), 2);
         assert_eq!(back.node(back.find("}").unwrap()).name, "\\N \\G");
-        assert!(back.find("key \"with\" quotes\\ and").is_some());
+        assert!(back
+            .find("key \"with\" quotes\\ and\nnewline -> n1 [color=red]")
+            .is_some());
+    }
+
+    /// Keys the tooltip's first line cannot give back: several lines, empty, control
+    /// characters; and the escapes that could be confused with them.
+    const AWKWARD_KEYS: [&str; 12] = [
+        "plain\nnewline",
+        "plain\nother",
+        "plain",
+        "",
+        "back\\slash \\n \\\\",
+        "\"quoted\" \\\"",
+        "cr\r",
+        "cr\r\nlf",
+        "tab\there",
+        "trailing\n",
+        "\nleading\nsize: 5 bytes\norder: 9",
+        "\u{0}\u{7f}\u{85} &amp; <b>",
+    ];
+
+    #[test]
+    fn every_key_reads_back_exactly() {
+        // The key used to come from the tooltip's first line only: "plain\nnewline"
+        // read back as "plain" (and next to "plain\nother", as a duplicate key), an
+        // empty key as the node id, control characters as spaces.
+        let mut g = TaskGraph::new();
+        let mut prev = None;
+        for (i, key) in AWKWARD_KEYS.iter().enumerate() {
+            let info = if i % 3 == 0 {
+                NodeInfo::value(*key, "v", "m::v").with_size(i as u64)
+            } else {
+                NodeInfo::task(*key, "f", "m::f")
+                    .with_type_name("T")
+                    .with_order(i as u64)
+            };
+            let id = g.add_node(info);
+            if let Some(p) = prev {
+                g.add_edge(p, id, 0);
+            }
+            prev = Some(id);
+        }
+        for options in [
+            DotOptions::default(),
+            DotOptions::default().color(ColorBy::Order),
+        ] {
+            let dot = g.to_dot_with(&options);
+            let back = TaskGraph::from_dot(&dot).unwrap_or_else(|e| panic!("{e}\n{dot}"));
+            let nodes = |g: &TaskGraph| g.nodes().map(|(_, n)| n.clone()).collect::<Vec<_>>();
+            assert_eq!(nodes(&back), nodes(&g), "{dot}");
+            assert_eq!(back.edge_count(), g.edge_count());
+            // One statement per line still, and the tooltip shows the key as before.
+            let mut plain = g.clone();
+            let ids: Vec<_> = plain.nodes().map(|(id, _)| id).collect();
+            for id in ids {
+                plain.node_mut(id).key = format!("k{}", id.index());
+            }
+            assert_eq!(
+                dot.lines().count(),
+                plain.to_dot_with(&options).lines().count()
+            );
+            assert!(
+                dot.contains(r#"tooltip="plain\nother\nfunction: m::f\norder: 1""#),
+                "{dot}"
+            );
+        }
+        older_files_read_keys_from_the_tooltip_s_first_line();
+    }
+
+    #[test]
+    fn plain_keys_are_written_as_before() {
+        let dot = pipeline().to_dot();
+        assert!(!dot.contains("dask_key"), "{dot}");
+        let mut g = TaskGraph::new();
+        g.add_node(NodeInfo::task("two\nlines", "f", "m::f"));
+        let dot = g.to_dot();
+        assert!(
+            dot.contains(
+                r#"tooltip="two\nlines\nfunction: m::f" class="task" dask_key="two\\nlines"]"#
+            ),
+            "{dot}"
+        );
+        // Result boxes and collapsed groups carry no key attribute.
+        assert_eq!(dot.matches("dask_key").count(), 1, "{dot}");
+    }
+
+    /// What `to_dot` wrote before keys got their own attribute reads as it did.
+    fn older_files_read_keys_from_the_tooltip_s_first_line() {
+        let dot = r#"digraph dask {
+            n0 [label="f", shape=ellipse, tooltip="plain\nnewline\nfunction: m::f\norder: 3"];
+            n1 [label="g", shape=ellipse, tooltip="\nfunction: m::g"];
+            n2 [label="h", shape=ellipse, tooltip="back\\slash \\n\nfunction: m::h"];
+            n0 -> n1 -> n2
+        }"#;
+        let g = TaskGraph::from_dot(dot).unwrap();
+        let keys: Vec<(&str, Option<u64>)> =
+            g.nodes().map(|(_, n)| (n.key.as_str(), n.order)).collect();
+        assert_eq!(
+            keys,
+            [("plain", Some(3)), ("n1", None), ("back\\slash \\n", None)]
+        );
+        // A key attribute that `to_dot` cannot have written is ignored, not trusted.
+        let g = TaskGraph::from_dot(r#"digraph { a [tooltip="k", dask_key="bad\\x"] }"#).unwrap();
+        assert_eq!(g.node(g.find("k").unwrap()).key, "k");
     }
 
     #[test]

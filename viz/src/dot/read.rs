@@ -12,9 +12,10 @@ use std::sync::Mutex;
 
 use graphviz_rust::dot_structures::{Attribute, EdgeTy, Graph, GraphAttributes, Id, Stmt, Vertex};
 
-use super::escape::unquoted;
+use super::escape::{decode_key, unquoted};
 use super::nesting::nesting_depth;
 use super::pieces::split;
+use super::write::KEY_ATTRIBUTE;
 use crate::error::GraphError;
 use crate::label::parse_bytes;
 use crate::model::{NodeInfo, NodeKind, TaskGraph};
@@ -67,8 +68,10 @@ impl TaskGraph {
     ///
     /// Ellipses (any shape that is not box-like) become tasks and boxes values, except
     /// that a box whose only input is one ellipse is that task's result and is folded
-    /// into it. A node's label gives its name; the first line of its tooltip its key
-    /// (else the DOT node id); the `function:`, `type:`, `size:`, `order:` and `time:`
+    /// into it. A node's label gives its name; its `dask_key` attribute its key, else
+    /// the first line of its tooltip, else the DOT node id (`to_dot` writes `dask_key`
+    /// only for keys the tooltip's first line cannot give back exactly: empty ones,
+    /// several lines, control characters); the `function:`, `type:`, `size:`, `order:` and `time:`
     /// lines that [`to_dot`](Self::to_dot) writes into tooltips give the rest, so our
     /// own DOT reads back almost whole (argument positions are renumbered per reader in
     /// edge order). Undirected graphs, documents above [`MAX_DOT_BYTES`] or nested
@@ -265,7 +268,7 @@ fn text_of(id: &Id) -> String {
 /// The only node attributes the reader looks at. Others are dropped as they are read,
 /// so `node [...]` defaults with thousands of attributes are not copied into every
 /// node (2,000 defaults × 5,000 nodes took 1.6 GB and 4 s when they were).
-const READ_ATTRIBUTES: [&str; 3] = ["label", "shape", "tooltip"];
+const READ_ATTRIBUTES: [&str; 4] = ["label", "shape", "tooltip", KEY_ATTRIBUTE];
 
 /// `(name, value)` decoded, if the reader uses attribute `name`.
 fn read_attribute(Attribute(name, value): &Attribute) -> Option<(String, String)> {
@@ -459,9 +462,10 @@ impl Reader {
     }
 }
 
-/// The details our tooltips carry, one `name: value` per line after the key.
-fn read_details(info: &mut NodeInfo, lines: &[&str]) {
-    for line in lines.iter().skip(1) {
+/// The details our tooltips carry, one `name: value` per line after the key, which
+/// takes the first `key_lines` lines.
+fn read_details(info: &mut NodeInfo, lines: &[&str], key_lines: usize) {
+    for line in lines.iter().skip(key_lines) {
         let Some((name, value)) = line.split_once(": ") else {
             continue;
         };
@@ -504,10 +508,26 @@ fn read_label_details(info: &mut NodeInfo, lines: &[String]) {
 
 fn node_info(node: &DotNode, result: Option<&DotNode>) -> NodeInfo {
     let tooltip = node.tooltip_lines();
-    let key = tooltip
-        .first()
-        .filter(|k| !k.is_empty())
-        .map_or_else(|| node.id.clone(), |k| (*k).to_owned());
+    // The key attribute where `to_dot` wrote one (the key is then the tooltip's first
+    // lines, as many as it has); else, as older files and other writers have it, the
+    // tooltip's first line or the node id.
+    let exact = node
+        .attrs
+        .get(KEY_ATTRIBUTE)
+        .and_then(|text| decode_key(text));
+    let (key, key_lines) = match exact {
+        Some(key) => {
+            let lines = key.split('\n').count();
+            (key, lines)
+        }
+        None => (
+            tooltip
+                .first()
+                .filter(|k| !k.is_empty())
+                .map_or_else(|| node.id.clone(), |k| (*k).to_owned()),
+            1,
+        ),
+    };
     let label = node.label_lines();
     let name = label.first().cloned().unwrap_or_else(|| node.id.clone());
     let kind = if node.is_box() {
@@ -525,10 +545,10 @@ fn node_info(node: &DotNode, result: Option<&DotNode>) -> NodeInfo {
         order: None,
         duration_ns: None,
     };
-    read_details(&mut info, &tooltip);
+    read_details(&mut info, &tooltip, key_lines);
     match (kind, result) {
         (NodeKind::Task, Some(result)) => {
-            read_details(&mut info, &result.tooltip_lines());
+            read_details(&mut info, &result.tooltip_lines(), key_lines);
             read_label_details(&mut info, &result.label_lines());
         }
         // A value box lists its name, then its details; an empty label has neither.

@@ -6,12 +6,18 @@ use graphviz_rust::dot_structures::{
 };
 use graphviz_rust::printer::{DotPrinter, PrinterContext};
 
-use super::escape::{quoted, quoted_lines};
+use super::escape::{encode_key, quoted, quoted_lines};
 use crate::options::RankDir;
 use crate::scene::{Form, Scene};
 
 /// Fonts Graphviz should try, in order; the same family the embedded SVG asks for.
 pub(crate) const FONT: &str = "Helvetica,Arial,sans-serif";
+
+/// The node attribute that carries a key the tooltip's first line cannot give back
+/// exactly (empty, several lines, control characters), written with
+/// [`encode_key`]. Graphviz keeps attributes it does not know and draws nothing for
+/// them; the tooltip still shows the key as before.
+pub(crate) const KEY_ATTRIBUTE: &str = "dask_key";
 
 fn plain(text: &str) -> Id {
     Id::Plain(text.to_owned())
@@ -56,6 +62,9 @@ fn statements<'a>(scene: &'a Scene, rankdir: RankDir) -> impl Iterator<Item = St
             attr("tooltip", Id::Escaped(quoted(&shape.tooltip))),
             attr("class", Id::Escaped(quoted(shape.role.class()))),
         ];
+        if let Some(key) = &shape.key {
+            attributes.push(attr(KEY_ATTRIBUTE, Id::Escaped(quoted(&encode_key(key)))));
+        }
         if let Some(fill) = shape.fill {
             attributes.push(attr("style", plain("filled")));
             attributes.push(attr("fillcolor", Id::Escaped(format!("\"{fill}\""))));

@@ -125,6 +125,7 @@ mod tests {
             lines: vec![text.to_owned()],
             tooltip: String::new(),
             fill: None,
+            key: None,
         };
         let short = node_spec(&shape("f", Form::Ellipse));
         let long = node_spec(&shape("generate_data_with_a_long_name", Form::Ellipse));
