@@ -4,14 +4,18 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use dashboard_tasks::{nap, sneaky};
 use dask::{Config, Dashboard, DashboardError, Delayed, Scheduler};
+use within::within;
 
 #[path = "support/dashboard_tasks.rs"]
 mod dashboard_tasks;
+#[path = "support/within.rs"]
+mod within;
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -402,4 +406,268 @@ fn an_idle_connection_does_not_hold_up_the_drop() {
         started.elapsed()
     );
     drop(idle);
+}
+
+/// A client that sends one byte every `every` until `stop` is set or its connection
+/// fails (it never sends a whole request).
+fn trickle(
+    addr: SocketAddr,
+    every: Duration,
+    stop: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let mut stream = TcpStream::connect_timeout(&addr, LIMIT).expect("connect");
+    let stop = stop.clone();
+    std::thread::spawn(move || {
+        let until = Instant::now() + Duration::from_secs(30);
+        while !stop.load(Ordering::Relaxed) && Instant::now() < until {
+            if stream.write_all(b"X").is_err() {
+                return;
+            }
+            std::thread::sleep(every);
+        }
+    })
+}
+
+/// The status of a GET, or `None` when the connection failed before a whole response.
+fn try_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect_timeout(&addr, LIMIT).ok()?;
+    stream.set_read_timeout(Some(LIMIT)).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    String::from_utf8_lossy(&raw)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+}
+
+#[test]
+fn a_trickling_client_does_not_hold_up_the_drop() {
+    within("drop with a trickling client", || {
+        let dash = Dashboard::serve_quietly().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        // One byte every 50 ms: never a pause long enough to end a read, never a request.
+        let client = trickle(dash.local_addr(), Duration::from_millis(50), &stop);
+        std::thread::sleep(Duration::from_millis(300));
+        let started = Instant::now();
+        drop(dash);
+        let took = started.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        client.join().unwrap();
+        assert!(took < Duration::from_secs(2), "drop took {took:?}");
+    });
+}
+
+#[test]
+fn slow_clients_do_not_starve_a_valid_request() {
+    within("a valid request among slow clients", || {
+        let dash = Dashboard::serve_quietly().unwrap();
+        let (addr, token) = (dash.local_addr(), token(&dash));
+        let stop = Arc::new(AtomicBool::new(false));
+        // As many trickling clients as the server serves at once: the next one waits.
+        let started = Instant::now();
+        let clients: Vec<_> = (0..32)
+            .map(|_| trickle(addr, Duration::from_millis(50), &stop))
+            .collect();
+        // Each may take at most 5 s to send its request: then its place is free again.
+        let path = format!("/api/update?token={token}");
+        let mut seen = Vec::new();
+        let served = loop {
+            let status = try_status(addr, &path);
+            seen.push(status);
+            if status == Some(200) {
+                break Some(started.elapsed());
+            }
+            if started.elapsed() > Duration::from_secs(8) {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        };
+        stop.store(true, Ordering::Relaxed);
+        for c in clients {
+            c.join().unwrap();
+        }
+        let served = served.unwrap_or_else(|| panic!("no 200 within 8 s: {seen:?}"));
+        // Refused while full, with a whole response rather than a reset.
+        assert!(
+            seen.iter().all(|s| matches!(s, Some(200 | 503))),
+            "{seen:?}"
+        );
+        assert!(served < Duration::from_secs(8), "served after {served:?}");
+        let started = Instant::now();
+        drop(dash);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    });
+}
+
+#[test]
+fn over_the_limit_a_client_gets_503_not_a_reset() {
+    within("503 when full", || {
+        let dash = Dashboard::serve_quietly().unwrap();
+        let (addr, token) = (dash.local_addr(), token(&dash));
+        // Silent connections hold every place (each for up to 5 s).
+        let silent: Vec<TcpStream> = (0..32)
+            .map(|_| TcpStream::connect_timeout(&addr, LIMIT).unwrap())
+            .collect();
+        std::thread::sleep(Duration::from_millis(300));
+        for _ in 0..3 {
+            let mut stream = TcpStream::connect_timeout(&addr, LIMIT).unwrap();
+            stream.set_read_timeout(Some(LIMIT)).unwrap();
+            // A request with a body, sent a moment after its head (as a client uploading
+            // does): the server must read both before it closes, or the unread bytes make
+            // the kernel reset the connection, losing the reply. (Sent in one write, the
+            // request passed against a server that read nothing.)
+            let body = "b".repeat(4000);
+            let head = format!(
+                "GET /api/update?token={token} HTTP/1.1\r\nHost: {addr}\r\n\
+                 Content-Length: {}\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            let sent = stream.write_all(body.as_bytes());
+            assert!(sent.is_ok(), "the body: {sent:?}");
+            let mut reply = Vec::new();
+            let read = stream.read_to_end(&mut reply);
+            let text = String::from_utf8_lossy(&reply);
+            assert!(read.is_ok(), "{read:?} after {text:?}");
+            assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+            assert!(text.ends_with("too many connections\n"), "{text}");
+        }
+        drop(silent);
+        let started = Instant::now();
+        drop(dash);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    });
+}
+
+/// Runs a computation whose reopened view (`/api/computation/1`) is many megabytes:
+/// 300 tasks under an 8 KB name, each in the graph and the bars with its key.
+fn big_computation(dash: &Dashboard) -> String {
+    let name: &'static str = Box::leak("long-name-".repeat(800).into_boxed_str());
+    let none: &[Delayed<u64>] = &[];
+    let tasks: Vec<Delayed<u64>> = (0..300u64)
+        .map(|i| dask::map_many_pure(name, i, none, move |_: &[&u64]| i))
+        .collect();
+    let config = Config::default()
+        .scheduler(Scheduler::Threads(2))
+        .dashboard(dash);
+    assert_eq!(dask::compute_with(&tasks, &config).unwrap().len(), 300);
+    format!("/api/computation/1?token={}", token(dash))
+}
+
+/// Sends a GET and reads the response's head; returns the stream and the body's length.
+fn open_response(addr: SocketAddr, path: &str) -> (TcpStream, usize) {
+    let mut stream = TcpStream::connect_timeout(&addr, LIMIT).unwrap();
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("a response head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .and_then(|l| l.trim().parse().ok())
+        .expect("a length");
+    (stream, length)
+}
+
+#[test]
+fn a_slow_reader_does_not_hold_up_the_drop() {
+    within("drop with a slow reader", || {
+        let dash = Dashboard::serve_quietly().unwrap();
+        let path = big_computation(&dash);
+        let (mut stream, length) = open_response(dash.local_addr(), &path);
+        assert!(length > 4_000_000, "{length} bytes");
+        // Reads a little, then nothing: the server's write waits for room.
+        let mut some = [0u8; 4096];
+        stream.read_exact(&mut some).unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let started = Instant::now();
+        drop(dash);
+        let took = started.elapsed();
+        drop(stream);
+        assert!(took < Duration::from_secs(2), "drop took {took:?}");
+    });
+}
+
+#[test]
+fn a_slow_reader_is_cut_off_after_the_time_limit() {
+    within("a slow reader", || {
+        let dash = Dashboard::serve_quietly().unwrap();
+        let path = big_computation(&dash);
+        let started = Instant::now();
+        let (mut stream, length) = open_response(dash.local_addr(), &path);
+        // 64 KiB every half second for 7 s: each read makes room, so every write of
+        // the server goes on, but the whole would take over a minute. Then as fast as
+        // it comes: only what the server sent within its 5 s is left to read.
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut got = 0;
+        loop {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "still sending after 30 s ({got} of {length} bytes)"
+            );
+            if started.elapsed() < Duration::from_secs(7) {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+        assert!(got < length, "all {length} bytes sent to a slow reader");
+        drop(dash);
+    });
+}
+
+/// An address that resolves to several, as `localhost` does to `[::1]` and `127.0.0.1`
+/// where the machine has both.
+struct Several(Vec<SocketAddr>);
+
+impl std::net::ToSocketAddrs for Several {
+    type Iter = std::vec::IntoIter<SocketAddr>;
+    fn to_socket_addrs(&self) -> std::io::Result<Self::Iter> {
+        Ok(self.0.clone().into_iter())
+    }
+}
+
+impl std::fmt::Display for Several {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "several:{:?}", self.0)
+    }
+}
+
+#[test]
+fn each_resolved_loopback_address_is_tried_in_turn() {
+    within("binding in turn", || {
+        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let taken = taken.local_addr().map(|a| (taken, a)).unwrap();
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        // The first address is taken: the next one is served.
+        let dash = Dashboard::serve(Several(vec![taken.1, any])).expect("the second address");
+        assert_ne!(dash.local_addr(), taken.1);
+        assert!(dash.local_addr().ip().is_loopback());
+        assert_eq!(get(dash.local_addr(), "/").status, 403);
+        // Only the loopback ones: the other is skipped, never served.
+        let elsewhere = SocketAddr::from(([192, 0, 2, 1], 0));
+        let dash = Dashboard::serve(Several(vec![elsewhere, any])).expect("loopback only");
+        assert!(dash.local_addr().ip().is_loopback());
+        assert!(matches!(
+            Dashboard::serve(Several(vec![elsewhere])),
+            Err(DashboardError::NotLoopback { .. })
+        ));
+        // None free: the error names what was tried.
+        let err = Dashboard::serve(Several(vec![taken.1, taken.1])).unwrap_err();
+        assert!(matches!(err, DashboardError::Bind { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains(&format!("{0} or {0}", taken.1)),
+            "{err}"
+        );
+    });
 }

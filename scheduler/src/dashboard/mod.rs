@@ -111,52 +111,52 @@ impl std::fmt::Debug for Dashboard {
 impl Dashboard {
     /// Serves the dashboard on a loopback address (`127.0.0.1:8787`, `[::1]:0`,
     /// `localhost:8787`; port 0 picks a free port) and prints its URL on stderr.
-    /// Any other address is refused ([`DashboardError::NotLoopback`]); see
+    /// A name that resolves to several addresses is served on the first of its loopback
+    /// addresses that can be bound (`localhost` on `[::1]` or `127.0.0.1`, whichever
+    /// the machine has free). An address with no loopback address among those it
+    /// resolves to is refused ([`DashboardError::NotLoopback`]); see
     /// [`serve_exposed`](Self::serve_exposed).
     pub fn serve(
         addr: impl ToSocketAddrs + std::fmt::Display,
     ) -> Result<Dashboard, DashboardError> {
-        let resolved = resolve(&addr)?;
-        if !resolved.ip().is_loopback() {
+        let loopback: Vec<SocketAddr> = resolve(&addr)?
+            .into_iter()
+            .filter(|a| a.ip().is_loopback())
+            .collect();
+        if loopback.is_empty() {
             return Err(DashboardError::NotLoopback {
                 addr: addr.to_string(),
             });
         }
-        Dashboard::start(resolved, true)
+        Dashboard::start(&loopback, true)
     }
 
     /// Serves the dashboard on any address, another machine's reach included, with a
     /// warning on stderr: the page is plain HTTP, so its token travels unencrypted.
+    /// Of the addresses a name resolves to, the first that can be bound is served.
     pub fn serve_exposed(
         addr: impl ToSocketAddrs + std::fmt::Display,
     ) -> Result<Dashboard, DashboardError> {
-        let resolved = resolve(&addr)?;
-        if !resolved.ip().is_loopback() {
+        let dashboard = Dashboard::start(&resolve(&addr)?, true)?;
+        if !dashboard.addr.ip().is_loopback() {
             eprintln!(
-                "warning: the dask dashboard is served on {resolved}, beyond this machine; \
-                 it is plain HTTP: anyone who sees its traffic can read the token"
+                "warning: the dask dashboard is served on {}, beyond this machine; \
+                 it is plain HTTP: anyone who sees its traffic can read the token",
+                dashboard.addr
             );
         }
-        Dashboard::start(resolved, true)
+        Ok(dashboard)
     }
 
     /// A dashboard on a free loopback port that prints nothing, for tests.
     #[doc(hidden)]
     pub fn serve_quietly() -> Result<Dashboard, DashboardError> {
-        Dashboard::start(SocketAddr::from(([127, 0, 0, 1], 0)), false)
+        Dashboard::start(&[SocketAddr::from(([127, 0, 0, 1], 0))], false)
     }
 
-    fn start(addr: SocketAddr, announce: bool) -> Result<Dashboard, DashboardError> {
-        let listener = TcpListener::bind(addr).map_err(|source| DashboardError::Bind {
-            addr: addr.to_string(),
-            source,
-        })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| DashboardError::Bind {
-                addr: addr.to_string(),
-                source,
-            })?;
+    /// Serves on the first of `addrs` that can be bound.
+    fn start(addrs: &[SocketAddr], announce: bool) -> Result<Dashboard, DashboardError> {
+        let (listener, addr) = bind_first(addrs)?;
         let token = Token::random();
         let url = format!("http://{addr}/?token={}", token.as_str());
         let live = Live::new();
@@ -210,15 +210,47 @@ impl Dashboard {
     }
 }
 
-fn resolve(addr: &(impl ToSocketAddrs + std::fmt::Display)) -> Result<SocketAddr, DashboardError> {
+/// Every address `addr` resolves to, in order; at least one.
+fn resolve(
+    addr: &(impl ToSocketAddrs + std::fmt::Display),
+) -> Result<Vec<SocketAddr>, DashboardError> {
     let fail = |reason: String| DashboardError::Address {
         addr: addr.to_string(),
         reason,
     };
-    addr.to_socket_addrs()
+    let resolved: Vec<SocketAddr> = addr
+        .to_socket_addrs()
         .map_err(|e| fail(e.to_string()))?
-        .next()
-        .ok_or_else(|| fail("no address".into()))
+        .collect();
+    if resolved.is_empty() {
+        return Err(fail("no address".into()));
+    }
+    Ok(resolved)
+}
+
+/// Binds the first of `addrs` that can be bound, each tried in turn; the listener and
+/// the address it got (with the port chosen when 0 was asked for). When none can, the
+/// error names every address tried and carries the most telling failure: an address
+/// the machine lacks (`[::1]` without IPv6) says less than a port taken.
+fn bind_first(addrs: &[SocketAddr]) -> Result<(TcpListener, SocketAddr), DashboardError> {
+    let mut failure: Option<std::io::Error> = None;
+    for &addr in addrs {
+        let bound = TcpListener::bind(addr).and_then(|l| Ok((l.local_addr()?, l)));
+        match bound {
+            Ok((local, listener)) => return Ok((listener, local)),
+            Err(e) => {
+                let lacking = |e: &std::io::Error| e.kind() == std::io::ErrorKind::AddrNotAvailable;
+                if failure.as_ref().is_none_or(|f| lacking(f) && !lacking(&e)) {
+                    failure = Some(e);
+                }
+            }
+        }
+    }
+    let tried: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+    Err(DashboardError::Bind {
+        addr: tried.join(" or "),
+        source: failure.unwrap_or_else(|| std::io::ErrorKind::AddrNotAvailable.into()),
+    })
 }
 
 impl Drop for Dashboard {
