@@ -5,6 +5,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use dask::{delayed, Config, Delayed, Error, Parallel, Scheduler};
 
+#[path = "support/within.rs"]
+mod within;
+use within::within;
+
 #[delayed]
 fn inc(x: u64) -> u64 {
     x + 1
@@ -123,4 +127,37 @@ fn a_small_thread_stack_gives_an_error_instead_of_an_overflow() {
         message.starts_with("computations nested too deep: this one would be level "),
         "{message}"
     );
+}
+
+/// Computes `x + levels` as `levels` computations nested inside each other's tasks,
+/// alternating between a pool of one thread and one of three.
+fn across_pools(x: u32, levels: u32) -> u32 {
+    if levels == 0 {
+        return x;
+    }
+    let threads = if levels % 2 == 0 { 3 } else { 1 };
+    let config = Config::default().scheduler(Scheduler::Threads(threads));
+    dask::delayed(x)
+        .map(move |&v| across_pools(v + 1, levels - 1))
+        .compute_with(&config)
+        .unwrap()
+}
+
+/// A task on the one-thread pool computes on the three-thread pool, whose task computes
+/// on the one-thread pool again. The one-thread pool's only worker used to park while it
+/// waited for the other pool, so the innermost job, queued on its own pool, never ran.
+#[test]
+fn computations_nested_across_pools_finish() {
+    assert_eq!(within("A -> B -> A", || across_pools(0, 3)), 3);
+    // Deeper than the nesting depth at which waiting workers stop helping: the inner
+    // graphs then run on the waiting thread.
+    assert_eq!(within("twelve levels", || across_pools(0, 12)), 12);
+    // Many at once, on both pools.
+    let outer: Vec<Delayed<u32>> = (0..64u32)
+        .map(|i| dask::delayed(i).map(|&i| across_pools(i, 5)))
+        .collect();
+    let values = within("64 at once", move || {
+        dask::compute_with(&outer, &Config::default().scheduler(Scheduler::Threads(3))).unwrap()
+    });
+    assert_eq!(values, (5..69u32).collect::<Vec<_>>());
 }

@@ -154,9 +154,11 @@ impl Pool {
         plan: &Plan<'_>,
         deadline: Option<Instant>,
     ) -> Option<Vec<u32>> {
-        if nesting::depth() > HELP_DEPTH && Pool::current().is_some_and(|p| std::ptr::eq(p, self)) {
+        if nesting::depth() > HELP_DEPTH && Pool::current().is_some() {
             // Too deep in nested waits to take other jobs while waiting (see `nesting`):
-            // the inner graph runs here, in order, and the stack grows no further.
+            // the inner graph runs here, in order, and the stack grows no further. Also
+            // for another pool's graph: parking here instead could leave a job of this
+            // worker's own pool, which that graph waits for, with no one to run it.
             return plan.run_sequential(deadline);
         }
         self.run_fed(plan, deadline, |_| {})
@@ -211,7 +213,33 @@ impl Pool {
                     &wake_at,
                 );
             }
-            _ => OUTSIDE_PARKER.with(|parker| {
+            Some(ctx) => {
+                // Nested compute on a worker of another pool: the job goes to this pool,
+                // and the worker keeps working for its own pool while it waits, as when
+                // it waits for its own pool. Parking instead deadlocked a graph whose
+                // tasks compute on the worker's pool in turn (pool A's only worker waits
+                // for pool B, whose task waits for a job queued on A).
+                let exec = Execution::new(plan, ctx.unparker().clone(), deadline);
+                on_start(Feed {
+                    pool: self,
+                    exec: ExecRef::new(&exec),
+                });
+                if let Some(kind) = exec.first_job() {
+                    self.injector.push(Job {
+                        exec: ExecRef::new(&exec),
+                        kind,
+                    });
+                    self.sleep.notify_one();
+                }
+                ctx.run_until(
+                    || {
+                        check_deadline();
+                        exec.is_done()
+                    },
+                    &wake_at,
+                );
+            }
+            None => OUTSIDE_PARKER.with(|parker| {
                 let exec = Execution::new(plan, parker.unparker().clone(), deadline);
                 on_start(Feed {
                     pool: self,
