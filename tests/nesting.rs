@@ -135,7 +135,7 @@ fn across_pools(x: u32, levels: u32) -> u32 {
     if levels == 0 {
         return x;
     }
-    let threads = if levels % 2 == 0 { 3 } else { 1 };
+    let threads = if levels.is_multiple_of(2) { 3 } else { 1 };
     let config = Config::default().scheduler(Scheduler::Threads(threads));
     dask::delayed(x)
         .map(move |&v| across_pools(v + 1, levels - 1))

@@ -101,22 +101,72 @@ thread_local! {
 /// allocation of its own: nested drops append to the one queue.
 #[inline]
 pub(crate) fn with_drop_queue(fill: impl FnOnce(&mut DropQueue)) {
-    let Ok(nested) = DRAINING.try_with(|d| d.replace(true)) else {
-        // Thread-local storage is gone while the thread exits: drop plainly.
-        let mut plain = DropQueue::new();
-        fill(&mut plain);
-        return;
-    };
+    // `DRAINING` needs no destructor, so it is there until the thread is gone.
+    let nested = DRAINING.with(|d| d.replace(true));
+    let mut fill = Some(fill);
     let queued = DROP_QUEUE.try_with(|q| {
         let mut q = q.borrow_mut();
         let start = q.handles.len();
-        fill(&mut q);
+        if let Some(fill) = fill.take() {
+            fill(&mut q);
+        }
         newest_on_top(&mut q.handles[start..]);
     });
+    if let Some(fill) = fill {
+        // The thread is exiting and its queue was destroyed before this graph (held by
+        // another thread-local value) is dropped: see `ORPHANS`.
+        drop_orphaned(fill, nested);
+        return;
+    }
     if nested || queued.is_err() {
         return;
     }
     drain();
+}
+
+/// Node handles dropped on threads whose queue is gone (thread-local values destroyed
+/// after it, while the thread exits). Dropping them plainly recursed once per node: a
+/// chain of 30,000 nodes held in a thread-local overflowed a 2 MiB thread stack and
+/// killed the process. Rarely used, so one lock for the process is enough; a thread
+/// may drop handles another queued, which is harmless (nodes are `Send`).
+static ORPHANS: parking_lot::Mutex<Vec<NodeRef>> = parking_lot::Mutex::new(Vec::new());
+
+/// [`with_drop_queue`] once this thread's queue is gone: `fill` queues onto
+/// [`ORPHANS`], and the outermost call drops what is there until it is empty.
+#[cold]
+#[inline(never)]
+fn drop_orphaned(fill: impl FnOnce(&mut DropQueue), nested: bool) {
+    let mut plain = DropQueue::new();
+    fill(&mut plain);
+    {
+        let mut orphans = ORPHANS.lock();
+        orphans.extend(plain.handles.drain(..));
+        for list in plain.lists.drain(..) {
+            orphans.extend(list);
+        }
+    }
+    if nested {
+        return;
+    }
+    /// As in `drain`: a panicking drop ends the draining.
+    struct Draining;
+    impl Drop for Draining {
+        fn drop(&mut self) {
+            DRAINING.with(|d| d.set(false));
+        }
+    }
+    let _draining = Draining;
+    loop {
+        // The lock is released before the handle drops: its own drop appends. (In a
+        // `while let` condition the guard would live through the body.)
+        let next = ORPHANS.lock().pop();
+        let Some(handle) = next else { break };
+        drop(handle);
+    }
+    let mut orphans = ORPHANS.lock();
+    if orphans.is_empty() && orphans.capacity() > KEEP_AT_MOST {
+        *orphans = Vec::new();
+    }
 }
 
 /// Drops what is queued, and what those drops queue, until the queue is empty: the
@@ -129,7 +179,7 @@ fn drain() {
     struct Draining;
     impl Drop for Draining {
         fn drop(&mut self) {
-            let _ = DRAINING.try_with(|d| d.set(false));
+            DRAINING.with(|d| d.set(false));
         }
     }
     let _draining = Draining;
@@ -202,6 +252,47 @@ mod tests {
             |args, inputs| Ok(args.0.owned(inputs)?.iter().sum()),
             crate::node::no_codec,
         )
+    }
+
+    /// A graph held in a thread-local value that is destroyed after the drop queue,
+    /// while the thread exits (thread-locals go in the reverse order of their first use).
+    #[test]
+    fn a_deep_graph_dropped_after_the_queue_is_gone_does_not_recurse() {
+        thread_local! {
+            static HELD: std::cell::RefCell<Option<Delayed<u64>>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        /// Counts its drops (without touching the queue, gone when it drops).
+        struct Counted(Arc<std::sync::atomic::AtomicUsize>);
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let drops = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Counted(drops.clone());
+        std::thread::Builder::new()
+            // Small: each level of a recursive drop takes a few hundred bytes.
+            .stack_size(512 << 10)
+            .spawn(move || {
+                // First used before the queue, so destroyed after it.
+                HELD.with(|_| {});
+                // A node dropped now sets the queue up.
+                drop(crate::delayed(1u64).map(|v| v + 1));
+                let mut chain = crate::delayed(counted).map(|_| 0u64);
+                for _ in 0..200_000 {
+                    chain = chain.map(|v| v + 1);
+                }
+                HELD.with(|h| *h.borrow_mut() = Some(chain));
+            })
+            .unwrap()
+            .join()
+            .expect("the thread exits without overflowing its stack");
+        assert_eq!(
+            drops.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "the source's value was dropped, once"
+        );
     }
 
     #[test]
