@@ -12,6 +12,8 @@ use dask::cluster::{ClusterConfig, ClusterError, Placement};
 use dask::{delayed, Config, Delayed, Error, Scheduler};
 
 mod support;
+#[path = "support/within.rs"]
+mod within;
 use support::random_graph::{mix, random_graph, seed, RUNS};
 use support::Lcg;
 
@@ -247,6 +249,25 @@ fn cluster_child() {
             let index = ClusterConfig::from_env().unwrap().unwrap().index();
             print_connect_error(Duration::from_secs(if index == 0 { 6 } else { 2 }));
         }
+        "connect-time" => {
+            // The first computation connects the processes.
+            let started = Instant::now();
+            let value = seed(4)
+                .compute_with(&cluster_config(Placement::Chains))
+                .unwrap();
+            assert_eq!(value, seed(4).compute_with(&sync).unwrap());
+            println!("RESULT connect_ms={}", started.elapsed().as_millis());
+        }
+        "env-count" => {
+            // `DASK_CLUSTER_PROCESSES` is the parent's (far too many); nothing else is set.
+            let config = Config::default().scheduler(Scheduler::Cluster);
+            let err = seed(1).compute_with(&config).unwrap_err();
+            assert!(
+                matches!(err, Error::Cluster(ClusterError::Config(_))),
+                "{err:?}"
+            );
+            println!("RESULT error={err}");
+        }
         "dies" => {
             let config = cluster_config(Placement::Chains);
             let sum = total((0..4).map(dies_on_one).collect::<Vec<_>>());
@@ -331,29 +352,89 @@ fn start_processes(
 ) -> Vec<Output> {
     let children: Vec<_> = processes
         .iter()
-        .map(|&(i, addresses)| {
-            let mut command = Command::new(std::env::current_exe().unwrap());
-            command
-                .args([
-                    "--exact",
-                    "cluster_child",
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env(ROLE, role)
-                .env("DASK_CLUSTER_PROCESSES", n.to_string())
-                .env("DASK_CLUSTER_INDEX", i.to_string())
-                .env("DASK_CLUSTER_ADDRESSES", addresses)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            for (k, v) in env {
-                command.env(k, v);
-            }
-            command.spawn().expect("the test binary starts again")
-        })
+        .map(|&(i, addresses)| spawn_process(role, n, i, addresses, env))
         .collect();
     support::wait_for_all(children, Duration::from_secs(120), "the cluster processes")
+}
+
+/// Starts process `i` of an `n`-process cluster with address list `addresses` in role
+/// `role`, its output piped.
+fn spawn_process(
+    role: &str,
+    n: usize,
+    i: usize,
+    addresses: &str,
+    env: &[(&str, &str)],
+) -> std::process::Child {
+    let mut command = child_command(role);
+    command
+        .env("DASK_CLUSTER_PROCESSES", n.to_string())
+        .env("DASK_CLUSTER_INDEX", i.to_string())
+        .env("DASK_CLUSTER_ADDRESSES", addresses);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.spawn().expect("the test binary starts again")
+}
+
+/// This test binary, to run `cluster_child` in role `role`, its output piped.
+fn child_command(role: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            "cluster_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ROLE, role)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// A stranger: connects to `address` as soon as something listens there (within a
+/// minute), says a few bytes that are not a dask introduction, and stays connected
+/// until dropped.
+fn silent_stranger(address: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(address) {
+            stream.write_all(b"hi\n").unwrap();
+            return stream;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on {address} after a minute"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Starts processes `indices` of a 2-process cluster in role `role`, process 0 first
+/// and the others once a silent stranger has connected to process 0; returns their
+/// outputs in `indices` order. Started again on new ports when a process could not
+/// listen (see `run_cluster`).
+fn run_with_stranger(role: &str, indices: &[usize]) -> Vec<Output> {
+    let attempt = || {
+        let addresses = free_addresses(2);
+        let list = addresses.join(",");
+        let mut children = vec![spawn_process(role, 2, indices[0], &list, &[])];
+        let stranger = silent_stranger(&addresses[0]);
+        for &i in &indices[1..] {
+            children.push(spawn_process(role, 2, i, &list, &[]));
+        }
+        let outs = support::wait_for_all(children, Duration::from_secs(120), "the processes");
+        drop(stranger);
+        outs
+    };
+    let outs = attempt();
+    if outs.iter().any(|out| describe(out).contains(CANNOT_LISTEN)) {
+        return attempt();
+    }
+    outs
 }
 
 /// The `RESULT key=value` lines a process printed.
@@ -543,4 +624,118 @@ fn a_hanging_process_is_given_up_after_the_timeout() {
         "process 0 gave up after {waited} ms, not between its deadline and the hung task's end"
     );
     assert!(result(&outs[0], "again").contains("still not complete"));
+}
+
+#[test]
+fn a_silent_stranger_does_not_hold_back_the_peers() {
+    // A connection that sends three bytes and stays open reaches process 0 before
+    // process 1's: process 0 must drop it after a short while and take process 1's
+    // meanwhile, not wait for the stranger's 32 bytes until its 20 s connect timeout.
+    let outs = run_with_stranger("connect-time", &[0, 1]);
+    assert_ok(&outs);
+    let waited: u64 = result(&outs[0], "connect_ms").parse().unwrap();
+    // Starting process 1 takes a moment (more on a loaded machine); the bound sits
+    // well below the connect timeout.
+    assert!(waited < 10_000, "process 0 connected after {waited} ms");
+}
+
+#[test]
+fn a_connect_timeout_counts_the_strangers_dropped() {
+    // Process 1 never starts; a silent stranger connects to process 0.
+    let outs = run_with_stranger("alone", &[0]);
+    assert_ok(&outs);
+    let error = result(&outs[0], "error");
+    assert!(
+        error.contains("timed out waiting for process(es) [1]")
+            && error.contains("strangers dropped: 1")
+            && !error.contains("os error"),
+        "{error}"
+    );
+    let waited: u64 = result(&outs[0], "waited_ms").parse().unwrap();
+    assert!((2000..10_000).contains(&waited), "waited {waited} ms");
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    std::iter::once("prog")
+        .chain(list.iter().copied())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn a_process_count_beyond_the_maximum_is_refused_before_anything_is_built() {
+    within::within("reading -n", || {
+        for n in ["18446744073709551615", "30000000", "65", "0"] {
+            let started = Instant::now();
+            let err = ClusterConfig::from_args(args(&["-n", n, "-p", "0"])).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("a cluster has 1 to 64 processes, not {n}")),
+                "-n {n}: {err}"
+            );
+            // Building 30 million addresses first took seconds and gigabytes.
+            let took = started.elapsed();
+            assert!(took < Duration::from_secs(1), "-n {n} took {took:?}");
+        }
+        let err =
+            ClusterConfig::from_args(args(&["-n", "2", "-p", "0", "-w", "18446744073709551615"]))
+                .unwrap_err();
+        assert!(err.to_string().contains("at most"), "{err}");
+    });
+}
+
+#[test]
+fn a_huge_process_count_in_the_environment_is_an_error_not_a_panic() {
+    let mut command = child_command("env-count");
+    command
+        .env("DASK_CLUSTER_PROCESSES", "18446744073709551615")
+        .env_remove("DASK_CLUSTER_INDEX")
+        .env_remove("DASK_CLUSTER_ADDRESSES")
+        .env_remove("DASK_CLUSTER_HOSTFILE")
+        .env_remove("DASK_CLUSTER_THREADS");
+    let child = command.spawn().expect("the test binary starts again");
+    let outs = support::wait_for_all(vec![child], Duration::from_secs(60), "the process");
+    assert_ok(&outs);
+    let error = result(&outs[0], "error");
+    assert!(
+        error.contains("a cluster has 1 to 64 processes, not 18446744073709551615"),
+        "{error}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_host_file_that_is_a_fifo_or_too_large_is_refused() {
+    let dir = std::env::temp_dir().join(format!("dask-cluster-hosts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let status = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo failed");
+    // Two addresses, then comments past the limit.
+    let large = dir.join("large.txt");
+    let mut text = String::from("127.0.0.1:4000\n127.0.0.1:4001\n");
+    while text.len() <= 1 << 20 {
+        text.push_str("# a comment line that makes the host file larger than it should be\n");
+    }
+    std::fs::write(&large, text).unwrap();
+    let (fifo_path, large_path) = (fifo.display().to_string(), large.display().to_string());
+    let (fifo_err, large_err) = within::within("reading the host files", move || {
+        let read = |path: &str| {
+            ClusterConfig::from_args(args(&["-h", path, "-n", "2", "-p", "0"])).unwrap_err()
+        };
+        (read(&fifo_path).to_string(), read(&large_path).to_string())
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        fifo_err.contains("cannot read the host file") && fifo_err.contains("FIFO"),
+        "{fifo_err}"
+    );
+    assert!(
+        large_err.contains("cannot read the host file") && large_err.contains("larger than"),
+        "{large_err}"
+    );
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::ClusterError;
+use crate::exec::MAX_THREADS;
 
 /// How tasks are shared out between processes. Every process computes the same
 /// placement from the same plan, so no coordinator is needed.
@@ -193,18 +194,15 @@ impl ClusterConfig {
         let index = number("the process index (-p)", index)?.unwrap_or(0);
         let processes = number("the number of processes (-n)", processes)?;
         let threads = number("the number of threads (-w)", threads)?;
+        // Checked before anything is built from it: the address list has one entry per
+        // process.
+        if let Some(n) = processes {
+            check_processes(n)?;
+        }
         let addresses = match (addresses, hostfile) {
             (Some(list), _) => list,
             (None, Some(path)) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    ClusterError::Config(format!("cannot read the host file {path}: {e}"))
-                })?;
-                let lines: Vec<String> = text
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                    .map(str::to_string)
-                    .collect();
+                let lines = super::hostfile::read_addresses(&path)?;
                 let wanted = processes.unwrap_or(lines.len());
                 if lines.len() < wanted {
                     return Err(ClusterError::Config(format!(
@@ -232,24 +230,33 @@ impl ClusterConfig {
 
     pub(crate) fn validate(&self) -> Result<(), ClusterError> {
         let n = self.addresses.len();
-        if n == 0 || n > MAX_PROCESSES {
-            return Err(ClusterError::Config(format!(
-                "a cluster has 1 to {MAX_PROCESSES} processes, not {n}"
-            )));
-        }
+        check_processes(n)?;
         if self.index >= n {
             return Err(ClusterError::Config(format!(
                 "process index {} is out of range for {n} processes",
                 self.index
             )));
         }
-        if self.threads == Some(0) {
-            return Err(ClusterError::Config(
+        match self.threads {
+            Some(0) => Err(ClusterError::Config(
                 "-w 0: a pool needs at least one thread".into(),
-            ));
+            )),
+            Some(t) if t > MAX_THREADS => Err(ClusterError::Config(format!(
+                "-w {t}: a pool has at most {MAX_THREADS} threads"
+            ))),
+            _ => Ok(()),
         }
-        Ok(())
     }
+}
+
+/// Refuses a process count outside `1..=MAX_PROCESSES`.
+fn check_processes(n: usize) -> Result<(), ClusterError> {
+    if n == 0 || n > MAX_PROCESSES {
+        return Err(ClusterError::Config(format!(
+            "a cluster has 1 to {MAX_PROCESSES} processes, not {n}"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

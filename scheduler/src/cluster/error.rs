@@ -77,7 +77,7 @@ fn detail_note(detail: &str) -> String {
     if detail.is_empty() {
         String::new()
     } else {
-        format!(" (last error: {detail})")
+        format!(" ({detail})")
     }
 }
 

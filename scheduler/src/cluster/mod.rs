@@ -44,6 +44,7 @@
 mod config;
 mod connect;
 mod error;
+mod hostfile;
 mod layout;
 mod message;
 mod outgoing;
