@@ -3,6 +3,8 @@
 //! as a user sees them on stderr.
 
 mod support;
+#[path = "support/within.rs"]
+mod within;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +14,7 @@ use dask::{BatchSize, Error, Parallel};
 use support::Lcg;
 
 /// Counts drops: every item must be dropped exactly once, called or cancelled.
+#[derive(Debug)]
 struct Item {
     value: u64,
     drops: Arc<AtomicUsize>,
@@ -277,6 +280,94 @@ fn verbose_lines_go_to_a_writer_with_counts_padded_to_the_total() {
         "{text}"
     );
     assert!(all.last().unwrap().ends_with(" s finished"), "{text}");
+}
+
+/// A `verbose_to` writer that panics on a line containing `on` (`""`: every line), or
+/// returns an `io::Error` for it when `fails` is set.
+struct Exploding {
+    on: &'static str,
+    fails: bool,
+}
+
+impl std::io::Write for Exploding {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if String::from_utf8_lossy(bytes).contains(self.on) {
+            if self.fails {
+                return Err(std::io::Error::other("disk full"));
+            }
+            panic!("writer exploded");
+        }
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_verbose_writer_that_panics_fails_the_map_and_one_that_errs_does_not() {
+    within::within("panicking verbose writers", || {
+        for jobs in [1, 2, 3] {
+            // At the first line (items are left to cancel) and at the last (every
+            // result is made and must be dropped).
+            for on in ["", "finished"] {
+                let item_drops = Arc::new(AtomicUsize::new(0));
+                let result_drops = Arc::new(AtomicUsize::new(0));
+                let calls = AtomicUsize::new(0);
+                let items: Vec<Item> = (0..100)
+                    .map(|value| Item {
+                        value,
+                        drops: Arc::clone(&item_drops),
+                    })
+                    .collect();
+                let parallel = Parallel::new(jobs).verbose_to(Exploding { on, fails: false });
+                let err = parallel
+                    .map(items, |item| {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        Item {
+                            value: item.value * 2,
+                            drops: Arc::clone(&result_drops),
+                        }
+                    })
+                    .unwrap_err();
+                let case = format!("n_jobs {jobs}, panicking on {on:?}");
+                assert!(
+                    matches!(&err, Error::CallbackPanic { hook, key: None, message }
+                        if *hook == "Parallel::verbose_to" && message == "writer exploded"),
+                    "{case}: {err:?}"
+                );
+                assert_eq!(
+                    err.to_string(),
+                    "callback `Parallel::verbose_to` panicked: writer exploded",
+                    "{case}"
+                );
+                assert_eq!(err.item_index(), None, "{case}");
+                // Every item dropped once, called or cancelled; every result made
+                // dropped once.
+                assert_eq!(item_drops.load(Ordering::SeqCst), 100, "{case}");
+                let made = calls.load(Ordering::SeqCst);
+                assert_eq!(result_drops.load(Ordering::SeqCst), made, "{case}");
+                if on == "finished" {
+                    assert_eq!(made, 100, "{case}");
+                } else {
+                    assert!(made < 100, "{case}: the rest was cancelled, {made} calls");
+                }
+                // The pool, and the same `Parallel` without its writer, still work.
+                let again = Parallel::new(jobs).map(0..100u64, |x| x + 1).unwrap();
+                assert_eq!(again, (1..=100).collect::<Vec<u64>>(), "{case}");
+            }
+            // A writer returning an `io::Error` loses its lines, not the map.
+            let out = Parallel::new(jobs)
+                .batch_size(1)
+                .verbose_to(Exploding {
+                    on: "",
+                    fails: true,
+                })
+                .map(0..100u64, |x| x * 2)
+                .unwrap();
+            assert_eq!(out, (0..100).map(|x| x * 2).collect::<Vec<u64>>());
+        }
+    });
 }
 
 #[test]

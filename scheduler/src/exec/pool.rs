@@ -136,6 +136,30 @@ impl Pool {
         self.stealers.len()
     }
 
+    /// [`with_threads`](Self::with_threads), except that once [`MAX_POOLS`] sizes are
+    /// running and none has `threads` workers, it returns a running pool instead of
+    /// refusing: the smallest with more workers, else the largest. For callers that
+    /// bound their own concurrency (a `Parallel` map runs one loop per worker it wants).
+    pub(crate) fn with_threads_or_nearest(threads: usize) -> Result<&'static Pool, Error> {
+        check_threads(threads)?;
+        let refused = match Pool::with_threads(threads) {
+            Ok(pool) => return Ok(pool),
+            Err(error) => error,
+        };
+        let pools = POOLS.lock();
+        if pools.len() < MAX_POOLS {
+            return Err(refused); // not the cap: the system would not start the threads
+        }
+        let larger = pools
+            .iter()
+            .filter(|p| p.threads() > threads)
+            .min_by_key(|p| p.threads());
+        larger
+            .or_else(|| pools.iter().max_by_key(|p| p.threads()))
+            .copied()
+            .ok_or(refused)
+    }
+
     /// Whether a computation from outside the pool waits in its global queue.
     pub(crate) fn has_waiting_work(&'static self) -> bool {
         !self.injector.is_empty()

@@ -198,6 +198,7 @@ struct ImapJob<It, F, R> {
     shared: Arc<Shared<R>>,
     batch: BatchSize,
     workers: usize,
+    n_jobs: i32,
 }
 
 impl<I, It, R, E, F> ImapJob<It, F, R>
@@ -331,7 +332,7 @@ where
             // a call's guard) must still end the map with an error, not a hang.
             self.guarded(role)
         } else {
-            run_workers(&|| self.work(role), self.workers)
+            run_workers(&|| self.work(role), self.workers, self.n_jobs)
         }
     }
 
@@ -425,6 +426,8 @@ pub(super) struct Run<R> {
 pub(crate) struct ImapOptions {
     pub(crate) batch: BatchSize,
     pub(crate) workers: usize,
+    /// What the user asked for, to name it in errors.
+    pub(crate) n_jobs: i32,
     pub(crate) window: usize,
     pub(crate) ordered: bool,
     pub(crate) timeout: Option<Duration>,
@@ -465,6 +468,7 @@ impl<R: Send + 'static> Run<R> {
             shared: Arc::clone(&shared),
             batch: options.batch,
             workers: options.workers,
+            n_jobs: options.n_jobs,
         });
         let rounds: Arc<dyn Rounds> = Arc::clone(&job) as Arc<dyn Rounds>;
         // See the module's docs: on a pool worker, a driver thread's rounds could wait

@@ -143,7 +143,13 @@ where
             }
             batcher.finished(claim.len());
             if let Some(report) = self.report {
-                report.advance(claim.len());
+                if report.advance(claim.len()).is_err() {
+                    // The user's `verbose_to` writer panicked: the map fails as for a
+                    // failed call, and nobody claims more (see `finish`). This claim
+                    // was completed, so its results count as written.
+                    self.stop.store(true, Ordering::Relaxed);
+                    return;
+                }
             }
             if others_waiting() {
                 // Take turns: `Parallel::try_map` starts another round for the rest.
@@ -197,7 +203,8 @@ where
     }
 
     /// After every worker has returned: the results in input order, or the failure with
-    /// the lowest index, dropping exactly the results and items that are live.
+    /// the lowest index (else the report writer's panic), dropping exactly the results and
+    /// items that are live.
     ///
     /// `run` is what running the workers returned; when it failed without any call
     /// failing (a scheduler error), which slots are live is unknown, so both buffers are
@@ -209,18 +216,31 @@ where
             len,
             cursor,
             failures,
+            report,
             ..
         } = self;
         let mut failures = failures.into_inner();
         let claimed = cursor.into_claimed();
         if failures.is_empty() {
             return match run {
-                Ok(()) => {
-                    debug_assert_eq!(claimed, len, "a finished run claimed every item");
+                Ok(()) if claimed == len => {
                     // SAFETY: no call failed and every worker ran until the items ran
                     // out, so each of the `len` claims was completed and its slot written;
                     // the workers have returned, so their writes happened before this.
                     Ok(unsafe { results.into_vec(len) })
+                }
+                Ok(()) => {
+                    // Stopped without a failed call: the report's writer panicked (the
+                    // only other reason to stop). Every claim was completed.
+                    // SAFETY: as above for the results below `claimed`; the items from
+                    // `claimed` on were never claimed, so never taken.
+                    unsafe {
+                        results.drop_range(0..claimed);
+                        items.drop_range(claimed..len);
+                    }
+                    Err(report.and_then(Report::writer_error).unwrap_or_else(|| {
+                        Error::Internal("a parallel map stopped without a failure".into())
+                    }))
                 }
                 Err(error) => {
                     std::mem::forget(results);

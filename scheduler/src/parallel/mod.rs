@@ -72,6 +72,15 @@ impl Parallel {
     /// and so on (never fewer than one: `cores + 1 + n_jobs`, at least 1), and `1` runs
     /// every call on the calling thread. `0`, or more than 1024, is refused when the map
     /// starts.
+    ///
+    /// The calls run on the process's pool of that many threads, started on first use
+    /// and kept (inside a task or another map: on the pool already running it). A
+    /// process keeps at most 8 pools of different sizes; once 8 are running, a map
+    /// whose size has none runs on the smallest running pool that is larger, with at
+    /// most `n_jobs` calls at once, or, when none is larger, on the largest (with as
+    /// many calls at once as it has threads). So a sweep over `n_jobs` as in joblib
+    /// (`for n in 1..=16 { Parallel::new(n).map(..) }`) works, and starts no more
+    /// threads than 8 pools hold.
     pub fn new(n_jobs: i32) -> Self {
         Parallel {
             n_jobs,
@@ -101,6 +110,16 @@ impl Parallel {
     /// [`verbose`](Self::verbose) lines written to `writer` instead of stderr (a log
     /// file, a buffer a test reads, ...). Counts are padded to the total's width, so
     /// the lines align as joblib's do.
+    ///
+    /// A write that returns an `io::Error` loses its line and the map goes on: a log
+    /// line is not worth a computation. A writer that panics fails the map, as a
+    /// panicking [`Callbacks`](crate::Callbacks) hook fails a computation: the map
+    /// returns [`Error::CallbackPanic`] with `hook` `"Parallel::verbose_to"` and the
+    /// panic's message (`item_index()` is `None`), no item is claimed after the panic
+    /// (items not started are dropped uncalled, the results made so far are dropped),
+    /// nothing more is written to the writer during that map, and the pool stays
+    /// usable. A call's own failure, when there is one, is reported instead. The panic
+    /// does not unwind into the caller.
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
@@ -271,17 +290,28 @@ impl Parallel {
             // Rounds: workers end theirs early when other computations wait (see
             // `pool_run::others_waiting`), and the next round queues behind those.
             loop {
-                let round = pool_run::run_workers(&|| job.work(), workers);
+                let round = pool_run::run_workers(&|| job.work(), workers, self.n_jobs);
                 if round.is_err() || !job.unfinished() {
                     break round;
                 }
             }
         };
         let result = job.finish(run);
-        if let Some(report) = &report {
-            report.finish(result.as_ref().err().and_then(Error::item_index));
+        let Some(report) = &report else {
+            return result;
+        };
+        report.finish(result.as_ref().map(drop));
+        match (result, report.writer_error()) {
+            // The writer panicked on the last line, after every call: the map fails
+            // all the same (a panicking hook never passes unnoticed).
+            (Ok(results), Some(error)) => {
+                for result in results {
+                    crate::error::drop_guarded(result);
+                }
+                Err(error)
+            }
+            (result, _) => result,
         }
-        result
     }
 
     /// Like [`map`](Self::map), but returns at once an iterator that yields the results
@@ -395,6 +425,7 @@ impl Parallel {
                 ImapOptions {
                     batch: self.batch,
                     workers,
+                    n_jobs: self.n_jobs,
                     window: self.window.unwrap_or(64 * workers).min(MAX_WINDOW),
                     ordered,
                     timeout: self.timeout,

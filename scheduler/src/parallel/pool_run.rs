@@ -42,10 +42,15 @@ unsafe fn call_erased<W: Fn() + Sync>(work: *const ()) {
 }
 
 /// Runs `work` once on each of `workers` tasks and returns when all have returned.
+/// `n_jobs` is what the user asked for, to name it in errors.
 ///
 /// `work` must not panic (the map catches its callers' panics itself); if it does, the
 /// panic fails the computation like any task's, and the error is returned.
-pub(crate) fn run_workers<W: Fn() + Sync>(work: &W, workers: usize) -> Result<(), Error> {
+pub(crate) fn run_workers<W: Fn() + Sync>(
+    work: &W,
+    workers: usize,
+    n_jobs: i32,
+) -> Result<(), Error> {
     let erased = ErasedWork {
         work: (work as *const W).cast(),
         call: call_erased::<W>,
@@ -73,13 +78,39 @@ pub(crate) fn run_workers<W: Fn() + Sync>(work: &W, workers: usize) -> Result<()
     #[cfg(not(loom))]
     let config = match Pool::current() {
         Some(_) => config,
-        None => config.scheduler(Scheduler::Threads(workers)),
+        None => config.scheduler(Scheduler::Threads(pool_threads(workers, n_jobs)?)),
     };
     #[cfg(loom)]
-    let config = config.scheduler(Scheduler::Sync);
+    let config = {
+        let _ = n_jobs;
+        config.scheduler(Scheduler::Sync)
+    };
     let outcome = crate::compute_with(&tasks, &config).map(drop);
     drop(tasks);
     outcome
+}
+
+/// The size of the pool that runs a map's `workers` loops from outside any pool: the
+/// pool of `workers` threads, or, when the process runs as many pool sizes as it keeps
+/// (pools never stop), the smallest larger one, else the largest (see
+/// [`Parallel::new`](crate::Parallel::new)). Either way at most `workers` calls run at
+/// once: the map starts one loop per worker.
+#[cfg(not(loom))]
+fn pool_threads(workers: usize, n_jobs: i32) -> Result<usize, Error> {
+    match Pool::with_threads_or_nearest(workers) {
+        Ok(pool) => Ok(pool.threads()),
+        Err(Error::InvalidConfig(reason)) => {
+            // The pool's own message names `Scheduler::Threads`, which this user never
+            // set: name what they did set.
+            let prefix = format!("Scheduler::Threads({workers}): ");
+            let reason = reason.strip_prefix(&prefix).unwrap_or(&reason);
+            Err(Error::InvalidConfig(format!(
+                "Parallel::new({n_jobs}): could not start a pool of {workers} worker \
+                 threads ({reason}); ask for fewer workers, or -1 for one per core"
+            )))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Whether a computation started outside the pool waits for a worker of the pool this

@@ -269,11 +269,11 @@ fn imap_yields_an_error_in_place_then_ends_and_drop_stops_early() {
 #[test]
 fn verbose_lines_double_and_the_report_counts_items() {
     let report = Report::new(100, 2, Some(super::report::LineSink::Stderr), false).unwrap();
-    report.advance(1);
-    report.advance(40);
-    report.advance(59);
+    report.advance(1).unwrap();
+    report.advance(40).unwrap();
+    report.advance(59).unwrap();
     assert_eq!(report.done(), 100);
-    report.finish(None);
+    report.finish(Ok(()));
     assert!(Report::new(10, 2, None, false).is_none());
 }
 
@@ -299,5 +299,46 @@ fn results_of_the_items_layout_reuse_the_items_allocation() {
             })
             .unwrap_err();
         assert_eq!(err.item_index(), Some(5));
+    }
+}
+
+/// A `verbose_to` writer that panics on every line.
+struct PanickingWriter;
+
+impl std::io::Write for PanickingWriter {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        panic!("writer exploded");
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_panicking_writer_fails_the_map_and_drops_everything_once() {
+    for parallel in settings() {
+        let item_drops = Arc::new(AtomicUsize::new(0));
+        let result_drops = Arc::new(AtomicUsize::new(0));
+        let calls = AtomicUsize::new(0);
+        let err = parallel
+            .clone()
+            .verbose_to(PanickingWriter)
+            .map(tracked(N, &item_drops), |item| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Tracked {
+                    value: item.value,
+                    drops: Arc::clone(&result_drops),
+                }
+            })
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "callback `Parallel::verbose_to` panicked: writer exploded",
+            "{parallel:?}"
+        );
+        assert_eq!(item_drops.load(Ordering::SeqCst), N, "{parallel:?}");
+        let made = calls.load(Ordering::SeqCst);
+        assert_eq!(result_drops.load(Ordering::SeqCst), made, "{parallel:?}");
+        assert_eq!(parallel.map(0..3, |x| x + 1).unwrap(), vec![1, 2, 3]);
     }
 }
