@@ -198,14 +198,18 @@ fn key_names() {
     assert_eq!(value.compute().unwrap(), 7);
     assert_eq!(borrowed_key.compute().unwrap(), 9);
 
-    // A shared node whose key was read cannot be renamed silently.
+    // A shared node whose key was read is not renamed under its other handles: the
+    // renamed handle gets a node of its own (the same call under the new key).
     let shared = inc(3);
-    let _ = shared.key().to_string();
+    let old_key = shared.key().to_string();
     let other_handle = shared.clone();
     let renamed = shared.with_key("late");
-    let err = renamed.compute().unwrap_err();
-    assert!(matches!(err, Error::DuplicateKey { .. }), "{err}");
-    drop(other_handle);
+    assert_eq!(renamed.key(), "late");
+    assert_eq!(other_handle.key(), old_key);
+    assert_eq!(renamed.compute().unwrap(), 4);
+    assert_eq!(other_handle.compute().unwrap(), 4);
+    assert_eq!(dask::graph((&renamed, &other_handle)).len(), 2);
+    assert_eq!(dask::compute(&[renamed, other_handle]).unwrap(), [4, 4]);
 }
 
 /// `delayed(x, pure=True)` and `delayed(f, pure=True)(x)`.

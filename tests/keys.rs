@@ -110,3 +110,112 @@ fn calls_whose_64_bit_keys_collided_are_kept_apart() {
     assert_eq!(dask::graph((&a, &b)).len(), 2, "not merged");
     assert_eq!(dask::compute((&a, &b)).unwrap(), ((x1, y1), (x2, y2)));
 }
+
+#[delayed(pure)]
+fn pure_inc(x: u64) -> u64 {
+    x + 1
+}
+
+/// The keys of `graph`'s nodes, sorted.
+fn keys_of(graph: &dask::TaskGraph) -> Vec<String> {
+    let mut keys: Vec<String> = graph.nodes().map(|(_, n)| n.key.clone()).collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn equal_pure_calls_given_different_keys_are_two_nodes() {
+    // Keys are identity (Dask's `dask_key_name`): merging them would lose a key.
+    let (a, b) = (pure_inc(1).with_key("A"), pure_inc(1).with_key("B"));
+    let graph = dask::graph((&a, &b));
+    assert_eq!(keys_of(&graph), ["A", "B"]);
+    let dot = graph.to_dot();
+    assert!(
+        dot.contains("tooltip=\"A\\n") && dot.contains("tooltip=\"B\\n"),
+        "{dot}"
+    );
+    assert_eq!(dask::compute(&[a, b]).unwrap(), [2, 2]);
+    // One given key and the content key: two nodes as well.
+    let (given, own) = (pure_inc(5).with_key("given"), pure_inc(5));
+    let graph = dask::graph((&given, &own));
+    assert_eq!(
+        keys_of(&graph),
+        ["given".to_string(), own.key().to_string()]
+    );
+    assert_eq!(dask::compute(&[given, own]).unwrap(), [6, 6]);
+    // Equal calls under one key stay one node.
+    let (a, b) = (pure_inc(7).with_key("same"), pure_inc(7).with_key("same"));
+    assert_eq!(dask::graph((&a, &b)).len(), 1);
+    assert_eq!(dask::compute(&[a, b]).unwrap(), [8, 8]);
+    // Equal pure calls reading them are two nodes too: each keeps its input's key.
+    let (a, b) = (pure_inc(1).with_key("A"), pure_inc(1).with_key("B"));
+    let (ra, rb) = (pure_inc(&a), pure_inc(&b));
+    assert_ne!(ra.key(), rb.key());
+    let graph = dask::graph((&ra, &rb));
+    assert_eq!(graph.len(), 4);
+    let keys = keys_of(&graph);
+    assert!(
+        keys.contains(&"A".to_string()) && keys.contains(&"B".to_string()),
+        "{keys:?}"
+    );
+    assert_eq!(dask::compute(&[ra, rb]).unwrap(), [3, 3]);
+    // Different content under one key is two nodes with one key.
+    let (c, d) = (pure_inc(1).with_key("clash"), pure_inc(2).with_key("clash"));
+    match dask::compute(&[c, d]) {
+        Err(dask::Error::DuplicateKey { key, .. }) => assert_eq!(key, "clash"),
+        other => panic!("expected DuplicateKey, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_new_key_on_a_shared_handle_leaves_the_other_handles_node_alone() {
+    let y = step(1);
+    let old = y.key().to_string();
+    let z = y.clone().with_key("other");
+    assert_eq!(y.key(), old);
+    assert_eq!(z.key(), "other");
+    assert_eq!(y.compute().unwrap(), 2, "the original still computes");
+    assert_eq!(z.compute().unwrap(), 2);
+    let graph = dask::graph((&y, &z));
+    assert_eq!(keys_of(&graph), {
+        let mut keys = vec![old.clone(), "other".to_string()];
+        keys.sort();
+        keys
+    });
+    assert_eq!(dask::compute(&[y.clone(), z]).unwrap(), [2, 2]);
+    assert_eq!(y.compute().unwrap(), 2, "and computes again");
+}
+
+#[test]
+fn a_new_key_on_a_shared_handle_before_any_key_was_read_renames_only_that_handle() {
+    let y = step(10);
+    let reader = step(y.clone());
+    let z = y.clone().with_key("early");
+    assert_eq!(z.key(), "early");
+    assert_ne!(y.key(), "early");
+    // The reader still reads the node under its own key.
+    let graph = dask::graph((&reader, &z));
+    assert_eq!(graph.len(), 3);
+    assert!(graph.find(y.key()).is_some() && graph.find("early").is_some());
+    assert_eq!(dask::compute(&[reader, z, y]).unwrap(), [12, 11, 11]);
+}
+
+#[test]
+fn a_new_key_on_a_shared_pure_handle_is_a_node_of_its_own() {
+    let p = pure_inc(20);
+    let q = p.clone().with_key("q");
+    assert_ne!(p.key(), "q");
+    assert_eq!(dask::graph((&p, &q)).len(), 2);
+    assert_eq!(dask::compute(&[p, q]).unwrap(), [21, 21]);
+}
+
+#[test]
+fn the_same_key_again_on_a_shared_handle_is_the_same_node() {
+    let y = step(3).with_key("kept");
+    let z = y.clone().with_key("kept");
+    assert_eq!(dask::graph((&y, &z)).len(), 1);
+    let own = step(4);
+    let again = own.clone().with_key(own.key().to_string());
+    assert_eq!(dask::graph((&own, &again)).len(), 1);
+    assert_eq!(dask::compute(&[y, z, own, again]).unwrap(), [4, 4, 5, 5]);
+}

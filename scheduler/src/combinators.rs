@@ -10,9 +10,10 @@ use crate::args::{Arg, Inputs, IntoArg};
 use crate::delayed::{task_node, Delayed};
 use crate::error::TaskFailure;
 use crate::key_hash::KeyHash;
-use crate::node::{no_codec, NodeDyn, NodeHeader, ValueNode};
+use crate::node::{no_codec, NodeBody, NodeDyn, NodeHeader, ValueNode};
 use crate::node_ref::NodeRef;
 use crate::operators::derived_id;
+use crate::task_value::TaskValue;
 
 impl<A: Send + Sync + 'static> Delayed<A> {
     /// Both values as a pair, lazily (pure): the way to hand several delayed values to
@@ -109,33 +110,98 @@ impl<A: Send + Sync + 'static> Delayed<A> {
     /// This node under the key `key` (Dask's `dask_key_name`): its key in drawings,
     /// errors and the profiler. Keys must be unique within a computation: two different
     /// nodes with one key fail `compute` with [`Error::DuplicateKey`](crate::Error::DuplicateKey)
-    /// before anything runs.
+    /// before anything runs. Keys are identity: equal pure calls under different keys
+    /// are different nodes, under one key one node.
+    ///
+    /// Other handles of the node keep their key: when they exist, the handle returned is
+    /// a node of its own for the same call (same inputs, same code), so computing both
+    /// runs it under each key. Only this handle's node is renamed in place.
     ///
     /// ```
     /// let x = dask::delayed(1).map(|v| v + 1).with_key("incremented");
     /// assert_eq!(x.key(), "incremented");
     /// assert_eq!(x.compute().unwrap(), 2);
+    /// let y = x.clone().with_key("again");
+    /// assert_eq!((x.key(), y.key()), ("incremented", "again"));
+    /// assert_eq!(dask::compute(&[x, y]).unwrap(), [2, 2]);
     /// ```
     pub fn with_key(mut self, key: impl Into<String>) -> Delayed<A> {
         let key = key.into();
-        if let Err(key) = self.node().header().set_custom_key(key) {
-            // Its key was read already: rename it if this handle is the only one,
-            // otherwise the renaming is reported when it is computed.
-            match self.node_mut() {
-                Some(node) => node.header_mut().replace_key(key),
-                None => self
-                    .node()
-                    .header()
-                    .key_conflict
-                    .store(true, std::sync::atomic::Ordering::Relaxed),
-            }
+        // The key it has already (given, or its own: then it stays an ordinary node,
+        // merged with equal pure calls as before).
+        if self.key() == key {
+            return self;
         }
-        self
+        if let Some(node) = self.node_mut() {
+            node.header_mut().replace_key(key);
+            return self;
+        }
+        // Renaming a shared node would change the key other handles read (or, once read,
+        // leave them with a key the node no longer has).
+        let original = self.node().header();
+        let mut header = NodeHeader::new(
+            original.name,
+            original.path,
+            original.pure.then(|| original.full_id()),
+        );
+        header.retries = original.retries;
+        header.replace_key(key);
+        Delayed::from_node(NodeRef::new(Rekeyed {
+            header,
+            call: self.into_node(),
+        }))
+    }
+}
+
+/// The node of [`Delayed::with_key`] on a shared handle: the same call as `call`, under
+/// a key of its own. It reads `call`'s inputs and runs `call`'s code, so `call` itself
+/// is not an input (a graph of this node alone has no node under the old key).
+struct Rekeyed {
+    header: NodeHeader,
+    call: NodeRef,
+}
+
+impl NodeDyn for Rekeyed {
+    fn header(&self) -> &NodeHeader {
+        &self.header
+    }
+
+    fn header_mut(&mut self) -> &mut NodeHeader {
+        &mut self.header
+    }
+
+    fn body(&self) -> NodeBody<'_> {
+        self.call.node().body()
+    }
+
+    fn type_name(&self) -> &'static str {
+        self.call.node().type_name()
+    }
+
+    fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32)) {
+        self.call.node().for_each_dep(f);
+    }
+
+    fn run(&self, inputs: &Inputs<'_>) -> Result<TaskValue, TaskFailure> {
+        self.call.node().run(inputs)
+    }
+
+    #[cfg(feature = "cluster")]
+    fn codec(&self) -> Option<&'static crate::codec::Codec> {
+        self.call.node().codec()
+    }
+
+    fn result_size(&self, value: &(dyn std::any::Any + Send + Sync)) -> Option<u64> {
+        self.call.node().result_size(value)
+    }
+
+    fn deferred_error(&self) -> Option<crate::Error> {
+        self.call.node().deferred_error()
     }
 }
 
 /// Fails when two different nodes of a plan carry one key from
-/// [`Delayed::with_key`], or a shared node was given a second key.
+/// [`Delayed::with_key`].
 pub(crate) fn check_custom_keys(plan: &crate::plan::Plan<'_>) -> Result<(), crate::Error> {
     use std::sync::atomic::Ordering;
     if !crate::node::custom_keys_made() {
@@ -144,12 +210,6 @@ pub(crate) fn check_custom_keys(plan: &crate::plan::Plan<'_>) -> Result<(), crat
     let mut seen: HashMap<&str, *const ()> = HashMap::new();
     for planned in plan.graph().nodes() {
         let header = planned.header();
-        if header.key_conflict.load(Ordering::Relaxed) {
-            return Err(crate::Error::DuplicateKey {
-                key: header.key().to_string(),
-                reason: "this node was shared already when `with_key` gave it another key",
-            });
-        }
         if header.custom_key.load(Ordering::Relaxed) {
             let node = *planned as *const dyn NodeDyn as *const ();
             if seen

@@ -33,11 +33,10 @@ pub struct NodeHeader {
     /// mixed build number otherwise.
     pub(crate) id: u64,
     pub(crate) pure: bool,
-    /// The key was given by [`Delayed::with_key`](crate::Delayed::with_key) (a second,
-    /// different one sets `key_conflict`); such keys are checked for uniqueness before a
-    /// computation runs.
+    /// The key was given by [`Delayed::with_key`](crate::Delayed::with_key): such keys
+    /// are checked for uniqueness before a computation runs, and a pure node with one
+    /// merges only with equal calls under the same key (see `plan`).
     pub(crate) custom_key: AtomicBool,
-    pub(crate) key_conflict: AtomicBool,
     /// Whether the key names the same value in every process; see `content_address`.
     /// Worked out on first use, not while building: building is a hot path and only
     /// `Memory` asks.
@@ -75,7 +74,6 @@ impl NodeHeader {
             id: full as u64,
             pure: pure_id.is_some(),
             custom_key: AtomicBool::new(false),
-            key_conflict: AtomicBool::new(false),
             content_addressed: ContentAddressed::unknown(),
             retries: 0,
             number,
@@ -105,7 +103,6 @@ impl NodeHeader {
             id: other.id,
             pure: other.pure,
             custom_key: AtomicBool::new(other.custom_key.load(Ordering::Relaxed)),
-            key_conflict: AtomicBool::new(other.key_conflict.load(Ordering::Relaxed)),
             content_addressed: other.content_addressed.clone(),
             retries: other.retries,
             number: if other.pure || other.number == 0 {
@@ -158,6 +155,12 @@ impl NodeHeader {
         hasher.write(self.name.as_bytes());
         hasher.write_u8(0xff);
         hasher.write_u128(self.full_id());
+        // A key given by `with_key` is identity too: equal pure calls reading two equal
+        // calls under different keys are two nodes, as the calls they read are.
+        if self.custom_key.load(Ordering::Relaxed) {
+            hasher.write_u8(0xfe);
+            hasher.write(self.key().as_bytes());
+        }
     }
 
     /// Formatted on first use: most graphs never print their keys.
@@ -166,21 +169,8 @@ impl NodeHeader {
             .get_or_init(|| Box::new(key::format_key(self.name, self.id)))
     }
 
-    /// Names the node `key` (see `Delayed::with_key`), when its key was not formatted
-    /// yet. Returns the key back when it was.
-    pub(crate) fn set_custom_key(&self, key: String) -> Result<(), String> {
-        match self.key.set(Box::new(key)) {
-            Ok(()) => {
-                CUSTOM_KEYS_MADE.store(true, Ordering::Relaxed);
-                self.custom_key.store(true, Ordering::Relaxed);
-                Ok(())
-            }
-            Err(key) if self.custom_key.load(Ordering::Relaxed) && *self.key() == *key => Ok(()),
-            Err(key) => Err(*key),
-        }
-    }
-
-    /// [`set_custom_key`](Self::set_custom_key) on a header nobody else sees.
+    /// Names the node `key` (see `Delayed::with_key`): only through `&mut`, on a header
+    /// nobody else sees, since a key once read is borrowed from it.
     pub(crate) fn replace_key(&mut self, key: String) {
         CUSTOM_KEYS_MADE.store(true, Ordering::Relaxed);
         self.key = OnceBox::with_value(Box::new(key));

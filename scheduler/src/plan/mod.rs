@@ -217,6 +217,10 @@ impl<'g> Plan<'g> {
         };
         g.keep_positions = keep_positions;
         let mut pure_index: HashMap<(u128, &'static str), u32> = HashMap::new();
+        // Pure nodes under a key from `with_key`: keys are identity, so such a node merges
+        // only with equal calls under the same key. Apart, so that ordinary pure nodes
+        // pay one flag test and hash no key.
+        let mut given_key_index: HashMap<(u128, &'static str, &'g str), u32> = HashMap::new();
         let mut task_count = 0usize;
         // Nodes whose inputs were planned in parallel, innermost last: where their
         // frontier nodes' indices start in `found`, and the parts to append on leaving.
@@ -249,7 +253,12 @@ impl<'g> Plan<'g> {
                 }
                 let header = node.header();
                 if header.pure {
-                    if let Some(&same) = pure_index.get(&(header.full_id(), header.name)) {
+                    let same = if header.custom_key.load(std::sync::atomic::Ordering::Relaxed) {
+                        given_key_index.get(&(header.full_id(), header.name, header.key()))
+                    } else {
+                        pure_index.get(&(header.full_id(), header.name))
+                    };
+                    if let Some(&same) = same {
                         visited.set(at, same);
                         fill_slot(&mut found, visit.slot, same);
                         continue;
@@ -416,7 +425,12 @@ impl<'g> Plan<'g> {
                 g.retries
                     .push(u8::try_from(header.retries).unwrap_or(u8::MAX));
                 if header.pure {
-                    pure_index.insert((header.full_id(), header.name), index);
+                    if header.custom_key.load(std::sync::atomic::Ordering::Relaxed) {
+                        given_key_index
+                            .insert((header.full_id(), header.name, header.key()), index);
+                    } else {
+                        pure_index.insert((header.full_id(), header.name), index);
+                    }
                 }
             }
         }
