@@ -51,9 +51,11 @@ pub enum Error {
         crate::nesting::MIN_STACK_LEFT
     )]
     NestingTooDeep { depth: usize, stack_left: usize },
-    /// A [`Callbacks`](crate::Callbacks) hook panicked. `key` names the task whose
-    /// attempt it was called for (`None` for `threads`, `start` and `finish`); the
-    /// computation failed, and the pool is still usable.
+    /// A [`Callbacks`](crate::Callbacks) hook panicked, or a `Parallel`'s
+    /// [`verbose_to`](crate::Parallel::verbose_to) writer (hook
+    /// `"Parallel::verbose_to"`). `key` names the task whose attempt it was called for
+    /// (`None` for `threads`, `start`, `finish` and the writer); the computation or map
+    /// failed, and the pool is still usable.
     #[error("callback `{hook}` panicked{}: {message}", key.as_ref().map(|k| format!(" for task {k}")).unwrap_or_default())]
     CallbackPanic {
         hook: &'static str,
@@ -61,7 +63,7 @@ pub enum Error {
         message: String,
     },
     /// A key given by [`Delayed::with_key`](crate::Delayed::with_key) is not unique:
-    /// two different nodes of the computation have it, or a shared node was renamed.
+    /// two different nodes of the computation have it.
     #[error("duplicate key `{key}`: {reason}")]
     DuplicateKey { key: String, reason: &'static str },
     /// A broken scheduler invariant; please report it.
