@@ -323,6 +323,38 @@ fn a_sequential_timeout_stops_after_the_task_that_overran() {
     assert_eq!(STARTED.load(Ordering::SeqCst), 1);
 }
 
+#[test]
+fn a_deadline_passed_before_the_start_runs_nothing_on_either_scheduler() {
+    let _s = serial();
+    for config in [threads(2), Config::default().scheduler(Scheduler::Sync)] {
+        STARTED.store(0, Ordering::SeqCst);
+        let err = dask::compute_with(
+            &[sleepy(1, 0), sleepy(2, 0)],
+            &config.timeout(Duration::ZERO),
+        )
+        .unwrap_err();
+        let Error::Timeout { running, .. } = err else {
+            panic!("expected a timeout, got {err}")
+        };
+        assert!(running.is_empty(), "{running:?}");
+        // The sequential scheduler ran its first task before it looked at the clock.
+        assert_eq!(STARTED.load(Ordering::SeqCst), 0);
+    }
+}
+
+#[test]
+fn a_sequential_computation_whose_last_task_overruns_keeps_its_result() {
+    let _s = serial();
+    STARTED.store(0, Ordering::SeqCst);
+    let only = sleepy(1, 60);
+    let config = Config::default()
+        .scheduler(Scheduler::Sync)
+        .timeout(Duration::from_millis(10));
+    // Nothing was left to stop: the pool keeps such a result too.
+    assert!(dask::compute_with(&[only], &config).is_ok());
+    assert_eq!(STARTED.load(Ordering::SeqCst), 1);
+}
+
 #[delayed]
 fn inner_with_timeout(millis: u64, timeout_ms: u64) -> String {
     let inner = sleepy(0, millis);

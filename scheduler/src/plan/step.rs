@@ -260,18 +260,27 @@ impl Plan<'_> {
 
     /// Runs every task on the calling thread in plan order: a depth-first post-order of
     /// the outputs, deterministic from run to run. Needs no pending counts. With a
-    /// deadline, the task that was running when it passed is reported and the rest is
-    /// skipped.
+    /// deadline, checked before each task as the pool does (no task starts after it),
+    /// the task that was running when it passed is reported and the rest is skipped; a
+    /// computation whose last task ends after the deadline keeps its result.
     pub(crate) fn run_sequential(&self, deadline: Option<Instant>) -> Option<Vec<u32>> {
         let mut timed_out = None;
-        for t in 0..self.graph().len() {
-            if self.graph().is_task(t as u32) {
-                self.execute(t as u32, &mut HeldCounts::immediate());
-                if timed_out.is_none() && deadline.is_some_and(|d| Instant::now() >= d) {
+        // The last task started before the deadline: the deadline passed while it ran
+        // (or in the moment after it).
+        let mut last: Option<u32> = None;
+        for t in 0..self.graph().len() as u32 {
+            if !self.graph().is_task(t) {
+                continue;
+            }
+            if let (None, Some(d)) = (&timed_out, deadline) {
+                if Instant::now() >= d {
                     self.halt(HALT_TIMEOUT);
-                    timed_out = Some(vec![t as u32]);
+                    timed_out = Some(last.into_iter().collect());
+                } else {
+                    last = Some(t);
                 }
             }
+            self.execute(t, &mut HeldCounts::immediate());
         }
         timed_out
     }
