@@ -209,16 +209,38 @@ fn encode_within<T: Serialize + DeserializeOwned>(
     if payload_len > max_payload {
         return Err(Unencodable::TooLarge(payload_len));
     }
-    decodes_back::<T>(&bytes[HEADER_LEN..])?;
+    decodes_back_once::<T>(&bytes[HEADER_LEN..])?;
     bytes[48..56].copy_from_slice(&payload_len.to_le_bytes());
     let crc = crc32fast::hash(&bytes[CHECKED_FROM..]);
     bytes[12..16].copy_from_slice(&crc.to_le_bytes());
     Ok(bytes)
 }
 
+/// Types whose first stored value decoded back (see [`decodes_back_once`]), by name.
+static DECODED_BACK: parking_lot::Mutex<Vec<&'static str>> = parking_lot::Mutex::new(Vec::new());
+
+/// [`decodes_back`] for the first value of each type this process stores. Whether
+/// postcard gives a value back is mostly a property of its type (`untagged`, `flatten`),
+/// and decoding every value doubled the work of a store besides the file (a second
+/// value's worth of memory, allocated and freed). A type whose values differ in that
+/// (one variant round-trips, another not) is still never read as a wrong value: a
+/// payload that does not decode fails its load, which warns and recomputes. Types are
+/// told apart by name, which can only make two types share one check.
+fn decodes_back_once<T: DeserializeOwned>(payload: &[u8]) -> Result<(), Unencodable> {
+    let name = std::any::type_name::<T>();
+    if DECODED_BACK.lock().contains(&name) {
+        return Ok(());
+    }
+    decodes_back::<T>(payload)?;
+    let mut checked = DECODED_BACK.lock();
+    if !checked.contains(&name) {
+        checked.push(name);
+    }
+    Ok(())
+}
+
 /// Whether `payload` decodes as a `T` and leaves no byte over, as a load will ask. The
-/// value decoded is dropped: this costs about what encoding did, far less than writing
-/// and syncing the file, and a value's worth of memory for that moment.
+/// value decoded is dropped.
 fn decodes_back<T: DeserializeOwned>(payload: &[u8]) -> Result<(), Unencodable> {
     let fails = |why: String| Unencodable::NoRoundTrip(std::any::type_name::<T>(), why);
     // `Deserialize` and `Drop` are user code: a panic is a failed write, as above.

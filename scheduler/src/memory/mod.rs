@@ -93,10 +93,11 @@ pub use store::CacheSize;
 ///   that applies to it), found by walking the value before it is stored: its entry
 ///   would load as another value (later fields shifted into the skipped one's place),
 ///   with nothing in the file to tell;
-/// - a value whose encoding does not decode back to its type, consuming every byte
-///   (`Serialize` and `Deserialize` disagree: `#[serde(untagged)]` and `flatten` need a
-///   self-describing format). Each store decodes the value once more for this check,
-///   holding a second copy of it for that moment.
+/// - a type whose encoding does not decode back, consuming every byte (`Serialize` and
+///   `Deserialize` disagree: `#[serde(untagged)]` and `flatten` need a self-describing
+///   format). The first value of each type the process stores is decoded once more for
+///   this check; a later value of a type that passed and still does not decode (one enum
+///   variant round-trips, another not) fails its load, which warns and recomputes.
 ///
 /// Not caught: a `#[serde(skip_serializing)]` field whose `Deserialize` still expects it
 /// (serde reports nothing for it) when the shifted bytes happen to decode; give such a
