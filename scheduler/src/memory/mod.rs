@@ -113,7 +113,10 @@ pub use store::CacheSize;
 ///   `tracing` warning with the `tracing` feature), recomputed and rewritten: never a
 ///   panic, never a wrong value. The header is checked before the payload is read, so a
 ///   foreign or damaged file costs one small read; an entry holds at most 1 GiB (a
-///   bigger value is computed every time, with a warning).
+///   bigger value is computed every time, with a warning). The recomputation is a
+///   computation nested in the loading task, with the default configuration, as a
+///   `compute()` called inside a task is: the caller's scheduler, timeout, cancel token
+///   and callbacks do not reach it (on a pool worker it runs on that worker's pool).
 /// - Only a regular file (or a symbolic link to one) is opened as an entry: a FIFO,
 ///   socket, device or directory with an entry's name is reported and recomputed as a
 ///   corrupt entry is, and the rewritten entry replaces it (a directory cannot be
