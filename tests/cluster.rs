@@ -268,6 +268,20 @@ fn cluster_child() {
             );
             println!("RESULT error={err}");
         }
+        "env-not-utf8" => {
+            // One `DASK_CLUSTER_*` variable the parent set is not UTF-8: an error naming
+            // it, from `from_env` and from a computation that reads the environment.
+            let err = ClusterConfig::from_env().unwrap_err();
+            assert!(matches!(err, ClusterError::Config(_)), "{err:?}");
+            let config = Config::default().scheduler(Scheduler::Cluster);
+            let computed = seed(1).compute_with(&config).unwrap_err();
+            assert!(
+                matches!(computed, Error::Cluster(ClusterError::Config(_))),
+                "{computed:?}"
+            );
+            println!("RESULT error={err}");
+            println!("RESULT computed={computed}");
+        }
         "dies" => {
             let config = cluster_config(Placement::Chains);
             let sum = total((0..4).map(dies_on_one).collect::<Vec<_>>());
@@ -701,6 +715,55 @@ fn a_huge_process_count_in_the_environment_is_an_error_not_a_panic() {
         error.contains("a cluster has 1 to 64 processes, not 18446744073709551615"),
         "{error}"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cluster_variable_that_is_not_utf8_is_an_error_naming_it() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    // Each case: the variables that are not UTF-8 (the error names the first), and the
+    // others set (the rest unset).
+    type Case = (
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+    );
+    let cases: [Case; 6] = [
+        (&["INDEX"], &[("PROCESSES", "2")]),
+        (&["PROCESSES"], &[("INDEX", "0")]),
+        (&["PROCESSES", "INDEX"], &[]),
+        (&["ADDRESSES"], &[("PROCESSES", "2"), ("INDEX", "0")]),
+        (&["HOSTFILE"], &[("PROCESSES", "1"), ("INDEX", "0")]),
+        (&["THREADS"], &[("PROCESSES", "1"), ("INDEX", "0")]),
+    ];
+    let children = cases
+        .iter()
+        .map(|(bad, good)| {
+            let mut command = child_command("env-not-utf8");
+            for name in ["PROCESSES", "INDEX", "ADDRESSES", "HOSTFILE", "THREADS"] {
+                command.env_remove(format!("DASK_CLUSTER_{name}"));
+            }
+            for (name, value) in good.iter() {
+                command.env(format!("DASK_CLUSTER_{name}"), value);
+            }
+            for name in bad.iter() {
+                let value = OsString::from_vec(vec![b'1', 0xff]);
+                command.env(format!("DASK_CLUSTER_{name}"), value);
+            }
+            command.spawn().expect("the test binary starts again")
+        })
+        .collect();
+    let outs = support::wait_for_all(children, Duration::from_secs(60), "the processes");
+    assert_ok(&outs);
+    for ((bad, _), out) in cases.iter().zip(&outs) {
+        for key in ["error", "computed"] {
+            let error = result(out, key);
+            assert!(
+                error.contains(&format!("DASK_CLUSTER_{} is not valid UTF-8", bad[0])),
+                "{bad:?}: {error}"
+            );
+        }
+    }
 }
 
 #[cfg(unix)]

@@ -1,5 +1,6 @@
 //! Who the processes of a cluster are, and how this one finds the others.
 
+use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use super::ClusterError;
@@ -111,26 +112,41 @@ impl ClusterConfig {
     pub fn from_args<I: IntoIterator<Item = String>>(
         args: I,
     ) -> Result<Option<Self>, ClusterError> {
+        Self::from_os_args(args.into_iter().map(OsString::from))
+    }
+
+    /// [`from_args`](Self::from_args) over the command line as the OS gives it, which
+    /// need not be UTF-8. Only what the parser reads must be: a flag's value, or an
+    /// `--flag=value` argument naming one of its flags. Other arguments are the
+    /// program's own and are skipped whatever their bytes.
+    fn from_os_args<I: IntoIterator<Item = OsString>>(
+        args: I,
+    ) -> Result<Option<Self>, ClusterError> {
         let mut processes = None;
         let mut index = None;
         let mut hostfile = None;
         let mut threads = None;
         let mut args = args.into_iter().skip(1);
         while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-                _ => (arg.clone(), None),
-            };
-            let target = match flag.as_str() {
+            let (flag, inline) = split_flag(&arg);
+            let target = match flag {
                 "-n" | "--processes" => &mut processes,
                 "-p" | "--process" => &mut index,
                 "-h" | "--hostfile" => &mut hostfile,
                 "-w" | "--threads" => &mut threads,
                 _ => continue,
             };
-            let value = inline
-                .or_else(|| args.next())
-                .ok_or_else(|| ClusterError::Config(format!("{flag} needs a value")))?;
+            let value = match inline {
+                Some(value) => value,
+                None => args
+                    .next()
+                    .ok_or_else(|| ClusterError::Config(format!("{flag} needs a value")))?
+                    .into_string()
+                    .map_err(|value| value.to_string_lossy().into_owned()),
+            };
+            let value = value.map_err(|lossy| {
+                ClusterError::Config(format!("the value of {flag} is not valid UTF-8: `{lossy}`"))
+            })?;
             *target = Some(value);
         }
         if processes.is_none() && index.is_none() {
@@ -142,14 +158,17 @@ impl ClusterConfig {
     /// Reads `DASK_CLUSTER_PROCESSES`, `DASK_CLUSTER_INDEX`, and either
     /// `DASK_CLUSTER_HOSTFILE` (as `-h`) or `DASK_CLUSTER_ADDRESSES` (comma-separated
     /// `host:port` list), and `DASK_CLUSTER_THREADS`. `Ok(None)` when
-    /// `DASK_CLUSTER_INDEX` and `DASK_CLUSTER_PROCESSES` are both unset.
+    /// `DASK_CLUSTER_INDEX` and `DASK_CLUSTER_PROCESSES` are both unset (or empty). A
+    /// variable that is set but not valid UTF-8 is an error, never taken as unset.
     pub fn from_env() -> Result<Option<Self>, ClusterError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let (processes, index) = (var("DASK_CLUSTER_PROCESSES"), var("DASK_CLUSTER_INDEX"));
+        let (processes, index) = (
+            env_var("DASK_CLUSTER_PROCESSES")?,
+            env_var("DASK_CLUSTER_INDEX")?,
+        );
         if processes.is_none() && index.is_none() {
             return Ok(None);
         }
-        let addresses = var("DASK_CLUSTER_ADDRESSES").map(|list| {
+        let addresses = env_var("DASK_CLUSTER_ADDRESSES")?.map(|list| {
             list.split(',')
                 .map(|a| a.trim().to_string())
                 .filter(|a| !a.is_empty())
@@ -158,9 +177,9 @@ impl ClusterConfig {
         Self::from_parts(
             processes,
             index,
-            var("DASK_CLUSTER_HOSTFILE"),
+            env_var("DASK_CLUSTER_HOSTFILE")?,
             addresses,
-            var("DASK_CLUSTER_THREADS"),
+            env_var("DASK_CLUSTER_THREADS")?,
         )
         .map(Some)
     }
@@ -172,7 +191,9 @@ impl ClusterConfig {
         if let Some(config) = Self::from_env()? {
             return Ok(config);
         }
-        Ok(Self::from_args(std::env::args())?.unwrap_or_else(Self::single))
+        // `args_os`: `std::env::args` panics on an argument that is not UTF-8, even one
+        // meant for the program rather than for us.
+        Ok(Self::from_os_args(std::env::args_os())?.unwrap_or_else(Self::single))
     }
 
     fn from_parts(
@@ -249,6 +270,47 @@ impl ClusterConfig {
     }
 }
 
+/// The flag an argument names, and the value it carries inline (`--flag=value`; only
+/// long flags take one), `Err` with a lossy rendering when that value is not UTF-8. An
+/// argument that is not UTF-8 names no flag (`""`) unless its part before the first
+/// `=` does.
+fn split_flag(arg: &OsStr) -> (&str, Option<Result<String, String>>) {
+    if let Some(arg) = arg.to_str() {
+        return match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(Ok(value.into()))),
+            _ => (arg, None),
+        };
+    }
+    let bytes = arg.as_encoded_bytes();
+    let Some(eq) = bytes.iter().position(|&b| b == b'=') else {
+        return ("", None);
+    };
+    match std::str::from_utf8(&bytes[..eq]) {
+        // The whole is not UTF-8 but `--flag=` is, so the value is not.
+        Ok(flag) if flag.starts_with("--") => (
+            flag,
+            Some(Err(String::from_utf8_lossy(&bytes[eq + 1..]).into_owned())),
+        ),
+        _ => ("", None),
+    }
+}
+
+/// The environment variable `name`: `None` when unset or empty, an error naming it
+/// when set but not UTF-8 (taking that as unset would change what runs, e.g. leave two
+/// processes both at index 0).
+fn env_var(name: &str) -> Result<Option<String>, ClusterError> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(value) => match value.into_string() {
+            Ok(value) => Ok(Some(value).filter(|v| !v.is_empty())),
+            Err(value) => Err(ClusterError::Config(format!(
+                "{name} is not valid UTF-8: `{}`",
+                value.to_string_lossy()
+            ))),
+        },
+    }
+}
+
 /// Refuses a process count outside `1..=MAX_PROCESSES`.
 fn check_processes(n: usize) -> Result<(), ClusterError> {
     if n == 0 || n > MAX_PROCESSES {
@@ -286,6 +348,42 @@ mod tests {
         assert!(ClusterConfig::from_args(args(&["-n", "2", "-p", "2"])).is_err());
         assert!(ClusterConfig::from_args(args(&["-n", "two"])).is_err());
         assert!(ClusterConfig::from_args(args(&["-p"])).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn arguments_that_are_not_utf8_fail_only_where_they_are_read() {
+        use std::os::unix::ffi::OsStringExt;
+        let os = |list: &[&[u8]]| -> Vec<OsString> {
+            std::iter::once(&b"prog\xff"[..])
+                .chain(list.iter().copied())
+                .map(|a| OsString::from_vec(a.to_vec()))
+                .collect()
+        };
+        // The program's own arguments, whatever their bytes, are skipped.
+        let own: &[&[u8]] = &[b"--bench\xff", b"x\xff", b"--name=\xff", b"-n=\xff"];
+        assert_eq!(ClusterConfig::from_os_args(os(own)).unwrap(), None);
+        let with_ours = [own, &[b"-n", b"2", b"-p", b"1"]].concat();
+        let c = ClusterConfig::from_os_args(os(&with_ours))
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.processes(), c.index()), (2, 1));
+        // A value the parser reads must be UTF-8.
+        for (list, flag) in [
+            (&[&b"-n"[..], b"2\xff", b"-p", b"0"][..], "-n"),
+            (&[b"-n", b"2", b"-p", b"1\xff"], "-p"),
+            (&[b"-n", b"1", b"-p", b"0", b"-h", b"hosts\xff"], "-h"),
+            (&[b"-n", b"1", b"-p", b"0", b"-w", b"1\xff"], "-w"),
+            (&[b"--processes=2\xff", b"-p", b"0"], "--processes"),
+            (&[b"-n", b"1", b"--hostfile=h\xff"], "--hostfile"),
+        ] {
+            let err = ClusterConfig::from_os_args(os(list)).unwrap_err();
+            assert!(
+                matches!(&err, ClusterError::Config(m)
+                    if m.contains(&format!("the value of {flag} is not valid UTF-8"))),
+                "{flag}: {err}"
+            );
+        }
     }
 
     #[test]
