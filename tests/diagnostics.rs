@@ -302,3 +302,337 @@ fn clear_forgets_records() {
     profiler.clear();
     assert!(profiler.records().is_empty());
 }
+
+/// Named counters that tasks of computations running at the same time raise and wait
+/// for, to make them overlap in a known order without guessing at sleeps.
+#[derive(Default)]
+struct Signals {
+    raised: Mutex<std::collections::HashMap<&'static str, usize>>,
+    changed: Condvar,
+}
+
+impl Signals {
+    fn new() -> std::sync::Arc<Self> {
+        std::sync::Arc::default()
+    }
+
+    fn raise(&self, name: &'static str) {
+        *self.raised.lock().unwrap().entry(name).or_default() += 1;
+        self.changed.notify_all();
+    }
+
+    /// Waits until `name` was raised `times` times (30 s at most, then panics).
+    fn wait(&self, name: &'static str, times: usize) {
+        let raised = self.raised.lock().unwrap();
+        let (_raised, wait) = self
+            .changed
+            .wait_timeout_while(raised, Duration::from_secs(30), |r| {
+                r.get(name).copied().unwrap_or(0) < times
+            })
+            .unwrap();
+        assert!(!wait.timed_out(), "{name} was not raised {times} times");
+    }
+}
+
+/// A task (named `map`) that raises `raise`, waits for `wait` (`times` times), then
+/// sleeps `ms`.
+fn signalling(
+    signals: &std::sync::Arc<Signals>,
+    raise: &'static str,
+    wait: (&'static str, usize),
+    ms: u64,
+) -> Delayed<()> {
+    let signals = signals.clone();
+    dask::delayed(()).map(move |_| {
+        signals.raise(raise);
+        signals.wait(wait.0, wait.1);
+        std::thread::sleep(Duration::from_millis(ms));
+    })
+}
+
+/// The complete events of a Chrome trace, and the names of its rows by `tid`.
+fn trace_of(profiler: &Profiler) -> (Vec<Value>, std::collections::BTreeMap<u64, String>) {
+    let trace: Value = serde_json::from_str(&profiler.chrome_trace()).expect("valid JSON");
+    let events = trace["traceEvents"].as_array().unwrap();
+    let complete = events.iter().filter(|e| e["ph"] == "X").cloned().collect();
+    let rows = events
+        .iter()
+        .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")
+        .map(|e| {
+            let name = e["args"]["name"].as_str().unwrap().to_string();
+            (e["tid"].as_u64().unwrap(), name)
+        })
+        .collect();
+    (complete, rows)
+}
+
+/// Trace viewers draw the events of one row as a stack: two of them may nest (a task
+/// computing a graph inside), never overlap otherwise.
+fn assert_rows_only_nest(complete: &[Value]) {
+    let mut by_row: std::collections::BTreeMap<u64, Vec<(f64, f64)>> = Default::default();
+    for e in complete {
+        let ts = e["ts"].as_f64().unwrap();
+        let end = ts + e["dur"].as_f64().unwrap();
+        by_row
+            .entry(e["tid"].as_u64().unwrap())
+            .or_default()
+            .push((ts, end));
+    }
+    const SLACK: f64 = 1e-3; // 1 ns: the microseconds are floats
+    for (tid, mut spans) in by_row {
+        // Outer before inner: by start, the longer first.
+        spans.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        let mut open: Vec<(f64, f64)> = Vec::new();
+        for (start, end) in spans {
+            while open.last().is_some_and(|&(_, e)| e <= start + SLACK) {
+                open.pop();
+            }
+            if let Some(&outer) = open.last() {
+                assert!(
+                    end <= outer.1 + SLACK,
+                    "on tid {tid}, {:?} and {:?} overlap without nesting",
+                    outer,
+                    (start, end)
+                );
+            }
+            open.push((start, end));
+        }
+    }
+}
+
+#[delayed(pure)]
+fn double(x: u64) -> u64 {
+    x * 2
+}
+
+#[test]
+fn records_and_the_trace_carry_keys_given_with_with_key() {
+    let profiler = Profiler::new();
+    let custom = dask::delayed(1).map(|v| v + 1).with_key("my-custom-key");
+    let plain = dask::delayed(2).map(|v| v + 1);
+    // Equal pure calls under two keys are two nodes with the same hash part.
+    let first = double(3).with_key("double-first");
+    let second = double(3).with_key("double-second");
+    let outputs = [custom, plain.clone(), first, second];
+    let graph = dask::graph(&outputs);
+    let config = Config::default()
+        .scheduler(Scheduler::Sync)
+        .profiler(&profiler);
+    assert_eq!(dask::compute_with(&outputs, &config).unwrap(), [2, 3, 6, 6]);
+    let mut keys: Vec<String> = profiler.records().into_iter().map(|r| r.key).collect();
+    keys.sort();
+    let mut expected = vec![
+        "double-first".to_string(),
+        "double-second".to_string(),
+        "my-custom-key".to_string(),
+        plain.key().to_string(),
+    ];
+    expected.sort();
+    assert_eq!(keys, expected);
+
+    let (complete, _) = trace_of(&profiler);
+    let mut traced: Vec<String> = complete
+        .iter()
+        .map(|e| e["args"]["key"].as_str().unwrap().to_string())
+        .collect();
+    traced.sort();
+    assert_eq!(traced, expected);
+
+    // The report's graph shows the time spent in each of the four tasks, given keys
+    // included (a node's tooltip gains a `time:` line).
+    let html = profiler.report_html(Some(&graph));
+    let graph_part = html.split("id=\"graph\"").nth(1).expect("a graph section");
+    assert_eq!(graph_part.matches("time: ").count(), 4, "{graph_part}");
+}
+
+/// A sequential computation overlaps one on two workers: A's task waits until both of
+/// B's run, and B's tasks until A has finished, then sleep 50 ms. A finishes first,
+/// while B is running.
+#[test]
+fn computations_sharing_a_profiler_each_close_their_own_run() {
+    let _alone = pool_to_itself();
+    let profiler = Profiler::new();
+    let signals = Signals::new();
+    let a = signalling(&signals, "a running", ("b running", 2), 0);
+    let b: Vec<Delayed<()>> = (0..2)
+        .map(|_| signalling(&signals, "b running", ("a done", 1), 50))
+        .collect();
+    let sequential = Config::default()
+        .scheduler(Scheduler::Sync)
+        .profiler(&profiler);
+    let pool = Config::default()
+        .scheduler(Scheduler::Threads(2))
+        .profiler(&profiler);
+    std::thread::scope(|s| {
+        let first = s.spawn(|| {
+            a.compute_with(&sequential).unwrap();
+            signals.raise("a done");
+        });
+        signals.wait("a running", 1);
+        dask::compute_with(&b, &pool).unwrap();
+        first.join().unwrap();
+    });
+    let html = profiler.report_html(None);
+    assert_eq!(figure(&html, "computations"), "2");
+    assert_eq!(figure(&html, "tasks"), "3");
+    assert_eq!(figure(&html, "workers"), "2");
+    let efficiency = efficiency_of(&html);
+    assert!(efficiency <= 100.0, "parallel efficiency {efficiency} %");
+    // The wall time covers both runs once: from A's start to B's end.
+    let records = profiler.records();
+    let span = records.iter().map(|r| r.end).max().unwrap()
+        - records.iter().map(|r| r.start).min().unwrap();
+    let (wall, rounding) = printed_seconds(figure(&html, "wall time"));
+    assert!(wall + rounding >= span.as_secs_f64(), "wall {wall} s");
+}
+
+/// Holds a computation between its `threads` and `start` hooks until another one has
+/// run entirely.
+struct HoldAfterThreads(std::sync::Arc<Signals>);
+
+impl dask::Callbacks for HoldAfterThreads {
+    fn threads(&self, _threads: usize) {
+        self.0.raise("threads told");
+        self.0.wait("other done", 1);
+    }
+}
+
+#[test]
+fn each_computation_keeps_its_own_thread_count() {
+    let _alone = pool_to_itself();
+    let profiler = Profiler::new();
+    let signals = Signals::new();
+    // Two tasks that run at once on the two workers, 20 ms each.
+    let a: Vec<Delayed<()>> = (0..2)
+        .map(|_| signalling(&signals, "a running", ("a running", 2), 20))
+        .collect();
+    let pool = Config::default()
+        .scheduler(Scheduler::Threads(2))
+        .profiler(&profiler)
+        .callback(HoldAfterThreads(signals.clone()));
+    let sequential = Config::default()
+        .scheduler(Scheduler::Sync)
+        .profiler(&profiler);
+    std::thread::scope(|s| {
+        let first = s.spawn(|| dask::compute_with(&a, &pool).unwrap());
+        // Between A's `threads` and its `start`, B runs on one thread.
+        signals.wait("threads told", 1);
+        dask::delayed(1)
+            .map(|v| v + 1)
+            .compute_with(&sequential)
+            .unwrap();
+        signals.raise("other done");
+        first.join().unwrap();
+    });
+    let html = profiler.report_html(None);
+    assert_eq!(figure(&html, "computations"), "2");
+    assert_eq!(figure(&html, "workers"), "2");
+    let efficiency = efficiency_of(&html);
+    assert!(efficiency <= 100.0, "parallel efficiency {efficiency} %");
+}
+
+/// Two sequential computations on two threads, their tasks overlapping without nesting:
+/// A's starts, then B's, then A's ends, then B's.
+#[test]
+fn computations_at_once_on_two_calling_threads_get_a_row_each() {
+    let profiler = Profiler::new();
+    let signals = Signals::new();
+    let a = signalling(&signals, "a running", ("b running", 1), 0);
+    let b = signalling(&signals, "b running", ("a done", 1), 0);
+    let config = Config::default()
+        .scheduler(Scheduler::Sync)
+        .profiler(&profiler);
+    std::thread::scope(|s| {
+        let first = s.spawn(|| {
+            a.compute_with(&config).unwrap();
+            signals.raise("a done");
+        });
+        signals.wait("a running", 1);
+        b.compute_with(&config).unwrap();
+        first.join().unwrap();
+    });
+    let (complete, rows) = trace_of(&profiler);
+    assert_eq!(complete.len(), 2);
+    assert_rows_only_nest(&complete);
+    assert_eq!(
+        rows.values().collect::<Vec<_>>(),
+        ["calling thread 1", "calling thread 2"]
+    );
+    let svg = profiler.timeline_svg();
+    assert_eq!(svg.matches("<rect class=\"lane\"").count(), 2);
+}
+
+/// A pool of one worker and the pool of two run at once: worker 0 of each runs a task,
+/// the two overlapping without nesting.
+#[test]
+fn pools_of_different_sizes_get_rows_of_their_own() {
+    let _alone = pool_to_itself();
+    let profiler = Profiler::new();
+    let signals = Signals::new();
+    let c = signalling(&signals, "c running", ("d running", 2), 0);
+    let d: Vec<Delayed<()>> = (0..2)
+        .map(|_| signalling(&signals, "d running", ("c done", 1), 0))
+        .collect();
+    let one = Config::default()
+        .scheduler(Scheduler::Threads(1))
+        .profiler(&profiler);
+    let two = Config::default()
+        .scheduler(Scheduler::Threads(2))
+        .profiler(&profiler);
+    std::thread::scope(|s| {
+        let first = s.spawn(|| {
+            c.compute_with(&one).unwrap();
+            signals.raise("c done");
+        });
+        signals.wait("c running", 1);
+        dask::compute_with(&d, &two).unwrap();
+        first.join().unwrap();
+    });
+    let (complete, rows) = trace_of(&profiler);
+    assert_eq!(complete.len(), 3);
+    assert_rows_only_nest(&complete);
+    assert_eq!(
+        rows.values().collect::<Vec<_>>(),
+        [
+            "worker 0 (pool of 1)",
+            "worker 0 (pool of 2)",
+            "worker 1 (pool of 2)"
+        ]
+    );
+    let mut workers: Vec<Option<usize>> = profiler.records().iter().map(|r| r.worker).collect();
+    workers.sort();
+    assert_eq!(workers, [Some(0), Some(0), Some(1)]);
+}
+
+/// The parallel efficiency figure of a report, in per cent.
+fn efficiency_of(html: &str) -> f64 {
+    figure(html, "parallel efficiency")
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("an efficiency figure")
+}
+
+/// A graph computed inside a task runs on the same thread: its tasks' events nest in
+/// the outer task's, on the outer task's row.
+#[test]
+fn a_graph_computed_inside_a_task_nests_on_its_row() {
+    let profiler = Profiler::new();
+    let config = Config::default()
+        .scheduler(Scheduler::Sync)
+        .profiler(&profiler);
+    let inner_config = config.clone();
+    let outer = dask::delayed(2).map(move |&v| {
+        let inner = dask::delayed(v).map(|v| v + 1);
+        inner.compute_with(&inner_config).unwrap()
+    });
+    assert_eq!(outer.compute_with(&config).unwrap(), 3);
+    let (complete, rows) = trace_of(&profiler);
+    assert_eq!(complete.len(), 2);
+    assert_rows_only_nest(&complete);
+    assert_eq!(rows.values().collect::<Vec<_>>(), ["calling thread"]);
+    let html = profiler.report_html(None);
+    assert_eq!(figure(&html, "computations"), "2");
+    let efficiency = efficiency_of(&html);
+    assert!(efficiency <= 100.0, "parallel efficiency {efficiency} %");
+}

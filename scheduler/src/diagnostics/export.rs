@@ -1,14 +1,15 @@
 //! What a [`Profiler`] shows: Chrome Trace Event JSON, a per-function summary, an SVG
 //! timeline and a self-contained HTML report.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
 use dask_viz::{ColorBy, Engine, Report, SummaryRow, SvgOptions, TaskGraph, Timeline, TimelineBar};
 use serde_json::{json, Value};
 
-use super::profiler::{Profiler, TaskRecord};
+use super::profiler::{Profiler, Run, TaskRecord};
+use super::threads::{Thread, ThreadId};
 use crate::Error;
 
 /// Graphs with more nodes than this are drawn one node per function in the report.
@@ -26,31 +27,74 @@ pub struct FunctionSummary {
     pub max: Duration,
 }
 
-/// The row a record goes to: pool worker `w` is row `w`, calling threads come after
-/// the workers.
-fn rows(records: &[TaskRecord]) -> (Vec<String>, impl Fn(&TaskRecord) -> usize) {
-    let workers = records
-        .iter()
-        .filter_map(|r| r.worker)
-        .max()
-        .map_or(0, |w| w + 1);
-    let caller = records.iter().any(|r| r.worker.is_none());
-    let mut names: Vec<String> = (0..workers).map(|w| format!("worker {w}")).collect();
-    if caller {
-        names.push("calling thread".to_owned());
+/// The rows of a drawing: one per thread that ran tasks, so that bars on one row only
+/// ever nest (a task computing a graph inside), never overlap otherwise. Pool workers
+/// come first, by pool size and then worker index: with one pool, worker `w` is row `w`
+/// (a worker that ran nothing still gets its row) and is named `worker w`; with several,
+/// `worker w (pool of n)`, as pools of different sizes number their workers alike.
+/// Calling threads (`Scheduler::Sync`) follow, one row each, in the order they first ran
+/// a task: `calling thread`, or `calling thread 1`, `2`, ... when there are several
+/// (computations run at the same time from different threads).
+struct Rows {
+    names: Vec<String>,
+    index: HashMap<Thread, usize>,
+}
+
+impl Rows {
+    fn new(records: &[(TaskRecord, Thread)]) -> Self {
+        let mut pools: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut callers: BTreeSet<ThreadId> = BTreeSet::new();
+        for (_, thread) in records {
+            match *thread {
+                Thread::Worker { pool, worker } => {
+                    let workers = pools.entry(pool).or_default();
+                    *workers = (*workers).max(worker + 1);
+                }
+                Thread::Caller(number) => {
+                    callers.insert(number);
+                }
+            }
+        }
+        let mut names = Vec::new();
+        let mut index = HashMap::new();
+        for (&pool, &workers) in &pools {
+            for worker in 0..workers {
+                index.insert(Thread::Worker { pool, worker }, names.len());
+                names.push(if pools.len() == 1 {
+                    format!("worker {worker}")
+                } else {
+                    format!("worker {worker} (pool of {pool})")
+                });
+            }
+        }
+        for (i, &number) in callers.iter().enumerate() {
+            index.insert(Thread::Caller(number), names.len());
+            names.push(if callers.len() == 1 {
+                "calling thread".to_owned()
+            } else {
+                format!("calling thread {}", i + 1)
+            });
+        }
+        Rows { names, index }
     }
-    (names, move |r: &TaskRecord| r.worker.unwrap_or(workers))
+
+    fn of(&self, thread: Thread) -> usize {
+        self.index[&thread]
+    }
 }
 
 impl Profiler {
     /// The records as a Chrome Trace Event JSON document, for Perfetto
     /// (<https://ui.perfetto.dev>) or `chrome://tracing`: one complete (`"ph": "X"`)
     /// event per task attempt, named after its function, times in microseconds since
-    /// the profiler was created, `tid` = the worker index (calling threads come after
-    /// the workers), the key in `args`. Each row is named by a `thread_name` event.
+    /// the profiler was created, the key in `args`. `tid` is one row per thread that
+    /// ran tasks: with one pool, the worker index; pools of other sizes and calling
+    /// threads (`Scheduler::Sync`) come after, one row each, so that the events of one
+    /// row only ever nest. Each row is named by a `thread_name` event.
     pub fn chrome_trace(&self) -> String {
-        let records = self.records();
-        let (names, row) = rows(&records);
+        let records = self.records_by_thread();
+        let rows = Rows::new(&records);
+        let names = &rows.names;
         let mut events: Vec<Value> = Vec::with_capacity(records.len() + names.len() + 1);
         events.push(json!({
             "name": "process_name", "ph": "M", "pid": 1, "tid": 0,
@@ -63,7 +107,7 @@ impl Profiler {
             }));
         }
         let micros = |d: Duration| d.as_nanos() as f64 / 1000.0;
-        for r in &records {
+        for (r, thread) in &records {
             events.push(json!({
                 "name": r.name,
                 "cat": "task",
@@ -71,7 +115,7 @@ impl Profiler {
                 "ts": micros(r.start),
                 "dur": micros(r.duration()),
                 "pid": 1,
-                "tid": row(r),
+                "tid": rows.of(*thread),
                 "args": { "key": r.key, "attempt": r.attempt, "ok": r.ok },
             }));
         }
@@ -114,20 +158,24 @@ impl Profiler {
         out
     }
 
-    /// A Gantt chart of the records: one row per worker, one bar per attempt coloured
-    /// by function, each with a tooltip (function, key, start, duration).
+    /// A Gantt chart of the records: one row per thread (as in
+    /// [`chrome_trace`](Self::chrome_trace)), one bar per attempt coloured by function,
+    /// each with a tooltip (function, key, start, duration).
     pub fn timeline_svg(&self) -> String {
-        timeline(&self.records()).to_svg()
+        timeline(&self.records_by_thread()).to_svg()
     }
 
     /// A self-contained HTML page (no network needed): the run's figures (tasks, wall
-    /// time, parallel efficiency = busy time / (workers × wall time)), the summary
-    /// table, the timeline and, when given, the graph with nodes coloured by the time
-    /// spent in them (get it with [`dask::graph`](crate::graph)); graphs of more than 40
-    /// nodes are drawn one node per function.
+    /// time, parallel efficiency = busy time / capacity, where each computation adds
+    /// its threads × its wall time to the capacity), the summary table, the timeline
+    /// and, when given, the graph with nodes coloured by the time spent in them (get it
+    /// with [`dask::graph`](crate::graph)); graphs of more than 40 nodes are drawn one
+    /// node per function. The wall time is the time during which some computation ran:
+    /// computations that overlap count once.
     pub fn report_html(&self, graph: Option<&TaskGraph>) -> String {
-        let records = self.records();
-        let busy: Duration = records.iter().map(TaskRecord::duration).sum();
+        let laned = self.records_by_thread();
+        let records: Vec<&TaskRecord> = laned.iter().map(|(r, _)| r).collect();
+        let busy: Duration = records.iter().map(|r| r.duration()).sum();
         let runs = self.runs();
         let (wall, capacity) = if runs.is_empty() {
             // Records without runs cannot happen through `Config`; be defensive anyway.
@@ -135,12 +183,7 @@ impl Profiler {
             let end = records.iter().map(|r| r.end).max().unwrap_or_default();
             (end - start, end - start)
         } else {
-            let now = self.elapsed();
-            runs.iter()
-                .fold((Duration::ZERO, Duration::ZERO), |(w, c), run| {
-                    let wall = run.end.unwrap_or(now).saturating_sub(run.start);
-                    (w + wall, c + wall * run.threads as u32)
-                })
+            figures_of(&runs, self.elapsed())
         };
         let threads = runs.iter().map(|r| r.threads).max().unwrap_or(1);
         let efficiency = if capacity.is_zero() {
@@ -163,12 +206,12 @@ impl Profiler {
             .figure(
                 "parallel efficiency",
                 format!(
-                    "{:.1} % (busy time / (workers × wall time))",
+                    "{:.1} % (busy time / Σ threads × wall time of each computation)",
                     efficiency * 100.0
                 ),
             )
             .summary(
-                summarize(&records)
+                summarize(records.iter().copied())
                     .into_iter()
                     .map(|s| {
                         SummaryRow::new(
@@ -181,7 +224,7 @@ impl Profiler {
                     })
                     .collect(),
             )
-            .timeline_svg(timeline(&records).to_svg());
+            .timeline_svg(timeline(&laned).to_svg());
         if let Some(graph) = graph {
             let mut graph = graph.clone();
             let mut spent: HashMap<&str, u64> = HashMap::new();
@@ -237,12 +280,12 @@ impl Profiler {
     }
 }
 
-fn timeline(records: &[TaskRecord]) -> Timeline {
-    let (names, row) = rows(records);
-    let mut timeline = Timeline::new(names);
-    for r in records {
+fn timeline(records: &[(TaskRecord, Thread)]) -> Timeline {
+    let rows = Rows::new(records);
+    let mut timeline = Timeline::new(rows.names.clone());
+    for (r, thread) in records {
         let bar = TimelineBar::new(
-            row(r),
+            rows.of(*thread),
             r.start.as_nanos() as u64,
             r.end.as_nanos() as u64,
             r.name.clone(),
@@ -253,7 +296,39 @@ fn timeline(records: &[TaskRecord]) -> Timeline {
     timeline
 }
 
-fn summarize(records: &[TaskRecord]) -> Vec<FunctionSummary> {
+/// The wall time of `runs` (the length of their union: overlapping computations count
+/// once) and their capacity (each run's threads × its wall time); a run not finished
+/// ends `now`.
+fn figures_of(runs: &[Run], now: Duration) -> (Duration, Duration) {
+    let mut spans: Vec<(Duration, Duration)> = runs
+        .iter()
+        .map(|run| (run.start, run.end.unwrap_or(now).max(run.start)))
+        .collect();
+    let capacity = spans
+        .iter()
+        .zip(runs)
+        .map(|(&(start, end), run)| (end - start) * run.threads as u32)
+        .sum();
+    spans.sort();
+    let mut wall = Duration::ZERO;
+    let mut open: Option<(Duration, Duration)> = None;
+    for (start, end) in spans {
+        open = match open {
+            Some((from, to)) if start <= to => Some((from, to.max(end))),
+            Some((from, to)) => {
+                wall += to - from;
+                Some((start, end))
+            }
+            None => Some((start, end)),
+        };
+    }
+    if let Some((from, to)) = open {
+        wall += to - from;
+    }
+    (wall, capacity)
+}
+
+fn summarize<'r>(records: impl IntoIterator<Item = &'r TaskRecord>) -> Vec<FunctionSummary> {
     let mut by_name: HashMap<&str, (usize, Duration, Duration)> = HashMap::new();
     for r in records {
         let entry = by_name.entry(r.name.as_str()).or_default();
@@ -278,4 +353,39 @@ fn summarize(records: &[TaskRecord]) -> Vec<FunctionSummary> {
 /// `812.4 ms`, `12.0 µs`, `1.52 s`, as the drawings print durations.
 fn fmt(d: Duration) -> String {
     dask_viz::format_ns(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(threads: usize, start_ms: u64, end_ms: Option<u64>) -> Run {
+        Run {
+            id: 0,
+            threads,
+            tasks: 1,
+            start: Duration::from_millis(start_ms),
+            end: end_ms.map(Duration::from_millis),
+        }
+    }
+
+    #[test]
+    fn overlapping_runs_count_once_in_the_wall_time_and_each_in_the_capacity() {
+        let ms = Duration::from_millis;
+        // 0..400 on one thread, 100..500 on four (overlapping), 600..700 on two, and
+        // 650.. on one, still running at 800 (`now`).
+        let runs = [
+            run(1, 0, Some(400)),
+            run(4, 100, Some(500)),
+            run(2, 600, Some(700)),
+            run(1, 650, None),
+        ];
+        let (wall, capacity) = figures_of(&runs, ms(800));
+        assert_eq!(wall, ms(500 + 200));
+        assert_eq!(capacity, ms(400 + 4 * 400 + 2 * 100 + 150));
+        // A nested run lies inside its outer one.
+        let (wall, capacity) = figures_of(&[run(2, 0, Some(100)), run(2, 10, Some(20))], ms(0));
+        assert_eq!((wall, capacity), (ms(100), ms(2 * 100 + 2 * 10)));
+        assert_eq!(figures_of(&[], ms(5)), (Duration::ZERO, Duration::ZERO));
+    }
 }

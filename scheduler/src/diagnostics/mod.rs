@@ -4,7 +4,8 @@
 //!   starts and finishes, and when the computation ends.
 //! - [`Profiler`] (`profiler.rs`): records every task attempt into per-worker buffers;
 //!   exports Chrome Trace Event JSON, a per-function summary, an SVG timeline and a
-//!   self-contained HTML report (`export.rs`).
+//!   self-contained HTML report (`export.rs`), one row per thread that ran tasks
+//!   (`threads.rs`).
 //! - The progress bar (`progress.rs`): `indicatif` on stderr when it is a terminal.
 //! - Feature `tracing` (`spans.rs`): each task attempt runs in a span named after its
 //!   function, with its key as a field.
@@ -18,6 +19,7 @@ mod profiler;
 mod progress;
 #[cfg(feature = "tracing")]
 mod spans;
+mod threads;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -3,11 +3,18 @@
 //! Recording must stay cheap next to a task that does nothing (the benchmark's empty
 //! tasks cost ~150 ns each), so a record holds no strings: the function name is
 //! `&'static` and the key is kept as its hash part and formatted only when records are
-//! read. Each pool worker appends to its own buffer (slot `worker + 1`; slot 0 is for
-//! calling threads running `Scheduler::Sync`). A buffer is behind a mutex only so that
-//! two pools whose workers share an index, or a reader, stay correct: in the hot path it
-//! is always uncontended, and no lock is shared between workers.
+//! read. Only a key given by `Delayed::with_key`, which no hash part rebuilds, is copied
+//! when its task is recorded, into a side list of the buffer. Each pool worker appends
+//! to its own buffer (slot `worker + 1`; slot 0 is for calling threads running
+//! `Scheduler::Sync`). A buffer is behind a mutex only so that two pools whose workers
+//! share an index, or a reader, stay correct: in the hot path it is always uncontended,
+//! and no lock is shared between workers.
+//!
+//! Each computation gets an observer of its own ([`ProfiledRun`]), which opens and
+//! closes that computation's [`Run`] and knows its thread count: computations sharing a
+//! profiler may run at the same time, and a run must not be closed by another's end.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,9 +22,10 @@ use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use super::clock::{Anchor, Calibration};
+use super::threads::{self, Thread, ThreadId};
 use super::TaskInfo;
 use crate::key::format_key;
-use crate::observer::Observer;
+use crate::observer::{Interest, Observer};
 
 /// Buffers kept per profiler: calling threads plus this many worker indices (higher
 /// indices share, which stays correct, just contended).
@@ -46,19 +54,23 @@ impl TaskRecord {
 /// What the hot path stores: no allocation, no formatting, 32 bytes.
 #[derive(Clone, Copy)]
 struct RawRecord {
-    /// The key's hash part: the key is `format_key(name, id)`.
+    /// The key's hash part: the key is `format_key(name, id)`; with `custom_key`, an
+    /// index into the buffer's `custom_keys` instead.
     id: u64,
     start: u64,
     end: u64,
     /// Into the buffer's `names`.
     name: u16,
-    /// `NO_WORKER` for a calling thread.
-    worker: u16,
+    /// The thread that ran it (see `threads`): it also tells the pool worker.
+    thread: ThreadId,
     attempt: u16,
     ok: bool,
+    /// The task's key was given by `Delayed::with_key` (in the byte that would be
+    /// padding).
+    custom_key: bool,
 }
 
-const NO_WORKER: u16 = u16::MAX;
+const _: () = assert!(std::mem::size_of::<RawRecord>() == 32);
 
 /// Records per chunk: chunks are never moved, so appending never copies old records.
 const CHUNK: usize = 4096;
@@ -71,6 +83,8 @@ struct WorkerBuffer {
     /// The name found last: runs of one function are the common case.
     last: usize,
     chunks: Vec<Vec<RawRecord>>,
+    /// The keys of recorded tasks whose key was given by `Delayed::with_key`.
+    custom_keys: Vec<String>,
 }
 
 impl WorkerBuffer {
@@ -109,14 +123,30 @@ impl WorkerBuffer {
         self.chunks.push(chunk);
     }
 
+    /// Keeps a given key for a record about to be pushed; returns its index.
+    #[cold]
+    fn custom_key(&mut self, key: &str) -> u64 {
+        if self.custom_keys.last().is_none_or(|last| last != key) {
+            self.custom_keys.push(key.to_owned());
+        }
+        (self.custom_keys.len() - 1) as u64
+    }
+
     fn len(&self) -> usize {
         self.chunks.iter().map(Vec::len).sum()
+    }
+
+    fn clear(&mut self) {
+        self.chunks.clear();
+        self.custom_keys.clear();
     }
 }
 
 /// One `compute` the profiler watched.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Run {
+    /// Which computation: what its [`ProfiledRun`] closes it by.
+    pub(super) id: u64,
     pub(crate) threads: usize,
     pub(crate) tasks: usize,
     pub(crate) start: Duration,
@@ -152,8 +182,8 @@ pub(crate) struct ProfilerInner {
     buffers: Box<[CachePadded<Mutex<WorkerBuffer>>]>,
     /// Written at `start`/`finish` only (cold).
     runs: Mutex<Vec<Run>>,
-    /// Set by `threads`, read by the `start` that follows it.
-    next_threads: Mutex<usize>,
+    /// The id of the next run to start (ids start at 1: 0 is "not started").
+    next_run: AtomicU64,
     /// Taken when the last computation finished: turns ticks into time. Records read
     /// between computations are therefore identical from one read to the next.
     calibrated_at: Mutex<Option<Anchor>>,
@@ -181,7 +211,7 @@ impl Profiler {
                     .map(|_| CachePadded::new(Mutex::new(WorkerBuffer::default())))
                     .collect(),
                 runs: Mutex::new(Vec::new()),
-                next_threads: Mutex::new(1),
+                next_run: AtomicU64::new(1),
                 calibrated_at: Mutex::new(None),
             }),
         }
@@ -190,6 +220,14 @@ impl Profiler {
     /// Every attempt recorded so far, ordered by start time (the per-worker buffers
     /// merged).
     pub fn records(&self) -> Vec<TaskRecord> {
+        self.records_by_thread()
+            .into_iter()
+            .map(|(record, _)| record)
+            .collect()
+    }
+
+    /// [`records`](Self::records), each with the thread that ran it.
+    pub(crate) fn records_by_thread(&self) -> Vec<(TaskRecord, Thread)> {
         let later = (*self.inner.calibrated_at.lock()).unwrap_or_else(Anchor::now);
         let calibration = Calibration::new(self.inner.origin, later);
         let mut records = Vec::new();
@@ -197,25 +235,44 @@ impl Profiler {
             let buffer = buffer.lock();
             for r in buffer.chunks.iter().flatten() {
                 let name = buffer.names[r.name as usize];
-                records.push(TaskRecord {
-                    key: format_key(name, r.id),
+                let key = if r.custom_key {
+                    buffer.custom_keys[r.id as usize].clone()
+                } else {
+                    format_key(name, r.id)
+                };
+                let record = TaskRecord {
+                    key,
                     name: name.to_owned(),
-                    worker: (r.worker != NO_WORKER).then_some(r.worker as usize),
+                    worker: None,
                     attempt: u32::from(r.attempt),
                     start: calibration.since_origin(r.start),
                     end: calibration.since_origin(r.end.max(r.start)),
                     ok: r.ok,
-                });
+                };
+                records.push((record, r.thread));
             }
         }
-        records.sort_by_key(|r| (r.start, r.end));
+        // Read after the records: every thread that recorded one is numbered by now.
+        let known = threads::known();
+        let mut records: Vec<(TaskRecord, Thread)> = records
+            .into_iter()
+            .map(|(mut record, number)| {
+                let thread = known
+                    .get(usize::from(number))
+                    .copied()
+                    .unwrap_or(Thread::Caller(number));
+                record.worker = thread.worker();
+                (record, thread)
+            })
+            .collect();
+        records.sort_by_key(|(r, _)| (r.start, r.end));
         records
     }
 
     /// Forgets every record and run, keeping the time origin.
     pub fn clear(&self) {
         for buffer in self.inner.buffers.iter() {
-            buffer.lock().chunks.clear();
+            buffer.lock().clear();
         }
         self.inner.runs.lock().clear();
     }
@@ -230,30 +287,38 @@ impl Profiler {
         self.inner.runs.lock().clone()
     }
 
+    /// What [`Config::profiler`](crate::Config::profiler) registers: it hands each
+    /// computation a [`ProfiledRun`] of its own.
     pub(crate) fn observer(&self) -> Arc<dyn Observer> {
-        self.inner.clone()
+        Arc::new(self.clone())
     }
 }
 
 impl ProfilerInner {
-    /// One attempt, timed in [`ticks`](super::clock::ticks). The hot path: one
-    /// uncontended lock of this worker's own buffer and a 32-byte append.
+    /// One attempt, timed in [`ticks`](super::clock::ticks). The hot path: a
+    /// thread-local read (the thread's number), one uncontended lock of this worker's own
+    /// buffer and a 32-byte append; a key given by `with_key` is copied besides.
     #[inline]
     fn record(&self, task: &TaskInfo<'_>, start: u64, end: u64, ok: bool) {
-        let worker = task
-            .worker
-            .map_or(NO_WORKER, |w| w.min(NO_WORKER as usize - 1) as u16);
+        let thread = threads::current(task.worker);
         let slot = task.worker.map_or(0, |w| 1 + w % WORKER_SLOTS);
+        let custom_key = task.header.custom_key.load(Ordering::Relaxed);
         let mut buffer = self.buffers[slot].lock();
         let name = buffer.name_index(task.name);
+        let id = if custom_key {
+            buffer.custom_key(task.header.key())
+        } else {
+            task.header.id
+        };
         buffer.push(RawRecord {
-            id: task.header.id,
+            id,
             start,
             end,
             name,
-            worker,
+            thread,
             attempt: task.attempt.min(u32::from(u16::MAX)) as u16,
             ok,
+            custom_key,
         });
     }
 
@@ -262,37 +327,75 @@ impl ProfilerInner {
     }
 }
 
+/// Only ever asked for a computation's own observer, a [`ProfiledRun`].
+impl Observer for Profiler {
+    fn interest(&self) -> Interest {
+        Interest {
+            attempts: false,
+            outcomes: false,
+            sizes: false,
+            remote: false,
+        }
+    }
+
+    fn for_computation(&self) -> Option<Arc<dyn Observer>> {
+        Some(Arc::new(ProfiledRun {
+            profiler: self.inner.clone(),
+            threads: AtomicUsize::new(1),
+            run: AtomicU64::new(0),
+        }))
+    }
+}
+
+/// A [`Profiler`] watching one computation: its tasks go to the profiler's buffers as
+/// any other's, its thread count and its run are its own.
+pub(crate) struct ProfiledRun {
+    profiler: Arc<ProfilerInner>,
+    /// Set by `threads`, read by `start` (both on the thread that calls `compute`).
+    threads: AtomicUsize,
+    /// The id of the run `start` opened; 0 before.
+    run: AtomicU64,
+}
+
 /// Attempts are timed in [`ticks`](super::clock::ticks), cheaper than `Instant`.
-impl Observer for ProfilerInner {
+impl Observer for ProfiledRun {
     fn task_started(&self, _task: &TaskInfo<'_>) -> u64 {
         super::clock::ticks()
     }
 
     fn task_finished(&self, task: &TaskInfo<'_>, started: u64, ok: bool) {
-        self.record(task, started, super::clock::ticks(), ok);
+        self.profiler
+            .record(task, started, super::clock::ticks(), ok);
     }
 
     fn threads(&self, threads: usize) {
-        *self.next_threads.lock() = threads;
+        self.threads.store(threads, Ordering::Relaxed);
     }
 
     fn start(&self, tasks: usize) {
-        let threads = *self.next_threads.lock();
-        self.runs.lock().push(Run {
-            threads,
+        let profiler = &self.profiler;
+        let id = profiler.next_run.fetch_add(1, Ordering::Relaxed);
+        self.run.store(id, Ordering::Relaxed);
+        profiler.runs.lock().push(Run {
+            id,
+            threads: self.threads.load(Ordering::Relaxed),
             tasks,
-            start: self.elapsed(),
+            start: profiler.elapsed(),
             end: None,
         });
     }
 
     fn finish(&self, _ok: bool) {
+        let profiler = &self.profiler;
         let anchor = Anchor::now();
-        *self.calibrated_at.lock() = Some(anchor);
+        *profiler.calibrated_at.lock() = Some(anchor);
         let now = anchor
             .instant
-            .saturating_duration_since(self.origin.instant);
-        if let Some(run) = self.runs.lock().iter_mut().rev().find(|r| r.end.is_none()) {
+            .saturating_duration_since(profiler.origin.instant);
+        // Not there when `clear` forgot it, or when `start` never ran (another
+        // observer's `start` panicked first).
+        let id = self.run.load(Ordering::Relaxed);
+        if let Some(run) = profiler.runs.lock().iter_mut().rev().find(|r| r.id == id) {
             run.end = Some(now);
         }
     }
