@@ -28,6 +28,16 @@ fn shown_cycle(keys: &[String]) -> String {
     parts.join(" → ")
 }
 
+fn unreadable(extension: Option<&str>) -> String {
+    match extension {
+        Some(e) if e.eq_ignore_ascii_case("svg") => {
+            format!("an SVG drawing (`.{e}`) cannot be read back")
+        }
+        Some(e) => format!("unsupported file extension `.{e}`"),
+        None => "the name has no file extension".to_owned(),
+    }
+}
+
 /// A graph document (JSON or DOT) that cannot be read into a [`TaskGraph`](crate::TaskGraph).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -127,6 +137,30 @@ pub enum VizError {
 
     #[error("Graphviz `dot` failed: {message}")]
     DotFailed { message: String },
+
+    /// `dot` ran past [`SvgOptions::dot_timeout`](crate::SvgOptions::dot_timeout) and
+    /// was killed. Only with [`Engine::Dot`](crate::Engine::Dot); `Auto` falls back.
+    #[error("Graphviz `dot` did not finish within {limit:?} and was stopped; raise the limit (`SvgOptions::dot_timeout`, `--dot-timeout`) or use the embedded engine")]
+    DotTimedOut { limit: std::time::Duration },
+
+    /// `dot` wrote more SVG than [`limits`](crate::limits) allows for its input and
+    /// was killed. Only with [`Engine::Dot`](crate::Engine::Dot); `Auto` falls back.
+    #[error("Graphviz `dot` wrote more than {limit} bytes of SVG and was stopped")]
+    DotOutputTooLarge { limit: usize },
+
+    /// [`TaskGraph::load`](crate::TaskGraph::load) reads `.json`, `.dot` and `.gv`
+    /// files only. `extension` is `None` when the name has none.
+    #[error("cannot read a graph from {}: {}; use .json, .dot or .gv", .path.display(), unreadable(.extension.as_deref()))]
+    UnreadableExtension {
+        extension: Option<String>,
+        path: PathBuf,
+    },
+
+    /// [`TaskGraph::load`](crate::TaskGraph::load) reads regular files only: a device
+    /// (`/dev/zero`), a FIFO or a socket could block or never end, and a directory is
+    /// no graph. `kind` says what the path is.
+    #[error("cannot read {}: it is {kind}, not a regular file", .path.display())]
+    NotAFile { kind: &'static str, path: PathBuf },
 
     /// Reading a saved graph back failed.
     #[error("{}: {source}", .path.display())]

@@ -93,7 +93,9 @@ pub use dot::{MAX_DOT_BYTES, MAX_DOT_EDGES, MAX_DOT_NESTING, MAX_DOT_RUN_BYTES};
 pub use error::{GraphError, VizError};
 pub use json::{MAX_JSON_BYTES, SCHEMA_VERSION};
 pub use model::{EdgeInfo, NodeId, NodeInfo, NodeKind, TaskGraph};
-pub use options::{DotOptions, Engine, RankDir, SvgOptions, DEFAULT_COLLAPSE_ABOVE};
+pub use options::{
+    DotOptions, Engine, RankDir, SvgOptions, DEFAULT_COLLAPSE_ABOVE, DEFAULT_DOT_TIMEOUT,
+};
 pub use report::{Report, SummaryRow};
 pub use save::Format;
 pub use svg::dot_available;

@@ -1,11 +1,19 @@
 //! How a drawing is configured: direction, colouring, collapsing, layout engine.
 
+use std::time::Duration;
+
 use crate::color::ColorBy;
 
 /// Drawings of graphs with more nodes than this show one node per function instead
 /// (see [`TaskGraph::collapse_by_function`](crate::TaskGraph::collapse_by_function)).
 /// Around this size a node-per-task drawing stops being readable on a screen.
 pub const DEFAULT_COLLAPSE_ABOVE: usize = 500;
+
+/// How long Graphviz's `dot` may run for one drawing before it is killed (see
+/// [`SvgOptions::dot_timeout`]). Generous for drawings of the default collapsed size;
+/// raise it for very large uncollapsed graphs. A fixed bound, so a `dot` that hangs
+/// (or a program of that name that is not Graphviz) cannot stall a drawing for ever.
+pub const DEFAULT_DOT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Which way dependencies flow in a drawing.
 ///
@@ -104,12 +112,16 @@ impl DotOptions {
 /// Who computes the positions in an SVG drawing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Engine {
-    /// Graphviz `dot` when it is on `PATH` and succeeds, else [`Embedded`](Engine::Embedded).
+    /// Graphviz `dot` when it is on `PATH` and succeeds, else [`Embedded`](Engine::Embedded):
+    /// a `dot` that fails, runs past [`SvgOptions::dot_timeout`] or writes more than
+    /// its output limit ([`limits`](crate::limits)) is stopped and the embedded layout
+    /// draws instead.
     #[default]
     Auto,
     /// This crate's own layered layout: no system program needed, same output everywhere.
     Embedded,
-    /// Graphviz `dot`; an error when it is missing or fails.
+    /// Graphviz `dot`; an error when it is missing, fails, runs past
+    /// [`SvgOptions::dot_timeout`] or writes more than its output limit.
     Dot,
 }
 
@@ -140,6 +152,9 @@ pub struct SvgOptions {
     pub color: ColorBy,
     /// Collapse by function when the graph has more nodes than this; `None` never does.
     pub collapse_above: Option<usize>,
+    /// How long Graphviz's `dot` may run before it is killed, with everything it
+    /// started; default [`DEFAULT_DOT_TIMEOUT`].
+    pub dot_timeout: Duration,
 }
 
 impl Default for SvgOptions {
@@ -149,6 +164,7 @@ impl Default for SvgOptions {
             rankdir: RankDir::default(),
             color: ColorBy::default(),
             collapse_above: Some(DEFAULT_COLLAPSE_ABOVE),
+            dot_timeout: DEFAULT_DOT_TIMEOUT,
         }
     }
 }
@@ -171,6 +187,15 @@ impl SvgOptions {
 
     pub fn collapse_above(mut self, threshold: Option<usize>) -> Self {
         self.collapse_above = threshold;
+        self
+    }
+
+    /// How long Graphviz's `dot` may run (engines [`Auto`](Engine::Auto) and
+    /// [`Dot`](Engine::Dot)). When the time is up it is killed: `Dot` fails with
+    /// [`VizError::DotTimedOut`](crate::VizError::DotTimedOut), `Auto` draws with
+    /// the embedded layout.
+    pub fn dot_timeout(mut self, limit: Duration) -> Self {
+        self.dot_timeout = limit;
         self
     }
 }

@@ -1,5 +1,6 @@
 //! Saving and loading graphs as files, the format chosen by the extension.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::VizError;
@@ -61,34 +62,32 @@ impl TaskGraph {
         std::fs::write(path, text).map_err(io_error("write", path))
     }
 
-    /// Reads a graph saved as `.json` or `.dot`/`.gv`. (An SVG cannot be read back.)
+    /// Reads a graph saved as `.json` or `.dot`/`.gv`. (An SVG cannot be read back;
+    /// any other extension is refused too, with an error listing the ones read.)
+    ///
+    /// Only regular files are read: a device, FIFO, socket or directory is refused
+    /// with [`VizError::NotAFile`] before anything is read from it (a FIFO is opened
+    /// without waiting for a writer). At most the format's size limit
+    /// ([`MAX_JSON_BYTES`](crate::MAX_JSON_BYTES),
+    /// [`MAX_DOT_BYTES`](crate::MAX_DOT_BYTES)) plus one byte is read, so a bigger or
+    /// growing file is refused as too large without filling memory.
     pub fn load(path: impl AsRef<Path>) -> Result<TaskGraph, VizError> {
         let path = path.as_ref();
-        let format = Format::from_path(path)?;
-        if format == Format::Svg {
-            return Err(VizError::UnsupportedExtension {
-                extension: "svg".to_owned(),
-                path: path.to_owned(),
-            });
-        }
-        // Checked before reading so that a huge file is not loaded only to be refused.
+        let format = match Format::from_path(path) {
+            Ok(Format::Dot) => Format::Dot,
+            Ok(Format::Json) => Format::Json,
+            _ => {
+                return Err(VizError::UnreadableExtension {
+                    extension: path.extension().map(|e| e.to_string_lossy().into_owned()),
+                    path: path.to_owned(),
+                })
+            }
+        };
         let limit = match format {
             Format::Dot => crate::MAX_DOT_BYTES,
             _ => crate::MAX_JSON_BYTES,
         };
-        let size = std::fs::metadata(path)
-            .map_err(io_error("read", path))?
-            .len();
-        if size > limit as u64 {
-            return Err(VizError::Graph {
-                path: path.to_owned(),
-                source: crate::GraphError::TooLarge {
-                    size: usize::try_from(size).unwrap_or(usize::MAX),
-                    limit,
-                },
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(io_error("read", path))?;
+        let text = read_regular_file(path, limit)?;
         let parsed = match format {
             Format::Dot => TaskGraph::from_dot(&text),
             _ => TaskGraph::from_json(&text),
@@ -97,6 +96,99 @@ impl TaskGraph {
             path: path.to_owned(),
             source,
         })
+    }
+}
+
+/// The text of `path`, which must be a regular file of at most `limit` bytes.
+fn read_regular_file(path: &Path, limit: usize) -> Result<String, VizError> {
+    // Looked at before opening, so that no device is even opened (opening some has
+    // effects); the opened handle is checked again in case the path changed between.
+    refuse_special(
+        path,
+        &std::fs::metadata(path).map_err(io_error("read", path))?,
+    )?;
+    let file = open_for_reading(path).map_err(io_error("read", path))?;
+    let metadata = file.metadata().map_err(io_error("read", path))?;
+    refuse_special(path, &metadata)?;
+    let too_large = |size: u64| VizError::Graph {
+        path: path.to_owned(),
+        source: crate::GraphError::TooLarge {
+            size: usize::try_from(size).unwrap_or(usize::MAX),
+            limit,
+        },
+    };
+    // Checked before reading so that a huge file is not loaded only to be refused.
+    if metadata.len() > limit as u64 {
+        return Err(too_large(metadata.len()));
+    }
+    // The size may have changed since: read one byte past the limit at most.
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    (&file)
+        .take(cap)
+        .read_to_end(&mut bytes)
+        .map_err(io_error("read", path))?;
+    if bytes.len() > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        io_error("read", path)(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })
+}
+
+fn refuse_special(path: &Path, metadata: &std::fs::Metadata) -> Result<(), VizError> {
+    if metadata.is_file() {
+        return Ok(());
+    }
+    Err(VizError::NotAFile {
+        kind: file_kind(&metadata.file_type()),
+        path: path.to_owned(),
+    })
+}
+
+/// Opens `path` for reading without waiting: opening a FIFO blocks until a writer
+/// comes, and `O_NONBLOCK` makes it return at once (regular files ignore the flag).
+#[cfg(unix)]
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+#[cfg(unix)]
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
     }
 }
 
@@ -184,6 +276,43 @@ mod tests {
         let err = TaskGraph::load(&bad).unwrap_err().to_string();
         assert!(
             err.contains("bad.json: invalid graph JSON at line 1, column 33"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn load_names_the_formats_it_reads() {
+        for (name, reason) in [
+            ("g.svg", "an SVG drawing (`.svg`) cannot be read back"),
+            ("g.png", "unsupported file extension `.png`"),
+            ("g", "the name has no file extension"),
+        ] {
+            let err = TaskGraph::load(scratch(name)).unwrap_err().to_string();
+            assert!(
+                err.ends_with(&format!("{name}: {reason}; use .json, .dot or .gv")),
+                "{err}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn load_reads_regular_files_only() {
+        let link = scratch("null.json");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        let err = TaskGraph::load(&link).unwrap_err();
+        assert!(matches!(err, VizError::NotAFile { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("null.json: it is a character device, not a regular file"),
+            "{err}"
+        );
+        let folder = scratch("folder.dot");
+        std::fs::create_dir_all(&folder).unwrap();
+        let err = TaskGraph::load(&folder).unwrap_err().to_string();
+        assert!(
+            err.ends_with("folder.dot: it is a directory, not a regular file"),
             "{err}"
         );
     }

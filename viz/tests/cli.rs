@@ -7,12 +7,20 @@ use std::process::Command;
 use std::time::Duration;
 
 use dask_viz::{dot_available, TaskGraph};
-use support::{have, pipelines, run_bounded, scratch_dir, Finished};
+use support::{have, pipelines, run_bounded, run_bounded_to, scratch_dir, Finished};
 
-fn dask_viz(dir: &Path, args: &[&str]) -> Finished {
+fn command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dask-viz"));
     command.args(args).current_dir(dir);
-    run_bounded(command, Duration::from_secs(60), &dir.join("run"))
+    command
+}
+
+fn dask_viz(dir: &Path, args: &[&str]) -> Finished {
+    run_bounded(
+        command(dir, args),
+        Duration::from_secs(60),
+        &dir.join("run"),
+    )
 }
 
 fn saved(dir: &Path, name: &str, graph: &TaskGraph) -> PathBuf {
@@ -289,4 +297,295 @@ fn hostile_dot_is_an_error_not_an_abort() {
             run.stderr
         );
     }
+}
+
+/// Standard output whose reader is gone before anything is written.
+fn closed_pipe() -> std::process::Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer.into()
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let dir = scratch_dir("cli-broken-pipe");
+    saved(&dir, "graph.json", &pipelines(3));
+    let info = run_bounded_to(
+        command(&dir, &["info", "graph.json"]),
+        closed_pipe(),
+        Duration::from_secs(60),
+        &dir.join("run"),
+    );
+    assert_eq!(info.status.code(), Some(0), "stderr: {}", info.stderr);
+    assert_eq!(info.stderr, "");
+    // `render` has written its file before it reports it.
+    let render = run_bounded_to(
+        command(&dir, &["render", "graph.json", "-o", "g.dot"]),
+        closed_pipe(),
+        Duration::from_secs(60),
+        &dir.join("run"),
+    );
+    assert_eq!(render.status.code(), Some(0), "stderr: {}", render.stderr);
+    assert_eq!(render.stderr, "");
+    assert!(std::fs::read_to_string(dir.join("g.dot"))
+        .unwrap()
+        .starts_with("digraph"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stdout_is_an_error() {
+    let dir = scratch_dir("cli-full-stdout");
+    saved(&dir, "graph.json", &pipelines(3));
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+            .into()
+    };
+    for args in [
+        &["info", "graph.json"][..],
+        &[
+            "render",
+            "graph.json",
+            "-o",
+            "g.svg",
+            "--engine",
+            "embedded",
+        ],
+    ] {
+        let run = run_bounded_to(
+            command(&dir, args),
+            full(),
+            Duration::from_secs(60),
+            &dir.join("run"),
+        );
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with(
+                "dask-viz: error: cannot write to standard output: No space left on device"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    assert!(std::fs::read_to_string(dir.join("g.svg"))
+        .unwrap()
+        .contains("</svg>"));
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused_not_read() {
+    let dir = scratch_dir("cli-special-input");
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.json")).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(dir.join("fifo.dot"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::create_dir(dir.join("folder.json")).unwrap();
+    for (name, kind) in [
+        ("zero.json", "a character device"),
+        ("fifo.dot", "a FIFO (named pipe)"),
+        ("folder.json", "a directory"),
+    ] {
+        for subcommand in ["info", "render"] {
+            // Before the fix, /dev/zero was read until memory ran out and the FIFO
+            // waited for a writer for ever: a short limit makes either a failure.
+            let run = run_bounded(
+                command(&dir, &[subcommand, name]),
+                Duration::from_secs(20),
+                &dir.join("run"),
+            );
+            assert_eq!(
+                run.status.code(),
+                Some(1),
+                "{subcommand} {name}: {}",
+                run.stderr
+            );
+            assert!(
+                run.stderr.contains(&format!(
+                    "dask-viz: error: cannot read {name}: it is {kind}, not a regular file"
+                )),
+                "{subcommand} {name}: {}",
+                run.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn info_names_only_the_formats_it_reads() {
+    let dir = scratch_dir("cli-info-svg");
+    saved(&dir, "graph.svg", &pipelines(1));
+    let run = dask_viz(&dir, &["info", "graph.svg"]);
+    failed_with(
+        &run,
+        "dask-viz: error: cannot read a graph from graph.svg: an SVG drawing (`.svg`) \
+         cannot be read back; use .json, .dot or .gv",
+    );
+    failed_with(
+        &dask_viz(&dir, &["render", "graph.txt"]),
+        "cannot read a graph from graph.txt: unsupported file extension `.txt`; use .json, .dot or .gv",
+    );
+}
+
+#[test]
+fn a_directory_as_output_is_named_as_such() {
+    let dir = scratch_dir("cli-output-dir");
+    saved(&dir, "graph.json", &pipelines(1));
+    std::fs::create_dir(dir.join("out.svg")).unwrap();
+    for force in [false, true] {
+        let mut args = vec!["render", "graph.json", "-o", "out.svg", "--engine=embedded"];
+        if force {
+            args.push("--force");
+        }
+        let run = dask_viz(&dir, &args);
+        failed_with(
+            &run,
+            "dask-viz: error: out.svg is a directory; name a file to write with -o",
+        );
+        assert!(!run.stderr.contains("already exists"), "{}", run.stderr);
+        assert!(dir.join("out.svg").is_dir());
+    }
+}
+
+/// `--force` must not truncate the old file before the new one is complete: with
+/// file sizes limited to one block the write fails (`EFBIG`, `SIGXFSZ` ignored), and
+/// the old drawing must still be there, with no temporary file left beside it.
+#[cfg(unix)]
+#[test]
+fn a_failed_forced_write_keeps_the_old_file() {
+    let dir = scratch_dir("cli-force-keeps");
+    saved(&dir, "graph.json", &pipelines(5));
+    std::fs::write(dir.join("mine.svg"), "my own drawing").unwrap();
+    let mut limited = Command::new("sh");
+    limited
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 1 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_dask-viz"))
+        .args([
+            "render",
+            "graph.json",
+            "-o",
+            "mine.svg",
+            "--engine=embedded",
+            "--force",
+        ])
+        .current_dir(&dir);
+    let run = run_bounded(limited, Duration::from_secs(60), &dir.join("run"));
+    failed_with(
+        &run,
+        "dask-viz: error: cannot write mine.svg: File too large",
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("mine.svg")).unwrap(),
+        "my own drawing"
+    );
+    let mut left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["graph.json", "mine.svg", "run"]);
+}
+
+/// A directory holding an executable `dot` script, and a `PATH` for the child that
+/// finds it first.
+#[cfg(unix)]
+fn fake_dot(dir: &Path, script: &str) -> std::ffi::OsString {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let dot = bin.join("dot");
+    std::fs::write(&dot, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&dot, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut paths = vec![bin];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap()
+}
+
+#[cfg(unix)]
+fn with_fake_dot(dir: &Path, path: &std::ffi::OsStr, args: &[&str]) -> Finished {
+    let mut command = command(dir, args);
+    command.env("PATH", path);
+    run_bounded(command, Duration::from_secs(60), &dir.join("run"))
+}
+
+#[cfg(unix)]
+#[test]
+fn a_hanging_dot_is_stopped() {
+    let dir = scratch_dir("cli-dot-hangs");
+    saved(&dir, "graph.json", &pipelines(2));
+    // Not `exec`: the shell's child holds the pipes too, and must be stopped with it.
+    let path = fake_dot(&dir, "sleep 30");
+    let started = std::time::Instant::now();
+    let run = with_fake_dot(
+        &dir,
+        &path,
+        &[
+            "render",
+            "graph.json",
+            "-o",
+            "dot.svg",
+            "--engine",
+            "dot",
+            "--dot-timeout",
+            "1",
+        ],
+    );
+    failed_with(
+        &run,
+        "dask-viz: error: Graphviz `dot` did not finish within 1s and was stopped",
+    );
+    assert!(!dir.join("dot.svg").exists());
+    // `auto` treats it like a `dot` that fails: the embedded layout draws.
+    let run = with_fake_dot(
+        &dir,
+        &path,
+        &[
+            "render",
+            "graph.json",
+            "-o",
+            "auto.svg",
+            "--dot-timeout",
+            "1",
+        ],
+    );
+    succeeded(&run);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let svg = std::fs::read_to_string(dir.join("auto.svg")).unwrap();
+    assert_eq!(svg.matches(">transform_data</text>").count(), 2);
+    failed_with(
+        &dask_viz(&dir, &["render", "graph.json", "--dot-timeout", "0"]),
+        "`0` is not a positive number of seconds",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_endless_dot_is_stopped() {
+    let dir = scratch_dir("cli-dot-endless");
+    saved(&dir, "graph.json", &pipelines(2));
+    let path = fake_dot(&dir, "exec yes");
+    let run = with_fake_dot(
+        &dir,
+        &path,
+        &["render", "graph.json", "-o", "dot.svg", "--engine", "dot"],
+    );
+    failed_with(&run, "bytes of SVG and was stopped");
+    assert!(!dir.join("dot.svg").exists());
+    let run = with_fake_dot(&dir, &path, &["render", "graph.json", "-o", "auto.svg"]);
+    succeeded(&run);
+    let svg = std::fs::read_to_string(dir.join("auto.svg")).unwrap();
+    assert_eq!(svg.matches(">transform_data</text>").count(), 2);
 }

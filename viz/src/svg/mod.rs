@@ -3,6 +3,8 @@
 mod draw;
 pub(crate) mod escape;
 mod graphviz;
+
+pub use graphviz::{DOT_SVG_BASE_BYTES, DOT_SVG_BYTES_PER_INPUT_BYTE};
 mod measure;
 
 use crate::error::VizError;
@@ -33,8 +35,10 @@ impl TaskGraph {
         let scene = scene::build(self, options.color, options.collapse_above);
         match options.engine {
             Engine::Embedded => Ok(draw::svg(&scene, options.rankdir)),
-            Engine::Dot => graphviz::svg(&scene, options.rankdir),
-            Engine::Auto => match graphviz::svg(&scene, options.rankdir) {
+            Engine::Dot => graphviz::svg(&scene, options.rankdir, options.dot_timeout),
+            // Whatever stops `dot` (missing, failing, out of time or output), the
+            // embedded layout still draws the graph.
+            Engine::Auto => match graphviz::svg(&scene, options.rankdir, options.dot_timeout) {
                 Ok(svg) => Ok(svg),
                 Err(_) => Ok(draw::svg(&scene, options.rankdir)),
             },

@@ -76,7 +76,27 @@ pub struct Finished {
 /// Output goes to files rather than pipes: a browser's helper processes can keep a
 /// pipe open after the browser itself has exited.
 pub fn run_bounded(
+    command: std::process::Command,
+    limit: std::time::Duration,
+    scratch: &std::path::Path,
+) -> Finished {
+    run_bounded_with(command, None, limit, scratch)
+}
+
+/// [`run_bounded`] with standard output going to `stdout` (a closed pipe, `/dev/full`)
+/// instead of a file; `stdout` in the result is then empty.
+pub fn run_bounded_to(
+    command: std::process::Command,
+    stdout: std::process::Stdio,
+    limit: std::time::Duration,
+    scratch: &std::path::Path,
+) -> Finished {
+    run_bounded_with(command, Some(stdout), limit, scratch)
+}
+
+fn run_bounded_with(
     mut command: std::process::Command,
+    stdout: Option<std::process::Stdio>,
     limit: std::time::Duration,
     scratch: &std::path::Path,
 ) -> Finished {
@@ -90,13 +110,8 @@ pub fn run_bounded(
     let err = std::fs::File::create(&err_path).expect("create stderr file");
     command
         .stdin(Stdio::null())
-        .stdout(Stdio::from(out))
+        .stdout(stdout.unwrap_or_else(|| Stdio::from(out)))
         .stderr(Stdio::from(err));
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        command.process_group(0);
-    }
     let program = format!("{:?}", command.get_program());
     let mut child = command
         .spawn()
