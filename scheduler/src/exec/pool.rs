@@ -213,9 +213,14 @@ impl Pool {
         let worker = CURRENT_WORKER.with(|c| c.get());
         // SAFETY: see `current`.
         match unsafe { worker.as_ref() } {
-            Some(ctx) if std::ptr::eq(ctx.pool, self) => {
-                // Nested compute on one of our workers: help instead of blocking, so one
-                // worker is enough and no thread is added.
+            Some(ctx) => {
+                // Nested compute on a worker: it works while it waits instead of
+                // blocking. On one of our workers the job goes to its own deque, so one
+                // worker is enough and no thread is added. On a worker of another pool
+                // the job goes to this pool, and the worker works for its own pool
+                // meanwhile: parking instead deadlocked a graph whose tasks compute on
+                // the worker's pool in turn (pool A's only worker waits for pool B,
+                // whose task waits for a job queued on A).
                 let exec = Execution::new(plan, ctx.unparker().clone(), deadline);
                 on_start(Feed {
                     pool: self,
@@ -224,36 +229,16 @@ impl Pool {
                 // A job must stand for unfinished work: the execution may complete (and
                 // vanish) as soon as its count reaches zero, so there is no empty one.
                 if let Some(kind) = exec.first_job() {
-                    ctx.push(Job {
+                    let job = Job {
                         exec: ExecRef::new(&exec),
                         kind,
-                    });
-                }
-                ctx.run_until(
-                    || {
-                        check_deadline();
-                        exec.is_done()
-                    },
-                    &wake_at,
-                );
-            }
-            Some(ctx) => {
-                // Nested compute on a worker of another pool: the job goes to this pool,
-                // and the worker keeps working for its own pool while it waits, as when
-                // it waits for its own pool. Parking instead deadlocked a graph whose
-                // tasks compute on the worker's pool in turn (pool A's only worker waits
-                // for pool B, whose task waits for a job queued on A).
-                let exec = Execution::new(plan, ctx.unparker().clone(), deadline);
-                on_start(Feed {
-                    pool: self,
-                    exec: ExecRef::new(&exec),
-                });
-                if let Some(kind) = exec.first_job() {
-                    self.injector.push(Job {
-                        exec: ExecRef::new(&exec),
-                        kind,
-                    });
-                    self.sleep.notify_one();
+                    };
+                    if std::ptr::eq(ctx.pool, self) {
+                        ctx.push(job);
+                    } else {
+                        self.injector.push(job);
+                        self.sleep.notify_one();
+                    }
                 }
                 ctx.run_until(
                     || {
