@@ -32,6 +32,17 @@ pub(crate) struct Interest {
     pub(crate) remote: bool,
 }
 
+impl Interest {
+    /// No per-task event: for an observer that only hands out per-computation ones
+    /// (see [`Observer::for_computation`]).
+    pub(crate) const NONE: Interest = Interest {
+        attempts: false,
+        outcomes: false,
+        sizes: false,
+        remote: false,
+    };
+}
+
 /// Watches one computation. Methods are called from worker threads, concurrently; each
 /// has an empty default.
 pub(crate) trait Observer: Send + Sync + 'static {

@@ -620,12 +620,7 @@ fn unix_ms() -> u64 {
 impl Observer for Live {
     fn interest(&self) -> Interest {
         // Only ever asked for a computation's own observer (a `Run`).
-        Interest {
-            attempts: false,
-            outcomes: false,
-            sizes: false,
-            remote: false,
-        }
+        Interest::NONE
     }
 
     fn for_computation(&self) -> Option<Arc<dyn Observer>> {

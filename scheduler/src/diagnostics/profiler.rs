@@ -330,12 +330,7 @@ impl ProfilerInner {
 /// Only ever asked for a computation's own observer, a [`ProfiledRun`].
 impl Observer for Profiler {
     fn interest(&self) -> Interest {
-        Interest {
-            attempts: false,
-            outcomes: false,
-            sizes: false,
-            remote: false,
-        }
+        Interest::NONE
     }
 
     fn for_computation(&self) -> Option<Arc<dyn Observer>> {
