@@ -13,6 +13,7 @@
 //! cargo run --release --example bench_scheduler -- --shape wave   # one shape (fan, chain, tree, wave, indep)
 //! cargo run --release --example bench_scheduler -- --payload u64  # one payload (token, u64)
 //! cargo run --release --example bench_scheduler -- --threads 1    # pool size (default 2)
+//! cargo run --release --example bench_scheduler -- --n 10000      # graph size (default 1,000,000)
 //! cargo run --release --example bench_scheduler -- --scaling      # fan-out + join, then independent tasks + join, 1..=cores threads
 //! cargo run --release --example bench_scheduler -- --scaling-coarse  # 2^18 tasks of ~7 µs + join, 1..=cores threads
 //! cargo run --release --example bench_scheduler -- --spread --shape tree --payload u64  # 15 runs, graph phases only: min, quartile, median
@@ -524,6 +525,14 @@ pub fn main() {
     }
     let quick = args.iter().any(|a| a == "--quick");
     let (n, runs) = if quick { (100_000, 3) } else { (1_000_000, 5) };
+    // A graph size of one's own (`scripts/bench-vs-taskflow.sh --smoke` checks its harness
+    // on small graphs).
+    let n = option(&args, "--n").map_or(n, |n| {
+        n.parse()
+            .ok()
+            .filter(|&n| n > 1)
+            .expect("--n takes a number above 1")
+    });
     if args.iter().any(|a| a == "--scaling") {
         return scaling(n, runs);
     }
