@@ -294,3 +294,292 @@ fn chunk_sizes_and_shapes_that_overflow_are_errors() {
         "{err}"
     );
 }
+
+fn vector(values: &[f64], chunks: usize) -> Array {
+    Array::from_array(
+        ArrayD::from_shape_vec(IxDyn(&[values.len()]), values.to_vec()).unwrap(),
+        chunks,
+    )
+}
+
+/// Zero-length axes hold nothing, but the other axes still have to fit ndarray (whose
+/// non-zero lengths must multiply to at most `isize::MAX`) and `usize`. Before, `(0,
+/// 2^63)` was accepted and its computation panicked, and concatenating 32 arrays of
+/// shape `(0, 2^59)` along axis 1 overflowed while adding up the lengths (16 of them
+/// made a shape that panicked in `compute` itself).
+#[test]
+fn empty_arrays_whose_other_axes_are_absurd_are_errors() {
+    assert_eq!(
+        message(array::zeros([0, 1usize << 63], [1, 1usize << 63]).compute()),
+        "`full` on shape (0, 9223372036854775808): it has more elements than an address space can hold"
+    );
+    let a = array::zeros([0, 1usize << 59], [1, 1usize << 59]);
+    assert_eq!(a.compute().unwrap().shape(), &[0, 1 << 59]);
+    assert_eq!(
+        message(array::concatenate(&vec![a.clone(); 16], 1).compute()),
+        "`concatenate` on shape (0, 9223372036854775808): it has more elements than an address space can hold"
+    );
+    assert_eq!(
+        message(array::concatenate(&vec![a; 32], 1).compute()),
+        "`concatenate` on shape (0, 576460752303423488): the lengths on axis 1 add up to more than a usize holds"
+    );
+}
+
+/// Reducing away the only empty axis gives a full array, which may be too big: before,
+/// its one chunk of 8 TiB was allocated by a task and aborted the process.
+#[test]
+fn reducing_away_an_empty_axis_checks_the_result_size() {
+    let empty = array::zeros([0, 1 << 20, 1 << 20], [1, 1 << 20, 1 << 20]);
+    assert_eq!(empty.sum().compute().unwrap(), 0.0);
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    for err in [
+        message(empty.sum_axis(0).sum().compute()),
+        message(empty.mean_axis(0).max().compute()),
+    ] {
+        assert!(
+            err.contains("on shape (1048576, 1048576): one chunk of shape (1048576, 1048576) would take 8796093022208 bytes"),
+            "{err}"
+        );
+    }
+    // Small ones are NumPy's: sums of nothing are 0, means NaN.
+    let small = array::zeros([0, 3], 2);
+    assert_eq!(
+        small.sum_axis(0).compute().unwrap(),
+        ArrayD::<f64>::zeros(IxDyn(&[3]))
+    );
+    assert!(small
+        .mean_axis(0)
+        .compute()
+        .unwrap()
+        .iter()
+        .all(|v| v.is_nan()));
+}
+
+/// Concatenating an array that is empty along the axis left a chunk of size 0 inside a
+/// longer axis, which no rechunk accepts: adding an array of other chunks, or joining
+/// along another axis, panicked while building.
+#[test]
+fn concatenating_empty_arrays_leaves_no_empty_chunks() {
+    let a = array::arange(4, 2);
+    let joined = array::concatenate(&[a.clone(), array::zeros(0, 1), a.clone()], 0);
+    assert_eq!(joined.chunks(), vec![vec![2, 2, 2, 2]]);
+    let sum = (&joined + &array::arange(8, 3)).compute().unwrap();
+    let want: Vec<f64> = [0.0, 1.0, 2.0, 3.0, 0.0, 1.0, 2.0, 3.0]
+        .iter()
+        .zip(0..)
+        .map(|(v, i)| v + f64::from(i))
+        .collect();
+    assert_eq!(sum.as_slice().unwrap(), want.as_slice());
+
+    let rows = array::ones([2, 2], 1);
+    let tall = array::concatenate(&[rows.clone(), array::zeros([0, 2], 1), rows], 0);
+    let wide = array::concatenate(&[tall, array::full([4, 3], 2.0, 4)], 1);
+    let got = wide.compute().unwrap();
+    let want = ArrayD::from_shape_fn(IxDyn(&[4, 5]), |i| if i[1] < 2 { 1.0 } else { 2.0 });
+    assert_eq!(got, want);
+    // All empty: still empty, with the right shape.
+    let none = array::concatenate(&[array::zeros([0, 2], 1), array::zeros([0, 2], 1)], 0);
+    assert_eq!(none.compute().unwrap().shape(), &[0, 2]);
+}
+
+/// NumPy reshapes an empty array to any shape of no elements; this was refused with a
+/// suggested rechunk that changed nothing.
+#[test]
+fn empty_arrays_reshape_to_any_empty_shape() {
+    let empty = array::zeros([0, 3], [1, 1]);
+    let r = empty.reshape([3, 0]);
+    assert_eq!(r.compute().unwrap().shape(), &[3, 0]);
+    assert_eq!(r.sum().compute().unwrap(), 0.0);
+    let r = array::zeros([2, 0, 4], 1).reshape(vec![0, 5, 7]);
+    assert_eq!(r.compute().unwrap().shape(), &[0, 5, 7]);
+    assert_eq!(
+        message(empty.reshape([3, 1]).compute()),
+        "`reshape` on shape (0, 3): cannot hold the 0 elements in shape (3, 1)"
+    );
+}
+
+/// `linspace` ends at `stop` exactly, as NumPy's does; computed as `start + i * step`
+/// the last value was a rounding off for some counts (`linspace(0.1, 0.7, 7)`).
+#[test]
+fn linspace_ends_exactly_at_stop() {
+    for num in 2..100usize {
+        let got = array::linspace(0.1, 0.7, num, 7).compute().unwrap();
+        let step = (0.7 - 0.1) / (num - 1) as f64;
+        let want = ArrayD::from_shape_fn(IxDyn(&[num]), |i| {
+            if i[0] == num - 1 {
+                0.7
+            } else {
+                0.1 + i[0] as f64 * step
+            }
+        });
+        assert_eq!(got, want, "num {num}");
+    }
+    assert_eq!(
+        array::linspace(3.0, 5.0, 1, 1)
+            .compute()
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        &[3.0]
+    );
+    assert_eq!(array::linspace(3.0, 5.0, 0, 1).compute().unwrap().len(), 0);
+    assert_eq!(
+        array::linspace(5.0, 3.0, 5, 2)
+            .compute()
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        &[5.0, 4.5, 4.0, 3.5, 3.0]
+    );
+}
+
+/// NumPy refuses a negative scale; the values were silently those of `-std`.
+#[test]
+fn normal_values_with_a_negative_std_are_an_error() {
+    let rng = array::random::default_rng(1);
+    assert_eq!(
+        message(rng.normal(0.0, -1.0, 3, 3).compute()),
+        "`normal` on shape (3,): the standard deviation -1 is negative"
+    );
+    assert_eq!(rng.normal(2.0, 0.0, 3, 3).sum().compute().unwrap(), 6.0);
+}
+
+/// A sum that meets an infinity, or overflows, is infinite as in NumPy; the
+/// compensation's error term (`inf - inf`) made it NaN, and so the mean.
+#[test]
+fn sums_with_infinities_are_infinite_not_nan() {
+    let mut values = vec![1.0; 100];
+    values[3] = f64::INFINITY;
+    for chunks in [100, 7, 1] {
+        let x = vector(&values, chunks);
+        assert_eq!(x.sum().compute().unwrap(), f64::INFINITY, "chunks {chunks}");
+        assert_eq!(
+            x.mean().compute().unwrap(),
+            f64::INFINITY,
+            "chunks {chunks}"
+        );
+        assert!(x.var().compute().unwrap().is_nan(), "chunks {chunks}");
+    }
+    for chunks in [2, 1] {
+        assert_eq!(
+            vector(&[1e308, 1e308], chunks).sum().compute().unwrap(),
+            f64::INFINITY
+        );
+        assert_eq!(
+            vector(&[f64::NEG_INFINITY, 1.0], chunks)
+                .sum()
+                .compute()
+                .unwrap(),
+            f64::NEG_INFINITY
+        );
+        let both = vector(&[f64::INFINITY, f64::NEG_INFINITY], chunks);
+        assert!(both.sum().compute().unwrap().is_nan());
+    }
+    let x = array::full([40, 40], f64::INFINITY, 8);
+    assert_eq!((&x + &x.t()).sum().compute().unwrap(), f64::INFINITY);
+    assert_eq!(
+        vector(&[f64::NEG_INFINITY; 64], 64)
+            .sum()
+            .compute()
+            .unwrap(),
+        f64::NEG_INFINITY
+    );
+}
+
+/// Slices with steps, in both directions, over many chunkings, as ndarray slices.
+/// Selections are computed per block: listing every selected index made `x[1:]` of a
+/// 2^36-element array allocate hundreds of GiB (an abort), and finding each index's
+/// block by a scan made a slice of 2^16 blocks take minutes to build.
+#[test]
+fn stepped_slices_match_ndarray_and_do_not_list_every_index() {
+    let data = ArrayD::from_shape_fn(IxDyn(&[11]), |i| i[0] as f64);
+    let chunkings: [Vec<usize>; 4] = [vec![11], vec![3, 3, 3, 2], vec![1; 11], vec![5, 6]];
+    let bounds = [None, Some(0), Some(2), Some(-3), Some(4), Some(11)];
+    for chunks in &chunkings {
+        let x = Array::from_array(data.clone(), vec![chunks.clone()]);
+        for start in bounds {
+            for end in bounds {
+                for step in [1, 2, 3, -1, -2, -4, 20, -20] {
+                    let info = ndarray_slice(start, end, step);
+                    let got = x.slice(info).compute().unwrap();
+                    let want = data.slice(info).to_owned();
+                    assert_eq!(got, want, "{chunks:?} {start:?}..{end:?};{step}");
+                }
+            }
+        }
+    }
+    let m = ArrayD::from_shape_fn(IxDyn(&[7, 9]), |i| (i[0] * 10 + i[1]) as f64);
+    let x = Array::from_array(m.clone(), vec![vec![2, 2, 3], vec![4, 1, 4]]);
+    assert_eq!(
+        x.slice(s![..;-2, 1..8;3]).compute().unwrap(),
+        m.slice(s![..;-2, 1..8;3]).to_owned().into_dyn()
+    );
+    assert_eq!(
+        x.slice(s![1..5;-1, -1]).compute().unwrap(),
+        m.slice(s![1..5;-1, -1]).to_owned().into_dyn()
+    );
+
+    let huge = array::zeros(1usize << 36, 1usize << 24);
+    let y = huge.slice(s![1..;-3]);
+    assert_eq!(y.shape(), &[((1usize << 36) - 1).div_ceil(3)]);
+    assert_eq!(y.numblocks(), vec![4096]);
+    assert_eq!(
+        huge.slice(s![5..]).chunks()[0][..2],
+        [(1 << 24) - 5, 1 << 24]
+    );
+}
+
+fn ndarray_slice(
+    start: Option<isize>,
+    end: Option<isize>,
+    step: isize,
+) -> ndarray::SliceInfo<[ndarray::SliceInfoElem; 1], IxDyn, IxDyn> {
+    let elem = ndarray::SliceInfoElem::Slice {
+        start: start.unwrap_or(0),
+        end,
+        step,
+    };
+    ndarray::SliceInfo::try_from([elem]).unwrap()
+}
+
+/// Rechunking between many chunkings gives the same values (its overlaps are found in
+/// one pass over both chunk lists, no longer by scanning every old chunk for each new
+/// one, which took minutes for 2^16 blocks).
+#[test]
+fn rechunks_between_uneven_chunks_keep_the_values() {
+    let m = ArrayD::from_shape_fn(IxDyn(&[13, 6]), |i| (i[0] * 6 + i[1]) as f64);
+    let chunkings: [Vec<usize>; 5] = [
+        vec![13],
+        vec![1; 13],
+        vec![4, 4, 5],
+        vec![6, 7],
+        vec![2, 9, 2],
+    ];
+    for old in &chunkings {
+        let x = Array::from_array(m.clone(), vec![old.clone(), vec![6]]);
+        for new in &chunkings {
+            let y = x.rechunk(vec![new.clone(), vec![1, 5]]);
+            assert_eq!(y.chunks(), vec![new.clone(), vec![1, 5]]);
+            assert_eq!(y.compute().unwrap(), m, "{old:?} -> {new:?}");
+        }
+    }
+    let empty = array::zeros([0, 4], 1);
+    assert_eq!(
+        empty
+            .rechunk(vec![vec![0, 0], vec![4]])
+            .compute()
+            .unwrap()
+            .shape(),
+        &[0, 4]
+    );
+}
+
+#[test]
+fn stacking_no_arrays_names_stack() {
+    assert_eq!(
+        message(array::stack(&[], 0).compute()),
+        "`stack` on shape (): no arrays to stack"
+    );
+}

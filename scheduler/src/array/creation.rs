@@ -31,26 +31,22 @@ pub fn full(shape: impl Into<Shape>, value: f64, chunks: impl Into<Chunks>) -> A
 
 /// `0, 1, ..., n - 1` (NumPy's `arange(n)`).
 pub fn arange(n: usize, chunks: impl Into<Chunks>) -> Array {
-    ramp("arange", 0.0, 1.0, n, chunks)
+    let g = Generator::Ramp {
+        start: Scalar::new(0.0),
+        step: Scalar::new(1.0),
+    };
+    Array::generated("arange", Expr::Generate(g), n, chunks)
 }
 
 /// `num` values evenly spaced from `start` to `stop`, both included (NumPy's
 /// `linspace`).
 pub fn linspace(start: f64, stop: f64, num: usize, chunks: impl Into<Chunks>) -> Array {
-    let step = if num > 1 {
-        (stop - start) / (num - 1) as f64
-    } else {
-        0.0
-    };
-    ramp("linspace", start, step, num, chunks)
-}
-
-fn ramp(op: &'static str, start: f64, step: f64, n: usize, chunks: impl Into<Chunks>) -> Array {
-    let g = Generator::Ramp {
+    let g = Generator::Linspace {
         start: Scalar::new(start),
-        step: Scalar::new(step),
+        stop: Scalar::new(stop),
+        num: num as u64,
     };
-    Array::generated(op, Expr::Generate(g), n, chunks)
+    Array::generated("linspace", Expr::Generate(g), num, chunks)
 }
 
 impl Array {

@@ -84,12 +84,17 @@ pub(crate) fn check_gather(shape: &[usize]) -> Result<(), ArrayError> {
     }
 }
 
-/// Bytes of `f64` elements in `shape`, unless the count does not fit in `isize`.
+/// Bytes of `f64` elements in `shape`, unless they do not fit in `isize`. An empty
+/// array takes no bytes, but its other axes count too: ndarray refuses (panics on) any
+/// shape whose non-zero lengths multiply past `isize::MAX`, so `(0, 2^63)` computed to a
+/// panic, and concatenating such arrays overflowed.
 fn element_bytes(shape: &[usize]) -> Option<usize> {
-    shape
+    let bytes = shape
         .iter()
+        .filter(|&&dim| dim != 0)
         .try_fold(ELEMENT_BYTES, |bytes, &dim| bytes.checked_mul(dim))
-        .filter(|&bytes| isize::try_from(bytes).is_ok())
+        .filter(|&bytes| isize::try_from(bytes).is_ok())?;
+    Some(if shape.contains(&0) { 0 } else { bytes })
 }
 
 /// The machine's physical memory, where the system says (Linux: `/proc/meminfo`).
@@ -113,6 +118,8 @@ mod tests {
         assert_eq!(element_bytes(&[]), Some(8));
         assert_eq!(element_bytes(&[1 << 40, 1 << 40]), None);
         assert_eq!(element_bytes(&[usize::MAX / 8 + 1]), None);
+        assert_eq!(element_bytes(&[0, 1 << 59]), Some(0));
+        assert_eq!(element_bytes(&[0, 1 << 60]), None);
     }
 
     #[test]

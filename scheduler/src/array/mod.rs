@@ -437,7 +437,7 @@ pub(crate) fn with_block_inputs<R>(
 
 /// Bumped when a kernel's results change, so that caches of array tasks on disk
 /// ([`Memory`](crate::Memory)) do not return blocks computed by an older version.
-const KERNELS_VERSION: u32 = 2;
+const KERNELS_VERSION: u32 = 3;
 
 /// A pure array task over `inputs`, keyed by `tag` and the inputs' keys, whose result
 /// can cross processes on the cluster backend.

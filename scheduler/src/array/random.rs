@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::blockwise::{Expr, Generator, Scalar};
 use super::chunks::{Chunks, Shape};
+use super::error::{ArrayError, Dims};
 use super::simd::{vectorized, Kernel};
 use super::Array;
 
@@ -148,7 +149,8 @@ impl Rng {
         )
     }
 
-    /// Normally distributed values.
+    /// Normally distributed values. A negative `std` is an error, as in NumPy (the
+    /// values would silently be those of `-std`).
     pub fn normal(
         &self,
         mean: f64,
@@ -156,6 +158,13 @@ impl Rng {
         shape: impl Into<Shape>,
         chunks: impl Into<Chunks>,
     ) -> Array {
+        if std < 0.0 {
+            return Array::invalid(ArrayError::Invalid {
+                op: "normal",
+                shape: Dims(shape.into().0),
+                why: format!("the standard deviation {std} is negative"),
+            });
+        }
         let dist = Distribution::Normal {
             seed: self.seed,
             mean: Scalar::new(mean),

@@ -92,6 +92,11 @@ fn tile_sum(tile: &[f64]) -> (f64, f64) {
         hi = s;
         lo += e;
     }
+    if !(hi.is_finite() && lo.is_finite()) {
+        // An infinity, or a sum past f64::MAX: its error term is `inf - inf`, NaN,
+        // which made the sum NaN where NumPy's is ±inf. Here the plain sum is exact.
+        return (tile.iter().sum(), 0.0);
+    }
     (hi, lo)
 }
 
@@ -126,10 +131,9 @@ impl Partial {
         match (self, other) {
             (Partial::Sum { hi: a, lo: la }, Partial::Sum { hi: b, lo: lb }) => {
                 let (hi, e) = two_sum(a, b);
-                Partial::Sum {
-                    hi,
-                    lo: la + lb + e,
-                }
+                // No error term beside an infinite sum (see `tile_sum`).
+                let lo = if hi.is_finite() { la + lb + e } else { 0.0 };
+                Partial::Sum { hi, lo }
             }
             (
                 Partial::Moments {
@@ -546,6 +550,12 @@ impl Reduction {
         out_shape.remove(axis);
         let mut out_chunks = body.chunks.clone();
         out_chunks.remove(axis);
+        // An array empty along `axis` alone holds nothing, but its reduction is full:
+        // `(0, 2^20, 2^20)` summed along 0 is 2^40 zeros, one chunk that aborted the
+        // process when its task allocated it.
+        if let Err(e) = super::limits::check_chunks(op, &out_shape, &out_chunks) {
+            return Array::invalid(e);
+        }
         let out_count: usize = out_chunks.iter().map(Vec::len).product();
         let along = body.chunks[axis].len();
         let blocks = (0..out_count)

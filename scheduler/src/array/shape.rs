@@ -5,7 +5,7 @@ use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
 
 use std::sync::Arc;
 
-use super::blockwise::{BlockPlace, Expr};
+use super::blockwise::{BlockPlace, Expr, Generator, Scalar};
 use super::chunks::Chunks;
 use super::error::{ArrayError, Dims};
 use super::{Array, Block};
@@ -171,6 +171,14 @@ impl Array {
         if *from == to {
             return self.clone();
         }
+        if to_count == Some(0) {
+            // No elements to move, so any chunks would do; the rule below refused
+            // `(0, 3)` to `(3, 0)` (NumPy allows it) and suggested a rechunk that
+            // changed nothing.
+            let one_chunk = Chunks::Explicit(to.iter().map(|&d| vec![d]).collect());
+            let zero = Expr::Generate(Generator::Full(Scalar::new(0.0)));
+            return Array::generated("reshape", zero, to, one_chunk);
+        }
         let p = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
         let p = p
             .min(from.len().saturating_sub(1))
@@ -317,39 +325,45 @@ struct Piece {
     len: usize,
 }
 
-/// For each new chunk along an axis, the parts of old chunks it is made of.
+/// For each new chunk along an axis, the parts of old chunks it is made of. One pass
+/// over both lists: scanning every old chunk for each new one took seconds to build a
+/// rechunk of a few thousand blocks, and minutes for 2^16.
 fn overlaps(old: &[usize], new: &[usize]) -> Vec<Vec<Piece>> {
-    let old_starts: Vec<usize> = old
-        .iter()
-        .scan(0, |s, &c| {
-            let v = *s;
-            *s += c;
-            Some(v)
-        })
-        .collect();
     let mut out = Vec::with_capacity(new.len());
+    // The old chunk `i`, which starts at `old_start`, is the first that ends after
+    // `start`.
+    let (mut i, mut old_start) = (0, 0);
     let mut start = 0;
     for &len in new {
-        let end = start + len;
-        let mut parts = Vec::new();
-        for (i, (&os, &ol)) in old_starts.iter().zip(old).enumerate() {
-            let (lo, hi) = (start.max(os), end.min(os + ol));
-            if lo < hi || (len == 0 && ol == 0) {
-                parts.push(Piece {
-                    old: i,
-                    from: lo - os,
-                    to: lo - start,
-                    len: hi.saturating_sub(lo),
-                });
-            }
-        }
-        if parts.is_empty() {
-            parts.push(Piece {
-                old: 0,
+        if len == 0 {
+            // Only an empty axis has empty chunks: any old chunk gives nothing.
+            out.push(vec![Piece {
+                old: i.min(old.len() - 1),
                 from: 0,
                 to: 0,
                 len: 0,
-            });
+            }]);
+            continue;
+        }
+        while old_start + old[i] <= start {
+            old_start += old[i];
+            i += 1;
+        }
+        let end = start + len;
+        let mut parts = Vec::new();
+        let (mut j, mut at) = (i, old_start);
+        while at < end {
+            let (lo, hi) = (start.max(at), end.min(at + old[j]));
+            if lo < hi {
+                parts.push(Piece {
+                    old: j,
+                    from: lo - at,
+                    to: lo - start,
+                    len: hi - lo,
+                });
+            }
+            at += old[j];
+            j += 1;
         }
         out.push(parts);
         start = end;
@@ -411,25 +425,48 @@ pub fn concatenate(arrays: &[Array], axis: usize) -> Array {
             });
         }
     }
-    let aligned: Vec<Array> = arrays
+    // Checked: the lengths of arrays that are empty on another axis may add up past
+    // `usize` (a debug panic; wrapped around, a wrong shape).
+    let Some(length) = arrays
+        .iter()
+        .try_fold(0usize, |n, a| n.checked_add(a.shape()[axis]))
+    else {
+        return Array::invalid(ArrayError::Invalid {
+            op: "concatenate",
+            shape: Dims(body.shape.clone()),
+            why: format!("the lengths on axis {axis} add up to more than a usize holds"),
+        });
+    };
+    let mut shape = body.shape.clone();
+    shape[axis] = length;
+    // Arrays empty along `axis` add nothing. Kept, they left a chunk of size 0 inside a
+    // longer axis, which no later `rechunk` (to align operands of `+`, `matmul`, ...)
+    // accepts: building those then panicked.
+    let mut kept: Vec<&Array> = arrays.iter().filter(|a| a.shape()[axis] > 0).collect();
+    if kept.is_empty() {
+        kept.push(first);
+    }
+    let body = kept[0].body().expect("checked above");
+    let aligned: Vec<Array> = kept
         .iter()
         .map(|a| {
             let mut want = body.chunks.clone();
             want[axis] = a.chunks()[axis].clone();
             if a.chunks() == want {
-                a.clone()
+                (*a).clone()
             } else {
                 a.rechunk(want)
             }
         })
         .collect();
-    let mut shape = body.shape.clone();
-    shape[axis] = aligned.iter().map(|a| a.shape()[axis]).sum();
     let mut chunks = body.chunks.clone();
     chunks[axis] = aligned
         .iter()
         .flat_map(|a| a.chunks()[axis].clone())
         .collect();
+    if let Err(e) = super::limits::check_chunks("concatenate", &shape, &chunks) {
+        return Array::invalid(e);
+    }
     // Which input and which of its blocks each block along `axis` comes from.
     let owner: Vec<(usize, usize)> = aligned
         .iter()
@@ -455,7 +492,11 @@ pub fn stack(arrays: &[Array], axis: usize) -> Array {
         return Array::invalid(e.clone());
     }
     let Some(first) = arrays.first() else {
-        return concatenate(arrays, axis);
+        return Array::invalid(ArrayError::Invalid {
+            op: "stack",
+            shape: Dims(Vec::new()),
+            why: "no arrays to stack".into(),
+        });
     };
     if axis > first.ndim() {
         return Array::invalid(ArrayError::AxisOutOfRange {
