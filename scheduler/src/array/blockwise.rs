@@ -1,6 +1,8 @@
 //! Fused elementwise operations: one task per block whatever the length of the chain.
 //!
-//! An elementwise array is an [`Expr`] over input arrays that share its blocks. Each new
+//! An elementwise array is an [`Expr`] over input arrays that share its blocks (or, where
+//! broadcasting stretches an input along an axis of length 1, whose one block along it
+//! every block reads, broadcast by ndarray before the expression runs). Each new
 //! operation extends the expression instead of adding tasks, so `x.powi(2).sqrt()` runs
 //! as one task per block (Dask's blockwise fusion), and a reduction's first step
 //! evaluates the expression itself (see `reduction`). The expression is plain data
@@ -286,7 +288,7 @@ impl Expr {
 
     /// Whether some element's value depends on its position in the array (a ramp, random
     /// values, a transpose of them): such an expression is evaluated at the place of the
-    /// block it is part of, so it cannot be inlined into an array of more axes.
+    /// block it is part of, so it cannot be inlined into an array it is broadcast to.
     pub(crate) fn reads_position(&self) -> bool {
         match self {
             Expr::Input(_) | Expr::Generate(Generator::Full(_)) => false,

@@ -1,10 +1,12 @@
 //! Elementwise methods and operators: each extends the array's fused expression (see
-//! `blockwise`) instead of adding tasks.
+//! `blockwise`) instead of adding tasks. `+ - * /` between arrays broadcast as NumPy
+//! does (see `broadcast`): `(3, 4) + (3, 1)`, `(3, 1) * (1, 4)`, `(5, 1, 4) + (3, 1)`.
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 use std::sync::Arc;
 
 use super::blockwise::{BinaryOp, Expr, Scalar, UnaryOp};
+use super::broadcast;
 use super::error::{ArrayError, Dims};
 use super::{Array, Block};
 
@@ -22,65 +24,64 @@ impl Array {
         )
     }
 
-    /// `self op other`, same shapes or `other` (or `self`) of the other's last axes
-    /// (NumPy broadcasting of a row). Chunks follow the larger operand; the other is
-    /// rechunked to match when needed.
+    /// `self op other` under NumPy's broadcasting rule (see `broadcast`): shapes are
+    /// aligned from the right, a missing leading axis counts as length 1, and an axis of
+    /// length 1 stretches to the other operand's length (`(3, 4) + (3, 1)`, `(3, 1) *
+    /// (1, 4)` giving `(3, 4)`, `(5, 1, 4) + (3, 1)` giving `(5, 3, 4)`, a 0-D array
+    /// against anything); any other pair of lengths is a `ShapeMismatch` naming the
+    /// operation and both shapes, and a result beyond the size limits is an error too.
+    /// Along each axis the result takes the chunks of an operand that is not stretched
+    /// there (the operand of more axes, or the left one, where neither is), and the
+    /// other operand is rechunked to match; a stretched operand's one block along an
+    /// axis is read by every result block along it.
+    ///
+    /// The result extends the operands' fused expressions: no task is added.
     fn binary(&self, op: BinaryOp, other: &Array) -> Array {
         let (a, b) = match (self.body(), other.body()) {
             (Err(_), _) => return self.clone(),
             (_, Err(_)) => return other.clone(),
             (Ok(a), Ok(b)) => (a, b),
         };
-        let (big, small_is_other) = if a.shape.len() >= b.shape.len() {
-            (a, true)
-        } else {
-            (b, false)
+        let layout = broadcast::shape(op.name(), &a.shape, &b.shape).and_then(|shape| {
+            let chunks = broadcast::chunks(
+                op.name(),
+                &shape,
+                (&a.shape, &a.chunks),
+                (&b.shape, &b.chunks),
+            )?;
+            Ok((shape, chunks))
+        });
+        let (shape, chunks) = match layout {
+            Ok(layout) => layout,
+            Err(e) => return Array::invalid(e),
         };
-        let small = if small_is_other { b } else { a };
-        let trailing = big.shape.len() - small.shape.len();
-        if big.shape[trailing..] != small.shape[..] {
-            return Array::invalid(ArrayError::ShapeMismatch {
-                op: op.name(),
-                left: Dims(a.shape.clone()),
-                right: Dims(b.shape.clone()),
-            });
-        }
-        let want = big.chunks[trailing..].to_vec();
-        let align = |x: &Array| {
-            if x.chunks() == want {
+        let align = |x: &Array, body: &super::Body| {
+            let want = broadcast::operand_chunks(&body.shape, &body.chunks, &shape, &chunks);
+            let x = if body.chunks == want {
                 x.clone()
             } else {
-                x.rechunk(want.clone())
-            }
-        };
-        let (left, right) = if small_is_other {
-            (self.clone(), align(other))
-        } else {
-            (align(self), other.clone())
-        };
-        // A broadcast row whose values depend on their position (`arange`, random values)
-        // is read through its blocks, each generated at its own place: inlined, it was
-        // generated at the place of the matrix's block, a row's worth of positions on.
-        let own_blocks = |x: Array| {
+                x.rechunk(want)
+            };
+            // An operand stretched to the result's shape whose values depend on their
+            // position (`arange`, `linspace`, random values, a transpose of them) is read
+            // through its blocks, each generated at its own place: inlined, it would be
+            // generated at the place of the result's block (`x + arange(3)` added 3, 4,
+            // 5 to the second row of `x`).
             let (expr, _) = x.view();
-            if trailing > 0 && expr.reads_position() {
+            if body.shape != shape && expr.reads_position() {
                 Array::from_blocks(x.shape().to_vec(), x.chunks(), x.blocks().to_vec())
             } else {
                 x
             }
         };
-        let (left, right) = if small_is_other {
-            (left, own_blocks(right))
-        } else {
-            (own_blocks(left), right)
-        };
+        let (left, right) = (align(self, a), align(other, b));
         let (ea, mut inputs) = left.view();
         let (eb, ib) = right.view();
         let eb = Box::new(eb.shift_inputs(inputs.len()));
         inputs.extend(ib);
         Array::fused(
-            big.shape.clone(),
-            big.chunks.clone(),
+            shape,
+            chunks,
             Arc::new(Expr::Binary(op, Box::new((*ea).clone()), eb)),
             inputs,
         )

@@ -13,14 +13,16 @@
 //! ```
 //!
 //! An array is metadata known while building (shape, chunk sizes per axis) plus one node
-//! per block. Elementwise operations fuse into one task per block (`blockwise`), a
-//! reduction's first step runs inside that task and partial results combine as a tree
-//! (`reduction`); random values depend only on the seed and each element's position
-//! (`random`). Invalid operations keep the builder chainable: the array carries the
-//! error, and `compute`/`persist` return it as a [`dask::Error`](crate::Error) before any
-//! task runs.
+//! per block. Elementwise operations fuse into one task per block (`blockwise`), and
+//! operators between arrays broadcast as NumPy's do (`broadcast`); a reduction's first
+//! step runs inside that task and partial results combine as a tree (`reduction`);
+//! random values depend only on the seed and each element's position (`random`).
+//! Invalid operations keep the builder chainable: the array carries the error, and
+//! `compute`/`persist` return it as a [`dask::Error`](crate::Error) before any task
+//! runs.
 
 mod blockwise;
+mod broadcast;
 mod chunks;
 mod creation;
 mod elementwise;
@@ -83,7 +85,9 @@ enum Kind {
     /// Every block is a node already.
     Blocks,
     /// A fused elementwise expression over `inputs`, whose blocks line up with this
-    /// array's (their axes are this array's last axes, with the same chunks). Its nodes
+    /// array's: their axes are this array's last axes, each with the same chunks, or of
+    /// length 1 in one chunk where this array's is longer (an operand stretched by
+    /// broadcasting, whose one block along the axis every block here reads). Its nodes
     /// are built only when something reads the blocks themselves; reductions and further
     /// elementwise operations read the expression instead.
     Fused { expr: Arc<Expr>, inputs: Vec<Array> },
@@ -384,7 +388,7 @@ impl Body {
     }
 
     /// The input blocks a fused block reads: each input's block at the trailing part of
-    /// the block index.
+    /// the block index, at index 0 along the axes the input is stretched on.
     pub(crate) fn fused_block_inputs(
         &self,
         inputs: &[Array],
@@ -394,8 +398,8 @@ impl Body {
             .iter()
             .map(|input| {
                 let body = input.body().expect("inputs of a valid array are valid");
-                let own = &idx[idx.len() - body.chunks.len()..];
-                input.blocks()[body.ravel(own)].clone()
+                let own = broadcast::operand_block(&body.shape, &body.chunks, &self.shape, idx);
+                input.blocks()[own].clone()
             })
             .collect();
         (nodes, self.place(idx))
@@ -403,7 +407,7 @@ impl Body {
 }
 
 /// Runs `f` on a block's inputs as contiguous slices of the block's shape (inputs of
-/// fewer axes are broadcast, non-contiguous ones copied).
+/// fewer axes, or of length 1 along an axis, are broadcast; non-contiguous ones copied).
 pub(crate) fn with_block_inputs<R>(
     ins: &[&Block],
     place: &BlockPlace,
