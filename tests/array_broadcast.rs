@@ -157,8 +157,9 @@ fn numpy_idioms() {
     assert!(close(&centred, &want), "{centred:?} vs {want:?}");
     // An outer product: both operands stretch.
     let col = array::arange(n, 2).reshape([n, 1]);
-    // (`reshape` to `(1, m)` takes a single chunk along the row.)
-    let row = (array::arange(m, m) + 1.0).reshape([1, m]);
+    // A row in uneven chunks: adding an axis of length 1 keeps them.
+    let row = (array::arange(m, 3) + 1.0).reshape([1, m]);
+    assert_eq!(row.chunks(), [vec![1], vec![3, 3, 1]]);
     let outer = (&col * &row).compute().unwrap();
     let want = ArrayD::from_shape_fn(IxDyn(&[n, m]), |i| (i[0] * (i[1] + 1)) as f64);
     assert_eq!(outer, want);
@@ -172,6 +173,38 @@ fn numpy_idioms() {
         (&col * &row).sum_axis(1).compute().unwrap(),
         want.sum_axis(Axis(1))
     );
+}
+
+/// Adding or removing axes of length 1 keeps the other axes' chunks, whatever they are
+/// (Dask's `x.reshape(1, n)`, `x[:, None]`): such a reshape used to need a single chunk
+/// along every axis after the first that changed.
+#[test]
+fn axes_of_length_one_come_and_go_under_any_chunks() {
+    let cases: &[(&[usize], &[usize], &[usize])] = &[
+        (&[7], &[3], &[1, 7]),
+        (&[7], &[3], &[7, 1]),
+        (&[7], &[3], &[1, 7, 1]),
+        (&[2, 1, 5], &[1, 1, 2], &[2, 5]),
+        (&[2, 1, 5], &[1, 1, 2], &[1, 2, 5, 1]),
+        (&[1, 1], &[1, 1], &[]),
+        (&[], &[], &[1, 1]),
+    ];
+    for &(from, chunks, to) in cases {
+        let d = data(from, from.len());
+        let x = Array::from_array(d.clone(), chunks.to_vec());
+        let y = x.reshape(to.to_vec());
+        let want = d.clone().into_shape_with_order(IxDyn(to)).unwrap();
+        assert_eq!(y.compute().unwrap(), want, "{from:?} in {chunks:?} to {to:?}");
+        // The longer axes keep their chunks, in order.
+        let longer = |c: Vec<Vec<usize>>, s: &[usize]| -> Vec<Vec<usize>> {
+            c.into_iter().zip(s).filter(|(_, &d)| d != 1).map(|(c, _)| c).collect()
+        };
+        assert_eq!(longer(y.chunks(), to), longer(x.chunks(), from));
+    }
+    // Other reshapes still need chunks that regroup whole rows.
+    let x = Array::from_array(data(&[4, 6], 1), [2, 4]);
+    let e = message(x.reshape([24]).compute());
+    assert!(e.contains("reshape"), "{e}");
 }
 
 /// Values generated from their positions (`arange`, `linspace`, random values, their

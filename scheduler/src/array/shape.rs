@@ -179,57 +179,11 @@ impl Array {
             let zero = Expr::Generate(Generator::Full(Scalar::new(0.0)));
             return Array::generated("reshape", zero, to, one_chunk);
         }
-        let p = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-        let p = p
-            .min(from.len().saturating_sub(1))
-            .min(to.len().saturating_sub(1));
-        let t_in: usize = from.get(p + 1..).map_or(1, |s| s.iter().product());
-        let t_out: usize = to.get(p + 1..).map_or(1, |s| s.iter().product());
-        let suggestion: Vec<Vec<usize>> = (0..from.len())
-            .map(|a| {
-                if a < p {
-                    body.chunks[a].clone()
-                } else {
-                    vec![from[a]]
-                }
-            })
-            .collect();
-        let reject = || {
-            Array::invalid(ArrayError::Reshape {
-                from: Dims(from.clone()),
-                to: Dims(to.clone()),
-                chunks: body.chunks.clone(),
-                suggestion: suggestion.clone(),
-            })
-        };
-        if from.is_empty() || to.is_empty() {
-            if body.block_count() != 1 {
-                return reject();
-            }
-        } else {
-            let trailing_whole = body.chunks[p + 1..].iter().all(|c| c.len() == 1);
-            let rows_fit = t_out > 0
-                && body.chunks[p]
-                    .iter()
-                    .all(|&c| (c * t_in).is_multiple_of(t_out));
-            if !trailing_whole || !rows_fit {
-                return reject();
-            }
-        }
-        let chunks: Vec<Vec<usize>> = if from.is_empty() || to.is_empty() {
-            to.iter().map(|&d| vec![d]).collect()
-        } else {
-            (0..to.len())
-                .map(|a| {
-                    if a < p {
-                        body.chunks[a].clone()
-                    } else if a == p {
-                        body.chunks[p].iter().map(|&c| c * t_in / t_out).collect()
-                    } else {
-                        vec![to[a]]
-                    }
-                })
-                .collect()
+        let chunks = match unit_axes_changed(from, &to, &body.chunks)
+            .map_or_else(|| regrouped_rows(from, &to, &body.chunks), Ok)
+        {
+            Ok(chunks) => chunks,
+            Err(e) => return Array::invalid(e),
         };
         let out_body = super::Body::layout(to.clone(), chunks.clone());
         // Blocks correspond one to one, in the same row-major order.
@@ -273,6 +227,91 @@ impl Array {
             .collect();
         Array::from_blocks(shape, chunks, blocks)
     }
+}
+
+/// The chunks of an array of shape `from` reshaped to `to` when the two differ only by
+/// axes of length 1 (Dask's `x.reshape(1, n)`, `x[:, None]`): the other axes keep their
+/// chunks whatever they are, and blocks stay in the same row-major order. `None` for
+/// any other reshape.
+fn unit_axes_changed(
+    from: &[usize],
+    to: &[usize],
+    chunks: &[Vec<usize>],
+) -> Option<Vec<Vec<usize>>> {
+    let longer = |s: &[usize]| s.iter().copied().filter(|&d| d != 1).collect::<Vec<_>>();
+    if longer(from) != longer(to) {
+        return None;
+    }
+    let mut kept = from
+        .iter()
+        .zip(chunks)
+        .filter(|(&d, _)| d != 1)
+        .map(|(_, c)| c.clone());
+    Some(
+        to.iter()
+            .map(|&d| {
+                if d == 1 {
+                    vec![1]
+                } else {
+                    kept.next().expect("the same axes longer than 1")
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The chunks of an array of shape `from` and `chunks` reshaped to `to` by regrouping
+/// whole rows: the axes before the first that differs keep their chunks, that axis's
+/// chunks are scaled, and every later axis must be one chunk (so each block reshapes on
+/// its own). Otherwise an error suggesting chunks that would do.
+fn regrouped_rows(
+    from: &[usize],
+    to: &[usize],
+    chunks: &[Vec<usize>],
+) -> Result<Vec<Vec<usize>>, ArrayError> {
+    let p = from.iter().zip(to).take_while(|(a, b)| a == b).count();
+    let p = p
+        .min(from.len().saturating_sub(1))
+        .min(to.len().saturating_sub(1));
+    let t_in: usize = from.get(p + 1..).map_or(1, |s| s.iter().product());
+    let t_out: usize = to.get(p + 1..).map_or(1, |s| s.iter().product());
+    let reject = || ArrayError::Reshape {
+        from: Dims(from.to_vec()),
+        to: Dims(to.to_vec()),
+        chunks: chunks.to_vec(),
+        suggestion: (0..from.len())
+            .map(|a| {
+                if a < p {
+                    chunks[a].clone()
+                } else {
+                    vec![from[a]]
+                }
+            })
+            .collect(),
+    };
+    if from.is_empty() || to.is_empty() {
+        let blocks: usize = chunks.iter().map(Vec::len).product();
+        if blocks != 1 {
+            return Err(reject());
+        }
+        return Ok(to.iter().map(|&d| vec![d]).collect());
+    }
+    let trailing_whole = chunks[p + 1..].iter().all(|c| c.len() == 1);
+    let rows_fit = t_out > 0 && chunks[p].iter().all(|&c| (c * t_in).is_multiple_of(t_out));
+    if !trailing_whole || !rows_fit {
+        return Err(reject());
+    }
+    Ok((0..to.len())
+        .map(|a| {
+            if a < p {
+                chunks[a].clone()
+            } else if a == p {
+                chunks[p].iter().map(|&c| c * t_in / t_out).collect()
+            } else {
+                vec![to[a]]
+            }
+        })
+        .collect())
 }
 
 /// A block with its axes permuted, in row-major order. A 2-D transpose is copied in
