@@ -124,13 +124,29 @@ pub(crate) fn date_trunc(values: &ArrayRef, unit: TruncUnit) -> Result<ArrayRef,
         .as_any()
         .downcast_ref::<Int64Array>()
         .ok_or_else(|| ArrowError::CastError("timestamp as int64".into()))?;
+    // A time near the type's lowest rounds down to a start before it: an error naming
+    // the value, as pandas' `OutOfBoundsDatetime`, not an overflow (a panic, or in a
+    // release build a wrapped time far in the future).
+    let out_of_range = |t: i64| {
+        ArrowError::ComputeError(format!(
+            "date_trunc('{unit}'): the start of the {unit} of {t} (in the column's unit since \
+             1970-01-01) is before the earliest time the column's type can hold"
+        ))
+    };
     let out: Int64Array = match unit.fixed_nanos() {
         // Units coarser than the column's own: a multiple of the step; finer: unchanged.
         Some(nanos) => {
             let step = (nanos / per).max(1);
             raw.iter()
-                .map(|t| t.map(|t| t.div_euclid(step) * step))
-                .collect()
+                .map(|t| {
+                    t.map(|t| {
+                        t.div_euclid(step)
+                            .checked_mul(step)
+                            .ok_or_else(|| out_of_range(t))
+                    })
+                    .transpose()
+                })
+                .collect::<Result<_, _>>()?
         }
         None => {
             let per_day = 86_400_000_000_000 / per;
@@ -139,10 +155,13 @@ pub(crate) fn date_trunc(values: &ArrayRef, unit: TruncUnit) -> Result<ArrayRef,
                     t.map(|t| {
                         let (y, m, _) = civil_from_days(t.div_euclid(per_day));
                         let m = if unit == TruncUnit::Year { 1 } else { m };
-                        days_from_civil(y, m, 1) * per_day
+                        days_from_civil(y, m, 1)
+                            .checked_mul(per_day)
+                            .ok_or_else(|| out_of_range(t))
                     })
+                    .transpose()
                 })
-                .collect()
+                .collect::<Result<_, _>>()?
         }
     };
     arrow_cast::cast(&out, values.data_type())

@@ -168,10 +168,13 @@ impl SplitMix {
 }
 
 fn generate(from: i64, to: i64, freq: i64, seed: u64, part: u64) -> RecordBatch {
-    let n = ((to - from) + freq - 1) / freq;
-    let n = n.max(0) as usize;
+    // In 128 bits: a partition may span more than `i64::MAX` nanoseconds (1678 to 2261)
+    // and a step may be nearly as long, where `to - from + freq` overflowed. `layout`
+    // has bounded the row count; every time is below `to`, so it fits an `i64`.
+    let (from, to, freq) = (i128::from(from), i128::from(to), i128::from(freq));
+    let n = usize::try_from(((to - from).max(0) as u128).div_ceil(freq as u128)).unwrap_or(0);
     let mut rng = SplitMix(seed ^ part.wrapping_mul(0xD1B5_4A32_D192_ED03));
-    let times: Vec<i64> = (0..n as i64).map(|k| from + k * freq).collect();
+    let times: Vec<i64> = (0..n).map(|k| (from + k as i128 * freq) as i64).collect();
     let mut names = Vec::with_capacity(n);
     let mut ids = Vec::with_capacity(n);
     let mut xs = Vec::with_capacity(n);

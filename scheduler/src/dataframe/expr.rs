@@ -519,6 +519,18 @@ impl Expr {
                     } else {
                         target
                     };
+                    if target == DataType::Null && op.is_arithmetic() {
+                        // Arithmetic of two null-typed operands (`null + null`, an
+                        // all-null column): typed null, so its value is all nulls, as
+                        // pandas' NaN + NaN. Arrow's kernels have no null arithmetic.
+                        let rows = if l.is_scalar() {
+                            r.array().len()
+                        } else {
+                            l.array().len()
+                        };
+                        let out: ArrayRef = Arc::new(arrow_array::NullArray::new(rows));
+                        return Ok(Value::wrap(out, scalar));
+                    }
                     let l = l.cast(&target)?;
                     let r = r.cast(&target)?;
                     let (ld, rd) = (l.datum(), r.datum());
@@ -708,7 +720,7 @@ fn nan_unequal(
 /// floating-point type.
 fn nan_mask(a: &dyn Array) -> Option<BooleanArray> {
     use arrow_array::cast::AsArray;
-    use arrow_array::types::{Float32Type, Float64Type};
+    use arrow_array::types::{Float16Type, Float32Type, Float64Type};
     fn mask<T: Copy>(values: &[T], is_nan: impl Fn(T) -> bool) -> Option<BooleanArray> {
         // Vectorised scan first: most columns hold no NaN, and then no mask is built.
         if !values.iter().any(|&v| is_nan(v)) {
@@ -720,6 +732,9 @@ fn nan_mask(a: &dyn Array) -> Option<BooleanArray> {
     match a.data_type() {
         DataType::Float64 => mask(a.as_primitive::<Float64Type>().values(), f64::is_nan),
         DataType::Float32 => mask(a.as_primitive::<Float32Type>().values(), f32::is_nan),
+        // Two float16 operands are compared as float16: without this, `h == h` held
+        // for NaN (Arrow's total order), as it did for the wider floats.
+        DataType::Float16 => mask(a.as_primitive::<Float16Type>().values(), |v| v.is_nan()),
         _ => None,
     }
 }

@@ -237,9 +237,18 @@ enum Reader {
 
 impl Reader {
     fn new(column: &ArrayRef) -> Result<Reader, ArrowError> {
-        let t = canonical(column.data_type()).ok_or_else(|| {
-            ArrowError::CastError(format!("cannot group by {}", column.data_type()))
-        })?;
+        let t = match canonical(column.data_type()) {
+            Some(t) => t,
+            // Other numbers (decimals) are only summed and averaged (`plan` allows no
+            // more): as floats, as `Series` reduces them.
+            None if column.data_type().is_numeric() => DataType::Float64,
+            None => {
+                return Err(ArrowError::CastError(format!(
+                    "cannot group by {}",
+                    column.data_type()
+                )))
+            }
+        };
         let a = arrow_cast::cast(column.as_ref(), &t)?;
         let bad = || ArrowError::CastError("unexpected array after cast".into());
         let any = a.as_any();
@@ -686,9 +695,31 @@ impl GroupBy {
             });
         }
         super::limits::check_partitions(op, "split_out asks for", self.split_out as u128)?;
+        if self.split_out > 1 {
+            // Each partition's groups are split into `split_out` pieces, a task each: the
+            // pieces, not the outputs, are what the graph holds (`split_out(1 << 20)` on
+            // 30 partitions asked for 31 million tasks and ran out of memory).
+            let parts = self.frame.npartitions();
+            super::limits::check_partitions(
+                op,
+                &format!(
+                    "split_out {} over {parts} partitions asks for",
+                    self.split_out
+                ),
+                self.split_out as u128 * parts as u128,
+            )?;
+        }
         let mut fields = Vec::new();
         for k in &self.keys {
             let f = field(k)?;
+            // Each key is an output column: a key given twice made a result with two
+            // columns of one name, which a lookup by name reads only the first of.
+            if fields.iter().any(|g: &Field| g.name() == k) {
+                return Err(DataFrameError::Invalid {
+                    op,
+                    why: format!("key `{k}` is given twice"),
+                });
+            }
             if canonical(f.data_type()).is_none() {
                 return Err(mismatch(
                     k,

@@ -219,6 +219,9 @@ where
 }
 
 /// [`tree`] with a merge that can fail: an `Err` fails the computation naming the node.
+/// No parts at all (a dataframe of no partitions, as `from_delayed(vec![], ..)` makes)
+/// give one task merging none, so `merge(&[])` must be the empty state: the reduction
+/// of nothing (a sum of 0, a mean of NaN, no groups), as pandas gives for an empty frame.
 pub(crate) fn try_tree<T, E, F>(
     name: &'static str,
     tag: impl Hash + Clone,
@@ -232,6 +235,9 @@ where
 {
     if level.len() == 1 {
         return level.remove(0);
+    }
+    if level.is_empty() {
+        return super::task::try_task(name, (tag, "empty"), &[], merge);
     }
     let mut depth = 0usize;
     loop {

@@ -255,7 +255,10 @@ fn next_carry(
             let Some(&last) = part_ts.values().last().or(carry_ts.values().last()) else {
                 return Ok(carry.clone());
             };
-            let cut = last.saturating_sub(d);
+            // Reaching back past the earliest time: every row may still be reached.
+            let Some(cut) = last.checked_sub(d) else {
+                return arrow_select::concat::concat_batches(schema, [carry, part]);
+            };
             match part_ts.values().partition_point(|&t| t <= cut) {
                 0 => (0, carry_ts.values().partition_point(|&t| t <= cut)),
                 k => (k, c),
@@ -358,7 +361,10 @@ fn window_part(
         let mut start = 0;
         let by_time = |i: usize| {
             let Span::Time(d) = span else { return 0 };
-            let cut = time(i).saturating_sub(d);
+            // As `TimeStarts::start`: past the earliest time, no row leaves the window.
+            let Some(cut) = time(i).checked_sub(d) else {
+                return start;
+            };
             while time(start) <= cut {
                 start += 1;
             }

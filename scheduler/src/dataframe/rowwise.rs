@@ -228,17 +228,32 @@ impl RowOp {
                 // A sorted index stays in one bin for many rows: the bin of the row
                 // before is tried first, so the division runs once a bin, not once a row.
                 let (mut lo, mut hi) = (0i64, 0i64);
-                let values: Vec<i64> = raw
-                    .values()
-                    .iter()
-                    .map(|&t| {
-                        if t < lo || t >= hi {
-                            lo = t.div_euclid(step).wrapping_mul(step);
-                            hi = lo.saturating_add(step);
+                let mut values: Vec<i64> = Vec::with_capacity(raw.len());
+                for (i, &t) in raw.values().iter().enumerate() {
+                    if t < lo || t >= hi {
+                        // A time whose bin starts before the type's earliest time (near
+                        // 1677 in nanoseconds) has no bin: a wrapped start put its rows
+                        // in a bin in the far future.
+                        match t.div_euclid(step).checked_mul(step) {
+                            Some(start) => {
+                                lo = start;
+                                hi = lo.saturating_add(step);
+                            }
+                            // A null row's slot holds any value; it gets no bin anyway.
+                            None if raw.is_null(i) => {
+                                values.push(0);
+                                continue;
+                            }
+                            None => {
+                                return Err(ArrowError::ComputeError(format!(
+                                    "resample: the {every} ns bin of `{column}` = {t} starts \
+                                     before the earliest time its type can hold"
+                                )))
+                            }
                         }
-                        lo
-                    })
-                    .collect();
+                    }
+                    values.push(lo);
+                }
                 let binned = arrow_array::Int64Array::new(values.into(), raw.nulls().cloned());
                 let binned = arrow_cast::cast(&binned, target)?;
                 let mut columns = batch.columns().to_vec();

@@ -67,7 +67,7 @@ impl DataFrame {
         }
         let n = frame.base.len();
         let sorted = sorted_parts(frame.output_parts(), &keys);
-        let bounds = boundaries(&sorted, &keys, n);
+        let bounds = boundaries(&sorted, &keys, n, &frame.schema);
         let parts = gather(&sorted, &bounds, &keys, n, &frame.schema);
         DataFrame::from_parts(
             parts,
@@ -110,7 +110,7 @@ impl DataFrame {
         let frame = reordered.frame()?;
         let n = frame.base.len();
         let sorted = sorted_parts(frame.output_parts(), &keys);
-        let bounds = boundaries(&sorted, &keys, n).compute()?;
+        let bounds = boundaries(&sorted, &keys, n, &schema).compute()?;
         if bounds.num_rows() == 0 {
             // No value at all: one partition, divisions unknown.
             let parts = gather(&sorted, &crate::delayed(bounds), &keys, 1, &schema);
@@ -210,9 +210,20 @@ fn sorted_parts(parts: &[Delayed<RecordBatch>], keys: &[Key]) -> Vec<Delayed<Rec
 
 /// The first key's cut values as a one-column batch: the smallest value, the values
 /// that cut it into `n` ranges of about equal row counts (strictly increasing), and the
-/// largest value. Empty when the column has no value.
-fn boundaries(sorted: &[Delayed<RecordBatch>], keys: &[Key], n: usize) -> Delayed<RecordBatch> {
+/// largest value. Empty when the column has no value (or there are no partitions).
+fn boundaries(
+    sorted: &[Delayed<RecordBatch>],
+    keys: &[Key],
+    n: usize,
+    schema: &Schema,
+) -> Delayed<RecordBatch> {
     let first = keys[0].clone();
+    // The cut values' type from the schema, not from a sample: a dataframe of no
+    // partitions has no sample to read it from.
+    let value_type = schema
+        .field_with_name(&first.column)
+        .map(|f| f.data_type().clone())
+        .unwrap_or(DataType::Null);
     let samples: Vec<Delayed<RecordBatch>> = sorted
         .iter()
         .map(|p| {
@@ -230,7 +241,7 @@ fn boundaries(sorted: &[Delayed<RecordBatch>], keys: &[Key], n: usize) -> Delaye
         "sort-quantiles",
         tag,
         &samples,
-        move |b: &[&RecordBatch]| quantiles(b, &first, n),
+        move |b: &[&RecordBatch]| quantiles(b, &first, n, &value_type),
     )
 }
 
@@ -270,8 +281,20 @@ fn sample(batch: &RecordBatch, key: &Key) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(schema, vec![values, Arc::new(weights)])
 }
 
-fn quantiles(samples: &[&RecordBatch], key: &Key, n: usize) -> Result<RecordBatch, ArrowError> {
-    let schema = samples[0].schema();
+/// The cut values of the samples of every partition (see [`boundaries`]); none, of
+/// `value_type`, where there are no samples.
+fn quantiles(
+    samples: &[&RecordBatch],
+    key: &Key,
+    n: usize,
+    value_type: &DataType,
+) -> Result<RecordBatch, ArrowError> {
+    let Some(first) = samples.first() else {
+        let field = Field::new("value", value_type.clone(), true);
+        return Ok(RecordBatch::new_empty(Arc::new(Schema::new(vec![field]))));
+    };
+    // Typed as the samples are when there are some: as before, whatever the schema says.
+    let schema = first.schema();
     let all = arrow_select::concat::concat_batches(&schema, samples.iter().copied())?;
     let out_schema = Arc::new(Schema::new(vec![schema.field(0).clone()]));
     if all.num_rows() == 0 {
@@ -410,7 +433,7 @@ mod tests {
         };
         let a = sample(&ints((0..100).map(Some).collect()), &key).unwrap();
         let b = sample(&ints(vec![Some(5); 100]), &key).unwrap();
-        let q = quantiles(&[&a, &b], &key, 4).unwrap();
+        let q = quantiles(&[&a, &b], &key, 4, &DataType::Int64).unwrap();
         let v: Vec<i64> = q
             .column(0)
             .as_any()

@@ -116,7 +116,12 @@ impl TimeStarts<'_> {
 impl Starts for TimeStarts<'_> {
     #[inline(always)]
     fn start(&mut self, i: usize) -> usize {
-        let cut = self.time(i).saturating_sub(self.span);
+        // A window reaching back past the type's earliest time excludes no row: a cut
+        // saturated to `i64::MIN` dropped a row at that time (pandas' NaT value) from
+        // its own window.
+        let Some(cut) = self.time(i).checked_sub(self.span) else {
+            return self.start;
+        };
         while self.time(self.start) <= cut {
             self.start += 1;
         }
