@@ -36,6 +36,17 @@ fn dataframe_cluster_child() {
         pretty(&got).lines().nth(3).unwrap_or_default()
     );
 
+    // Split over 3 outputs: each partition's shares cross processes in one result.
+    let split = df
+        .groupby(["name", "id"])
+        .split_out(3)
+        .agg([agg::sum("x"), agg::count("y")]);
+    let (got, local) = (split.compute_with(&config).unwrap(), split.compute().unwrap());
+    println!(
+        "RESULT split_out_equal={}",
+        got == local && got.num_rows() > 26
+    );
+
     let sd = df
         .filter(col("y").gt(lit(0.0)))
         .select(["name", "x"])
@@ -77,6 +88,7 @@ fn dataframe_on_two_processes_matches_the_local_pool() {
         assert_eq!(result(out, "groupby_rows"), "26");
         for key in [
             "groupby_equal",
+            "split_out_equal",
             "std_equal",
             "resample_equal",
             "rolling_equal",

@@ -557,21 +557,20 @@ impl Partial {
         g
     }
 
-    /// The groups whose key hashes to share `j` of `n` (a fixed hash, so every process
-    /// and run splits alike).
-    fn share(&self, j: usize, n: usize) -> Partial {
-        let mut out = Partial::default();
+    /// Its groups dealt into `n` shares by the hash of their key (a fixed hash, so every
+    /// process and run splits alike): share `j` goes to output `j` of `split_out(n)`.
+    /// One pass, each key hashed once; a task per share, each scanning every group,
+    /// hashed every key `n` times. Shares are only read (merged), so they keep no lookup.
+    fn split(&self, n: usize) -> Vec<Partial> {
+        let mut shares: Vec<Partial> = (0..n).map(|_| Partial::default()).collect();
         for (key, states) in self.keys.iter().zip(&self.states) {
             let mut h = std::hash::DefaultHasher::new();
             key.hash(&mut h);
-            if (h.finish() % n as u64) as usize == j {
-                let g = out.keys.len();
-                out.keys.push(key.clone());
-                out.lookup.insert(key.clone(), g);
-                out.states.push(states.clone());
-            }
+            let share = &mut shares[(h.finish() % n as u64) as usize];
+            share.keys.push(key.clone());
+            share.states.push(states.clone());
         }
-        out
+        shares
     }
 
     fn merge_all(parts: &[&Partial], fresh: &[State]) -> Partial {
@@ -818,19 +817,41 @@ impl GroupBy {
             Err(e) => return DataFrame::invalid(e),
         };
         let n = self.split_out;
+        // With `split_out`: each partition's groups dealt into `n` shares by one task,
+        // whose result the first merges of every output read their own share of.
+        let split: Vec<crate::Delayed<Vec<Partial>>> = if n == 1 {
+            Vec::new()
+        } else {
+            chunks
+                .iter()
+                .map(|c| {
+                    super::task::task(
+                        "groupby-split",
+                        ((*plan).clone(), n),
+                        std::slice::from_ref(c),
+                        move |p: &[&Partial]| p[0].split(n),
+                    )
+                })
+                .collect()
+        };
         let results = (0..n)
             .map(|j| {
                 let pieces = if n == 1 {
                     chunks.clone()
                 } else {
-                    chunks
-                        .iter()
-                        .map(|c| {
+                    split
+                        .chunks(super::reduce::SPLIT_EVERY)
+                        .map(|group| {
+                            let f = fresh.clone();
                             super::task::task(
-                                "groupby-split",
-                                ((*plan).clone(), j, n),
-                                std::slice::from_ref(c),
-                                move |p: &[&Partial]| p[0].share(j, n),
+                                "groupby-combine",
+                                ((*plan).clone(), j, n, "shares"),
+                                group,
+                                move |parts: &[&Vec<Partial>]| {
+                                    let shares: Vec<&Partial> =
+                                        parts.iter().map(|p| &p[j]).collect();
+                                    Partial::merge_all(&shares, &f)
+                                },
                             )
                         })
                         .collect()

@@ -80,6 +80,7 @@ through_serde!(
     std::path::PathBuf,
     super::reduce::Moments,
     super::groupby::Partial,
+    Vec<super::groupby::Partial>,
 );
 
 /// A pure task over `inputs`, keyed by `name`, `tag` and the inputs' keys.
