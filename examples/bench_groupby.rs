@@ -20,7 +20,9 @@ use dask::{Config, Scheduler};
 
 /// One partition: `groups` keys from `first` on, a value each.
 fn partition(first: usize, groups: usize) -> Result<RecordBatch, Box<dyn Error>> {
-    let keys: Vec<String> = (first..first + groups).map(|k| format!("key-{k}")).collect();
+    let keys: Vec<String> = (first..first + groups)
+        .map(|k| format!("key-{k}"))
+        .collect();
     let values: Vec<f64> = (0..groups).map(|i| i as f64).collect();
     Ok(RecordBatch::try_from_iter([
         ("k", Arc::new(StringArray::from(keys)) as ArrayRef),
@@ -34,12 +36,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map_or(Ok(3), |r| r.parse())
         .map_err(|e| format!("runs: {e}"))?;
     let groups = 200_000;
-    let df = DataFrame::from_batches(vec![
-        partition(0, groups)?,
-        partition(groups / 2, groups)?,
-    ])?;
+    let df = DataFrame::from_batches(vec![partition(0, groups)?, partition(groups / 2, groups)?])?;
     let config = Config::default().scheduler(Scheduler::Threads(2));
-    println!("groupby of 2 partitions x {groups} string keys, sum and mean of one column, 2 workers");
+    println!(
+        "groupby of 2 partitions x {groups} string keys, sum and mean of one column, 2 workers"
+    );
     println!("| split_out | median ms | runs (ms) |");
     println!("|---|---|---|");
     for split_out in [1, 4, 16, 64] {
@@ -56,7 +57,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
         let text: Vec<String> = ms.iter().map(|m| format!("{m:.0}")).collect();
         ms.sort_by(f64::total_cmp);
-        println!("| {split_out} | {:.0} | {} |", ms[ms.len() / 2], text.join(" "));
+        println!(
+            "| {split_out} | {:.0} | {} |",
+            ms[ms.len() / 2],
+            text.join(" ")
+        );
     }
     Ok(())
 }

@@ -194,10 +194,18 @@ fn axes_of_length_one_come_and_go_under_any_chunks() {
         let x = Array::from_array(d.clone(), chunks.to_vec());
         let y = x.reshape(to.to_vec());
         let want = d.clone().into_shape_with_order(IxDyn(to)).unwrap();
-        assert_eq!(y.compute().unwrap(), want, "{from:?} in {chunks:?} to {to:?}");
+        assert_eq!(
+            y.compute().unwrap(),
+            want,
+            "{from:?} in {chunks:?} to {to:?}"
+        );
         // The longer axes keep their chunks, in order.
         let longer = |c: Vec<Vec<usize>>, s: &[usize]| -> Vec<Vec<usize>> {
-            c.into_iter().zip(s).filter(|(_, &d)| d != 1).map(|(c, _)| c).collect()
+            c.into_iter()
+                .zip(s)
+                .filter(|(_, &d)| d != 1)
+                .map(|(c, _)| c)
+                .collect()
         };
         assert_eq!(longer(y.chunks(), to), longer(x.chunks(), from));
     }

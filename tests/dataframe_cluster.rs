@@ -41,7 +41,10 @@ fn dataframe_cluster_child() {
         .groupby(["name", "id"])
         .split_out(3)
         .agg([agg::sum("x"), agg::count("y")]);
-    let (got, local) = (split.compute_with(&config).unwrap(), split.compute().unwrap());
+    let (got, local) = (
+        split.compute_with(&config).unwrap(),
+        split.compute().unwrap(),
+    );
     println!(
         "RESULT split_out_equal={}",
         got == local && got.num_rows() > 26
