@@ -346,3 +346,33 @@ fn impossible_window_and_size_options_are_clear_errors() {
     assert_eq!(df.head(usize::MAX).unwrap().num_rows(), 2);
     assert_eq!(df.head(0).unwrap().num_rows(), 0);
 }
+
+/// Sorting makes every output partition read every input partition: beyond 8,192
+/// partitions that is refused while the graph is built (2^15 partitions asked for a
+/// billion task inputs and ran out of memory), with what to do instead; at the limit's
+/// other side, sorting still builds.
+#[test]
+fn sorting_too_many_partitions_is_refused_with_advice() {
+    let one = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, false)])),
+        vec![Arc::new(Float64Array::from(vec![1.0])) as ArrayRef],
+    )
+    .unwrap();
+    let many = DataFrame::from_batches(vec![one.clone(); 8193]).unwrap();
+    let e = many.sort_values(["x"]).compute().unwrap_err().to_string();
+    assert!(
+        e.contains("sort_values")
+            && e.contains("sorting 8193 partitions")
+            && e.contains("at most 8192")
+            && e.contains("repartition"),
+        "{e}"
+    );
+    let e = many.set_index("x").unwrap_err().to_string();
+    assert!(
+        e.contains("set_index") && e.contains("sorting 8193 partitions"),
+        "{e}"
+    );
+    // Repartitioned as advised, it sorts.
+    let fewer = many.repartition(16).sort_values(["x"]).compute().unwrap();
+    assert_eq!(fewer.num_rows(), 8193);
+}

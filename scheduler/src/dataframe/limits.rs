@@ -25,3 +25,26 @@ pub(crate) fn check_partitions(
         why: format!("{what} {n} partitions; at most {MAX_PARTITIONS} are allowed"),
     })
 }
+
+/// The most partitions `sort_values` and `set_index` sort at once. Each output partition
+/// reads every input partition (its range of rows may lie in any of them), so sorting
+/// `n` partitions adds `n²` task inputs: 2^13 of them make 67 million, about 2 GB of
+/// graph and plan; 2^15 would make a billion and run the machine out of memory.
+pub(crate) const MAX_SORTED_PARTITIONS: usize = 1 << 13;
+
+/// `Ok` when `n` partitions may be sorted by `op`; otherwise an error that says why
+/// and what to do.
+pub(crate) fn check_sorted_partitions(op: &'static str, n: usize) -> Result<(), DataFrameError> {
+    if n <= MAX_SORTED_PARTITIONS {
+        return Ok(());
+    }
+    Err(DataFrameError::Invalid {
+        op,
+        why: format!(
+            "sorting {n} partitions makes every output partition read every input ({} task \
+             inputs); at most {MAX_SORTED_PARTITIONS} partitions are sorted at once \
+             (repartition to fewer first)",
+            (n as u128) * (n as u128)
+        ),
+    })
+}

@@ -62,10 +62,12 @@ impl DataFrame {
             Ok(f) => f,
             Err(_) => return self.clone(),
         };
-        if let Err(e) = check_keys("sort_values", &frame.schema, &keys) {
+        let n = frame.base.len();
+        if let Err(e) = check_keys("sort_values", &frame.schema, &keys)
+            .and_then(|()| super::limits::check_sorted_partitions("sort_values", n))
+        {
             return DataFrame::invalid(e);
         }
-        let n = frame.base.len();
         let sorted = sorted_parts(frame.output_parts(), &keys);
         let bounds = boundaries(&sorted, &keys, n, &frame.schema);
         let parts = gather(&sorted, &bounds, &keys, n, &frame.schema);
@@ -109,6 +111,7 @@ impl DataFrame {
         let reordered = self.select(names);
         let frame = reordered.frame()?;
         let n = frame.base.len();
+        super::limits::check_sorted_partitions("set_index", n)?;
         let sorted = sorted_parts(frame.output_parts(), &keys);
         let bounds = boundaries(&sorted, &keys, n, &schema).compute()?;
         if bounds.num_rows() == 0 {
