@@ -34,7 +34,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let runs: usize = std::env::args()
         .nth(1)
         .map_or(Ok(3), |r| r.parse())
-        .map_err(|e| format!("runs: {e}"))?;
+        .ok()
+        .filter(|&runs| runs > 0)
+        .ok_or("runs: a number above 0")?;
     let groups = 200_000;
     let df = DataFrame::from_batches(vec![partition(0, groups)?, partition(groups / 2, groups)?])?;
     let config = Config::default().scheduler(Scheduler::Threads(2));

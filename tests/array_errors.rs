@@ -435,13 +435,18 @@ fn linspace_ends_exactly_at_stop() {
     );
 }
 
-/// NumPy refuses a negative scale; the values were silently those of `-std`.
+/// NumPy refuses a negative or NaN scale; the values were silently those of `-std`, or
+/// all NaN.
 #[test]
 fn normal_values_with_a_negative_std_are_an_error() {
     let rng = array::random::default_rng(1);
     assert_eq!(
         message(rng.normal(0.0, -1.0, 3, 3).compute()),
         "`normal` on shape (3,): the standard deviation -1 is negative"
+    );
+    assert_eq!(
+        message(rng.normal(0.0, f64::NAN, 3, 3).compute()),
+        "`normal` on shape (3,): the standard deviation is NaN"
     );
     assert_eq!(rng.normal(2.0, 0.0, 3, 3).sum().compute().unwrap(), 6.0);
 }

@@ -149,8 +149,8 @@ impl Rng {
         )
     }
 
-    /// Normally distributed values. A negative `std` is an error, as in NumPy (the
-    /// values would silently be those of `-std`).
+    /// Normally distributed values. A negative or NaN `std` is an error, as in NumPy
+    /// (the values would silently be those of `-std`, or all NaN).
     pub fn normal(
         &self,
         mean: f64,
@@ -158,11 +158,16 @@ impl Rng {
         shape: impl Into<Shape>,
         chunks: impl Into<Chunks>,
     ) -> Array {
-        if std < 0.0 {
+        let wrong = if std.is_nan() {
+            Some("the standard deviation is NaN".to_string())
+        } else {
+            (std < 0.0).then(|| format!("the standard deviation {std} is negative"))
+        };
+        if let Some(why) = wrong {
             return Array::invalid(ArrayError::Invalid {
                 op: "normal",
                 shape: Dims(shape.into().0),
-                why: format!("the standard deviation {std} is negative"),
+                why,
             });
         }
         let dist = Distribution::Normal {

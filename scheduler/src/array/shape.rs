@@ -429,7 +429,8 @@ pub(crate) fn cartesian(counts: &[usize]) -> Vec<Vec<usize>> {
 }
 
 /// The arrays joined along an existing `axis`; the other axes must match (their chunks
-/// follow the first array). No task is added: the blocks are the inputs' blocks.
+/// follow the first array that is not empty along `axis`). No task is added: the blocks
+/// are the inputs' blocks.
 pub fn concatenate(arrays: &[Array], axis: usize) -> Array {
     if let Some(e) = arrays.iter().find_map(|a| a.error()) {
         return Array::invalid(e.clone());

@@ -695,9 +695,10 @@ impl GroupBy {
         }
         super::limits::check_partitions(op, "split_out asks for", self.split_out as u128)?;
         if self.split_out > 1 {
-            // Each partition's groups are split into `split_out` pieces, a task each: the
-            // pieces, not the outputs, are what the graph holds (`split_out(1 << 20)` on
-            // 30 partitions asked for 31 million tasks and ran out of memory).
+            // Each partition's groups are dealt into `split_out` shares, and every output
+            // reads its share of every partition: `split_out × partitions` task inputs
+            // (`split_out(1 << 20)` on 30 partitions asked for 31 million tasks and ran
+            // out of memory).
             let parts = self.frame.npartitions();
             super::limits::check_partitions(
                 op,
@@ -818,7 +819,9 @@ impl GroupBy {
         };
         let n = self.split_out;
         // With `split_out`: each partition's groups dealt into `n` shares by one task,
-        // whose result the first merges of every output read their own share of.
+        // whose result the first merges of every output read their own share of. (On a
+        // cluster, a process merging any share receives the whole result, every share;
+        // one result per partition instead of `n` keeps the graph and the work small.)
         let split: Vec<crate::Delayed<Vec<Partial>>> = if n == 1 {
             Vec::new()
         } else {
