@@ -147,6 +147,31 @@ fn resample_and_rolling_errors_come_before_running() {
     assert!(err.contains("unknown unit"), "{err}");
 }
 
+/// A frame of no column but its datetime index resamples to the bins alone, as pandas'
+/// `df[[]].resample("1h").mean()` does; before, the grouped aggregation under it
+/// refused ("no aggregates").
+#[test]
+fn resampling_only_the_index_gives_the_bins() {
+    let df = timeseries(TimeseriesOptions {
+        end: "2000-01-03".into(),
+        ..Default::default()
+    });
+    let index_only = df.select(Vec::<String>::new());
+    for bins in [
+        index_only.resample("6h").mean(),
+        index_only.resample("1D").count(),
+    ] {
+        let out = bins.compute().unwrap();
+        assert_eq!(bins.columns(), Vec::<String>::new());
+        assert_eq!(out.num_columns(), 1, "{:?}", out.schema());
+        assert_eq!(out.schema().field(0).name(), "timestamp");
+    }
+    let six_hourly = index_only.resample("6h").mean().compute().unwrap();
+    let day = 86_400 * SEC;
+    let want: Vec<i64> = (0..8).map(|i| 946_684_800 * SEC + i * day / 4).collect();
+    assert_eq!(stamps(six_hourly.column(0).as_ref()), want);
+}
+
 #[test]
 fn windows_and_bins_spanning_three_and_more_partitions() {
     // One row a second, partitions of 1, 1, 0, 1 and 3 rows: a 4-row window and a 4 s

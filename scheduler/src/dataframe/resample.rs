@@ -12,6 +12,10 @@ use super::DataFrame;
 /// The bin column while the aggregation runs; renamed to the index after.
 const BIN: &str = "__dask_resample_bin";
 
+/// The rows per bin, counted to find the bins of a frame with no column but its index
+/// (see `Resample::aggregate`), dropped after.
+const BIN_ROWS: &str = "__dask_resample_rows";
+
 /// A dataframe binned by time, waiting for its aggregate (Dask's `Resampler`).
 #[derive(Clone, Debug)]
 pub struct Resample {
@@ -22,7 +26,8 @@ pub struct Resample {
 impl DataFrame {
     /// Bins the rows by their datetime index into `rule`-long bins (`"1h"`, `"15min"`,
     /// `"1D"`): every non-index column is aggregated per bin. The result is one
-    /// partition indexed by the bin start, sorted; bins without rows are left out.
+    /// partition indexed by the bin start, sorted; bins without rows are left out. A
+    /// frame of no column but its index gives the bins alone, as pandas does.
     pub fn resample(&self, rule: &str) -> Resample {
         Resample {
             frame: self.clone(),
@@ -71,6 +76,20 @@ impl Resample {
                 alias: None,
             })
             .collect();
+        if aggs.is_empty() {
+            // Only the index: pandas gives the bins with rows and no columns. The rows
+            // of each bin are counted, which finds the bins, and the count dropped.
+            let count = Agg {
+                func: AggFunc::Count,
+                column: index.clone(),
+                alias: Some(BIN_ROWS.into()),
+            };
+            return binned
+                .groupby([BIN])
+                .agg([count])
+                .drop([BIN_ROWS])
+                .rename([(BIN, index.as_str())]);
+        }
         binned
             .groupby([BIN])
             .agg(aggs)
