@@ -588,3 +588,18 @@ fn stacking_no_arrays_names_stack() {
         "`stack` on shape (): no arrays to stack"
     );
 }
+
+/// A reshape of an empty array still reads its blocks where the chunks allow it (here
+/// adding an axis of length 1), so a block that fails fails the reshape too; generated
+/// zeros in their place dropped the failure.
+#[test]
+fn an_empty_reshape_keeps_its_input_where_it_can() {
+    let wrong = vec![dask::delayed(ArrayD::zeros(IxDyn(&[2, 3])))];
+    let declared = Array::from_delayed(wrong, vec![vec![0], vec![3]]);
+    let e = declared
+        .reshape([0, 1, 3])
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("from_delayed") && e.contains("(0, 3)"), "{e}");
+}
