@@ -187,6 +187,29 @@ fn generate(function: &ItemFn, signature: &TaskSignature, args: &DelayedArgs) ->
         }
     }
 
+    if pure {
+        // A generic function's type and const arguments are part of its pure key: the
+        // arguments' bytes alone do not tell `largest::<u64>` from `largest::<i64>` on
+        // equal-looking values, and merging the two handed one reader a value of the
+        // other's type.
+        for param in function.sig.generics.params.iter().rev() {
+            match param {
+                syn::GenericParam::Type(t) => {
+                    let ident = &t.ident;
+                    hashes.insert(
+                        0,
+                        quote!(::dask::__private::feed_type::<#ident>(__dask_hasher);),
+                    );
+                }
+                syn::GenericParam::Const(c) => {
+                    let ident = &c.ident;
+                    hashes.insert(0, quote!(::core::hash::Hash::hash(&#ident, __dask_hasher);));
+                }
+                syn::GenericParam::Lifetime(_) => {}
+            }
+        }
+    }
+
     let (output, finish) = output(&signature.output, &mut bounds);
 
     let generics = bounds.add_to(&function.sig.generics);

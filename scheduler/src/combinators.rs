@@ -12,7 +12,7 @@ use crate::error::TaskFailure;
 use crate::key_hash::KeyHash;
 use crate::node::{no_codec, NodeBody, NodeDyn, NodeHeader, ValueNode};
 use crate::node_ref::NodeRef;
-use crate::operators::derived_id;
+use crate::operators::{derived_id, feed_type, feed_type_of};
 use crate::task_value::TaskValue;
 
 impl<A: Send + Sync + 'static> Delayed<A> {
@@ -92,6 +92,10 @@ impl<A: Send + Sync + 'static> Delayed<A> {
         F: Fn(&A) -> U + Send + Sync + 'static,
     {
         let id = derived_id("map_pure", |h| {
+            // `f` is not part of the key: tags of different types, or closures of
+            // different result types, must not make one node.
+            feed_type::<U>(h);
+            feed_type_of(&tag, h);
             tag.key_hash(h);
             self.node().header().hash_identity(h);
         });
@@ -146,10 +150,14 @@ impl<A: Send + Sync + 'static> Delayed<A> {
         );
         header.retries = original.retries;
         header.replace_key(key);
-        Delayed::from_node(NodeRef::new(Rekeyed {
-            header,
-            call: self.into_node(),
-        }))
+        // A renamed node stands for its call directly, never for another renamed node:
+        // a chain of them (`d = d.clone().with_key(..)` in a loop) would otherwise be
+        // walked by recursion, to run, plan or drop it, and overflow the stack.
+        let call = match self.node().renamed_call() {
+            Some(call) => call.clone(),
+            None => self.into_node(),
+        };
+        Delayed::from_node(NodeRef::new(Rekeyed { header, call }))
     }
 }
 
@@ -158,12 +166,17 @@ impl<A: Send + Sync + 'static> Delayed<A> {
 /// is not an input (a graph of this node alone has no node under the old key).
 struct Rekeyed {
     header: NodeHeader,
+    /// Never a `Rekeyed` node itself (see `with_key`).
     call: NodeRef,
 }
 
 impl NodeDyn for Rekeyed {
     fn header(&self) -> &NodeHeader {
         &self.header
+    }
+
+    fn renamed_call(&self) -> Option<&NodeRef> {
+        Some(&self.call)
     }
 
     fn header_mut(&mut self) -> &mut NodeHeader {
@@ -254,7 +267,11 @@ pub(crate) fn check_custom_keys(plan: &crate::plan::Plan<'_>) -> Result<(), crat
 /// assert_ne!(a.key(), dask::delayed_pure(vec![1.5]).key());
 /// ```
 pub fn delayed_pure<T: KeyHash + Send + Sync + 'static>(value: T) -> Delayed<T> {
-    let id = derived_id("value", |h| value.key_hash(h));
+    // The type too: `0u64`, `0.0f64` and an empty `Vec` feed the same bytes.
+    let id = derived_id("value", |h| {
+        feed_type::<T>(h);
+        value.key_hash(h);
+    });
     let header = NodeHeader::new("value", "value", Some(id));
     Delayed::from_node(NodeRef::new(ValueNode::new(header, value)))
 }
@@ -298,13 +315,16 @@ impl<T: Send + Sync + 'static> Delayed<T> {
     }
 }
 
-/// The identity of a gathering node over `nodes` (and plain keys, fed by `keys`).
-fn gather_id<'n>(
+/// The identity of a gathering node of type `Out` over `nodes` (and plain keys, fed by
+/// `keys`). The type tells apart gathers that read the same nodes into different
+/// containers (a `HashMap` and a `BTreeMap`), and empty ones.
+fn gather_id<'n, Out>(
     op: &str,
     nodes: impl Iterator<Item = &'n dyn NodeDyn>,
     keys: impl FnOnce(&mut crate::key::StableHasher),
 ) -> u128 {
     derived_id(op, |h| {
+        feed_type::<Out>(h);
         for node in nodes {
             node.header().hash_identity(h);
         }
@@ -324,7 +344,7 @@ fn gather_id<'n>(
 impl<T: Clone + Send + Sync + 'static> FromIterator<Delayed<T>> for Delayed<Vec<T>> {
     fn from_iter<I: IntoIterator<Item = Delayed<T>>>(iter: I) -> Self {
         let items: Vec<Delayed<T>> = iter.into_iter().collect();
-        let id = gather_id("list", items.iter().map(|d| d.node()), |_| {});
+        let id = gather_id::<Vec<T>>("list", items.iter().map(|d| d.node()), |_| {});
         let header = NodeHeader::new("list", "list", Some(id));
         task_node(
             header,
@@ -346,7 +366,7 @@ macro_rules! gather_maps {
         {
             fn from_iter<I: IntoIterator<Item = (K, Delayed<V>)>>(iter: I) -> Self {
                 let (keys, values): (Vec<K>, Vec<Delayed<V>>) = iter.into_iter().unzip();
-                let id = gather_id($name, values.iter().map(|d| d.node()), |h| keys.key_hash(h));
+                let id = gather_id::<$Map<K, V>>($name, values.iter().map(|d| d.node()), |h| keys.key_hash(h));
                 let header = NodeHeader::new($name, $name, Some(id));
                 task_node(
                     header,
@@ -379,7 +399,12 @@ macro_rules! collect_tuples {
         {
             fn collect_tuple(self) -> Delayed<($($a,)+)> {
                 let args = ($( self.$idx.into_arg(), )+);
-                let id = derived_id("tuple", |h| { $( args.$idx.key_hash(h); )+ });
+                // Each item closed by `0xff`, so that no item's bytes can run into the
+                // next one's.
+                let id = derived_id("tuple", |h| {
+                    feed_type::<($($a,)+)>(h);
+                    $( args.$idx.key_hash(h); h.write_u8(0xff); )+
+                });
                 let header = NodeHeader::new("tuple", "tuple", Some(id));
                 task_node(
                     header,

@@ -10,6 +10,7 @@ use crate::drop_queue::DropQueue;
 use crate::error::{BoxError, TaskFailure};
 use crate::node::{no_codec, NodeHeader};
 use crate::node_ref::NodeRef;
+use crate::operators::feed_type;
 use crate::result_size::{NoSize, Sizer};
 
 /// A pure task reading every node of `inputs` by reference, in order.
@@ -97,7 +98,7 @@ where
 {
     many_task(
         name,
-        Some(pure_id(name, &tag, inputs)),
+        Some(pure_id::<T, U, _>(name, &tag, inputs)),
         inputs,
         f,
         codec,
@@ -141,11 +142,15 @@ where
 }
 
 /// The key hash of a [`map_many_pure`] node, through the one function every derived
-/// key goes through.
-pub(crate) fn pure_id<T>(name: &str, tag: &impl Hash, inputs: &[Delayed<T>]) -> u128 {
+/// key goes through. The tag's type and the result's are part of it: `f` is not, so
+/// two calls that differ only in those must not be one node (with no inputs, nothing
+/// else tells them apart).
+pub(crate) fn pure_id<T, U, G: Hash>(name: &str, tag: &G, inputs: &[Delayed<T>]) -> u128 {
     crate::operators::derived_id("map_many_pure", |hasher| {
         hasher.write(name.as_bytes());
         hasher.write_u8(0xff);
+        feed_type::<U>(hasher);
+        feed_type::<G>(hasher);
         tag.hash(hasher);
         hasher.write_usize(inputs.len());
         for input in inputs {

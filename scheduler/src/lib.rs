@@ -340,6 +340,12 @@ pub mod __private {
 
     /// The 128-bit identity of a pure call: the arguments' identities hashed under the
     /// key of the function's path and source fingerprint.
+    /// Feeds a generic pure function's type argument `T` to its key (by name: the
+    /// bytes of equal-looking arguments do not tell the types apart).
+    pub fn feed_type<T: ?Sized>(hasher: &mut StableHasher) {
+        crate::operators::feed_type::<T>(hasher);
+    }
+
     pub fn pure_id(spec: &TaskSpec, hash_args: impl FnOnce(&mut StableHasher)) -> u128 {
         let mut hasher = StableHasher::from_seed(&spec.key_seed);
         hash_args(&mut hasher);

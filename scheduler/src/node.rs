@@ -160,6 +160,11 @@ impl NodeHeader {
         if self.custom_key.load(Ordering::Relaxed) {
             hasher.write_u8(0xfe);
             hasher.write(self.key().as_bytes());
+            // Closed, since a key has no length in front: a key could otherwise run into
+            // what the reader feeds next (a node keyed `k` read with argument bytes `a..`
+            // fed what one keyed `ka` fed with `..`, and the two calls were merged). A
+            // key is UTF-8, which never holds `0xff`.
+            hasher.write_u8(0xff);
         }
     }
 
@@ -224,6 +229,12 @@ pub trait NodeDyn: Send + Sync + 'static {
     /// The size in bytes of `value`, this node's result, when its constructor said how
     /// to measure it (see `result_size`).
     fn result_size(&self, _value: &(dyn Any + Send + Sync)) -> Option<u64> {
+        None
+    }
+
+    /// For a node that renames another under a key of the user's (see
+    /// `Delayed::with_key`): the node it stands for.
+    fn renamed_call(&self) -> Option<&NodeRef> {
         None
     }
 

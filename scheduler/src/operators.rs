@@ -30,6 +30,22 @@ pub(crate) fn derived_id(op: &str, feed: impl FnOnce(&mut StableHasher)) -> u128
     hasher.finish128()
 }
 
+/// Feeds the name of type `T`, for what the bytes alone do not tell apart: `0u64`,
+/// `0.0f64` and an empty `Vec` all feed eight zero bytes, an empty gather feeds nothing,
+/// and a closure's result type is its own. Merging two such nodes would hand one
+/// reader a value of another type (an error at best, a wrong value where the other
+/// node computes something else).
+pub(crate) fn feed_type<T: ?Sized>(hasher: &mut StableHasher) {
+    // A type name is UTF-8: the closing `0xff` cannot occur in it.
+    hasher.write(std::any::type_name::<T>().as_bytes());
+    hasher.write_u8(0xff);
+}
+
+/// [`feed_type`] of the type of `value`.
+pub(crate) fn feed_type_of<T: ?Sized>(_value: &T, hasher: &mut StableHasher) {
+    feed_type::<T>(hasher);
+}
+
 /// Feeds an operand that is a node.
 fn hash_node<T>(node: &Delayed<T>, hasher: &mut StableHasher) {
     hasher.write_u8(1);
@@ -315,6 +331,8 @@ impl<T: Send + Sync + 'static> Delayed<T> {
     {
         let id = derived_id("getitem", |h| {
             hash_node(self, h);
+            // A container may be indexed by several types whose values feed equal bytes.
+            feed_type::<I>(h);
             index.key_hash(h);
         });
         let header = NodeHeader::new("getitem", "getitem", Some(id));
