@@ -10,7 +10,7 @@ use crate::drop_queue::DropQueue;
 use crate::error::{BoxError, TaskFailure};
 use crate::node::{no_codec, NodeHeader};
 use crate::node_ref::NodeRef;
-use crate::operators::feed_type;
+use crate::operators::{feed_type, feed_type_of};
 use crate::result_size::{NoSize, Sizer};
 
 /// A pure task reading every node of `inputs` by reference, in order.
@@ -41,7 +41,9 @@ where
     U: Send + Sync + 'static,
     F: Fn(&[&T]) -> U + Send + Sync + 'static,
 {
-    pure_task(name, tag, inputs, f, no_codec, NoSize)
+    try_map_many_pure(name, tag, inputs, move |values: &[&T]| {
+        Ok::<U, std::convert::Infallible>(f(values))
+    })
 }
 
 /// [`map_many_pure`] for a fallible `f`: an `Err` fails the computation with a
@@ -58,7 +60,15 @@ where
     E: Into<BoxError>,
     F: Fn(&[&T]) -> Result<U, E> + Send + Sync + 'static,
 {
-    try_pure_task(name, tag, inputs, f, no_codec, NoSize)
+    // A user's tag need not say the result's type, or be of one type across calls: the
+    // two type names keep calls that differ only in those apart (`f` is not part of
+    // the key). The collections' own tasks skip them: their tags name the operation,
+    // and hashing two long type names cost about 350 ns a task.
+    let id = pure_id_with(name, &tag, inputs, |hasher| {
+        feed_type::<U>(hasher);
+        feed_type_of(&tag, hasher);
+    });
+    many_task(name, Some(id), inputs, f, no_codec, NoSize)
 }
 
 /// [`map_many_pure`] with a codec for the result (`codec` is how a collection's task
@@ -98,7 +108,7 @@ where
 {
     many_task(
         name,
-        Some(pure_id::<T, U, _>(name, &tag, inputs)),
+        Some(pure_id(name, &tag, inputs)),
         inputs,
         f,
         codec,
@@ -141,16 +151,24 @@ where
     )
 }
 
-/// The key hash of a [`map_many_pure`] node, through the one function every derived
-/// key goes through. The tag's type and the result's are part of it: `f` is not, so
-/// two calls that differ only in those must not be one node (with no inputs, nothing
-/// else tells them apart).
-pub(crate) fn pure_id<T, U, G: Hash>(name: &str, tag: &G, inputs: &[Delayed<T>]) -> u128 {
+/// The key hash of a collection's pure task (see [`pure_task`]), through the one
+/// function every derived key goes through.
+pub(crate) fn pure_id<T>(name: &str, tag: &impl Hash, inputs: &[Delayed<T>]) -> u128 {
+    pure_id_with(name, tag, inputs, |_| {})
+}
+
+/// [`pure_id`], with `types` fed between the name and the tag (see
+/// [`try_map_many_pure`]).
+fn pure_id_with<T>(
+    name: &str,
+    tag: &impl Hash,
+    inputs: &[Delayed<T>],
+    types: impl FnOnce(&mut crate::key::StableHasher),
+) -> u128 {
     crate::operators::derived_id("map_many_pure", |hasher| {
         hasher.write(name.as_bytes());
         hasher.write_u8(0xff);
-        feed_type::<U>(hasher);
-        feed_type::<G>(hasher);
+        types(hasher);
         tag.hash(hasher);
         hasher.write_usize(inputs.len());
         for input in inputs {
