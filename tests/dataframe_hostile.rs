@@ -348,9 +348,8 @@ fn impossible_window_and_size_options_are_clear_errors() {
 }
 
 /// Sorting makes every output partition read every input partition: beyond 8,192
-/// partitions that is refused while the graph is built (2^15 partitions asked for a
-/// billion task inputs and ran out of memory), with what to do instead; at the limit's
-/// other side, sorting still builds.
+/// partitions that is refused while the graph is built (2^15 partitions would ask for a
+/// billion task inputs), with what to do instead; repartitioned as advised, it sorts.
 #[test]
 fn sorting_too_many_partitions_is_refused_with_advice() {
     let one = RecordBatch::try_new(

@@ -28,8 +28,9 @@ pub(crate) fn check_partitions(
 
 /// The most partitions `sort_values` and `set_index` sort at once. Each output partition
 /// reads every input partition (its range of rows may lie in any of them), so sorting
-/// `n` partitions adds `n²` task inputs: 2^13 of them make 67 million, about 2 GB of
-/// graph and plan; 2^15 would make a billion and run the machine out of memory.
+/// `n` partitions adds `n²` task inputs: 2^13 of them make 67 million, 2^15 a billion,
+/// at some tens of bytes each in the graph and its plan (an estimate, not measured):
+/// gigabytes, then more memory than a machine has.
 pub(crate) const MAX_SORTED_PARTITIONS: usize = 1 << 13;
 
 /// `Ok` when `n` partitions may be sorted by `op`; otherwise an error that says why
