@@ -145,6 +145,11 @@ impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for Vec<Arg<T>> {
 pub trait Gather<T>: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32);
+    /// Appends every dependency to `out`, in `for_each_dep`'s order.
+    #[doc(hidden)]
+    fn deps_into<'s>(&'s self, out: &mut Vec<&'s NodeRef>) {
+        self.for_each_dep(&mut |d, _| out.push(d), 0);
+    }
     #[doc(hidden)]
     fn drain_deps(&mut self, out: &mut DropQueue);
     #[doc(hidden)]
@@ -160,6 +165,10 @@ impl<T: Clone + Send + Sync + 'static> Gather<Vec<T>> for GatherVec<T> {
         for d in &self.0 {
             f(d.node_ref(), position);
         }
+    }
+
+    fn deps_into<'s>(&'s self, out: &mut Vec<&'s NodeRef>) {
+        out.extend(self.0.iter().map(Delayed::node_ref));
     }
 
     fn drain_deps(&mut self, out: &mut DropQueue) {
@@ -311,6 +320,11 @@ impl<T: Send + Sync + 'static> Arg<T> {
 pub trait ArgDeps: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32), position: u32);
+    /// Appends every dependency to `out`, in `for_each_dep`'s order.
+    #[doc(hidden)]
+    fn deps_into<'s>(&'s self, out: &mut Vec<&'s NodeRef>) {
+        self.for_each_dep(&mut |d, _| out.push(d), 0);
+    }
     #[doc(hidden)]
     fn drain_deps(&mut self, out: &mut DropQueue);
 }
@@ -322,6 +336,15 @@ impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
             Arg::Value(_) | Arg::Drained => {}
             Arg::Node(d) => f(d.node_ref(), position),
             Arg::Gather(g) => g.for_each_dep(f, position),
+        }
+    }
+
+    #[inline]
+    fn deps_into<'s>(&'s self, out: &mut Vec<&'s NodeRef>) {
+        match self {
+            Arg::Value(_) | Arg::Drained => {}
+            Arg::Node(d) => out.push(d.node_ref()),
+            Arg::Gather(g) => g.deps_into(out),
         }
     }
 
@@ -338,6 +361,9 @@ impl<T: Send + Sync + 'static> ArgDeps for Arg<T> {
 pub trait ArgList: Send + Sync + 'static {
     #[doc(hidden)]
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32));
+    /// Appends every dependency to `out`, in `for_each_dep`'s order.
+    #[doc(hidden)]
+    fn deps_into<'s>(&'s self, out: &mut Vec<&'s NodeRef>);
     #[doc(hidden)]
     fn drain_deps(&mut self, out: &mut DropQueue);
 }
@@ -349,6 +375,12 @@ macro_rules! arg_list_for_tuples {
             #[allow(unused_variables)]
             fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32)) {
                 $( self.$idx.for_each_dep(f, $idx); )*
+            }
+
+            #[inline]
+            #[allow(unused_variables)]
+            fn deps_into<'s>(&'s self, out: &mut Vec<&'s NodeRef>) {
+                $( self.$idx.deps_into(out); )*
             }
 
             #[allow(unused_variables)]

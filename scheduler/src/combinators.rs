@@ -195,6 +195,10 @@ impl NodeDyn for Rekeyed {
         self.call.node().for_each_dep(f);
     }
 
+    fn deps_into<'s>(&'s self, out: &mut Vec<&'s NodeRef>) {
+        self.call.node().deps_into(out);
+    }
+
     fn run(&self, inputs: &Inputs<'_>) -> Result<TaskValue, TaskFailure> {
         self.call.node().run(inputs)
     }

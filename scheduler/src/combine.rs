@@ -187,6 +187,10 @@ impl<T: Send + Sync + 'static> ArgDeps for ManyNodes<T> {
         }
     }
 
+    fn deps_into<'s>(&'s self, out: &mut Vec<&'s NodeRef>) {
+        out.extend(self.0.iter().map(Delayed::node_ref));
+    }
+
     fn drain_deps(&mut self, out: &mut DropQueue) {
         out.push_list(std::mem::take(&mut self.0));
     }

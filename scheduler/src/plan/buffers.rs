@@ -47,6 +47,8 @@ pub(crate) struct Scratch<'g> {
     pub(crate) found_positions: Vec<u32>,
     pub(crate) output_nodes: Vec<&'g NodeRef>,
     pub(crate) visited: Visited,
+    /// The inputs of the node being entered.
+    pub(crate) inputs: Vec<&'g NodeRef>,
     /// A wide node's inputs set aside to be planned in parts (see `split`).
     pub(crate) wide: Vec<&'g NodeRef>,
     /// Parts of earlier splits, emptied, their storage kept (see `split`).
@@ -123,6 +125,7 @@ impl Spare {
             mut found_positions,
             output_nodes,
             mut visited,
+            inputs,
             wide,
             spare_parts,
         }: Scratch<'g>,
@@ -140,7 +143,8 @@ impl Spare {
             + slots.capacity() * std::mem::size_of::<ResultSlot>()
             + stack.capacity() * std::mem::size_of::<Visit<'_>>()
             + (found.capacity() + found_positions.capacity()) * std::mem::size_of::<u32>()
-            + (output_nodes.capacity() + wide.capacity()) * std::mem::size_of::<&NodeRef>()
+            + (output_nodes.capacity() + inputs.capacity() + wide.capacity())
+                * std::mem::size_of::<&NodeRef>()
             + visited.capacity_bytes();
         if bytes > KEEP_AT_MOST_BYTES {
             return None;
@@ -168,6 +172,7 @@ impl Spare {
                 found_positions,
                 output_nodes: forget_lifetime(output_nodes),
                 visited,
+                inputs: forget_lifetime(inputs),
                 wide: forget_lifetime(wide),
                 spare_parts,
             },

@@ -204,6 +204,7 @@ impl<'g> Plan<'g> {
                     mut found_positions,
                     output_nodes,
                     mut visited,
+                    mut inputs,
                     mut wide,
                     mut spare_parts,
                 },
@@ -289,21 +290,21 @@ impl<'g> Plan<'g> {
                     first,
                 });
                 let first_push = stack.len();
-                let (pushing, found, found_positions, visited, wide) = (
-                    &mut stack,
-                    &mut found,
-                    &mut found_positions,
-                    &mut visited,
-                    &mut wide,
-                );
+                // The inputs in one dynamic call, and the loop over them inlined here: a
+                // call per input (`for_each_dep`) made planning a wavefront 8% slower
+                // (two inputs a node). Drawing needs each input's parameter position,
+                // which only `for_each_dep` gives.
+                if keep_positions {
+                    node.for_each_dep(&mut |dep, position| {
+                        inputs.push(dep);
+                        found_positions.push(position);
+                    });
+                } else {
+                    node.deps_into(&mut inputs);
+                }
                 // Inputs beyond the first `split_at` are set aside (see `split`).
-                let mut left = split_at;
-                node.for_each_dep(&mut |dep, position| {
-                    if left == 0 {
-                        wide.push(dep);
-                        return;
-                    }
-                    left -= 1;
+                let walked = inputs.len().min(split_at);
+                for &dep in &inputs[..walked] {
                     let slot = found.len() as u32;
                     let dep = dep.node();
                     match visited.get(number(dep)) {
@@ -313,22 +314,21 @@ impl<'g> Plan<'g> {
                         }
                         None => {
                             found.push(IN_PROGRESS);
-                            pushing.push(Visit {
+                            stack.push(Visit {
                                 node: dep,
                                 slot,
                                 first: ENTERING,
                             });
                         }
                     }
-                    if keep_positions {
-                        found_positions.push(position);
-                    }
-                });
+                }
+                wide.extend_from_slice(&inputs[walked..]);
+                inputs.clear();
                 // Many inputs not planned yet are planned on several threads (see
                 // `split`); a few are entered in the order `order_inputs` gives.
                 order_inputs(&mut stack[first_push..]);
                 if !wide.is_empty() {
-                    let parts = split::plan_parts(wide, splitting, &mut spare_parts);
+                    let parts = split::plan_parts(&wide, splitting, &mut spare_parts);
                     wide.clear();
                     stack[first_push - 1].first |= SPLIT;
                     // The frontier nodes, planned by this walk before the node is left:
@@ -457,6 +457,7 @@ impl<'g> Plan<'g> {
                 found_positions,
                 output_nodes,
                 visited,
+                inputs,
                 wide,
                 spare_parts,
             },

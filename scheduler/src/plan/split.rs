@@ -284,6 +284,8 @@ fn plan_part<'g>(inputs: &[&'g NodeRef], part: &mut Part<'g>) {
         std::mem::take(&mut part.stack),
         std::mem::take(&mut part.found),
     );
+    // The inputs of the node being entered (see `NodeDyn::deps_into`).
+    let mut inputs_of_node: Vec<&'g NodeRef> = Vec::new();
     for &input in inputs {
         found.push(UNSET);
         stack.push(Visit {
@@ -307,16 +309,17 @@ fn plan_part<'g>(inputs: &[&'g NodeRef], part: &mut Part<'g>) {
                         .expect("a part holds fewer than 2^32 - 2 edges"),
                 });
                 let first_push = stack.len();
-                let (pushing, found) = (&mut stack, &mut found);
-                node.for_each_dep(&mut |dep, _| {
+                node.deps_into(&mut inputs_of_node);
+                for &dep in &inputs_of_node {
                     let slot = found.len() as u32;
                     found.push(UNSET);
-                    pushing.push(Visit {
+                    stack.push(Visit {
                         node: dep.node(),
                         slot,
                         first: entering(dep),
                     });
-                });
+                }
+                inputs_of_node.clear();
                 order_inputs(&mut stack[first_push..]);
                 continue;
             }
