@@ -130,6 +130,47 @@ fn a_given_key_does_not_run_into_what_follows_it() {
     );
 }
 
+/// A renamed node and the call it stands for list the same handles as their inputs:
+/// behind them, a task with a single handle is still reached twice. Read by one join of
+/// more inputs than the planner walks alone (8,192), part of the graph is planned in
+/// parts on the pool's threads, and each part must plan such a task once too.
+#[test]
+fn renamed_calls_and_their_originals_share_their_inputs_in_wide_joins() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let mut inputs = Vec::new();
+    for i in 0..6_000u64 {
+        let counter = runs.clone();
+        let source = delayed(i).map(move |v| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            v * 2
+        });
+        let call = source.map(|v| v + 1);
+        drop(source); // the call's argument is now the source's only handle
+        inputs.push(call.clone().with_key(format!("renamed-{i}")));
+        inputs.push(call);
+    }
+    let sum = dask::map_many_pure("sum", 0, &inputs, |values| {
+        values.iter().copied().sum::<u64>()
+    });
+    // The join's handles become the only ones: the parts plan these nodes themselves.
+    drop(inputs);
+    for config in [
+        dask::Config::default().scheduler(dask::Scheduler::Threads(2)),
+        dask::Config::default().scheduler(dask::Scheduler::Sync),
+    ] {
+        runs.store(0, Ordering::SeqCst);
+        let total = dask::compute_with(&[sum.clone()], &config).unwrap()[0];
+        assert_eq!(total, 2 * (6_000 * 5_999 + 6_000), "{config:?}");
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            6_000,
+            "each source once: {config:?}"
+        );
+    }
+    // value, source and call per input, the renamed calls, the sum
+    assert_eq!(dask::graph(&sum).len(), 6_000 * 4 + 1);
+}
+
 /// `d = d.clone().with_key(..)` in a loop: each renamed handle stood for the one before
 /// it, and running, planning or dropping the last one recursed once per renaming
 /// (a stack overflow: the process aborted).

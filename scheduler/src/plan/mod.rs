@@ -114,11 +114,28 @@ const PLAIN: u32 = 1 << 31;
 /// leaving it appends them first.
 const SPLIT: u32 = 1 << 30;
 
+/// Marks `Visit::first` of a node reached through its only handle (see
+/// `NodeRef::is_only_handle`): no other edge leads to it, so the walk neither looks it up
+/// in the visited table nor records it there.
+const ONE_EDGE: u32 = 1 << 29;
+
+/// `Visit::first` of an entry that enters a node reached through its only handle.
+const ENTERING_ONE_EDGE: u32 = ENTERING - 1;
+
 /// Entries on the planner's stack beyond which a plain header is noted (see `PLAIN`).
 const DEEP_WALK: usize = 1 << 14;
 
 /// `Visit::slot` of an output: no reader waits for its index.
 const NO_SLOT: u32 = u32::MAX;
+
+/// Whether a node may list, as its inputs, handles that another node lists too: a node
+/// renamed by `with_key` lists those of the call it stands for (see `Rekeyed`). Any node
+/// with a key of the user's counts, renamed in place or not: the flag is on the header,
+/// which the walk reads anyway, where asking the node would be a dynamic call per node.
+#[inline]
+pub(super) fn lends_its_inputs(header: &crate::node::NodeHeader) -> bool {
+    header.custom_key.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Gives the reader that pushed a node (the slot it waits at) the node's index.
 #[inline]
@@ -244,13 +261,16 @@ impl<'g> Plan<'g> {
         while let Some(visit) = stack.pop() {
             let node = visit.node;
             let at = number(node);
-            if visit.first == ENTERING {
+            if visit.first >= ENTERING_ONE_EDGE {
+                let one_edge = visit.first == ENTERING_ONE_EDGE;
                 // The table first: a node pushed twice before it was entered is not read
                 // again.
-                if let Some(index) = visited.get(at) {
-                    debug_assert_ne!(index, IN_PROGRESS, "task graphs are acyclic");
-                    fill_slot(&mut found, visit.slot, index);
-                    continue;
+                if !one_edge {
+                    if let Some(index) = visited.get(at) {
+                        debug_assert_ne!(index, IN_PROGRESS, "task graphs are acyclic");
+                        fill_slot(&mut found, visit.slot, index);
+                        continue;
+                    }
                 }
                 let header = node.header();
                 if header.pure {
@@ -268,13 +288,18 @@ impl<'g> Plan<'g> {
                 // Only a cycle would find a node in progress, and graphs are acyclic by
                 // construction (a node's inputs exist before it): release builds save the
                 // table write.
-                if cfg!(debug_assertions) {
+                if cfg!(debug_assertions) && !one_edge {
                     visited.set(at, IN_PROGRESS);
                 }
+                // Below `ONE_EDGE - 2`: with every flag set, a leaving entry's `first`
+                // stays below `ENTERING_ONE_EDGE`.
                 let mut first = u32::try_from(found.len())
                     .ok()
-                    .filter(|&f| f < SPLIT)
-                    .expect("a plan holds fewer than 2^30 edges");
+                    .filter(|&f| f < ONE_EDGE - 2)
+                    .expect("a plan holds fewer than 2^29 - 2 edges");
+                if one_edge {
+                    first |= ONE_EDGE;
+                }
                 // Deep in a walk (a long chain), a node is left only after everything
                 // below it, and its header has left the cache by then: reading it again
                 // was the costliest load of planning a chain. A plain header (no
@@ -304,20 +329,35 @@ impl<'g> Plan<'g> {
                 }
                 // Inputs beyond the first `split_at` are set aside (see `split`).
                 let walked = inputs.len().min(split_at);
+                // A node renamed by `with_key` lists its call's inputs, the very handles
+                // the call lists: a handle of its inputs is then not one edge (see
+                // `lends_its_inputs`).
+                let own_edges = !lends_its_inputs(header);
                 for &dep in &inputs[..walked] {
                     let slot = found.len() as u32;
-                    let dep = dep.node();
-                    match visited.get(number(dep)) {
+                    match visited.get(number(dep.node())) {
                         Some(d) => {
                             debug_assert_ne!(d, IN_PROGRESS, "task graphs are acyclic");
                             found.push(d);
                         }
                         None => {
                             found.push(IN_PROGRESS);
+                            // Behind its only handle (a chain's link, a tree's branch), a
+                            // node is reached through this edge alone: entering it needs
+                            // no second lookup, and leaving it no record. The count sits
+                            // on the node's first line, which entering it reads anyway;
+                            // a node found visited is not read at all (the wavefront's
+                            // cells, each read twice: reading their counts first made
+                            // planning 20% slower).
+                            let first = if own_edges && dep.is_only_handle() {
+                                ENTERING_ONE_EDGE
+                            } else {
+                                ENTERING
+                            };
                             stack.push(Visit {
-                                node: dep,
+                                node: dep.node(),
                                 slot,
-                                first: ENTERING,
+                                first,
                             });
                         }
                     }
@@ -338,8 +378,8 @@ impl<'g> Plan<'g> {
                     for &frontier in parts.iter().flat_map(|part| part.frontier()) {
                         let slot = u32::try_from(found.len())
                             .ok()
-                            .filter(|&s| s < SPLIT)
-                            .expect("a plan holds fewer than 2^30 edges");
+                            .filter(|&s| s < ONE_EDGE)
+                            .expect("a plan holds fewer than 2^29 edges");
                         found.push(IN_PROGRESS);
                         stack.push(Visit {
                             node: frontier,
@@ -353,7 +393,8 @@ impl<'g> Plan<'g> {
                 continue;
             }
             let plain = visit.first & PLAIN != 0;
-            let first = (visit.first & !(PLAIN | SPLIT)) as usize;
+            let one_edge = visit.first & ONE_EDGE != 0;
+            let first = (visit.first & !(PLAIN | SPLIT | ONE_EDGE)) as usize;
             let mut pending = 0;
             if visit.first & SPLIT != 0 {
                 let (frontier_at, parts) = splits.pop().expect("a split node's parts are kept");
@@ -415,7 +456,9 @@ impl<'g> Plan<'g> {
             g.nodes.push(node);
             g.is_task.push(task);
             g.succ_start.push(0);
-            visited.set(at, index);
+            if !one_edge {
+                visited.set(at, index);
+            }
             fill_slot(&mut found, visit.slot, index);
             if plain {
                 g.retries.push(0);
