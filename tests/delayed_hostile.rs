@@ -159,7 +159,7 @@ fn renamed_calls_and_their_originals_share_their_inputs_in_wide_joins() {
         dask::Config::default().scheduler(dask::Scheduler::Sync),
     ] {
         runs.store(0, Ordering::SeqCst);
-        let total = dask::compute_with(&[sum.clone()], &config).unwrap()[0];
+        let total = dask::compute_with(std::slice::from_ref(&sum), &config).unwrap()[0];
         assert_eq!(total, 2 * (6_000 * 5_999 + 6_000), "{config:?}");
         assert_eq!(
             runs.load(Ordering::SeqCst),
