@@ -375,3 +375,46 @@ fn sorting_too_many_partitions_is_refused_with_advice() {
     let fewer = many.repartition(16).sort_values(["x"]).compute().unwrap();
     assert_eq!(fewer.num_rows(), 8193);
 }
+
+#[test]
+fn value_counts_of_a_column_named_count() {
+    // The counts were named `count` too: "two output columns would be named `count`".
+    // pandas names its result Series `count`, indexed by the values; here the values
+    // keep the column's name and the counts are `count_count`.
+    let values = Int64Array::from(vec![
+        Some(3),
+        Some(1),
+        Some(3),
+        None,
+        Some(2),
+        Some(3),
+        Some(1),
+    ]);
+    let batch = RecordBatch::try_from_iter([("count", Arc::new(values) as ArrayRef)]).unwrap();
+    let df = DataFrame::from_batches(vec![batch.clone(), batch]).unwrap();
+    let counts = df.column("count").value_counts();
+    assert_eq!(counts.index(), Some("count"));
+    let out = counts.compute().unwrap();
+    let names: Vec<&str> = out
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(names, ["count", "count_count"]);
+    let ints = |a: &ArrayRef| -> Vec<i64> {
+        a.as_any()
+            .downcast_ref::<Int64Array>()
+            .expect("int64")
+            .values()
+            .to_vec()
+    };
+    assert_eq!(ints(out.column(0)), [3, 1, 2]);
+    assert_eq!(ints(out.column(1)), [6, 4, 2]);
+    assert_eq!(df.column("count").nunique().compute().unwrap(), 3);
+    // Other names are as before: the counts are `count`.
+    let renamed = df.rename([("count", "n")]).column("n").value_counts();
+    let out = renamed.compute().unwrap();
+    assert_eq!(out.schema().field(1).name(), "count");
+    assert_eq!(ints(out.column(1)), [6, 4, 2]);
+}

@@ -6,13 +6,14 @@
 //! schema while the graph is built ([`Expr::data_type`]); evaluation uses Arrow's
 //! kernels.
 
+use std::cell::Cell;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, BooleanArray, Datum, RecordBatch, Scalar};
 use arrow_schema::{ArrowError, DataType, Schema};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::convert::{CastType, TruncUnit};
 use super::error::DataFrameError;
@@ -119,16 +120,29 @@ impl BinOp {
     }
 }
 
-/// How deeply an expression may nest. Typing, printing and evaluating it recurse once
-/// per level, and an unoptimised build's evaluation takes about 10 KiB of stack a
-/// level: 200 levels overflowed a thread with Rust's default 2 MiB stack and aborted
-/// the process. Deeper expressions are refused when they are used. Above SQL's own
-/// limit of 128 (`sql/frontend.rs`), so that a query it accepts, which lowering may wrap
-/// in a cast or two, is never refused here.
+/// How deeply an expression may nest. Typing and evaluating it recurse once per level,
+/// and an unoptimised build's evaluation takes about 10 KiB of stack a level: 200
+/// levels overflowed a thread with Rust's default 2 MiB stack and aborted the process.
+/// Deeper expressions are refused when they are used, and so are serializing and
+/// deserializing them (serde's formats recurse once per level); `Debug` shows this many
+/// levels. Dropping, cloning, comparing, hashing and `Display` take no stack per level.
+/// Above SQL's own limit of 128 (`sql/frontend.rs`), so that a query it accepts, which
+/// lowering may wrap in a cast or two, is never refused here.
 pub(crate) const MAX_EXPR_DEPTH: usize = 150;
 
 /// An expression over the columns of one row.
-#[derive(Debug, Clone, PartialEq, Hash, Serialize, Deserialize)]
+///
+/// An expression may be built as deep as memory allows (a sum of a million terms built
+/// in a loop): dropping, cloning, comparing (`==`), hashing, printing with `Display`
+/// and [`columns`](Expr::columns) walk it without recursion, so they work at any depth
+/// on any thread. Operations that type or evaluate it ([`data_type`](Expr::data_type),
+/// `DataFrame::filter`, `with_column`, `assign`) refuse one nested deeper than 150
+/// levels with an error; so do `Serialize` and `Deserialize`, whose formats recurse.
+/// `Debug` prints the first 150 levels and `..` for the subexpressions below them.
+///
+/// `Expr` implements `Drop` (to free deep expressions without recursion), so a child
+/// cannot be moved out of a variant by a pattern: match by reference and clone, or
+/// move it out with `std::mem::replace`.
 pub enum Expr {
     /// A column by name.
     Column(String),
@@ -241,29 +255,197 @@ impl Expr {
             if let Expr::Column(c) = e {
                 out.push(c.as_str());
             }
-            stack.extend(e.children().into_iter().rev());
+            let first = stack.len();
+            e.for_each_child(|c| stack.push(c));
+            stack[first..].reverse();
         }
         out
     }
 
-    /// The expressions this one is made of, in order.
-    fn children(&self) -> Vec<&Expr> {
+    /// Calls `f` on each expression this one is made of, in order.
+    pub(crate) fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
         match self {
-            Expr::Column(_) | Expr::Literal(_) => Vec::new(),
-            Expr::Binary { left, right, .. } => vec![left, right],
+            Expr::Column(_) | Expr::Literal(_) => {}
+            Expr::Binary { left, right, .. } => {
+                f(left);
+                f(right);
+            }
             Expr::Not(e)
             | Expr::IsNull(e)
             | Expr::Cast { expr: e, .. }
             | Expr::DateTrunc { expr: e, .. }
-            | Expr::Like { expr: e, .. } => vec![e],
+            | Expr::Like { expr: e, .. } => f(e),
             Expr::Case {
                 branches,
                 otherwise,
-            } => branches
-                .iter()
-                .flat_map(|(when, then)| [when, then])
-                .chain(otherwise.as_deref())
-                .collect(),
+            } => {
+                for (when, then) in branches {
+                    f(when);
+                    f(then);
+                }
+                if let Some(e) = otherwise {
+                    f(e);
+                }
+            }
+        }
+    }
+
+    /// [`for_each_child`](Self::for_each_child) with each child mutable.
+    pub(crate) fn for_each_child_mut<'a>(&'a mut self, mut f: impl FnMut(&'a mut Expr)) {
+        match self {
+            Expr::Column(_) | Expr::Literal(_) => {}
+            Expr::Binary { left, right, .. } => {
+                f(left);
+                f(right);
+            }
+            Expr::Not(e)
+            | Expr::IsNull(e)
+            | Expr::Cast { expr: e, .. }
+            | Expr::DateTrunc { expr: e, .. }
+            | Expr::Like { expr: e, .. } => f(e),
+            Expr::Case {
+                branches,
+                otherwise,
+            } => {
+                for (when, then) in branches {
+                    f(when);
+                    f(then);
+                }
+                if let Some(e) = otherwise {
+                    f(e);
+                }
+            }
+        }
+    }
+
+    /// How many expressions this one is made of.
+    fn child_count(&self) -> usize {
+        match self {
+            Expr::Column(_) | Expr::Literal(_) => 0,
+            Expr::Binary { .. } => 2,
+            Expr::Not(_)
+            | Expr::IsNull(_)
+            | Expr::Cast { .. }
+            | Expr::DateTrunc { .. }
+            | Expr::Like { .. } => 1,
+            Expr::Case {
+                branches,
+                otherwise,
+            } => 2 * branches.len() + usize::from(otherwise.is_some()),
+        }
+    }
+
+    /// This expression, leaving in its place one that owns nothing (a null literal):
+    /// how a child is moved out of its parent, which implements `Drop`.
+    pub(crate) fn take(&mut self) -> Expr {
+        std::mem::replace(self, Expr::Literal(Lit::Null))
+    }
+
+    /// The variant's index, which the derived `Hash` fed to the hasher first (as an
+    /// `isize`) and serde's formats write.
+    fn variant(&self) -> isize {
+        match self {
+            Expr::Column(_) => 0,
+            Expr::Literal(_) => 1,
+            Expr::Binary { .. } => 2,
+            Expr::Not(_) => 3,
+            Expr::IsNull(_) => 4,
+            Expr::Case { .. } => 5,
+            Expr::Cast { .. } => 6,
+            Expr::DateTrunc { .. } => 7,
+            Expr::Like { .. } => 8,
+        }
+    }
+
+    /// Whether the two are the same kind of expression with the same values outside
+    /// their children (and so the same number of children).
+    fn same_node(&self, other: &Expr) -> bool {
+        match (self, other) {
+            (Expr::Column(a), Expr::Column(b)) => a == b,
+            (Expr::Literal(a), Expr::Literal(b)) => a == b,
+            (Expr::Binary { op: a, .. }, Expr::Binary { op: b, .. }) => a == b,
+            (Expr::Not(_), Expr::Not(_)) | (Expr::IsNull(_), Expr::IsNull(_)) => true,
+            (
+                Expr::Case {
+                    branches: a,
+                    otherwise: x,
+                },
+                Expr::Case {
+                    branches: b,
+                    otherwise: y,
+                },
+            ) => a.len() == b.len() && x.is_some() == y.is_some(),
+            (Expr::Cast { to: a, .. }, Expr::Cast { to: b, .. }) => a == b,
+            (Expr::DateTrunc { unit: a, .. }, Expr::DateTrunc { unit: b, .. }) => a == b,
+            (
+                Expr::Like {
+                    pattern: a,
+                    case_insensitive: x,
+                    ..
+                },
+                Expr::Like {
+                    pattern: b,
+                    case_insensitive: y,
+                    ..
+                },
+            ) => a == b && x == y,
+            _ => false,
+        }
+    }
+
+    /// A copy of this expression's own values around `children`, the copies of its
+    /// children in order ([`child_count`](Self::child_count) of them).
+    fn copy_around(&self, children: &mut impl Iterator<Item = Expr>) -> Expr {
+        let mut next = || Box::new(children.next().expect("a copy of every child"));
+        match self {
+            Expr::Column(c) => Expr::Column(c.clone()),
+            Expr::Literal(l) => Expr::Literal(l.clone()),
+            Expr::Binary { op, .. } => {
+                let left = next();
+                let right = next();
+                Expr::Binary {
+                    op: *op,
+                    left,
+                    right,
+                }
+            }
+            Expr::Not(_) => Expr::Not(next()),
+            Expr::IsNull(_) => Expr::IsNull(next()),
+            Expr::Case {
+                branches,
+                otherwise,
+            } => {
+                let branches = branches
+                    .iter()
+                    .map(|_| {
+                        let when = *next();
+                        let then = *next();
+                        (when, then)
+                    })
+                    .collect();
+                let otherwise = otherwise.as_ref().map(|_| next());
+                Expr::Case {
+                    branches,
+                    otherwise,
+                }
+            }
+            Expr::Cast { to, .. } => Expr::Cast {
+                expr: next(),
+                to: *to,
+            },
+            Expr::DateTrunc { unit, .. } => Expr::DateTrunc {
+                unit: *unit,
+                expr: next(),
+            },
+            Expr::Like {
+                pattern,
+                case_insensitive,
+                ..
+            } => Expr::Like {
+                expr: next(),
+                pattern: pattern.clone(),
+                case_insensitive: *case_insensitive,
+            },
         }
     }
 
@@ -293,7 +475,7 @@ impl Expr {
             if depth > limit {
                 return Some(depth);
             }
-            stack.extend(e.children().into_iter().map(|c| (c, depth + 1)));
+            e.for_each_child(|c| stack.push((c, depth + 1)));
         }
         None
     }
@@ -558,40 +740,506 @@ impl Expr {
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Expr::Column(c) => write!(f, "{c}"),
-            Expr::Literal(Lit::Null) => write!(f, "null"),
-            Expr::Literal(Lit::Bool(b)) => write!(f, "{b}"),
-            Expr::Literal(Lit::Int(i)) => write!(f, "{i}"),
-            Expr::Literal(Lit::Float(x)) => write!(f, "{x:?}"),
-            Expr::Literal(Lit::Str(s)) => write!(f, "{s:?}"),
-            Expr::Binary { op, left, right } => write!(f, "({left} {} {right})", op.symbol()),
-            Expr::Not(e) => write!(f, "~{e}"),
-            Expr::IsNull(e) => write!(f, "{e}.isnull()"),
+        /// What is left to write, last first.
+        enum Piece<'a> {
+            Expr(&'a Expr),
+            Text(&'static str),
+            /// What follows the expression's first child: its operator and the rest.
+            AfterFirst(&'a Expr),
+        }
+        // Without recursion (see `MAX_EXPR_DEPTH`); a chain of binary operations keeps
+        // one piece a level here while its left side is written.
+        let mut todo = vec![Piece::Expr(self)];
+        while let Some(piece) = todo.pop() {
+            let e = match piece {
+                Piece::Expr(e) => e,
+                Piece::Text(t) => {
+                    f.write_str(t)?;
+                    continue;
+                }
+                Piece::AfterFirst(e) => {
+                    match e {
+                        Expr::Binary { op, right, .. } => {
+                            write!(f, " {} ", op.symbol())?;
+                            todo.push(Piece::Text(")"));
+                            todo.push(Piece::Expr(right));
+                        }
+                        Expr::IsNull(_) => f.write_str(".isnull()")?,
+                        Expr::Cast { to, .. } => write!(f, " AS {to})")?,
+                        Expr::DateTrunc { .. } => f.write_str(")")?,
+                        Expr::Like {
+                            pattern,
+                            case_insensitive,
+                            ..
+                        } => {
+                            let op = if *case_insensitive { "ILIKE" } else { "LIKE" };
+                            write!(f, " {op} '{}')", pattern.replace('\'', "''"))?;
+                        }
+                        Expr::Column(_) | Expr::Literal(_) | Expr::Not(_) | Expr::Case { .. } => {}
+                    }
+                    continue;
+                }
+            };
+            match e {
+                Expr::Column(c) => f.write_str(c)?,
+                Expr::Literal(Lit::Null) => f.write_str("null")?,
+                Expr::Literal(Lit::Bool(b)) => write!(f, "{b}")?,
+                Expr::Literal(Lit::Int(i)) => write!(f, "{i}")?,
+                Expr::Literal(Lit::Float(x)) => write!(f, "{x:?}")?,
+                Expr::Literal(Lit::Str(s)) => write!(f, "{s:?}")?,
+                Expr::Not(e) => {
+                    f.write_str("~")?;
+                    todo.push(Piece::Expr(e));
+                }
+                Expr::Case {
+                    branches,
+                    otherwise,
+                } => {
+                    f.write_str("CASE")?;
+                    todo.push(Piece::Text(" END"));
+                    if let Some(e) = otherwise {
+                        todo.push(Piece::Expr(e));
+                        todo.push(Piece::Text(" ELSE "));
+                    }
+                    for (when, then) in branches.iter().rev() {
+                        todo.push(Piece::Expr(then));
+                        todo.push(Piece::Text(" THEN "));
+                        todo.push(Piece::Expr(when));
+                        todo.push(Piece::Text(" WHEN "));
+                    }
+                }
+                Expr::Binary { left: first, .. }
+                | Expr::IsNull(first)
+                | Expr::Cast { expr: first, .. }
+                | Expr::DateTrunc { expr: first, .. }
+                | Expr::Like { expr: first, .. } => {
+                    match e {
+                        Expr::Binary { .. } | Expr::Like { .. } => f.write_str("(")?,
+                        Expr::Cast { .. } => f.write_str("CAST(")?,
+                        Expr::DateTrunc { unit, .. } => write!(f, "date_trunc('{unit}', ")?,
+                        _ => {}
+                    }
+                    todo.push(Piece::AfterFirst(e));
+                    todo.push(Piece::Expr(first));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Debug` as derived, to 150 levels (`MAX_EXPR_DEPTH`): a deeper subexpression other
+/// than a column or a literal is shown as `..`. Derived, it recursed once per level
+/// (and `{:#?}` of a deep expression is quadratic in its depth).
+impl fmt::Debug for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Shown {
+            expr: self,
+            levels: MAX_EXPR_DEPTH,
+        }
+        .fmt(f)
+    }
+}
+
+/// An expression as `Debug` shows it, with `levels` levels left to show.
+struct Shown<'a> {
+    expr: &'a Expr,
+    levels: usize,
+}
+
+impl<'a> Shown<'a> {
+    fn below(&self, expr: &'a Expr) -> Shown<'a> {
+        Shown {
+            expr,
+            levels: self.levels - 1,
+        }
+    }
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.expr {
+            Expr::Column(c) => f.debug_tuple("Column").field(c).finish(),
+            Expr::Literal(l) => f.debug_tuple("Literal").field(l).finish(),
+            _ if self.levels == 0 => f.write_str(".."),
+            Expr::Binary { op, left, right } => f
+                .debug_struct("Binary")
+                .field("op", op)
+                .field("left", &self.below(left))
+                .field("right", &self.below(right))
+                .finish(),
+            Expr::Not(e) => f.debug_tuple("Not").field(&self.below(e)).finish(),
+            Expr::IsNull(e) => f.debug_tuple("IsNull").field(&self.below(e)).finish(),
             Expr::Case {
                 branches,
                 otherwise,
             } => {
-                f.write_str("CASE")?;
-                for (when, then) in branches {
-                    write!(f, " WHEN {when} THEN {then}")?;
-                }
-                if let Some(e) = otherwise {
-                    write!(f, " ELSE {e}")?;
-                }
-                f.write_str(" END")
+                let branches = ShownBranches {
+                    branches,
+                    levels: self.levels - 1,
+                };
+                f.debug_struct("Case")
+                    .field("branches", &branches)
+                    .field("otherwise", &otherwise.as_deref().map(|e| self.below(e)))
+                    .finish()
             }
-            Expr::Cast { expr, to } => write!(f, "CAST({expr} AS {to})"),
-            Expr::DateTrunc { unit, expr } => write!(f, "date_trunc('{unit}', {expr})"),
+            Expr::Cast { expr, to } => f
+                .debug_struct("Cast")
+                .field("expr", &self.below(expr))
+                .field("to", to)
+                .finish(),
+            Expr::DateTrunc { unit, expr } => f
+                .debug_struct("DateTrunc")
+                .field("unit", unit)
+                .field("expr", &self.below(expr))
+                .finish(),
             Expr::Like {
                 expr,
                 pattern,
                 case_insensitive,
-            } => {
-                let op = if *case_insensitive { "ILIKE" } else { "LIKE" };
-                write!(f, "({expr} {op} '{}')", pattern.replace('\'', "''"))
+            } => f
+                .debug_struct("Like")
+                .field("expr", &self.below(expr))
+                .field("pattern", pattern)
+                .field("case_insensitive", case_insensitive)
+                .finish(),
+        }
+    }
+}
+
+/// A `CASE`'s branches as `Debug` shows them: a list of pairs, as the derived `Debug`
+/// of a `Vec<(Expr, Expr)>`.
+struct ShownBranches<'a> {
+    branches: &'a [(Expr, Expr)],
+    levels: usize,
+}
+
+impl fmt::Debug for ShownBranches<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |expr| Shown {
+            expr,
+            levels: self.levels,
+        };
+        f.debug_list()
+            .entries(self.branches.iter().map(|(w, t)| (shown(w), shown(t))))
+            .finish()
+    }
+}
+
+/// Frees the expression without recursion: children with children of their own are
+/// moved onto a stack (left behind: a null literal) and taken apart from there. The
+/// compiler's drop glue recursed once per level, and a sum of a million terms built in
+/// a loop overflowed a 2 MiB stack when dropped. A shallow expression allocates nothing
+/// here unless it has grandchildren.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut stack: Vec<Expr> = Vec::new();
+        let hollow = |e: &mut Expr, stack: &mut Vec<Expr>| {
+            e.for_each_child_mut(|c| {
+                if c.child_count() > 0 {
+                    stack.push(c.take());
+                }
+            })
+        };
+        hollow(self, &mut stack);
+        while let Some(mut e) = stack.pop() {
+            hollow(&mut e, &mut stack);
+        }
+    }
+}
+
+/// A copy made without recursion: each node's copy is made once its children's are,
+/// from a stack of finished copies.
+impl Clone for Expr {
+    fn clone(&self) -> Expr {
+        // `(e, true)`: `e`'s children are copied, in order, on top of `done`.
+        let mut todo = vec![(self, false)];
+        let mut done: Vec<Expr> = Vec::new();
+        while let Some((e, children_done)) = todo.pop() {
+            let n = e.child_count();
+            if children_done || n == 0 {
+                let copy = e.copy_around(&mut done.drain(done.len() - n..));
+                done.push(copy);
+            } else {
+                todo.push((e, true));
+                let first = todo.len();
+                e.for_each_child(|c| todo.push((c, false)));
+                todo[first..].reverse();
             }
         }
+        done.pop().expect("the copy of the whole")
+    }
+}
+
+/// As derived (a NaN literal is unequal to itself), without recursion.
+impl PartialEq for Expr {
+    fn eq(&self, other: &Expr) -> bool {
+        // Leaves and differing kinds, the common cases, without allocating.
+        if !self.same_node(other) {
+            return false;
+        }
+        if self.child_count() == 0 {
+            return true;
+        }
+        let mut todo = vec![(self, other)];
+        while let Some((a, b)) = todo.pop() {
+            if !a.same_node(b) {
+                return false;
+            }
+            // Pairs of children: `a`'s, then each matched with `b`'s in order.
+            let first = todo.len();
+            a.for_each_child(|c| todo.push((c, c)));
+            let mut i = first;
+            b.for_each_child(|c| {
+                todo[i].1 = c;
+                i += 1;
+            });
+        }
+        true
+    }
+}
+
+/// Feeds the hasher what the derived `Hash` fed it (so the keys of tasks built from an
+/// expression are unchanged), without recursion.
+impl Hash for Expr {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        /// What is left to hash, last first.
+        enum Step<'a> {
+            Expr(&'a Expr),
+            /// An `Option`'s discriminant, as derived `Hash` feeds it.
+            Discriminant(isize),
+            CastTo(CastType),
+            LikeTail(&'a str, bool),
+        }
+        let mut todo = vec![Step::Expr(self)];
+        while let Some(step) = todo.pop() {
+            let e = match step {
+                Step::Expr(e) => e,
+                Step::Discriminant(d) => {
+                    d.hash(state);
+                    continue;
+                }
+                Step::CastTo(to) => {
+                    to.hash(state);
+                    continue;
+                }
+                Step::LikeTail(pattern, case_insensitive) => {
+                    pattern.hash(state);
+                    case_insensitive.hash(state);
+                    continue;
+                }
+            };
+            e.variant().hash(state);
+            match e {
+                Expr::Column(c) => c.hash(state),
+                Expr::Literal(l) => l.hash(state),
+                Expr::Binary { op, left, right } => {
+                    op.hash(state);
+                    todo.push(Step::Expr(right));
+                    todo.push(Step::Expr(left));
+                }
+                Expr::Not(e) | Expr::IsNull(e) => todo.push(Step::Expr(e)),
+                Expr::Case {
+                    branches,
+                    otherwise,
+                } => {
+                    // A slice's length prefix (`write_length_prefix`, by default
+                    // `write_usize`), the pairs in order, then the `Option`.
+                    state.write_usize(branches.len());
+                    match otherwise {
+                        Some(e) => {
+                            todo.push(Step::Expr(e));
+                            todo.push(Step::Discriminant(1));
+                        }
+                        None => todo.push(Step::Discriminant(0)),
+                    }
+                    for (when, then) in branches.iter().rev() {
+                        todo.push(Step::Expr(then));
+                        todo.push(Step::Expr(when));
+                    }
+                }
+                Expr::Cast { expr, to } => {
+                    todo.push(Step::CastTo(*to));
+                    todo.push(Step::Expr(expr));
+                }
+                Expr::DateTrunc { unit, expr } => {
+                    unit.hash(state);
+                    todo.push(Step::Expr(expr));
+                }
+                Expr::Like {
+                    expr,
+                    pattern,
+                    case_insensitive,
+                } => {
+                    todo.push(Step::LikeTail(pattern, *case_insensitive));
+                    todo.push(Step::Expr(expr));
+                }
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// How many expressions this thread is serializing or deserializing, one inside
+    /// the other.
+    static SERDE_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// One level of an expression being serialized or deserialized; refused beyond
+/// [`MAX_EXPR_DEPTH`], as serde's formats recurse once per level.
+struct SerdeLevel;
+
+impl SerdeLevel {
+    fn enter() -> Result<SerdeLevel, String> {
+        SERDE_DEPTH.with(|depth| {
+            if depth.get() >= MAX_EXPR_DEPTH {
+                return Err(format!(
+                    "the expression is nested more than {MAX_EXPR_DEPTH} levels deep; at most \
+                     {MAX_EXPR_DEPTH} are allowed"
+                ));
+            }
+            depth.set(depth.get() + 1);
+            Ok(SerdeLevel)
+        })
+    }
+}
+
+impl Drop for SerdeLevel {
+    fn drop(&mut self) {
+        SERDE_DEPTH.with(|depth| depth.set(depth.get() - 1));
+    }
+}
+
+/// An expression's variants as the derived `Serialize` wrote them (the same names,
+/// order and fields), borrowing its values.
+#[derive(Serialize)]
+#[serde(rename = "Expr")]
+enum SerExpr<'a> {
+    Column(&'a str),
+    Literal(&'a Lit),
+    Binary {
+        op: BinOp,
+        left: &'a Expr,
+        right: &'a Expr,
+    },
+    Not(&'a Expr),
+    IsNull(&'a Expr),
+    Case {
+        branches: &'a [(Expr, Expr)],
+        otherwise: Option<&'a Expr>,
+    },
+    Cast {
+        expr: &'a Expr,
+        to: CastType,
+    },
+    DateTrunc {
+        unit: TruncUnit,
+        expr: &'a Expr,
+    },
+    Like {
+        expr: &'a Expr,
+        pattern: &'a str,
+        case_insensitive: bool,
+    },
+}
+
+impl Serialize for Expr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let _level = SerdeLevel::enter().map_err(serde::ser::Error::custom)?;
+        let borrowed = match self {
+            Expr::Column(c) => SerExpr::Column(c),
+            Expr::Literal(l) => SerExpr::Literal(l),
+            Expr::Binary { op, left, right } => SerExpr::Binary {
+                op: *op,
+                left,
+                right,
+            },
+            Expr::Not(e) => SerExpr::Not(e),
+            Expr::IsNull(e) => SerExpr::IsNull(e),
+            Expr::Case {
+                branches,
+                otherwise,
+            } => SerExpr::Case {
+                branches,
+                otherwise: otherwise.as_deref(),
+            },
+            Expr::Cast { expr, to } => SerExpr::Cast { expr, to: *to },
+            Expr::DateTrunc { unit, expr } => SerExpr::DateTrunc { unit: *unit, expr },
+            Expr::Like {
+                expr,
+                pattern,
+                case_insensitive,
+            } => SerExpr::Like {
+                expr,
+                pattern,
+                case_insensitive: *case_insensitive,
+            },
+        };
+        borrowed.serialize(serializer)
+    }
+}
+
+/// An expression's variants as the derived `Deserialize` read them; a child is read by
+/// `Expr`'s own `Deserialize`, which counts the levels.
+#[derive(Deserialize)]
+#[serde(rename = "Expr")]
+enum DeExpr {
+    Column(String),
+    Literal(Lit),
+    Binary {
+        op: BinOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    Not(Box<Expr>),
+    IsNull(Box<Expr>),
+    Case {
+        branches: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
+    Cast {
+        expr: Box<Expr>,
+        to: CastType,
+    },
+    DateTrunc {
+        unit: TruncUnit,
+        expr: Box<Expr>,
+    },
+    Like {
+        expr: Box<Expr>,
+        pattern: String,
+        case_insensitive: bool,
+    },
+}
+
+impl<'de> Deserialize<'de> for Expr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Expr, D::Error> {
+        let _level = SerdeLevel::enter().map_err(serde::de::Error::custom)?;
+        Ok(match DeExpr::deserialize(deserializer)? {
+            DeExpr::Column(c) => Expr::Column(c),
+            DeExpr::Literal(l) => Expr::Literal(l),
+            DeExpr::Binary { op, left, right } => Expr::Binary { op, left, right },
+            DeExpr::Not(e) => Expr::Not(e),
+            DeExpr::IsNull(e) => Expr::IsNull(e),
+            DeExpr::Case {
+                branches,
+                otherwise,
+            } => Expr::Case {
+                branches,
+                otherwise,
+            },
+            DeExpr::Cast { expr, to } => Expr::Cast { expr, to },
+            DeExpr::DateTrunc { unit, expr } => Expr::DateTrunc { unit, expr },
+            DeExpr::Like {
+                expr,
+                pattern,
+                case_insensitive,
+            } => Expr::Like {
+                expr,
+                pattern,
+                case_insensitive,
+            },
+        })
     }
 }
 
@@ -834,4 +1482,192 @@ fn as_bool(a: &ArrayRef) -> Result<BooleanArray, ArrowError> {
         .downcast_ref::<BooleanArray>()
         .cloned()
         .expect("cast to Boolean gives a BooleanArray"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::{Hash, Hasher};
+
+    use super::{col, lit, BinOp, CastType, Expr, Lit, TruncUnit};
+
+    /// `Expr` as it was, with the derived `Hash`.
+    #[derive(Hash)]
+    enum Derived {
+        Column(String),
+        Literal(Lit),
+        Binary {
+            op: BinOp,
+            left: Box<Derived>,
+            right: Box<Derived>,
+        },
+        Not(Box<Derived>),
+        IsNull(Box<Derived>),
+        Case {
+            branches: Vec<(Derived, Derived)>,
+            otherwise: Option<Box<Derived>>,
+        },
+        Cast {
+            expr: Box<Derived>,
+            to: CastType,
+        },
+        DateTrunc {
+            unit: TruncUnit,
+            expr: Box<Derived>,
+        },
+        Like {
+            expr: Box<Derived>,
+            pattern: String,
+            case_insensitive: bool,
+        },
+    }
+
+    fn derived(e: &Expr) -> Derived {
+        let d = |e: &Expr| Box::new(derived(e));
+        match e {
+            Expr::Column(c) => Derived::Column(c.clone()),
+            Expr::Literal(l) => Derived::Literal(l.clone()),
+            Expr::Binary { op, left, right } => Derived::Binary {
+                op: *op,
+                left: d(left),
+                right: d(right),
+            },
+            Expr::Not(e) => Derived::Not(d(e)),
+            Expr::IsNull(e) => Derived::IsNull(d(e)),
+            Expr::Case {
+                branches,
+                otherwise,
+            } => Derived::Case {
+                branches: branches
+                    .iter()
+                    .map(|(w, t)| (derived(w), derived(t)))
+                    .collect(),
+                otherwise: otherwise.as_deref().map(d),
+            },
+            Expr::Cast { expr, to } => Derived::Cast {
+                expr: d(expr),
+                to: *to,
+            },
+            Expr::DateTrunc { unit, expr } => Derived::DateTrunc {
+                unit: *unit,
+                expr: d(expr),
+            },
+            Expr::Like {
+                expr,
+                pattern,
+                case_insensitive,
+            } => Derived::Like {
+                expr: d(expr),
+                pattern: pattern.clone(),
+                case_insensitive: *case_insensitive,
+            },
+        }
+    }
+
+    /// Every call a `Hash` makes, in order, with the method's name.
+    #[derive(Default, PartialEq, Debug)]
+    struct Recorder(Vec<String>);
+
+    impl Hasher for Recorder {
+        fn finish(&self) -> u64 {
+            0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            self.0.push(format!("bytes {bytes:?}"));
+        }
+        fn write_u8(&mut self, i: u8) {
+            self.0.push(format!("u8 {i}"));
+        }
+        fn write_u64(&mut self, i: u64) {
+            self.0.push(format!("u64 {i}"));
+        }
+        fn write_i64(&mut self, i: i64) {
+            self.0.push(format!("i64 {i}"));
+        }
+        fn write_usize(&mut self, i: usize) {
+            self.0.push(format!("usize {i}"));
+        }
+        fn write_isize(&mut self, i: isize) {
+            self.0.push(format!("isize {i}"));
+        }
+    }
+
+    fn calls(h: &impl Hash) -> Recorder {
+        let mut r = Recorder::default();
+        h.hash(&mut r);
+        r
+    }
+
+    #[test]
+    fn hashing_feeds_what_the_derived_hash_fed() {
+        // So the keys of tasks built from an expression did not change with the
+        // hand-written, non-recursive `Hash`.
+        let cases = [
+            col("a"),
+            lit(1.5),
+            (col("a") + lit(1)).gt(lit(0)).and(col("b").is_null().not()),
+            Expr::Case {
+                branches: vec![
+                    (col("c"), lit("x")),
+                    (col("d").lt_eq(lit(Lit::Null)), lit(true)),
+                ],
+                otherwise: Some(Box::new(Expr::Cast {
+                    expr: Box::new(col("e")),
+                    to: CastType::Int64,
+                })),
+            },
+            Expr::Case {
+                branches: Vec::new(),
+                otherwise: None,
+            },
+            Expr::DateTrunc {
+                unit: TruncUnit::Month,
+                expr: Box::new(col("t")),
+            }
+            .eq(lit(0)),
+            Expr::Like {
+                expr: Box::new(col("s")),
+                pattern: "a_%".into(),
+                case_insensitive: true,
+            },
+        ];
+        for e in &cases {
+            let ours = calls(e);
+            assert!(ours.0.len() > 1);
+            assert_eq!(ours, calls(&derived(e)), "{e}");
+        }
+    }
+
+    #[test]
+    fn copies_and_comparisons_follow_every_child() {
+        let e = Expr::Case {
+            branches: vec![(col("a"), lit(1)), (col("b"), lit(2))],
+            otherwise: Some(Box::new(col("c").like("x"))),
+        };
+        assert!(e.clone() == e);
+        assert_eq!(e.clone().to_string(), e.to_string());
+        // A difference in any child, or in a node's own values, is seen.
+        let differing = [
+            Expr::Case {
+                branches: vec![(col("a"), lit(1)), (col("b"), lit(3))],
+                otherwise: Some(Box::new(col("c").like("x"))),
+            },
+            Expr::Case {
+                branches: vec![(col("a"), lit(1)), (col("b"), lit(2))],
+                otherwise: Some(Box::new(col("c").like("y"))),
+            },
+            Expr::Case {
+                branches: vec![(col("a"), lit(1)), (col("b"), lit(2))],
+                otherwise: None,
+            },
+            Expr::Case {
+                branches: vec![(col("a"), lit(1))],
+                otherwise: Some(Box::new(col("c").like("x"))),
+            },
+        ];
+        for d in &differing {
+            assert!(*d != e, "{d}");
+        }
+        assert!(col("a") + lit(1) != col("a") - lit(1));
+        assert!(col("a").not() != col("a").is_null());
+    }
 }

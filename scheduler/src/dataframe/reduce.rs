@@ -366,7 +366,9 @@ impl Series {
 
     /// How many times each value appears (nulls left out), most frequent first and
     /// equal counts by value (Dask's `value_counts`): a one-partition dataframe with
-    /// the column (its index) and `count`.
+    /// the column (its index) and `count`. The counts of a column itself named `count`
+    /// are named `count_count` (as `groupby` names an aggregation beside its column),
+    /// where pandas names its result Series `count`, indexed by the values.
     pub fn value_counts(&self) -> DataFrame {
         let counts = self.counts();
         let parts = counts.to_delayed();
@@ -409,9 +411,16 @@ impl Series {
     }
 
     fn counts(&self) -> DataFrame {
+        // The grouped column keeps its name: the counts of a column named `count`
+        // cannot take it too.
+        let counts = if self.name == "count" {
+            "count_count"
+        } else {
+            "count"
+        };
         self.frame
             .groupby([self.name.as_str()])
-            .agg([super::agg::count(self.name.as_str()).alias("count")])
+            .agg([super::agg::count(self.name.as_str()).alias(counts)])
     }
 }
 

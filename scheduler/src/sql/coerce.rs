@@ -116,60 +116,33 @@ pub(crate) fn coerce(plan: Plan) -> Plan {
 /// `e` with the datetime operands of each comparison in it brought to nanoseconds where
 /// the two sides' types differ. Beyond the expressions' depth limit nothing is changed
 /// (typing refuses such an expression anyway), so this recursion is bounded.
-fn comparisons(e: Expr, schema: &Schema, depth: usize) -> Expr {
+fn comparisons(mut e: Expr, schema: &Schema, depth: usize) -> Expr {
+    convert(&mut e, schema, depth);
+    e
+}
+
+/// [`comparisons`] in place: the children first, so that a comparison's operands are
+/// typed as converted.
+fn convert(e: &mut Expr, schema: &Schema, depth: usize) {
     if depth > MAX_EXPR_DEPTH {
-        return e;
+        return;
     }
-    let sub = |x: Expr| comparisons(x, schema, depth + 1);
-    let boxed = |x: Box<Expr>| Box::new(comparisons(*x, schema, depth + 1));
-    match e {
-        Expr::Column(_) | Expr::Literal(_) => e,
-        Expr::Binary { op, left, right } => {
-            let (left, right) = (boxed(left), boxed(right));
-            if !is_comparison(op) {
-                return Expr::Binary { op, left, right };
-            }
-            let types = (
-                left.data_type(schema, "sql"),
-                right.data_type(schema, "sql"),
-            );
-            let (left, right) = match types {
-                (Ok(l), Ok(r)) if l != r && is_naive_datetime(&l) && is_naive_datetime(&r) => {
-                    (in_nanoseconds(left, &l), in_nanoseconds(right, &r))
-                }
-                _ => (left, right),
-            };
-            Expr::Binary { op, left, right }
+    e.for_each_child_mut(|c| convert(c, schema, depth + 1));
+    let Expr::Binary { op, left, right } = e else {
+        return;
+    };
+    if !is_comparison(*op) {
+        return;
+    }
+    let types = (
+        left.data_type(schema, "sql"),
+        right.data_type(schema, "sql"),
+    );
+    if let (Ok(l), Ok(r)) = types {
+        if l != r && is_naive_datetime(&l) && is_naive_datetime(&r) {
+            in_nanoseconds(left, &l);
+            in_nanoseconds(right, &r);
         }
-        Expr::Not(x) => Expr::Not(boxed(x)),
-        Expr::IsNull(x) => Expr::IsNull(boxed(x)),
-        Expr::Case {
-            branches,
-            otherwise,
-        } => Expr::Case {
-            branches: branches
-                .into_iter()
-                .map(|(when, then)| (sub(when), sub(then)))
-                .collect(),
-            otherwise: otherwise.map(boxed),
-        },
-        Expr::Cast { expr, to } => Expr::Cast {
-            expr: boxed(expr),
-            to,
-        },
-        Expr::DateTrunc { unit, expr } => Expr::DateTrunc {
-            unit,
-            expr: boxed(expr),
-        },
-        Expr::Like {
-            expr,
-            pattern,
-            case_insensitive,
-        } => Expr::Like {
-            expr: boxed(expr),
-            pattern,
-            case_insensitive,
-        },
     }
 }
 
@@ -180,14 +153,13 @@ fn is_comparison(op: BinOp) -> bool {
     )
 }
 
-/// A datetime operand of type `t` as `datetime64[ns]` (unchanged where it is already).
-fn in_nanoseconds(e: Box<Expr>, t: &DataType) -> Box<Expr> {
-    if *t == CastType::Timestamp.data_type() {
-        e
-    } else {
-        Box::new(Expr::Cast {
-            expr: e,
+/// A datetime operand of type `t` made `datetime64[ns]` (unchanged where it is already).
+fn in_nanoseconds(e: &mut Expr, t: &DataType) {
+    if *t != CastType::Timestamp.data_type() {
+        let operand = e.take();
+        *e = Expr::Cast {
+            expr: Box::new(operand),
             to: CastType::Timestamp,
-        })
+        };
     }
 }

@@ -197,7 +197,10 @@ impl Context {
                 )])?)
             }
             other => {
-                let text = other.to_string();
+                // Printed on the planning stack: `Display` recurses once per level of
+                // the tree, and a chain of 4,000 operators (within the token limit)
+                // overflowed a 2 MiB stack here.
+                let text = stacker::grow(PLANNING_STACK, || other.to_string());
                 let words: Vec<&str> = text.split_whitespace().take(2).collect();
                 Err(SqlError::unsupported(format!("the statement {}", words.join(" "))).into())
             }

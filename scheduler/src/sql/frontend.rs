@@ -213,8 +213,8 @@ impl<'a> Planner<'a> {
         for o in order_by {
             let column = match self.position(&o.expr, &names)? {
                 Some(c) => c,
-                None => match self.expr(&o.expr, &scope, None)? {
-                    Expr::Column(c) => c,
+                None => match &self.expr(&o.expr, &scope, None)? {
+                    Expr::Column(c) => c.clone(),
                     other => {
                         return Err(SqlError::unsupported(format!(
                             "ORDER BY expression `{other}` over a UNION (name an output column)"
@@ -1359,45 +1359,15 @@ fn conjuncts(e: &ast::Expr) -> Vec<&ast::Expr> {
 }
 
 /// `x` with every subexpression equal to a group key replaced by the key's column.
-fn replace_keys(x: Expr, keys: &[(Expr, String)]) -> Expr {
-    if let Some((_, name)) = keys.iter().find(|(k, _)| *k == x) {
-        return Expr::Column(name.clone());
+fn replace_keys(mut x: Expr, keys: &[(Expr, String)]) -> Expr {
+    let mut todo = vec![&mut x];
+    while let Some(e) = todo.pop() {
+        match keys.iter().find(|(k, _)| k == e) {
+            Some((_, name)) => *e = Expr::Column(name.clone()),
+            None => e.for_each_child_mut(|c| todo.push(c)),
+        }
     }
-    let r = |e: Box<Expr>| Box::new(replace_keys(*e, keys));
-    match x {
-        Expr::Binary { op, left, right } => Expr::Binary {
-            op,
-            left: r(left),
-            right: r(right),
-        },
-        Expr::Not(e) => Expr::Not(r(e)),
-        Expr::IsNull(e) => Expr::IsNull(r(e)),
-        Expr::Case {
-            branches,
-            otherwise,
-        } => Expr::Case {
-            branches: branches
-                .into_iter()
-                .map(|(w, t)| (replace_keys(w, keys), replace_keys(t, keys)))
-                .collect(),
-            otherwise: otherwise.map(r),
-        },
-        Expr::Cast { expr, to } => Expr::Cast { expr: r(expr), to },
-        Expr::DateTrunc { unit, expr } => Expr::DateTrunc {
-            unit,
-            expr: r(expr),
-        },
-        Expr::Like {
-            expr,
-            pattern,
-            case_insensitive,
-        } => Expr::Like {
-            expr: r(expr),
-            pattern,
-            case_insensitive,
-        },
-        other => other,
-    }
+    x
 }
 
 fn sort_key(column: String, o: &ast::OrderByExpr) -> SortKey {

@@ -164,18 +164,21 @@ fn wrap(plan: Plan, preds: Vec<Expr>) -> Plan {
     }
 }
 
-/// The conjuncts of `e` appended to `out`.
+/// The conjuncts of `e` appended to `out`, in order.
 fn split(e: Expr, out: &mut Vec<Expr>) {
-    match e {
-        Expr::Binary {
-            op: BinOp::And,
-            left,
-            right,
-        } => {
-            split(*left, out);
-            split(*right, out);
+    let mut todo = vec![e];
+    while let Some(mut e) = todo.pop() {
+        match &mut e {
+            Expr::Binary {
+                op: BinOp::And,
+                left,
+                right,
+            } => {
+                todo.push(right.take());
+                todo.push(left.take());
+            }
+            _ => out.push(e),
         }
-        other => out.push(other),
     }
 }
 
@@ -193,55 +196,17 @@ fn rename(p: &Expr, exprs: &[(Expr, String)]) -> Option<Expr> {
     ok.then_some(out)
 }
 
-/// `e` with each column name replaced by `f(name)`.
+/// `e` with each column name replaced by `f(name)`, without recursion.
 fn map_columns(e: &Expr, f: &mut dyn FnMut(&str) -> String) -> Expr {
-    let mut m = |x: &Expr| Box::new(map_columns(x, f));
-    match e {
-        Expr::Column(c) => Expr::Column(f(c)),
-        Expr::Literal(_) => e.clone(),
-        Expr::Binary { op, left, right } => {
-            let left = m(left);
-            let right = m(right);
-            Expr::Binary {
-                op: *op,
-                left,
-                right,
-            }
+    let mut out = e.clone();
+    let mut todo = vec![&mut out];
+    while let Some(x) = todo.pop() {
+        if let Expr::Column(c) = x {
+            *c = f(c);
         }
-        Expr::Not(x) => Expr::Not(m(x)),
-        Expr::IsNull(x) => Expr::IsNull(m(x)),
-        Expr::Case {
-            branches,
-            otherwise,
-        } => {
-            let branches = branches
-                .iter()
-                .map(|(w, t)| (map_columns(w, f), map_columns(t, f)))
-                .collect();
-            let otherwise = otherwise.as_ref().map(|x| Box::new(map_columns(x, f)));
-            Expr::Case {
-                branches,
-                otherwise,
-            }
-        }
-        Expr::Cast { expr, to } => Expr::Cast {
-            expr: m(expr),
-            to: *to,
-        },
-        Expr::DateTrunc { unit, expr } => Expr::DateTrunc {
-            unit: *unit,
-            expr: m(expr),
-        },
-        Expr::Like {
-            expr,
-            pattern,
-            case_insensitive,
-        } => Expr::Like {
-            expr: m(expr),
-            pattern: pattern.clone(),
-            case_insensitive: *case_insensitive,
-        },
+        x.for_each_child_mut(|c| todo.push(c));
     }
+    out
 }
 
 /// `plan` reading only what produces `required` (all of its output when `None`).
