@@ -157,15 +157,32 @@ impl<A: Send + Sync + 'static> Delayed<A> {
             Some(call) => call.clone(),
             None => self.into_node(),
         };
-        Delayed::from_node(NodeRef::new(Rekeyed { header, call }))
+        let mut inputs = Vec::new();
+        call.node().deps_into(&mut inputs);
+        let inputs = inputs.into_iter().cloned().collect();
+        Delayed::from_node(NodeRef::new(Rekeyed {
+            header,
+            inputs,
+            call,
+        }))
     }
 }
 
 /// The node of [`Delayed::with_key`] on a shared handle: the same call as `call`, under
 /// a key of its own. It reads `call`'s inputs and runs `call`'s code, so `call` itself
 /// is not an input (a graph of this node alone has no node under the old key).
+///
+/// Its edges are handles of its own to the call's inputs, not the call's: the planner
+/// takes a node whose handle count is 1 for one edge's alone (`NodeRef::is_only_handle`),
+/// which holds only while every edge is a handle. Listing the call's handles, an input
+/// that only the call held was reached through two edges (the call's and this node's)
+/// behind one handle, and planned, and run, under each when both were computed. The
+/// cost is one count per input, paid when a shared handle is renamed.
 struct Rekeyed {
     header: NodeHeader,
+    /// `call`'s inputs, in its order. Dropped before `call`, which holds them too, so
+    /// dropping them frees nothing (the call's own drop frees iteratively).
+    inputs: Box<[NodeRef]>,
     /// Never a `Rekeyed` node itself (see `with_key`).
     call: NodeRef,
 }
@@ -192,11 +209,18 @@ impl NodeDyn for Rekeyed {
     }
 
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32)) {
-        self.call.node().for_each_dep(f);
+        // The call's parameter positions, with this node's own handles.
+        let mut own = self.inputs.iter();
+        self.call.node().for_each_dep(&mut |_, position| {
+            f(
+                own.next().expect("one handle per input of the call"),
+                position,
+            );
+        });
     }
 
     fn deps_into<'s>(&'s self, out: &mut Vec<&'s NodeRef>) {
-        self.call.node().deps_into(out);
+        out.extend(self.inputs.iter());
     }
 
     fn run(&self, inputs: &Inputs<'_>) -> Result<TaskValue, TaskFailure> {

@@ -214,6 +214,9 @@ pub trait NodeDyn: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
 
     /// Calls `f` with every dependency, in argument order, with its parameter position.
+    /// Each is a handle this node holds itself, one per edge, never one another node
+    /// holds: the planner takes a node whose only handle it meets for one edge's alone
+    /// (see `NodeRef::is_only_handle`).
     fn for_each_dep<'s>(&'s self, f: &mut dyn FnMut(&'s NodeRef, u32));
 
     /// Appends every dependency to `out`, in `for_each_dep`'s order. The planner's way

@@ -80,9 +80,10 @@ impl NodeRef {
 
     /// Whether this is the node's only handle, so that a graph reaches the node through
     /// one edge (or one output). Every edge and output of a graph being planned is a
-    /// handle that lives as long as the plan borrows the graph, so a count of 1 read at
-    /// any moment says the node has at most one of them; handles made or dropped
-    /// elsewhere meanwhile can only make the answer `false` needlessly.
+    /// handle of its own (a node lists as inputs only handles it holds, see
+    /// `NodeDyn::for_each_dep`) that lives as long as the plan borrows the graph, so a
+    /// count of 1 read at any moment says the node has at most one of them; handles
+    /// made or dropped elsewhere meanwhile can only make the answer `false` needlessly.
     #[inline]
     pub(crate) fn is_only_handle(&self) -> bool {
         self.counted().count.load(Ordering::Relaxed) == 1

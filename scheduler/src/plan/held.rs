@@ -107,3 +107,63 @@ impl Plan<'_> {
         (count > 0 && self.satisfy_by(node, count)).then_some(node)
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{HeldCounts, WIDE};
+    use crate::plan::{Plan, ReadySink};
+    use crate::{delayed, map_many_pure, Delayed};
+
+    /// Collects what `notify` hands on.
+    #[derive(Default)]
+    struct Ready(Vec<u32>);
+
+    impl ReadySink for Ready {
+        fn push_ready(&mut self, t: u32) {
+            self.0.push(t);
+        }
+
+        fn push_notify(&mut self, _task: u32, _lo: u32, _hi: u32) {
+            unreachable!("no long successor lists here")
+        }
+    }
+
+    /// A wide join of `WIDE` values and `sources`.
+    fn join(tag: u8, sources: &[&Delayed<u64>]) -> Delayed<u64> {
+        let mut inputs: Vec<Delayed<u64>> = (0..WIDE as u64).map(delayed).collect();
+        inputs.extend(sources.iter().map(|&s| s.clone()));
+        map_many_pure("join", tag, &inputs, |xs: &[&u64]| xs.len() as u64)
+    }
+
+    /// Found by tests/graph_shapes.rs (a pool of two threads never finished). A task read
+    /// by three wide joins, two of which wait for it alone: notifying them flushes the
+    /// held decrement of each join into the next, so each of the last two calls makes
+    /// a join ready, and only the last one was handed on.
+    #[test]
+    fn every_wide_join_made_ready_by_a_flush_is_handed_on() {
+        let source = delayed(1u64).map(|v| v + 1);
+        let (a, b) = (join(0, &[&source]), join(1, &[&source]));
+        // Waits for `a` too: not ready after `source`.
+        let c = join(2, &[&source, &a]);
+        let outputs = [a, b, c];
+        let plan = Plan::build(|list| list.extend(outputs.iter().map(Delayed::node_ref)));
+        let g = plan.graph();
+        let at = |d: &Delayed<u64>| {
+            (0..g.len() as u32)
+                .find(|&i| g.key_of(i) == d.key())
+                .expect("planned")
+        };
+        let t = at(&source);
+        assert_eq!(g.succs_of(t).len(), 3, "three wide joins read it");
+        let mut held = HeldCounts::batching();
+        let mut sink = Ready::default();
+        plan.execute(t, &mut held);
+        let next = plan.notify(t, &mut sink, &mut held);
+        let mut ready: Vec<u32> = next.into_iter().chain(sink.0).collect();
+        ready.extend(plan.flush_held(&mut held));
+        ready.sort_unstable();
+        let mut joins = vec![at(&outputs[0]), at(&outputs[1])];
+        joins.sort_unstable();
+        assert_eq!(ready, joins);
+    }
+}

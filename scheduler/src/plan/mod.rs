@@ -128,15 +128,6 @@ const DEEP_WALK: usize = 1 << 14;
 /// `Visit::slot` of an output: no reader waits for its index.
 const NO_SLOT: u32 = u32::MAX;
 
-/// Whether a node may list, as its inputs, handles that another node lists too: a node
-/// renamed by `with_key` lists those of the call it stands for (see `Rekeyed`). Any node
-/// with a key of the user's counts, renamed in place or not: the flag is on the header,
-/// which the walk reads anyway, where asking the node would be a dynamic call per node.
-#[inline]
-pub(super) fn lends_its_inputs(header: &crate::node::NodeHeader) -> bool {
-    header.custom_key.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 /// Gives the reader that pushed a node (the slot it waits at) the node's index.
 #[inline]
 fn fill_slot(found: &mut [u32], slot: u32, index: u32) {
@@ -329,10 +320,6 @@ impl<'g> Plan<'g> {
                 }
                 // Inputs beyond the first `split_at` are set aside (see `split`).
                 let walked = inputs.len().min(split_at);
-                // A node renamed by `with_key` lists its call's inputs, the very handles
-                // the call lists: a handle of its inputs is then not one edge (see
-                // `lends_its_inputs`).
-                let own_edges = !lends_its_inputs(header);
                 for &dep in &inputs[..walked] {
                     let slot = found.len() as u32;
                     match visited.get(number(dep.node())) {
@@ -349,7 +336,7 @@ impl<'g> Plan<'g> {
                             // a node found visited is not read at all (the wavefront's
                             // cells, each read twice: reading their counts first made
                             // planning 20% slower).
-                            let first = if own_edges && dep.is_only_handle() {
+                            let first = if dep.is_only_handle() {
                                 ENTERING_ONE_EDGE
                             } else {
                                 ENTERING

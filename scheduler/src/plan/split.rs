@@ -310,16 +310,13 @@ fn plan_part<'g>(inputs: &[&'g NodeRef], part: &mut Part<'g>) {
                 });
                 let first_push = stack.len();
                 node.deps_into(&mut inputs_of_node);
-                // A node renamed by `with_key` lists its call's own handles: behind them,
-                // no node is one edge's alone (see `super::lends_its_inputs`).
-                let lent = super::lends_its_inputs(node.header());
                 for &dep in &inputs_of_node {
                     let slot = found.len() as u32;
                     found.push(UNSET);
                     stack.push(Visit {
                         node: dep.node(),
                         slot,
-                        first: if lent { ENTERING_SHARED } else { entering(dep) },
+                        first: entering(dep),
                     });
                 }
                 inputs_of_node.clear();

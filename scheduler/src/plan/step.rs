@@ -237,22 +237,25 @@ impl Plan<'_> {
         } else {
             succs
         };
-        let mut flushed = None;
-        for &s in inline {
-            if self.satisfy_held(s, held, &mut flushed) {
-                if next.is_none() {
-                    next = Some(s);
-                } else {
-                    sink.push_ready(s);
-                }
-            }
-        }
-        // Another wide join, made ready by the flush of the held decrements.
-        if let Some(s) = flushed {
+        let mut ready = |s: u32| {
             if next.is_none() {
                 next = Some(s);
             } else {
                 sink.push_ready(s);
+            }
+        };
+        for &s in inline {
+            // Another wide join, made ready by the flush of the held decrements. Each
+            // successor that is a wide join flushes the one held before it, so each call
+            // may make one ready: kept for the end of the loop, a join was lost whenever
+            // the next call made another one ready (a task read by three wide joins, two
+            // of them waiting for it alone: the computation never finished).
+            let mut flushed = None;
+            if self.satisfy_held(s, held, &mut flushed) {
+                ready(s);
+            }
+            if let Some(join) = flushed {
+                ready(join);
             }
         }
         next
