@@ -6,6 +6,7 @@
 //! python bench_dataframe.py --data DIR --out PYTHON.json ...     # Dask's, and pandas on our files
 //! bench_dataframe report --rust OURS.json --python PYTHON.json [--plots DIR] [--smoke]
 //! bench_dataframe in-memory rolling,groupby [--runs N]        # chosen rows alone, for speed work
+//! bench_dataframe chained [--runs N]                          # building long chains of row-wise steps
 //! ```
 //!
 //! `run` times the lecture's queries on the demo table (make it, filter + sum, groupby,
@@ -599,6 +600,42 @@ fn arg(args: &[String], name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// Building a dataframe of n chained filters (each a step fused into the partition's
+/// task), then computing it: the median of `runs`, per chain length. A program that
+/// adds steps in a loop pays this.
+fn chained(runs: usize) -> BoxResult<()> {
+    let batch = RecordBatch::try_from_iter([(
+        "x",
+        std::sync::Arc::new(Float64Array::from(vec![1.0, 2.0])) as _,
+    )])?;
+    println!("| chained filters | build (median of {runs}) | compute |");
+    println!("|---:|---:|---:|");
+    for n in [1_000usize, 4_000, 16_000] {
+        let (mut builds, mut computes) = (Vec::new(), Vec::new());
+        for _ in 0..runs.max(1) {
+            let start = Instant::now();
+            let mut df = DataFrame::from_batches(vec![batch.clone()])?;
+            for _ in 0..n {
+                df = df.filter(col("x").gt(lit(0.0)));
+            }
+            builds.push(start.elapsed().as_secs_f64());
+            let start = Instant::now();
+            assert_eq!(df.compute()?.num_rows(), 2);
+            computes.push(start.elapsed().as_secs_f64());
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2] * 1e3
+        };
+        println!(
+            "| {n} | {:.1} ms | {:.1} ms |",
+            median(&mut builds),
+            median(&mut computes)
+        );
+    }
+    Ok(())
+}
+
 fn main() -> BoxResult<()> {
     let args: Vec<String> = std::env::args().collect();
     let smoke = args.iter().any(|a| a == "--smoke");
@@ -614,12 +651,17 @@ fn main() -> BoxResult<()> {
             args.get(2).ok_or("rows, comma-separated")?,
             arg(&args, "--runs").map_or(Ok(9), |r| r.to_string_lossy().parse())?,
         ),
+        Some("chained") => {
+            chained(arg(&args, "--runs").map_or(Ok(5), |r| r.to_string_lossy().parse())?)
+        }
         Some("report") => report(
             &need("--rust")?,
             &need("--python")?,
             arg(&args, "--plots").as_deref(),
             smoke,
         ),
-        _ => Err("usage: bench_dataframe run|report|memory-child|read-csv|in-memory ...".into()),
+        _ => Err(
+            "usage: bench_dataframe run|report|memory-child|read-csv|in-memory|chained ...".into(),
+        ),
     }
 }

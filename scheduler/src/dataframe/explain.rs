@@ -75,8 +75,8 @@ impl DataFrame {
                 out,
                 "pending row-wise steps, fused into one task per partition:"
             );
-            for (op, _) in frame.ops.iter() {
-                let _ = writeln!(out, "  {}", describe(op));
+            for step in frame.ops.iter() {
+                let _ = writeln!(out, "  {}", describe(&step.0));
             }
         }
         let stages = stages(self);

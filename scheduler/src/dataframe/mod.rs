@@ -82,7 +82,7 @@ pub(crate) struct Frame {
     base: Arc<Vec<Delayed<RecordBatch>>>,
     /// Pending row-wise steps, each with the schema after it: run fused, one task per
     /// partition.
-    ops: Arc<Vec<(RowOp, SchemaRef)>>,
+    ops: Arc<Vec<rowwise::Step>>,
     /// The schema after the last step.
     schema: SchemaRef,
     index: Option<String>,
@@ -341,7 +341,7 @@ impl DataFrame {
             }
         }
         let mut ops = (*frame.ops).clone();
-        ops.push((op, schema.clone()));
+        ops.push(Arc::new((op, schema.clone())));
         next.ops = Arc::new(ops);
         next.schema = schema;
         DataFrame(Ok(Arc::new(next)))
@@ -568,7 +568,7 @@ impl Frame {
             let name = self
                 .ops
                 .last()
-                .map(|(op, _)| op.name())
+                .map(|step| step.0.name())
                 .unwrap_or("rowwise");
             self.fused(name, (), |b| Ok(b.clone()))
         })
@@ -579,7 +579,7 @@ impl Frame {
         U: task::Shippable,
         F: Fn(&RecordBatch) -> Result<U, ArrowError> + Clone + Send + Sync + 'static,
     {
-        let steps: Vec<&RowOp> = self.ops.iter().map(|(op, _)| op).collect();
+        let steps: Vec<&RowOp> = self.ops.iter().map(|step| &step.0).collect();
         let narrowed = self
             .narrow
             .as_ref()

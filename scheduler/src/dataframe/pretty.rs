@@ -160,7 +160,7 @@ pub(crate) fn structure(f: &mut fmt::Formatter<'_>, frame: &Frame) -> fmt::Resul
     let name = frame
         .ops
         .last()
-        .map(|(op, _)| op.name())
+        .map(|step| step.0.name())
         .unwrap_or(frame.label);
     write!(
         f,
