@@ -130,8 +130,8 @@ fn a_given_key_does_not_run_into_what_follows_it() {
     );
 }
 
-/// A renamed node and the call it stands for list the same handles as their inputs:
-/// behind them, a task with a single handle is still reached twice. Read by one join of
+/// A renamed node and the call it stands for read the same inputs: behind them, a task
+/// the call alone held a handle to is reached through two edges. Read by one join of
 /// more inputs than the planner walks alone (8,192), part of the graph is planned in
 /// parts on the pool's threads, and each part must plan such a task once too.
 #[test]
